@@ -1,0 +1,248 @@
+//! Migrations → schema change events.
+//!
+//! A migration reader turns one file into a list of [`SchemaChange`] events in the order they
+//! would run. Readers never decide what a name resolves to: unqualified names stay unqualified
+//! ([`QualifiedName::schema`] is `None`) and `SET search_path` is an event of its own, because
+//! what `ALTER TABLE customers` means depends on the schema built so far — that is
+//! [`crate::schema`]'s job when it replays the events.
+//!
+//! Readers never fail: a statement they cannot read becomes a [`ReadWarning`] (only when it
+//! names a table or a type), and reading goes on with the next statement.
+
+pub mod sql;
+
+use serde::Serialize;
+
+use crate::source::Location;
+use crate::sqltype::SqlType;
+
+/// A possibly schema-qualified name, already case-folded (unquoted identifiers lower-cased,
+/// quoted ones kept as written).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QualifiedName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: Option<&str>, name: &str) -> Self {
+        QualifiedName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// A foreign key target: `REFERENCES core.customers (id)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignKeyRef {
+    pub table: QualifiedName,
+    /// Empty when the column list was omitted (the target's primary key).
+    pub columns: Vec<String>,
+}
+
+/// A column as a migration declares it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: SqlType,
+    /// `false` for `NOT NULL`, `PRIMARY KEY` and serial types.
+    pub nullable: bool,
+    /// The default expression's SQL text as written (`now()`, `'pending'`), if any. Serial
+    /// types get `nextval('<table>_<column>_seq'::regclass)`.
+    pub default: Option<String>,
+    pub primary_key: bool,
+    pub references: Option<ForeignKeyRef>,
+    /// Where the column was declared (the column's name in the migration).
+    pub location: Location,
+}
+
+/// A condition of a PL/pgSQL `IF` that the replay can evaluate against the schema so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Condition {
+    /// `EXISTS (SELECT … FROM information_schema.columns WHERE table_schema = … AND table_name =
+    /// … AND column_name = …)`. `schema: None` when the query does not name one.
+    ColumnExists {
+        schema: Option<String>,
+        table: String,
+        column: String,
+    },
+    /// `EXISTS (SELECT … FROM information_schema.tables | pg_tables WHERE …)`.
+    TableExists {
+        schema: Option<String>,
+        table: String,
+    },
+    /// `EXISTS (SELECT … FROM pg_type WHERE typname = …)`.
+    TypeExists { schema: Option<String>, name: String },
+    Not(Box<Condition>),
+    /// Anything else: the `THEN` branch runs, the others do not.
+    Unknown,
+}
+
+/// One schema change, in the order it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SchemaChange {
+    CreateSchema {
+        name: String,
+        location: Location,
+    },
+    DropSchema {
+        name: String,
+        cascade: bool,
+        location: Location,
+    },
+    /// `SET [LOCAL] search_path TO a, b` (also `set_config('search_path', …)`). Lasts until the
+    /// end of the file.
+    SetSearchPath {
+        schemas: Vec<String>,
+        location: Location,
+    },
+    CreateTable {
+        table: QualifiedName,
+        if_not_exists: bool,
+        columns: Vec<ColumnDef>,
+        /// Columns named in a table-level `PRIMARY KEY (…)` constraint: they become NOT NULL.
+        primary_key: Vec<String>,
+        /// `CREATE TABLE … (LIKE other)` / `INHERITS (other)` / `PARTITION OF other`: the
+        /// columns of these tables are copied first.
+        copies_from: Vec<QualifiedName>,
+        location: Location,
+    },
+    DropTable {
+        table: QualifiedName,
+        location: Location,
+    },
+    RenameTable {
+        table: QualifiedName,
+        new_name: String,
+        location: Location,
+    },
+    /// `ALTER TABLE t SET SCHEMA s`.
+    SetTableSchema {
+        table: QualifiedName,
+        new_schema: String,
+        location: Location,
+    },
+    AddColumn {
+        table: QualifiedName,
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: String,
+        location: Location,
+    },
+    RenameColumn {
+        table: QualifiedName,
+        column: String,
+        new_name: String,
+        location: Location,
+    },
+    /// `ALTER COLUMN c [SET DATA] TYPE t`.
+    AlterColumnType {
+        table: QualifiedName,
+        column: String,
+        ty: SqlType,
+        location: Location,
+    },
+    /// `ALTER COLUMN c SET NOT NULL` (`nullable: false`) / `DROP NOT NULL` (`true`).
+    SetNullable {
+        table: QualifiedName,
+        column: String,
+        nullable: bool,
+        location: Location,
+    },
+    /// `ALTER COLUMN c SET DEFAULT e` (`Some`) / `DROP DEFAULT` (`None`).
+    SetDefault {
+        table: QualifiedName,
+        column: String,
+        default: Option<String>,
+        location: Location,
+    },
+    /// `ADD [CONSTRAINT n] PRIMARY KEY (a, b)`: the columns become NOT NULL.
+    AddPrimaryKey {
+        table: QualifiedName,
+        columns: Vec<String>,
+        location: Location,
+    },
+    /// `ADD [CONSTRAINT n] FOREIGN KEY (a) REFERENCES t (b)`.
+    AddForeignKey {
+        table: QualifiedName,
+        columns: Vec<String>,
+        references: ForeignKeyRef,
+        location: Location,
+    },
+    CreateEnum {
+        name: QualifiedName,
+        values: Vec<String>,
+        location: Location,
+    },
+    /// `ALTER TYPE t ADD VALUE [IF NOT EXISTS] 'v' [BEFORE|AFTER 'w']`.
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        /// `Some((true, w))` for `BEFORE 'w'`, `Some((false, w))` for `AFTER 'w'`.
+        position: Option<(bool, String)>,
+        location: Location,
+    },
+    RenameEnumValue {
+        name: QualifiedName,
+        value: String,
+        new_value: String,
+        location: Location,
+    },
+    RenameType {
+        name: QualifiedName,
+        new_name: String,
+        location: Location,
+    },
+    DropType {
+        name: QualifiedName,
+        location: Location,
+    },
+    /// A PL/pgSQL `IF … THEN … [ELSIF …] [ELSE …] END IF` whose branches change the schema.
+    If {
+        branches: Vec<(Condition, Vec<SchemaChange>)>,
+        otherwise: Vec<SchemaChange>,
+        location: Location,
+    },
+}
+
+/// A warning from a migration reader: a statement that names a table or type but could not be
+/// read, `EXECUTE` of a string built at run time, and the like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadWarning {
+    pub message: String,
+    pub location: Location,
+}
+
+/// A `-- driftguard: ignore[DG001, DG005]` comment in a migration: it silences findings whose
+/// related label points into the statement it belongs to (the statement it precedes or ends),
+/// and warnings located in that statement. An empty `codes` list (`-- driftguard: ignore`)
+/// silences every code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SqlIgnore {
+    pub codes: Vec<String>,
+    /// Where the comment is.
+    pub location: Location,
+    /// First and last line (1-based, inclusive) of the statement the comment applies to.
+    pub statement_lines: (u32, u32),
+}
+
+/// What a reader makes of one migration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MigrationEvents {
+    pub changes: Vec<SchemaChange>,
+    pub warnings: Vec<ReadWarning>,
+    pub ignores: Vec<SqlIgnore>,
+}

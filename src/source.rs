@@ -1,0 +1,192 @@
+//! Source text with positions.
+//!
+//! Every stage that reports a place in a user's file goes through [`SourceFile`]: it owns the
+//! decoded text and a line index so that a byte offset becomes a 1-based line and a 1-based
+//! column counted in characters. Line breaks are `\n`, `\r\n` and a lone `\r`, so a file saved
+//! with old Mac endings still points at the right line. Decoding never fails: a file that is not
+//! UTF-8 is read lossily and the caller gets a warning to pass on.
+
+use serde::Serialize;
+
+/// A place in a file of the repository, as users see it: the path is relative to the repository
+/// root (or the checked directory) with `/` separators; line and column are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Location {
+    pub fn new(path: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            path: path.into(),
+            line,
+            column,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// A decoded file with its line index.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+    /// Byte offset at which each line starts; `line_starts[0] == 0`.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Builds a source file from text that is already known to be UTF-8.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = line_starts(&text);
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// Decodes raw bytes. Returns the file and, when the bytes were not valid UTF-8, a warning
+    /// message saying so (the text then holds U+FFFD where bytes could not be read). A leading
+    /// UTF-8 byte order mark is dropped.
+    pub fn from_bytes(path: impl Into<String>, bytes: &[u8]) -> (Self, Option<String>) {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => (SourceFile::new(path, text), None),
+            Err(err) => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let file = SourceFile::new(path, text);
+                let (line, column) = file.line_col(err.valid_up_to());
+                let message = format!(
+                    "file is not valid UTF-8 (first bad byte at line {line}, column {column}); read it with replacement characters — save it as UTF-8 to silence this"
+                );
+                (file, Some(message))
+            }
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts characters, not bytes.
+    /// Offsets past the end point just after the last character.
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.text.len());
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line_index];
+        let mut end = offset;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = self.text[start..end].chars().count() + 1;
+        (to_u32(line_index + 1), to_u32(column))
+    }
+
+    /// The [`Location`] of a byte offset in this file.
+    pub fn location(&self, offset: usize) -> Location {
+        let (line, column) = self.line_col(offset);
+        Location::new(self.path.clone(), line, column)
+    }
+
+    /// The [`Location`] of a 0-based (row, byte column) pair as tree-sitter reports it.
+    pub fn location_of_point(&self, row: usize, byte_column: usize) -> Location {
+        let start = self
+            .line_starts
+            .get(row)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.location(start + byte_column)
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line_text(&self, line: u32) -> &str {
+        let index = (line as usize).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(index) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// Byte offset of the start of a 1-based line.
+    pub fn line_start(&self, line: u32) -> usize {
+        let index = (line as usize).saturating_sub(1);
+        self.line_starts
+            .get(index)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i + 1),
+            b'\r' => {
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                starts.push(i + 1);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_and_all_line_endings() {
+        let file = SourceFile::new("a.sql", "ab\r\ncé d\rx\ny");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(4), (2, 1));
+        // "cé " is 4 bytes: c(1) é(2) space(1); 'd' is the 4th character.
+        assert_eq!(file.line_col(8), (2, 4));
+        assert_eq!(file.line_col(10), (3, 1));
+        assert_eq!(file.line_col(12), (4, 1));
+        assert_eq!(file.line_text(2), "cé d");
+        assert_eq!(file.line_count(), 4);
+    }
+
+    #[test]
+    fn non_utf8_is_read_lossily_with_a_warning() {
+        let (file, warning) = SourceFile::from_bytes("m.sql", b"SELECT 1;\n-- caf\xe9\n");
+        assert!(file.text.contains('\u{FFFD}'));
+        let warning = warning.expect("a warning for non-UTF-8");
+        assert!(warning.contains("line 2"), "{warning}");
+    }
+
+    #[test]
+    fn bom_is_dropped() {
+        let (file, warning) = SourceFile::from_bytes("m.sql", b"\xEF\xBB\xBFCREATE");
+        assert_eq!(file.text, "CREATE");
+        assert!(warning.is_none());
+    }
+}

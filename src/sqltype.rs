@@ -1,0 +1,263 @@
+//! Column types as PostgreSQL knows them.
+//!
+//! Both sides of the comparison meet here: the SQL reader turns `varchar(20)` into a
+//! [`SqlType`], the model side turns `String(20)` into one, and the schema printer spells it the
+//! way `information_schema.columns.data_type` does. Canonical names are PostgreSQL's own long
+//! spellings (`character varying`, `timestamp with time zone`), so `int4`, `int` and `integer`
+//! are one type and never a mismatch.
+
+use serde::Serialize;
+
+/// A column type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SqlType {
+    /// Built-in types: PostgreSQL's canonical name (`integer`, `character varying`).
+    /// Other types: the name as written, lower-cased unless quoted, schema-qualified when it was
+    /// qualified (`core.booking_status`).
+    pub name: String,
+    /// Type modifiers: the length of `character varying(20)`, precision and scale of
+    /// `numeric(10,2)`, the precision of `timestamp(3)`.
+    pub modifiers: Vec<u32>,
+    /// `text[]`, `integer ARRAY`.
+    pub array: bool,
+    /// Not a built-in type: an enum, a domain or an extension's type.
+    pub user_defined: bool,
+}
+
+/// Built-in names and their canonical spelling. Multi-word names are matched after the reader
+/// joins the words with one space and lower-cases them.
+const BUILTINS: &[(&str, &str)] = &[
+    ("int", "integer"),
+    ("int4", "integer"),
+    ("integer", "integer"),
+    ("serial", "integer"),
+    ("serial4", "integer"),
+    ("smallint", "smallint"),
+    ("int2", "smallint"),
+    ("smallserial", "smallint"),
+    ("serial2", "smallint"),
+    ("bigint", "bigint"),
+    ("int8", "bigint"),
+    ("bigserial", "bigint"),
+    ("serial8", "bigint"),
+    ("real", "real"),
+    ("float4", "real"),
+    ("double precision", "double precision"),
+    ("float8", "double precision"),
+    ("float", "double precision"),
+    ("numeric", "numeric"),
+    ("decimal", "numeric"),
+    ("money", "money"),
+    ("varchar", "character varying"),
+    ("character varying", "character varying"),
+    ("char varying", "character varying"),
+    ("char", "character"),
+    ("character", "character"),
+    ("bpchar", "character"),
+    ("text", "text"),
+    ("citext", "citext"),
+    ("bytea", "bytea"),
+    ("boolean", "boolean"),
+    ("bool", "boolean"),
+    ("date", "date"),
+    ("timestamp", "timestamp without time zone"),
+    ("timestamp without time zone", "timestamp without time zone"),
+    ("timestamptz", "timestamp with time zone"),
+    ("timestamp with time zone", "timestamp with time zone"),
+    ("time", "time without time zone"),
+    ("time without time zone", "time without time zone"),
+    ("timetz", "time with time zone"),
+    ("time with time zone", "time with time zone"),
+    ("interval", "interval"),
+    ("uuid", "uuid"),
+    ("json", "json"),
+    ("jsonb", "jsonb"),
+    ("xml", "xml"),
+    ("inet", "inet"),
+    ("cidr", "cidr"),
+    ("macaddr", "macaddr"),
+    ("macaddr8", "macaddr8"),
+    ("bit", "bit"),
+    ("bit varying", "bit varying"),
+    ("varbit", "bit varying"),
+    ("tsvector", "tsvector"),
+    ("tsquery", "tsquery"),
+    ("oid", "oid"),
+    ("point", "point"),
+    ("line", "line"),
+    ("lseg", "lseg"),
+    ("box", "box"),
+    ("path", "path"),
+    ("polygon", "polygon"),
+    ("circle", "circle"),
+    ("int4range", "int4range"),
+    ("int8range", "int8range"),
+    ("numrange", "numrange"),
+    ("tsrange", "tsrange"),
+    ("tstzrange", "tstzrange"),
+    ("daterange", "daterange"),
+    ("name", "name"),
+    ("regclass", "regclass"),
+];
+
+/// Types that `information_schema.columns.data_type` reports as `USER-DEFINED` although they
+/// come from a standard extension (they are not built in, but they are not enums either).
+const EXTENSION_TYPES: &[&str] = &["citext", "geometry", "geography", "hstore", "ltree", "vector"];
+
+impl SqlType {
+    /// A type from its name as written in SQL (`VARCHAR`, `double precision`, `core.status`,
+    /// `pg_catalog.int4`) and its modifiers. Quoted names keep their case; pass them already
+    /// unquoted with `quoted = true`.
+    pub fn from_sql_name(name: &str, modifiers: Vec<u32>, quoted: bool) -> SqlType {
+        let lowered = if quoted {
+            name.to_string()
+        } else {
+            name.to_ascii_lowercase()
+        };
+        let bare = lowered.strip_prefix("pg_catalog.").unwrap_or(&lowered);
+        let builtin = BUILTINS.iter().find(|(alias, _)| *alias == bare);
+        match builtin {
+            Some((alias, canonical)) => {
+                let mut modifiers = modifiers;
+                // `float(p)`: p <= 24 is real, otherwise double precision; no modifier remains.
+                let canonical = if *alias == "float" {
+                    let p = modifiers.first().copied().unwrap_or(53);
+                    modifiers.clear();
+                    if p <= 24 { "real" } else { "double precision" }
+                } else {
+                    canonical
+                };
+                let user_defined = EXTENSION_TYPES.contains(&canonical);
+                SqlType {
+                    name: canonical.to_string(),
+                    modifiers,
+                    array: false,
+                    user_defined,
+                }
+            }
+            None => SqlType {
+                name: lowered,
+                modifiers,
+                array: false,
+                user_defined: true,
+            },
+        }
+    }
+
+    /// A built-in type by canonical name, without modifiers.
+    pub fn builtin(name: &str) -> SqlType {
+        SqlType::from_sql_name(name, Vec::new(), false)
+    }
+
+    /// The same type as an array.
+    pub fn into_array(mut self) -> SqlType {
+        self.array = true;
+        self
+    }
+
+    /// Whether the name was `serial`, `bigserial` or `smallserial`: such a column gets a
+    /// sequence default and NOT NULL.
+    pub fn is_serial_name(name: &str) -> bool {
+        matches!(
+            name.to_ascii_lowercase().as_str(),
+            "serial" | "serial2" | "serial4" | "serial8" | "smallserial" | "bigserial"
+        )
+    }
+
+    /// `information_schema.columns.data_type` spelling: `ARRAY` for arrays, `USER-DEFINED` for
+    /// enums and extension types, otherwise the canonical name.
+    pub fn information_schema_data_type(&self) -> String {
+        if self.array {
+            "ARRAY".to_string()
+        } else if self.user_defined {
+            "USER-DEFINED".to_string()
+        } else {
+            self.name.clone()
+        }
+    }
+
+    /// The unqualified name of a user-defined type (`core.status` → `status`).
+    pub fn user_type_name(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
+    /// SQL to write in a migration: `VARCHAR(20)`, `NUMERIC(10, 2)`, `TIMESTAMPTZ`, `core.status`.
+    pub fn to_sql(&self) -> String {
+        let base = match self.name.as_str() {
+            "character varying" => "VARCHAR".to_string(),
+            "character" => "CHAR".to_string(),
+            "timestamp with time zone" => "TIMESTAMPTZ".to_string(),
+            "timestamp without time zone" => "TIMESTAMP".to_string(),
+            "time with time zone" => "TIMETZ".to_string(),
+            "time without time zone" => "TIME".to_string(),
+            other if self.user_defined => other.to_string(),
+            other => other.to_ascii_uppercase(),
+        };
+        let mut out = base;
+        if !self.modifiers.is_empty() {
+            let mods: Vec<String> = self.modifiers.iter().map(u32::to_string).collect();
+            out.push('(');
+            out.push_str(&mods.join(", "));
+            out.push(')');
+        }
+        if self.array {
+            out.push_str("[]");
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for SqlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_sql())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_share_one_canonical_name() {
+        for alias in ["int", "INT4", "integer", "serial"] {
+            assert_eq!(SqlType::from_sql_name(alias, vec![], false).name, "integer");
+        }
+        assert_eq!(
+            SqlType::from_sql_name("TIMESTAMPTZ", vec![], false).information_schema_data_type(),
+            "timestamp with time zone"
+        );
+        assert_eq!(SqlType::from_sql_name("float", vec![10], false).name, "real");
+        assert_eq!(
+            SqlType::from_sql_name("pg_catalog.int8", vec![], false).name,
+            "bigint"
+        );
+    }
+
+    #[test]
+    fn user_defined_and_arrays_are_spelled_like_information_schema() {
+        let status = SqlType::from_sql_name("core.Booking_Status", vec![], false);
+        assert_eq!(status.name, "core.booking_status");
+        assert_eq!(status.information_schema_data_type(), "USER-DEFINED");
+        assert_eq!(status.user_type_name(), "booking_status");
+        let tags = SqlType::builtin("text").into_array();
+        assert_eq!(tags.information_schema_data_type(), "ARRAY");
+        assert_eq!(
+            SqlType::builtin("citext").information_schema_data_type(),
+            "USER-DEFINED"
+        );
+    }
+
+    #[test]
+    fn to_sql_is_what_a_migration_would_say() {
+        assert_eq!(
+            SqlType::from_sql_name("varchar", vec![20], false).to_sql(),
+            "VARCHAR(20)"
+        );
+        assert_eq!(
+            SqlType::from_sql_name("decimal", vec![10, 2], false).to_sql(),
+            "NUMERIC(10, 2)"
+        );
+        assert_eq!(SqlType::builtin("timestamptz").to_sql(), "TIMESTAMPTZ");
+        assert_eq!(SqlType::builtin("text").into_array().to_sql(), "TEXT[]");
+    }
+}
