@@ -4,3 +4,6 @@
 pub mod migrations;
 pub mod source;
 pub mod sqltype;
+pub mod pyast;
+pub mod finding;
+pub mod models;

@@ -1,0 +1,68 @@
+//! Python model files → the tables and columns they map.
+//!
+//! Two steps. [`extract_file`] reads one file into a plain per-file form (classes with their
+//! bases and class-level statements, `Table(` calls, enum classes, type aliases, imports) that
+//! can be cached by blob id. [`resolve`] then makes one project-wide pass: it follows bases and
+//! mixins through imports and produces [`ModelTable`]s with their [`ModelColumn`]s.
+//! tree-sitter is reached only through [`crate::pyast`].
+
+use serde::Serialize;
+
+use crate::finding::Warning;
+use crate::source::{Location, SourceFile};
+use crate::sqltype::SqlType;
+
+/// A table the models map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelTable {
+    /// `None`: the default schema (config `default_schema`, else `public`).
+    pub schema: Option<String>,
+    pub name: String,
+    /// The mapped class, or `None` for a `Table(…)` object.
+    pub class_name: Option<String>,
+    /// The `class` line, or the `Table(` call.
+    pub location: Location,
+    pub columns: Vec<ModelColumn>,
+}
+
+/// A column a model maps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelColumn {
+    /// The column's name in the database (`mapped_column("venue_latitude", …)` → that name).
+    pub name: String,
+    /// The Python attribute, when it is not the column name or for messages.
+    pub attribute: Option<String>,
+    /// The PostgreSQL type the model's type maps to, when it can be told.
+    pub ty: Option<SqlType>,
+    /// The type as written in the model (`String(20)`, `Mapped[int]`), for messages.
+    pub type_text: Option<String>,
+    /// `Some(false)`: the model says NOT NULL (explicitly, by `primary_key`, or by `Mapped[T]`
+    /// without Optional); `None`: cannot be told.
+    pub nullable: Option<bool>,
+    pub primary_key: bool,
+    /// `server_default=` is set (a default the database applies).
+    pub server_default: bool,
+    /// `ForeignKey("core.customers.id")` targets as written.
+    pub foreign_keys: Vec<String>,
+    /// The enum this column stores, for `Enum(…)` columns.
+    pub enum_type: Option<ModelEnum>,
+    /// `comment=`.
+    pub comment: Option<String>,
+    /// The line that declares the column (the attribute, or the `Column(` call in a `Table`).
+    pub location: Location,
+}
+
+/// An enum type a column uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelEnum {
+    /// PostgreSQL type name (`name=`, else SQLAlchemy's default: the enum class name
+    /// lower-cased).
+    pub name: String,
+    pub schema: Option<String>,
+    /// The values stored in the database (member names, or values with `values_callable`).
+    pub values: Vec<String>,
+    /// `native_enum=False` stores a VARCHAR: no PostgreSQL type is needed.
+    pub native: bool,
+    /// Where the Python enum class is declared, when it was found.
+    pub location: Option<Location>,
+}

@@ -1,0 +1,1085 @@
+//! Python source → a small, plain syntax tree.
+//!
+//! This is the one place that knows tree-sitter-python's node kinds. It walks the concrete
+//! syntax tree once and keeps what the model extractor and the Alembic reader need: imports,
+//! classes (bases, keywords, decorators, body), functions, assignments with annotations,
+//! expression statements, and the bodies of `if`/`try`/`with`/`for` blocks. Expressions become
+//! [`Expr`] values — names, literals, calls with keyword arguments, subscripts — and everything
+//! else is [`Expr::Other`]. Nothing outside this module sees a tree-sitter type, and the result
+//! is plain data that can be cached by blob id.
+//!
+//! Syntax errors never stop the walk: tree-sitter recovers, the statements it could still read
+//! are kept, and the places of `ERROR`/`MISSING` nodes are returned in
+//! [`PyModule::syntax_errors`] for the caller to report as warnings.
+
+use crate::source::{Location, SourceFile};
+
+/// A Python expression, reduced to what static reading of models and migrations needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// An identifier or a dotted attribute chain of identifiers: `sa.Column`, `db.Model`.
+    Name(String),
+    /// A string literal (adjacent literals joined, escapes decoded). f-strings with
+    /// interpolations are [`Expr::Other`].
+    Str(String),
+    Int(i64),
+    /// A float literal, as written.
+    Float(String),
+    Bool(bool),
+    None,
+    Call(Box<Call>),
+    /// `value[index]`; a tuple index becomes several entries: `Annotated[int, x]` → 2.
+    Subscript {
+        value: Box<Expr>,
+        index: Vec<Expr>,
+    },
+    /// An attribute of something that is not a plain name: `f().x`, `Status.ACTIVE.value`
+    /// where `Status.ACTIVE` is a name is still [`Expr::Name`].
+    Attribute {
+        value: Box<Expr>,
+        attr: String,
+    },
+    /// A list, tuple or set display.
+    List(Vec<Expr>),
+    Dict(Vec<(Expr, Expr)>),
+    /// A binary operator: `str | None`, `"a" + "b"`.
+    BinOp {
+        op: String,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// `lambda …: body`.
+    Lambda(Box<Expr>),
+    /// Anything else, with its source text.
+    Other(String),
+}
+
+/// A call: `mapped_column(String(20), nullable=False)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub func: Expr,
+    pub args: Vec<Expr>,
+    pub kwargs: Vec<(String, Expr)>,
+    /// `*args` / `**kwargs` were passed: the argument list is not fully known.
+    pub has_splat: bool,
+    pub location: Location,
+}
+
+impl Call {
+    /// The value of keyword argument `name`.
+    pub fn kwarg(&self, name: &str) -> Option<&Expr> {
+        self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The dotted name of the called function, if it is a plain name (`sa.Column`).
+    pub fn func_name(&self) -> Option<&str> {
+        self.func.as_name()
+    }
+}
+
+impl Expr {
+    /// The dotted name, for [`Expr::Name`].
+    pub fn as_name(&self) -> Option<&str> {
+        match self {
+            Expr::Name(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The last segment of a dotted name: `sa.Column` → `Column`.
+    pub fn last_name(&self) -> Option<&str> {
+        self.as_name().map(|name| name.rsplit('.').next().unwrap_or(name))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Expr::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_call(&self) -> Option<&Call> {
+        match self {
+            Expr::Call(call) => Some(call),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Expr::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Expr::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// `import a.b as c` / `from .x import y as z` / `from m import *`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// For `from` imports, the module with its leading dots (`..models`); `None` for `import`.
+    pub from: Option<String>,
+    /// Imported names with their aliases. For `import a.b`, the name is `a.b`.
+    pub names: Vec<(String, Option<String>)>,
+    /// `from m import *`.
+    pub star: bool,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassDef {
+    pub name: String,
+    pub bases: Vec<Expr>,
+    /// `class X(SQLModel, table=True)` → `[("table", Bool(true))]`.
+    pub keywords: Vec<(String, Expr)>,
+    pub decorators: Vec<Expr>,
+    pub body: Vec<Stmt>,
+    /// The `class` keyword (or the first decorator? no: the `class` line).
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    pub name: String,
+    pub decorators: Vec<Expr>,
+    pub body: Vec<Stmt>,
+    pub location: Location,
+}
+
+/// What kind of compound statement a [`Stmt::Block`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    If,
+    Else,
+    Try,
+    Except,
+    Finally,
+    With,
+    For,
+    While,
+    Match,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    Class(ClassDef),
+    Function(FunctionDef),
+    /// `a = b`, `a: T = b`, `a: T`, `a = b = c` (two targets).
+    Assign {
+        targets: Vec<Expr>,
+        annotation: Option<Expr>,
+        value: Option<Expr>,
+        location: Location,
+    },
+    Expr {
+        value: Expr,
+        location: Location,
+    },
+    Import(Import),
+    /// The body of a compound statement. `with` items keep their `as` names.
+    Block {
+        kind: BlockKind,
+        /// For `with`: the context expressions and their `as` targets; for `if`/`while`: the
+        /// condition (no target).
+        items: Vec<(Expr, Option<String>)>,
+        body: Vec<Stmt>,
+        location: Location,
+    },
+    Return {
+        value: Option<Expr>,
+        location: Location,
+    },
+    /// Any other simple statement (`pass`, `del`, `global`, …).
+    Other,
+}
+
+impl Stmt {
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Stmt::Class(c) => Some(&c.location),
+            Stmt::Function(f) => Some(&f.location),
+            Stmt::Assign { location, .. }
+            | Stmt::Expr { location, .. }
+            | Stmt::Block { location, .. }
+            | Stmt::Return { location, .. } => Some(location),
+            Stmt::Import(i) => Some(&i.location),
+            Stmt::Other => None,
+        }
+    }
+}
+
+/// A `#` comment: its line and text (with the `#`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub line: u32,
+    pub text: String,
+}
+
+/// A parsed Python file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PyModule {
+    pub body: Vec<Stmt>,
+    pub comments: Vec<Comment>,
+    /// Where tree-sitter found a syntax error (first few).
+    pub syntax_errors: Vec<Location>,
+}
+
+impl PyModule {
+    /// Every import statement anywhere at module level (also inside `if TYPE_CHECKING:` and
+    /// `try:` blocks).
+    pub fn imports(&self) -> Vec<&Import> {
+        let mut out = Vec::new();
+        collect_imports(&self.body, &mut out);
+        out
+    }
+}
+
+fn collect_imports<'a>(body: &'a [Stmt], out: &mut Vec<&'a Import>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Import(import) => out.push(import),
+            Stmt::Block { body, .. } => collect_imports(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// Most syntax errors to record per file; more add nothing for the user.
+const MAX_SYNTAX_ERRORS: usize = 5;
+
+/// Parses a Python file. Never fails: a file tree-sitter cannot parse at all yields an empty
+/// module with one syntax error at its start.
+pub fn parse(file: &SourceFile) -> PyModule {
+    let mut parser = tree_sitter::Parser::new();
+    if parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .is_err()
+    {
+        return failed(file);
+    }
+    let Some(tree) = parser.parse(&file.text, None) else {
+        return failed(file);
+    };
+    let root = tree.root_node();
+    let walker = Walker {
+        file,
+        src: &file.text,
+    };
+    let mut module = PyModule::default();
+    walker.comments_and_errors(root, &mut module);
+    if !root.has_error() {
+        module.body = walker.block(root);
+        return module;
+    }
+    // An unclosed bracket makes tree-sitter swallow the rest of the file into one ERROR node.
+    // Read each top-level chunk (from one `class`/`def`/decorator/import line to the next) on
+    // its own, so that one broken class does not hide the others. Each chunk is parsed with
+    // the lines before it blanked, so rows and columns stay those of the file.
+    for (start, end) in top_level_chunks(&file.text) {
+        let rows_before = file.text[..start].matches('\n').count();
+        let mut chunk = "\n".repeat(rows_before);
+        chunk.push_str(&file.text[start..end]);
+        let Some(tree) = parser.parse(&chunk, None) else {
+            continue;
+        };
+        let walker = Walker { file, src: &chunk };
+        module.body.extend(walker.block(tree.root_node()));
+    }
+    module
+}
+
+/// Byte ranges of the top-level chunks of a file: a chunk starts at a line that begins at
+/// column 0 with `class`, `def`, `async def`, `@`, `import` or `from`.
+fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
+    const STARTS: &[&str] = &["class ", "def ", "async def ", "@", "import ", "from "];
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && STARTS.iter().any(|s| line.starts_with(s)) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        chunks.push((start, end));
+    }
+    chunks
+}
+
+fn failed(file: &SourceFile) -> PyModule {
+    PyModule {
+        syntax_errors: vec![file.location(0)],
+        ..PyModule::default()
+    }
+}
+
+type Node<'t> = tree_sitter::Node<'t>;
+
+struct Walker<'f> {
+    /// The file, for locations (rows and columns of `src` are those of the file).
+    file: &'f SourceFile,
+    /// The text tree-sitter parsed: the file, or one chunk of it padded with line breaks.
+    src: &'f str,
+}
+
+impl Walker<'_> {
+    fn text(&self, node: Node) -> &str {
+        self.src.get(node.byte_range()).unwrap_or("")
+    }
+
+    fn loc(&self, node: Node) -> Location {
+        let point = node.start_position();
+        self.file.location_of_point(point.row, point.column)
+    }
+
+    fn comments_and_errors(&self, root: Node, module: &mut PyModule) {
+        let mut cursor = root.walk();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "comment" {
+                module.comments.push(Comment {
+                    line: self.loc(node).line,
+                    text: self.text(node).to_string(),
+                });
+                continue;
+            }
+            if (node.is_error() || node.is_missing())
+                && module.syntax_errors.len() < MAX_SYNTAX_ERRORS
+            {
+                module.syntax_errors.push(self.loc(node));
+            }
+            if node.has_error() || node.child_count() > 0 {
+                for child in node.children(&mut cursor) {
+                    stack.push(child);
+                }
+            }
+        }
+        module.comments.sort_by_key(|c| c.line);
+        module.syntax_errors.sort();
+    }
+
+    /// The statements of a `module` or `block` node (and of `ERROR` nodes inside them, so that
+    /// what follows a syntax error is still read).
+    fn block(&self, node: Node) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            self.statement(child, &mut out);
+        }
+        out
+    }
+
+    fn statement(&self, node: Node, out: &mut Vec<Stmt>) {
+        match node.kind() {
+            "class_definition" => out.push(Stmt::Class(self.class(node, Vec::new()))),
+            "function_definition" => out.push(Stmt::Function(self.function(node, Vec::new()))),
+            "decorated_definition" => {
+                let mut decorators = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "decorator"
+                        && let Some(expr) = child.named_child(0)
+                    {
+                        decorators.push(self.expr(expr));
+                    }
+                }
+                if let Some(def) = node.child_by_field_name("definition") {
+                    match def.kind() {
+                        "class_definition" => out.push(Stmt::Class(self.class(def, decorators))),
+                        "function_definition" => {
+                            out.push(Stmt::Function(self.function(def, decorators)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "expression_statement" => {
+                let Some(inner) = node.named_child(0) else {
+                    return;
+                };
+                match inner.kind() {
+                    "assignment" => out.push(self.assignment(inner)),
+                    "augmented_assignment" => out.push(Stmt::Other),
+                    _ => out.push(Stmt::Expr {
+                        value: self.expr(inner),
+                        location: self.loc(node),
+                    }),
+                }
+            }
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                out.push(Stmt::Import(self.import(node)));
+            }
+            "if_statement" => {
+                let condition = node
+                    .child_by_field_name("condition")
+                    .map(|c| self.expr(c))
+                    .unwrap_or(Expr::Other(String::new()));
+                self.push_block(node, "consequence", BlockKind::If, vec![(condition, None)], out);
+                let mut cursor = node.walk();
+                for alt in node.children_by_field_name("alternative", &mut cursor) {
+                    let (kind, items) = match alt.kind() {
+                        "elif_clause" => {
+                            let cond = alt
+                                .child_by_field_name("condition")
+                                .map(|c| self.expr(c))
+                                .unwrap_or(Expr::Other(String::new()));
+                            (BlockKind::If, vec![(cond, None)])
+                        }
+                        _ => (BlockKind::Else, Vec::new()),
+                    };
+                    let field = if alt.kind() == "elif_clause" {
+                        "consequence"
+                    } else {
+                        "body"
+                    };
+                    self.push_block(alt, field, kind, items, out);
+                }
+            }
+            "try_statement" => {
+                self.push_block(node, "body", BlockKind::Try, Vec::new(), out);
+                let mut cursor = node.walk();
+                for clause in node.named_children(&mut cursor) {
+                    let kind = match clause.kind() {
+                        "except_clause" | "except_group_clause" => BlockKind::Except,
+                        "else_clause" => BlockKind::Else,
+                        "finally_clause" => BlockKind::Finally,
+                        _ => continue,
+                    };
+                    let body = self.clause_body(clause);
+                    out.push(Stmt::Block {
+                        kind,
+                        items: Vec::new(),
+                        body,
+                        location: self.loc(clause),
+                    });
+                }
+            }
+            "with_statement" => {
+                let mut items = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() != "with_clause" {
+                        continue;
+                    }
+                    let mut inner = child.walk();
+                    for item in child.named_children(&mut inner) {
+                        if let Some(value) = item.child_by_field_name("value") {
+                            items.push(self.with_item(value));
+                        }
+                    }
+                }
+                self.push_block(node, "body", BlockKind::With, items, out);
+            }
+            "for_statement" => self.push_block(node, "body", BlockKind::For, Vec::new(), out),
+            "while_statement" => self.push_block(node, "body", BlockKind::While, Vec::new(), out),
+            "match_statement" => {
+                let body = self.clause_body(node);
+                out.push(Stmt::Block {
+                    kind: BlockKind::Match,
+                    items: Vec::new(),
+                    body,
+                    location: self.loc(node),
+                });
+            }
+            "return_statement" => out.push(Stmt::Return {
+                value: node.named_child(0).map(|v| self.expr(v)),
+                location: self.loc(node),
+            }),
+            "ERROR" => {
+                // Statements tree-sitter could still recognise inside the broken region.
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    self.statement(child, out);
+                }
+            }
+            _ => out.push(Stmt::Other),
+        }
+    }
+
+    fn push_block(
+        &self,
+        node: Node,
+        field: &str,
+        kind: BlockKind,
+        items: Vec<(Expr, Option<String>)>,
+        out: &mut Vec<Stmt>,
+    ) {
+        let body = node
+            .child_by_field_name(field)
+            .map(|b| self.block(b))
+            .unwrap_or_default();
+        out.push(Stmt::Block {
+            kind,
+            items,
+            body,
+            location: self.loc(node),
+        });
+    }
+
+    /// The statements of every `block` child of a clause (except/else/finally/match cases).
+    fn clause_body(&self, clause: Node) -> Vec<Stmt> {
+        let mut body = Vec::new();
+        let mut cursor = clause.walk();
+        for child in clause.named_children(&mut cursor) {
+            match child.kind() {
+                "block" => body.extend(self.block(child)),
+                "case_clause" => body.extend(self.clause_body(child)),
+                _ => {}
+            }
+        }
+        body
+    }
+
+    fn with_item(&self, value: Node) -> (Expr, Option<String>) {
+        if value.kind() == "as_pattern" {
+            let expr = value
+                .named_child(0)
+                .map(|e| self.expr(e))
+                .unwrap_or(Expr::Other(String::new()));
+            let alias = value
+                .child_by_field_name("alias")
+                .map(|a| self.text(a).to_string());
+            (expr, alias)
+        } else {
+            (self.expr(value), None)
+        }
+    }
+
+    fn class(&self, node: Node, decorators: Vec<Expr>) -> ClassDef {
+        let name = node
+            .child_by_field_name("name")
+            .map(|n| self.text(n).to_string())
+            .unwrap_or_default();
+        let mut bases = Vec::new();
+        let mut keywords = Vec::new();
+        if let Some(args) = node.child_by_field_name("superclasses") {
+            let mut cursor = args.walk();
+            for arg in args.named_children(&mut cursor) {
+                match arg.kind() {
+                    "keyword_argument" => {
+                        if let (Some(k), Some(v)) = (
+                            arg.child_by_field_name("name"),
+                            arg.child_by_field_name("value"),
+                        ) {
+                            keywords.push((self.text(k).to_string(), self.expr(v)));
+                        }
+                    }
+                    "comment" => {}
+                    _ => bases.push(self.expr(arg)),
+                }
+            }
+        }
+        let body = node
+            .child_by_field_name("body")
+            .map(|b| self.block(b))
+            .unwrap_or_default();
+        ClassDef {
+            name,
+            bases,
+            keywords,
+            decorators,
+            body,
+            location: self.loc(node),
+        }
+    }
+
+    fn function(&self, node: Node, decorators: Vec<Expr>) -> FunctionDef {
+        let name = node
+            .child_by_field_name("name")
+            .map(|n| self.text(n).to_string())
+            .unwrap_or_default();
+        let body = node
+            .child_by_field_name("body")
+            .map(|b| self.block(b))
+            .unwrap_or_default();
+        FunctionDef {
+            name,
+            decorators,
+            body,
+            location: self.loc(node),
+        }
+    }
+
+    fn assignment(&self, node: Node) -> Stmt {
+        let mut targets = Vec::new();
+        let mut current = node;
+        // `a = b = c` nests: assignment(left: a, right: assignment(left: b, right: c)).
+        loop {
+            if let Some(left) = current.child_by_field_name("left") {
+                targets.push(self.expr(left));
+            }
+            match current.child_by_field_name("right") {
+                Some(right) if right.kind() == "assignment" => current = right,
+                _ => break,
+            }
+        }
+        let annotation = node
+            .child_by_field_name("type")
+            .map(|t| self.type_expr(t));
+        let value = current.child_by_field_name("right").map(|r| self.expr(r));
+        Stmt::Assign {
+            targets,
+            annotation,
+            value,
+            location: self.loc(node),
+        }
+    }
+
+    fn import(&self, node: Node) -> Import {
+        let mut names = Vec::new();
+        let mut star = false;
+        let from = node
+            .child_by_field_name("module_name")
+            .map(|m| self.text(m).split_whitespace().collect::<String>());
+        let module_id = node.child_by_field_name("module_name").map(|m| m.id());
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            if Some(child.id()) == module_id {
+                continue;
+            }
+            match child.kind() {
+                "dotted_name" => names.push((self.dotted(child), None)),
+                "aliased_import" => {
+                    let name = child
+                        .child_by_field_name("name")
+                        .map(|n| self.dotted(n))
+                        .unwrap_or_default();
+                    let alias = child
+                        .child_by_field_name("alias")
+                        .map(|a| self.text(a).to_string());
+                    names.push((name, alias));
+                }
+                "wildcard_import" => star = true,
+                _ => {}
+            }
+        }
+        let from = if node.kind() == "future_import_statement" {
+            Some("__future__".to_string())
+        } else {
+            from
+        };
+        Import {
+            from,
+            names,
+            star,
+            location: self.loc(node),
+        }
+    }
+
+    fn dotted(&self, node: Node) -> String {
+        self.text(node).split_whitespace().collect()
+    }
+
+    /// An annotation: tree-sitter wraps it in `type` and spells `X[Y]` as `generic_type`.
+    fn type_expr(&self, node: Node) -> Expr {
+        match node.kind() {
+            "type" => match node.named_child(0) {
+                Some(inner) => self.type_expr(inner),
+                None => Expr::Other(self.text(node).to_string()),
+            },
+            "generic_type" => {
+                let mut value = None;
+                let mut index = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "type_parameter" {
+                        let mut inner = child.walk();
+                        for t in child.named_children(&mut inner) {
+                            index.push(self.type_expr(t));
+                        }
+                    } else if value.is_none() {
+                        value = Some(self.type_expr(child));
+                    }
+                }
+                Expr::Subscript {
+                    value: Box::new(value.unwrap_or(Expr::Other(String::new()))),
+                    index,
+                }
+            }
+            _ => self.expr(node),
+        }
+    }
+
+    fn expr(&self, node: Node) -> Expr {
+        match node.kind() {
+            "identifier" => Expr::Name(self.text(node).to_string()),
+            "attribute" => {
+                let object = node.child_by_field_name("object").map(|o| self.expr(o));
+                let attr = node
+                    .child_by_field_name("attribute")
+                    .map(|a| self.text(a).to_string())
+                    .unwrap_or_default();
+                match object {
+                    Some(Expr::Name(base)) => Expr::Name(format!("{base}.{attr}")),
+                    Some(other) => Expr::Attribute {
+                        value: Box::new(other),
+                        attr,
+                    },
+                    None => Expr::Other(self.text(node).to_string()),
+                }
+            }
+            "string" => self.string(node),
+            "concatenated_string" => {
+                let mut joined = String::new();
+                let mut cursor = node.walk();
+                for part in node.named_children(&mut cursor) {
+                    match self.string(part) {
+                        Expr::Str(s) => joined.push_str(&s),
+                        _ => return Expr::Other(self.text(node).to_string()),
+                    }
+                }
+                Expr::Str(joined)
+            }
+            "integer" => {
+                let digits: String = self.text(node).chars().filter(|c| *c != '_').collect();
+                let parsed = if let Some(hex) = digits.strip_prefix("0x") {
+                    i64::from_str_radix(hex, 16).ok()
+                } else {
+                    digits.parse().ok()
+                };
+                parsed.map_or_else(|| Expr::Other(digits), Expr::Int)
+            }
+            "float" => Expr::Float(self.text(node).to_string()),
+            "true" => Expr::Bool(true),
+            "false" => Expr::Bool(false),
+            "none" => Expr::None,
+            "call" => self.call(node),
+            "subscript" => {
+                let value = node
+                    .child_by_field_name("value")
+                    .map(|v| self.expr(v))
+                    .unwrap_or(Expr::Other(String::new()));
+                let mut index = Vec::new();
+                let mut cursor = node.walk();
+                for sub in node.children_by_field_name("subscript", &mut cursor) {
+                    if sub.kind() == "tuple" {
+                        let mut inner = sub.walk();
+                        for item in sub.named_children(&mut inner) {
+                            index.push(self.expr(item));
+                        }
+                    } else {
+                        index.push(self.expr(sub));
+                    }
+                }
+                Expr::Subscript {
+                    value: Box::new(value),
+                    index,
+                }
+            }
+            "generic_type" | "type" => self.type_expr(node),
+            "list" | "tuple" | "set" | "expression_list" | "pattern_list" | "tuple_pattern"
+            | "list_pattern" => {
+                let mut items = Vec::new();
+                let mut cursor = node.walk();
+                for item in node.named_children(&mut cursor) {
+                    if item.kind() != "comment" {
+                        items.push(self.expr(item));
+                    }
+                }
+                Expr::List(items)
+            }
+            "dictionary" => {
+                let mut pairs = Vec::new();
+                let mut cursor = node.walk();
+                for pair in node.named_children(&mut cursor) {
+                    if pair.kind() != "pair" {
+                        continue;
+                    }
+                    if let (Some(k), Some(v)) = (
+                        pair.child_by_field_name("key"),
+                        pair.child_by_field_name("value"),
+                    ) {
+                        pairs.push((self.expr(k), self.expr(v)));
+                    }
+                }
+                Expr::Dict(pairs)
+            }
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner) => self.expr(inner),
+                None => Expr::Other(self.text(node).to_string()),
+            },
+            "binary_operator" | "boolean_operator" => {
+                let left = node.child_by_field_name("left").map(|l| self.expr(l));
+                let right = node.child_by_field_name("right").map(|r| self.expr(r));
+                let op = node
+                    .child_by_field_name("operator")
+                    .map(|o| self.text(o).to_string())
+                    .unwrap_or_default();
+                match (left, right) {
+                    (Some(left), Some(right)) => Expr::BinOp {
+                        op,
+                        left: Box::new(left),
+                        right: Box::new(right),
+                    },
+                    _ => Expr::Other(self.text(node).to_string()),
+                }
+            }
+            "unary_operator" => {
+                let text = self.text(node);
+                match node.child_by_field_name("argument").map(|a| self.expr(a)) {
+                    Some(Expr::Int(n)) if text.trim_start().starts_with('-') => Expr::Int(-n),
+                    _ => Expr::Other(text.to_string()),
+                }
+            }
+            "lambda" => match node.child_by_field_name("body") {
+                Some(body) => Expr::Lambda(Box::new(self.expr(body))),
+                None => Expr::Other(self.text(node).to_string()),
+            },
+            "await" => match node.named_child(0) {
+                Some(inner) => self.expr(inner),
+                None => Expr::Other(self.text(node).to_string()),
+            },
+            _ => Expr::Other(self.text(node).to_string()),
+        }
+    }
+
+    fn call(&self, node: Node) -> Expr {
+        let func = node
+            .child_by_field_name("function")
+            .map(|f| self.expr(f))
+            .unwrap_or(Expr::Other(String::new()));
+        let mut args = Vec::new();
+        let mut kwargs = Vec::new();
+        let mut has_splat = false;
+        if let Some(arguments) = node.child_by_field_name("arguments") {
+            if arguments.kind() == "generator_expression" {
+                args.push(Expr::Other(self.text(arguments).to_string()));
+            }
+            let mut cursor = arguments.walk();
+            for arg in arguments.named_children(&mut cursor) {
+                match arg.kind() {
+                    "keyword_argument" => {
+                        if let (Some(k), Some(v)) = (
+                            arg.child_by_field_name("name"),
+                            arg.child_by_field_name("value"),
+                        ) {
+                            kwargs.push((self.text(k).to_string(), self.expr(v)));
+                        }
+                    }
+                    "list_splat" | "dictionary_splat" => has_splat = true,
+                    "comment" => {}
+                    _ if arguments.kind() == "argument_list" => args.push(self.expr(arg)),
+                    _ => {}
+                }
+            }
+        }
+        Expr::Call(Box::new(Call {
+            func,
+            args,
+            kwargs,
+            has_splat,
+            location: self.loc(node),
+        }))
+    }
+
+    fn string(&self, node: Node) -> Expr {
+        if node.kind() != "string" {
+            return Expr::Other(self.text(node).to_string());
+        }
+        let prefix: String = self
+            .text(node)
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let raw = prefix.contains('r');
+        let mut out = String::new();
+        let mut cursor = node.walk();
+        for part in node.named_children(&mut cursor) {
+            match part.kind() {
+                "string_content" => {
+                    // Escapes inside the content appear as `escape_sequence` children.
+                    let mut last = part.start_byte();
+                    let mut inner = part.walk();
+                    for esc in part.named_children(&mut inner) {
+                        if esc.kind() == "escape_sequence" {
+                            out.push_str(self.src.get(last..esc.start_byte()).unwrap_or(""));
+                            let text = self.text(esc);
+                            if raw {
+                                out.push_str(text);
+                            } else {
+                                out.push_str(&unescape(text));
+                            }
+                            last = esc.end_byte();
+                        } else if esc.kind() == "interpolation" {
+                            return Expr::Other(self.text(node).to_string());
+                        }
+                    }
+                    out.push_str(self.src.get(last..part.end_byte()).unwrap_or(""));
+                }
+                "escape_sequence" => {
+                    let text = self.text(part);
+                    if raw {
+                        out.push_str(text);
+                    } else {
+                        out.push_str(&unescape(text));
+                    }
+                }
+                "interpolation" => return Expr::Other(self.text(node).to_string()),
+                _ => {}
+            }
+        }
+        Expr::Str(out)
+    }
+}
+
+fn unescape(seq: &str) -> String {
+    let mut chars = seq.chars();
+    if chars.next() != Some('\\') {
+        return seq.to_string();
+    }
+    let rest: String = chars.collect();
+    match rest.as_str() {
+        "n" => "\n".into(),
+        "t" => "\t".into(),
+        "r" => "\r".into(),
+        "\\" => "\\".into(),
+        "'" => "'".into(),
+        "\"" => "\"".into(),
+        "0" => "\0".into(),
+        "\n" | "\r\n" => String::new(),
+        _ => {
+            let code = rest
+                .strip_prefix('x')
+                .or_else(|| rest.strip_prefix('u'))
+                .or_else(|| rest.strip_prefix('U'))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .and_then(char::from_u32);
+            code.map_or_else(|| seq.to_string(), |c| c.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(src: &str) -> PyModule {
+        parse(&SourceFile::new("m.py", src))
+    }
+
+    #[test]
+    fn class_with_annotated_mapped_columns() {
+        let m = parse_str(
+            "class Customer(Base, metaclass=M):\n    __tablename__ = 'customers'\n    contact_preference: Mapped[Optional[str]] = mapped_column(String(20), nullable=False)\n    y: Mapped[str | None]\n",
+        );
+        let Stmt::Class(class) = &m.body[0] else {
+            panic!("a class: {m:?}")
+        };
+        assert_eq!(class.name, "Customer");
+        assert_eq!(class.bases, vec![Expr::Name("Base".into())]);
+        assert_eq!(class.keywords[0].0, "metaclass");
+        assert_eq!(class.location.line, 1);
+        let Stmt::Assign {
+            targets,
+            annotation,
+            value,
+            location,
+        } = &class.body[1]
+        else {
+            panic!("an assignment")
+        };
+        assert_eq!(targets, &vec![Expr::Name("contact_preference".into())]);
+        assert_eq!(location.line, 3);
+        assert_eq!(location.column, 5);
+        let Some(Expr::Subscript { value: ann, index }) = annotation else {
+            panic!("a subscript annotation: {annotation:?}")
+        };
+        assert_eq!(ann.as_name(), Some("Mapped"));
+        assert!(matches!(&index[0], Expr::Subscript { value, .. } if value.as_name() == Some("Optional")));
+        let call = value.as_ref().and_then(Expr::as_call).expect("a call");
+        assert_eq!(call.func_name(), Some("mapped_column"));
+        assert_eq!(call.kwarg("nullable"), Some(&Expr::Bool(false)));
+        let inner = call.args[0].as_call().expect("String(20)");
+        assert_eq!(inner.args, vec![Expr::Int(20)]);
+        let Stmt::Assign {
+            annotation: Some(Expr::Subscript { index, .. }),
+            value: None,
+            ..
+        } = &class.body[2]
+        else {
+            panic!("annotation-only")
+        };
+        assert!(matches!(&index[0], Expr::BinOp { op, .. } if op == "|"));
+    }
+
+    #[test]
+    fn strings_imports_and_with_blocks() {
+        let m = parse_str(
+            "from .a import b as c, d\nimport x.y as z\nfrom m import *\ns = 'a\\'b' \"c\"\nr = r'\\d'\nf = f'{x}'\nwith op.batch_alter_table('t') as batch_op:\n    batch_op.add_column(sa.Column('q', sa.Integer()))\n",
+        );
+        let imports = m.imports();
+        assert_eq!(imports[0].from.as_deref(), Some(".a"));
+        assert_eq!(
+            imports[0].names,
+            vec![("b".into(), Some("c".into())), ("d".into(), None)]
+        );
+        assert_eq!(imports[1].from, None);
+        assert_eq!(imports[1].names, vec![("x.y".into(), Some("z".into()))]);
+        assert!(imports[2].star);
+        let values: Vec<&Expr> = m
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Assign { value: Some(v), .. } => Some(v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(values[0], &Expr::Str("a'bc".into()));
+        assert_eq!(values[1], &Expr::Str("\\d".into()));
+        assert!(matches!(values[2], Expr::Other(_)));
+        let Some(Stmt::Block {
+            kind: BlockKind::With,
+            items,
+            body,
+            ..
+        }) = m.body.last()
+        else {
+            panic!("a with block")
+        };
+        assert_eq!(items[0].1.as_deref(), Some("batch_op"));
+        assert!(matches!(&body[0], Stmt::Expr { value: Expr::Call(c), .. } if c.func_name() == Some("batch_op.add_column")));
+    }
+
+    #[test]
+    fn syntax_errors_are_recorded_and_later_code_is_still_read() {
+        let m = parse_str(
+            "class A(Base):\n    x = Column(Integer\n\nclass B(Base):\n    __tablename__ = 'b'\n    y = Column(Integer)\n",
+        );
+        assert!(!m.syntax_errors.is_empty());
+        let names: Vec<&str> = m
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Class(c) => Some(c.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(names.contains(&"B"), "{names:?} in {m:?}");
+    }
+
+    #[test]
+    fn comments_and_decorators() {
+        let m = parse_str(
+            "class A(Base):  # driftguard: ignore[DG002]\n    @declared_attr\n    def __tablename__(cls):\n        return 'a'\n",
+        );
+        assert_eq!(m.comments[0].line, 1);
+        assert!(m.comments[0].text.contains("ignore[DG002]"));
+        let Stmt::Class(class) = &m.body[0] else {
+            panic!()
+        };
+        let Stmt::Function(f) = &class.body[0] else {
+            panic!()
+        };
+        assert_eq!(f.decorators, vec![Expr::Name("declared_attr".into())]);
+        assert!(matches!(&f.body[0], Stmt::Return { value: Some(Expr::Str(s)), .. } if s == "a"));
+    }
+}
