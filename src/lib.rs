@@ -1,9 +1,10 @@
 //! driftguard: proves statically that every column SQLAlchemy models map is created by the
 //! repository's migrations.
 
+pub mod finding;
 pub mod migrations;
+pub mod models;
+pub mod pyast;
+pub mod satype;
 pub mod source;
 pub mod sqltype;
-pub mod pyast;
-pub mod finding;
-pub mod models;

@@ -88,7 +88,8 @@ impl Expr {
 
     /// The last segment of a dotted name: `sa.Column` → `Column`.
     pub fn last_name(&self) -> Option<&str> {
-        self.as_name().map(|name| name.rsplit('.').next().unwrap_or(name))
+        self.as_name()
+            .map(|name| name.rsplit('.').next().unwrap_or(name))
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -422,7 +423,13 @@ impl Walker<'_> {
                     .child_by_field_name("condition")
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Other(String::new()));
-                self.push_block(node, "consequence", BlockKind::If, vec![(condition, None)], out);
+                self.push_block(
+                    node,
+                    "consequence",
+                    BlockKind::If,
+                    vec![(condition, None)],
+                    out,
+                );
                 let mut cursor = node.walk();
                 for alt in node.children_by_field_name("alternative", &mut cursor) {
                     let (kind, items) = match alt.kind() {
@@ -621,9 +628,7 @@ impl Walker<'_> {
                 _ => break,
             }
         }
-        let annotation = node
-            .child_by_field_name("type")
-            .map(|t| self.type_expr(t));
+        let annotation = node.child_by_field_name("type").map(|t| self.type_expr(t));
         let value = current.child_by_field_name("right").map(|r| self.expr(r));
         Stmt::Assign {
             targets,
@@ -994,7 +999,9 @@ mod tests {
             panic!("a subscript annotation: {annotation:?}")
         };
         assert_eq!(ann.as_name(), Some("Mapped"));
-        assert!(matches!(&index[0], Expr::Subscript { value, .. } if value.as_name() == Some("Optional")));
+        assert!(
+            matches!(&index[0], Expr::Subscript { value, .. } if value.as_name() == Some("Optional"))
+        );
         let call = value.as_ref().and_then(Expr::as_call).expect("a call");
         assert_eq!(call.func_name(), Some("mapped_column"));
         assert_eq!(call.kwarg("nullable"), Some(&Expr::Bool(false)));
@@ -1046,7 +1053,9 @@ mod tests {
             panic!("a with block")
         };
         assert_eq!(items[0].1.as_deref(), Some("batch_op"));
-        assert!(matches!(&body[0], Stmt::Expr { value: Expr::Call(c), .. } if c.func_name() == Some("batch_op.add_column")));
+        assert!(
+            matches!(&body[0], Stmt::Expr { value: Expr::Call(c), .. } if c.func_name() == Some("batch_op.add_column"))
+        );
     }
 
     #[test]

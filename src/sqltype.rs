@@ -102,7 +102,14 @@ const BUILTINS: &[(&str, &str)] = &[
 
 /// Types that `information_schema.columns.data_type` reports as `USER-DEFINED` although they
 /// come from a standard extension (they are not built in, but they are not enums either).
-const EXTENSION_TYPES: &[&str] = &["citext", "geometry", "geography", "hstore", "ltree", "vector"];
+const EXTENSION_TYPES: &[&str] = &[
+    "citext",
+    "geometry",
+    "geography",
+    "hstore",
+    "ltree",
+    "vector",
+];
 
 impl SqlType {
     /// A type from its name as written in SQL (`VARCHAR`, `double precision`, `core.status`,
@@ -226,7 +233,10 @@ mod tests {
             SqlType::from_sql_name("TIMESTAMPTZ", vec![], false).information_schema_data_type(),
             "timestamp with time zone"
         );
-        assert_eq!(SqlType::from_sql_name("float", vec![10], false).name, "real");
+        assert_eq!(
+            SqlType::from_sql_name("float", vec![10], false).name,
+            "real"
+        );
         assert_eq!(
             SqlType::from_sql_name("pg_catalog.int8", vec![], false).name,
             "bigint"

@@ -82,7 +82,10 @@ pub enum Condition {
         table: String,
     },
     /// `EXISTS (SELECT … FROM pg_type WHERE typname = …)`.
-    TypeExists { schema: Option<String>, name: String },
+    TypeExists {
+        schema: Option<String>,
+        name: String,
+    },
     Not(Box<Condition>),
     /// Anything else: the `THEN` branch runs, the others do not.
     Unknown,
