@@ -6,5 +6,6 @@ pub mod migrations;
 pub mod models;
 pub mod pyast;
 pub mod satype;
+pub mod schema;
 pub mod source;
 pub mod sqltype;
