@@ -254,7 +254,7 @@ fn parse_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
             .map(|l| format!(":{}:{}", l.line(), l.column()))
             .unwrap_or_default();
         let message = err.to_string();
-        let first = message.lines().next().unwrap_or(&message).to_string();
+        let first = message.split('\n').next().unwrap_or(&message).to_string();
         ConfigError(format!("{name}{at}: invalid config: {first}"))
     })?;
     validate(name, text, raw)
@@ -376,6 +376,16 @@ fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigErro
                 ),
             ));
         };
+        if !rule.configurable() {
+            return Err(fail(
+                &key,
+                format!(
+                    "rule `{key}` ({}) cannot be turned off or downgraded; use `ignore:` patterns or `# driftguard: ignore[{}]` for the places it should not apply",
+                    rule.name(),
+                    rule.code()
+                ),
+            ));
+        }
         let setting = match value.as_str() {
             "off" => None,
             other => Some(Severity::parse(other).ok_or_else(|| {
@@ -416,7 +426,7 @@ mod tests {
     #[test]
     fn a_full_yaml_config_is_read() {
         let config = yaml(
-            "models: [\"apps/backend/src/db/models/**/*.py\"]\nmigrations:\n  - database/migrations/**/*.sql\nexclude: [\"tests/**\"]\nignore: [\"core.legacy_*\", \"ops.audit_log.raw_*\"]\ndefault_schema: core\npython_roots: [apps/backend/src]\nrules: {DG005: warning, DG006: \"off\"}\nfail_on: warning\n",
+            "models: [\"apps/backend/src/db/models/**/*.py\"]\nmigrations:\n  - database/migrations/**/*.sql\nexclude: [\"tests/**\"]\nignore: [\"core.legacy_*\", \"ops.audit_log.raw_*\"]\ndefault_schema: core\npython_roots: [apps/backend/src]\nfail_on: warning\n",
         )
         .expect("valid");
         assert!(
@@ -430,10 +440,9 @@ mod tests {
         assert!(!config.is_ignored("ops", "audit_log", None));
         assert_eq!(config.default_schema, "core");
         assert_eq!(
-            config.severity(Rule::ColumnTypeMismatch),
-            Some(Severity::Warning)
+            config.severity(Rule::ColumnWithoutMigration),
+            Some(Severity::Error)
         );
-        assert_eq!(config.severity(Rule::NullabilityMismatch), None);
         assert_eq!(config.fail_on, Some(Severity::Warning));
     }
 
@@ -444,6 +453,9 @@ mod tests {
         let err = yaml("rules:\n  DG999: error\n").expect_err("unknown rule");
         assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
         assert!(err.0.contains("DG999"), "{}", err.0);
+        let err = yaml("default_schema: a\nrules: {DG001: \"off\"}\n").expect_err("core rule");
+        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
+        assert!(err.0.contains("ignore"), "{}", err.0);
         let err = yaml("fail_on: sometimes\n").expect_err("bad severity");
         assert!(err.0.contains("driftguard.yml:1"), "{}", err.0);
     }
