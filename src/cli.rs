@@ -28,6 +28,33 @@ pub enum Command {
         /// A rule code (`DG001`) or name (`column-without-migration`).
         code: Option<String>,
     },
+    /// Install the git pre-commit hook that runs `driftguard check --staged` on every commit.
+    ///
+    /// Honours `core.hooksPath` and linked worktrees. An existing hook is kept as
+    /// `pre-commit.legacy` and runs first. In a repository with `.pre-commit-config.yaml` it
+    /// prints the lines to add there instead.
+    Install(InstallArgs),
+    /// Remove driftguard's pre-commit hook and put back the hook it replaced.
+    Uninstall(UninstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// A folder inside the repository.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// When `pre-commit.legacy` already exists, delete it so that the current hook can be
+    /// kept in its place.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// A folder inside the repository.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,9 @@
 //! It opens the repository the way git's own hooks expect (`GIT_DIR`, `GIT_INDEX_FILE` — a
 //! `git commit -a` or a partial commit runs the hook against a temporary index), resolves a
 //! check mode into a *before* and an *after* [`Snapshot`], lists the files of a snapshot with
-//! their blob ids, and reads their bytes. Everything it returns is plain data; an `Err` is a
-//! "could not run" whose message says how to fix it.
+//! their blob ids, and reads their bytes. For `driftguard install` it also says where git looks
+//! for hooks. Everything it returns is plain data; an `Err` is a "could not run" whose message
+//! says how to fix it.
 
 use std::path::{Path, PathBuf};
 
@@ -174,6 +175,30 @@ impl Repo {
         }
     }
 
+    /// The folder git runs hooks from: `core.hooksPath` when set (a relative path is taken from
+    /// the work tree root, where git runs hooks; a leading `~` is the home folder), else the
+    /// common git dir's `hooks` — a linked worktree shares the main repository's hooks.
+    pub fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+        let config = self
+            .repo
+            .config()
+            .map_err(|e| GitError(format!("cannot read the git config: {}", e.message())))?;
+        match config.get_string("core.hooksPath") {
+            Ok(value) if !value.is_empty() => {
+                let home = std::env::var_os("HOME").map(PathBuf::from);
+                Ok(self.root.join(expand_home(&value, home.as_deref())?))
+            }
+            Ok(_) => Ok(self.repo.commondir().join("hooks")),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                Ok(self.repo.commondir().join("hooks"))
+            }
+            Err(e) => Err(GitError(format!(
+                "cannot read core.hooksPath from the git config: {}",
+                e.message()
+            ))),
+        }
+    }
+
     /// The bytes of a blob.
     pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>, GitError> {
         let blob = self
@@ -256,5 +281,54 @@ impl Repo {
             .filter(|s| s.status().intersects(wanted))
             .filter_map(|s| s.path().ok().map(str::to_string))
             .collect())
+    }
+}
+
+/// `~` and `~/…` → the home folder, as git expands `core.hooksPath`. `~user/…` is not
+/// supported: the message says to write the path out.
+fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, GitError> {
+    let rest = match value.strip_prefix('~') {
+        None => return Ok(PathBuf::from(value)),
+        Some(rest) => rest,
+    };
+    let rest = match rest.strip_prefix('/') {
+        Some(rest) => rest,
+        None if rest.is_empty() => rest,
+        None => {
+            return Err(GitError(format!(
+                "core.hooksPath is `{value}`: driftguard expands only `~/`, not `~user/`; set it to the full path"
+            )));
+        }
+    };
+    let home = home.ok_or_else(|| {
+        GitError(format!(
+            "core.hooksPath is `{value}` but HOME is not set, so `~` cannot be expanded"
+        ))
+    })?;
+    Ok(home.join(rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_home_follows_git() {
+        let home = Path::new("/home/ana");
+        assert_eq!(
+            expand_home("~/hooks", Some(home)),
+            Ok(PathBuf::from("/home/ana/hooks"))
+        );
+        assert_eq!(expand_home("~", Some(home)), Ok(PathBuf::from("/home/ana")));
+        assert_eq!(
+            expand_home(".githooks", Some(home)),
+            Ok(PathBuf::from(".githooks"))
+        );
+        assert_eq!(
+            expand_home("/srv/hooks", None),
+            Ok(PathBuf::from("/srv/hooks"))
+        );
+        assert!(expand_home("~bob/hooks", Some(home)).is_err());
+        assert!(expand_home("~/hooks", None).is_err());
     }
 }

@@ -14,6 +14,7 @@
 //! 6. [`render`] — findings → human, JSON … output.
 //!
 //! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
+//! [`install`] writes the git pre-commit hook that runs `check --staged`.
 //! Problems in user files are warnings or findings, never errors: an `Err` means "could not
 //! run" (exit 2) and says what to do.
 
@@ -23,6 +24,7 @@ pub mod config;
 pub mod discover;
 pub mod finding;
 pub mod git;
+pub mod install;
 pub mod migrations;
 pub mod models;
 pub mod pyast;
@@ -87,6 +89,11 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
     let result = match cli.command {
         Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
         Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
+        Command::Install(args) => install::install(&args.path, args.force)
+            .and_then(|message| say(streams.stdout, &message)),
+        Command::Uninstall(args) => {
+            install::uninstall(&args.path).and_then(|message| say(streams.stdout, &message))
+        }
     };
     match result {
         Ok(status) => status,
@@ -95,6 +102,12 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
             ExitStatus::Error
         }
     }
+}
+
+/// Writes a command's message to stdout; the command succeeded.
+fn say(stdout: &mut dyn Write, message: &str) -> Result<ExitStatus, String> {
+    emit(stdout, message).map_err(|e| e.to_string())?;
+    Ok(ExitStatus::Clean)
 }
 
 /// Whether stdout is a terminal; for `main`.

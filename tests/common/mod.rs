@@ -5,6 +5,7 @@
     reason = "each test binary uses a different part of the helpers"
 )]
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -100,6 +101,12 @@ impl TestRepo {
         self
     }
 
+    /// Runs git with extra environment variables (`PATH` for hooks, `DRIFTGUARD_SKIP` …);
+    /// returns the whole output, success or not.
+    pub fn git_with(&self, args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+        git_in(self.path(), args, env)
+    }
+
     /// Runs driftguard in the repository.
     pub fn run(&self, args: &[&str]) -> Run {
         run_in(self.path(), args)
@@ -109,6 +116,33 @@ impl TestRepo {
 /// The path of the built binary.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_driftguard"))
+}
+
+/// Runs git in `dir` (a linked worktree, say) with extra environment variables.
+pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+    let mut cmd = Command::new("git");
+    isolate(cmd.args(args).current_dir(dir));
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("git runs")
+}
+
+/// `PATH` with the built binary's folder first, for git hooks that look `driftguard` up.
+pub fn path_with_binary() -> OsString {
+    let mut dirs = vec![binary().parent().expect("binary folder").to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).expect("PATH")
+}
+
+/// `PATH` without any folder that holds a `driftguard`: git and sh stay reachable.
+pub fn path_without_binary() -> OsString {
+    let dirs = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .filter(|dir| !dir.join("driftguard").exists())
+        .collect::<Vec<_>>();
+    std::env::join_paths(dirs).expect("PATH")
 }
 
 /// A finished driftguard run.
@@ -158,9 +192,17 @@ impl Run {
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let output = isolate(Command::new(binary()).args(args).current_dir(dir))
-        .output()
-        .expect("driftguard runs");
+    run_in_with(dir, args, &[])
+}
+
+/// Runs driftguard in `dir` with extra environment variables.
+pub fn run_in_with(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Run {
+    let mut cmd = Command::new(binary());
+    isolate(cmd.args(args).current_dir(dir));
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let output = cmd.output().expect("driftguard runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
