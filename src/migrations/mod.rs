@@ -9,6 +9,7 @@
 //! Readers never fail: a statement they cannot read becomes a [`ReadWarning`] (only when it
 //! names a table or a type), and reading goes on with the next statement.
 
+pub mod alembic;
 pub mod sql;
 
 use serde::Serialize;
