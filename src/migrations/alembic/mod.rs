@@ -3,7 +3,7 @@
 //! An Alembic revision is a Python file under a `versions/` folder that assigns `revision` at
 //! module level. This module reads that header (`revision`, `down_revision`, `depends_on`,
 //! `branch_labels`), reads the `upgrade()` function into [`SchemaChange`](super::SchemaChange)
-//! events ([`ops`]).
+//! events ([`ops`]), and orders a set of revisions by their parent links ([`order()`]).
 //!
 //! It never runs Python and never imports the project: everything comes from the syntax tree
 //! [`crate::pyast`] builds, so a revision that computes its operations (a loop over a list of
@@ -16,6 +16,9 @@
 //! `op.add_column("customers", …)` means is decided when the events are replayed.
 
 mod ops;
+mod order;
+
+pub use order::order;
 
 use super::{MigrationEvents, ReadWarning};
 use crate::pyast::{self, Expr, Stmt};
