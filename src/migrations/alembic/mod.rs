@@ -20,12 +20,14 @@ mod order;
 
 pub use order::order;
 
+use serde::Serialize;
+
 use super::{MigrationEvents, ReadWarning};
 use crate::pyast::{self, Expr, Stmt};
 use crate::source::SourceFile;
 
 /// One Alembic revision file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Revision {
     pub path: String,
     /// The revision id (`revision = "1a2b3c4d5e6f"`).

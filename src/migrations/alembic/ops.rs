@@ -486,7 +486,21 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
-        mark_serial(&table, &mut columns, &primary_key);
+        if columns.is_empty() && (call.has_splat || !items.is_empty()) {
+            self.warn(
+                &call.location,
+                format!("op.create_table of `{table}`: none of its columns could be read"),
+            );
+        }
+        let fk_columns: Vec<&str> = foreign_keys
+            .iter()
+            .flat_map(|fk| match fk {
+                SchemaChange::AddForeignKey { columns, .. } => columns.as_slice(),
+                _ => &[],
+            })
+            .map(String::as_str)
+            .collect();
+        mark_serial(&table, &mut columns, &primary_key, &fk_columns);
         for column in &columns {
             if let Some((ty, location)) = column.creates_enum {
                 self.create_enum(ty, table.schema.as_deref(), location, false, scope);
@@ -1003,8 +1017,14 @@ struct ReadColumn<'a> {
 }
 
 /// SQLAlchemy renders the single integer primary key column of a new table as `SERIAL` (or
-/// `BIGSERIAL`/`SMALLSERIAL`) when nothing else supplies its values.
-fn mark_serial(table: &QualifiedName, columns: &mut [ReadColumn], table_pk: &[String]) {
+/// `BIGSERIAL`/`SMALLSERIAL`) when nothing else supplies its values and it is not a foreign
+/// key (in a column or a table-level constraint, `fk_columns`).
+fn mark_serial(
+    table: &QualifiedName,
+    columns: &mut [ReadColumn],
+    table_pk: &[String],
+    fk_columns: &[&str],
+) {
     let mut pk: Vec<&str> = table_pk.iter().map(String::as_str).collect();
     for column in columns.iter() {
         if column.def.primary_key && !pk.contains(&column.def.name.as_str()) {
@@ -1025,7 +1045,8 @@ fn mark_serial(table: &QualifiedName, columns: &mut [ReadColumn], table_pk: &[St
     if integer
         && column.serial_candidate
         && column.def.default.is_none()
-        && (column.def.references.is_none() || column.autoincrement_forced)
+        && ((column.def.references.is_none() && !fk_columns.contains(&only.as_str()))
+            || column.autoincrement_forced)
     {
         column.def.default = Some(format!(
             "nextval('{}_{}_seq'::regclass)",
@@ -1432,6 +1453,24 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_primary_key_that_is_a_foreign_key_is_not_serial() {
+        let changes = changes(
+            "def upgrade():\n    op.create_table('profiles',\n        sa.Column('user_id', sa.Integer(), nullable=False),\n        sa.ForeignKeyConstraint(['user_id'], ['users.id']),\n        sa.PrimaryKeyConstraint('user_id'),\n    )\n    op.create_table('counters', sa.Column('id', sa.SmallInteger(), primary_key=True, autoincrement=False))\n    op.create_table('seqs', sa.Column('id', sa.BigInteger(), primary_key=True))\n",
+        );
+        let defaults: Vec<Option<String>> = changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::CreateTable { columns, .. } => Some(columns[0].default.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            defaults,
+            vec![None, None, Some("nextval('seqs_id_seq'::regclass)".into())]
+        );
+    }
+
+    #[test]
     fn add_drop_and_rename_columns() {
         let changes = changes(
             "def upgrade():\n    op.add_column('customers', sa.Column('contact_preference', sa.String(length=20), nullable=True), schema='core')\n    op.drop_column('customers', 'fax')\n    op.alter_column('customers', 'name', new_column_name='full_name', existing_type=sa.String(100), schema='core')\n",
@@ -1702,7 +1741,7 @@ mod tests {
             .iter()
             .map(|w| w.location.line)
             .collect();
-        assert_eq!(lines, vec![13, 14, 16], "{:?}", rev.events.warnings);
+        assert_eq!(lines, vec![13, 14, 15, 16], "{:?}", rev.events.warnings);
         // The table built from splats is still created, with the columns that could be read.
         assert_eq!(summary(&rev.events.changes), vec!["create c ()"]);
     }
