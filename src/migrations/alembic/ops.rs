@@ -287,7 +287,7 @@ impl<'a> Reader<'a> {
                         self.execute(call, scope);
                     } else if method == "create"
                         && let Some(binding) = self.lookup(receiver, scope)
-                        && let Some(ty) = enum_call(binding.value)
+                        && let Some(ty) = self.enum_of(binding.value)
                     {
                         self.create_enum(ty, None, &call.location, true, scope);
                     }
@@ -296,7 +296,7 @@ impl<'a> Reader<'a> {
             },
             Expr::Attribute { value, attr } => match attr.as_str() {
                 "create" => {
-                    if let Some(ty) = enum_call(value) {
+                    if let Some(ty) = self.enum_of(value) {
                         self.create_enum(ty, None, &call.location, true, scope);
                     }
                 }
@@ -305,6 +305,22 @@ impl<'a> Reader<'a> {
             },
             _ => {}
         }
+    }
+
+    /// The `Enum(…)` call an expression builds: the call itself, or what a module-level
+    /// function it calls returns (`_status_enum().create(bind)`).
+    fn enum_of(&self, expr: &'a Expr) -> Option<&'a Call> {
+        if let Some(call) = enum_call(expr) {
+            return Some(call);
+        }
+        let name = bare_name(&expr.as_call()?.func)?;
+        let function = self.functions.get(name)?;
+        function.body.iter().find_map(|stmt| match stmt {
+            Stmt::Return {
+                value: Some(value), ..
+            } => enum_call(value),
+            _ => None,
+        })
     }
 
     /// A call of a module-level function by bare name: read its body, one level deep.
@@ -1676,6 +1692,17 @@ mod tests {
             panic!()
         };
         assert_eq!(column.ty.name, "core.mood");
+    }
+
+    #[test]
+    fn enums_returned_by_a_module_function_and_created() {
+        let changes = changes(
+            "def _float_type_enum():\n    from sqlalchemy.dialects import postgresql\n    return postgresql.ENUM('FINITE', 'INF_POS', name='floattypeenum')\n\ndef upgrade():\n    bind = op.get_bind()\n    if bind.dialect.name == 'postgresql':\n        _float_type_enum().create(bind)\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["enum floattypeenum [FINITE, INF_POS]"]
+        );
     }
 
     #[test]
