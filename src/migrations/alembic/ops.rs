@@ -48,6 +48,10 @@ const HELPER_DEPTH: usize = 1;
 /// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
 const RESOLVE_DEPTH: usize = 4;
 
+/// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
+/// far as a reader without Python's statement order can tell, so evaluation must stop.
+const EVAL_DEPTH: usize = 16;
+
 /// Schema items that may follow the type in `sa.Column(name, type, *items)`.
 const COLUMN_ITEMS: &[&str] = &[
     "ForeignKey",
@@ -83,6 +87,9 @@ struct Scope<'a> {
     batches: HashMap<&'a str, QualifiedName>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
+    /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
+    /// means what it means in Python.
+    strings: HashMap<&'a str, String>,
     depth: usize,
 }
 
@@ -218,9 +225,14 @@ impl<'a> Reader<'a> {
                     ..
                 } => {
                     self.expr(value, scope);
+                    let string = self.const_str(value, scope);
                     for target in targets {
                         let Some(name) = bare_name(target) else {
                             continue;
+                        };
+                        match &string {
+                            Some(string) => scope.strings.insert(name, string.clone()),
+                            None => scope.strings.remove(name),
                         };
                         scope.locals.insert(name, Binding { value, location });
                         if is_get_bind(value) {
@@ -792,12 +804,19 @@ impl<'a> Reader<'a> {
 
     /// The PostgreSQL type of a type expression, or the `unknown` placeholder.
     fn sql_type(&self, expr: &'a Expr, scope: &Scope<'a>) -> SqlType {
+        self.sql_type_in(expr, scope, 0)
+    }
+
+    fn sql_type_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> SqlType {
         let expr = postgresql_variant(self.resolve(expr, scope).value);
         if let Expr::Call(call) = expr
             && call.func.last_name() == Some("ARRAY")
             && let Some(item) = arg(call, 0, "item_type")
         {
-            return self.sql_type(item, scope).into_array();
+            if depth >= EVAL_DEPTH {
+                return unknown_type();
+            }
+            return self.sql_type_in(item, scope, depth + 1).into_array();
         }
         satype::column_type(expr).unwrap_or_else(unknown_type)
     }
@@ -852,6 +871,13 @@ impl<'a> Reader<'a> {
 
     /// The SQL text of a `server_default=` value.
     fn render_default(&self, expr: &'a Expr, scope: &Scope<'a>) -> String {
+        self.render_default_in(expr, scope, 0)
+    }
+
+    fn render_default_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> String {
+        if depth >= EVAL_DEPTH {
+            return "…".to_string();
+        }
         let expr = self.resolve(expr, scope).value;
         match expr {
             Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
@@ -869,7 +895,7 @@ impl<'a> Reader<'a> {
                         .first()
                         .map(|a| match self.resolve(a, scope).value {
                             Expr::Str(s) => s.clone(),
-                            other => self.render_default(other, scope),
+                            other => self.render_default_in(other, scope, depth + 1),
                         })
                         .unwrap_or_default(),
                     "true" | "false" if !func.contains("func.") => last.to_string(),
@@ -878,7 +904,7 @@ impl<'a> Reader<'a> {
                         let args: Vec<String> = call
                             .args
                             .iter()
-                            .map(|a| self.render_default(a, scope))
+                            .map(|a| self.render_default_in(a, scope, depth + 1))
                             .collect();
                         format!("{last}({})", args.join(", "))
                     }
@@ -894,7 +920,7 @@ impl<'a> Reader<'a> {
 
     fn execute(&mut self, call: &'a Call, scope: &Scope<'a>) {
         if let Some(sql) = arg(call, 0, "sqltext") {
-            self.execute_expr(sql, &call.location, &call.location, scope);
+            self.execute_expr(sql, &call.location, &call.location, scope, 0);
         }
     }
 
@@ -906,10 +932,13 @@ impl<'a> Reader<'a> {
         at: &'a Location,
         call_at: &'a Location,
         scope: &Scope<'a>,
+        depth: usize,
     ) {
+        if depth >= EVAL_DEPTH {
+            return;
+        }
         let binding = self.resolve(expr, scope);
         let at = binding.location.unwrap_or(at);
-        let expr = binding.value;
         if let Some(sql) = self.const_str(expr, scope) {
             let start = string_start(self.file, at);
             let events = sql::read_fragment(&sql, &start);
@@ -918,11 +947,12 @@ impl<'a> Reader<'a> {
             self.out.ignores.extend(events.ignores);
             return;
         }
+        let expr = binding.value;
         if let Expr::Call(inner) = expr {
             match inner.func.last_name() {
                 Some("text" | "DDL") => {
                     if let Some(sql) = arg(inner, 0, "text") {
-                        self.execute_expr(sql, at, call_at, scope);
+                        self.execute_expr(sql, at, call_at, scope, depth + 1);
                     }
                     return;
                 }
@@ -981,11 +1011,21 @@ impl<'a> Reader<'a> {
 
     /// A string known without running anything: a literal, a bound name, `"a" + "b"`.
     fn const_str(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
+        self.const_str_in(expr, scope, 0)
+    }
+
+    fn const_str_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> Option<String> {
+        if depth >= EVAL_DEPTH {
+            return None;
+        }
+        if let Some(string) = bare_name(expr).and_then(|n| scope.strings.get(n)) {
+            return Some(string.clone());
+        }
         match self.resolve(expr, scope).value {
             Expr::Str(s) => Some(s.clone()),
             Expr::BinOp { op, left, right } if op == "+" => {
-                let mut s = self.const_str(left, scope)?;
-                s.push_str(&self.const_str(right, scope)?);
+                let mut s = self.const_str_in(left, scope, depth + 1)?;
+                s.push_str(&self.const_str_in(right, scope, depth + 1)?);
                 Some(s)
             }
             _ => None,
@@ -994,9 +1034,12 @@ impl<'a> Reader<'a> {
 
     /// `["a", "b"]`, `("a",)` or a single `"a"`; `None` if any item is not a constant.
     fn str_list(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<Vec<String>> {
+        if let Some(one) = self.const_str(expr, scope) {
+            return Some(vec![one]);
+        }
         match self.resolve(expr, scope).value {
             Expr::List(items) => items.iter().map(|i| self.const_str(i, scope)).collect(),
-            other => self.const_str(other, scope).map(|s| vec![s]),
+            _ => None,
         }
     }
 
@@ -1615,7 +1658,7 @@ mod tests {
     #[test]
     fn op_execute_through_names_and_the_connection() {
         let rev = read(
-            "ADD_FLAG = \"ALTER TABLE t ADD COLUMN flag boolean\"\n\ndef upgrade():\n    op.execute(ADD_FLAG)\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE t ADD COLUMN other integer'))\n    op.get_bind().execute(text('ALTER TABLE t ADD COLUMN third integer'))\n    op.execute(sa.schema.CreateSchema('reporting'))\n",
+            "ADD_FLAG = \"ALTER TABLE t ADD COLUMN flag boolean\"\n\ndef upgrade():\n    op.execute(ADD_FLAG)\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE t ADD COLUMN other integer'))\n    op.get_bind().execute(text('ALTER TABLE t ADD COLUMN third integer'))\n    op.execute(sa.schema.CreateSchema('reporting'))\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN fourth integer'\n    op.execute(sql)\n",
         );
         assert_eq!(
             summary(&rev.events.changes),
@@ -1623,7 +1666,8 @@ mod tests {
                 "add t.flag",
                 "add t.other",
                 "add t.third",
-                "schema reporting"
+                "schema reporting",
+                "add t.fourth"
             ]
         );
         let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
@@ -1836,6 +1880,33 @@ mod tests {
         // No string at all: the place asked about.
         let at = string_start(&file, &Location::new("v.py", 9, 3));
         assert_eq!((at.line, at.column), (9, 3));
+    }
+
+    #[test]
+    fn self_referencing_names_do_not_loop() {
+        let rev = read(
+            "T = sa.ARRAY(T)\nD = sa.text(D)\n\ndef upgrade():\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN c int'\n    op.execute(sql)\n    q = sa.text(q)\n    op.execute(q)\n    op.add_column('t', sa.Column('a', T, server_default=D))\n",
+        );
+        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+            panic!("{:?}", rev.events.changes)
+        };
+        assert_eq!(column.ty.name, "unknown");
+        assert!(column.default.is_some());
+        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+    }
+
+    #[test]
+    fn every_prefix_of_a_revision_reads_without_panicking() {
+        let body = "SQL = 'ALTER TABLE t ADD COLUMN z int'\n\ndef _h():\n    op.drop_column('t', 'y')\n\ndef upgrade():\n    e = postgresql.ENUM('a', name='e', create_type=False)\n    e.create(op.get_bind())\n    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('e', e), sa.ForeignKeyConstraint(['id'], ['u.id']), schema='s')\n    with op.batch_alter_table('t') as b:\n        b.alter_column('x', new_column_name='y', type_=sa.ARRAY(sa.Enum('p', name='q')), server_default=sa.func.now())\n    op.execute(sa.text(f\"ALTER TABLE {t} ADD c int\" + SQL))\n    op.execute(SQL)\n    _h()\n    globals()['upgrade_%s' % x]()\n";
+        let full = format!("{HEADER}{body}");
+        let mut end = 0;
+        while end <= full.len() {
+            if full.is_char_boundary(end) {
+                let file = SourceFile::new("versions/p.py", &full[..end]);
+                let _ = read_revision(&file);
+            }
+            end += 3;
+        }
     }
 
     #[test]
