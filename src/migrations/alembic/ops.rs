@@ -13,9 +13,10 @@
 //! - **Every branch of an `if`**, the body of a loop once, the `try` body (and its `else` and
 //!   `finally`) but not `except`: the question is "can this column exist after the
 //!   migrations", so the reader over-approximates what is created.
-//! - **Names are resolved one way only**: a bare name bound earlier in the function or at module
-//!   level to an expression (`t = "customers"`, `status = postgresql.ENUM(…)`) stands for that
-//!   expression. Function parameters and imports are unknown.
+//! - **Names**: a bare name bound in the function or at module level to an expression
+//!   (`t = "customers"`, `status = postgresql.ENUM(…)`) stands for that expression (the last
+//!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
+//!   Function parameters, loop variables and imports are unknown.
 //! - **Types** come from [`satype::column_type`]; a type it does not know (a project's
 //!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
 //!   exists with "some type".
@@ -740,7 +741,11 @@ impl<'a> Reader<'a> {
                     });
                 }
                 (Some("Computed"), Some(c)) => {
-                    let text = arg(c, 0, "sqltext").map(|e| self.render_default(e, scope));
+                    // `Computed("a + b")`: the string is SQL, not a literal.
+                    let text = arg(c, 0, "sqltext").map(|e| {
+                        self.const_str(e, scope)
+                            .unwrap_or_else(|| self.render_default(e, scope))
+                    });
                     computed = Some(format!(
                         "GENERATED ALWAYS AS ({}) STORED",
                         text.unwrap_or_default()
@@ -1856,7 +1861,7 @@ mod tests {
             defaults,
             vec![
                 Some("GENERATED ALWAYS AS IDENTITY"),
-                Some("GENERATED ALWAYS AS ('a + b') STORED"),
+                Some("GENERATED ALWAYS AS (a + b) STORED"),
                 Some("false"),
                 Some("now()"),
                 Some("0"),
