@@ -30,3 +30,51 @@ impl Warning {
         }
     }
 }
+
+use crate::rules::{Rule, Severity};
+
+/// What a finding is about: a table, a column, an enum value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Target {
+    pub schema: String,
+    pub table: String,
+    /// `None` for a table-level finding.
+    pub column: Option<String>,
+    /// The enum type, for enum findings (`core.booking_status`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#enum: Option<String>,
+    /// The enum value, for DG003.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A secondary place that explains a finding: "`core.customers` is created here".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Related {
+    pub message: String,
+    pub location: Location,
+}
+
+/// A rule violation, tied to a model line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// What is wrong and what breaks.
+    pub message: String,
+    /// What to do, in one imperative sentence.
+    pub help: String,
+    /// SQL that would close the gap; shown, never applied.
+    pub suggestion: Option<String>,
+    pub location: Location,
+    pub target: Target,
+    pub related: Vec<Related>,
+}
+
+impl Finding {
+    /// The identity of a finding across two snapshots: rule and target, never the line, so that
+    /// moving code does not make an old finding look new.
+    pub fn key(&self) -> (Rule, &Target) {
+        (self.rule, &self.target)
+    }
+}

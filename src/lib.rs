@@ -1,10 +1,172 @@
-//! driftguard: proves statically that every column SQLAlchemy models map is created by the
-//! repository's migrations.
+//! driftguard proves, statically and without a database, that every column and table the
+//! SQLAlchemy models of a Python repository map is created by its migrations.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`cli`] — the command line; [`config`] — the optional `driftguard.yml`.
+//! 2. [`git`] — the only module that touches git: snapshots (HEAD, index, merge base) and
+//!    their files; [`discover`] — which files are models and migrations, and their order.
+//! 3. [`models`] — Python model files → tables and columns, through [`pyast`] (the one
+//!    tree-sitter walk) and [`satype`] (SQLAlchemy types → PostgreSQL types).
+//! 4. [`migrations`] — SQL files and Alembic revisions → schema change events;
+//!    [`schema`] — events replayed into the schema the migrations build.
+//! 5. [`rules`] — the comparison: models against schema → [`finding`]s.
+//! 6. [`render`] — findings → human, JSON … output.
+//!
+//! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
+//! Problems in user files are warnings or findings, never errors: an `Err` means "could not
+//! run" (exit 2) and says what to do.
 
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod discover;
 pub mod finding;
+pub mod git;
 pub mod migrations;
 pub mod models;
 pub mod pyast;
+pub mod render;
+pub mod rules;
 pub mod satype;
+pub mod schema;
 pub mod source;
 pub mod sqltype;
+
+use std::io::{IsTerminal, Write};
+
+use cli::{Cli, ColorChoice, Command, FailOn};
+use rules::{Rule, Severity};
+
+/// How a run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// No finding at or above `--fail-on`.
+    Clean,
+    /// At least one finding at or above `--fail-on`.
+    Findings,
+    /// Could not run: bad arguments, bad config, missing ref, shallow clone …
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Output streams, so that tests and `main` can pass their own.
+pub struct Streams<'a> {
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// Whether stdout is a terminal (for `--color auto`).
+    pub stdout_is_terminal: bool,
+}
+
+/// Writes, treating a closed pipe (`driftguard … | head`) as success.
+fn emit(out: &mut dyn Write, text: &str) -> std::io::Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            streams.stdout_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
+        Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
+    };
+    match result {
+        Ok(status) => status,
+        Err(message) => {
+            let _ = emit(streams.stderr, &format!("error: {message}\n"));
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Whether stdout is a terminal; for `main`.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+fn run_check(
+    args: cli::CheckArgs,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, String> {
+    let mode = if args.staged {
+        check::Mode::Staged
+    } else if let Some(reference) = args.base {
+        check::Mode::Base(reference)
+    } else {
+        check::Mode::All
+    };
+    let options = check::Options {
+        path: args.path,
+        mode,
+        config: args.config,
+        fail_on: args.fail_on.map(|f| match f {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Never => None,
+        }),
+    };
+    let report = check::run(&options).map_err(|e| e.0)?;
+    let mut warnings = String::new();
+    for warning in &report.warnings {
+        warnings.push_str(&render::human::warning_line(warning));
+        warnings.push('\n');
+    }
+    emit(stderr, &warnings).map_err(|e| e.to_string())?;
+    let text = match args.format {
+        render::Format::Human => render::human::render(
+            &report,
+            &report.sources,
+            render::human::Style { color, width: 100 },
+        ),
+        render::Format::Json => render::json::render(&report),
+    };
+    emit(stdout, &text).map_err(|e| e.to_string())?;
+    Ok(if report.failed() {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, String> {
+    let text = match code {
+        Some(code) => {
+            let rule = Rule::from_code_or_name(code).ok_or_else(|| {
+                format!("`{code}` is not a driftguard rule; run `driftguard rule` to list them")
+            })?;
+            format!(
+                "# {} {}\n\nSeverity: {}\n\n{}",
+                rule.code(),
+                rule.name(),
+                rule.default_severity().as_str(),
+                rule.explanation()
+            )
+        }
+        None => Rule::ALL
+            .iter()
+            .map(|r| format!("{}  {:<34} {}\n", r.code(), r.name(), r.summary()))
+            .collect(),
+    };
+    emit(stdout, &text).map_err(|e| e.to_string())?;
+    Ok(ExitStatus::Clean)
+}

@@ -291,6 +291,6 @@ mod tests {
             Some("timestamp without time zone".into())
         );
         let e = expr("int");
-        assert_eq!(unwrap_optional(&e).1, false);
+        assert!(!unwrap_optional(&e).1);
     }
 }

@@ -66,3 +66,24 @@ pub struct ModelEnum {
     /// Where the Python enum class is declared, when it was found.
     pub location: Option<Location>,
 }
+
+// STUB-BEGIN (temporary until the models branch lands)
+#[derive(Debug, Clone, Default)]
+pub struct FileModels {
+    pub warnings: Vec<Warning>,
+}
+pub struct ResolveOptions {
+    pub python_roots: Vec<String>,
+}
+pub fn is_candidate(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+}
+pub fn extract_file(file: &SourceFile) -> FileModels {
+    let _ = file;
+    FileModels::default()
+}
+pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
+    let _ = (files, options);
+    (Vec::new(), Vec::new())
+}
+// STUB-END

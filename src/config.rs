@@ -1,0 +1,496 @@
+//! The optional configuration: found, parsed and validated into [`Config`].
+//!
+//! One schema for `driftguard.yml`/`.yaml`, `.driftguard.yml`/`.yaml` and `[tool.driftguard]`
+//! in `pyproject.toml`. `--config FILE` wins; otherwise the first of the YAML names present at
+//! the root, else `pyproject.toml` if it has the table. A second config file present is named
+//! in a warning. Unknown keys and bad values are a [`ConfigError`] (exit 2) that names the file
+//! and line. Nothing here decides what to do with the values: that is the caller's job.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::finding::Warning;
+use crate::rules::{Rule, Severity};
+
+/// The config file names looked for at the root, in order.
+pub const CONFIG_NAMES: &[&str] = &[
+    "driftguard.yml",
+    "driftguard.yaml",
+    ".driftguard.yml",
+    ".driftguard.yaml",
+];
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    models: Option<Vec<String>>,
+    migrations: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    default_schema: Option<String>,
+    python_roots: Option<Vec<String>>,
+    sources: Option<Vec<RawSource>>,
+    rules: Option<BTreeMap<String, String>>,
+    fail_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    path: String,
+    kind: String,
+    default_schema: Option<String>,
+    models: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyProject {
+    tool: Option<PyProjectTool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyProjectTool {
+    driftguard: Option<toml::Value>,
+}
+
+/// A list of path globs, kept with its patterns for messages.
+#[derive(Debug, Clone)]
+pub struct Globs {
+    pub patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl Globs {
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.is_match(path)
+    }
+
+    fn new(patterns: Vec<String>) -> Result<Self, (String, String)> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &patterns {
+            let glob = Glob::new(pattern).map_err(|e| (pattern.clone(), e.kind().to_string()))?;
+            builder.add(glob);
+        }
+        let set = builder
+            .build()
+            .map_err(|e| (patterns.join(", "), e.to_string()))?;
+        Ok(Globs { patterns, set })
+    }
+}
+
+/// What kind of migrations a declared source holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Sql,
+    Alembic,
+}
+
+/// A migration source declared in the config.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// A folder, relative to the root, without a trailing slash.
+    pub path: String,
+    pub kind: SourceKind,
+    pub default_schema: Option<String>,
+    /// Model files whose tables this source serves; `None`: all.
+    pub models: Option<Globs>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, relative to the root (`None`: no config, all defaults).
+    pub file: Option<String>,
+    pub models: Option<Globs>,
+    pub migrations: Option<Globs>,
+    pub exclude: Option<Globs>,
+    pub ignore: Vec<IgnorePattern>,
+    pub default_schema: String,
+    pub python_roots: Vec<String>,
+    pub sources: Vec<SourceConfig>,
+    pub rules: BTreeMap<Rule, Option<Severity>>,
+    pub fail_on: Option<Severity>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            models: None,
+            migrations: None,
+            exclude: None,
+            ignore: Vec::new(),
+            default_schema: "public".to_string(),
+            python_roots: Vec::new(),
+            sources: Vec::new(),
+            rules: BTreeMap::new(),
+            fail_on: None,
+        }
+    }
+}
+
+impl Config {
+    /// The severity a rule has under this config: `None` when it is turned off.
+    pub fn severity(&self, rule: Rule) -> Option<Severity> {
+        match self.rules.get(&rule) {
+            Some(setting) => *setting,
+            None => Some(rule.default_severity()),
+        }
+    }
+
+    /// Whether a `schema.table[.column]` is ignored by an `ignore:` pattern.
+    pub fn is_ignored(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        self.ignore.iter().any(|p| p.matches(schema, table, column))
+    }
+}
+
+/// An `ignore:` pattern: `core.legacy_*` (tables), `ops.audit_log.raw_*` (columns).
+#[derive(Debug, Clone)]
+pub struct IgnorePattern {
+    pub pattern: String,
+    table: globset::GlobMatcher,
+    column: Option<globset::GlobMatcher>,
+}
+
+impl IgnorePattern {
+    fn new(pattern: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = pattern.split('.').collect();
+        let compile = |p: &str| {
+            Glob::new(p)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| e.kind().to_string())
+        };
+        match parts.as_slice() {
+            [schema, table] => Ok(IgnorePattern {
+                pattern: pattern.to_string(),
+                table: compile(&format!("{schema}.{table}"))?,
+                column: None,
+            }),
+            [schema, table, column] => Ok(IgnorePattern {
+                pattern: pattern.to_string(),
+                table: compile(&format!("{schema}.{table}"))?,
+                column: Some(compile(column)?),
+            }),
+            _ => Err("expected `schema.table` or `schema.table.column`".to_string()),
+        }
+    }
+
+    fn matches(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        if !self.table.is_match(format!("{schema}.{table}")) {
+            return false;
+        }
+        match (&self.column, column) {
+            (None, _) => true,
+            (Some(pattern), Some(column)) => pattern.is_match(column),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// A config that could not be used: the message names the file and, where known, the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Finds the config among the files at the root. `read` returns a root file's text, if it
+/// exists. `explicit` is `--config FILE` (its text and its name).
+pub fn load(
+    explicit: Option<(&str, &str)>,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Config, Vec<Warning>), ConfigError> {
+    let mut warnings = Vec::new();
+    if let Some((name, text)) = explicit {
+        let config = if name.ends_with(".toml") {
+            parse_pyproject(name, text)?.unwrap_or_default()
+        } else {
+            parse_yaml(name, text)?
+        };
+        return Ok((config, warnings));
+    }
+    let mut found: Vec<(&str, String)> = CONFIG_NAMES
+        .iter()
+        .filter_map(|name| read(name).map(|text| (*name, text)))
+        .collect();
+    let pyproject = read("pyproject.toml");
+    let pyproject_config = match &pyproject {
+        Some(text) => parse_pyproject("pyproject.toml", text)?,
+        None => None,
+    };
+    let mut candidates: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
+    if pyproject_config.is_some() {
+        candidates.push("pyproject.toml [tool.driftguard]");
+    }
+    if candidates.len() > 1 {
+        warnings.push(Warning::global(format!(
+            "several config files found ({}); using {} and ignoring the others — remove the ones you do not mean",
+            candidates.join(", "),
+            candidates[0]
+        )));
+    }
+    if !found.is_empty() {
+        let (name, text) = found.remove(0);
+        return Ok((parse_yaml(name, &text)?, warnings));
+    }
+    Ok((pyproject_config.unwrap_or_default(), warnings))
+}
+
+fn parse_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(Config {
+            file: Some(name.to_string()),
+            ..Config::default()
+        });
+    }
+    let raw: RawConfig = serde_saphyr::from_str(text).map_err(|err| {
+        let at = err
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        let message = err.to_string();
+        let first = message.split('\n').next().unwrap_or(&message).to_string();
+        ConfigError(format!("{name}{at}: invalid config: {first}"))
+    })?;
+    validate(name, text, raw)
+}
+
+/// `Ok(None)` when `pyproject.toml` has no `[tool.driftguard]` table.
+fn parse_pyproject(name: &str, text: &str) -> Result<Option<Config>, ConfigError> {
+    let project: PyProject = toml::from_str(text).map_err(|err| toml_error(name, text, &err))?;
+    let Some(table) = project.tool.and_then(|t| t.driftguard) else {
+        return Ok(None);
+    };
+    // Re-read the table from the text so errors keep their spans.
+    let raw: RawConfig = table
+        .try_into()
+        .map_err(|err: toml::de::Error| toml_error(name, text, &err))?;
+    validate(name, text, raw).map(Some)
+}
+
+fn toml_error(name: &str, text: &str, err: &toml::de::Error) -> ConfigError {
+    let at = err
+        .span()
+        .map(|span| {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!(":{line}")
+        })
+        .unwrap_or_default();
+    let message = err.message().to_string();
+    // Without a span (a value re-read from the table), point at the first line naming the key.
+    let at = if at.is_empty() {
+        line_mentioning(text, &message).map_or(at, |l| format!(":{l}"))
+    } else {
+        at
+    };
+    ConfigError(format!(
+        "{name}{at}: invalid [tool.driftguard] config: {message}"
+    ))
+}
+
+/// The first line of the config text that mentions a word of the message in backquotes, or
+/// the value itself: used to point at a value that only fails validation.
+fn line_mentioning(text: &str, needle: &str) -> Option<usize> {
+    let word = needle
+        .split('`')
+        .nth(1)
+        .filter(|w| !w.is_empty())
+        .unwrap_or(needle);
+    text.split('\n')
+        .position(|line| line.contains(word))
+        .map(|i| i + 1)
+}
+
+fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigError> {
+    let fail = |value: &str, message: String| {
+        let at = line_mentioning(text, value).map_or(String::new(), |l| format!(":{l}"));
+        ConfigError(format!("{name}{at}: invalid config: {message}"))
+    };
+    let globs = |key: &str, patterns: Option<Vec<String>>| -> Result<Option<Globs>, ConfigError> {
+        match patterns {
+            None => Ok(None),
+            Some(patterns) => Globs::new(patterns).map(Some).map_err(|(pattern, why)| {
+                fail(
+                    &pattern,
+                    format!("`{key}` has a bad glob `{pattern}`: {why}"),
+                )
+            }),
+        }
+    };
+    let mut config = Config {
+        file: Some(name.to_string()),
+        models: globs("models", raw.models)?,
+        migrations: globs("migrations", raw.migrations)?,
+        exclude: globs("exclude", raw.exclude)?,
+        ..Config::default()
+    };
+    for pattern in raw.ignore.unwrap_or_default() {
+        let parsed = IgnorePattern::new(&pattern)
+            .map_err(|why| fail(&pattern, format!("`ignore` pattern `{pattern}`: {why}")))?;
+        config.ignore.push(parsed);
+    }
+    if let Some(schema) = raw.default_schema {
+        if schema.trim().is_empty() {
+            return Err(fail(
+                "default_schema",
+                "`default_schema` must not be empty".into(),
+            ));
+        }
+        config.default_schema = schema;
+    }
+    config.python_roots = raw
+        .python_roots
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.trim_end_matches('/').to_string())
+        .collect();
+    for source in raw.sources.unwrap_or_default() {
+        let kind = match source.kind.as_str() {
+            "sql" => SourceKind::Sql,
+            "alembic" => SourceKind::Alembic,
+            other => {
+                return Err(fail(
+                    other,
+                    format!("source kind `{other}` is not one of `sql`, `alembic`"),
+                ));
+            }
+        };
+        config.sources.push(SourceConfig {
+            path: source.path.trim_end_matches('/').to_string(),
+            kind,
+            default_schema: source.default_schema,
+            models: globs("sources.models", source.models)?,
+        });
+    }
+    for (key, value) in raw.rules.unwrap_or_default() {
+        let Some(rule) = Rule::from_code_or_name(&key) else {
+            return Err(fail(
+                &key,
+                format!(
+                    "`rules` names `{key}`, which is not a driftguard rule (see `driftguard rule`)"
+                ),
+            ));
+        };
+        if !rule.configurable() {
+            return Err(fail(
+                &key,
+                format!(
+                    "rule `{key}` ({}) cannot be turned off or downgraded; use `ignore:` patterns or `# driftguard: ignore[{}]` for the places it should not apply",
+                    rule.name(),
+                    rule.code()
+                ),
+            ));
+        }
+        let setting = match value.as_str() {
+            "off" => None,
+            other => Some(Severity::parse(other).ok_or_else(|| {
+                fail(
+                    &key,
+                    format!("rule `{key}`: `{other}` is not one of `error`, `warning`, `off`"),
+                )
+            })?),
+        };
+        config.rules.insert(rule, setting);
+    }
+    if let Some(fail_on) = raw.fail_on {
+        config.fail_on = Some(Severity::parse(&fail_on).ok_or_else(|| {
+            fail(
+                "fail_on",
+                format!("`fail_on: {fail_on}` is not one of `error`, `warning`"),
+            )
+        })?);
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Result<Config, ConfigError> {
+        let files = [("driftguard.yml", text.to_string())];
+        load(None, &|name| {
+            files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.clone())
+        })
+        .map(|(c, _)| c)
+    }
+
+    #[test]
+    fn a_full_yaml_config_is_read() {
+        let config = yaml(
+            "models: [\"apps/backend/src/db/models/**/*.py\"]\nmigrations:\n  - database/migrations/**/*.sql\nexclude: [\"tests/**\"]\nignore: [\"core.legacy_*\", \"ops.audit_log.raw_*\"]\ndefault_schema: core\npython_roots: [apps/backend/src]\nfail_on: warning\n",
+        )
+        .expect("valid");
+        assert!(
+            config
+                .models
+                .as_ref()
+                .is_some_and(|g| g.is_match("apps/backend/src/db/models/core.py"))
+        );
+        assert!(config.is_ignored("core", "legacy_orders", None));
+        assert!(config.is_ignored("ops", "audit_log", Some("raw_payload")));
+        assert!(!config.is_ignored("ops", "audit_log", None));
+        assert_eq!(config.default_schema, "core");
+        assert_eq!(
+            config.severity(Rule::ColumnWithoutMigration),
+            Some(Severity::Error)
+        );
+        assert_eq!(config.fail_on, Some(Severity::Warning));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_point_at_the_line() {
+        let err = yaml("models: [\"a/**\"]\nmigratons: [\"b\"]\n").expect_err("unknown key");
+        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
+        let err = yaml("rules:\n  DG999: error\n").expect_err("unknown rule");
+        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
+        assert!(err.0.contains("DG999"), "{}", err.0);
+        let err = yaml("default_schema: a\nrules: {DG001: \"off\"}\n").expect_err("core rule");
+        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
+        assert!(err.0.contains("ignore"), "{}", err.0);
+        let err = yaml("fail_on: sometimes\n").expect_err("bad severity");
+        assert!(err.0.contains("driftguard.yml:1"), "{}", err.0);
+    }
+
+    #[test]
+    fn pyproject_table_is_read_and_errors_are_located() {
+        let text = "[project]\nname = \"x\"\n\n[tool.driftguard]\ndefault_schema = \"core\"\n";
+        let config = parse_pyproject("pyproject.toml", text)
+            .expect("valid")
+            .expect("has the table");
+        assert_eq!(config.default_schema, "core");
+        let bad = "[tool.driftguard]\ndefault_schema = \"core\"\nmodles = [\"x\"]\n";
+        let err = parse_pyproject("pyproject.toml", bad).expect_err("unknown key");
+        assert!(err.0.contains("pyproject.toml:3"), "{}", err.0);
+        assert!(
+            parse_pyproject("pyproject.toml", "[project]\nname='x'\n")
+                .expect("valid")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_second_config_file_is_named_in_a_warning() {
+        let files = [
+            ("driftguard.yml", "default_schema: a\n".to_string()),
+            (".driftguard.yml", "default_schema: b\n".to_string()),
+        ];
+        let (config, warnings) = load(None, &|name| {
+            files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.clone())
+        })
+        .expect("valid");
+        assert_eq!(config.default_schema, "a");
+        assert!(warnings[0].message.contains(".driftguard.yml"));
+    }
+}

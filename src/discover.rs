@@ -1,0 +1,251 @@
+//! Which files are models, which are migrations, and in what order migrations run.
+//!
+//! Zero config: model files are found by content (see [`crate::models::is_candidate`]), SQL
+//! migrations are `.sql` files under a folder named `migrations`, Alembic revisions are `.py`
+//! files under a folder named `versions`. Down migrations (`*.down.sql`, a `down`/`rollback`
+//! name segment) are never read. Config globs replace discovery; `exclude` is never read.
+//! Folders of virtual environments and caches are never read either.
+
+use std::cmp::Ordering;
+
+use crate::config::{Config, SourceKind};
+
+/// Path segments never read: virtual environments, installed packages, caches.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "site-packages",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+];
+
+/// What a file is to driftguard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// A Python file that may declare models (confirmed by content).
+    Model,
+    /// A raw SQL migration, in the source with this index in [`Config::sources`] (`None`: the
+    /// zero-config SQL source).
+    Sql(Option<usize>),
+    /// A possible Alembic revision; the string is its environment (the folder holding
+    /// `versions/`), or the declared source's path.
+    Alembic(String),
+    /// A config file: a change to it re-checks everything.
+    Config,
+    Other,
+}
+
+/// Classifies a path (relative, `/`-separated).
+pub fn classify(path: &str, config: &Config) -> FileKind {
+    let segments: Vec<&str> = path.split('/').collect();
+    let (file_name, dirs) = match segments.split_last() {
+        Some((name, dirs)) => (*name, dirs),
+        None => return FileKind::Other,
+    };
+    if dirs.iter().any(|d| SKIPPED_DIRS.contains(d)) {
+        return FileKind::Other;
+    }
+    if dirs.is_empty()
+        && (crate::config::CONFIG_NAMES.contains(&file_name) || file_name == "pyproject.toml")
+    {
+        return FileKind::Config;
+    }
+    if config.exclude.as_ref().is_some_and(|g| g.is_match(path)) {
+        return FileKind::Other;
+    }
+    let is_sql = file_name.ends_with(".sql");
+    let is_py = file_name.ends_with(".py");
+    if !is_sql && !is_py {
+        return FileKind::Other;
+    }
+    // Declared sources claim their folders first.
+    for (i, source) in config.sources.iter().enumerate() {
+        let inside = path
+            .strip_prefix(&source.path)
+            .is_some_and(|rest| rest.starts_with('/'))
+            || source.path.is_empty()
+            || source.path == ".";
+        if !inside {
+            continue;
+        }
+        match source.kind {
+            SourceKind::Sql if is_sql && !is_down_migration(path) => {
+                return FileKind::Sql(Some(i));
+            }
+            SourceKind::Alembic if is_py && dirs.contains(&"versions") => {
+                return FileKind::Alembic(source.path.clone());
+            }
+            _ => {}
+        }
+    }
+    if is_sql {
+        let migration = match &config.migrations {
+            Some(globs) => globs.is_match(path),
+            None => dirs.contains(&"migrations"),
+        };
+        if migration && !is_down_migration(path) {
+            return FileKind::Sql(None);
+        }
+        return FileKind::Other;
+    }
+    if let Some(pos) = dirs.iter().rposition(|d| *d == "versions")
+        && file_name != "__init__.py"
+    {
+        if config.sources.is_empty() {
+            return FileKind::Alembic(dirs[..pos].join("/"));
+        }
+        return FileKind::Other;
+    }
+    match &config.models {
+        Some(globs) if globs.is_match(path) => FileKind::Model,
+        Some(_) => FileKind::Other,
+        None if is_test_path(dirs, file_name) => FileKind::Other,
+        None => FileKind::Model,
+    }
+}
+
+/// Test code: fixtures there are not the application's models.
+fn is_test_path(dirs: &[&str], file_name: &str) -> bool {
+    dirs.iter().any(|d| *d == "tests" || *d == "test")
+        || file_name.starts_with("test_")
+        || file_name.ends_with("_test.py")
+        || file_name == "conftest.py"
+}
+
+/// `*.down.sql`, `0002_x_rollback.sql`, `rollback/0002.sql`, `down/…`.
+pub fn is_down_migration(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let mut segments = lower.split('/').rev();
+    let name = segments.next().unwrap_or("");
+    let stem = name.trim_end_matches(".sql");
+    let name_down = stem
+        .split(['.', '_', '-'])
+        .any(|s| s == "down" || s == "rollback" || s == "downgrade");
+    let dir_down = segments.any(|d| d == "down" || d == "rollback" || d == "rollbacks");
+    name_down || dir_down
+}
+
+/// Natural order of migration files: by file name with digit runs compared as numbers, ties by
+/// the whole path.
+pub fn migration_order(a: &str, b: &str) -> Ordering {
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    natural_cmp(&name(a), &name(b)).then_with(|| a.cmp(b))
+}
+
+/// Compares two strings with digit runs as numbers (`2_x` < `10_x`), case-insensitively, then
+/// exactly.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let xn = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let yn = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (xd, yd) = (&x[..xn], &y[..yn]);
+                let xt: &[u8] = {
+                    let z = xd.iter().take_while(|c| **c == b'0').count();
+                    &xd[z..]
+                };
+                let yt: &[u8] = {
+                    let z = yd.iter().take_while(|c| **c == b'0').count();
+                    &yd[z..]
+                };
+                let ord = xt.len().cmp(&yt.len()).then_with(|| xt.cmp(yt));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[xn..];
+                y = &y[yn..];
+            }
+            (Some(c), Some(d)) => {
+                let ord = c.to_ascii_lowercase().cmp(&d.to_ascii_lowercase());
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handbook_layout_is_classified_without_config() {
+        let config = Config::default();
+        assert_eq!(
+            classify("apps/backend/src/db/models/core.py", &config),
+            FileKind::Model
+        );
+        assert_eq!(
+            classify(
+                "database/migrations/002_smart_scheduling_phase1.sql",
+                &config
+            ),
+            FileKind::Sql(None)
+        );
+        assert_eq!(
+            classify(
+                "apps/backend/src/db/migrations/20251126220831_x.sql",
+                &config
+            ),
+            FileKind::Sql(None)
+        );
+        assert_eq!(
+            classify("apps/backend/alembic/versions/abc_add.py", &config),
+            FileKind::Alembic("apps/backend/alembic".into())
+        );
+        assert_eq!(classify("driftguard.yml", &config), FileKind::Config);
+        assert_eq!(classify(".venv/lib/x/models.py", &config), FileKind::Other);
+        assert_eq!(
+            classify("apps/backend/tests/conftest.py", &config),
+            FileKind::Other
+        );
+        assert_eq!(classify("docs/schema.sql", &config), FileKind::Other);
+    }
+
+    #[test]
+    fn down_migrations_are_never_read() {
+        assert!(is_down_migration("db/migrations/0002_add.down.sql"));
+        assert!(is_down_migration("db/migrations/rollback/0002_add.sql"));
+        assert!(is_down_migration("db/migrations/0002_add_rollback.sql"));
+        assert!(!is_down_migration(
+            "db/migrations/0002_add_downtime_table.sql"
+        ));
+        assert!(!is_down_migration("db/migrations/0002_add.up.sql"));
+    }
+
+    #[test]
+    fn natural_order_compares_numbers_by_value() {
+        let mut files = vec![
+            "database/migrations/20251126220831_add_travel_fee.sql",
+            "database/migrations/BATCH_1_COMBINED_MIGRATION.sql",
+            "apps/backend/src/db/migrations/010_b.sql",
+            "database/migrations/002_smart_scheduling_phase1.sql",
+            "database/migrations/9_a.sql",
+        ];
+        files.sort_by(|a, b| migration_order(a, b));
+        assert_eq!(
+            files,
+            vec![
+                "database/migrations/002_smart_scheduling_phase1.sql",
+                "database/migrations/9_a.sql",
+                "apps/backend/src/db/migrations/010_b.sql",
+                "database/migrations/20251126220831_add_travel_fee.sql",
+                "database/migrations/BATCH_1_COMBINED_MIGRATION.sql",
+            ]
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! `--format human`: miette diagnostics with the model line, secondary labels into migrations,
+//! the suggested SQL, and a summary line.
+//!
+//! Colour is decided by the caller (`--color`, `NO_COLOR`, whether stdout is a terminal) and
+//! passed in; the theme and width are fixed here so that snapshots are stable.
+
+use std::fmt;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
+
+use super::Sources;
+use crate::check::Report;
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::source::{Location, SourceFile};
+
+/// Options that change how the text looks, not what it says.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// One finding as a miette diagnostic.
+struct FindingDiagnostic {
+    message: String,
+    code: String,
+    severity: Severity,
+    help: String,
+    source: Option<NamedSource<String>>,
+    label: Option<LabeledSpan>,
+    related: Vec<RelatedDiagnostic>,
+}
+
+/// A secondary place in another file (or the same one), as a related diagnostic.
+struct RelatedDiagnostic {
+    message: String,
+    source: Option<NamedSource<String>>,
+    label: Option<LabeledSpan>,
+}
+
+impl fmt::Debug for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for FindingDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic {}
+
+impl Diagnostic for FindingDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+    }
+}
+
+impl fmt::Debug for RelatedDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for RelatedDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RelatedDiagnostic {}
+
+impl Diagnostic for RelatedDiagnostic {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+}
+
+/// The span of the word at a location (an identifier, or the rest of the line).
+fn span_at(text: &str, location: &Location) -> Option<SourceSpan> {
+    let file = SourceFile::new(location.path.clone(), text);
+    if location.line as usize > file.line_count() {
+        return None;
+    }
+    let line = file.line_text(location.line);
+    let start_in_line: usize = line
+        .chars()
+        .take((location.column as usize).saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    let rest = &line[start_in_line.min(line.len())..];
+    let word_len: usize = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .map(char::len_utf8)
+        .sum();
+    let len = if word_len == 0 {
+        rest.trim_end().len().max(1)
+    } else {
+        word_len
+    };
+    Some(SourceSpan::new(
+        (file.line_start(location.line) + start_in_line).into(),
+        len,
+    ))
+}
+
+fn labeled(
+    sources: &Sources,
+    location: &Location,
+    label: &str,
+) -> (Option<NamedSource<String>>, Option<LabeledSpan>) {
+    let Some(text) = sources.get(&location.path) else {
+        return (None, None);
+    };
+    let Some(span) = span_at(text, location) else {
+        return (None, None);
+    };
+    let source = NamedSource::new(&location.path, text.clone()).with_language("text");
+    (
+        Some(source),
+        Some(LabeledSpan::new_with_span(Some(label.to_string()), span)),
+    )
+}
+
+fn diagnostic(finding: &Finding, sources: &Sources) -> FindingDiagnostic {
+    let label = match &finding.target.column {
+        Some(column) => format!("`{column}` has no migration"),
+        None => format!(
+            "`{}.{}` has no migration",
+            finding.target.schema, finding.target.table
+        ),
+    };
+    let (source, label) = labeled(sources, &finding.location, &label);
+    let mut help = finding.help.clone();
+    if source.is_none() {
+        help = format!("{help}\n  at {}", finding.location);
+    }
+    if let Some(sql) = &finding.suggestion {
+        help.push_str("\n\n");
+        for line in sql.split('\n') {
+            help.push_str("    ");
+            help.push_str(line);
+            help.push('\n');
+        }
+    }
+    let related = finding
+        .related
+        .iter()
+        .map(|r| {
+            let (source, label) = labeled(sources, &r.location, "here");
+            let message = if source.is_none() {
+                format!("{} ({})", r.message, r.location)
+            } else {
+                r.message.clone()
+            };
+            RelatedDiagnostic {
+                message,
+                source,
+                label,
+            }
+        })
+        .collect();
+    FindingDiagnostic {
+        message: finding.message.clone(),
+        code: format!("{}({})", finding.rule.code(), finding.rule.name()),
+        severity: finding.severity,
+        help: help.trim_end().to_string(),
+        source,
+        label,
+        related,
+    }
+}
+
+/// Renders the findings and the summary line (stdout text).
+pub fn render(report: &Report, sources: &Sources, style: Style) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut out = String::new();
+    for finding in &report.findings {
+        let diagnostic = diagnostic(finding, sources);
+        let mut text = String::new();
+        if handler.render_report(&mut text, &diagnostic).is_err() {
+            text = format!("{}: {}\n", finding.location, finding.message);
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out.push_str(&summary_line(report));
+    out.push('\n');
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `Found 1 error (12 tables, 80 columns, 14 migration files).`
+pub fn summary_line(report: &Report) -> String {
+    if report.nothing_to_check {
+        return "No Python, SQL or config file changed: nothing to check.".to_string();
+    }
+    let s = &report.summary;
+    let counts = format!(
+        "{}, {}, {} checked",
+        plural(s.tables, "table", "tables"),
+        plural(s.columns, "column", "columns"),
+        plural(s.migration_files, "migration file", "migration files"),
+    );
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = report.findings.len() - errors;
+    let preexisting = if s.preexisting > 0 {
+        format!(
+            "; {} already there before this change, not reported",
+            plural(s.preexisting, "finding", "findings")
+        )
+    } else {
+        String::new()
+    };
+    if report.findings.is_empty() {
+        format!("No findings ({counts}{preexisting}).")
+    } else {
+        let mut parts = Vec::new();
+        if errors > 0 {
+            parts.push(plural(errors, "error", "errors"));
+        }
+        if warnings > 0 {
+            parts.push(plural(warnings, "warning", "warnings"));
+        }
+        format!("Found {} ({counts}{preexisting}).", parts.join(" and "))
+    }
+}
+
+/// A warning line for stderr: `warning: path:line:col: message`.
+pub fn warning_line(warning: &crate::finding::Warning) -> String {
+    match &warning.location {
+        Some(location) => format!("warning: {location}: {}", warning.message),
+        None => format!("warning: {}", warning.message),
+    }
+}

@@ -1,0 +1,226 @@
+//! DG001 `column-without-migration`.
+
+use super::{Context, Rule};
+use crate::finding::{Finding, Related, Target};
+use crate::models::{ModelColumn, ModelTable};
+
+pub const SUMMARY: &str = "A model maps a column that no migration creates.";
+
+pub const EXPLANATION: &str = r#"## What it does
+Finds columns that a model maps on a table the migrations create, where no migration creates
+the column itself (or a later migration drops or renames it).
+
+## Why is this bad?
+SQLAlchemy selects every mapped column. In a database built from the migrations the first
+query fails: `column customers.contact_preference does not exist`. A developer's local database
+often has the column (created by hand or by `create_all()`), so tests pass and production
+breaks — the outage this tool exists to prevent.
+
+## Example
+```python
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = {"schema": "core"}
+    contact_preference: Mapped[str] = mapped_column(String(20))
+```
+with no migration adding `contact_preference` to `core.customers`.
+
+## How to fix
+Add a migration that creates the column, in the idempotent style:
+`ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);`.
+Check the schema if a migration adds the column to a table of the same name elsewhere. If the
+column is created outside the migrations on purpose, add it to `ignore:` in `driftguard.yml`
+(`core.customers.contact_preference`) or put `# driftguard: ignore[DG001]` on its line.
+"#;
+
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for table in ctx.tables {
+        let found = ctx.lookup(table);
+        if !ctx.table_created(&found) {
+            continue;
+        }
+        for column in &table.columns {
+            let with_table: Vec<_> = found
+                .iter()
+                .filter_map(|(s, t)| t.map(|t| (*s, t)))
+                .collect();
+            let missing: Vec<_> = with_table
+                .iter()
+                .filter(|(_, t)| t.column(&column.name).is_none())
+                .collect();
+            let created = if ctx.declared_sources {
+                missing.is_empty()
+            } else {
+                missing.len() < with_table.len()
+            };
+            if created {
+                continue;
+            }
+            let Some((source, migrated)) = missing.first() else {
+                continue;
+            };
+            let schema = migrated.schema.clone();
+            findings.push(finding(
+                ctx,
+                table,
+                column,
+                source,
+                &schema,
+                migrated.location.clone(),
+            ));
+        }
+    }
+    findings
+}
+
+fn finding(
+    ctx: &Context,
+    table: &ModelTable,
+    column: &ModelColumn,
+    source: &super::MigrationSource,
+    schema: &str,
+    table_location: crate::source::Location,
+) -> Finding {
+    let mut related = vec![Related {
+        message: format!("`{schema}.{}` is created here", table.name),
+        location: table_location,
+    }];
+    for source in ctx.sources {
+        for other in source.schema.tables_named(&table.name) {
+            if other.schema != schema
+                && let Some(c) = other.column(&column.name)
+            {
+                related.push(Related {
+                    message: format!(
+                        "a migration adds `{}` to `{}.{}` — wrong schema?",
+                        column.name, other.schema, other.name
+                    ),
+                    location: c.location.clone(),
+                });
+            }
+        }
+    }
+    let by = table
+        .class_name
+        .as_ref()
+        .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
+    let source_note = if ctx.declared_sources {
+        format!(" in {}", source.name)
+    } else {
+        String::new()
+    };
+    Finding {
+        rule: Rule::ColumnWithoutMigration,
+        severity: Rule::ColumnWithoutMigration.default_severity(),
+        message: format!(
+            "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
+            table.name, column.name, table.name, column.name
+        ),
+        help: "Add a migration that creates the column.".to_string(),
+        suggestion: Some(add_column_sql(schema, &table.name, column)),
+        location: column.location.clone(),
+        target: Target {
+            schema: schema.to_string(),
+            table: table.name.clone(),
+            column: Some(column.name.clone()),
+            r#enum: None,
+            value: None,
+        },
+        related,
+    }
+}
+
+/// `ALTER TABLE s.t ADD COLUMN IF NOT EXISTS c TYPE;` plus `COMMENT ON COLUMN` for `comment=`.
+pub fn add_column_sql(schema: &str, table: &str, column: &ModelColumn) -> String {
+    let mut sql = format!(
+        "ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS {} {};",
+        column.name,
+        super::column_type_sql(column)
+    );
+    if let Some(comment) = &column.comment {
+        sql.push_str(&format!(
+            "\nCOMMENT ON COLUMN {schema}.{table}.{} IS {};",
+            column.name,
+            super::sql_string(comment)
+        ));
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{context_for, model_table};
+
+    fn run(migrations: &[&str], table: ModelTable) -> Vec<Finding> {
+        let (sources, tables) = context_for(migrations, vec![table]);
+        crate::rules::check(&Context {
+            tables: &tables,
+            sources: &sources,
+            default_schema: "public",
+            declared_sources: false,
+        })
+    }
+
+    #[test]
+    fn the_handbook_outage_is_caught_at_the_model_line() {
+        let table = model_table(
+            "core",
+            "customers",
+            &[("id", "INTEGER"), ("contact_preference", "VARCHAR(20)")],
+        );
+        let findings = run(
+            &["CREATE SCHEMA core; CREATE TABLE core.customers (id serial primary key);"],
+            table,
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.rule, Rule::ColumnWithoutMigration);
+        assert_eq!(f.target.column.as_deref(), Some("contact_preference"));
+        assert_eq!(f.location.line, 3);
+        assert_eq!(
+            f.suggestion.as_deref(),
+            Some(
+                "ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);"
+            )
+        );
+        assert_eq!(f.related[0].message, "`core.customers` is created here");
+        assert_eq!(f.related[0].location.path, "m0.sql");
+    }
+
+    #[test]
+    fn a_column_added_to_the_wrong_schema_is_pointed_at() {
+        let table = model_table("core", "customers", &[("id", "INTEGER"), ("email", "TEXT")]);
+        let findings = run(
+            &[
+                "CREATE TABLE core.customers (id int); CREATE TABLE customers (id int);",
+                "ALTER TABLE customers ADD COLUMN email text;",
+            ],
+            table,
+        );
+        assert_eq!(findings.len(), 1);
+        assert!(
+            findings[0]
+                .related
+                .iter()
+                .any(|r| r.message.contains("`public.customers` — wrong schema?")),
+            "{:?}",
+            findings[0].related
+        );
+    }
+
+    #[test]
+    fn a_dropped_column_is_missing_again() {
+        let table = model_table("public", "t", &[("id", "INTEGER"), ("a", "TEXT")]);
+        assert!(run(&["CREATE TABLE t (id int, a text);"], table.clone()).is_empty());
+        let findings = run(
+            &[
+                "CREATE TABLE t (id int, a text);",
+                "ALTER TABLE t DROP COLUMN a;",
+            ],
+            table,
+        );
+        assert_eq!(findings.len(), 1);
+    }
+}

@@ -1,0 +1,159 @@
+//! DG002 `table-without-migration`.
+
+use super::{Context, Rule};
+use crate::finding::{Finding, Related, Target};
+use crate::models::ModelTable;
+
+pub const SUMMARY: &str = "A model maps a table that no migration creates.";
+
+pub const EXPLANATION: &str = r#"## What it does
+Finds model classes and `Table(…)` objects whose table no migration in the repository creates.
+
+## Why is this bad?
+The first query against the model fails in every database that was built from the migrations:
+`relation "core.reviews" does not exist`. Locally the table may exist because someone created
+it by hand or with `metadata.create_all()`, so the gap only shows after deploying.
+
+## Example
+```python
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = {"schema": "core"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+```
+with no `CREATE TABLE core.reviews` in any migration.
+
+## How to fix
+Add a migration that creates the table with all its columns, for example
+`CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`. If the table is created
+outside the migrations on purpose, list it under `ignore:` in `driftguard.yml`
+(`core.reviews`) or put `# driftguard: ignore[DG002]` on the class line.
+"#;
+
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for table in ctx.tables {
+        let found = ctx.lookup(table);
+        if ctx.table_created(&found) {
+            continue;
+        }
+        let missing_in = found.iter().find(|(_, t)| t.is_none()).map(|(s, _)| *s);
+        let schema = ctx.schema_of(table, missing_in);
+        let mut related = Vec::new();
+        for source in ctx.sources {
+            for other in source.schema.tables_named(&table.name) {
+                if other.schema != schema {
+                    related.push(Related {
+                        message: format!(
+                            "a migration creates `{}.{}` — wrong schema?",
+                            other.schema, other.name
+                        ),
+                        location: other.location.clone(),
+                    });
+                }
+            }
+        }
+        let by = table
+            .class_name
+            .as_ref()
+            .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
+        let source_note = match (ctx.declared_sources, missing_in) {
+            (true, Some(source)) => format!(" in {}", source.name),
+            _ => String::new(),
+        };
+        findings.push(Finding {
+            rule: Rule::TableWithoutMigration,
+            severity: Rule::TableWithoutMigration.default_severity(),
+            message: format!(
+                "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
+                table.name, table.name
+            ),
+            help: "Add a migration that creates the table.".to_string(),
+            suggestion: Some(create_table_sql(&schema, table)),
+            location: table.location.clone(),
+            target: Target {
+                schema,
+                table: table.name.clone(),
+                column: None,
+                r#enum: None,
+                value: None,
+            },
+            related,
+        });
+    }
+    findings
+}
+
+/// `CREATE TABLE IF NOT EXISTS schema.table (…);` with the model's columns.
+pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
+    let mut lines = Vec::new();
+    for column in &table.columns {
+        let mut line = format!("    {} {}", column.name, super::column_type_sql(column));
+        if column.primary_key {
+            line.push_str(" PRIMARY KEY");
+        } else if column.nullable == Some(false) {
+            line.push_str(" NOT NULL");
+        }
+        lines.push(line);
+    }
+    let mut sql = format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.{} (\n{}\n);",
+        table.name,
+        lines.join(",\n")
+    );
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            sql.push_str(&format!(
+                "\nCOMMENT ON COLUMN {schema}.{}.{} IS {};",
+                table.name,
+                column.name,
+                super::sql_string(comment)
+            ));
+        }
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{context_for, model_table};
+
+    #[test]
+    fn a_table_no_migration_creates_is_one_finding_at_the_class_line() {
+        let table = model_table("core", "reviews", &[("id", "INTEGER"), ("body", "TEXT")]);
+        let (sources, tables) =
+            context_for(&["CREATE TABLE core.customers (id int);"], vec![table]);
+        let findings = crate::rules::check(&Context {
+            tables: &tables,
+            sources: &sources,
+            default_schema: "public",
+            declared_sources: false,
+        });
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.rule, Rule::TableWithoutMigration);
+        assert_eq!(f.location.line, 1);
+        assert_eq!(f.target.column, None);
+        assert_eq!(
+            f.suggestion.as_deref(),
+            Some(
+                "CREATE TABLE IF NOT EXISTS core.reviews (\n    id INTEGER PRIMARY KEY,\n    body TEXT\n);"
+            )
+        );
+    }
+
+    #[test]
+    fn a_table_created_in_another_schema_is_pointed_at() {
+        let table = model_table("core", "reviews", &[("id", "INTEGER")]);
+        let (sources, tables) = context_for(&["CREATE TABLE reviews (id int);"], vec![table]);
+        let findings = check(&Context {
+            tables: &tables,
+            sources: &sources,
+            default_schema: "public",
+            declared_sources: false,
+        });
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].related[0].message.contains("`public.reviews`"));
+    }
+}

@@ -1,0 +1,367 @@
+//! End-to-end tests of `driftguard check`: real git repositories, the real binary.
+
+mod common;
+
+use common::*;
+
+const CONTACT: &str = "contact_preference: Mapped[Optional[str]] = mapped_column(String(20), comment=\"sms or email\")";
+
+fn add_contact_sql() -> &'static str {
+    r#"-- Migration: add contact_preference
+BEGIN;
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'core'
+        AND table_name = 'customers'
+        AND column_name = 'contact_preference'
+    ) THEN
+        ALTER TABLE core.customers ADD COLUMN contact_preference VARCHAR(20);
+        RAISE NOTICE 'Added contact_preference';
+    END IF;
+END $$;
+COMMENT ON COLUMN core.customers.contact_preference IS 'sms or email';
+COMMIT;
+-- ROLLBACK: ALTER TABLE core.customers DROP COLUMN IF EXISTS contact_preference;
+"#
+}
+
+#[test]
+fn all_mode_reports_the_missing_column_at_the_model_line() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "core.customers.contact_preference".to_string(),
+            15
+        )]
+    );
+    let json = run.json();
+    let finding = &json["findings"][0];
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["mode"], "all");
+    assert_eq!(json["tool"]["name"], "driftguard");
+    assert_eq!(finding["name"], "column-without-migration");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["location"]["path"], MODELS);
+    assert_eq!(finding["location"]["column"], 5);
+    assert_eq!(
+        finding["suggestion"],
+        "ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);\nCOMMENT ON COLUMN core.customers.contact_preference IS 'sms or email';"
+    );
+    assert_eq!(json["summary"]["tables"], 1);
+    assert_eq!(json["summary"]["columns"], 3);
+    assert_eq!(json["summary"]["migration_files"], 1);
+    assert_eq!(json["summary"]["findings"], 1);
+
+    repo.write(&format!("{MIGRATIONS}/002_contact.sql"), add_contact_sql());
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.findings().is_empty());
+}
+
+#[test]
+fn human_output_shows_the_line_the_help_and_a_summary() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("DG001"), "{}", run.stdout);
+    assert!(run.stdout.contains("contact_preference"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("core.customers` is created here"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Found 1 error"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\u{1b}'), "no colour when piped");
+}
+
+#[test]
+fn staged_mode_blocks_only_what_the_change_introduces() {
+    let repo = handbook_repo();
+    // An old gap, committed: never blocks an unrelated commit.
+    repo.write(
+        MODELS,
+        &customer_with("legacy_flag: Mapped[Optional[bool]]"),
+    )
+    .commit_all("old gap");
+    repo.write("README.md", "docs\n").stage(&["README.md"]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.findings().is_empty());
+
+    // A new column without a migration: blocked.
+    let content = format!("{CUSTOMER_PY}    legacy_flag: Mapped[Optional[bool]]\n    {CONTACT}\n");
+    repo.write(MODELS, &content).stage(&[MODELS]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "core.customers.contact_preference".to_string(),
+            16
+        )]
+    );
+    assert_eq!(run.json()["summary"]["preexisting"], 1);
+    assert_eq!(run.json()["mode"], "staged");
+
+    // The migration exists but is not staged: say which `git add` to run.
+    let migration = format!("{MIGRATIONS}/002_contact.sql");
+    repo.write(&migration, add_contact_sql());
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let help = run.json()["findings"][0]["help"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(help.contains(&format!("git add {migration}")), "{help}");
+
+    // Staged: clean.
+    repo.stage(&[&migration]);
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn staged_mode_reads_the_index_not_the_working_tree() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    // The working tree drops the column again, but the index still has it.
+    repo.write(MODELS, CUSTOMER_PY);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings().len(), 1);
+}
+
+#[test]
+fn the_first_commit_is_checked_against_an_empty_tree() {
+    let repo = TestRepo::new();
+    repo.write(BASE, BASE_PY)
+        .write(MODELS, &customer_with(CONTACT))
+        .write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL_SQL);
+    repo.git(&["add", "-A"]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings()[0].1, "core.customers.contact_preference");
+}
+
+#[test]
+fn nothing_relevant_staged_exits_at_once() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT))
+        .commit_all("gap");
+    repo.write("docs/notes.md", "hello\n")
+        .stage(&["docs/notes.md"]);
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("nothing to check"), "{}", run.stdout);
+}
+
+#[test]
+fn deleting_a_migration_a_column_relied_on_is_caught() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT))
+        .write(&format!("{MIGRATIONS}/002_contact.sql"), add_contact_sql())
+        .commit_all("column and migration");
+    repo.git(&["rm", "-q", &format!("{MIGRATIONS}/002_contact.sql")]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings()[0].1, "core.customers.contact_preference");
+}
+
+#[test]
+fn moving_code_does_not_refire_an_old_finding() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT))
+        .commit_all("old gap");
+    let moved = CUSTOMER_PY.replace("class Customer", "# a comment\n\nclass Customer");
+    repo.write(MODELS, &format!("{moved}    {CONTACT}\n"))
+        .stage(&[MODELS]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["summary"]["preexisting"], 1);
+}
+
+#[test]
+fn commit_a_through_a_real_hook_uses_the_temporary_index() {
+    let repo = handbook_repo();
+    let hook = format!(
+        "#!/bin/sh\nexec \"{}\" check --staged\n",
+        binary().display()
+    );
+    repo.write(".git/hooks/pre-commit", &hook);
+    repo.git(&["config", "core.hooksPath", ".git/hooks"]);
+    std::process::Command::new("chmod")
+        .args(["+x", ".git/hooks/pre-commit"])
+        .current_dir(repo.path())
+        .status()
+        .expect("chmod");
+    // Not staged: `git commit -a` stages it into a temporary index for the hook.
+    repo.write(MODELS, &customer_with(CONTACT));
+    let out = repo.git_output(&["commit", "-a", "-m", "add contact"]);
+    assert!(!out.status.success(), "the hook must block the commit");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("contact_preference"), "{stdout}");
+
+    // A partial commit of an unrelated file passes although the model change is pending.
+    repo.write("notes.txt", "x\n");
+    repo.git(&["add", "notes.txt"]);
+    let out = repo.git_output(&["commit", "-m", "notes only", "--", "notes.txt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // With the migration, `git add` + `git commit -a` passes.
+    let migration = format!("{MIGRATIONS}/002_contact.sql");
+    repo.write(&migration, add_contact_sql());
+    repo.git(&["add", &migration]);
+    let out = repo.git_output(&["commit", "-a", "-m", "add contact with migration"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn base_mode_compares_the_merge_base_with_head() {
+    let repo = handbook_repo();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(MODELS, &customer_with(CONTACT))
+        .commit_all("feature");
+    let run = repo.run(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["mode"], "base");
+    assert_eq!(run.findings()[0].1, "core.customers.contact_preference");
+
+    // main moves on with an unrelated gap: not the branch's fault.
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(
+        "apps/backend/src/db/models/other.py",
+        "from sqlalchemy.orm import Mapped, mapped_column\nfrom ..base_class import Base\n\nclass Other(Base):\n    __tablename__ = 'other'\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
+    )
+    .commit_all("main gap");
+    repo.git(&["checkout", "-q", "feature"]);
+    let run = repo.run(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.findings().len(), 1, "{run:?}");
+}
+
+#[test]
+fn a_missing_ref_is_exit_2_with_the_fix() {
+    let repo = handbook_repo();
+    let run = repo.run(&["check", "--base", "origin/develop"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("git fetch origin develop"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_shallow_clone_is_exit_2_naming_fetch_depth() {
+    let upstream = handbook_repo();
+    upstream.git(&["checkout", "-q", "-b", "feature"]);
+    upstream
+        .write(MODELS, &customer_with(CONTACT))
+        .commit_all("feature 1");
+    upstream.write("x.txt", "x").commit_all("feature 2");
+    upstream.git(&["checkout", "-q", "main"]);
+    upstream.write("y.txt", "y").commit_all("main moves");
+    let clone = TestRepo::plain();
+    let url = format!("file://{}", upstream.path().display());
+    let out = isolate(
+        std::process::Command::new("git")
+            .args([
+                "clone",
+                "-q",
+                "--depth",
+                "1",
+                "--no-single-branch",
+                &url,
+                "c",
+            ])
+            .current_dir(clone.path()),
+    )
+    .output()
+    .expect("git clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = clone.path().join("c");
+    isolate(
+        std::process::Command::new("git")
+            .args(["checkout", "-q", "feature"])
+            .current_dir(&dir),
+    )
+    .status()
+    .expect("checkout");
+    let run = run_in(&dir, &["check", "--base", "origin/main"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
+}
+
+#[test]
+fn a_plain_directory_is_audited() {
+    let dir = TestRepo::plain();
+    dir.write(BASE, BASE_PY)
+        .write(MODELS, &customer_with(CONTACT))
+        .write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL_SQL);
+    let run = run_in(dir.path(), &["check", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings()[0].1, "core.customers.contact_preference");
+    let run = run_in(dir.path(), &["check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("not inside a git repository"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn config_errors_are_exit_2_and_point_at_the_line() {
+    let repo = handbook_repo();
+    repo.write("driftguard.yml", "default_schema: core\nmigratons: [x]\n");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("driftguard.yml:2"), "{}", run.stderr);
+}
+
+#[test]
+fn config_ignore_patterns_silence_findings() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    repo.write("driftguard.yml", "ignore: [\"core.customers.contact_*\"]\n");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    repo.write(
+        "pyproject.toml",
+        "[tool.driftguard]\ndefault_schema = \"core\"\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert!(
+        run.stderr.contains("several config files"),
+        "{}",
+        run.stderr
+    );
+}
