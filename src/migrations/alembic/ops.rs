@@ -1892,7 +1892,8 @@ mod tests {
         let rev = read(
             "T = sa.ARRAY(T)\nD = sa.text(D)\n\ndef upgrade():\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN c int'\n    op.execute(sql)\n    q = sa.text(q)\n    op.execute(q)\n    op.add_column('t', sa.Column('a', T, server_default=D))\n",
         );
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+        assert_eq!(summary(&rev.events.changes), vec!["add t.c", "add t.a"]);
+        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[1] else {
             panic!("{:?}", rev.events.changes)
         };
         assert_eq!(column.ty.name, "unknown");
