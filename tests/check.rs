@@ -214,8 +214,13 @@ fn commit_a_through_a_real_hook_uses_the_temporary_index() {
     repo.write(MODELS, &customer_with(CONTACT));
     let out = repo.git_output(&["commit", "-a", "-m", "add contact"]);
     assert!(!out.status.success(), "the hook must block the commit");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("contact_preference"), "{stdout}");
+    // git sends a hook's output to its own stderr.
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("contact_preference"), "{shown}");
 
     // A partial commit of an unrelated file passes although the model change is pending.
     repo.write("notes.txt", "x\n");
