@@ -407,7 +407,10 @@ fn absolute_module(from: &str, package: &[String]) -> (String, bool) {
 fn module_body(body: &[Stmt], out: &mut FileModels) {
     for stmt in body {
         match stmt {
-            Stmt::Class(class) => out.classes.push(class_model(class)),
+            Stmt::Class(class) => {
+                let model = class_model(class, &out.imports);
+                out.classes.push(model);
+            }
             Stmt::Assign {
                 targets,
                 value: Some(value),
@@ -617,7 +620,7 @@ fn is_dunder(name: &str) -> bool {
     name.len() > 4 && name.starts_with("__") && name.ends_with("__")
 }
 
-fn class_model(class: &ClassDef) -> ClassModel {
+fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
     let mut model = ClassModel {
         name: class.name.clone(),
         bases: class.bases.iter().filter_map(base_name).collect(),
@@ -669,7 +672,20 @@ fn class_model(class: &ClassDef) -> ClassModel {
             _ => {}
         }
     }
-    if model.bases.iter().any(|b| looks_like_enum_base(b)) {
+    // `class MyEnum(sa.Enum)` is a SQLAlchemy type, not a Python enum.
+    let from_sqlalchemy = |base: &str| {
+        let first = base.split('.').next().unwrap_or(base);
+        imports
+            .iter()
+            .rev()
+            .find(|b| b.local == first)
+            .is_some_and(|b| b.target.starts_with("sqlalchemy"))
+    };
+    if model
+        .bases
+        .iter()
+        .any(|b| looks_like_enum_base(b) && !from_sqlalchemy(b))
+    {
         model.enum_members = Some(enum_members(&model.attrs));
     }
     model

@@ -292,7 +292,7 @@ impl<'a> Project<'a> {
 
     /// Resolves a dotted name as written in `file`.
     pub(super) fn lookup(&self, file: usize, dotted: &str) -> Option<Found> {
-        self.lookup_depth(file, dotted, 0, false)
+        self.lookup_depth(file, dotted, 0, false, true)
     }
 
     fn lookup_depth(
@@ -301,6 +301,7 @@ impl<'a> Project<'a> {
         dotted: &str,
         depth: u32,
         skip_locals: bool,
+        stars: bool,
     ) -> Option<Found> {
         if depth > MAX_DEPTH || dotted.is_empty() {
             return None;
@@ -324,11 +325,12 @@ impl<'a> Project<'a> {
                             format!("{target}.{rest}")
                         };
                         if target != first
-                            && let Some(found) = self.lookup_depth(file, &full, depth + 1, false)
+                            && let Some(found) =
+                                self.lookup_depth(file, &full, depth + 1, false, true)
                         {
                             return Some(found);
                         }
-                        return self.lookup_depth(file, &full, depth + 1, true);
+                        return self.lookup_depth(file, &full, depth + 1, true, true);
                     }
                     Sym::Value(file, j)
                 }
@@ -346,14 +348,34 @@ impl<'a> Project<'a> {
             };
             return self.lookup_absolute(file, &full, binding.rooted, depth + 1);
         }
-        let file_models = self.files.get(file)?;
-        for star in &file_models.star_imports {
-            if let Some(module) = self.find_module(file, &star.module, star.rooted)
-                && module != file
-                && let Some(found) = self.lookup_depth(module, dotted, depth + 1, false)
-                && !matches!(found.sym, Sym::External(_))
-            {
-                return Some(found);
+        if stars {
+            return self.lookup_in_stars(file, dotted, depth);
+        }
+        None
+    }
+
+    /// A name reached through `from m import *`: the star-imported modules, breadth first,
+    /// each visited once (star imports often form cycles through `__init__.py` files).
+    fn lookup_in_stars(&self, file: usize, dotted: &str, depth: u32) -> Option<Found> {
+        let mut visited = HashSet::from([file]);
+        let mut queue = std::collections::VecDeque::from([file]);
+        while let Some(current) = queue.pop_front() {
+            let Some(models) = self.files.get(current) else {
+                continue;
+            };
+            for star in &models.star_imports {
+                let Some(module) = self.find_module(current, &star.module, star.rooted) else {
+                    continue;
+                };
+                if !visited.insert(module) {
+                    continue;
+                }
+                if let Some(found) = self.lookup_depth(module, dotted, depth + 1, false, false)
+                    && !matches!(found.sym, Sym::External(_))
+                {
+                    return Some(found);
+                }
+                queue.push_back(module);
             }
         }
         None
@@ -384,7 +406,7 @@ impl<'a> Project<'a> {
                     rest: String::new(),
                 });
             }
-            if let Some(found) = self.lookup_depth(module, &rest, depth + 1, false) {
+            if let Some(found) = self.lookup_depth(module, &rest, depth + 1, false, true) {
                 return Some(found);
             }
             break;
@@ -569,7 +591,7 @@ impl<'a> Project<'a> {
             && *c == id
         {
             // `class Model(Model)`: the base is the imported name, not this class.
-            found = self.lookup_depth(id.0, base, 0, true);
+            found = self.lookup_depth(id.0, base, 0, true, true);
         }
         match found {
             Some(Found {
@@ -766,10 +788,12 @@ impl<'a> Project<'a> {
             }
         }
         if let Some(spec) = &class.tablename {
-            return match (&spec.value, parent) {
-                (NameValue::NoName, Some(p)) => Mapping::Single(self.table_owner(p)),
-                (NameValue::NoName, None) => Mapping::NotMapped,
-                _ => Mapping::Own,
+            let no_name = spec.value == NameValue::NoName || spec.none_when_inherited;
+            return match (no_name, parent) {
+                (true, Some(p)) => Mapping::Single(self.table_owner(p)),
+                (false, _) => Mapping::Own,
+                (true, None) if spec.value != NameValue::NoName => Mapping::Own,
+                (true, None) => Mapping::NotMapped,
             };
         }
         match parent {

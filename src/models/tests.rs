@@ -865,3 +865,58 @@ fn unmapped_class_with_columns_in_a_hierarchy_warns() {
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].message.contains("`Forgot`"));
 }
+
+#[test]
+fn star_imports_and_package_reexports_resolve_bases() {
+    let tables = tables(&[
+        (
+            "app/db/base.py",
+            "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\nclass Base(DeclarativeBase):\n    pass\n\nclass IdMixin:\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
+        ),
+        (
+            "app/db/__init__.py",
+            "from sqlalchemy import *\nfrom .base import *\n",
+        ),
+        (
+            "app/models/thread.py",
+            "from app.db import *\nfrom sqlalchemy.orm import Mapped\n\nclass Thread(IdMixin, Base):\n    __tablename__ = 'message_threads'\n    subject: Mapped[str]\n",
+        ),
+    ]);
+    assert_eq!(table_names(&tables), vec!["message_threads"]);
+    assert_eq!(names(&tables[0]), vec!["id", "subject"]);
+}
+
+#[test]
+fn flask_db_imported_from_an_unread_module() {
+    let tables = one(
+        "from app import db\n\nclass ChefTimeoff(db.Model):\n    __table_args__ = {'schema': 'ops'}\n    id = db.Column(db.Integer, primary_key=True)\n    reason = db.Column(db.String(200))\n    chef = db.relationship('Chef')\n",
+    );
+    assert_eq!(table_names(&tables), vec!["ops.chef_timeoff"]);
+    assert_eq!(names(&tables[0]), vec!["id", "reason"]);
+}
+
+#[test]
+fn registry_generate_base_inline() {
+    let tables = one(
+        "from sqlalchemy import Column, Integer, MetaData\nfrom sqlalchemy.orm import registry\n\nBase = registry(metadata=MetaData(schema='lead')).generate_base()\n\nclass Lead(Base):\n    __tablename__ = 'leads'\n    id = Column(Integer, primary_key=True)\n",
+    );
+    assert_eq!(table_names(&tables), vec!["lead.leads"]);
+}
+
+#[test]
+fn own_declared_tablename_returning_none_for_subclasses() {
+    let tables = one(&format!(
+        "{BASE_20}from sqlalchemy.orm import declared_attr, has_inherited_table\n\nclass Node(Base):\n    @declared_attr\n    def __tablename__(cls):\n        if has_inherited_table(cls):\n            return None\n        return 'nodes'\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Leaf(Node):\n    @declared_attr\n    def __tablename__(cls):\n        if has_inherited_table(cls):\n            return None\n        return 'leaves'\n    weight: Mapped[int | None]\n"
+    ));
+    assert_eq!(table_names(&tables), vec!["nodes"]);
+    assert_eq!(names(&tables[0]), vec!["id", "weight"]);
+}
+
+#[test]
+fn sqlalchemy_enum_subclass_is_not_a_python_enum() {
+    let models = extract_file(&SourceFile::new(
+        "app/types.py",
+        "import sqlalchemy as sa\nfrom sqlalchemy import Enum\n\nclass LenientEnum(sa.Enum):\n    cache_ok = True\n\nclass Other(Enum):\n    pass\n",
+    ));
+    assert!(models.classes.iter().all(|c| c.enum_members.is_none()));
+}
