@@ -12,8 +12,7 @@
 //! [`crate::satype`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
 
 use super::extract::{
-    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, annotated, callee_last, const_str,
-    enum_members,
+    AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
 };
 use super::resolve::{ClassId, Found, Project, Sym};
 use super::text::expr_text;
@@ -159,7 +158,6 @@ impl<'a> Project<'a> {
     pub(super) fn attr_column(
         &mut self,
         file: usize,
-        _class: &'a ClassModel,
         attr: &'a ClassAttr,
         sqlmodel: bool,
         schema: Option<&str>,

@@ -92,6 +92,8 @@ pub struct ClassModel {
     /// Bases that are dotted names, as written (`Base`, `db.Model`, `orm.DeclarativeBase`).
     /// `Generic[T]` and other subscripted bases keep their value's name.
     pub bases: Vec<String>,
+    /// Every class keyword as written (`table=True`, `metaclass=M`).
+    pub keywords: Vec<(String, Expr)>,
     /// `metaclass=` as a dotted name.
     pub metaclass: Option<String>,
     /// SQLModel's `table=True` keyword.
@@ -104,6 +106,8 @@ pub struct ClassModel {
     pub tablename: Option<TableNameSpec>,
     /// `__table_args__`, as far as the schema goes.
     pub table_args: Option<TableArgs>,
+    /// The columns a `PrimaryKeyConstraint("a", "b")` in `__table_args__` names.
+    pub table_args_primary_key: Vec<String>,
     /// `__table__ = Table(…)` or `__table__ = some_table`.
     pub table_attr: Option<TableAttr>,
     /// `metadata = MetaData(schema=…)` / `metadata = some_metadata` in the class body.
@@ -240,6 +244,8 @@ pub struct TableCall {
     pub schema: Option<StrValue>,
     /// The `Column(…)` arguments in order.
     pub columns: Vec<Call>,
+    /// The columns a `PrimaryKeyConstraint("a", "b")` argument names.
+    pub primary_key: Vec<String>,
     /// The `Table(` call.
     pub location: Location,
 }
@@ -612,8 +618,23 @@ fn table_call(call: &Call, assigned_to: Option<&str>) -> Option<TableCall> {
         metadata,
         schema: call.kwarg("schema").and_then(str_value),
         columns,
+        primary_key: primary_key_constraint(&Expr::List(rest.to_vec())),
         location: call.location.clone(),
     })
+}
+
+/// The column names of the `PrimaryKeyConstraint(…)` calls in a tuple (`__table_args__`, or
+/// the arguments of `Table(…)`).
+fn primary_key_constraint(value: &Expr) -> Vec<String> {
+    let Expr::List(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(Expr::as_call)
+        .filter(|c| callee_last(c) == Some("PrimaryKeyConstraint"))
+        .flat_map(|c| c.args.iter().filter_map(const_str))
+        .collect()
 }
 
 fn is_dunder(name: &str) -> bool {
@@ -624,6 +645,7 @@ fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
     let mut model = ClassModel {
         name: class.name.clone(),
         bases: class.bases.iter().filter_map(base_name).collect(),
+        keywords: class.keywords.clone(),
         metaclass: class
             .keywords
             .iter()
@@ -639,6 +661,7 @@ fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
         is_abstract: false,
         tablename: None,
         table_args: None,
+        table_args_primary_key: Vec::new(),
         table_attr: None,
         metadata: None,
         attrs: Vec::new(),
@@ -708,6 +731,7 @@ fn class_assign(
         }
         ("__table_args__", Some(value)) => {
             model.table_args = Some(table_args(value));
+            model.table_args_primary_key = primary_key_constraint(value);
         }
         ("__abstract__", Some(value)) => model.is_abstract = value.as_bool() == Some(true),
         ("__table__", Some(value)) => {

@@ -72,7 +72,7 @@ mod extract;
 mod resolve;
 #[cfg(test)]
 mod tests;
-pub mod text;
+mod text;
 
 pub use extract::{
     AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, ImportBinding, MetadataRef,

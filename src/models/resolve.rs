@@ -990,7 +990,12 @@ impl<'a> Project<'a> {
                 return None;
             }
         };
-        let columns = self.class_columns(id, schema.as_deref());
+        let mut columns = self.class_columns(id, schema.as_deref());
+        if let Some(owner) = self.table_args_owner(id)
+            && let Some(owner) = self.class(owner)
+        {
+            apply_primary_key(&mut columns, &owner.table_args_primary_key);
+        }
         Some(ModelTable {
             schema,
             name,
@@ -1045,25 +1050,34 @@ impl<'a> Project<'a> {
     /// The schema of a class's table: `__table_args__` (its own, else a mixin's or abstract
     /// base's), else the schema of the declarative base's `MetaData`.
     fn class_schema(&mut self, id: ClassId) -> Result<Option<String>, String> {
+        let owner = self.table_args_owner(id);
+        let class = owner.and_then(|c| self.class(c).map(|class| (c, class)));
+        match class.and_then(|(c, class)| class.table_args.as_ref().map(|a| (c, a))) {
+            Some((c, TableArgs::Schema(value))) => self.str_value(c.0, value).map(Some),
+            Some((c, TableArgs::Named(name))) => match self.schema_dict(c.0, name) {
+                Some(schema) => schema,
+                None => Ok(self.metadata_schema(id)),
+            },
+            Some((_, TableArgs::NoSchema)) | None => Ok(self.metadata_schema(id)),
+        }
+    }
+
+    /// The class whose `__table_args__` a class's table gets: its own, else the first mixin
+    /// or abstract base along the MRO that sets it (a mapped parent's are its own table's).
+    fn table_args_owner(&mut self, id: ClassId) -> Option<ClassId> {
         let mro = self.mro(id);
         for (pos, c) in mro.iter().enumerate() {
             if pos > 0 && self.mapping(*c).is_mapped() {
                 continue;
             }
-            let Some(class) = self.class(*c) else {
-                continue;
-            };
-            match &class.table_args {
-                None => {}
-                Some(TableArgs::NoSchema) => break,
-                Some(TableArgs::Schema(value)) => return self.str_value(c.0, value).map(Some),
-                Some(TableArgs::Named(name)) => match self.schema_dict(c.0, name) {
-                    Some(schema) => return schema,
-                    None => break,
-                },
+            if self
+                .class(*c)
+                .is_some_and(|class| class.table_args.is_some())
+            {
+                return Some(*c);
             }
         }
-        Ok(self.metadata_schema(id))
+        None
     }
 
     /// A module-level `TABLE_ARGS = {"schema": …}` by name: `Some(result)`; `None` when the
@@ -1180,6 +1194,7 @@ impl<'a> Project<'a> {
                 columns.push(column);
             }
         }
+        apply_primary_key(&mut columns, &table.primary_key);
         Some(ModelTable {
             schema,
             name: table.name.clone(),
@@ -1216,7 +1231,7 @@ impl<'a> Project<'a> {
                 if !seen.insert(attr.name.as_str()) {
                     continue;
                 }
-                if let Some(column) = self.attr_column(c.0, class, attr, sqlmodel, schema) {
+                if let Some(column) = self.attr_column(c.0, attr, sqlmodel, schema) {
                     found.push((rank, column));
                 }
             }
@@ -1257,6 +1272,20 @@ impl<'a> Project<'a> {
     /// The attribute of a class, for column builders that need it.
     pub(super) fn attr<'c>(class: &'c ClassModel, name: &str) -> Option<&'c ClassAttr> {
         class.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+/// `PrimaryKeyConstraint("a", "b")`: those columns (by name or attribute) are the primary key,
+/// and PostgreSQL makes primary key columns NOT NULL.
+fn apply_primary_key(columns: &mut [ModelColumn], names: &[String]) {
+    for column in columns {
+        let named = names
+            .iter()
+            .any(|n| *n == column.name || column.attribute.as_deref() == Some(n.as_str()));
+        if named {
+            column.primary_key = true;
+            column.nullable = Some(false);
+        }
     }
 }
 

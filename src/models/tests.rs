@@ -920,3 +920,23 @@ fn sqlalchemy_enum_subclass_is_not_a_python_enum() {
     ));
     assert!(models.classes.iter().all(|c| c.enum_members.is_none()));
 }
+
+#[test]
+fn primary_key_constraint_in_table_args_and_table() {
+    let tables = one(
+        "from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\nclass SqlTag(Base):\n    __tablename__ = 'tags'\n    __table_args__ = (\n        PrimaryKeyConstraint('key', 'run_uuid', name='tag_pk'),\n        Index(f'index_{__tablename__}_run_uuid', 'run_uuid'),\n    )\n    key = Column(String(250))\n    value = Column(String(5000), nullable=True)\n    run_uuid = Column(String(32), ForeignKey('runs.run_uuid'))\n\nlinks = Table('links', MetaData(), Column('a', Integer), Column('b', Integer), PrimaryKeyConstraint('a', 'b'))\n",
+    );
+    let tags = table(&tables, "tags");
+    assert!(col(tags, "key").primary_key);
+    assert_eq!(col(tags, "key").nullable, Some(false));
+    assert_eq!(col(tags, "run_uuid").nullable, Some(false));
+    assert_eq!(col(tags, "value").nullable, Some(true));
+    assert!(!col(tags, "value").primary_key);
+    let links = table(&tables, "links");
+    assert!(
+        links
+            .columns
+            .iter()
+            .all(|c| c.primary_key && c.nullable == Some(false))
+    );
+}
