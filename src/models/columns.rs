@@ -79,6 +79,19 @@ const PLAIN_TYPES: &[&str] = &[
     "Any",
 ];
 
+/// Pydantic types SQLModel maps to `AutoString` (VARCHAR).
+const SQLMODEL_STRINGS: &[&str] = &[
+    "EmailStr",
+    "NameEmail",
+    "HttpUrl",
+    "AnyUrl",
+    "AnyHttpUrl",
+    "IPvAnyAddress",
+    "IPv4Address",
+    "IPv6Address",
+    "Path",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     /// `Column(…)`: nullable unless told otherwise.
@@ -523,7 +536,14 @@ impl<'a> Project<'a> {
                     .iter()
                     .filter_map(|a| self.const_string(file, a))
                     .collect();
-                name.map(|name| ModelEnum {
+                // An enum class that is not in the files read: its name, values unknown.
+                let class_name = match call.args.first() {
+                    Some(Expr::Name(n)) if values.is_empty() => {
+                        n.rsplit('.').next().map(str::to_lowercase)
+                    }
+                    _ => None,
+                };
+                name.or(class_name).map(|name| ModelEnum {
                     name,
                     schema,
                     values,
@@ -755,6 +775,17 @@ impl<'a> Project<'a> {
             }
             None => {
                 let (mut ty, e) = self.annotation_sql_type(py.ty.0, py.ty.1);
+                // SQLModel stores pydantic's string-like types as `AutoString`.
+                if ty.is_none()
+                    && e.is_none()
+                    && py
+                        .ty
+                        .1
+                        .last_name()
+                        .is_some_and(|n| SQLMODEL_STRINGS.contains(&n))
+                {
+                    ty = Some(SqlType::builtin("character varying"));
+                }
                 if let (Some(length), Some(t)) = (max_length, &ty)
                     && t.name == "character varying"
                 {

@@ -940,3 +940,36 @@ fn primary_key_constraint_in_table_args_and_table() {
             .all(|c| c.primary_key && c.nullable == Some(false))
     );
 }
+
+#[test]
+fn sqlmodel_api_schemas_and_tables_side_by_side() {
+    let tables = one(
+        "import uuid\nfrom pydantic import EmailStr\nfrom sqlmodel import Field, Relationship, SQLModel\n\nclass AccountBase(SQLModel):\n    email: EmailStr = Field(unique=True, max_length=255)\n    active: bool = True\n    display: str | None = Field(default=None, max_length=80)\n\nclass AccountCreate(AccountBase):\n    password: str = Field(min_length=8)\n\nclass Account(AccountBase, table=True):\n    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)\n    secret: str\n    notes: list['Note'] = Relationship(back_populates='account')\n\nclass AccountPublic(AccountBase):\n    id: uuid.UUID\n\nclass Note(SQLModel, table=True):\n    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)\n    account_id: uuid.UUID = Field(foreign_key='account.id', nullable=False, ondelete='CASCADE')\n    account: Account | None = Relationship(back_populates='notes')\n\nclass NotesPublic(SQLModel):\n    data: list[Note]\n    count: int\n",
+    );
+    assert_eq!(table_names(&tables), vec!["account", "note"]);
+    let account = &tables[0];
+    assert_eq!(
+        names(account),
+        vec!["email", "active", "display", "id", "secret"]
+    );
+    assert_eq!(sql(col(account, "email")).as_deref(), Some("VARCHAR(255)"));
+    assert_eq!(col(account, "active").nullable, Some(false));
+    assert_eq!(col(account, "display").nullable, Some(true));
+    assert_eq!(sql(col(account, "id")).as_deref(), Some("UUID"));
+    let note = &tables[1];
+    assert_eq!(names(note), vec!["id", "account_id"]);
+    assert_eq!(col(note, "account_id").foreign_keys, vec!["account.id"]);
+}
+
+#[test]
+fn enum_class_outside_the_read_files_keeps_its_name() {
+    let tables = one(&format!(
+        "{BASE_20}from sqlalchemy import Enum\nfrom app.enums import Tier\n\nclass Price(Base):\n    __tablename__ = 'pricing_tiers'\n    id: Mapped[int] = mapped_column(primary_key=True)\n    tier: Mapped[Tier] = mapped_column(Enum(Tier))\n"
+    ));
+    let tier = col(&tables[0], "tier");
+    let tier_enum = tier.enum_type.as_ref().expect("an enum");
+    assert_eq!(tier_enum.name, "tier");
+    assert!(tier_enum.values.is_empty());
+    assert_eq!(tier_enum.location, None);
+    assert_eq!(tier.ty.as_ref().map(|t| t.name.as_str()), Some("tier"));
+}
