@@ -1,17 +1,395 @@
-//! Raw PostgreSQL migrations → schema change events. (Being written.)
+//! Raw PostgreSQL migrations → schema change events.
+//!
+//! A hand-written reader, by design: `sqlparser` cannot parse `DO` blocks and `pg_query` needs
+//! libclang. It reads what a migration does to tables, columns, schemas and enum types, and
+//! nothing else; every other statement is skipped silently.
+//!
+//! The pipeline inside is: [`lexer`] (text → tokens, once) → statement splitting here (at `;`
+//! outside brackets) → [`statement`] (one statement → events) → [`plpgsql`] for `DO` bodies,
+//! whose `IF` guards [`condition`] reads. Each statement is read on its own: one that cannot be
+//! read becomes a [`ReadWarning`] (only when it names a table or a type) and reading goes on
+//! at the next `;`. Text in comments, strings and function bodies is never read as DDL; text
+//! in `DO` bodies and in `EXECUTE 'constant'` is, because it runs.
+//!
+//! Positions: every token keeps its byte offset, and events are located at the name they are
+//! about (a column at its name, a table-level event at the table's name). SQL rebuilt from an
+//! escaped string has no exact place in the file, so everything in it is located at the
+//! string.
+//!
+//! This module never resolves names: `ALTER TABLE customers` stays unqualified, and
+//! `SET search_path` is an event of its own.
 
-use super::MigrationEvents;
+mod condition;
+mod cursor;
+mod lexer;
+mod plpgsql;
+mod statement;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use super::{MigrationEvents, ReadWarning, SchemaChange, SqlIgnore};
 use crate::source::{Location, SourceFile};
+use cursor::Src;
+use lexer::{Directive, Kind, Lexer, Options, Token};
 
 /// Reads one `.sql` migration file.
 pub fn read(file: &SourceFile) -> MigrationEvents {
-    let _ = file;
-    MigrationEvents::default()
+    read_with(&file.text, &Locator::File(file))
 }
 
 /// Reads SQL embedded in another file (Alembic's `op.execute("…")`): locations are reported at
 /// `at` for the first line of `sql` and on following lines relative to it.
 pub fn read_fragment(sql: &str, at: &Location) -> MigrationEvents {
-    let _ = (sql, at);
-    MigrationEvents::default()
+    let lines = SourceFile::new(at.path.clone(), sql);
+    read_with(sql, &Locator::Fragment { lines: &lines, at })
+}
+
+fn read_with(text: &str, locator: &Locator<'_>) -> MigrationEvents {
+    let mut reader = Reader::new(locator);
+    let src = Src {
+        text,
+        base: 0,
+        fixed: None,
+    };
+    let changes = reader.script(src, true);
+    reader.finish(changes)
+}
+
+/// Maps file offsets to the locations users see.
+enum Locator<'a> {
+    File(&'a SourceFile),
+    /// SQL inside another file: line 1 of `lines` is at `at`.
+    Fragment {
+        lines: &'a SourceFile,
+        at: &'a Location,
+    },
+}
+
+impl Locator<'_> {
+    fn location(&self, offset: usize) -> Location {
+        match self {
+            Locator::File(file) => file.location(offset),
+            Locator::Fragment { lines, at } => {
+                let (line, column) = lines.line_col(offset);
+                if line <= 1 {
+                    Location::new(
+                        at.path.clone(),
+                        at.line,
+                        at.column.saturating_add(column.saturating_sub(1)),
+                    )
+                } else {
+                    Location::new(at.path.clone(), at.line.saturating_add(line - 1), column)
+                }
+            }
+        }
+    }
+}
+
+/// How deep `DO` bodies, blocks and `EXECUTE` strings may nest before reading stops (a guard
+/// against stack exhaustion on hostile input; real migrations nest a few levels).
+const MAX_DEPTH: u32 = 100;
+
+/// State shared by everything that reads one file.
+struct Reader<'l> {
+    locator: &'l Locator<'l>,
+    warnings: Vec<ReadWarning>,
+    /// File offsets (start, end) of every statement read, for `-- driftguard: ignore`.
+    spans: Vec<(usize, usize)>,
+    directives: Vec<Directive>,
+    depth: u32,
+    too_deep_warned: bool,
+}
+
+impl<'l> Reader<'l> {
+    fn new(locator: &'l Locator<'l>) -> Self {
+        Reader {
+            locator,
+            warnings: Vec::new(),
+            spans: Vec::new(),
+            directives: Vec::new(),
+            depth: 0,
+            too_deep_warned: false,
+        }
+    }
+
+    fn loc(&self, offset: usize) -> Location {
+        self.locator.location(offset)
+    }
+
+    fn warn(&mut self, offset: usize, message: String) {
+        let location = self.loc(offset);
+        self.warnings.push(ReadWarning { message, location });
+    }
+
+    /// Enters one nesting level; `false` (after one warning) when that is too deep.
+    fn enter(&mut self, offset: usize) -> bool {
+        if self.depth >= MAX_DEPTH {
+            if !self.too_deep_warned {
+                self.too_deep_warned = true;
+                self.warn(
+                    offset,
+                    format!(
+                        "blocks or EXECUTE strings nest more than {MAX_DEPTH} levels deep here; driftguard did not read the inner ones"
+                    ),
+                );
+            }
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Records a statement's extent (in `src` offsets) for ignore directives.
+    fn span(&mut self, src: Src<'_>, start: usize, end: usize) {
+        if src.fixed.is_none() {
+            self.spans.push((src.abs(start), src.abs(end)));
+        }
+    }
+
+    fn absorb_directives(&mut self, src: Src<'_>, directives: Vec<Directive>) {
+        if src.fixed.is_some() {
+            return;
+        }
+        for d in directives {
+            self.directives.push(Directive {
+                codes: d.codes,
+                at: src.abs(d.at),
+                anchor: d.anchor.map(|a| src.abs(a)),
+            });
+        }
+    }
+
+    /// Reads a script: statements separated by `;`. `top` for a whole file or fragment (down
+    /// sections, `COPY … FROM stdin` data), not for `EXECUTE` strings.
+    fn script(&mut self, src: Src<'_>, top: bool) -> Vec<SchemaChange> {
+        let mut out = Vec::new();
+        if !top && !self.enter(src.abs(0)) {
+            return out;
+        }
+        let mut lexer = Lexer::new(
+            src.text,
+            Options {
+                sections: top,
+                directives: src.fixed.is_none(),
+            },
+        );
+        let mut toks: Vec<Token> = Vec::new();
+        let mut pending = Pending::default();
+        while let Some(tok) = lexer.next_token() {
+            match tok.kind {
+                Kind::Semi if !pending.holds_semicolon() => {
+                    pending.end = tok.end;
+                    let copy = top && is_copy_from_stdin(src, &toks);
+                    self.finish_statement(src, &toks, &pending, &mut out);
+                    if copy {
+                        lexer.skip_copy_data();
+                    }
+                    toks.clear();
+                    pending = Pending::default();
+                }
+                Kind::Boundary => {
+                    self.finish_statement(src, &toks, &pending, &mut out);
+                    toks.clear();
+                    pending = Pending::default();
+                }
+                _ => pending.push(src, tok, &mut toks),
+            }
+        }
+        self.finish_statement(src, &toks, &pending, &mut out);
+        let directives = lexer.take_directives();
+        self.absorb_directives(src, directives);
+        if !top {
+            self.leave();
+        }
+        out
+    }
+
+    fn finish_statement(
+        &mut self,
+        src: Src<'_>,
+        toks: &[Token],
+        pending: &Pending,
+        out: &mut Vec<SchemaChange>,
+    ) {
+        if pending.count == 0 {
+            return;
+        }
+        self.span(src, pending.start, pending.end);
+        if !toks.is_empty() {
+            statement::statement(self, src, toks, false, out);
+        }
+    }
+
+    fn finish(mut self, changes: Vec<SchemaChange>) -> MigrationEvents {
+        // Directives in `DO` bodies are collected before those of the file around them.
+        self.directives.sort_by_key(|d| d.at);
+        let mut ignores = Vec::new();
+        for d in &self.directives {
+            let Some(anchor) = d.anchor else {
+                continue;
+            };
+            let innermost = self
+                .spans
+                .iter()
+                .filter(|(start, end)| *start <= anchor && anchor < *end)
+                .min_by_key(|(start, end)| end - start);
+            let Some(&(start, end)) = innermost else {
+                continue;
+            };
+            let first = self.loc(start).line;
+            let last = self.loc(end.saturating_sub(1).max(start)).line;
+            ignores.push(SqlIgnore {
+                codes: d.codes.clone(),
+                location: self.loc(d.at),
+                statement_lines: (first, last.max(first)),
+            });
+        }
+        MigrationEvents {
+            changes,
+            warnings: self.warnings,
+            ignores,
+        }
+    }
+}
+
+/// The statement being collected while splitting a script.
+#[derive(Default)]
+struct Pending {
+    count: usize,
+    start: usize,
+    end: usize,
+    depth: u32,
+    /// A statement that changes nothing we read (`INSERT`, `GRANT` …): its tokens are not kept.
+    bulk: bool,
+    create: bool,
+    /// `CREATE RULE … DO (a; b)`: `;` inside its parentheses does not end it.
+    rule: bool,
+    /// Inside `BEGIN ATOMIC … END` of a SQL-standard function body.
+    atomic: u32,
+    prev_begin: bool,
+}
+
+/// Statements whose tokens are never needed: skipped without keeping them.
+const BULK: &[&str] = &[
+    "insert",
+    "update",
+    "delete",
+    "grant",
+    "revoke",
+    "comment",
+    "vacuum",
+    "analyze",
+    "analyse",
+    "refresh",
+    "truncate",
+    "notify",
+    "lock",
+    "reindex",
+    "cluster",
+    "call",
+    "checkpoint",
+    "discard",
+    "listen",
+    "security",
+    "fetch",
+    "move",
+    "close",
+    "prepare",
+    "deallocate",
+    "explain",
+];
+
+impl Pending {
+    fn push(&mut self, src: Src<'_>, tok: Token, toks: &mut Vec<Token>) {
+        if self.count == 0 {
+            self.start = tok.start;
+            self.bulk = src.is_any_word(tok, BULK);
+            self.create = src.is_word(tok, "create");
+        } else if self.create && self.count <= 3 && src.is_word(tok, "rule") {
+            self.rule = true;
+        }
+        self.count += 1;
+        self.end = tok.end;
+        match tok.kind {
+            Kind::LParen | Kind::LBracket => self.depth += 1,
+            Kind::RParen | Kind::RBracket => self.depth = self.depth.saturating_sub(1),
+            Kind::Word if self.create => {
+                let text = src.tok(tok);
+                if self.atomic > 0 {
+                    if text.eq_ignore_ascii_case("begin") || text.eq_ignore_ascii_case("case") {
+                        self.atomic += 1;
+                    } else if text.eq_ignore_ascii_case("end") {
+                        self.atomic -= 1;
+                    }
+                } else if self.prev_begin && text.eq_ignore_ascii_case("atomic") {
+                    self.atomic = 1;
+                }
+                self.prev_begin = text.eq_ignore_ascii_case("begin");
+            }
+            _ => {}
+        }
+        if !self.bulk {
+            toks.push(tok);
+        }
+    }
+
+    /// Whether a `;` here belongs to the statement instead of ending it. PostgreSQL's own rule
+    /// is "outside parentheses", but a `;` inside unbalanced parentheses only happens in
+    /// malformed SQL, so only `CREATE RULE` keeps it (one broken statement must not swallow
+    /// the rest of the file).
+    fn holds_semicolon(&self) -> bool {
+        self.atomic > 0 || (self.rule && self.depth > 0)
+    }
+}
+
+/// `COPY … FROM stdin`: data lines follow the statement.
+fn is_copy_from_stdin(src: Src<'_>, toks: &[Token]) -> bool {
+    let Some(&first) = toks.first() else {
+        return false;
+    };
+    src.is_word(first, "copy")
+        && toks
+            .windows(2)
+            .any(|w| src.is_word(w[0], "from") && src.is_word(w[1], "stdin"))
+}
+
+/// SQL held in a string constant (a `DO` body, an `EXECUTE` string), ready to lex.
+struct Nested<'a> {
+    text: Cow<'a, str>,
+    base: usize,
+    fixed: Option<usize>,
+}
+
+impl Nested<'_> {
+    fn src(&self) -> Src<'_> {
+        Src {
+            text: &self.text,
+            base: self.base,
+            fixed: self.fixed,
+        }
+    }
+
+    /// The SQL in a string token. Without escapes it is a slice of the file (exact
+    /// positions); with escapes it is rebuilt and located at the token.
+    fn of_string<'a>(src: Src<'a>, tok: Token) -> Nested<'a> {
+        let (_, offset) = lexer::string_content(src.text, tok);
+        match lexer::string_value(src.text, tok) {
+            Cow::Borrowed(text) => Nested {
+                text: Cow::Borrowed(text),
+                base: src.base + offset,
+                fixed: src.fixed,
+            },
+            Cow::Owned(text) => Nested {
+                text: Cow::Owned(text),
+                base: 0,
+                fixed: Some(src.abs(tok.start)),
+            },
+        }
+    }
 }

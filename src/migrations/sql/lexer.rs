@@ -1,0 +1,820 @@
+//! The PostgreSQL lexer: text → tokens with byte offsets, one pass, no allocation per token.
+//!
+//! It knows every way PostgreSQL hides text from the parser — `--` and nested `/* */` comments,
+//! `'…'` strings (with `''`), `E'…'` (with backslash escapes), `U&'…'`, `B'…'`/`X'…'`, `"quoted"`
+//! identifiers and `$tag$…$tag$` dollar quoting — so that nothing inside them is ever read as
+//! DDL. Tokens carry byte offsets into the text they were lexed from; their text is sliced on
+//! demand. Every token boundary sits on an ASCII byte (or the end of the text), so slicing is
+//! always on a character boundary.
+//!
+//! Comments are not tokens. The lexer looks into `--` comments for two things only: the
+//! `-- migrate:down` / `-- +goose Down` markers that end the part of a file that runs (tokens
+//! after them are dropped until `-- migrate:up` / `-- +goose Up`), and
+//! `-- driftguard: ignore[…]` directives, recorded with the token they belong to.
+//!
+//! A psql meta-command (`\connect`, `\set`, …, up to the end of its line) and the start of a
+//! down section come out as a [`Kind::Boundary`] token: it ends the statement in progress.
+
+use std::borrow::Cow;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// An unquoted identifier or keyword.
+    Word,
+    /// A `"quoted identifier"` (also `U&"…"`).
+    Quoted,
+    /// A standard `'string'` (also `N'…'`).
+    Str,
+    /// An `E'escape string'`.
+    EStr,
+    /// A `U&'unicode string'`.
+    UStr,
+    /// A `B'…'` or `X'…'` bit string.
+    BitStr,
+    /// A `$tag$dollar-quoted string$tag$`.
+    Dollar,
+    Number,
+    /// `$1`.
+    Param,
+    /// Operators, `::`, `:=`, `:` and stray characters.
+    Op,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Semi,
+    Dot,
+    /// A psql meta-command line or the start of a down section.
+    Boundary,
+}
+
+/// One token: its kind and where it is (byte offsets into the lexed text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Token {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Token {
+    /// A string constant of any spelling whose value SQL can use as text.
+    pub fn is_string(self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Str | Kind::EStr | Kind::UStr | Kind::Dollar
+        )
+    }
+}
+
+/// What the lexer looks for in comments.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Options {
+    /// Honour `-- migrate:down` / `-- +goose Down` (a whole file or fragment, not a body).
+    pub sections: bool,
+    /// Record `-- driftguard: ignore` directives (only when offsets are exact).
+    pub directives: bool,
+}
+
+/// A `-- driftguard: ignore[…]` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Directive {
+    pub codes: Vec<String>,
+    /// Offset of the comment.
+    pub at: usize,
+    /// Offset of the token the directive belongs to: the last token before it on its line (a
+    /// trailing comment), else the first token after it.
+    pub anchor: Option<usize>,
+}
+
+pub(super) struct Lexer<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    opts: Options,
+    in_down: bool,
+    boundary_pending: bool,
+    line_has_token: bool,
+    last_token_start: Option<usize>,
+    directives: Vec<Directive>,
+    /// Directives from this index on may still wait for the next token.
+    unanchored_from: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str, opts: Options) -> Self {
+        Lexer {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            opts,
+            in_down: false,
+            boundary_pending: false,
+            line_has_token: false,
+            last_token_start: None,
+            directives: Vec::new(),
+            unanchored_from: 0,
+        }
+    }
+
+    /// The directives seen so far.
+    pub fn take_directives(&mut self) -> Vec<Directive> {
+        self.unanchored_from = 0;
+        std::mem::take(&mut self.directives)
+    }
+
+    fn byte(&self, i: usize) -> Option<u8> {
+        self.bytes.get(i).copied()
+    }
+
+    /// The next token, or `None` at the end of the text.
+    pub fn next_token(&mut self) -> Option<Token> {
+        loop {
+            if self.boundary_pending {
+                self.boundary_pending = false;
+                return Some(Token {
+                    kind: Kind::Boundary,
+                    start: self.pos,
+                    end: self.pos,
+                });
+            }
+            let b = self.byte(self.pos)?;
+            match b {
+                b'\n' | b'\r' => {
+                    self.line_has_token = false;
+                    self.pos += 1;
+                }
+                b' ' | b'\t' | 0x0b | 0x0c => self.pos += 1,
+                b'-' if self.byte(self.pos + 1) == Some(b'-') => self.line_comment(),
+                b'/' if self.byte(self.pos + 1) == Some(b'*') => self.block_comment(),
+                _ => {
+                    let tok = self.token(b);
+                    if self.in_down {
+                        continue;
+                    }
+                    self.line_has_token = true;
+                    self.last_token_start = Some(tok.start);
+                    if self.unanchored_from < self.directives.len() {
+                        for d in &mut self.directives[self.unanchored_from..] {
+                            d.anchor.get_or_insert(tok.start);
+                        }
+                        self.unanchored_from = self.directives.len();
+                    }
+                    return Some(tok);
+                }
+            }
+        }
+    }
+
+    fn make(&mut self, kind: Kind, start: usize, end: usize) -> Token {
+        let end = end.min(self.bytes.len());
+        self.pos = end;
+        Token { kind, start, end }
+    }
+
+    fn token(&mut self, b: u8) -> Token {
+        let start = self.pos;
+        let next = self.byte(start + 1);
+        match b {
+            b'\'' => {
+                let end = self.quoted_end(start + 1, b'\'', false);
+                self.make(Kind::Str, start, end)
+            }
+            b'"' => {
+                let end = self.quoted_end(start + 1, b'"', false);
+                self.make(Kind::Quoted, start, end)
+            }
+            b'e' | b'E' if next == Some(b'\'') => {
+                let end = self.quoted_end(start + 2, b'\'', true);
+                self.make(Kind::EStr, start, end)
+            }
+            b'n' | b'N' if next == Some(b'\'') => {
+                let end = self.quoted_end(start + 2, b'\'', false);
+                self.make(Kind::Str, start, end)
+            }
+            b'b' | b'B' | b'x' | b'X' if next == Some(b'\'') => {
+                let end = self.quoted_end(start + 2, b'\'', false);
+                self.make(Kind::BitStr, start, end)
+            }
+            b'u' | b'U' if next == Some(b'&') => match self.byte(start + 2) {
+                Some(b'\'') => {
+                    let end = self.quoted_end(start + 3, b'\'', false);
+                    self.make(Kind::UStr, start, end)
+                }
+                Some(b'"') => {
+                    let end = self.quoted_end(start + 3, b'"', false);
+                    self.make(Kind::Quoted, start, end)
+                }
+                _ => self.word(start),
+            },
+            b'$' => self.dollar(start),
+            b'0'..=b'9' => self.number(start),
+            b'.' if next.is_some_and(|c| c.is_ascii_digit()) => self.number(start),
+            // PL/pgSQL's `FOR i IN 1..10`.
+            b'.' if next == Some(b'.') => self.make(Kind::Op, start, start + 2),
+            b'.' => self.make(Kind::Dot, start, start + 1),
+            b'(' => self.make(Kind::LParen, start, start + 1),
+            b')' => self.make(Kind::RParen, start, start + 1),
+            b'[' => self.make(Kind::LBracket, start, start + 1),
+            b']' => self.make(Kind::RBracket, start, start + 1),
+            b',' => self.make(Kind::Comma, start, start + 1),
+            b';' => self.make(Kind::Semi, start, start + 1),
+            b':' => match next {
+                Some(b':' | b'=') => self.make(Kind::Op, start, start + 2),
+                _ => self.make(Kind::Op, start, start + 1),
+            },
+            b'\\' => {
+                let end = self.line_end(start);
+                self.make(Kind::Boundary, start, end)
+            }
+            _ if is_ident_start(b) => self.word(start),
+            _ if is_op_char(b) => self.operator(start),
+            _ => self.make(Kind::Op, start, start + 1),
+        }
+    }
+
+    /// End (exclusive) of a quoted token whose body starts at `from`; the end of the text when
+    /// it is not terminated.
+    fn quoted_end(&self, from: usize, quote: u8, backslash: bool) -> usize {
+        let mut i = from;
+        while let Some(c) = self.byte(i) {
+            if c == quote {
+                if self.byte(i + 1) == Some(quote) {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i += if backslash && c == b'\\' { 2 } else { 1 };
+        }
+        self.bytes.len()
+    }
+
+    fn word(&mut self, start: usize) -> Token {
+        let mut i = start + 1;
+        while self.byte(i).is_some_and(is_ident_cont) {
+            i += 1;
+        }
+        self.make(Kind::Word, start, i)
+    }
+
+    fn number(&mut self, start: usize) -> Token {
+        let mut i = start;
+        while self
+            .byte(i)
+            .is_some_and(|c| c.is_ascii_digit() || c == b'_')
+        {
+            i += 1;
+        }
+        // `1.5`, `.5`, `1.` — but not the `..` of `FOR i IN 1..10`.
+        if self.byte(i) == Some(b'.') && self.byte(i + 1) != Some(b'.') {
+            i += 1;
+            while self
+                .byte(i)
+                .is_some_and(|c| c.is_ascii_digit() || c == b'_')
+            {
+                i += 1;
+            }
+        }
+        if matches!(self.byte(i), Some(b'e' | b'E')) {
+            let digit_at = if matches!(self.byte(i + 1), Some(b'+' | b'-')) {
+                i + 2
+            } else {
+                i + 1
+            };
+            if self.byte(digit_at).is_some_and(|c| c.is_ascii_digit()) {
+                i = digit_at;
+            }
+        }
+        // Hex/octal/binary literals and junk such as `123abc` stay one token.
+        while self
+            .byte(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+        {
+            i += 1;
+        }
+        self.make(Kind::Number, start, i)
+    }
+
+    fn dollar(&mut self, start: usize) -> Token {
+        match self.byte(start + 1) {
+            Some(b'$') => self.dollar_body(start, start + 2),
+            Some(c) if c.is_ascii_digit() => {
+                let mut i = start + 1;
+                while self.byte(i).is_some_and(|c| c.is_ascii_digit()) {
+                    i += 1;
+                }
+                self.make(Kind::Param, start, i)
+            }
+            Some(c) if is_ident_start(c) => {
+                let mut i = start + 2;
+                while self.byte(i).is_some_and(|c| c != b'$' && is_ident_cont(c)) {
+                    i += 1;
+                }
+                if self.byte(i) == Some(b'$') {
+                    self.dollar_body(start, i + 1)
+                } else {
+                    self.make(Kind::Op, start, start + 1)
+                }
+            }
+            _ => self.make(Kind::Op, start, start + 1),
+        }
+    }
+
+    fn dollar_body(&mut self, start: usize, open_end: usize) -> Token {
+        let tag = self.text.get(start..open_end).unwrap_or("$$");
+        let rest = self.text.get(open_end..).unwrap_or("");
+        let end = match rest.find(tag) {
+            Some(i) => open_end + i + tag.len(),
+            None => self.bytes.len(),
+        };
+        self.make(Kind::Dollar, start, end)
+    }
+
+    fn operator(&mut self, start: usize) -> Token {
+        let mut i = start + 1;
+        while let Some(c) = self.byte(i) {
+            if !is_op_char(c) {
+                break;
+            }
+            let next = self.byte(i + 1);
+            if (c == b'-' && next == Some(b'-')) || (c == b'/' && next == Some(b'*')) {
+                break;
+            }
+            i += 1;
+        }
+        // PostgreSQL: a multi-character operator cannot end in `+` or `-` unless it contains
+        // one of ~ ! @ # % ^ & | ` ? — so `=-1` is `=` and `-1`.
+        if i - start > 1 {
+            let op = self.bytes.get(start..i).unwrap_or(&[]);
+            if !op.iter().any(|c| b"~!@#%^&|`?".contains(c)) {
+                while i - start > 1 && matches!(self.byte(i - 1), Some(b'+' | b'-')) {
+                    i -= 1;
+                }
+            }
+        }
+        self.make(Kind::Op, start, i)
+    }
+
+    /// Offset of the line break ending the line that holds `from` (or the end of the text).
+    fn line_end(&self, from: usize) -> usize {
+        self.bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&c| c == b'\n' || c == b'\r'))
+            .map_or(self.bytes.len(), |i| from + i)
+    }
+
+    /// Offset where the line after the one holding `from` starts.
+    fn next_line_start(&self, from: usize) -> usize {
+        let end = self.line_end(from);
+        match self.byte(end) {
+            Some(b'\r') if self.byte(end + 1) == Some(b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        }
+    }
+
+    fn line_comment(&mut self) {
+        let start = self.pos;
+        let end = self.line_end(start);
+        self.pos = end;
+        if self.opts.sections || self.opts.directives {
+            let body = self.text.get(start + 2..end).unwrap_or("");
+            self.comment(start, body, true);
+        }
+    }
+
+    fn block_comment(&mut self) {
+        let start = self.pos;
+        let mut i = start + 2;
+        let mut depth = 1u32;
+        let mut body_end = self.bytes.len();
+        while let Some(c) = self.byte(i) {
+            match c {
+                b'/' if self.byte(i + 1) == Some(b'*') => {
+                    depth += 1;
+                    i += 2;
+                }
+                b'*' if self.byte(i + 1) == Some(b'/') => {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        body_end = i - 2;
+                        break;
+                    }
+                }
+                b'\n' | b'\r' => {
+                    self.line_has_token = false;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        self.pos = i.min(self.bytes.len());
+        if self.opts.directives {
+            let body = self.text.get(start + 2..body_end).unwrap_or("");
+            self.comment(start, body, false);
+        }
+    }
+
+    fn comment(&mut self, start: usize, body: &str, line: bool) {
+        let trimmed = body.trim_start();
+        match trimmed.as_bytes().first() {
+            Some(b'm' | b'M' | b'+') if line && self.opts.sections => {
+                match section_marker(trimmed) {
+                    Some(Section::Down) if !self.in_down => {
+                        self.in_down = true;
+                        self.boundary_pending = true;
+                    }
+                    Some(Section::Up) => self.in_down = false,
+                    _ => {}
+                }
+            }
+            Some(b'd' | b'D') if self.opts.directives && !self.in_down => {
+                if let Some(codes) = parse_directive(trimmed) {
+                    let anchor = if self.line_has_token {
+                        self.last_token_start
+                    } else {
+                        None
+                    };
+                    self.directives.push(Directive {
+                        codes,
+                        at: start,
+                        anchor,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Skips the data lines of `COPY … FROM stdin;` up to and including the `\.` line. Called
+    /// right after the statement's `;`.
+    pub fn skip_copy_data(&mut self) {
+        let mut pos = self.next_line_start(self.pos);
+        while pos < self.bytes.len() {
+            let end = self.line_end(pos);
+            let line = self.bytes.get(pos..end).unwrap_or(&[]);
+            pos = self.next_line_start(pos);
+            if line == b"\\." {
+                break;
+            }
+        }
+        self.pos = pos;
+        self.line_has_token = false;
+    }
+}
+
+enum Section {
+    Up,
+    Down,
+}
+
+/// `migrate:down` (dbmate) or `+goose Down` (goose), and their `up` counterparts.
+fn section_marker(comment: &str) -> Option<Section> {
+    if let Some(rest) = strip_prefix_ci(comment, "migrate:") {
+        if strip_prefix_ci(rest, "down").is_some() {
+            return Some(Section::Down);
+        }
+        if strip_prefix_ci(rest, "up").is_some() {
+            return Some(Section::Up);
+        }
+        return None;
+    }
+    let rest = strip_prefix_ci(comment, "+goose")?;
+    let word = rest.split_whitespace().next()?;
+    if word.eq_ignore_ascii_case("down") {
+        Some(Section::Down)
+    } else if word.eq_ignore_ascii_case("up") {
+        Some(Section::Up)
+    } else {
+        None
+    }
+}
+
+/// `driftguard: ignore` → `Some([])`; `driftguard: ignore[DG001, DG005]` → the codes.
+pub(super) fn parse_directive(comment: &str) -> Option<Vec<String>> {
+    let rest = strip_prefix_ci(comment.trim_start(), "driftguard:")?;
+    let rest = strip_prefix_ci(rest.trim_start(), "ignore")?;
+    if let Some(list) = rest.strip_prefix('[') {
+        let close = list.find(']')?;
+        let codes = list.get(..close).unwrap_or("");
+        return Some(
+            codes
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    if rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with("*/") {
+        Some(Vec::new())
+    } else {
+        None
+    }
+}
+
+fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn is_ident_cont(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+fn is_op_char(b: u8) -> bool {
+    matches!(
+        b,
+        b'+' | b'-'
+            | b'*'
+            | b'/'
+            | b'<'
+            | b'>'
+            | b'='
+            | b'~'
+            | b'!'
+            | b'@'
+            | b'#'
+            | b'%'
+            | b'^'
+            | b'&'
+            | b'|'
+            | b'`'
+            | b'?'
+    )
+}
+
+/// The body of a string token (between its quotes) and the offset where it starts.
+pub(super) fn string_content(text: &str, tok: Token) -> (&str, usize) {
+    let raw = text.get(tok.start..tok.end).unwrap_or("");
+    let bytes = raw.as_bytes();
+    let (open, close) = match tok.kind {
+        Kind::Str if bytes.first() == Some(&b'\'') => (1, 1),
+        Kind::Str | Kind::EStr | Kind::BitStr => (2, 1),
+        Kind::UStr => (3, 1),
+        Kind::Dollar => {
+            let tag_len = bytes
+                .iter()
+                .skip(1)
+                .position(|&c| c == b'$')
+                .map_or(1, |i| i + 2);
+            let terminated = bytes.len() >= 2 * tag_len
+                && raw.get(bytes.len() - tag_len..) == raw.get(..tag_len);
+            (tag_len, if terminated { tag_len } else { 0 })
+        }
+        _ => (0, 0),
+    };
+    let close = if tok.kind != Kind::Dollar && bytes.last() != Some(&b'\'') {
+        0
+    } else {
+        close
+    };
+    if bytes.len() < open + close {
+        return ("", tok.start.saturating_add(open).min(tok.end));
+    }
+    let body = raw.get(open..bytes.len() - close).unwrap_or("");
+    (body, tok.start + open)
+}
+
+/// The value of a string token. Borrowed (and then equal to [`string_content`]) when the
+/// token has no escapes.
+pub(super) fn string_value(text: &str, tok: Token) -> Cow<'_, str> {
+    let (body, _) = string_content(text, tok);
+    match tok.kind {
+        Kind::Str | Kind::BitStr if body.contains("''") => Cow::Owned(body.replace("''", "'")),
+        Kind::EStr if body.contains('\\') || body.contains("''") => Cow::Owned(unescape_e(body)),
+        Kind::UStr if body.contains('\\') || body.contains("''") => {
+            Cow::Owned(unescape_u(&body.replace("''", "'")))
+        }
+        _ => Cow::Borrowed(body),
+    }
+}
+
+/// The name an identifier token stands for: unquoted words folded to lower case, quoted ones
+/// as written. `None` for other tokens and the empty `""`.
+pub(super) fn ident_value(text: &str, tok: Token) -> Option<String> {
+    let raw = text.get(tok.start..tok.end).unwrap_or("");
+    match tok.kind {
+        Kind::Word => Some(raw.to_ascii_lowercase()),
+        Kind::Quoted => {
+            let raw = raw
+                .strip_prefix("U&")
+                .or(raw.strip_prefix("u&"))
+                .unwrap_or(raw);
+            let inner = raw.strip_prefix('"').unwrap_or(raw);
+            let inner = inner.strip_suffix('"').unwrap_or(inner);
+            if inner.is_empty() {
+                None
+            } else if inner.contains("\"\"") {
+                Some(inner.replace("\"\"", "\""))
+            } else {
+                Some(inner.to_string())
+            }
+        }
+        _ => None,
+    }
+}
+
+fn unescape_e(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                }
+                out.push('\'');
+            }
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    break;
+                };
+                match e {
+                    'b' => out.push('\u{8}'),
+                    'f' => out.push('\u{c}'),
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    'x' => push_code(&mut out, take_digits(&mut chars, 16, 2)),
+                    'u' => push_code(&mut out, take_digits(&mut chars, 16, 4)),
+                    'U' => push_code(&mut out, take_digits(&mut chars, 16, 8)),
+                    '0'..='7' => {
+                        let mut n = e.to_digit(8).unwrap_or(0);
+                        for _ in 0..2 {
+                            match chars.peek().and_then(|d| d.to_digit(8)) {
+                                Some(d) => {
+                                    n = n * 8 + d;
+                                    chars.next();
+                                }
+                                None => break,
+                            }
+                        }
+                        push_code(&mut out, Some(n));
+                    }
+                    other => out.push(other),
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn unescape_u(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('\\') => {
+                chars.next();
+                out.push('\\');
+            }
+            Some('+') => {
+                chars.next();
+                push_code(&mut out, take_digits(&mut chars, 16, 6));
+            }
+            _ => push_code(&mut out, take_digits(&mut chars, 16, 4)),
+        }
+    }
+    out
+}
+
+fn take_digits(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    radix: u32,
+    max: usize,
+) -> Option<u32> {
+    let mut n: u32 = 0;
+    let mut seen = 0;
+    while seen < max {
+        let Some(d) = chars.peek().and_then(|c| c.to_digit(radix)) else {
+            break;
+        };
+        n = n.saturating_mul(radix).saturating_add(d);
+        chars.next();
+        seen += 1;
+    }
+    (seen > 0).then_some(n)
+}
+
+fn push_code(out: &mut String, code: Option<u32>) {
+    out.push(
+        code.and_then(char::from_u32)
+            .unwrap_or(char::REPLACEMENT_CHARACTER),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(text: &str) -> Vec<(Kind, &str)> {
+        let mut lexer = Lexer::new(
+            text,
+            Options {
+                sections: true,
+                directives: true,
+            },
+        );
+        let mut out = Vec::new();
+        while let Some(t) = lexer.next_token() {
+            out.push((t.kind, text.get(t.start..t.end).unwrap_or("")));
+        }
+        out
+    }
+
+    #[test]
+    fn comments_strings_and_quotes_hide_their_text() {
+        let toks = lex("a /* x /* y */ z */ 'it''s' -- c\n\"Q\"\"x\" E'\\'' $t$ ; $t$ $1 b");
+        assert_eq!(
+            toks,
+            vec![
+                (Kind::Word, "a"),
+                (Kind::Str, "'it''s'"),
+                (Kind::Quoted, "\"Q\"\"x\""),
+                (Kind::EStr, "E'\\''"),
+                (Kind::Dollar, "$t$ ; $t$"),
+                (Kind::Param, "$1"),
+                (Kind::Word, "b"),
+            ]
+        );
+    }
+
+    #[test]
+    fn operators_numbers_and_ranges() {
+        let toks = lex("x::int, a:=1..10 =-1 1.5e3 .5");
+        let kinds: Vec<&str> = toks.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "x", "::", "int", ",", "a", ":=", "1", "..", "10", "=", "-", "1", "1.5e3", ".5"
+            ]
+        );
+    }
+
+    #[test]
+    fn values_of_strings_and_identifiers() {
+        let text = "'it''s' E'a\\nb\\x41' $q$raw''$q$ U&'d\\0061t' \"Mixed\"\"Q\" MiXeD";
+        let mut lexer = Lexer::new(
+            text,
+            Options {
+                sections: false,
+                directives: false,
+            },
+        );
+        let mut toks = Vec::new();
+        while let Some(t) = lexer.next_token() {
+            toks.push(t);
+        }
+        assert_eq!(string_value(text, toks[0]), "it's");
+        assert_eq!(string_value(text, toks[1]), "a\nbA");
+        assert_eq!(string_value(text, toks[2]), "raw''");
+        assert_eq!(string_value(text, toks[3]), "dat");
+        assert_eq!(ident_value(text, toks[4]).as_deref(), Some("Mixed\"Q"));
+        assert_eq!(ident_value(text, toks[5]).as_deref(), Some("mixed"));
+    }
+
+    #[test]
+    fn directives_parse() {
+        assert_eq!(parse_directive(" driftguard: ignore"), Some(vec![]));
+        assert_eq!(
+            parse_directive(" driftguard: ignore[DG001, DG005 ]"),
+            Some(vec!["DG001".to_string(), "DG005".to_string()])
+        );
+        assert_eq!(parse_directive(" driftguard: ignored"), None);
+        assert_eq!(parse_directive(" something else"), None);
+    }
+
+    #[test]
+    fn unterminated_things_run_to_the_end() {
+        for text in [
+            "'abc",
+            "\"abc",
+            "$$abc",
+            "$a$abc$b$",
+            "/* /* */",
+            "E'\\",
+            "U&'",
+            "$",
+        ] {
+            let toks = lex(text);
+            assert!(toks.len() <= 2, "{text}: {toks:?}");
+        }
+    }
+}

@@ -1,0 +1,1149 @@
+//! One SQL statement → schema change events.
+//!
+//! Understood: `CREATE [UNLOGGED|FOREIGN] TABLE`, `ALTER [FOREIGN] TABLE` (add/drop/rename/alter
+//! columns, primary and foreign keys, rename, set schema), `DROP TABLE`, `CREATE/DROP SCHEMA`,
+//! `SET search_path` / `set_config('search_path', …)`, enum types (`CREATE TYPE … AS ENUM`,
+//! `ALTER TYPE … ADD VALUE / RENAME VALUE / RENAME TO`, `DROP TYPE`) and `DO` blocks (handed to
+//! [`super::plpgsql`]). Everything else — data changes, grants, indexes, functions, views,
+//! comments, sequences, temporary tables — changes no table, column or enum and is skipped
+//! silently.
+//!
+//! Readers here are lenient inside what they understand (an unknown column option is skipped,
+//! not an error) and strict about what they need: a column without a type, an `ADD` whose
+//! column cannot be read. Those become warnings naming what was expected, at the token where
+//! reading stopped; the column, action or statement is skipped and reading goes on.
+
+use super::cursor::{Cursor, Src, find_word, split_commas};
+use super::lexer::{Kind, Token};
+use super::{Reader, plpgsql};
+use crate::migrations::{ColumnDef, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::source::Location;
+use crate::sqltype::SqlType;
+
+/// Something a reader needed and did not find.
+pub(super) struct Unread {
+    pub expected: &'static str,
+    /// Where reading stopped; `None` at the end of the tokens.
+    pub at: Option<Token>,
+}
+
+fn unread(c: &Cursor<'_, '_>, expected: &'static str) -> Unread {
+    Unread {
+        expected,
+        at: c.peek(),
+    }
+}
+
+/// Reports an [`Unread`] as a warning: "could not read `what`: expected …, found …; `skipped`".
+fn warn_unread(r: &mut Reader<'_>, c: &Cursor<'_, '_>, what: &str, u: &Unread, skipped: &str) {
+    let found = match u.at {
+        Some(tok) => format!("`{}`", short(c.src.tok(tok))),
+        None => "the end of the statement".to_string(),
+    };
+    let offset = u.at.or(c.last()).or(c.prev()).map_or(0, |t| t.start);
+    r.warn(
+        c.src.abs(offset),
+        format!(
+            "could not read {what}: expected {}, found {found}; {skipped}",
+            u.expected
+        ),
+    );
+}
+
+/// At most 40 characters of a token, on one line.
+fn short(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(40).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Reads one statement. `in_plpgsql`: inside a `DO` body, where `SELECT … INTO` assigns a
+/// variable instead of creating a table.
+pub(super) fn statement(
+    r: &mut Reader<'_>,
+    src: Src<'_>,
+    toks: &[Token],
+    in_plpgsql: bool,
+    out: &mut Vec<SchemaChange>,
+) {
+    let mut c = Cursor::new(src, toks);
+    if c.eat("create") {
+        create(r, &mut c, out);
+    } else if c.eat("alter") {
+        if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
+            alter_table(r, &mut c, out);
+        } else if c.eat("type") {
+            alter_type(r, &mut c, out);
+        }
+    } else if c.eat("drop") {
+        drop(r, &mut c, out);
+    } else if c.is("set") {
+        set(r, &mut c, out);
+    } else if c.is("reset") {
+        if c.word_at(1, "search_path") || c.word_at(1, "all") {
+            let location = r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
+            out.push(SchemaChange::SetSearchPath {
+                schemas: default_search_path(),
+                location,
+            });
+        }
+    } else if c.is("select") {
+        select(r, &mut c, in_plpgsql, out);
+    } else if c.eat("do") {
+        plpgsql::read_do(r, src, c.rest(), out);
+    }
+}
+
+fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    c.eat_seq(&["or", "replace"]);
+    let mut temp = false;
+    loop {
+        if c.eat("temp") || c.eat("temporary") {
+            temp = true;
+        } else if !(c.eat("global") || c.eat("local") || c.eat("unlogged")) {
+            break;
+        }
+    }
+    if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
+        // Temporary tables vanish with the session: they are not schema.
+        if !temp {
+            create_table(r, c, None, out);
+        }
+    } else if temp {
+        // CREATE TEMP VIEW / SEQUENCE: nothing to read.
+    } else if c.eat("schema") {
+        create_schema(r, c, out);
+    } else if c.eat("type") {
+        create_type(r, c, out);
+    }
+}
+
+/// One element of a `CREATE TABLE` column list.
+enum Element {
+    Column(ColumnDef),
+    PrimaryKey(Vec<String>),
+    ForeignKey(Vec<String>, ForeignKeyRef),
+    Like(QualifiedName),
+    Other,
+}
+
+/// `CREATE TABLE` after the `TABLE` keyword. `default_schema`: the schema of a `CREATE SCHEMA`
+/// this table is an element of.
+fn create_table(
+    r: &mut Reader<'_>,
+    c: &mut Cursor<'_, '_>,
+    default_schema: Option<&str>,
+    out: &mut Vec<SchemaChange>,
+) {
+    let src = c.src;
+    let if_not_exists = c.eat_seq(&["if", "not", "exists"]);
+    let Some((mut table, name_tok)) = c.qualified() else {
+        let u = unread(c, "a table name");
+        warn_unread(r, c, "this CREATE TABLE", &u, "the statement was skipped");
+        return;
+    };
+    if table.schema.is_none() {
+        table.schema = default_schema.map(str::to_string);
+    }
+    let name_at = src.abs(name_tok.start);
+    let location = r.loc(name_at);
+    if c.is("of") {
+        r.warn(
+            name_at,
+            format!(
+                "could not read CREATE TABLE {table} OF …: a typed table takes its columns from a composite type, which driftguard does not read; the statement was skipped"
+            ),
+        );
+        return;
+    }
+    if c.eat_seq(&["partition", "of"]) {
+        match c.qualified() {
+            Some((parent, _)) => out.push(SchemaChange::CreateTable {
+                table,
+                if_not_exists,
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                copies_from: vec![parent],
+                location,
+            }),
+            None => {
+                let u = unread(c, "the parent table's name");
+                let what = format!("CREATE TABLE {table} PARTITION OF");
+                warn_unread(r, c, &what, &u, "the statement was skipped");
+            }
+        }
+        return;
+    }
+    if find_word(&src, c.rest(), 0, &["as"]).is_some() {
+        r.warn(
+            name_at,
+            format!(
+                "CREATE TABLE {table} … AS creates the table from a query, whose columns driftguard cannot see; the statement was skipped — create the table with a column list to have it checked"
+            ),
+        );
+        return;
+    }
+    let what = format!("CREATE TABLE {table}");
+    let Some((elems, closed)) = c.group() else {
+        let u = unread(c, "`(` and a column list");
+        warn_unread(r, c, &what, &u, "the statement was skipped");
+        return;
+    };
+    if !closed {
+        r.warn(
+            name_at,
+            format!(
+                "could not read {what}: its column list has no closing `)`; the statement was skipped"
+            ),
+        );
+        return;
+    }
+    let mut columns: Vec<ColumnDef> = Vec::new();
+    let mut primary_key = Vec::new();
+    let mut copies_from = Vec::new();
+    let mut foreign_keys = Vec::new();
+    for elem in split_commas(elems) {
+        let mut e = Cursor::new(src, elem);
+        let Some(first) = e.peek() else {
+            r.warn(
+                name_at,
+                format!("could not read {what}: its column list has an empty entry (`,,`?); the entry was skipped"),
+            );
+            continue;
+        };
+        match table_element(r, &mut e, &table) {
+            Ok(Element::Column(column)) => columns.push(column),
+            Ok(Element::PrimaryKey(cols)) => primary_key.extend(cols),
+            Ok(Element::ForeignKey(cols, target)) => foreign_keys.push((cols, target)),
+            Ok(Element::Like(source)) => copies_from.push(source),
+            Ok(Element::Other) => {}
+            Err(u) => {
+                let what = format!("`{}…` in {what}", short(src.tok(first)));
+                warn_unread(r, &e, &what, &u, "this column was skipped");
+            }
+        }
+    }
+    // A table-level `FOREIGN KEY (a) REFERENCES t (b)` is the column's reference.
+    for (cols, target) in foreign_keys {
+        if let [col] = cols.as_slice()
+            && let Some(def) = columns.iter_mut().find(|d| &d.name == col)
+            && def.references.is_none()
+        {
+            def.references = Some(target);
+        }
+    }
+    if c.eat("inherits")
+        && let Some((parents, _)) = c.group()
+    {
+        for part in split_commas(parents) {
+            if let Some((parent, _)) = Cursor::new(src, part).qualified() {
+                copies_from.push(parent);
+            }
+        }
+    }
+    out.push(SchemaChange::CreateTable {
+        table,
+        if_not_exists,
+        columns,
+        primary_key,
+        copies_from,
+        location,
+    });
+}
+
+fn starts_table_constraint(e: &Cursor<'_, '_>) -> bool {
+    e.is_any(&["primary", "foreign", "unique", "check"])
+        || (e.is("exclude")
+            && (e.word_at(1, "using") || e.nth(1).is_some_and(|t| t.kind == Kind::LParen)))
+}
+
+fn table_element(
+    r: &Reader<'_>,
+    e: &mut Cursor<'_, '_>,
+    table: &QualifiedName,
+) -> Result<Element, Unread> {
+    if e.eat("constraint") {
+        let _ = e.ident();
+        return table_constraint(e);
+    }
+    if starts_table_constraint(e) {
+        return table_constraint(e);
+    }
+    if e.eat("like") {
+        return match e.qualified() {
+            Some((source, _)) => Ok(Element::Like(source)),
+            None => Err(unread(e, "the name of the table to copy")),
+        };
+    }
+    column_def(r, e, table).map(Element::Column)
+}
+
+/// A table constraint after its optional `CONSTRAINT name`.
+fn table_constraint(e: &mut Cursor<'_, '_>) -> Result<Element, Unread> {
+    if e.eat("primary") {
+        e.eat("key");
+        // `PRIMARY KEY USING INDEX idx` (ALTER TABLE) names no columns.
+        return Ok(match e.group() {
+            Some((cols, _)) => Element::PrimaryKey(column_list(e.src, cols)),
+            None => Element::Other,
+        });
+    }
+    if e.eat("foreign") {
+        e.eat("key");
+        let Some((cols, _)) = e.group() else {
+            return Err(unread(e, "`(` and the foreign key's columns"));
+        };
+        let cols = column_list(e.src, cols);
+        if !e.eat("references") {
+            return Err(unread(e, "REFERENCES"));
+        }
+        let target = references(e)?;
+        return Ok(Element::ForeignKey(cols, target));
+    }
+    Ok(Element::Other)
+}
+
+/// The column names of `(a, b DESC, c)`.
+fn column_list(src: Src<'_>, toks: &[Token]) -> Vec<String> {
+    split_commas(toks)
+        .into_iter()
+        .filter_map(|part| Cursor::new(src, part).ident().map(|(name, _)| name))
+        .collect()
+}
+
+/// Words that start a column constraint: never a column type.
+const CONSTRAINT_WORDS: &[&str] = &[
+    "not",
+    "null",
+    "default",
+    "primary",
+    "unique",
+    "check",
+    "references",
+    "constraint",
+    "generated",
+    "collate",
+];
+
+/// Words that end a `DEFAULT` expression (PostgreSQL's `b_expr` cannot contain them).
+const DEFAULT_STOP: &[&str] = &[
+    "not",
+    "null",
+    "constraint",
+    "check",
+    "unique",
+    "primary",
+    "references",
+    "generated",
+    "collate",
+    "default",
+    "deferrable",
+    "initially",
+];
+
+/// `name type [constraints…]` — a column of `CREATE TABLE` or `ADD COLUMN`.
+pub(super) fn column_def(
+    r: &Reader<'_>,
+    e: &mut Cursor<'_, '_>,
+    table: &QualifiedName,
+) -> Result<ColumnDef, Unread> {
+    let Some((name, name_tok)) = e.ident() else {
+        return Err(unread(e, "a column name"));
+    };
+    let (ty, serial) = column_type(e)?;
+    let mut column = ColumnDef {
+        name,
+        ty,
+        nullable: true,
+        default: None,
+        primary_key: false,
+        references: None,
+        location: r.loc(e.src.abs(name_tok.start)),
+    };
+    if serial {
+        column.nullable = false;
+        column.default = Some(serial_default(table, &column.name));
+    }
+    while e.peek().is_some() {
+        if e.is("not") {
+            e.bump();
+            // `NOT DEFERRABLE`, `NOT ENFORCED` are not about nulls.
+            if e.eat("null") {
+                column.nullable = false;
+            }
+        } else if e.eat("null") {
+            column.nullable = true;
+        } else if e.eat("default") {
+            column.default = Some(default_expr(e)?);
+        } else if e.eat("primary") {
+            e.eat("key");
+            column.primary_key = true;
+            column.nullable = false;
+        } else if e.eat("references") {
+            column.references = Some(references(e)?);
+        } else if e.eat("constraint") {
+            let _ = e.ident();
+        } else if e.eat("generated") {
+            if !e.eat("always") {
+                e.eat_seq(&["by", "default"]);
+            }
+            e.eat("as");
+            if e.eat("identity") {
+                column.nullable = false;
+                if e.is_kind(Kind::LParen) {
+                    e.skip_one();
+                }
+            } else {
+                // `GENERATED ALWAYS AS (expr) STORED`: computed, no default.
+                e.skip_one();
+            }
+        } else if e.eat("collate") {
+            let _ = e.qualified();
+        } else {
+            // UNIQUE, CHECK (…), DEFERRABLE, OPTIONS (…), STORAGE …: nothing we need.
+            e.skip_one();
+        }
+    }
+    Ok(column)
+}
+
+/// `nextval('<table>_<column>_seq'::regclass)`, as PostgreSQL prints a serial's default.
+fn serial_default(table: &QualifiedName, column: &str) -> String {
+    let sequence = quote_ident(&format!("{}_{column}_seq", table.name));
+    let sequence = match &table.schema {
+        Some(schema) if schema != "public" => format!("{}.{sequence}", quote_ident(schema)),
+        _ => sequence,
+    };
+    format!("nextval('{}'::regclass)", sequence.replace('\'', "''"))
+}
+
+fn quote_ident(name: &str) -> String {
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !name.is_empty();
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// A column type: multi-word built-ins, modifiers, `with time zone`, arrays. Returns the type
+/// and whether it was a serial pseudo-type.
+pub(super) fn column_type(e: &mut Cursor<'_, '_>) -> Result<(SqlType, bool), Unread> {
+    let Some(tok) = e.peek() else {
+        return Err(unread(e, "a column type"));
+    };
+    let is_word = tok.kind == Kind::Word;
+    if !(is_word || tok.kind == Kind::Quoted) || e.src.is_any_word(tok, CONSTRAINT_WORDS) {
+        return Err(unread(e, "a column type"));
+    }
+    let text = e.src.tok(tok);
+    let word = |w: &str| is_word && text.eq_ignore_ascii_case(w);
+    let mut modifiers = None;
+    let name: String = if word("double") && e.word_at(1, "precision") {
+        e.bump();
+        e.bump();
+        "double precision".into()
+    } else if word("character") || word("char") || word("nchar") || word("national") {
+        e.bump();
+        if word("national") && !(e.eat("character") || e.eat("char")) {
+            return Err(unread(e, "CHARACTER after NATIONAL"));
+        }
+        if e.eat("varying") {
+            "character varying".into()
+        } else {
+            "character".into()
+        }
+    } else if word("bit") {
+        e.bump();
+        if e.eat("varying") {
+            "bit varying".into()
+        } else {
+            "bit".into()
+        }
+    } else if word("timestamp") || word("time") {
+        let base = if word("time") { "time" } else { "timestamp" };
+        e.bump();
+        modifiers = Some(type_modifiers(e));
+        if e.eat_seq(&["with", "time", "zone"]) {
+            format!("{base} with time zone")
+        } else if e.eat_seq(&["without", "time", "zone"]) {
+            format!("{base} without time zone")
+        } else {
+            base.into()
+        }
+    } else if word("interval") {
+        e.bump();
+        while e.is_any(&["year", "month", "day", "hour", "minute", "second", "to"]) {
+            e.bump();
+        }
+        "interval".into()
+    } else {
+        match e.qualified() {
+            Some((name, _)) => name.to_string(),
+            None => return Err(unread(e, "a column type")),
+        }
+    };
+    let modifiers = match modifiers {
+        Some(m) if !m.is_empty() => m,
+        _ => type_modifiers(e),
+    };
+    let mut array = false;
+    while e.is_kind(Kind::LBracket) {
+        e.skip_one();
+        array = true;
+    }
+    if e.eat("array") {
+        array = true;
+        if e.is_kind(Kind::LBracket) {
+            e.skip_one();
+        }
+    }
+    let bare = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+    let serial = !array && SqlType::is_serial_name(bare);
+    let ty = SqlType::from_sql_name(&name, modifiers, true);
+    Ok((if array { ty.into_array() } else { ty }, serial))
+}
+
+/// `(20)`, `(10, 2)`: numbers only; anything else (`geometry(Point, 4326)`) gives none.
+fn type_modifiers(e: &mut Cursor<'_, '_>) -> Vec<u32> {
+    let Some((inner, _)) = e.group() else {
+        return Vec::new();
+    };
+    let mut mods = Vec::new();
+    for part in split_commas(inner) {
+        match part {
+            [tok] if tok.kind == Kind::Number => match e.src.tok(*tok).parse::<u32>() {
+                Ok(n) => mods.push(n),
+                Err(_) => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        }
+    }
+    mods
+}
+
+/// The text of a column's `DEFAULT` expression, as written.
+fn default_expr(e: &mut Cursor<'_, '_>) -> Result<String, Unread> {
+    let Some(first) = e.peek() else {
+        return Err(unread(e, "a default expression"));
+    };
+    let mut last = first;
+    let mut depth = 0usize;
+    let mut cases = 0usize;
+    let mut count = 0usize;
+    while let Some(tok) = e.peek() {
+        match tok.kind {
+            Kind::LParen | Kind::LBracket => depth += 1,
+            Kind::RParen | Kind::RBracket => depth = depth.saturating_sub(1),
+            Kind::Word if depth == 0 => {
+                let text = e.src.tok(tok);
+                if text.eq_ignore_ascii_case("case") {
+                    cases += 1;
+                } else if text.eq_ignore_ascii_case("end") && cases > 0 {
+                    cases -= 1;
+                } else if cases == 0 && count > 0 && e.src.is_any_word(tok, DEFAULT_STOP) {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        last = tok;
+        count += 1;
+        e.bump();
+    }
+    Ok(e.src.span(first, last).trim().to_string())
+}
+
+/// After `REFERENCES`: `table [(cols)] [MATCH …] [ON DELETE|UPDATE action]…`.
+fn references(e: &mut Cursor<'_, '_>) -> Result<ForeignKeyRef, Unread> {
+    let Some((table, _)) = e.qualified() else {
+        return Err(unread(e, "the referenced table's name"));
+    };
+    let columns = match e.group() {
+        Some((cols, _)) => column_list(e.src, cols),
+        None => Vec::new(),
+    };
+    loop {
+        if e.eat("match") {
+            e.bump();
+        } else if e.eat("on") {
+            e.bump(); // DELETE | UPDATE
+            if e.eat("no") {
+                e.eat("action");
+            } else if e.eat("set") {
+                e.bump(); // NULL | DEFAULT — not a column constraint here
+                if e.is_kind(Kind::LParen) {
+                    e.skip_one();
+                }
+            } else {
+                e.bump();
+            }
+        } else {
+            break;
+        }
+    }
+    Ok(ForeignKeyRef { table, columns })
+}
+
+fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    c.eat_seq(&["if", "exists"]);
+    c.eat("only");
+    if c.is("all") && c.word_at(1, "in") {
+        return; // ALTER TABLE ALL IN TABLESPACE
+    }
+    let Some((table, name_tok)) = c.qualified() else {
+        let u = unread(c, "a table name");
+        warn_unread(r, c, "this ALTER TABLE", &u, "the statement was skipped");
+        return;
+    };
+    c.eat_op("*");
+    let table_at = src.abs(name_tok.start);
+    let what = format!("ALTER TABLE {table}");
+    if c.eat("rename") {
+        if c.eat("to") {
+            match c.ident() {
+                Some((new_name, _)) => out.push(SchemaChange::RenameTable {
+                    table,
+                    new_name,
+                    location: r.loc(table_at),
+                }),
+                None => {
+                    let u = unread(c, "the new table name");
+                    warn_unread(r, c, &what, &u, "the statement was skipped");
+                }
+            }
+            return;
+        }
+        if c.eat("constraint") {
+            return;
+        }
+        c.eat("column");
+        let renamed = c.ident().and_then(|(old, old_tok)| {
+            if !c.eat("to") {
+                return None;
+            }
+            let (new_name, _) = c.ident()?;
+            Some((old, old_tok, new_name))
+        });
+        match renamed {
+            Some((column, old_tok, new_name)) => out.push(SchemaChange::RenameColumn {
+                table,
+                column,
+                new_name,
+                location: r.loc(src.abs(old_tok.start)),
+            }),
+            None => {
+                let u = unread(c, "`old_name TO new_name`");
+                warn_unread(r, c, &what, &u, "the statement was skipped");
+            }
+        }
+        return;
+    }
+    if c.eat_seq(&["set", "schema"]) {
+        match c.ident() {
+            Some((new_schema, _)) => out.push(SchemaChange::SetTableSchema {
+                table,
+                new_schema,
+                location: r.loc(table_at),
+            }),
+            None => {
+                let u = unread(c, "a schema name");
+                warn_unread(r, c, &what, &u, "the statement was skipped");
+            }
+        }
+        return;
+    }
+    for action in split_commas(c.rest()) {
+        alter_action(r, src, action, &table, out);
+    }
+}
+
+/// One comma-separated action of `ALTER TABLE`.
+fn alter_action(
+    r: &mut Reader<'_>,
+    src: Src<'_>,
+    toks: &[Token],
+    table: &QualifiedName,
+    out: &mut Vec<SchemaChange>,
+) {
+    let mut a = Cursor::new(src, toks);
+    let Some(first) = a.peek() else {
+        return;
+    };
+    if a.eat("add") {
+        if a.eat("constraint") {
+            let _ = a.ident();
+            add_constraint(r, &mut a, first, table, out);
+        } else if starts_table_constraint(&a) {
+            add_constraint(r, &mut a, first, table, out);
+        } else {
+            a.eat("column");
+            let if_not_exists = a.eat_seq(&["if", "not", "exists"]);
+            match column_def(r, &mut a, table) {
+                Ok(column) => out.push(SchemaChange::AddColumn {
+                    table: table.clone(),
+                    column,
+                    if_not_exists,
+                }),
+                Err(u) => {
+                    let what = format!("ADD COLUMN in ALTER TABLE {table}");
+                    warn_unread(r, &a, &what, &u, "this action was skipped");
+                }
+            }
+        }
+    } else if a.eat("drop") {
+        if a.eat("constraint") {
+            return;
+        }
+        a.eat("column");
+        a.eat_seq(&["if", "exists"]);
+        match a.ident() {
+            Some((column, tok)) => out.push(SchemaChange::DropColumn {
+                table: table.clone(),
+                column,
+                location: r.loc(src.abs(tok.start)),
+            }),
+            None => {
+                let u = unread(&a, "a column name");
+                let what = format!("DROP COLUMN in ALTER TABLE {table}");
+                warn_unread(r, &a, &what, &u, "this action was skipped");
+            }
+        }
+    } else if a.eat("alter") {
+        if a.eat("constraint") {
+            return;
+        }
+        a.eat("column");
+        let what = format!("ALTER COLUMN in ALTER TABLE {table}");
+        let Some((column, col_tok)) = a.ident() else {
+            let u = unread(&a, "a column name");
+            warn_unread(r, &a, &what, &u, "this action was skipped");
+            return;
+        };
+        let location = r.loc(src.abs(col_tok.start));
+        let table = table.clone();
+        if a.eat_seq(&["set", "data", "type"]) || a.eat("type") {
+            match column_type(&mut a) {
+                Ok((ty, _)) => out.push(SchemaChange::AlterColumnType {
+                    table,
+                    column,
+                    ty,
+                    location,
+                }),
+                Err(u) => warn_unread(r, &a, &what, &u, "this action was skipped"),
+            }
+        } else if a.is("set") || a.is("drop") {
+            let nullable = a.is("drop");
+            if !(a.eat_seq(&["set", "not", "null"]) || a.eat_seq(&["drop", "not", "null"])) {
+                set_or_drop_default(r, &mut a, &what, table, column, location, out);
+                return;
+            }
+            out.push(SchemaChange::SetNullable {
+                table,
+                column,
+                nullable,
+                location,
+            });
+        }
+    }
+}
+
+/// `ALTER COLUMN c SET DEFAULT e` / `DROP DEFAULT` (other `SET …`/`DROP …` forms: nothing).
+fn set_or_drop_default(
+    r: &mut Reader<'_>,
+    a: &mut Cursor<'_, '_>,
+    what: &str,
+    table: QualifiedName,
+    column: String,
+    location: Location,
+    out: &mut Vec<SchemaChange>,
+) {
+    if a.eat_seq(&["set", "default"]) {
+        match (a.peek(), a.last()) {
+            (Some(first), Some(last)) => out.push(SchemaChange::SetDefault {
+                table,
+                column,
+                default: Some(a.src.span(first, last).trim().to_string()),
+                location,
+            }),
+            _ => {
+                let u = unread(a, "a default expression");
+                warn_unread(r, a, what, &u, "this action was skipped");
+            }
+        }
+    } else if a.eat_seq(&["drop", "default"]) {
+        out.push(SchemaChange::SetDefault {
+            table,
+            column,
+            default: None,
+            location,
+        });
+    }
+}
+
+/// `ADD [CONSTRAINT n] PRIMARY KEY (…) | FOREIGN KEY (…) REFERENCES …` (others: nothing).
+fn add_constraint(
+    r: &mut Reader<'_>,
+    a: &mut Cursor<'_, '_>,
+    first: Token,
+    table: &QualifiedName,
+    out: &mut Vec<SchemaChange>,
+) {
+    let location = r.loc(a.src.abs(first.start));
+    match table_constraint(a) {
+        Ok(Element::PrimaryKey(columns)) => out.push(SchemaChange::AddPrimaryKey {
+            table: table.clone(),
+            columns,
+            location,
+        }),
+        Ok(Element::ForeignKey(columns, references)) => out.push(SchemaChange::AddForeignKey {
+            table: table.clone(),
+            columns,
+            references,
+            location,
+        }),
+        Ok(_) => {}
+        Err(u) => {
+            let what = format!("ADD CONSTRAINT in ALTER TABLE {table}");
+            warn_unread(r, a, &what, &u, "this action was skipped");
+        }
+    }
+}
+
+fn drop(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let kind = if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
+        0
+    } else if c.eat("schema") {
+        1
+    } else if c.eat("type") {
+        2
+    } else {
+        return;
+    };
+    c.eat_seq(&["if", "exists"]);
+    let cascade = c.last().is_some_and(|t| src.is_word(t, "cascade"));
+    for part in split_commas(c.rest()) {
+        let Some((name, tok)) = Cursor::new(src, part).qualified() else {
+            continue;
+        };
+        let location = r.loc(src.abs(tok.start));
+        out.push(match kind {
+            0 => SchemaChange::DropTable {
+                table: name,
+                location,
+            },
+            1 => SchemaChange::DropSchema {
+                name: name.name,
+                cascade,
+                location,
+            },
+            _ => SchemaChange::DropType { name, location },
+        });
+    }
+}
+
+fn create_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    c.eat_seq(&["if", "not", "exists"]);
+    // `CREATE SCHEMA AUTHORIZATION role` names the schema after the role.
+    let named = if c.eat("authorization") {
+        c.ident()
+    } else {
+        let named = c.ident();
+        if c.eat("authorization") {
+            let _ = c.ident();
+        }
+        named
+    };
+    let Some((name, tok)) = named else {
+        return;
+    };
+    out.push(SchemaChange::CreateSchema {
+        name: name.clone(),
+        location: r.loc(src.abs(tok.start)),
+    });
+    // Schema elements: `CREATE SCHEMA s CREATE TABLE t (…) CREATE VIEW …`.
+    let rest = c.rest();
+    let mut from = 0;
+    while let Some(start) = find_word(&src, rest, from, &["create", "grant"]) {
+        let end = find_word(&src, rest, start + 1, &["create", "grant"]).unwrap_or(rest.len());
+        let mut element = Cursor::new(src, rest.get(start..end).unwrap_or(&[]));
+        if element.eat("create")
+            && (element.eat("table") || element.eat_seq(&["unlogged", "table"]))
+        {
+            create_table(r, &mut element, Some(&name), out);
+        }
+        from = end;
+    }
+}
+
+fn create_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    // Base, shell, composite and range types hold no enum values.
+    if !c.eat_seq(&["as", "enum"]) {
+        return;
+    }
+    let what = format!("CREATE TYPE {name} AS ENUM");
+    let Some((list, _)) = c.group() else {
+        let u = unread(c, "`(` and the enum's values");
+        warn_unread(r, c, &what, &u, "the statement was skipped");
+        return;
+    };
+    let mut values = Vec::new();
+    for part in split_commas(list) {
+        let mut p = Cursor::new(src, part);
+        match p.string() {
+            Some((value, _)) if p.at_end() => values.push(value.into_owned()),
+            _ => {
+                let u = unread(&p, "a string constant (an enum value)");
+                warn_unread(r, &p, &what, &u, "the statement was skipped");
+                return;
+            }
+        }
+    }
+    out.push(SchemaChange::CreateEnum {
+        name,
+        values,
+        location: r.loc(src.abs(tok.start)),
+    });
+}
+
+fn alter_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    if c.eat_seq(&["add", "value"]) {
+        let what = format!("ALTER TYPE {name} ADD VALUE");
+        c.eat_seq(&["if", "not", "exists"]);
+        let Some((value, value_tok)) = c.string() else {
+            let u = unread(c, "the new value as a string constant");
+            warn_unread(r, c, &what, &u, "the statement was skipped");
+            return;
+        };
+        let before = if c.eat("before") {
+            Some(true)
+        } else if c.eat("after") {
+            Some(false)
+        } else {
+            None
+        };
+        let position = match before {
+            Some(before) => match c.string() {
+                Some((neighbour, _)) => Some((before, neighbour.into_owned())),
+                None => {
+                    let u = unread(c, "an existing value as a string constant");
+                    warn_unread(r, c, &what, &u, "the statement was skipped");
+                    return;
+                }
+            },
+            None => None,
+        };
+        out.push(SchemaChange::AddEnumValue {
+            name,
+            value: value.into_owned(),
+            position,
+            location: r.loc(src.abs(value_tok.start)),
+        });
+    } else if c.eat_seq(&["rename", "value"]) {
+        let renamed = c.string().and_then(|(value, value_tok)| {
+            if !c.eat("to") {
+                return None;
+            }
+            let (new_value, _) = c.string()?;
+            Some((value.into_owned(), value_tok, new_value.into_owned()))
+        });
+        match renamed {
+            Some((value, value_tok, new_value)) => out.push(SchemaChange::RenameEnumValue {
+                name,
+                value,
+                new_value,
+                location: r.loc(src.abs(value_tok.start)),
+            }),
+            None => {
+                let u = unread(c, "`'old' TO 'new'`");
+                let what = format!("ALTER TYPE {name} RENAME VALUE");
+                warn_unread(r, c, &what, &u, "the statement was skipped");
+            }
+        }
+    } else if c.eat_seq(&["rename", "to"])
+        && let Some((new_name, _)) = c.ident()
+    {
+        out.push(SchemaChange::RenameType {
+            name,
+            new_name,
+            location: r.loc(src.abs(tok.start)),
+        });
+    }
+}
+
+/// PostgreSQL's default `search_path`.
+fn default_search_path() -> Vec<String> {
+    vec!["$user".to_string(), "public".to_string()]
+}
+
+/// `SET [SESSION|LOCAL] search_path {TO|=} …` and `SET SCHEMA 'x'`; other settings: nothing.
+fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let Some(set_tok) = c.bump() else {
+        return;
+    };
+    if !c.eat("session") {
+        c.eat("local");
+    }
+    let schemas = if c.eat("search_path") {
+        if !(c.eat("to") || c.eat_op("=")) {
+            return;
+        }
+        let mut schemas = Vec::new();
+        for part in split_commas(c.rest()) {
+            let &[tok] = part else {
+                return;
+            };
+            if c.src.is_word(tok, "default") {
+                schemas = default_search_path();
+                break;
+            }
+            if tok.is_string() {
+                let value = super::lexer::string_value(c.src.text, tok);
+                schemas.push(value.into_owned());
+            } else if let Some((name, _)) = Cursor::new(c.src, part).ident() {
+                schemas.push(name);
+            } else {
+                return;
+            }
+        }
+        schemas
+    } else if c.eat("schema") {
+        match c.string() {
+            Some((schema, _)) => vec![schema.into_owned()],
+            None => return,
+        }
+    } else {
+        return;
+    };
+    out.push(SchemaChange::SetSearchPath {
+        schemas,
+        location: r.loc(c.src.abs(set_tok.start)),
+    });
+}
+
+fn select(
+    r: &mut Reader<'_>,
+    c: &mut Cursor<'_, '_>,
+    in_plpgsql: bool,
+    out: &mut Vec<SchemaChange>,
+) {
+    let Some(select_tok) = c.bump() else {
+        return;
+    };
+    if let Some(schemas) = set_config_call(c) {
+        out.push(SchemaChange::SetSearchPath {
+            schemas,
+            location: r.loc(c.src.abs(select_tok.start)),
+        });
+        return;
+    }
+    if in_plpgsql {
+        return;
+    }
+    // `SELECT … INTO new_table FROM …` creates a table from a query.
+    let rest = c.rest();
+    let Some(into) = find_word(&c.src, rest, 0, &["into"]) else {
+        return;
+    };
+    let mut t = Cursor::new(c.src, rest.get(into + 1..).unwrap_or(&[]));
+    let mut temp = false;
+    loop {
+        if t.eat("temp") || t.eat("temporary") {
+            temp = true;
+        } else if !(t.eat("unlogged") || t.eat("table")) {
+            break;
+        }
+    }
+    if temp {
+        return;
+    }
+    if let Some((table, tok)) = t.qualified() {
+        r.warn(
+            c.src.abs(tok.start),
+            format!(
+                "SELECT … INTO creates table {table} from a query, whose columns driftguard cannot see; the statement was skipped — create the table with a column list to have it checked"
+            ),
+        );
+    }
+}
+
+/// `[pg_catalog.]set_config('search_path', 'a, b', …)` at the cursor → the schemas.
+pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
+    if c.is("pg_catalog") && c.nth(1).is_some_and(|t| t.kind == Kind::Dot) {
+        c.bump();
+        c.bump();
+    }
+    if !c.eat("set_config") {
+        return None;
+    }
+    let (args, _) = c.group()?;
+    let args = split_commas(args);
+    let (setting, _) = Cursor::new(c.src, args.first()?).string()?;
+    if !setting.trim().eq_ignore_ascii_case("search_path") {
+        return None;
+    }
+    let (value, _) = Cursor::new(c.src, args.get(1)?).string()?;
+    Some(parse_search_path(&value))
+}
+
+/// A `search_path` value as `set_config` takes it: `a, "B", public` → `[a, B, public]`.
+pub(super) fn parse_search_path(value: &str) -> Vec<String> {
+    let mut schemas = Vec::new();
+    let mut current = String::new();
+    let mut quoted_part = false;
+    let mut chars = value.chars().peekable();
+    let mut in_quotes = false;
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if in_quotes => {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    current.push('"');
+                } else {
+                    in_quotes = false;
+                }
+            }
+            '"' => {
+                in_quotes = true;
+                quoted_part = true;
+            }
+            ',' if !in_quotes => {
+                push_schema(&mut schemas, &current, quoted_part);
+                current.clear();
+                quoted_part = false;
+            }
+            c if in_quotes => current.push(c),
+            c if c.is_whitespace() => {}
+            c => current.push(c.to_ascii_lowercase()),
+        }
+    }
+    push_schema(&mut schemas, &current, quoted_part);
+    schemas
+}
+
+fn push_schema(schemas: &mut Vec<String>, name: &str, quoted: bool) {
+    if quoted || !name.is_empty() {
+        schemas.push(name.to_string());
+    }
+}
