@@ -34,17 +34,17 @@ impl Warning {
 use crate::rules::{Rule, Severity};
 
 /// What a finding is about: a table, a column, an enum value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Target {
     pub schema: String,
     pub table: String,
     /// `None` for a table-level finding.
     pub column: Option<String>,
     /// The enum type, for enum findings (`core.booking_status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#enum: Option<String>,
     /// The enum value, for DG003.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 

@@ -67,23 +67,26 @@ pub struct ModelEnum {
     pub location: Option<Location>,
 }
 
-// STUB-BEGIN (temporary until the models branch lands)
-#[derive(Debug, Clone, Default)]
-pub struct FileModels {
-    pub warnings: Vec<Warning>,
+mod columns;
+mod extract;
+mod resolve;
+#[cfg(test)]
+mod tests;
+mod text;
+
+pub use extract::{
+    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, ImportBinding, MetadataRef,
+    ModuleValue, NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StarImport, StrValue, TableArgs,
+    TableAttr, TableCall, TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate,
+    module_of_path,
+};
+pub use resolve::{ResolveOptions, flask_table_name, resolve};
+
+/// Reads and resolves a set of model files in one go (tests, small runs).
+pub fn extract_all(
+    files: &[SourceFile],
+    options: &ResolveOptions,
+) -> (Vec<ModelTable>, Vec<Warning>) {
+    let models: Vec<FileModels> = files.iter().map(extract_file).collect();
+    resolve(&models, options)
 }
-pub struct ResolveOptions {
-    pub python_roots: Vec<String>,
-}
-pub fn is_candidate(bytes: &[u8]) -> bool {
-    !bytes.is_empty()
-}
-pub fn extract_file(file: &SourceFile) -> FileModels {
-    let _ = file;
-    FileModels::default()
-}
-pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
-    let _ = (files, options);
-    (Vec::new(), Vec::new())
-}
-// STUB-END

@@ -264,7 +264,7 @@ pub fn summary_line(report: &Report) -> String {
     let warnings = report.findings.len() - errors;
     let preexisting = if s.preexisting > 0 {
         format!(
-            "; {} already there before this change, not reported",
+            "; {} known from before this change or the baseline, not reported",
             plural(s.preexisting, "finding", "findings")
         )
     } else {

@@ -1,0 +1,842 @@
+//! One class attribute (or one `Column(…)` of a `Table`) → a [`ModelColumn`].
+//!
+//! What is a column follows SQLAlchemy's declarative scan: `Column(…)`, `mapped_column(…)`,
+//! `deferred(Column(…))` / `column_property(Column(…))`, an annotation-only `Mapped[T]`, and in
+//! SQLModel table classes every annotated field unless it is a `Relationship(…)` or a
+//! `ClassVar`. When in doubt the attribute is not a column: a missed column is a missed
+//! finding, a false column is a false alarm on every run.
+//!
+//! Nullability, primary key, server default, foreign keys, comment and enum come from the
+//! call and the annotation together; an `Annotated[T, mapped_column(…)]` alias contributes its
+//! `mapped_column` first and the attribute's own arguments win. Types go through
+//! [`crate::satype`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+
+use super::extract::{
+    AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
+};
+use super::resolve::{ClassId, Found, Project, Sym};
+use super::text::expr_text;
+use super::{ModelColumn, ModelEnum};
+use crate::pyast::{Call, Expr};
+use crate::satype;
+use crate::source::Location;
+use crate::sqltype::SqlType;
+
+/// Class-level values that are never columns.
+const NOT_COLUMNS: &[&str] = &[
+    "relationship",
+    "Relationship",
+    "relation",
+    "synonym",
+    "association_proxy",
+    "composite",
+    "backref",
+    "dynamic_loader",
+    "query_expression",
+    "hybrid_property",
+    "hybrid_method",
+    "column_property",
+    "deferred",
+    "declared_attr",
+    "ConfigDict",
+    "PrivateAttr",
+];
+
+/// Collection types: a `Mapped[List[…]]` is a relationship, never a column.
+const COLLECTIONS: &[&str] = &[
+    "List",
+    "list",
+    "Set",
+    "set",
+    "FrozenSet",
+    "frozenset",
+    "Sequence",
+    "MutableSequence",
+    "Collection",
+    "Iterable",
+    "AbstractSet",
+    "MutableSet",
+    "WriteOnlyCollection",
+    "DynamicMapped",
+    "WriteOnlyMapped",
+    "AppenderQuery",
+];
+
+/// Python type names a string forward reference may spell without being a relationship.
+const PLAIN_TYPES: &[&str] = &[
+    "int",
+    "str",
+    "float",
+    "bool",
+    "bytes",
+    "dict",
+    "datetime",
+    "date",
+    "time",
+    "timedelta",
+    "Decimal",
+    "UUID",
+    "Any",
+];
+
+/// Pydantic types SQLModel maps to `AutoString` (VARCHAR).
+const SQLMODEL_STRINGS: &[&str] = &[
+    "EmailStr",
+    "NameEmail",
+    "HttpUrl",
+    "AnyUrl",
+    "AnyHttpUrl",
+    "IPvAnyAddress",
+    "IPv4Address",
+    "IPv6Address",
+    "Path",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// `Column(…)`: nullable unless told otherwise.
+    Legacy,
+    /// `mapped_column(…)` or an annotation-only `Mapped[T]`: nullable when `T` is optional.
+    Mapped,
+}
+
+/// What the arguments of `Column(…)`/`mapped_column(…)` say.
+#[derive(Debug, Default)]
+struct Spec<'a> {
+    name: Option<String>,
+    /// The type argument and the file it is written in.
+    type_expr: Option<(usize, &'a Expr)>,
+    foreign_keys: Vec<String>,
+    /// `Some(None)`: `nullable=` is set but not to a literal.
+    nullable: Option<Option<bool>>,
+    primary_key: bool,
+    server_default: bool,
+    comment: Option<String>,
+}
+
+/// The Python type of a `Mapped[T]` or SQLModel annotation.
+#[derive(Debug, Clone, Copy)]
+struct PyType<'a> {
+    /// `T` without `Optional`, and the file to resolve it in.
+    ty: (usize, &'a Expr),
+    optional: bool,
+    /// The `mapped_column(…)` of an `Annotated` alias.
+    alias_call: Option<(usize, &'a Call)>,
+}
+
+enum MappedAnn<'a> {
+    None,
+    Mapped(&'a Expr),
+    /// `WriteOnlyMapped[…]`, `DynamicMapped[…]`.
+    Relationship,
+    Plain,
+}
+
+fn mapped_ann(annotation: &Expr) -> MappedAnn<'_> {
+    match annotation {
+        Expr::Subscript { value, index } => match value.last_name() {
+            Some("Mapped") => index.first().map_or(MappedAnn::Plain, MappedAnn::Mapped),
+            Some("WriteOnlyMapped" | "DynamicMapped") => MappedAnn::Relationship,
+            _ => MappedAnn::Plain,
+        },
+        _ => MappedAnn::Plain,
+    }
+}
+
+fn is_classvar(annotation: &Expr) -> bool {
+    let name = match annotation {
+        Expr::Subscript { value, .. } => value.last_name(),
+        other => other.last_name(),
+    };
+    matches!(name, Some("ClassVar" | "Final"))
+}
+
+impl<'a> Project<'a> {
+    /// The kind of a call as the library names it (`sa.Column` → `Column`, `SAEnum` → `Enum`).
+    fn call_kind(&self, file: usize, call: &Call) -> String {
+        match &call.func {
+            Expr::Name(name) => {
+                let qualified = self.qualify(file, name);
+                qualified
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or(&qualified)
+                    .to_string()
+            }
+            _ => callee_last(call).unwrap_or_default().to_string(),
+        }
+    }
+
+    /// A class attribute → its column, when it is one.
+    pub(super) fn attr_column(
+        &mut self,
+        file: usize,
+        attr: &'a ClassAttr,
+        sqlmodel: bool,
+        schema: Option<&str>,
+    ) -> Option<ModelColumn> {
+        if attr.kind == AttrKind::Other || (sqlmodel && attr.name.starts_with('_')) {
+            return None;
+        }
+        let annotation = attr.annotation.as_ref();
+        if annotation.is_some_and(is_classvar) {
+            return None;
+        }
+        let mapped = annotation.map_or(MappedAnn::None, mapped_ann);
+        let mapped_t = match mapped {
+            MappedAnn::Relationship => return None,
+            MappedAnn::Mapped(t) => Some(t),
+            MappedAnn::None | MappedAnn::Plain => None,
+        };
+        let input = Input {
+            file,
+            attribute: Some(&attr.name),
+            location: &attr.location,
+            mapped_t,
+            annotation,
+            schema,
+        };
+        match &attr.value {
+            Some(Expr::Call(call)) => match self.call_kind(file, call).as_str() {
+                "Column" => self.build(&input, Style::Legacy, Some(call)),
+                "mapped_column" => self.build(&input, Style::Mapped, Some(call)),
+                "deferred" | "column_property" => {
+                    let inner = call.args.first()?.as_call()?;
+                    match self.call_kind(file, inner).as_str() {
+                        "Column" => self.build(&input, Style::Legacy, Some(inner)),
+                        "mapped_column" => self.build(&input, Style::Mapped, Some(inner)),
+                        _ => None,
+                    }
+                }
+                "Field" if sqlmodel => self.sqlmodel_field(&input, Some(call)),
+                kind if NOT_COLUMNS.contains(&kind) => None,
+                _ if sqlmodel => self.sqlmodel_field(&input, None),
+                // A helper that returns a `mapped_column(…)`: the annotation decides.
+                _ => match mapped_t {
+                    Some(t) if !self.is_relationship_target(file, t) => {
+                        self.build(&input, Style::Mapped, None)
+                    }
+                    _ => None,
+                },
+            },
+            Some(_) => {
+                if sqlmodel && mapped_t.is_none() && annotation.is_some() {
+                    self.sqlmodel_field(&input, None)
+                } else {
+                    None
+                }
+            }
+            None => match mapped_t {
+                Some(t) if self.is_relationship_target(file, t) => None,
+                Some(_) => self.build(&input, Style::Mapped, None),
+                None if sqlmodel && annotation.is_some() => self.sqlmodel_field(&input, None),
+                None => None,
+            },
+        }
+    }
+
+    /// A `Column("name", …)` inside `Table(…)`.
+    pub(super) fn table_column(
+        &mut self,
+        file: usize,
+        call: &'a Call,
+        schema: Option<&str>,
+    ) -> Option<ModelColumn> {
+        let input = Input {
+            file,
+            attribute: None,
+            location: &call.location,
+            mapped_t: None,
+            annotation: None,
+            schema,
+        };
+        self.build(&input, Style::Legacy, Some(call))
+    }
+
+    fn build(
+        &mut self,
+        input: &Input<'a, '_>,
+        style: Style,
+        call: Option<&'a Call>,
+    ) -> Option<ModelColumn> {
+        let mut spec = Spec::default();
+        let py = input.mapped_t.map(|t| self.python_type(input.file, t));
+        if let Some((f, alias_call)) = py.and_then(|p| p.alias_call)
+            && matches!(
+                self.call_kind(f, alias_call).as_str(),
+                "mapped_column" | "Column"
+            )
+        {
+            self.read_call(f, alias_call, &mut spec);
+        }
+        if let Some(call) = call {
+            self.read_call(input.file, call, &mut spec);
+        }
+        let name = spec
+            .name
+            .clone()
+            .or_else(|| input.attribute.map(str::to_string))?;
+        let nullable = match spec.nullable {
+            Some(explicit) => explicit,
+            None if spec.primary_key => Some(false),
+            None => match (style, py) {
+                (Style::Legacy, _) => Some(true),
+                (Style::Mapped, Some(py)) => Some(py.optional),
+                (Style::Mapped, None) => Some(true),
+            },
+        };
+        let (ty, enum_type, type_text) = match (spec.type_expr, py) {
+            (Some((f, te)), _) => {
+                let (ty, enum_type) = self.sql_type(f, te, input.schema);
+                (ty, enum_type, Some(expr_text(te)))
+            }
+            (None, Some(py)) => {
+                let (ty, enum_type) = self.annotation_sql_type(py.ty.0, py.ty.1);
+                (ty, enum_type, input.annotation.map(expr_text))
+            }
+            (None, None) => (None, None, input.annotation.map(expr_text)),
+        };
+        Some(ModelColumn {
+            name,
+            attribute: input.attribute.map(str::to_string),
+            ty,
+            type_text,
+            nullable,
+            primary_key: spec.primary_key,
+            server_default: spec.server_default,
+            foreign_keys: spec.foreign_keys,
+            enum_type,
+            comment: spec.comment,
+            location: input.location.clone(),
+        })
+    }
+
+    /// A string literal or a module-level string constant.
+    fn const_string(&self, file: usize, expr: &Expr) -> Option<String> {
+        if let Some(s) = const_str(expr) {
+            return Some(s);
+        }
+        let name = expr.as_name()?;
+        match self.lookup(file, name)? {
+            Found {
+                sym: Sym::Value(..),
+                rest,
+            } if rest.is_empty() => self
+                .str_value(file, &super::extract::StrValue::Constant(name.to_string()))
+                .ok(),
+            _ => None,
+        }
+    }
+
+    fn read_call(&mut self, file: usize, call: &'a Call, spec: &mut Spec<'a>) {
+        let mut typed = false;
+        for (i, arg) in call.args.iter().enumerate() {
+            if i == 0
+                && let Some(name) = self.const_string(file, arg)
+            {
+                spec.name = Some(name);
+                continue;
+            }
+            match arg {
+                Expr::Call(inner) => match self.call_kind(file, inner).as_str() {
+                    "ForeignKey" => {
+                        if let Some(target) =
+                            inner.args.first().and_then(|a| self.const_string(file, a))
+                        {
+                            spec.foreign_keys.push(target);
+                        }
+                    }
+                    "Identity" | "Computed" => spec.server_default = true,
+                    "Sequence" | "CheckConstraint" | "UniqueConstraint" | "Index"
+                    | "FetchedValue" | "DefaultClause" => {}
+                    _ if !typed => {
+                        spec.type_expr = Some((file, arg));
+                        typed = true;
+                    }
+                    _ => {}
+                },
+                Expr::Name(_) | Expr::Attribute { .. } | Expr::Subscript { .. } if !typed => {
+                    spec.type_expr = Some((file, arg));
+                    typed = true;
+                }
+                _ => {}
+            }
+        }
+        for (key, value) in &call.kwargs {
+            match key.as_str() {
+                "type_" => spec.type_expr = Some((file, value)),
+                "name" => {
+                    if let Some(name) = self.const_string(file, value) {
+                        spec.name = Some(name);
+                    }
+                }
+                "nullable" => spec.nullable = Some(value.as_bool()),
+                "primary_key" => spec.primary_key = value.as_bool() == Some(true),
+                "server_default" => spec.server_default = !matches!(value, Expr::None),
+                "comment" => spec.comment = self.const_string(file, value),
+                _ => {}
+            }
+        }
+    }
+
+    /// `T` of `Mapped[T]` (or a SQLModel annotation): `Optional` removed, an `Annotated`
+    /// alias followed.
+    fn python_type(&self, file: usize, t: &'a Expr) -> PyType<'a> {
+        let (inner, optional) = satype::unwrap_optional(t);
+        if let Some((python_type, call)) = annotated(inner) {
+            let (ty, inner_optional) = satype::unwrap_optional(python_type);
+            return PyType {
+                ty: (file, ty),
+                optional: optional || inner_optional,
+                alias_call: call.map(|c| (file, c)),
+            };
+        }
+        if let Expr::Name(name) = inner
+            && let Some(Found {
+                sym: Sym::Alias(f, j),
+                rest,
+            }) = self.lookup(file, name)
+            && rest.is_empty()
+            && let Some(alias) = self.files.get(f).and_then(|x| x.aliases.get(j))
+        {
+            let (ty, inner_optional) = satype::unwrap_optional(&alias.python_type);
+            return PyType {
+                ty: (f, ty),
+                optional: optional || inner_optional,
+                alias_call: alias.column.as_ref().map(|c| (f, c)),
+            };
+        }
+        PyType {
+            ty: (file, inner),
+            optional,
+            alias_call: None,
+        }
+    }
+
+    /// A type expression with its names qualified through imports, for [`satype`].
+    fn canonical(&self, file: usize, expr: &Expr) -> Expr {
+        match expr {
+            Expr::Name(name) => Expr::Name(self.qualify(file, name)),
+            Expr::Call(call) => {
+                let mut call = (**call).clone();
+                if let Expr::Name(name) = &call.func {
+                    call.func = Expr::Name(self.qualify(file, name));
+                }
+                call.args = call.args.iter().map(|a| self.canonical(file, a)).collect();
+                Expr::Call(Box::new(call))
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// The PostgreSQL type of a SQLAlchemy type expression, and its enum.
+    fn sql_type(
+        &mut self,
+        file: usize,
+        te: &'a Expr,
+        schema: Option<&str>,
+    ) -> (Option<SqlType>, Option<ModelEnum>) {
+        // `JSON().with_variant(JSONB(), "postgresql")`: the PostgreSQL variant.
+        if let Expr::Call(call) = te
+            && let Expr::Attribute { value, attr } = &call.func
+            && attr == "with_variant"
+        {
+            let for_postgres = call
+                .args
+                .iter()
+                .chain(call.kwargs.iter().map(|(_, v)| v))
+                .any(|a| a.as_str() == Some("postgresql"));
+            return match (for_postgres, call.args.first()) {
+                (true, Some(variant)) => self.sql_type(file, variant, schema),
+                _ => self.sql_type(file, value, schema),
+            };
+        }
+        let canonical = self.canonical(file, te);
+        if let Expr::Call(call) = te
+            && let Expr::Call(canonical_call) = &canonical
+            && matches!(canonical_call.func.last_name(), Some("Enum" | "ENUM"))
+        {
+            return self.enum_from_call(file, call, &canonical, schema);
+        }
+        if let Some(ty) = satype::column_type(&canonical) {
+            return (Some(ty), None);
+        }
+        // A project `TypeDecorator` with `impl = String(50)`.
+        let name = match te {
+            Expr::Name(name) => Some(name.as_str()),
+            Expr::Call(call) => call.func.as_name(),
+            _ => None,
+        };
+        if let Some(name) = name
+            && let Some(Found {
+                sym: Sym::Class(c),
+                rest,
+            }) = self.lookup(file, name)
+            && rest.is_empty()
+            && let Some(class) = self.class(c)
+            && let Some(impl_attr) = Project::attr(class, "impl")
+            && let Some(impl_expr) = &impl_attr.value
+        {
+            return (satype::column_type(&self.canonical(c.0, impl_expr)), None);
+        }
+        (None, None)
+    }
+
+    /// The type SQLAlchemy's default annotation map gives `T` (an enum class → its enum).
+    fn annotation_sql_type(
+        &mut self,
+        file: usize,
+        t: &'a Expr,
+    ) -> (Option<SqlType>, Option<ModelEnum>) {
+        if let Expr::Name(name) = t
+            && let Some(class) = self.enum_class(file, name)
+        {
+            let model_enum = self.model_enum(class, false, None, None, true);
+            let ty = model_enum.as_ref().map(enum_sql_type);
+            return (ty, model_enum);
+        }
+        let canonical = self.canonical(file, t);
+        let ty = satype::annotation_type(&canonical).or_else(|| satype::annotation_type(t));
+        (ty, None)
+    }
+
+    /// `Enum(PyEnum, name=…, schema=…, native_enum=…, values_callable=…)` or
+    /// `Enum("a", "b", name=…)`.
+    fn enum_from_call(
+        &mut self,
+        file: usize,
+        call: &'a Call,
+        canonical: &Expr,
+        table_schema: Option<&str>,
+    ) -> (Option<SqlType>, Option<ModelEnum>) {
+        let native = call.kwarg("native_enum").and_then(Expr::as_bool) != Some(false)
+            || call.func.last_name() == Some("ENUM");
+        let by_value = call.kwarg("values_callable").is_some_and(|v| {
+            let text = expr_text(v);
+            !text.contains(".name") || text.contains(".value")
+        });
+        let schema = match call.kwarg("schema") {
+            Some(value) => self.const_string(file, value),
+            None if call.kwarg("inherit_schema").and_then(Expr::as_bool) == Some(true) => {
+                table_schema.map(str::to_string)
+            }
+            None => None,
+        };
+        let name = call.kwarg("name").and_then(|n| self.const_string(file, n));
+        let class = call
+            .args
+            .first()
+            .and_then(Expr::as_name)
+            .and_then(|n| self.enum_class(file, n));
+        let model_enum = match class {
+            Some(class) => self.model_enum(class, by_value, name, schema, native),
+            None => {
+                let values: Vec<String> = call
+                    .args
+                    .iter()
+                    .filter_map(|a| self.const_string(file, a))
+                    .collect();
+                // An enum class that is not in the files read: its name, values unknown.
+                let class_name = match call.args.first() {
+                    Some(Expr::Name(n)) if values.is_empty() => {
+                        n.rsplit('.').next().map(str::to_lowercase)
+                    }
+                    _ => None,
+                };
+                name.or(class_name).map(|name| ModelEnum {
+                    name,
+                    schema,
+                    values,
+                    native,
+                    location: None,
+                })
+            }
+        };
+        let ty = match &model_enum {
+            Some(e) => {
+                let mut ty = enum_sql_type(e);
+                if !e.native
+                    && let Some(length) = call
+                        .kwarg("length")
+                        .and_then(Expr::as_int)
+                        .and_then(|n| u32::try_from(n).ok())
+                {
+                    ty = SqlType::from_sql_name("varchar", vec![length], false);
+                }
+                Some(ty)
+            }
+            None => satype::column_type(canonical),
+        };
+        (ty, model_enum)
+    }
+
+    fn model_enum(
+        &mut self,
+        class: ClassId,
+        by_value: bool,
+        name: Option<String>,
+        schema: Option<String>,
+        native: bool,
+    ) -> Option<ModelEnum> {
+        let model = self.class(class)?;
+        let members: Vec<EnumMember> = match &model.enum_members {
+            Some(members) => members.clone(),
+            None => enum_members(&model.attrs),
+        };
+        let str_enum = model
+            .bases
+            .iter()
+            .any(|b| b.rsplit('.').next() == Some("StrEnum"));
+        let mut next_int: i64 = 1;
+        let values = members
+            .iter()
+            .map(|m| {
+                if !by_value {
+                    return m.name.clone();
+                }
+                match &m.value {
+                    EnumValue::Str(s) => s.clone(),
+                    EnumValue::Int(n) => {
+                        next_int = n.saturating_add(1);
+                        n.to_string()
+                    }
+                    EnumValue::Auto if str_enum => m.name.to_lowercase(),
+                    EnumValue::Auto => {
+                        let n = next_int;
+                        next_int = n.saturating_add(1);
+                        n.to_string()
+                    }
+                    EnumValue::Other(text) => text.clone(),
+                }
+            })
+            .collect();
+        Some(ModelEnum {
+            name: name.unwrap_or_else(|| model.name.to_lowercase()),
+            schema,
+            values,
+            native,
+            location: Some(model.location.clone()),
+        })
+    }
+
+    /// The project enum class a name refers to.
+    fn enum_class(&mut self, file: usize, name: &str) -> Option<ClassId> {
+        match self.lookup(file, name)? {
+            Found {
+                sym: Sym::Class(c),
+                rest,
+            } if rest.is_empty() && self.is_enum(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn is_enum(&mut self, class: ClassId) -> bool {
+        let Some(model) = self.class(class) else {
+            return false;
+        };
+        if model.enum_members.is_some() {
+            return true;
+        }
+        let mro = self.mro(class);
+        mro.iter()
+            .skip(1)
+            .any(|c| self.class(*c).is_some_and(|m| m.enum_members.is_some()))
+    }
+
+    /// Whether `T` of an annotation-only `Mapped[T]` is a relationship: a collection, or a
+    /// mapped class by name or by string forward reference. Unknown strings count as
+    /// relationships (not columns).
+    fn is_relationship_target(&mut self, file: usize, t: &Expr) -> bool {
+        let (inner, _) = satype::unwrap_optional(t);
+        match inner {
+            Expr::Subscript { value, index } => match value.last_name() {
+                Some(name) if COLLECTIONS.contains(&name) => true,
+                Some("Dict" | "dict" | "Mapping" | "MutableMapping") => index
+                    .iter()
+                    .any(|e| matches!(e, Expr::Str(_)) || self.is_relationship_target(file, e)),
+                Some("Annotated") => index
+                    .first()
+                    .is_some_and(|e| self.is_relationship_target(file, e)),
+                _ => false,
+            },
+            Expr::Str(reference) => {
+                let reference = reference.trim();
+                if PLAIN_TYPES.contains(&reference) {
+                    return false;
+                }
+                if reference.contains(['[', '|', ' ']) {
+                    return true;
+                }
+                match self.lookup(file, reference) {
+                    Some(Found {
+                        sym: Sym::Class(c),
+                        rest,
+                    }) if rest.is_empty() => !self.is_enum(c),
+                    Some(Found {
+                        sym: Sym::Alias(..),
+                        ..
+                    }) => false,
+                    _ => true,
+                }
+            }
+            Expr::Name(name) => match self.lookup(file, name) {
+                Some(Found {
+                    sym: Sym::Class(c),
+                    rest,
+                }) if rest.is_empty() => {
+                    !self.is_enum(c)
+                        && (self.is_in_hierarchy(c)
+                            || self.class(c).is_some_and(|m| m.tablename.is_some()))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// A SQLModel field: `x: T`, `x: T = default`, `x: T = Field(…)`.
+    fn sqlmodel_field(
+        &mut self,
+        input: &Input<'a, '_>,
+        call: Option<&'a Call>,
+    ) -> Option<ModelColumn> {
+        let annotation = input.annotation?;
+        if self.is_relationship_target(input.file, annotation) {
+            return None;
+        }
+        if let Some(call) = call
+            && let Some(Expr::Call(column)) = call.kwarg("sa_column")
+        {
+            return self.build(input, Style::Legacy, Some(column));
+        }
+        let py = self.python_type(input.file, annotation);
+        let mut spec = Spec::default();
+        let mut max_length = None;
+        if let Some(call) = call {
+            for (key, value) in &call.kwargs {
+                match key.as_str() {
+                    "primary_key" => spec.primary_key = value.as_bool() == Some(true),
+                    "nullable" => spec.nullable = Some(value.as_bool()),
+                    "foreign_key" => {
+                        if let Some(target) = self.const_string(input.file, value) {
+                            spec.foreign_keys.push(target);
+                        }
+                    }
+                    "sa_type" => spec.type_expr = Some((input.file, value)),
+                    "max_length" => max_length = value.as_int().and_then(|n| u32::try_from(n).ok()),
+                    "sa_column_kwargs" => {
+                        if let Expr::Dict(pairs) = value {
+                            for (k, v) in pairs {
+                                match k.as_str() {
+                                    Some("name") => spec.name = self.const_string(input.file, v),
+                                    Some("server_default") => {
+                                        spec.server_default = !matches!(v, Expr::None);
+                                    }
+                                    Some("comment") => {
+                                        spec.comment = self.const_string(input.file, v);
+                                    }
+                                    Some("nullable") => spec.nullable = Some(v.as_bool()),
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                    "sa_column_args" => {
+                        if let Expr::List(items) = value {
+                            for item in items.iter().filter_map(Expr::as_call) {
+                                if self.call_kind(input.file, item) == "ForeignKey"
+                                    && let Some(target) = item
+                                        .args
+                                        .first()
+                                        .and_then(|a| self.const_string(input.file, a))
+                                {
+                                    spec.foreign_keys.push(target);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let name = spec
+            .name
+            .clone()
+            .or_else(|| input.attribute.map(str::to_string))?;
+        let nullable = match spec.nullable {
+            Some(explicit) => explicit,
+            None if spec.primary_key => Some(false),
+            None => Some(py.optional),
+        };
+        let (ty, enum_type, type_text) = match spec.type_expr {
+            Some((f, te)) => {
+                let (ty, e) = self.sql_type(f, te, input.schema);
+                (ty, e, Some(expr_text(te)))
+            }
+            None => {
+                let (mut ty, e) = self.annotation_sql_type(py.ty.0, py.ty.1);
+                // SQLModel stores pydantic's string-like types as `AutoString`.
+                if ty.is_none()
+                    && e.is_none()
+                    && py
+                        .ty
+                        .1
+                        .last_name()
+                        .is_some_and(|n| SQLMODEL_STRINGS.contains(&n))
+                {
+                    ty = Some(SqlType::builtin("character varying"));
+                }
+                if let (Some(length), Some(t)) = (max_length, &ty)
+                    && t.name == "character varying"
+                {
+                    ty = Some(SqlType::from_sql_name("varchar", vec![length], false));
+                }
+                (ty, e, Some(expr_text(annotation)))
+            }
+        };
+        Some(ModelColumn {
+            name,
+            attribute: input.attribute.map(str::to_string),
+            ty,
+            type_text,
+            nullable,
+            primary_key: spec.primary_key,
+            server_default: spec.server_default,
+            foreign_keys: spec.foreign_keys,
+            enum_type,
+            comment: spec.comment,
+            location: input.location.clone(),
+        })
+    }
+}
+
+/// What a column builder reads besides the call.
+struct Input<'a, 'i> {
+    file: usize,
+    attribute: Option<&'a str>,
+    location: &'a Location,
+    /// `T` of a `Mapped[T]` annotation.
+    mapped_t: Option<&'a Expr>,
+    annotation: Option<&'a Expr>,
+    /// The table's schema (for `inherit_schema=True`).
+    schema: Option<&'i str>,
+}
+
+/// The PostgreSQL type of an enum: its named type, or `VARCHAR(longest value)` when it is not
+/// native.
+fn enum_sql_type(model_enum: &ModelEnum) -> SqlType {
+    if model_enum.native {
+        let qualified = match &model_enum.schema {
+            Some(schema) => format!("{schema}.{}", model_enum.name),
+            None => model_enum.name.clone(),
+        };
+        SqlType::from_sql_name(&qualified, Vec::new(), true)
+    } else {
+        let longest = model_enum
+            .values
+            .iter()
+            .map(|v| u32::try_from(v.chars().count()).unwrap_or(u32::MAX))
+            .max();
+        SqlType::from_sql_name("varchar", longest.into_iter().collect(), false)
+    }
+}

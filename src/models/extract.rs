@@ -1,0 +1,975 @@
+//! One Python file → [`FileModels`], the plain per-file form the project pass reads.
+//!
+//! Nothing here decides whether a class is a mapped table: that needs the other files (a base
+//! class or a mixin may live anywhere). This step only records, per file, what a decision can
+//! need later — imports with relative ones made absolute, module-level declarative bases,
+//! `SQLAlchemy()`/`registry()`/`MetaData()` objects, string constants, `Annotated[…]` aliases,
+//! `Table(…)` calls, and for every module-level class its bases, decorators, the special
+//! attributes (`__tablename__`, `__table_args__`, `__abstract__`, `__table__`, `metadata`) and
+//! its other class-level statements as written. Statements inside functions are never read, so
+//! a `Column(…)` built in a helper or a test fixture is not a model.
+//!
+//! The result holds [`Expr`] values, not tree-sitter nodes, so it can be cached by blob id.
+
+use crate::finding::Warning;
+use crate::pyast::{self, Call, ClassDef, Expr, FunctionDef, Stmt};
+use crate::source::{Location, SourceFile};
+
+/// A cheap byte prefilter for model files: true when the file mentions one of the libraries or
+/// one of the constructs that map tables. One pass over the bytes, no allocation.
+pub fn is_candidate(bytes: &[u8]) -> bool {
+    // `flask_sqlalchemy` contains `sqlalchemy`.
+    const NEEDLES: &[&[u8]] = &[
+        b"sqlalchemy",
+        b"sqlmodel",
+        b"Column(",
+        b"mapped_column(",
+        b"Mapped[",
+        b"Table(",
+        b"db.Model",
+        b"__tablename__",
+    ];
+    let mut i = 0;
+    while i < bytes.len() {
+        let first = bytes[i];
+        if matches!(first, b's' | b'C' | b'm' | b'M' | b'T' | b'd' | b'_') {
+            let rest = &bytes[i..];
+            if NEEDLES.iter().any(|n| rest.starts_with(n)) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// What one file declares, as far as models are concerned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileModels {
+    /// Repository-relative path with `/` separators.
+    pub path: String,
+    pub imports: Vec<ImportBinding>,
+    /// `from m import *`: the modules, absolute (see [`ImportBinding::rooted`]).
+    pub star_imports: Vec<StarImport>,
+    /// Module-level classes (also inside module-level `if`/`try` blocks), in file order.
+    pub classes: Vec<ClassModel>,
+    /// Module-level `Table("name", metadata, Column(…), …)` calls, assigned or not.
+    pub tables: Vec<TableCall>,
+    /// Module-level `name = Annotated[T, mapped_column(…)]` aliases.
+    pub aliases: Vec<TypeAlias>,
+    /// Other module-level assignments that matter: bases, `db`, registries, metadata, strings.
+    pub values: Vec<ModuleValue>,
+    /// Syntax errors (one warning, at the first error).
+    pub warnings: Vec<Warning>,
+}
+
+/// A name an import binds in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportBinding {
+    /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
+    pub local: String,
+    /// The full dotted target: `sqlalchemy` for `import sqlalchemy as sa`,
+    /// `app.db.base.Base` for `from app.db.base import Base`. For `import a.b` (no alias) the
+    /// local is `a` and the target `a`.
+    pub target: String,
+    /// The import was relative (`from ..base import Base`) and `target` is now dotted from the
+    /// repository root (`apps.backend.src.db.base.Base`); otherwise it is as written and is
+    /// looked up under the import roots.
+    pub rooted: bool,
+}
+
+/// `from m import *`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StarImport {
+    pub module: String,
+    pub rooted: bool,
+}
+
+/// A module-level class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassModel {
+    pub name: String,
+    /// Bases that are dotted names, as written (`Base`, `db.Model`, `orm.DeclarativeBase`).
+    /// `Generic[T]` and other subscripted bases keep their value's name.
+    pub bases: Vec<String>,
+    /// Every class keyword as written (`table=True`, `metaclass=M`).
+    pub keywords: Vec<(String, Expr)>,
+    /// `metaclass=` as a dotted name.
+    pub metaclass: Option<String>,
+    /// SQLModel's `table=True` keyword.
+    pub table_keyword: Option<bool>,
+    /// Decorators as dotted names (`mapper_registry.mapped`; a call keeps its function name).
+    pub decorators: Vec<String>,
+    /// `__abstract__ = True`.
+    pub is_abstract: bool,
+    /// `__tablename__`, as an assignment or a `@declared_attr`.
+    pub tablename: Option<TableNameSpec>,
+    /// `__table_args__`, as far as the schema goes.
+    pub table_args: Option<TableArgs>,
+    /// The columns a `PrimaryKeyConstraint("a", "b")` in `__table_args__` names.
+    pub table_args_primary_key: Vec<String>,
+    /// `__table__ = Table(…)` or `__table__ = some_table`.
+    pub table_attr: Option<TableAttr>,
+    /// `metadata = MetaData(schema=…)` / `metadata = some_metadata` in the class body.
+    pub metadata: Option<MetadataRef>,
+    /// Every other class-level attribute, method and nested class, in order.
+    pub attrs: Vec<ClassAttr>,
+    /// For classes whose bases look like `enum.Enum`: the members in order.
+    pub enum_members: Option<Vec<EnumMember>>,
+    /// The `class` line.
+    pub location: Location,
+}
+
+/// How a class names its table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableNameSpec {
+    pub value: NameValue,
+    /// Declared with `@declared_attr`: it is evaluated for every subclass.
+    pub declared_attr: bool,
+    /// The `@declared_attr` returns `None` when `has_inherited_table(cls)` (single-table
+    /// inheritance for subclasses of a mapped class).
+    pub none_when_inherited: bool,
+}
+
+/// A table name as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NameValue {
+    Literal(String),
+    /// A module-level name (`__tablename__ = TABLE_NAME`), resolved in the project pass.
+    Constant(String),
+    /// Computed from the class name: `cls.__name__.lower()`, optionally with a literal prefix
+    /// or suffix (`cls.__name__.lower() + "s"`).
+    FromClass {
+        case: NameCase,
+        prefix: String,
+        suffix: String,
+    },
+    /// `__tablename__ = None`.
+    NoName,
+    /// Anything else, as source text.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCase {
+    Exact,
+    Lower,
+    /// A snake-case helper applied to the class name (`camel_to_snake(cls.__name__)`).
+    Snake,
+}
+
+/// A string that may be a literal or a module-level constant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrValue {
+    Literal(String),
+    Constant(String),
+    Unknown(String),
+}
+
+/// What `__table_args__` says about the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableArgs {
+    /// A dict (or a tuple ending in one) with a `"schema"` key.
+    Schema(StrValue),
+    /// A dict or tuple without a schema.
+    NoSchema,
+    /// A module-level name (`__table_args__ = TABLE_ARGS`), resolved in the project pass.
+    Named(String),
+}
+
+/// `__table__ = …`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableAttr {
+    Inline(TableCall),
+    /// A module-level `Table` object by name: the table is reported there, once.
+    Named(String),
+    Other,
+}
+
+/// Where a declarative base or a `Table` gets its `MetaData`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetadataRef {
+    /// `MetaData(schema=…)` written in place.
+    Inline(Option<StrValue>),
+    /// A name: a `MetaData` object, a registry, or `Base.metadata` / `db.metadata`.
+    Named(String),
+}
+
+/// A class-level statement other than the special attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassAttr {
+    pub name: String,
+    pub kind: AttrKind,
+    pub annotation: Option<Expr>,
+    /// The assigned value; for a `@declared_attr` method, the value it returns.
+    pub value: Option<Expr>,
+    /// The statement start (the `def` for a method).
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrKind {
+    Assign,
+    /// A `@declared_attr` method (not a `.directive`).
+    DeclaredAttr,
+    /// Any other method, property or nested class: never a column, but it hides an inherited
+    /// column of the same name.
+    Other,
+}
+
+/// A member of a Python enum class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumMember {
+    pub name: String,
+    pub value: EnumValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnumValue {
+    Str(String),
+    Int(i64),
+    /// `auto()`.
+    Auto,
+    Other(String),
+}
+
+/// A `Table("name", metadata, Column(…), …, schema=…)` call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableCall {
+    /// The module-level name it is assigned to.
+    pub assigned_to: Option<String>,
+    pub name: String,
+    /// The metadata argument, when it is a dotted name.
+    pub metadata: Option<String>,
+    pub schema: Option<StrValue>,
+    /// The `Column(…)` arguments in order.
+    pub columns: Vec<Call>,
+    /// The columns a `PrimaryKeyConstraint("a", "b")` argument names.
+    pub primary_key: Vec<String>,
+    /// The `Table(` call.
+    pub location: Location,
+}
+
+/// `str50 = Annotated[str, mapped_column(String(50))]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeAlias {
+    pub name: String,
+    /// The Python type (`str`, `Optional[int]`).
+    pub python_type: Expr,
+    /// The `mapped_column(…)` (or SQLModel `Field(…)`) among the metadata, if any.
+    pub column: Option<Call>,
+    pub location: Location,
+}
+
+/// A module-level assignment that can matter to the project pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleValue {
+    pub name: String,
+    pub kind: ValueKind,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    /// `declarative_base(…)`, `registry(…).generate_base()`, `reg.generate_base()`.
+    DeclarativeBase {
+        metadata: Option<MetadataRef>,
+        /// `declarative_base(cls=Mixin)`: the mixin class name.
+        mixin: Option<String>,
+    },
+    /// Flask-SQLAlchemy's `db = SQLAlchemy(…)`.
+    FlaskDb {
+        metadata: Option<MetadataRef>,
+    },
+    /// `registry(metadata=…)`.
+    Registry {
+        metadata: Option<MetadataRef>,
+    },
+    MetaData {
+        schema: Option<StrValue>,
+    },
+    /// A string constant (`SCHEMA = "core"`).
+    Str(String),
+    /// A dict literal with a `"schema"` key (`TABLE_ARGS = {"schema": "core"}`).
+    SchemaDict(StrValue),
+    /// Another dotted name (`Base = db.Model`, `Column = sa.Column`).
+    Alias(String),
+}
+
+/// The message of the syntax-error warning.
+pub const SYNTAX_ERROR_MESSAGE: &str =
+    "Python syntax error; the rest of this file is still checked";
+
+/// Reads one Python file into its per-file form. Never fails.
+pub fn extract_file(file: &SourceFile) -> FileModels {
+    let module = pyast::parse(file);
+    let mut out = FileModels {
+        path: file.path.clone(),
+        ..FileModels::default()
+    };
+    if let Some(first) = module.syntax_errors.first() {
+        out.warnings
+            .push(Warning::at(first.clone(), SYNTAX_ERROR_MESSAGE));
+    }
+    let package = package_of(&file.path);
+    for import in module.imports() {
+        add_import(import, &package, &mut out);
+    }
+    module_body(&module.body, &mut out);
+    out
+}
+
+/// The dotted package a file belongs to: `a/b/c.py` → `a.b`, `a/b/__init__.py` → `a.b`.
+fn package_of(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .map(str::to_string)
+        .collect();
+    parts.pop();
+    parts
+}
+
+/// The dotted module of a repository-relative path: `a/b/c.py` → `a.b.c`,
+/// `a/b/__init__.py` → `a.b`. `None` for a path that is not a Python module name.
+pub fn module_of_path(path: &str) -> Option<String> {
+    let stem = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))?;
+    let mut parts: Vec<&str> = stem
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.last() == Some(&"__init__") {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("."))
+}
+
+fn add_import(import: &pyast::Import, package: &[String], out: &mut FileModels) {
+    let Some(from) = &import.from else {
+        for (name, alias) in &import.names {
+            match alias {
+                Some(alias) => out.imports.push(ImportBinding {
+                    local: alias.clone(),
+                    target: name.clone(),
+                    rooted: false,
+                }),
+                None => {
+                    let first = name.split('.').next().unwrap_or(name);
+                    out.imports.push(ImportBinding {
+                        local: first.to_string(),
+                        target: first.to_string(),
+                        rooted: false,
+                    });
+                }
+            }
+        }
+        return;
+    };
+    let (module, rooted) = absolute_module(from, package);
+    if import.star {
+        out.star_imports.push(StarImport { module, rooted });
+        return;
+    }
+    for (name, alias) in &import.names {
+        let target = if module.is_empty() {
+            name.clone()
+        } else {
+            format!("{module}.{name}")
+        };
+        out.imports.push(ImportBinding {
+            local: alias.clone().unwrap_or_else(|| name.clone()),
+            target,
+            rooted,
+        });
+    }
+}
+
+/// `..base` in package `a.b.c` → (`a.b.base`, rooted). Too many dots: as written, not rooted.
+fn absolute_module(from: &str, package: &[String]) -> (String, bool) {
+    let dots = from.chars().take_while(|c| *c == '.').count();
+    if dots == 0 {
+        return (from.to_string(), false);
+    }
+    let rest = &from[dots..];
+    let up = dots - 1;
+    if up > package.len() {
+        return (rest.to_string(), false);
+    }
+    let mut parts: Vec<&str> = package[..package.len() - up]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    (parts.join("."), true)
+}
+
+fn module_body(body: &[Stmt], out: &mut FileModels) {
+    for stmt in body {
+        match stmt {
+            Stmt::Class(class) => {
+                let model = class_model(class, &out.imports);
+                out.classes.push(model);
+            }
+            Stmt::Assign {
+                targets,
+                value: Some(value),
+                location,
+                ..
+            } => {
+                let name = match targets.as_slice() {
+                    [Expr::Name(name)] if !name.contains('.') => Some(name.as_str()),
+                    _ => None,
+                };
+                module_assign(name, value, location, out);
+            }
+            Stmt::Expr { value, location } => module_assign(None, value, location, out),
+            Stmt::Block { body, .. } => module_body(body, out),
+            _ => {}
+        }
+    }
+}
+
+fn module_assign(name: Option<&str>, value: &Expr, location: &Location, out: &mut FileModels) {
+    if let Some(call) = value.as_call()
+        && let Some(table) = table_call(call, name)
+    {
+        out.tables.push(table);
+        return;
+    }
+    let Some(name) = name else {
+        return;
+    };
+    if let Some((python_type, column)) = annotated(value) {
+        out.aliases.push(TypeAlias {
+            name: name.to_string(),
+            python_type: python_type.clone(),
+            column: column.cloned(),
+            location: location.clone(),
+        });
+        return;
+    }
+    let kind = match value {
+        Expr::Call(call) => call_value(call),
+        Expr::Name(target) => Some(ValueKind::Alias(target.clone())),
+        Expr::Dict(_) => dict_schema(value).map(ValueKind::SchemaDict),
+        _ => const_str(value).map(ValueKind::Str),
+    };
+    if let Some(kind) = kind {
+        out.values.push(ModuleValue {
+            name: name.to_string(),
+            kind,
+            location: location.clone(),
+        });
+    }
+}
+
+/// The kind of a module-level `name = call(…)` that matters, if any.
+fn call_value(call: &Call) -> Option<ValueKind> {
+    let func_last = callee_last(call)?;
+    match func_last {
+        "declarative_base" => Some(ValueKind::DeclarativeBase {
+            metadata: call.kwarg("metadata").and_then(metadata_ref),
+            mixin: call
+                .kwarg("cls")
+                .and_then(Expr::as_name)
+                .map(str::to_string),
+        }),
+        "generate_base" => {
+            // `reg.generate_base()` or `registry(metadata=…).generate_base()`.
+            let metadata = match &call.func {
+                Expr::Name(name) => name
+                    .rsplit_once('.')
+                    .map(|(registry, _)| MetadataRef::Named(registry.to_string())),
+                Expr::Attribute { value, .. } => value
+                    .as_call()
+                    .and_then(|registry| registry.kwarg("metadata"))
+                    .and_then(metadata_ref),
+                _ => None,
+            };
+            Some(ValueKind::DeclarativeBase {
+                metadata,
+                mixin: call
+                    .kwarg("cls")
+                    .and_then(Expr::as_name)
+                    .map(str::to_string),
+            })
+        }
+        "SQLAlchemy" => Some(ValueKind::FlaskDb {
+            metadata: call.kwarg("metadata").and_then(metadata_ref),
+        }),
+        "registry" => Some(ValueKind::Registry {
+            metadata: call.kwarg("metadata").and_then(metadata_ref),
+        }),
+        "MetaData" => Some(ValueKind::MetaData {
+            schema: call.kwarg("schema").and_then(str_value),
+        }),
+        _ => None,
+    }
+}
+
+/// The last segment of the called name (`sa.Column` → `Column`), or the attribute of a call
+/// on an expression (`registry().generate_base` → `generate_base`).
+pub(crate) fn callee_last(call: &Call) -> Option<&str> {
+    match &call.func {
+        Expr::Name(name) => Some(name.rsplit('.').next().unwrap_or(name)),
+        Expr::Attribute { attr, .. } => Some(attr),
+        _ => None,
+    }
+}
+
+fn metadata_ref(expr: &Expr) -> Option<MetadataRef> {
+    match expr {
+        Expr::Call(call) if callee_last(call) == Some("MetaData") => Some(MetadataRef::Inline(
+            call.kwarg("schema").and_then(str_value),
+        )),
+        Expr::Name(name) => Some(MetadataRef::Named(name.clone())),
+        _ => None,
+    }
+}
+
+/// A string value: a literal (or a concatenation of literals), a constant's name, or `None`
+/// for `None`.
+pub(crate) fn str_value(expr: &Expr) -> Option<StrValue> {
+    match expr {
+        Expr::None => None,
+        Expr::Name(name) if name == "None" => None,
+        Expr::Name(name) => Some(StrValue::Constant(name.clone())),
+        other => Some(match const_str(other) {
+            Some(s) => StrValue::Literal(s),
+            None => StrValue::Unknown(crate::models::text::expr_text(other)),
+        }),
+    }
+}
+
+/// A string literal or a `+` of string literals.
+pub(crate) fn const_str(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Str(s) => Some(s.clone()),
+        Expr::BinOp { op, left, right } if op == "+" => {
+            let mut s = const_str(left)?;
+            s.push_str(&const_str(right)?);
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+/// The `"schema"` entry of a dict literal, or of the dict ending a tuple (`__table_args__`).
+/// `None` when there is no dict or no schema key.
+fn dict_schema(expr: &Expr) -> Option<StrValue> {
+    let dict = match expr {
+        Expr::Dict(pairs) => pairs,
+        Expr::List(items) => match items.last() {
+            Some(Expr::Dict(pairs)) => pairs,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    dict.iter()
+        .find(|(k, _)| k.as_str() == Some("schema"))
+        .and_then(|(_, v)| str_value(v))
+}
+
+/// `Annotated[T, …]` → (T, the `mapped_column(…)`/`Field(…)` call among the metadata).
+pub(crate) fn annotated(expr: &Expr) -> Option<(&Expr, Option<&Call>)> {
+    let Expr::Subscript { value, index } = expr else {
+        return None;
+    };
+    if value.last_name() != Some("Annotated") {
+        return None;
+    }
+    let (first, rest) = index.split_first()?;
+    let column = rest
+        .iter()
+        .filter_map(Expr::as_call)
+        .find(|c| matches!(callee_last(c), Some("mapped_column" | "Field" | "Column")));
+    Some((first, column))
+}
+
+/// A `Table("name", …)` call; `None` for anything else.
+fn table_call(call: &Call, assigned_to: Option<&str>) -> Option<TableCall> {
+    if callee_last(call) != Some("Table") {
+        return None;
+    }
+    let (first, rest) = call.args.split_first()?;
+    let name = const_str(first)?;
+    // `Table("x")` alone is not SQLAlchemy's (which needs metadata, Flask's `db.Table` needs
+    // columns): require one more argument.
+    if rest.is_empty() && call.kwarg("schema").is_none() {
+        return None;
+    }
+    let metadata = rest.first().and_then(Expr::as_name).map(str::to_string);
+    let columns = rest
+        .iter()
+        .filter_map(Expr::as_call)
+        .filter(|c| callee_last(c) == Some("Column"))
+        .cloned()
+        .collect();
+    Some(TableCall {
+        assigned_to: assigned_to.map(str::to_string),
+        name,
+        metadata,
+        schema: call.kwarg("schema").and_then(str_value),
+        columns,
+        primary_key: primary_key_constraint(&Expr::List(rest.to_vec())),
+        location: call.location.clone(),
+    })
+}
+
+/// The column names of the `PrimaryKeyConstraint(…)` calls in a tuple (`__table_args__`, or
+/// the arguments of `Table(…)`).
+fn primary_key_constraint(value: &Expr) -> Vec<String> {
+    let Expr::List(items) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(Expr::as_call)
+        .filter(|c| callee_last(c) == Some("PrimaryKeyConstraint"))
+        .flat_map(|c| c.args.iter().filter_map(const_str))
+        .collect()
+}
+
+fn is_dunder(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
+}
+
+fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
+    let mut model = ClassModel {
+        name: class.name.clone(),
+        bases: class.bases.iter().filter_map(base_name).collect(),
+        keywords: class.keywords.clone(),
+        metaclass: class
+            .keywords
+            .iter()
+            .find(|(k, _)| k == "metaclass")
+            .and_then(|(_, v)| v.as_name())
+            .map(str::to_string),
+        table_keyword: class
+            .keywords
+            .iter()
+            .find(|(k, _)| k == "table")
+            .and_then(|(_, v)| v.as_bool()),
+        decorators: class.decorators.iter().filter_map(decorator_name).collect(),
+        is_abstract: false,
+        tablename: None,
+        table_args: None,
+        table_args_primary_key: Vec::new(),
+        table_attr: None,
+        metadata: None,
+        attrs: Vec::new(),
+        enum_members: None,
+        location: class.location.clone(),
+    };
+    for stmt in &class.body {
+        match stmt {
+            Stmt::Assign {
+                targets,
+                annotation,
+                value,
+                location,
+            } => {
+                let Some(Expr::Name(name)) = targets.first() else {
+                    continue;
+                };
+                if name.contains('.') {
+                    continue;
+                }
+                class_assign(&mut model, name, annotation, value, location);
+            }
+            Stmt::Function(function) => class_function(&mut model, function),
+            Stmt::Class(nested) => model.attrs.push(ClassAttr {
+                name: nested.name.clone(),
+                kind: AttrKind::Other,
+                annotation: None,
+                value: None,
+                location: nested.location.clone(),
+            }),
+            _ => {}
+        }
+    }
+    // `class MyEnum(sa.Enum)` is a SQLAlchemy type, not a Python enum.
+    let from_sqlalchemy = |base: &str| {
+        let first = base.split('.').next().unwrap_or(base);
+        imports
+            .iter()
+            .rev()
+            .find(|b| b.local == first)
+            .is_some_and(|b| b.target.starts_with("sqlalchemy"))
+    };
+    if model
+        .bases
+        .iter()
+        .any(|b| looks_like_enum_base(b) && !from_sqlalchemy(b))
+    {
+        model.enum_members = Some(enum_members(&model.attrs));
+    }
+    model
+}
+
+fn class_assign(
+    model: &mut ClassModel,
+    name: &str,
+    annotation: &Option<Expr>,
+    value: &Option<Expr>,
+    location: &Location,
+) {
+    match (name, value) {
+        ("__tablename__", Some(value)) => {
+            model.tablename = Some(TableNameSpec {
+                value: name_value(value),
+                declared_attr: false,
+                none_when_inherited: false,
+            });
+        }
+        ("__table_args__", Some(value)) => {
+            model.table_args = Some(table_args(value));
+            model.table_args_primary_key = primary_key_constraint(value);
+        }
+        ("__abstract__", Some(value)) => model.is_abstract = value.as_bool() == Some(true),
+        ("__table__", Some(value)) => {
+            model.table_attr = Some(match value {
+                Expr::Call(call) => table_call(call, None)
+                    .map(TableAttr::Inline)
+                    .unwrap_or(TableAttr::Other),
+                Expr::Name(name) => TableAttr::Named(name.clone()),
+                _ => TableAttr::Other,
+            });
+        }
+        ("metadata", Some(value)) => model.metadata = metadata_ref(value),
+        _ if is_dunder(name) => {}
+        _ => model.attrs.push(ClassAttr {
+            name: name.to_string(),
+            kind: AttrKind::Assign,
+            annotation: annotation.clone(),
+            value: value.clone(),
+            location: location.clone(),
+        }),
+    }
+}
+
+/// `__table_args__` → what it says about the schema.
+fn table_args(value: &Expr) -> TableArgs {
+    match value {
+        Expr::Name(name) => TableArgs::Named(name.clone()),
+        _ => dict_schema(value).map_or(TableArgs::NoSchema, TableArgs::Schema),
+    }
+}
+
+fn class_function(model: &mut ClassModel, function: &FunctionDef) {
+    let declared = function.decorators.iter().find_map(declared_attr_kind);
+    let name = function.name.as_str();
+    match declared {
+        Some(_) if name == "__tablename__" => {
+            model.tablename = Some(declared_tablename(function));
+        }
+        Some(_) if name == "__table_args__" => {
+            let returned = returns(&function.body);
+            model.table_args = Some(
+                returned
+                    .iter()
+                    .rev()
+                    .find_map(|r| r.map(table_args))
+                    .unwrap_or(TableArgs::NoSchema),
+            );
+        }
+        _ if is_dunder(name) => {}
+        Some(DeclaredKind::Attr) => {
+            let returned = returns(&function.body);
+            model.attrs.push(ClassAttr {
+                name: name.to_string(),
+                kind: AttrKind::DeclaredAttr,
+                annotation: None,
+                value: returned.iter().rev().find_map(|r| r.cloned()),
+                location: function.location.clone(),
+            });
+        }
+        _ => model.attrs.push(ClassAttr {
+            name: name.to_string(),
+            kind: AttrKind::Other,
+            annotation: None,
+            value: None,
+            location: function.location.clone(),
+        }),
+    }
+}
+
+enum DeclaredKind {
+    Attr,
+    Directive,
+}
+
+fn declared_attr_kind(decorator: &Expr) -> Option<DeclaredKind> {
+    let name = match decorator {
+        Expr::Call(call) => call.func.as_name()?,
+        other => other.as_name()?,
+    };
+    let mut parts = name.rsplit('.');
+    let last = parts.next()?;
+    match last {
+        "declared_attr" => Some(DeclaredKind::Attr),
+        "cascading" if parts.next() == Some("declared_attr") => Some(DeclaredKind::Attr),
+        "directive" if parts.next() == Some("declared_attr") => Some(DeclaredKind::Directive),
+        _ => None,
+    }
+}
+
+/// The values of every `return` in a function body (not in nested functions), in order;
+/// `None` for a bare `return` or `return None`.
+fn returns(body: &[Stmt]) -> Vec<Option<&Expr>> {
+    let mut out = Vec::new();
+    collect_returns(body, &mut out);
+    out
+}
+
+fn collect_returns<'a>(body: &'a [Stmt], out: &mut Vec<Option<&'a Expr>>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Return { value, .. } => out.push(match value {
+                Some(Expr::None) | None => None,
+                Some(v) => Some(v),
+            }),
+            Stmt::Block { body, .. } => collect_returns(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// Whether any `if` in the body tests `has_inherited_table(…)`.
+fn tests_inherited_table(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Block { items, body, .. } => {
+            items.iter().any(|(cond, _)| {
+                crate::models::text::expr_text(cond).contains("has_inherited_table")
+            }) || tests_inherited_table(body)
+        }
+        _ => false,
+    })
+}
+
+fn declared_tablename(function: &FunctionDef) -> TableNameSpec {
+    let returned = returns(&function.body);
+    let has_none = returned.iter().any(Option::is_none);
+    let value = returned
+        .iter()
+        .rev()
+        .find_map(|r| *r)
+        .map(name_value)
+        .unwrap_or(NameValue::NoName);
+    TableNameSpec {
+        value,
+        declared_attr: true,
+        none_when_inherited: has_none && tests_inherited_table(&function.body),
+    }
+}
+
+/// A table name expression: a literal, a constant, or a rule over `cls.__name__`.
+fn name_value(expr: &Expr) -> NameValue {
+    if let Some(s) = const_str(expr) {
+        return NameValue::Literal(s);
+    }
+    match expr {
+        Expr::None => NameValue::NoName,
+        Expr::Name(name) if name == "None" => NameValue::NoName,
+        Expr::Name(name) if !name.contains("__name__") => NameValue::Constant(name.clone()),
+        _ => match class_name_rule(expr) {
+            Some((case, prefix, suffix)) => NameValue::FromClass {
+                case,
+                prefix,
+                suffix,
+            },
+            None => NameValue::Unknown(crate::models::text::expr_text(expr)),
+        },
+    }
+}
+
+/// `cls.__name__` (Exact), `cls.__name__.lower()` (Lower), `snake(cls.__name__)` (Snake),
+/// with literal strings added before or after.
+fn class_name_rule(expr: &Expr) -> Option<(NameCase, String, String)> {
+    match expr {
+        Expr::Name(name) if name.ends_with(".__name__") => {
+            Some((NameCase::Exact, String::new(), String::new()))
+        }
+        Expr::Call(call) => {
+            let func = call.func.as_name()?;
+            if let Some(base) = func.strip_suffix(".lower")
+                && base.ends_with(".__name__")
+                && call.args.is_empty()
+            {
+                return Some((NameCase::Lower, String::new(), String::new()));
+            }
+            let lowered = func.to_ascii_lowercase();
+            let snake = lowered.contains("snake") || lowered.contains("underscore");
+            let on_name = call
+                .args
+                .first()
+                .and_then(Expr::as_name)
+                .is_some_and(|a| a.ends_with(".__name__"));
+            (snake && on_name).then(|| (NameCase::Snake, String::new(), String::new()))
+        }
+        Expr::BinOp { op, left, right } if op == "+" => {
+            if let Some(prefix) = const_str(left) {
+                let (case, p, s) = class_name_rule(right)?;
+                Some((case, prefix + &p, s))
+            } else {
+                let suffix = const_str(right)?;
+                let (case, p, s) = class_name_rule(left)?;
+                Some((case, p, s + &suffix))
+            }
+        }
+        _ => None,
+    }
+}
+
+fn base_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(name) => Some(name.clone()),
+        Expr::Subscript { value, .. } => value.as_name().map(str::to_string),
+        Expr::Call(call) => call.func.as_name().map(|n| format!("{n}()")),
+        _ => None,
+    }
+}
+
+fn decorator_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(name) => Some(name.clone()),
+        Expr::Call(call) => call.func.as_name().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// A base that names Python's `enum` classes (`Enum`, `enum.StrEnum`, `PyEnum`, `IntFlag`, a
+/// project's `BaseEnum`).
+pub(crate) fn looks_like_enum_base(base: &str) -> bool {
+    let last = base.rsplit('.').next().unwrap_or(base);
+    last.ends_with("Enum") || matches!(last, "Flag" | "IntFlag")
+}
+
+/// The members of an enum class body: simple assignments whose name is not private.
+pub(crate) fn enum_members(attrs: &[ClassAttr]) -> Vec<EnumMember> {
+    attrs
+        .iter()
+        .filter(|a| a.kind == AttrKind::Assign && !a.name.starts_with('_'))
+        .filter_map(|a| {
+            let value = a.value.as_ref()?;
+            let value = match value {
+                Expr::Str(s) => EnumValue::Str(s.clone()),
+                Expr::Int(n) => EnumValue::Int(*n),
+                Expr::Call(call) if callee_last(call) == Some("auto") => EnumValue::Auto,
+                Expr::Lambda(_) => return None,
+                other => EnumValue::Other(crate::models::text::expr_text(other)),
+            };
+            Some(EnumMember {
+                name: a.name.clone(),
+                value,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,1357 @@
+//! The project pass: every file's [`FileModels`] → the tables the models map.
+//!
+//! Names are resolved the way Python would find them, without running anything: a file's own
+//! module-level names first, then its imports (relative ones were made absolute when the file
+//! was read; absolute ones are looked up under each parent folder of the importing file, up to
+//! the repository root, then under the configured `python_roots`), then its star imports. A
+//! module the project does not contain (an `__init__.py` that re-exports, a folder that is
+//! not a root) falls back to a class of that name when it is unique in the project. Names
+//! from the libraries themselves (`sqlalchemy`, `sqlmodel`, `flask_sqlalchemy`, `enum`, …)
+//! are never looked up in the project.
+//!
+//! Classes are then linearised (C3, as Python does) and each one is decided: a declarative
+//! base itself, abstract, a mixin, its own table, or a single-table subclass whose columns go
+//! to its parent's table. Columns are gathered along the MRO the way SQLAlchemy's declarative
+//! scan does: the nearest definition of a name wins, and a mapped parent hides everything it
+//! already maps. What cannot be read (a computed `__tablename__`, a schema from a settings
+//! object) becomes a warning and that table is left out rather than guessed.
+
+use std::collections::{HashMap, HashSet};
+
+use super::extract::{
+    ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue, StrValue,
+    TableArgs, TableAttr, TableCall, TableNameSpec, ValueKind, module_of_path,
+};
+use super::{ModelColumn, ModelTable};
+use crate::finding::Warning;
+
+/// Options of the project pass.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// Extra import roots, repository-relative folders (`apps/backend/src`).
+    pub python_roots: Vec<String>,
+}
+
+/// One class: (file index, class index in that file).
+pub(super) type ClassId = (usize, usize);
+
+/// Packages that are libraries, never the project's own modules.
+const EXTERNAL_PACKAGES: &[&str] = &[
+    "sqlalchemy",
+    "sqlmodel",
+    "flask_sqlalchemy",
+    "flask",
+    "enum",
+    "typing",
+    "typing_extensions",
+    "pydantic",
+    "datetime",
+    "uuid",
+    "decimal",
+    "dataclasses",
+    "abc",
+    "collections",
+    "builtins",
+    "sqlalchemy_utils",
+    "geoalchemy2",
+    "alembic",
+    "fastapi_users_db_sqlalchemy",
+];
+
+/// Bases that are Python's own, never a sign of an unread declarative base.
+const BUILTIN_BASES: &[&str] = &["object", "str", "int", "dict", "list", "Exception", "ABC"];
+
+/// Deeper chains of imports, aliases or bases than this are treated as unresolved.
+const MAX_DEPTH: u32 = 24;
+
+#[derive(Debug, Clone, Copy)]
+enum Local {
+    Class(usize),
+    Table(usize),
+    Alias(usize),
+    Value(usize),
+}
+
+/// What a dotted name resolves to.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Sym {
+    Class(ClassId),
+    Table(usize, usize),
+    Alias(usize, usize),
+    Value(usize, usize),
+    Module(usize),
+    /// A library name, fully qualified (`sqlalchemy.orm.DeclarativeBase`).
+    External(String),
+}
+
+/// A resolved name and the attribute path left after it (`db.Model` → the `SQLAlchemy()`
+/// value and `Model`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Found {
+    pub sym: Sym,
+    pub rest: String,
+}
+
+/// Something in a class's bases that makes it part of a declarative hierarchy.
+#[derive(Debug, Clone, PartialEq)]
+enum Marker {
+    /// The class is a declarative base itself (`DeclarativeBase` subclass, `@as_declarative`,
+    /// `metaclass=DeclarativeMeta`).
+    Root,
+    /// `declarative_base()` result (file, value index).
+    DeclObj(usize, usize),
+    /// Flask-SQLAlchemy's `db.Model`, with the `SQLAlchemy()` value when found.
+    Flask(Option<(usize, usize)>),
+    SqlModel,
+    /// `@registry.mapped`, with the registry value when found.
+    Registry(Option<(usize, usize)>),
+    /// A class with its own `__tablename__` whose base could not be resolved at all (a base
+    /// from a file that was not read): taken for a mapped class.
+    Assumed,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Direct {
+    parents: Vec<ClassId>,
+    markers: Vec<Marker>,
+    /// Some base resolved to nothing known (neither a project class nor a library name).
+    unresolved_base: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mapping {
+    NotMapped,
+    /// Its own table.
+    Own,
+    /// Mapped to a `Table` object defined elsewhere (`__table__ = some_table`).
+    External,
+    /// Single-table inheritance: its columns go to this class's table.
+    Single(ClassId),
+}
+
+impl Mapping {
+    fn is_mapped(self) -> bool {
+        self != Mapping::NotMapped
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    in_hierarchy: bool,
+    is_root: bool,
+    flask: bool,
+    /// A SQLModel class (and no other declarative base).
+    sqlmodel: bool,
+}
+
+pub(super) struct Project<'a> {
+    pub files: &'a [FileModels],
+    modules: HashMap<String, usize>,
+    /// Every dotted suffix of every module → the files.
+    suffixes: HashMap<String, Vec<usize>>,
+    /// Per file: the folders above it, nearest first, dotted (`""` is the repository root),
+    /// then the configured roots.
+    roots: Vec<Vec<String>>,
+    locals: Vec<HashMap<&'a str, Local>>,
+    imports: Vec<HashMap<&'a str, &'a ImportBinding>>,
+    classes_by_name: HashMap<&'a str, Vec<ClassId>>,
+    direct: HashMap<ClassId, Direct>,
+    mros: HashMap<ClassId, Vec<ClassId>>,
+    mappings: HashMap<ClassId, Mapping>,
+    facts: HashMap<ClassId, Facts>,
+    /// Classes whose MRO is being computed (cycle guard).
+    mro_in_progress: HashSet<ClassId>,
+    /// Classes whose mapping is being decided (cycle guard).
+    mapping_in_progress: HashSet<ClassId>,
+    depth: u32,
+    pub warnings: Vec<Warning>,
+}
+
+/// Resolves every file's models together into the mapped tables, sorted by file path and
+/// line, and the warnings for what could not be read.
+pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
+    let mut project = Project::new(files, options);
+    let tables = project.tables();
+    let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
+    warnings.extend(project.warnings);
+    warnings.sort();
+    warnings.dedup();
+    (tables, warnings)
+}
+
+fn dotted_root(path: &str) -> String {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn join_dotted(root: &str, name: &str) -> String {
+    if root.is_empty() {
+        name.to_string()
+    } else {
+        format!("{root}.{name}")
+    }
+}
+
+fn split_first(dotted: &str) -> (&str, &str) {
+    dotted.split_once('.').unwrap_or((dotted, ""))
+}
+
+fn last_segment(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+impl<'a> Project<'a> {
+    pub(super) fn new(files: &'a [FileModels], options: &ResolveOptions) -> Self {
+        let mut modules = HashMap::new();
+        let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
+        let extra_roots: Vec<String> = options
+            .python_roots
+            .iter()
+            .map(|r| dotted_root(r))
+            .collect();
+        let mut roots = Vec::with_capacity(files.len());
+        let mut locals = Vec::with_capacity(files.len());
+        let mut imports = Vec::with_capacity(files.len());
+        let mut classes_by_name: HashMap<&str, Vec<ClassId>> = HashMap::new();
+        for (i, file) in files.iter().enumerate() {
+            if let Some(module) = module_of_path(&file.path) {
+                let parts: Vec<&str> = module.split('.').collect();
+                for start in 0..parts.len() {
+                    suffixes
+                        .entry(parts[start..].join("."))
+                        .or_default()
+                        .push(i);
+                }
+                modules.entry(module).or_insert(i);
+            }
+            let mut folders: Vec<String> = Vec::new();
+            let parts: Vec<&str> = file
+                .path
+                .split('/')
+                .filter(|p| !p.is_empty() && *p != ".")
+                .collect();
+            for end in (0..parts.len()).rev() {
+                folders.push(parts[..end].join("."));
+            }
+            folders.extend(extra_roots.iter().cloned());
+            roots.push(folders);
+
+            let mut names = HashMap::new();
+            for (j, value) in file.values.iter().enumerate() {
+                names.insert(value.name.as_str(), Local::Value(j));
+            }
+            for (j, alias) in file.aliases.iter().enumerate() {
+                names.insert(alias.name.as_str(), Local::Alias(j));
+            }
+            for (j, table) in file.tables.iter().enumerate() {
+                if let Some(name) = &table.assigned_to {
+                    names.insert(name.as_str(), Local::Table(j));
+                }
+            }
+            for (j, class) in file.classes.iter().enumerate() {
+                names.insert(class.name.as_str(), Local::Class(j));
+                classes_by_name
+                    .entry(class.name.as_str())
+                    .or_default()
+                    .push((i, j));
+            }
+            locals.push(names);
+            imports.push(
+                file.imports
+                    .iter()
+                    .map(|b| (b.local.as_str(), b))
+                    .collect::<HashMap<_, _>>(),
+            );
+        }
+        Project {
+            files,
+            modules,
+            suffixes,
+            roots,
+            locals,
+            imports,
+            classes_by_name,
+            direct: HashMap::new(),
+            mros: HashMap::new(),
+            mappings: HashMap::new(),
+            facts: HashMap::new(),
+            mro_in_progress: HashSet::new(),
+            mapping_in_progress: HashSet::new(),
+            depth: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
+        self.files.get(id.0)?.classes.get(id.1)
+    }
+
+    // ----- names -------------------------------------------------------------------------
+
+    /// Resolves a dotted name as written in `file`.
+    pub(super) fn lookup(&self, file: usize, dotted: &str) -> Option<Found> {
+        self.lookup_depth(file, dotted, 0, false, true)
+    }
+
+    fn lookup_depth(
+        &self,
+        file: usize,
+        dotted: &str,
+        depth: u32,
+        skip_locals: bool,
+        stars: bool,
+    ) -> Option<Found> {
+        if depth > MAX_DEPTH || dotted.is_empty() {
+            return None;
+        }
+        let (first, rest) = split_first(dotted);
+        if !skip_locals && let Some(local) = self.locals.get(file)?.get(first) {
+            let sym = match *local {
+                Local::Class(j) => Sym::Class((file, j)),
+                Local::Table(j) => Sym::Table(file, j),
+                Local::Alias(j) => Sym::Alias(file, j),
+                Local::Value(j) => {
+                    if let Some(ValueKind::Alias(target)) = self
+                        .files
+                        .get(file)
+                        .and_then(|f| f.values.get(j))
+                        .map(|v| &v.kind)
+                    {
+                        let full = if rest.is_empty() {
+                            target.clone()
+                        } else {
+                            format!("{target}.{rest}")
+                        };
+                        if target != first
+                            && let Some(found) =
+                                self.lookup_depth(file, &full, depth + 1, false, true)
+                        {
+                            return Some(found);
+                        }
+                        return self.lookup_depth(file, &full, depth + 1, true, true);
+                    }
+                    Sym::Value(file, j)
+                }
+            };
+            return Some(Found {
+                sym,
+                rest: rest.to_string(),
+            });
+        }
+        if let Some(binding) = self.imports.get(file)?.get(first) {
+            let full = if rest.is_empty() {
+                binding.target.clone()
+            } else {
+                format!("{}.{rest}", binding.target)
+            };
+            return self.lookup_absolute(file, &full, binding.rooted, depth + 1);
+        }
+        if stars {
+            return self.lookup_in_stars(file, dotted, depth);
+        }
+        None
+    }
+
+    /// A name reached through `from m import *`: the star-imported modules, breadth first,
+    /// each visited once (star imports often form cycles through `__init__.py` files).
+    fn lookup_in_stars(&self, file: usize, dotted: &str, depth: u32) -> Option<Found> {
+        let mut visited = HashSet::from([file]);
+        let mut queue = std::collections::VecDeque::from([file]);
+        while let Some(current) = queue.pop_front() {
+            let Some(models) = self.files.get(current) else {
+                continue;
+            };
+            for star in &models.star_imports {
+                let Some(module) = self.find_module(current, &star.module, star.rooted) else {
+                    continue;
+                };
+                if !visited.insert(module) {
+                    continue;
+                }
+                if let Some(found) = self.lookup_depth(module, dotted, depth + 1, false, false)
+                    && !matches!(found.sym, Sym::External(_))
+                {
+                    return Some(found);
+                }
+                queue.push_back(module);
+            }
+        }
+        None
+    }
+
+    /// Resolves a full dotted name (`app.db.base.Base`) reached through an import of `file`.
+    fn lookup_absolute(&self, file: usize, full: &str, rooted: bool, depth: u32) -> Option<Found> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let segments: Vec<&str> = full.split('.').collect();
+        let first = segments.first().copied().unwrap_or("");
+        if !rooted && EXTERNAL_PACKAGES.contains(&first) {
+            return Some(Found {
+                sym: Sym::External(full.to_string()),
+                rest: String::new(),
+            });
+        }
+        for k in (1..=segments.len()).rev() {
+            let prefix = segments[..k].join(".");
+            let Some(module) = self.find_module(file, &prefix, rooted) else {
+                continue;
+            };
+            let rest = segments[k..].join(".");
+            if rest.is_empty() {
+                return Some(Found {
+                    sym: Sym::Module(module),
+                    rest: String::new(),
+                });
+            }
+            if let Some(found) = self.lookup_depth(module, &rest, depth + 1, false, true) {
+                return Some(found);
+            }
+            break;
+        }
+        // Not in the project as a module: a class of that name, when it is unique (or unique
+        // under the imported package's path).
+        for (i, segment) in segments.iter().enumerate().rev() {
+            if let Some(class) = self.unique_class(segment, &segments[..i]) {
+                return Some(Found {
+                    sym: Sym::Class(class),
+                    rest: segments[i + 1..].join("."),
+                });
+            }
+        }
+        Some(Found {
+            sym: Sym::External(full.to_string()),
+            rest: String::new(),
+        })
+    }
+
+    /// A class named `name`: the only one in the project, or the only one whose module path
+    /// contains `package` (the import's module path).
+    fn unique_class(&self, name: &str, package: &[&str]) -> Option<ClassId> {
+        let candidates = self.classes_by_name.get(name)?;
+        if let [only] = candidates.as_slice() {
+            return Some(*only);
+        }
+        if package.is_empty() {
+            return None;
+        }
+        let needle = format!(".{}.", package.join("."));
+        let matching: Vec<ClassId> = candidates
+            .iter()
+            .copied()
+            .filter(|(f, _)| {
+                self.files
+                    .get(*f)
+                    .and_then(|file| module_of_path(&file.path))
+                    .is_some_and(|m| format!(".{m}.").contains(&needle))
+            })
+            .collect();
+        match matching.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// The file of a dotted module as imported from `file`.
+    fn find_module(&self, file: usize, dotted: &str, rooted: bool) -> Option<usize> {
+        if rooted {
+            return self.modules.get(dotted).copied();
+        }
+        for root in self.roots.get(file)? {
+            if let Some(&m) = self.modules.get(&join_dotted(root, dotted)) {
+                return Some(m);
+            }
+        }
+        match self.suffixes.get(dotted).map(Vec::as_slice) {
+            Some([only]) => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// The fully qualified spelling of a dotted name for recognising library constructs:
+    /// imports and module-level aliases are followed (`SAEnum` → `sqlalchemy.Enum`), nothing
+    /// else is.
+    pub(super) fn qualify(&self, file: usize, dotted: &str) -> String {
+        self.qualify_depth(file, dotted, 0)
+    }
+
+    fn qualify_depth(&self, file: usize, dotted: &str, depth: u32) -> String {
+        if depth > 8 {
+            return dotted.to_string();
+        }
+        let (first, rest) = split_first(dotted);
+        let join = |target: &str| {
+            if rest.is_empty() {
+                target.to_string()
+            } else {
+                format!("{target}.{rest}")
+            }
+        };
+        if let Some(Local::Value(j)) = self.locals.get(file).and_then(|l| l.get(first))
+            && let Some(ValueKind::Alias(target)) = self
+                .files
+                .get(file)
+                .and_then(|f| f.values.get(*j))
+                .map(|v| &v.kind)
+            && target != first
+        {
+            return self.qualify_depth(file, &join(target), depth + 1);
+        }
+        if let Some(binding) = self.imports.get(file).and_then(|i| i.get(first)) {
+            return join(&binding.target);
+        }
+        dotted.to_string()
+    }
+
+    /// A string constant: a literal, or a module-level `NAME = "…"` reached from `file`.
+    /// `Err` carries the text for a warning.
+    pub(super) fn str_value(&self, file: usize, value: &StrValue) -> Result<String, String> {
+        match value {
+            StrValue::Literal(s) => Ok(s.clone()),
+            StrValue::Unknown(text) => Err(text.clone()),
+            StrValue::Constant(name) => match self.lookup(file, name) {
+                Some(Found {
+                    sym: Sym::Value(f, j),
+                    rest,
+                }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
+                    Some(v) => match &v.kind {
+                        ValueKind::Str(s) => Ok(s.clone()),
+                        _ => Err(name.clone()),
+                    },
+                    None => Err(name.clone()),
+                },
+                _ => Err(name.clone()),
+            },
+        }
+    }
+
+    // ----- classes -----------------------------------------------------------------------
+
+    fn direct(&mut self, id: ClassId) -> Direct {
+        if let Some(d) = self.direct.get(&id) {
+            return d.clone();
+        }
+        let mut direct = Direct::default();
+        if let Some(class) = self.class(id) {
+            for base in &class.bases {
+                self.base_ref(id, base, &mut direct);
+            }
+            if class
+                .metaclass
+                .as_deref()
+                .is_some_and(|m| last_segment(m) == "DeclarativeMeta")
+            {
+                direct.markers.push(Marker::Root);
+            }
+            for decorator in &class.decorators {
+                match last_segment(decorator) {
+                    "as_declarative" | "as_declarative_base" => direct.markers.push(Marker::Root),
+                    "mapped" | "mapped_as_dataclass" => {
+                        let registry = decorator.rsplit_once('.').and_then(|(r, _)| {
+                            match self.lookup(id.0, r) {
+                                Some(Found {
+                                    sym: Sym::Value(f, j),
+                                    ..
+                                }) => Some((f, j)),
+                                _ => None,
+                            }
+                        });
+                        direct.markers.push(Marker::Registry(registry));
+                    }
+                    _ => {}
+                }
+            }
+            if direct.markers.is_empty()
+                && direct.unresolved_base
+                && class
+                    .tablename
+                    .as_ref()
+                    .is_some_and(|t| !matches!(t.value, NameValue::NoName))
+            {
+                direct.markers.push(Marker::Assumed);
+            }
+        }
+        self.direct.insert(id, direct.clone());
+        direct
+    }
+
+    fn base_ref(&mut self, id: ClassId, base: &str, direct: &mut Direct) {
+        if let Some(call) = base.strip_suffix("()") {
+            if matches!(last_segment(call), "declarative_base" | "generate_base") {
+                direct.markers.push(Marker::Root);
+            }
+            return;
+        }
+        let mut found = self.lookup(id.0, base);
+        if let Some(Found {
+            sym: Sym::Class(c), ..
+        }) = &found
+            && *c == id
+        {
+            // `class Model(Model)`: the base is the imported name, not this class.
+            found = self.lookup_depth(id.0, base, 0, true, true);
+        }
+        match found {
+            Some(Found {
+                sym: Sym::Class(c),
+                rest,
+            }) if rest.is_empty() && c != id => direct.parents.push(c),
+            Some(Found {
+                sym: Sym::Value(f, j),
+                rest,
+            }) => match self
+                .files
+                .get(f)
+                .and_then(|x| x.values.get(j))
+                .map(|v| &v.kind)
+            {
+                Some(ValueKind::DeclarativeBase { mixin, .. }) if rest.is_empty() => {
+                    direct.markers.push(Marker::DeclObj(f, j));
+                    if let Some(mixin) = mixin
+                        && let Some(Found {
+                            sym: Sym::Class(c),
+                            rest,
+                        }) = self.lookup(f, mixin)
+                        && rest.is_empty()
+                        && c != id
+                    {
+                        direct.parents.push(c);
+                    }
+                }
+                Some(ValueKind::FlaskDb { .. }) if rest == "Model" => {
+                    direct.markers.push(Marker::Flask(Some((f, j))));
+                }
+                _ => {}
+            },
+            Some(Found {
+                sym: Sym::External(full),
+                ..
+            }) => {
+                let library = EXTERNAL_PACKAGES.contains(&split_first(&full).0);
+                if !self.external_base(&full, direct) && !library {
+                    direct.unresolved_base = true;
+                }
+            }
+            None if !self.external_base(base, direct) && !BUILTIN_BASES.contains(&base) => {
+                direct.unresolved_base = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Recognises a library base class; false when it is none of them.
+    fn external_base(&self, full: &str, direct: &mut Direct) -> bool {
+        let mut parts = full.rsplit('.');
+        let last = parts.next().unwrap_or(full);
+        let before = parts.next();
+        let marker = match last {
+            "DeclarativeBase" | "DeclarativeBaseNoMeta" => Marker::Root,
+            "SQLModel" => Marker::SqlModel,
+            "Model" if before == Some("db") || full.contains("flask_sqlalchemy") => {
+                Marker::Flask(None)
+            }
+            _ => return false,
+        };
+        direct.markers.push(marker);
+        true
+    }
+
+    /// The method resolution order of a class, itself first (C3; a left-to-right walk when
+    /// the bases cannot be linearised).
+    pub(super) fn mro(&mut self, id: ClassId) -> Vec<ClassId> {
+        if let Some(m) = self.mros.get(&id) {
+            return m.clone();
+        }
+        if self.mro_in_progress.contains(&id) || self.depth > MAX_DEPTH * 8 {
+            return vec![id];
+        }
+        self.mro_in_progress.insert(id);
+        self.depth += 1;
+        let parents = self.direct(id).parents;
+        let mut sequences: Vec<Vec<ClassId>> = parents.iter().map(|p| self.mro(*p)).collect();
+        sequences.push(parents.clone());
+        let mut mro = vec![id];
+        match c3_merge(sequences.clone()) {
+            Some(merged) => mro.extend(merged),
+            None => {
+                for seq in sequences {
+                    for c in seq {
+                        if !mro.contains(&c) {
+                            mro.push(c);
+                        }
+                    }
+                }
+            }
+        }
+        let mut self_seen = false;
+        mro.retain(|c| {
+            if *c != id {
+                return true;
+            }
+            let keep = !self_seen;
+            self_seen = true;
+            keep
+        });
+        self.depth -= 1;
+        self.mro_in_progress.remove(&id);
+        self.mros.insert(id, mro.clone());
+        mro
+    }
+
+    fn facts(&mut self, id: ClassId) -> Facts {
+        if let Some(f) = self.facts.get(&id) {
+            return f.clone();
+        }
+        let mro = self.mro(id);
+        let mut facts = Facts::default();
+        let mut sa = false;
+        for (pos, c) in mro.iter().enumerate() {
+            for marker in self.direct(*c).markers {
+                facts.in_hierarchy = true;
+                match marker {
+                    Marker::Root => {
+                        sa = true;
+                        if pos == 0 {
+                            facts.is_root = true;
+                        }
+                    }
+                    Marker::Flask(_) => {
+                        sa = true;
+                        facts.flask = true;
+                    }
+                    Marker::SqlModel => facts.sqlmodel = true,
+                    Marker::DeclObj(..) | Marker::Registry(_) | Marker::Assumed => sa = true,
+                }
+            }
+        }
+        if sa {
+            facts.sqlmodel = false;
+        }
+        self.facts.insert(id, facts.clone());
+        facts
+    }
+
+    fn markers_in_mro(&mut self, id: ClassId) -> Vec<Marker> {
+        let mro = self.mro(id);
+        mro.iter().flat_map(|c| self.direct(*c).markers).collect()
+    }
+
+    pub(super) fn is_in_hierarchy(&mut self, id: ClassId) -> bool {
+        self.facts(id).in_hierarchy
+    }
+
+    fn mapping(&mut self, id: ClassId) -> Mapping {
+        if let Some(m) = self.mappings.get(&id) {
+            return *m;
+        }
+        if self.mapping_in_progress.contains(&id) {
+            return Mapping::NotMapped;
+        }
+        self.mapping_in_progress.insert(id);
+        let mapping = self.decide(id);
+        self.mapping_in_progress.remove(&id);
+        self.mappings.insert(id, mapping);
+        mapping
+    }
+
+    fn decide(&mut self, id: ClassId) -> Mapping {
+        let Some(class) = self.class(id) else {
+            return Mapping::NotMapped;
+        };
+        let facts = self.facts(id);
+        if !facts.in_hierarchy || facts.is_root {
+            return Mapping::NotMapped;
+        }
+        if facts.sqlmodel {
+            return if class.table_keyword == Some(true) {
+                Mapping::Own
+            } else {
+                Mapping::NotMapped
+            };
+        }
+        if class.is_abstract {
+            return Mapping::NotMapped;
+        }
+        match &class.table_attr {
+            Some(TableAttr::Inline(_)) => return Mapping::Own,
+            Some(TableAttr::Named(_) | TableAttr::Other) => return Mapping::External,
+            None => {}
+        }
+        let mro = self.mro(id);
+        let mut parent = None;
+        for p in mro.iter().skip(1) {
+            if self.mapping(*p).is_mapped() {
+                parent = Some(*p);
+                break;
+            }
+        }
+        if let Some(spec) = &class.tablename {
+            let no_name = spec.value == NameValue::NoName || spec.none_when_inherited;
+            return match (no_name, parent) {
+                (true, Some(p)) => Mapping::Single(self.table_owner(p)),
+                (false, _) => Mapping::Own,
+                (true, None) if spec.value != NameValue::NoName => Mapping::Own,
+                (true, None) => Mapping::NotMapped,
+            };
+        }
+        match parent {
+            Some(p) => {
+                let declared = self.inherited_tablename(id, true);
+                if let Some((spec, _)) = declared
+                    && !spec.none_when_inherited
+                    && spec.value != NameValue::NoName
+                {
+                    return Mapping::Own;
+                }
+                if facts.flask && self.declares_primary_key(id) {
+                    return Mapping::Own;
+                }
+                Mapping::Single(self.table_owner(p))
+            }
+            None => {
+                if self
+                    .inherited_tablename(id, false)
+                    .is_some_and(|(spec, _)| spec.value != NameValue::NoName)
+                    || facts.flask
+                {
+                    Mapping::Own
+                } else {
+                    if !class.attrs.is_empty() && self.has_own_columns(id) {
+                        let location = class.location.clone();
+                        self.warnings.push(Warning::at(
+                            location,
+                            format!(
+                                "class `{}` derives from a declarative base but has no `__tablename__`; its columns are not checked",
+                                class.name
+                            ),
+                        ));
+                    }
+                    Mapping::NotMapped
+                }
+            }
+        }
+    }
+
+    /// The class whose table a mapped class's columns go to.
+    fn table_owner(&mut self, id: ClassId) -> ClassId {
+        match self.mapping(id) {
+            Mapping::Single(owner) => owner,
+            _ => id,
+        }
+    }
+
+    /// The `__tablename__` a class inherits (not its own): the first one along the MRO. With
+    /// `declared_only`, only `@declared_attr` ones count (a mapped parent's plain
+    /// `__tablename__` is not inherited by SQLAlchemy). Returns the spec and the class that
+    /// declares it.
+    fn inherited_tablename(
+        &mut self,
+        id: ClassId,
+        declared_only: bool,
+    ) -> Option<(&'a TableNameSpec, ClassId)> {
+        let mro = self.mro(id);
+        for c in mro.iter().skip(1) {
+            let Some(class) = self.class(*c) else {
+                continue;
+            };
+            if let Some(spec) = &class.tablename {
+                if declared_only && !spec.declared_attr {
+                    continue;
+                }
+                if !spec.declared_attr && self.mapping(*c).is_mapped() {
+                    continue;
+                }
+                return Some((spec, *c));
+            }
+        }
+        None
+    }
+
+    fn declares_primary_key(&mut self, id: ClassId) -> bool {
+        let Some(class) = self.class(id) else {
+            return false;
+        };
+        class.attrs.iter().any(|attr| {
+            let call = match &attr.value {
+                Some(crate::pyast::Expr::Call(call)) => call,
+                _ => return false,
+            };
+            call.kwarg("primary_key")
+                .and_then(crate::pyast::Expr::as_bool)
+                == Some(true)
+        })
+    }
+
+    fn has_own_columns(&mut self, id: ClassId) -> bool {
+        let Some(class) = self.class(id) else {
+            return false;
+        };
+        class.attrs.iter().any(|attr| {
+            attr.value
+                .as_ref()
+                .and_then(crate::pyast::Expr::as_call)
+                .and_then(super::extract::callee_last)
+                .is_some_and(|f| matches!(f, "Column" | "mapped_column"))
+        })
+    }
+
+    // ----- tables ------------------------------------------------------------------------
+
+    /// Every mapped table of the project, sorted by file and line.
+    pub(super) fn tables(&mut self) -> Vec<ModelTable> {
+        let mut ids: Vec<ClassId> = Vec::new();
+        for (f, file) in self.files.iter().enumerate() {
+            for c in 0..file.classes.len() {
+                ids.push((f, c));
+            }
+        }
+        let files = self.files;
+        let location_of = |id: &ClassId| {
+            files
+                .get(id.0)
+                .and_then(|f| f.classes.get(id.1))
+                .map(|c| c.location.clone())
+        };
+        ids.sort_by_key(|id| location_of(id));
+
+        let mut tables: Vec<ModelTable> = Vec::new();
+        let mut table_of: HashMap<ClassId, usize> = HashMap::new();
+        let mut singles: Vec<(ClassId, ClassId)> = Vec::new();
+        for id in &ids {
+            match self.mapping(*id) {
+                Mapping::Own => {
+                    if let Some(table) = self.class_table(*id) {
+                        table_of.insert(*id, tables.len());
+                        tables.push(table);
+                    }
+                }
+                Mapping::Single(owner) => singles.push((*id, owner)),
+                Mapping::NotMapped | Mapping::External => {}
+            }
+        }
+        for (id, owner) in singles {
+            let Some(&index) = table_of.get(&owner) else {
+                continue;
+            };
+            let schema = tables.get(index).and_then(|t| t.schema.clone());
+            let columns = self.class_columns(id, schema.as_deref());
+            if let Some(table) = tables.get_mut(index) {
+                for column in columns {
+                    if !table.columns.iter().any(|c| c.name == column.name) {
+                        table.columns.push(column);
+                    }
+                }
+            }
+        }
+        for (f, file) in self.files.iter().enumerate() {
+            for table in &file.tables {
+                if let Some(t) = self.table_call(f, table) {
+                    tables.push(t);
+                }
+            }
+        }
+        tables.sort_by(|a, b| a.location.cmp(&b.location));
+        tables
+    }
+
+    fn class_table(&mut self, id: ClassId) -> Option<ModelTable> {
+        let class = self.class(id)?;
+        if let Some(TableAttr::Inline(call)) = &class.table_attr {
+            let mut table = self.table_call(id.0, call)?;
+            table.class_name = Some(class.name.clone());
+            table.location = class.location.clone();
+            return Some(table);
+        }
+        let facts = self.facts(id);
+        let name = match self.table_name(id, &facts) {
+            Ok(name) => name,
+            Err(text) => {
+                self.warnings.push(Warning::at(
+                    class.location.clone(),
+                    format!(
+                        "could not read the table name of class `{}` (`{text}`); its columns are not checked",
+                        class.name
+                    ),
+                ));
+                return None;
+            }
+        };
+        let schema = match self.class_schema(id) {
+            Ok(schema) => schema,
+            Err(text) => {
+                self.warnings.push(Warning::at(
+                    class.location.clone(),
+                    format!(
+                        "could not read the schema of table `{name}` (`{text}`); it is not checked"
+                    ),
+                ));
+                return None;
+            }
+        };
+        let mut columns = self.class_columns(id, schema.as_deref());
+        if let Some(owner) = self.table_args_owner(id)
+            && let Some(owner) = self.class(owner)
+        {
+            apply_primary_key(&mut columns, &owner.table_args_primary_key);
+        }
+        Some(ModelTable {
+            schema,
+            name,
+            class_name: Some(class.name.clone()),
+            location: class.location.clone(),
+            columns,
+        })
+    }
+
+    fn table_name(&mut self, id: ClassId, facts: &Facts) -> Result<String, String> {
+        let class = self.class(id).ok_or_else(String::new)?;
+        let spec = match &class.tablename {
+            Some(spec) => Some((spec, id)),
+            None => self.inherited_tablename(id, false),
+        };
+        match spec {
+            Some((spec, owner)) if spec.value != NameValue::NoName => {
+                self.name_value(owner.0, &spec.value, &class.name)
+            }
+            _ if facts.sqlmodel => Ok(class.name.to_lowercase()),
+            _ if facts.flask => Ok(flask_table_name(&class.name)),
+            _ => Err("no __tablename__".to_string()),
+        }
+    }
+
+    fn name_value(
+        &self,
+        file: usize,
+        value: &NameValue,
+        class_name: &str,
+    ) -> Result<String, String> {
+        match value {
+            NameValue::Literal(s) => Ok(s.clone()),
+            NameValue::Constant(name) => self.str_value(file, &StrValue::Constant(name.clone())),
+            NameValue::FromClass {
+                case,
+                prefix,
+                suffix,
+            } => {
+                let base = match case {
+                    NameCase::Exact => class_name.to_string(),
+                    NameCase::Lower => class_name.to_lowercase(),
+                    NameCase::Snake => flask_table_name(class_name),
+                };
+                Ok(format!("{prefix}{base}{suffix}"))
+            }
+            NameValue::NoName => Err("None".to_string()),
+            NameValue::Unknown(text) => Err(text.clone()),
+        }
+    }
+
+    /// The schema of a class's table: `__table_args__` (its own, else a mixin's or abstract
+    /// base's), else the schema of the declarative base's `MetaData`.
+    fn class_schema(&mut self, id: ClassId) -> Result<Option<String>, String> {
+        let owner = self.table_args_owner(id);
+        let class = owner.and_then(|c| self.class(c).map(|class| (c, class)));
+        match class.and_then(|(c, class)| class.table_args.as_ref().map(|a| (c, a))) {
+            Some((c, TableArgs::Schema(value))) => self.str_value(c.0, value).map(Some),
+            Some((c, TableArgs::Named(name))) => match self.schema_dict(c.0, name) {
+                Some(schema) => schema,
+                None => Ok(self.metadata_schema(id)),
+            },
+            Some((_, TableArgs::NoSchema)) | None => Ok(self.metadata_schema(id)),
+        }
+    }
+
+    /// The class whose `__table_args__` a class's table gets: its own, else the first mixin
+    /// or abstract base along the MRO that sets it (a mapped parent's are its own table's).
+    fn table_args_owner(&mut self, id: ClassId) -> Option<ClassId> {
+        let mro = self.mro(id);
+        for (pos, c) in mro.iter().enumerate() {
+            if pos > 0 && self.mapping(*c).is_mapped() {
+                continue;
+            }
+            if self
+                .class(*c)
+                .is_some_and(|class| class.table_args.is_some())
+            {
+                return Some(*c);
+            }
+        }
+        None
+    }
+
+    /// A module-level `TABLE_ARGS = {"schema": …}` by name: `Some(result)`; `None` when the
+    /// name is anything else (a tuple of constraints, most likely): no schema.
+    fn schema_dict(&self, file: usize, name: &str) -> Option<Result<Option<String>, String>> {
+        match self.lookup(file, name)? {
+            Found {
+                sym: Sym::Value(f, j),
+                rest,
+            } if rest.is_empty() => match &self.files.get(f)?.values.get(j)?.kind {
+                ValueKind::SchemaDict(value) => Some(self.str_value(f, value).map(Some)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The default schema the hierarchy's `MetaData` gives a class.
+    fn metadata_schema(&mut self, id: ClassId) -> Option<String> {
+        let mro = self.mro(id);
+        for c in &mro {
+            if let Some(class) = self.class(*c)
+                && let Some(metadata) = &class.metadata
+            {
+                return self.metadata_ref_schema(c.0, metadata, 0);
+            }
+        }
+        for marker in self.markers_in_mro(id) {
+            let value = match marker {
+                Marker::DeclObj(f, j)
+                | Marker::Flask(Some((f, j)))
+                | Marker::Registry(Some((f, j))) => (f, j),
+                _ => continue,
+            };
+            let Some(v) = self.files.get(value.0).and_then(|x| x.values.get(value.1)) else {
+                continue;
+            };
+            let metadata = match &v.kind {
+                ValueKind::DeclarativeBase { metadata, .. }
+                | ValueKind::FlaskDb { metadata }
+                | ValueKind::Registry { metadata } => metadata,
+                _ => continue,
+            };
+            return metadata
+                .as_ref()
+                .and_then(|m| self.metadata_ref_schema(value.0, m, 0));
+        }
+        None
+    }
+
+    fn metadata_ref_schema(
+        &mut self,
+        file: usize,
+        metadata: &MetadataRef,
+        depth: u32,
+    ) -> Option<String> {
+        if depth > 8 {
+            return None;
+        }
+        match metadata {
+            MetadataRef::Inline(schema) => {
+                schema.as_ref().and_then(|s| self.str_value(file, s).ok())
+            }
+            MetadataRef::Named(name) => {
+                let found = self.lookup(file, name)?;
+                match found.sym {
+                    Sym::Value(f, j) => {
+                        let kind = &self.files.get(f)?.values.get(j)?.kind;
+                        match (kind, found.rest.as_str()) {
+                            (ValueKind::MetaData { schema }, "") => {
+                                schema.as_ref().and_then(|s| self.str_value(f, s).ok())
+                            }
+                            (ValueKind::Registry { metadata }, "" | "metadata")
+                            | (ValueKind::DeclarativeBase { metadata, .. }, "metadata")
+                            | (ValueKind::FlaskDb { metadata }, "metadata") => metadata
+                                .as_ref()
+                                .and_then(|m| self.metadata_ref_schema(f, m, depth + 1)),
+                            _ => None,
+                        }
+                    }
+                    Sym::Class(c) if found.rest == "metadata" => self.metadata_schema(c),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// A `Table(…)` call → its table (class name `None`).
+    fn table_call(&mut self, file: usize, table: &'a TableCall) -> Option<ModelTable> {
+        let schema = match &table.schema {
+            Some(value) => match self.str_value(file, value) {
+                Ok(s) => Some(s),
+                Err(text) => {
+                    self.warnings.push(Warning::at(
+                        table.location.clone(),
+                        format!(
+                            "could not read the schema of table `{}` (`{text}`); it is not checked",
+                            table.name
+                        ),
+                    ));
+                    return None;
+                }
+            },
+            None => table
+                .metadata
+                .as_ref()
+                .and_then(|m| self.metadata_ref_schema(file, &MetadataRef::Named(m.clone()), 0)),
+        };
+        let mut columns: Vec<ModelColumn> = Vec::new();
+        for call in &table.columns {
+            if let Some(column) = self.table_column(file, call, schema.as_deref())
+                && !columns.iter().any(|c| c.name == column.name)
+            {
+                columns.push(column);
+            }
+        }
+        apply_primary_key(&mut columns, &table.primary_key);
+        Some(ModelTable {
+            schema,
+            name: table.name.clone(),
+            class_name: None,
+            location: table.location.clone(),
+            columns,
+        })
+    }
+
+    /// The columns of a mapped class, gathered along its MRO: the nearest definition of an
+    /// attribute wins; a mapped ancestor hides every attribute it (and its own ancestors)
+    /// define, since those belong to its table. Columns are listed bases first, in the order
+    /// the class lists them (a post-order walk of the bases), then the class's own.
+    fn class_columns(&mut self, id: ClassId, schema: Option<&str>) -> Vec<ModelColumn> {
+        let mro = self.mro(id);
+        let sqlmodel = self.facts(id).sqlmodel;
+        let order = self.bases_first(id);
+        let mut seen: HashSet<&'a str> = HashSet::new();
+        let mut found: Vec<(usize, ModelColumn)> = Vec::new();
+        for (pos, c) in mro.iter().enumerate() {
+            if pos > 0 && self.mapping(*c).is_mapped() {
+                for hidden in self.mro(*c) {
+                    if let Some(class) = self.class(hidden) {
+                        seen.extend(class.attrs.iter().map(|a| a.name.as_str()));
+                    }
+                }
+                continue;
+            }
+            let Some(class) = self.class(*c) else {
+                continue;
+            };
+            let rank = order.iter().position(|o| o == c).unwrap_or(usize::MAX);
+            for attr in &class.attrs {
+                if !seen.insert(attr.name.as_str()) {
+                    continue;
+                }
+                if let Some(column) = self.attr_column(c.0, attr, sqlmodel, schema) {
+                    found.push((rank, column));
+                }
+            }
+        }
+        found.sort_by_key(|(rank, _)| *rank);
+        let mut columns: Vec<ModelColumn> = Vec::new();
+        for (_, column) in found {
+            if !columns.iter().any(|c| c.name == column.name) {
+                columns.push(column);
+            }
+        }
+        columns
+    }
+
+    /// The class and its ancestors, each after its own bases, bases left to right.
+    fn bases_first(&mut self, id: ClassId) -> Vec<ClassId> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(ClassId, bool)> = vec![(id, false)];
+        let mut visited: HashSet<ClassId> = HashSet::new();
+        while let Some((c, expanded)) = stack.pop() {
+            if expanded {
+                out.push(c);
+                continue;
+            }
+            if !visited.insert(c) {
+                continue;
+            }
+            stack.push((c, true));
+            for parent in self.direct(c).parents.into_iter().rev() {
+                if !visited.contains(&parent) {
+                    stack.push((parent, false));
+                }
+            }
+        }
+        out
+    }
+
+    /// The attribute of a class, for column builders that need it.
+    pub(super) fn attr<'c>(class: &'c ClassModel, name: &str) -> Option<&'c ClassAttr> {
+        class.attrs.iter().find(|a| a.name == name)
+    }
+}
+
+/// `PrimaryKeyConstraint("a", "b")`: those columns (by name or attribute) are the primary key,
+/// and PostgreSQL makes primary key columns NOT NULL.
+fn apply_primary_key(columns: &mut [ModelColumn], names: &[String]) {
+    for column in columns {
+        let named = names
+            .iter()
+            .any(|n| *n == column.name || column.attribute.as_deref() == Some(n.as_str()));
+        if named {
+            column.primary_key = true;
+            column.nullable = Some(false);
+        }
+    }
+}
+
+/// C3 merge of the parents' linearisations; `None` when there is no consistent order.
+fn c3_merge(mut sequences: Vec<Vec<ClassId>>) -> Option<Vec<ClassId>> {
+    let mut out = Vec::new();
+    loop {
+        sequences.retain(|s| !s.is_empty());
+        if sequences.is_empty() {
+            return Some(out);
+        }
+        let head = sequences.iter().find_map(|s| {
+            let candidate = s[0];
+            let in_tail = sequences.iter().any(|t| t[1..].contains(&candidate));
+            (!in_tail).then_some(candidate)
+        })?;
+        out.push(head);
+        for s in &mut sequences {
+            if s.first() == Some(&head) {
+                s.remove(0);
+            }
+        }
+    }
+}
+
+/// Flask-SQLAlchemy 3's implicit table name: `UserProfile` → `user_profile`,
+/// `HTTPRequest` → `http_request`.
+pub fn flask_table_name(class_name: &str) -> String {
+    let chars: Vec<char> = class_name.chars().collect();
+    let mut out = String::with_capacity(class_name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next = chars.get(i + 1).copied();
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || next.is_some_and(|n| n.is_ascii_lowercase())
+            {
+                out.push('_');
+            }
+        }
+        out.push(c);
+    }
+    out.to_lowercase().trim_start_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flask_names() {
+        assert_eq!(flask_table_name("UserProfile"), "user_profile");
+        assert_eq!(flask_table_name("User"), "user");
+        assert_eq!(flask_table_name("HTTPRequest"), "http_request");
+        assert_eq!(flask_table_name("OAuth2Token"), "o_auth2_token");
+    }
+
+    #[test]
+    fn c3_orders_diamonds() {
+        // D(B, C), B(A), C(A): D B C A.
+        let a = (0, 0);
+        let b = (0, 1);
+        let c = (0, 2);
+        let merged = c3_merge(vec![vec![b, a], vec![c, a], vec![b, c]]);
+        assert_eq!(merged, Some(vec![b, c, a]));
+        assert_eq!(c3_merge(vec![vec![a, b], vec![b, a]]), None);
+    }
+}
