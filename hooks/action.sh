@@ -43,11 +43,13 @@ command -v python3 >/dev/null 2>&1 || die "python3 is not on PATH: add actions/s
 command -v git >/dev/null 2>&1 || die "git is not on PATH"
 
 # --- 1. install
-case "$version" in
-    "" | latest) requirement=driftguard ;;
-    [0-9]*) requirement="driftguard==$version" ;;
-    *) die "the version input must be a version like 0.1.0, or latest, not \`$version\`" ;;
-esac
+if [ -z "$version" ] || [ "$version" = latest ]; then
+    requirement=driftguard
+elif [[ "$version" =~ ^[0-9][0-9A-Za-z.+!-]*$ ]]; then
+    requirement="driftguard==$version"
+else
+    die "the version input must be a version like 0.1.0, or latest, not \`$version\`"
+fi
 temp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
 venv=$temp/driftguard-venv
 driftguard=$venv/bin/driftguard

@@ -155,6 +155,10 @@ action badfail "$full" pull_request pr.json DRIFTGUARD_FAIL_ON=sometimes
 check "a bad fail-on is exit 2 with an error annotation" \
     sh -c "[ $CODE = 2 ] && grep -q '^::error title=driftguard could not run::the fail-on input' '$runner/badfail.log'"
 
+action badversion "$full" pull_request pr.json DRIFTGUARD_VERSION="0.1.0; echo"
+check "a version input that is not a version is exit 2 before pip runs" \
+    sh -c "[ $CODE = 2 ] && grep -q 'the version input must be' '$runner/badversion.log'"
+
 # Ranking: `ranked` drops the migration that created 11 columns (findings on lines the change
 # did not touch) and adds one more column (a changed line): 12 errors, 10 annotated, the
 # changed line first.
