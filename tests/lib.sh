@@ -3,8 +3,8 @@
 #
 # - Tools come from PyPI into one venv cached outside the repository,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/driftguard-test/, pinned in tests/requirements-tools.txt.
-# - The release build is made once, as a wheel (maturin, the shared CARGO_TARGET_DIR), and
-#   installed into a venv; its `driftguard` is the binary every script runs. Under scripts/test
+# - The release build is made once, as a wheel (maturin, the shared CARGO_TARGET_DIR) from a
+#   snapshot of the working tree (see `snapshot`), and installed into a venv; its `driftguard` is the binary every script runs. Under scripts/test
 #   both live in its run folder (DRIFTGUARD_RUN_DIR), so the first script builds them and the
 #   others reuse them; a script run alone builds its own.
 # - A tool that is missing or cannot install is a failure when CI=true, else a loud SKIP.
@@ -99,7 +99,34 @@ tools_venv() {
     TOOLS=$venv/bin
 }
 
-# Builds the wheel once per test run (maturin, release); sets DRIFTGUARD_WHEEL_DIR.
+# This working tree, uncommitted and untracked work included, copied into a repository of its
+# own and committed, once per test run; sets SNAPSHOT and SNAPSHOT_REV. The copies get fresh
+# mtimes on purpose: cargo keys a package's artifacts by paths relative to the package, so with
+# a CARGO_TARGET_DIR shared by several checkouts of driftguard it can take another checkout's
+# build as fresh for files older than that build. Newer files make it build this one.
+snapshot() {
+    SNAPSHOT=$BUILD_DIR/src
+    if [ ! -d "$SNAPSHOT/.git" ]; then
+        rm -rf "$SNAPSHOT"
+        mkdir -p "$SNAPSHOT"
+        (
+            cd "$ROOT" || exit 1
+            git ls-files -z --cached --others --exclude-standard |
+                while IFS= read -r -d '' file; do
+                    [ -f "$file" ] && printf '%s\0' "$file"
+                done |
+                tar --null -T - -cf -
+        ) | tar -xmf - -C "$SNAPSHOT"
+        git -C "$SNAPSHOT" init -q -b main
+        git -C "$SNAPSHOT" add -A
+        git -C "$SNAPSHOT" commit -q --no-verify -m snapshot
+    fi
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    SNAPSHOT_REV=$(git -C "$SNAPSHOT" rev-parse HEAD)
+}
+
+# Builds the wheel from the snapshot once per test run (maturin, release); sets
+# DRIFTGUARD_WHEEL_DIR.
 build_wheel() {
     DRIFTGUARD_WHEEL_DIR=$BUILD_DIR/wheels
     if compgen -G "$DRIFTGUARD_WHEEL_DIR/driftguard-*.whl" >/dev/null; then
@@ -107,8 +134,9 @@ build_wheel() {
     fi
     tools_venv
     need cargo "https://rustup.rs"
+    snapshot
     rm -rf "$DRIFTGUARD_WHEEL_DIR"
-    (cd "$ROOT" && "$TOOLS/maturin" build --release --quiet -o "$DRIFTGUARD_WHEEL_DIR" >&2)
+    (cd "$SNAPSHOT" && "$TOOLS/maturin" build --release --quiet -o "$DRIFTGUARD_WHEEL_DIR" >&2)
 }
 
 # The wheel installed into a fresh venv, once per test run; sets DRIFTGUARD_BIN.

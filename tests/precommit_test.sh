@@ -3,7 +3,8 @@
 # a model column but no migration is blocked, and passes once the migration is staged.
 #   tests/precommit_test.sh
 # This working tree, uncommitted and untracked work included, is first committed into a
-# repository of its own (`try-repo` on the tree itself would miss untracked files). Then:
+# repository of its own (`snapshot` in lib.sh; `try-repo` on the tree itself would miss
+# untracked files). Then:
 # - driftguard-system: `pre-commit try-repo` on it, with the wheel's driftguard on PATH.
 # - driftguard (language: rust) and driftguard-python (language: python): a
 #   .pre-commit-config.yaml pinned to its commit, `pre-commit install`, real `git commit`s. pre-commit builds them from source (`cargo install`, `pip install` through
@@ -15,20 +16,7 @@ tools_venv
 wheel_binary
 export PRE_COMMIT_COLOR=never
 
-snapshot=$SCRATCH/driftguard-src
-mkdir -p "$snapshot"
-(
-    cd "$ROOT" || exit 1
-    git ls-files -z --cached --others --exclude-standard |
-        while IFS= read -r -d '' file; do
-            [ -f "$file" ] && printf '%s\0' "$file"
-        done |
-        tar --null -T - -cf -
-) | tar -xf - -C "$snapshot"
-git -C "$snapshot" init -q -b main
-git -C "$snapshot" add -A
-git -C "$snapshot" commit -q --no-verify -m snapshot
-rev=$(git -C "$snapshot" rev-parse HEAD)
+snapshot
 
 # `expect CODE LOG command...`: runs the command with its output in LOG; true when it exits
 # CODE.
@@ -59,13 +47,13 @@ log=$SCRATCH/system.log
 with_binary=$(dirname "$DRIFTGUARD_BIN"):$PATH
 check "try-repo driftguard-system blocks a staged model column without a migration" \
     expect 1 "$log" env -C "$repo" PATH="$with_binary" PRE_COMMIT_HOME="$SCRATCH/home-system" \
-    "$TOOLS/pre-commit" try-repo "$snapshot" driftguard-system
+    "$TOOLS/pre-commit" try-repo "$SNAPSHOT" driftguard-system
 check "and the output names the rule and the column" reports_gap "$log"
 add_gap_migration "$repo"
 git -C "$repo" add -A
 check "try-repo driftguard-system passes once the migration is staged" \
     expect 0 "$SCRATCH/system-pass.log" env -C "$repo" PATH="$with_binary" \
-    PRE_COMMIT_HOME="$SCRATCH/home-system" "$TOOLS/pre-commit" try-repo "$snapshot" driftguard-system
+    PRE_COMMIT_HOME="$SCRATCH/home-system" "$TOOLS/pre-commit" try-repo "$SNAPSHOT" driftguard-system
 
 # --- a hook built from source, through .pre-commit-config.yaml and real commits
 # `from_source ID`
@@ -74,8 +62,8 @@ from_source() {
     handbook_repo "$repo"
     cat >"$repo/.pre-commit-config.yaml" <<YAML
 repos:
-  - repo: $snapshot
-    rev: $rev
+  - repo: $SNAPSHOT
+    rev: $SNAPSHOT_REV
     hooks:
       - id: $id
 YAML
