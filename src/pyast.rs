@@ -150,6 +150,8 @@ pub struct FunctionDef {
     pub name: String,
     pub decorators: Vec<Expr>,
     pub body: Vec<Stmt>,
+    /// The return annotation (`-> Mapped[int]`), if any.
+    pub returns: Option<Expr>,
     pub location: Location,
 }
 
@@ -607,10 +609,14 @@ impl Walker<'_> {
             .child_by_field_name("body")
             .map(|b| self.block(b))
             .unwrap_or_default();
+        let returns = node
+            .child_by_field_name("return_type")
+            .map(|t| self.type_expr(t));
         FunctionDef {
             name,
             decorators,
             body,
+            returns,
             location: self.loc(node),
         }
     }

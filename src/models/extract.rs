@@ -200,6 +200,7 @@ pub enum MetadataRef {
 pub struct ClassAttr {
     pub name: String,
     pub kind: AttrKind,
+    /// The annotation; for a `@declared_attr` method, its return annotation.
     pub annotation: Option<Expr>,
     /// The assigned value; for a `@declared_attr` method, the value it returns.
     pub value: Option<Expr>,
@@ -786,7 +787,7 @@ fn class_function(model: &mut ClassModel, function: &FunctionDef) {
             model.attrs.push(ClassAttr {
                 name: name.to_string(),
                 kind: AttrKind::DeclaredAttr,
-                annotation: None,
+                annotation: function.returns.clone(),
                 value: returned.iter().rev().find_map(|r| r.cloned()),
                 location: function.location.clone(),
             });

@@ -973,3 +973,17 @@ fn enum_class_outside_the_read_files_keeps_its_name() {
     assert_eq!(tier_enum.location, None);
     assert_eq!(tier.ty.as_ref().map(|t| t.name.as_str()), Some("tier"));
 }
+
+#[test]
+fn declared_attr_return_annotation_gives_nullability_and_type() {
+    let tables = one(&format!(
+        "{BASE_20}from typing import Optional\nfrom sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import declared_attr\n\nclass HasStation:\n    @declared_attr\n    def station_id(cls) -> Mapped[int]:\n        return mapped_column(ForeignKey('identity.stations.id'))\n\n    @declared_attr\n    def backup_id(cls) -> Mapped[Optional[int]]:\n        return mapped_column('backup_station_id', ForeignKey('identity.stations.id'))\n\n    @declared_attr\n    def station(cls) -> Mapped['Station']:\n        return relationship('Station')\n\nclass Slot(HasStation, Base):\n    __tablename__ = 'slot_configurations'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    ));
+    let slots = &tables[0];
+    assert_eq!(names(slots), vec!["station_id", "backup_station_id", "id"]);
+    let station = col(slots, "station_id");
+    assert_eq!(station.nullable, Some(false));
+    assert_eq!(sql(station).as_deref(), Some("INTEGER"));
+    assert_eq!(station.type_text.as_deref(), Some("Mapped[int]"));
+    assert_eq!(col(slots, "backup_station_id").nullable, Some(true));
+}
