@@ -869,7 +869,7 @@ impl<'a> Project<'a> {
         None
     }
 
-    fn declares_primary_key(&mut self, id: ClassId) -> bool {
+    fn declares_primary_key(&self, id: ClassId) -> bool {
         let Some(class) = self.class(id) else {
             return false;
         };
@@ -884,7 +884,7 @@ impl<'a> Project<'a> {
         })
     }
 
-    fn has_own_columns(&mut self, id: ClassId) -> bool {
+    fn has_own_columns(&self, id: ClassId) -> bool {
         let Some(class) = self.class(id) else {
             return false;
         };
