@@ -242,6 +242,8 @@ pub struct TableCall {
     pub name: String,
     /// The metadata argument, when it is a dotted name.
     pub metadata: Option<String>,
+    /// The called name (`sa.Table`, `db.Table`): Flask's `db.Table` takes `db`'s metadata.
+    pub function: Option<String>,
     pub schema: Option<StrValue>,
     /// The `Column(…)` arguments in order.
     pub columns: Vec<Call>,
@@ -617,6 +619,7 @@ fn table_call(call: &Call, assigned_to: Option<&str>) -> Option<TableCall> {
         assigned_to: assigned_to.map(str::to_string),
         name,
         metadata,
+        function: call.func.as_name().map(str::to_string),
         schema: call.kwarg("schema").and_then(str_value),
         columns,
         primary_key: primary_key_constraint(&Expr::List(rest.to_vec())),

@@ -569,9 +569,12 @@ fn flask_inheritance_without_primary_key_is_single_table() {
 #[test]
 fn flask_metadata_schema_and_model_alias() {
     let tables = one(
-        "from flask_sqlalchemy import SQLAlchemy\nfrom sqlalchemy import MetaData\n\ndb = SQLAlchemy(metadata=MetaData(schema='newsletter'))\nModel = db.Model\n\nclass Subscriber(Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+        "from flask_sqlalchemy import SQLAlchemy\nfrom sqlalchemy import MetaData\n\ndb = SQLAlchemy(metadata=MetaData(schema='newsletter'))\nModel = db.Model\n\nclass Subscriber(Model):\n    id = db.Column(db.Integer, primary_key=True)\n\nlists = db.Table('subscriber_lists', db.Column('subscriber_id', db.Integer))\n",
     );
-    assert_eq!(table_names(&tables), vec!["newsletter.subscriber"]);
+    assert_eq!(
+        table_names(&tables),
+        vec!["newsletter.subscriber", "newsletter.subscriber_lists"]
+    );
 }
 
 // ----- SQLModel ------------------------------------------------------------------------------
