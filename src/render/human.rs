@@ -180,6 +180,10 @@ fn primary_label(finding: &Finding) -> String {
             target.value.as_deref().unwrap_or_default(),
             target.r#enum.as_deref().unwrap_or_default()
         ),
+        Rule::EnumTypeWithoutMigration => format!(
+            "`{}` has no migration",
+            target.r#enum.as_deref().unwrap_or_default()
+        ),
     }
 }
 

@@ -6,6 +6,7 @@
 //! `fullDescription` and the README's rule table.
 
 pub mod column_without_migration;
+pub mod enum_type_without_migration;
 pub mod enum_value_without_migration;
 pub mod table_without_migration;
 
@@ -49,6 +50,7 @@ pub enum Rule {
     ColumnWithoutMigration,
     TableWithoutMigration,
     EnumValueWithoutMigration,
+    EnumTypeWithoutMigration,
 }
 
 impl Serialize for Rule {
@@ -62,6 +64,7 @@ impl Rule {
         Rule::ColumnWithoutMigration,
         Rule::TableWithoutMigration,
         Rule::EnumValueWithoutMigration,
+        Rule::EnumTypeWithoutMigration,
     ];
 
     pub fn code(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Rule {
             Rule::ColumnWithoutMigration => "DG001",
             Rule::TableWithoutMigration => "DG002",
             Rule::EnumValueWithoutMigration => "DG003",
+            Rule::EnumTypeWithoutMigration => "DG004",
         }
     }
 
@@ -78,6 +82,7 @@ impl Rule {
             Rule::ColumnWithoutMigration => "column-without-migration",
             Rule::TableWithoutMigration => "table-without-migration",
             Rule::EnumValueWithoutMigration => "enum-value-without-migration",
+            Rule::EnumTypeWithoutMigration => "enum-type-without-migration",
         }
     }
 
@@ -85,7 +90,8 @@ impl Rule {
         match self {
             Rule::ColumnWithoutMigration
             | Rule::TableWithoutMigration
-            | Rule::EnumValueWithoutMigration => Severity::Error,
+            | Rule::EnumValueWithoutMigration
+            | Rule::EnumTypeWithoutMigration => Severity::Error,
         }
     }
 
@@ -95,6 +101,7 @@ impl Rule {
             Rule::ColumnWithoutMigration => column_without_migration::SUMMARY,
             Rule::TableWithoutMigration => table_without_migration::SUMMARY,
             Rule::EnumValueWithoutMigration => enum_value_without_migration::SUMMARY,
+            Rule::EnumTypeWithoutMigration => enum_type_without_migration::SUMMARY,
         }
     }
 
@@ -104,6 +111,7 @@ impl Rule {
             Rule::ColumnWithoutMigration => column_without_migration::EXPLANATION,
             Rule::TableWithoutMigration => table_without_migration::EXPLANATION,
             Rule::EnumValueWithoutMigration => enum_value_without_migration::EXPLANATION,
+            Rule::EnumTypeWithoutMigration => enum_type_without_migration::EXPLANATION,
         }
     }
 
@@ -259,6 +267,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(table_without_migration::check(ctx));
     findings.extend(column_without_migration::check(ctx));
     findings.extend(enum_value_without_migration::check(ctx));
+    findings.extend(enum_type_without_migration::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
