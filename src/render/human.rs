@@ -184,6 +184,7 @@ fn primary_label(finding: &Finding) -> String {
             "`{}` has no migration",
             target.r#enum.as_deref().unwrap_or_default()
         ),
+        Rule::ColumnTypeMismatch => "the migrated column has another type".to_string(),
     }
 }
 

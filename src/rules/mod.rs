@@ -5,6 +5,7 @@
 //! beside its check and tests, and is the one text behind `driftguard rule`, SARIF's
 //! `fullDescription` and the README's rule table.
 
+pub mod column_type_mismatch;
 pub mod column_without_migration;
 pub mod enum_type_without_migration;
 pub mod enum_value_without_migration;
@@ -51,6 +52,7 @@ pub enum Rule {
     TableWithoutMigration,
     EnumValueWithoutMigration,
     EnumTypeWithoutMigration,
+    ColumnTypeMismatch,
 }
 
 impl Serialize for Rule {
@@ -65,6 +67,7 @@ impl Rule {
         Rule::TableWithoutMigration,
         Rule::EnumValueWithoutMigration,
         Rule::EnumTypeWithoutMigration,
+        Rule::ColumnTypeMismatch,
     ];
 
     pub fn code(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Rule {
             Rule::TableWithoutMigration => "DG002",
             Rule::EnumValueWithoutMigration => "DG003",
             Rule::EnumTypeWithoutMigration => "DG004",
+            Rule::ColumnTypeMismatch => "DG005",
         }
     }
 
@@ -83,6 +87,7 @@ impl Rule {
             Rule::TableWithoutMigration => "table-without-migration",
             Rule::EnumValueWithoutMigration => "enum-value-without-migration",
             Rule::EnumTypeWithoutMigration => "enum-type-without-migration",
+            Rule::ColumnTypeMismatch => "column-type-mismatch",
         }
     }
 
@@ -92,6 +97,7 @@ impl Rule {
             | Rule::TableWithoutMigration
             | Rule::EnumValueWithoutMigration
             | Rule::EnumTypeWithoutMigration => Severity::Error,
+            Rule::ColumnTypeMismatch => Severity::Warning,
         }
     }
 
@@ -102,6 +108,7 @@ impl Rule {
             Rule::TableWithoutMigration => table_without_migration::SUMMARY,
             Rule::EnumValueWithoutMigration => enum_value_without_migration::SUMMARY,
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::SUMMARY,
+            Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
         }
     }
 
@@ -112,6 +119,7 @@ impl Rule {
             Rule::TableWithoutMigration => table_without_migration::EXPLANATION,
             Rule::EnumValueWithoutMigration => enum_value_without_migration::EXPLANATION,
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::EXPLANATION,
+            Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
         }
     }
 
@@ -268,6 +276,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(column_without_migration::check(ctx));
     findings.extend(enum_value_without_migration::check(ctx));
     findings.extend(enum_type_without_migration::check(ctx));
+    findings.extend(column_type_mismatch::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
