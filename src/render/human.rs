@@ -185,6 +185,7 @@ fn primary_label(finding: &Finding) -> String {
             target.r#enum.as_deref().unwrap_or_default()
         ),
         Rule::ColumnTypeMismatch => "the migrated column has another type".to_string(),
+        Rule::NullabilityMismatch => "the migrated column disagrees about NULL".to_string(),
     }
 }
 

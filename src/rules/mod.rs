@@ -9,6 +9,7 @@ pub mod column_type_mismatch;
 pub mod column_without_migration;
 pub mod enum_type_without_migration;
 pub mod enum_value_without_migration;
+pub mod nullability_mismatch;
 pub mod table_without_migration;
 
 use std::collections::HashSet;
@@ -53,6 +54,7 @@ pub enum Rule {
     EnumValueWithoutMigration,
     EnumTypeWithoutMigration,
     ColumnTypeMismatch,
+    NullabilityMismatch,
 }
 
 impl Serialize for Rule {
@@ -68,6 +70,7 @@ impl Rule {
         Rule::EnumValueWithoutMigration,
         Rule::EnumTypeWithoutMigration,
         Rule::ColumnTypeMismatch,
+        Rule::NullabilityMismatch,
     ];
 
     pub fn code(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Rule {
             Rule::EnumValueWithoutMigration => "DG003",
             Rule::EnumTypeWithoutMigration => "DG004",
             Rule::ColumnTypeMismatch => "DG005",
+            Rule::NullabilityMismatch => "DG006",
         }
     }
 
@@ -88,6 +92,7 @@ impl Rule {
             Rule::EnumValueWithoutMigration => "enum-value-without-migration",
             Rule::EnumTypeWithoutMigration => "enum-type-without-migration",
             Rule::ColumnTypeMismatch => "column-type-mismatch",
+            Rule::NullabilityMismatch => "nullability-mismatch",
         }
     }
 
@@ -97,7 +102,7 @@ impl Rule {
             | Rule::TableWithoutMigration
             | Rule::EnumValueWithoutMigration
             | Rule::EnumTypeWithoutMigration => Severity::Error,
-            Rule::ColumnTypeMismatch => Severity::Warning,
+            Rule::ColumnTypeMismatch | Rule::NullabilityMismatch => Severity::Warning,
         }
     }
 
@@ -109,6 +114,7 @@ impl Rule {
             Rule::EnumValueWithoutMigration => enum_value_without_migration::SUMMARY,
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::SUMMARY,
             Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
+            Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
         }
     }
 
@@ -120,6 +126,7 @@ impl Rule {
             Rule::EnumValueWithoutMigration => enum_value_without_migration::EXPLANATION,
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::EXPLANATION,
             Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
+            Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
         }
     }
 
@@ -277,6 +284,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(enum_value_without_migration::check(ctx));
     findings.extend(enum_type_without_migration::check(ctx));
     findings.extend(column_type_mismatch::check(ctx));
+    findings.extend(nullability_mismatch::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
