@@ -186,6 +186,10 @@ fn primary_label(finding: &Finding) -> String {
         ),
         Rule::ColumnTypeMismatch => "the migrated column has another type".to_string(),
         Rule::NullabilityMismatch => "the migrated column disagrees about NULL".to_string(),
+        Rule::ForeignKeyTargetMissing => format!(
+            "`{}` has no migration",
+            target.references.as_deref().unwrap_or_default()
+        ),
     }
 }
 

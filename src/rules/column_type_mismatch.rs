@@ -387,6 +387,7 @@ fn finding(
             column: Some(column.name.clone()),
             r#enum: None,
             value: None,
+            references: None,
         },
         related: vec![Related {
             message: format!("`{path}` is created here"),

@@ -135,6 +135,7 @@ fn finding(
             column: Some(column.name.clone()),
             r#enum: Some(qualified),
             value: None,
+            references: None,
         },
         related,
     }

@@ -109,6 +109,7 @@ fn finding(
             column: Some(column.name.clone()),
             r#enum: Some(qualified.clone()),
             value: Some(value.to_string()),
+            references: None,
         },
         related: vec![Related {
             message: format!("`{qualified}` is created here"),

@@ -9,6 +9,7 @@ pub mod column_type_mismatch;
 pub mod column_without_migration;
 pub mod enum_type_without_migration;
 pub mod enum_value_without_migration;
+pub mod foreign_key_target_missing;
 pub mod nullability_mismatch;
 pub mod table_without_migration;
 
@@ -55,6 +56,7 @@ pub enum Rule {
     EnumTypeWithoutMigration,
     ColumnTypeMismatch,
     NullabilityMismatch,
+    ForeignKeyTargetMissing,
 }
 
 impl Serialize for Rule {
@@ -71,6 +73,7 @@ impl Rule {
         Rule::EnumTypeWithoutMigration,
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
+        Rule::ForeignKeyTargetMissing,
     ];
 
     pub fn code(self) -> &'static str {
@@ -81,6 +84,7 @@ impl Rule {
             Rule::EnumTypeWithoutMigration => "DG004",
             Rule::ColumnTypeMismatch => "DG005",
             Rule::NullabilityMismatch => "DG006",
+            Rule::ForeignKeyTargetMissing => "DG007",
         }
     }
 
@@ -93,6 +97,7 @@ impl Rule {
             Rule::EnumTypeWithoutMigration => "enum-type-without-migration",
             Rule::ColumnTypeMismatch => "column-type-mismatch",
             Rule::NullabilityMismatch => "nullability-mismatch",
+            Rule::ForeignKeyTargetMissing => "foreign-key-target-missing",
         }
     }
 
@@ -101,7 +106,8 @@ impl Rule {
             Rule::ColumnWithoutMigration
             | Rule::TableWithoutMigration
             | Rule::EnumValueWithoutMigration
-            | Rule::EnumTypeWithoutMigration => Severity::Error,
+            | Rule::EnumTypeWithoutMigration
+            | Rule::ForeignKeyTargetMissing => Severity::Error,
             Rule::ColumnTypeMismatch | Rule::NullabilityMismatch => Severity::Warning,
         }
     }
@@ -115,6 +121,7 @@ impl Rule {
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::SUMMARY,
             Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
             Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
+            Rule::ForeignKeyTargetMissing => foreign_key_target_missing::SUMMARY,
         }
     }
 
@@ -127,6 +134,7 @@ impl Rule {
             Rule::EnumTypeWithoutMigration => enum_type_without_migration::EXPLANATION,
             Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
             Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
+            Rule::ForeignKeyTargetMissing => foreign_key_target_missing::EXPLANATION,
         }
     }
 
@@ -285,6 +293,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(enum_type_without_migration::check(ctx));
     findings.extend(column_type_mismatch::check(ctx));
     findings.extend(nullability_mismatch::check(ctx));
+    findings.extend(foreign_key_target_missing::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
