@@ -439,6 +439,10 @@ mod tests {
             ("UUID", "uuid"),
             ("TEXT[]", "text[]"),
             ("TIMESTAMPTZ", "timestamptz(3)"),
+            ("INTEGER", "INT4"),
+            ("VARCHAR(20)", "CHARACTER VARYING(20)"),
+            ("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"),
+            ("TIMESTAMPTZ", "pg_catalog.timestamptz"),
         ] {
             assert!(!reported(model, migrated), "{model} vs {migrated}");
         }

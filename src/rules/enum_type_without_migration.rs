@@ -70,9 +70,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 }
 
 /// The migrated column has another named type (DG005's finding) or one driftguard cannot name.
+/// Extension types such as `citext` are not named types here: the enum type is still missing.
 fn typed_otherwise(migrated: &Migrated, model_enum: &ModelEnum) -> bool {
     let ty = &migrated.column.ty;
-    ty.name == "unknown" || (ty.user_defined && ty.user_type_name() != model_enum.name)
+    ty.name == "unknown"
+        || (ty.user_defined && !ty.is_extension_type() && ty.user_type_name() != model_enum.name)
 }
 
 fn finding(
@@ -168,6 +170,8 @@ mod tests {
 
     #[test]
     fn a_type_no_migration_creates_is_one_finding_with_create_type() {
+        let citext = "CREATE TABLE core.bookings (id int, status citext);";
+        assert_eq!(dg004(&[citext], bookings(Some("core"))).len(), 1);
         let findings = dg004(&[TEXT_COLUMN], bookings(Some("core")));
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
