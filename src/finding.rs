@@ -33,19 +33,35 @@ impl Warning {
 
 use crate::rules::{Rule, Severity};
 
-/// What a finding is about: a table, a column, an enum value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// What a finding is about: a table, a column, an enum value, a foreign key's target.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct Target {
     pub schema: String,
     pub table: String,
     /// `None` for a table-level finding.
     pub column: Option<String>,
     /// The enum type, for enum findings (`core.booking_status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#enum: Option<String>,
     /// The enum value, for DG003.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The column a foreign key points at, for DG007 (`core.customers.id`). `ignore:` patterns
+    /// match it too, so that a table created outside the migrations (`auth.users`) can be
+    /// named once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<String>,
+}
+
+impl Target {
+    /// `(schema, table, column)` of [`Target::references`].
+    pub fn referenced(&self) -> Option<(&str, &str, &str)> {
+        let (rest, column) = self.references.as_deref()?.rsplit_once('.')?;
+        let (schema, table) = rest.rsplit_once('.')?;
+        Some((schema, table, column))
+    }
 }
 
 /// A secondary place that explains a finding: "`core.customers` is created here".

@@ -183,6 +183,12 @@ impl SqlType {
         }
     }
 
+    /// A type of a standard extension (`citext`, `geometry`, `hstore` …): user-defined for
+    /// `information_schema`, but not an enum or a domain.
+    pub fn is_extension_type(&self) -> bool {
+        EXTENSION_TYPES.contains(&self.name.as_str())
+    }
+
     /// The unqualified name of a user-defined type (`core.status` → `status`).
     pub fn user_type_name(&self) -> &str {
         self.name.rsplit('.').next().unwrap_or(&self.name)

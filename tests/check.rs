@@ -214,8 +214,13 @@ fn commit_a_through_a_real_hook_uses_the_temporary_index() {
     repo.write(MODELS, &customer_with(CONTACT));
     let out = repo.git_output(&["commit", "-a", "-m", "add contact"]);
     assert!(!out.status.success(), "the hook must block the commit");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("contact_preference"), "{stdout}");
+    // git sends a hook's output to its own stderr.
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("contact_preference"), "{shown}");
 
     // A partial commit of an unrelated file passes although the model change is pending.
     repo.write("notes.txt", "x\n");
@@ -364,4 +369,43 @@ fn config_ignore_patterns_silence_findings() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_baseline_accepts_old_gaps_and_fails_on_new_ones() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    let run = repo.run(&["check", "--write-baseline", "driftguard-baseline.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("wrote 1 finding"), "{}", run.stderr);
+    let run = repo.run(&[
+        "check",
+        "--baseline",
+        "driftguard-baseline.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["summary"]["preexisting"], 1);
+    let content = format!("{CUSTOMER_PY}    {CONTACT}\n    nickname: Mapped[Optional[str]]\n");
+    repo.write(MODELS, &content);
+    let run = repo.run(&[
+        "check",
+        "--baseline",
+        "driftguard-baseline.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "core.customers.nickname".to_string(),
+            16
+        )]
+    );
+    let run = repo.run(&["check", "--baseline", "missing.json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--write-baseline"), "{}", run.stderr);
 }

@@ -1,0 +1,199 @@
+//! End-to-end tests of what driftguard reads: SQL that only mentions DDL, DO blocks, drops,
+//! renames, quoted identifiers, schemas, mixins, `Table()`, name overrides, broken files.
+
+mod common;
+
+use common::*;
+
+/// A repository with the customer model plus `extra` model lines and the given migrations.
+fn repo_with(extra_model: &str, migrations: &[(&str, &str)]) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write(BASE, BASE_PY)
+        .write(MODELS, &customer_with(extra_model));
+    for (name, sql) in migrations {
+        repo.write(&format!("{MIGRATIONS}/{name}"), sql);
+    }
+    repo.commit_all("state");
+    repo
+}
+
+fn gaps(repo: &TestRepo) -> Vec<String> {
+    let run = repo.run(&["check", "--format", "json"]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    run.findings().into_iter().map(|(_, t, _)| t).collect()
+}
+
+const NOTE: &str = "note: Mapped[Optional[str]]";
+
+#[test]
+fn comments_strings_and_function_bodies_are_not_ddl() {
+    let repo = repo_with(
+        NOTE,
+        &[
+            ("001_initial.sql", INITIAL_SQL),
+            (
+                "002_mentions.sql",
+                r#"-- ALTER TABLE core.customers ADD COLUMN note TEXT;
+/* ALTER TABLE core.customers ADD COLUMN note TEXT; /* nested */ still a comment;
+   ALTER TABLE core.customers ADD COLUMN note TEXT; */
+INSERT INTO core.audit (msg) VALUES ('ALTER TABLE core.customers ADD COLUMN note TEXT;');
+CREATE OR REPLACE FUNCTION core.later() RETURNS void AS $body$
+BEGIN
+    ALTER TABLE core.customers ADD COLUMN note TEXT;
+END;
+$body$ LANGUAGE plpgsql;
+"#,
+            ),
+        ],
+    );
+    assert_eq!(gaps(&repo), vec!["core.customers.note"]);
+}
+
+#[test]
+fn do_blocks_drops_and_renames_are_replayed_in_order() {
+    let repo = repo_with(
+        "nickname: Mapped[Optional[str]]\n    note: Mapped[Optional[str]]",
+        &[
+            ("001_initial.sql", INITIAL_SQL),
+            (
+                "002_add.sql",
+                "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'core' AND table_name = 'customers' AND column_name = 'nick') THEN\n    ALTER TABLE core.customers ADD COLUMN nick TEXT, ADD COLUMN note TEXT;\n  END IF;\nEND $$;\n",
+            ),
+            (
+                "003_rename_and_drop.sql",
+                "ALTER TABLE core.customers RENAME COLUMN nick TO nickname;\nALTER TABLE core.customers DROP COLUMN IF EXISTS note;\n",
+            ),
+        ],
+    );
+    assert_eq!(gaps(&repo), vec!["core.customers.note"]);
+}
+
+#[test]
+fn quoted_identifiers_keep_their_case() {
+    let repo = repo_with(
+        "camel: Mapped[Optional[str]] = mapped_column(\"CamelCase\")\n    lower: Mapped[Optional[str]]",
+        &[
+            ("001_initial.sql", INITIAL_SQL),
+            (
+                "002_quoted.sql",
+                "ALTER TABLE core.customers ADD COLUMN \"CamelCase\" TEXT;\nALTER TABLE core.customers ADD COLUMN \"LOWER\" TEXT;\n",
+            ),
+        ],
+    );
+    assert_eq!(gaps(&repo), vec!["core.customers.lower"]);
+}
+
+#[test]
+fn a_column_added_to_the_wrong_schema_is_a_finding_with_a_hint() {
+    let repo = repo_with(
+        NOTE,
+        &[
+            ("001_initial.sql", INITIAL_SQL),
+            (
+                "002_public.sql",
+                "CREATE TABLE IF NOT EXISTS customers (id serial primary key);\nALTER TABLE customers ADD COLUMN note TEXT;\n",
+            ),
+        ],
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let related = run.json()["findings"][0]["related"].to_string();
+    assert!(related.contains("wrong schema?"), "{related}");
+}
+
+#[test]
+fn mixins_tables_and_name_overrides_across_files() {
+    let repo = TestRepo::new();
+    repo.write(BASE, BASE_PY)
+        .write(
+            "apps/backend/src/db/models/mixins.py",
+            "from datetime import datetime\nfrom sqlalchemy import DateTime\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nclass AuditMixin:\n    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))\n",
+        )
+        .write(
+            "apps/backend/src/db/models/ops.py",
+            r#"from typing import Optional
+from sqlalchemy import Column, Float, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from ..base_class import Base
+from .mixins import AuditMixin
+
+
+class Chef(AuditMixin, Base):
+    __tablename__ = "chefs"
+    __table_args__ = {"schema": "ops"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    home_lat: Mapped[Optional[float]] = mapped_column("home_latitude", Float)
+    bookings = relationship("Booking")
+
+
+chef_zones = Table(
+    "chef_zones",
+    Base.metadata,
+    Column("chef_id", Integer, primary_key=True),
+    Column("zone", String(20)),
+    schema="ops",
+)
+"#,
+        )
+        .write(
+            "database/migrations/001_ops.sql",
+            "CREATE SCHEMA ops;\nCREATE TABLE ops.chefs (id serial primary key, home_latitude double precision);\n",
+        )
+        .commit_all("state");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let mut found: Vec<(String, String)> = run
+        .findings()
+        .into_iter()
+        .map(|(rule, target, _)| (rule, target))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("DG001".to_string(), "ops.chefs.created_at".to_string()),
+            ("DG002".to_string(), "ops.chef_zones".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_python_syntax_error_is_a_warning_and_the_rest_is_checked() {
+    let repo = repo_with(NOTE, &[("001_initial.sql", INITIAL_SQL)]);
+    repo.write(
+        "apps/backend/src/db/models/broken.py",
+        "from sqlalchemy.orm import Mapped, mapped_column\nfrom ..base_class import Base\n\nclass Broken(Base):\n    __tablename__ = 'broken'\n    id: Mapped[int] = mapped_column(primary_key=True\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.findings()
+            .iter()
+            .any(|(_, t, _)| t == "core.customers.note"),
+        "{run:?}"
+    );
+    let warnings = run.json()["warnings"].to_string();
+    assert!(warnings.contains("broken.py"), "{warnings}");
+}
+
+#[test]
+fn a_non_utf8_migration_is_read_lossily_with_a_warning() {
+    let repo = repo_with(NOTE, &[("001_initial.sql", INITIAL_SQL)]);
+    repo.write_bytes(
+        &format!("{MIGRATIONS}/002_latin1.sql"),
+        b"-- caf\xe9\nALTER TABLE core.customers ADD COLUMN note TEXT;\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings = run.json()["warnings"].to_string();
+    assert!(warnings.contains("not valid UTF-8"), "{warnings}");
+}
+
+#[test]
+fn the_example_project_output_is_stable() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hibachi-backend");
+    let run = run_in(&example, &["check", "."]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!(run.stdout);
+}
