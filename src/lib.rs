@@ -139,6 +139,7 @@ fn run_check(
             render::human::Style { color, width: 100 },
         ),
         render::Format::Json => render::json::render(&report),
+        render::Format::Github => render::github::render(&report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {

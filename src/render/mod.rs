@@ -11,6 +11,7 @@
 //! hand-written FNV-1a 64: std's `DefaultHasher` may change between Rust versions, and a
 //! fingerprint that changes with the compiler would make every CI upload look new.
 
+pub mod github;
 pub mod human;
 pub mod json;
 
@@ -25,6 +26,8 @@ pub enum Format {
     Human,
     /// Versioned JSON (`"version": 1`).
     Json,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
 }
 
 /// The text of the files findings point into, by path, for snippets.
@@ -241,6 +244,24 @@ pub(crate) mod test_support {
             fail_on: Some(Severity::Error),
             nothing_to_check: false,
             sources,
+        }
+    }
+
+    /// A run with nothing to report.
+    pub fn clean_report() -> Report {
+        Report {
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            summary: Summary {
+                model_files: 2,
+                tables: 3,
+                columns: 5,
+                migration_files: 2,
+                findings: 0,
+                preexisting: 0,
+            },
+            sources: crate::render::Sources::new(),
+            ..shared_report()
         }
     }
 
