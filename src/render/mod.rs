@@ -14,6 +14,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,6 +29,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands: annotations on the pull request's lines.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// The text of the files findings point into, by path, for snippets.
