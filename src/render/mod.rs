@@ -14,6 +14,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +32,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// JUnit XML, one test case per finding, for GitLab, Jenkins and other CI test reports.
+    Junit,
 }
 
 /// The text of the files findings point into, by path, for snippets.
