@@ -142,6 +142,7 @@ fn run_check(
         render::Format::Github => render::github::render(&report),
         render::Format::Sarif => render::sarif::render(&report),
         render::Format::Junit => render::junit::render(&report),
+        render::Format::Gitlab => render::gitlab::render(&report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {

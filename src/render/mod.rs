@@ -12,6 +12,7 @@
 //! fingerprint that changes with the compiler would make every CI upload look new.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -34,6 +35,8 @@ pub enum Format {
     Sarif,
     /// JUnit XML, one test case per finding, for GitLab, Jenkins and other CI test reports.
     Junit,
+    /// GitLab Code Quality JSON, for the merge request widget.
+    Gitlab,
 }
 
 /// The text of the files findings point into, by path, for snippets.
