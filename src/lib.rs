@@ -143,6 +143,7 @@ fn run_check(
         render::Format::Sarif => render::sarif::render(&report),
         render::Format::Junit => render::junit::render(&report),
         render::Format::Gitlab => render::gitlab::render(&report),
+        render::Format::Markdown => render::markdown::render(&report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {

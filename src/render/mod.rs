@@ -16,6 +16,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod sarif;
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +38,8 @@ pub enum Format {
     Junit,
     /// GitLab Code Quality JSON, for the merge request widget.
     Gitlab,
+    /// Markdown, for a pull request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
 }
 
 /// The text of the files findings point into, by path, for snippets.
