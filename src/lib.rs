@@ -174,6 +174,11 @@ fn run_check(
             render::human::Style { color, width: 100 },
         ),
         render::Format::Json => render::json::render(&report),
+        render::Format::Github => render::github::render(&report),
+        render::Format::Sarif => render::sarif::render(&report),
+        render::Format::Junit => render::junit::render(&report),
+        render::Format::Gitlab => render::gitlab::render(&report),
+        render::Format::Markdown => render::markdown::render(&report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {
