@@ -661,7 +661,31 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         default_schema: &config.default_schema,
         declared_sources: !config.sources.is_empty(),
     };
-    let findings = apply_config(rules::check(&ctx), config);
+    let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
+        .iter()
+        .flat_map(|m| m.ignores.iter().cloned())
+        .collect();
+    let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
+        .iter()
+        .filter_map(|file| match &file.parsed {
+            Parsed::Sql(events) => Some((file.path.clone(), events)),
+            _ => None,
+        })
+        .flat_map(|(path, events)| {
+            events
+                .ignores
+                .iter()
+                .map(move |ignore| (path.clone(), ignore.clone()))
+        })
+        .collect();
+    let findings = crate::suppress::apply(
+        rules::check(&ctx),
+        &mut warnings,
+        &tables,
+        &py_ignores,
+        &sql_ignores,
+    );
+    let findings = apply_config(findings, config);
     let summary = Summary {
         model_files: count_model_files(&tables),
         tables: tables.len(),

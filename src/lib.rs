@@ -33,6 +33,7 @@ pub mod satype;
 pub mod schema;
 pub mod source;
 pub mod sqltype;
+pub mod suppress;
 
 use std::io::{IsTerminal, Write};
 

@@ -217,10 +217,11 @@ impl Stmt {
     }
 }
 
-/// A `#` comment: its line and text (with the `#`).
+/// A `#` comment: its place and text (with the `#`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
     pub line: u32,
+    pub column: u32,
     pub text: String,
 }
 
@@ -348,8 +349,10 @@ impl Walker<'_> {
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             if node.kind() == "comment" {
+                let location = self.loc(node);
                 module.comments.push(Comment {
-                    line: self.loc(node).line,
+                    line: location.line,
+                    column: location.column,
                     text: self.text(node).to_string(),
                 });
                 continue;

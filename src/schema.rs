@@ -27,7 +27,7 @@ pub struct Column {
     pub default: Option<String>,
     pub primary_key: bool,
     pub references: Option<ForeignKeyRef>,
-    /// The statement that created the column (or renamed it to its name).
+    /// The statement that created the column (or last renamed or retyped it).
     pub location: Location,
 }
 
@@ -330,11 +330,16 @@ impl Replayer {
                 }
             }
             SchemaChange::AlterColumnType {
-                table, column, ty, ..
+                table,
+                column,
+                ty,
+                location,
             } => {
                 let ty = self.resolve_type(ty);
                 if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     col.ty = ty;
+                    // A type finding should point at the statement that gave the type.
+                    col.location = location.clone();
                 }
             }
             SchemaChange::SetNullable {

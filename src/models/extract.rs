@@ -61,6 +61,8 @@ pub struct FileModels {
     pub values: Vec<ModuleValue>,
     /// Syntax errors (one warning, at the first error).
     pub warnings: Vec<Warning>,
+    /// `# driftguard: ignore[…]` comments.
+    pub ignores: Vec<crate::suppress::PyIgnore>,
 }
 
 /// A name an import binds in the file.
@@ -314,6 +316,7 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
         out.warnings
             .push(Warning::at(first.clone(), SYNTAX_ERROR_MESSAGE));
     }
+    out.ignores = crate::suppress::python_ignores(&file.path, &module.comments);
     let package = package_of(&file.path);
     for import in module.imports() {
         add_import(import, &package, &mut out);

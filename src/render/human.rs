@@ -190,6 +190,7 @@ fn primary_label(finding: &Finding) -> String {
             "`{}` has no migration",
             target.references.as_deref().unwrap_or_default()
         ),
+        Rule::UnusedSuppression => "silences nothing".to_string(),
     }
 }
 

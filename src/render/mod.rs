@@ -153,8 +153,7 @@ pub(crate) mod test_support {
             schema: schema.to_string(),
             table: table.to_string(),
             column: column.map(str::to_string),
-            r#enum: None,
-            value: None,
+            ..Target::default()
         }
     }
 

@@ -12,6 +12,7 @@ pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
 pub mod nullability_mismatch;
 pub mod table_without_migration;
+pub mod unused_suppression;
 
 use std::collections::HashSet;
 
@@ -57,6 +58,7 @@ pub enum Rule {
     ColumnTypeMismatch,
     NullabilityMismatch,
     ForeignKeyTargetMissing,
+    UnusedSuppression,
 }
 
 impl Serialize for Rule {
@@ -74,6 +76,7 @@ impl Rule {
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
+        Rule::UnusedSuppression,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +88,7 @@ impl Rule {
             Rule::ColumnTypeMismatch => "DG005",
             Rule::NullabilityMismatch => "DG006",
             Rule::ForeignKeyTargetMissing => "DG007",
+            Rule::UnusedSuppression => "DG100",
         }
     }
 
@@ -98,6 +102,7 @@ impl Rule {
             Rule::ColumnTypeMismatch => "column-type-mismatch",
             Rule::NullabilityMismatch => "nullability-mismatch",
             Rule::ForeignKeyTargetMissing => "foreign-key-target-missing",
+            Rule::UnusedSuppression => "unused-suppression",
         }
     }
 
@@ -108,7 +113,9 @@ impl Rule {
             | Rule::EnumValueWithoutMigration
             | Rule::EnumTypeWithoutMigration
             | Rule::ForeignKeyTargetMissing => Severity::Error,
-            Rule::ColumnTypeMismatch | Rule::NullabilityMismatch => Severity::Warning,
+            Rule::ColumnTypeMismatch | Rule::NullabilityMismatch | Rule::UnusedSuppression => {
+                Severity::Warning
+            }
         }
     }
 
@@ -122,6 +129,7 @@ impl Rule {
             Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
             Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::SUMMARY,
+            Rule::UnusedSuppression => unused_suppression::SUMMARY,
         }
     }
 
@@ -135,6 +143,7 @@ impl Rule {
             Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
             Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::EXPLANATION,
+            Rule::UnusedSuppression => unused_suppression::EXPLANATION,
         }
     }
 
