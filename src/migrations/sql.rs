@@ -4,9 +4,9 @@
 //! libclang. It reads what a migration does to tables, columns, schemas and enum types, and
 //! nothing else; every other statement is skipped silently.
 //!
-//! The pipeline inside is: [`lexer`] (text → tokens, once) → statement splitting here (at `;`
-//! outside brackets) → [`statement`] (one statement → events) → [`plpgsql`] for `DO` bodies,
-//! whose `IF` guards [`condition`] reads. Each statement is read on its own: one that cannot be
+//! The pipeline inside is: `lexer` (text → tokens, once) → statement splitting here (at `;`
+//! outside brackets) → `statement` (one statement → events) → `plpgsql` for `DO` bodies,
+//! whose `IF` guards `condition` reads. Each statement is read on its own: one that cannot be
 //! read becomes a [`ReadWarning`] (only when it names a table or a type) and reading goes on
 //! at the next `;`. Text in comments, strings and function bodies is never read as DDL; text
 //! in `DO` bodies and in `EXECUTE 'constant'` is, because it runs.
@@ -18,6 +18,22 @@
 //!
 //! This module never resolves names: `ALTER TABLE customers` stays unqualified, and
 //! `SET search_path` is an event of its own.
+//!
+//! Decisions worth knowing:
+//!
+//! - A `;` ends a statement even inside unbalanced parentheses (except in `CREATE RULE … DO
+//!   (a; b)`), so one broken statement cannot swallow the rest of the file; `BEGIN ATOMIC …
+//!   END` function bodies stay whole.
+//! - In a `CREATE TABLE`, a column that cannot be read is reported and skipped, the others are
+//!   kept: a parse failure is far more often a gap in this reader than SQL that never ran.
+//! - A single-column table-level `FOREIGN KEY (a) REFERENCES t (b)` becomes column `a`'s
+//!   reference; composite foreign keys are not attached to columns.
+//! - `NOT <unknown condition>` is `Unknown`, not `Not(Unknown)`: an unreadable guard means
+//!   "the branch runs", whichever way it is negated.
+//! - Serial defaults name the sequence the way PostgreSQL does, without its 63-byte
+//!   truncation.
+//! - Not read (a warning names them): `CREATE TABLE … AS`, `SELECT … INTO`, typed tables
+//!   (`OF type`) and `EXECUTE` of SQL built at run time.
 
 mod condition;
 mod cursor;
@@ -292,17 +308,10 @@ impl<'l> Reader<'l> {
     fn finish(mut self, changes: Vec<SchemaChange>) -> MigrationEvents {
         // Directives in `DO` bodies are collected before those of the file around them.
         self.directives.sort_by_key(|d| d.at);
+        let statements = self.innermost_statements();
         let mut ignores = Vec::new();
-        for d in &self.directives {
-            let Some(anchor) = d.anchor else {
-                continue;
-            };
-            let innermost = self
-                .spans
-                .iter()
-                .filter(|(start, end)| *start <= anchor && anchor < *end)
-                .min_by_key(|(start, end)| end - start);
-            let Some(&(start, end)) = innermost else {
+        for (d, statement) in self.directives.iter().zip(statements) {
+            let Some((start, end)) = statement else {
                 continue;
             };
             let first = self.loc(start).line;
@@ -318,6 +327,46 @@ impl<'l> Reader<'l> {
             warnings: self.warnings,
             ignores,
         }
+    }
+
+    /// For each directive (in order), the innermost statement holding its anchor. Statements
+    /// nest (a `DO` holds its body's statements) or are disjoint, so one sweep in offset order
+    /// with a stack of open statements finds them all.
+    fn innermost_statements(&self) -> Vec<Option<(usize, usize)>> {
+        let mut found = vec![None; self.directives.len()];
+        if self.directives.is_empty() {
+            return found;
+        }
+        let mut spans = self.spans.clone();
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut order: Vec<(usize, usize)> = self
+            .directives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.anchor.map(|anchor| (anchor, i)))
+            .collect();
+        order.sort_unstable();
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut next = spans.iter().peekable();
+        for (anchor, i) in order {
+            while let Some(&&span) = next.peek() {
+                if span.0 > anchor {
+                    break;
+                }
+                while open.last().is_some_and(|top| top.1 <= span.0) {
+                    open.pop();
+                }
+                open.push(span);
+                next.next();
+            }
+            while open.last().is_some_and(|top| top.1 <= anchor) {
+                open.pop();
+            }
+            if let Some(slot) = found.get_mut(i) {
+                *slot = open.last().copied();
+            }
+        }
+        found
     }
 }
 

@@ -161,7 +161,7 @@ impl<'a> Lexer<'a> {
                     self.line_has_token = true;
                     self.last_token_start = Some(tok.start);
                     if self.unanchored_from < self.directives.len() {
-                        for d in &mut self.directives[self.unanchored_from..] {
+                        for d in self.directives.iter_mut().skip(self.unanchored_from) {
                             d.anchor.get_or_insert(tok.start);
                         }
                         self.unanchored_from = self.directives.len();
