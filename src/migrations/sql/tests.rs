@@ -446,10 +446,11 @@ fn execute_of_constant_strings_is_read_as_sql() {
          EXECUTE $q$ALTER TABLE t ADD COLUMN b int$q$;\n\
          EXECUTE 'ALTER TABLE t ' || 'ADD COLUMN c int';\n\
          EXECUTE E'ALTER TABLE t ADD COLUMN d int\\n';\n\
-         EXECUTE 'ALTER TABLE t ADD COLUMN e text DEFAULT ''x''' INTO v;\nEND $$;";
+         EXECUTE 'ALTER TABLE t ADD COLUMN e text DEFAULT ''x''' INTO v;\n\
+         EXECUTE format('ALTER TABLE t ADD COLUMN f int');\nEND $$;";
     let ev = run(text);
     assert_clean(&ev);
-    assert_eq!(created(&ev), ["t.a", "t.b", "t.c", "t.d", "t.e"]);
+    assert_eq!(created(&ev), ["t.a", "t.b", "t.c", "t.d", "t.e", "t.f"]);
     let cols: Vec<&ColumnDef> = ev
         .changes
         .iter()
@@ -1529,4 +1530,106 @@ fn create_foreign_table_and_if_not_exists() {
     assert!(
         !table_columns(&run("CREATE FOREIGN TABLE ft (id int NOT NULL) SERVER s;"))[0].nullable
     );
+}
+
+/// Throughput on generated DDL. Not a pass/fail test: run it in release mode with
+/// `cargo test --release --lib throughput -- --ignored --nocapture`. Reports the best of
+/// several rounds in CPU time, so that other load on the machine does not count.
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn throughput() {
+    /// Seconds this thread spent on a CPU (Linux), else wall-clock seconds.
+    fn cpu_seconds() -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or_else(
+                || {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64())
+                },
+                |ns| ns / 1e9,
+            )
+    }
+    /// Best MiB/s of `run` over `text`; what `run` returns is dropped outside the timing.
+    fn best_mib_per_s<T>(
+        text: &str,
+        mut run: impl FnMut() -> T,
+        count: impl Fn(&T) -> usize,
+    ) -> (f64, usize) {
+        let mut best = f64::MAX;
+        let mut n = 0;
+        for _ in 0..7 {
+            let start = cpu_seconds();
+            let out = run();
+            best = best.min(cpu_seconds() - start);
+            n = count(&out);
+        }
+        let count = n;
+        (text.len() as f64 / (1024.0 * 1024.0) / best, count)
+    }
+    let mut ddl = String::new();
+    let mut i = 0;
+    while ddl.len() < 10 * 1024 * 1024 {
+        ddl.push_str(&format!(
+            "-- Migration {i}: customers and orders\n\
+             CREATE TABLE IF NOT EXISTS core.table_{i} (\n    id bigserial PRIMARY KEY,\n    \
+             customer_id integer NOT NULL REFERENCES core.customers (id) ON DELETE CASCADE,\n    \
+             status core.booking_status DEFAULT 'pending'::core.booking_status NOT NULL,\n    \
+             total numeric(10, 2) DEFAULT 0 NOT NULL,\n    note character varying(200),\n    \
+             created_at timestamp(3) with time zone DEFAULT now() NOT NULL,\n    tags text[],\n    \
+             CONSTRAINT table_{i}_total_check CHECK (total >= 0)\n);\n\
+             ALTER TABLE core.table_{i} ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);\n\
+             COMMENT ON COLUMN core.table_{i}.contact_preference IS 'How the customer wants to be contacted';\n\
+             CREATE INDEX IF NOT EXISTS idx_table_{i}_customer ON core.table_{i} (customer_id);\n"
+        ));
+        i += 1;
+    }
+    let file = SourceFile::new("big.sql", ddl);
+    let options = lexer::Options {
+        sections: true,
+        directives: true,
+    };
+    let (lex, tokens) = best_mib_per_s(
+        &file.text,
+        || {
+            let mut lexer = lexer::Lexer::new(&file.text, options);
+            std::iter::from_fn(|| lexer.next_token()).count()
+        },
+        |n| *n,
+    );
+    let (ddl_speed, changes) = best_mib_per_s(&file.text, || read(&file), |e| e.changes.len());
+    let (ddl_and_drop, _) = best_mib_per_s(&file.text, || read(&file).changes.len(), |n| *n);
+    let mut template = String::new();
+    while template.len() < 10 * 1024 * 1024 {
+        template.push_str(HANDBOOK_TEMPLATE);
+    }
+    let template = SourceFile::new("template.sql", template);
+    let (do_speed, events) =
+        best_mib_per_s(&template.text, || read(&template), |e| e.changes.len());
+    eprintln!(
+        "lexing alone: {lex:.0} MiB/s ({tokens} tokens)\n\
+         plain DDL: {ddl_speed:.0} MiB/s ({changes} changes); {ddl_and_drop:.0} MiB/s with dropping the events\n\
+         handbook template (DO blocks): {do_speed:.0} MiB/s ({events} changes)"
+    );
+}
+
+#[test]
+fn many_ignore_directives_stay_fast() {
+    let text = "SELECT 1; -- driftguard: ignore\n".repeat(50_000);
+    let ev = run(&text);
+    assert_eq!(ev.ignores.len(), 50_000);
+    assert_eq!(ev.ignores[49_999].statement_lines, (50_000, 50_000));
+}
+
+#[test]
+fn semicolons_inside_rules_and_atomic_bodies_do_not_split() {
+    let ev = run(
+        "CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); ALTER TABLE t ADD COLUMN no int);\n\
+         CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  ALTER TABLE t ADD COLUMN nor int;\nEND;\n\
+         CREATE TABLE after_rule (id int);",
+    );
+    assert_clean(&ev);
+    assert_eq!(created(&ev), ["after_rule.id"]);
 }
