@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::source::Location;
 
 /// Something driftguard could not read. Warnings never change the exit code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Warning {
     pub message: String,
     pub location: Option<Location>,
@@ -65,14 +65,14 @@ impl Target {
 }
 
 /// A secondary place that explains a finding: "`core.customers` is created here".
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Related {
     pub message: String,
     pub location: Location,
 }
 
 /// A rule violation, tied to a model line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,

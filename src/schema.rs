@@ -19,7 +19,7 @@ use crate::source::Location;
 use crate::sqltype::SqlType;
 
 /// A column of the replayed schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: String,
     pub ty: SqlType,
@@ -31,7 +31,7 @@ pub struct Column {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -50,7 +50,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnumType {
     pub schema: String,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct EnumType {
 }
 
 /// The schema a migration source builds.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     pub schemas: BTreeSet<String>,
     /// Keyed by (schema, table).

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 /// A column type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct SqlType {
     /// Built-in types: PostgreSQL's canonical name (`integer`, `character varying`).
     /// Other types: the name as written, lower-cased unless quoted, schema-qualified when it was

@@ -13,7 +13,7 @@ use crate::rules::Rule;
 use crate::source::Location;
 
 /// A `# driftguard: ignore[…]` comment in a Python file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PyIgnore {
     /// Empty: all codes.
     pub codes: Vec<String>,

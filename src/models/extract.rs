@@ -44,7 +44,7 @@ pub fn is_candidate(bytes: &[u8]) -> bool {
 }
 
 /// What one file declares, as far as models are concerned.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct FileModels {
     /// Repository-relative path with `/` separators.
     pub path: String,
@@ -66,7 +66,7 @@ pub struct FileModels {
 }
 
 /// A name an import binds in the file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImportBinding {
     /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
     pub local: String,
@@ -81,14 +81,14 @@ pub struct ImportBinding {
 }
 
 /// `from m import *`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StarImport {
     pub module: String,
     pub rooted: bool,
 }
 
 /// A module-level class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassModel {
     pub name: String,
     /// Bases that are dotted names, as written (`Base`, `db.Model`, `orm.DeclarativeBase`).
@@ -123,7 +123,7 @@ pub struct ClassModel {
 }
 
 /// How a class names its table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableNameSpec {
     pub value: NameValue,
     /// Declared with `@declared_attr`: it is evaluated for every subclass.
@@ -134,7 +134,7 @@ pub struct TableNameSpec {
 }
 
 /// A table name as written.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum NameValue {
     Literal(String),
     /// A module-level name (`__tablename__ = TABLE_NAME`), resolved in the project pass.
@@ -152,7 +152,7 @@ pub enum NameValue {
     Unknown(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum NameCase {
     Exact,
     Lower,
@@ -161,7 +161,7 @@ pub enum NameCase {
 }
 
 /// A string that may be a literal or a module-level constant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StrValue {
     Literal(String),
     Constant(String),
@@ -169,7 +169,7 @@ pub enum StrValue {
 }
 
 /// What `__table_args__` says about the schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableArgs {
     /// A dict (or a tuple ending in one) with a `"schema"` key.
     Schema(StrValue),
@@ -180,7 +180,7 @@ pub enum TableArgs {
 }
 
 /// `__table__ = …`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableAttr {
     Inline(TableCall),
     /// A module-level `Table` object by name: the table is reported there, once.
@@ -189,7 +189,7 @@ pub enum TableAttr {
 }
 
 /// Where a declarative base or a `Table` gets its `MetaData`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MetadataRef {
     /// `MetaData(schema=…)` written in place.
     Inline(Option<StrValue>),
@@ -198,7 +198,7 @@ pub enum MetadataRef {
 }
 
 /// A class-level statement other than the special attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassAttr {
     pub name: String,
     pub kind: AttrKind,
@@ -210,7 +210,7 @@ pub struct ClassAttr {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum AttrKind {
     Assign,
     /// A `@declared_attr` method (not a `.directive`).
@@ -221,13 +221,13 @@ pub enum AttrKind {
 }
 
 /// A member of a Python enum class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnumMember {
     pub name: String,
     pub value: EnumValue,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EnumValue {
     Str(String),
     Int(i64),
@@ -237,7 +237,7 @@ pub enum EnumValue {
 }
 
 /// A `Table("name", metadata, Column(…), …, schema=…)` call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableCall {
     /// The module-level name it is assigned to.
     pub assigned_to: Option<String>,
@@ -256,7 +256,7 @@ pub struct TableCall {
 }
 
 /// `str50 = Annotated[str, mapped_column(String(50))]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypeAlias {
     pub name: String,
     /// The Python type (`str`, `Optional[int]`).
@@ -267,14 +267,14 @@ pub struct TypeAlias {
 }
 
 /// A module-level assignment that can matter to the project pass.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleValue {
     pub name: String,
     pub kind: ValueKind,
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ValueKind {
     /// `declarative_base(…)`, `registry(…).generate_base()`, `reg.generate_base()`.
     DeclarativeBase {

@@ -24,7 +24,9 @@ use crate::models::{ModelColumn, ModelEnum, ModelTable};
 use crate::schema::{Column, EnumType, Schema, Table};
 
 /// How bad a finding is. Ordered: `Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -64,6 +66,14 @@ pub enum Rule {
 impl Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Rule::from_code_or_name(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{code}`")))
     }
 }
 
