@@ -1608,6 +1608,15 @@ fn throughput() {
     let template = SourceFile::new("template.sql", template);
     let (do_speed, events) =
         best_mib_per_s(&template.text, || read(&template), |e| e.changes.len());
+    let small: Vec<SourceFile> = (0..20_000)
+        .map(|i| SourceFile::new(format!("migrations/{i:05}.sql"), HANDBOOK_TEMPLATE))
+        .collect();
+    let start = cpu_seconds();
+    let small_changes: usize = small.iter().map(|f| read(f).changes.len()).sum();
+    let small_ms = (cpu_seconds() - start) * 1000.0;
+    eprintln!(
+        "20,000 copies of the handbook template as separate files: {small_ms:.0} ms ({small_changes} changes)"
+    );
     eprintln!(
         "lexing alone: {lex:.0} MiB/s ({tokens} tokens)\n\
          plain DDL: {ddl_speed:.0} MiB/s ({changes} changes); {ddl_and_drop:.0} MiB/s with dropping the events\n\
