@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::DiskCache;
 use crate::config::{Config, ConfigError, SourceKind};
 use crate::discover::{FileKind, classify, migration_order};
 use crate::finding::{Finding, Related, Warning};
@@ -56,7 +57,7 @@ pub struct Options {
 }
 
 /// Counts for the summary line and JSON.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub model_files: usize,
     pub tables: usize,
@@ -167,6 +168,76 @@ impl Reader<'_> {
 #[derive(Default)]
 struct Cache {
     parsed: HashMap<(String, git2::Oid), Arc<ParsedFile>>,
+    /// Model extractions and snapshot results kept between runs (change checks only).
+    disk: DiskCache,
+}
+
+/// A model file's extraction as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedModels {
+    models: FileModels,
+    warnings: Vec<Warning>,
+}
+
+/// A snapshot's result as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedAnalysis {
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    summary: Summary,
+}
+
+fn model_key(path: &str, id: git2::Oid) -> String {
+    crate::cache::key([
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        path.as_bytes(),
+        id.as_bytes(),
+    ])
+}
+
+/// The identity of a snapshot for the findings cache: every relevant file and config file by
+/// path and blob id, the `--config` file's text, and the driftguard version.
+fn snapshot_key(entries: &[crate::git::Entry], config: &Config, explicit: Option<&str>) -> String {
+    let mut parts: Vec<Vec<u8>> = vec![
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        explicit.unwrap_or("").as_bytes().to_vec(),
+    ];
+    for entry in entries {
+        if classify(&entry.path, config) != FileKind::Other {
+            parts.push(entry.path.as_bytes().to_vec());
+            parts.push(entry.id.as_bytes().to_vec());
+        }
+    }
+    crate::cache::key(parts.iter().map(Vec::as_slice))
+}
+
+/// A snapshot's analysis, from the disk cache or computed (and then stored).
+fn cached_analysis(
+    key: &str,
+    files: &[FileRef],
+    reader: &Reader,
+    config: &Config,
+    cache: &mut Cache,
+) -> Analysis {
+    if let Some(hit) = cache.disk.get::<CachedAnalysis>("findings", key) {
+        return Analysis {
+            findings: hit.findings,
+            warnings: hit.warnings,
+            summary: hit.summary,
+            sources: Vec::new(),
+        };
+    }
+    let analysis = analyze(files, reader, config, cache);
+    cache.disk.put(
+        "findings",
+        key,
+        &CachedAnalysis {
+            findings: analysis.findings.clone(),
+            warnings: analysis.warnings.clone(),
+            summary: analysis.summary.clone(),
+        },
+    );
+    analysis
 }
 
 /// Runs a check.
@@ -337,14 +408,25 @@ fn run_change(options: &Options) -> Result<Report, RunError> {
             .collect()
     };
     let after_files = to_refs(after_entries.clone());
-    let before_files = to_refs(repo.entries(before)?);
+
+    let before_entries = repo.entries(before)?;
+    let before_files = to_refs(before_entries.clone());
     let reader = Reader {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
-    let mut cache = Cache::default();
-    let after_analysis = analyze(&after_files, &reader, &config, &mut cache);
-    let before_analysis = analyze(&before_files, &reader, &config, &mut cache);
+    let mut cache = Cache {
+        disk: DiskCache::in_git_dir(repo.common_dir()),
+        ..Cache::default()
+    };
+    let explicit_config = options
+        .config
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let after_key = snapshot_key(&after_entries, &config, explicit_config.as_deref());
+    let before_key = snapshot_key(&before_entries, &config, explicit_config.as_deref());
+    let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
+    let before_analysis = cached_analysis(&before_key, &before_files, &reader, &config, &mut cache);
     let before_keys: HashSet<_> = before_analysis.findings.iter().map(Finding::key).collect();
     let (preexisting, mut introduced): (Vec<Finding>, Vec<Finding>) = after_analysis
         .findings
@@ -486,11 +568,29 @@ fn analyze(files: &[FileRef], reader: &Reader, config: &Config, cache: &mut Cach
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
     for (i, file) in files.iter().enumerate() {
-        if let Content::Blob(id) = file.content
-            && let Some(hit) = cache.parsed.get(&(file.path.clone(), id))
-        {
-            parsed[i] = Some(Arc::clone(hit));
-            continue;
+        if let Content::Blob(id) = file.content {
+            if let Some(hit) = cache.parsed.get(&(file.path.clone(), id)) {
+                parsed[i] = Some(Arc::clone(hit));
+                continue;
+            }
+            let kind = classify(&file.path, config);
+            if kind == FileKind::Model
+                && let Some(hit) = cache
+                    .disk
+                    .get::<CachedModels>("models", &model_key(&file.path, id))
+            {
+                let hit = Arc::new(ParsedFile {
+                    path: file.path.clone(),
+                    kind,
+                    parsed: Parsed::Models(hit.models),
+                    warnings: hit.warnings,
+                });
+                cache
+                    .parsed
+                    .insert((file.path.clone(), id), Arc::clone(&hit));
+                parsed[i] = Some(hit);
+                continue;
+            }
         }
         match reader.read(file) {
             Ok(bytes) => to_parse.push((i, bytes)),
@@ -508,6 +608,16 @@ fn analyze(files: &[FileRef], reader: &Reader, config: &Config, cache: &mut Cach
         })
         .collect();
     for (i, file) in fresh {
+        if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
+            cache.disk.put(
+                "models",
+                &model_key(&file.path, id),
+                &CachedModels {
+                    models: models.clone(),
+                    warnings: file.warnings.clone(),
+                },
+            );
+        }
         let file = Arc::new(file);
         if let Content::Blob(id) = files[i].content {
             cache

@@ -18,6 +18,7 @@
 //! run" (exit 2) and says what to do.
 
 pub mod baseline;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -455,3 +455,27 @@ fn a_sql_suppression_silences_findings_that_point_into_its_statement() {
     assert!(run.findings().is_empty(), "{run:?}");
     assert_eq!(run.code, 0);
 }
+
+#[test]
+fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{first:?}");
+    let cache = repo.path().join(".git/driftguard/cache-v1");
+    assert!(cache.join("findings").is_dir(), "cache folder made");
+    assert!(cache.join("models").is_dir());
+    let second = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(second.stdout, first.stdout, "a cache hit gives the same answer");
+    // Garbage in the cache is a miss, not an error.
+    for folder in ["findings", "models"] {
+        for entry in std::fs::read_dir(cache.join(folder)).expect("read cache") {
+            std::fs::write(entry.expect("entry").path(), "not json").expect("write");
+        }
+    }
+    let third = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(third.stdout, first.stdout);
+    assert_eq!(third.code, 1);
+    // The work tree is never written to.
+    assert_eq!(repo.git(&["status", "--porcelain", "--ignored"]), format!("M  {MODELS}\n"));
+}
