@@ -5,12 +5,16 @@
 //! beside its check and tests, and is the one text behind `driftguard rule`, SARIF's
 //! `fullDescription` and the README's rule table.
 
+pub mod column_missing_in_database;
 pub mod column_type_mismatch;
 pub mod column_without_migration;
+pub mod enum_type_missing_in_database;
 pub mod enum_type_without_migration;
+pub mod enum_value_missing_in_database;
 pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
 pub mod nullability_mismatch;
+pub mod table_missing_in_database;
 pub mod table_without_migration;
 
 use std::collections::HashSet;
@@ -57,6 +61,10 @@ pub enum Rule {
     ColumnTypeMismatch,
     NullabilityMismatch,
     ForeignKeyTargetMissing,
+    ColumnMissingInDatabase,
+    TableMissingInDatabase,
+    EnumValueMissingInDatabase,
+    EnumTypeMissingInDatabase,
 }
 
 impl Serialize for Rule {
@@ -74,6 +82,10 @@ impl Rule {
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
+        Rule::ColumnMissingInDatabase,
+        Rule::TableMissingInDatabase,
+        Rule::EnumValueMissingInDatabase,
+        Rule::EnumTypeMissingInDatabase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +97,10 @@ impl Rule {
             Rule::ColumnTypeMismatch => "DG005",
             Rule::NullabilityMismatch => "DG006",
             Rule::ForeignKeyTargetMissing => "DG007",
+            Rule::ColumnMissingInDatabase => "DG101",
+            Rule::TableMissingInDatabase => "DG102",
+            Rule::EnumValueMissingInDatabase => "DG103",
+            Rule::EnumTypeMissingInDatabase => "DG104",
         }
     }
 
@@ -98,6 +114,10 @@ impl Rule {
             Rule::ColumnTypeMismatch => "column-type-mismatch",
             Rule::NullabilityMismatch => "nullability-mismatch",
             Rule::ForeignKeyTargetMissing => "foreign-key-target-missing",
+            Rule::ColumnMissingInDatabase => "column-missing-in-database",
+            Rule::TableMissingInDatabase => "table-missing-in-database",
+            Rule::EnumValueMissingInDatabase => "enum-value-missing-in-database",
+            Rule::EnumTypeMissingInDatabase => "enum-type-missing-in-database",
         }
     }
 
@@ -107,7 +127,11 @@ impl Rule {
             | Rule::TableWithoutMigration
             | Rule::EnumValueWithoutMigration
             | Rule::EnumTypeWithoutMigration
-            | Rule::ForeignKeyTargetMissing => Severity::Error,
+            | Rule::ForeignKeyTargetMissing
+            | Rule::ColumnMissingInDatabase
+            | Rule::TableMissingInDatabase
+            | Rule::EnumValueMissingInDatabase
+            | Rule::EnumTypeMissingInDatabase => Severity::Error,
             Rule::ColumnTypeMismatch | Rule::NullabilityMismatch => Severity::Warning,
         }
     }
@@ -122,6 +146,10 @@ impl Rule {
             Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
             Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::SUMMARY,
+            Rule::ColumnMissingInDatabase => column_missing_in_database::SUMMARY,
+            Rule::TableMissingInDatabase => table_missing_in_database::SUMMARY,
+            Rule::EnumValueMissingInDatabase => enum_value_missing_in_database::SUMMARY,
+            Rule::EnumTypeMissingInDatabase => enum_type_missing_in_database::SUMMARY,
         }
     }
 
@@ -135,15 +163,23 @@ impl Rule {
             Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
             Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::EXPLANATION,
+            Rule::ColumnMissingInDatabase => column_missing_in_database::EXPLANATION,
+            Rule::TableMissingInDatabase => table_missing_in_database::EXPLANATION,
+            Rule::EnumValueMissingInDatabase => enum_value_missing_in_database::EXPLANATION,
+            Rule::EnumTypeMissingInDatabase => enum_type_missing_in_database::EXPLANATION,
         }
     }
 
-    /// Whether `driftguard.yml` may turn the rule off or change its severity. The two core
-    /// rules are what driftguard exists for: they can be ignored per table or line, not off.
+    /// Whether `driftguard.yml` may turn the rule off or change its severity. The core rules
+    /// (a missing column or table, in the migrations or in the database) are what driftguard
+    /// exists for: they can be ignored per table or line, not off.
     pub fn configurable(self) -> bool {
         !matches!(
             self,
-            Rule::ColumnWithoutMigration | Rule::TableWithoutMigration
+            Rule::ColumnWithoutMigration
+                | Rule::TableWithoutMigration
+                | Rule::ColumnMissingInDatabase
+                | Rule::TableMissingInDatabase
         )
     }
 
@@ -164,6 +200,31 @@ pub struct MigrationSource {
     pub schema: Schema,
     /// Model files it serves (`sources[].models` in the config); `None`: all.
     pub models: Option<Globs>,
+    /// The schema was read from a live database by `db-diff`, not built from migrations: the
+    /// shared rules (DG005, DG006) then say "the database" where they would say "the
+    /// migrations".
+    pub live: bool,
+}
+
+impl MigrationSource {
+    /// Where the compared column lives, after "in": `the migrations` or `the database`.
+    pub fn in_phrase(&self) -> &'static str {
+        if self.live {
+            "the database"
+        } else {
+            "the migrations"
+        }
+    }
+
+    /// The label of a related location at a column this source has: "`core.t.c` is created
+    /// here", or "`core.t.c` in database \"shop\"" for a live database (which has no line).
+    pub fn column_label(&self, path: &str) -> String {
+        if self.live {
+            format!("`{path}` in {}", self.name)
+        } else {
+            format!("`{path}` is created here")
+        }
+    }
 }
 
 /// What every check reads.
@@ -274,6 +335,31 @@ impl<'a> Context<'a> {
     }
 }
 
+/// What the `db-diff` rules (DG101–DG104) read: the model tables against the live database as
+/// the one source of [`DatabaseContext::models`], and the migration sources when
+/// `--with-migrations` is given. Objects outside the compared schemas are already filtered out
+/// of every part.
+pub struct DatabaseContext<'a> {
+    /// The model tables, with the live database as the only source.
+    pub models: Context<'a>,
+    /// The live database's schema; its `name` is `database "shop"`.
+    pub database: &'a MigrationSource,
+    /// The migration sources with `--with-migrations`; empty otherwise.
+    pub migrations: &'a [MigrationSource],
+}
+
+impl<'a> DatabaseContext<'a> {
+    /// Whether a model table maps `schema.table` and (when given) the column: its finding is
+    /// then reported at the model line, not at the migration statement.
+    pub fn mapped(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        self.models.tables.iter().any(|t| {
+            t.name == table
+                && self.models.schema_of(t, Some(self.database)) == schema
+                && column.is_none_or(|c| t.columns.iter().any(|mc| mc.name == c))
+        })
+    }
+}
+
 /// A model column's counterpart in one migration source.
 #[derive(Debug, Clone, Copy)]
 pub struct Migrated<'a> {
@@ -294,6 +380,22 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(column_type_mismatch::check(ctx));
     findings.extend(nullability_mismatch::check(ctx));
     findings.extend(foreign_key_target_missing::check(ctx));
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.target.clone())));
+    findings
+}
+
+/// Runs the `db-diff` rules: DG102, DG101, DG103, DG104 against the live database, and the
+/// shared comparisons DG005 and DG006 with the database as the source (see `dbdiff.rs` for
+/// why those keep their codes). A rule reports a target once.
+pub fn check_database(ctx: &DatabaseContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(table_missing_in_database::check(ctx));
+    findings.extend(column_missing_in_database::check(ctx));
+    findings.extend(enum_value_missing_in_database::check(ctx));
+    findings.extend(enum_type_missing_in_database::check(ctx));
+    findings.extend(column_type_mismatch::check(&ctx.models));
+    findings.extend(nullability_mismatch::check(&ctx.models));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
@@ -423,7 +525,47 @@ pub(crate) mod test_support {
             default_schema: "public".to_string(),
             schema,
             models: None,
+            live: false,
         }
+    }
+
+    /// A live database `shop` whose schema is what the SQL texts build, every object located
+    /// at the database (line 0) as `db-diff` reads it.
+    pub fn database(sql: &[&str]) -> MigrationSource {
+        let mut db = source("database \"shop\"", "db", sql);
+        let at = Location::new("postgresql://127.0.0.1:5432/shop", 0, 0);
+        for table in db.schema.tables.values_mut() {
+            table.location = at.clone();
+            for column in &mut table.columns {
+                column.location = at.clone();
+            }
+        }
+        for enum_type in db.schema.enums.values_mut() {
+            enum_type.location = at.clone();
+            for location in &mut enum_type.value_locations {
+                *location = at.clone();
+            }
+        }
+        db.live = true;
+        db
+    }
+
+    /// The `db-diff` rules over a database and (with `--with-migrations`) migration sources.
+    pub fn run_database(
+        database: &MigrationSource,
+        tables: &[ModelTable],
+        migrations: &[MigrationSource],
+    ) -> Vec<Finding> {
+        super::check_database(&super::DatabaseContext {
+            models: Context {
+                tables,
+                sources: std::slice::from_ref(database),
+                default_schema: "public",
+                declared_sources: false,
+            },
+            database,
+            migrations,
+        })
     }
 
     /// One SQL source from migration texts (files `m0.sql`, `m1.sql`, …).
