@@ -167,7 +167,9 @@ fn target(schema: &str, table: &str, column: &str) -> Target {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{database, model_table, only, run_database, source};
+    use crate::rules::test_support::{
+        database, model_table, only, render_human, run_database, source,
+    };
     use crate::source::Location;
 
     const DB: &str =
@@ -263,5 +265,38 @@ mod tests {
             findings[0].related[0].message,
             "database \"shop\" has `public.customers.contact_preference` — wrong schema?"
         );
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&[
+            DB,
+            "CREATE TABLE public.customers (id int, contact_preference text);",
+        ]);
+        let migrations = [source(
+            "SQL migrations",
+            "m",
+            &[
+                DB,
+                "ALTER TABLE core.customers ADD COLUMN contact_preference varchar(20);",
+            ],
+        )];
+        let findings = only(
+            run_database(&db, &[customers()], &migrations),
+            Rule::ColumnMissingInDatabase,
+        );
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Customer(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[str]\n    contact_preference: Mapped[str] = mapped_column(String(20))\n"
+                ),
+                (
+                    "m1.sql",
+                    "ALTER TABLE core.customers ADD COLUMN contact_preference varchar(20);"
+                ),
+            ]
+        ));
     }
 }

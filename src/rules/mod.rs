@@ -690,6 +690,66 @@ mod tests {
     }
 
     #[test]
+    fn against_a_live_database_dg005_and_dg006_keep_their_codes_and_say_the_database() {
+        use test_support::{database, model_table, run_database, with_column};
+        let db = database(&[
+            "CREATE SCHEMA core; CREATE TABLE core.customers (id int primary key, email varchar(100), phone text not null);",
+        ]);
+        let table = with_column(
+            model_table(
+                "core",
+                "customers",
+                &[
+                    ("id", "INTEGER"),
+                    ("email", "VARCHAR(255)"),
+                    ("phone", "TEXT"),
+                ],
+            ),
+            "email",
+            |c| c.nullable = Some(true),
+        );
+        let findings = run_database(&db, &[table], &[]);
+        let rules: Vec<Rule> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![Rule::ColumnTypeMismatch, Rule::NullabilityMismatch],
+            "{findings:?}"
+        );
+        assert!(
+            findings[0]
+                .message
+                .contains("is `VARCHAR(255)` in the model but `VARCHAR(100)` in the database:"),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[1]
+                .message
+                .contains("but the database makes it NOT NULL without a default"),
+            "{}",
+            findings[1].message
+        );
+        for finding in &findings {
+            assert!(
+                !finding.message.contains("migrations"),
+                "{}",
+                finding.message
+            );
+            assert_eq!(
+                finding.related[0].message,
+                format!(
+                    "`core.customers.{}` in database \"shop\"",
+                    finding.target.column.as_deref().unwrap_or_default()
+                )
+            );
+            assert_eq!(
+                finding.related[0].location.to_string(),
+                "postgresql://127.0.0.1:5432/shop"
+            );
+        }
+    }
+
+    #[test]
     fn rule_list_snapshot() {
         let list: Vec<String> = Rule::ALL
             .iter()
