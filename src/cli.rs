@@ -72,7 +72,8 @@ pub struct CheckArgs {
     pub write_baseline: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+/// `db-diff`'s arguments. Its `Debug` hides the database URL, which may hold a password.
+#[derive(Args)]
 pub struct DbDiffArgs {
     /// The project root whose models are compared with the database.
     #[arg(default_value = ".")]
@@ -106,6 +107,23 @@ pub struct DbDiffArgs {
     /// Lowest severity that fails the run (exit 1); `never` always exits 0 after reporting.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+}
+
+impl std::fmt::Debug for DbDiffArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbDiffArgs")
+            .field("path", &self.path)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<hidden>"),
+            )
+            .field("schemas", &self.schemas)
+            .field("with_migrations", &self.with_migrations)
+            .field("format", &self.format)
+            .field("config", &self.config)
+            .field("fail_on", &self.fail_on)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

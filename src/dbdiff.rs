@@ -43,8 +43,12 @@ use crate::sqltype::SqlType;
 /// `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What `db-diff` compares, from the command line.
-#[derive(Debug, Clone)]
+/// What the whole connection (socket, startup, authentication) may take beyond the connect
+/// timeout before db-diff gives up.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
+
+/// What `db-diff` compares, from the command line. Its `Debug` hides the URL.
+#[derive(Clone)]
 pub struct Options {
     pub path: PathBuf,
     /// `--database-url`, else `DATABASE_URL`.
@@ -55,6 +59,22 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// `--fail-on`, overriding the config's `fail_on`: `Some(None)` is `never`.
     pub fail_on: Option<Option<Severity>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("path", &self.path)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<hidden>"),
+            )
+            .field("schemas", &self.schemas)
+            .field("with_migrations", &self.with_migrations)
+            .field("config", &self.config)
+            .field("fail_on", &self.fail_on)
+            .finish()
+    }
 }
 
 /// Runs `db-diff`. `say` receives the lines for stderr that come before the report: which
@@ -180,7 +200,8 @@ const KNOWN_PARAMETERS: &[&str] = &[
 ];
 
 /// A parsed database URL: what to connect with, and how to name it without its password.
-#[derive(Debug, Clone)]
+/// Its `Debug` shows neither the password nor the secrets.
+#[derive(Clone)]
 pub struct DatabaseUrl {
     config: Config,
     /// The password as written in the URL and as decoded: scrubbed from every message.
@@ -296,13 +317,15 @@ impl DatabaseUrl {
     /// `HOST:PORT` of the first host, as connected to: `127.0.0.1:5432`, `[::1]:5432`,
     /// `/var/run/postgresql:5432`.
     pub fn host_port(&self) -> String {
-        let host = match (
-            self.config.get_hosts().first(),
-            self.config.get_hostaddrs().first(),
-        ) {
-            (Some(Host::Tcp(host)), _) if host.contains(':') => format!("[{host}]"),
-            (Some(Host::Tcp(host)), _) => host.clone(),
-            (Some(Host::Unix(path)), _) => path.display().to_string(),
+        let named = match self.config.get_hosts().first() {
+            Some(Host::Tcp(host)) if host.contains(':') => Some(format!("[{host}]")),
+            Some(Host::Tcp(host)) => Some(host.clone()),
+            #[cfg(unix)]
+            Some(Host::Unix(path)) => Some(path.display().to_string()),
+            None => None,
+        };
+        let host = match (named, self.config.get_hostaddrs().first()) {
+            (Some(host), _) => host,
             (None, Some(addr)) if addr.is_ipv6() => format!("[{addr}]"),
             (None, Some(addr)) => addr.to_string(),
             (None, None) => "localhost".to_string(),
@@ -345,13 +368,37 @@ impl DatabaseUrl {
     /// Connects, reads the database in one read-only transaction, rolls it back. Errors are
     /// scrubbed and say what to do.
     pub fn read(&self, schemas: &[String]) -> Result<LiveDatabase, String> {
-        let mut client = self.config.connect(NoTls).map_err(|e| {
+        let cannot_connect = |reason: String| {
             self.scrub(&format!(
-                "cannot connect to {}: {}; check the URL, that the server is running and that it accepts connections from here (db-diff connects without TLS)",
+                "cannot connect to {}: {reason}; check the URL, that the server is running and that it accepts connections from here (db-diff connects without TLS)",
                 self.display(),
-                error_chain(&e)
             ))
-        })?;
+        };
+        // The driver's timeout covers opening the socket, not a server that accepts and then
+        // never answers the startup: a watchdog bounds the whole connection. On a timeout the
+        // connecting thread is left behind; the process ends with the run.
+        let limit = *self
+            .config
+            .get_connect_timeout()
+            .unwrap_or(&CONNECT_TIMEOUT);
+        let config = self.config.clone();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(config.connect(NoTls));
+        });
+        let mut client = match receiver.recv_timeout(limit + WATCHDOG_GRACE) {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => return Err(cannot_connect(error_chain(&e))),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return Err(cannot_connect(format!(
+                    "no answer within {} s",
+                    (limit + WATCHDOG_GRACE).as_secs()
+                )));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(cannot_connect("the driver failed".to_string()));
+            }
+        };
         read_database(&mut client, schemas).map_err(|e| {
             self.scrub(&format!(
                 "cannot read the schema of {}: {}",
@@ -359,6 +406,17 @@ impl DatabaseUrl {
                 error_chain(&e)
             ))
         })
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The driver's `Config` redacts its password itself.
+        f.debug_struct("DatabaseUrl")
+            .field("config", &self.config)
+            .field("secrets", &self.secrets.len())
+            .field("notes", &self.notes)
+            .finish()
     }
 }
 
@@ -748,12 +806,14 @@ mod tests {
             parsed.config.get_connect_timeout(),
             Some(&Duration::from_secs(3))
         );
-        let parsed = url("postgresql://app@%2Fvar%2Frun%2Fpostgresql/shop");
-        assert_eq!(parsed.host_port(), "/var/run/postgresql:5432");
-        assert_eq!(
-            parsed.display(),
-            "postgresql://app@%2Fvar%2Frun%2Fpostgresql:5432/shop"
-        );
+        if cfg!(unix) {
+            let parsed = url("postgresql://app@%2Fvar%2Frun%2Fpostgresql/shop");
+            assert_eq!(parsed.host_port(), "/var/run/postgresql:5432");
+            assert_eq!(
+                parsed.display(),
+                "postgresql://app@%2Fvar%2Frun%2Fpostgresql:5432/shop"
+            );
+        }
     }
 
     #[test]
@@ -791,6 +851,17 @@ mod tests {
         assert_eq!(parsed.display(), "postgresql://app@h:5432/shop");
         let parsed = url("postgresql://app@h/shop?password=qu3ry");
         assert_eq!(parsed.scrub("qu3ry"), "***");
+        let options = Options {
+            path: PathBuf::from("."),
+            database_url: Some("postgresql://app:qu3ry@h/shop".into()),
+            schemas: Vec::new(),
+            with_migrations: false,
+            config: None,
+            fail_on: None,
+        };
+        for debug in [format!("{parsed:?}"), format!("{options:?}")] {
+            assert!(!debug.contains("qu3ry"), "{debug}");
+        }
     }
 
     #[test]
@@ -803,6 +874,22 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("s3cret-pw"), "{err}");
+    }
+
+    #[test]
+    fn a_server_that_accepts_and_never_answers_is_given_up_on() {
+        // The kernel accepts the connection into the listener's backlog; nobody answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        let parsed = url(&format!(
+            "postgresql://app:s3cret-pw@127.0.0.1:{port}/shop?connect_timeout=1"
+        ));
+        let started = std::time::Instant::now();
+        let err = parsed.read(&[]).unwrap_err();
+        assert!(err.contains("no answer within 3 s"), "{err}");
+        assert!(!err.contains("s3cret-pw"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        drop(listener);
     }
 
     fn row(data_type: &str, udt_schema: &str, udt_name: &str) -> ColumnRow {
