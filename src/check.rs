@@ -225,6 +225,7 @@ fn cached_analysis(
             warnings: hit.warnings,
             summary: hit.summary,
             sources: Vec::new(),
+            tables: Vec::new(),
         };
     }
     let analysis = analyze(files, reader, config, cache);
@@ -268,6 +269,28 @@ fn load_config(
 }
 
 fn run_all(options: &Options) -> Result<Report, RunError> {
+    let (config, mut warnings, analysis) = analyze_tree(options, &|_| true)?;
+    warnings.extend(analysis.warnings);
+    let mut summary = analysis.summary;
+    summary.findings = analysis.findings.len();
+    let sources = snippet_sources(&analysis.findings, &|path| read_disk(&options.path, path));
+    Ok(Report {
+        mode: Mode::All,
+        findings: analysis.findings,
+        warnings,
+        summary,
+        fail_on: fail_on(options, &config),
+        nothing_to_check: false,
+        sources,
+    })
+}
+
+/// Reads and analyses the working tree (or plain directory) at `options.path`, keeping only the
+/// files `keep` accepts by kind. Returns the config, the config's warnings and the analysis.
+fn analyze_tree(
+    options: &Options,
+    keep: &dyn Fn(&FileKind) -> bool,
+) -> Result<(Config, Vec<Warning>, Analysis), RunError> {
     let path = &options.path;
     if !path.is_dir() {
         return Err(RunError(format!(
@@ -279,32 +302,73 @@ fn run_all(options: &Options) -> Result<Report, RunError> {
     // config is looked for there. `.gitignore` files are honoured while walking.
     let root = path.clone();
     let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
-    let (config, mut warnings) = load_config(options, &read_root)?;
-    let files = walk(&root, &config);
+    let (config, warnings) = load_config(options, &read_root)?;
+    let mut files = walk(&root, &config);
+    files.retain(|f| keep(&classify(&f.path, &config)));
     let reader = Reader {
         repo: None,
         root: root.clone(),
     };
     let mut cache = Cache::default();
     let analysis = analyze(&files, &reader, &config, &mut cache);
-    warnings.extend(analysis.warnings);
+    Ok((config, warnings, analysis))
+}
+
+fn read_disk(root: &Path, path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// A project as `check --all` reads it, before its rules run: the resolved model tables, the
+/// migration sources and the config — for commands that compare the models with something
+/// else (`db-diff` compares them with a live database).
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+    pub tables: Vec<ModelTable>,
+    /// Empty when the project was read without its migrations.
+    pub sources: Vec<MigrationSource>,
+    pub warnings: Vec<Warning>,
+    /// Model and migration counts; `findings` is left at 0 for the caller to fill.
+    pub summary: Summary,
+    pub fail_on: Option<Severity>,
+}
+
+/// Reads the working tree (or plain directory) at `options.path` like `check --all`
+/// (`options.mode` is not looked at). Without `with_migrations` no migration file is read, and
+/// the warning that none was found is not given.
+pub fn read_project(options: &Options, with_migrations: bool) -> Result<Project, RunError> {
+    let keep = |kind: &FileKind| with_migrations || *kind == FileKind::Model;
+    let (config, mut warnings, analysis) = analyze_tree(options, &keep)?;
+    warnings.extend(
+        analysis
+            .warnings
+            .into_iter()
+            .filter(|w| with_migrations || w.message != NO_MIGRATIONS),
+    );
     let mut summary = analysis.summary;
-    summary.findings = analysis.findings.len();
-    let sources = snippet_sources(&analysis.findings, &|path| {
-        reader.read(&FileRef {
-            path: path.to_string(),
-            content: Content::Disk,
-        })
-    });
-    Ok(Report {
-        mode: Mode::All,
-        findings: analysis.findings,
+    summary.findings = 0;
+    Ok(Project {
+        root: options.path.clone(),
+        fail_on: fail_on(options, &config),
+        config,
+        tables: analysis.tables,
+        sources: analysis.sources,
         warnings,
         summary,
-        fail_on: fail_on(options, &config),
-        nothing_to_check: false,
-        sources,
     })
+}
+
+impl Project {
+    /// The config's severity overrides, `off` and `ignore:` patterns, then a stable order.
+    pub fn apply_config(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        apply_config(findings, &self.config)
+    }
+
+    /// The text of the files the findings point into, for snippets.
+    pub fn snippet_sources(&self, findings: &[Finding]) -> crate::render::Sources {
+        snippet_sources(findings, &|path| read_disk(&self.root, path))
+    }
 }
 
 fn fail_on(options: &Options, config: &Config) -> Option<Severity> {
@@ -558,7 +622,11 @@ struct Analysis {
     warnings: Vec<Warning>,
     summary: Summary,
     sources: Vec<MigrationSource>,
+    tables: Vec<ModelTable>,
 }
+
+/// The warning for models without any migration.
+const NO_MIGRATIONS: &str = "no migrations found (looked for .sql files under a `migrations` folder and Alembic revisions under `versions`); set `migrations:` in driftguard.yml if they live elsewhere";
 
 /// Parses what is not cached yet (in parallel), then resolves models, replays sources and runs
 /// the rules.
@@ -721,6 +789,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             default_schema,
             schema,
             models: declared.and_then(|s| s.models.clone()),
+            live: false,
         });
     }
     for (env, revisions) in alembic_envs {
@@ -757,12 +826,11 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             default_schema,
             schema,
             models: declared.and_then(|s| s.models.clone()),
+            live: false,
         });
     }
     if sources.is_empty() && !tables.is_empty() {
-        warnings.push(Warning::global(
-            "no migrations found (looked for .sql files under a `migrations` folder and Alembic revisions under `versions`); set `migrations:` in driftguard.yml if they live elsewhere",
-        ));
+        warnings.push(Warning::global(NO_MIGRATIONS));
     }
 
     let ctx = Context {
@@ -811,6 +879,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         warnings,
         summary,
         sources,
+        tables,
     }
 }
 

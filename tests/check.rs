@@ -466,7 +466,10 @@ fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
     assert!(cache.join("findings").is_dir(), "cache folder made");
     assert!(cache.join("models").is_dir());
     let second = repo.run(&["check", "--staged", "--format", "json"]);
-    assert_eq!(second.stdout, first.stdout, "a cache hit gives the same answer");
+    assert_eq!(
+        second.stdout, first.stdout,
+        "a cache hit gives the same answer"
+    );
     // Garbage in the cache is a miss, not an error.
     for folder in ["findings", "models"] {
         for entry in std::fs::read_dir(cache.join(folder)).expect("read cache") {
@@ -477,5 +480,8 @@ fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
     assert_eq!(third.stdout, first.stdout);
     assert_eq!(third.code, 1);
     // The work tree is never written to.
-    assert_eq!(repo.git(&["status", "--porcelain", "--ignored"]), format!("M  {MODELS}\n"));
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--ignored"]),
+        format!("M  {MODELS}\n")
+    );
 }

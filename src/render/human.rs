@@ -191,6 +191,22 @@ fn primary_label(finding: &Finding) -> String {
             target.references.as_deref().unwrap_or_default()
         ),
         Rule::UnusedSuppression => "silences nothing".to_string(),
+        Rule::ColumnMissingInDatabase => format!("`{column}` is not in the database"),
+        Rule::TableMissingInDatabase => {
+            format!(
+                "`{}.{}` is not in the database",
+                target.schema, target.table
+            )
+        }
+        Rule::EnumValueMissingInDatabase => format!(
+            "`{}` is not a value of `{}` in the database",
+            target.value.as_deref().unwrap_or_default(),
+            target.r#enum.as_deref().unwrap_or_default()
+        ),
+        Rule::EnumTypeMissingInDatabase => format!(
+            "`{}` is not in the database",
+            target.r#enum.as_deref().unwrap_or_default()
+        ),
     }
 }
 

@@ -372,7 +372,8 @@ fn finding(
         rule: Rule::ColumnTypeMismatch,
         severity: Rule::ColumnTypeMismatch.default_severity(),
         message: format!(
-            "`{path}` is `{model}` in the model but `{migrated_ty}` in the migrations: {}",
+            "`{path}` is `{model}` in the model but `{migrated_ty}` in {}: {}",
+            migrated.source.in_phrase(),
             consequence(mismatch, model, migrated_ty)
         ),
         help,
@@ -390,7 +391,7 @@ fn finding(
             references: None,
         },
         related: vec![Related {
-            message: format!("`{path}` is created here"),
+            message: migrated.source.column_label(&path),
             location: migrated.column.location.clone(),
         }],
     }

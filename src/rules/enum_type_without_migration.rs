@@ -71,7 +71,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 
 /// The migrated column has another named type (DG005's finding) or one driftguard cannot name.
 /// Extension types such as `citext` are not named types here: the enum type is still missing.
-fn typed_otherwise(migrated: &Migrated, model_enum: &ModelEnum) -> bool {
+pub(crate) fn typed_otherwise(migrated: &Migrated, model_enum: &ModelEnum) -> bool {
     let ty = &migrated.column.ty;
     ty.name == "unknown"
         || (ty.user_defined && !ty.is_extension_type() && ty.user_type_name() != model_enum.name)

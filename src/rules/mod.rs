@@ -5,12 +5,16 @@
 //! beside its check and tests, and is the one text behind `driftguard rule`, SARIF's
 //! `fullDescription` and the README's rule table.
 
+pub mod column_missing_in_database;
 pub mod column_type_mismatch;
 pub mod column_without_migration;
+pub mod enum_type_missing_in_database;
 pub mod enum_type_without_migration;
+pub mod enum_value_missing_in_database;
 pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
 pub mod nullability_mismatch;
+pub mod table_missing_in_database;
 pub mod table_without_migration;
 pub mod unused_suppression;
 
@@ -61,6 +65,10 @@ pub enum Rule {
     NullabilityMismatch,
     ForeignKeyTargetMissing,
     UnusedSuppression,
+    ColumnMissingInDatabase,
+    TableMissingInDatabase,
+    EnumValueMissingInDatabase,
+    EnumTypeMissingInDatabase,
 }
 
 impl Serialize for Rule {
@@ -87,6 +95,10 @@ impl Rule {
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
         Rule::UnusedSuppression,
+        Rule::ColumnMissingInDatabase,
+        Rule::TableMissingInDatabase,
+        Rule::EnumValueMissingInDatabase,
+        Rule::EnumTypeMissingInDatabase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -99,6 +111,10 @@ impl Rule {
             Rule::NullabilityMismatch => "DG006",
             Rule::ForeignKeyTargetMissing => "DG007",
             Rule::UnusedSuppression => "DG100",
+            Rule::ColumnMissingInDatabase => "DG101",
+            Rule::TableMissingInDatabase => "DG102",
+            Rule::EnumValueMissingInDatabase => "DG103",
+            Rule::EnumTypeMissingInDatabase => "DG104",
         }
     }
 
@@ -113,6 +129,10 @@ impl Rule {
             Rule::NullabilityMismatch => "nullability-mismatch",
             Rule::ForeignKeyTargetMissing => "foreign-key-target-missing",
             Rule::UnusedSuppression => "unused-suppression",
+            Rule::ColumnMissingInDatabase => "column-missing-in-database",
+            Rule::TableMissingInDatabase => "table-missing-in-database",
+            Rule::EnumValueMissingInDatabase => "enum-value-missing-in-database",
+            Rule::EnumTypeMissingInDatabase => "enum-type-missing-in-database",
         }
     }
 
@@ -122,7 +142,11 @@ impl Rule {
             | Rule::TableWithoutMigration
             | Rule::EnumValueWithoutMigration
             | Rule::EnumTypeWithoutMigration
-            | Rule::ForeignKeyTargetMissing => Severity::Error,
+            | Rule::ForeignKeyTargetMissing
+            | Rule::ColumnMissingInDatabase
+            | Rule::TableMissingInDatabase
+            | Rule::EnumValueMissingInDatabase
+            | Rule::EnumTypeMissingInDatabase => Severity::Error,
             Rule::ColumnTypeMismatch | Rule::NullabilityMismatch | Rule::UnusedSuppression => {
                 Severity::Warning
             }
@@ -140,6 +164,10 @@ impl Rule {
             Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::SUMMARY,
             Rule::UnusedSuppression => unused_suppression::SUMMARY,
+            Rule::ColumnMissingInDatabase => column_missing_in_database::SUMMARY,
+            Rule::TableMissingInDatabase => table_missing_in_database::SUMMARY,
+            Rule::EnumValueMissingInDatabase => enum_value_missing_in_database::SUMMARY,
+            Rule::EnumTypeMissingInDatabase => enum_type_missing_in_database::SUMMARY,
         }
     }
 
@@ -154,15 +182,23 @@ impl Rule {
             Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
             Rule::ForeignKeyTargetMissing => foreign_key_target_missing::EXPLANATION,
             Rule::UnusedSuppression => unused_suppression::EXPLANATION,
+            Rule::ColumnMissingInDatabase => column_missing_in_database::EXPLANATION,
+            Rule::TableMissingInDatabase => table_missing_in_database::EXPLANATION,
+            Rule::EnumValueMissingInDatabase => enum_value_missing_in_database::EXPLANATION,
+            Rule::EnumTypeMissingInDatabase => enum_type_missing_in_database::EXPLANATION,
         }
     }
 
-    /// Whether `driftguard.yml` may turn the rule off or change its severity. The two core
-    /// rules are what driftguard exists for: they can be ignored per table or line, not off.
+    /// Whether `driftguard.yml` may turn the rule off or change its severity. The core rules
+    /// (a missing column or table, in the migrations or in the database) are what driftguard
+    /// exists for: they can be ignored per table or line, not off.
     pub fn configurable(self) -> bool {
         !matches!(
             self,
-            Rule::ColumnWithoutMigration | Rule::TableWithoutMigration
+            Rule::ColumnWithoutMigration
+                | Rule::TableWithoutMigration
+                | Rule::ColumnMissingInDatabase
+                | Rule::TableMissingInDatabase
         )
     }
 
@@ -183,6 +219,31 @@ pub struct MigrationSource {
     pub schema: Schema,
     /// Model files it serves (`sources[].models` in the config); `None`: all.
     pub models: Option<Globs>,
+    /// The schema was read from a live database by `db-diff`, not built from migrations: the
+    /// shared rules (DG005, DG006) then say "the database" where they would say "the
+    /// migrations".
+    pub live: bool,
+}
+
+impl MigrationSource {
+    /// Where the compared column lives, after "in": `the migrations` or `the database`.
+    pub fn in_phrase(&self) -> &'static str {
+        if self.live {
+            "the database"
+        } else {
+            "the migrations"
+        }
+    }
+
+    /// The label of a related location at a column this source has: "`core.t.c` is created
+    /// here", or "`core.t.c` in database \"shop\"" for a live database (which has no line).
+    pub fn column_label(&self, path: &str) -> String {
+        if self.live {
+            format!("`{path}` in {}", self.name)
+        } else {
+            format!("`{path}` is created here")
+        }
+    }
 }
 
 /// What every check reads.
@@ -293,6 +354,31 @@ impl<'a> Context<'a> {
     }
 }
 
+/// What the `db-diff` rules (DG101–DG104) read: the model tables against the live database as
+/// the one source of [`DatabaseContext::models`], and the migration sources when
+/// `--with-migrations` is given. Objects outside the compared schemas are already filtered out
+/// of every part.
+pub struct DatabaseContext<'a> {
+    /// The model tables, with the live database as the only source.
+    pub models: Context<'a>,
+    /// The live database's schema; its `name` is `database "shop"`.
+    pub database: &'a MigrationSource,
+    /// The migration sources with `--with-migrations`; empty otherwise.
+    pub migrations: &'a [MigrationSource],
+}
+
+impl<'a> DatabaseContext<'a> {
+    /// Whether a model table maps `schema.table` and (when given) the column: its finding is
+    /// then reported at the model line, not at the migration statement.
+    pub fn mapped(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        self.models.tables.iter().any(|t| {
+            t.name == table
+                && self.models.schema_of(t, Some(self.database)) == schema
+                && column.is_none_or(|c| t.columns.iter().any(|mc| mc.name == c))
+        })
+    }
+}
+
 /// A model column's counterpart in one migration source.
 #[derive(Debug, Clone, Copy)]
 pub struct Migrated<'a> {
@@ -313,6 +399,22 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(column_type_mismatch::check(ctx));
     findings.extend(nullability_mismatch::check(ctx));
     findings.extend(foreign_key_target_missing::check(ctx));
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.target.clone())));
+    findings
+}
+
+/// Runs the `db-diff` rules: DG102, DG101, DG103, DG104 against the live database, and the
+/// shared comparisons DG005 and DG006 with the database as the source (see `dbdiff.rs` for
+/// why those keep their codes). A rule reports a target once.
+pub fn check_database(ctx: &DatabaseContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(table_missing_in_database::check(ctx));
+    findings.extend(column_missing_in_database::check(ctx));
+    findings.extend(enum_value_missing_in_database::check(ctx));
+    findings.extend(enum_type_missing_in_database::check(ctx));
+    findings.extend(column_type_mismatch::check(&ctx.models));
+    findings.extend(nullability_mismatch::check(&ctx.models));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
@@ -442,7 +544,47 @@ pub(crate) mod test_support {
             default_schema: "public".to_string(),
             schema,
             models: None,
+            live: false,
         }
+    }
+
+    /// A live database `shop` whose schema is what the SQL texts build, every object located
+    /// at the database (line 0) as `db-diff` reads it.
+    pub fn database(sql: &[&str]) -> MigrationSource {
+        let mut db = source("database \"shop\"", "db", sql);
+        let at = Location::new("postgresql://127.0.0.1:5432/shop", 0, 0);
+        for table in db.schema.tables.values_mut() {
+            table.location = at.clone();
+            for column in &mut table.columns {
+                column.location = at.clone();
+            }
+        }
+        for enum_type in db.schema.enums.values_mut() {
+            enum_type.location = at.clone();
+            for location in &mut enum_type.value_locations {
+                *location = at.clone();
+            }
+        }
+        db.live = true;
+        db
+    }
+
+    /// The `db-diff` rules over a database and (with `--with-migrations`) migration sources.
+    pub fn run_database(
+        database: &MigrationSource,
+        tables: &[ModelTable],
+        migrations: &[MigrationSource],
+    ) -> Vec<Finding> {
+        super::check_database(&super::DatabaseContext {
+            models: Context {
+                tables,
+                sources: std::slice::from_ref(database),
+                default_schema: "public",
+                declared_sources: false,
+            },
+            database,
+            migrations,
+        })
     }
 
     /// One SQL source from migration texts (files `m0.sql`, `m1.sql`, …).
@@ -563,6 +705,66 @@ mod tests {
                     rule.code()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn against_a_live_database_dg005_and_dg006_keep_their_codes_and_say_the_database() {
+        use test_support::{database, model_table, run_database, with_column};
+        let db = database(&[
+            "CREATE SCHEMA core; CREATE TABLE core.customers (id int primary key, email varchar(100), phone text not null);",
+        ]);
+        let table = with_column(
+            model_table(
+                "core",
+                "customers",
+                &[
+                    ("id", "INTEGER"),
+                    ("email", "VARCHAR(255)"),
+                    ("phone", "TEXT"),
+                ],
+            ),
+            "email",
+            |c| c.nullable = Some(true),
+        );
+        let findings = run_database(&db, &[table], &[]);
+        let rules: Vec<Rule> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            vec![Rule::ColumnTypeMismatch, Rule::NullabilityMismatch],
+            "{findings:?}"
+        );
+        assert!(
+            findings[0]
+                .message
+                .contains("is `VARCHAR(255)` in the model but `VARCHAR(100)` in the database:"),
+            "{}",
+            findings[0].message
+        );
+        assert!(
+            findings[1]
+                .message
+                .contains("but the database makes it NOT NULL without a default"),
+            "{}",
+            findings[1].message
+        );
+        for finding in &findings {
+            assert!(
+                !finding.message.contains("migrations"),
+                "{}",
+                finding.message
+            );
+            assert_eq!(
+                finding.related[0].message,
+                format!(
+                    "`core.customers.{}` in database \"shop\"",
+                    finding.target.column.as_deref().unwrap_or_default()
+                )
+            );
+            assert_eq!(
+                finding.related[0].location.to_string(),
+                "postgresql://127.0.0.1:5432/shop"
+            );
         }
     }
 

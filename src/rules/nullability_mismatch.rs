@@ -97,17 +97,22 @@ fn finding(
         "ALTER TABLE {schema}.{} ALTER COLUMN {}",
         table.name, column.name
     );
+    let (lets, makes) = if migrated.source.live {
+        ("the database lets", "the database makes")
+    } else {
+        ("the migrations let", "the migrations make")
+    };
     let (message, help, suggestion) = match disagreement {
         Disagreement::ColumnAllowsNull => (
             format!(
-                "`{path}` is NOT NULL in the model but the migrations let it hold NULL: rows with NULL read back as `None` where the code expects a value"
+                "`{path}` is NOT NULL in the model but {lets} it hold NULL: rows with NULL read back as `None` where the code expects a value"
             ),
             "Make the column NOT NULL in a migration after filling its NULLs, or let the model column be None (`nullable=True`, `Optional[…]`).".to_string(),
             format!("{alter} SET NOT NULL;"),
         ),
         Disagreement::ColumnRejectsNull => (
             format!(
-                "`{path}` may be NULL in the model but the migrations make it NOT NULL without a default: inserting None fails with `null value in column \"{}\" of relation \"{}\" violates not-null constraint`",
+                "`{path}` may be NULL in the model but {makes} it NOT NULL without a default: inserting None fails with `null value in column \"{}\" of relation \"{}\" violates not-null constraint`",
                 column.name, table.name
             ),
             "Drop NOT NULL in a migration, or make the model column non-nullable (`nullable=False`).".to_string(),
@@ -130,7 +135,7 @@ fn finding(
             references: None,
         },
         related: vec![Related {
-            message: format!("`{path}` is created here"),
+            message: migrated.source.column_label(&path),
             location: migrated.column.location.clone(),
         }],
     }
