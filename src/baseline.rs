@@ -93,8 +93,7 @@ mod tests {
                 schema: "core".into(),
                 table: "customers".into(),
                 column: Some(column.into()),
-                r#enum: None,
-                value: None,
+                ..Target::default()
             },
             related: Vec::new(),
         }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::DiskCache;
 use crate::config::{Config, ConfigError, SourceKind};
 use crate::discover::{FileKind, classify, migration_order};
 use crate::finding::{Finding, Related, Warning};
@@ -56,7 +57,7 @@ pub struct Options {
 }
 
 /// Counts for the summary line and JSON.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub model_files: usize,
     pub tables: usize,
@@ -167,6 +168,77 @@ impl Reader<'_> {
 #[derive(Default)]
 struct Cache {
     parsed: HashMap<(String, git2::Oid), Arc<ParsedFile>>,
+    /// Model extractions and snapshot results kept between runs (change checks only).
+    disk: DiskCache,
+}
+
+/// A model file's extraction as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedModels {
+    models: FileModels,
+    warnings: Vec<Warning>,
+}
+
+/// A snapshot's result as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedAnalysis {
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    summary: Summary,
+}
+
+fn model_key(path: &str, id: git2::Oid) -> String {
+    crate::cache::key([
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        path.as_bytes(),
+        id.as_bytes(),
+    ])
+}
+
+/// The identity of a snapshot for the findings cache: every relevant file and config file by
+/// path and blob id, the `--config` file's text, and the driftguard version.
+fn snapshot_key(entries: &[crate::git::Entry], config: &Config, explicit: Option<&str>) -> String {
+    let mut parts: Vec<Vec<u8>> = vec![
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        explicit.unwrap_or("").as_bytes().to_vec(),
+    ];
+    for entry in entries {
+        if classify(&entry.path, config) != FileKind::Other {
+            parts.push(entry.path.as_bytes().to_vec());
+            parts.push(entry.id.as_bytes().to_vec());
+        }
+    }
+    crate::cache::key(parts.iter().map(Vec::as_slice))
+}
+
+/// A snapshot's analysis, from the disk cache or computed (and then stored).
+fn cached_analysis(
+    key: &str,
+    files: &[FileRef],
+    reader: &Reader,
+    config: &Config,
+    cache: &mut Cache,
+) -> Analysis {
+    if let Some(hit) = cache.disk.get::<CachedAnalysis>("findings", key) {
+        return Analysis {
+            findings: hit.findings,
+            warnings: hit.warnings,
+            summary: hit.summary,
+            sources: Vec::new(),
+            tables: Vec::new(),
+        };
+    }
+    let analysis = analyze(files, reader, config, cache);
+    cache.disk.put(
+        "findings",
+        key,
+        &CachedAnalysis {
+            findings: analysis.findings.clone(),
+            warnings: analysis.warnings.clone(),
+            summary: analysis.summary.clone(),
+        },
+    );
+    analysis
 }
 
 /// Runs a check.
@@ -197,6 +269,28 @@ fn load_config(
 }
 
 fn run_all(options: &Options) -> Result<Report, RunError> {
+    let (config, mut warnings, analysis) = analyze_tree(options, &|_| true)?;
+    warnings.extend(analysis.warnings);
+    let mut summary = analysis.summary;
+    summary.findings = analysis.findings.len();
+    let sources = snippet_sources(&analysis.findings, &|path| read_disk(&options.path, path));
+    Ok(Report {
+        mode: Mode::All,
+        findings: analysis.findings,
+        warnings,
+        summary,
+        fail_on: fail_on(options, &config),
+        nothing_to_check: false,
+        sources,
+    })
+}
+
+/// Reads and analyses the working tree (or plain directory) at `options.path`, keeping only the
+/// files `keep` accepts by kind. Returns the config, the config's warnings and the analysis.
+fn analyze_tree(
+    options: &Options,
+    keep: &dyn Fn(&FileKind) -> bool,
+) -> Result<(Config, Vec<Warning>, Analysis), RunError> {
     let path = &options.path;
     if !path.is_dir() {
         return Err(RunError(format!(
@@ -208,32 +302,73 @@ fn run_all(options: &Options) -> Result<Report, RunError> {
     // config is looked for there. `.gitignore` files are honoured while walking.
     let root = path.clone();
     let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
-    let (config, mut warnings) = load_config(options, &read_root)?;
-    let files = walk(&root, &config);
+    let (config, warnings) = load_config(options, &read_root)?;
+    let mut files = walk(&root, &config);
+    files.retain(|f| keep(&classify(&f.path, &config)));
     let reader = Reader {
         repo: None,
         root: root.clone(),
     };
     let mut cache = Cache::default();
     let analysis = analyze(&files, &reader, &config, &mut cache);
-    warnings.extend(analysis.warnings);
+    Ok((config, warnings, analysis))
+}
+
+fn read_disk(root: &Path, path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// A project as `check --all` reads it, before its rules run: the resolved model tables, the
+/// migration sources and the config — for commands that compare the models with something
+/// else (`db-diff` compares them with a live database).
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+    pub tables: Vec<ModelTable>,
+    /// Empty when the project was read without its migrations.
+    pub sources: Vec<MigrationSource>,
+    pub warnings: Vec<Warning>,
+    /// Model and migration counts; `findings` is left at 0 for the caller to fill.
+    pub summary: Summary,
+    pub fail_on: Option<Severity>,
+}
+
+/// Reads the working tree (or plain directory) at `options.path` like `check --all`
+/// (`options.mode` is not looked at). Without `with_migrations` no migration file is read, and
+/// the warning that none was found is not given.
+pub fn read_project(options: &Options, with_migrations: bool) -> Result<Project, RunError> {
+    let keep = |kind: &FileKind| with_migrations || *kind == FileKind::Model;
+    let (config, mut warnings, analysis) = analyze_tree(options, &keep)?;
+    warnings.extend(
+        analysis
+            .warnings
+            .into_iter()
+            .filter(|w| with_migrations || w.message != NO_MIGRATIONS),
+    );
     let mut summary = analysis.summary;
-    summary.findings = analysis.findings.len();
-    let sources = snippet_sources(&analysis.findings, &|path| {
-        reader.read(&FileRef {
-            path: path.to_string(),
-            content: Content::Disk,
-        })
-    });
-    Ok(Report {
-        mode: Mode::All,
-        findings: analysis.findings,
+    summary.findings = 0;
+    Ok(Project {
+        root: options.path.clone(),
+        fail_on: fail_on(options, &config),
+        config,
+        tables: analysis.tables,
+        sources: analysis.sources,
         warnings,
         summary,
-        fail_on: fail_on(options, &config),
-        nothing_to_check: false,
-        sources,
     })
+}
+
+impl Project {
+    /// The config's severity overrides, `off` and `ignore:` patterns, then a stable order.
+    pub fn apply_config(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        apply_config(findings, &self.config)
+    }
+
+    /// The text of the files the findings point into, for snippets.
+    pub fn snippet_sources(&self, findings: &[Finding]) -> crate::render::Sources {
+        snippet_sources(findings, &|path| read_disk(&self.root, path))
+    }
 }
 
 fn fail_on(options: &Options, config: &Config) -> Option<Severity> {
@@ -337,14 +472,25 @@ fn run_change(options: &Options) -> Result<Report, RunError> {
             .collect()
     };
     let after_files = to_refs(after_entries.clone());
-    let before_files = to_refs(repo.entries(before)?);
+
+    let before_entries = repo.entries(before)?;
+    let before_files = to_refs(before_entries.clone());
     let reader = Reader {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
-    let mut cache = Cache::default();
-    let after_analysis = analyze(&after_files, &reader, &config, &mut cache);
-    let before_analysis = analyze(&before_files, &reader, &config, &mut cache);
+    let mut cache = Cache {
+        disk: DiskCache::in_git_dir(repo.common_dir()),
+        ..Cache::default()
+    };
+    let explicit_config = options
+        .config
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    let after_key = snapshot_key(&after_entries, &config, explicit_config.as_deref());
+    let before_key = snapshot_key(&before_entries, &config, explicit_config.as_deref());
+    let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
+    let before_analysis = cached_analysis(&before_key, &before_files, &reader, &config, &mut cache);
     let before_keys: HashSet<_> = before_analysis.findings.iter().map(Finding::key).collect();
     let (preexisting, mut introduced): (Vec<Finding>, Vec<Finding>) = after_analysis
         .findings
@@ -476,7 +622,11 @@ struct Analysis {
     warnings: Vec<Warning>,
     summary: Summary,
     sources: Vec<MigrationSource>,
+    tables: Vec<ModelTable>,
 }
+
+/// The warning for models without any migration.
+const NO_MIGRATIONS: &str = "no migrations found (looked for .sql files under a `migrations` folder and Alembic revisions under `versions`); set `migrations:` in driftguard.yml if they live elsewhere";
 
 /// Parses what is not cached yet (in parallel), then resolves models, replays sources and runs
 /// the rules.
@@ -486,11 +636,29 @@ fn analyze(files: &[FileRef], reader: &Reader, config: &Config, cache: &mut Cach
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
     for (i, file) in files.iter().enumerate() {
-        if let Content::Blob(id) = file.content
-            && let Some(hit) = cache.parsed.get(&(file.path.clone(), id))
-        {
-            parsed[i] = Some(Arc::clone(hit));
-            continue;
+        if let Content::Blob(id) = file.content {
+            if let Some(hit) = cache.parsed.get(&(file.path.clone(), id)) {
+                parsed[i] = Some(Arc::clone(hit));
+                continue;
+            }
+            let kind = classify(&file.path, config);
+            if kind == FileKind::Model
+                && let Some(hit) = cache
+                    .disk
+                    .get::<CachedModels>("models", &model_key(&file.path, id))
+            {
+                let hit = Arc::new(ParsedFile {
+                    path: file.path.clone(),
+                    kind,
+                    parsed: Parsed::Models(hit.models),
+                    warnings: hit.warnings,
+                });
+                cache
+                    .parsed
+                    .insert((file.path.clone(), id), Arc::clone(&hit));
+                parsed[i] = Some(hit);
+                continue;
+            }
         }
         match reader.read(file) {
             Ok(bytes) => to_parse.push((i, bytes)),
@@ -508,6 +676,16 @@ fn analyze(files: &[FileRef], reader: &Reader, config: &Config, cache: &mut Cach
         })
         .collect();
     for (i, file) in fresh {
+        if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
+            cache.disk.put(
+                "models",
+                &model_key(&file.path, id),
+                &CachedModels {
+                    models: models.clone(),
+                    warnings: file.warnings.clone(),
+                },
+            );
+        }
         let file = Arc::new(file);
         if let Content::Blob(id) = files[i].content {
             cache
@@ -611,6 +789,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             default_schema,
             schema,
             models: declared.and_then(|s| s.models.clone()),
+            live: false,
         });
     }
     for (env, revisions) in alembic_envs {
@@ -647,12 +826,11 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             default_schema,
             schema,
             models: declared.and_then(|s| s.models.clone()),
+            live: false,
         });
     }
     if sources.is_empty() && !tables.is_empty() {
-        warnings.push(Warning::global(
-            "no migrations found (looked for .sql files under a `migrations` folder and Alembic revisions under `versions`); set `migrations:` in driftguard.yml if they live elsewhere",
-        ));
+        warnings.push(Warning::global(NO_MIGRATIONS));
     }
 
     let ctx = Context {
@@ -661,7 +839,31 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         default_schema: &config.default_schema,
         declared_sources: !config.sources.is_empty(),
     };
-    let findings = apply_config(rules::check(&ctx), config);
+    let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
+        .iter()
+        .flat_map(|m| m.ignores.iter().cloned())
+        .collect();
+    let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
+        .iter()
+        .filter_map(|file| match &file.parsed {
+            Parsed::Sql(events) => Some((file.path.clone(), events)),
+            _ => None,
+        })
+        .flat_map(|(path, events)| {
+            events
+                .ignores
+                .iter()
+                .map(move |ignore| (path.clone(), ignore.clone()))
+        })
+        .collect();
+    let findings = crate::suppress::apply(
+        rules::check(&ctx),
+        &mut warnings,
+        &tables,
+        &py_ignores,
+        &sql_ignores,
+    );
+    let findings = apply_config(findings, config);
     let summary = Summary {
         model_files: count_model_files(&tables),
         tables: tables.len(),
@@ -677,6 +879,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         warnings,
         summary,
         sources,
+        tables,
     }
 }
 
@@ -688,7 +891,8 @@ fn count_model_files(tables: &[ModelTable]) -> usize {
         .len()
 }
 
-/// Severity overrides, `off`, and `ignore:` patterns; then a stable order.
+/// Severity overrides, `off`, and `ignore:` patterns (on the target, and on the table a foreign
+/// key points at); then a stable order.
 fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
     let mut out: Vec<Finding> = findings
         .into_iter()
@@ -703,10 +907,88 @@ fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
                 &f.target.schema,
                 &f.target.table,
                 f.target.column.as_deref(),
-            );
+            ) || f
+                .target
+                .referenced()
+                .is_some_and(|(schema, table, column)| {
+                    config.is_ignored(schema, table, None)
+                        || config.is_ignored(schema, table, Some(column))
+                });
             (!ignored).then_some(f)
         })
         .collect();
     out.sort_by(|a, b| (&a.location, a.rule, &a.target).cmp(&(&b.location, b.rule, &b.target)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Target;
+    use crate::rules::Rule;
+    use crate::source::Location;
+
+    fn finding(rule: Rule, target: Target) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            message: String::new(),
+            help: String::new(),
+            suggestion: None,
+            location: Location::new("models.py", 1, 1),
+            target,
+            related: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn config_turns_rules_off_changes_severities_and_ignores_referenced_tables() {
+        let yaml = "ignore: [\"auth.users\"]\nrules: {DG005: error, DG006: \"off\"}\n";
+        let (config, _) = crate::config::load(None, &|name| {
+            (name == "driftguard.yml").then(|| yaml.to_string())
+        })
+        .expect("valid config");
+        let column = Target {
+            schema: "core".into(),
+            table: "reviews".into(),
+            column: Some("author_id".into()),
+            ..Target::default()
+        };
+        let findings = apply_config(
+            vec![
+                finding(Rule::ColumnTypeMismatch, column.clone()),
+                finding(Rule::NullabilityMismatch, column.clone()),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("auth.users.id".into()),
+                        ..column.clone()
+                    },
+                ),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("core.customers.id".into()),
+                        ..column
+                    },
+                ),
+            ],
+            &config,
+        );
+        let kept: Vec<(Rule, Severity, Option<&str>)> = findings
+            .iter()
+            .map(|f| (f.rule, f.severity, f.target.references.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (Rule::ColumnTypeMismatch, Severity::Error, None),
+                (
+                    Rule::ForeignKeyTargetMissing,
+                    Severity::Error,
+                    Some("core.customers.id")
+                ),
+            ]
+        );
+    }
 }

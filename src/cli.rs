@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Check that the migrations create what the models map.
     Check(CheckArgs),
+    /// Compare the models (and with --with-migrations the migrations) with a live PostgreSQL
+    /// database, read-only.
+    DbDiff(DbDiffArgs),
     /// Explain a rule, or list them all.
     Rule {
         /// A rule code (`DG001`) or name (`column-without-migration`).
@@ -94,6 +97,60 @@ pub struct CheckArgs {
     /// Write every current finding to FILE as the accepted baseline, then exit 0.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
+}
+
+/// `db-diff`'s arguments. Its `Debug` hides the database URL, which may hold a password.
+#[derive(Args)]
+pub struct DbDiffArgs {
+    /// The project root whose models are compared with the database.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (also postgres://, and
+    /// SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://). The password is never
+    /// printed.
+    // `hide_env_values`: `--help` must not print a DATABASE_URL that holds a password.
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Compare only these database schemas (comma-separated); default: every schema but
+    /// PostgreSQL's own.
+    #[arg(long, value_name = "SCHEMA,…", value_delimiter = ',')]
+    pub schemas: Vec<String>,
+
+    /// Also report what the migrations create but the database lacks (migrations not applied),
+    /// and point findings at the migration that would fix them.
+    #[arg(long)]
+    pub with_migrations: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Use this config file instead of looking for one at the root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Lowest severity that fails the run (exit 1); `never` always exits 0 after reporting.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+impl std::fmt::Debug for DbDiffArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbDiffArgs")
+            .field("path", &self.path)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<hidden>"),
+            )
+            .field("schemas", &self.schemas)
+            .field("with_migrations", &self.with_migrations)
+            .field("format", &self.format)
+            .field("config", &self.config)
+            .field("fail_on", &self.fail_on)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -82,6 +82,11 @@ impl Repo {
         &self.root
     }
 
+    /// The git directory shared by all worktrees (where driftguard keeps its cache).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
     /// HEAD's tree, or [`Snapshot::Empty`] on an unborn branch (the first commit).
     pub fn head(&self) -> Result<Snapshot, GitError> {
         match self.repo.head() {

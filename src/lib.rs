@@ -14,14 +14,18 @@
 //! 6. [`render`] — findings → human, JSON … output.
 //!
 //! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
+//! [`dbdiff`] (`driftguard db-diff`) reads a live PostgreSQL database instead of the migrations
+//! and compares the same model tables with it; it is the only module that talks to a database.
 //! [`install`] writes the git pre-commit hook that runs `check --staged`.
 //! Problems in user files are warnings or findings, never errors: an `Err` means "could not
 //! run" (exit 2) and says what to do.
 
 pub mod baseline;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod dbdiff;
 pub mod discover;
 pub mod finding;
 pub mod git;
@@ -35,6 +39,7 @@ pub mod satype;
 pub mod schema;
 pub mod source;
 pub mod sqltype;
+pub mod suppress;
 
 use std::io::{IsTerminal, Write};
 
@@ -89,6 +94,7 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
     };
     let result = match cli.command {
         Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
+        Command::DbDiff(args) => run_db_diff(args, color, streams.stdout, streams.stderr),
         Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
         Command::Install(args) => install::install(&args.path, args.force)
             .and_then(|message| say(streams.stdout, &message)),
@@ -133,11 +139,7 @@ fn run_check(
         path: args.path,
         mode,
         config: args.config,
-        fail_on: args.fail_on.map(|f| match f {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Never => None,
-        }),
+        fail_on: args.fail_on.map(fail_on),
     };
     let baseline = match &args.baseline {
         Some(path) => {
@@ -174,19 +176,44 @@ fn run_check(
         report.summary.preexisting += before - report.findings.len();
         report.summary.findings = report.findings.len();
     }
+    report_out(&report, args.format, color, stdout, stderr)
+}
+
+/// `--fail-on`: `Some(None)` is `never`.
+fn fail_on(choice: FailOn) -> Option<Severity> {
+    match choice {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    }
+}
+
+/// Warnings on stderr, the report in its format on stdout, and the exit status it earns.
+fn report_out(
+    report: &check::Report,
+    format: render::Format,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, String> {
     let mut warnings = String::new();
     for warning in &report.warnings {
         warnings.push_str(&render::human::warning_line(warning));
         warnings.push('\n');
     }
     emit(stderr, &warnings).map_err(|e| e.to_string())?;
-    let text = match args.format {
+    let text = match format {
         render::Format::Human => render::human::render(
-            &report,
+            report,
             &report.sources,
             render::human::Style { color, width: 100 },
         ),
-        render::Format::Json => render::json::render(&report),
+        render::Format::Json => render::json::render(report),
+        render::Format::Github => render::github::render(report),
+        render::Format::Sarif => render::sarif::render(report),
+        render::Format::Junit => render::junit::render(report),
+        render::Format::Gitlab => render::gitlab::render(report),
+        render::Format::Markdown => render::markdown::render(report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {
@@ -194,6 +221,25 @@ fn run_check(
     } else {
         ExitStatus::Clean
     })
+}
+
+fn run_db_diff(
+    args: cli::DbDiffArgs,
+    color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, String> {
+    let options = dbdiff::Options {
+        path: args.path,
+        database_url: args.database_url,
+        schemas: args.schemas,
+        with_migrations: args.with_migrations,
+        config: args.config,
+        fail_on: args.fail_on.map(fail_on),
+    };
+    let mut say = |line: &str| emit(stderr, &format!("{line}\n")).map_err(|e| e.to_string());
+    let report = dbdiff::run(&options, &mut say).map_err(|e| e.0)?;
+    report_out(&report, args.format, color, stdout, stderr)
 }
 
 fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, String> {

@@ -10,7 +10,11 @@ use serde::Serialize;
 
 /// A place in a file of the repository, as users see it: the path is relative to the repository
 /// root (or the checked directory) with `/` separators; line and column are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+///
+/// Line 0 marks a place that is not a line of a file: `db-diff` locates what it read from a
+/// live database at the database, `postgresql://host:port/name` (never a user or password),
+/// and such a location displays as that path alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Location {
     pub path: String,
     pub line: u32,
@@ -29,7 +33,11 @@ impl Location {
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+        if self.line == 0 {
+            f.write_str(&self.path)
+        } else {
+            write!(f, "{}:{}:{}", self.path, self.line, self.column)
+        }
     }
 }
 

@@ -409,3 +409,79 @@ fn a_baseline_accepts_old_gaps_and_fails_on_new_ones() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--write-baseline"), "{}", run.stderr);
 }
+
+#[test]
+fn inline_suppressions_silence_findings_and_unused_ones_are_reported() {
+    let repo = handbook_repo();
+    let content = format!(
+        "{CUSTOMER_PY}    {CONTACT}  # driftguard: ignore[DG001]\n    nickname: Mapped[Optional[str]]  # driftguard: ignore[DG005]\n"
+    );
+    repo.write(MODELS, &content);
+    let run = repo.run(&["check", "--format", "json"]);
+    // DG001 on contact_preference is silenced; nickname's DG001 is not (wrong code), and the
+    // DG005 suppression silences nothing: a DG100 warning.
+    let mut found: Vec<(String, u64)> = run
+        .findings()
+        .into_iter()
+        .map(|(rule, _, line)| (rule, line))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![("DG001".to_string(), 16), ("DG100".to_string(), 16)],
+        "{run:?}"
+    );
+    assert_eq!(run.code, 1);
+
+    // A class-line suppression covers the whole table.
+    let content = CUSTOMER_PY.replace(
+        "class Customer(Base):",
+        "class Customer(Base):  # driftguard: ignore",
+    );
+    repo.write(MODELS, &format!("{content}    {CONTACT}\n"));
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.findings().is_empty());
+}
+
+#[test]
+fn a_sql_suppression_silences_findings_that_point_into_its_statement() {
+    let repo = handbook_repo();
+    repo.write(
+        &format!("{MIGRATIONS}/002_legacy.sql"),
+        "-- driftguard: ignore[DG005]\nALTER TABLE core.customers ALTER COLUMN email TYPE VARCHAR(20);\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert!(run.findings().is_empty(), "{run:?}");
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{first:?}");
+    let cache = repo.path().join(".git/driftguard/cache-v1");
+    assert!(cache.join("findings").is_dir(), "cache folder made");
+    assert!(cache.join("models").is_dir());
+    let second = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(
+        second.stdout, first.stdout,
+        "a cache hit gives the same answer"
+    );
+    // Garbage in the cache is a miss, not an error.
+    for folder in ["findings", "models"] {
+        for entry in std::fs::read_dir(cache.join(folder)).expect("read cache") {
+            std::fs::write(entry.expect("entry").path(), "not json").expect("write");
+        }
+    }
+    let third = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(third.stdout, first.stdout);
+    assert_eq!(third.code, 1);
+    // The work tree is never written to.
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--ignored"]),
+        format!("M  {MODELS}\n")
+    );
+}
