@@ -8,8 +8,9 @@
 #   2. finds the base: the `base` input, else the event's (pull request or merge group base
 #      SHA, a push's `before`, or the default branch when `before` is all zeros — a new
 #      branch); a shallow checkout cannot have the merge base, so it fails naming `fetch-depth: 0`;
-#   3. runs `driftguard check --base …` for SARIF (the `sarif-file` input), JSON (counting and
-#      annotations), markdown ($GITHUB_STEP_SUMMARY) and the human log;
+#   3. runs `driftguard check --base …` for JSON (counting and annotations), markdown
+#      ($GITHUB_STEP_SUMMARY) and the human log, and a full audit for SARIF (the `sarif-file`
+#      input: code scanning wants the whole picture);
 #   4. annotates at most 10 errors and 10 warnings, findings on lines the change touched first;
 #   5. sets the outputs `findings` and `sarif-file`, and exits as `fail-on` says (2: could not run).
 set -euo pipefail
@@ -147,35 +148,42 @@ fi
 
 # --- 3. the check, in each format
 read -r -a extra <<<"$args"
-command=(check "${mode[@]}" --fail-on "$fail_on")
+options=()
 if [ -n "$config" ]; then
-    command+=(--config "$config")
+    options+=(--config "$config")
 fi
-command+=(${extra[@]+"${extra[@]}"})
+options+=(${extra[@]+"${extra[@]}"})
+# What the change introduces: the exit status, the annotations, the summary, the log.
+change=(check "${mode[@]}" --fail-on "$fail_on" ${options[@]+"${options[@]}"})
+# Code scanning closes an alert when a later upload lacks it, so the SARIF file is a full audit
+# of the tree: on a pull request, GitHub itself shows which alerts are new against the base.
+audit=(check --all --fail-on never ${options[@]+"${options[@]}"})
 
 json=$temp/driftguard.json
 stderr=$temp/driftguard.stderr
-# `run FORMAT OUTPUT`: the check's exit status; 2 (could not run) ends the action.
+# `run OUTPUT ARGS...`: runs driftguard with its stdout in OUTPUT and returns its exit status;
+# 2 (could not run) ends the action.
 run() {
-    local code=0
-    "$driftguard" "${command[@]}" --format "$1" >"$2" 2>"$stderr" || code=$?
+    local output=$1 code=0
+    shift
+    "$driftguard" "$@" >"$output" 2>"$stderr" || code=$?
     if [ "$code" -ge 2 ]; then
-        die "\`driftguard ${command[*]} --format $1\` could not run: $(cat "$stderr")"
+        die "\`driftguard $*\` could not run: $(cat "$stderr")"
     fi
     return "$code"
 }
 
 code=0
-run json "$json" || code=$?
+run "$json" "${change[@]}" --format json || code=$?
 cat "$stderr" >&2
 mkdir -p "$(dirname "$sarif")"
-run sarif "$sarif" || true
+run "$sarif" "${audit[@]}" --format sarif || true
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    run markdown "$temp/driftguard.md" || true
+    run "$temp/driftguard.md" "${change[@]}" --format markdown || true
     cat "$temp/driftguard.md" >>"$GITHUB_STEP_SUMMARY"
 fi
-echo "::group::driftguard ${command[*]}"
-"$driftguard" --color always "${command[@]}" 2>/dev/null || true
+echo "::group::driftguard ${change[*]}"
+"$driftguard" --color always "${change[@]}" 2>/dev/null || true
 echo "::endgroup::"
 
 # --- 4. annotations: findings on changed lines first, at most 10 of each level

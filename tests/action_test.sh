@@ -159,6 +159,34 @@ action badversion "$full" pull_request pr.json DRIFTGUARD_VERSION="0.1.0; echo"
 check "a version input that is not a version is exit 2 before pip runs" \
     sh -c "[ $CODE = 2 ] && grep -q 'the version input must be' '$runner/badversion.log'"
 
+# A gap older than the change: not the change's (no annotation, not counted, exit 1 only for
+# the new one), but in the SARIF file, a full audit for code scanning.
+debt=$SCRATCH/debt
+handbook_repo "$debt"
+printf '    legacy_code: Mapped[Optional[str]] = mapped_column(String(4))\n' >>"$debt/$MODEL"
+git -C "$debt" commit -q -am "an old gap"
+debt_base=$(git -C "$debt" rev-parse HEAD)
+git -C "$debt" checkout -q -b feature
+add_gap "$debt"
+git -C "$debt" commit -q -am "loyalty tier"
+action debt "$debt" pull_request pr.json DRIFTGUARD_BASE="$debt_base"
+debt_ok() {
+    if [ "$CODE" = 1 ] && grep -qx findings=1 "$runner/debt.output" &&
+        [ "$(grep -c '^::error ' "$runner/debt.log")" = 1 ] &&
+        ! grep -q '^::error .*legacy_code' "$runner/debt.log" &&
+        python3 - "$debt/driftguard.sarif" <<'PY'; then
+import json, sys
+sarif = json.load(open(sys.argv[1], encoding="utf-8"))
+results = [r for run in sarif["runs"] for r in run["results"]]
+assert len(results) == 2, results
+PY
+        return 0
+    fi
+    show "$runner/debt.log"
+    return 1
+}
+check "an older gap is neither annotated nor counted, but is in the full-audit SARIF" debt_ok
+
 # Ranking: `ranked` drops the migration that created 11 columns (findings on lines the change
 # did not touch) and adds one more column (a changed line): 12 errors, 10 annotated, the
 # changed line first.
