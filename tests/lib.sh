@@ -3,10 +3,12 @@
 #
 # - Tools come from PyPI into one venv cached outside the repository,
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/driftguard-test/, pinned in tests/requirements-tools.txt.
-# - The release build is made once, as a wheel (maturin, the shared CARGO_TARGET_DIR) from a
-#   snapshot of the working tree (see `snapshot`), and installed into a venv; its `driftguard` is the binary every script runs. Under scripts/test
-#   both live in its run folder (DRIFTGUARD_RUN_DIR), so the first script builds them and the
-#   others reuse them; a script run alone builds its own.
+# - The release build is made once, as a wheel (maturin) from a snapshot of the working tree
+#   (see `snapshot`), and installed into a venv; its `driftguard` is the binary every script
+#   runs. Under scripts/test both live in its run folder (DRIFTGUARD_RUN_DIR), so the first
+#   script builds them and the others reuse them; a script run alone builds its own.
+# - Release builds (the wheel, the pre-commit hooks built from source) use a target dir of their
+#   own, one at a time (see `with_build_lock`).
 # - A tool that is missing or cannot install is a failure when CI=true, else a loud SKIP.
 # - git runs isolated from the machine's config, as in the Rust tests.
 
@@ -14,8 +16,16 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/driftguard-test
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 mkdir -p "$CACHE"
+
+# Cargo names a package's artifacts by its path relative to the package and copies a finished
+# binary to one shared place (target/release/driftguard) before its caller reads it. In a
+# target dir where other checkouts of driftguard build too (a machine with many git worktrees
+# and one CARGO_TARGET_DIR), a build can take another checkout's artifacts as fresh, or have its
+# binary swapped between cargo and maturin/`cargo install`: measured, the wheel and the rust
+# hook then held another branch's code. So these release builds get their own target dir
+# (dependencies compiled once, then cached) and run one at a time.
+export CARGO_TARGET_DIR=${DRIFTGUARD_TEST_TARGET_DIR:-$CACHE/target}
 
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME=Test GIT_AUTHOR_EMAIL=test@example.invalid
@@ -99,11 +109,18 @@ tools_venv() {
     TOOLS=$venv/bin
 }
 
+# Runs "$@" (a command or a function) holding the build lock: one release build at a time in
+# CARGO_TARGET_DIR. Sources are dated inside the lock (maturin_build touches the snapshot;
+# pre-commit clones it), so no other build can come between them and cargo.
+with_build_lock() {
+    (
+        flock 8
+        "$@"
+    ) 8>"$CACHE/target.lock"
+}
+
 # This working tree, uncommitted and untracked work included, copied into a repository of its
-# own and committed, once per test run; sets SNAPSHOT and SNAPSHOT_REV. The copies get fresh
-# mtimes on purpose: cargo keys a package's artifacts by paths relative to the package, so with
-# a CARGO_TARGET_DIR shared by several checkouts of driftguard it can take another checkout's
-# build as fresh for files older than that build. Newer files make it build this one.
+# own and committed, once per test run; sets SNAPSHOT and SNAPSHOT_REV.
 snapshot() {
     SNAPSHOT=$BUILD_DIR/src
     if [ ! -d "$SNAPSHOT/.git" ]; then
@@ -116,7 +133,7 @@ snapshot() {
                     [ -f "$file" ] && printf '%s\0' "$file"
                 done |
                 tar --null -T - -cf -
-        ) | tar -xmf - -C "$SNAPSHOT"
+        ) | tar -xf - -C "$SNAPSHOT"
         git -C "$SNAPSHOT" init -q -b main
         git -C "$SNAPSHOT" add -A
         git -C "$SNAPSHOT" commit -q --no-verify -m snapshot
@@ -136,6 +153,11 @@ build_wheel() {
     need cargo "https://rustup.rs"
     snapshot
     rm -rf "$DRIFTGUARD_WHEEL_DIR"
+    with_build_lock maturin_build
+}
+
+maturin_build() {
+    find "$SNAPSHOT" -name .git -prune -o -type f -exec touch {} +
     (cd "$SNAPSHOT" && "$TOOLS/maturin" build --release --quiet -o "$DRIFTGUARD_WHEEL_DIR" >&2)
 }
 

@@ -7,8 +7,9 @@
 # untracked files). Then:
 # - driftguard-system: `pre-commit try-repo` on it, with the wheel's driftguard on PATH.
 # - driftguard (language: rust) and driftguard-python (language: python): a
-#   .pre-commit-config.yaml pinned to its commit, `pre-commit install`, real `git commit`s. pre-commit builds them from source (`cargo install`, `pip install` through
-#   maturin), so they take a few minutes; builds use the shared CARGO_TARGET_DIR.
+#   .pre-commit-config.yaml pinned to its commit, `pre-commit install`, real `git commit`s.
+#   pre-commit builds them from source (`cargo install`, `pip install` through maturin), so
+#   they take a few minutes; builds use the shell tests' target dir (see tests/lib.sh).
 # Each case has its own PRE_COMMIT_HOME.
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -78,9 +79,10 @@ YAML
     done)
     add_gap "$repo"
     git -C "$repo" add -A
+    # The first commit makes pre-commit clone and build the hook: under the build lock.
     check "$id: a commit with a model column but no migration is blocked" \
-        expect 1 "$SCRATCH/$id.log" env -C "$repo" PATH="${path%:}" PRE_COMMIT_HOME="$home" \
-        git commit -q -m "loyalty tier"
+        with_build_lock expect 1 "$SCRATCH/$id.log" env -C "$repo" PATH="${path%:}" \
+        PRE_COMMIT_HOME="$home" git commit -q -m "loyalty tier"
     printf '# %s: pre-commit built its environment and ran in %d s\n' "$id" $((SECONDS - started))
     check "$id: the output names the rule and the column" reports_gap "$SCRATCH/$id.log"
     add_gap_migration "$repo"
