@@ -705,7 +705,31 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         default_schema: &config.default_schema,
         declared_sources: !config.sources.is_empty(),
     };
-    let findings = apply_config(rules::check(&ctx), config);
+    let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
+        .iter()
+        .flat_map(|m| m.ignores.iter().cloned())
+        .collect();
+    let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
+        .iter()
+        .filter_map(|file| match &file.parsed {
+            Parsed::Sql(events) => Some((file.path.clone(), events)),
+            _ => None,
+        })
+        .flat_map(|(path, events)| {
+            events
+                .ignores
+                .iter()
+                .map(move |ignore| (path.clone(), ignore.clone()))
+        })
+        .collect();
+    let findings = crate::suppress::apply(
+        rules::check(&ctx),
+        &mut warnings,
+        &tables,
+        &py_ignores,
+        &sql_ignores,
+    );
+    let findings = apply_config(findings, config);
     let summary = Summary {
         model_files: count_model_files(&tables),
         tables: tables.len(),
@@ -732,7 +756,8 @@ fn count_model_files(tables: &[ModelTable]) -> usize {
         .len()
 }
 
-/// Severity overrides, `off`, and `ignore:` patterns; then a stable order.
+/// Severity overrides, `off`, and `ignore:` patterns (on the target, and on the table a foreign
+/// key points at); then a stable order.
 fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
     let mut out: Vec<Finding> = findings
         .into_iter()
@@ -747,10 +772,88 @@ fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
                 &f.target.schema,
                 &f.target.table,
                 f.target.column.as_deref(),
-            );
+            ) || f
+                .target
+                .referenced()
+                .is_some_and(|(schema, table, column)| {
+                    config.is_ignored(schema, table, None)
+                        || config.is_ignored(schema, table, Some(column))
+                });
             (!ignored).then_some(f)
         })
         .collect();
     out.sort_by(|a, b| (&a.location, a.rule, &a.target).cmp(&(&b.location, b.rule, &b.target)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Target;
+    use crate::rules::Rule;
+    use crate::source::Location;
+
+    fn finding(rule: Rule, target: Target) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            message: String::new(),
+            help: String::new(),
+            suggestion: None,
+            location: Location::new("models.py", 1, 1),
+            target,
+            related: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn config_turns_rules_off_changes_severities_and_ignores_referenced_tables() {
+        let yaml = "ignore: [\"auth.users\"]\nrules: {DG005: error, DG006: \"off\"}\n";
+        let (config, _) = crate::config::load(None, &|name| {
+            (name == "driftguard.yml").then(|| yaml.to_string())
+        })
+        .expect("valid config");
+        let column = Target {
+            schema: "core".into(),
+            table: "reviews".into(),
+            column: Some("author_id".into()),
+            ..Target::default()
+        };
+        let findings = apply_config(
+            vec![
+                finding(Rule::ColumnTypeMismatch, column.clone()),
+                finding(Rule::NullabilityMismatch, column.clone()),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("auth.users.id".into()),
+                        ..column.clone()
+                    },
+                ),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("core.customers.id".into()),
+                        ..column
+                    },
+                ),
+            ],
+            &config,
+        );
+        let kept: Vec<(Rule, Severity, Option<&str>)> = findings
+            .iter()
+            .map(|f| (f.rule, f.severity, f.target.references.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (Rule::ColumnTypeMismatch, Severity::Error, None),
+                (
+                    Rule::ForeignKeyTargetMissing,
+                    Severity::Error,
+                    Some("core.customers.id")
+                ),
+            ]
+        );
+    }
 }

@@ -59,6 +59,14 @@ pub struct CheckArgs {
     /// Lowest severity that fails the run (exit 1); `never` always exits 0 after reporting.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Do not report findings listed in this baseline file (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write every current finding to FILE as the accepted baseline, then exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

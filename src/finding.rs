@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::source::Location;
 
 /// Something driftguard could not read. Warnings never change the exit code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Warning {
     pub message: String,
     pub location: Option<Location>,
@@ -33,30 +33,46 @@ impl Warning {
 
 use crate::rules::{Rule, Severity};
 
-/// What a finding is about: a table, a column, an enum value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// What a finding is about: a table, a column, an enum value, a foreign key's target.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 pub struct Target {
     pub schema: String,
     pub table: String,
     /// `None` for a table-level finding.
     pub column: Option<String>,
     /// The enum type, for enum findings (`core.booking_status`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#enum: Option<String>,
     /// The enum value, for DG003.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The column a foreign key points at, for DG007 (`core.customers.id`). `ignore:` patterns
+    /// match it too, so that a table created outside the migrations (`auth.users`) can be
+    /// named once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<String>,
+}
+
+impl Target {
+    /// `(schema, table, column)` of [`Target::references`].
+    pub fn referenced(&self) -> Option<(&str, &str, &str)> {
+        let (rest, column) = self.references.as_deref()?.rsplit_once('.')?;
+        let (schema, table) = rest.rsplit_once('.')?;
+        Some((schema, table, column))
+    }
 }
 
 /// A secondary place that explains a finding: "`core.customers` is created here".
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Related {
     pub message: String,
     pub location: Location,
 }
 
 /// A rule violation, tied to a model line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,

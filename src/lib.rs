@@ -17,6 +17,7 @@
 //! Problems in user files are warnings or findings, never errors: an `Err` means "could not
 //! run" (exit 2) and says what to do.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -32,6 +33,7 @@ pub mod satype;
 pub mod schema;
 pub mod source;
 pub mod sqltype;
+pub mod suppress;
 
 use std::io::{IsTerminal, Write};
 
@@ -125,7 +127,41 @@ fn run_check(
             FailOn::Never => None,
         }),
     };
-    let report = check::run(&options).map_err(|e| e.0)?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "cannot read the baseline `{}`: {e}; write one with `driftguard check --write-baseline {}`",
+                    path.display(),
+                    path.display()
+                )
+            })?;
+            Some(baseline::Baseline::parse(
+                &path.display().to_string(),
+                &text,
+            )?)
+        }
+        None => None,
+    };
+    let mut report = check::run(&options).map_err(|e| e.0)?;
+    if let Some(path) = &args.write_baseline {
+        let text = baseline::Baseline::render(&report.findings);
+        std::fs::write(path, text)
+            .map_err(|e| format!("cannot write the baseline `{}`: {e}", path.display()))?;
+        let message = format!(
+            "wrote {} finding(s) to the baseline {}\n",
+            report.findings.len(),
+            path.display()
+        );
+        emit(stderr, &message).map_err(|e| e.to_string())?;
+        return Ok(ExitStatus::Clean);
+    }
+    if let Some(baseline) = &baseline {
+        let before = report.findings.len();
+        report.findings.retain(|f| !baseline.contains(f));
+        report.summary.preexisting += before - report.findings.len();
+        report.summary.findings = report.findings.len();
+    }
     let mut warnings = String::new();
     for warning in &report.warnings {
         warnings.push_str(&render::human::warning_line(warning));
@@ -139,6 +175,11 @@ fn run_check(
             render::human::Style { color, width: 100 },
         ),
         render::Format::Json => render::json::render(&report),
+        render::Format::Github => render::github::render(&report),
+        render::Format::Sarif => render::sarif::render(&report),
+        render::Format::Junit => render::junit::render(&report),
+        render::Format::Gitlab => render::gitlab::render(&report),
+        render::Format::Markdown => render::markdown::render(&report),
     };
     emit(stdout, &text).map_err(|e| e.to_string())?;
     Ok(if report.failed() {

@@ -15,7 +15,7 @@
 use crate::source::{Location, SourceFile};
 
 /// A Python expression, reduced to what static reading of models and migrations needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Expr {
     /// An identifier or a dotted attribute chain of identifiers: `sa.Column`, `db.Model`.
     Name(String),
@@ -55,7 +55,7 @@ pub enum Expr {
 }
 
 /// A call: `mapped_column(String(20), nullable=False)`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     pub func: Expr,
     pub args: Vec<Expr>,
@@ -122,7 +122,7 @@ impl Expr {
 }
 
 /// `import a.b as c` / `from .x import y as z` / `from m import *`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
     /// For `from` imports, the module with its leading dots (`..models`); `None` for `import`.
     pub from: Option<String>,
@@ -133,7 +133,7 @@ pub struct Import {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassDef {
     pub name: String,
     pub bases: Vec<Expr>,
@@ -145,16 +145,18 @@ pub struct ClassDef {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionDef {
     pub name: String,
     pub decorators: Vec<Expr>,
     pub body: Vec<Stmt>,
+    /// The return annotation (`-> Mapped[int]`), if any.
+    pub returns: Option<Expr>,
     pub location: Location,
 }
 
 /// What kind of compound statement a [`Stmt::Block`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum BlockKind {
     If,
     Else,
@@ -167,7 +169,7 @@ pub enum BlockKind {
     Match,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Stmt {
     Class(ClassDef),
     Function(FunctionDef),
@@ -215,15 +217,16 @@ impl Stmt {
     }
 }
 
-/// A `#` comment: its line and text (with the `#`).
-#[derive(Debug, Clone, PartialEq)]
+/// A `#` comment: its place and text (with the `#`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Comment {
     pub line: u32,
+    pub column: u32,
     pub text: String,
 }
 
 /// A parsed Python file.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct PyModule {
     pub body: Vec<Stmt>,
     pub comments: Vec<Comment>,
@@ -346,8 +349,10 @@ impl Walker<'_> {
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             if node.kind() == "comment" {
+                let location = self.loc(node);
                 module.comments.push(Comment {
-                    line: self.loc(node).line,
+                    line: location.line,
+                    column: location.column,
                     text: self.text(node).to_string(),
                 });
                 continue;
@@ -617,10 +622,14 @@ impl Walker<'_> {
             .child_by_field_name("body")
             .map(|b| self.block(b))
             .unwrap_or_default();
+        let returns = node
+            .child_by_field_name("return_type")
+            .map(|t| self.type_expr(t));
         FunctionDef {
             name,
             decorators,
             body,
+            returns,
             location: self.loc(node),
         }
     }

@@ -19,7 +19,7 @@ use crate::source::Location;
 use crate::sqltype::SqlType;
 
 /// A column of the replayed schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: String,
     pub ty: SqlType,
@@ -27,11 +27,11 @@ pub struct Column {
     pub default: Option<String>,
     pub primary_key: bool,
     pub references: Option<ForeignKeyRef>,
-    /// The statement that created the column (or renamed it to its name).
+    /// The statement that created the column (or last renamed or retyped it).
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -50,7 +50,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnumType {
     pub schema: String,
     pub name: String,
@@ -61,7 +61,7 @@ pub struct EnumType {
 }
 
 /// The schema a migration source builds.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     pub schemas: BTreeSet<String>,
     /// Keyed by (schema, table).
@@ -330,11 +330,16 @@ impl Replayer {
                 }
             }
             SchemaChange::AlterColumnType {
-                table, column, ty, ..
+                table,
+                column,
+                ty,
+                location,
             } => {
                 let ty = self.resolve_type(ty);
                 if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     col.ty = ty;
+                    // A type finding should point at the statement that gave the type.
+                    col.location = location.clone();
                 }
             }
             SchemaChange::SetNullable {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// A place in a file of the repository, as users see it: the path is relative to the repository
 /// root (or the checked directory) with `/` separators; line and column are 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Location {
     pub path: String,
     pub line: u32,

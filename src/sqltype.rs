@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 /// A column type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct SqlType {
     /// Built-in types: PostgreSQL's canonical name (`integer`, `character varying`).
     /// Other types: the name as written, lower-cased unless quoted, schema-qualified when it was
@@ -181,6 +181,12 @@ impl SqlType {
         } else {
             self.name.clone()
         }
+    }
+
+    /// A type of a standard extension (`citext`, `geometry`, `hstore` …): user-defined for
+    /// `information_schema`, but not an enum or a domain.
+    pub fn is_extension_type(&self) -> bool {
+        EXTENSION_TYPES.contains(&self.name.as_str())
     }
 
     /// The unqualified name of a user-defined type (`core.status` → `status`).

@@ -370,3 +370,88 @@ fn config_ignore_patterns_silence_findings() {
         run.stderr
     );
 }
+
+#[test]
+fn a_baseline_accepts_old_gaps_and_fails_on_new_ones() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    let run = repo.run(&["check", "--write-baseline", "driftguard-baseline.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("wrote 1 finding"), "{}", run.stderr);
+    let run = repo.run(&[
+        "check",
+        "--baseline",
+        "driftguard-baseline.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["summary"]["preexisting"], 1);
+    let content = format!("{CUSTOMER_PY}    {CONTACT}\n    nickname: Mapped[Optional[str]]\n");
+    repo.write(MODELS, &content);
+    let run = repo.run(&[
+        "check",
+        "--baseline",
+        "driftguard-baseline.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "core.customers.nickname".to_string(),
+            16
+        )]
+    );
+    let run = repo.run(&["check", "--baseline", "missing.json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--write-baseline"), "{}", run.stderr);
+}
+
+#[test]
+fn inline_suppressions_silence_findings_and_unused_ones_are_reported() {
+    let repo = handbook_repo();
+    let content = format!(
+        "{CUSTOMER_PY}    {CONTACT}  # driftguard: ignore[DG001]\n    nickname: Mapped[Optional[str]]  # driftguard: ignore[DG005]\n"
+    );
+    repo.write(MODELS, &content);
+    let run = repo.run(&["check", "--format", "json"]);
+    // DG001 on contact_preference is silenced; nickname's DG001 is not (wrong code), and the
+    // DG005 suppression silences nothing: a DG100 warning.
+    let mut found: Vec<(String, u64)> = run
+        .findings()
+        .into_iter()
+        .map(|(rule, _, line)| (rule, line))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![("DG001".to_string(), 16), ("DG100".to_string(), 16)],
+        "{run:?}"
+    );
+    assert_eq!(run.code, 1);
+
+    // A class-line suppression covers the whole table.
+    let content = CUSTOMER_PY.replace(
+        "class Customer(Base):",
+        "class Customer(Base):  # driftguard: ignore",
+    );
+    repo.write(MODELS, &format!("{content}    {CONTACT}\n"));
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.findings().is_empty());
+}
+
+#[test]
+fn a_sql_suppression_silences_findings_that_point_into_its_statement() {
+    let repo = handbook_repo();
+    repo.write(
+        &format!("{MIGRATIONS}/002_legacy.sql"),
+        "-- driftguard: ignore[DG005]\nALTER TABLE core.customers ALTER COLUMN email TYPE VARCHAR(20);\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert!(run.findings().is_empty(), "{run:?}");
+    assert_eq!(run.code, 0);
+}

@@ -19,7 +19,7 @@ use crate::sqltype::SqlType;
 
 /// A possibly schema-qualified name, already case-folded (unquoted identifiers lower-cased,
 /// quoted ones kept as written).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct QualifiedName {
     pub schema: Option<String>,
     pub name: String,
@@ -44,7 +44,7 @@ impl std::fmt::Display for QualifiedName {
 }
 
 /// A foreign key target: `REFERENCES core.customers (id)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ForeignKeyRef {
     pub table: QualifiedName,
     /// Empty when the column list was omitted (the target's primary key).
@@ -52,7 +52,7 @@ pub struct ForeignKeyRef {
 }
 
 /// A column as a migration declares it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColumnDef {
     pub name: String,
     pub ty: SqlType,
@@ -68,7 +68,7 @@ pub struct ColumnDef {
 }
 
 /// A condition of a PL/pgSQL `IF` that the replay can evaluate against the schema so far.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub enum Condition {
     /// `EXISTS (SELECT … FROM information_schema.columns WHERE table_schema = … AND table_name =
     /// … AND column_name = …)`. `schema: None` when the query does not name one.
@@ -93,7 +93,7 @@ pub enum Condition {
 }
 
 /// One schema change, in the order it runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub enum SchemaChange {
     CreateSchema {
         name: String,
@@ -224,7 +224,7 @@ pub enum SchemaChange {
 
 /// A warning from a migration reader: a statement that names a table or type but could not be
 /// read, `EXECUTE` of a string built at run time, and the like.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ReadWarning {
     pub message: String,
     pub location: Location,
@@ -234,7 +234,7 @@ pub struct ReadWarning {
 /// related label points into the statement it belongs to (the statement it precedes or ends),
 /// and warnings located in that statement. An empty `codes` list (`-- driftguard: ignore`)
 /// silences every code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SqlIgnore {
     pub codes: Vec<String>,
     /// Where the comment is.
@@ -306,7 +306,7 @@ impl SchemaChange {
 }
 
 /// What a reader makes of one migration file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct MigrationEvents {
     pub changes: Vec<SchemaChange>,
     pub warnings: Vec<ReadWarning>,

@@ -4,9 +4,9 @@
 //! libclang. It reads what a migration does to tables, columns, schemas and enum types, and
 //! nothing else; every other statement is skipped silently.
 //!
-//! The pipeline inside is: [`lexer`] (text → tokens, once) → statement splitting here (at `;`
-//! outside brackets) → [`statement`] (one statement → events) → [`plpgsql`] for `DO` bodies,
-//! whose `IF` guards [`condition`] reads. Each statement is read on its own: one that cannot be
+//! The pipeline inside is: `lexer` (text → tokens, once) → statement splitting here (at `;`
+//! outside brackets) → `statement` (one statement → events) → `plpgsql` for `DO` bodies,
+//! whose `IF` guards `condition` reads. Each statement is read on its own: one that cannot be
 //! read becomes a [`ReadWarning`] (only when it names a table or a type) and reading goes on
 //! at the next `;`. Text in comments, strings and function bodies is never read as DDL; text
 //! in `DO` bodies and in `EXECUTE 'constant'` is, because it runs.
@@ -18,6 +18,22 @@
 //!
 //! This module never resolves names: `ALTER TABLE customers` stays unqualified, and
 //! `SET search_path` is an event of its own.
+//!
+//! Decisions worth knowing:
+//!
+//! - A `;` ends a statement even inside unbalanced parentheses (except in `CREATE RULE … DO
+//!   (a; b)`), so one broken statement cannot swallow the rest of the file; `BEGIN ATOMIC …
+//!   END` function bodies stay whole.
+//! - In a `CREATE TABLE`, a column that cannot be read is reported and skipped, the others are
+//!   kept: a parse failure is far more often a gap in this reader than SQL that never ran.
+//! - A single-column table-level `FOREIGN KEY (a) REFERENCES t (b)` becomes column `a`'s
+//!   reference; composite foreign keys are not attached to columns.
+//! - `NOT <unknown condition>` is `Unknown`, not `Not(Unknown)`: an unreadable guard means
+//!   "the branch runs", whichever way it is negated.
+//! - Serial defaults name the sequence the way PostgreSQL does, without its 63-byte
+//!   truncation.
+//! - Not read (a warning names them): `CREATE TABLE … AS`, `SELECT … INTO`, typed tables
+//!   (`OF type`) and `EXECUTE` of SQL built at run time.
 
 mod condition;
 mod cursor;
@@ -28,22 +44,24 @@ mod statement;
 mod tests;
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 
 use super::{MigrationEvents, ReadWarning, SchemaChange, SqlIgnore};
 use crate::source::{Location, SourceFile};
+use crate::sqltype::SqlType;
 use cursor::Src;
 use lexer::{Directive, Kind, Lexer, Options, Token};
 
 /// Reads one `.sql` migration file.
 pub fn read(file: &SourceFile) -> MigrationEvents {
-    read_with(&file.text, &Locator::File(file))
+    read_with(&file.text, &Locator::file(file))
 }
 
 /// Reads SQL embedded in another file (Alembic's `op.execute("…")`): locations are reported at
 /// `at` for the first line of `sql` and on following lines relative to it.
 pub fn read_fragment(sql: &str, at: &Location) -> MigrationEvents {
     let lines = SourceFile::new(at.path.clone(), sql);
-    read_with(sql, &Locator::Fragment { lines: &lines, at })
+    read_with(sql, &Locator::fragment(&lines, at))
 }
 
 fn read_with(text: &str, locator: &Locator<'_>) -> MigrationEvents {
@@ -58,31 +76,64 @@ fn read_with(text: &str, locator: &Locator<'_>) -> MigrationEvents {
 }
 
 /// Maps file offsets to the locations users see.
-enum Locator<'a> {
-    File(&'a SourceFile),
-    /// SQL inside another file: line 1 of `lines` is at `at`.
-    Fragment {
-        lines: &'a SourceFile,
-        at: &'a Location,
-    },
+struct Locator<'a> {
+    /// The file, or the fragment's own text.
+    lines: &'a SourceFile,
+    /// For a fragment: where its first line is in the file that holds it.
+    at: Option<&'a Location>,
+    /// The line of the last lookup: statements are read in order, so the next lookup is
+    /// almost always on the same line or the next one (no binary search over a big file).
+    hint: Cell<u32>,
 }
 
-impl Locator<'_> {
-    fn location(&self, offset: usize) -> Location {
-        match self {
-            Locator::File(file) => file.location(offset),
-            Locator::Fragment { lines, at } => {
-                let (line, column) = lines.line_col(offset);
-                if line <= 1 {
-                    Location::new(
-                        at.path.clone(),
-                        at.line,
-                        at.column.saturating_add(column.saturating_sub(1)),
-                    )
-                } else {
-                    Location::new(at.path.clone(), at.line.saturating_add(line - 1), column)
-                }
+impl<'a> Locator<'a> {
+    fn file(file: &'a SourceFile) -> Self {
+        Locator {
+            lines: file,
+            at: None,
+            hint: Cell::new(1),
+        }
+    }
+
+    fn fragment(lines: &'a SourceFile, at: &'a Location) -> Self {
+        Locator {
+            lines,
+            at: Some(at),
+            hint: Cell::new(1),
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (u32, u32) {
+        let file = self.lines;
+        let hint = self.hint.get();
+        for line in [hint, hint.saturating_add(1)] {
+            let start = file.line_start(line);
+            let next = file.line_start(line.saturating_add(1));
+            let last = line as usize >= file.line_count();
+            if start <= offset
+                && (offset < next || (last && offset <= next))
+                && let Some(prefix) = file.text.get(start..offset)
+            {
+                self.hint.set(line);
+                let column = u32::try_from(prefix.chars().count()).unwrap_or(u32::MAX - 1);
+                return (line, column + 1);
             }
+        }
+        let (line, column) = file.line_col(offset);
+        self.hint.set(line);
+        (line, column)
+    }
+
+    fn location(&self, offset: usize) -> Location {
+        let (line, column) = self.line_col(offset);
+        match self.at {
+            None => Location::new(self.lines.path.clone(), line, column),
+            Some(at) if line <= 1 => Location::new(
+                at.path.clone(),
+                at.line,
+                at.column.saturating_add(column.saturating_sub(1)),
+            ),
+            Some(at) => Location::new(at.path.clone(), at.line.saturating_add(line - 1), column),
         }
     }
 }
@@ -100,6 +151,9 @@ struct Reader<'l> {
     directives: Vec<Directive>,
     depth: u32,
     too_deep_warned: bool,
+    /// Types already built from a name without modifiers: `integer`, `text` … repeat in every
+    /// table, and building one allocates twice and scans the built-in list.
+    types: RefCell<Vec<(String, bool, SqlType)>>,
 }
 
 impl<'l> Reader<'l> {
@@ -111,7 +165,32 @@ impl<'l> Reader<'l> {
             directives: Vec::new(),
             depth: 0,
             too_deep_warned: false,
+            types: RefCell::new(Vec::new()),
         }
+    }
+
+    /// `SqlType::from_sql_name(name, vec![], folded)`, remembered.
+    fn sql_type(&self, name: &str, folded: bool) -> SqlType {
+        const CACHED: usize = 64;
+        let Ok(mut types) = self.types.try_borrow_mut() else {
+            return SqlType::from_sql_name(name, Vec::new(), folded);
+        };
+        let hit = types.iter().find(|(key, key_folded, _)| {
+            *key_folded == folded
+                && if folded {
+                    key == name
+                } else {
+                    key.eq_ignore_ascii_case(name)
+                }
+        });
+        if let Some((_, _, ty)) = hit {
+            return ty.clone();
+        }
+        let ty = SqlType::from_sql_name(name, Vec::new(), folded);
+        if types.len() < CACHED {
+            types.push((name.to_string(), folded, ty.clone()));
+        }
+        ty
     }
 
     fn loc(&self, offset: usize) -> Location {
@@ -229,17 +308,10 @@ impl<'l> Reader<'l> {
     fn finish(mut self, changes: Vec<SchemaChange>) -> MigrationEvents {
         // Directives in `DO` bodies are collected before those of the file around them.
         self.directives.sort_by_key(|d| d.at);
+        let statements = self.innermost_statements();
         let mut ignores = Vec::new();
-        for d in &self.directives {
-            let Some(anchor) = d.anchor else {
-                continue;
-            };
-            let innermost = self
-                .spans
-                .iter()
-                .filter(|(start, end)| *start <= anchor && anchor < *end)
-                .min_by_key(|(start, end)| end - start);
-            let Some(&(start, end)) = innermost else {
+        for (d, statement) in self.directives.iter().zip(statements) {
+            let Some((start, end)) = statement else {
                 continue;
             };
             let first = self.loc(start).line;
@@ -256,6 +328,46 @@ impl<'l> Reader<'l> {
             ignores,
         }
     }
+
+    /// For each directive (in order), the innermost statement holding its anchor. Statements
+    /// nest (a `DO` holds its body's statements) or are disjoint, so one sweep in offset order
+    /// with a stack of open statements finds them all.
+    fn innermost_statements(&self) -> Vec<Option<(usize, usize)>> {
+        let mut found = vec![None; self.directives.len()];
+        if self.directives.is_empty() {
+            return found;
+        }
+        let mut spans = self.spans.clone();
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut order: Vec<(usize, usize)> = self
+            .directives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.anchor.map(|anchor| (anchor, i)))
+            .collect();
+        order.sort_unstable();
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut next = spans.iter().peekable();
+        for (anchor, i) in order {
+            while let Some(&&span) = next.peek() {
+                if span.0 > anchor {
+                    break;
+                }
+                while open.last().is_some_and(|top| top.1 <= span.0) {
+                    open.pop();
+                }
+                open.push(span);
+                next.next();
+            }
+            while open.last().is_some_and(|top| top.1 <= anchor) {
+                open.pop();
+            }
+            if let Some(slot) = found.get_mut(i) {
+                *slot = open.last().copied();
+            }
+        }
+        found
+    }
 }
 
 /// The statement being collected while splitting a script.
@@ -268,6 +380,8 @@ struct Pending {
     /// A statement that changes nothing we read (`INSERT`, `GRANT` …): its tokens are not kept.
     bulk: bool,
     create: bool,
+    /// `CREATE [OR REPLACE] FUNCTION|PROCEDURE`: may have a `BEGIN ATOMIC … END` body.
+    routine: bool,
     /// `CREATE RULE … DO (a; b)`: `;` inside its parentheses does not end it.
     rule: bool,
     /// Inside `BEGIN ATOMIC … END` of a SQL-standard function body.
@@ -311,15 +425,16 @@ impl Pending {
             self.start = tok.start;
             self.bulk = src.is_any_word(tok, BULK);
             self.create = src.is_word(tok, "create");
-        } else if self.create && self.count <= 3 && src.is_word(tok, "rule") {
-            self.rule = true;
+        } else if self.create && self.count <= 3 && tok.kind == Kind::Word {
+            self.rule |= src.is_word(tok, "rule");
+            self.routine |= src.is_any_word(tok, &["function", "procedure"]);
         }
         self.count += 1;
         self.end = tok.end;
         match tok.kind {
             Kind::LParen | Kind::LBracket => self.depth += 1,
             Kind::RParen | Kind::RBracket => self.depth = self.depth.saturating_sub(1),
-            Kind::Word if self.create => {
+            Kind::Word if self.routine => {
                 let text = src.tok(tok);
                 if self.atomic > 0 {
                     if text.eq_ignore_ascii_case("begin") || text.eq_ignore_ascii_case("case") {
@@ -356,7 +471,7 @@ fn is_copy_from_stdin(src: Src<'_>, toks: &[Token]) -> bool {
     src.is_word(first, "copy")
         && toks
             .windows(2)
-            .any(|w| src.is_word(w[0], "from") && src.is_word(w[1], "stdin"))
+            .any(|w| matches!(w, [a, b] if src.is_word(*a, "from") && src.is_word(*b, "stdin")))
 }
 
 /// SQL held in a string constant (a `DO` body, an `EXECUTE` string), ready to lex.

@@ -44,7 +44,7 @@ pub fn is_candidate(bytes: &[u8]) -> bool {
 }
 
 /// What one file declares, as far as models are concerned.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 pub struct FileModels {
     /// Repository-relative path with `/` separators.
     pub path: String,
@@ -61,10 +61,12 @@ pub struct FileModels {
     pub values: Vec<ModuleValue>,
     /// Syntax errors (one warning, at the first error).
     pub warnings: Vec<Warning>,
+    /// `# driftguard: ignore[…]` comments.
+    pub ignores: Vec<crate::suppress::PyIgnore>,
 }
 
 /// A name an import binds in the file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImportBinding {
     /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
     pub local: String,
@@ -79,14 +81,14 @@ pub struct ImportBinding {
 }
 
 /// `from m import *`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StarImport {
     pub module: String,
     pub rooted: bool,
 }
 
 /// A module-level class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassModel {
     pub name: String,
     /// Bases that are dotted names, as written (`Base`, `db.Model`, `orm.DeclarativeBase`).
@@ -121,7 +123,7 @@ pub struct ClassModel {
 }
 
 /// How a class names its table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableNameSpec {
     pub value: NameValue,
     /// Declared with `@declared_attr`: it is evaluated for every subclass.
@@ -132,7 +134,7 @@ pub struct TableNameSpec {
 }
 
 /// A table name as written.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum NameValue {
     Literal(String),
     /// A module-level name (`__tablename__ = TABLE_NAME`), resolved in the project pass.
@@ -150,7 +152,7 @@ pub enum NameValue {
     Unknown(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum NameCase {
     Exact,
     Lower,
@@ -159,7 +161,7 @@ pub enum NameCase {
 }
 
 /// A string that may be a literal or a module-level constant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StrValue {
     Literal(String),
     Constant(String),
@@ -167,7 +169,7 @@ pub enum StrValue {
 }
 
 /// What `__table_args__` says about the schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableArgs {
     /// A dict (or a tuple ending in one) with a `"schema"` key.
     Schema(StrValue),
@@ -178,7 +180,7 @@ pub enum TableArgs {
 }
 
 /// `__table__ = …`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableAttr {
     Inline(TableCall),
     /// A module-level `Table` object by name: the table is reported there, once.
@@ -187,7 +189,7 @@ pub enum TableAttr {
 }
 
 /// Where a declarative base or a `Table` gets its `MetaData`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MetadataRef {
     /// `MetaData(schema=…)` written in place.
     Inline(Option<StrValue>),
@@ -196,10 +198,11 @@ pub enum MetadataRef {
 }
 
 /// A class-level statement other than the special attributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassAttr {
     pub name: String,
     pub kind: AttrKind,
+    /// The annotation; for a `@declared_attr` method, its return annotation.
     pub annotation: Option<Expr>,
     /// The assigned value; for a `@declared_attr` method, the value it returns.
     pub value: Option<Expr>,
@@ -207,7 +210,7 @@ pub struct ClassAttr {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum AttrKind {
     Assign,
     /// A `@declared_attr` method (not a `.directive`).
@@ -218,13 +221,13 @@ pub enum AttrKind {
 }
 
 /// A member of a Python enum class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnumMember {
     pub name: String,
     pub value: EnumValue,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EnumValue {
     Str(String),
     Int(i64),
@@ -234,13 +237,15 @@ pub enum EnumValue {
 }
 
 /// A `Table("name", metadata, Column(…), …, schema=…)` call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableCall {
     /// The module-level name it is assigned to.
     pub assigned_to: Option<String>,
     pub name: String,
     /// The metadata argument, when it is a dotted name.
     pub metadata: Option<String>,
+    /// The called name (`sa.Table`, `db.Table`): Flask's `db.Table` takes `db`'s metadata.
+    pub function: Option<String>,
     pub schema: Option<StrValue>,
     /// The `Column(…)` arguments in order.
     pub columns: Vec<Call>,
@@ -251,7 +256,7 @@ pub struct TableCall {
 }
 
 /// `str50 = Annotated[str, mapped_column(String(50))]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypeAlias {
     pub name: String,
     /// The Python type (`str`, `Optional[int]`).
@@ -262,14 +267,14 @@ pub struct TypeAlias {
 }
 
 /// A module-level assignment that can matter to the project pass.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleValue {
     pub name: String,
     pub kind: ValueKind,
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ValueKind {
     /// `declarative_base(…)`, `registry(…).generate_base()`, `reg.generate_base()`.
     DeclarativeBase {
@@ -311,6 +316,7 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
         out.warnings
             .push(Warning::at(first.clone(), SYNTAX_ERROR_MESSAGE));
     }
+    out.ignores = crate::suppress::python_ignores(&file.path, &module.comments);
     let package = package_of(&file.path);
     for import in module.imports() {
         add_import(import, &package, &mut out);
@@ -616,6 +622,7 @@ fn table_call(call: &Call, assigned_to: Option<&str>) -> Option<TableCall> {
         assigned_to: assigned_to.map(str::to_string),
         name,
         metadata,
+        function: call.func.as_name().map(str::to_string),
         schema: call.kwarg("schema").and_then(str_value),
         columns,
         primary_key: primary_key_constraint(&Expr::List(rest.to_vec())),
@@ -786,7 +793,7 @@ fn class_function(model: &mut ClassModel, function: &FunctionDef) {
             model.attrs.push(ClassAttr {
                 name: name.to_string(),
                 kind: AttrKind::DeclaredAttr,
-                annotation: None,
+                annotation: function.returns.clone(),
                 value: returned.iter().rev().find_map(|r| r.cloned()),
                 location: function.location.clone(),
             });

@@ -13,7 +13,7 @@ use crate::source::{Location, SourceFile};
 use crate::sqltype::SqlType;
 
 /// A table the models map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModelTable {
     /// `None`: the default schema (config `default_schema`, else `public`).
     pub schema: Option<String>,
@@ -26,7 +26,7 @@ pub struct ModelTable {
 }
 
 /// A column a model maps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModelColumn {
     /// The column's name in the database (`mapped_column("venue_latitude", …)` → that name).
     pub name: String,
@@ -53,7 +53,7 @@ pub struct ModelColumn {
 }
 
 /// An enum type a column uses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModelEnum {
     /// PostgreSQL type name (`name=`, else SQLAlchemy's default: the enum class name
     /// lower-cased).

@@ -869,7 +869,7 @@ impl<'a> Project<'a> {
         None
     }
 
-    fn declares_primary_key(&mut self, id: ClassId) -> bool {
+    fn declares_primary_key(&self, id: ClassId) -> bool {
         let Some(class) = self.class(id) else {
             return false;
         };
@@ -884,7 +884,7 @@ impl<'a> Project<'a> {
         })
     }
 
-    fn has_own_columns(&mut self, id: ClassId) -> bool {
+    fn has_own_columns(&self, id: ClassId) -> bool {
         let Some(class) = self.class(id) else {
             return false;
         };
@@ -1181,10 +1181,14 @@ impl<'a> Project<'a> {
                     return None;
                 }
             },
-            None => table
-                .metadata
-                .as_ref()
-                .and_then(|m| self.metadata_ref_schema(file, &MetadataRef::Named(m.clone()), 0)),
+            None => {
+                // `Table("x", metadata, …)`, or Flask's `db.Table("x", …)` with `db`'s metadata.
+                let metadata = table.metadata.clone().or_else(|| {
+                    let (db, _) = table.function.as_deref()?.rsplit_once('.')?;
+                    Some(format!("{db}.metadata"))
+                });
+                metadata.and_then(|m| self.metadata_ref_schema(file, &MetadataRef::Named(m), 0))
+            }
         };
         let mut columns: Vec<ModelColumn> = Vec::new();
         for call in &table.columns {

@@ -569,9 +569,12 @@ fn flask_inheritance_without_primary_key_is_single_table() {
 #[test]
 fn flask_metadata_schema_and_model_alias() {
     let tables = one(
-        "from flask_sqlalchemy import SQLAlchemy\nfrom sqlalchemy import MetaData\n\ndb = SQLAlchemy(metadata=MetaData(schema='newsletter'))\nModel = db.Model\n\nclass Subscriber(Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+        "from flask_sqlalchemy import SQLAlchemy\nfrom sqlalchemy import MetaData\n\ndb = SQLAlchemy(metadata=MetaData(schema='newsletter'))\nModel = db.Model\n\nclass Subscriber(Model):\n    id = db.Column(db.Integer, primary_key=True)\n\nlists = db.Table('subscriber_lists', db.Column('subscriber_id', db.Integer))\n",
     );
-    assert_eq!(table_names(&tables), vec!["newsletter.subscriber"]);
+    assert_eq!(
+        table_names(&tables),
+        vec!["newsletter.subscriber", "newsletter.subscriber_lists"]
+    );
 }
 
 // ----- SQLModel ------------------------------------------------------------------------------
@@ -972,4 +975,18 @@ fn enum_class_outside_the_read_files_keeps_its_name() {
     assert!(tier_enum.values.is_empty());
     assert_eq!(tier_enum.location, None);
     assert_eq!(tier.ty.as_ref().map(|t| t.name.as_str()), Some("tier"));
+}
+
+#[test]
+fn declared_attr_return_annotation_gives_nullability_and_type() {
+    let tables = one(&format!(
+        "{BASE_20}from typing import Optional\nfrom sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import declared_attr\n\nclass HasStation:\n    @declared_attr\n    def station_id(cls) -> Mapped[int]:\n        return mapped_column(ForeignKey('identity.stations.id'))\n\n    @declared_attr\n    def backup_id(cls) -> Mapped[Optional[int]]:\n        return mapped_column('backup_station_id', ForeignKey('identity.stations.id'))\n\n    @declared_attr\n    def station(cls) -> Mapped['Station']:\n        return relationship('Station')\n\nclass Slot(HasStation, Base):\n    __tablename__ = 'slot_configurations'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    ));
+    let slots = &tables[0];
+    assert_eq!(names(slots), vec!["station_id", "backup_station_id", "id"]);
+    let station = col(slots, "station_id");
+    assert_eq!(station.nullable, Some(false));
+    assert_eq!(sql(station).as_deref(), Some("INTEGER"));
+    assert_eq!(station.type_text.as_deref(), Some("Mapped[int]"));
+    assert_eq!(col(slots, "backup_station_id").nullable, Some(true));
 }

@@ -13,7 +13,7 @@ use miette::{
 use super::Sources;
 use crate::check::Report;
 use crate::finding::Finding;
-use crate::rules::Severity;
+use crate::rules::{Rule, Severity};
 use crate::source::{Location, SourceFile};
 
 /// Options that change how the text looks, not what it says.
@@ -166,14 +166,36 @@ fn labeled(
     )
 }
 
-fn diagnostic(finding: &Finding, sources: &Sources) -> FindingDiagnostic {
-    let label = match &finding.target.column {
-        Some(column) => format!("`{column}` has no migration"),
-        None => format!(
-            "`{}.{}` has no migration",
-            finding.target.schema, finding.target.table
+/// The short text under the model line: what is wrong there.
+fn primary_label(finding: &Finding) -> String {
+    let target = &finding.target;
+    let column = target.column.as_deref().unwrap_or_default();
+    match finding.rule {
+        Rule::ColumnWithoutMigration => format!("`{column}` has no migration"),
+        Rule::TableWithoutMigration => {
+            format!("`{}.{}` has no migration", target.schema, target.table)
+        }
+        Rule::EnumValueWithoutMigration => format!(
+            "`{}` is not a value of `{}`",
+            target.value.as_deref().unwrap_or_default(),
+            target.r#enum.as_deref().unwrap_or_default()
         ),
-    };
+        Rule::EnumTypeWithoutMigration => format!(
+            "`{}` has no migration",
+            target.r#enum.as_deref().unwrap_or_default()
+        ),
+        Rule::ColumnTypeMismatch => "the migrated column has another type".to_string(),
+        Rule::NullabilityMismatch => "the migrated column disagrees about NULL".to_string(),
+        Rule::ForeignKeyTargetMissing => format!(
+            "`{}` has no migration",
+            target.references.as_deref().unwrap_or_default()
+        ),
+        Rule::UnusedSuppression => "silences nothing".to_string(),
+    }
+}
+
+fn diagnostic(finding: &Finding, sources: &Sources) -> FindingDiagnostic {
+    let label = primary_label(finding);
     let (source, label) = labeled(sources, &finding.location, &label);
     let mut help = finding.help.clone();
     if source.is_none() {
@@ -264,7 +286,7 @@ pub fn summary_line(report: &Report) -> String {
     let warnings = report.findings.len() - errors;
     let preexisting = if s.preexisting > 0 {
         format!(
-            "; {} already there before this change, not reported",
+            "; {} known from before this change or the baseline, not reported",
             plural(s.preexisting, "finding", "findings")
         )
     } else {

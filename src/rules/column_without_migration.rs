@@ -126,6 +126,7 @@ fn finding(
             column: Some(column.name.clone()),
             r#enum: None,
             value: None,
+            references: None,
         },
         related,
     }

@@ -5,18 +5,28 @@
 //! beside its check and tests, and is the one text behind `driftguard rule`, SARIF's
 //! `fullDescription` and the README's rule table.
 
+pub mod column_type_mismatch;
 pub mod column_without_migration;
+pub mod enum_type_without_migration;
+pub mod enum_value_without_migration;
+pub mod foreign_key_target_missing;
+pub mod nullability_mismatch;
 pub mod table_without_migration;
+pub mod unused_suppression;
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
 use crate::config::Globs;
 use crate::finding::Finding;
-use crate::models::ModelTable;
-use crate::schema::{Schema, Table};
+use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::schema::{Column, EnumType, Schema, Table};
 
 /// How bad a finding is. Ordered: `Warning < Error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -45,6 +55,12 @@ impl Severity {
 pub enum Rule {
     ColumnWithoutMigration,
     TableWithoutMigration,
+    EnumValueWithoutMigration,
+    EnumTypeWithoutMigration,
+    ColumnTypeMismatch,
+    NullabilityMismatch,
+    ForeignKeyTargetMissing,
+    UnusedSuppression,
 }
 
 impl Serialize for Rule {
@@ -53,13 +69,36 @@ impl Serialize for Rule {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Rule::from_code_or_name(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{code}`")))
+    }
+}
+
 impl Rule {
-    pub const ALL: &'static [Rule] = &[Rule::ColumnWithoutMigration, Rule::TableWithoutMigration];
+    pub const ALL: &'static [Rule] = &[
+        Rule::ColumnWithoutMigration,
+        Rule::TableWithoutMigration,
+        Rule::EnumValueWithoutMigration,
+        Rule::EnumTypeWithoutMigration,
+        Rule::ColumnTypeMismatch,
+        Rule::NullabilityMismatch,
+        Rule::ForeignKeyTargetMissing,
+        Rule::UnusedSuppression,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Rule::ColumnWithoutMigration => "DG001",
             Rule::TableWithoutMigration => "DG002",
+            Rule::EnumValueWithoutMigration => "DG003",
+            Rule::EnumTypeWithoutMigration => "DG004",
+            Rule::ColumnTypeMismatch => "DG005",
+            Rule::NullabilityMismatch => "DG006",
+            Rule::ForeignKeyTargetMissing => "DG007",
+            Rule::UnusedSuppression => "DG100",
         }
     }
 
@@ -68,12 +107,25 @@ impl Rule {
         match self {
             Rule::ColumnWithoutMigration => "column-without-migration",
             Rule::TableWithoutMigration => "table-without-migration",
+            Rule::EnumValueWithoutMigration => "enum-value-without-migration",
+            Rule::EnumTypeWithoutMigration => "enum-type-without-migration",
+            Rule::ColumnTypeMismatch => "column-type-mismatch",
+            Rule::NullabilityMismatch => "nullability-mismatch",
+            Rule::ForeignKeyTargetMissing => "foreign-key-target-missing",
+            Rule::UnusedSuppression => "unused-suppression",
         }
     }
 
     pub fn default_severity(self) -> Severity {
         match self {
-            Rule::ColumnWithoutMigration | Rule::TableWithoutMigration => Severity::Error,
+            Rule::ColumnWithoutMigration
+            | Rule::TableWithoutMigration
+            | Rule::EnumValueWithoutMigration
+            | Rule::EnumTypeWithoutMigration
+            | Rule::ForeignKeyTargetMissing => Severity::Error,
+            Rule::ColumnTypeMismatch | Rule::NullabilityMismatch | Rule::UnusedSuppression => {
+                Severity::Warning
+            }
         }
     }
 
@@ -82,6 +134,12 @@ impl Rule {
         match self {
             Rule::ColumnWithoutMigration => column_without_migration::SUMMARY,
             Rule::TableWithoutMigration => table_without_migration::SUMMARY,
+            Rule::EnumValueWithoutMigration => enum_value_without_migration::SUMMARY,
+            Rule::EnumTypeWithoutMigration => enum_type_without_migration::SUMMARY,
+            Rule::ColumnTypeMismatch => column_type_mismatch::SUMMARY,
+            Rule::NullabilityMismatch => nullability_mismatch::SUMMARY,
+            Rule::ForeignKeyTargetMissing => foreign_key_target_missing::SUMMARY,
+            Rule::UnusedSuppression => unused_suppression::SUMMARY,
         }
     }
 
@@ -90,6 +148,12 @@ impl Rule {
         match self {
             Rule::ColumnWithoutMigration => column_without_migration::EXPLANATION,
             Rule::TableWithoutMigration => table_without_migration::EXPLANATION,
+            Rule::EnumValueWithoutMigration => enum_value_without_migration::EXPLANATION,
+            Rule::EnumTypeWithoutMigration => enum_type_without_migration::EXPLANATION,
+            Rule::ColumnTypeMismatch => column_type_mismatch::EXPLANATION,
+            Rule::NullabilityMismatch => nullability_mismatch::EXPLANATION,
+            Rule::ForeignKeyTargetMissing => foreign_key_target_missing::EXPLANATION,
+            Rule::UnusedSuppression => unused_suppression::EXPLANATION,
         }
     }
 
@@ -175,14 +239,88 @@ impl<'a> Context<'a> {
             found.iter().any(|(_, t)| t.is_some())
         }
     }
+
+    /// The migrated columns a model column maps to: one per serving source that creates both
+    /// its table and the column. The rules that compare a column (DG003–DG007) look only at
+    /// these; where there are none, DG001 or DG002 already speak.
+    pub fn migrated_columns(&self, table: &ModelTable, column: &ModelColumn) -> Vec<Migrated<'a>> {
+        self.lookup(table)
+            .into_iter()
+            .filter_map(|(source, migrated)| {
+                let migrated = migrated?;
+                Some(Migrated {
+                    source,
+                    table: migrated,
+                    column: migrated.column(&column.name)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Which problem to report, given what each source that has the column says (`None`: no
+    /// problem there). Zero config: only a problem every source shares — a team that moved
+    /// from Alembic to SQL and kept the old chain must get no finding from the stale one.
+    /// Declared sources: the first source with a problem, since each must serve the models.
+    pub fn decide<T>(
+        &self,
+        per_source: Vec<(Migrated<'a>, Option<T>)>,
+    ) -> Option<(Migrated<'a>, T)> {
+        if !self.declared_sources && per_source.iter().any(|(_, problem)| problem.is_none()) {
+            return None;
+        }
+        per_source
+            .into_iter()
+            .find_map(|(migrated, problem)| problem.map(|p| (migrated, p)))
+    }
+
+    /// The migrated enum type a model enum names, in one source. A qualified name is looked up
+    /// in its schema; an unqualified one in the table's schema, then the source's default
+    /// schema, then any schema that has a type of that name.
+    pub fn resolve_enum(
+        &self,
+        source: &'a MigrationSource,
+        table: &ModelTable,
+        model_enum: &ModelEnum,
+    ) -> Option<&'a EnumType> {
+        let types = &source.schema;
+        if let Some(schema) = &model_enum.schema {
+            return types.enum_type(schema, &model_enum.name);
+        }
+        types
+            .enum_type(&self.schema_of(table, Some(source)), &model_enum.name)
+            .or_else(|| types.enum_type(&source.default_schema, &model_enum.name))
+            .or_else(|| types.enums.values().find(|e| e.name == model_enum.name))
+    }
+}
+
+/// A model column's counterpart in one migration source.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrated<'a> {
+    pub source: &'a MigrationSource,
+    pub table: &'a Table,
+    pub column: &'a Column,
 }
 
 /// Runs every rule over the context. Severities and `off` come from the config afterwards.
+/// A rule reports a target once: when two model classes map the same column, the first place
+/// wins.
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(table_without_migration::check(ctx));
     findings.extend(column_without_migration::check(ctx));
+    findings.extend(enum_value_without_migration::check(ctx));
+    findings.extend(enum_type_without_migration::check(ctx));
+    findings.extend(column_type_mismatch::check(ctx));
+    findings.extend(nullability_mismatch::check(ctx));
+    findings.extend(foreign_key_target_missing::check(ctx));
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
+}
+
+/// `schema.table.column` of a model column, for messages.
+pub(crate) fn column_path(schema: &str, table: &ModelTable, column: &ModelColumn) -> String {
+    format!("{schema}.{}.{}", table.name, column.name)
 }
 
 /// The SQL type to suggest for a model column: its mapped type, or `TEXT` with a note when the
@@ -202,10 +340,32 @@ pub(crate) fn sql_string(text: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use super::MigrationSource;
-    use crate::models::{ModelColumn, ModelTable};
+    use super::{Context, MigrationSource};
+    use crate::finding::Finding;
+    use crate::models::{ModelColumn, ModelEnum, ModelTable};
     use crate::source::{Location, SourceFile};
     use crate::sqltype::SqlType;
+
+    /// A type as a model or migration would spell it: `VARCHAR(20)`, `numeric(10, 2)`,
+    /// `text[]`.
+    pub fn sql_type(text: &str) -> SqlType {
+        let (text, array) = match text.strip_suffix("[]") {
+            Some(element) => (element, true),
+            None => (text, false),
+        };
+        let (base, mods) = match text.split_once('(') {
+            Some((base, rest)) => (
+                base,
+                rest.trim_end_matches(')')
+                    .split(',')
+                    .filter_map(|m| m.trim().parse().ok())
+                    .collect(),
+            ),
+            None => (text, Vec::new()),
+        };
+        let ty = SqlType::from_sql_name(base, mods, false);
+        if array { ty.into_array() } else { ty }
+    }
 
     /// A model table whose class is on line 1 and whose columns follow on lines 2, 3, …
     pub fn model_table(schema: &str, name: &str, columns: &[(&str, &str)]) -> ModelTable {
@@ -217,45 +377,58 @@ pub(crate) mod test_support {
             columns: columns
                 .iter()
                 .enumerate()
-                .map(|(i, (column, ty))| {
-                    let (base, mods) = match ty.split_once('(') {
-                        Some((base, rest)) => (
-                            base,
-                            rest.trim_end_matches(')')
-                                .split(',')
-                                .filter_map(|m| m.trim().parse().ok())
-                                .collect(),
-                        ),
-                        None => (*ty, Vec::new()),
-                    };
-                    ModelColumn {
-                        name: column.to_string(),
-                        attribute: None,
-                        ty: Some(SqlType::from_sql_name(base, mods, false)),
-                        type_text: None,
-                        nullable: Some(i != 0),
-                        primary_key: i == 0,
-                        server_default: false,
-                        foreign_keys: Vec::new(),
-                        enum_type: None,
-                        comment: None,
-                        location: Location::new("models.py", u32::try_from(i + 2).unwrap_or(0), 5),
-                    }
+                .map(|(i, (column, ty))| ModelColumn {
+                    name: column.to_string(),
+                    attribute: None,
+                    ty: Some(sql_type(ty)),
+                    type_text: None,
+                    nullable: Some(i != 0),
+                    primary_key: i == 0,
+                    server_default: false,
+                    foreign_keys: Vec::new(),
+                    enum_type: None,
+                    comment: None,
+                    location: Location::new("models.py", u32::try_from(i + 2).unwrap_or(0), 5),
                 })
                 .collect(),
         }
     }
 
-    /// One SQL source from migration texts (files `m0.sql`, `m1.sql`, …).
-    pub fn context_for(
-        migrations: &[&str],
-        tables: Vec<ModelTable>,
-    ) -> (Vec<MigrationSource>, Vec<ModelTable>) {
+    /// The table with one column changed.
+    pub fn with_column(
+        mut table: ModelTable,
+        name: &str,
+        change: impl FnOnce(&mut ModelColumn),
+    ) -> ModelTable {
+        if let Some(column) = table.columns.iter_mut().find(|c| c.name == name) {
+            change(column);
+        }
+        table
+    }
+
+    /// A native enum as `Enum(PyEnum, name=…, schema=…)` maps it; the column's type follows.
+    pub fn set_enum(column: &mut ModelColumn, schema: Option<&str>, name: &str, values: &[&str]) {
+        let qualified = match schema {
+            Some(schema) => format!("{schema}.{name}"),
+            None => name.to_string(),
+        };
+        column.ty = Some(SqlType::from_sql_name(&qualified, Vec::new(), true));
+        column.enum_type = Some(ModelEnum {
+            name: name.to_string(),
+            schema: schema.map(str::to_string),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            native: true,
+            location: Some(Location::new("enums.py", 1, 7)),
+        });
+    }
+
+    /// One SQL source from migration texts (files `<prefix>0.sql`, `<prefix>1.sql`, …).
+    pub fn source(name: &str, prefix: &str, migrations: &[&str]) -> MigrationSource {
         let events: Vec<_> = migrations
             .iter()
             .enumerate()
             .map(|(i, text)| {
-                crate::migrations::sql::read(&SourceFile::new(format!("m{i}.sql"), *text))
+                crate::migrations::sql::read(&SourceFile::new(format!("{prefix}{i}.sql"), *text))
             })
             .collect();
         let schema = crate::schema::replay(
@@ -264,13 +437,78 @@ pub(crate) mod test_support {
             }),
             "public",
         );
-        let source = MigrationSource {
-            name: "SQL migrations".to_string(),
+        MigrationSource {
+            name: name.to_string(),
             default_schema: "public".to_string(),
             schema,
             models: None,
+        }
+    }
+
+    /// One SQL source from migration texts (files `m0.sql`, `m1.sql`, …).
+    pub fn context_for(
+        migrations: &[&str],
+        tables: Vec<ModelTable>,
+    ) -> (Vec<MigrationSource>, Vec<ModelTable>) {
+        (vec![source("SQL migrations", "m", migrations)], tables)
+    }
+
+    /// Every rule over one SQL source, zero config.
+    pub fn run(migrations: &[&str], tables: Vec<ModelTable>) -> Vec<Finding> {
+        let (sources, tables) = context_for(migrations, tables);
+        run_sources(&sources, &tables, false)
+    }
+
+    /// Every rule over several sources.
+    pub fn run_sources(
+        sources: &[MigrationSource],
+        tables: &[ModelTable],
+        declared_sources: bool,
+    ) -> Vec<Finding> {
+        super::check(&Context {
+            tables,
+            sources,
+            default_schema: "public",
+            declared_sources,
+        })
+    }
+
+    /// The findings of one rule.
+    pub fn only(findings: Vec<Finding>, rule: super::Rule) -> Vec<Finding> {
+        findings.into_iter().filter(|f| f.rule == rule).collect()
+    }
+
+    /// The human rendering of findings, without colour, 100 columns wide, with the given file
+    /// texts for snippets.
+    pub fn render_human(findings: Vec<Finding>, files: &[(&str, &str)]) -> String {
+        let sources: crate::render::Sources = files
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.to_string()))
+            .collect();
+        let report = crate::check::Report {
+            mode: crate::check::Mode::All,
+            summary: crate::check::Summary {
+                model_files: 1,
+                tables: 1,
+                columns: 2,
+                migration_files: 1,
+                findings: findings.len(),
+                preexisting: 0,
+            },
+            findings,
+            warnings: Vec::new(),
+            fail_on: Some(super::Severity::Error),
+            nothing_to_check: false,
+            sources: sources.clone(),
         };
-        (vec![source], tables)
+        crate::render::human::render(
+            &report,
+            &sources,
+            crate::render::human::Style {
+                color: false,
+                width: 100,
+            },
+        )
     }
 }
 
@@ -298,6 +536,32 @@ mod tests {
                 "## How to fix",
             ] {
                 assert!(text.contains(heading), "{} lacks {heading}", rule.code());
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_rule_with_its_summary() {
+        let readme = include_str!("../../README.md");
+        for rule in Rule::ALL {
+            let row = format!(
+                "| {} | {} | {} | {} |",
+                rule.code(),
+                rule.name(),
+                rule.default_severity().as_str(),
+                rule.summary()
+            );
+            assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+            if rule.configurable() {
+                let config_docs = readme
+                    .split_once("`rules:` takes")
+                    .and_then(|(_, rest)| rest.split("\n\n").next())
+                    .unwrap_or_default();
+                assert!(
+                    config_docs.contains(rule.code()),
+                    "README.md's `rules:` documentation does not name {}",
+                    rule.code()
+                );
             }
         }
     }

@@ -77,6 +77,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 column: None,
                 r#enum: None,
                 value: None,
+                references: None,
             },
             related,
         });

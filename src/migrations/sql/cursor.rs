@@ -163,8 +163,8 @@ impl<'t, 'a> Cursor<'t, 'a> {
 
     /// `name`, `schema.name` or `db.schema.name`, and the token it starts at.
     pub fn qualified(&mut self) -> Option<(QualifiedName, Token)> {
-        let (first, tok) = self.ident()?;
-        let mut parts = vec![first];
+        let (mut name, tok) = self.ident()?;
+        let mut schema = None;
         while self.is_kind(Kind::Dot)
             && self
                 .nth(1)
@@ -172,11 +172,9 @@ impl<'t, 'a> Cursor<'t, 'a> {
         {
             self.pos += 1;
             if let Some((part, _)) = self.ident() {
-                parts.push(part);
+                schema = Some(std::mem::replace(&mut name, part));
             }
         }
-        let name = parts.pop().unwrap_or_default();
-        let schema = parts.pop();
         Some((QualifiedName { schema, name }, tok))
     }
 
@@ -236,27 +234,42 @@ pub(super) fn matching_close(toks: &[Token], open: usize) -> Option<usize> {
     None
 }
 
-/// Splits at commas outside brackets. An empty input gives no parts.
-pub(super) fn split_commas(toks: &[Token]) -> Vec<&[Token]> {
-    let mut parts = Vec::new();
-    if toks.is_empty() {
-        return parts;
+/// Splits at commas outside brackets, without allocating. An empty input gives no parts.
+pub(super) fn split_commas(toks: &[Token]) -> Commas<'_> {
+    Commas {
+        rest: toks,
+        done: toks.is_empty(),
     }
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, tok) in toks.iter().enumerate() {
-        match tok.kind {
-            Kind::LParen | Kind::LBracket => depth += 1,
-            Kind::RParen | Kind::RBracket => depth = depth.saturating_sub(1),
-            Kind::Comma if depth == 0 => {
-                parts.push(toks.get(start..i).unwrap_or(&[]));
-                start = i + 1;
-            }
-            _ => {}
+}
+
+pub(super) struct Commas<'t> {
+    rest: &'t [Token],
+    done: bool,
+}
+
+impl<'t> Iterator for Commas<'t> {
+    type Item = &'t [Token];
+
+    fn next(&mut self) -> Option<&'t [Token]> {
+        if self.done {
+            return None;
         }
+        let mut depth = 0usize;
+        for (i, tok) in self.rest.iter().enumerate() {
+            match tok.kind {
+                Kind::LParen | Kind::LBracket => depth += 1,
+                Kind::RParen | Kind::RBracket => depth = depth.saturating_sub(1),
+                Kind::Comma if depth == 0 => {
+                    let part = self.rest.get(..i).unwrap_or(&[]);
+                    self.rest = self.rest.get(i + 1..).unwrap_or(&[]);
+                    return Some(part);
+                }
+                _ => {}
+            }
+        }
+        self.done = true;
+        Some(self.rest)
     }
-    parts.push(toks.get(start..).unwrap_or(&[]));
-    parts
 }
 
 /// Index of the first word among `kws` outside brackets, from `from` on.

@@ -145,7 +145,12 @@ impl<'a> Lexer<'a> {
                     self.line_has_token = false;
                     self.pos += 1;
                 }
-                b' ' | b'\t' | 0x0b | 0x0c => self.pos += 1,
+                b' ' | b'\t' | 0x0b | 0x0c => {
+                    self.pos += 1;
+                    while matches!(self.byte(self.pos), Some(b' ' | b'\t')) {
+                        self.pos += 1;
+                    }
+                }
                 b'-' if self.byte(self.pos + 1) == Some(b'-') => self.line_comment(),
                 b'/' if self.byte(self.pos + 1) == Some(b'*') => self.block_comment(),
                 _ => {
@@ -156,7 +161,7 @@ impl<'a> Lexer<'a> {
                     self.line_has_token = true;
                     self.last_token_start = Some(tok.start);
                     if self.unanchored_from < self.directives.len() {
-                        for d in &mut self.directives[self.unanchored_from..] {
+                        for d in self.directives.iter_mut().skip(self.unanchored_from) {
                             d.anchor.get_or_insert(tok.start);
                         }
                         self.unanchored_from = self.directives.len();
@@ -252,11 +257,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn word(&mut self, start: usize) -> Token {
-        let mut i = start + 1;
-        while self.byte(i).is_some_and(is_ident_cont) {
-            i += 1;
-        }
-        self.make(Kind::Word, start, i)
+        let len = self
+            .bytes
+            .get(start + 1..)
+            .unwrap_or(&[])
+            .iter()
+            .position(|&c| !is_ident_cont(c));
+        let end = len.map_or(self.bytes.len(), |n| start + 1 + n);
+        self.make(Kind::Word, start, end)
     }
 
     fn number(&mut self, start: usize) -> Token {
@@ -525,12 +533,34 @@ fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     }
 }
 
+/// Byte classes for identifiers, one table lookup per byte in the hot loop.
+const IDENT_START: u8 = 1;
+const IDENT_CONT: u8 = 2;
+static CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let start = c.is_ascii_alphabetic() || c == b'_' || c >= 0x80;
+        let cont = start || c.is_ascii_digit() || c == b'$';
+        table[b] = if start {
+            IDENT_START | IDENT_CONT
+        } else if cont {
+            IDENT_CONT
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 fn is_ident_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    CLASSES[usize::from(b)] & IDENT_START != 0
 }
 
 fn is_ident_cont(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+    CLASSES[usize::from(b)] & IDENT_CONT != 0
 }
 
 fn is_op_char(b: u8) -> bool {

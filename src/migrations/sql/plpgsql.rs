@@ -443,7 +443,7 @@ fn execute(
     if expr.is_empty() {
         return;
     }
-    if let Some(parts) = constant_parts(src, expr) {
+    if let Some(parts) = constant_parts(src, expr).or_else(|| constant_format(src, expr)) {
         let nested = match parts.as_slice() {
             [one] => Nested::of_string(src, *one),
             _ => Nested {
@@ -484,6 +484,19 @@ fn constant_parts(src: Src<'_>, expr: &[Token]) -> Option<Vec<Token>> {
         }
     }
     (expr.len() % 2 == 1).then_some(parts)
+}
+
+/// `format('…')` with no other argument and no placeholder is its constant.
+fn constant_format(src: Src<'_>, expr: &[Token]) -> Option<Vec<Token>> {
+    let [name, open, text, close] = expr else {
+        return None;
+    };
+    let plain = src.is_word(*name, "format")
+        && open.kind == Kind::LParen
+        && text.is_string()
+        && close.kind == Kind::RParen
+        && !lexer::string_value(src.text, *text).contains('%');
+    plain.then(|| vec![*text])
 }
 
 /// Whether dynamic SQL visibly starts with a statement that changes no schema:

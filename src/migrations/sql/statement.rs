@@ -13,6 +13,8 @@
 //! column cannot be read. Those become warnings naming what was expected, at the token where
 //! reading stopped; the column, action or statement is skipped and reading goes on.
 
+use std::borrow::Cow;
+
 use super::cursor::{Cursor, Src, find_word, split_commas};
 use super::lexer::{Kind, Token};
 use super::{Reader, plpgsql};
@@ -189,17 +191,18 @@ fn create_table(
         );
         return;
     }
-    let what = format!("CREATE TABLE {table}");
+    let what = || format!("CREATE TABLE {table}");
     let Some((elems, closed)) = c.group() else {
         let u = unread(c, "`(` and a column list");
-        warn_unread(r, c, &what, &u, "the statement was skipped");
+        warn_unread(r, c, &what(), &u, "the statement was skipped");
         return;
     };
     if !closed {
         r.warn(
             name_at,
             format!(
-                "could not read {what}: its column list has no closing `)`; the statement was skipped"
+                "could not read {}: its column list has no closing `)`; the statement was skipped",
+                what()
             ),
         );
         return;
@@ -213,7 +216,10 @@ fn create_table(
         let Some(first) = e.peek() else {
             r.warn(
                 name_at,
-                format!("could not read {what}: its column list has an empty entry (`,,`?); the entry was skipped"),
+                format!(
+                    "could not read {}: its column list has an empty entry (`,,`?); the entry was skipped",
+                    what()
+                ),
             );
             continue;
         };
@@ -224,7 +230,7 @@ fn create_table(
             Ok(Element::Like(source)) => copies_from.push(source),
             Ok(Element::Other) => {}
             Err(u) => {
-                let what = format!("`{}…` in {what}", short(src.tok(first)));
+                let what = format!("`{}…` in {}", short(src.tok(first)), what());
                 warn_unread(r, &e, &what, &u, "this column was skipped");
             }
         }
@@ -312,7 +318,6 @@ fn table_constraint(e: &mut Cursor<'_, '_>) -> Result<Element, Unread> {
 /// The column names of `(a, b DESC, c)`.
 fn column_list(src: Src<'_>, toks: &[Token]) -> Vec<String> {
     split_commas(toks)
-        .into_iter()
         .filter_map(|part| Cursor::new(src, part).ident().map(|(name, _)| name))
         .collect()
 }
@@ -356,7 +361,7 @@ pub(super) fn column_def(
     let Some((name, name_tok)) = e.ident() else {
         return Err(unread(e, "a column name"));
     };
-    let (ty, serial) = column_type(e)?;
+    let (ty, serial) = column_type(r, e)?;
     let mut column = ColumnDef {
         name,
         ty,
@@ -438,7 +443,10 @@ fn quote_ident(name: &str) -> String {
 
 /// A column type: multi-word built-ins, modifiers, `with time zone`, arrays. Returns the type
 /// and whether it was a serial pseudo-type.
-pub(super) fn column_type(e: &mut Cursor<'_, '_>) -> Result<(SqlType, bool), Unread> {
+pub(super) fn column_type(
+    r: &Reader<'_>,
+    e: &mut Cursor<'_, '_>,
+) -> Result<(SqlType, bool), Unread> {
     let Some(tok) = e.peek() else {
         return Err(unread(e, "a column type"));
     };
@@ -448,55 +456,68 @@ pub(super) fn column_type(e: &mut Cursor<'_, '_>) -> Result<(SqlType, bool), Unr
     }
     let text = e.src.tok(tok);
     let word = |w: &str| is_word && text.eq_ignore_ascii_case(w);
-    let mut modifiers = None;
-    let name: String = if word("double") && e.word_at(1, "precision") {
+    let mut modifiers = Vec::new();
+    // `folded`: the name is already case-folded (not to be lower-cased again).
+    let (name, folded): (Cow<'_, str>, bool) = if word("double") && e.word_at(1, "precision") {
         e.bump();
         e.bump();
-        "double precision".into()
+        ("double precision".into(), true)
     } else if word("character") || word("char") || word("nchar") || word("national") {
         e.bump();
         if word("national") && !(e.eat("character") || e.eat("char")) {
             return Err(unread(e, "CHARACTER after NATIONAL"));
         }
         if e.eat("varying") {
-            "character varying".into()
+            ("character varying".into(), true)
         } else {
-            "character".into()
+            ("character".into(), true)
         }
     } else if word("bit") {
         e.bump();
         if e.eat("varying") {
-            "bit varying".into()
+            ("bit varying".into(), true)
         } else {
-            "bit".into()
+            ("bit".into(), true)
         }
     } else if word("timestamp") || word("time") {
-        let base = if word("time") { "time" } else { "timestamp" };
+        let time = word("time");
         e.bump();
-        modifiers = Some(type_modifiers(e));
-        if e.eat_seq(&["with", "time", "zone"]) {
-            format!("{base} with time zone")
+        modifiers = type_modifiers(e);
+        let zone = if e.eat_seq(&["with", "time", "zone"]) {
+            Some(true)
         } else if e.eat_seq(&["without", "time", "zone"]) {
-            format!("{base} without time zone")
+            Some(false)
         } else {
-            base.into()
-        }
+            None
+        };
+        let name = match (time, zone) {
+            (true, Some(true)) => "time with time zone",
+            (true, Some(false)) => "time without time zone",
+            (true, None) => "time",
+            (false, Some(true)) => "timestamp with time zone",
+            (false, Some(false)) => "timestamp without time zone",
+            (false, None) => "timestamp",
+        };
+        (name.into(), true)
     } else if word("interval") {
         e.bump();
         while e.is_any(&["year", "month", "day", "hour", "minute", "second", "to"]) {
             e.bump();
         }
-        "interval".into()
+        ("interval".into(), true)
+    } else if is_word && !e.nth(1).is_some_and(|t| t.kind == Kind::Dot) {
+        // The common case, `integer`: from_sql_name folds it.
+        e.bump();
+        (text.into(), false)
     } else {
         match e.qualified() {
-            Some((name, _)) => name.to_string(),
+            Some((name, _)) => (name.to_string().into(), true),
             None => return Err(unread(e, "a column type")),
         }
     };
-    let modifiers = match modifiers {
-        Some(m) if !m.is_empty() => m,
-        _ => type_modifiers(e),
-    };
+    if modifiers.is_empty() {
+        modifiers = type_modifiers(e);
+    }
     let mut array = false;
     while e.is_kind(Kind::LBracket) {
         e.skip_one();
@@ -509,9 +530,20 @@ pub(super) fn column_type(e: &mut Cursor<'_, '_>) -> Result<(SqlType, bool), Unr
         }
     }
     let bare = name.strip_prefix("pg_catalog.").unwrap_or(&name);
-    let serial = !array && SqlType::is_serial_name(bare);
-    let ty = SqlType::from_sql_name(&name, modifiers, true);
+    let serial = !array && might_be_serial(bare) && SqlType::is_serial_name(bare);
+    let ty = if modifiers.is_empty() {
+        r.sql_type(&name, folded)
+    } else {
+        SqlType::from_sql_name(&name, modifiers, folded)
+    };
     Ok((if array { ty.into_array() } else { ty }, serial))
+}
+
+/// A cheap test before [`SqlType::is_serial_name`] (which allocates).
+fn might_be_serial(name: &str) -> bool {
+    name.as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"serial"))
 }
 
 /// `(20)`, `(10, 2)`: numbers only; anything else (`geometry(Point, 4326)`) gives none.
@@ -609,7 +641,7 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
     };
     c.eat_op("*");
     let table_at = src.abs(name_tok.start);
-    let what = format!("ALTER TABLE {table}");
+    let what = || format!("ALTER TABLE {table}");
     if c.eat("rename") {
         if c.eat("to") {
             match c.ident() {
@@ -620,7 +652,7 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
                 }),
                 None => {
                     let u = unread(c, "the new table name");
-                    warn_unread(r, c, &what, &u, "the statement was skipped");
+                    warn_unread(r, c, &what(), &u, "the statement was skipped");
                 }
             }
             return;
@@ -645,7 +677,7 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
             }),
             None => {
                 let u = unread(c, "`old_name TO new_name`");
-                warn_unread(r, c, &what, &u, "the statement was skipped");
+                warn_unread(r, c, &what(), &u, "the statement was skipped");
             }
         }
         return;
@@ -659,7 +691,7 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
             }),
             None => {
                 let u = unread(c, "a schema name");
-                warn_unread(r, c, &what, &u, "the statement was skipped");
+                warn_unread(r, c, &what(), &u, "the statement was skipped");
             }
         }
         return;
@@ -725,28 +757,28 @@ fn alter_action(
             return;
         }
         a.eat("column");
-        let what = format!("ALTER COLUMN in ALTER TABLE {table}");
+        let what = || format!("ALTER COLUMN in ALTER TABLE {table}");
         let Some((column, col_tok)) = a.ident() else {
             let u = unread(&a, "a column name");
-            warn_unread(r, &a, &what, &u, "this action was skipped");
+            warn_unread(r, &a, &what(), &u, "this action was skipped");
             return;
         };
         let location = r.loc(src.abs(col_tok.start));
         let table = table.clone();
         if a.eat_seq(&["set", "data", "type"]) || a.eat("type") {
-            match column_type(&mut a) {
+            match column_type(r, &mut a) {
                 Ok((ty, _)) => out.push(SchemaChange::AlterColumnType {
                     table,
                     column,
                     ty,
                     location,
                 }),
-                Err(u) => warn_unread(r, &a, &what, &u, "this action was skipped"),
+                Err(u) => warn_unread(r, &a, &what(), &u, "this action was skipped"),
             }
         } else if a.is("set") || a.is("drop") {
             let nullable = a.is("drop");
             if !(a.eat_seq(&["set", "not", "null"]) || a.eat_seq(&["drop", "not", "null"])) {
-                set_or_drop_default(r, &mut a, &what, table, column, location, out);
+                set_or_drop_default(r, &mut a, table, column, location, out);
                 return;
             }
             out.push(SchemaChange::SetNullable {
@@ -763,7 +795,6 @@ fn alter_action(
 fn set_or_drop_default(
     r: &mut Reader<'_>,
     a: &mut Cursor<'_, '_>,
-    what: &str,
     table: QualifiedName,
     column: String,
     location: Location,
@@ -779,7 +810,8 @@ fn set_or_drop_default(
             }),
             _ => {
                 let u = unread(a, "a default expression");
-                warn_unread(r, a, what, &u, "this action was skipped");
+                let what = format!("ALTER COLUMN in ALTER TABLE {table}");
+                warn_unread(r, a, &what, &u, "this action was skipped");
             }
         }
     } else if a.eat_seq(&["drop", "default"]) {
@@ -1098,12 +1130,12 @@ pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
         return None;
     }
     let (args, _) = c.group()?;
-    let args = split_commas(args);
-    let (setting, _) = Cursor::new(c.src, args.first()?).string()?;
+    let mut args = split_commas(args);
+    let (setting, _) = Cursor::new(c.src, args.next()?).string()?;
     if !setting.trim().eq_ignore_ascii_case("search_path") {
         return None;
     }
-    let (value, _) = Cursor::new(c.src, args.get(1)?).string()?;
+    let (value, _) = Cursor::new(c.src, args.next()?).string()?;
     Some(parse_search_path(&value))
 }
 

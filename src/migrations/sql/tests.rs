@@ -446,10 +446,11 @@ fn execute_of_constant_strings_is_read_as_sql() {
          EXECUTE $q$ALTER TABLE t ADD COLUMN b int$q$;\n\
          EXECUTE 'ALTER TABLE t ' || 'ADD COLUMN c int';\n\
          EXECUTE E'ALTER TABLE t ADD COLUMN d int\\n';\n\
-         EXECUTE 'ALTER TABLE t ADD COLUMN e text DEFAULT ''x''' INTO v;\nEND $$;";
+         EXECUTE 'ALTER TABLE t ADD COLUMN e text DEFAULT ''x''' INTO v;\n\
+         EXECUTE format('ALTER TABLE t ADD COLUMN f int');\nEND $$;";
     let ev = run(text);
     assert_clean(&ev);
-    assert_eq!(created(&ev), ["t.a", "t.b", "t.c", "t.d", "t.e"]);
+    assert_eq!(created(&ev), ["t.a", "t.b", "t.c", "t.d", "t.e", "t.f"]);
     let cols: Vec<&ColumnDef> = ev
         .changes
         .iter()
@@ -1529,4 +1530,23 @@ fn create_foreign_table_and_if_not_exists() {
     assert!(
         !table_columns(&run("CREATE FOREIGN TABLE ft (id int NOT NULL) SERVER s;"))[0].nullable
     );
+}
+
+#[test]
+fn many_ignore_directives_stay_fast() {
+    let text = "SELECT 1; -- driftguard: ignore\n".repeat(50_000);
+    let ev = run(&text);
+    assert_eq!(ev.ignores.len(), 50_000);
+    assert_eq!(ev.ignores[49_999].statement_lines, (50_000, 50_000));
+}
+
+#[test]
+fn semicolons_inside_rules_and_atomic_bodies_do_not_split() {
+    let ev = run(
+        "CREATE RULE r AS ON INSERT TO t DO INSTEAD (INSERT INTO u VALUES (1); ALTER TABLE t ADD COLUMN no int);\n\
+         CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  ALTER TABLE t ADD COLUMN nor int;\nEND;\n\
+         CREATE TABLE after_rule (id int);",
+    );
+    assert_clean(&ev);
+    assert_eq!(created(&ev), ["after_rule.id"]);
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Generates a large backend shaped like the handbook's, for benchmarks.
+
+    generate.py DIR [--models N] [--migrations M]
+
+N model classes spread over N/25 model files under apps/backend/src/db/models/, and M SQL
+migration files under database/migrations/: the first create the tables in the handbook's
+style, the rest add columns with idempotent DO $$ … $$ blocks, COMMENT ON COLUMN and indexes.
+Every mapped column is created, so a full check is clean. Deterministic: no randomness.
+"""
+import argparse
+import os
+
+SCHEMAS = ["core", "identity", "ops", "ai", "crm"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dir")
+    parser.add_argument("--models", type=int, default=5000)
+    parser.add_argument("--migrations", type=int, default=20000)
+    args = parser.parse_args()
+    root = args.dir
+    models_dir = os.path.join(root, "apps/backend/src/db/models")
+    mig_dir = os.path.join(root, "database/migrations")
+    os.makedirs(models_dir, exist_ok=True)
+    os.makedirs(mig_dir, exist_ok=True)
+    with open(os.path.join(root, "apps/backend/src/db/base_class.py"), "w") as f:
+        f.write("from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n")
+
+    # Columns per table: 4 created with the table, the rest added by later migrations.
+    extra_migrations = max(args.migrations - args.models, 0)
+    extra_per_table = [0] * args.models
+    for i in range(extra_migrations):
+        extra_per_table[i % args.models] += 1
+
+    per_file = 25
+    for start in range(0, args.models, per_file):
+        lines = [
+            "from typing import Optional\n",
+            "from sqlalchemy import Boolean, Integer, String, Text\n",
+            "from sqlalchemy.orm import Mapped, mapped_column\n\n",
+            "from ..base_class import Base\n\n",
+        ]
+        for t in range(start, min(start + per_file, args.models)):
+            schema = SCHEMAS[t % len(SCHEMAS)]
+            lines.append(f"\nclass Model{t}(Base):\n")
+            lines.append(f'    __tablename__ = "table_{t}"\n')
+            lines.append(f'    __table_args__ = {{"schema": "{schema}"}}\n\n')
+            lines.append("    id: Mapped[int] = mapped_column(primary_key=True)\n")
+            lines.append("    name: Mapped[str] = mapped_column(String(120))\n")
+            lines.append("    active: Mapped[bool] = mapped_column(Boolean, default=True)\n")
+            lines.append("    notes: Mapped[Optional[str]] = mapped_column(Text)\n")
+            for c in range(extra_per_table[t]):
+                lines.append(f"    extra_{c}: Mapped[Optional[str]] = mapped_column(String(40))\n")
+        with open(os.path.join(models_dir, f"models_{start // per_file:04d}.py"), "w") as f:
+            f.writelines(lines)
+
+    n = 0
+    for t in range(args.models):
+        schema = SCHEMAS[t % len(SCHEMAS)]
+        n += 1
+        with open(os.path.join(mig_dir, f"{n:06d}_create_table_{t}.sql"), "w") as f:
+            f.write(
+                f"-- Migration: create {schema}.table_{t}\nBEGIN;\n"
+                f"CREATE SCHEMA IF NOT EXISTS {schema};\n"
+                f"CREATE TABLE IF NOT EXISTS {schema}.table_{t} (\n"
+                "    id SERIAL PRIMARY KEY,\n    name VARCHAR(120) NOT NULL,\n"
+                "    active BOOLEAN NOT NULL DEFAULT true,\n    notes TEXT\n);\nCOMMIT;\n"
+            )
+    added = [0] * args.models
+    for i in range(extra_migrations):
+        t = i % args.models
+        schema = SCHEMAS[t % len(SCHEMAS)]
+        c = added[t]
+        added[t] += 1
+        n += 1
+        with open(os.path.join(mig_dir, f"{n:06d}_add_extra_{c}_to_table_{t}.sql"), "w") as f:
+            f.write(
+                f"-- =====================================================\n"
+                f"-- Migration: add extra_{c} to {schema}.table_{t}\n"
+                f"-- =====================================================\nBEGIN;\n"
+                "DO $$\nBEGIN\n    IF NOT EXISTS (\n        SELECT 1 FROM information_schema.columns\n"
+                f"        WHERE table_schema = '{schema}'\n        AND table_name = 'table_{t}'\n"
+                f"        AND column_name = 'extra_{c}'\n    ) THEN\n"
+                f"        ALTER TABLE {schema}.table_{t} ADD COLUMN extra_{c} VARCHAR(40);\n"
+                f"        RAISE NOTICE 'Added extra_{c}';\n    END IF;\nEND $$;\n"
+                f"COMMENT ON COLUMN {schema}.table_{t}.extra_{c} IS 'generated';\n"
+                f"CREATE INDEX IF NOT EXISTS idx_t{t}_e{c} ON {schema}.table_{t} (extra_{c});\n"
+                f"COMMIT;\n-- ROLLBACK: ALTER TABLE {schema}.table_{t} DROP COLUMN IF EXISTS extra_{c};\n"
+            )
+
+
+if __name__ == "__main__":
+    main()

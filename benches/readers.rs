@@ -1,0 +1,94 @@
+//! Reader throughput: `cargo bench --bench readers`.
+//!
+//! The SQL reader on generated plain DDL and on the handbook's `DO $$ … $$` template, and the
+//! model reader on a generated file of model classes. Speed goals live here, not in tests.
+
+use driftguard::migrations::sql;
+use driftguard::source::SourceFile;
+
+fn main() {
+    divan::main();
+}
+
+const HANDBOOK_TEMPLATE: &str = "-- =====================================================
+-- Migration: add new_column
+-- =====================================================
+BEGIN;
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'core'
+        AND table_name = 'tablename'
+        AND column_name = 'new_column'
+    ) THEN
+        ALTER TABLE core.tablename ADD COLUMN new_column VARCHAR(20);
+        RAISE NOTICE 'Added new_column';
+    END IF;
+END $$;
+COMMENT ON COLUMN core.tablename.new_column IS 'Description of the column';
+CREATE INDEX IF NOT EXISTS idx_table_column ON core.tablename (new_column);
+COMMIT;
+-- ALTER TABLE core.tablename DROP COLUMN IF EXISTS new_column;
+";
+
+/// About 4 MiB of plain DDL.
+fn plain_ddl() -> SourceFile {
+    let mut ddl = String::new();
+    let mut i = 0;
+    while ddl.len() < 4 * 1024 * 1024 {
+        ddl.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS core.table_{i} (\n    id bigserial PRIMARY KEY,\n    \
+             customer_id integer NOT NULL REFERENCES core.customers (id) ON DELETE CASCADE,\n    \
+             total numeric(10, 2) DEFAULT 0 NOT NULL,\n    note character varying(200),\n    \
+             created_at timestamp(3) with time zone DEFAULT now() NOT NULL,\n    tags text[]\n);\n\
+             ALTER TABLE core.table_{i} ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);\n\
+             COMMENT ON COLUMN core.table_{i}.contact_preference IS 'How to reach them';\n"
+        ));
+        i += 1;
+    }
+    SourceFile::new("plain.sql", ddl)
+}
+
+fn handbook() -> SourceFile {
+    SourceFile::new(
+        "template.sql",
+        HANDBOOK_TEMPLATE.repeat(4 * 1024 * 1024 / HANDBOOK_TEMPLATE.len()),
+    )
+}
+
+fn models_file() -> SourceFile {
+    let mut text = String::from(
+        "from typing import Optional\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base\n",
+    );
+    for i in 0..500 {
+        text.push_str(&format!(
+            "\n\nclass Model{i}(Base):\n    __tablename__ = \"table_{i}\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    name: Mapped[str] = mapped_column(String(120))\n    note: Mapped[Optional[str]]\n"
+        ));
+    }
+    SourceFile::new("models.py", text)
+}
+
+#[divan::bench]
+fn sql_plain_ddl(bencher: divan::Bencher) {
+    let file = plain_ddl();
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| sql::read(divan::black_box(&file)));
+}
+
+#[divan::bench]
+fn sql_handbook_do_blocks(bencher: divan::Bencher) {
+    let file = handbook();
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| sql::read(divan::black_box(&file)));
+}
+
+#[divan::bench]
+fn models_extract(bencher: divan::Bencher) {
+    let file = models_file();
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| driftguard::models::extract_file(divan::black_box(&file)));
+}

@@ -1,0 +1,303 @@
+//! DG003 `enum-value-without-migration`.
+
+use super::{Context, Migrated, Rule};
+use crate::finding::{Finding, Related, Target};
+use crate::models::{ModelColumn, ModelTable};
+use crate::schema::EnumType;
+
+pub const SUMMARY: &str =
+    "A model's enum has a value that the migrated PostgreSQL enum type lacks.";
+
+pub const EXPLANATION: &str = r#"## What it does
+Finds values of a Python enum, stored by a mapped native `Enum(…)` column, that the PostgreSQL
+enum type built by the migrations does not have. The type is the one the model names
+(`Enum(BookingStatus, name="booking_status", schema="core")`); an unqualified name is looked up
+in the table's schema, then the default schema, then any schema with a type of that name.
+`native_enum=False` columns store a VARCHAR and are not checked. Each missing value is one
+finding.
+
+## Why is this bad?
+The first write of the new value fails in every database built from the migrations:
+`invalid input value for enum booking_status: "cancelled_by_chef"` (asyncpg says
+`"cancelled_by_chef" is not an existing enum label`). The value usually arrives with a feature
+that was tested against a local database where someone ran `ALTER TYPE` by hand, so it breaks
+only after deploying. Remember that SQLAlchemy stores the member *names* (`CONFIRMED`), not
+their values, unless the `Enum` has `values_callable`.
+
+## Example
+```python
+class BookingStatus(enum.Enum):
+    pending = "pending"
+    confirmed = "confirmed"
+    cancelled_by_chef = "cancelled_by_chef"
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = {"schema": "core"}
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, name="booking_status", schema="core")
+    )
+```
+with migrations that only ran
+`CREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');`.
+
+## How to fix
+Add a migration that adds the value:
+`ALTER TYPE core.booking_status ADD VALUE IF NOT EXISTS 'cancelled_by_chef';`. Before
+PostgreSQL 12 `ALTER TYPE … ADD VALUE` cannot run inside a transaction block, and in any
+version the new value cannot be used in the transaction that adds it. If the value is never
+written, remove it from the Python enum.
+"#;
+
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for table in ctx.tables {
+        for column in &table.columns {
+            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
+                continue;
+            };
+            // The sources that have the column and the type; where the type is missing, DG004
+            // speaks.
+            let with_type: Vec<(Migrated, &EnumType)> = ctx
+                .migrated_columns(table, column)
+                .into_iter()
+                .filter_map(|m| {
+                    ctx.resolve_enum(m.source, table, model_enum)
+                        .map(|e| (m, e))
+                })
+                .collect();
+            for value in &model_enum.values {
+                let per_source = with_type
+                    .iter()
+                    .map(|(m, e)| (*m, (!e.values.contains(value)).then_some(*e)))
+                    .collect();
+                if let Some((migrated, enum_type)) = ctx.decide(per_source) {
+                    findings.push(finding(table, column, &migrated, enum_type, value));
+                }
+            }
+        }
+    }
+    findings
+}
+
+fn finding(
+    table: &ModelTable,
+    column: &ModelColumn,
+    migrated: &Migrated,
+    enum_type: &EnumType,
+    value: &str,
+) -> Finding {
+    let qualified = format!("{}.{}", enum_type.schema, enum_type.name);
+    let schema = &migrated.table.schema;
+    Finding {
+        rule: Rule::EnumValueWithoutMigration,
+        severity: Rule::EnumValueWithoutMigration.default_severity(),
+        message: format!(
+            "the enum of `{}` has the value `{value}`, which no migration adds to `{qualified}`; writing it fails with `invalid input value for enum {}: \"{value}\"`",
+            super::column_path(schema, table, column),
+            enum_type.name
+        ),
+        help: "Add a migration that adds the value to the type.".to_string(),
+        suggestion: Some(format!(
+            "ALTER TYPE {qualified} ADD VALUE IF NOT EXISTS {};",
+            super::sql_string(value)
+        )),
+        location: column.location.clone(),
+        target: Target {
+            schema: schema.clone(),
+            table: table.name.clone(),
+            column: Some(column.name.clone()),
+            r#enum: Some(qualified.clone()),
+            value: Some(value.to_string()),
+            references: None,
+        },
+        related: vec![Related {
+            message: format!("`{qualified}` is created here"),
+            location: enum_type.location.clone(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::MigrationSource;
+    use crate::rules::test_support::{
+        model_table, only, render_human, run, run_sources, set_enum, source, with_column,
+    };
+
+    fn bookings(schema: Option<&str>, name: &str, values: &[&str]) -> ModelTable {
+        with_column(
+            model_table(
+                "core",
+                "bookings",
+                &[("id", "INTEGER"), ("status", "VARCHAR")],
+            ),
+            "status",
+            |c| set_enum(c, schema, name, values),
+        )
+    }
+
+    const CREATE: &str = "CREATE SCHEMA core;\nCREATE TABLE core.bookings (id serial primary key);\nCREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');\nALTER TABLE core.bookings ADD COLUMN status core.booking_status;";
+
+    fn dg003(migrations: &[&str], table: ModelTable) -> Vec<Finding> {
+        only(
+            run(migrations, vec![table]),
+            Rule::EnumValueWithoutMigration,
+        )
+    }
+
+    #[test]
+    fn each_missing_value_is_one_finding_at_the_column() {
+        let table = bookings(
+            Some("core"),
+            "booking_status",
+            &["pending", "confirmed", "cancelled_by_chef", "no_show"],
+        );
+        let findings = dg003(&[CREATE], table);
+        assert_eq!(findings.len(), 2, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.location.line, 3);
+        assert_eq!(f.target.r#enum.as_deref(), Some("core.booking_status"));
+        assert_eq!(f.target.value.as_deref(), Some("cancelled_by_chef"));
+        assert_eq!(
+            f.suggestion.as_deref(),
+            Some("ALTER TYPE core.booking_status ADD VALUE IF NOT EXISTS 'cancelled_by_chef';")
+        );
+        assert!(
+            f.message
+                .contains("invalid input value for enum booking_status: \"cancelled_by_chef\""),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.related[0].message,
+            "`core.booking_status` is created here"
+        );
+        assert_eq!(f.related[0].location.line, 3);
+        assert_eq!(findings[1].target.value.as_deref(), Some("no_show"));
+    }
+
+    #[test]
+    fn a_value_added_by_a_later_migration_is_there() {
+        let table = bookings(
+            Some("core"),
+            "booking_status",
+            &["pending", "confirmed", "cancelled_by_chef"],
+        );
+        let findings = dg003(
+            &[
+                CREATE,
+                "ALTER TYPE core.booking_status ADD VALUE IF NOT EXISTS 'cancelled_by_chef' AFTER 'confirmed';",
+            ],
+            table,
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+
+    #[test]
+    fn a_renamed_value_is_gone() {
+        let table = bookings(Some("core"), "booking_status", &["pending", "confirmed"]);
+        let findings = dg003(
+            &[
+                CREATE,
+                "ALTER TYPE core.booking_status RENAME VALUE 'confirmed' TO 'accepted';",
+            ],
+            table,
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].target.value.as_deref(), Some("confirmed"));
+    }
+
+    #[test]
+    fn an_unqualified_enum_is_found_in_the_tables_schema_then_anywhere() {
+        let table = bookings(None, "booking_status", &["pending", "cancelled"]);
+        let findings = dg003(&[CREATE], table);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].target.r#enum.as_deref(),
+            Some("core.booking_status")
+        );
+        let elsewhere = "CREATE SCHEMA core; CREATE SCHEMA ref;\nCREATE TYPE ref.booking_status AS ENUM ('pending');\nCREATE TABLE core.bookings (id int, status ref.booking_status);";
+        let table = bookings(None, "booking_status", &["pending", "cancelled"]);
+        let findings = dg003(&[elsewhere], table);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].target.r#enum.as_deref(),
+            Some("ref.booking_status")
+        );
+    }
+
+    #[test]
+    fn non_native_enums_missing_types_and_missing_columns_are_not_dg003() {
+        let mut table = bookings(Some("core"), "booking_status", &["pending", "other"]);
+        if let Some(e) = table.columns[1].enum_type.as_mut() {
+            e.native = false;
+        }
+        assert!(dg003(&[CREATE], table).is_empty());
+        // No type: DG004's business. No column: DG001's.
+        let table = bookings(Some("core"), "booking_status", &["pending", "other"]);
+        assert!(
+            dg003(
+                &["CREATE TABLE core.bookings (id int, status text);"],
+                table.clone()
+            )
+            .is_empty()
+        );
+        assert!(
+            dg003(
+                &["CREATE TYPE core.booking_status AS ENUM ('pending'); CREATE TABLE core.bookings (id int);"],
+                table
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn with_two_sources_only_a_value_both_lack_is_reported_unless_sources_are_declared() {
+        let table = bookings(
+            Some("core"),
+            "booking_status",
+            &["pending", "confirmed", "late"],
+        );
+        let old: MigrationSource = source("Alembic", "old", &[CREATE]);
+        let new = source(
+            "SQL migrations",
+            "new",
+            &[CREATE, "ALTER TYPE core.booking_status ADD VALUE 'late';"],
+        );
+        let sources = [old, new];
+        let tables = [table];
+        let zero_config = only(
+            run_sources(&sources, &tables, false),
+            Rule::EnumValueWithoutMigration,
+        );
+        assert!(zero_config.is_empty(), "{zero_config:?}");
+        let declared = only(
+            run_sources(&sources, &tables, true),
+            Rule::EnumValueWithoutMigration,
+        );
+        assert_eq!(declared.len(), 1);
+        assert_eq!(declared[0].related[0].location.path, "old0.sql");
+    }
+
+    #[test]
+    fn human_rendering() {
+        let table = bookings(
+            Some("core"),
+            "booking_status",
+            &["pending", "confirmed", "cancelled_by_chef"],
+        );
+        let findings = dg003(&[CREATE], table);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Booking(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[BookingStatus] = mapped_column(Enum(BookingStatus, name=\"booking_status\", schema=\"core\"))\n"
+                ),
+                ("m0.sql", CREATE),
+            ]
+        ));
+    }
+}

@@ -1,0 +1,196 @@
+//! Inline suppressions: `# driftguard: ignore[DG001]` in models, `-- driftguard: ignore[…]` in
+//! migrations, and the `DG100 unused-suppression` findings for the ones that silence nothing.
+//!
+//! A Python comment silences findings located on its line; on a `class` line (or a `Table(`
+//! line) it silences every finding of that table. A SQL comment silences findings whose related
+//! label points into the statement it belongs to, and warnings located in that statement.
+//! Without a code list (`# driftguard: ignore`) every code is silenced.
+
+use crate::finding::{Finding, Target, Warning};
+use crate::migrations::SqlIgnore;
+use crate::models::ModelTable;
+use crate::rules::Rule;
+use crate::source::Location;
+
+/// A `# driftguard: ignore[…]` comment in a Python file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PyIgnore {
+    /// Empty: all codes.
+    pub codes: Vec<String>,
+    /// The comment (its line is the line it covers).
+    pub location: Location,
+}
+
+/// `driftguard: ignore` → `Some([])`; `driftguard: ignore[DG001, DG005]` → the codes; anything
+/// else `None`. `comment` is the comment's text without its `#` or `--`.
+pub fn parse_directive(comment: &str) -> Option<Vec<String>> {
+    let rest = strip_prefix_ci(comment.trim_start(), "driftguard:")?;
+    let rest = strip_prefix_ci(rest.trim_start(), "ignore")?;
+    if let Some(list) = rest.strip_prefix('[') {
+        let close = list.find(']')?;
+        return Some(
+            list.get(..close)
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(Vec::new)
+}
+
+fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// The ignores among a Python file's comments.
+pub fn python_ignores(path: &str, comments: &[crate::pyast::Comment]) -> Vec<PyIgnore> {
+    comments
+        .iter()
+        .filter_map(|comment| {
+            let body = comment.text.strip_prefix('#')?;
+            let codes = parse_directive(body)?;
+            Some(PyIgnore {
+                codes,
+                location: Location::new(path, comment.line, comment.column),
+            })
+        })
+        .collect()
+}
+
+fn covers(codes: &[String], rule: Rule) -> bool {
+    codes.is_empty()
+        || codes
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(rule.code()) || c == rule.name())
+}
+
+/// Drops suppressed findings and warnings; adds a `DG100` finding for each suppression that
+/// silenced nothing (with the default severity; the config applies afterwards).
+pub fn apply(
+    findings: Vec<Finding>,
+    warnings: &mut Vec<Warning>,
+    tables: &[ModelTable],
+    py_ignores: &[PyIgnore],
+    sql_ignores: &[(String, SqlIgnore)],
+) -> Vec<Finding> {
+    let mut py_used = vec![false; py_ignores.len()];
+    let mut sql_used = vec![false; sql_ignores.len()];
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let mut silenced = false;
+        for (i, ignore) in py_ignores.iter().enumerate() {
+            if !covers(&ignore.codes, finding.rule) || ignore.location.path != finding.location.path
+            {
+                continue;
+            }
+            let on_line = ignore.location.line == finding.location.line;
+            let on_table = tables.iter().any(|t| {
+                t.location.path == ignore.location.path
+                    && t.location.line == ignore.location.line
+                    && t.name == finding.target.table
+                    && t.schema
+                        .as_ref()
+                        .is_none_or(|s| *s == finding.target.schema)
+                    && (t.location.line == finding.location.line
+                        || t.columns
+                            .iter()
+                            .any(|c| c.location.line == finding.location.line))
+            });
+            if on_line || on_table {
+                py_used[i] = true;
+                silenced = true;
+            }
+        }
+        for (i, (path, ignore)) in sql_ignores.iter().enumerate() {
+            if !covers(&ignore.codes, finding.rule) {
+                continue;
+            }
+            let (first, last) = ignore.statement_lines;
+            if finding
+                .related
+                .iter()
+                .any(|r| &r.location.path == path && (first..=last).contains(&r.location.line))
+            {
+                sql_used[i] = true;
+                silenced = true;
+            }
+        }
+        if !silenced {
+            kept.push(finding);
+        }
+    }
+    warnings.retain(|w| {
+        let Some(location) = &w.location else {
+            return true;
+        };
+        let mut keep = true;
+        for (i, (path, ignore)) in sql_ignores.iter().enumerate() {
+            let (first, last) = ignore.statement_lines;
+            if ignore.codes.is_empty()
+                && path == &location.path
+                && (first..=last).contains(&location.line)
+            {
+                sql_used[i] = true;
+                keep = false;
+            }
+        }
+        keep
+    });
+    for (ignore, used) in py_ignores.iter().zip(&py_used) {
+        if !used {
+            kept.push(crate::rules::unused_suppression::finding(
+                &ignore.codes,
+                &ignore.location,
+            ));
+        }
+    }
+    for ((_, ignore), used) in sql_ignores.iter().zip(&sql_used) {
+        if !used {
+            kept.push(crate::rules::unused_suppression::finding(
+                &ignore.codes,
+                &ignore.location,
+            ));
+        }
+    }
+    kept
+}
+
+/// The target of a DG100 finding: the file and the codes, not the line, so that moving a
+/// comment does not make it new.
+pub fn unused_target(codes: &[String], location: &Location) -> Target {
+    Target {
+        schema: String::new(),
+        table: location.path.clone(),
+        column: Some(if codes.is_empty() {
+            "ignore".to_string()
+        } else {
+            format!("ignore[{}]", codes.join(", "))
+        }),
+        ..Target::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_read_with_or_without_codes() {
+        assert_eq!(parse_directive(" driftguard: ignore"), Some(vec![]));
+        assert_eq!(
+            parse_directive(" driftguard: ignore[DG001, column-type-mismatch ]"),
+            Some(vec![
+                "DG001".to_string(),
+                "column-type-mismatch".to_string()
+            ])
+        );
+        assert_eq!(parse_directive(" driftguard: ignored"), None);
+        assert_eq!(parse_directive(" noqa"), None);
+    }
+}
