@@ -240,10 +240,7 @@ mod tests {
             "app/models_test.py",
             b"import pytest\nfrom app.models import Base\n"
         ));
-        assert_eq!(
-            classify("app/test_models.py", &config),
-            FileKind::Other
-        );
+        assert_eq!(classify("app/test_models.py", &config), FileKind::Other);
     }
 
     #[test]

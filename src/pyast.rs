@@ -496,7 +496,9 @@ impl Walker<'_> {
                     node.child_by_field_name("right"),
                     node.child_by_field_name("left"),
                 ) {
-                    (Some(right), Some(left)) => vec![(self.expr(right), Some(self.text(left).to_string()))],
+                    (Some(right), Some(left)) => {
+                        vec![(self.expr(right), Some(self.text(left).to_string()))]
+                    }
                     _ => Vec::new(),
                 };
                 self.push_block(node, "body", BlockKind::For, items, out);

@@ -260,7 +260,9 @@ impl SchemaChange {
                         f(&mut fk.table);
                     }
                 }
-                copies_from.iter_mut().for_each(|t| f(t));
+                for t in copies_from.iter_mut() {
+                    f(t);
+                }
             }
             SchemaChange::AddColumn { table, column, .. } => {
                 f(table);

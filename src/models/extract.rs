@@ -922,7 +922,9 @@ fn class_name_rule(expr: &Expr) -> Option<(NameCase, String, String)> {
                 .args
                 .iter()
                 .any(|a| a.as_name().is_some_and(|a| a.ends_with(".__name__")));
-            (func.ends_with(".sub") && (func.contains("snake") || func.contains("camel")) && on_name)
+            (func.ends_with(".sub")
+                && (func.contains("snake") || func.contains("camel"))
+                && on_name)
                 .then(|| (NameCase::Snake, String::new(), String::new()))
         }
         Expr::Call(call) => {

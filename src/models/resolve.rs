@@ -19,8 +19,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::extract::{
-    AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue, StrValue,
-    TableArgs, TableAttr, TableCall, TableNameSpec, ValueKind, module_of_path,
+    AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue,
+    StrValue, TableArgs, TableAttr, TableCall, TableNameSpec, ValueKind, module_of_path,
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;

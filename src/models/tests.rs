@@ -442,9 +442,9 @@ fn declared_tablename_from_a_camel_to_snake_regex_on_the_base() {
     );
     assert_eq!(
         table_names(&tables),
-        vec!["concurrency_limit_v2", "flow_run_state"]
+        vec!["flow_run_state", "concurrency_limit_v2"]
     );
-    assert_eq!(names(&tables[1]), vec!["id", "name"]);
+    assert_eq!(names(&tables[0]), vec!["id", "name"]);
 }
 
 #[test]
@@ -494,7 +494,10 @@ fn a_plain_annotation_in_an_earlier_base_does_not_hide_a_mixin_column() {
     let tables = one(&format!(
         "{BASE_20}from sqlalchemy import Column, Integer, Text\n\nclass CoreDataset(Base):\n    __abstract__ = True\n    default_endpoint: str | None\n\nclass BaseDatasource:\n    id = Column(Integer, primary_key=True)\n    default_endpoint = Column(Text)\n\nclass SqlaTable(CoreDataset, BaseDatasource):\n    __tablename__ = 'tables'\n"
     ));
-    assert_eq!(names(table(&tables, "tables")), vec!["id", "default_endpoint"]);
+    assert_eq!(
+        names(table(&tables, "tables")),
+        vec!["id", "default_endpoint"]
+    );
 }
 
 #[test]

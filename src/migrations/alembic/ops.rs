@@ -344,7 +344,12 @@ impl<'a> Reader<'a> {
     /// `return (old_names, new_names)`: each target stands for what the helper bound the
     /// returned name to, and the helper's other top-level bindings become visible (where not
     /// bound here), so `list(mapping.keys())` in the helper can be followed.
-    fn unpack_helper_return(&mut self, targets: &'a [Expr], value: &'a Expr, scope: &mut Scope<'a>) {
+    fn unpack_helper_return(
+        &mut self,
+        targets: &'a [Expr],
+        value: &'a Expr,
+        scope: &mut Scope<'a>,
+    ) {
         let [Expr::List(names)] = targets else {
             return;
         };
@@ -488,7 +493,11 @@ impl<'a> Reader<'a> {
                         {
                             // `{name: … for name in names}`: the keys are the items of `names`.
                             let source = comprehension_keys(text)?;
-                            let keys = self.loop_rows(self.lookup(source, scope)?.value, scope, depth + 1)?;
+                            let keys = self.loop_rows(
+                                self.lookup(source, scope)?.value,
+                                scope,
+                                depth + 1,
+                            )?;
                             return Some(
                                 keys.into_iter()
                                     .map(|mut key| {
@@ -747,7 +756,12 @@ impl<'a> Reader<'a> {
     }
 
     /// `id = Column(Integer, primary_key=True)` in a class body: the attribute is the name.
-    fn unnamed_column(&self, call: &'a Call, attr: &str, scope: &Scope<'a>) -> Option<ReadColumn<'a>> {
+    fn unnamed_column(
+        &self,
+        call: &'a Call,
+        attr: &str,
+        scope: &Scope<'a>,
+    ) -> Option<ReadColumn<'a>> {
         let mut read = self.column_with_name(call, Some(attr.to_string()), scope)?;
         read.def.name = attr.to_string();
         Some(read)
@@ -1574,9 +1588,7 @@ fn comprehension_keys(text: &str) -> Option<&str> {
 /// A Python identifier: `table`, `_old_name`.
 fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c.is_alphabetic())
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
@@ -2267,9 +2279,13 @@ mod tests {
             .iter()
             .map(|w| w.location.line)
             .collect();
-        assert_eq!(lines, vec![13, 14, 15, 16], "{:?}", rev.events.warnings);
+        // The loop over a constant list is read once per table (see the corpus tests below).
+        assert_eq!(lines, vec![14, 15, 16], "{:?}", rev.events.warnings);
         // The table built from splats is still created, with the columns that could be read.
-        assert_eq!(summary(&rev.events.changes), vec!["create c ()"]);
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec!["add a.created_at", "add b.created_at", "create c ()"]
+        );
     }
 
     #[test]
@@ -2374,5 +2390,200 @@ mod tests {
             "def upgrade():\n    op.drop_table('a')\n\ndef upgrade():\n    op.drop_table('b')\n",
         );
         assert_eq!(summary(&changes), vec!["drop table b"]);
+    }
+
+    // ----- shapes met in the real-world corpus (tests/corpus) --------------------------
+
+    #[test]
+    fn a_loop_over_a_constant_tuple_runs_once_per_item() {
+        // Airflow 0113: the same columns added to two tables through a loop variable.
+        let changes = changes(
+            r#"def upgrade():
+    for table in ("task_instance", "task_instance_history"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("retry_reason", sa.String(500), nullable=True))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add task_instance.retry_reason",
+                "add task_instance_history.retry_reason"
+            ]
+        );
+    }
+
+    #[test]
+    fn loops_over_pairs_zip_and_dict_views_bind_every_target() {
+        // Airflow 0041 (a module-level tuple of pairs) and ZenML 5330ba58bf20 (a helper
+        // returning lists built from a dict's keys and values, zipped in `upgrade()`).
+        let changes = changes(
+            r#"mappings = (("dataset", "asset"), ("dataset_alias", "asset_alias"))
+
+def _get_changes():
+    names = {"stackschema": "stack", "userschema": "user"}
+    old = list(names.keys())
+    new = list(names.values())
+    return (old, new)
+
+def upgrade():
+    for original, renamed in mappings:
+        op.rename_table(original, renamed)
+    (old_names, new_names) = _get_changes()
+    for old_name, new_name in zip(old_names, new_names):
+        op.rename_table(old_name, new_name)
+    kinds = {"flavor": 1}
+    for name, kind in kinds.items():
+        op.add_column(name, sa.Column("kind", sa.Integer()))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "rename table dataset -> asset",
+                "rename table dataset_alias -> asset_alias",
+                "rename table stackschema -> stack",
+                "rename table userschema -> user",
+                "add flavor.kind",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_loop_over_a_dict_comprehension_keyed_by_a_list_uses_the_list() {
+        // Superset b56500de1855: `models = {t: type(…) for t in table_names}`.
+        let changes = changes(
+            r#"table_names = ["dbs", "slices"]
+models = {table_name: type(table_name, (Base,), {}) for table_name in table_names}
+
+def upgrade():
+    for table_name, model in models.items():
+        with op.batch_alter_table(table_name) as batch_op:
+            batch_op.add_column(sa.Column("uuid", sa.Integer()))
+"#,
+        );
+        assert_eq!(summary(&changes), vec!["add dbs.uuid", "add slices.uuid"]);
+    }
+
+    #[test]
+    fn a_loop_over_something_unknown_is_read_once() {
+        let rev = read(
+            "def upgrade():\n    for t in get_tables():\n        op.add_column(t, sa.Column('x', sa.Integer()))\n    op.add_column('a', sa.Column('y', sa.Integer()))\n",
+        );
+        assert_eq!(summary(&rev.events.changes), vec!["add a.y"]);
+        assert_eq!(rev.events.warnings.len(), 1, "{:?}", rev.events.warnings);
+    }
+
+    #[test]
+    fn imported_wrappers_named_like_alembic_operations_are_read_as_them() {
+        // Superset's `superset.migrations.shared.utils.create_table` / `add_columns`.
+        let changes = changes(
+            r#"from app.migrations.shared.utils import add_columns, create_table, drop_columns
+
+def upgrade():
+    create_table(
+        "clusters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(250)),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    add_columns("clusters", sa.Column("a", sa.Text()), sa.Column("b", sa.Text()))
+    drop_columns("clusters", "name")
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create clusters (id, name)",
+                "add clusters.a",
+                "add clusters.b",
+                "drop clusters.name"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_returned_by_a_function_and_a_nested_helper() {
+        // MLflow 1b5f0d9ad7c1: `op.add_column("jobs", _workspace_column())`, and a helper
+        // defined inside `upgrade()` that creates a table.
+        let changes = changes(
+            r#"def _workspace_column():
+    return sa.Column("workspace", sa.String(length=63), nullable=False)
+
+def upgrade():
+    def _create_catalog():
+        op.create_table("workspaces", sa.Column("name", sa.String(63), nullable=False))
+
+    op.add_column("jobs", _workspace_column())
+    _create_catalog()
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["add jobs.workspace", "create workspaces (name)"]
+        );
+    }
+
+    #[test]
+    fn a_table_named_by_a_model_class_attribute() {
+        // MLflow: `op.create_table(SqlModelVersionTag.__tablename__, …)` with the class imported
+        // from the models; a class the revision declares itself is resolved at once.
+        let changes = changes(
+            r#"from app.models import SqlModelVersionTag
+
+class NewTable(Base):
+    __tablename__ = "sl_tables"
+
+def upgrade():
+    op.create_table(SqlModelVersionTag.__tablename__, sa.Column("key", sa.String(250)))
+    op.add_column(NewTable.__tablename__, sa.Column("extra", sa.Text()))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create \u{1}model-class:SqlModelVersionTag (key)",
+                "add sl_tables.extra"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_class_table_created_with_table_create() {
+        // Superset c82ee8a39623: `TaggedObject.__table__.create(bind)`.
+        let changes = changes(
+            r#"class Stamped:
+    created_on = Column(DateTime)
+
+class TaggedObject(Stamped, Base):
+    __tablename__ = "tagged_object"
+    id = Column(Integer, primary_key=True)
+    tag_id = Column(Integer, ForeignKey("tag.id"))
+    object_type = Column("kind", String(50))
+
+def upgrade():
+    bind = op.get_bind()
+    TaggedObject.__table__.create(bind)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["create tagged_object (id, tag_id, kind, created_on)"]
+        );
+    }
+
+    #[test]
+    fn a_tuple_of_calls_as_a_statement_is_read() {
+        // Superset e5ef6828ac4e: `(batch_op.add_column(…),)` — a stray trailing comma.
+        let changes = changes(
+            r#"def upgrade():
+    with op.batch_alter_table("row_level_security_filters") as batch_op:
+        (batch_op.add_column(sa.Column("filter_type", sa.VARCHAR(255), nullable=True)),)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["add row_level_security_filters.filter_type"]
+        );
     }
 }
