@@ -708,7 +708,11 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         file
     };
     let parsed = match &kind {
-        FileKind::Model if !models::is_candidate(bytes) => Parsed::Nothing,
+        FileKind::Model
+            if !models::is_candidate(bytes) || crate::discover::is_test_module(path, bytes) =>
+        {
+            Parsed::Nothing
+        }
         FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
         FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
         FileKind::Alembic(_) => Parsed::Alembic(alembic::read_revision(&decode(&mut warnings))),
@@ -792,7 +796,40 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             live: false,
         });
     }
-    for (env, revisions) in alembic_envs {
+    // `op.create_table(SqlRun.__tablename__, …)`: the class's table, when one model class of
+    // that name maps a table.
+    let mut class_tables: HashMap<&str, Option<crate::migrations::QualifiedName>> = HashMap::new();
+    for table in &tables {
+        if let Some(class) = &table.class_name {
+            let name = crate::migrations::QualifiedName::new(table.schema.as_deref(), &table.name);
+            class_tables
+                .entry(class.as_str())
+                .and_modify(|t| {
+                    if t.as_ref() != Some(&name) {
+                        *t = None;
+                    }
+                })
+                .or_insert(Some(name));
+        }
+    }
+    let table_of = |class: &str| class_tables.get(class).cloned().flatten();
+    for (env, mut revisions) in alembic_envs {
+        for revision in &mut revisions {
+            for class in alembic::resolve_model_tables(revision, &table_of) {
+                warnings.push(Warning::at(
+                    crate::source::Location {
+                        path: revision.path.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                    format!(
+                        "this revision names the table of model class `{class}` \
+                         (`{class}.__tablename__`), but no model class of that name maps one \
+                         table: its changes to that table are not checked"
+                    ),
+                ));
+            }
+        }
         let (ordered, order_warnings) = alembic::order(revisions);
         warnings.extend(order_warnings);
         for revision in &ordered {
@@ -811,10 +848,17 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         let default_schema = declared
             .and_then(|s| s.default_schema.clone())
             .unwrap_or_else(|| config.default_schema.clone());
+        let version_table = ordered
+            .first()
+            .map(|r| vec![alembic::version_table(&r.path)])
+            .unwrap_or_default();
         let schema = schema::replay(
-            ordered.iter().map(|r| FileEvents {
+            std::iter::once(FileEvents {
+                changes: &version_table,
+            })
+            .chain(ordered.iter().map(|r| FileEvents {
                 changes: &r.events.changes,
-            }),
+            })),
             &default_schema,
         );
         sources.push(MigrationSource {

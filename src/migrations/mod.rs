@@ -243,6 +243,70 @@ pub struct SqlIgnore {
     pub statement_lines: (u32, u32),
 }
 
+impl SchemaChange {
+    /// Calls `f` on every table name the change reads or writes (also inside `IF` branches and
+    /// foreign key targets); type names are not table names and are left alone.
+    pub fn for_each_table_mut(&mut self, f: &mut dyn FnMut(&mut QualifiedName)) {
+        match self {
+            SchemaChange::CreateTable {
+                table,
+                columns,
+                copies_from,
+                ..
+            } => {
+                f(table);
+                for column in columns {
+                    if let Some(fk) = &mut column.references {
+                        f(&mut fk.table);
+                    }
+                }
+                for t in copies_from.iter_mut() {
+                    f(t);
+                }
+            }
+            SchemaChange::AddColumn { table, column, .. } => {
+                f(table);
+                if let Some(fk) = &mut column.references {
+                    f(&mut fk.table);
+                }
+            }
+            SchemaChange::AddForeignKey {
+                table, references, ..
+            } => {
+                f(table);
+                f(&mut references.table);
+            }
+            SchemaChange::DropTable { table, .. }
+            | SchemaChange::RenameTable { table, .. }
+            | SchemaChange::SetTableSchema { table, .. }
+            | SchemaChange::DropColumn { table, .. }
+            | SchemaChange::RenameColumn { table, .. }
+            | SchemaChange::AlterColumnType { table, .. }
+            | SchemaChange::SetNullable { table, .. }
+            | SchemaChange::SetDefault { table, .. }
+            | SchemaChange::AddPrimaryKey { table, .. } => f(table),
+            SchemaChange::If {
+                branches,
+                otherwise,
+                ..
+            } => {
+                for (_, changes) in branches {
+                    changes.iter_mut().for_each(|c| c.for_each_table_mut(f));
+                }
+                otherwise.iter_mut().for_each(|c| c.for_each_table_mut(f));
+            }
+            SchemaChange::CreateSchema { .. }
+            | SchemaChange::DropSchema { .. }
+            | SchemaChange::SetSearchPath { .. }
+            | SchemaChange::CreateEnum { .. }
+            | SchemaChange::AddEnumValue { .. }
+            | SchemaChange::RenameEnumValue { .. }
+            | SchemaChange::RenameType { .. }
+            | SchemaChange::DropType { .. } => {}
+        }
+    }
+}
+
 /// What a reader makes of one migration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct MigrationEvents {
