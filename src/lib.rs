@@ -14,6 +14,7 @@
 //! 6. [`render`] — findings → human, JSON … output.
 //!
 //! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
+//! [`schema_cmd`] (`driftguard schema`) stops after stage 4 and prints the replayed schema.
 //! Problems in user files are warnings or findings, never errors: an `Err` means "could not
 //! run" (exit 2) and says what to do.
 
@@ -30,6 +31,7 @@ pub mod render;
 pub mod rules;
 pub mod satype;
 pub mod schema;
+pub mod schema_cmd;
 pub mod source;
 pub mod sqltype;
 
@@ -86,6 +88,7 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
     };
     let result = match cli.command {
         Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
+        Command::Schema(args) => run_schema(args, streams.stdout, streams.stderr),
         Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
     };
     match result {
@@ -146,6 +149,31 @@ fn run_check(
     } else {
         ExitStatus::Clean
     })
+}
+
+fn run_schema(
+    args: cli::SchemaArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, String> {
+    let options = schema_cmd::SchemaOptions {
+        path: args.path,
+        config: args.config,
+        source: args.source,
+    };
+    let (inventory, warnings) = schema_cmd::inventory(&options).map_err(|e| e.0)?;
+    let mut lines = String::new();
+    for warning in &warnings {
+        lines.push_str(&render::human::warning_line(warning));
+        lines.push('\n');
+    }
+    emit(stderr, &lines).map_err(|e| e.to_string())?;
+    let text = match args.format {
+        schema_cmd::SchemaFormat::Table => schema_cmd::render_table(&inventory),
+        schema_cmd::SchemaFormat::Json => schema_cmd::render_json(&inventory).map_err(|e| e.0)?,
+    };
+    emit(stdout, &text).map_err(|e| e.to_string())?;
+    Ok(ExitStatus::Clean)
 }
 
 fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, String> {

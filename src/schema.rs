@@ -164,12 +164,16 @@ impl Replayer {
         self.schema.tables.get_mut(&key)
     }
 
-    fn column(&self, def: &ColumnDef) -> Column {
+    /// A declared column of the table `key`, written as `written`.
+    fn column(&self, def: &ColumnDef, written: &QualifiedName, key: &(String, String)) -> Column {
         Column {
             name: def.name.clone(),
             ty: self.resolve_type(&def.ty),
             nullable: def.nullable && !def.primary_key,
-            default: def.default.clone(),
+            default: def
+                .default
+                .as_ref()
+                .map(|d| qualify_serial_default(d, written, key, &def.name)),
             primary_key: def.primary_key,
             references: def.references.clone(),
             location: def.location.clone(),
@@ -243,7 +247,7 @@ impl Replayer {
                     }
                 }
                 for def in columns {
-                    let column = self.column(def);
+                    let column = self.column(def, table, &key);
                     match new_columns.iter_mut().find(|c| c.name == column.name) {
                         // INHERITS with a redeclared column merges the two.
                         Some(existing) => *existing = column,
@@ -303,8 +307,9 @@ impl Replayer {
                 }
             }
             SchemaChange::AddColumn { table, column, .. } => {
-                let column = self.column(column);
-                if let Some(table) = self.table_mut(table)
+                let key = self.table_key(table);
+                let column = self.column(column, table, &key);
+                if let Some(table) = self.schema.tables.get_mut(&key)
                     && table.column(&column.name).is_none()
                 {
                     table.columns.push(column);
@@ -520,6 +525,38 @@ impl Replayer {
     }
 }
 
+/// A serial column's default names its sequence after the table as written; an unqualified
+/// table's sequence lives in the schema the table resolved to, and PostgreSQL prints that
+/// schema (except `public`): `nextval('ops.jobs_id_seq'::regclass)`.
+fn qualify_serial_default(
+    default: &str,
+    written: &QualifiedName,
+    key: &(String, String),
+    column: &str,
+) -> String {
+    let plain = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let sequence = format!("{}_{column}_seq", written.name);
+    if written.schema.is_some()
+        || key.0 == "public"
+        || !plain(&sequence)
+        || default != format!("nextval('{sequence}'::regclass)")
+    {
+        return default.to_string();
+    }
+    let schema = if plain(&key.0) {
+        key.0.clone()
+    } else {
+        format!("\"{}\"", key.0.replace('"', "\"\"").replace('\'', "''"))
+    };
+    format!("nextval('{schema}.{sequence}'::regclass)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +699,41 @@ mod tests {
                 .enum_type("public", "status")
                 .map(|e| e.values.clone()),
             Some(vec!["a".to_string(), "b".to_string(), "c".to_string()])
+        );
+    }
+
+    #[test]
+    fn serial_default_of_an_unqualified_table_names_the_schema_it_landed_in() {
+        let serial = ColumnDef {
+            default: Some("nextval('jobs_id_seq'::regclass)".into()),
+            nullable: false,
+            ..col("id", "integer")
+        };
+        let schema = run(&[vec![
+            SchemaChange::CreateSchema {
+                name: "ops".into(),
+                location: loc(1),
+            },
+            SchemaChange::SetSearchPath {
+                schemas: vec!["ops".into()],
+                location: loc(2),
+            },
+            create(q(None, "jobs"), vec![serial.clone()]),
+            create(q(Some("public"), "jobs"), vec![serial]),
+        ]]);
+        let default = |s: &str| {
+            schema
+                .table(s, "jobs")
+                .and_then(|t| t.column("id"))
+                .and_then(|c| c.default.clone())
+        };
+        assert_eq!(
+            default("ops").as_deref(),
+            Some("nextval('ops.jobs_id_seq'::regclass)")
+        );
+        assert_eq!(
+            default("public").as_deref(),
+            Some("nextval('jobs_id_seq'::regclass)")
         );
     }
 }
