@@ -1,0 +1,239 @@
+//! Alembic revision files → [`Revision`]s with their schema change events, in graph order.
+//!
+//! An Alembic revision is a Python file under a `versions/` folder that assigns `revision` at
+//! module level. This module reads that header (`revision`, `down_revision`, `depends_on`,
+//! `branch_labels`), reads the `upgrade()` function into [`SchemaChange`](super::SchemaChange)
+//! events ([`ops`]), and orders a set of revisions by their parent links ([`order()`]).
+//!
+//! It never runs Python and never imports the project: everything comes from the syntax tree
+//! [`crate::pyast`] builds, so a revision that computes its operations (a loop over a list of
+//! table names, a helper imported from elsewhere) is read as far as the text allows, and what
+//! cannot be read becomes a [`ReadWarning`] only when it changes a named table. `downgrade()` is
+//! never read. SQL passed to `op.execute` goes through [`super::sql::read_fragment`], so the
+//! two readers agree on what a statement means.
+//!
+//! Like every migration reader, this one leaves unqualified names unqualified: which schema
+//! `op.add_column("customers", …)` means is decided when the events are replayed.
+
+mod ops;
+mod order;
+
+pub use order::order;
+
+use serde::Serialize;
+
+use super::{MigrationEvents, ReadWarning};
+use crate::pyast::{self, Expr, Stmt};
+use crate::source::SourceFile;
+
+/// One Alembic revision file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    pub path: String,
+    /// The revision id (`revision = "1a2b3c4d5e6f"`).
+    pub revision: String,
+    /// Empty for a root; two or more for a merge revision.
+    pub down_revisions: Vec<String>,
+    /// Revision ids (or branch labels, or unique id prefixes) this revision also needs.
+    pub depends_on: Vec<String>,
+    pub branch_labels: Vec<String>,
+    /// What `upgrade()` does.
+    pub events: MigrationEvents,
+}
+
+/// Whether a path (with `/` separators) can hold an Alembic revision: a `.py` file under a
+/// folder named `versions`, at any depth, other than `__init__.py`.
+pub fn is_revision_path(path: &str) -> bool {
+    let mut segments: Vec<&str> = path.split(['/', '\\']).collect();
+    let Some(name) = segments.pop() else {
+        return false;
+    };
+    name.ends_with(".py") && name != "__init__.py" && segments.contains(&"versions")
+}
+
+/// Reads one revision file. `None` when the file does not assign `revision` at module level
+/// (`revision = "abc"`, `revision: str = "abc"`): it is then not a revision. A file with
+/// syntax errors is read as far as tree-sitter can recover, with a warning.
+pub fn read_revision(file: &SourceFile) -> Option<Revision> {
+    let module = pyast::parse(file);
+    let header = Header::read(&module.body);
+    let revision = header.revision?.as_str()?.trim().to_string();
+    if revision.is_empty() {
+        return None;
+    }
+    let mut events = ops::read_upgrade(file, &module);
+    if let Some(at) = module.syntax_errors.first() {
+        events.warnings.insert(
+            0,
+            ReadWarning {
+                message: "Python syntax error: this revision was read only as far as the parser \
+                          could recover"
+                    .to_string(),
+                location: at.clone(),
+            },
+        );
+    }
+    Some(Revision {
+        path: file.path.clone(),
+        revision,
+        down_revisions: ids(header.down_revision),
+        depends_on: ids(header.depends_on),
+        branch_labels: ids(header.branch_labels),
+        events,
+    })
+}
+
+/// The module-level assignments Alembic reads from a revision file (the last one wins, as in
+/// Python).
+#[derive(Default)]
+struct Header<'a> {
+    revision: Option<&'a Expr>,
+    down_revision: Option<&'a Expr>,
+    depends_on: Option<&'a Expr>,
+    branch_labels: Option<&'a Expr>,
+}
+
+impl<'a> Header<'a> {
+    fn read(body: &'a [Stmt]) -> Self {
+        let mut header = Header::default();
+        for stmt in body {
+            let Stmt::Assign {
+                targets,
+                value: Some(value),
+                ..
+            } = stmt
+            else {
+                continue;
+            };
+            for target in targets {
+                let slot = match target.as_name() {
+                    Some("revision") => &mut header.revision,
+                    Some("down_revision") => &mut header.down_revision,
+                    Some("depends_on") => &mut header.depends_on,
+                    Some("branch_labels") => &mut header.branch_labels,
+                    _ => continue,
+                };
+                *slot = Some(value);
+            }
+        }
+        header
+    }
+}
+
+/// `None` → no ids; `"a"` → one; `("a", "b")` / `["a", "b"]` → several. Anything else (a
+/// variable, a call) → none: there is nothing static to read.
+fn ids(expr: Option<&Expr>) -> Vec<String> {
+    let one = |e: &Expr| {
+        e.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    match expr {
+        Some(Expr::List(items)) => items.iter().filter_map(one).collect(),
+        Some(other) => one(other).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Option<Revision> {
+        read_revision(&SourceFile::new("migrations/versions/a1_x.py", src))
+    }
+
+    #[test]
+    fn revision_paths() {
+        assert!(is_revision_path("migrations/versions/1a2b_add_users.py"));
+        assert!(is_revision_path("versions/x.py"));
+        assert!(is_revision_path("db/alembic/versions/2024/07/x.py"));
+        assert!(!is_revision_path("migrations/versions/__init__.py"));
+        assert!(!is_revision_path("migrations/env.py"));
+        assert!(!is_revision_path("migrations/versions/readme.txt"));
+        assert!(!is_revision_path("migrations/myversions/x.py"));
+        assert!(!is_revision_path("versions.py"));
+        assert!(!is_revision_path(""));
+    }
+
+    #[test]
+    fn header_of_a_modern_template() {
+        let rev = read(
+            r#""""add users
+
+Revision ID: a1
+Revises: a0
+"""
+from typing import Sequence, Union
+
+revision: str = "a1"
+down_revision: Union[str, None] = "a0"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+"#,
+        )
+        .expect("a revision");
+        assert_eq!(rev.revision, "a1");
+        assert_eq!(rev.down_revisions, vec!["a0"]);
+        assert!(rev.depends_on.is_empty());
+        assert!(rev.branch_labels.is_empty());
+        assert_eq!(rev.path, "migrations/versions/a1_x.py");
+        assert!(rev.events.changes.is_empty());
+        assert!(rev.events.warnings.is_empty());
+    }
+
+    #[test]
+    fn merge_branch_labels_and_depends_on() {
+        let rev = read(
+            "revision = 'm1'\ndown_revision = ('b1', 'c1')\nbranch_labels = ('billing',)\ndepends_on = ['x9']\n",
+        )
+        .expect("a revision");
+        assert_eq!(rev.down_revisions, vec!["b1", "c1"]);
+        assert_eq!(rev.branch_labels, vec!["billing"]);
+        assert_eq!(rev.depends_on, vec!["x9"]);
+        let rev = read("revision = 'r'\ndown_revision = None\nbranch_labels = 'solo'\n")
+            .expect("a revision");
+        assert!(rev.down_revisions.is_empty());
+        assert_eq!(rev.branch_labels, vec!["solo"]);
+    }
+
+    #[test]
+    fn a_file_without_revision_is_not_a_revision() {
+        assert_eq!(read("def upgrade():\n    op.drop_table('x')\n"), None);
+        assert_eq!(read("down_revision = 'a'\n"), None);
+        assert_eq!(read("revision = None\n"), None);
+        assert_eq!(read(""), None);
+        // A local variable named `revision` does not count.
+        assert_eq!(read("def f():\n    revision = 'a'\n"), None);
+    }
+
+    #[test]
+    fn syntax_errors_do_not_panic_and_are_reported() {
+        let rev = read(
+            "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    op.add_column('t', sa.Column('c', sa.Integer()\n\ndef downgrade():\n    pass\n",
+        )
+        .expect("a revision");
+        assert_eq!(rev.revision, "a1");
+        assert!(
+            rev.events
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("syntax error")),
+            "{:?}",
+            rev.events.warnings
+        );
+        for src in [
+            "revision = ",
+            "(((",
+            "def upgrade(:\n  op.create_table(",
+            "\u{0}\u{1}",
+        ] {
+            let _ = read(src);
+        }
+    }
+}

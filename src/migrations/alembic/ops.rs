@@ -1,0 +1,1928 @@
+//! The body of a revision's `upgrade()` → schema change events.
+//!
+//! Reads `op.*` calls (`create_table`, `add_column`, `alter_column`, `execute`, …), the
+//! `batch_op.*` calls inside `with op.batch_alter_table(…) as batch_op:` (any alias), and
+//! enum types created by `.create(bind)` or implicitly by `op.create_table`. Everything else in
+//! the body is passed over.
+//!
+//! What is read, and why:
+//! - **Only `upgrade()`**, plus helper functions of the same file it calls by name, one level
+//!   deep (`upgrade()` → `_add_columns()`), never anything named `downgrade…`. Alembic's
+//!   multi-database template dispatches with `globals()["upgrade_%s" % engine_name]()`; then
+//!   every `upgrade_<engine>()` is read.
+//! - **Every branch of an `if`**, the body of a loop once, the `try` body (and its `else` and
+//!   `finally`) but not `except`: the question is "can this column exist after the
+//!   migrations", so the reader over-approximates what is created.
+//! - **Names**: a bare name bound in the function or at module level to an expression
+//!   (`t = "customers"`, `status = postgresql.ENUM(…)`) stands for that expression (the last
+//!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
+//!   Function parameters, loop variables and imports are unknown.
+//! - **Types** come from [`satype::column_type`]; a type it does not know (a project's
+//!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
+//!   exists with "some type".
+//! - **Enums**: `sa.Enum("a", "b", name="status")` in a column of `create_table`/`add_column`
+//!   creates the type first, as SQLAlchemy's `create_type=True` default does, unless
+//!   `create_type=False`; `<enum>.create(bind)` creates it explicitly. (Plain Alembic does not
+//!   create the type for `add_column`; a revision that works has the type at that point
+//!   anyway, so saying it exists there is safe.) One revision creates a name once.
+//! - **A single integer primary key** without defaults or foreign key becomes `SERIAL` in
+//!   `create_table`, as SQLAlchemy renders it: its default is the sequence's `nextval`.
+//! - **`op.execute`** of a constant string (also `sa.text(…)`, `DDL(…)`, implicit or `+`
+//!   concatenation, a name bound to one) goes to the SQL reader at the string's own location.
+//!   SQL built at run time (f-string, `%`, `.format`, `+` with variables) is a warning only
+//!   when its literal parts look like DDL on a table, type or schema; data statements
+//!   (`op.execute(t.update()…)`) are silent.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::migrations::{
+    ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
+};
+use crate::pyast::{BlockKind, Call, Expr, FunctionDef, PyModule, Stmt};
+use crate::satype;
+use crate::source::{Location, SourceFile};
+use crate::sqltype::SqlType;
+
+/// How many helper calls deep the reader follows from `upgrade()`.
+const HELPER_DEPTH: usize = 1;
+
+/// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
+const RESOLVE_DEPTH: usize = 4;
+
+/// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
+/// far as a reader without Python's statement order can tell, so evaluation must stop.
+const EVAL_DEPTH: usize = 16;
+
+/// Schema items that may follow the type in `sa.Column(name, type, *items)`.
+const COLUMN_ITEMS: &[&str] = &[
+    "ForeignKey",
+    "Sequence",
+    "Identity",
+    "Computed",
+    "CheckConstraint",
+    "DefaultClause",
+    "FetchedValue",
+    "UniqueConstraint",
+    "Index",
+];
+
+/// Reads the `upgrade()` of a parsed revision file.
+pub(super) fn read_upgrade(file: &SourceFile, module: &PyModule) -> MigrationEvents {
+    let mut reader = Reader::new(file, module);
+    reader.run();
+    reader.finish()
+}
+
+/// What a bare name is bound to, and where.
+#[derive(Clone, Copy)]
+struct Binding<'a> {
+    value: &'a Expr,
+    location: &'a Location,
+}
+
+/// Names bound while reading one function.
+#[derive(Default)]
+struct Scope<'a> {
+    locals: HashMap<&'a str, Binding<'a>>,
+    /// `with op.batch_alter_table("t") as alias:` → alias → the table.
+    batches: HashMap<&'a str, QualifiedName>,
+    /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
+    binds: HashSet<&'a str>,
+    /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
+    /// means what it means in Python.
+    strings: HashMap<&'a str, String>,
+    depth: usize,
+}
+
+struct Reader<'a> {
+    file: &'a SourceFile,
+    /// Module-level functions by name (the last definition wins, as in Python).
+    functions: HashMap<&'a str, &'a FunctionDef>,
+    /// Module-level functions in file order, each name once.
+    function_order: Vec<&'a str>,
+    globals: HashMap<&'a str, Binding<'a>>,
+    /// Module-level `class Status(enum.Enum)`-like classes → member names.
+    enum_classes: HashMap<&'a str, Vec<String>>,
+    /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
+    entry_points: HashSet<&'a str>,
+    created_enums: HashSet<QualifiedName>,
+    out: MigrationEvents,
+}
+
+impl<'a> Reader<'a> {
+    fn new(file: &'a SourceFile, module: &'a PyModule) -> Self {
+        let mut functions = HashMap::new();
+        let mut function_order = Vec::new();
+        let mut globals = HashMap::new();
+        let mut enum_classes = HashMap::new();
+        for stmt in &module.body {
+            match stmt {
+                Stmt::Function(f) if functions.insert(f.name.as_str(), f).is_none() => {
+                    function_order.push(f.name.as_str());
+                }
+                Stmt::Assign {
+                    targets,
+                    value: Some(value),
+                    location,
+                    ..
+                } => {
+                    for target in targets {
+                        if let Some(name) = bare_name(target) {
+                            globals.insert(name, Binding { value, location });
+                        }
+                    }
+                }
+                Stmt::Class(class) if class.bases.iter().any(is_enum_base) => {
+                    let members = class
+                        .body
+                        .iter()
+                        .filter_map(|s| match s {
+                            Stmt::Assign { targets, .. } => targets.first().and_then(bare_name),
+                            _ => None,
+                        })
+                        .filter(|n| !n.starts_with('_'))
+                        .map(str::to_string)
+                        .collect();
+                    enum_classes.insert(class.name.as_str(), members);
+                }
+                _ => {}
+            }
+        }
+        Reader {
+            file,
+            functions,
+            function_order,
+            globals,
+            enum_classes,
+            entry_points: HashSet::new(),
+            created_enums: HashSet::new(),
+            out: MigrationEvents::default(),
+        }
+    }
+
+    fn run(&mut self) {
+        let Some(upgrade) = self.functions.get("upgrade").copied() else {
+            return;
+        };
+        let multi_db = dispatches_through_globals(&upgrade.body);
+        let engines: Vec<&'a str> = if multi_db {
+            self.function_order
+                .iter()
+                .copied()
+                .filter(|name| name.starts_with("upgrade_"))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.entry_points.extend(engines.iter().copied());
+        self.read_function(upgrade, 0);
+        for name in engines {
+            if let Some(f) = self.functions.get(name).copied() {
+                self.read_function(f, 0);
+            }
+        }
+    }
+
+    fn finish(mut self) -> MigrationEvents {
+        let mut seen = HashSet::new();
+        self.out
+            .warnings
+            .retain(|w| seen.insert((w.message.clone(), w.location.clone())));
+        self.out
+    }
+
+    fn read_function(&mut self, function: &'a FunctionDef, depth: usize) {
+        let mut scope = Scope {
+            depth,
+            ..Scope::default()
+        };
+        self.body(&function.body, &mut scope);
+    }
+
+    fn warn(&mut self, location: &Location, message: impl Into<String>) {
+        self.out.warnings.push(ReadWarning {
+            message: message.into(),
+            location: location.clone(),
+        });
+    }
+
+    fn push(&mut self, change: SchemaChange) {
+        self.out.changes.push(change);
+    }
+
+    // ----- statements -------------------------------------------------------------------
+
+    fn body(&mut self, stmts: &'a [Stmt], scope: &mut Scope<'a>) {
+        for stmt in stmts {
+            match stmt {
+                Stmt::Expr { value, .. }
+                | Stmt::Return {
+                    value: Some(value), ..
+                } => self.expr(value, scope),
+                Stmt::Assign {
+                    targets,
+                    value: Some(value),
+                    location,
+                    ..
+                } => {
+                    self.expr(value, scope);
+                    let string = self.const_str(value, scope);
+                    for target in targets {
+                        let Some(name) = bare_name(target) else {
+                            continue;
+                        };
+                        match &string {
+                            Some(string) => scope.strings.insert(name, string.clone()),
+                            None => scope.strings.remove(name),
+                        };
+                        scope.locals.insert(name, Binding { value, location });
+                        if is_get_bind(value) {
+                            scope.binds.insert(name);
+                        } else {
+                            scope.binds.remove(name);
+                        }
+                    }
+                }
+                Stmt::Block {
+                    kind: BlockKind::Except,
+                    ..
+                } => {}
+                Stmt::Block {
+                    kind: BlockKind::With,
+                    items,
+                    body,
+                    location,
+                } => {
+                    for (item, alias) in items {
+                        let Some(call) = item.as_call() else {
+                            continue;
+                        };
+                        if !call
+                            .func_name()
+                            .is_some_and(|n| is_op(n, "batch_alter_table"))
+                        {
+                            continue;
+                        }
+                        let table = self.table(call, 0, "table_name", "schema", scope);
+                        match (table, alias) {
+                            (Some(table), Some(alias)) => {
+                                scope.batches.insert(alias.as_str(), table);
+                            }
+                            (None, _) => self.warn(
+                                location,
+                                "op.batch_alter_table on a table whose name is not a constant \
+                                 string: the changes in this block are not read",
+                            ),
+                            (Some(_), None) => {}
+                        }
+                    }
+                    self.body(body, scope);
+                }
+                Stmt::Block { body, .. } => self.body(body, scope),
+                _ => {}
+            }
+        }
+    }
+
+    /// An expression statement (or the value of an assignment): the calls that matter.
+    fn expr(&mut self, expr: &'a Expr, scope: &mut Scope<'a>) {
+        let Expr::Call(call) = expr else {
+            return;
+        };
+        match &call.func {
+            Expr::Name(name) => match name.rsplit_once('.') {
+                Some((receiver, method)) => {
+                    if receiver == "op" || receiver == "alembic.op" {
+                        self.op(method, call, scope);
+                    } else if let Some(table) = scope.batches.get(receiver).cloned() {
+                        self.batch(method, call, &table, scope);
+                    } else if method == "execute" && scope.binds.contains(receiver) {
+                        self.execute(call, scope);
+                    } else if method == "create"
+                        && let Some(binding) = self.lookup(receiver, scope)
+                        && let Some(ty) = self.enum_of(binding.value)
+                    {
+                        self.create_enum(ty, None, &call.location, true, scope);
+                    }
+                }
+                None => self.helper(name, scope),
+            },
+            Expr::Attribute { value, attr } => match attr.as_str() {
+                "create" => {
+                    if let Some(ty) = self.enum_of(value) {
+                        self.create_enum(ty, None, &call.location, true, scope);
+                    }
+                }
+                "execute" if is_get_bind(value) => self.execute(call, scope),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The `Enum(…)` call an expression builds: the call itself, or what a module-level
+    /// function it calls returns (`_status_enum().create(bind)`).
+    fn enum_of(&self, expr: &'a Expr) -> Option<&'a Call> {
+        if let Some(call) = enum_call(expr) {
+            return Some(call);
+        }
+        let name = bare_name(&expr.as_call()?.func)?;
+        let function = self.functions.get(name)?;
+        function.body.iter().find_map(|stmt| match stmt {
+            Stmt::Return {
+                value: Some(value), ..
+            } => enum_call(value),
+            _ => None,
+        })
+    }
+
+    /// A call of a module-level function by bare name: read its body, one level deep.
+    fn helper(&mut self, name: &str, scope: &Scope<'a>) {
+        if scope.depth >= HELPER_DEPTH
+            || name == "upgrade"
+            || name.starts_with("downgrade")
+            || self.entry_points.contains(name)
+        {
+            return;
+        }
+        if let Some(function) = self.functions.get(name).copied() {
+            self.read_function(function, scope.depth + 1);
+        }
+    }
+
+    // ----- op.* and batch_op.* ----------------------------------------------------------
+
+    fn op(&mut self, method: &str, call: &'a Call, scope: &Scope<'a>) {
+        match method {
+            "create_table" => self.create_table(call, scope),
+            "add_column" => {
+                if let Some(table) = self.table(call, 0, "table_name", "schema", scope) {
+                    self.add_column(&table, arg(call, 1, "column"), call, scope);
+                } else {
+                    self.unreadable_table(call, method);
+                }
+            }
+            "drop_column" => {
+                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                    return self.unreadable_table(call, method);
+                };
+                self.drop_column(table, arg(call, 1, "column_name"), call, scope);
+            }
+            "alter_column" => {
+                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                    return self.unreadable_table(call, method);
+                };
+                self.alter_column(table, arg(call, 1, "column_name"), call, scope);
+            }
+            "rename_table" => {
+                let Some(table) = self.table(call, 0, "old_table_name", "schema", scope) else {
+                    return self.unreadable_table(call, method);
+                };
+                match arg(call, 1, "new_table_name").and_then(|e| self.const_str(e, scope)) {
+                    Some(new_name) => self.push(SchemaChange::RenameTable {
+                        table,
+                        new_name,
+                        location: call.location.clone(),
+                    }),
+                    None => self.warn(
+                        &call.location,
+                        format!(
+                            "op.rename_table of `{table}` to a name that is not a constant string"
+                        ),
+                    ),
+                }
+            }
+            "drop_table" => {
+                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                    return self.unreadable_table(call, method);
+                };
+                self.push(SchemaChange::DropTable {
+                    table,
+                    location: call.location.clone(),
+                });
+            }
+            "create_primary_key" => {
+                let Some(table) = self.table(call, 1, "table_name", "schema", scope) else {
+                    return self.unreadable_table(call, method);
+                };
+                self.primary_key(table, arg(call, 2, "columns"), call, scope);
+            }
+            "create_foreign_key" => {
+                let Some(table) = self.table(call, 1, "source_table", "source_schema", scope)
+                else {
+                    return self.unreadable_table(call, method);
+                };
+                let referent = self.table(call, 2, "referent_table", "referent_schema", scope);
+                self.foreign_key(
+                    table,
+                    referent,
+                    arg(call, 3, "local_cols"),
+                    arg(call, 4, "remote_cols"),
+                    call,
+                    scope,
+                );
+            }
+            "execute" => self.execute(call, scope),
+            _ => {}
+        }
+    }
+
+    fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, scope: &Scope<'a>) {
+        match method {
+            "add_column" => self.add_column(table, arg(call, 0, "column"), call, scope),
+            "drop_column" => {
+                self.drop_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+            }
+            "alter_column" => {
+                self.alter_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+            }
+            "create_primary_key" => {
+                self.primary_key(table.clone(), arg(call, 1, "columns"), call, scope);
+            }
+            "create_foreign_key" => {
+                let referent = self.table(call, 1, "referent_table", "referent_schema", scope);
+                self.foreign_key(
+                    table.clone(),
+                    referent,
+                    arg(call, 2, "local_cols"),
+                    arg(call, 3, "remote_cols"),
+                    call,
+                    scope,
+                );
+            }
+            "execute" => self.execute(call, scope),
+            _ => {}
+        }
+    }
+
+    fn unreadable_table(&mut self, call: &Call, method: &str) {
+        self.warn(
+            &call.location,
+            format!("op.{method} on a table whose name is not a constant string: not read"),
+        );
+    }
+
+    fn create_table(&mut self, call: &'a Call, scope: &Scope<'a>) {
+        let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+            self.warn(
+                &call.location,
+                "op.create_table with a table name that is not a constant string: the table \
+                 and its columns are not read",
+            );
+            return;
+        };
+        let items = if call.kwarg("table_name").is_some() {
+            &call.args[..]
+        } else {
+            call.args.get(1..).unwrap_or(&[])
+        };
+        let mut columns: Vec<ReadColumn> = Vec::new();
+        let mut primary_key = Vec::new();
+        let mut foreign_keys = Vec::new();
+        for item in items {
+            let Some(item_call) = self.resolve(item, scope).value.as_call() else {
+                continue;
+            };
+            match item_call.func.last_name() {
+                Some("Column") => {
+                    if let Some(column) = self.column(item_call, scope) {
+                        columns.push(column);
+                    }
+                }
+                Some("PrimaryKeyConstraint") => {
+                    primary_key.extend(
+                        item_call
+                            .args
+                            .iter()
+                            .filter_map(|a| self.const_str(a, scope)),
+                    );
+                }
+                Some("ForeignKeyConstraint") => {
+                    let local = arg(item_call, 0, "columns").and_then(|e| self.str_list(e, scope));
+                    let remote =
+                        arg(item_call, 1, "refcolumns").and_then(|e| self.str_list(e, scope));
+                    if let (Some(local), Some(remote)) = (local, remote)
+                        && let Some(references) = dotted_reference(&remote)
+                    {
+                        foreign_keys.push(SchemaChange::AddForeignKey {
+                            table: table.clone(),
+                            columns: local,
+                            references,
+                            location: item_call.location.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if columns.is_empty() && (call.has_splat || !items.is_empty()) {
+            self.warn(
+                &call.location,
+                format!("op.create_table of `{table}`: none of its columns could be read"),
+            );
+        }
+        let fk_columns: Vec<&str> = foreign_keys
+            .iter()
+            .flat_map(|fk| match fk {
+                SchemaChange::AddForeignKey { columns, .. } => columns.as_slice(),
+                _ => &[],
+            })
+            .map(String::as_str)
+            .collect();
+        mark_serial(&table, &mut columns, &primary_key, &fk_columns);
+        for column in &columns {
+            if let Some((ty, location)) = column.creates_enum {
+                self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+            }
+        }
+        self.push(SchemaChange::CreateTable {
+            table,
+            if_not_exists: call.kwarg("if_not_exists").and_then(Expr::as_bool) == Some(true),
+            columns: columns.into_iter().map(|c| c.def).collect(),
+            primary_key,
+            copies_from: Vec::new(),
+            location: call.location.clone(),
+        });
+        for fk in foreign_keys {
+            self.push(fk);
+        }
+    }
+
+    fn add_column(
+        &mut self,
+        table: &QualifiedName,
+        column: Option<&'a Expr>,
+        call: &'a Call,
+        scope: &Scope<'a>,
+    ) {
+        let read = column
+            .and_then(|c| self.resolve(c, scope).value.as_call())
+            .filter(|c| c.func.last_name() == Some("Column"))
+            .and_then(|c| self.column(c, scope));
+        let Some(read) = read else {
+            self.warn(
+                &call.location,
+                format!("add_column on `{table}` with a column that could not be read"),
+            );
+            return;
+        };
+        if let Some((ty, location)) = read.creates_enum {
+            self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+        }
+        self.push(SchemaChange::AddColumn {
+            table: table.clone(),
+            column: read.def,
+            if_not_exists: call.kwarg("if_not_exists").and_then(Expr::as_bool) == Some(true),
+        });
+    }
+
+    fn drop_column(
+        &mut self,
+        table: QualifiedName,
+        column: Option<&'a Expr>,
+        call: &'a Call,
+        scope: &Scope<'a>,
+    ) {
+        match column.and_then(|c| self.const_str(c, scope)) {
+            Some(column) => self.push(SchemaChange::DropColumn {
+                table,
+                column,
+                location: call.location.clone(),
+            }),
+            None => self.warn(
+                &call.location,
+                format!("drop_column on `{table}` of a column whose name is not a constant string"),
+            ),
+        }
+    }
+
+    /// `alter_column(table, column, nullable=, server_default=, type_=, new_column_name=)`:
+    /// the changes are emitted in the order Alembic runs them, the rename last, so every
+    /// event names the column as it is before the rename.
+    fn alter_column(
+        &mut self,
+        table: QualifiedName,
+        column: Option<&'a Expr>,
+        call: &'a Call,
+        scope: &Scope<'a>,
+    ) {
+        let Some(column) = column.and_then(|c| self.const_str(c, scope)) else {
+            self.warn(
+                &call.location,
+                format!(
+                    "alter_column on `{table}` of a column whose name is not a constant string"
+                ),
+            );
+            return;
+        };
+        let location = &call.location;
+        if let Some(nullable) = call
+            .kwarg("nullable")
+            .and_then(|e| self.resolve(e, scope).value.as_bool())
+        {
+            self.push(SchemaChange::SetNullable {
+                table: table.clone(),
+                column: column.clone(),
+                nullable,
+                location: location.clone(),
+            });
+        }
+        if let Some(default) = call.kwarg("server_default") {
+            let default = self.resolve(default, scope).value;
+            // `server_default=False` is Alembic's "not given"; `None` drops the default.
+            if default.as_bool() != Some(false) {
+                let default = match default {
+                    Expr::None => None,
+                    other => Some(self.render_default(other, scope)),
+                };
+                self.push(SchemaChange::SetDefault {
+                    table: table.clone(),
+                    column: column.clone(),
+                    default,
+                    location: location.clone(),
+                });
+            }
+        }
+        if let Some(ty) = call.kwarg("type_") {
+            let ty = self.resolve(ty, scope).value;
+            if *ty != Expr::None {
+                let ty = self.sql_type(ty, scope);
+                self.push(SchemaChange::AlterColumnType {
+                    table: table.clone(),
+                    column: column.clone(),
+                    ty,
+                    location: location.clone(),
+                });
+            }
+        }
+        if let Some(new_name) = call
+            .kwarg("new_column_name")
+            .and_then(|e| self.const_str(e, scope))
+        {
+            self.push(SchemaChange::RenameColumn {
+                table,
+                column,
+                new_name,
+                location: location.clone(),
+            });
+        }
+    }
+
+    fn primary_key(
+        &mut self,
+        table: QualifiedName,
+        columns: Option<&'a Expr>,
+        call: &'a Call,
+        scope: &Scope<'a>,
+    ) {
+        if let Some(columns) = columns.and_then(|c| self.str_list(c, scope)) {
+            self.push(SchemaChange::AddPrimaryKey {
+                table,
+                columns,
+                location: call.location.clone(),
+            });
+        }
+    }
+
+    fn foreign_key(
+        &mut self,
+        table: QualifiedName,
+        referent: Option<QualifiedName>,
+        local: Option<&'a Expr>,
+        remote: Option<&'a Expr>,
+        call: &'a Call,
+        scope: &Scope<'a>,
+    ) {
+        let local = local.and_then(|c| self.str_list(c, scope));
+        let remote = remote.and_then(|c| self.str_list(c, scope));
+        if let (Some(referent), Some(columns), Some(remote)) = (referent, local, remote) {
+            self.push(SchemaChange::AddForeignKey {
+                table,
+                columns,
+                references: ForeignKeyRef {
+                    table: referent,
+                    columns: remote,
+                },
+                location: call.location.clone(),
+            });
+        }
+    }
+
+    // ----- columns, types, enums --------------------------------------------------------
+
+    /// `sa.Column("name", type, *items, nullable=, primary_key=, server_default=, …)`.
+    fn column(&self, call: &'a Call, scope: &Scope<'a>) -> Option<ReadColumn<'a>> {
+        let (name, rest) = match call.kwarg("name") {
+            Some(name) => (self.const_str(name, scope)?, &call.args[..]),
+            None => (
+                self.const_str(call.args.first()?, scope)?,
+                call.args.get(1..).unwrap_or(&[]),
+            ),
+        };
+        let mut type_expr = call.kwarg("type_");
+        let mut references = None;
+        let mut identity = None;
+        let mut computed = None;
+        let mut client_default = call.kwarg("default").is_some_and(|d| *d != Expr::None);
+        for item in rest {
+            let item_name = item.as_call().and_then(|c| c.func.last_name());
+            match (item_name, item.as_call()) {
+                (Some("ForeignKey"), Some(fk)) => {
+                    references = arg(fk, 0, "column")
+                        .and_then(|e| self.const_str(e, scope))
+                        .and_then(|target| dotted_reference(&[target]));
+                }
+                (Some("Identity"), Some(id)) => {
+                    let always = id.kwarg("always").and_then(Expr::as_bool) == Some(true);
+                    identity = Some(if always {
+                        "GENERATED ALWAYS AS IDENTITY"
+                    } else {
+                        "GENERATED BY DEFAULT AS IDENTITY"
+                    });
+                }
+                (Some("Computed"), Some(c)) => {
+                    // `Computed("a + b")`: the string is SQL, not a literal.
+                    let text = arg(c, 0, "sqltext").map(|e| {
+                        self.const_str(e, scope)
+                            .unwrap_or_else(|| self.render_default(e, scope))
+                    });
+                    computed = Some(format!(
+                        "GENERATED ALWAYS AS ({}) STORED",
+                        text.unwrap_or_default()
+                    ));
+                }
+                (Some("Sequence"), _) => client_default = true,
+                (Some(n), _) if COLUMN_ITEMS.contains(&n) => {}
+                _ => {
+                    if type_expr.is_none() {
+                        type_expr = Some(item);
+                    }
+                }
+            }
+        }
+        let primary_key = call.kwarg("primary_key").and_then(Expr::as_bool) == Some(true);
+        let nullable = if identity.is_some() {
+            false
+        } else {
+            call.kwarg("nullable")
+                .and_then(|e| self.resolve(e, scope).value.as_bool())
+                .unwrap_or(!primary_key)
+        };
+        let server_default = call
+            .kwarg("server_default")
+            .map(|e| self.resolve(e, scope).value)
+            .filter(|e| **e != Expr::None)
+            .map(|e| self.render_default(e, scope));
+        let default = server_default.or(computed).or(identity.map(str::to_string));
+        let (ty, creates_enum) = match type_expr {
+            Some(expr) => {
+                let binding = self.resolve(expr, scope);
+                let ty_expr = postgresql_variant(binding.value);
+                // An enum written inline is created at its own call; one bound to a name, at
+                // the column that uses it.
+                let at = if binding.location.is_some() {
+                    &call.location
+                } else {
+                    ty_expr.as_call().map_or(&call.location, |c| &c.location)
+                };
+                let creates = enum_in_type(ty_expr).map(|e| (e, at));
+                (self.sql_type(ty_expr, scope), creates)
+            }
+            None => (unknown_type(), None),
+        };
+        let autoincrement = call.kwarg("autoincrement").and_then(Expr::as_bool);
+        Some(ReadColumn {
+            def: ColumnDef {
+                name,
+                ty,
+                nullable,
+                default,
+                primary_key,
+                references,
+                location: call.location.clone(),
+            },
+            creates_enum,
+            serial_candidate: autoincrement != Some(false) && !client_default && identity.is_none(),
+            autoincrement_forced: autoincrement == Some(true),
+        })
+    }
+
+    /// The PostgreSQL type of a type expression, or the `unknown` placeholder.
+    fn sql_type(&self, expr: &'a Expr, scope: &Scope<'a>) -> SqlType {
+        self.sql_type_in(expr, scope, 0)
+    }
+
+    fn sql_type_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> SqlType {
+        let expr = postgresql_variant(self.resolve(expr, scope).value);
+        if let Expr::Call(call) = expr
+            && call.func.last_name() == Some("ARRAY")
+            && let Some(item) = arg(call, 0, "item_type")
+        {
+            if depth >= EVAL_DEPTH {
+                return unknown_type();
+            }
+            return self.sql_type_in(item, scope, depth + 1).into_array();
+        }
+        satype::column_type(expr).unwrap_or_else(unknown_type)
+    }
+
+    /// Emits `CreateEnum` for an `Enum(…)`/`ENUM(…)` call, once per name per revision.
+    /// `table_schema` applies with `inherit_schema=True`. `explicit` is `.create(bind)`.
+    fn create_enum(
+        &mut self,
+        call: &'a Call,
+        table_schema: Option<&str>,
+        location: &Location,
+        explicit: bool,
+        scope: &Scope<'a>,
+    ) {
+        if call.kwarg("native_enum").and_then(Expr::as_bool) == Some(false) {
+            return;
+        }
+        if !explicit && call.kwarg("create_type").and_then(Expr::as_bool) == Some(false) {
+            return;
+        }
+        let Some(name) = satype::enum_type_name(call) else {
+            return;
+        };
+        let schema = match call.kwarg("schema").and_then(|e| self.const_str(e, scope)) {
+            Some(schema) => Some(schema),
+            None if call.kwarg("inherit_schema").and_then(Expr::as_bool) == Some(true) => {
+                table_schema.map(str::to_string)
+            }
+            None => None,
+        };
+        let name = QualifiedName::new(schema.as_deref(), &name);
+        if !self.created_enums.insert(name.clone()) {
+            return;
+        }
+        let mut values: Vec<String> = call
+            .args
+            .iter()
+            .filter_map(|a| self.const_str(a, scope))
+            .collect();
+        if values.is_empty()
+            && let Some(class) = call.args.first().and_then(bare_name)
+            && let Some(members) = self.enum_classes.get(class)
+        {
+            values.clone_from(members);
+        }
+        self.push(SchemaChange::CreateEnum {
+            name,
+            values,
+            location: location.clone(),
+        });
+    }
+
+    /// The SQL text of a `server_default=` value.
+    fn render_default(&self, expr: &'a Expr, scope: &Scope<'a>) -> String {
+        self.render_default_in(expr, scope, 0)
+    }
+
+    fn render_default_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> String {
+        if depth >= EVAL_DEPTH {
+            return "…".to_string();
+        }
+        let expr = self.resolve(expr, scope).value;
+        match expr {
+            Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
+            Expr::Int(n) => n.to_string(),
+            Expr::Float(f) => f.clone(),
+            Expr::Bool(b) => b.to_string(),
+            Expr::None => "NULL".to_string(),
+            Expr::Name(name) => name.clone(),
+            Expr::Call(call) => {
+                let func = call.func.as_name().unwrap_or("");
+                let last = func.rsplit('.').next().unwrap_or(func);
+                match last {
+                    "text" | "literal_column" | "DefaultClause" => call
+                        .args
+                        .first()
+                        .map(|a| match self.resolve(a, scope).value {
+                            Expr::Str(s) => s.clone(),
+                            other => self.render_default_in(other, scope, depth + 1),
+                        })
+                        .unwrap_or_default(),
+                    "true" | "false" if !func.contains("func.") => last.to_string(),
+                    "null" if !func.contains("func.") => "NULL".to_string(),
+                    _ if func.starts_with("func.") || func.contains(".func.") => {
+                        let args: Vec<String> = call
+                            .args
+                            .iter()
+                            .map(|a| self.render_default_in(a, scope, depth + 1))
+                            .collect();
+                        format!("{last}({})", args.join(", "))
+                    }
+                    _ => format!("{func}(…)"),
+                }
+            }
+            Expr::Other(text) => text.clone(),
+            _ => "…".to_string(),
+        }
+    }
+
+    // ----- op.execute -------------------------------------------------------------------
+
+    fn execute(&mut self, call: &'a Call, scope: &Scope<'a>) {
+        if let Some(sql) = arg(call, 0, "sqltext") {
+            self.execute_expr(sql, &call.location, &call.location, scope, 0);
+        }
+    }
+
+    /// `at`: where to look for the string literal (the call, or the assignment the name was
+    /// bound by).
+    fn execute_expr(
+        &mut self,
+        expr: &'a Expr,
+        at: &'a Location,
+        call_at: &'a Location,
+        scope: &Scope<'a>,
+        depth: usize,
+    ) {
+        if depth >= EVAL_DEPTH {
+            return;
+        }
+        let binding = self.resolve(expr, scope);
+        let at = binding.location.unwrap_or(at);
+        if let Some(sql) = self.const_str(expr, scope) {
+            let start = string_start(self.file, at);
+            let events = sql::read_fragment(&sql, &start);
+            self.out.changes.extend(events.changes);
+            self.out.warnings.extend(events.warnings);
+            self.out.ignores.extend(events.ignores);
+            return;
+        }
+        let expr = binding.value;
+        if let Expr::Call(inner) = expr {
+            match inner.func.last_name() {
+                Some("text" | "DDL") => {
+                    if let Some(sql) = arg(inner, 0, "text") {
+                        self.execute_expr(sql, at, call_at, scope, depth + 1);
+                    }
+                    return;
+                }
+                Some("CreateSchema") => {
+                    if let Some(name) = arg(inner, 0, "name").and_then(|e| self.const_str(e, scope))
+                    {
+                        self.push(SchemaChange::CreateSchema {
+                            name,
+                            location: call_at.clone(),
+                        });
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if looks_like_ddl(&literal_text(expr)) {
+            self.warn(
+                call_at,
+                "op.execute of SQL built at run time (f-string, `%`, `+` or `.format`) that \
+                 changes a table, type or schema: driftguard cannot read it; write it as a \
+                 constant string or as op.* calls",
+            );
+        }
+    }
+
+    // ----- names and constants ----------------------------------------------------------
+
+    fn lookup(&self, name: &str, scope: &Scope<'a>) -> Option<Binding<'a>> {
+        scope
+            .locals
+            .get(name)
+            .or_else(|| self.globals.get(name))
+            .copied()
+    }
+
+    /// Follows bare names to what they are bound to; `location` is that of the last binding
+    /// followed (`None` when `expr` was not a bound name).
+    fn resolve(&self, expr: &'a Expr, scope: &Scope<'a>) -> Resolved<'a> {
+        let mut resolved = Resolved {
+            value: expr,
+            location: None,
+        };
+        for _ in 0..RESOLVE_DEPTH {
+            let Some(binding) = bare_name(resolved.value).and_then(|n| self.lookup(n, scope))
+            else {
+                break;
+            };
+            resolved = Resolved {
+                value: binding.value,
+                location: Some(binding.location),
+            };
+        }
+        resolved
+    }
+
+    /// A string known without running anything: a literal, a bound name, `"a" + "b"`.
+    fn const_str(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
+        self.const_str_in(expr, scope, 0)
+    }
+
+    fn const_str_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> Option<String> {
+        if depth >= EVAL_DEPTH {
+            return None;
+        }
+        if let Some(string) = bare_name(expr).and_then(|n| scope.strings.get(n)) {
+            return Some(string.clone());
+        }
+        match self.resolve(expr, scope).value {
+            Expr::Str(s) => Some(s.clone()),
+            Expr::BinOp { op, left, right } if op == "+" => {
+                let mut s = self.const_str_in(left, scope, depth + 1)?;
+                s.push_str(&self.const_str_in(right, scope, depth + 1)?);
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+
+    /// `["a", "b"]`, `("a",)` or a single `"a"`; `None` if any item is not a constant.
+    fn str_list(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<Vec<String>> {
+        if let Some(one) = self.const_str(expr, scope) {
+            return Some(vec![one]);
+        }
+        match self.resolve(expr, scope).value {
+            Expr::List(items) => items.iter().map(|i| self.const_str(i, scope)).collect(),
+            _ => None,
+        }
+    }
+
+    /// The table named by argument `pos`/`kw`, with the schema of keyword `schema_kw`.
+    fn table(
+        &self,
+        call: &'a Call,
+        pos: usize,
+        kw: &str,
+        schema_kw: &str,
+        scope: &Scope<'a>,
+    ) -> Option<QualifiedName> {
+        let name = self.const_str(arg(call, pos, kw)?, scope)?;
+        let schema = call.kwarg(schema_kw).and_then(|e| self.const_str(e, scope));
+        Some(QualifiedName::new(schema.as_deref(), &name))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Resolved<'a> {
+    value: &'a Expr,
+    location: Option<&'a Location>,
+}
+
+/// A column as read, with what `create_table` needs to finish it.
+struct ReadColumn<'a> {
+    def: ColumnDef,
+    /// The `Enum(…)` type this column creates, and where.
+    creates_enum: Option<(&'a Call, &'a Location)>,
+    /// No `autoincrement=False`, no client default or sequence, no identity.
+    serial_candidate: bool,
+    /// `autoincrement=True`: serial even with a foreign key.
+    autoincrement_forced: bool,
+}
+
+/// SQLAlchemy renders the single integer primary key column of a new table as `SERIAL` (or
+/// `BIGSERIAL`/`SMALLSERIAL`) when nothing else supplies its values and it is not a foreign
+/// key (in a column or a table-level constraint, `fk_columns`).
+fn mark_serial(
+    table: &QualifiedName,
+    columns: &mut [ReadColumn],
+    table_pk: &[String],
+    fk_columns: &[&str],
+) {
+    let mut pk: Vec<&str> = table_pk.iter().map(String::as_str).collect();
+    for column in columns.iter() {
+        if column.def.primary_key && !pk.contains(&column.def.name.as_str()) {
+            pk.push(&column.def.name);
+        }
+    }
+    let &[only] = pk.as_slice() else {
+        return;
+    };
+    let only = only.to_string();
+    let Some(column) = columns.iter_mut().find(|c| c.def.name == only) else {
+        return;
+    };
+    let integer = matches!(
+        column.def.ty.name.as_str(),
+        "integer" | "bigint" | "smallint"
+    ) && !column.def.ty.array;
+    if integer
+        && column.serial_candidate
+        && column.def.default.is_none()
+        && ((column.def.references.is_none() && !fk_columns.contains(&only.as_str()))
+            || column.autoincrement_forced)
+    {
+        column.def.default = Some(format!(
+            "nextval('{}_{}_seq'::regclass)",
+            table.name, column.def.name
+        ));
+        column.def.nullable = false;
+    }
+}
+
+/// The placeholder for a type driftguard cannot name (a project's `TypeDecorator`).
+fn unknown_type() -> SqlType {
+    SqlType::from_sql_name("unknown", Vec::new(), false)
+}
+
+/// Positional argument `pos`, else keyword `kw`.
+fn arg<'c>(call: &'c Call, pos: usize, kw: &str) -> Option<&'c Expr> {
+    call.kwarg(kw).or_else(|| call.args.get(pos))
+}
+
+/// A plain identifier (no dots).
+fn bare_name(expr: &Expr) -> Option<&str> {
+    expr.as_name().filter(|n| !n.contains('.'))
+}
+
+fn is_op(name: &str, method: &str) -> bool {
+    name.strip_suffix(method)
+        .and_then(|r| r.strip_suffix('.'))
+        .is_some_and(|r| r == "op" || r == "alembic.op")
+}
+
+/// `op.get_bind()`.
+fn is_get_bind(expr: &Expr) -> bool {
+    expr.as_call()
+        .and_then(Call::func_name)
+        .is_some_and(|n| is_op(n, "get_bind"))
+}
+
+fn is_enum_base(base: &Expr) -> bool {
+    base.last_name()
+        .is_some_and(|n| n.ends_with("Enum") || n == "StrEnum" || n == "IntEnum")
+}
+
+/// `sa.Enum(…)` / `postgresql.ENUM(…)`, also through `.with_variant(…, "postgresql")`.
+fn enum_call(expr: &Expr) -> Option<&Call> {
+    let call = postgresql_variant(expr).as_call()?;
+    matches!(call.func.last_name(), Some("Enum" | "ENUM")).then_some(call)
+}
+
+/// An enum a column type creates: the type itself or the item type of an `ARRAY`.
+fn enum_in_type(expr: &Expr) -> Option<&Call> {
+    let call = expr.as_call()?;
+    match call.func.last_name() {
+        Some("Enum" | "ENUM") => Some(call),
+        Some("ARRAY") => {
+            arg(call, 0, "item_type").and_then(|e| enum_in_type(postgresql_variant(e)))
+        }
+        _ => None,
+    }
+}
+
+/// `T.with_variant(V, "postgresql")` is `V` on PostgreSQL; `T.with_variant(V, "sqlite")` is `T`.
+fn postgresql_variant(expr: &Expr) -> &Expr {
+    let Some(call) = expr.as_call() else {
+        return expr;
+    };
+    let Expr::Attribute { value, attr } = &call.func else {
+        return expr;
+    };
+    if attr != "with_variant" {
+        return expr;
+    }
+    let dialects: Vec<&str> = match arg(call, 1, "dialect_names") {
+        Some(Expr::Str(s)) => vec![s.as_str()],
+        Some(Expr::List(items)) => items.iter().filter_map(Expr::as_str).collect(),
+        _ => Vec::new(),
+    };
+    match call.args.first() {
+        Some(variant) if dialects.contains(&"postgresql") => postgresql_variant(variant),
+        _ => postgresql_variant(value),
+    }
+}
+
+/// `"t.id"` / `"core.t.id"` (one or several columns of one table) → the referenced table.
+fn dotted_reference(targets: &[String]) -> Option<ForeignKeyRef> {
+    let mut table = None;
+    let mut columns = Vec::new();
+    for target in targets {
+        let (qualified, column) = target.rsplit_once('.')?;
+        let name = match qualified.rsplit_once('.') {
+            Some((schema, name)) => QualifiedName::new(Some(schema), name),
+            None => QualifiedName::new(None, qualified),
+        };
+        table.get_or_insert(name);
+        columns.push(column.to_string());
+    }
+    Some(ForeignKeyRef {
+        table: table?,
+        columns,
+    })
+}
+
+/// Whether `upgrade` dispatches to `upgrade_<engine>()` through `globals()[…]()`.
+fn dispatches_through_globals(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Expr { value, .. }
+        | Stmt::Return {
+            value: Some(value), ..
+        } => is_globals_call(value),
+        Stmt::Assign {
+            value: Some(value), ..
+        } => is_globals_call(value),
+        Stmt::Block { body, .. } => dispatches_through_globals(body),
+        _ => false,
+    })
+}
+
+fn is_globals_call(expr: &Expr) -> bool {
+    let Some(call) = expr.as_call() else {
+        return false;
+    };
+    match &call.func {
+        Expr::Subscript { value, .. } => value
+            .as_call()
+            .and_then(Call::func_name)
+            .is_some_and(|n| n == "globals" || n == "locals"),
+        _ => false,
+    }
+}
+
+/// The literal parts of SQL built at run time, for [`looks_like_ddl`].
+fn literal_text(expr: &Expr) -> String {
+    match expr {
+        Expr::Str(s) => s.clone(),
+        Expr::Other(text) if is_fstring(text) => without_interpolations(text),
+        Expr::BinOp { op, left, right } if op == "+" || op == "%" => {
+            format!("{} {}", literal_text(left), literal_text(right))
+        }
+        Expr::Call(call) => match &call.func {
+            Expr::Attribute { value, attr } if attr == "format" => literal_text(value),
+            func if matches!(func.last_name(), Some("text" | "DDL")) => {
+                call.args.first().map(literal_text).unwrap_or_default()
+            }
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+fn is_fstring(text: &str) -> bool {
+    let prefix: String = text
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    prefix.contains('f') && text[prefix.len()..].starts_with(['\'', '"'])
+}
+
+/// An f-string's text without its `{…}` parts (whose names, like `{table}`, are not SQL).
+fn without_interpolations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if depth == 0 && chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '{' => depth += 1,
+            '}' if depth > 0 => {
+                depth -= 1;
+                out.push(' ');
+            }
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// DDL that changes a table, type or schema: `ALTER|CREATE|DROP` with `TABLE|TYPE|SCHEMA|
+/// COLUMN`. `CREATE INDEX`, `GRANT`, `UPDATE` … are not: they create no column.
+fn looks_like_ddl(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    has(&["ALTER", "CREATE", "DROP"]) && has(&["TABLE", "TYPE", "SCHEMA", "COLUMN"])
+}
+
+/// Where the content of the first string literal at or after `at` starts (after its prefix
+/// and opening quotes), skipping `#` comments. Falls back to `at`.
+fn string_start(file: &SourceFile, at: &Location) -> Location {
+    let line_start = file.line_start(at.line);
+    let column = at.column.saturating_sub(1) as usize;
+    let offset = file
+        .text
+        .get(line_start..)
+        .and_then(|rest| rest.char_indices().nth(column))
+        .map_or(line_start, |(i, _)| line_start + i);
+    let bytes = file.text.as_bytes();
+    let mut i = offset;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'#' => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
+                    i += 1;
+                }
+            }
+            b'\'' | b'"' => {
+                let triple = bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b);
+                return file.location(if triple { i + 3 } else { i + 1 });
+            }
+            _ => i += 1,
+        }
+    }
+    at.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Revision, read_revision};
+    use crate::migrations::{QualifiedName, SchemaChange};
+    use crate::source::SourceFile;
+
+    const HEADER: &str = "\"\"\"a revision\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n\nrevision = 'b2'\ndown_revision = 'a1'\nbranch_labels = None\ndepends_on = None\n\n";
+
+    /// Reads `HEADER` + `body`; line numbers in `body` start at 11.
+    fn read(body: &str) -> Revision {
+        let file = SourceFile::new("alembic/versions/b2_x.py", format!("{HEADER}{body}"));
+        read_revision(&file).expect("a revision")
+    }
+
+    fn changes(body: &str) -> Vec<SchemaChange> {
+        let rev = read(body);
+        assert!(
+            rev.events.warnings.is_empty(),
+            "unexpected warnings: {:?}",
+            rev.events.warnings
+        );
+        rev.events.changes
+    }
+
+    fn t(name: &str) -> QualifiedName {
+        QualifiedName::new(None, name)
+    }
+
+    /// A one-line summary per event, to compare whole event lists at a glance.
+    fn summary(changes: &[SchemaChange]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| match c {
+                SchemaChange::CreateTable { table, columns, .. } => {
+                    let cols: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+                    format!("create {table} ({})", cols.join(", "))
+                }
+                SchemaChange::AddColumn { table, column, .. } => {
+                    format!("add {table}.{}", column.name)
+                }
+                SchemaChange::DropColumn { table, column, .. } => format!("drop {table}.{column}"),
+                SchemaChange::RenameColumn {
+                    table,
+                    column,
+                    new_name,
+                    ..
+                } => format!("rename {table}.{column} -> {new_name}"),
+                SchemaChange::AlterColumnType {
+                    table, column, ty, ..
+                } => format!("type {table}.{column} {}", ty.to_sql()),
+                SchemaChange::SetNullable {
+                    table,
+                    column,
+                    nullable,
+                    ..
+                } => format!("nullable {table}.{column} {nullable}"),
+                SchemaChange::SetDefault {
+                    table,
+                    column,
+                    default,
+                    ..
+                } => format!("default {table}.{column} {default:?}"),
+                SchemaChange::CreateEnum { name, values, .. } => {
+                    format!("enum {name} [{}]", values.join(", "))
+                }
+                SchemaChange::DropTable { table, .. } => format!("drop table {table}"),
+                SchemaChange::RenameTable {
+                    table, new_name, ..
+                } => format!("rename table {table} -> {new_name}"),
+                SchemaChange::AddPrimaryKey { table, columns, .. } => {
+                    format!("pk {table} ({})", columns.join(", "))
+                }
+                SchemaChange::AddForeignKey {
+                    table,
+                    columns,
+                    references,
+                    ..
+                } => format!(
+                    "fk {table} ({}) -> {} ({})",
+                    columns.join(", "),
+                    references.table,
+                    references.columns.join(", ")
+                ),
+                SchemaChange::CreateSchema { name, .. } => format!("schema {name}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn autogenerate_create_table_with_constraints() {
+        let changes = changes(
+            r#"def upgrade() -> None:
+    # ### commands auto generated by Alembic - please adjust! ###
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=True),
+        sa.Column("total", sa.Numeric(10, 2), server_default="0", nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("note", sa.Text()),
+        sa.ForeignKeyConstraint(["customer_id"], ["core.customers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reference"),
+        schema="sales",
+    )
+    op.create_index(op.f("ix_orders_reference"), "orders", ["reference"], schema="sales")
+    # ### end Alembic commands ###
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create sales.orders (id, customer_id, reference, total, created_at, note)",
+                "fk sales.orders (customer_id) -> core.customers (id)",
+            ]
+        );
+        let SchemaChange::CreateTable {
+            table,
+            columns,
+            primary_key,
+            location,
+            if_not_exists,
+            ..
+        } = &changes[0]
+        else {
+            panic!("a create table: {changes:?}")
+        };
+        assert_eq!(table, &QualifiedName::new(Some("sales"), "orders"));
+        assert_eq!(primary_key, &vec!["id".to_string()]);
+        assert!(!if_not_exists);
+        assert_eq!((location.line, location.column), (13, 5));
+        let types: Vec<String> = columns.iter().map(|c| c.ty.to_sql()).collect();
+        assert_eq!(
+            types,
+            vec![
+                "INTEGER",
+                "INTEGER",
+                "VARCHAR(20)",
+                "NUMERIC(10, 2)",
+                "TIMESTAMPTZ",
+                "TEXT"
+            ]
+        );
+        let nullable: Vec<bool> = columns.iter().map(|c| c.nullable).collect();
+        assert_eq!(nullable, vec![false, false, true, false, false, true]);
+        // A lone integer primary key is SERIAL in PostgreSQL.
+        assert_eq!(
+            columns[0].default.as_deref(),
+            Some("nextval('orders_id_seq'::regclass)")
+        );
+        assert_eq!(columns[1].default, None);
+        assert_eq!(columns[3].default.as_deref(), Some("'0'"));
+        assert_eq!(columns[4].default.as_deref(), Some("now()"));
+        assert_eq!(columns[2].location.line, 17);
+        assert_eq!(columns[2].location.column, 9);
+    }
+
+    #[test]
+    fn column_level_primary_key_foreign_key_and_plain_column_name() {
+        let changes = changes(
+            "from sqlalchemy import Column, Integer, ForeignKey\n\ndef upgrade():\n    op.create_table('lines',\n        Column('order_id', Integer, ForeignKey('sales.orders.id'), primary_key=True),\n        Column('sku', sa.String(40), primary_key=True),\n        Column('qty', sa.BigInteger, nullable=False, default=1),\n    )\n",
+        );
+        let SchemaChange::CreateTable {
+            columns,
+            primary_key,
+            ..
+        } = &changes[0]
+        else {
+            panic!("{changes:?}")
+        };
+        assert!(primary_key.is_empty());
+        assert!(columns[0].primary_key && !columns[0].nullable);
+        assert!(columns[1].primary_key && !columns[1].nullable);
+        assert!(!columns[2].nullable);
+        let fk = columns[0].references.as_ref().expect("a foreign key");
+        assert_eq!(fk.table, QualifiedName::new(Some("sales"), "orders"));
+        assert_eq!(fk.columns, vec!["id"]);
+        // Composite primary key: no SERIAL; a Python-side default is no server default.
+        assert!(columns.iter().all(|c| c.default.is_none()));
+        assert_eq!(columns[2].ty.to_sql(), "BIGINT");
+    }
+
+    #[test]
+    fn an_integer_primary_key_that_is_a_foreign_key_is_not_serial() {
+        let changes = changes(
+            "def upgrade():\n    op.create_table('profiles',\n        sa.Column('user_id', sa.Integer(), nullable=False),\n        sa.ForeignKeyConstraint(['user_id'], ['users.id']),\n        sa.PrimaryKeyConstraint('user_id'),\n    )\n    op.create_table('counters', sa.Column('id', sa.SmallInteger(), primary_key=True, autoincrement=False))\n    op.create_table('seqs', sa.Column('id', sa.BigInteger(), primary_key=True))\n",
+        );
+        let defaults: Vec<Option<String>> = changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::CreateTable { columns, .. } => Some(columns[0].default.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            defaults,
+            vec![None, None, Some("nextval('seqs_id_seq'::regclass)".into())]
+        );
+    }
+
+    #[test]
+    fn add_drop_and_rename_columns() {
+        let changes = changes(
+            "def upgrade():\n    op.add_column('customers', sa.Column('contact_preference', sa.String(length=20), nullable=True), schema='core')\n    op.drop_column('customers', 'fax')\n    op.alter_column('customers', 'name', new_column_name='full_name', existing_type=sa.String(100), schema='core')\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add core.customers.contact_preference",
+                "drop customers.fax",
+                "rename core.customers.name -> full_name",
+            ]
+        );
+        let SchemaChange::AddColumn { column, .. } = &changes[0] else {
+            panic!()
+        };
+        assert_eq!(column.ty.to_sql(), "VARCHAR(20)");
+        assert!(column.nullable);
+        assert_eq!(column.location.line, 12);
+        let SchemaChange::DropColumn { location, .. } = &changes[1] else {
+            panic!()
+        };
+        assert_eq!((location.line, location.column), (13, 5));
+    }
+
+    #[test]
+    fn alter_column_emits_each_change_and_renames_last() {
+        let changes = changes(
+            "def upgrade():\n    op.alter_column('t', 'c', new_column_name='d', type_=sa.BigInteger(), nullable=False, server_default=sa.text(\"'x'\"))\n    op.alter_column('t', 'e', server_default=None, existing_nullable=True)\n    op.alter_column('t', 'f', server_default=False, nullable=True)\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "nullable t.c false",
+                "default t.c Some(\"'x'\")",
+                "type t.c BIGINT",
+                "rename t.c -> d",
+                "default t.e None",
+                "nullable t.f true",
+            ]
+        );
+    }
+
+    #[test]
+    fn batch_alter_table_with_any_alias() {
+        let changes = changes(
+            "def upgrade():\n    with op.batch_alter_table('users', schema='auth', recreate='always') as b:\n        b.add_column(sa.Column('email', sa.String(255), nullable=False))\n        b.drop_column('legacy')\n        b.alter_column('login', new_column_name='username')\n        b.create_index('ix_email', ['email'])\n    with op.batch_alter_table('items') as batch_op:\n        batch_op.add_column(sa.Column('qty', sa.Integer()))\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add auth.users.email",
+                "drop auth.users.legacy",
+                "rename auth.users.login -> username",
+                "add items.qty",
+            ]
+        );
+        let SchemaChange::AddColumn { column, .. } = &changes[0] else {
+            panic!()
+        };
+        assert!(!column.nullable);
+        assert_eq!(column.location.line, 13);
+    }
+
+    #[test]
+    fn downgrade_is_never_read() {
+        let changes = changes(
+            "def upgrade():\n    op.add_column('t', sa.Column('c', sa.Integer()))\n\ndef downgrade():\n    op.drop_column('t', 'c')\n    op.drop_table('t')\n",
+        );
+        assert_eq!(summary(&changes), vec!["add t.c"]);
+    }
+
+    #[test]
+    fn multi_db_template_reads_every_engine() {
+        let changes = changes(
+            "def upgrade(engine_name: str) -> None:\n    globals()[\"upgrade_%s\" % engine_name]()\n\ndef downgrade(engine_name: str) -> None:\n    globals()[\"downgrade_%s\" % engine_name]()\n\ndef upgrade_engine1() -> None:\n    op.create_table('a', sa.Column('id', sa.Integer(), primary_key=True))\n\ndef downgrade_engine1() -> None:\n    op.drop_table('a')\n\ndef upgrade_engine2() -> None:\n    op.add_column('b', sa.Column('x', sa.Text()))\n\ndef downgrade_engine2() -> None:\n    op.drop_column('b', 'x')\n",
+        );
+        assert_eq!(summary(&changes), vec!["create a (id)", "add b.x"]);
+    }
+
+    #[test]
+    fn helpers_are_followed_one_level_deep() {
+        let changes = changes(
+            "def _columns():\n    op.add_column('t', sa.Column('one', sa.Integer()))\n    _deeper()\n\ndef _deeper():\n    op.add_column('t', sa.Column('two', sa.Integer()))\n\ndef upgrade():\n    upgrade_public()\n    _columns()\n\ndef upgrade_public():\n    op.create_table('p', sa.Column('id', sa.Integer()))\n\ndef downgrade():\n    op.drop_table('p')\n",
+        );
+        assert_eq!(summary(&changes), vec!["create p (id)", "add t.one"]);
+    }
+
+    #[test]
+    fn every_branch_of_conditionals_and_the_try_body_are_read() {
+        let changes = changes(
+            "def upgrade():\n    if context.get_context().dialect.name == 'postgresql':\n        op.add_column('t', sa.Column('a', postgresql.JSONB()))\n    elif False:\n        op.add_column('t', sa.Column('b', sa.JSON()))\n    else:\n        op.add_column('t', sa.Column('c', sa.Text()))\n    if not has_column('t', 'd'):\n        op.add_column('t', sa.Column('d', sa.Integer()))\n    try:\n        op.add_column('t', sa.Column('e', sa.Integer()))\n    except Exception:\n        op.drop_column('t', 'e')\n    for _ in range(3):\n        op.add_column('t', sa.Column('f', sa.Integer()))\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add t.a", "add t.b", "add t.c", "add t.d", "add t.e", "add t.f"
+            ]
+        );
+    }
+
+    #[test]
+    fn op_execute_sql_goes_to_the_sql_reader() {
+        let rev = read(
+            "def upgrade():\n    op.execute(\"ALTER TABLE core.customers ADD COLUMN contact_preference VARCHAR(20)\")\n    op.execute(sa.text(\n        \"\"\"\n        CREATE TABLE audit (\n            id serial PRIMARY KEY\n        )\n        \"\"\"\n    ))\n    op.execute(text('ALTER TABLE a ' 'ADD COLUMN b integer'))\n",
+        );
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec![
+                "add core.customers.contact_preference",
+                "create audit (id)",
+                "add a.b"
+            ]
+        );
+        // Locations point into the revision file: the string's own lines.
+        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+            panic!()
+        };
+        assert_eq!(column.location.path, "alembic/versions/b2_x.py");
+        assert_eq!(column.location.line, 12);
+        let SchemaChange::CreateTable { location, .. } = &rev.events.changes[1] else {
+            panic!()
+        };
+        assert_eq!(location.line, 15);
+    }
+
+    #[test]
+    fn op_execute_through_names_and_the_connection() {
+        let rev = read(
+            "ADD_FLAG = \"ALTER TABLE t ADD COLUMN flag boolean\"\n\ndef upgrade():\n    op.execute(ADD_FLAG)\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE t ADD COLUMN other integer'))\n    op.get_bind().execute(text('ALTER TABLE t ADD COLUMN third integer'))\n    op.execute(sa.schema.CreateSchema('reporting'))\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN fourth integer'\n    op.execute(sql)\n",
+        );
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec![
+                "add t.flag",
+                "add t.other",
+                "add t.third",
+                "schema reporting",
+                "add t.fourth"
+            ]
+        );
+        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+            panic!()
+        };
+        assert_eq!(column.location.line, 11);
+    }
+
+    #[test]
+    fn sql_built_at_run_time_warns_only_when_it_is_ddl() {
+        let rev = read(
+            "def upgrade():\n    table = get_table()\n    op.execute(f\"ALTER TABLE {table} ADD COLUMN x integer\")\n    op.execute(\"CREATE TYPE %s AS ENUM ('a')\" % name)\n    op.execute(sa.text('ALTER TABLE {} DROP COLUMN y'.format(table)))\n    op.execute(f\"UPDATE {table} SET x = 1\")\n    op.execute(f\"CREATE INDEX ix ON {table} (x)\")\n    op.execute(orders.update().values(x=1))\n    op.execute(some_sql)\n",
+        );
+        let lines: Vec<u32> = rev
+            .events
+            .warnings
+            .iter()
+            .map(|w| w.location.line)
+            .collect();
+        assert_eq!(lines, vec![13, 14, 15], "{:?}", rev.events.warnings);
+        assert!(rev.events.warnings[0].message.contains("built at run time"));
+        assert!(rev.events.changes.is_empty());
+    }
+
+    #[test]
+    fn enums_created_by_create_table_unless_create_type_false() {
+        let changes = changes(
+            "def upgrade():\n    op.create_table('bookings',\n        sa.Column('id', sa.Integer(), nullable=False),\n        sa.Column('status', sa.Enum('pending', 'paid', name='booking_status'), nullable=False),\n        sa.Column('kind', postgresql.ENUM('a', 'b', name='kind', create_type=False)),\n        sa.Column('status2', sa.Enum('pending', 'paid', name='booking_status')),\n        sa.Column('loose', sa.Enum('x', 'y', name='loose', native_enum=False)),\n        sa.PrimaryKeyConstraint('id'),\n    )\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "enum booking_status [pending, paid]",
+                "create bookings (id, status, kind, status2, loose)"
+            ]
+        );
+        let SchemaChange::CreateTable { columns, .. } = &changes[1] else {
+            panic!()
+        };
+        assert_eq!(columns[1].ty.name, "booking_status");
+        assert!(columns[1].ty.user_defined);
+        assert_eq!(columns[2].ty.name, "kind");
+        assert_eq!(columns[4].ty.to_sql(), "VARCHAR");
+        let SchemaChange::CreateEnum { location, .. } = &changes[0] else {
+            panic!()
+        };
+        assert_eq!((location.line, location.column), (14, 29));
+    }
+
+    #[test]
+    fn enums_created_explicitly_and_through_variables() {
+        let changes = changes(
+            "import enum\n\nclass Color(enum.Enum):\n    red = 'r'\n    green = 'g'\n\nmood = postgresql.ENUM('sad', 'ok', name='mood', schema='core', create_type=False)\n\ndef upgrade():\n    mood.create(op.get_bind(), checkfirst=True)\n    sa.Enum('s', 'm', 'l', name='size').create(op.get_bind())\n    op.add_column('shirts', sa.Column('mood', mood), schema='core')\n    op.add_column('shirts', sa.Column('color', sa.Enum(Color, name='color')))\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "enum core.mood [sad, ok]",
+                "enum size [s, m, l]",
+                "add core.shirts.mood",
+                "enum color [red, green]",
+                "add shirts.color",
+            ]
+        );
+        let SchemaChange::AddColumn { column, .. } = &changes[2] else {
+            panic!()
+        };
+        assert_eq!(column.ty.name, "core.mood");
+    }
+
+    #[test]
+    fn enums_returned_by_a_module_function_and_created() {
+        let changes = changes(
+            "def _float_type_enum():\n    from sqlalchemy.dialects import postgresql\n    return postgresql.ENUM('FINITE', 'INF_POS', name='floattypeenum')\n\ndef upgrade():\n    bind = op.get_bind()\n    if bind.dialect.name == 'postgresql':\n        _float_type_enum().create(bind)\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["enum floattypeenum [FINITE, INF_POS]"]
+        );
+    }
+
+    #[test]
+    fn with_variant_uses_the_postgresql_type() {
+        let changes = changes(
+            "def upgrade():\n    op.add_column('t', sa.Column('s', sa.Enum('a', name='st').with_variant(postgresql.ENUM('a', name='st', create_type=False), 'postgresql')))\n    op.add_column('t', sa.Column('j', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')))\n    op.add_column('t', sa.Column('k', postgresql.JSONB().with_variant(sa.JSON(), 'sqlite')))\n",
+        );
+        assert_eq!(summary(&changes), vec!["add t.s", "add t.j", "add t.k"]);
+        let types: Vec<String> = changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::AddColumn { column, .. } => Some(column.ty.to_sql()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(types, vec!["st", "JSONB", "JSONB"]);
+    }
+
+    #[test]
+    fn unknown_types_get_a_placeholder() {
+        let changes = changes(
+            "from app.types import EncryptedString\n\ndef upgrade():\n    op.add_column('t', sa.Column('secret', EncryptedString(200), nullable=False))\n    op.add_column('t', sa.Column('ref', sa.ForeignKey('u.id')))\n",
+        );
+        let cols: Vec<_> = changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::AddColumn { column, .. } => Some(column),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(cols[0].ty.name, "unknown");
+        assert!(cols[0].ty.user_defined);
+        assert!(!cols[0].nullable);
+        assert_eq!(cols[1].ty.name, "unknown");
+        assert_eq!(
+            cols[1].references.as_ref().map(|r| r.table.clone()),
+            Some(t("u"))
+        );
+    }
+
+    #[test]
+    fn names_bound_to_constants_are_resolved() {
+        let changes = changes(
+            "SCHEMA = 'billing'\nTABLE = 'invoices'\n\ndef upgrade():\n    col = sa.Column('paid_at', sa.DateTime())\n    op.add_column(TABLE, col, schema=SCHEMA)\n    name = 'amount'\n    op.alter_column(TABLE, name, nullable=False, schema=SCHEMA)\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add billing.invoices.paid_at",
+                "nullable billing.invoices.amount false"
+            ]
+        );
+    }
+
+    #[test]
+    fn unreadable_operations_warn_only_when_they_name_a_table() {
+        let rev = read(
+            "def upgrade():\n    for table in ['a', 'b']:\n        op.add_column(table, sa.Column('created_at', sa.DateTime()))\n    op.create_table(name_of_table(), sa.Column('id', sa.Integer()))\n    op.create_table('c', *common_columns())\n    op.add_column('d', make_column())\n    op.bulk_insert(t, [{'id': 1}])\n    op.create_index('ix', 'c', ['id'])\n",
+        );
+        let lines: Vec<u32> = rev
+            .events
+            .warnings
+            .iter()
+            .map(|w| w.location.line)
+            .collect();
+        assert_eq!(lines, vec![13, 14, 15, 16], "{:?}", rev.events.warnings);
+        // The table built from splats is still created, with the columns that could be read.
+        assert_eq!(summary(&rev.events.changes), vec!["create c ()"]);
+    }
+
+    #[test]
+    fn create_table_assigned_and_bulk_insert() {
+        let changes = changes(
+            "def upgrade():\n    roles = op.create_table('roles', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(50), nullable=False))\n    op.bulk_insert(roles, [{'id': 1, 'name': 'admin'}])\n",
+        );
+        assert_eq!(summary(&changes), vec!["create roles (id, name)"]);
+    }
+
+    #[test]
+    fn tables_keys_renames_and_drops() {
+        let changes = changes(
+            "def upgrade():\n    op.rename_table('old', 'new', schema='s')\n    op.drop_table('gone')\n    op.create_primary_key('pk_x', 'x', ['a', 'b'])\n    op.create_foreign_key('fk_x', 'x', 'y', ['y_id'], ['id'], source_schema='s', referent_schema='r')\n    with op.batch_alter_table('z') as batch_op:\n        batch_op.create_foreign_key('fk_z', 'y', ['y_id'], ['id'])\n        batch_op.create_primary_key('pk_z', ['id'])\n",
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "rename table s.old -> new",
+                "drop table gone",
+                "pk x (a, b)",
+                "fk s.x (y_id) -> r.y (id)",
+                "fk z (y_id) -> y (id)",
+                "pk z (id)",
+            ]
+        );
+    }
+
+    #[test]
+    fn identity_computed_and_server_defaults() {
+        let changes = changes(
+            "def upgrade():\n    op.create_table('m',\n        sa.Column('id', sa.BigInteger(), sa.Identity(always=True), primary_key=True),\n        sa.Column('total', sa.Integer(), sa.Computed('a + b')),\n        sa.Column('flag', sa.Boolean(), server_default=sa.false(), nullable=False),\n        sa.Column('at', sa.DateTime(), server_default=sa.func.now()),\n        sa.Column('n', sa.Integer(), server_default=sa.text('0')),\n    )\n",
+        );
+        let SchemaChange::CreateTable { columns, .. } = &changes[0] else {
+            panic!()
+        };
+        let defaults: Vec<Option<&str>> = columns.iter().map(|c| c.default.as_deref()).collect();
+        assert_eq!(
+            defaults,
+            vec![
+                Some("GENERATED ALWAYS AS IDENTITY"),
+                Some("GENERATED ALWAYS AS (a + b) STORED"),
+                Some("false"),
+                Some("now()"),
+                Some("0"),
+            ]
+        );
+        assert!(!columns[0].nullable);
+    }
+
+    #[test]
+    fn sql_fragments_start_where_the_string_content_starts() {
+        use super::string_start;
+        use crate::source::Location;
+        let file = SourceFile::new(
+            "v.py",
+            "op.execute(  # it's here\r\n    sa.text(r\"\"\"\r\nCREATE TABLE x ()\"\"\"))\nop.execute('x')\n",
+        );
+        let at = string_start(&file, &Location::new("v.py", 1, 1));
+        assert_eq!((at.line, at.column), (2, 17));
+        let at = string_start(&file, &Location::new("v.py", 4, 1));
+        assert_eq!((at.line, at.column), (4, 13));
+        // No string at all: the place asked about.
+        let at = string_start(&file, &Location::new("v.py", 9, 3));
+        assert_eq!((at.line, at.column), (9, 3));
+    }
+
+    #[test]
+    fn self_referencing_names_do_not_loop() {
+        let rev = read(
+            "T = sa.ARRAY(T)\nD = sa.text(D)\n\ndef upgrade():\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN c int'\n    op.execute(sql)\n    q = sa.text(q)\n    op.execute(q)\n    op.add_column('t', sa.Column('a', T, server_default=D))\n",
+        );
+        assert_eq!(summary(&rev.events.changes), vec!["add t.c", "add t.a"]);
+        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[1] else {
+            panic!("{:?}", rev.events.changes)
+        };
+        assert_eq!(column.ty.name, "unknown");
+        assert!(column.default.is_some());
+        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+    }
+
+    #[test]
+    fn every_prefix_of_a_revision_reads_without_panicking() {
+        let body = "SQL = 'ALTER TABLE t ADD COLUMN z int'\n\ndef _h():\n    op.drop_column('t', 'y')\n\ndef upgrade():\n    e = postgresql.ENUM('a', name='e', create_type=False)\n    e.create(op.get_bind())\n    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('e', e), sa.ForeignKeyConstraint(['id'], ['u.id']), schema='s')\n    with op.batch_alter_table('t') as b:\n        b.alter_column('x', new_column_name='y', type_=sa.ARRAY(sa.Enum('p', name='q')), server_default=sa.func.now())\n    op.execute(sa.text(f\"ALTER TABLE {t} ADD c int\" + SQL))\n    op.execute(SQL)\n    _h()\n    globals()['upgrade_%s' % x]()\n";
+        let full = format!("{HEADER}{body}");
+        let mut end = 0;
+        while end <= full.len() {
+            if full.is_char_boundary(end) {
+                let file = SourceFile::new("versions/p.py", &full[..end]);
+                let _ = read_revision(&file);
+            }
+            end += 3;
+        }
+    }
+
+    #[test]
+    fn upgrade_without_body_or_missing_upgrade() {
+        assert!(changes("def upgrade():\n    pass\n").is_empty());
+        assert!(changes("def downgrade():\n    op.drop_table('t')\n").is_empty());
+        // The last definition of `upgrade` wins, as in Python.
+        let changes = changes(
+            "def upgrade():\n    op.drop_table('a')\n\ndef upgrade():\n    op.drop_table('b')\n",
+        );
+        assert_eq!(summary(&changes), vec!["drop table b"]);
+    }
+}
