@@ -29,6 +29,9 @@ pub struct Column {
     pub references: Option<ForeignKeyRef>,
     /// The statement that created the column (or renamed it to its name).
     pub location: Location,
+    /// Only inherited from a parent (`INHERITS`, `PARTITION OF`), not declared by this table:
+    /// such a column goes when the parent drops it.
+    pub inherited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +41,8 @@ pub struct Table {
     /// In creation order, like `information_schema.columns.ordinal_position`.
     pub columns: Vec<Column>,
     pub location: Location,
+    /// The tables it inherits from or is a partition of: their column changes reach it.
+    pub parents: Vec<(String, String)>,
 }
 
 impl Table {
@@ -177,6 +182,131 @@ impl Replayer {
             primary_key: def.primary_key,
             references: def.references.clone(),
             location: def.location.clone(),
+            inherited: false,
+        }
+    }
+
+    /// The columns `LIKE source` copies: names, types and NOT NULL; no defaults (without
+    /// `INCLUDING DEFAULTS`, which is not read), no keys.
+    fn like_columns(&self, source: &QualifiedName, location: &Location) -> Vec<Column> {
+        let key = self.table_key(source);
+        self.schema
+            .tables
+            .get(&key)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| Column {
+                        default: None,
+                        primary_key: false,
+                        references: None,
+                        location: location.clone(),
+                        inherited: false,
+                        ..c.clone()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The tables that inherit from `key`, directly or not (partitions too), parents first.
+    fn descendants(&self, key: &(String, String)) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        let mut queue = vec![key.clone()];
+        while let Some(parent) = queue.pop() {
+            for (child, table) in &self.schema.tables {
+                if table.parents.contains(&parent) && child != key && !found.contains(child) {
+                    found.push(child.clone());
+                    queue.push(child.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// Applies `change` to the column `name` of the table `key` and of every table that
+    /// inherits from it, as PostgreSQL recurses `ALTER TABLE` (without `ONLY`).
+    fn alter_column_everywhere(
+        &mut self,
+        key: &(String, String),
+        name: &str,
+        change: impl Fn(&mut Column),
+    ) {
+        let mut keys = vec![key.clone()];
+        keys.extend(self.descendants(key));
+        for k in keys {
+            if let Some(col) = self
+                .schema
+                .tables
+                .get_mut(&k)
+                .and_then(|t| t.column_mut(name))
+            {
+                change(col);
+            }
+        }
+    }
+
+    /// Drops a column from `key`, then from the children that only inherited it from there
+    /// (and from no other parent that still has it), recursively.
+    fn drop_column(&mut self, key: &(String, String), name: &str) {
+        let removed = match self.schema.tables.get_mut(key) {
+            Some(table) => {
+                let before = table.columns.len();
+                table.columns.retain(|c| c.name != name);
+                table.columns.len() != before
+            }
+            None => false,
+        };
+        if !removed {
+            return;
+        }
+        let children: Vec<(String, String)> = self
+            .schema
+            .tables
+            .iter()
+            .filter(|(_, t)| t.parents.contains(key))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for child in children {
+            let Some(table) = self.schema.tables.get(&child) else {
+                continue;
+            };
+            let only_inherited = table.column(name).is_some_and(|c| c.inherited);
+            let other_parent_has_it = table.parents.iter().any(|p| {
+                p != key
+                    && self
+                        .schema
+                        .tables
+                        .get(p)
+                        .is_some_and(|t| t.column(name).is_some())
+            });
+            if only_inherited && !other_parent_has_it {
+                self.drop_column(&child, name);
+            }
+        }
+    }
+
+    /// Removes tables, and the tables that inherit from them (which need `CASCADE`, or are
+    /// partitions that always go with their parent).
+    fn drop_tables(&mut self, keys: Vec<(String, String)>) {
+        let mut all = Vec::new();
+        for key in keys {
+            all.extend(self.descendants(&key));
+            all.push(key);
+        }
+        for key in all {
+            self.schema.tables.remove(&key);
+        }
+    }
+
+    /// A table moved or was renamed: its children follow it.
+    fn rekey_parent(&mut self, old: &(String, String), new: &(String, String)) {
+        for table in self.schema.tables.values_mut() {
+            for parent in &mut table.parents {
+                if parent == old {
+                    *parent = new.clone();
+                }
+            }
         }
     }
 
@@ -205,7 +335,14 @@ impl Replayer {
             }
             SchemaChange::DropSchema { name, .. } => {
                 self.schema.schemas.remove(name);
-                self.schema.tables.retain(|(schema, _), _| schema != name);
+                let inside: Vec<(String, String)> = self
+                    .schema
+                    .tables
+                    .keys()
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                self.drop_tables(inside);
                 self.schema.enums.retain(|(schema, _), _| schema != name);
             }
             SchemaChange::SetSearchPath { schemas, .. } => {
@@ -223,6 +360,7 @@ impl Replayer {
                 columns,
                 primary_key,
                 copies_from,
+                likes,
                 location,
                 ..
             } => {
@@ -230,29 +368,41 @@ impl Replayer {
                 if self.schema.tables.contains_key(&key) {
                     return;
                 }
+                // Inherited columns come first, a column of several parents once; then the
+                // table's own elements in order: declared columns and `LIKE` copies. A name
+                // met again merges into the first: NOT NULL if either says so.
                 let mut new_columns: Vec<Column> = Vec::new();
-                for source in copies_from {
-                    let source_key = self.table_key(source);
-                    if let Some(source) = self.schema.tables.get(&source_key) {
+                let mut parents = Vec::new();
+                for parent in copies_from {
+                    let parent_key = self.table_key(parent);
+                    if let Some(source) = self.schema.tables.get(&parent_key) {
                         for column in &source.columns {
-                            if !new_columns.iter().any(|c| c.name == column.name) {
-                                new_columns.push(Column {
-                                    default: None,
+                            merge_column(
+                                &mut new_columns,
+                                Column {
                                     references: None,
                                     location: location.clone(),
+                                    inherited: true,
                                     ..column.clone()
-                                });
-                            }
+                                },
+                            );
                         }
+                        parents.push(parent_key);
                     }
                 }
-                for def in columns {
-                    let column = self.column(def, table, &key);
-                    match new_columns.iter_mut().find(|c| c.name == column.name) {
-                        // INHERITS with a redeclared column merges the two.
-                        Some(existing) => *existing = column,
-                        None => new_columns.push(column),
+                let mut own: Vec<Column> = Vec::new();
+                let mut likes = likes.iter().peekable();
+                for (i, def) in columns.iter().enumerate() {
+                    while let Some((_, source)) = likes.next_if(|(at, _)| *at <= i) {
+                        own.extend(self.like_columns(source, location));
                     }
+                    own.push(self.column(def, table, &key));
+                }
+                for (_, source) in likes {
+                    own.extend(self.like_columns(source, location));
+                }
+                for column in own {
+                    merge_column(&mut new_columns, column);
                 }
                 for name in primary_key {
                     if let Some(column) = new_columns.iter_mut().find(|c| &c.name == name) {
@@ -267,12 +417,13 @@ impl Replayer {
                         name: key.1,
                         columns: new_columns,
                         location: location.clone(),
+                        parents,
                     },
                 );
             }
             SchemaChange::DropTable { table, .. } => {
                 let key = self.table_key(table);
-                self.schema.tables.remove(&key);
+                self.drop_tables(vec![key]);
             }
             SchemaChange::RenameTable {
                 table,
@@ -287,7 +438,8 @@ impl Replayer {
                 if let Some(mut moved) = self.schema.tables.remove(&key) {
                     moved.name = new_name.clone();
                     moved.location = location.clone();
-                    self.schema.tables.insert(new_key, moved);
+                    self.schema.tables.insert(new_key.clone(), moved);
+                    self.rekey_parent(&key, &new_key);
                 }
             }
             SchemaChange::SetTableSchema {
@@ -303,22 +455,35 @@ impl Replayer {
                 if let Some(mut moved) = self.schema.tables.remove(&key) {
                     moved.schema = new_schema.clone();
                     moved.location = location.clone();
-                    self.schema.tables.insert(new_key, moved);
+                    self.schema.tables.insert(new_key.clone(), moved);
+                    self.rekey_parent(&key, &new_key);
                 }
             }
             SchemaChange::AddColumn { table, column, .. } => {
                 let key = self.table_key(table);
                 let column = self.column(column, table, &key);
-                if let Some(table) = self.schema.tables.get_mut(&key)
-                    && table.column(&column.name).is_none()
-                {
-                    table.columns.push(column);
+                let Some(target) = self.schema.tables.get_mut(&key) else {
+                    return;
+                };
+                if target.column(&column.name).is_some() {
+                    return;
+                }
+                target.columns.push(column.clone());
+                // The column reaches every table that inherits from this one.
+                for child in self.descendants(&key) {
+                    if let Some(t) = self.schema.tables.get_mut(&child)
+                        && t.column(&column.name).is_none()
+                    {
+                        t.columns.push(Column {
+                            inherited: true,
+                            ..column.clone()
+                        });
+                    }
                 }
             }
             SchemaChange::DropColumn { table, column, .. } => {
-                if let Some(table) = self.table_mut(table) {
-                    table.columns.retain(|c| &c.name != column);
-                }
+                let key = self.table_key(table);
+                self.drop_column(&key, column);
             }
             SchemaChange::RenameColumn {
                 table,
@@ -326,21 +491,24 @@ impl Replayer {
                 new_name,
                 location,
             } => {
-                if let Some(table) = self.table_mut(table)
-                    && table.column(new_name).is_none()
-                    && let Some(col) = table.column_mut(column)
-                {
-                    col.name = new_name.clone();
-                    col.location = location.clone();
+                let key = self.table_key(table);
+                let renamable =
+                    self.schema.tables.get(&key).is_some_and(|t| {
+                        t.column(new_name).is_none() && t.column(column).is_some()
+                    });
+                if renamable {
+                    self.alter_column_everywhere(&key, column, |col| {
+                        col.name = new_name.clone();
+                        col.location = location.clone();
+                    });
                 }
             }
             SchemaChange::AlterColumnType {
                 table, column, ty, ..
             } => {
                 let ty = self.resolve_type(ty);
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.ty = ty;
-                }
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| col.ty = ty.clone());
             }
             SchemaChange::SetNullable {
                 table,
@@ -348,9 +516,8 @@ impl Replayer {
                 nullable,
                 ..
             } => {
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.nullable = *nullable;
-                }
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| col.nullable = *nullable);
             }
             SchemaChange::SetDefault {
                 table,
@@ -358,9 +525,8 @@ impl Replayer {
                 default,
                 ..
             } => {
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.default = default.clone();
-                }
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
             }
             SchemaChange::AddPrimaryKey { table, columns, .. } => {
                 if let Some(table) = self.table_mut(table) {
@@ -474,7 +640,17 @@ impl Replayer {
             }
             SchemaChange::DropType { name, .. } => {
                 let key = self.enum_key(name);
-                self.schema.enums.remove(&key);
+                if self.schema.enums.remove(&key).is_some() {
+                    // A type still in use can only be dropped with CASCADE, which drops the
+                    // columns of that type (arrays too); without CASCADE the drop fails unless
+                    // no column uses it. Either way, no column of that type remains.
+                    let qualified = format!("{}.{}", key.0, key.1);
+                    for table in self.schema.tables.values_mut() {
+                        table
+                            .columns
+                            .retain(|c| !(c.ty.user_defined && c.ty.name == qualified));
+                    }
+                }
             }
             SchemaChange::If {
                 branches,
@@ -522,6 +698,29 @@ impl Replayer {
             Condition::Not(inner) => self.evaluate(inner).map(|b| !b),
             Condition::Unknown => None,
         }
+    }
+}
+
+/// Adds a column to a table being created, or merges it into the column of that name already
+/// there (from a parent, or a second parent): it keeps the first one's place and type, and is
+/// NOT NULL if either is.
+fn merge_column(columns: &mut Vec<Column>, column: Column) {
+    match columns.iter_mut().find(|c| c.name == column.name) {
+        Some(existing) => {
+            existing.nullable = existing.nullable && column.nullable;
+            existing.primary_key |= column.primary_key;
+            if column.default.is_some() {
+                existing.default = column.default;
+            }
+            if column.references.is_some() {
+                existing.references = column.references;
+            }
+            if !column.inherited {
+                existing.inherited = false;
+                existing.location = column.location;
+            }
+        }
+        None => columns.push(column),
     }
 }
 
@@ -588,6 +787,24 @@ mod tests {
             columns,
             primary_key: vec![],
             copies_from: vec![],
+            likes: vec![],
+            location: loc(1),
+        }
+    }
+
+    fn create_with(
+        table: QualifiedName,
+        columns: Vec<ColumnDef>,
+        copies_from: Vec<QualifiedName>,
+        likes: Vec<(usize, QualifiedName)>,
+    ) -> SchemaChange {
+        SchemaChange::CreateTable {
+            table,
+            if_not_exists: false,
+            columns,
+            primary_key: vec![],
+            copies_from,
+            likes,
             location: loc(1),
         }
     }
@@ -735,5 +952,165 @@ mod tests {
             default("public").as_deref(),
             Some("nextval('jobs_id_seq'::regclass)")
         );
+    }
+
+    #[test]
+    fn drop_type_takes_the_columns_of_that_type_with_it() {
+        let status = |name: &str| ColumnDef {
+            ty: SqlType::from_sql_name("ops.flag", vec![], false),
+            ..col(name, "text")
+        };
+        let schema = run(&[vec![
+            SchemaChange::CreateEnum {
+                name: q(Some("ops"), "flag"),
+                values: vec!["on".into()],
+                location: loc(1),
+            },
+            create(
+                q(Some("ops"), "flags"),
+                vec![
+                    col("id", "integer"),
+                    status("value"),
+                    ColumnDef {
+                        ty: status("x").ty.into_array(),
+                        ..col("previous", "text")
+                    },
+                ],
+            ),
+            SchemaChange::DropType {
+                name: q(Some("ops"), "flag"),
+                location: loc(3),
+            },
+        ]]);
+        let flags = schema.table("ops", "flags").expect("ops.flags");
+        assert_eq!(
+            flags
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["id"]
+        );
+        assert!(schema.enum_type("ops", "flag").is_none());
+    }
+
+    fn names(schema: &Schema, s: &str, t: &str) -> Vec<(String, bool)> {
+        schema
+            .table(s, t)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.nullable))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(n, b)| (n.to_string(), *b)).collect()
+    }
+
+    fn not_null(name: &str) -> ColumnDef {
+        ColumnDef {
+            nullable: false,
+            ..col(name, "integer")
+        }
+    }
+
+    #[test]
+    fn like_copies_columns_where_it_stands_and_inherits_merges_not_null() {
+        // Found by the PostgreSQL oracle: LIKE columns were put first, and a column redeclared
+        // under INHERITS lost the parent's NOT NULL.
+        let schema = run(&[vec![
+            create(q(None, "p"), vec![col("id", "integer"), not_null("at")]),
+            create_with(
+                q(None, "copy"),
+                vec![col("first", "integer"), col("last", "text")],
+                vec![],
+                vec![(1, q(None, "p"))],
+            ),
+            create_with(
+                q(None, "child"),
+                vec![col("own", "text"), col("at", "integer")],
+                vec![q(None, "p")],
+                vec![],
+            ),
+        ]]);
+        assert_eq!(
+            names(&schema, "public", "copy"),
+            pairs(&[("first", true), ("id", true), ("at", false), ("last", true)])
+        );
+        assert_eq!(
+            names(&schema, "public", "child"),
+            pairs(&[("id", true), ("at", false), ("own", true)])
+        );
+    }
+
+    #[test]
+    fn alter_table_on_a_parent_reaches_its_children() {
+        let t = |name: &str| q(Some("ops"), name);
+        let schema = run(&[vec![
+            create(
+                t("events"),
+                vec![col("id", "integer"), col("at", "integer")],
+            ),
+            create_with(
+                t("logins"),
+                vec![col("at", "integer"), col("ip", "text")],
+                vec![t("events")],
+                vec![],
+            ),
+            create_with(t("tagged"), vec![], vec![t("logins")], vec![]),
+            create_with(t("copied"), vec![], vec![], vec![(0, t("events"))]),
+            SchemaChange::AddColumn {
+                table: t("events"),
+                column: not_null("severity"),
+                if_not_exists: false,
+            },
+            SchemaChange::RenameColumn {
+                table: t("events"),
+                column: "id".into(),
+                new_name: "event_id".into(),
+                location: loc(2),
+            },
+            // `logins` declared `at` itself: it keeps it, and so does its child.
+            SchemaChange::DropColumn {
+                table: t("events"),
+                column: "at".into(),
+                location: loc(3),
+            },
+            SchemaChange::RenameTable {
+                table: t("events"),
+                new_name: "event_log".into(),
+                location: loc(4),
+            },
+            SchemaChange::SetNullable {
+                table: t("event_log"),
+                column: "event_id".into(),
+                nullable: false,
+                location: loc(5),
+            },
+        ]]);
+        let expected = pairs(&[
+            ("event_id", false),
+            ("at", true),
+            ("ip", true),
+            ("severity", false),
+        ]);
+        assert_eq!(names(&schema, "ops", "logins"), expected);
+        assert_eq!(names(&schema, "ops", "tagged"), expected);
+        assert_eq!(
+            names(&schema, "ops", "copied"),
+            pairs(&[("id", true), ("at", true)])
+        );
+        let schema = run(&[vec![
+            create(t("parent"), vec![col("id", "integer")]),
+            create_with(t("part"), vec![], vec![t("parent")], vec![]),
+            SchemaChange::DropTable {
+                table: t("parent"),
+                location: loc(2),
+            },
+        ]]);
+        assert!(schema.tables.is_empty());
     }
 }

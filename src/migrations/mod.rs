@@ -116,9 +116,13 @@ pub enum SchemaChange {
         columns: Vec<ColumnDef>,
         /// Columns named in a table-level `PRIMARY KEY (…)` constraint: they become NOT NULL.
         primary_key: Vec<String>,
-        /// `CREATE TABLE … (LIKE other)` / `INHERITS (other)` / `PARTITION OF other`: the
-        /// columns of these tables are copied first.
+        /// `INHERITS (other)` / `PARTITION OF other`: the parents, whose columns come first and
+        /// whose later column changes (`ALTER TABLE parent ADD COLUMN` …) reach this table.
         copies_from: Vec<QualifiedName>,
+        /// `LIKE other` elements of the column list, each with the number of `columns`
+        /// declared before it: the copied columns go there, and later changes to `other` do
+        /// not reach this table.
+        likes: Vec<(usize, QualifiedName)>,
         location: Location,
     },
     DropTable {

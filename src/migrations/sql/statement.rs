@@ -170,6 +170,7 @@ fn create_table(
                 columns: Vec::new(),
                 primary_key: Vec::new(),
                 copies_from: vec![parent],
+                likes: Vec::new(),
                 location,
             }),
             None => {
@@ -207,6 +208,7 @@ fn create_table(
     let mut columns: Vec<ColumnDef> = Vec::new();
     let mut primary_key = Vec::new();
     let mut copies_from = Vec::new();
+    let mut likes = Vec::new();
     let mut foreign_keys = Vec::new();
     for elem in split_commas(elems) {
         let mut e = Cursor::new(src, elem);
@@ -221,7 +223,7 @@ fn create_table(
             Ok(Element::Column(column)) => columns.push(column),
             Ok(Element::PrimaryKey(cols)) => primary_key.extend(cols),
             Ok(Element::ForeignKey(cols, target)) => foreign_keys.push((cols, target)),
-            Ok(Element::Like(source)) => copies_from.push(source),
+            Ok(Element::Like(source)) => likes.push((columns.len(), source)),
             Ok(Element::Other) => {}
             Err(u) => {
                 let what = format!("`{}…` in {what}", short(src.tok(first)));
@@ -253,6 +255,7 @@ fn create_table(
         columns,
         primary_key,
         copies_from,
+        likes,
         location,
     });
 }
