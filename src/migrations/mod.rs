@@ -105,7 +105,8 @@ pub enum SchemaChange {
         location: Location,
     },
     /// `SET [LOCAL] search_path TO a, b` (also `set_config('search_path', …)`). Lasts until the
-    /// end of the file.
+    /// end of the file; a `SET LOCAL` until the end of its transaction, where the reader emits
+    /// the path to return to. An empty list is the source's default schema.
     SetSearchPath {
         schemas: Vec<String>,
         location: Location,

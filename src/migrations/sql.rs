@@ -100,10 +100,26 @@ struct Reader<'l> {
     directives: Vec<Directive>,
     depth: u32,
     too_deep_warned: bool,
+    tx: Transaction,
+}
+
+/// Where the file is in a transaction, for `SET LOCAL search_path` (which ends with it).
+#[derive(Debug, Default)]
+struct Transaction {
+    /// Inside `BEGIN … COMMIT`.
+    open: bool,
+    /// SQL embedded in another file (Alembic's `op.execute`) runs inside the revision's
+    /// transaction: always open.
+    always_open: bool,
+    /// The path the last session-level `SET` chose; `None`: the file's default.
+    session_path: Option<Vec<String>>,
+    /// A `SET LOCAL search_path` holds until the transaction ends.
+    local: bool,
 }
 
 impl<'l> Reader<'l> {
     fn new(locator: &'l Locator<'l>) -> Self {
+        let embedded = matches!(locator, Locator::Fragment { .. });
         Reader {
             locator,
             warnings: Vec::new(),
@@ -111,6 +127,11 @@ impl<'l> Reader<'l> {
             directives: Vec::new(),
             depth: 0,
             too_deep_warned: false,
+            tx: Transaction {
+                open: embedded,
+                always_open: embedded,
+                ..Transaction::default()
+            },
         }
     }
 

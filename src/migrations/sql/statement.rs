@@ -73,7 +73,13 @@ pub(super) fn statement(
     out: &mut Vec<SchemaChange>,
 ) {
     let mut c = Cursor::new(src, toks);
-    if c.eat("create") {
+    let at = |r: &Reader<'_>| r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
+    if !in_plpgsql && (c.is("begin") || (c.is("start") && c.word_at(1, "transaction"))) {
+        r.tx.open = true;
+    } else if !in_plpgsql && ends_transaction(&c) {
+        let location = at(r);
+        end_transaction(r, location, out);
+    } else if c.eat("create") {
         create(r, &mut c, out);
     } else if c.eat("alter") {
         if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
@@ -84,7 +90,7 @@ pub(super) fn statement(
     } else if c.eat("drop") {
         drop(r, &mut c, out);
     } else if c.is("set") {
-        set(r, &mut c, out);
+        set(r, &mut c, in_plpgsql, out);
     } else if c.is("reset") {
         if c.word_at(1, "search_path") || c.word_at(1, "all") {
             let location = r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
@@ -97,7 +103,55 @@ pub(super) fn statement(
         select(r, &mut c, in_plpgsql, out);
     } else if c.eat("do") {
         plpgsql::read_do(r, src, c.rest(), out);
+        // A `DO` outside a transaction block is one: a `SET LOCAL` in it ends with it.
+        if !r.tx.open {
+            let location = at(r);
+            end_transaction(r, location, out);
+        }
     }
+}
+
+/// `COMMIT`, `END`, `ROLLBACK`, `ABORT` (not `ROLLBACK TO SAVEPOINT`, not `COMMIT PREPARED`).
+fn ends_transaction(c: &Cursor<'_, '_>) -> bool {
+    let rest = c.rest();
+    let mentions = |w: &str| rest.iter().any(|t| c.src.is_word(*t, w));
+    (c.is_any(&["commit", "end", "abort"]) && !mentions("prepared"))
+        || (c.is("rollback") && !mentions("to") && !mentions("prepared"))
+}
+
+/// The end of a transaction: a `SET LOCAL search_path` made in it no longer holds, and the
+/// path is again the one the last session-level `SET` chose (or the file's default: an empty
+/// list).
+fn end_transaction(r: &mut Reader<'_>, location: Location, out: &mut Vec<SchemaChange>) {
+    r.tx.open = r.tx.always_open;
+    if std::mem::take(&mut r.tx.local) {
+        out.push(SchemaChange::SetSearchPath {
+            schemas: r.tx.session_path.clone().unwrap_or_default(),
+            location,
+        });
+    }
+}
+
+/// A new `search_path`. `local` (`SET LOCAL`, `set_config(…, true)`) lasts until the end of the
+/// transaction, and outside a transaction block changes nothing (PostgreSQL only warns).
+pub(super) fn set_search_path(
+    r: &mut Reader<'_>,
+    schemas: Vec<String>,
+    local: bool,
+    in_plpgsql: bool,
+    location: Location,
+    out: &mut Vec<SchemaChange>,
+) {
+    if local {
+        if !r.tx.open && !in_plpgsql {
+            return;
+        }
+        r.tx.local = true;
+    } else {
+        r.tx.session_path = Some(schemas.clone());
+        r.tx.local = false;
+    }
+    out.push(SchemaChange::SetSearchPath { schemas, location });
 }
 
 fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
@@ -1001,13 +1055,11 @@ fn default_search_path() -> Vec<String> {
 }
 
 /// `SET [SESSION|LOCAL] search_path {TO|=} …` and `SET SCHEMA 'x'`; other settings: nothing.
-fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, in_plpgsql: bool, out: &mut Vec<SchemaChange>) {
     let Some(set_tok) = c.bump() else {
         return;
     };
-    if !c.eat("session") {
-        c.eat("local");
-    }
+    let local = !c.eat("session") && c.eat("local");
     let schemas = if c.eat("search_path") {
         if !(c.eat("to") || c.eat_op("=")) {
             return;
@@ -1039,10 +1091,8 @@ fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) 
     } else {
         return;
     };
-    out.push(SchemaChange::SetSearchPath {
-        schemas,
-        location: r.loc(c.src.abs(set_tok.start)),
-    });
+    let location = r.loc(c.src.abs(set_tok.start));
+    set_search_path(r, schemas, local, in_plpgsql, location, out);
 }
 
 fn select(
@@ -1054,11 +1104,9 @@ fn select(
     let Some(select_tok) = c.bump() else {
         return;
     };
-    if let Some(schemas) = set_config_call(c) {
-        out.push(SchemaChange::SetSearchPath {
-            schemas,
-            location: r.loc(c.src.abs(select_tok.start)),
-        });
+    if let Some((schemas, local)) = set_config_call(c) {
+        let location = r.loc(c.src.abs(select_tok.start));
+        set_search_path(r, schemas, local, in_plpgsql, location, out);
         return;
     }
     if in_plpgsql {
@@ -1091,8 +1139,9 @@ fn select(
     }
 }
 
-/// `[pg_catalog.]set_config('search_path', 'a, b', …)` at the cursor → the schemas.
-pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
+/// `[pg_catalog.]set_config('search_path', 'a, b', is_local)` at the cursor → the schemas, and
+/// whether `is_local` is `true`.
+pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<(Vec<String>, bool)> {
     if c.is("pg_catalog") && c.nth(1).is_some_and(|t| t.kind == Kind::Dot) {
         c.bump();
         c.bump();
@@ -1107,7 +1156,10 @@ pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
         return None;
     }
     let (value, _) = Cursor::new(c.src, args.get(1)?).string()?;
-    Some(parse_search_path(&value))
+    let local = args
+        .get(2)
+        .is_some_and(|a| matches!(a, [t] if c.src.is_word(*t, "true")));
+    Some((parse_search_path(&value), local))
 }
 
 /// A `search_path` value as `set_config` takes it: `a, "B", public` → `[a, B, public]`.

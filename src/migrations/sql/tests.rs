@@ -979,7 +979,7 @@ fn temporary_tables_views_and_queries() {
 #[test]
 fn search_path_forms() {
     let ev = run("SET search_path TO a, \"B\", public;\n\
-         SET LOCAL search_path = x;\n\
+         BEGIN; SET LOCAL search_path = x; COMMIT;\n\
          SET SESSION search_path TO DEFAULT;\n\
          SELECT set_config('search_path', 'a, \"B\",public', false);\n\
          SELECT pg_catalog.set_config('search_path', '', false);\n\
@@ -1004,6 +1004,7 @@ fn search_path_forms() {
         [
             v(&["a", "B", "public"]),
             v(&["x"]),
+            v(&["a", "B", "public"]),
             v(&["$user", "public"]),
             v(&["a", "B", "public"]),
             v(&[]),
@@ -1531,5 +1532,50 @@ fn create_foreign_table_and_if_not_exists() {
     ));
     assert!(
         !table_columns(&run("CREATE FOREIGN TABLE ft (id int NOT NULL) SERVER s;"))[0].nullable
+    );
+}
+
+#[test]
+fn set_local_search_path_ends_with_its_transaction() {
+    // Found by the PostgreSQL oracle: `SET LOCAL` lasted to the end of the file.
+    let paths = |text: &str| -> Vec<Vec<String>> {
+        run(text)
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::SetSearchPath { schemas, .. } => Some(schemas.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let none: Vec<String> = Vec::new();
+    assert_eq!(
+        paths(
+            "BEGIN;\nSET LOCAL search_path TO news, public;\nCREATE TABLE s (id int);\n\
+             COMMIT;\nCREATE TABLE after (id int);"
+        ),
+        [vec!["news".to_string(), "public".to_string()], none.clone()]
+    );
+    // Back to the session's path, not the default.
+    assert_eq!(
+        paths(
+            "SET search_path TO ops;\nSTART TRANSACTION;\nSET LOCAL search_path = ai;\n\
+             ROLLBACK TO SAVEPOINT x;\nEND;"
+        ),
+        [
+            vec!["ops".to_string()],
+            vec!["ai".to_string()],
+            vec!["ops".to_string()]
+        ]
+    );
+    // Outside a transaction block SET LOCAL does nothing.
+    assert!(paths("SET LOCAL search_path TO ai;\nCREATE TABLE t (id int);").is_empty());
+    // A DO block outside a transaction is one.
+    assert_eq!(
+        paths(
+            "DO $$ BEGIN PERFORM set_config('search_path', 'ai', true); END $$;\n\
+             SELECT set_config('search_path', 'ops', false);"
+        ),
+        [vec!["ai".to_string()], none, vec!["ops".to_string()]]
     );
 }
