@@ -32,6 +32,9 @@ pub struct Column {
     /// Only inherited from a parent (`INHERITS`, `PARTITION OF`), not declared by this table:
     /// such a column goes when the parent drops it.
     pub inherited: bool,
+    /// The domain the column was declared with (`core.email_address`); `ty` is then the
+    /// domain's type, as `information_schema.columns.data_type` reports it.
+    pub domain: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +76,18 @@ pub struct Schema {
     pub tables: BTreeMap<(String, String), Table>,
     /// Keyed by (schema, type name).
     pub enums: BTreeMap<(String, String), EnumType>,
+    /// Keyed by (schema, domain name).
+    pub domains: BTreeMap<(String, String), Domain>,
+}
+
+/// A `CREATE DOMAIN`: a named type over another, possibly NOT NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    pub schema: String,
+    pub name: String,
+    pub ty: SqlType,
+    pub nullable: bool,
+    pub location: Location,
 }
 
 impl Schema {
@@ -151,17 +166,73 @@ impl Replayer {
         (self.creation_schema(name), name.name.clone())
     }
 
+    /// The key of an existing enum or domain: qualified, or the first schema of the path that
+    /// has a type of that name.
     fn enum_key(&self, name: &QualifiedName) -> (String, String) {
         if let Some(schema) = &name.schema {
             return (schema.clone(), name.name.clone());
         }
         for schema in &self.search_path {
             let key = (schema.clone(), name.name.clone());
-            if self.schema.enums.contains_key(&key) {
+            if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
                 return key;
             }
         }
         (self.creation_schema(name), name.name.clone())
+    }
+
+    /// Moves or renames an enum or a domain; the columns of that type follow, as in
+    /// PostgreSQL. `false` when there is no such type or the new key is taken.
+    fn move_type(
+        &mut self,
+        old: &(String, String),
+        new: &(String, String),
+        location: Option<&Location>,
+    ) -> bool {
+        if self.schema.enums.contains_key(new) || self.schema.domains.contains_key(new) {
+            return false;
+        }
+        let old_qualified = format!("{}.{}", old.0, old.1);
+        let new_qualified = format!("{}.{}", new.0, new.1);
+        if let Some(mut moved) = self.schema.enums.remove(old) {
+            moved.schema = new.0.clone();
+            moved.name = new.1.clone();
+            if let Some(location) = location {
+                moved.location = location.clone();
+            }
+            self.schema.enums.insert(new.clone(), moved);
+            let follow = |ty: &mut SqlType| {
+                if ty.user_defined && ty.name == old_qualified {
+                    ty.name = new_qualified.clone();
+                }
+            };
+            for table in self.schema.tables.values_mut() {
+                for col in &mut table.columns {
+                    follow(&mut col.ty);
+                }
+            }
+            for domain in self.schema.domains.values_mut() {
+                follow(&mut domain.ty);
+            }
+            return true;
+        }
+        if let Some(mut moved) = self.schema.domains.remove(old) {
+            moved.schema = new.0.clone();
+            moved.name = new.1.clone();
+            if let Some(location) = location {
+                moved.location = location.clone();
+            }
+            self.schema.domains.insert(new.clone(), moved);
+            for table in self.schema.tables.values_mut() {
+                for col in &mut table.columns {
+                    if col.domain.as_deref() == Some(old_qualified.as_str()) {
+                        col.domain = Some(new_qualified.clone());
+                    }
+                }
+            }
+            return true;
+        }
+        false
     }
 
     fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
@@ -171,10 +242,11 @@ impl Replayer {
 
     /// A declared column of the table `key`, written as `written`.
     fn column(&self, def: &ColumnDef, written: &QualifiedName, key: &(String, String)) -> Column {
+        let (ty, domain) = self.resolve_column_type(&def.ty);
         Column {
             name: def.name.clone(),
-            ty: self.resolve_type(&def.ty),
-            nullable: def.nullable && !def.primary_key,
+            ty,
+            nullable: def.nullable && !def.primary_key && domain.as_ref().is_none_or(|d| d.1),
             default: def
                 .default
                 .as_ref()
@@ -183,7 +255,28 @@ impl Replayer {
             references: def.references.clone(),
             location: def.location.clone(),
             inherited: false,
+            domain: domain.map(|d| d.0),
         }
+    }
+
+    /// A column's type with domains looked through: the domain's type, and the domain's
+    /// qualified name and whether it lets the column be NULL (an array of a NOT NULL domain
+    /// may still be NULL).
+    fn resolve_column_type(&self, ty: &SqlType) -> (SqlType, Option<(String, bool)>) {
+        if ty.user_defined {
+            let name = match ty.name.split_once('.') {
+                Some((schema, name)) => QualifiedName::new(Some(schema), name),
+                None => QualifiedName::new(None, &ty.name),
+            };
+            let key = self.enum_key(&name);
+            if let Some(domain) = self.schema.domains.get(&key) {
+                let mut base = domain.ty.clone();
+                base.array |= ty.array;
+                let nullable = domain.nullable || ty.array;
+                return (base, Some((format!("{}.{}", key.0, key.1), nullable)));
+            }
+        }
+        (self.resolve_type(ty), None)
     }
 
     /// The columns `LIKE source` copies: names, types and NOT NULL; no defaults (without
@@ -344,6 +437,7 @@ impl Replayer {
                     .collect();
                 self.drop_tables(inside);
                 self.schema.enums.retain(|(schema, _), _| schema != name);
+                self.schema.domains.retain(|(schema, _), _| schema != name);
             }
             SchemaChange::SetSearchPath { schemas, .. } => {
                 self.search_path = schemas
@@ -506,9 +600,15 @@ impl Replayer {
             SchemaChange::AlterColumnType {
                 table, column, ty, ..
             } => {
-                let ty = self.resolve_type(ty);
+                let (ty, domain) = self.resolve_column_type(ty);
                 let key = self.table_key(table);
-                self.alter_column_everywhere(&key, column, |col| col.ty = ty.clone());
+                self.alter_column_everywhere(&key, column, |col| {
+                    col.ty = ty.clone();
+                    col.domain = domain.as_ref().map(|d| d.0.clone());
+                    if domain.as_ref().is_some_and(|d| !d.1) {
+                        col.nullable = false;
+                    }
+                });
             }
             SchemaChange::SetNullable {
                 table,
@@ -619,28 +719,123 @@ impl Replayer {
             } => {
                 let key = self.enum_key(name);
                 let new_key = (key.0.clone(), new_name.clone());
-                if self.schema.enums.contains_key(&new_key) {
+                self.move_type(&key, &new_key, Some(location));
+            }
+            SchemaChange::SetTypeSchema {
+                name,
+                new_schema,
+                location,
+            } => {
+                let key = self.enum_key(name);
+                let new_key = (new_schema.clone(), key.1.clone());
+                if self.schema.schemas.contains(new_schema) {
+                    self.move_type(&key, &new_key, Some(location));
+                }
+            }
+            SchemaChange::CreateDomain {
+                name,
+                ty,
+                nullable,
+                location,
+            } => {
+                let key = (self.creation_schema(name), name.name.clone());
+                if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
                     return;
                 }
-                if let Some(mut moved) = self.schema.enums.remove(&key) {
-                    let old_qualified = format!("{}.{}", key.0, key.1);
-                    let new_qualified = format!("{}.{}", key.0, new_name);
-                    moved.name = new_name.clone();
-                    moved.location = location.clone();
-                    self.schema.enums.insert(new_key, moved);
-                    // Columns of that type follow the rename, as in PostgreSQL.
-                    for table in self.schema.tables.values_mut() {
-                        for col in &mut table.columns {
-                            if col.ty.user_defined && col.ty.name == old_qualified {
-                                col.ty.name = new_qualified.clone();
-                            }
+                // A domain over a domain takes the inner domain's type.
+                let (ty, inner) = self.resolve_column_type(ty);
+                self.schema.domains.insert(
+                    key.clone(),
+                    Domain {
+                        schema: key.0,
+                        name: key.1,
+                        ty,
+                        nullable: *nullable && inner.is_none_or(|d| d.1),
+                        location: location.clone(),
+                    },
+                );
+            }
+            SchemaChange::RenameSchema { name, new_name, .. } => {
+                if !self.schema.schemas.contains(name) || self.schema.schemas.contains(new_name) {
+                    return;
+                }
+                self.schema.schemas.remove(name);
+                self.schema.schemas.insert(new_name.clone());
+                let tables: Vec<(String, String)> = self
+                    .schema
+                    .tables
+                    .keys()
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                for key in tables {
+                    let new_key = (new_name.clone(), key.1.clone());
+                    if let Some(mut moved) = self.schema.tables.remove(&key) {
+                        moved.schema = new_name.clone();
+                        self.schema.tables.insert(new_key.clone(), moved);
+                        self.rekey_parent(&key, &new_key);
+                    }
+                }
+                let types: Vec<(String, String)> = self
+                    .schema
+                    .enums
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                for key in types {
+                    let new_key = (new_name.clone(), key.1.clone());
+                    self.move_type(&key, &new_key, None);
+                }
+            }
+            SchemaChange::SetParent {
+                table,
+                parent,
+                partition,
+                attach,
+                ..
+            } => {
+                let child_key = self.table_key(table);
+                let parent_key = self.table_key(parent);
+                let Some(parent_columns) = self
+                    .schema
+                    .tables
+                    .get(&parent_key)
+                    .map(|t| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
+                else {
+                    return;
+                };
+                let Some(child) = self.schema.tables.get_mut(&child_key) else {
+                    return;
+                };
+                if *attach {
+                    if !child.parents.contains(&parent_key) {
+                        child.parents.push(parent_key);
+                    }
+                } else {
+                    child.parents.retain(|p| p != &parent_key);
+                }
+                // A partition's columns belong to its parent (they go when the parent drops
+                // them); an inheritance child keeps its own. Detached, they are its own.
+                if *partition || !*attach {
+                    for col in &mut child.columns {
+                        if parent_columns.contains(&col.name) {
+                            col.inherited = *attach;
                         }
                     }
                 }
             }
             SchemaChange::DropType { name, .. } => {
                 let key = self.enum_key(name);
-                if self.schema.enums.remove(&key).is_some() {
+                if self.schema.domains.remove(&key).is_some() {
+                    let qualified = format!("{}.{}", key.0, key.1);
+                    for table in self.schema.tables.values_mut() {
+                        table
+                            .columns
+                            .retain(|c| c.domain.as_deref() != Some(qualified.as_str()));
+                    }
+                } else if self.schema.enums.remove(&key).is_some() {
                     // A type still in use can only be dropped with CASCADE, which drops the
                     // columns of that type (arrays too); without CASCADE the drop fails unless
                     // no column uses it. Either way, no column of that type remains.
@@ -1112,5 +1307,128 @@ mod tests {
             },
         ]]);
         assert!(schema.tables.is_empty());
+    }
+
+    #[test]
+    fn domains_are_reported_with_their_type_and_not_null() {
+        // Found by the PostgreSQL oracle: information_schema shows the domain's type.
+        let domain = |name: &str, ty: &str, nullable: bool| SchemaChange::CreateDomain {
+            name: q(Some("core"), name),
+            ty: SqlType::builtin(ty),
+            nullable,
+            location: loc(1),
+        };
+        let of = |name: &str, ty: &str| ColumnDef {
+            ty: SqlType::from_sql_name(ty, vec![], false),
+            ..col(name, "text")
+        };
+        let schema = run(&[vec![
+            domain("cents", "integer", false),
+            domain("email", "text", true),
+            create(
+                q(Some("core"), "invoices"),
+                vec![
+                    of("amount", "core.cents"),
+                    ColumnDef {
+                        ty: SqlType::from_sql_name("core.cents", vec![], false).into_array(),
+                        ..col("history", "text")
+                    },
+                    of("billed_to", "core.email"),
+                ],
+            ),
+            SchemaChange::DropType {
+                name: q(Some("core"), "email"),
+                location: loc(2),
+            },
+        ]]);
+        let t = schema.table("core", "invoices").expect("core.invoices");
+        let seen: Vec<(String, String, bool)> = t
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.ty.information_schema_data_type(),
+                    c.nullable,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("amount".to_string(), "integer".to_string(), false),
+                ("history".to_string(), "ARRAY".to_string(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn types_and_schemas_move_and_partitions_attach() {
+        let schema = run(&[vec![
+            SchemaChange::CreateSchema {
+                name: "staging".into(),
+                location: loc(1),
+            },
+            SchemaChange::CreateEnum {
+                name: q(Some("staging"), "state"),
+                values: vec!["new".into()],
+                location: loc(1),
+            },
+            create(
+                q(Some("staging"), "imports"),
+                vec![ColumnDef {
+                    ty: SqlType::from_sql_name("staging.state", vec![], false),
+                    ..col("state", "text")
+                }],
+            ),
+            SchemaChange::RenameSchema {
+                name: "staging".into(),
+                new_name: "imports".into(),
+                location: loc(2),
+            },
+            SchemaChange::SetTypeSchema {
+                name: q(Some("imports"), "state"),
+                new_schema: "public".into(),
+                location: loc(3),
+            },
+            create(q(None, "parent"), vec![col("id", "integer")]),
+            create(q(None, "part"), vec![col("id", "integer")]),
+            SchemaChange::SetParent {
+                table: q(None, "part"),
+                parent: q(None, "parent"),
+                partition: true,
+                attach: true,
+                location: loc(4),
+            },
+            SchemaChange::AddColumn {
+                table: q(None, "parent"),
+                column: col("a", "text"),
+                if_not_exists: false,
+            },
+            SchemaChange::SetParent {
+                table: q(None, "part"),
+                parent: q(None, "parent"),
+                partition: true,
+                attach: false,
+                location: loc(5),
+            },
+            SchemaChange::AddColumn {
+                table: q(None, "parent"),
+                column: col("b", "text"),
+                if_not_exists: false,
+            },
+        ]]);
+        let imports = schema
+            .table("imports", "imports")
+            .expect("moved with its schema");
+        assert_eq!(
+            imports.column("state").map(|c| c.ty.name.as_str()),
+            Some("public.state")
+        );
+        assert!(schema.enum_type("public", "state").is_some());
+        assert_eq!(
+            names(&schema, "public", "part"),
+            pairs(&[("id", true), ("a", true)])
+        );
     }
 }

@@ -215,8 +215,40 @@ pub enum SchemaChange {
         new_name: String,
         location: Location,
     },
+    /// `DROP TYPE` or `DROP DOMAIN`: the columns of that type go too (with `CASCADE`; without
+    /// it the drop only succeeds when no column uses the type).
     DropType {
         name: QualifiedName,
+        location: Location,
+    },
+    /// `ALTER TYPE t SET SCHEMA s` / `ALTER DOMAIN d SET SCHEMA s`.
+    SetTypeSchema {
+        name: QualifiedName,
+        new_schema: String,
+        location: Location,
+    },
+    /// `CREATE DOMAIN d [AS] type [NOT NULL] …`: a column of type `d` is reported with the
+    /// domain's type, and is NOT NULL when the domain is.
+    CreateDomain {
+        name: QualifiedName,
+        ty: SqlType,
+        nullable: bool,
+        location: Location,
+    },
+    /// `ALTER SCHEMA s RENAME TO t`: its tables and types move with it.
+    RenameSchema {
+        name: String,
+        new_name: String,
+        location: Location,
+    },
+    /// `ALTER TABLE parent ATTACH PARTITION child` / `ALTER TABLE child INHERIT parent`
+    /// (`attach: true`), `DETACH PARTITION` / `NO INHERIT` (`false`): whether the parent's later
+    /// column changes reach the child.
+    SetParent {
+        table: QualifiedName,
+        parent: QualifiedName,
+        partition: bool,
+        attach: bool,
         location: Location,
     },
     /// A PL/pgSQL `IF … THEN … [ELSIF …] [ELSE …] END IF` whose branches change the schema.

@@ -86,6 +86,10 @@ pub(super) fn statement(
             alter_table(r, &mut c, out);
         } else if c.eat("type") {
             alter_type(r, &mut c, out);
+        } else if c.eat("domain") {
+            alter_domain(r, &mut c, out);
+        } else if c.eat("schema") {
+            alter_schema(r, &mut c, out);
         }
     } else if c.eat("drop") {
         drop(r, &mut c, out);
@@ -175,6 +179,87 @@ fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange
         create_schema(r, c, out);
     } else if c.eat("type") {
         create_type(r, c, out);
+    } else if c.eat("domain") {
+        create_domain(r, c, out);
+    }
+}
+
+/// `CREATE DOMAIN name [AS] type [COLLATE c] [DEFAULT e] [[CONSTRAINT n] NOT NULL | NULL |
+/// CHECK (…)]…`.
+fn create_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    c.eat("as");
+    let (ty, _) = match column_type(c) {
+        Ok(read) => read,
+        Err(u) => {
+            let what = format!("CREATE DOMAIN {name}");
+            warn_unread(r, c, &what, &u, "the statement was skipped");
+            return;
+        }
+    };
+    let mut nullable = true;
+    while c.peek().is_some() {
+        if c.eat("not") {
+            if c.eat("null") {
+                nullable = false;
+            }
+        } else if c.eat("null") {
+            nullable = true;
+        } else {
+            c.skip_one();
+        }
+    }
+    out.push(SchemaChange::CreateDomain {
+        name,
+        ty,
+        nullable,
+        location: r.loc(src.abs(tok.start)),
+    });
+}
+
+/// `ALTER DOMAIN d RENAME TO e` / `SET SCHEMA s` (constraints and defaults: nothing).
+fn alter_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    let location = r.loc(src.abs(tok.start));
+    if c.eat_seq(&["rename", "to"])
+        && let Some((new_name, _)) = c.ident()
+    {
+        out.push(SchemaChange::RenameType {
+            name,
+            new_name,
+            location,
+        });
+    } else if c.eat_seq(&["set", "schema"])
+        && let Some((new_schema, _)) = c.ident()
+    {
+        out.push(SchemaChange::SetTypeSchema {
+            name,
+            new_schema,
+            location,
+        });
+    }
+}
+
+/// `ALTER SCHEMA s RENAME TO t` (owner changes: nothing).
+fn alter_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.ident() else {
+        return;
+    };
+    if c.eat_seq(&["rename", "to"])
+        && let Some((new_name, _)) = c.ident()
+    {
+        out.push(SchemaChange::RenameSchema {
+            name,
+            new_name,
+            location: r.loc(src.abs(tok.start)),
+        });
     }
 }
 
@@ -738,6 +823,32 @@ fn alter_action(
     let Some(first) = a.peek() else {
         return;
     };
+    let location = r.loc(src.abs(first.start));
+    let partition = a.is_any(&["attach", "detach"]);
+    if a.eat_seq(&["attach", "partition"]) || a.eat_seq(&["detach", "partition"]) {
+        if let Some((child, _)) = a.qualified() {
+            out.push(SchemaChange::SetParent {
+                table: child,
+                parent: table.clone(),
+                partition,
+                attach: src.is_word(first, "attach"),
+                location,
+            });
+        }
+        return;
+    }
+    if a.eat("inherit") || a.eat_seq(&["no", "inherit"]) {
+        if let Some((parent, _)) = a.qualified() {
+            out.push(SchemaChange::SetParent {
+                table: table.clone(),
+                parent,
+                partition: false,
+                attach: src.is_word(first, "inherit"),
+                location,
+            });
+        }
+        return;
+    }
     if a.eat("add") {
         if a.eat("constraint") {
             let _ = a.ident();
@@ -884,7 +995,7 @@ fn drop(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>)
         0
     } else if c.eat("schema") {
         1
-    } else if c.eat("type") {
+    } else if c.eat("type") || c.eat("domain") {
         2
     } else {
         return;
@@ -1044,6 +1155,14 @@ fn alter_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaCh
         out.push(SchemaChange::RenameType {
             name,
             new_name,
+            location: r.loc(src.abs(tok.start)),
+        });
+    } else if c.eat_seq(&["set", "schema"])
+        && let Some((new_schema, _)) = c.ident()
+    {
+        out.push(SchemaChange::SetTypeSchema {
+            name,
+            new_schema,
             location: r.loc(src.abs(tok.start)),
         });
     }

@@ -436,6 +436,12 @@ fn enum_types_and_their_values() {
             name: qn(Some("core"), "y"),
             location: Location::new("m.sql", 8, 24),
         },
+        SchemaChange::CreateDomain {
+            name: qn(None, "d"),
+            ty: SqlType::builtin("text"),
+            nullable: true,
+            location: Location::new("m.sql", 11, 15),
+        },
     ];
     assert_eq!(ev.changes, expected);
 }
@@ -1060,9 +1066,9 @@ fn statements_that_change_no_schema_are_skipped_silently() {
          COMMENT ON TABLE t IS 'x';\nALTER INDEX idx RENAME TO idx2;\nANALYZE t;\nVACUUM FULL t;\n\
          REFRESH MATERIALIZED VIEW mv;\nCALL proc();\nTRUNCATE t;\nLOCK TABLE t;\n\
          ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader;\nALTER ROLE app SET search_path = core;\n\
-         CREATE DOMAIN d AS int;\nDROP INDEX IF EXISTS idx;\nPREPARE p AS SELECT $1;\nEXECUTE p(1);\n\
+         DROP INDEX IF EXISTS idx;\nPREPARE p AS SELECT $1;\nEXECUTE p(1);\n\
          ALTER TABLE t ENABLE ROW LEVEL SECURITY;\nALTER TABLE t OWNER TO app;\nALTER TABLE t CLUSTER ON idx;\n\
-         ALTER TABLE t ATTACH PARTITION t1 FOR VALUES IN (1);\nALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b;\n\
+         ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b;\n\
          ALTER VIEW v RENAME COLUMN a TO b;\nALTER MATERIALIZED VIEW mv RENAME TO mv2;\nIMPORT FOREIGN SCHEMA x FROM SERVER s INTO y;\n",
     );
     assert!(ev.changes.is_empty(), "{:#?}", ev.changes);
@@ -1577,5 +1583,65 @@ fn set_local_search_path_ends_with_its_transaction() {
              SELECT set_config('search_path', 'ops', false);"
         ),
         [vec!["ai".to_string()], none, vec!["ops".to_string()]]
+    );
+}
+
+#[test]
+fn domains_type_and_schema_moves_and_partition_attachment() {
+    // Found by the PostgreSQL oracle: these changed the schema but were skipped.
+    let ev = run(
+        "CREATE DOMAIN core.cents AS integer CONSTRAINT c NOT NULL CHECK (VALUE > 0);\n\
+         CREATE DOMAIN code varchar(8) DEFAULT 'x' NULL;\n\
+         ALTER DOMAIN code RENAME TO short_code;\n\
+         ALTER DOMAIN core.cents SET SCHEMA ops;\n\
+         ALTER DOMAIN core.cents SET NOT NULL;\n\
+         DROP DOMAIN IF EXISTS ops.cents CASCADE;\n\
+         ALTER TYPE core.status SET SCHEMA ops;\n\
+         ALTER SCHEMA staging RENAME TO imports;\n\
+         ALTER SCHEMA imports OWNER TO app;\n\
+         ALTER TABLE p ATTACH PARTITION s.p1 FOR VALUES FROM (1) TO (10), DETACH PARTITION p2;\n\
+         ALTER TABLE c INHERIT p, NO INHERIT q;",
+    );
+    assert_clean(&ev);
+    let summary: Vec<String> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::CreateDomain {
+                name, ty, nullable, ..
+            } => format!("domain {name} {} {nullable}", ty.to_sql()),
+            SchemaChange::RenameType { name, new_name, .. } => format!("rename {name} {new_name}"),
+            SchemaChange::SetTypeSchema {
+                name, new_schema, ..
+            } => format!("move {name} {new_schema}"),
+            SchemaChange::DropType { name, .. } => format!("drop {name}"),
+            SchemaChange::RenameSchema { name, new_name, .. } => {
+                format!("schema {name} {new_name}")
+            }
+            SchemaChange::SetParent {
+                table,
+                parent,
+                partition,
+                attach,
+                ..
+            } => format!("parent {table} {parent} {partition} {attach}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "domain core.cents INTEGER false",
+            "domain code VARCHAR(8) true",
+            "rename code short_code",
+            "move core.cents ops",
+            "drop ops.cents",
+            "move core.status ops",
+            "schema staging imports",
+            "parent s.p1 p true true",
+            "parent p2 p true false",
+            "parent c p false true",
+            "parent c q false false",
+        ]
     );
 }
