@@ -379,6 +379,19 @@ impl Replayer {
         }
     }
 
+    /// After `DROP TYPE`/`DROP DOMAIN`/`DROP SCHEMA`: a type still in use can only be dropped
+    /// with CASCADE, which drops the columns of that type (arrays too); without CASCADE the
+    /// drop fails unless no column uses it. Either way, no column of that type remains.
+    fn drop_columns_of_type(&mut self, key: &(String, String)) {
+        let qualified = format!("{}.{}", key.0, key.1);
+        for table in self.schema.tables.values_mut() {
+            table.columns.retain(|c| {
+                c.domain.as_deref() != Some(qualified.as_str())
+                    && !(c.ty.user_defined && c.ty.name == qualified)
+            });
+        }
+    }
+
     /// Removes tables, and the tables that inherit from them (which need `CASCADE`, or are
     /// partitions that always go with their parent).
     fn drop_tables(&mut self, keys: Vec<(String, String)>) {
@@ -436,8 +449,20 @@ impl Replayer {
                     .cloned()
                     .collect();
                 self.drop_tables(inside);
+                let types: Vec<(String, String)> = self
+                    .schema
+                    .enums
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
                 self.schema.enums.retain(|(schema, _), _| schema != name);
                 self.schema.domains.retain(|(schema, _), _| schema != name);
+                // Columns elsewhere whose type lived in the schema go with it (CASCADE).
+                for key in types {
+                    self.drop_columns_of_type(&key);
+                }
             }
             SchemaChange::SetSearchPath { schemas, .. } => {
                 self.search_path = schemas
@@ -629,13 +654,17 @@ impl Replayer {
                 self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
             }
             SchemaChange::AddPrimaryKey { table, columns, .. } => {
-                if let Some(table) = self.table_mut(table) {
+                let key = self.table_key(table);
+                if let Some(table) = self.schema.tables.get_mut(&key) {
                     for name in columns {
                         if let Some(col) = table.column_mut(name) {
-                            col.nullable = false;
                             col.primary_key = true;
                         }
                     }
+                }
+                // The key's columns become NOT NULL in the children and partitions too.
+                for name in columns {
+                    self.alter_column_everywhere(&key, name, |col| col.nullable = false);
                 }
             }
             SchemaChange::AddForeignKey {
@@ -828,23 +857,10 @@ impl Replayer {
             }
             SchemaChange::DropType { name, .. } => {
                 let key = self.enum_key(name);
-                if self.schema.domains.remove(&key).is_some() {
-                    let qualified = format!("{}.{}", key.0, key.1);
-                    for table in self.schema.tables.values_mut() {
-                        table
-                            .columns
-                            .retain(|c| c.domain.as_deref() != Some(qualified.as_str()));
-                    }
-                } else if self.schema.enums.remove(&key).is_some() {
-                    // A type still in use can only be dropped with CASCADE, which drops the
-                    // columns of that type (arrays too); without CASCADE the drop fails unless
-                    // no column uses it. Either way, no column of that type remains.
-                    let qualified = format!("{}.{}", key.0, key.1);
-                    for table in self.schema.tables.values_mut() {
-                        table
-                            .columns
-                            .retain(|c| !(c.ty.user_defined && c.ty.name == qualified));
-                    }
+                if self.schema.domains.remove(&key).is_some()
+                    || self.schema.enums.remove(&key).is_some()
+                {
+                    self.drop_columns_of_type(&key);
                 }
             }
             SchemaChange::If {
@@ -1429,6 +1445,57 @@ mod tests {
         assert_eq!(
             names(&schema, "public", "part"),
             pairs(&[("id", true), ("a", true)])
+        );
+    }
+
+    #[test]
+    fn primary_keys_reach_partitions_and_dropped_schemas_take_typed_columns() {
+        // Both found by the PostgreSQL oracle.
+        let schema = run(&[vec![
+            create(q(None, "sessions"), vec![col("id", "integer")]),
+            create_with(
+                q(None, "sessions_eu"),
+                vec![],
+                vec![q(None, "sessions")],
+                vec![],
+            ),
+            SchemaChange::AddPrimaryKey {
+                table: q(None, "sessions"),
+                columns: vec!["id".into()],
+                location: loc(2),
+            },
+            SchemaChange::CreateSchema {
+                name: "lookup".into(),
+                location: loc(3),
+            },
+            SchemaChange::CreateEnum {
+                name: q(Some("lookup"), "tier"),
+                values: vec!["gold".into()],
+                location: loc(3),
+            },
+            create(
+                q(None, "loyalty"),
+                vec![
+                    col("points", "integer"),
+                    ColumnDef {
+                        ty: SqlType::from_sql_name("lookup.tier", vec![], false),
+                        ..col("tier", "text")
+                    },
+                ],
+            ),
+            SchemaChange::DropSchema {
+                name: "lookup".into(),
+                cascade: true,
+                location: loc(4),
+            },
+        ]]);
+        assert_eq!(
+            names(&schema, "public", "sessions_eu"),
+            pairs(&[("id", false)])
+        );
+        assert_eq!(
+            names(&schema, "public", "loyalty"),
+            pairs(&[("points", true)])
         );
     }
 }

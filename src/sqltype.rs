@@ -98,6 +98,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("daterange", "daterange"),
     ("name", "name"),
     ("regclass", "regclass"),
+    (SqlType::ONE_BYTE_CHAR, SqlType::ONE_BYTE_CHAR),
 ];
 
 /// Types that `information_schema.columns.data_type` reports as `USER-DEFINED` although they
@@ -112,6 +113,10 @@ const EXTENSION_TYPES: &[&str] = &[
 ];
 
 impl SqlType {
+    /// PostgreSQL's internal one-byte `"char"` type, spelled with its quotes (as
+    /// `information_schema` spells it) so that it never meets `char` (`character`).
+    pub const ONE_BYTE_CHAR: &'static str = "\"char\"";
+
     /// A type from its name as written in SQL (`VARCHAR`, `double precision`, `core.status`,
     /// `pg_catalog.int4`) and its modifiers. Quoted names keep their case; pass them already
     /// unquoted with `quoted = true`.
@@ -197,7 +202,7 @@ impl SqlType {
             "timestamp without time zone" => "TIMESTAMP".to_string(),
             "time with time zone" => "TIMETZ".to_string(),
             "time without time zone" => "TIME".to_string(),
-            other if self.user_defined => other.to_string(),
+            other if self.user_defined || other == SqlType::ONE_BYTE_CHAR => other.to_string(),
             other => other.to_ascii_uppercase(),
         };
         let mut out = base;
@@ -255,6 +260,15 @@ mod tests {
             SqlType::builtin("citext").information_schema_data_type(),
             "USER-DEFINED"
         );
+    }
+
+    #[test]
+    fn the_one_byte_char_type_is_not_character() {
+        let one = SqlType::from_sql_name(SqlType::ONE_BYTE_CHAR, vec![], true);
+        assert_eq!(one.information_schema_data_type(), "\"char\"");
+        assert_eq!(one.to_sql(), "\"char\"");
+        assert!(!one.user_defined);
+        assert_eq!(SqlType::builtin("char").name, "character");
     }
 
     #[test]

@@ -303,15 +303,19 @@ fn create_table(
     }
     if c.eat_seq(&["partition", "of"]) {
         match c.qualified() {
-            Some((parent, _)) => out.push(SchemaChange::CreateTable {
-                table,
-                if_not_exists,
-                columns: Vec::new(),
-                primary_key: Vec::new(),
-                copies_from: vec![parent],
-                likes: Vec::new(),
-                location,
-            }),
+            Some((parent, _)) => {
+                let (primary_key, options) = partition_options(r, c, &table);
+                out.push(SchemaChange::CreateTable {
+                    table,
+                    if_not_exists,
+                    columns: Vec::new(),
+                    primary_key,
+                    copies_from: vec![parent],
+                    likes: Vec::new(),
+                    location,
+                });
+                out.extend(options);
+            }
             None => {
                 let u = unread(c, "the parent table's name");
                 let what = format!("CREATE TABLE {table} PARTITION OF");
@@ -397,6 +401,64 @@ fn create_table(
         likes,
         location,
     });
+}
+
+/// The optional element list of `CREATE TABLE … PARTITION OF parent (…)`: columns come from
+/// the parent, and the list only adds options — `c [WITH OPTIONS] NOT NULL | DEFAULT e |
+/// PRIMARY KEY`, table constraints. Returns the primary key's columns and the events for the
+/// other options (found by the PostgreSQL oracle: they were skipped).
+fn partition_options(
+    r: &Reader<'_>,
+    c: &mut Cursor<'_, '_>,
+    table: &QualifiedName,
+) -> (Vec<String>, Vec<SchemaChange>) {
+    let mut primary_key = Vec::new();
+    let mut events = Vec::new();
+    let Some((elems, _)) = c.group() else {
+        return (primary_key, events);
+    };
+    for elem in split_commas(elems) {
+        let mut e = Cursor::new(c.src, elem);
+        if e.eat("constraint") {
+            let _ = e.ident();
+        }
+        if starts_table_constraint(&e) {
+            if let Ok(Element::PrimaryKey(cols)) = table_constraint(&mut e) {
+                primary_key.extend(cols);
+            }
+            continue;
+        }
+        let Some((column, tok)) = e.ident() else {
+            continue;
+        };
+        let location = r.loc(e.src.abs(tok.start));
+        e.eat_seq(&["with", "options"]);
+        while e.peek().is_some() {
+            if e.eat_seq(&["not", "null"]) {
+                events.push(SchemaChange::SetNullable {
+                    table: table.clone(),
+                    column: column.clone(),
+                    nullable: false,
+                    location: location.clone(),
+                });
+            } else if e.eat("default") {
+                if let Ok(default) = default_expr(&mut e) {
+                    events.push(SchemaChange::SetDefault {
+                        table: table.clone(),
+                        column: column.clone(),
+                        default: Some(default),
+                        location: location.clone(),
+                    });
+                }
+            } else if e.eat("primary") {
+                e.eat("key");
+                primary_key.push(column.clone());
+            } else {
+                e.skip_one();
+            }
+        }
+    }
+    (primary_key, events)
 }
 
 fn starts_table_constraint(e: &Cursor<'_, '_>) -> bool {
@@ -591,7 +653,12 @@ pub(super) fn column_type(e: &mut Cursor<'_, '_>) -> Result<(SqlType, bool), Unr
     let text = e.src.tok(tok);
     let word = |w: &str| is_word && text.eq_ignore_ascii_case(w);
     let mut modifiers = None;
-    let name: String = if word("double") && e.word_at(1, "precision") {
+    let name: String = if !is_word && text == "\"char\"" {
+        // The quoted `"char"` is PostgreSQL's one-byte type, not `character` (found by the
+        // PostgreSQL oracle).
+        e.bump();
+        SqlType::ONE_BYTE_CHAR.into()
+    } else if word("double") && e.word_at(1, "precision") {
         e.bump();
         e.bump();
         "double precision".into()

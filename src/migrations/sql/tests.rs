@@ -1645,3 +1645,57 @@ fn domains_type_and_schema_moves_and_partition_attachment() {
         ]
     );
 }
+
+#[test]
+fn partition_of_reads_its_column_options() {
+    // Found by the PostgreSQL oracle: `PARTITION OF p (c WITH OPTIONS NOT NULL)` was skipped.
+    let ev = run("CREATE TABLE s1 PARTITION OF s (\n\
+         started_at WITH OPTIONS NOT NULL,\n\
+         region DEFAULT 'eu' NOT NULL,\n\
+         CONSTRAINT ck CHECK (started_at > now()),\n\
+         PRIMARY KEY (id)\n\
+         ) FOR VALUES IN ('eu');");
+    assert_clean(&ev);
+    let summary: Vec<String> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::CreateTable {
+                table,
+                primary_key,
+                copies_from,
+                ..
+            } => format!("create {table} of {copies_from:?} pk {primary_key:?}"),
+            SchemaChange::SetNullable {
+                column, nullable, ..
+            } => format!("{column} nullable {nullable}"),
+            SchemaChange::SetDefault {
+                column, default, ..
+            } => format!("{column} default {default:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "create s1 of [QualifiedName { schema: None, name: \"s\" }] pk [\"id\"]",
+            "started_at nullable false",
+            "region default Some(\"'eu'\")",
+            "region nullable false",
+        ]
+    );
+}
+
+#[test]
+fn the_quoted_char_type_is_one_byte() {
+    let ev = run("CREATE TABLE t (a \"char\", b char, c \"char\"[]);");
+    assert_clean(&ev);
+    let SchemaChange::CreateTable { columns, .. } = &ev.changes[0] else {
+        panic!("{:?}", ev.changes);
+    };
+    let types: Vec<String> = columns
+        .iter()
+        .map(|c| c.ty.information_schema_data_type())
+        .collect();
+    assert_eq!(types, ["\"char\"", "character", "ARRAY"]);
+}
