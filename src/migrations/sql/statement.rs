@@ -873,8 +873,35 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
         }
         return;
     }
+    // PostgreSQL runs the actions of one ALTER TABLE in passes, not as written: drops first,
+    // then type changes, added columns, SET NOT NULL, constraints, defaults (so `SET NOT NULL,
+    // DROP NOT NULL` leaves the column NOT NULL). Found by the PostgreSQL oracle.
+    let mut staged: Vec<(u8, SchemaChange)> = Vec::new();
     for action in split_commas(c.rest()) {
-        alter_action(r, src, action, &table, out);
+        let mut events = Vec::new();
+        alter_action(r, src, action, &table, &mut events);
+        staged.extend(events.into_iter().map(|e| (alter_pass(&e), e)));
+    }
+    staged.sort_by_key(|(pass, _)| *pass);
+    out.extend(staged.into_iter().map(|(_, e)| e));
+}
+
+/// The pass of PostgreSQL's `ALTER TABLE` (`AlterTablePass` in `tablecmds.c`) an event's
+/// action runs in.
+fn alter_pass(change: &SchemaChange) -> u8 {
+    match change {
+        SchemaChange::DropColumn { .. }
+        | SchemaChange::SetNullable { nullable: true, .. }
+        | SchemaChange::SetDefault { default: None, .. } => 0,
+        SchemaChange::AlterColumnType { .. } => 1,
+        SchemaChange::AddColumn { .. } => 4,
+        SchemaChange::SetNullable {
+            nullable: false, ..
+        } => 5,
+        SchemaChange::AddPrimaryKey { .. } => 6,
+        SchemaChange::AddForeignKey { .. } => 8,
+        SchemaChange::SetDefault { .. } => 9,
+        _ => 10,
     }
 }
 
