@@ -145,7 +145,7 @@ pub fn from_sources(sources: &[BuiltSource]) -> Inventory {
                 table_name: table.clone(),
                 data_type: c.ty.information_schema_data_type(),
                 is_nullable: if c.nullable { "YES" } else { "NO" },
-                column_default: c.default.as_deref().map(|d| pg_default(d, &c.ty)),
+                column_default: c.default.as_deref().and_then(|d| pg_default(d, &c.ty)),
                 column_name: c.name,
             })
         })
@@ -197,24 +197,36 @@ fn merge(
 
 /// A default expression as PostgreSQL prints it in `column_default`, where that is easy to
 /// tell: a bare string literal gains the column type's cast (`'pending'::character varying`),
-/// `NOW()` is lower-cased, `TRUE` is `true`. Anything else is printed as written.
-pub fn pg_default(default: &str, ty: &SqlType) -> String {
-    let text = default.trim();
-    if is_string_literal(text) {
-        return match cast_name(ty) {
+/// a negative number is quoted and cast (`'-1'::integer`), `NOW()` is lower-cased, `TRUE` is
+/// `true`, a trailing cast is spelled canonically (`::varchar[]` → `::character varying[]`),
+/// `DEFAULT NULL` is no default. Anything else is printed as written.
+pub fn pg_default(default: &str, ty: &SqlType) -> Option<String> {
+    let mut text = default.trim().to_string();
+    if let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')'))
+        && is_number(inner.trim())
+    {
+        text = inner.trim().to_string();
+    }
+    if let Some(inner) = dollar_quoted(&text) {
+        text = format!("'{}'", inner.replace('\'', "''"));
+    }
+    if is_string_literal(&text) {
+        return Some(match cast_name(ty) {
             Some(cast) => format!("{text}::{cast}"),
-            None => text.to_string(),
-        };
+            None => text,
+        });
     }
     let lower = text.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "null") {
-        return lower;
+    match lower.as_str() {
+        "null" => return None,
+        "true" | "false" => return Some(lower),
+        "current_timestamp" | "current_date" | "current_time" | "localtimestamp" | "localtime" => {
+            return Some(text.to_ascii_uppercase());
+        }
+        _ => {}
     }
-    if matches!(
-        lower.as_str(),
-        "current_timestamp" | "current_date" | "current_time" | "localtimestamp" | "localtime"
-    ) {
-        return text.to_ascii_uppercase();
+    if text.strip_prefix('-').is_some_and(is_number) && !ty.array && !ty.user_defined {
+        return Some(format!("'{text}'::{}", ty.name));
     }
     let bare_call = lower.strip_suffix("()").is_some_and(|name| {
         !name.is_empty()
@@ -223,9 +235,66 @@ pub fn pg_default(default: &str, ty: &SqlType) -> String {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
     });
     if bare_call {
-        return lower;
+        return Some(lower);
     }
-    text.to_string()
+    if let Some(rest) = text.strip_prefix("nextval('public.") {
+        return Some(format!("nextval('{rest}"));
+    }
+    Some(canonical_trailing_cast(&text))
+}
+
+/// `123`, `4.5`, `.5`.
+fn is_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().any(|b| b.is_ascii_digit())
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// The content of `$$…$$` / `$tag$…$tag$` on one line.
+fn dollar_quoted(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('$')?;
+    let tag_end = rest.find('$')?;
+    let tag = rest.get(..tag_end)?;
+    if !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let delimiter = format!("${tag}$");
+    let inner = text.strip_prefix(&delimiter)?.strip_suffix(&delimiter)?;
+    (!inner.contains(&delimiter) && !inner.contains('\n')).then_some(inner)
+}
+
+/// `ARRAY[]::TEXT[]` → `ARRAY[]::text[]`, `…::varchar` → `…::character varying`: a trailing
+/// cast to a built-in type, spelled as PostgreSQL prints it.
+fn canonical_trailing_cast(text: &str) -> String {
+    let Some((expr, cast)) = text.rsplit_once("::") else {
+        return text.to_string();
+    };
+    let (base, array) = match cast.trim().strip_suffix("[]") {
+        Some(base) => (base.trim(), true),
+        None => (cast.trim(), false),
+    };
+    let base = base.split('(').next().unwrap_or(base).trim();
+    if base.is_empty()
+        || !base
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b'_')
+    {
+        return text.to_string();
+    }
+    let ty = SqlType::from_sql_name(
+        &base.split_whitespace().collect::<Vec<_>>().join(" "),
+        Vec::new(),
+        false,
+    );
+    if ty.user_defined {
+        return text.to_string();
+    }
+    let name = if ty.name == "character" {
+        "bpchar"
+    } else {
+        &ty.name
+    };
+    format!("{expr}::{name}{}", if array { "[]" } else { "" })
 }
 
 /// `'…'` with `''` as the only quotes inside.
@@ -363,29 +432,48 @@ mod tests {
     #[test]
     fn defaults_are_spelled_like_postgresql() {
         let varchar = SqlType::from_sql_name("varchar", vec![20], false);
-        assert_eq!(
-            pg_default("'pending'", &varchar),
-            "'pending'::character varying"
-        );
-        assert_eq!(
-            pg_default("NOW()", &SqlType::builtin("timestamptz")),
-            "now()"
-        );
-        assert_eq!(pg_default("TRUE", &SqlType::builtin("boolean")), "true");
-        assert_eq!(pg_default("'5'", &SqlType::builtin("integer")), "'5'");
-        assert_eq!(
-            pg_default("'{}'::jsonb", &SqlType::builtin("jsonb")),
-            "'{}'::jsonb"
-        );
+        let text = SqlType::builtin("text");
+        let int = SqlType::builtin("integer");
+        let cases: &[(&str, &SqlType, Option<&str>)] = &[
+            ("'pending'", &varchar, Some("'pending'::character varying")),
+            ("NOW()", &SqlType::builtin("timestamptz"), Some("now()")),
+            ("TRUE", &SqlType::builtin("boolean"), Some("true")),
+            ("'5'", &int, Some("'5'")),
+            (
+                "'{}'::jsonb",
+                &SqlType::builtin("jsonb"),
+                Some("'{}'::jsonb"),
+            ),
+            ("-1", &int, Some("'-1'::integer")),
+            ("(1.0)", &SqlType::builtin("numeric"), Some("1.0")),
+            ("$$web$$", &text, Some("'web'::text")),
+            ("$t$it's$t$", &text, Some("'it''s'::text")),
+            ("NULL", &text, None),
+            ("ARRAY[]::TEXT[]", &text, Some("ARRAY[]::text[]")),
+            (
+                "ARRAY[]::varchar[]",
+                &text,
+                Some("ARRAY[]::character varying[]"),
+            ),
+            (
+                "nextval('public.notes_id_seq'::regclass)",
+                &int,
+                Some("nextval('notes_id_seq'::regclass)"),
+            ),
+            ("current_timestamp", &text, Some("CURRENT_TIMESTAMP")),
+            ("lower('X')", &text, Some("lower('X')")),
+        ];
+        for (written, ty, printed) in cases {
+            assert_eq!(pg_default(written, ty).as_deref(), *printed, "{written}");
+        }
         let status = SqlType::from_sql_name("core.status", vec![], false);
-        assert_eq!(pg_default("'new'", &status), "'new'::core.status");
         assert_eq!(
-            pg_default("'{}'", &SqlType::builtin("text").into_array()),
-            "'{}'::text[]"
+            pg_default("'new'", &status).as_deref(),
+            Some("'new'::core.status")
         );
         assert_eq!(
-            pg_default("current_timestamp", &SqlType::builtin("timestamptz")),
-            "CURRENT_TIMESTAMP"
+            pg_default("'{}'", &SqlType::builtin("text").into_array()).as_deref(),
+            Some("'{}'::text[]")
         );
     }
 
