@@ -57,8 +57,9 @@ PGBIN=$(pg_bin)
 if [ -z "$PGBIN" ] || ! command -v psql >/dev/null 2>&1; then
   if $AS_ROOT && command -v apt-get >/dev/null 2>&1; then
     say "installing PostgreSQL (apt-get)"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    apt-get update -qq >/dev/null || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+      || fail "apt-get install postgresql failed"
     PGBIN=$(pg_bin)
   else
     skip "PostgreSQL is not installed and cannot be installed here (needs root and apt-get)"
