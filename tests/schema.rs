@@ -114,3 +114,40 @@ fn no_migrations_prints_an_empty_schema() {
     let run = repo.run(&["schema", "--format", "json"]);
     assert_eq!(run.json()["columns"], serde_json::json!([]));
 }
+
+#[test]
+fn several_sources_print_their_union_or_one_alone() {
+    let repo = TestRepo::plain();
+    repo.write(
+        "migrations/001.sql",
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+    )
+    .write(
+        "app/alembic/versions/abc_init.py",
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"abc\"\ndown_revision = None\n\n\n\
+         def upgrade():\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), \
+         sa.Column(\"name\", sa.String(40), nullable=False))\n",
+    );
+    let columns = |args: &[&str]| -> Vec<String> {
+        let run = repo.run(args);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.json()["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .map(|c| c["column_name"].as_str().unwrap_or("?").to_string())
+            .collect()
+    };
+    assert_eq!(
+        columns(&["schema", "--format", "json"]),
+        ["id", "email", "name"]
+    );
+    assert_eq!(
+        columns(&["schema", "--format", "json", "--source", "app/alembic"]),
+        ["id", "name"]
+    );
+    assert_eq!(
+        columns(&["schema", "--format", "json", "--source", "SQL migrations"]),
+        ["id", "email"]
+    );
+}
