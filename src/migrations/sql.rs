@@ -115,6 +115,19 @@ struct Transaction {
     session_path: Option<Vec<String>>,
     /// A `SET LOCAL search_path` holds until the transaction ends.
     local: bool,
+    /// Where the open transaction and each of its savepoints stand: a `ROLLBACK [TO
+    /// SAVEPOINT]` undoes what came after.
+    marks: Vec<Mark>,
+}
+
+/// A point a `ROLLBACK` returns to: the number of changes read by then and the path state.
+#[derive(Debug, Clone)]
+struct Mark {
+    /// `None` for the transaction's start, else the savepoint's name.
+    savepoint: Option<String>,
+    changes: usize,
+    session_path: Option<Vec<String>>,
+    local: bool,
 }
 
 impl<'l> Reader<'l> {

@@ -76,6 +76,21 @@ pub(super) fn statement(
     let at = |r: &Reader<'_>| r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
     if !in_plpgsql && (c.is("begin") || (c.is("start") && c.word_at(1, "transaction"))) {
         r.tx.open = true;
+        r.tx.marks = vec![mark(r, None, out)];
+    } else if !in_plpgsql && c.eat("savepoint") {
+        if let Some((name, _)) = c.ident() {
+            let saved = mark(r, Some(name), out);
+            r.tx.marks.push(saved);
+        }
+    } else if !in_plpgsql && c.eat("release") {
+        c.eat("savepoint");
+        if let Some((name, _)) = c.ident()
+            && let Some(i) = savepoint_index(r, &name)
+        {
+            r.tx.marks.truncate(i);
+        }
+    } else if !in_plpgsql && c.is_any(&["rollback", "abort"]) {
+        rollback(r, &mut c, out);
     } else if !in_plpgsql && ends_transaction(&c) {
         let location = at(r);
         end_transaction(r, location, out);
@@ -115,12 +130,57 @@ pub(super) fn statement(
     }
 }
 
-/// `COMMIT`, `END`, `ROLLBACK`, `ABORT` (not `ROLLBACK TO SAVEPOINT`, not `COMMIT PREPARED`).
+/// `COMMIT`, `END` (not `COMMIT PREPARED`).
 fn ends_transaction(c: &Cursor<'_, '_>) -> bool {
     let rest = c.rest();
-    let mentions = |w: &str| rest.iter().any(|t| c.src.is_word(*t, w));
-    (c.is_any(&["commit", "end", "abort"]) && !mentions("prepared"))
-        || (c.is("rollback") && !mentions("to") && !mentions("prepared"))
+    c.is_any(&["commit", "end"]) && !rest.iter().any(|t| c.src.is_word(*t, "prepared"))
+}
+
+/// Where a `ROLLBACK` would return to now.
+fn mark(r: &Reader<'_>, savepoint: Option<String>, out: &[SchemaChange]) -> super::Mark {
+    super::Mark {
+        savepoint,
+        changes: out.len(),
+        session_path: r.tx.session_path.clone(),
+        local: r.tx.local,
+    }
+}
+
+/// The latest savepoint of that name.
+fn savepoint_index(r: &Reader<'_>, name: &str) -> Option<usize> {
+    r.tx.marks
+        .iter()
+        .rposition(|m| m.savepoint.as_deref() == Some(name))
+}
+
+/// `ROLLBACK` / `ABORT` undo what the transaction changed; `ROLLBACK TO [SAVEPOINT] s` what
+/// came after `s` (found by the PostgreSQL oracle: rolled-back DDL was kept). The changes read
+/// since are dropped, so the path state they set goes too.
+fn rollback(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    c.bump();
+    c.eat("work");
+    c.eat("transaction");
+    if c.eat("prepared") {
+        return;
+    }
+    let keep = if c.eat("to") {
+        c.eat("savepoint");
+        let Some(i) = c.ident().and_then(|(name, _)| savepoint_index(r, &name)) else {
+            return;
+        };
+        r.tx.marks.truncate(i + 1);
+        r.tx.marks.get(i).cloned()
+    } else {
+        r.tx.open = r.tx.always_open;
+        let first = r.tx.marks.first().cloned();
+        r.tx.marks.clear();
+        first
+    };
+    if let Some(m) = keep {
+        out.truncate(m.changes);
+        r.tx.session_path = m.session_path;
+        r.tx.local = m.local;
+    }
 }
 
 /// The end of a transaction: a `SET LOCAL search_path` made in it no longer holds, and the
@@ -128,6 +188,7 @@ fn ends_transaction(c: &Cursor<'_, '_>) -> bool {
 /// list).
 fn end_transaction(r: &mut Reader<'_>, location: Location, out: &mut Vec<SchemaChange>) {
     r.tx.open = r.tx.always_open;
+    r.tx.marks.clear();
     if std::mem::take(&mut r.tx.local) {
         out.push(SchemaChange::SetSearchPath {
             schemas: r.tx.session_path.clone().unwrap_or_default(),

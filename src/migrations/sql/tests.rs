@@ -1739,3 +1739,25 @@ fn alter_table_actions_run_in_postgresql_passes() {
         ]
     );
 }
+
+#[test]
+fn rolled_back_changes_are_undone() {
+    // Found by the PostgreSQL oracle: DDL before a ROLLBACK was kept.
+    let ev = run("BEGIN;\nCREATE TABLE dry (id int);\nROLLBACK;\n\
+         BEGIN;\nCREATE TABLE kept (id int);\nSAVEPOINT s1;\nALTER TABLE kept ADD COLUMN gone int;\n\
+         SET LOCAL search_path TO ai;\nROLLBACK TO SAVEPOINT s1;\nALTER TABLE kept ADD COLUMN stays int;\n\
+         SAVEPOINT s2;\nALTER TABLE kept ADD COLUMN also int;\nRELEASE SAVEPOINT s2;\nCOMMIT;\n\
+         ROLLBACK;\nCREATE TABLE after (id int);");
+    assert_clean(&ev);
+    assert_eq!(
+        created(&ev),
+        ["kept.id", "kept.stays", "kept.also", "after.id"]
+    );
+    assert!(
+        !ev.changes
+            .iter()
+            .any(|c| matches!(c, SchemaChange::SetSearchPath { .. })),
+        "{:?}",
+        ev.changes
+    );
+}
