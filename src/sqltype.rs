@@ -47,6 +47,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("float", "double precision"),
     ("numeric", "numeric"),
     ("decimal", "numeric"),
+    ("dec", "numeric"),
     ("money", "money"),
     ("varchar", "character varying"),
     ("character varying", "character varying"),
@@ -99,7 +100,50 @@ const BUILTINS: &[(&str, &str)] = &[
     ("name", "name"),
     ("regclass", "regclass"),
     (SqlType::ONE_BYTE_CHAR, SqlType::ONE_BYTE_CHAR),
+    // The rest of PostgreSQL 15's built-in types, by catalogue name (the oracle's
+    // `090_every_builtin_type.sql` holds one column of each).
+    ("int4multirange", "int4multirange"),
+    ("int8multirange", "int8multirange"),
+    ("nummultirange", "nummultirange"),
+    ("datemultirange", "datemultirange"),
+    ("tsmultirange", "tsmultirange"),
+    ("tstzmultirange", "tstzmultirange"),
+    ("jsonpath", "jsonpath"),
+    ("pg_lsn", "pg_lsn"),
+    ("pg_snapshot", "pg_snapshot"),
+    ("txid_snapshot", "txid_snapshot"),
+    ("refcursor", "refcursor"),
+    ("regcollation", "regcollation"),
+    ("regconfig", "regconfig"),
+    ("regdictionary", "regdictionary"),
+    ("regnamespace", "regnamespace"),
+    ("regoper", "regoper"),
+    ("regoperator", "regoperator"),
+    ("regproc", "regproc"),
+    ("regprocedure", "regprocedure"),
+    ("regrole", "regrole"),
+    ("regtype", "regtype"),
+    ("tid", "tid"),
+    ("xid", "xid"),
+    ("xid8", "xid8"),
+    ("cid", "cid"),
+    ("aclitem", "aclitem"),
+    ("gtsvector", "gtsvector"),
+    ("int2vector", "int2vector"),
+    ("oidvector", "oidvector"),
+    ("pg_node_tree", "pg_node_tree"),
+    ("pg_ndistinct", "pg_ndistinct"),
+    ("pg_dependencies", "pg_dependencies"),
+    ("pg_mcv_list", "pg_mcv_list"),
+    ("pg_brin_bloom_summary", "pg_brin_bloom_summary"),
+    (
+        "pg_brin_minmax_multi_summary",
+        "pg_brin_minmax_multi_summary",
+    ),
 ];
+
+/// Built-in types that are arrays underneath (`information_schema` says `ARRAY`).
+const VECTOR_TYPES: &[&str] = &["int2vector", "oidvector"];
 
 /// Types that `information_schema.columns.data_type` reports as `USER-DEFINED` although they
 /// come from a standard extension (they are not built in, but they are not enums either).
@@ -179,7 +223,7 @@ impl SqlType {
     /// `information_schema.columns.data_type` spelling: `ARRAY` for arrays, `USER-DEFINED` for
     /// enums and extension types, otherwise the canonical name.
     pub fn information_schema_data_type(&self) -> String {
-        if self.array {
+        if self.array || VECTOR_TYPES.contains(&self.name.as_str()) {
             "ARRAY".to_string()
         } else if self.user_defined {
             "USER-DEFINED".to_string()
@@ -246,6 +290,11 @@ mod tests {
             SqlType::from_sql_name("pg_catalog.int8", vec![], false).name,
             "bigint"
         );
+        // `DEC` is the grammar's other spelling of `DECIMAL` (found by the PostgreSQL oracle).
+        assert_eq!(
+            SqlType::from_sql_name("DEC", vec![10, 2], false).name,
+            "numeric"
+        );
     }
 
     #[test]
@@ -260,6 +309,24 @@ mod tests {
             SqlType::builtin("citext").information_schema_data_type(),
             "USER-DEFINED"
         );
+    }
+
+    #[test]
+    fn catalogue_types_are_built_in() {
+        // Found by the PostgreSQL oracle: these were reported as USER-DEFINED.
+        for (name, data_type) in [
+            ("int4multirange", "int4multirange"),
+            ("pg_lsn", "pg_lsn"),
+            ("regclass", "regclass"),
+            ("regtype", "regtype"),
+            ("xid8", "xid8"),
+            ("int2vector", "ARRAY"),
+            ("oidvector", "ARRAY"),
+        ] {
+            let ty = SqlType::builtin(name);
+            assert!(!ty.user_defined, "{name}");
+            assert_eq!(ty.information_schema_data_type(), data_type);
+        }
     }
 
     #[test]
