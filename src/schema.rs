@@ -882,29 +882,50 @@ impl Replayer {
         }
     }
 
+    /// The schema a guard names: `current_schema()` is the first schema of the path that exists
+    /// (found by the PostgreSQL oracle: it matched any schema).
+    fn guard_schema(&self, schema: &Option<String>) -> Option<String> {
+        match schema.as_deref() {
+            Some(Condition::CURRENT_SCHEMA) => Some(
+                self.search_path
+                    .iter()
+                    .find(|s| self.schema.schemas.contains(*s))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            _ => schema.clone(),
+        }
+    }
+
     /// `Some(result)` for a condition over the schema; `None` when it cannot be told.
     fn evaluate(&self, condition: &Condition) -> Option<bool> {
+        let in_schema = |schema: &Option<String>, actual: &str| {
+            self.guard_schema(schema)
+                .as_ref()
+                .is_none_or(|s| s == actual)
+        };
         match condition {
             Condition::ColumnExists {
                 schema,
                 table,
                 column,
             } => Some(self.schema.tables.values().any(|t| {
-                schema.as_ref().is_none_or(|s| s == &t.schema)
-                    && &t.name == table
-                    && t.column(column).is_some()
+                in_schema(schema, &t.schema) && &t.name == table && t.column(column).is_some()
             })),
             Condition::TableExists { schema, table } => Some(
                 self.schema
                     .tables
                     .values()
-                    .any(|t| schema.as_ref().is_none_or(|s| s == &t.schema) && &t.name == table),
+                    .any(|t| in_schema(schema, &t.schema) && &t.name == table),
             ),
+            // `pg_type` holds enums, domains and the row type of every table.
             Condition::TypeExists { schema, name } => Some(
                 self.schema
                     .enums
-                    .values()
-                    .any(|e| schema.as_ref().is_none_or(|s| s == &e.schema) && &e.name == name),
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .chain(self.schema.tables.keys())
+                    .any(|(s, n)| in_schema(schema, s) && n == name),
             ),
             Condition::Not(inner) => self.evaluate(inner).map(|b| !b),
             Condition::Unknown => None,
@@ -1497,5 +1518,42 @@ mod tests {
             names(&schema, "public", "loyalty"),
             pairs(&[("points", true)])
         );
+    }
+
+    #[test]
+    fn current_schema_guards_look_at_the_first_existing_schema_only() {
+        let guarded = |schema: &str, table: &str| SchemaChange::If {
+            branches: vec![(
+                Condition::Not(Box::new(Condition::TableExists {
+                    schema: Some(schema.into()),
+                    table: table.into(),
+                })),
+                vec![create(q(None, table), vec![col("id", "integer")])],
+            )],
+            otherwise: vec![],
+            location: loc(2),
+        };
+        let schema = run(&[vec![
+            create(q(Some("core"), "dup"), vec![col("id", "integer")]),
+            // `dup` exists, but not in the current schema (public): it is created.
+            guarded(Condition::CURRENT_SCHEMA, "dup"),
+            // `dup` exists in core: nothing happens.
+            guarded("core", "dup"),
+            create(q(Some("core"), "other"), vec![col("id", "integer")]),
+            SchemaChange::If {
+                branches: vec![(
+                    Condition::Not(Box::new(Condition::TypeExists {
+                        schema: None,
+                        name: "other".into(),
+                    })),
+                    vec![create(q(None, "never"), vec![])],
+                )],
+                otherwise: vec![],
+                location: loc(3),
+            },
+        ]]);
+        assert!(schema.table("public", "dup").is_some());
+        // A table's row type is a type: the guard holds.
+        assert!(schema.table("public", "never").is_none());
     }
 }

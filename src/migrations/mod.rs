@@ -92,6 +92,12 @@ pub enum Condition {
     Unknown,
 }
 
+impl Condition {
+    /// The `schema` of a guard that compares with `current_schema()`: the first schema of the
+    /// search path that exists when the guard runs (not "any schema").
+    pub const CURRENT_SCHEMA: &'static str = "current_schema()";
+}
+
 /// One schema change, in the order it runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum SchemaChange {
