@@ -904,7 +904,23 @@ impl Replayer {
                 .as_ref()
                 .is_none_or(|s| s == actual)
         };
+        // `to_regclass('t')`: the table the search path finds.
+        let on_path = |table: &str| {
+            let key = self.table_key(&QualifiedName::new(None, table));
+            self.schema.tables.get(&key)
+        };
         match condition {
+            Condition::ColumnExists {
+                schema: Some(s),
+                table,
+                column,
+            } if s == Condition::SEARCH_PATH => {
+                Some(on_path(table).is_some_and(|t| t.column(column).is_some()))
+            }
+            Condition::TableExists {
+                schema: Some(s),
+                table,
+            } if s == Condition::SEARCH_PATH => Some(on_path(table).is_some()),
             Condition::ColumnExists {
                 schema,
                 table,
@@ -1555,5 +1571,39 @@ mod tests {
         assert!(schema.table("public", "dup").is_some());
         // A table's row type is a type: the guard holds.
         assert!(schema.table("public", "never").is_none());
+    }
+
+    #[test]
+    fn unqualified_regclass_guards_look_along_the_search_path() {
+        // Found by the PostgreSQL oracle: `to_regclass('t')` matched `t` in any schema.
+        let guarded = SchemaChange::If {
+            branches: vec![(
+                Condition::Not(Box::new(Condition::TableExists {
+                    schema: Some(Condition::SEARCH_PATH.into()),
+                    table: "t".into(),
+                })),
+                vec![create(q(None, "t"), vec![col("id", "integer")])],
+            )],
+            otherwise: vec![],
+            location: loc(2),
+        };
+        let schema = run(&[vec![
+            create(q(Some("core"), "t"), vec![col("id", "integer")]),
+            guarded.clone(),
+        ]]);
+        assert!(schema.table("public", "t").is_some());
+        let schema = run(&[vec![
+            create(q(Some("public"), "t"), vec![col("id", "integer")]),
+            SchemaChange::CreateSchema {
+                name: "core".into(),
+                location: loc(1),
+            },
+            SchemaChange::SetSearchPath {
+                schemas: vec!["core".into(), "public".into()],
+                location: loc(1),
+            },
+            guarded,
+        ]]);
+        assert!(schema.table("core", "t").is_none());
     }
 }

@@ -96,6 +96,9 @@ impl Condition {
     /// The `schema` of a guard that compares with `current_schema()`: the first schema of the
     /// search path that exists when the guard runs (not "any schema").
     pub const CURRENT_SCHEMA: &'static str = "current_schema()";
+    /// The `schema` of an unqualified `to_regclass('t')` / `'t'::regclass`: the table the
+    /// search path finds, in whichever of its schemas.
+    pub const SEARCH_PATH: &'static str = "(search_path)";
 }
 
 /// One schema change, in the order it runs.

@@ -448,7 +448,8 @@ fn is_current_schema(src: Src<'_>, toks: &[Token]) -> bool {
     }
 }
 
-/// `'core.customers'` / `'"Core"."T"'` as `to_regclass` and `::regclass` read it.
+/// `'core.customers'` / `'"Core"."T"'` as `to_regclass` and `::regclass` read it. An
+/// unqualified name is looked up along the search path ([`Condition::SEARCH_PATH`]).
 fn parse_regclass(name: &str) -> (Option<String>, String) {
     let mut parts: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -468,5 +469,8 @@ fn parse_regclass(name: &str) -> (Option<String>, String) {
     }
     parts.push(current);
     let table = parts.pop().unwrap_or_default();
-    (parts.pop(), table)
+    let schema = parts
+        .pop()
+        .unwrap_or_else(|| Condition::SEARCH_PATH.to_string());
+    (Some(schema), table)
 }

@@ -1763,3 +1763,21 @@ fn rolled_back_changes_are_undone() {
         ev.changes
     );
 }
+
+#[test]
+fn unqualified_regclass_guards_follow_the_search_path() {
+    let ev = run(
+        "DO $$ BEGIN IF to_regclass('t') IS NULL THEN CREATE TABLE t (id int); END IF; END $$;",
+    );
+    assert_clean(&ev);
+    let SchemaChange::If { branches, .. } = &ev.changes[0] else {
+        panic!("{:?}", ev.changes);
+    };
+    assert_eq!(
+        branches[0].0,
+        Condition::Not(Box::new(Condition::TableExists {
+            schema: Some(Condition::SEARCH_PATH.to_string()),
+            table: "t".into(),
+        }))
+    );
+}
