@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL oracle: proves `driftguard schema` right against a real server.
 #
-#   tests/oracle/run.sh [PROJECT_ROOT …]
+#   tests/oracle/run.sh [PROJECT_ROOT …]     (paths relative to the repository root, or absolute)
 #
 # For every migration corpus (default: the example project and tests/oracle/corpus), it asks
 # driftguard which SQL files run and in what order, applies exactly those files to a fresh
@@ -102,11 +102,18 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres)
 
 # --- driftguard -----------------------------------------------------------------------------
 say "building the release binary"
-cargo build --release --quiet
-# The target dir may be shared: keep our own copy of the binary for the whole run.
-cp "$CARGO_TARGET_DIR/release/driftguard" "$WORK/driftguard"
 DRIFTGUARD="$WORK/driftguard"
-"$DRIFTGUARD" schema --help >/dev/null || fail "the built binary has no schema command"
+# The target dir may be shared with other checkouts building at the same time: keep our own
+# copy of the binary for the whole run, and build again if another build replaced it.
+for attempt in 1 2 3; do
+  cargo build --release --quiet
+  if cp "$CARGO_TARGET_DIR/release/driftguard" "$DRIFTGUARD" 2>/dev/null \
+    && "$DRIFTGUARD" schema --help >/dev/null 2>&1; then
+    break
+  fi
+  [ "$attempt" -lt 3 ] || fail "could not build a driftguard binary with the schema command"
+  sleep 5
+done
 
 # --- each corpus ----------------------------------------------------------------------------
 AUDIT=$(cat "$ROOT/tests/oracle/audit.sql")
