@@ -226,6 +226,7 @@ fn cached_analysis(
             summary: hit.summary,
             sources: Vec::new(),
             tables: Vec::new(),
+            source_files: Vec::new(),
         };
     }
     let analysis = analyze(files, reader, config, cache);
@@ -247,6 +248,58 @@ pub fn run(options: &Options) -> Result<Report, RunError> {
         Mode::All => run_all(options),
         Mode::Staged | Mode::Base(_) => run_change(options),
     }
+}
+
+/// The schema one migration source builds, and its files in the order they run.
+#[derive(Debug, Clone)]
+pub struct BuiltSource {
+    pub source: MigrationSource,
+    /// Paths relative to the root, in migration order.
+    pub files: Vec<String>,
+}
+
+/// Reads only the migrations of the working tree at `path` (with the config found there, or
+/// `config`) and replays each source: what `driftguard schema` prints. Models are not read.
+pub fn migration_sources(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(Vec<BuiltSource>, Vec<Warning>), RunError> {
+    if !path.is_dir() {
+        return Err(RunError(format!(
+            "`{}` is not a directory; pass the root of the project",
+            path.display()
+        )));
+    }
+    let options = Options {
+        path: path.to_path_buf(),
+        mode: Mode::All,
+        config: config.map(Path::to_path_buf),
+        fail_on: None,
+    };
+    let read_root = |name: &str| std::fs::read_to_string(path.join(name)).ok();
+    let (config, mut warnings) = load_config(&options, &read_root)?;
+    let files: Vec<FileRef> = walk(path, &config)
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                classify(&f.path, &config),
+                FileKind::Sql(_) | FileKind::Alembic(_)
+            )
+        })
+        .collect();
+    let reader = Reader {
+        repo: None,
+        root: path.to_path_buf(),
+    };
+    let analysis = analyze(&files, &reader, &config, &mut Cache::default());
+    warnings.extend(analysis.warnings);
+    let built = analysis
+        .sources
+        .into_iter()
+        .zip(analysis.source_files)
+        .map(|(source, files)| BuiltSource { source, files })
+        .collect();
+    Ok((built, warnings))
 }
 
 fn load_config(
@@ -623,6 +676,8 @@ struct Analysis {
     summary: Summary,
     sources: Vec<MigrationSource>,
     tables: Vec<ModelTable>,
+    /// The files of each source (parallel to `sources`), in the order they run.
+    source_files: Vec<Vec<String>>,
 }
 
 /// The warning for models without any migration.
@@ -760,6 +815,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
     warnings.extend(model_warnings);
 
     let mut sources = Vec::new();
+    let mut source_files = Vec::new();
     for (source_index, mut files) in sql_files {
         files.sort_by(|a, b| migration_order(&a.path, &b.path));
         let mut events = Vec::new();
@@ -775,6 +831,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
         }
+        source_files.push(files.iter().map(|f| f.path.clone()).collect());
         let declared = source_index.and_then(|i| config.sources.get(i));
         let default_schema = declared
             .and_then(|s| s.default_schema.clone())
@@ -832,6 +889,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         }
         let (ordered, order_warnings) = alembic::order(revisions);
         warnings.extend(order_warnings);
+        source_files.push(ordered.iter().map(|r| r.path.clone()).collect());
         for revision in &ordered {
             warnings.extend(
                 revision
@@ -924,6 +982,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         summary,
         sources,
         tables,
+        source_files,
     }
 }
 

@@ -46,6 +46,7 @@ pub fn version_table(first_revision: &str) -> SchemaChange {
         }],
         primary_key: Vec::new(),
         copies_from: Vec::new(),
+        likes: Vec::new(),
         location,
     }
 }

@@ -751,6 +751,7 @@ impl<'a> Reader<'a> {
             columns: columns.into_iter().map(|c| c.def).collect(),
             primary_key: Vec::new(),
             copies_from: Vec::new(),
+            likes: Vec::new(),
             location: call.location.clone(),
         });
     }
@@ -929,6 +930,7 @@ impl<'a> Reader<'a> {
             columns: columns.into_iter().map(|c| c.def).collect(),
             primary_key,
             copies_from: Vec::new(),
+            likes: Vec::new(),
             location: call.location.clone(),
         });
         for fk in foreign_keys {
