@@ -226,6 +226,7 @@ fn cached_analysis(
             summary: hit.summary,
             sources: Vec::new(),
             tables: Vec::new(),
+            source_files: Vec::new(),
         };
     }
     let analysis = analyze(files, reader, config, cache);
@@ -247,6 +248,58 @@ pub fn run(options: &Options) -> Result<Report, RunError> {
         Mode::All => run_all(options),
         Mode::Staged | Mode::Base(_) => run_change(options),
     }
+}
+
+/// The schema one migration source builds, and its files in the order they run.
+#[derive(Debug, Clone)]
+pub struct BuiltSource {
+    pub source: MigrationSource,
+    /// Paths relative to the root, in migration order.
+    pub files: Vec<String>,
+}
+
+/// Reads only the migrations of the working tree at `path` (with the config found there, or
+/// `config`) and replays each source: what `driftguard schema` prints. Models are not read.
+pub fn migration_sources(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(Vec<BuiltSource>, Vec<Warning>), RunError> {
+    if !path.is_dir() {
+        return Err(RunError(format!(
+            "`{}` is not a directory; pass the root of the project",
+            path.display()
+        )));
+    }
+    let options = Options {
+        path: path.to_path_buf(),
+        mode: Mode::All,
+        config: config.map(Path::to_path_buf),
+        fail_on: None,
+    };
+    let read_root = |name: &str| std::fs::read_to_string(path.join(name)).ok();
+    let (config, mut warnings) = load_config(&options, &read_root)?;
+    let files: Vec<FileRef> = walk(path, &config)
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                classify(&f.path, &config),
+                FileKind::Sql(_) | FileKind::Alembic(_)
+            )
+        })
+        .collect();
+    let reader = Reader {
+        repo: None,
+        root: path.to_path_buf(),
+    };
+    let analysis = analyze(&files, &reader, &config, &mut Cache::default());
+    warnings.extend(analysis.warnings);
+    let built = analysis
+        .sources
+        .into_iter()
+        .zip(analysis.source_files)
+        .map(|(source, files)| BuiltSource { source, files })
+        .collect();
+    Ok((built, warnings))
 }
 
 fn load_config(
@@ -623,6 +676,8 @@ struct Analysis {
     summary: Summary,
     sources: Vec<MigrationSource>,
     tables: Vec<ModelTable>,
+    /// The files of each source (parallel to `sources`), in the order they run.
+    source_files: Vec<Vec<String>>,
 }
 
 /// The warning for models without any migration.
@@ -708,7 +763,11 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         file
     };
     let parsed = match &kind {
-        FileKind::Model if !models::is_candidate(bytes) => Parsed::Nothing,
+        FileKind::Model
+            if !models::is_candidate(bytes) || crate::discover::is_test_module(path, bytes) =>
+        {
+            Parsed::Nothing
+        }
         FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
         FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
         FileKind::Alembic(_) => Parsed::Alembic(alembic::read_revision(&decode(&mut warnings))),
@@ -756,6 +815,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
     warnings.extend(model_warnings);
 
     let mut sources = Vec::new();
+    let mut source_files = Vec::new();
     for (source_index, mut files) in sql_files {
         files.sort_by(|a, b| migration_order(&a.path, &b.path));
         let mut events = Vec::new();
@@ -771,6 +831,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
         }
+        source_files.push(files.iter().map(|f| f.path.clone()).collect());
         let declared = source_index.and_then(|i| config.sources.get(i));
         let default_schema = declared
             .and_then(|s| s.default_schema.clone())
@@ -792,9 +853,43 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             live: false,
         });
     }
-    for (env, revisions) in alembic_envs {
+    // `op.create_table(SqlRun.__tablename__, …)`: the class's table, when one model class of
+    // that name maps a table.
+    let mut class_tables: HashMap<&str, Option<crate::migrations::QualifiedName>> = HashMap::new();
+    for table in &tables {
+        if let Some(class) = &table.class_name {
+            let name = crate::migrations::QualifiedName::new(table.schema.as_deref(), &table.name);
+            class_tables
+                .entry(class.as_str())
+                .and_modify(|t| {
+                    if t.as_ref() != Some(&name) {
+                        *t = None;
+                    }
+                })
+                .or_insert(Some(name));
+        }
+    }
+    let table_of = |class: &str| class_tables.get(class).cloned().flatten();
+    for (env, mut revisions) in alembic_envs {
+        for revision in &mut revisions {
+            for class in alembic::resolve_model_tables(revision, &table_of) {
+                warnings.push(Warning::at(
+                    crate::source::Location {
+                        path: revision.path.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                    format!(
+                        "this revision names the table of model class `{class}` \
+                         (`{class}.__tablename__`), but no model class of that name maps one \
+                         table: its changes to that table are not checked"
+                    ),
+                ));
+            }
+        }
         let (ordered, order_warnings) = alembic::order(revisions);
         warnings.extend(order_warnings);
+        source_files.push(ordered.iter().map(|r| r.path.clone()).collect());
         for revision in &ordered {
             warnings.extend(
                 revision
@@ -811,10 +906,17 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         let default_schema = declared
             .and_then(|s| s.default_schema.clone())
             .unwrap_or_else(|| config.default_schema.clone());
+        let version_table = ordered
+            .first()
+            .map(|r| vec![alembic::version_table(&r.path)])
+            .unwrap_or_default();
         let schema = schema::replay(
-            ordered.iter().map(|r| FileEvents {
+            std::iter::once(FileEvents {
+                changes: &version_table,
+            })
+            .chain(ordered.iter().map(|r| FileEvents {
                 changes: &r.events.changes,
-            }),
+            })),
             &default_schema,
         );
         sources.push(MigrationSource {
@@ -880,6 +982,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         summary,
         sources,
         tables,
+        source_files,
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::render::Format;
+use crate::schema_cmd::SchemaFormat;
 
 /// Proves statically that every column and table your SQLAlchemy models map is created by
 /// your migrations — no database needed.
@@ -26,6 +27,8 @@ pub enum Command {
     /// Compare the models (and with --with-migrations the migrations) with a live PostgreSQL
     /// database, read-only.
     DbDiff(DbDiffArgs),
+    /// Print the schema the migrations build (tables, columns, enums), without a database.
+    Schema(SchemaArgs),
     /// Explain a rule, or list them all.
     Rule {
         /// A rule code (`DG001`) or name (`column-without-migration`).
@@ -151,6 +154,26 @@ impl std::fmt::Debug for DbDiffArgs {
             .field("fail_on", &self.fail_on)
             .finish()
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The project root whose migrations to replay.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format: a readable inventory, or JSON shaped like `information_schema`.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
+    pub format: SchemaFormat,
+
+    /// Use this config file instead of looking for one at the root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print one migration source alone (`sql`, `alembic`, or the path an Alembic environment
+    /// or a declared source is named by); default: the union of all sources.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

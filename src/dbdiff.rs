@@ -644,6 +644,7 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
                 name: name.clone(),
                 columns: Vec::new(),
                 location: location.clone(),
+                parents: Vec::new(),
             },
         );
     }
@@ -655,6 +656,7 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
                 name: row.table.clone(),
                 columns: Vec::new(),
                 location: location.clone(),
+                parents: Vec::new(),
             });
         let primary_key = live
             .primary_keys
@@ -668,6 +670,8 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
             primary_key,
             references: None,
             location: location.clone(),
+            inherited: false,
+            domain: None,
         });
     }
     for ((table_schema, _), _) in tables.iter() {

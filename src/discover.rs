@@ -110,12 +110,20 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
     }
 }
 
-/// Test code: fixtures there are not the application's models.
+/// Test code: fixtures there are not the application's models. A `*_test.py` name alone does
+/// not make a test (Airflow's model `connection_test.py`): see [`is_test_module`].
 fn is_test_path(dirs: &[&str], file_name: &str) -> bool {
     dirs.iter().any(|d| *d == "tests" || *d == "test")
         || file_name.starts_with("test_")
-        || file_name.ends_with("_test.py")
         || file_name == "conftest.py"
+}
+
+/// A `*_test.py` file that imports `pytest` or `unittest`: a test module, whatever it maps.
+/// Other `*_test.py` files are read like any model file.
+pub fn is_test_module(path: &str, bytes: &[u8]) -> bool {
+    const NEEDLES: &[&[u8]] = &[b"import pytest", b"import unittest", b"from unittest"];
+    path.ends_with("_test.py")
+        && (0..bytes.len()).any(|i| NEEDLES.iter().any(|n| bytes[i..].starts_with(n)))
 }
 
 /// `*.down.sql`, `0002_x_rollback.sql`, `rollback/0002.sql`, `down/…`.
@@ -214,6 +222,25 @@ mod tests {
             FileKind::Other
         );
         assert_eq!(classify("docs/schema.sql", &config), FileKind::Other);
+    }
+
+    #[test]
+    fn a_model_file_named_like_a_go_test_is_read_unless_it_imports_a_test_framework() {
+        // Airflow 3 maps `connection_test_request` in `airflow/models/connection_test.py`.
+        let config = Config::default();
+        assert_eq!(
+            classify("airflow/models/connection_test.py", &config),
+            FileKind::Model
+        );
+        assert!(!is_test_module(
+            "airflow/models/connection_test.py",
+            b"from sqlalchemy.orm import Mapped\nclass ConnectionTestRequest(Base): ...\n"
+        ));
+        assert!(is_test_module(
+            "app/models_test.py",
+            b"import pytest\nfrom app.models import Base\n"
+        ));
+        assert_eq!(classify("app/test_models.py", &config), FileKind::Other);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
 //! [`dbdiff`] (`driftguard db-diff`) reads a live PostgreSQL database instead of the migrations
 //! and compares the same model tables with it; it is the only module that talks to a database.
+//! [`schema_cmd`] (`driftguard schema`) stops after stage 4 and prints the replayed schema.
 //! [`install`] writes the git pre-commit hook that runs `check --staged`.
 //! Problems in user files are warnings or findings, never errors: an `Err` means "could not
 //! run" (exit 2) and says what to do.
@@ -37,6 +38,7 @@ pub mod render;
 pub mod rules;
 pub mod satype;
 pub mod schema;
+pub mod schema_cmd;
 pub mod source;
 pub mod sqltype;
 pub mod suppress;
@@ -95,6 +97,7 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
     let result = match cli.command {
         Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
         Command::DbDiff(args) => run_db_diff(args, color, streams.stdout, streams.stderr),
+        Command::Schema(args) => run_schema(args, streams.stdout, streams.stderr),
         Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
         Command::Install(args) => install::install(&args.path, args.force)
             .and_then(|message| say(streams.stdout, &message)),
@@ -240,6 +243,31 @@ fn run_db_diff(
     let mut say = |line: &str| emit(stderr, &format!("{line}\n")).map_err(|e| e.to_string());
     let report = dbdiff::run(&options, &mut say).map_err(|e| e.0)?;
     report_out(&report, args.format, color, stdout, stderr)
+}
+
+fn run_schema(
+    args: cli::SchemaArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, String> {
+    let options = schema_cmd::SchemaOptions {
+        path: args.path,
+        config: args.config,
+        source: args.source,
+    };
+    let (inventory, warnings) = schema_cmd::inventory(&options).map_err(|e| e.0)?;
+    let mut lines = String::new();
+    for warning in &warnings {
+        lines.push_str(&render::human::warning_line(warning));
+        lines.push('\n');
+    }
+    emit(stderr, &lines).map_err(|e| e.to_string())?;
+    let text = match args.format {
+        schema_cmd::SchemaFormat::Table => schema_cmd::render_table(&inventory),
+        schema_cmd::SchemaFormat::Json => schema_cmd::render_json(&inventory).map_err(|e| e.0)?,
+    };
+    emit(stdout, &text).map_err(|e| e.to_string())?;
+    Ok(ExitStatus::Clean)
 }
 
 fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, String> {

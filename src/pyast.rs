@@ -189,7 +189,7 @@ pub enum Stmt {
     Block {
         kind: BlockKind,
         /// For `with`: the context expressions and their `as` targets; for `if`/`while`: the
-        /// condition (no target).
+        /// condition (no target); for `for`: the iterable and the target's source text.
         items: Vec<(Expr, Option<String>)>,
         body: Vec<Stmt>,
         location: Location,
@@ -490,7 +490,19 @@ impl Walker<'_> {
                 }
                 self.push_block(node, "body", BlockKind::With, items, out);
             }
-            "for_statement" => self.push_block(node, "body", BlockKind::For, Vec::new(), out),
+            "for_statement" => {
+                // The iterable, with the loop target's text (`table`, `old, new`).
+                let items = match (
+                    node.child_by_field_name("right"),
+                    node.child_by_field_name("left"),
+                ) {
+                    (Some(right), Some(left)) => {
+                        vec![(self.expr(right), Some(self.text(left).to_string()))]
+                    }
+                    _ => Vec::new(),
+                };
+                self.push_block(node, "body", BlockKind::For, items, out);
+            }
             "while_statement" => self.push_block(node, "body", BlockKind::While, Vec::new(), out),
             "match_statement" => {
                 let body = self.clause_body(node);

@@ -29,6 +29,12 @@ pub struct Column {
     pub references: Option<ForeignKeyRef>,
     /// The statement that created the column (or last renamed or retyped it).
     pub location: Location,
+    /// Only inherited from a parent (`INHERITS`, `PARTITION OF`), not declared by this table:
+    /// such a column goes when the parent drops it.
+    pub inherited: bool,
+    /// The domain the column was declared with (`core.email_address`); `ty` is then the
+    /// domain's type, as `information_schema.columns.data_type` reports it.
+    pub domain: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +44,8 @@ pub struct Table {
     /// In creation order, like `information_schema.columns.ordinal_position`.
     pub columns: Vec<Column>,
     pub location: Location,
+    /// The tables it inherits from or is a partition of: their column changes reach it.
+    pub parents: Vec<(String, String)>,
 }
 
 impl Table {
@@ -68,6 +76,18 @@ pub struct Schema {
     pub tables: BTreeMap<(String, String), Table>,
     /// Keyed by (schema, type name).
     pub enums: BTreeMap<(String, String), EnumType>,
+    /// Keyed by (schema, domain name).
+    pub domains: BTreeMap<(String, String), Domain>,
+}
+
+/// A `CREATE DOMAIN`: a named type over another, possibly NOT NULL.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Domain {
+    pub schema: String,
+    pub name: String,
+    pub ty: SqlType,
+    pub nullable: bool,
+    pub location: Location,
 }
 
 impl Schema {
@@ -146,17 +166,73 @@ impl Replayer {
         (self.creation_schema(name), name.name.clone())
     }
 
+    /// The key of an existing enum or domain: qualified, or the first schema of the path that
+    /// has a type of that name.
     fn enum_key(&self, name: &QualifiedName) -> (String, String) {
         if let Some(schema) = &name.schema {
             return (schema.clone(), name.name.clone());
         }
         for schema in &self.search_path {
             let key = (schema.clone(), name.name.clone());
-            if self.schema.enums.contains_key(&key) {
+            if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
                 return key;
             }
         }
         (self.creation_schema(name), name.name.clone())
+    }
+
+    /// Moves or renames an enum or a domain; the columns of that type follow, as in
+    /// PostgreSQL. `false` when there is no such type or the new key is taken.
+    fn move_type(
+        &mut self,
+        old: &(String, String),
+        new: &(String, String),
+        location: Option<&Location>,
+    ) -> bool {
+        if self.schema.enums.contains_key(new) || self.schema.domains.contains_key(new) {
+            return false;
+        }
+        let old_qualified = format!("{}.{}", old.0, old.1);
+        let new_qualified = format!("{}.{}", new.0, new.1);
+        if let Some(mut moved) = self.schema.enums.remove(old) {
+            moved.schema = new.0.clone();
+            moved.name = new.1.clone();
+            if let Some(location) = location {
+                moved.location = location.clone();
+            }
+            self.schema.enums.insert(new.clone(), moved);
+            let follow = |ty: &mut SqlType| {
+                if ty.user_defined && ty.name == old_qualified {
+                    ty.name = new_qualified.clone();
+                }
+            };
+            for table in self.schema.tables.values_mut() {
+                for col in &mut table.columns {
+                    follow(&mut col.ty);
+                }
+            }
+            for domain in self.schema.domains.values_mut() {
+                follow(&mut domain.ty);
+            }
+            return true;
+        }
+        if let Some(mut moved) = self.schema.domains.remove(old) {
+            moved.schema = new.0.clone();
+            moved.name = new.1.clone();
+            if let Some(location) = location {
+                moved.location = location.clone();
+            }
+            self.schema.domains.insert(new.clone(), moved);
+            for table in self.schema.tables.values_mut() {
+                for col in &mut table.columns {
+                    if col.domain.as_deref() == Some(old_qualified.as_str()) {
+                        col.domain = Some(new_qualified.clone());
+                    }
+                }
+            }
+            return true;
+        }
+        false
     }
 
     fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
@@ -164,15 +240,179 @@ impl Replayer {
         self.schema.tables.get_mut(&key)
     }
 
-    fn column(&self, def: &ColumnDef) -> Column {
+    /// A declared column of the table `key`, written as `written`.
+    fn column(&self, def: &ColumnDef, written: &QualifiedName, key: &(String, String)) -> Column {
+        let (ty, domain) = self.resolve_column_type(&def.ty);
         Column {
             name: def.name.clone(),
-            ty: self.resolve_type(&def.ty),
-            nullable: def.nullable && !def.primary_key,
-            default: def.default.clone(),
+            ty,
+            nullable: def.nullable && !def.primary_key && domain.as_ref().is_none_or(|d| d.1),
+            default: def
+                .default
+                .as_ref()
+                .map(|d| qualify_serial_default(d, written, key, &def.name)),
             primary_key: def.primary_key,
             references: def.references.clone(),
             location: def.location.clone(),
+            inherited: false,
+            domain: domain.map(|d| d.0),
+        }
+    }
+
+    /// A column's type with domains looked through: the domain's type, and the domain's
+    /// qualified name and whether it lets the column be NULL (an array of a NOT NULL domain
+    /// may still be NULL).
+    fn resolve_column_type(&self, ty: &SqlType) -> (SqlType, Option<(String, bool)>) {
+        if ty.user_defined {
+            let name = match ty.name.split_once('.') {
+                Some((schema, name)) => QualifiedName::new(Some(schema), name),
+                None => QualifiedName::new(None, &ty.name),
+            };
+            let key = self.enum_key(&name);
+            if let Some(domain) = self.schema.domains.get(&key) {
+                let mut base = domain.ty.clone();
+                base.array |= ty.array;
+                let nullable = domain.nullable || ty.array;
+                return (base, Some((format!("{}.{}", key.0, key.1), nullable)));
+            }
+        }
+        (self.resolve_type(ty), None)
+    }
+
+    /// The columns `LIKE source` copies: names, types and NOT NULL; no defaults (without
+    /// `INCLUDING DEFAULTS`, which is not read), no keys.
+    fn like_columns(&self, source: &QualifiedName, location: &Location) -> Vec<Column> {
+        let key = self.table_key(source);
+        self.schema
+            .tables
+            .get(&key)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| Column {
+                        default: None,
+                        primary_key: false,
+                        references: None,
+                        location: location.clone(),
+                        inherited: false,
+                        ..c.clone()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The tables that inherit from `key`, directly or not (partitions too), parents first.
+    fn descendants(&self, key: &(String, String)) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        let mut queue = vec![key.clone()];
+        while let Some(parent) = queue.pop() {
+            for (child, table) in &self.schema.tables {
+                if table.parents.contains(&parent) && child != key && !found.contains(child) {
+                    found.push(child.clone());
+                    queue.push(child.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// Applies `change` to the column `name` of the table `key` and of every table that
+    /// inherits from it, as PostgreSQL recurses `ALTER TABLE` (without `ONLY`).
+    fn alter_column_everywhere(
+        &mut self,
+        key: &(String, String),
+        name: &str,
+        change: impl Fn(&mut Column),
+    ) {
+        let mut keys = vec![key.clone()];
+        keys.extend(self.descendants(key));
+        for k in keys {
+            if let Some(col) = self
+                .schema
+                .tables
+                .get_mut(&k)
+                .and_then(|t| t.column_mut(name))
+            {
+                change(col);
+            }
+        }
+    }
+
+    /// Drops a column from `key`, then from the children that only inherited it from there
+    /// (and from no other parent that still has it), recursively.
+    fn drop_column(&mut self, key: &(String, String), name: &str) {
+        let removed = match self.schema.tables.get_mut(key) {
+            Some(table) => {
+                let before = table.columns.len();
+                table.columns.retain(|c| c.name != name);
+                table.columns.len() != before
+            }
+            None => false,
+        };
+        if !removed {
+            return;
+        }
+        let children: Vec<(String, String)> = self
+            .schema
+            .tables
+            .iter()
+            .filter(|(_, t)| t.parents.contains(key))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for child in children {
+            let Some(table) = self.schema.tables.get(&child) else {
+                continue;
+            };
+            let only_inherited = table.column(name).is_some_and(|c| c.inherited);
+            let other_parent_has_it = table.parents.iter().any(|p| {
+                p != key
+                    && self
+                        .schema
+                        .tables
+                        .get(p)
+                        .is_some_and(|t| t.column(name).is_some())
+            });
+            if only_inherited && !other_parent_has_it {
+                self.drop_column(&child, name);
+            }
+        }
+    }
+
+    /// After `DROP TYPE`/`DROP DOMAIN`/`DROP SCHEMA`: a type still in use can only be dropped
+    /// with CASCADE, which drops the columns of that type (arrays too); without CASCADE the
+    /// drop fails unless no column uses it. Either way, no column of that type remains.
+    fn drop_columns_of_type(&mut self, key: &(String, String)) {
+        let qualified = format!("{}.{}", key.0, key.1);
+        for table in self.schema.tables.values_mut() {
+            table.columns.retain(|c| {
+                c.domain.as_deref() != Some(qualified.as_str())
+                    && !(c.ty.user_defined && c.ty.name == qualified)
+            });
+        }
+    }
+
+    /// Removes tables, and the tables that inherit from them (which need `CASCADE`, or are
+    /// partitions that always go with their parent).
+    fn drop_tables(&mut self, keys: Vec<(String, String)>) {
+        let mut all = Vec::new();
+        for key in keys {
+            all.extend(self.descendants(&key));
+            all.push(key);
+        }
+        for key in all {
+            self.schema.tables.remove(&key);
+        }
+    }
+
+    /// A table moved or was renamed: its children follow it.
+    fn rekey_parent(&mut self, old: &(String, String), new: &(String, String)) {
+        for table in self.schema.tables.values_mut() {
+            for parent in &mut table.parents {
+                if parent == old {
+                    *parent = new.clone();
+                }
+            }
         }
     }
 
@@ -201,8 +441,28 @@ impl Replayer {
             }
             SchemaChange::DropSchema { name, .. } => {
                 self.schema.schemas.remove(name);
-                self.schema.tables.retain(|(schema, _), _| schema != name);
+                let inside: Vec<(String, String)> = self
+                    .schema
+                    .tables
+                    .keys()
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                self.drop_tables(inside);
+                let types: Vec<(String, String)> = self
+                    .schema
+                    .enums
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
                 self.schema.enums.retain(|(schema, _), _| schema != name);
+                self.schema.domains.retain(|(schema, _), _| schema != name);
+                // Columns elsewhere whose type lived in the schema go with it (CASCADE).
+                for key in types {
+                    self.drop_columns_of_type(&key);
+                }
             }
             SchemaChange::SetSearchPath { schemas, .. } => {
                 self.search_path = schemas
@@ -219,6 +479,7 @@ impl Replayer {
                 columns,
                 primary_key,
                 copies_from,
+                likes,
                 location,
                 ..
             } => {
@@ -226,29 +487,41 @@ impl Replayer {
                 if self.schema.tables.contains_key(&key) {
                     return;
                 }
+                // Inherited columns come first, a column of several parents once; then the
+                // table's own elements in order: declared columns and `LIKE` copies. A name
+                // met again merges into the first: NOT NULL if either says so.
                 let mut new_columns: Vec<Column> = Vec::new();
-                for source in copies_from {
-                    let source_key = self.table_key(source);
-                    if let Some(source) = self.schema.tables.get(&source_key) {
+                let mut parents = Vec::new();
+                for parent in copies_from {
+                    let parent_key = self.table_key(parent);
+                    if let Some(source) = self.schema.tables.get(&parent_key) {
                         for column in &source.columns {
-                            if !new_columns.iter().any(|c| c.name == column.name) {
-                                new_columns.push(Column {
-                                    default: None,
+                            merge_column(
+                                &mut new_columns,
+                                Column {
                                     references: None,
                                     location: location.clone(),
+                                    inherited: true,
                                     ..column.clone()
-                                });
-                            }
+                                },
+                            );
                         }
+                        parents.push(parent_key);
                     }
                 }
-                for def in columns {
-                    let column = self.column(def);
-                    match new_columns.iter_mut().find(|c| c.name == column.name) {
-                        // INHERITS with a redeclared column merges the two.
-                        Some(existing) => *existing = column,
-                        None => new_columns.push(column),
+                let mut own: Vec<Column> = Vec::new();
+                let mut likes = likes.iter().peekable();
+                for (i, def) in columns.iter().enumerate() {
+                    while let Some((_, source)) = likes.next_if(|(at, _)| *at <= i) {
+                        own.extend(self.like_columns(source, location));
                     }
+                    own.push(self.column(def, table, &key));
+                }
+                for (_, source) in likes {
+                    own.extend(self.like_columns(source, location));
+                }
+                for column in own {
+                    merge_column(&mut new_columns, column);
                 }
                 for name in primary_key {
                     if let Some(column) = new_columns.iter_mut().find(|c| &c.name == name) {
@@ -263,12 +536,13 @@ impl Replayer {
                         name: key.1,
                         columns: new_columns,
                         location: location.clone(),
+                        parents,
                     },
                 );
             }
             SchemaChange::DropTable { table, .. } => {
                 let key = self.table_key(table);
-                self.schema.tables.remove(&key);
+                self.drop_tables(vec![key]);
             }
             SchemaChange::RenameTable {
                 table,
@@ -283,7 +557,8 @@ impl Replayer {
                 if let Some(mut moved) = self.schema.tables.remove(&key) {
                     moved.name = new_name.clone();
                     moved.location = location.clone();
-                    self.schema.tables.insert(new_key, moved);
+                    self.schema.tables.insert(new_key.clone(), moved);
+                    self.rekey_parent(&key, &new_key);
                 }
             }
             SchemaChange::SetTableSchema {
@@ -299,21 +574,35 @@ impl Replayer {
                 if let Some(mut moved) = self.schema.tables.remove(&key) {
                     moved.schema = new_schema.clone();
                     moved.location = location.clone();
-                    self.schema.tables.insert(new_key, moved);
+                    self.schema.tables.insert(new_key.clone(), moved);
+                    self.rekey_parent(&key, &new_key);
                 }
             }
             SchemaChange::AddColumn { table, column, .. } => {
-                let column = self.column(column);
-                if let Some(table) = self.table_mut(table)
-                    && table.column(&column.name).is_none()
-                {
-                    table.columns.push(column);
+                let key = self.table_key(table);
+                let column = self.column(column, table, &key);
+                let Some(target) = self.schema.tables.get_mut(&key) else {
+                    return;
+                };
+                if target.column(&column.name).is_some() {
+                    return;
+                }
+                target.columns.push(column.clone());
+                // The column reaches every table that inherits from this one.
+                for child in self.descendants(&key) {
+                    if let Some(t) = self.schema.tables.get_mut(&child)
+                        && t.column(&column.name).is_none()
+                    {
+                        t.columns.push(Column {
+                            inherited: true,
+                            ..column.clone()
+                        });
+                    }
                 }
             }
             SchemaChange::DropColumn { table, column, .. } => {
-                if let Some(table) = self.table_mut(table) {
-                    table.columns.retain(|c| &c.name != column);
-                }
+                let key = self.table_key(table);
+                self.drop_column(&key, column);
             }
             SchemaChange::RenameColumn {
                 table,
@@ -321,12 +610,16 @@ impl Replayer {
                 new_name,
                 location,
             } => {
-                if let Some(table) = self.table_mut(table)
-                    && table.column(new_name).is_none()
-                    && let Some(col) = table.column_mut(column)
-                {
-                    col.name = new_name.clone();
-                    col.location = location.clone();
+                let key = self.table_key(table);
+                let renamable =
+                    self.schema.tables.get(&key).is_some_and(|t| {
+                        t.column(new_name).is_none() && t.column(column).is_some()
+                    });
+                if renamable {
+                    self.alter_column_everywhere(&key, column, |col| {
+                        col.name = new_name.clone();
+                        col.location = location.clone();
+                    });
                 }
             }
             SchemaChange::AlterColumnType {
@@ -335,12 +628,17 @@ impl Replayer {
                 ty,
                 location,
             } => {
-                let ty = self.resolve_type(ty);
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.ty = ty;
+                let (ty, domain) = self.resolve_column_type(ty);
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| {
+                    col.ty = ty.clone();
+                    col.domain = domain.as_ref().map(|d| d.0.clone());
+                    if domain.as_ref().is_some_and(|d| !d.1) {
+                        col.nullable = false;
+                    }
                     // A type finding should point at the statement that gave the type.
                     col.location = location.clone();
-                }
+                });
             }
             SchemaChange::SetNullable {
                 table,
@@ -348,9 +646,8 @@ impl Replayer {
                 nullable,
                 ..
             } => {
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.nullable = *nullable;
-                }
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| col.nullable = *nullable);
             }
             SchemaChange::SetDefault {
                 table,
@@ -358,18 +655,21 @@ impl Replayer {
                 default,
                 ..
             } => {
-                if let Some(col) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
-                    col.default = default.clone();
-                }
+                let key = self.table_key(table);
+                self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
             }
             SchemaChange::AddPrimaryKey { table, columns, .. } => {
-                if let Some(table) = self.table_mut(table) {
+                let key = self.table_key(table);
+                if let Some(table) = self.schema.tables.get_mut(&key) {
                     for name in columns {
                         if let Some(col) = table.column_mut(name) {
-                            col.nullable = false;
                             col.primary_key = true;
                         }
                     }
+                }
+                // The key's columns become NOT NULL in the children and partitions too.
+                for name in columns {
+                    self.alter_column_everywhere(&key, name, |col| col.nullable = false);
                 }
             }
             SchemaChange::AddForeignKey {
@@ -453,28 +753,120 @@ impl Replayer {
             } => {
                 let key = self.enum_key(name);
                 let new_key = (key.0.clone(), new_name.clone());
-                if self.schema.enums.contains_key(&new_key) {
+                self.move_type(&key, &new_key, Some(location));
+            }
+            SchemaChange::SetTypeSchema {
+                name,
+                new_schema,
+                location,
+            } => {
+                let key = self.enum_key(name);
+                let new_key = (new_schema.clone(), key.1.clone());
+                if self.schema.schemas.contains(new_schema) {
+                    self.move_type(&key, &new_key, Some(location));
+                }
+            }
+            SchemaChange::CreateDomain {
+                name,
+                ty,
+                nullable,
+                location,
+            } => {
+                let key = (self.creation_schema(name), name.name.clone());
+                if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
                     return;
                 }
-                if let Some(mut moved) = self.schema.enums.remove(&key) {
-                    let old_qualified = format!("{}.{}", key.0, key.1);
-                    let new_qualified = format!("{}.{}", key.0, new_name);
-                    moved.name = new_name.clone();
-                    moved.location = location.clone();
-                    self.schema.enums.insert(new_key, moved);
-                    // Columns of that type follow the rename, as in PostgreSQL.
-                    for table in self.schema.tables.values_mut() {
-                        for col in &mut table.columns {
-                            if col.ty.user_defined && col.ty.name == old_qualified {
-                                col.ty.name = new_qualified.clone();
-                            }
+                // A domain over a domain takes the inner domain's type.
+                let (ty, inner) = self.resolve_column_type(ty);
+                self.schema.domains.insert(
+                    key.clone(),
+                    Domain {
+                        schema: key.0,
+                        name: key.1,
+                        ty,
+                        nullable: *nullable && inner.is_none_or(|d| d.1),
+                        location: location.clone(),
+                    },
+                );
+            }
+            SchemaChange::RenameSchema { name, new_name, .. } => {
+                if !self.schema.schemas.contains(name) || self.schema.schemas.contains(new_name) {
+                    return;
+                }
+                self.schema.schemas.remove(name);
+                self.schema.schemas.insert(new_name.clone());
+                let tables: Vec<(String, String)> = self
+                    .schema
+                    .tables
+                    .keys()
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                for key in tables {
+                    let new_key = (new_name.clone(), key.1.clone());
+                    if let Some(mut moved) = self.schema.tables.remove(&key) {
+                        moved.schema = new_name.clone();
+                        self.schema.tables.insert(new_key.clone(), moved);
+                        self.rekey_parent(&key, &new_key);
+                    }
+                }
+                let types: Vec<(String, String)> = self
+                    .schema
+                    .enums
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .filter(|(schema, _)| schema == name)
+                    .cloned()
+                    .collect();
+                for key in types {
+                    let new_key = (new_name.clone(), key.1.clone());
+                    self.move_type(&key, &new_key, None);
+                }
+            }
+            SchemaChange::SetParent {
+                table,
+                parent,
+                partition,
+                attach,
+                ..
+            } => {
+                let child_key = self.table_key(table);
+                let parent_key = self.table_key(parent);
+                let Some(parent_columns) = self
+                    .schema
+                    .tables
+                    .get(&parent_key)
+                    .map(|t| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
+                else {
+                    return;
+                };
+                let Some(child) = self.schema.tables.get_mut(&child_key) else {
+                    return;
+                };
+                if *attach {
+                    if !child.parents.contains(&parent_key) {
+                        child.parents.push(parent_key);
+                    }
+                } else {
+                    child.parents.retain(|p| p != &parent_key);
+                }
+                // A partition's columns belong to its parent (they go when the parent drops
+                // them); an inheritance child keeps its own. Detached, they are its own.
+                if *partition || !*attach {
+                    for col in &mut child.columns {
+                        if parent_columns.contains(&col.name) {
+                            col.inherited = *attach;
                         }
                     }
                 }
             }
             SchemaChange::DropType { name, .. } => {
                 let key = self.enum_key(name);
-                self.schema.enums.remove(&key);
+                if self.schema.domains.remove(&key).is_some()
+                    || self.schema.enums.remove(&key).is_some()
+                {
+                    self.drop_columns_of_type(&key);
+                }
             }
             SchemaChange::If {
                 branches,
@@ -495,34 +887,126 @@ impl Replayer {
         }
     }
 
+    /// The schema a guard names: `current_schema()` is the first schema of the path that exists
+    /// (found by the PostgreSQL oracle: it matched any schema).
+    fn guard_schema(&self, schema: &Option<String>) -> Option<String> {
+        match schema.as_deref() {
+            Some(Condition::CURRENT_SCHEMA) => Some(
+                self.search_path
+                    .iter()
+                    .find(|s| self.schema.schemas.contains(*s))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            _ => schema.clone(),
+        }
+    }
+
     /// `Some(result)` for a condition over the schema; `None` when it cannot be told.
     fn evaluate(&self, condition: &Condition) -> Option<bool> {
+        let in_schema = |schema: &Option<String>, actual: &str| {
+            self.guard_schema(schema)
+                .as_ref()
+                .is_none_or(|s| s == actual)
+        };
+        // `to_regclass('t')`: the table the search path finds.
+        let on_path = |table: &str| {
+            let key = self.table_key(&QualifiedName::new(None, table));
+            self.schema.tables.get(&key)
+        };
         match condition {
+            Condition::ColumnExists {
+                schema: Some(s),
+                table,
+                column,
+            } if s == Condition::SEARCH_PATH => {
+                Some(on_path(table).is_some_and(|t| t.column(column).is_some()))
+            }
+            Condition::TableExists {
+                schema: Some(s),
+                table,
+            } if s == Condition::SEARCH_PATH => Some(on_path(table).is_some()),
             Condition::ColumnExists {
                 schema,
                 table,
                 column,
             } => Some(self.schema.tables.values().any(|t| {
-                schema.as_ref().is_none_or(|s| s == &t.schema)
-                    && &t.name == table
-                    && t.column(column).is_some()
+                in_schema(schema, &t.schema) && &t.name == table && t.column(column).is_some()
             })),
             Condition::TableExists { schema, table } => Some(
                 self.schema
                     .tables
                     .values()
-                    .any(|t| schema.as_ref().is_none_or(|s| s == &t.schema) && &t.name == table),
+                    .any(|t| in_schema(schema, &t.schema) && &t.name == table),
             ),
+            // `pg_type` holds enums, domains and the row type of every table.
             Condition::TypeExists { schema, name } => Some(
                 self.schema
                     .enums
-                    .values()
-                    .any(|e| schema.as_ref().is_none_or(|s| s == &e.schema) && &e.name == name),
+                    .keys()
+                    .chain(self.schema.domains.keys())
+                    .chain(self.schema.tables.keys())
+                    .any(|(s, n)| in_schema(schema, s) && n == name),
             ),
             Condition::Not(inner) => self.evaluate(inner).map(|b| !b),
             Condition::Unknown => None,
         }
     }
+}
+
+/// Adds a column to a table being created, or merges it into the column of that name already
+/// there (from a parent, or a second parent): it keeps the first one's place and type, and is
+/// NOT NULL if either is.
+fn merge_column(columns: &mut Vec<Column>, column: Column) {
+    match columns.iter_mut().find(|c| c.name == column.name) {
+        Some(existing) => {
+            existing.nullable = existing.nullable && column.nullable;
+            existing.primary_key |= column.primary_key;
+            if column.default.is_some() {
+                existing.default = column.default;
+            }
+            if column.references.is_some() {
+                existing.references = column.references;
+            }
+            if !column.inherited {
+                existing.inherited = false;
+                existing.location = column.location;
+            }
+        }
+        None => columns.push(column),
+    }
+}
+
+/// A serial column's default names its sequence after the table as written; an unqualified
+/// table's sequence lives in the schema the table resolved to, and PostgreSQL prints that
+/// schema (except `public`): `nextval('ops.jobs_id_seq'::regclass)`.
+fn qualify_serial_default(
+    default: &str,
+    written: &QualifiedName,
+    key: &(String, String),
+    column: &str,
+) -> String {
+    let plain = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    let sequence = format!("{}_{column}_seq", written.name);
+    if written.schema.is_some()
+        || key.0 == "public"
+        || !plain(&sequence)
+        || default != format!("nextval('{sequence}'::regclass)")
+    {
+        return default.to_string();
+    }
+    let schema = if plain(&key.0) {
+        key.0.clone()
+    } else {
+        format!("\"{}\"", key.0.replace('"', "\"\"").replace('\'', "''"))
+    };
+    format!("nextval('{schema}.{sequence}'::regclass)")
 }
 
 #[cfg(test)]
@@ -556,6 +1040,24 @@ mod tests {
             columns,
             primary_key: vec![],
             copies_from: vec![],
+            likes: vec![],
+            location: loc(1),
+        }
+    }
+
+    fn create_with(
+        table: QualifiedName,
+        columns: Vec<ColumnDef>,
+        copies_from: Vec<QualifiedName>,
+        likes: Vec<(usize, QualifiedName)>,
+    ) -> SchemaChange {
+        SchemaChange::CreateTable {
+            table,
+            if_not_exists: false,
+            columns,
+            primary_key: vec![],
+            copies_from,
+            likes,
             location: loc(1),
         }
     }
@@ -668,5 +1170,445 @@ mod tests {
                 .map(|e| e.values.clone()),
             Some(vec!["a".to_string(), "b".to_string(), "c".to_string()])
         );
+    }
+
+    #[test]
+    fn serial_default_of_an_unqualified_table_names_the_schema_it_landed_in() {
+        let serial = ColumnDef {
+            default: Some("nextval('jobs_id_seq'::regclass)".into()),
+            nullable: false,
+            ..col("id", "integer")
+        };
+        let schema = run(&[vec![
+            SchemaChange::CreateSchema {
+                name: "ops".into(),
+                location: loc(1),
+            },
+            SchemaChange::SetSearchPath {
+                schemas: vec!["ops".into()],
+                location: loc(2),
+            },
+            create(q(None, "jobs"), vec![serial.clone()]),
+            create(q(Some("public"), "jobs"), vec![serial]),
+        ]]);
+        let default = |s: &str| {
+            schema
+                .table(s, "jobs")
+                .and_then(|t| t.column("id"))
+                .and_then(|c| c.default.clone())
+        };
+        assert_eq!(
+            default("ops").as_deref(),
+            Some("nextval('ops.jobs_id_seq'::regclass)")
+        );
+        assert_eq!(
+            default("public").as_deref(),
+            Some("nextval('jobs_id_seq'::regclass)")
+        );
+    }
+
+    #[test]
+    fn drop_type_takes_the_columns_of_that_type_with_it() {
+        let status = |name: &str| ColumnDef {
+            ty: SqlType::from_sql_name("ops.flag", vec![], false),
+            ..col(name, "text")
+        };
+        let schema = run(&[vec![
+            SchemaChange::CreateEnum {
+                name: q(Some("ops"), "flag"),
+                values: vec!["on".into()],
+                location: loc(1),
+            },
+            create(
+                q(Some("ops"), "flags"),
+                vec![
+                    col("id", "integer"),
+                    status("value"),
+                    ColumnDef {
+                        ty: status("x").ty.into_array(),
+                        ..col("previous", "text")
+                    },
+                ],
+            ),
+            SchemaChange::DropType {
+                name: q(Some("ops"), "flag"),
+                location: loc(3),
+            },
+        ]]);
+        let flags = schema.table("ops", "flags").expect("ops.flags");
+        assert_eq!(
+            flags
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["id"]
+        );
+        assert!(schema.enum_type("ops", "flag").is_none());
+    }
+
+    fn names(schema: &Schema, s: &str, t: &str) -> Vec<(String, bool)> {
+        schema
+            .table(s, t)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.nullable))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn pairs(v: &[(&str, bool)]) -> Vec<(String, bool)> {
+        v.iter().map(|(n, b)| (n.to_string(), *b)).collect()
+    }
+
+    fn not_null(name: &str) -> ColumnDef {
+        ColumnDef {
+            nullable: false,
+            ..col(name, "integer")
+        }
+    }
+
+    #[test]
+    fn like_copies_columns_where_it_stands_and_inherits_merges_not_null() {
+        // Found by the PostgreSQL oracle: LIKE columns were put first, and a column redeclared
+        // under INHERITS lost the parent's NOT NULL.
+        let schema = run(&[vec![
+            create(q(None, "p"), vec![col("id", "integer"), not_null("at")]),
+            create_with(
+                q(None, "copy"),
+                vec![col("first", "integer"), col("last", "text")],
+                vec![],
+                vec![(1, q(None, "p"))],
+            ),
+            create_with(
+                q(None, "child"),
+                vec![col("own", "text"), col("at", "integer")],
+                vec![q(None, "p")],
+                vec![],
+            ),
+        ]]);
+        assert_eq!(
+            names(&schema, "public", "copy"),
+            pairs(&[("first", true), ("id", true), ("at", false), ("last", true)])
+        );
+        assert_eq!(
+            names(&schema, "public", "child"),
+            pairs(&[("id", true), ("at", false), ("own", true)])
+        );
+    }
+
+    #[test]
+    fn alter_table_on_a_parent_reaches_its_children() {
+        let t = |name: &str| q(Some("ops"), name);
+        let schema = run(&[vec![
+            create(
+                t("events"),
+                vec![col("id", "integer"), col("at", "integer")],
+            ),
+            create_with(
+                t("logins"),
+                vec![col("at", "integer"), col("ip", "text")],
+                vec![t("events")],
+                vec![],
+            ),
+            create_with(t("tagged"), vec![], vec![t("logins")], vec![]),
+            create_with(t("copied"), vec![], vec![], vec![(0, t("events"))]),
+            SchemaChange::AddColumn {
+                table: t("events"),
+                column: not_null("severity"),
+                if_not_exists: false,
+            },
+            SchemaChange::RenameColumn {
+                table: t("events"),
+                column: "id".into(),
+                new_name: "event_id".into(),
+                location: loc(2),
+            },
+            // `logins` declared `at` itself: it keeps it, and so does its child.
+            SchemaChange::DropColumn {
+                table: t("events"),
+                column: "at".into(),
+                location: loc(3),
+            },
+            SchemaChange::RenameTable {
+                table: t("events"),
+                new_name: "event_log".into(),
+                location: loc(4),
+            },
+            SchemaChange::SetNullable {
+                table: t("event_log"),
+                column: "event_id".into(),
+                nullable: false,
+                location: loc(5),
+            },
+        ]]);
+        let expected = pairs(&[
+            ("event_id", false),
+            ("at", true),
+            ("ip", true),
+            ("severity", false),
+        ]);
+        assert_eq!(names(&schema, "ops", "logins"), expected);
+        assert_eq!(names(&schema, "ops", "tagged"), expected);
+        assert_eq!(
+            names(&schema, "ops", "copied"),
+            pairs(&[("id", true), ("at", true)])
+        );
+        let schema = run(&[vec![
+            create(t("parent"), vec![col("id", "integer")]),
+            create_with(t("part"), vec![], vec![t("parent")], vec![]),
+            SchemaChange::DropTable {
+                table: t("parent"),
+                location: loc(2),
+            },
+        ]]);
+        assert!(schema.tables.is_empty());
+    }
+
+    #[test]
+    fn domains_are_reported_with_their_type_and_not_null() {
+        // Found by the PostgreSQL oracle: information_schema shows the domain's type.
+        let domain = |name: &str, ty: &str, nullable: bool| SchemaChange::CreateDomain {
+            name: q(Some("core"), name),
+            ty: SqlType::builtin(ty),
+            nullable,
+            location: loc(1),
+        };
+        let of = |name: &str, ty: &str| ColumnDef {
+            ty: SqlType::from_sql_name(ty, vec![], false),
+            ..col(name, "text")
+        };
+        let schema = run(&[vec![
+            domain("cents", "integer", false),
+            domain("email", "text", true),
+            create(
+                q(Some("core"), "invoices"),
+                vec![
+                    of("amount", "core.cents"),
+                    ColumnDef {
+                        ty: SqlType::from_sql_name("core.cents", vec![], false).into_array(),
+                        ..col("history", "text")
+                    },
+                    of("billed_to", "core.email"),
+                ],
+            ),
+            SchemaChange::DropType {
+                name: q(Some("core"), "email"),
+                location: loc(2),
+            },
+        ]]);
+        let t = schema.table("core", "invoices").expect("core.invoices");
+        let seen: Vec<(String, String, bool)> = t
+            .columns
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.ty.information_schema_data_type(),
+                    c.nullable,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("amount".to_string(), "integer".to_string(), false),
+                ("history".to_string(), "ARRAY".to_string(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn types_and_schemas_move_and_partitions_attach() {
+        let schema = run(&[vec![
+            SchemaChange::CreateSchema {
+                name: "staging".into(),
+                location: loc(1),
+            },
+            SchemaChange::CreateEnum {
+                name: q(Some("staging"), "state"),
+                values: vec!["new".into()],
+                location: loc(1),
+            },
+            create(
+                q(Some("staging"), "imports"),
+                vec![ColumnDef {
+                    ty: SqlType::from_sql_name("staging.state", vec![], false),
+                    ..col("state", "text")
+                }],
+            ),
+            SchemaChange::RenameSchema {
+                name: "staging".into(),
+                new_name: "imports".into(),
+                location: loc(2),
+            },
+            SchemaChange::SetTypeSchema {
+                name: q(Some("imports"), "state"),
+                new_schema: "public".into(),
+                location: loc(3),
+            },
+            create(q(None, "parent"), vec![col("id", "integer")]),
+            create(q(None, "part"), vec![col("id", "integer")]),
+            SchemaChange::SetParent {
+                table: q(None, "part"),
+                parent: q(None, "parent"),
+                partition: true,
+                attach: true,
+                location: loc(4),
+            },
+            SchemaChange::AddColumn {
+                table: q(None, "parent"),
+                column: col("a", "text"),
+                if_not_exists: false,
+            },
+            SchemaChange::SetParent {
+                table: q(None, "part"),
+                parent: q(None, "parent"),
+                partition: true,
+                attach: false,
+                location: loc(5),
+            },
+            SchemaChange::AddColumn {
+                table: q(None, "parent"),
+                column: col("b", "text"),
+                if_not_exists: false,
+            },
+        ]]);
+        let imports = schema
+            .table("imports", "imports")
+            .expect("moved with its schema");
+        assert_eq!(
+            imports.column("state").map(|c| c.ty.name.as_str()),
+            Some("public.state")
+        );
+        assert!(schema.enum_type("public", "state").is_some());
+        assert_eq!(
+            names(&schema, "public", "part"),
+            pairs(&[("id", true), ("a", true)])
+        );
+    }
+
+    #[test]
+    fn primary_keys_reach_partitions_and_dropped_schemas_take_typed_columns() {
+        // Both found by the PostgreSQL oracle.
+        let schema = run(&[vec![
+            create(q(None, "sessions"), vec![col("id", "integer")]),
+            create_with(
+                q(None, "sessions_eu"),
+                vec![],
+                vec![q(None, "sessions")],
+                vec![],
+            ),
+            SchemaChange::AddPrimaryKey {
+                table: q(None, "sessions"),
+                columns: vec!["id".into()],
+                location: loc(2),
+            },
+            SchemaChange::CreateSchema {
+                name: "lookup".into(),
+                location: loc(3),
+            },
+            SchemaChange::CreateEnum {
+                name: q(Some("lookup"), "tier"),
+                values: vec!["gold".into()],
+                location: loc(3),
+            },
+            create(
+                q(None, "loyalty"),
+                vec![
+                    col("points", "integer"),
+                    ColumnDef {
+                        ty: SqlType::from_sql_name("lookup.tier", vec![], false),
+                        ..col("tier", "text")
+                    },
+                ],
+            ),
+            SchemaChange::DropSchema {
+                name: "lookup".into(),
+                cascade: true,
+                location: loc(4),
+            },
+        ]]);
+        assert_eq!(
+            names(&schema, "public", "sessions_eu"),
+            pairs(&[("id", false)])
+        );
+        assert_eq!(
+            names(&schema, "public", "loyalty"),
+            pairs(&[("points", true)])
+        );
+    }
+
+    #[test]
+    fn current_schema_guards_look_at_the_first_existing_schema_only() {
+        let guarded = |schema: &str, table: &str| SchemaChange::If {
+            branches: vec![(
+                Condition::Not(Box::new(Condition::TableExists {
+                    schema: Some(schema.into()),
+                    table: table.into(),
+                })),
+                vec![create(q(None, table), vec![col("id", "integer")])],
+            )],
+            otherwise: vec![],
+            location: loc(2),
+        };
+        let schema = run(&[vec![
+            create(q(Some("core"), "dup"), vec![col("id", "integer")]),
+            // `dup` exists, but not in the current schema (public): it is created.
+            guarded(Condition::CURRENT_SCHEMA, "dup"),
+            // `dup` exists in core: nothing happens.
+            guarded("core", "dup"),
+            create(q(Some("core"), "other"), vec![col("id", "integer")]),
+            SchemaChange::If {
+                branches: vec![(
+                    Condition::Not(Box::new(Condition::TypeExists {
+                        schema: None,
+                        name: "other".into(),
+                    })),
+                    vec![create(q(None, "never"), vec![])],
+                )],
+                otherwise: vec![],
+                location: loc(3),
+            },
+        ]]);
+        assert!(schema.table("public", "dup").is_some());
+        // A table's row type is a type: the guard holds.
+        assert!(schema.table("public", "never").is_none());
+    }
+
+    #[test]
+    fn unqualified_regclass_guards_look_along_the_search_path() {
+        // Found by the PostgreSQL oracle: `to_regclass('t')` matched `t` in any schema.
+        let guarded = SchemaChange::If {
+            branches: vec![(
+                Condition::Not(Box::new(Condition::TableExists {
+                    schema: Some(Condition::SEARCH_PATH.into()),
+                    table: "t".into(),
+                })),
+                vec![create(q(None, "t"), vec![col("id", "integer")])],
+            )],
+            otherwise: vec![],
+            location: loc(2),
+        };
+        let schema = run(&[vec![
+            create(q(Some("core"), "t"), vec![col("id", "integer")]),
+            guarded.clone(),
+        ]]);
+        assert!(schema.table("public", "t").is_some());
+        let schema = run(&[vec![
+            create(q(Some("public"), "t"), vec![col("id", "integer")]),
+            SchemaChange::CreateSchema {
+                name: "core".into(),
+                location: loc(1),
+            },
+            SchemaChange::SetSearchPath {
+                schemas: vec!["core".into(), "public".into()],
+                location: loc(1),
+            },
+            guarded,
+        ]]);
+        assert!(schema.table("core", "t").is_none());
     }
 }

@@ -47,6 +47,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("float", "double precision"),
     ("numeric", "numeric"),
     ("decimal", "numeric"),
+    ("dec", "numeric"),
     ("money", "money"),
     ("varchar", "character varying"),
     ("character varying", "character varying"),
@@ -98,7 +99,51 @@ const BUILTINS: &[(&str, &str)] = &[
     ("daterange", "daterange"),
     ("name", "name"),
     ("regclass", "regclass"),
+    (SqlType::ONE_BYTE_CHAR, SqlType::ONE_BYTE_CHAR),
+    // The rest of PostgreSQL 15's built-in types, by catalogue name (the oracle's
+    // `090_every_builtin_type.sql` holds one column of each).
+    ("int4multirange", "int4multirange"),
+    ("int8multirange", "int8multirange"),
+    ("nummultirange", "nummultirange"),
+    ("datemultirange", "datemultirange"),
+    ("tsmultirange", "tsmultirange"),
+    ("tstzmultirange", "tstzmultirange"),
+    ("jsonpath", "jsonpath"),
+    ("pg_lsn", "pg_lsn"),
+    ("pg_snapshot", "pg_snapshot"),
+    ("txid_snapshot", "txid_snapshot"),
+    ("refcursor", "refcursor"),
+    ("regcollation", "regcollation"),
+    ("regconfig", "regconfig"),
+    ("regdictionary", "regdictionary"),
+    ("regnamespace", "regnamespace"),
+    ("regoper", "regoper"),
+    ("regoperator", "regoperator"),
+    ("regproc", "regproc"),
+    ("regprocedure", "regprocedure"),
+    ("regrole", "regrole"),
+    ("regtype", "regtype"),
+    ("tid", "tid"),
+    ("xid", "xid"),
+    ("xid8", "xid8"),
+    ("cid", "cid"),
+    ("aclitem", "aclitem"),
+    ("gtsvector", "gtsvector"),
+    ("int2vector", "int2vector"),
+    ("oidvector", "oidvector"),
+    ("pg_node_tree", "pg_node_tree"),
+    ("pg_ndistinct", "pg_ndistinct"),
+    ("pg_dependencies", "pg_dependencies"),
+    ("pg_mcv_list", "pg_mcv_list"),
+    ("pg_brin_bloom_summary", "pg_brin_bloom_summary"),
+    (
+        "pg_brin_minmax_multi_summary",
+        "pg_brin_minmax_multi_summary",
+    ),
 ];
+
+/// Built-in types that are arrays underneath (`information_schema` says `ARRAY`).
+const VECTOR_TYPES: &[&str] = &["int2vector", "oidvector"];
 
 /// Types that `information_schema.columns.data_type` reports as `USER-DEFINED` although they
 /// come from a standard extension (they are not built in, but they are not enums either).
@@ -112,6 +157,10 @@ const EXTENSION_TYPES: &[&str] = &[
 ];
 
 impl SqlType {
+    /// PostgreSQL's internal one-byte `"char"` type, spelled with its quotes (as
+    /// `information_schema` spells it) so that it never meets `char` (`character`).
+    pub const ONE_BYTE_CHAR: &'static str = "\"char\"";
+
     /// A type from its name as written in SQL (`VARCHAR`, `double precision`, `core.status`,
     /// `pg_catalog.int4`) and its modifiers. Quoted names keep their case; pass them already
     /// unquoted with `quoted = true`.
@@ -174,7 +223,7 @@ impl SqlType {
     /// `information_schema.columns.data_type` spelling: `ARRAY` for arrays, `USER-DEFINED` for
     /// enums and extension types, otherwise the canonical name.
     pub fn information_schema_data_type(&self) -> String {
-        if self.array {
+        if self.array || VECTOR_TYPES.contains(&self.name.as_str()) {
             "ARRAY".to_string()
         } else if self.user_defined {
             "USER-DEFINED".to_string()
@@ -203,7 +252,7 @@ impl SqlType {
             "timestamp without time zone" => "TIMESTAMP".to_string(),
             "time with time zone" => "TIMETZ".to_string(),
             "time without time zone" => "TIME".to_string(),
-            other if self.user_defined => other.to_string(),
+            other if self.user_defined || other == SqlType::ONE_BYTE_CHAR => other.to_string(),
             other => other.to_ascii_uppercase(),
         };
         let mut out = base;
@@ -247,6 +296,11 @@ mod tests {
             SqlType::from_sql_name("pg_catalog.int8", vec![], false).name,
             "bigint"
         );
+        // `DEC` is the grammar's other spelling of `DECIMAL` (found by the PostgreSQL oracle).
+        assert_eq!(
+            SqlType::from_sql_name("DEC", vec![10, 2], false).name,
+            "numeric"
+        );
     }
 
     #[test]
@@ -261,6 +315,33 @@ mod tests {
             SqlType::builtin("citext").information_schema_data_type(),
             "USER-DEFINED"
         );
+    }
+
+    #[test]
+    fn catalogue_types_are_built_in() {
+        // Found by the PostgreSQL oracle: these were reported as USER-DEFINED.
+        for (name, data_type) in [
+            ("int4multirange", "int4multirange"),
+            ("pg_lsn", "pg_lsn"),
+            ("regclass", "regclass"),
+            ("regtype", "regtype"),
+            ("xid8", "xid8"),
+            ("int2vector", "ARRAY"),
+            ("oidvector", "ARRAY"),
+        ] {
+            let ty = SqlType::builtin(name);
+            assert!(!ty.user_defined, "{name}");
+            assert_eq!(ty.information_schema_data_type(), data_type);
+        }
+    }
+
+    #[test]
+    fn the_one_byte_char_type_is_not_character() {
+        let one = SqlType::from_sql_name(SqlType::ONE_BYTE_CHAR, vec![], true);
+        assert_eq!(one.information_schema_data_type(), "\"char\"");
+        assert_eq!(one.to_sql(), "\"char\"");
+        assert!(!one.user_defined);
+        assert_eq!(SqlType::builtin("char").name, "character");
     }
 
     #[test]

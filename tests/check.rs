@@ -485,3 +485,31 @@ fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
         format!("M  {MODELS}\n")
     );
 }
+
+/// Issue 3 (the real-world corpus): MLflow names tables through model classes in its
+/// revisions (`op.create_table(SqlRun.__tablename__, …)`), and ZenML maps Alembic's own
+/// `alembic_version` table. Neither is a gap; a column the revision does not add still is.
+#[test]
+fn regression_issue_3_model_class_table_names_and_the_alembic_version_table() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "app/models.py",
+        "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass SqlRun(Base):\n    __tablename__ = \"runs\"\n    id = Column(Integer, primary_key=True)\n    name = Column(String(250))\n    status = Column(String(20))\n\n\nclass AlembicVersion(Base):\n    __tablename__ = \"alembic_version\"\n    version_num = Column(String, primary_key=True)\n",
+    );
+    write(
+        "app/migrations/versions/a1_runs.py",
+        "import sqlalchemy as sa\nfrom alembic import op\n\nfrom app.models import SqlRun\n\nrevision = \"a1\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\n        SqlRun.__tablename__,\n        sa.Column(\"id\", sa.Integer(), primary_key=True),\n        sa.Column(\"name\", sa.String(250)),\n    )\n",
+    );
+    let run = run_in(root, &["check", ".", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![("DG001".to_string(), "public.runs.status".to_string(), 11)],
+        "{run:?}"
+    );
+}

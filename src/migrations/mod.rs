@@ -92,6 +92,15 @@ pub enum Condition {
     Unknown,
 }
 
+impl Condition {
+    /// The `schema` of a guard that compares with `current_schema()`: the first schema of the
+    /// search path that exists when the guard runs (not "any schema").
+    pub const CURRENT_SCHEMA: &'static str = "current_schema()";
+    /// The `schema` of an unqualified `to_regclass('t')` / `'t'::regclass`: the table the
+    /// search path finds, in whichever of its schemas.
+    pub const SEARCH_PATH: &'static str = "(search_path)";
+}
+
 /// One schema change, in the order it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub enum SchemaChange {
@@ -105,7 +114,8 @@ pub enum SchemaChange {
         location: Location,
     },
     /// `SET [LOCAL] search_path TO a, b` (also `set_config('search_path', …)`). Lasts until the
-    /// end of the file.
+    /// end of the file; a `SET LOCAL` until the end of its transaction, where the reader emits
+    /// the path to return to. An empty list is the source's default schema.
     SetSearchPath {
         schemas: Vec<String>,
         location: Location,
@@ -116,9 +126,13 @@ pub enum SchemaChange {
         columns: Vec<ColumnDef>,
         /// Columns named in a table-level `PRIMARY KEY (…)` constraint: they become NOT NULL.
         primary_key: Vec<String>,
-        /// `CREATE TABLE … (LIKE other)` / `INHERITS (other)` / `PARTITION OF other`: the
-        /// columns of these tables are copied first.
+        /// `INHERITS (other)` / `PARTITION OF other`: the parents, whose columns come first and
+        /// whose later column changes (`ALTER TABLE parent ADD COLUMN` …) reach this table.
         copies_from: Vec<QualifiedName>,
+        /// `LIKE other` elements of the column list, each with the number of `columns`
+        /// declared before it: the copied columns go there, and later changes to `other` do
+        /// not reach this table.
+        likes: Vec<(usize, QualifiedName)>,
         location: Location,
     },
     DropTable {
@@ -210,8 +224,40 @@ pub enum SchemaChange {
         new_name: String,
         location: Location,
     },
+    /// `DROP TYPE` or `DROP DOMAIN`: the columns of that type go too (with `CASCADE`; without
+    /// it the drop only succeeds when no column uses the type).
     DropType {
         name: QualifiedName,
+        location: Location,
+    },
+    /// `ALTER TYPE t SET SCHEMA s` / `ALTER DOMAIN d SET SCHEMA s`.
+    SetTypeSchema {
+        name: QualifiedName,
+        new_schema: String,
+        location: Location,
+    },
+    /// `CREATE DOMAIN d [AS] type [NOT NULL] …`: a column of type `d` is reported with the
+    /// domain's type, and is NOT NULL when the domain is.
+    CreateDomain {
+        name: QualifiedName,
+        ty: SqlType,
+        nullable: bool,
+        location: Location,
+    },
+    /// `ALTER SCHEMA s RENAME TO t`: its tables and types move with it.
+    RenameSchema {
+        name: String,
+        new_name: String,
+        location: Location,
+    },
+    /// `ALTER TABLE parent ATTACH PARTITION child` / `ALTER TABLE child INHERIT parent`
+    /// (`attach: true`), `DETACH PARTITION` / `NO INHERIT` (`false`): whether the parent's later
+    /// column changes reach the child.
+    SetParent {
+        table: QualifiedName,
+        parent: QualifiedName,
+        partition: bool,
+        attach: bool,
         location: Location,
     },
     /// A PL/pgSQL `IF … THEN … [ELSIF …] [ELSE …] END IF` whose branches change the schema.
@@ -241,6 +287,81 @@ pub struct SqlIgnore {
     pub location: Location,
     /// First and last line (1-based, inclusive) of the statement the comment applies to.
     pub statement_lines: (u32, u32),
+}
+
+impl SchemaChange {
+    /// Calls `f` on every table name the change reads or writes (also inside `IF` branches and
+    /// foreign key targets); type names are not table names and are left alone.
+    pub fn for_each_table_mut(&mut self, f: &mut dyn FnMut(&mut QualifiedName)) {
+        match self {
+            SchemaChange::CreateTable {
+                table,
+                columns,
+                copies_from,
+                likes,
+                ..
+            } => {
+                f(table);
+                for (_, like) in likes.iter_mut() {
+                    f(like);
+                }
+                for column in columns {
+                    if let Some(fk) = &mut column.references {
+                        f(&mut fk.table);
+                    }
+                }
+                for t in copies_from.iter_mut() {
+                    f(t);
+                }
+            }
+            SchemaChange::AddColumn { table, column, .. } => {
+                f(table);
+                if let Some(fk) = &mut column.references {
+                    f(&mut fk.table);
+                }
+            }
+            SchemaChange::AddForeignKey {
+                table, references, ..
+            } => {
+                f(table);
+                f(&mut references.table);
+            }
+            SchemaChange::DropTable { table, .. }
+            | SchemaChange::RenameTable { table, .. }
+            | SchemaChange::SetTableSchema { table, .. }
+            | SchemaChange::DropColumn { table, .. }
+            | SchemaChange::RenameColumn { table, .. }
+            | SchemaChange::AlterColumnType { table, .. }
+            | SchemaChange::SetNullable { table, .. }
+            | SchemaChange::SetDefault { table, .. }
+            | SchemaChange::AddPrimaryKey { table, .. } => f(table),
+            SchemaChange::If {
+                branches,
+                otherwise,
+                ..
+            } => {
+                for (_, changes) in branches {
+                    changes.iter_mut().for_each(|c| c.for_each_table_mut(f));
+                }
+                otherwise.iter_mut().for_each(|c| c.for_each_table_mut(f));
+            }
+            SchemaChange::CreateSchema { .. }
+            | SchemaChange::DropSchema { .. }
+            | SchemaChange::SetSearchPath { .. }
+            | SchemaChange::CreateEnum { .. }
+            | SchemaChange::AddEnumValue { .. }
+            | SchemaChange::RenameEnumValue { .. }
+            | SchemaChange::RenameType { .. }
+            | SchemaChange::DropType { .. }
+            | SchemaChange::SetTypeSchema { .. }
+            | SchemaChange::CreateDomain { .. }
+            | SchemaChange::RenameSchema { .. } => {}
+            SchemaChange::SetParent { table, parent, .. } => {
+                f(table);
+                f(parent);
+            }
+        }
+    }
 }
 
 /// What a reader makes of one migration file.

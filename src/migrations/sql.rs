@@ -154,10 +154,39 @@ struct Reader<'l> {
     /// Types already built from a name without modifiers: `integer`, `text` … repeat in every
     /// table, and building one allocates twice and scans the built-in list.
     types: RefCell<Vec<(String, bool, SqlType)>>,
+    tx: Transaction,
+}
+
+/// Where the file is in a transaction, for `SET LOCAL search_path` (which ends with it).
+#[derive(Debug, Default)]
+struct Transaction {
+    /// Inside `BEGIN … COMMIT`.
+    open: bool,
+    /// SQL embedded in another file (Alembic's `op.execute`) runs inside the revision's
+    /// transaction: always open.
+    always_open: bool,
+    /// The path the last session-level `SET` chose; `None`: the file's default.
+    session_path: Option<Vec<String>>,
+    /// A `SET LOCAL search_path` holds until the transaction ends.
+    local: bool,
+    /// Where the open transaction and each of its savepoints stand: a `ROLLBACK [TO
+    /// SAVEPOINT]` undoes what came after.
+    marks: Vec<Mark>,
+}
+
+/// A point a `ROLLBACK` returns to: the number of changes read by then and the path state.
+#[derive(Debug, Clone)]
+struct Mark {
+    /// `None` for the transaction's start, else the savepoint's name.
+    savepoint: Option<String>,
+    changes: usize,
+    session_path: Option<Vec<String>>,
+    local: bool,
 }
 
 impl<'l> Reader<'l> {
     fn new(locator: &'l Locator<'l>) -> Self {
+        let embedded = locator.at.is_some();
         Reader {
             locator,
             warnings: Vec::new(),
@@ -166,6 +195,11 @@ impl<'l> Reader<'l> {
             depth: 0,
             too_deep_warned: false,
             types: RefCell::new(Vec::new()),
+            tx: Transaction {
+                open: embedded,
+                always_open: embedded,
+                ..Transaction::default()
+            },
         }
     }
 

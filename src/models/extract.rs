@@ -28,6 +28,9 @@ pub fn is_candidate(bytes: &[u8]) -> bool {
         b"Table(",
         b"db.Model",
         b"__tablename__",
+        // An abstract declarative base in a file of its own that imports the base from
+        // elsewhere (Superset's `superset_core.common.models.CoreModel(Model)`).
+        b"__abstract__",
     ];
     let mut i = 0;
     while i < bytes.len() {
@@ -903,6 +906,26 @@ fn class_name_rule(expr: &Expr) -> Option<(NameCase, String, String)> {
     match expr {
         Expr::Name(name) if name.ends_with(".__name__") => {
             Some((NameCase::Exact, String::new(), String::new()))
+        }
+        // `CAMEL_TO_SNAKE.sub("_", cls.__name__).lower()` (Prefect): a snake-case regex
+        // applied to the class name, then lower-cased.
+        Expr::Call(call)
+            if call.args.is_empty()
+                && matches!(&call.func, Expr::Attribute { attr, .. } if attr == "lower") =>
+        {
+            let Expr::Attribute { value, .. } = &call.func else {
+                return None;
+            };
+            let inner = value.as_call()?;
+            let func = inner.func.as_name()?.to_ascii_lowercase();
+            let on_name = inner
+                .args
+                .iter()
+                .any(|a| a.as_name().is_some_and(|a| a.ends_with(".__name__")));
+            (func.ends_with(".sub")
+                && (func.contains("snake") || func.contains("camel"))
+                && on_name)
+                .then(|| (NameCase::Snake, String::new(), String::new()))
         }
         Expr::Call(call) => {
             let func = call.func.as_name()?;

@@ -19,8 +19,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::extract::{
-    ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue, StrValue,
-    TableArgs, TableAttr, TableCall, TableNameSpec, ValueKind, module_of_path,
+    AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue,
+    StrValue, TableArgs, TableAttr, TableCall, TableNameSpec, ValueKind, module_of_path,
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
@@ -161,6 +161,8 @@ pub(super) struct Project<'a> {
     facts: HashMap<ClassId, Facts>,
     /// Classes whose MRO is being computed (cycle guard).
     mro_in_progress: HashSet<ClassId>,
+    /// Classes whose [`Direct`] is being computed (a cycle of bases ends there).
+    direct_in_progress: HashSet<ClassId>,
     /// Classes whose mapping is being decided (cycle guard).
     mapping_in_progress: HashSet<ClassId>,
     depth: u32,
@@ -278,6 +280,7 @@ impl<'a> Project<'a> {
             mappings: HashMap::new(),
             facts: HashMap::new(),
             mro_in_progress: HashSet::new(),
+            direct_in_progress: HashSet::new(),
             mapping_in_progress: HashSet::new(),
             depth: 0,
             warnings: Vec::new(),
@@ -564,7 +567,7 @@ impl<'a> Project<'a> {
                 }
             }
             if direct.markers.is_empty()
-                && direct.unresolved_base
+                && (direct.unresolved_base || self.unresolved_above(&direct.parents, 0))
                 && class
                     .tablename
                     .as_ref()
@@ -575,6 +578,24 @@ impl<'a> Project<'a> {
         }
         self.direct.insert(id, direct.clone());
         direct
+    }
+
+    /// Whether some ancestor among `parents` (the project's classes, read) has a base that
+    /// resolved to nothing known: Superset's `Database(CoreDatabase)` where the abstract
+    /// `CoreDatabase(CoreModel)`, `CoreModel(Model)` come from Flask-AppBuilder's `Model`.
+    fn unresolved_above(&mut self, parents: &[ClassId], depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        parents.iter().any(|p| {
+            if self.direct_in_progress.contains(p) {
+                return false;
+            }
+            self.direct_in_progress.insert(*p);
+            let direct = self.direct(*p);
+            self.direct_in_progress.remove(p);
+            direct.unresolved_base || self.unresolved_above(&direct.parents, depth + 1)
+        })
     }
 
     fn base_ref(&mut self, id: ClassId, base: &str, direct: &mut Direct) {
@@ -1232,10 +1253,19 @@ impl<'a> Project<'a> {
             };
             let rank = order.iter().position(|o| o == c).unwrap_or(usize::MAX);
             for attr in &class.attrs {
-                if !seen.insert(attr.name.as_str()) {
+                // `default_endpoint: str | None` without a value creates no class attribute:
+                // unless it maps a column itself (`Mapped[…]`, a SQLModel field) it hides
+                // nothing (Superset's abstract `CoreDataset` before its `BaseDatasource` mixin).
+                let annotation_only = attr.kind == AttrKind::Assign && attr.value.is_none();
+                if seen.contains(attr.name.as_str()) {
                     continue;
                 }
-                if let Some(column) = self.attr_column(c.0, attr, sqlmodel, schema) {
+                let column = self.attr_column(c.0, attr, sqlmodel, schema);
+                if column.is_none() && annotation_only {
+                    continue;
+                }
+                seen.insert(attr.name.as_str());
+                if let Some(column) = column {
                     found.push((rank, column));
                 }
             }

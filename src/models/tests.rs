@@ -69,6 +69,10 @@ fn prefilter_finds_model_files_and_skips_others() {
     assert!(is_candidate(b"    x: Mapped[int]\n"));
     assert!(is_candidate(b"t = Table('x', md)\n"));
     assert!(is_candidate(b"    __tablename__ = 'x'\n"));
+    // Superset's abstract bases live in a file that names no SQLAlchemy symbol at all.
+    assert!(is_candidate(
+        b"from flask_appbuilder import Model\n\nclass CoreModel(Model):\n    __abstract__ = True\n"
+    ));
     assert!(!is_candidate(b"import os\nprint('hello')\n"));
     assert!(!is_candidate(b""));
     assert!(!is_candidate(b"sqlalchem"));
@@ -428,6 +432,72 @@ fn declared_attr_columns_and_tablename_on_mixins() {
     let owner = col(chef, "owner_id");
     assert_eq!(owner.foreign_keys, vec!["identity.users.id"]);
     assert_eq!(owner.location.line, 16, "the `def` of the declared_attr");
+}
+
+#[test]
+fn declared_tablename_from_a_camel_to_snake_regex_on_the_base() {
+    // Prefect's `Base(DeclarativeBase)` names every table with a compiled regex.
+    let tables = one(
+        "import re\nimport sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column\n\nCAMEL_TO_SNAKE = re.compile(r'(?<!^)(?=[A-Z])')\n\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls) -> str:\n        return CAMEL_TO_SNAKE.sub('_', cls.__name__).lower()\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass FlowRunState(Base):\n    name: Mapped[str]\n\nclass ConcurrencyLimitV2(Base):\n    slots: Mapped[int]\n",
+    );
+    assert_eq!(
+        table_names(&tables),
+        vec!["flow_run_state", "concurrency_limit_v2"]
+    );
+    assert_eq!(names(&tables[0]), vec!["id", "name"]);
+}
+
+#[test]
+fn flask_appbuilder_model_through_an_abstract_base_in_another_package() {
+    // Superset 6: `superset_core.common.models.Database(CoreModel)`, `CoreModel(Model)`
+    // abstract, and the mapped class in `superset/models/core.py` deriving from it.
+    let files = [
+        (
+            "superset_core/common/models.py",
+            "from flask_appbuilder import Model\n\nclass CoreModel(Model):\n    __abstract__ = True\n\nclass Database(CoreModel):\n    __abstract__ = True\n    id: int\n",
+        ),
+        (
+            "superset/models/core.py",
+            "from sqlalchemy import Column, Integer, String\nfrom superset_core.common.models import Database as CoreDatabase\n\nclass Database(CoreDatabase):\n    __tablename__ = 'dbs'\n    id = Column(Integer, primary_key=True)\n    database_name = Column(String(250))\n",
+        ),
+    ];
+    let (tables, warnings) = run_with(&files, &ResolveOptions::default());
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(table_names(&tables), vec!["dbs"]);
+    assert_eq!(names(&tables[0]), vec!["id", "database_name"]);
+}
+
+#[test]
+fn a_table_class_whose_abstract_ancestors_end_in_an_unread_base_is_mapped() {
+    // Superset 6: `superset_core.common.models.Database(CoreModel)`, `CoreModel(Model)`
+    // abstract, `Model` from Flask-AppBuilder (not read), and the mapped class in
+    // `superset/models/core.py` deriving from the abstract one.
+    let files = [
+        (
+            "superset_core/common/models.py",
+            "from flask_appbuilder import Model\n\nclass CoreModel(Model):\n    __abstract__ = True\n\nclass Database(CoreModel):\n    __abstract__ = True\n    id: int\n",
+        ),
+        (
+            "superset/models/core.py",
+            "from sqlalchemy import Column, Integer, String\nfrom superset_core.common.models import Database as CoreDatabase\n\nclass Database(CoreDatabase):\n    __tablename__ = 'dbs'\n    id = Column(Integer, primary_key=True)\n    database_name = Column(String(250))\n\nclass A(B):\n    __tablename__ = 'a'\n\nclass B(A):\n    __tablename__ = 'b'\n",
+        ),
+    ];
+    let (tables, _) = run_with(&files, &ResolveOptions::default());
+    let dbs = table(&tables, "dbs");
+    assert_eq!(names(dbs), vec!["id", "database_name"]);
+}
+
+#[test]
+fn a_plain_annotation_in_an_earlier_base_does_not_hide_a_mixin_column() {
+    // Superset's `SqlaTable(CoreDataset, BaseDatasource)`: the abstract `CoreDataset` only
+    // annotates `default_endpoint: str | None`; the mixin maps it with `Column(Text)`.
+    let tables = one(&format!(
+        "{BASE_20}from sqlalchemy import Column, Integer, Text\n\nclass CoreDataset(Base):\n    __abstract__ = True\n    default_endpoint: str | None\n\nclass BaseDatasource:\n    id = Column(Integer, primary_key=True)\n    default_endpoint = Column(Text)\n\nclass SqlaTable(CoreDataset, BaseDatasource):\n    __tablename__ = 'tables'\n"
+    ));
+    assert_eq!(
+        names(table(&tables, "tables")),
+        vec!["id", "default_endpoint"]
+    );
 }
 
 #[test]

@@ -20,9 +20,71 @@ mod order;
 
 pub use order::order;
 
+/// The name a reader gives a table written as a model class attribute
+/// (`op.create_table(SqlRun.__tablename__, …)`): this prefix and the class name. Such names
+/// are replaced by the model's table with [`resolve_model_tables`] once the models are read;
+/// the control character keeps them from ever matching a real table.
+pub const MODEL_TABLE_PREFIX: &str = "\u{1}model-class:";
+
+/// What Alembic itself creates before the first revision runs: its version table
+/// `alembic_version (version_num VARCHAR(32) PRIMARY KEY)` in the default schema. A project
+/// that maps it (ZenML does, to read the current revision) must get no finding for it. The
+/// location is the first revision's first line.
+pub fn version_table(first_revision: &str) -> SchemaChange {
+    let location = crate::source::Location::new(first_revision, 1, 1);
+    SchemaChange::CreateTable {
+        table: super::QualifiedName::new(None, "alembic_version"),
+        if_not_exists: true,
+        columns: vec![super::ColumnDef {
+            name: "version_num".to_string(),
+            ty: crate::sqltype::SqlType::from_sql_name("varchar", vec![32], false),
+            nullable: false,
+            default: None,
+            primary_key: true,
+            references: None,
+            location: location.clone(),
+        }],
+        primary_key: Vec::new(),
+        copies_from: Vec::new(),
+        likes: Vec::new(),
+        location,
+    }
+}
+
+/// Replaces the table names written as model class attributes (see [`MODEL_TABLE_PREFIX`])
+/// with the table `table_of(class)` names; the model's schema applies where the revision
+/// names none. Returns the classes that could not be resolved.
+pub fn resolve_model_tables(
+    revision: &mut Revision,
+    table_of: &dyn Fn(&str) -> Option<super::QualifiedName>,
+) -> Vec<String> {
+    let mut unresolved = Vec::new();
+    for change in &mut revision.events.changes {
+        change.for_each_table_mut(&mut |name| {
+            let Some(class) = name.name.strip_prefix(MODEL_TABLE_PREFIX) else {
+                return;
+            };
+            match table_of(class) {
+                Some(table) => {
+                    if name.schema.is_none() {
+                        name.schema = table.schema;
+                    }
+                    name.name = table.name;
+                }
+                None => {
+                    if !unresolved.iter().any(|c| c == class) {
+                        unresolved.push(class.to_string());
+                    }
+                }
+            }
+        });
+    }
+    unresolved
+}
+
 use serde::Serialize;
 
-use super::{MigrationEvents, ReadWarning};
+use super::{MigrationEvents, ReadWarning, SchemaChange};
 use crate::pyast::{self, Expr, Stmt};
 use crate::source::SourceFile;
 

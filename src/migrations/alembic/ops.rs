@@ -7,16 +7,23 @@
 //!
 //! What is read, and why:
 //! - **Only `upgrade()`**, plus helper functions of the same file it calls by name, one level
-//!   deep (`upgrade()` → `_add_columns()`), never anything named `downgrade…`. Alembic's
+//!   deep (`upgrade()` → `_add_columns()`, also one defined inside `upgrade()`), never
+//!   anything named `downgrade…`. A column may come from such a function too
+//!   (`op.add_column("t", _workspace_column())` where it returns a `sa.Column(…)`). Alembic's
 //!   multi-database template dispatches with `globals()["upgrade_%s" % engine_name]()`; then
 //!   every `upgrade_<engine>()` is read.
+//! - **A project's wrappers** of Alembic operations, imported by the operation's own name
+//!   (`from app.migrations.utils import create_table, add_columns`), are read as that
+//!   operation: wrappers exist to add guards (`if not has_table(…)`), not other meanings.
 //! - **Every branch of an `if`**, the body of a loop once, the `try` body (and its `else` and
 //!   `finally`) but not `except`: the question is "can this column exist after the
 //!   migrations", so the reader over-approximates what is created.
 //! - **Names**: a bare name bound in the function or at module level to an expression
 //!   (`t = "customers"`, `status = postgresql.ENUM(…)`) stands for that expression (the last
 //!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
-//!   Function parameters, loop variables and imports are unknown.
+//!   A loop over a constant sequence (a tuple, a name bound to one, `zip(…)`, a dict's
+//!   `.keys()`/`.values()`/`.items()`) is read once per item with its target bound; other
+//!   loops once, their target unknown. Function parameters and imports are unknown.
 //! - **Types** come from [`satype::column_type`]; a type it does not know (a project's
 //!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
 //!   exists with "some type".
@@ -38,7 +45,7 @@ use std::collections::{HashMap, HashSet};
 use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
-use crate::pyast::{BlockKind, Call, Expr, FunctionDef, PyModule, Stmt};
+use crate::pyast::{BlockKind, Call, ClassDef, Expr, FunctionDef, PyModule, Stmt};
 use crate::satype;
 use crate::source::{Location, SourceFile};
 use crate::sqltype::SqlType;
@@ -49,9 +56,25 @@ const HELPER_DEPTH: usize = 1;
 /// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
 const RESOLVE_DEPTH: usize = 4;
 
+/// Loops over more items than this are read once, with the target unknown.
+const MAX_LOOP_ITEMS: usize = 256;
+
 /// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
 /// far as a reader without Python's statement order can tell, so evaluation must stop.
 const EVAL_DEPTH: usize = 16;
+
+/// Alembic operations a project commonly wraps in a shared helper module under the same name
+/// (Superset's `create_table`, `add_columns`, `drop_columns`, `drop_table`).
+const OP_HELPERS: &[&str] = &[
+    "create_table",
+    "add_column",
+    "add_columns",
+    "drop_column",
+    "drop_columns",
+    "drop_table",
+    "rename_table",
+    "alter_column",
+];
 
 /// Schema items that may follow the type in `sa.Column(name, type, *items)`.
 const COLUMN_ITEMS: &[&str] = &[
@@ -86,6 +109,8 @@ struct Scope<'a> {
     locals: HashMap<&'a str, Binding<'a>>,
     /// `with op.batch_alter_table("t") as alias:` → alias → the table.
     batches: HashMap<&'a str, QualifiedName>,
+    /// Functions defined inside the function being read (`def _add(): …` in `upgrade()`).
+    functions: HashMap<&'a str, &'a FunctionDef>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
     /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
@@ -105,6 +130,10 @@ struct Reader<'a> {
     enum_classes: HashMap<&'a str, Vec<String>>,
     /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
     entry_points: HashSet<&'a str>,
+    /// Module-level classes of the revision (models it declares for its own use), by name.
+    classes: HashMap<&'a str, &'a ClassDef>,
+    /// Names imported with `from m import create_table [as x]`: local name → Alembic op name.
+    imported_ops: HashMap<&'a str, &'static str>,
     created_enums: HashSet<QualifiedName>,
     out: MigrationEvents,
 }
@@ -115,7 +144,11 @@ impl<'a> Reader<'a> {
         let mut function_order = Vec::new();
         let mut globals = HashMap::new();
         let mut enum_classes = HashMap::new();
+        let mut classes = HashMap::new();
         for stmt in &module.body {
+            if let Stmt::Class(class) = stmt {
+                classes.insert(class.name.as_str(), class);
+            }
             match stmt {
                 Stmt::Function(f) if functions.insert(f.name.as_str(), f).is_none() => {
                     function_order.push(f.name.as_str());
@@ -148,12 +181,25 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
+        let mut imported_ops = HashMap::new();
+        for import in module.imports() {
+            if import.from.is_none() {
+                continue;
+            }
+            for (name, alias) in &import.names {
+                if let Some(op) = OP_HELPERS.iter().find(|op| **op == name.as_str()) {
+                    imported_ops.insert(alias.as_deref().unwrap_or(name.as_str()), *op);
+                }
+            }
+        }
         Reader {
             file,
             functions,
             function_order,
             globals,
             enum_classes,
+            classes,
+            imported_ops,
             entry_points: HashSet::new(),
             created_enums: HashSet::new(),
             out: MigrationEvents::default(),
@@ -226,6 +272,7 @@ impl<'a> Reader<'a> {
                     ..
                 } => {
                     self.expr(value, scope);
+                    self.unpack_helper_return(targets, value, scope);
                     let string = self.const_str(value, scope);
                     for target in targets {
                         let Some(name) = bare_name(target) else {
@@ -242,6 +289,9 @@ impl<'a> Reader<'a> {
                             scope.binds.remove(name);
                         }
                     }
+                }
+                Stmt::Function(function) => {
+                    scope.functions.insert(function.name.as_str(), function);
                 }
                 Stmt::Block {
                     kind: BlockKind::Except,
@@ -278,14 +328,216 @@ impl<'a> Reader<'a> {
                     }
                     self.body(body, scope);
                 }
+                Stmt::Block {
+                    kind: BlockKind::For,
+                    items,
+                    body,
+                    location,
+                } => self.for_loop(items, body, location, scope),
                 Stmt::Block { body, .. } => self.body(body, scope),
                 _ => {}
             }
         }
     }
 
+    /// `(old_names, new_names) = _changes()` where the module-level helper ends with
+    /// `return (old_names, new_names)`: each target stands for what the helper bound the
+    /// returned name to, and the helper's other top-level bindings become visible (where not
+    /// bound here), so `list(mapping.keys())` in the helper can be followed.
+    fn unpack_helper_return(
+        &mut self,
+        targets: &'a [Expr],
+        value: &'a Expr,
+        scope: &mut Scope<'a>,
+    ) {
+        let [Expr::List(names)] = targets else {
+            return;
+        };
+        let Some(function) = value
+            .as_call()
+            .and_then(|c| bare_name(&c.func))
+            .and_then(|n| self.functions.get(n).copied())
+        else {
+            return;
+        };
+        let Some(Expr::List(returned)) = function.body.iter().rev().find_map(|s| match s {
+            Stmt::Return { value, .. } => value.as_ref(),
+            _ => None,
+        }) else {
+            return;
+        };
+        if returned.len() != names.len() {
+            return;
+        }
+        let mut helper_locals: HashMap<&'a str, Binding<'a>> = HashMap::new();
+        for stmt in &function.body {
+            if let Stmt::Assign {
+                targets,
+                value: Some(value),
+                location,
+                ..
+            } = stmt
+            {
+                for target in targets {
+                    if let Some(name) = bare_name(target) {
+                        helper_locals.insert(name, Binding { value, location });
+                    }
+                }
+            }
+        }
+        for (name, binding) in &helper_locals {
+            scope.locals.entry(name).or_insert(*binding);
+        }
+        for (target, item) in names.iter().zip(returned) {
+            let (Some(target), Some(item)) = (bare_name(target), bare_name(item)) else {
+                continue;
+            };
+            if let Some(binding) = helper_locals.get(item) {
+                scope.strings.remove(target);
+                scope.locals.insert(target, *binding);
+            }
+        }
+    }
+
+    /// `for t in ("a", "b"):` (also a name bound to such a sequence, `zip(…)`, `d.items()`,
+    /// `d.keys()`, `d.values()`, `list(…)`): the body is read once per item with the loop
+    /// target bound to it. Any other iterable: the body is read once, the target unknown.
+    fn for_loop(
+        &mut self,
+        items: &'a [(Expr, Option<String>)],
+        body: &'a [Stmt],
+        location: &'a Location,
+        scope: &mut Scope<'a>,
+    ) {
+        let unrolled = items.first().and_then(|(iterable, target)| {
+            let target = target.as_deref()?;
+            let names: Vec<&'a str> = target
+                .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']'))
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            if names.is_empty() || names.iter().any(|n| !is_identifier(n)) {
+                return None;
+            }
+            let rows = self.loop_rows(iterable, scope, 0)?;
+            Some((names, rows))
+        });
+        let Some((names, rows)) = unrolled else {
+            return self.body(body, scope);
+        };
+        for row in rows {
+            let values: Vec<&'a Expr> = match (names.len(), row.as_slice()) {
+                (1, [one]) => vec![*one],
+                (1, _) => continue,
+                (n, [Expr::List(parts)]) if parts.len() == n => parts.iter().collect(),
+                (n, parts) if parts.len() == n => parts.to_vec(),
+                _ => continue,
+            };
+            for (name, value) in names.iter().zip(values) {
+                match self.const_str(value, scope) {
+                    Some(string) => scope.strings.insert(name, string),
+                    None => scope.strings.remove(name),
+                };
+                scope.locals.insert(name, Binding { value, location });
+            }
+            self.body(body, scope);
+        }
+    }
+
+    /// The items a loop iterates over, each as the values of one iteration (several for
+    /// `zip(…)` and `.items()`); `None` when they cannot be known.
+    fn loop_rows(
+        &self,
+        iterable: &'a Expr,
+        scope: &Scope<'a>,
+        depth: usize,
+    ) -> Option<Vec<Vec<&'a Expr>>> {
+        if depth >= RESOLVE_DEPTH {
+            return None;
+        }
+        let rows = match self.resolve(iterable, scope).value {
+            Expr::List(items) => items.iter().map(|i| vec![i]).collect(),
+            Expr::Dict(pairs) => pairs.iter().map(|(k, _)| vec![k]).collect(),
+            Expr::Call(call) => {
+                let func = call.func.as_name()?;
+                match func.rsplit_once('.') {
+                    None if matches!(func, "list" | "tuple" | "sorted" | "reversed") => {
+                        let mut rows = self.loop_rows(call.args.first()?, scope, depth + 1)?;
+                        if func == "reversed" {
+                            rows.reverse();
+                        }
+                        rows
+                    }
+                    None if func == "zip" => {
+                        let columns: Vec<Vec<Vec<&'a Expr>>> = call
+                            .args
+                            .iter()
+                            .map(|a| self.loop_rows(a, scope, depth + 1))
+                            .collect::<Option<_>>()?;
+                        let len = columns.iter().map(Vec::len).min()?;
+                        (0..len)
+                            .map(|i| {
+                                columns
+                                    .iter()
+                                    .flat_map(|c| c.get(i).cloned().unwrap_or_default())
+                                    .collect()
+                            })
+                            .collect()
+                    }
+                    Some((receiver, method @ ("keys" | "values" | "items"))) => {
+                        let receiver = self.lookup(receiver, scope)?;
+                        let dict = self.resolve(receiver.value, scope).value;
+                        if let Expr::Other(text) = dict
+                            && method != "values"
+                        {
+                            // `{name: … for name in names}`: the keys are the items of `names`.
+                            let source = comprehension_keys(text)?;
+                            let keys = self.loop_rows(
+                                self.lookup(source, scope)?.value,
+                                scope,
+                                depth + 1,
+                            )?;
+                            return Some(
+                                keys.into_iter()
+                                    .map(|mut key| {
+                                        if method == "items" {
+                                            key.push(dict);
+                                        }
+                                        key
+                                    })
+                                    .collect(),
+                            );
+                        }
+                        let Expr::Dict(pairs) = dict else {
+                            return None;
+                        };
+                        pairs
+                            .iter()
+                            .map(|(k, v)| match method {
+                                "keys" => vec![k],
+                                "values" => vec![v],
+                                _ => vec![k, v],
+                            })
+                            .collect()
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(rows).filter(|r: &Vec<Vec<&'a Expr>>| r.len() <= MAX_LOOP_ITEMS)
+    }
+
     /// An expression statement (or the value of an assignment): the calls that matter.
     fn expr(&mut self, expr: &'a Expr, scope: &mut Scope<'a>) {
+        // `(batch_op.add_column(…),)`: a stray trailing comma makes a tuple of the calls.
+        if let Expr::List(items) = expr {
+            for item in items {
+                self.expr(item, scope);
+            }
+            return;
+        }
         let Expr::Call(call) = expr else {
             return;
         };
@@ -296,6 +548,11 @@ impl<'a> Reader<'a> {
                         self.op(method, call, scope);
                     } else if let Some(table) = scope.batches.get(receiver).cloned() {
                         self.batch(method, call, &table, scope);
+                    } else if method == "create"
+                        && let Some(class) = receiver.strip_suffix(".__table__")
+                        && let Some(class) = self.classes.get(class).copied()
+                    {
+                        self.create_class_table(class, call, scope);
                     } else if method == "execute" && scope.binds.contains(receiver) {
                         self.execute(call, scope);
                     } else if method == "create"
@@ -305,7 +562,12 @@ impl<'a> Reader<'a> {
                         self.create_enum(ty, None, &call.location, true, scope);
                     }
                 }
-                None => self.helper(name, scope),
+                None => match self.imported_ops.get(name.as_str()).copied() {
+                    Some(op) if !self.functions.contains_key(name.as_str()) => {
+                        self.imported_op(op, call, scope);
+                    }
+                    _ => self.helper(name, scope),
+                },
             },
             Expr::Attribute { value, attr } => match attr.as_str() {
                 "create" => {
@@ -345,7 +607,7 @@ impl<'a> Reader<'a> {
         {
             return;
         }
-        if let Some(function) = self.functions.get(name).copied() {
+        if let Some(function) = self.function(name, scope) {
             self.read_function(function, scope.depth + 1);
         }
     }
@@ -427,6 +689,130 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `Tag.__table__.create(bind)` for a class the revision declares: a `CREATE TABLE` of
+    /// its `__tablename__` with the columns its body (and the bases the revision declares)
+    /// assigns with `Column(…)`. Columns of bases imported from elsewhere cannot be seen.
+    fn create_class_table(&mut self, class: &'a ClassDef, call: &'a Call, scope: &Scope<'a>) {
+        let Some(name) = self.class_table_name(class, scope) else {
+            return;
+        };
+        let mut columns: Vec<ReadColumn> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut queue = vec![class];
+        let mut visited = 0;
+        while let Some(class) = queue.pop() {
+            visited += 1;
+            if visited > RESOLVE_DEPTH * 4 {
+                break;
+            }
+            for stmt in &class.body {
+                let Stmt::Assign {
+                    targets,
+                    value: Some(value),
+                    ..
+                } = stmt
+                else {
+                    continue;
+                };
+                let Some(attr) = targets.first().and_then(bare_name) else {
+                    continue;
+                };
+                let Some(column_call) = value
+                    .as_call()
+                    .filter(|c| matches!(c.func.last_name(), Some("Column" | "mapped_column")))
+                else {
+                    continue;
+                };
+                let named = column_call.args.first().and_then(Expr::as_str).is_some()
+                    || column_call.kwarg("name").is_some();
+                let read = if named {
+                    self.column(column_call, scope)
+                } else {
+                    self.unnamed_column(column_call, attr, scope)
+                };
+                if let Some(read) = read
+                    && seen.insert(attr)
+                {
+                    columns.push(read);
+                }
+            }
+            queue.extend(
+                class
+                    .bases
+                    .iter()
+                    .filter_map(|b| b.as_name().and_then(|n| self.classes.get(n)).copied()),
+            );
+        }
+        let table = QualifiedName::new(None, &name);
+        mark_serial(&table, &mut columns, &[], &[]);
+        self.push(SchemaChange::CreateTable {
+            table,
+            if_not_exists: false,
+            columns: columns.into_iter().map(|c| c.def).collect(),
+            primary_key: Vec::new(),
+            copies_from: Vec::new(),
+            likes: Vec::new(),
+            location: call.location.clone(),
+        });
+    }
+
+    /// `id = Column(Integer, primary_key=True)` in a class body: the attribute is the name.
+    fn unnamed_column(
+        &self,
+        call: &'a Call,
+        attr: &str,
+        scope: &Scope<'a>,
+    ) -> Option<ReadColumn<'a>> {
+        let mut read = self.column_with_name(call, Some(attr.to_string()), scope)?;
+        read.def.name = attr.to_string();
+        Some(read)
+    }
+
+    /// A class's constant `__tablename__`.
+    fn class_table_name(&self, class: &'a ClassDef, scope: &Scope<'a>) -> Option<String> {
+        class.body.iter().find_map(|stmt| match stmt {
+            Stmt::Assign {
+                targets,
+                value: Some(value),
+                ..
+            } if targets.first().and_then(bare_name) == Some("__tablename__") => {
+                self.const_str(value, scope)
+            }
+            _ => None,
+        })
+    }
+
+    /// `NewTable.__tablename__` for a class the revision itself declares.
+    fn local_class_table(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
+        let name = expr.as_name()?;
+        let class = name
+            .strip_suffix(".__tablename__")
+            .or_else(|| name.strip_suffix(".__table__.name"))?;
+        self.class_table_name(self.classes.get(class)?, scope)
+    }
+
+    /// A project's own wrapper of an Alembic operation, imported from a shared module
+    /// (`from app.migrations.utils import create_table, add_columns`): read as the operation
+    /// of the same name, with the same arguments. The plural `add_columns(table, *columns)`
+    /// and `drop_columns(table, *names)` are read as one operation per column.
+    fn imported_op(&mut self, op: &'static str, call: &'a Call, scope: &Scope<'a>) {
+        match op {
+            "add_columns" | "drop_columns" => {
+                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                    return self.unreadable_table(call, op);
+                };
+                for item in call.args.iter().skip(1) {
+                    if op == "add_columns" {
+                        self.add_column(&table, Some(item), call, scope);
+                    } else {
+                        self.drop_column(table.clone(), Some(item), call, scope);
+                    }
+                }
+            }
+            _ => self.op(op, call, scope),
+        }
+    }
+
     fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, scope: &Scope<'a>) {
         match method {
             "add_column" => self.add_column(table, arg(call, 0, "column"), call, scope),
@@ -480,7 +866,10 @@ impl<'a> Reader<'a> {
         let mut primary_key = Vec::new();
         let mut foreign_keys = Vec::new();
         for item in items {
-            let Some(item_call) = self.resolve(item, scope).value.as_call() else {
+            let Some(item_call) = self
+                .column_call(item, scope)
+                .or_else(|| self.resolve(item, scope).value.as_call())
+            else {
                 continue;
             };
             match item_call.func.last_name() {
@@ -541,6 +930,7 @@ impl<'a> Reader<'a> {
             columns: columns.into_iter().map(|c| c.def).collect(),
             primary_key,
             copies_from: Vec::new(),
+            likes: Vec::new(),
             location: call.location.clone(),
         });
         for fk in foreign_keys {
@@ -556,8 +946,7 @@ impl<'a> Reader<'a> {
         scope: &Scope<'a>,
     ) {
         let read = column
-            .and_then(|c| self.resolve(c, scope).value.as_call())
-            .filter(|c| c.func.last_name() == Some("Column"))
+            .and_then(|c| self.column_call(c, scope))
             .and_then(|c| self.column(c, scope));
         let Some(read) = read else {
             self.warn(
@@ -712,9 +1101,21 @@ impl<'a> Reader<'a> {
 
     /// `sa.Column("name", type, *items, nullable=, primary_key=, server_default=, …)`.
     fn column(&self, call: &'a Call, scope: &Scope<'a>) -> Option<ReadColumn<'a>> {
-        let (name, rest) = match call.kwarg("name") {
-            Some(name) => (self.const_str(name, scope)?, &call.args[..]),
-            None => (
+        self.column_with_name(call, None, scope)
+    }
+
+    /// [`Self::column`]; `attr`: the column is a class attribute of that name, and its
+    /// positional arguments start with the type.
+    fn column_with_name(
+        &self,
+        call: &'a Call,
+        attr: Option<String>,
+        scope: &Scope<'a>,
+    ) -> Option<ReadColumn<'a>> {
+        let (name, rest) = match (call.kwarg("name"), attr) {
+            (Some(name), _) => (self.const_str(name, scope)?, &call.args[..]),
+            (None, Some(attr)) => (attr, &call.args[..]),
+            (None, None) => (
                 self.const_str(call.args.first()?, scope)?,
                 call.args.get(1..).unwrap_or(&[]),
             ),
@@ -805,6 +1206,34 @@ impl<'a> Reader<'a> {
             serial_candidate: autoincrement != Some(false) && !client_default && identity.is_none(),
             autoincrement_forced: autoincrement == Some(true),
         })
+    }
+
+    /// The `Column(…)` call an expression stands for: the call itself, a name bound to one, or
+    /// a call of a function of the file that returns one (`_workspace_column()`).
+    fn column_call(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<&'a Call> {
+        let call = self.resolve(expr, scope).value.as_call()?;
+        if call.func.last_name() == Some("Column") {
+            return Some(call);
+        }
+        let function = bare_name(&call.func).and_then(|n| self.function(n, scope))?;
+        let returned = function.body.iter().rev().find_map(|s| match s {
+            Stmt::Return {
+                value: Some(value), ..
+            } => Some(value),
+            _ => None,
+        })?;
+        returned
+            .as_call()
+            .filter(|c| c.func.last_name() == Some("Column"))
+    }
+
+    /// A function by name: one defined in the function being read, else at module level.
+    fn function(&self, name: &str, scope: &Scope<'a>) -> Option<&'a FunctionDef> {
+        scope
+            .functions
+            .get(name)
+            .or_else(|| self.functions.get(name))
+            .copied()
     }
 
     /// The PostgreSQL type of a type expression, or the `unknown` placeholder.
@@ -1057,7 +1486,12 @@ impl<'a> Reader<'a> {
         schema_kw: &str,
         scope: &Scope<'a>,
     ) -> Option<QualifiedName> {
-        let name = self.const_str(arg(call, pos, kw)?, scope)?;
+        let expr = arg(call, pos, kw)?;
+        let name = self.const_str(expr, scope).or_else(|| {
+            let value = self.resolve(expr, scope).value;
+            self.local_class_table(value, scope)
+                .or_else(|| model_table_ref(value))
+        })?;
         let schema = call.kwarg(schema_kw).and_then(|e| self.const_str(e, scope));
         Some(QualifiedName::new(schema.as_deref(), &name))
     }
@@ -1128,6 +1562,36 @@ fn unknown_type() -> SqlType {
 /// Positional argument `pos`, else keyword `kw`.
 fn arg<'c>(call: &'c Call, pos: usize, kw: &str) -> Option<&'c Expr> {
     call.kwarg(kw).or_else(|| call.args.get(pos))
+}
+
+/// `SqlRun.__tablename__` / `models.SqlRun.__table__.name`: a placeholder naming the class,
+/// replaced by its table once the models are read (see [`super::MODEL_TABLE_PREFIX`]).
+fn model_table_ref(expr: &Expr) -> Option<String> {
+    let name = expr.as_name()?;
+    let path = name
+        .strip_suffix(".__tablename__")
+        .or_else(|| name.strip_suffix(".__table__.name"))?;
+    let class = path.rsplit('.').next().filter(|c| is_identifier(c))?;
+    Some(format!("{}{class}", super::MODEL_TABLE_PREFIX))
+}
+
+/// `{name: value for name in names}` → `names`: a dict comprehension keyed by its loop
+/// variable over a plain name. Anything else → `None`.
+fn comprehension_keys(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let (key, rest) = inner.split_once(':')?;
+    let key = key.trim();
+    let (_, clause) = rest.rsplit_once(" for ")?;
+    let (var, source) = clause.split_once(" in ")?;
+    let source = source.trim();
+    (is_identifier(key) && var.trim() == key && is_identifier(source)).then_some(source)
+}
+
+/// A Python identifier: `table`, `_old_name`.
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 /// A plain identifier (no dots).
@@ -1817,9 +2281,13 @@ mod tests {
             .iter()
             .map(|w| w.location.line)
             .collect();
-        assert_eq!(lines, vec![13, 14, 15, 16], "{:?}", rev.events.warnings);
+        // The loop over a constant list is read once per table (see the corpus tests below).
+        assert_eq!(lines, vec![14, 15, 16], "{:?}", rev.events.warnings);
         // The table built from splats is still created, with the columns that could be read.
-        assert_eq!(summary(&rev.events.changes), vec!["create c ()"]);
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec!["add a.created_at", "add b.created_at", "create c ()"]
+        );
     }
 
     #[test]
@@ -1924,5 +2392,200 @@ mod tests {
             "def upgrade():\n    op.drop_table('a')\n\ndef upgrade():\n    op.drop_table('b')\n",
         );
         assert_eq!(summary(&changes), vec!["drop table b"]);
+    }
+
+    // ----- shapes met in the real-world corpus (tests/corpus) --------------------------
+
+    #[test]
+    fn a_loop_over_a_constant_tuple_runs_once_per_item() {
+        // Airflow 0113: the same columns added to two tables through a loop variable.
+        let changes = changes(
+            r#"def upgrade():
+    for table in ("task_instance", "task_instance_history"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("retry_reason", sa.String(500), nullable=True))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add task_instance.retry_reason",
+                "add task_instance_history.retry_reason"
+            ]
+        );
+    }
+
+    #[test]
+    fn loops_over_pairs_zip_and_dict_views_bind_every_target() {
+        // Airflow 0041 (a module-level tuple of pairs) and ZenML 5330ba58bf20 (a helper
+        // returning lists built from a dict's keys and values, zipped in `upgrade()`).
+        let changes = changes(
+            r#"mappings = (("dataset", "asset"), ("dataset_alias", "asset_alias"))
+
+def _get_changes():
+    names = {"stackschema": "stack", "userschema": "user"}
+    old = list(names.keys())
+    new = list(names.values())
+    return (old, new)
+
+def upgrade():
+    for original, renamed in mappings:
+        op.rename_table(original, renamed)
+    (old_names, new_names) = _get_changes()
+    for old_name, new_name in zip(old_names, new_names):
+        op.rename_table(old_name, new_name)
+    kinds = {"flavor": 1}
+    for name, kind in kinds.items():
+        op.add_column(name, sa.Column("kind", sa.Integer()))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "rename table dataset -> asset",
+                "rename table dataset_alias -> asset_alias",
+                "rename table stackschema -> stack",
+                "rename table userschema -> user",
+                "add flavor.kind",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_loop_over_a_dict_comprehension_keyed_by_a_list_uses_the_list() {
+        // Superset b56500de1855: `models = {t: type(…) for t in table_names}`.
+        let changes = changes(
+            r#"table_names = ["dbs", "slices"]
+models = {table_name: type(table_name, (Base,), {}) for table_name in table_names}
+
+def upgrade():
+    for table_name, model in models.items():
+        with op.batch_alter_table(table_name) as batch_op:
+            batch_op.add_column(sa.Column("uuid", sa.Integer()))
+"#,
+        );
+        assert_eq!(summary(&changes), vec!["add dbs.uuid", "add slices.uuid"]);
+    }
+
+    #[test]
+    fn a_loop_over_something_unknown_is_read_once() {
+        let rev = read(
+            "def upgrade():\n    for t in get_tables():\n        op.add_column(t, sa.Column('x', sa.Integer()))\n    op.add_column('a', sa.Column('y', sa.Integer()))\n",
+        );
+        assert_eq!(summary(&rev.events.changes), vec!["add a.y"]);
+        assert_eq!(rev.events.warnings.len(), 1, "{:?}", rev.events.warnings);
+    }
+
+    #[test]
+    fn imported_wrappers_named_like_alembic_operations_are_read_as_them() {
+        // Superset's `superset.migrations.shared.utils.create_table` / `add_columns`.
+        let changes = changes(
+            r#"from app.migrations.shared.utils import add_columns, create_table, drop_columns
+
+def upgrade():
+    create_table(
+        "clusters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(250)),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    add_columns("clusters", sa.Column("a", sa.Text()), sa.Column("b", sa.Text()))
+    drop_columns("clusters", "name")
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create clusters (id, name)",
+                "add clusters.a",
+                "add clusters.b",
+                "drop clusters.name"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_returned_by_a_function_and_a_nested_helper() {
+        // MLflow 1b5f0d9ad7c1: `op.add_column("jobs", _workspace_column())`, and a helper
+        // defined inside `upgrade()` that creates a table.
+        let changes = changes(
+            r#"def _workspace_column():
+    return sa.Column("workspace", sa.String(length=63), nullable=False)
+
+def upgrade():
+    def _create_catalog():
+        op.create_table("workspaces", sa.Column("name", sa.String(63), nullable=False))
+
+    op.add_column("jobs", _workspace_column())
+    _create_catalog()
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["add jobs.workspace", "create workspaces (name)"]
+        );
+    }
+
+    #[test]
+    fn a_table_named_by_a_model_class_attribute() {
+        // MLflow: `op.create_table(SqlModelVersionTag.__tablename__, …)` with the class imported
+        // from the models; a class the revision declares itself is resolved at once.
+        let changes = changes(
+            r#"from app.models import SqlModelVersionTag
+
+class NewTable(Base):
+    __tablename__ = "sl_tables"
+
+def upgrade():
+    op.create_table(SqlModelVersionTag.__tablename__, sa.Column("key", sa.String(250)))
+    op.add_column(NewTable.__tablename__, sa.Column("extra", sa.Text()))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create \u{1}model-class:SqlModelVersionTag (key)",
+                "add sl_tables.extra"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_class_table_created_with_table_create() {
+        // Superset c82ee8a39623: `TaggedObject.__table__.create(bind)`.
+        let changes = changes(
+            r#"class Stamped:
+    created_on = Column(DateTime)
+
+class TaggedObject(Stamped, Base):
+    __tablename__ = "tagged_object"
+    id = Column(Integer, primary_key=True)
+    tag_id = Column(Integer, ForeignKey("tag.id"))
+    object_type = Column("kind", String(50))
+
+def upgrade():
+    bind = op.get_bind()
+    TaggedObject.__table__.create(bind)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["create tagged_object (id, tag_id, kind, created_on)"]
+        );
+    }
+
+    #[test]
+    fn a_tuple_of_calls_as_a_statement_is_read() {
+        // Superset e5ef6828ac4e: `(batch_op.add_column(…),)` — a stray trailing comma.
+        let changes = changes(
+            r#"def upgrade():
+    with op.batch_alter_table("row_level_security_filters") as batch_op:
+        (batch_op.add_column(sa.Column("filter_type", sa.VARCHAR(255), nullable=True)),)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec!["add row_level_security_filters.filter_type"]
+        );
     }
 }

@@ -15,7 +15,8 @@
 //! A term that compares a name column (`table_name`, `typname` …) in any other way, or an
 //! `OR`, makes the whole condition `Unknown`. Other terms (`n.oid = t.typnamespace`,
 //! `table_catalog = current_database()`) do not change what is tested and are passed over.
-//! `table_schema = current_schema()` tests no particular schema: `schema: None`.
+//! `table_schema = current_schema()` is [`Condition::CURRENT_SCHEMA`]: the replay resolves it to
+//! the first schema of the path that exists.
 
 use super::cursor::{Cursor, Src, find_word, matching_close};
 use super::lexer::{Kind, Token, string_value};
@@ -200,12 +201,16 @@ const NAME_COLUMNS: &[&str] = &[
 ];
 
 impl Facts {
-    /// The literal a name column is pinned to (`None` when not named or the current schema).
+    /// The literal a name column is pinned to ([`Condition::CURRENT_SCHEMA`] for
+    /// `current_schema()`; `None` when not named).
     fn name(&self, column: &str) -> Option<String> {
         self.values
             .iter()
             .find(|(c, _)| *c == column)
-            .and_then(|(_, v)| v.clone())
+            .map(|(_, v)| {
+                v.clone()
+                    .unwrap_or_else(|| Condition::CURRENT_SCHEMA.to_string())
+            })
     }
 
     fn decide(self) -> Condition {
@@ -443,7 +448,8 @@ fn is_current_schema(src: Src<'_>, toks: &[Token]) -> bool {
     }
 }
 
-/// `'core.customers'` / `'"Core"."T"'` as `to_regclass` and `::regclass` read it.
+/// `'core.customers'` / `'"Core"."T"'` as `to_regclass` and `::regclass` read it. An
+/// unqualified name is looked up along the search path ([`Condition::SEARCH_PATH`]).
 fn parse_regclass(name: &str) -> (Option<String>, String) {
     let mut parts: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -463,5 +469,8 @@ fn parse_regclass(name: &str) -> (Option<String>, String) {
     }
     parts.push(current);
     let table = parts.pop().unwrap_or_default();
-    (parts.pop(), table)
+    let schema = parts
+        .pop()
+        .unwrap_or_else(|| Condition::SEARCH_PATH.to_string());
+    (Some(schema), table)
 }

@@ -631,9 +631,29 @@ pub(super) fn string_value(text: &str, tok: Token) -> Cow<'_, str> {
     }
 }
 
+/// PostgreSQL's `NAMEDATALEN - 1`: longer identifiers are truncated (with a NOTICE).
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// Cuts an identifier to [`MAX_IDENTIFIER_BYTES`] at a character boundary, as PostgreSQL does
+/// (found by the PostgreSQL oracle: long names were kept whole).
+fn truncate_identifier(mut name: String) -> String {
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut end = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
+}
+
 /// The name an identifier token stands for: unquoted words folded to lower case, quoted ones
-/// as written. `None` for other tokens and the empty `""`.
+/// as written, both cut to 63 bytes. `None` for other tokens and the empty `""`.
 pub(super) fn ident_value(text: &str, tok: Token) -> Option<String> {
+    ident_value_whole(text, tok).map(truncate_identifier)
+}
+
+fn ident_value_whole(text: &str, tok: Token) -> Option<String> {
     let raw = text.get(tok.start..tok.end).unwrap_or("");
     match tok.kind {
         Kind::Word => Some(raw.to_ascii_lowercase()),
@@ -818,6 +838,21 @@ mod tests {
         assert_eq!(string_value(text, toks[3]), "dat");
         assert_eq!(ident_value(text, toks[4]).as_deref(), Some("Mixed\"Q"));
         assert_eq!(ident_value(text, toks[5]).as_deref(), Some("mixed"));
+        let long = format!("{}é_tail", "a".repeat(62));
+        let text = format!("CREATE TABLE {long} (\"{long}\" int)");
+        let toks: Vec<Token> = {
+            let mut lexer = Lexer::new(
+                &text,
+                Options {
+                    sections: false,
+                    directives: false,
+                },
+            );
+            std::iter::from_fn(|| lexer.next_token()).collect()
+        };
+        // 62 ASCII bytes, then `é` would end at byte 64: cut before it.
+        assert_eq!(ident_value(&text, toks[2]), Some("a".repeat(62)));
+        assert_eq!(ident_value(&text, toks[4]), Some("a".repeat(62)));
     }
 
     #[test]

@@ -401,11 +401,10 @@ impl<'t> Walker<'t, '_> {
         if src.is_word(first, "execute") {
             execute(r, src, first, rest, out);
         } else if src.is_word(first, "perform") {
-            if let Some(schemas) = statement::set_config_call(&mut Cursor::new(src, rest)) {
-                out.push(SchemaChange::SetSearchPath {
-                    schemas,
-                    location: r.loc(src.abs(first.start)),
-                });
+            if let Some((schemas, local)) = statement::set_config_call(&mut Cursor::new(src, rest))
+            {
+                let location = r.loc(src.abs(first.start));
+                statement::set_search_path(r, schemas, local, true, location, out);
             }
         } else if !src.is_any_word(first, NO_SCHEMA) && !is_assignment(src, toks) {
             statement::statement(r, src, toks, true, out);

@@ -75,18 +75,43 @@ pub(super) fn statement(
     out: &mut Vec<SchemaChange>,
 ) {
     let mut c = Cursor::new(src, toks);
-    if c.eat("create") {
+    let at = |r: &Reader<'_>| r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
+    if !in_plpgsql && (c.is("begin") || (c.is("start") && c.word_at(1, "transaction"))) {
+        r.tx.open = true;
+        r.tx.marks = vec![mark(r, None, out)];
+    } else if !in_plpgsql && c.eat("savepoint") {
+        if let Some((name, _)) = c.ident() {
+            let saved = mark(r, Some(name), out);
+            r.tx.marks.push(saved);
+        }
+    } else if !in_plpgsql && c.eat("release") {
+        c.eat("savepoint");
+        if let Some((name, _)) = c.ident()
+            && let Some(i) = savepoint_index(r, &name)
+        {
+            r.tx.marks.truncate(i);
+        }
+    } else if !in_plpgsql && c.is_any(&["rollback", "abort"]) {
+        rollback(r, &mut c, out);
+    } else if !in_plpgsql && ends_transaction(&c) {
+        let location = at(r);
+        end_transaction(r, location, out);
+    } else if c.eat("create") {
         create(r, &mut c, out);
     } else if c.eat("alter") {
         if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
             alter_table(r, &mut c, out);
         } else if c.eat("type") {
             alter_type(r, &mut c, out);
+        } else if c.eat("domain") {
+            alter_domain(r, &mut c, out);
+        } else if c.eat("schema") {
+            alter_schema(r, &mut c, out);
         }
     } else if c.eat("drop") {
         drop(r, &mut c, out);
     } else if c.is("set") {
-        set(r, &mut c, out);
+        set(r, &mut c, in_plpgsql, out);
     } else if c.is("reset") {
         if c.word_at(1, "search_path") || c.word_at(1, "all") {
             let location = r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
@@ -99,7 +124,101 @@ pub(super) fn statement(
         select(r, &mut c, in_plpgsql, out);
     } else if c.eat("do") {
         plpgsql::read_do(r, src, c.rest(), out);
+        // A `DO` outside a transaction block is one: a `SET LOCAL` in it ends with it.
+        if !r.tx.open {
+            let location = at(r);
+            end_transaction(r, location, out);
+        }
     }
+}
+
+/// `COMMIT`, `END` (not `COMMIT PREPARED`).
+fn ends_transaction(c: &Cursor<'_, '_>) -> bool {
+    let rest = c.rest();
+    c.is_any(&["commit", "end"]) && !rest.iter().any(|t| c.src.is_word(*t, "prepared"))
+}
+
+/// Where a `ROLLBACK` would return to now.
+fn mark(r: &Reader<'_>, savepoint: Option<String>, out: &[SchemaChange]) -> super::Mark {
+    super::Mark {
+        savepoint,
+        changes: out.len(),
+        session_path: r.tx.session_path.clone(),
+        local: r.tx.local,
+    }
+}
+
+/// The latest savepoint of that name.
+fn savepoint_index(r: &Reader<'_>, name: &str) -> Option<usize> {
+    r.tx.marks
+        .iter()
+        .rposition(|m| m.savepoint.as_deref() == Some(name))
+}
+
+/// `ROLLBACK` / `ABORT` undo what the transaction changed; `ROLLBACK TO [SAVEPOINT] s` what
+/// came after `s` (found by the PostgreSQL oracle: rolled-back DDL was kept). The changes read
+/// since are dropped, so the path state they set goes too.
+fn rollback(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    c.bump();
+    c.eat("work");
+    c.eat("transaction");
+    if c.eat("prepared") {
+        return;
+    }
+    let keep = if c.eat("to") {
+        c.eat("savepoint");
+        let Some(i) = c.ident().and_then(|(name, _)| savepoint_index(r, &name)) else {
+            return;
+        };
+        r.tx.marks.truncate(i + 1);
+        r.tx.marks.get(i).cloned()
+    } else {
+        r.tx.open = r.tx.always_open;
+        let first = r.tx.marks.first().cloned();
+        r.tx.marks.clear();
+        first
+    };
+    if let Some(m) = keep {
+        out.truncate(m.changes);
+        r.tx.session_path = m.session_path;
+        r.tx.local = m.local;
+    }
+}
+
+/// The end of a transaction: a `SET LOCAL search_path` made in it no longer holds, and the
+/// path is again the one the last session-level `SET` chose (or the file's default: an empty
+/// list).
+fn end_transaction(r: &mut Reader<'_>, location: Location, out: &mut Vec<SchemaChange>) {
+    r.tx.open = r.tx.always_open;
+    r.tx.marks.clear();
+    if std::mem::take(&mut r.tx.local) {
+        out.push(SchemaChange::SetSearchPath {
+            schemas: r.tx.session_path.clone().unwrap_or_default(),
+            location,
+        });
+    }
+}
+
+/// A new `search_path`. `local` (`SET LOCAL`, `set_config(…, true)`) lasts until the end of the
+/// transaction, and outside a transaction block changes nothing (PostgreSQL only warns).
+pub(super) fn set_search_path(
+    r: &mut Reader<'_>,
+    schemas: Vec<String>,
+    local: bool,
+    in_plpgsql: bool,
+    location: Location,
+    out: &mut Vec<SchemaChange>,
+) {
+    if local {
+        if !r.tx.open && !in_plpgsql {
+            return;
+        }
+        r.tx.local = true;
+    } else {
+        r.tx.session_path = Some(schemas.clone());
+        r.tx.local = false;
+    }
+    out.push(SchemaChange::SetSearchPath { schemas, location });
 }
 
 fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
@@ -123,6 +242,87 @@ fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange
         create_schema(r, c, out);
     } else if c.eat("type") {
         create_type(r, c, out);
+    } else if c.eat("domain") {
+        create_domain(r, c, out);
+    }
+}
+
+/// `CREATE DOMAIN name [AS] type [COLLATE c] [DEFAULT e] [[CONSTRAINT n] NOT NULL | NULL |
+/// CHECK (…)]…`.
+fn create_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    c.eat("as");
+    let (ty, _) = match column_type(r, c) {
+        Ok(read) => read,
+        Err(u) => {
+            let what = format!("CREATE DOMAIN {name}");
+            warn_unread(r, c, &what, &u, "the statement was skipped");
+            return;
+        }
+    };
+    let mut nullable = true;
+    while c.peek().is_some() {
+        if c.eat("not") {
+            if c.eat("null") {
+                nullable = false;
+            }
+        } else if c.eat("null") {
+            nullable = true;
+        } else {
+            c.skip_one();
+        }
+    }
+    out.push(SchemaChange::CreateDomain {
+        name,
+        ty,
+        nullable,
+        location: r.loc(src.abs(tok.start)),
+    });
+}
+
+/// `ALTER DOMAIN d RENAME TO e` / `SET SCHEMA s` (constraints and defaults: nothing).
+fn alter_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.qualified() else {
+        return;
+    };
+    let location = r.loc(src.abs(tok.start));
+    if c.eat_seq(&["rename", "to"])
+        && let Some((new_name, _)) = c.ident()
+    {
+        out.push(SchemaChange::RenameType {
+            name,
+            new_name,
+            location,
+        });
+    } else if c.eat_seq(&["set", "schema"])
+        && let Some((new_schema, _)) = c.ident()
+    {
+        out.push(SchemaChange::SetTypeSchema {
+            name,
+            new_schema,
+            location,
+        });
+    }
+}
+
+/// `ALTER SCHEMA s RENAME TO t` (owner changes: nothing).
+fn alter_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let src = c.src;
+    let Some((name, tok)) = c.ident() else {
+        return;
+    };
+    if c.eat_seq(&["rename", "to"])
+        && let Some((new_name, _)) = c.ident()
+    {
+        out.push(SchemaChange::RenameSchema {
+            name,
+            new_name,
+            location: r.loc(src.abs(tok.start)),
+        });
     }
 }
 
@@ -166,14 +366,19 @@ fn create_table(
     }
     if c.eat_seq(&["partition", "of"]) {
         match c.qualified() {
-            Some((parent, _)) => out.push(SchemaChange::CreateTable {
-                table,
-                if_not_exists,
-                columns: Vec::new(),
-                primary_key: Vec::new(),
-                copies_from: vec![parent],
-                location,
-            }),
+            Some((parent, _)) => {
+                let (primary_key, options) = partition_options(r, c, &table);
+                out.push(SchemaChange::CreateTable {
+                    table,
+                    if_not_exists,
+                    columns: Vec::new(),
+                    primary_key,
+                    copies_from: vec![parent],
+                    likes: Vec::new(),
+                    location,
+                });
+                out.extend(options);
+            }
             None => {
                 let u = unread(c, "the parent table's name");
                 let what = format!("CREATE TABLE {table} PARTITION OF");
@@ -210,6 +415,7 @@ fn create_table(
     let mut columns: Vec<ColumnDef> = Vec::new();
     let mut primary_key = Vec::new();
     let mut copies_from = Vec::new();
+    let mut likes = Vec::new();
     let mut foreign_keys = Vec::new();
     for elem in split_commas(elems) {
         let mut e = Cursor::new(src, elem);
@@ -227,7 +433,7 @@ fn create_table(
             Ok(Element::Column(column)) => columns.push(column),
             Ok(Element::PrimaryKey(cols)) => primary_key.extend(cols),
             Ok(Element::ForeignKey(cols, target)) => foreign_keys.push((cols, target)),
-            Ok(Element::Like(source)) => copies_from.push(source),
+            Ok(Element::Like(source)) => likes.push((columns.len(), source)),
             Ok(Element::Other) => {}
             Err(u) => {
                 let what = format!("`{}…` in {}", short(src.tok(first)), what());
@@ -259,8 +465,67 @@ fn create_table(
         columns,
         primary_key,
         copies_from,
+        likes,
         location,
     });
+}
+
+/// The optional element list of `CREATE TABLE … PARTITION OF parent (…)`: columns come from
+/// the parent, and the list only adds options — `c [WITH OPTIONS] NOT NULL | DEFAULT e |
+/// PRIMARY KEY`, table constraints. Returns the primary key's columns and the events for the
+/// other options (found by the PostgreSQL oracle: they were skipped).
+fn partition_options(
+    r: &Reader<'_>,
+    c: &mut Cursor<'_, '_>,
+    table: &QualifiedName,
+) -> (Vec<String>, Vec<SchemaChange>) {
+    let mut primary_key = Vec::new();
+    let mut events = Vec::new();
+    let Some((elems, _)) = c.group() else {
+        return (primary_key, events);
+    };
+    for elem in split_commas(elems) {
+        let mut e = Cursor::new(c.src, elem);
+        if e.eat("constraint") {
+            let _ = e.ident();
+        }
+        if starts_table_constraint(&e) {
+            if let Ok(Element::PrimaryKey(cols)) = table_constraint(&mut e) {
+                primary_key.extend(cols);
+            }
+            continue;
+        }
+        let Some((column, tok)) = e.ident() else {
+            continue;
+        };
+        let location = r.loc(e.src.abs(tok.start));
+        e.eat_seq(&["with", "options"]);
+        while e.peek().is_some() {
+            if e.eat_seq(&["not", "null"]) {
+                events.push(SchemaChange::SetNullable {
+                    table: table.clone(),
+                    column: column.clone(),
+                    nullable: false,
+                    location: location.clone(),
+                });
+            } else if e.eat("default") {
+                if let Ok(default) = default_expr(&mut e) {
+                    events.push(SchemaChange::SetDefault {
+                        table: table.clone(),
+                        column: column.clone(),
+                        default: Some(default),
+                        location: location.clone(),
+                    });
+                }
+            } else if e.eat("primary") {
+                e.eat("key");
+                primary_key.push(column.clone());
+            } else {
+                e.skip_one();
+            }
+        }
+    }
+    (primary_key, events)
 }
 
 fn starts_table_constraint(e: &Cursor<'_, '_>) -> bool {
@@ -458,7 +723,12 @@ pub(super) fn column_type(
     let word = |w: &str| is_word && text.eq_ignore_ascii_case(w);
     let mut modifiers = Vec::new();
     // `folded`: the name is already case-folded (not to be lower-cased again).
-    let (name, folded): (Cow<'_, str>, bool) = if word("double") && e.word_at(1, "precision") {
+    let (name, folded): (Cow<'_, str>, bool) = if !is_word && text == "\"char\"" {
+        // The quoted `"char"` is PostgreSQL's one-byte type, not `character` (found by the
+        // PostgreSQL oracle).
+        e.bump();
+        (SqlType::ONE_BYTE_CHAR.into(), true)
+    } else if word("double") && e.word_at(1, "precision") {
         e.bump();
         e.bump();
         ("double precision".into(), true)
@@ -696,8 +966,35 @@ fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
         }
         return;
     }
+    // PostgreSQL runs the actions of one ALTER TABLE in passes, not as written: drops first,
+    // then type changes, added columns, SET NOT NULL, constraints, defaults (so `SET NOT NULL,
+    // DROP NOT NULL` leaves the column NOT NULL). Found by the PostgreSQL oracle.
+    let mut staged: Vec<(u8, SchemaChange)> = Vec::new();
     for action in split_commas(c.rest()) {
-        alter_action(r, src, action, &table, out);
+        let mut events = Vec::new();
+        alter_action(r, src, action, &table, &mut events);
+        staged.extend(events.into_iter().map(|e| (alter_pass(&e), e)));
+    }
+    staged.sort_by_key(|(pass, _)| *pass);
+    out.extend(staged.into_iter().map(|(_, e)| e));
+}
+
+/// The pass of PostgreSQL's `ALTER TABLE` (`AlterTablePass` in `tablecmds.c`) an event's
+/// action runs in.
+fn alter_pass(change: &SchemaChange) -> u8 {
+    match change {
+        SchemaChange::DropColumn { .. }
+        | SchemaChange::SetNullable { nullable: true, .. }
+        | SchemaChange::SetDefault { default: None, .. } => 0,
+        SchemaChange::AlterColumnType { .. } => 1,
+        SchemaChange::AddColumn { .. } => 4,
+        SchemaChange::SetNullable {
+            nullable: false, ..
+        } => 5,
+        SchemaChange::AddPrimaryKey { .. } => 6,
+        SchemaChange::AddForeignKey { .. } => 8,
+        SchemaChange::SetDefault { .. } => 9,
+        _ => 10,
     }
 }
 
@@ -713,6 +1010,32 @@ fn alter_action(
     let Some(first) = a.peek() else {
         return;
     };
+    let location = r.loc(src.abs(first.start));
+    let partition = a.is_any(&["attach", "detach"]);
+    if a.eat_seq(&["attach", "partition"]) || a.eat_seq(&["detach", "partition"]) {
+        if let Some((child, _)) = a.qualified() {
+            out.push(SchemaChange::SetParent {
+                table: child,
+                parent: table.clone(),
+                partition,
+                attach: src.is_word(first, "attach"),
+                location,
+            });
+        }
+        return;
+    }
+    if a.eat("inherit") || a.eat_seq(&["no", "inherit"]) {
+        if let Some((parent, _)) = a.qualified() {
+            out.push(SchemaChange::SetParent {
+                table: table.clone(),
+                parent,
+                partition: false,
+                attach: src.is_word(first, "inherit"),
+                location,
+            });
+        }
+        return;
+    }
     if a.eat("add") {
         if a.eat("constraint") {
             let _ = a.ident();
@@ -859,7 +1182,7 @@ fn drop(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>)
         0
     } else if c.eat("schema") {
         1
-    } else if c.eat("type") {
+    } else if c.eat("type") || c.eat("domain") {
         2
     } else {
         return;
@@ -1021,6 +1344,14 @@ fn alter_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaCh
             new_name,
             location: r.loc(src.abs(tok.start)),
         });
+    } else if c.eat_seq(&["set", "schema"])
+        && let Some((new_schema, _)) = c.ident()
+    {
+        out.push(SchemaChange::SetTypeSchema {
+            name,
+            new_schema,
+            location: r.loc(src.abs(tok.start)),
+        });
     }
 }
 
@@ -1030,13 +1361,11 @@ fn default_search_path() -> Vec<String> {
 }
 
 /// `SET [SESSION|LOCAL] search_path {TO|=} …` and `SET SCHEMA 'x'`; other settings: nothing.
-fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, in_plpgsql: bool, out: &mut Vec<SchemaChange>) {
     let Some(set_tok) = c.bump() else {
         return;
     };
-    if !c.eat("session") {
-        c.eat("local");
-    }
+    let local = !c.eat("session") && c.eat("local");
     let schemas = if c.eat("search_path") {
         if !(c.eat("to") || c.eat_op("=")) {
             return;
@@ -1068,10 +1397,8 @@ fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) 
     } else {
         return;
     };
-    out.push(SchemaChange::SetSearchPath {
-        schemas,
-        location: r.loc(c.src.abs(set_tok.start)),
-    });
+    let location = r.loc(c.src.abs(set_tok.start));
+    set_search_path(r, schemas, local, in_plpgsql, location, out);
 }
 
 fn select(
@@ -1083,11 +1410,9 @@ fn select(
     let Some(select_tok) = c.bump() else {
         return;
     };
-    if let Some(schemas) = set_config_call(c) {
-        out.push(SchemaChange::SetSearchPath {
-            schemas,
-            location: r.loc(c.src.abs(select_tok.start)),
-        });
+    if let Some((schemas, local)) = set_config_call(c) {
+        let location = r.loc(c.src.abs(select_tok.start));
+        set_search_path(r, schemas, local, in_plpgsql, location, out);
         return;
     }
     if in_plpgsql {
@@ -1120,8 +1445,9 @@ fn select(
     }
 }
 
-/// `[pg_catalog.]set_config('search_path', 'a, b', …)` at the cursor → the schemas.
-pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
+/// `[pg_catalog.]set_config('search_path', 'a, b', is_local)` at the cursor → the schemas, and
+/// whether `is_local` is `true`.
+pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<(Vec<String>, bool)> {
     if c.is("pg_catalog") && c.nth(1).is_some_and(|t| t.kind == Kind::Dot) {
         c.bump();
         c.bump();
@@ -1136,7 +1462,10 @@ pub(super) fn set_config_call(c: &mut Cursor<'_, '_>) -> Option<Vec<String>> {
         return None;
     }
     let (value, _) = Cursor::new(c.src, args.next()?).string()?;
-    Some(parse_search_path(&value))
+    let local = args
+        .next()
+        .is_some_and(|a| matches!(a, [t] if c.src.is_word(*t, "true")));
+    Some((parse_search_path(&value), local))
 }
 
 /// A `search_path` value as `set_config` takes it: `a, "B", public` → `[a, B, public]`.

@@ -315,21 +315,22 @@ fn alter_table_with_many_actions_and_add_without_column() {
             other => format!("{other:?}"),
         })
         .collect();
+    // In PostgreSQL's passes, not as written (see `alter_table_actions_run_in_postgresql_passes`).
     assert_eq!(
         summary,
         [
-            "add a INTEGER null=true default=None ine=false",
-            "add b TEXT null=false default=Some(\"'x'\") ine=true",
             "drop c",
             "drop d",
-            "nullable e false",
-            "type f BIGINT",
-            "type g VARCHAR(50)",
-            "default h Some(\"now()\")",
             "default i None",
             "nullable j true",
+            "type f BIGINT",
+            "type g VARCHAR(50)",
+            "add a INTEGER null=true default=None ine=false",
+            "add b TEXT null=false default=Some(\"'x'\") ine=true",
+            "nullable e false",
             "pk [\"a\", \"b\"]",
             "fk [\"a\"] core.other [\"id\"]",
+            "default h Some(\"now()\")",
         ]
     );
     for change in &ev.changes {
@@ -435,6 +436,12 @@ fn enum_types_and_their_values() {
         SchemaChange::DropType {
             name: qn(Some("core"), "y"),
             location: Location::new("m.sql", 8, 24),
+        },
+        SchemaChange::CreateDomain {
+            name: qn(None, "d"),
+            ty: SqlType::builtin("text"),
+            nullable: true,
+            location: Location::new("m.sql", 11, 15),
         },
     ];
     assert_eq!(ev.changes, expected);
@@ -601,7 +608,9 @@ fn guard_conditions_of_plain_shapes() {
         cond(
             "NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'y' AND column_name = 'z')"
         ),
-        Condition::Not(Box::new(col(None, "y", "z")))
+        // Resolved by the replay to the first schema of the path that exists (the oracle found
+        // that matching any schema was wrong).
+        Condition::Not(Box::new(col(Some(Condition::CURRENT_SCHEMA), "y", "z")))
     );
     assert_eq!(
         cond(
@@ -913,9 +922,11 @@ fn like_inherits_and_partition_of_copy_columns() {
     let ev = run("CREATE TABLE c (LIKE core.p INCLUDING ALL, extra int);\n\
          CREATE TABLE d (x int) INHERITS (a, s.b);\n\
          CREATE TABLE e PARTITION OF p FOR VALUES IN (1);\n\
-         CREATE TABLE f PARTITION OF p (CONSTRAINT ck CHECK (x > 0)) DEFAULT;");
+         CREATE TABLE f PARTITION OF p (CONSTRAINT ck CHECK (x > 0)) DEFAULT;\n\
+         CREATE TABLE g (a int, LIKE q, b int, LIKE r);");
     assert_clean(&ev);
-    let copies: Vec<(String, Vec<String>, Vec<String>)> = ev
+    type Row = (String, Vec<String>, Vec<String>, Vec<String>);
+    let copies: Vec<Row> = ev
         .changes
         .iter()
         .map(|c| match c {
@@ -923,29 +934,30 @@ fn like_inherits_and_partition_of_copy_columns() {
                 table,
                 columns,
                 copies_from,
+                likes,
                 ..
             } => (
                 table.to_string(),
                 columns.iter().map(|c| c.name.clone()).collect(),
                 copies_from.iter().map(ToString::to_string).collect(),
+                likes.iter().map(|(at, t)| format!("{at}:{t}")).collect(),
             ),
             other => panic!("{other:?}"),
         })
         .collect();
-    let row = |t: &str, cols: &[&str], from: &[&str]| {
-        (
-            t.to_string(),
-            cols.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            from.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        )
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let row = |t: &str, cols: &[&str], from: &[&str], likes: &[&str]| {
+        (t.to_string(), strings(cols), strings(from), strings(likes))
     };
+    // LIKE keeps its place among the columns (issue 4: the oracle found copies put first).
     assert_eq!(
         copies,
         [
-            row("c", &["extra"], &["core.p"]),
-            row("d", &["x"], &["a", "s.b"]),
-            row("e", &[], &["p"]),
-            row("f", &[], &["p"]),
+            row("c", &["extra"], &[], &["0:core.p"]),
+            row("d", &["x"], &["a", "s.b"], &[]),
+            row("e", &[], &["p"], &[]),
+            row("f", &[], &["p"], &[]),
+            row("g", &["a", "b"], &[], &["1:q", "2:r"]),
         ]
     );
 }
@@ -977,7 +989,7 @@ fn temporary_tables_views_and_queries() {
 #[test]
 fn search_path_forms() {
     let ev = run("SET search_path TO a, \"B\", public;\n\
-         SET LOCAL search_path = x;\n\
+         BEGIN; SET LOCAL search_path = x; COMMIT;\n\
          SET SESSION search_path TO DEFAULT;\n\
          SELECT set_config('search_path', 'a, \"B\",public', false);\n\
          SELECT pg_catalog.set_config('search_path', '', false);\n\
@@ -1002,6 +1014,7 @@ fn search_path_forms() {
         [
             v(&["a", "B", "public"]),
             v(&["x"]),
+            v(&["a", "B", "public"]),
             v(&["$user", "public"]),
             v(&["a", "B", "public"]),
             v(&[]),
@@ -1057,9 +1070,9 @@ fn statements_that_change_no_schema_are_skipped_silently() {
          COMMENT ON TABLE t IS 'x';\nALTER INDEX idx RENAME TO idx2;\nANALYZE t;\nVACUUM FULL t;\n\
          REFRESH MATERIALIZED VIEW mv;\nCALL proc();\nTRUNCATE t;\nLOCK TABLE t;\n\
          ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader;\nALTER ROLE app SET search_path = core;\n\
-         CREATE DOMAIN d AS int;\nDROP INDEX IF EXISTS idx;\nPREPARE p AS SELECT $1;\nEXECUTE p(1);\n\
+         DROP INDEX IF EXISTS idx;\nPREPARE p AS SELECT $1;\nEXECUTE p(1);\n\
          ALTER TABLE t ENABLE ROW LEVEL SECURITY;\nALTER TABLE t OWNER TO app;\nALTER TABLE t CLUSTER ON idx;\n\
-         ALTER TABLE t ATTACH PARTITION t1 FOR VALUES IN (1);\nALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b;\n\
+         ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b;\n\
          ALTER VIEW v RENAME COLUMN a TO b;\nALTER MATERIALIZED VIEW mv RENAME TO mv2;\nIMPORT FOREIGN SCHEMA x FROM SERVER s INTO y;\n",
     );
     assert!(ev.changes.is_empty(), "{:#?}", ev.changes);
@@ -1549,4 +1562,242 @@ fn semicolons_inside_rules_and_atomic_bodies_do_not_split() {
     );
     assert_clean(&ev);
     assert_eq!(created(&ev), ["after_rule.id"]);
+}
+
+#[test]
+fn set_local_search_path_ends_with_its_transaction() {
+    // Found by the PostgreSQL oracle: `SET LOCAL` lasted to the end of the file.
+    let paths = |text: &str| -> Vec<Vec<String>> {
+        run(text)
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::SetSearchPath { schemas, .. } => Some(schemas.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let none: Vec<String> = Vec::new();
+    assert_eq!(
+        paths(
+            "BEGIN;\nSET LOCAL search_path TO news, public;\nCREATE TABLE s (id int);\n\
+             COMMIT;\nCREATE TABLE after (id int);"
+        ),
+        [vec!["news".to_string(), "public".to_string()], none.clone()]
+    );
+    // Back to the session's path, not the default.
+    assert_eq!(
+        paths(
+            "SET search_path TO ops;\nSTART TRANSACTION;\nSET LOCAL search_path = ai;\n\
+             ROLLBACK TO SAVEPOINT x;\nEND;"
+        ),
+        [
+            vec!["ops".to_string()],
+            vec!["ai".to_string()],
+            vec!["ops".to_string()]
+        ]
+    );
+    // Outside a transaction block SET LOCAL does nothing.
+    assert!(paths("SET LOCAL search_path TO ai;\nCREATE TABLE t (id int);").is_empty());
+    // A DO block outside a transaction is one.
+    assert_eq!(
+        paths(
+            "DO $$ BEGIN PERFORM set_config('search_path', 'ai', true); END $$;\n\
+             SELECT set_config('search_path', 'ops', false);"
+        ),
+        [vec!["ai".to_string()], none, vec!["ops".to_string()]]
+    );
+}
+
+#[test]
+fn domains_type_and_schema_moves_and_partition_attachment() {
+    // Found by the PostgreSQL oracle: these changed the schema but were skipped.
+    let ev = run(
+        "CREATE DOMAIN core.cents AS integer CONSTRAINT c NOT NULL CHECK (VALUE > 0);\n\
+         CREATE DOMAIN code varchar(8) DEFAULT 'x' NULL;\n\
+         ALTER DOMAIN code RENAME TO short_code;\n\
+         ALTER DOMAIN core.cents SET SCHEMA ops;\n\
+         ALTER DOMAIN core.cents SET NOT NULL;\n\
+         DROP DOMAIN IF EXISTS ops.cents CASCADE;\n\
+         ALTER TYPE core.status SET SCHEMA ops;\n\
+         ALTER SCHEMA staging RENAME TO imports;\n\
+         ALTER SCHEMA imports OWNER TO app;\n\
+         ALTER TABLE p ATTACH PARTITION s.p1 FOR VALUES FROM (1) TO (10), DETACH PARTITION p2;\n\
+         ALTER TABLE c INHERIT p, NO INHERIT q;",
+    );
+    assert_clean(&ev);
+    let summary: Vec<String> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::CreateDomain {
+                name, ty, nullable, ..
+            } => format!("domain {name} {} {nullable}", ty.to_sql()),
+            SchemaChange::RenameType { name, new_name, .. } => format!("rename {name} {new_name}"),
+            SchemaChange::SetTypeSchema {
+                name, new_schema, ..
+            } => format!("move {name} {new_schema}"),
+            SchemaChange::DropType { name, .. } => format!("drop {name}"),
+            SchemaChange::RenameSchema { name, new_name, .. } => {
+                format!("schema {name} {new_name}")
+            }
+            SchemaChange::SetParent {
+                table,
+                parent,
+                partition,
+                attach,
+                ..
+            } => format!("parent {table} {parent} {partition} {attach}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "domain core.cents INTEGER false",
+            "domain code VARCHAR(8) true",
+            "rename code short_code",
+            "move core.cents ops",
+            "drop ops.cents",
+            "move core.status ops",
+            "schema staging imports",
+            "parent s.p1 p true true",
+            "parent p2 p true false",
+            "parent c p false true",
+            "parent c q false false",
+        ]
+    );
+}
+
+#[test]
+fn partition_of_reads_its_column_options() {
+    // Found by the PostgreSQL oracle: `PARTITION OF p (c WITH OPTIONS NOT NULL)` was skipped.
+    let ev = run("CREATE TABLE s1 PARTITION OF s (\n\
+         started_at WITH OPTIONS NOT NULL,\n\
+         region DEFAULT 'eu' NOT NULL,\n\
+         CONSTRAINT ck CHECK (started_at > now()),\n\
+         PRIMARY KEY (id)\n\
+         ) FOR VALUES IN ('eu');");
+    assert_clean(&ev);
+    let summary: Vec<String> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::CreateTable {
+                table,
+                primary_key,
+                copies_from,
+                ..
+            } => format!("create {table} of {copies_from:?} pk {primary_key:?}"),
+            SchemaChange::SetNullable {
+                column, nullable, ..
+            } => format!("{column} nullable {nullable}"),
+            SchemaChange::SetDefault {
+                column, default, ..
+            } => format!("{column} default {default:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "create s1 of [QualifiedName { schema: None, name: \"s\" }] pk [\"id\"]",
+            "started_at nullable false",
+            "region default Some(\"'eu'\")",
+            "region nullable false",
+        ]
+    );
+}
+
+#[test]
+fn the_quoted_char_type_is_one_byte() {
+    let ev = run("CREATE TABLE t (a \"char\", b char, c \"char\"[]);");
+    assert_clean(&ev);
+    let SchemaChange::CreateTable { columns, .. } = &ev.changes[0] else {
+        panic!("{:?}", ev.changes);
+    };
+    let types: Vec<String> = columns
+        .iter()
+        .map(|c| c.ty.information_schema_data_type())
+        .collect();
+    assert_eq!(types, ["\"char\"", "character", "ARRAY"]);
+}
+
+#[test]
+fn alter_table_actions_run_in_postgresql_passes() {
+    // Found by the PostgreSQL oracle: `SET NOT NULL, DROP NOT NULL` leaves the column NOT NULL.
+    let ev = run(
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL, ALTER COLUMN a DROP NOT NULL,\n\
+         ADD COLUMN b int, DROP COLUMN c, ALTER COLUMN d SET DEFAULT 1, ALTER COLUMN d DROP DEFAULT,\n\
+         ALTER COLUMN e TYPE bigint;",
+    );
+    assert_clean(&ev);
+    let order: Vec<String> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::SetNullable {
+                column, nullable, ..
+            } => format!("{column} nullable {nullable}"),
+            SchemaChange::AddColumn { column, .. } => format!("add {}", column.name),
+            SchemaChange::DropColumn { column, .. } => format!("drop {column}"),
+            SchemaChange::SetDefault {
+                column, default, ..
+            } => format!("{column} default {default:?}"),
+            SchemaChange::AlterColumnType { column, .. } => format!("{column} type"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "a nullable true",
+            "drop c",
+            "d default None",
+            "e type",
+            "add b",
+            "a nullable false",
+            "d default Some(\"1\")",
+        ]
+    );
+}
+
+#[test]
+fn rolled_back_changes_are_undone() {
+    // Found by the PostgreSQL oracle: DDL before a ROLLBACK was kept.
+    let ev = run("BEGIN;\nCREATE TABLE dry (id int);\nROLLBACK;\n\
+         BEGIN;\nCREATE TABLE kept (id int);\nSAVEPOINT s1;\nALTER TABLE kept ADD COLUMN gone int;\n\
+         SET LOCAL search_path TO ai;\nROLLBACK TO SAVEPOINT s1;\nALTER TABLE kept ADD COLUMN stays int;\n\
+         SAVEPOINT s2;\nALTER TABLE kept ADD COLUMN also int;\nRELEASE SAVEPOINT s2;\nCOMMIT;\n\
+         ROLLBACK;\nCREATE TABLE after (id int);");
+    assert_clean(&ev);
+    assert_eq!(
+        created(&ev),
+        ["kept.id", "kept.stays", "kept.also", "after.id"]
+    );
+    assert!(
+        !ev.changes
+            .iter()
+            .any(|c| matches!(c, SchemaChange::SetSearchPath { .. })),
+        "{:?}",
+        ev.changes
+    );
+}
+
+#[test]
+fn unqualified_regclass_guards_follow_the_search_path() {
+    let ev = run(
+        "DO $$ BEGIN IF to_regclass('t') IS NULL THEN CREATE TABLE t (id int); END IF; END $$;",
+    );
+    assert_clean(&ev);
+    let SchemaChange::If { branches, .. } = &ev.changes[0] else {
+        panic!("{:?}", ev.changes);
+    };
+    assert_eq!(
+        branches[0].0,
+        Condition::Not(Box::new(Condition::TableExists {
+            schema: Some(Condition::SEARCH_PATH.to_string()),
+            table: "t".into(),
+        }))
+    );
 }

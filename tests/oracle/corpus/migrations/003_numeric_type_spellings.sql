@@ -1,0 +1,28 @@
+-- Every numeric spelling PostgreSQL accepts, one column each.
+CREATE TABLE core.numbers (
+    a int,
+    b int4,
+    c integer,
+    d bigint,
+    e smallint,
+    f serial,
+    g bigserial,
+    h numeric(10, 2),
+    i decimal,
+    j real,
+    k float4,
+    l float8,
+    m double precision,
+    n float(10),
+    o float(40),
+    p float,
+    q int8,
+    r int2,
+    s smallserial,
+    t money,
+    u decimal(5),
+    v NUMERIC,
+    w serial8,
+    x serial4,
+    y INTEGER NOT NULL DEFAULT -1
+);

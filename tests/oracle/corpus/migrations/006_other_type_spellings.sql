@@ -1,0 +1,26 @@
+-- Everything else a backend stores.
+CREATE TABLE core.misc (
+    a uuid DEFAULT gen_random_uuid(),
+    b json,
+    c jsonb NOT NULL DEFAULT '{}'::jsonb,
+    d bytea,
+    e inet,
+    f cidr,
+    g macaddr,
+    h macaddr8,
+    i boolean,
+    j bool DEFAULT false,
+    k xml,
+    l tsvector,
+    m bit(8),
+    n bit varying(16),
+    o varbit,
+    p point,
+    q int4range,
+    r tstzrange,
+    s oid,
+    t pg_catalog.int4,
+    u pg_catalog."varchar"(12),
+    v daterange,
+    w numrange
+);

@@ -1,0 +1,14 @@
+-- ALTER COLUMN TYPE / SET DATA TYPE / SET|DROP NOT NULL / SET|DROP DEFAULT.
+BEGIN;
+ALTER TABLE core.text_samples ALTER COLUMN a SET DATA TYPE text;
+ALTER TABLE core.text_samples ALTER COLUMN d TYPE varchar(3) USING trim(d);
+ALTER TABLE core.text_samples ALTER COLUMN body SET NOT NULL;
+ALTER TABLE core.text_samples ALTER COLUMN e SET DEFAULT 'x';
+ALTER TABLE core.text_samples ALTER COLUMN k DROP DEFAULT;
+ALTER TABLE core.text_samples ALTER k DROP NOT NULL;
+ALTER TABLE core.numbers
+    ALTER COLUMN amount TYPE bigint USING amount::bigint,
+    ALTER COLUMN balance SET NOT NULL,
+    ALTER COLUMN c TYPE numeric(12, 4),
+    ALTER COLUMN d SET DATA TYPE int;
+COMMIT;

@@ -1,0 +1,1 @@
+ALTER TYPE core.booking_status RENAME VALUE 'cancelled' TO 'canceled';

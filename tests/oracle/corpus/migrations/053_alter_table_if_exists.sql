@@ -1,0 +1,4 @@
+-- ALTER TABLE IF EXISTS on a missing table changes nothing.
+ALTER TABLE IF EXISTS core.nope ADD COLUMN x INT;
+ALTER TABLE IF EXISTS core.customers ADD COLUMN IF NOT EXISTS locale VARCHAR(10) DEFAULT 'en';
+ALTER TABLE IF EXISTS ONLY core.customers ALTER COLUMN locale SET NOT NULL;

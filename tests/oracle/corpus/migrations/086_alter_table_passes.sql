@@ -1,0 +1,7 @@
+-- One ALTER TABLE runs its actions in passes: drops first, then types, new columns,
+-- SET NOT NULL, constraints, defaults.
+CREATE TABLE ops.passes (a INT, b INT, c INT, d INT DEFAULT 1);
+ALTER TABLE ops.passes ALTER COLUMN a SET NOT NULL, ALTER COLUMN a DROP NOT NULL;
+ALTER TABLE ops.passes DROP COLUMN b, ADD COLUMN b TEXT;
+ALTER TABLE ops.passes ADD COLUMN e INT, ALTER COLUMN e SET NOT NULL;
+ALTER TABLE ops.passes ALTER COLUMN d SET DEFAULT 2, ALTER COLUMN d DROP DEFAULT, ALTER COLUMN c TYPE BIGINT;

@@ -1,0 +1,25 @@
+-- The SQL grammar's own type spellings and aliases, with and without modifiers.
+CREATE TABLE ops.type_aliases (
+    a dec,
+    b dec(10, 2),
+    c nchar(3),
+    d nchar varying(5),
+    e national char(2),
+    f national character varying(9),
+    g timestamptz(3),
+    h timetz(2),
+    i varbit(5),
+    j bit varying,
+    k float(1),
+    l float(24),
+    m float(25),
+    n float(53),
+    o numeric(5),
+    p interval second(3),
+    q time(0) without time zone,
+    r char varying,
+    s int2[],
+    t "char"[],
+    u bpchar(4),
+    v decimal[]
+);

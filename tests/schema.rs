@@ -1,0 +1,155 @@
+//! End-to-end tests of `driftguard schema`: the real binary on the example project and on
+//! temp dirs.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn example() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn example_schema_as_json() {
+    let run = run_in(
+        example(),
+        &["schema", "examples/hibachi-backend", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn example_schema_as_table() {
+    let run = run_in(example(), &["schema", "examples/hibachi-backend"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn enums_unqualified_names_and_warnings() {
+    let repo = TestRepo::plain();
+    repo.write(
+        "db/migrations/001_a.sql",
+        "CREATE SCHEMA ops;\n\
+         SET search_path TO ops, public;\n\
+         CREATE TYPE status AS ENUM ('new', 'done');\n\
+         CREATE TABLE jobs (id bigserial PRIMARY KEY, state status NOT NULL DEFAULT 'new', tags text[]);\n\
+         CREATE TABLE logs AS SELECT 1 AS x;\n",
+    )
+    .write(
+        "db/migrations/002_b.sql",
+        "ALTER TYPE ops.status ADD VALUE 'running' BEFORE 'done';\n",
+    );
+    let run = repo.run(&["schema", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json = run.json();
+    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["sources"][0]["files"],
+        serde_json::json!(["db/migrations/001_a.sql", "db/migrations/002_b.sql"])
+    );
+    let columns: Vec<(String, String, String, String)> = json["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (
+                format!("{}.{}", s("table_schema"), s("table_name")),
+                s("column_name"),
+                s("data_type"),
+                s("is_nullable"),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str, d: &str| {
+        (a.to_string(), b.to_string(), c.to_string(), d.to_string())
+    };
+    assert_eq!(
+        columns,
+        vec![
+            row("ops.jobs", "id", "bigint", "NO"),
+            row("ops.jobs", "state", "USER-DEFINED", "NO"),
+            row("ops.jobs", "tags", "ARRAY", "YES"),
+        ]
+    );
+    assert_eq!(
+        json["columns"][0]["column_default"],
+        "nextval('ops.jobs_id_seq'::regclass)"
+    );
+    assert_eq!(json["columns"][1]["column_default"], "'new'::ops.status");
+    assert_eq!(
+        json["enums"],
+        serde_json::json!([{"schema": "ops", "name": "status", "values": ["new", "running", "done"]}])
+    );
+    assert!(run.stderr.contains("CREATE TABLE logs"), "{}", run.stderr);
+}
+
+#[test]
+fn source_selection_and_could_not_run() {
+    let repo = TestRepo::plain();
+    repo.write("migrations/001.sql", "CREATE TABLE t (a int);\n");
+    let run = repo.run(&["schema", "--source", "sql", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["columns"][0]["table_name"], "t");
+    let run = repo.run(&["schema", "--source", "alembic"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("pass one of `sql`"), "{}", run.stderr);
+    let run = repo.run(&["schema", "no/such/dir"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn no_migrations_prints_an_empty_schema() {
+    let repo = TestRepo::plain();
+    repo.write("app.py", "print('hi')\n");
+    let run = repo.run(&["schema"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("No migrations found"), "{}", run.stdout);
+    let run = repo.run(&["schema", "--format", "json"]);
+    assert_eq!(run.json()["columns"], serde_json::json!([]));
+}
+
+#[test]
+fn several_sources_print_their_union_or_one_alone() {
+    let repo = TestRepo::plain();
+    repo.write(
+        "migrations/001.sql",
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+    )
+    .write(
+        "app/alembic/versions/abc_init.py",
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"abc\"\ndown_revision = None\n\n\n\
+         def upgrade():\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), \
+         sa.Column(\"name\", sa.String(40), nullable=False))\n",
+    );
+    let columns = |args: &[&str]| -> Vec<String> {
+        let run = repo.run(args);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.json()["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .map(|c| c["column_name"].as_str().unwrap_or("?").to_string())
+            .collect()
+    };
+    // An Alembic environment also has Alembic's own `alembic_version` table, as in a real
+    // database after `alembic upgrade`.
+    assert_eq!(
+        columns(&["schema", "--format", "json"]),
+        ["version_num", "id", "email", "name"]
+    );
+    assert_eq!(
+        columns(&["schema", "--format", "json", "--source", "app/alembic"]),
+        ["version_num", "id", "name"]
+    );
+    assert_eq!(
+        columns(&["schema", "--format", "json", "--source", "SQL migrations"]),
+        ["id", "email"]
+    );
+}
