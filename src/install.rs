@@ -191,6 +191,8 @@ pub fn install(path: &Path, force: bool) -> Result<String, String> {
         } => {
             std::fs::create_dir_all(&hooks.dir)
                 .map_err(|e| format!("cannot create {}: {e}", hooks.dir.display()))?;
+            // Written aside first: a failure leaves the hooks folder as it was.
+            let staged = stage_hook(&hooks.dir)?;
             let mut message = String::new();
             if replace_legacy {
                 std::fs::remove_file(hooks.path(LEGACY))
@@ -208,7 +210,8 @@ pub fn install(path: &Path, force: bool) -> Result<String, String> {
                     "{legacy} exists and runs before driftguard's check.\n"
                 ));
             }
-            write_hook(&hooks.path(HOOK))?;
+            std::fs::rename(&staged, hooks.path(HOOK))
+                .map_err(|e| format!("cannot write {hook}: {e}"))?;
             let verb = if update { "Updated" } else { "Installed" };
             message.push_str(&format!(
                 "{verb} driftguard's pre-commit hook in {hook}: each commit now runs `driftguard check --staged`.\n"
@@ -263,18 +266,18 @@ fn pre_commit_message(root: &Path) -> String {
     )
 }
 
-/// Writes the hook through a temporary file in the same folder, executable.
-fn write_hook(path: &Path) -> Result<(), String> {
-    let temporary = path.with_file_name("pre-commit.driftguard-tmp");
-    std::fs::write(&temporary, HOOK_SCRIPT)
-        .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
+/// Writes our script, executable, next to where it goes; returns its path.
+fn stage_hook(dir: &Path) -> Result<PathBuf, String> {
+    let staged = dir.join("pre-commit.driftguard-tmp");
+    std::fs::write(&staged, HOOK_SCRIPT)
+        .map_err(|e| format!("cannot write {}: {e}", staged.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| format!("cannot make {} executable: {e}", temporary.display()))?;
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("cannot make {} executable: {e}", staged.display()))?;
     }
-    std::fs::rename(&temporary, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    Ok(staged)
 }
 
 #[cfg(test)]
