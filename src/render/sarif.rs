@@ -24,7 +24,7 @@ use crate::source::Location;
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Where a SARIF viewer sends users to learn about the tool.
-const INFORMATION_URI: &str = "https://github.com/driftguard/driftguard";
+const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The `partialFingerprints` key: bump the version if the hashed input ever changes.
 const FINGERPRINT_KEY: &str = "driftguardTarget/v1";
