@@ -1,11 +1,9 @@
 //! End-to-end tests of `driftguard schema`: the real binary on the example project and on
 //! temp dirs.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn example() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

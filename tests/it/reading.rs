@@ -1,9 +1,7 @@
 //! End-to-end tests of what driftguard reads: SQL that only mentions DDL, DO blocks, drops,
 //! renames, quoted identifiers, schemas, mixins, `Table()`, name overrides, broken files.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A repository with the customer model plus `extra` model lines and the given migrations.
 fn repo_with(extra_model: &str, migrations: &[(&str, &str)]) -> TestRepo {

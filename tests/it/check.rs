@@ -1,8 +1,6 @@
 //! End-to-end tests of `driftguard check`: real git repositories, the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const CONTACT: &str = "contact_preference: Mapped[Optional[str]] = mapped_column(String(20), comment=\"sms or email\")";
 

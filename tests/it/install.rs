@@ -1,12 +1,10 @@
 //! End-to-end tests of `driftguard install` / `uninstall` and of the hook script they write:
 //! real repositories, real `git commit`s through the installed hook, the real binary.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 const TIER: &str = "loyalty_tier: Mapped[Optional[str]] = mapped_column(String(16))";
 const TIER_SQL: &str = "ALTER TABLE core.customers ADD COLUMN loyalty_tier VARCHAR(16);\n";

@@ -2,9 +2,7 @@
 //! to stdout, and keeps the exit status. What each format says is pinned by the snapshot tests
 //! in `src/render/`; these only check that the real binary produces it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A project with no gap, whose second migration is not UTF-8: one located warning, no finding.
 fn project_with_a_warning() -> TestRepo {
