@@ -1,10 +1,5 @@
 //! Test helpers: real git repositories in temp dirs and the real `driftguard` binary.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the helpers"
-)]
-
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -60,11 +55,6 @@ impl TestRepo {
             std::fs::create_dir_all(parent).expect("mkdir");
         }
         std::fs::write(full, content).expect("write");
-        self
-    }
-
-    pub fn remove(&self, path: &str) -> &Self {
-        std::fs::remove_file(self.path().join(path)).expect("remove");
         self
     }
 
