@@ -1,4 +1,5 @@
-//! Test helpers: real git repositories in temp dirs and the real `driftguard` binary.
+//! Test helpers: real git repositories in temp dirs, the real `driftguard` binary, and what a
+//! user sees of a run as one text to snapshot.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -71,13 +72,6 @@ impl TestRepo {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    /// Runs git and returns the whole output, success or not.
-    pub fn git_output(&self, args: &[&str]) -> Output {
-        isolate(Command::new("git").args(args).current_dir(self.path()))
-            .output()
-            .expect("git runs")
-    }
-
     pub fn commit_all(&self, message: &str) -> &Self {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--no-verify", "-m", message]);
@@ -93,13 +87,13 @@ impl TestRepo {
 
     /// Runs git with extra environment variables (`PATH` for hooks, `DRIFTGUARD_SKIP` …);
     /// returns the whole output, success or not.
-    pub fn git_with(&self, args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+    pub fn git_with(&self, args: &[&str], env: &[(&str, &OsStr)]) -> Run {
         git_in(self.path(), args, env)
     }
 
-    /// Runs driftguard in the repository.
+    /// Runs driftguard in the repository; its snapshot calls the repository `[REPO]`.
     pub fn run(&self, args: &[&str]) -> Run {
-        run_in(self.path(), args)
+        run_in(self.path(), args).naming(self.path(), "[REPO]")
     }
 }
 
@@ -108,14 +102,15 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_driftguard"))
 }
 
-/// Runs git in `dir` (a linked worktree, say) with extra environment variables.
-pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Output {
+/// Runs git in `dir` (a linked worktree, say) with extra environment variables; returns the
+/// whole output, success or not.
+pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Run {
     let mut cmd = Command::new("git");
     isolate(cmd.args(args).current_dir(dir));
     for (key, value) in env {
         cmd.env(key, value);
     }
-    cmd.output().expect("git runs")
+    Run::new("git", args, &cmd.output().expect("git runs")).naming(dir, "[REPO]")
 }
 
 /// `PATH` with the built binary's folder first, for git hooks that look `driftguard` up.
@@ -135,15 +130,63 @@ pub fn path_without_binary() -> OsString {
     std::env::join_paths(dirs).expect("PATH")
 }
 
-/// A finished driftguard run.
+/// A finished run of driftguard (or of git, for a commit through a hook).
 #[derive(Debug)]
 pub struct Run {
+    /// The command line as a user would type it, for the snapshot's first line.
+    pub command: String,
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Folders the snapshot names, such as `[REPO]`, longest first; see [`Run::naming`].
+    names: Vec<(PathBuf, &'static str)>,
 }
 
 impl Run {
+    fn new(program: &str, args: &[&str], output: &Output) -> Self {
+        let mut command = program.to_string();
+        for arg in args {
+            command.push(' ');
+            command.push_str(&quoted(arg));
+        }
+        Run {
+            command,
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Makes the snapshot show `folder` (a temp dir) as `name`, `[HOME]` say, rather than as a
+    /// nameless `[TEMP]`. A later name for the same folder wins.
+    pub fn naming(mut self, folder: &Path, name: &'static str) -> Self {
+        self.names.retain(|(known, _)| known != folder);
+        self.names.push((folder.to_path_buf(), name));
+        self.names
+            .sort_by_key(|(known, _)| std::cmp::Reverse(known.as_os_str().len()));
+        self
+    }
+
+    /// Everything the user sees of the run, as one text for a snapshot: the command line, the
+    /// exit status, then stdout and stderr, with what depends on the machine [`redact`]ed.
+    pub fn shown(&self) -> String {
+        let mut text = format!("$ {}\nexit: {}\n", self.command, self.code);
+        for (name, stream) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            text.push_str("--- ");
+            text.push_str(name);
+            text.push('\n');
+            text.push_str(stream);
+            if !stream.is_empty() && !stream.ends_with('\n') {
+                text.push_str("\n[no newline at the end]\n");
+            }
+        }
+        for (folder, name) in &self.names {
+            text = replace_path(&text, folder, name);
+        }
+        redact(&text)
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -181,6 +224,140 @@ impl Run {
     }
 }
 
+/// An argument as a shell would need it: bare when it is plain, in single quotes otherwise.
+fn quoted(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+[]".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// Replaces `folder`, as given and as the file system resolves it, with `name`.
+fn replace_path(text: &str, folder: &Path, name: &str) -> String {
+    let mut text = text.replace(&folder.display().to_string(), name);
+    if let Ok(real) = folder.canonicalize() {
+        text = text.replace(&real.display().to_string(), name);
+    }
+    text
+}
+
+/// Replaces what depends on the machine or the release with a name in brackets, so that a
+/// snapshot reads the same everywhere and across version bumps:
+///
+/// - the built binary's path: `[BINARY]`;
+/// - the checkout (`CARGO_MANIFEST_DIR`): `[CHECKOUT]`;
+/// - a temp dir made by `tempfile` (`$TMPDIR/.tmpXXXXXX`, also through symlinks): `[TEMP]`;
+/// - the crate's version, as a whole word: `[VERSION]`.
+///
+/// Panics when the temp folder still shows afterwards: a machine path the snapshot must not
+/// keep.
+pub fn redact(text: &str) -> String {
+    let mut text = text.replace(&binary().display().to_string(), "[BINARY]");
+    text = text.replace(env!("CARGO_MANIFEST_DIR"), "[CHECKOUT]");
+    let temp = std::env::temp_dir();
+    let mut temps = vec![temp.display().to_string()];
+    if let Ok(real) = temp.canonicalize() {
+        temps.push(real.display().to_string());
+    }
+    for folder in &temps {
+        text = replace_temp_dirs(&text, &format!("{}/.tmp", folder.trim_end_matches('/')));
+    }
+    for folder in &temps {
+        let folder = format!("{}/", folder.trim_end_matches('/'));
+        assert!(
+            !text.contains(&folder),
+            "a temp path the redaction does not know:\n{text}"
+        );
+    }
+    replace_word(&text, env!("CARGO_PKG_VERSION"), "[VERSION]")
+}
+
+/// Replaces `prefix` and the random letters after it (`/tmp/.tmpAbC123`) with `[TEMP]`.
+fn replace_temp_dirs(text: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        out.push_str("[TEMP]");
+        rest = rest[at + prefix.len()..].trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces `word` where no digit or dot touches it: `0.1.0` but not `10.1.0` or `0.1.0.1`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let touches = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = if at > 0 {
+            rest[..at].chars().last()
+        } else {
+            out.chars().last()
+        };
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        out.push_str(if touches(before) || touches(after) {
+            word
+        } else {
+            by
+        });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Snapshots what the user sees of a run ([`Run::shown`]) under the test's name;
+/// `assert_shown!(step, run)` adds `@step` to the name, for a test that runs more than once.
+macro_rules! assert_shown {
+    ($step:expr, $run:expr) => {
+        insta::with_settings!({ snapshot_suffix => $step }, {
+            insta::assert_snapshot!($run.shown())
+        })
+    };
+    ($run:expr) => {
+        insta::assert_snapshot!($run.shown())
+    };
+}
+pub(crate) use assert_shown;
+
+#[test]
+fn redact_names_what_depends_on_the_machine() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let version = env!("CARGO_PKG_VERSION");
+    let text = format!(
+        "{binary} ran in {temp}/x from {checkout}/examples; v{version}, not 1{version} or {version}.1\n",
+        binary = binary().display(),
+        temp = temp.path().display(),
+        checkout = env!("CARGO_MANIFEST_DIR"),
+    );
+    assert_eq!(
+        redact(&text),
+        format!(
+            "[BINARY] ran in [TEMP]/x from [CHECKOUT]/examples; v[VERSION], not 1{version} or {version}.1\n"
+        )
+    );
+    let run = Run {
+        command: "driftguard install".to_string(),
+        code: 0,
+        stdout: format!("in {}/.git/hooks", temp.path().display()),
+        stderr: String::new(),
+        names: Vec::new(),
+    }
+    .naming(temp.path(), "[REPO]");
+    assert_eq!(
+        run.shown(),
+        "$ driftguard install\nexit: 0\n--- stdout\nin [REPO]/.git/hooks\n[no newline at the end]\n--- stderr\n"
+    );
+}
+
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     run_in_with(dir, args, &[])
 }
@@ -192,12 +369,7 @@ pub fn run_in_with(dir: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Run {
     for (key, value) in env {
         cmd.env(key, value);
     }
-    let output = cmd.output().expect("driftguard runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::new("driftguard", args, &cmd.output().expect("driftguard runs"))
 }
 
 /// The handbook's shape: a `core.customers` model and the migration that creates its table.
