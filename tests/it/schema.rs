@@ -16,16 +16,14 @@ fn example_schema_as_json() {
         &["schema", "examples/hibachi-backend", "--format", "json"],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stderr, "");
-    insta::assert_snapshot!(run.stdout);
+    assert_shown!(run);
 }
 
 #[test]
 fn example_schema_as_table() {
     let run = run_in(example(), &["schema", "examples/hibachi-backend"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stderr, "");
-    insta::assert_snapshot!(run.stdout);
+    assert_shown!(run);
 }
 
 #[test]
