@@ -34,10 +34,10 @@ use postgres::{Client, Config, IsolationLevel, NoTls};
 
 use crate::check::{self, Mode, Report, RunError};
 use crate::models::ModelTable;
+use crate::postgres_type::SqlType;
 use crate::rules::{self, Context, DatabaseContext, MigrationSource, Severity};
 use crate::schema::{Column, EnumType, Schema, Table};
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// How long to wait for the server to accept a connection, unless the URL says
 /// `connect_timeout`.

@@ -7,7 +7,8 @@
 //! 2. [`git`] — the only module that touches git: snapshots (HEAD, index, merge base) and
 //!    their files; [`discover`] — which files are models and migrations, and their order.
 //! 3. [`models`] — Python model files → tables and columns, through [`pyast`] (the one
-//!    tree-sitter walk) and [`satype`] (SQLAlchemy types → PostgreSQL types).
+//!    tree-sitter walk) and [`sqlalchemy`] (SQLAlchemy types → the PostgreSQL
+//!    types of [`postgres_type`]).
 //! 4. [`migrations`] — SQL files and Alembic revisions → schema change events;
 //!    [`schema`] — events replayed into the schema the migrations build.
 //! 5. [`rules`] — the comparison: models against schema → [`finding`]s.
@@ -33,14 +34,14 @@ pub mod git;
 pub mod install;
 pub mod migrations;
 pub mod models;
+pub mod postgres_type;
 pub mod pyast;
 pub mod render;
 pub mod rules;
-pub mod satype;
 pub mod schema;
 pub mod schema_cmd;
 pub mod source;
-pub mod sqltype;
+pub mod sqlalchemy;
 pub mod suppress;
 
 use std::io::{IsTerminal, Write};

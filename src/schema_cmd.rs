@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::check::{BuiltSource, RunError, migration_sources};
 use crate::finding::Warning;
+use crate::postgres_type::SqlType;
 use crate::schema::{Column, Schema};
-use crate::sqltype::SqlType;
 
 /// Output formats of `schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

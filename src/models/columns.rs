@@ -9,7 +9,7 @@
 //! Nullability, primary key, server default, foreign keys, comment and enum come from the
 //! call and the annotation together; an `Annotated[T, mapped_column(…)]` alias contributes its
 //! `mapped_column` first and the attribute's own arguments win. Types go through
-//! [`crate::satype`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+//! [`crate::sqlalchemy::types`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
 
 use super::extract::{
     AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
@@ -17,10 +17,10 @@ use super::extract::{
 use super::resolve::{ClassId, Found, Project, Sym};
 use super::text::expr_text;
 use super::{ModelColumn, ModelEnum};
+use crate::postgres_type::SqlType;
 use crate::pyast::{Call, Expr};
-use crate::satype;
 use crate::source::Location;
-use crate::sqltype::SqlType;
+use crate::sqlalchemy::types;
 
 /// Class-level values that are never columns.
 const NOT_COLUMNS: &[&str] = &[
@@ -382,9 +382,9 @@ impl<'a> Project<'a> {
     /// `T` of `Mapped[T]` (or a SQLModel annotation): `Optional` removed, an `Annotated`
     /// alias followed.
     fn python_type(&self, file: usize, t: &'a Expr) -> PyType<'a> {
-        let (inner, optional) = satype::unwrap_optional(t);
+        let (inner, optional) = types::unwrap_optional(t);
         if let Some((python_type, call)) = annotated(inner) {
-            let (ty, inner_optional) = satype::unwrap_optional(python_type);
+            let (ty, inner_optional) = types::unwrap_optional(python_type);
             return PyType {
                 ty: (file, ty),
                 optional: optional || inner_optional,
@@ -399,7 +399,7 @@ impl<'a> Project<'a> {
             && rest.is_empty()
             && let Some(alias) = self.files.get(f).and_then(|x| x.aliases.get(j))
         {
-            let (ty, inner_optional) = satype::unwrap_optional(&alias.python_type);
+            let (ty, inner_optional) = types::unwrap_optional(&alias.python_type);
             return PyType {
                 ty: (f, ty),
                 optional: optional || inner_optional,
@@ -413,7 +413,7 @@ impl<'a> Project<'a> {
         }
     }
 
-    /// A type expression with its names qualified through imports, for [`satype`].
+    /// A type expression with its names qualified through imports, for [`types`].
     fn canonical(&self, file: usize, expr: &Expr) -> Expr {
         match expr {
             Expr::Name(name) => Expr::Name(self.qualify(file, name)),
@@ -458,7 +458,7 @@ impl<'a> Project<'a> {
         {
             return self.enum_from_call(file, call, &canonical, schema);
         }
-        if let Some(ty) = satype::column_type(&canonical) {
+        if let Some(ty) = types::column_type(&canonical) {
             return (Some(ty), None);
         }
         // A project `TypeDecorator` with `impl = String(50)`.
@@ -477,7 +477,7 @@ impl<'a> Project<'a> {
             && let Some(impl_attr) = Project::attr(class, "impl")
             && let Some(impl_expr) = &impl_attr.value
         {
-            return (satype::column_type(&self.canonical(c.0, impl_expr)), None);
+            return (types::column_type(&self.canonical(c.0, impl_expr)), None);
         }
         (None, None)
     }
@@ -496,7 +496,7 @@ impl<'a> Project<'a> {
             return (ty, model_enum);
         }
         let canonical = self.canonical(file, t);
-        let ty = satype::annotation_type(&canonical).or_else(|| satype::annotation_type(t));
+        let ty = types::annotation_type(&canonical).or_else(|| types::annotation_type(t));
         (ty, None)
     }
 
@@ -565,7 +565,7 @@ impl<'a> Project<'a> {
                 }
                 Some(ty)
             }
-            None => satype::column_type(canonical),
+            None => types::column_type(canonical),
         };
         (ty, model_enum)
     }
@@ -647,7 +647,7 @@ impl<'a> Project<'a> {
     /// mapped class by name or by string forward reference. Unknown strings count as
     /// relationships (not columns).
     fn is_relationship_target(&mut self, file: usize, t: &Expr) -> bool {
-        let (inner, _) = satype::unwrap_optional(t);
+        let (inner, _) = types::unwrap_optional(t);
         match inner {
             Expr::Subscript { value, index } => match value.last_name() {
                 Some(name) if COLLECTIONS.contains(&name) => true,

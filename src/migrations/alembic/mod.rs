@@ -37,7 +37,7 @@ pub fn version_table(first_revision: &str) -> SchemaChange {
         if_not_exists: true,
         columns: vec![super::ColumnDef {
             name: "version_num".to_string(),
-            ty: crate::sqltype::SqlType::from_sql_name("varchar", vec![32], false),
+            ty: crate::postgres_type::SqlType::from_sql_name("varchar", vec![32], false),
             nullable: false,
             default: None,
             primary_key: true,

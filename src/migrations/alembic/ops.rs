@@ -24,7 +24,7 @@
 //!   A loop over a constant sequence (a tuple, a name bound to one, `zip(…)`, a dict's
 //!   `.keys()`/`.values()`/`.items()`) is read once per item with its target bound; other
 //!   loops once, their target unknown. Function parameters and imports are unknown.
-//! - **Types** come from [`satype::column_type`]; a type it does not know (a project's
+//! - **Types** come from [`types::column_type`]; a type it does not know (a project's
 //!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
 //!   exists with "some type".
 //! - **Enums**: `sa.Enum("a", "b", name="status")` in a column of `create_table`/`add_column`
@@ -45,10 +45,10 @@ use std::collections::{HashMap, HashSet};
 use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
+use crate::postgres_type::SqlType;
 use crate::pyast::{BlockKind, Call, ClassDef, Expr, FunctionDef, PyModule, Stmt};
-use crate::satype;
 use crate::source::{Location, SourceFile};
-use crate::sqltype::SqlType;
+use crate::sqlalchemy::types;
 
 /// How many helper calls deep the reader follows from `upgrade()`.
 const HELPER_DEPTH: usize = 1;
@@ -1252,7 +1252,7 @@ impl<'a> Reader<'a> {
             }
             return self.sql_type_in(item, scope, depth + 1).into_array();
         }
-        satype::column_type(expr).unwrap_or_else(unknown_type)
+        types::column_type(expr).unwrap_or_else(unknown_type)
     }
 
     /// Emits `CreateEnum` for an `Enum(…)`/`ENUM(…)` call, once per name per revision.
@@ -1271,7 +1271,7 @@ impl<'a> Reader<'a> {
         if !explicit && call.kwarg("create_type").and_then(Expr::as_bool) == Some(false) {
             return;
         }
-        let Some(name) = satype::enum_type_name(call) else {
+        let Some(name) = types::enum_type_name(call) else {
             return;
         };
         let schema = match call.kwarg("schema").and_then(|e| self.const_str(e, scope)) {

@@ -47,8 +47,8 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
 use super::{MigrationEvents, ReadWarning, SchemaChange, SqlIgnore};
+use crate::postgres_type::SqlType;
 use crate::source::{Location, SourceFile};
-use crate::sqltype::SqlType;
 use cursor::Src;
 use lexer::{Directive, Kind, Lexer, Options, Token};
 

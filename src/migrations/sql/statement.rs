@@ -19,8 +19,8 @@ use super::cursor::{Cursor, Src, find_word, split_commas};
 use super::lexer::{Kind, Token};
 use super::{Reader, plpgsql};
 use crate::migrations::{ColumnDef, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::postgres_type::SqlType;
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// Something a reader needed and did not find.
 pub(super) struct Unread {
