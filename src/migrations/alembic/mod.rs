@@ -15,6 +15,7 @@
 //! Like every migration reader, this one leaves unqualified names unqualified: which schema
 //! `op.add_column("customers", …)` means is decided when the events are replayed.
 
+mod eval;
 mod ops;
 mod order;
 

@@ -1,4 +1,4 @@
-//! The body of a revision's `upgrade()` → schema change events.
+//! The body of a revision's `upgrade()` → schema change events: the `op.*` dispatcher.
 //!
 //! Reads `op.*` calls (`create_table`, `add_column`, `alter_column`, `execute`, …), the
 //! `batch_op.*` calls inside `with op.batch_alter_table(…) as batch_op:` (any alias), and
@@ -23,7 +23,9 @@
 //!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
 //!   A loop over a constant sequence (a tuple, a name bound to one, `zip(…)`, a dict's
 //!   `.keys()`/`.values()`/`.items()`) is read once per item with its target bound; other
-//!   loops once, their target unknown. Function parameters and imports are unknown.
+//!   loops once, their target unknown. Function parameters and imports are unknown. All of
+//!   this is [`super::eval`]'s: this module walks the statements and binds names into the
+//!   evaluator's [`Scope`] as it goes, and asks an [`Env`] what an argument is.
 //! - **Types** come from [`types::column_type`]; a type it does not know (a project's
 //!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
 //!   exists with "some type".
@@ -42,6 +44,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::eval::{self, EVAL_DEPTH, Env, Globals, RESOLVE_DEPTH, Scope, Value, bare_name};
 use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
@@ -52,16 +55,6 @@ use crate::sqlalchemy::types;
 
 /// How many helper calls deep the reader follows from `upgrade()`.
 const HELPER_DEPTH: usize = 1;
-
-/// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
-const RESOLVE_DEPTH: usize = 4;
-
-/// Loops over more items than this are read once, with the target unknown.
-const MAX_LOOP_ITEMS: usize = 256;
-
-/// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
-/// far as a reader without Python's statement order can tell, so evaluation must stop.
-const EVAL_DEPTH: usize = 16;
 
 /// Alembic operations a project commonly wraps in a shared helper module under the same name
 /// (Superset's `create_table`, `add_columns`, `drop_columns`, `drop_table`).
@@ -96,26 +89,17 @@ pub(super) fn read_upgrade(file: &SourceFile, module: &PyModule) -> MigrationEve
     reader.finish()
 }
 
-/// What a bare name is bound to, and where.
-#[derive(Clone, Copy)]
-struct Binding<'a> {
-    value: &'a Expr,
-    location: &'a Location,
-}
-
-/// Names bound while reading one function.
+/// What the reader knows inside one function it reads.
 #[derive(Default)]
-struct Scope<'a> {
-    locals: HashMap<&'a str, Binding<'a>>,
+struct Frame<'a> {
+    /// The names bound so far, for the evaluator.
+    scope: Scope<'a>,
     /// `with op.batch_alter_table("t") as alias:` → alias → the table.
     batches: HashMap<&'a str, QualifiedName>,
     /// Functions defined inside the function being read (`def _add(): …` in `upgrade()`).
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
-    /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
-    /// means what it means in Python.
-    strings: HashMap<&'a str, String>,
     depth: usize,
 }
 
@@ -125,7 +109,7 @@ struct Reader<'a> {
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Module-level functions in file order, each name once.
     function_order: Vec<&'a str>,
-    globals: HashMap<&'a str, Binding<'a>>,
+    globals: Globals<'a>,
     /// Module-level `class Status(enum.Enum)`-like classes → member names.
     enum_classes: HashMap<&'a str, Vec<String>>,
     /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
@@ -142,7 +126,6 @@ impl<'a> Reader<'a> {
     fn new(file: &'a SourceFile, module: &'a PyModule) -> Self {
         let mut functions = HashMap::new();
         let mut function_order = Vec::new();
-        let mut globals = HashMap::new();
         let mut enum_classes = HashMap::new();
         let mut classes = HashMap::new();
         for stmt in &module.body {
@@ -152,18 +135,6 @@ impl<'a> Reader<'a> {
             match stmt {
                 Stmt::Function(f) if functions.insert(f.name.as_str(), f).is_none() => {
                     function_order.push(f.name.as_str());
-                }
-                Stmt::Assign {
-                    targets,
-                    value: Some(value),
-                    location,
-                    ..
-                } => {
-                    for target in targets {
-                        if let Some(name) = bare_name(target) {
-                            globals.insert(name, Binding { value, location });
-                        }
-                    }
                 }
                 Stmt::Class(class) if class.bases.iter().any(is_enum_base) => {
                     let members = class
@@ -196,7 +167,7 @@ impl<'a> Reader<'a> {
             file,
             functions,
             function_order,
-            globals,
+            globals: Globals::read(&module.body),
             enum_classes,
             classes,
             imported_ops,
@@ -238,11 +209,16 @@ impl<'a> Reader<'a> {
     }
 
     fn read_function(&mut self, function: &'a FunctionDef, depth: usize) {
-        let mut scope = Scope {
+        let mut frame = Frame {
             depth,
-            ..Scope::default()
+            ..Frame::default()
         };
-        self.body(&function.body, &mut scope);
+        self.body(&function.body, &mut frame);
+    }
+
+    /// What the evaluator sees inside `frame`.
+    fn env<'e>(&'e self, frame: &'e Frame<'a>) -> Env<'e, 'a> {
+        Env::new(&self.globals, &frame.scope)
     }
 
     fn warn(&mut self, location: &Location, message: impl Into<String>) {
@@ -258,40 +234,39 @@ impl<'a> Reader<'a> {
 
     // ----- statements -------------------------------------------------------------------
 
-    fn body(&mut self, stmts: &'a [Stmt], scope: &mut Scope<'a>) {
+    fn body(&mut self, stmts: &'a [Stmt], frame: &mut Frame<'a>) {
         for stmt in stmts {
             match stmt {
                 Stmt::Expr { value, .. }
                 | Stmt::Return {
                     value: Some(value), ..
-                } => self.expr(value, scope),
+                } => self.expr(value, frame),
                 Stmt::Assign {
                     targets,
                     value: Some(value),
                     location,
                     ..
                 } => {
-                    self.expr(value, scope);
-                    self.unpack_helper_return(targets, value, scope);
-                    let string = self.const_str(value, scope);
-                    for target in targets {
-                        let Some(name) = bare_name(target) else {
-                            continue;
-                        };
-                        match &string {
-                            Some(string) => scope.strings.insert(name, string.clone()),
-                            None => scope.strings.remove(name),
-                        };
-                        scope.locals.insert(name, Binding { value, location });
+                    self.expr(value, frame);
+                    if let Some(helper) = value
+                        .as_call()
+                        .and_then(|c| bare_name(&c.func))
+                        .and_then(|n| self.functions.get(n).copied())
+                    {
+                        frame.scope.bind_returned(targets, helper);
+                    }
+                    let names: Vec<&'a str> = targets.iter().filter_map(bare_name).collect();
+                    frame.scope.assign(&self.globals, &names, value, location);
+                    for name in names {
                         if is_get_bind(value) {
-                            scope.binds.insert(name);
+                            frame.binds.insert(name);
                         } else {
-                            scope.binds.remove(name);
+                            frame.binds.remove(name);
                         }
                     }
                 }
                 Stmt::Function(function) => {
-                    scope.functions.insert(function.name.as_str(), function);
+                    frame.functions.insert(function.name.as_str(), function);
                 }
                 Stmt::Block {
                     kind: BlockKind::Except,
@@ -313,10 +288,10 @@ impl<'a> Reader<'a> {
                         {
                             continue;
                         }
-                        let table = self.table(call, 0, "table_name", "schema", scope);
+                        let table = self.table(call, 0, "table_name", "schema", frame);
                         match (table, alias) {
                             (Some(table), Some(alias)) => {
-                                scope.batches.insert(alias.as_str(), table);
+                                frame.batches.insert(alias.as_str(), table);
                             }
                             (None, _) => self.warn(
                                 location,
@@ -326,75 +301,16 @@ impl<'a> Reader<'a> {
                             (Some(_), None) => {}
                         }
                     }
-                    self.body(body, scope);
+                    self.body(body, frame);
                 }
                 Stmt::Block {
                     kind: BlockKind::For,
                     items,
                     body,
                     location,
-                } => self.for_loop(items, body, location, scope),
-                Stmt::Block { body, .. } => self.body(body, scope),
+                } => self.for_loop(items, body, location, frame),
+                Stmt::Block { body, .. } => self.body(body, frame),
                 _ => {}
-            }
-        }
-    }
-
-    /// `(old_names, new_names) = _changes()` where the module-level helper ends with
-    /// `return (old_names, new_names)`: each target stands for what the helper bound the
-    /// returned name to, and the helper's other top-level bindings become visible (where not
-    /// bound here), so `list(mapping.keys())` in the helper can be followed.
-    fn unpack_helper_return(
-        &mut self,
-        targets: &'a [Expr],
-        value: &'a Expr,
-        scope: &mut Scope<'a>,
-    ) {
-        let [Expr::List(names)] = targets else {
-            return;
-        };
-        let Some(function) = value
-            .as_call()
-            .and_then(|c| bare_name(&c.func))
-            .and_then(|n| self.functions.get(n).copied())
-        else {
-            return;
-        };
-        let Some(Expr::List(returned)) = function.body.iter().rev().find_map(|s| match s {
-            Stmt::Return { value, .. } => value.as_ref(),
-            _ => None,
-        }) else {
-            return;
-        };
-        if returned.len() != names.len() {
-            return;
-        }
-        let mut helper_locals: HashMap<&'a str, Binding<'a>> = HashMap::new();
-        for stmt in &function.body {
-            if let Stmt::Assign {
-                targets,
-                value: Some(value),
-                location,
-                ..
-            } = stmt
-            {
-                for target in targets {
-                    if let Some(name) = bare_name(target) {
-                        helper_locals.insert(name, Binding { value, location });
-                    }
-                }
-            }
-        }
-        for (name, binding) in &helper_locals {
-            scope.locals.entry(name).or_insert(*binding);
-        }
-        for (target, item) in names.iter().zip(returned) {
-            let (Some(target), Some(item)) = (bare_name(target), bare_name(item)) else {
-                continue;
-            };
-            if let Some(binding) = helper_locals.get(item) {
-                scope.strings.remove(target);
-                scope.locals.insert(target, *binding);
             }
         }
     }
@@ -407,134 +323,30 @@ impl<'a> Reader<'a> {
         items: &'a [(Expr, Option<String>)],
         body: &'a [Stmt],
         location: &'a Location,
-        scope: &mut Scope<'a>,
+        frame: &mut Frame<'a>,
     ) {
         let unrolled = items.first().and_then(|(iterable, target)| {
-            let target = target.as_deref()?;
-            let names: Vec<&'a str> = target
-                .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']'))
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .collect();
-            if names.is_empty() || names.iter().any(|n| !is_identifier(n)) {
-                return None;
-            }
-            let rows = self.loop_rows(iterable, scope, 0)?;
-            Some((names, rows))
+            let names = eval::loop_targets(target.as_deref()?)?;
+            let iterations = self.env(frame).iterations(&names, iterable)?;
+            Some((names, iterations))
         });
-        let Some((names, rows)) = unrolled else {
-            return self.body(body, scope);
+        let Some((names, iterations)) = unrolled else {
+            return self.body(body, frame);
         };
-        for row in rows {
-            let values: Vec<&'a Expr> = match (names.len(), row.as_slice()) {
-                (1, [one]) => vec![*one],
-                (1, _) => continue,
-                (n, [Expr::List(parts)]) if parts.len() == n => parts.iter().collect(),
-                (n, parts) if parts.len() == n => parts.to_vec(),
-                _ => continue,
-            };
+        for values in iterations {
             for (name, value) in names.iter().zip(values) {
-                match self.const_str(value, scope) {
-                    Some(string) => scope.strings.insert(name, string),
-                    None => scope.strings.remove(name),
-                };
-                scope.locals.insert(name, Binding { value, location });
+                frame.scope.assign(&self.globals, &[name], value, location);
             }
-            self.body(body, scope);
+            self.body(body, frame);
         }
-    }
-
-    /// The items a loop iterates over, each as the values of one iteration (several for
-    /// `zip(…)` and `.items()`); `None` when they cannot be known.
-    fn loop_rows(
-        &self,
-        iterable: &'a Expr,
-        scope: &Scope<'a>,
-        depth: usize,
-    ) -> Option<Vec<Vec<&'a Expr>>> {
-        if depth >= RESOLVE_DEPTH {
-            return None;
-        }
-        let rows = match self.resolve(iterable, scope).value {
-            Expr::List(items) => items.iter().map(|i| vec![i]).collect(),
-            Expr::Dict(pairs) => pairs.iter().map(|(k, _)| vec![k]).collect(),
-            Expr::Call(call) => {
-                let func = call.func.as_name()?;
-                match func.rsplit_once('.') {
-                    None if matches!(func, "list" | "tuple" | "sorted" | "reversed") => {
-                        let mut rows = self.loop_rows(call.args.first()?, scope, depth + 1)?;
-                        if func == "reversed" {
-                            rows.reverse();
-                        }
-                        rows
-                    }
-                    None if func == "zip" => {
-                        let columns: Vec<Vec<Vec<&'a Expr>>> = call
-                            .args
-                            .iter()
-                            .map(|a| self.loop_rows(a, scope, depth + 1))
-                            .collect::<Option<_>>()?;
-                        let len = columns.iter().map(Vec::len).min()?;
-                        (0..len)
-                            .map(|i| {
-                                columns
-                                    .iter()
-                                    .flat_map(|c| c.get(i).cloned().unwrap_or_default())
-                                    .collect()
-                            })
-                            .collect()
-                    }
-                    Some((receiver, method @ ("keys" | "values" | "items"))) => {
-                        let receiver = self.lookup(receiver, scope)?;
-                        let dict = self.resolve(receiver.value, scope).value;
-                        if let Expr::Other(text) = dict
-                            && method != "values"
-                        {
-                            // `{name: … for name in names}`: the keys are the items of `names`.
-                            let source = comprehension_keys(text)?;
-                            let keys = self.loop_rows(
-                                self.lookup(source, scope)?.value,
-                                scope,
-                                depth + 1,
-                            )?;
-                            return Some(
-                                keys.into_iter()
-                                    .map(|mut key| {
-                                        if method == "items" {
-                                            key.push(dict);
-                                        }
-                                        key
-                                    })
-                                    .collect(),
-                            );
-                        }
-                        let Expr::Dict(pairs) = dict else {
-                            return None;
-                        };
-                        pairs
-                            .iter()
-                            .map(|(k, v)| match method {
-                                "keys" => vec![k],
-                                "values" => vec![v],
-                                _ => vec![k, v],
-                            })
-                            .collect()
-                    }
-                    _ => return None,
-                }
-            }
-            _ => return None,
-        };
-        Some(rows).filter(|r: &Vec<Vec<&'a Expr>>| r.len() <= MAX_LOOP_ITEMS)
     }
 
     /// An expression statement (or the value of an assignment): the calls that matter.
-    fn expr(&mut self, expr: &'a Expr, scope: &mut Scope<'a>) {
+    fn expr(&mut self, expr: &'a Expr, frame: &mut Frame<'a>) {
         // `(batch_op.add_column(…),)`: a stray trailing comma makes a tuple of the calls.
         if let Expr::List(items) = expr {
             for item in items {
-                self.expr(item, scope);
+                self.expr(item, frame);
             }
             return;
         }
@@ -545,37 +357,37 @@ impl<'a> Reader<'a> {
             Expr::Name(name) => match name.rsplit_once('.') {
                 Some((receiver, method)) => {
                     if receiver == "op" || receiver == "alembic.op" {
-                        self.op(method, call, scope);
-                    } else if let Some(table) = scope.batches.get(receiver).cloned() {
-                        self.batch(method, call, &table, scope);
+                        self.op(method, call, frame);
+                    } else if let Some(table) = frame.batches.get(receiver).cloned() {
+                        self.batch(method, call, &table, frame);
                     } else if method == "create"
                         && let Some(class) = receiver.strip_suffix(".__table__")
                         && let Some(class) = self.classes.get(class).copied()
                     {
-                        self.create_class_table(class, call, scope);
-                    } else if method == "execute" && scope.binds.contains(receiver) {
-                        self.execute(call, scope);
+                        self.create_class_table(class, call, frame);
+                    } else if method == "execute" && frame.binds.contains(receiver) {
+                        self.execute(call, frame);
                     } else if method == "create"
-                        && let Some(binding) = self.lookup(receiver, scope)
+                        && let Some(binding) = self.env(frame).lookup(receiver)
                         && let Some(ty) = self.enum_of(binding.value)
                     {
-                        self.create_enum(ty, None, &call.location, true, scope);
+                        self.create_enum(ty, None, &call.location, true, frame);
                     }
                 }
                 None => match self.imported_ops.get(name.as_str()).copied() {
                     Some(op) if !self.functions.contains_key(name.as_str()) => {
-                        self.imported_op(op, call, scope);
+                        self.imported_op(op, call, frame);
                     }
-                    _ => self.helper(name, scope),
+                    _ => self.helper(name, frame),
                 },
             },
             Expr::Attribute { value, attr } => match attr.as_str() {
                 "create" => {
                     if let Some(ty) = self.enum_of(value) {
-                        self.create_enum(ty, None, &call.location, true, scope);
+                        self.create_enum(ty, None, &call.location, true, frame);
                     }
                 }
-                "execute" if is_get_bind(value) => self.execute(call, scope),
+                "execute" if is_get_bind(value) => self.execute(call, frame),
                 _ => {}
             },
             _ => {}
@@ -599,48 +411,48 @@ impl<'a> Reader<'a> {
     }
 
     /// A call of a module-level function by bare name: read its body, one level deep.
-    fn helper(&mut self, name: &str, scope: &Scope<'a>) {
-        if scope.depth >= HELPER_DEPTH
+    fn helper(&mut self, name: &str, frame: &Frame<'a>) {
+        if frame.depth >= HELPER_DEPTH
             || name == "upgrade"
             || name.starts_with("downgrade")
             || self.entry_points.contains(name)
         {
             return;
         }
-        if let Some(function) = self.function(name, scope) {
-            self.read_function(function, scope.depth + 1);
+        if let Some(function) = self.function(name, frame) {
+            self.read_function(function, frame.depth + 1);
         }
     }
 
     // ----- op.* and batch_op.* ----------------------------------------------------------
 
-    fn op(&mut self, method: &str, call: &'a Call, scope: &Scope<'a>) {
+    fn op(&mut self, method: &str, call: &'a Call, frame: &Frame<'a>) {
         match method {
-            "create_table" => self.create_table(call, scope),
+            "create_table" => self.create_table(call, frame),
             "add_column" => {
-                if let Some(table) = self.table(call, 0, "table_name", "schema", scope) {
-                    self.add_column(&table, arg(call, 1, "column"), call, scope);
+                if let Some(table) = self.table(call, 0, "table_name", "schema", frame) {
+                    self.add_column(&table, arg(call, 1, "column"), call, frame);
                 } else {
                     self.unreadable_table(call, method);
                 }
             }
             "drop_column" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.drop_column(table, arg(call, 1, "column_name"), call, scope);
+                self.drop_column(table, arg(call, 1, "column_name"), call, frame);
             }
             "alter_column" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.alter_column(table, arg(call, 1, "column_name"), call, scope);
+                self.alter_column(table, arg(call, 1, "column_name"), call, frame);
             }
             "rename_table" => {
-                let Some(table) = self.table(call, 0, "old_table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "old_table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                match arg(call, 1, "new_table_name").and_then(|e| self.const_str(e, scope)) {
+                match arg(call, 1, "new_table_name").and_then(|e| self.env(frame).const_str(e)) {
                     Some(new_name) => self.push(SchemaChange::RenameTable {
                         table,
                         new_name,
@@ -655,7 +467,7 @@ impl<'a> Reader<'a> {
                 }
             }
             "drop_table" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
                 self.push(SchemaChange::DropTable {
@@ -664,27 +476,27 @@ impl<'a> Reader<'a> {
                 });
             }
             "create_primary_key" => {
-                let Some(table) = self.table(call, 1, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 1, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.primary_key(table, arg(call, 2, "columns"), call, scope);
+                self.primary_key(table, arg(call, 2, "columns"), call, frame);
             }
             "create_foreign_key" => {
-                let Some(table) = self.table(call, 1, "source_table", "source_schema", scope)
+                let Some(table) = self.table(call, 1, "source_table", "source_schema", frame)
                 else {
                     return self.unreadable_table(call, method);
                 };
-                let referent = self.table(call, 2, "referent_table", "referent_schema", scope);
+                let referent = self.table(call, 2, "referent_table", "referent_schema", frame);
                 self.foreign_key(
                     table,
                     referent,
                     arg(call, 3, "local_cols"),
                     arg(call, 4, "remote_cols"),
                     call,
-                    scope,
+                    frame,
                 );
             }
-            "execute" => self.execute(call, scope),
+            "execute" => self.execute(call, frame),
             _ => {}
         }
     }
@@ -692,8 +504,8 @@ impl<'a> Reader<'a> {
     /// `Tag.__table__.create(bind)` for a class the revision declares: a `CREATE TABLE` of
     /// its `__tablename__` with the columns its body (and the bases the revision declares)
     /// assigns with `Column(…)`. Columns of bases imported from elsewhere cannot be seen.
-    fn create_class_table(&mut self, class: &'a ClassDef, call: &'a Call, scope: &Scope<'a>) {
-        let Some(name) = self.class_table_name(class, scope) else {
+    fn create_class_table(&mut self, class: &'a ClassDef, call: &'a Call, frame: &Frame<'a>) {
+        let Some(name) = self.class_table_name(class, frame) else {
             return;
         };
         let mut columns: Vec<ReadColumn> = Vec::new();
@@ -726,9 +538,9 @@ impl<'a> Reader<'a> {
                 let named = column_call.args.first().and_then(Expr::as_str).is_some()
                     || column_call.kwarg("name").is_some();
                 let read = if named {
-                    self.column(column_call, scope)
+                    self.column(column_call, frame)
                 } else {
-                    self.unnamed_column(column_call, attr, scope)
+                    self.unnamed_column(column_call, attr, frame)
                 };
                 if let Some(read) = read
                     && seen.insert(attr)
@@ -761,82 +573,82 @@ impl<'a> Reader<'a> {
         &self,
         call: &'a Call,
         attr: &str,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<ReadColumn<'a>> {
-        let mut read = self.column_with_name(call, Some(attr.to_string()), scope)?;
+        let mut read = self.column_with_name(call, Some(attr.to_string()), frame)?;
         read.def.name = attr.to_string();
         Some(read)
     }
 
     /// A class's constant `__tablename__`.
-    fn class_table_name(&self, class: &'a ClassDef, scope: &Scope<'a>) -> Option<String> {
+    fn class_table_name(&self, class: &'a ClassDef, frame: &Frame<'a>) -> Option<String> {
         class.body.iter().find_map(|stmt| match stmt {
             Stmt::Assign {
                 targets,
                 value: Some(value),
                 ..
             } if targets.first().and_then(bare_name) == Some("__tablename__") => {
-                self.const_str(value, scope)
+                self.env(frame).const_str(value)
             }
             _ => None,
         })
     }
 
     /// `NewTable.__tablename__` for a class the revision itself declares.
-    fn local_class_table(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
+    fn local_class_table(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<String> {
         let name = expr.as_name()?;
         let class = name
             .strip_suffix(".__tablename__")
             .or_else(|| name.strip_suffix(".__table__.name"))?;
-        self.class_table_name(self.classes.get(class)?, scope)
+        self.class_table_name(self.classes.get(class)?, frame)
     }
 
     /// A project's own wrapper of an Alembic operation, imported from a shared module
     /// (`from app.migrations.utils import create_table, add_columns`): read as the operation
     /// of the same name, with the same arguments. The plural `add_columns(table, *columns)`
     /// and `drop_columns(table, *names)` are read as one operation per column.
-    fn imported_op(&mut self, op: &'static str, call: &'a Call, scope: &Scope<'a>) {
+    fn imported_op(&mut self, op: &'static str, call: &'a Call, frame: &Frame<'a>) {
         match op {
             "add_columns" | "drop_columns" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, op);
                 };
                 for item in call.args.iter().skip(1) {
                     if op == "add_columns" {
-                        self.add_column(&table, Some(item), call, scope);
+                        self.add_column(&table, Some(item), call, frame);
                     } else {
-                        self.drop_column(table.clone(), Some(item), call, scope);
+                        self.drop_column(table.clone(), Some(item), call, frame);
                     }
                 }
             }
-            _ => self.op(op, call, scope),
+            _ => self.op(op, call, frame),
         }
     }
 
-    fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, scope: &Scope<'a>) {
+    fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, frame: &Frame<'a>) {
         match method {
-            "add_column" => self.add_column(table, arg(call, 0, "column"), call, scope),
+            "add_column" => self.add_column(table, arg(call, 0, "column"), call, frame),
             "drop_column" => {
-                self.drop_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+                self.drop_column(table.clone(), arg(call, 0, "column_name"), call, frame);
             }
             "alter_column" => {
-                self.alter_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+                self.alter_column(table.clone(), arg(call, 0, "column_name"), call, frame);
             }
             "create_primary_key" => {
-                self.primary_key(table.clone(), arg(call, 1, "columns"), call, scope);
+                self.primary_key(table.clone(), arg(call, 1, "columns"), call, frame);
             }
             "create_foreign_key" => {
-                let referent = self.table(call, 1, "referent_table", "referent_schema", scope);
+                let referent = self.table(call, 1, "referent_table", "referent_schema", frame);
                 self.foreign_key(
                     table.clone(),
                     referent,
                     arg(call, 2, "local_cols"),
                     arg(call, 3, "remote_cols"),
                     call,
-                    scope,
+                    frame,
                 );
             }
-            "execute" => self.execute(call, scope),
+            "execute" => self.execute(call, frame),
             _ => {}
         }
     }
@@ -848,8 +660,8 @@ impl<'a> Reader<'a> {
         );
     }
 
-    fn create_table(&mut self, call: &'a Call, scope: &Scope<'a>) {
-        let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+    fn create_table(&mut self, call: &'a Call, frame: &Frame<'a>) {
+        let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
             self.warn(
                 &call.location,
                 "op.create_table with a table name that is not a constant string: the table \
@@ -867,14 +679,14 @@ impl<'a> Reader<'a> {
         let mut foreign_keys = Vec::new();
         for item in items {
             let Some(item_call) = self
-                .column_call(item, scope)
-                .or_else(|| self.resolve(item, scope).value.as_call())
+                .column_call(item, frame)
+                .or_else(|| self.env(frame).resolve(item).value.as_call())
             else {
                 continue;
             };
             match item_call.func.last_name() {
                 Some("Column") => {
-                    if let Some(column) = self.column(item_call, scope) {
+                    if let Some(column) = self.column(item_call, frame) {
                         columns.push(column);
                     }
                 }
@@ -883,13 +695,14 @@ impl<'a> Reader<'a> {
                         item_call
                             .args
                             .iter()
-                            .filter_map(|a| self.const_str(a, scope)),
+                            .filter_map(|a| self.env(frame).const_str(a)),
                     );
                 }
                 Some("ForeignKeyConstraint") => {
-                    let local = arg(item_call, 0, "columns").and_then(|e| self.str_list(e, scope));
+                    let local =
+                        arg(item_call, 0, "columns").and_then(|e| self.env(frame).str_list(e));
                     let remote =
-                        arg(item_call, 1, "refcolumns").and_then(|e| self.str_list(e, scope));
+                        arg(item_call, 1, "refcolumns").and_then(|e| self.env(frame).str_list(e));
                     if let (Some(local), Some(remote)) = (local, remote)
                         && let Some(references) = dotted_reference(&remote)
                     {
@@ -921,7 +734,7 @@ impl<'a> Reader<'a> {
         mark_serial(&table, &mut columns, &primary_key, &fk_columns);
         for column in &columns {
             if let Some((ty, location)) = column.creates_enum {
-                self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+                self.create_enum(ty, table.schema.as_deref(), location, false, frame);
             }
         }
         self.push(SchemaChange::CreateTable {
@@ -943,11 +756,11 @@ impl<'a> Reader<'a> {
         table: &QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
         let read = column
-            .and_then(|c| self.column_call(c, scope))
-            .and_then(|c| self.column(c, scope));
+            .and_then(|c| self.column_call(c, frame))
+            .and_then(|c| self.column(c, frame));
         let Some(read) = read else {
             self.warn(
                 &call.location,
@@ -956,7 +769,7 @@ impl<'a> Reader<'a> {
             return;
         };
         if let Some((ty, location)) = read.creates_enum {
-            self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+            self.create_enum(ty, table.schema.as_deref(), location, false, frame);
         }
         self.push(SchemaChange::AddColumn {
             table: table.clone(),
@@ -970,9 +783,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        match column.and_then(|c| self.const_str(c, scope)) {
+        match column.and_then(|c| self.env(frame).const_str(c)) {
             Some(column) => self.push(SchemaChange::DropColumn {
                 table,
                 column,
@@ -993,9 +806,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        let Some(column) = column.and_then(|c| self.const_str(c, scope)) else {
+        let Some(column) = column.and_then(|c| self.env(frame).const_str(c)) else {
             self.warn(
                 &call.location,
                 format!(
@@ -1007,7 +820,7 @@ impl<'a> Reader<'a> {
         let location = &call.location;
         if let Some(nullable) = call
             .kwarg("nullable")
-            .and_then(|e| self.resolve(e, scope).value.as_bool())
+            .and_then(|e| self.env(frame).resolve(e).value.as_bool())
         {
             self.push(SchemaChange::SetNullable {
                 table: table.clone(),
@@ -1017,12 +830,12 @@ impl<'a> Reader<'a> {
             });
         }
         if let Some(default) = call.kwarg("server_default") {
-            let default = self.resolve(default, scope).value;
+            let default = self.env(frame).resolve(default).value;
             // `server_default=False` is Alembic's "not given"; `None` drops the default.
             if default.as_bool() != Some(false) {
                 let default = match default {
                     Expr::None => None,
-                    other => Some(self.render_default(other, scope)),
+                    other => Some(self.render_default(other, frame)),
                 };
                 self.push(SchemaChange::SetDefault {
                     table: table.clone(),
@@ -1033,9 +846,9 @@ impl<'a> Reader<'a> {
             }
         }
         if let Some(ty) = call.kwarg("type_") {
-            let ty = self.resolve(ty, scope).value;
+            let ty = self.env(frame).resolve(ty).value;
             if *ty != Expr::None {
-                let ty = self.sql_type(ty, scope);
+                let ty = self.sql_type(ty, frame);
                 self.push(SchemaChange::AlterColumnType {
                     table: table.clone(),
                     column: column.clone(),
@@ -1046,7 +859,7 @@ impl<'a> Reader<'a> {
         }
         if let Some(new_name) = call
             .kwarg("new_column_name")
-            .and_then(|e| self.const_str(e, scope))
+            .and_then(|e| self.env(frame).const_str(e))
         {
             self.push(SchemaChange::RenameColumn {
                 table,
@@ -1062,9 +875,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         columns: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        if let Some(columns) = columns.and_then(|c| self.str_list(c, scope)) {
+        if let Some(columns) = columns.and_then(|c| self.env(frame).str_list(c)) {
             self.push(SchemaChange::AddPrimaryKey {
                 table,
                 columns,
@@ -1080,10 +893,10 @@ impl<'a> Reader<'a> {
         local: Option<&'a Expr>,
         remote: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        let local = local.and_then(|c| self.str_list(c, scope));
-        let remote = remote.and_then(|c| self.str_list(c, scope));
+        let local = local.and_then(|c| self.env(frame).str_list(c));
+        let remote = remote.and_then(|c| self.env(frame).str_list(c));
         if let (Some(referent), Some(columns), Some(remote)) = (referent, local, remote) {
             self.push(SchemaChange::AddForeignKey {
                 table,
@@ -1100,8 +913,8 @@ impl<'a> Reader<'a> {
     // ----- columns, types, enums --------------------------------------------------------
 
     /// `sa.Column("name", type, *items, nullable=, primary_key=, server_default=, …)`.
-    fn column(&self, call: &'a Call, scope: &Scope<'a>) -> Option<ReadColumn<'a>> {
-        self.column_with_name(call, None, scope)
+    fn column(&self, call: &'a Call, frame: &Frame<'a>) -> Option<ReadColumn<'a>> {
+        self.column_with_name(call, None, frame)
     }
 
     /// [`Self::column`]; `attr`: the column is a class attribute of that name, and its
@@ -1110,13 +923,14 @@ impl<'a> Reader<'a> {
         &self,
         call: &'a Call,
         attr: Option<String>,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<ReadColumn<'a>> {
+        let env = self.env(frame);
         let (name, rest) = match (call.kwarg("name"), attr) {
-            (Some(name), _) => (self.const_str(name, scope)?, &call.args[..]),
+            (Some(name), _) => (env.const_str(name)?, &call.args[..]),
             (None, Some(attr)) => (attr, &call.args[..]),
             (None, None) => (
-                self.const_str(call.args.first()?, scope)?,
+                env.const_str(call.args.first()?)?,
                 call.args.get(1..).unwrap_or(&[]),
             ),
         };
@@ -1130,7 +944,7 @@ impl<'a> Reader<'a> {
             match (item_name, item.as_call()) {
                 (Some("ForeignKey"), Some(fk)) => {
                     references = arg(fk, 0, "column")
-                        .and_then(|e| self.const_str(e, scope))
+                        .and_then(|e| env.const_str(e))
                         .and_then(|target| dotted_reference(&[target]));
                 }
                 (Some("Identity"), Some(id)) => {
@@ -1144,8 +958,8 @@ impl<'a> Reader<'a> {
                 (Some("Computed"), Some(c)) => {
                     // `Computed("a + b")`: the string is SQL, not a literal.
                     let text = arg(c, 0, "sqltext").map(|e| {
-                        self.const_str(e, scope)
-                            .unwrap_or_else(|| self.render_default(e, scope))
+                        env.const_str(e)
+                            .unwrap_or_else(|| self.render_default(e, frame))
                     });
                     computed = Some(format!(
                         "GENERATED ALWAYS AS ({}) STORED",
@@ -1166,18 +980,18 @@ impl<'a> Reader<'a> {
             false
         } else {
             call.kwarg("nullable")
-                .and_then(|e| self.resolve(e, scope).value.as_bool())
+                .and_then(|e| env.resolve(e).value.as_bool())
                 .unwrap_or(!primary_key)
         };
         let server_default = call
             .kwarg("server_default")
-            .map(|e| self.resolve(e, scope).value)
+            .map(|e| env.resolve(e).value)
             .filter(|e| **e != Expr::None)
-            .map(|e| self.render_default(e, scope));
+            .map(|e| self.render_default(e, frame));
         let default = server_default.or(computed).or(identity.map(str::to_string));
         let (ty, creates_enum) = match type_expr {
             Some(expr) => {
-                let binding = self.resolve(expr, scope);
+                let binding = env.resolve(expr);
                 let ty_expr = postgresql_variant(binding.value);
                 // An enum written inline is created at its own call; one bound to a name, at
                 // the column that uses it.
@@ -1187,7 +1001,7 @@ impl<'a> Reader<'a> {
                     ty_expr.as_call().map_or(&call.location, |c| &c.location)
                 };
                 let creates = enum_in_type(ty_expr).map(|e| (e, at));
-                (self.sql_type(ty_expr, scope), creates)
+                (self.sql_type(ty_expr, frame), creates)
             }
             None => (unknown_type(), None),
         };
@@ -1210,12 +1024,12 @@ impl<'a> Reader<'a> {
 
     /// The `Column(…)` call an expression stands for: the call itself, a name bound to one, or
     /// a call of a function of the file that returns one (`_workspace_column()`).
-    fn column_call(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<&'a Call> {
-        let call = self.resolve(expr, scope).value.as_call()?;
+    fn column_call(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<&'a Call> {
+        let call = self.env(frame).resolve(expr).value.as_call()?;
         if call.func.last_name() == Some("Column") {
             return Some(call);
         }
-        let function = bare_name(&call.func).and_then(|n| self.function(n, scope))?;
+        let function = bare_name(&call.func).and_then(|n| self.function(n, frame))?;
         let returned = function.body.iter().rev().find_map(|s| match s {
             Stmt::Return {
                 value: Some(value), ..
@@ -1228,8 +1042,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A function by name: one defined in the function being read, else at module level.
-    fn function(&self, name: &str, scope: &Scope<'a>) -> Option<&'a FunctionDef> {
-        scope
+    fn function(&self, name: &str, frame: &Frame<'a>) -> Option<&'a FunctionDef> {
+        frame
             .functions
             .get(name)
             .or_else(|| self.functions.get(name))
@@ -1237,12 +1051,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The PostgreSQL type of a type expression, or the `unknown` placeholder.
-    fn sql_type(&self, expr: &'a Expr, scope: &Scope<'a>) -> SqlType {
-        self.sql_type_in(expr, scope, 0)
+    fn sql_type(&self, expr: &'a Expr, frame: &Frame<'a>) -> SqlType {
+        self.sql_type_in(expr, frame, 0)
     }
 
-    fn sql_type_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> SqlType {
-        let expr = postgresql_variant(self.resolve(expr, scope).value);
+    fn sql_type_in(&self, expr: &'a Expr, frame: &Frame<'a>, depth: usize) -> SqlType {
+        let expr = postgresql_variant(self.env(frame).resolve(expr).value);
         if let Expr::Call(call) = expr
             && call.func.last_name() == Some("ARRAY")
             && let Some(item) = arg(call, 0, "item_type")
@@ -1250,7 +1064,7 @@ impl<'a> Reader<'a> {
             if depth >= EVAL_DEPTH {
                 return unknown_type();
             }
-            return self.sql_type_in(item, scope, depth + 1).into_array();
+            return self.sql_type_in(item, frame, depth + 1).into_array();
         }
         types::column_type(expr).unwrap_or_else(unknown_type)
     }
@@ -1263,7 +1077,7 @@ impl<'a> Reader<'a> {
         table_schema: Option<&str>,
         location: &Location,
         explicit: bool,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
         if call.kwarg("native_enum").and_then(Expr::as_bool) == Some(false) {
             return;
@@ -1274,7 +1088,10 @@ impl<'a> Reader<'a> {
         let Some(name) = types::enum_type_name(call) else {
             return;
         };
-        let schema = match call.kwarg("schema").and_then(|e| self.const_str(e, scope)) {
+        let schema = match call
+            .kwarg("schema")
+            .and_then(|e| self.env(frame).const_str(e))
+        {
             Some(schema) => Some(schema),
             None if call.kwarg("inherit_schema").and_then(Expr::as_bool) == Some(true) => {
                 table_schema.map(str::to_string)
@@ -1288,7 +1105,7 @@ impl<'a> Reader<'a> {
         let mut values: Vec<String> = call
             .args
             .iter()
-            .filter_map(|a| self.const_str(a, scope))
+            .filter_map(|a| self.env(frame).const_str(a))
             .collect();
         if values.is_empty()
             && let Some(class) = call.args.first().and_then(bare_name)
@@ -1304,15 +1121,15 @@ impl<'a> Reader<'a> {
     }
 
     /// The SQL text of a `server_default=` value.
-    fn render_default(&self, expr: &'a Expr, scope: &Scope<'a>) -> String {
-        self.render_default_in(expr, scope, 0)
+    fn render_default(&self, expr: &'a Expr, frame: &Frame<'a>) -> String {
+        self.render_default_in(expr, frame, 0)
     }
 
-    fn render_default_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> String {
+    fn render_default_in(&self, expr: &'a Expr, frame: &Frame<'a>, depth: usize) -> String {
         if depth >= EVAL_DEPTH {
             return "…".to_string();
         }
-        let expr = self.resolve(expr, scope).value;
+        let expr = self.env(frame).resolve(expr).value;
         match expr {
             Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Expr::Int(n) => n.to_string(),
@@ -1327,9 +1144,9 @@ impl<'a> Reader<'a> {
                     "text" | "literal_column" | "DefaultClause" => call
                         .args
                         .first()
-                        .map(|a| match self.resolve(a, scope).value {
+                        .map(|a| match self.env(frame).resolve(a).value {
                             Expr::Str(s) => s.clone(),
-                            other => self.render_default_in(other, scope, depth + 1),
+                            other => self.render_default_in(other, frame, depth + 1),
                         })
                         .unwrap_or_default(),
                     "true" | "false" if !func.contains("func.") => last.to_string(),
@@ -1338,7 +1155,7 @@ impl<'a> Reader<'a> {
                         let args: Vec<String> = call
                             .args
                             .iter()
-                            .map(|a| self.render_default_in(a, scope, depth + 1))
+                            .map(|a| self.render_default_in(a, frame, depth + 1))
                             .collect();
                         format!("{last}({})", args.join(", "))
                     }
@@ -1352,9 +1169,9 @@ impl<'a> Reader<'a> {
 
     // ----- op.execute -------------------------------------------------------------------
 
-    fn execute(&mut self, call: &'a Call, scope: &Scope<'a>) {
+    fn execute(&mut self, call: &'a Call, frame: &Frame<'a>) {
         if let Some(sql) = arg(call, 0, "sqltext") {
-            self.execute_expr(sql, &call.location, &call.location, scope, 0);
+            self.execute_expr(sql, &call.location, &call.location, frame, 0);
         }
     }
 
@@ -1365,33 +1182,35 @@ impl<'a> Reader<'a> {
         expr: &'a Expr,
         at: &'a Location,
         call_at: &'a Location,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
         depth: usize,
     ) {
         if depth >= EVAL_DEPTH {
             return;
         }
-        let binding = self.resolve(expr, scope);
-        let at = binding.location.unwrap_or(at);
-        if let Some(sql) = self.const_str(expr, scope) {
-            let start = string_start(self.file, at);
-            let events = sql::read_fragment(&sql, &start);
-            self.out.changes.extend(events.changes);
-            self.out.warnings.extend(events.warnings);
-            self.out.ignores.extend(events.ignores);
-            return;
-        }
-        let expr = binding.value;
+        let at = self.env(frame).resolve(expr).location.unwrap_or(at);
+        let expr = match self.env(frame).eval(expr) {
+            Value::Str(sql) => {
+                let start = string_start(self.file, at);
+                let events = sql::read_fragment(&sql, &start);
+                self.out.changes.extend(events.changes);
+                self.out.warnings.extend(events.warnings);
+                self.out.ignores.extend(events.ignores);
+                return;
+            }
+            Value::Expr(other) => other.value,
+        };
         if let Expr::Call(inner) = expr {
             match inner.func.last_name() {
                 Some("text" | "DDL") => {
                     if let Some(sql) = arg(inner, 0, "text") {
-                        self.execute_expr(sql, at, call_at, scope, depth + 1);
+                        self.execute_expr(sql, at, call_at, frame, depth + 1);
                     }
                     return;
                 }
                 Some("CreateSchema") => {
-                    if let Some(name) = arg(inner, 0, "name").and_then(|e| self.const_str(e, scope))
+                    if let Some(name) =
+                        arg(inner, 0, "name").and_then(|e| self.env(frame).const_str(e))
                     {
                         self.push(SchemaChange::CreateSchema {
                             name,
@@ -1413,69 +1232,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    // ----- names and constants ----------------------------------------------------------
-
-    fn lookup(&self, name: &str, scope: &Scope<'a>) -> Option<Binding<'a>> {
-        scope
-            .locals
-            .get(name)
-            .or_else(|| self.globals.get(name))
-            .copied()
-    }
-
-    /// Follows bare names to what they are bound to; `location` is that of the last binding
-    /// followed (`None` when `expr` was not a bound name).
-    fn resolve(&self, expr: &'a Expr, scope: &Scope<'a>) -> Resolved<'a> {
-        let mut resolved = Resolved {
-            value: expr,
-            location: None,
-        };
-        for _ in 0..RESOLVE_DEPTH {
-            let Some(binding) = bare_name(resolved.value).and_then(|n| self.lookup(n, scope))
-            else {
-                break;
-            };
-            resolved = Resolved {
-                value: binding.value,
-                location: Some(binding.location),
-            };
-        }
-        resolved
-    }
-
-    /// A string known without running anything: a literal, a bound name, `"a" + "b"`.
-    fn const_str(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
-        self.const_str_in(expr, scope, 0)
-    }
-
-    fn const_str_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> Option<String> {
-        if depth >= EVAL_DEPTH {
-            return None;
-        }
-        if let Some(string) = bare_name(expr).and_then(|n| scope.strings.get(n)) {
-            return Some(string.clone());
-        }
-        match self.resolve(expr, scope).value {
-            Expr::Str(s) => Some(s.clone()),
-            Expr::BinOp { op, left, right } if op == "+" => {
-                let mut s = self.const_str_in(left, scope, depth + 1)?;
-                s.push_str(&self.const_str_in(right, scope, depth + 1)?);
-                Some(s)
-            }
-            _ => None,
-        }
-    }
-
-    /// `["a", "b"]`, `("a",)` or a single `"a"`; `None` if any item is not a constant.
-    fn str_list(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<Vec<String>> {
-        if let Some(one) = self.const_str(expr, scope) {
-            return Some(vec![one]);
-        }
-        match self.resolve(expr, scope).value {
-            Expr::List(items) => items.iter().map(|i| self.const_str(i, scope)).collect(),
-            _ => None,
-        }
-    }
+    // ----- names -----------------------------------------------------------------------
 
     /// The table named by argument `pos`/`kw`, with the schema of keyword `schema_kw`.
     fn table(
@@ -1484,23 +1241,19 @@ impl<'a> Reader<'a> {
         pos: usize,
         kw: &str,
         schema_kw: &str,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<QualifiedName> {
-        let expr = arg(call, pos, kw)?;
-        let name = self.const_str(expr, scope).or_else(|| {
-            let value = self.resolve(expr, scope).value;
-            self.local_class_table(value, scope)
-                .or_else(|| model_table_ref(value))
-        })?;
-        let schema = call.kwarg(schema_kw).and_then(|e| self.const_str(e, scope));
+        let name = match self.env(frame).eval(arg(call, pos, kw)?) {
+            Value::Str(name) => name,
+            Value::Expr(other) => self
+                .local_class_table(other.value, frame)
+                .or_else(|| model_table_ref(other.value))?,
+        };
+        let schema = call
+            .kwarg(schema_kw)
+            .and_then(|e| self.env(frame).const_str(e));
         Some(QualifiedName::new(schema.as_deref(), &name))
     }
-}
-
-#[derive(Clone, Copy)]
-struct Resolved<'a> {
-    value: &'a Expr,
-    location: Option<&'a Location>,
 }
 
 /// A column as read, with what `create_table` needs to finish it.
@@ -1571,32 +1324,8 @@ fn model_table_ref(expr: &Expr) -> Option<String> {
     let path = name
         .strip_suffix(".__tablename__")
         .or_else(|| name.strip_suffix(".__table__.name"))?;
-    let class = path.rsplit('.').next().filter(|c| is_identifier(c))?;
+    let class = path.rsplit('.').next().filter(|c| eval::is_identifier(c))?;
     Some(format!("{}{class}", super::MODEL_TABLE_PREFIX))
-}
-
-/// `{name: value for name in names}` → `names`: a dict comprehension keyed by its loop
-/// variable over a plain name. Anything else → `None`.
-fn comprehension_keys(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let (key, rest) = inner.split_once(':')?;
-    let key = key.trim();
-    let (_, clause) = rest.rsplit_once(" for ")?;
-    let (var, source) = clause.split_once(" in ")?;
-    let source = source.trim();
-    (is_identifier(key) && var.trim() == key && is_identifier(source)).then_some(source)
-}
-
-/// A Python identifier: `table`, `_old_name`.
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
-}
-
-/// A plain identifier (no dots).
-fn bare_name(expr: &Expr) -> Option<&str> {
-    expr.as_name().filter(|n| !n.contains('.'))
 }
 
 fn is_op(name: &str, method: &str) -> bool {
