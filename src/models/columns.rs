@@ -8,8 +8,12 @@
 //!
 //! Nullability, primary key, server default, foreign keys, comment and enum come from the
 //! call and the annotation together; an `Annotated[T, mapped_column(…)]` alias contributes its
-//! `mapped_column` first and the attribute's own arguments win. Types go through
-//! [`crate::sqlalchemy::types`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+//! `mapped_column` first and the attribute's own arguments win. A call's arguments are sorted
+//! by [`crate::sqlalchemy::column`], the reader the Alembic revisions share (its doc lists
+//! where the two read differently). Types go through [`crate::sqlalchemy::types`] after import
+//! aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+
+use std::borrow::Cow;
 
 use super::extract::{
     AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
@@ -20,6 +24,7 @@ use super::{ModelColumn, ModelEnum};
 use crate::postgres_type::SqlType;
 use crate::pyast::{Call, Expr};
 use crate::source::Location;
+use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
 use crate::sqlalchemy::types;
 
 /// Class-level values that are never columns.
@@ -328,54 +333,45 @@ impl<'a> Project<'a> {
         }
     }
 
-    fn read_call(&mut self, file: usize, call: &'a Call, spec: &mut Spec<'a>) {
-        let mut typed = false;
-        for (i, arg) in call.args.iter().enumerate() {
-            if i == 0
-                && let Some(name) = self.const_string(file, arg)
-            {
-                spec.name = Some(name);
-                continue;
-            }
-            match arg {
-                Expr::Call(inner) => match self.call_kind(file, inner).as_str() {
-                    "ForeignKey" => {
-                        if let Some(target) =
-                            inner.args.first().and_then(|a| self.const_string(file, a))
-                        {
-                            spec.foreign_keys.push(target);
-                        }
-                    }
-                    "Identity" | "Computed" => spec.server_default = true,
-                    "Sequence" | "CheckConstraint" | "UniqueConstraint" | "Index"
-                    | "FetchedValue" | "DefaultClause" => {}
-                    _ if !typed => {
-                        spec.type_expr = Some((file, arg));
-                        typed = true;
-                    }
-                    _ => {}
-                },
-                Expr::Name(_) | Expr::Attribute { .. } | Expr::Subscript { .. } if !typed => {
-                    spec.type_expr = Some((file, arg));
-                    typed = true;
-                }
-                _ => {}
-            }
+    /// Reads one `Column(…)`/`mapped_column(…)` into `spec`: what the call says replaces what
+    /// an earlier call (an `Annotated` alias's) said; foreign keys add up.
+    fn read_call(&self, file: usize, call: &'a Call, spec: &mut Spec<'a>) {
+        let names = InFile {
+            project: self,
+            file,
+        };
+        let grammar = Grammar {
+            positional_name: true,
+            type_arg: TypeArg::TypeLike,
+            repeated: Repeated::Last,
+        };
+        let args = column::read(call, &names, grammar);
+        if let Some(name) = args.name {
+            spec.name = Some(name);
         }
-        for (key, value) in &call.kwargs {
-            match key.as_str() {
-                "type_" => spec.type_expr = Some((file, value)),
-                "name" => {
-                    if let Some(name) = self.const_string(file, value) {
-                        spec.name = Some(name);
-                    }
-                }
-                "nullable" => spec.nullable = Some(value.as_bool()),
-                "primary_key" => spec.primary_key = value.as_bool() == Some(true),
-                "server_default" => spec.server_default = !matches!(value, Expr::None),
-                "comment" => spec.comment = self.const_string(file, value),
-                _ => {}
+        if let Some(type_expr) = args.type_expr {
+            spec.type_expr = Some((file, type_expr));
+        }
+        spec.foreign_keys.extend(
+            args.foreign_keys
+                .iter()
+                .filter_map(|fk| fk.args.first().and_then(|a| self.const_string(file, a))),
+        );
+        if let Some(nullable) = args.nullable {
+            spec.nullable = Some(nullable.as_bool());
+        }
+        if let Some(primary_key) = args.primary_key {
+            spec.primary_key = primary_key.as_bool() == Some(true);
+        }
+        match args.server_default {
+            Some(value) => spec.server_default = !matches!(value, Expr::None),
+            None if args.identity.is_some() || args.computed.is_some() => {
+                spec.server_default = true;
             }
+            None => {}
+        }
+        if let Some(comment) = args.comment {
+            spec.comment = self.const_string(file, comment);
         }
     }
 
@@ -807,6 +803,23 @@ impl<'a> Project<'a> {
             comment: spec.comment,
             location: input.location.clone(),
         })
+    }
+}
+
+/// The models' answers to the shared `Column(…)` reader, for the calls of one file: constants
+/// through the project's module-level strings, call kinds through its imports.
+struct InFile<'p, 'a> {
+    project: &'p Project<'a>,
+    file: usize,
+}
+
+impl<'a> column::Names<'a> for InFile<'_, 'a> {
+    fn const_str(&self, expr: &'a Expr) -> Option<String> {
+        self.project.const_string(self.file, expr)
+    }
+
+    fn kind<'c>(&self, call: &'c Call) -> Cow<'c, str> {
+        Cow::Owned(self.project.call_kind(self.file, call))
     }
 }
 
