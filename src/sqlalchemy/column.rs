@@ -33,7 +33,7 @@
 //!   last `ForeignKey` alone becomes the column's reference (an unreadable last one leaves
 //!   none); the models read the first positional argument of every `ForeignKey`.
 //! - **`Identity` and `Computed`**: Alembic renders them as the column's default
-//!   (`GENERATED … AS IDENTITY`, `GENERATED ALWAYS AS (…) STORED`, after a `server_default=`)
+//!   (`GENERATED … AS IDENTITY`, `GENERATED ALWAYS AS (…) STORED`; a `server_default=` wins)
 //!   and an identity column is `NOT NULL`; for the models either is a server default, which a
 //!   `server_default=` keyword overrides, `None` included.
 //! - **`Sequence` and `default=`**: for Alembic a client-side default, so an integer primary

@@ -3,7 +3,9 @@
 //! An Alembic revision is a Python file under a `versions/` folder that assigns `revision` at
 //! module level. This module reads that header (`revision`, `down_revision`, `depends_on`,
 //! `branch_labels`), reads the `upgrade()` function into [`SchemaChange`](super::SchemaChange)
-//! events ([`ops`]), and orders a set of revisions by their parent links ([`order()`]).
+//! events ([`ops`], which asks the constant-Python evaluator `eval` what names and expressions
+//! stand for, and the shared [`crate::sqlalchemy::column`] reader what a `sa.Column(…)` says),
+//! and orders a set of revisions by their parent links ([`order()`]).
 //!
 //! It never runs Python and never imports the project: everything comes from the syntax tree
 //! [`crate::pyast`] builds, so a revision that computes its operations (a loop over a list of
