@@ -34,13 +34,13 @@ use postgres::{Client, Config, IsolationLevel, NoTls};
 
 use crate::error::Error;
 use crate::models::ModelTable;
+use crate::postgres_type::SqlType;
 use crate::project::read_project;
 use crate::report::{Mode, Report};
 use crate::rules::{self, Context, DatabaseContext, MigrationSource, Severity};
 use crate::schema::{Column, EnumType, Schema, Table};
 use crate::secret::Secret;
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// How long to wait for the server to accept a connection, unless the URL says
 /// `connect_timeout`.

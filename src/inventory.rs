@@ -24,10 +24,10 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::finding::Warning;
+use crate::postgres_type::SqlType;
 use crate::project::migration_sources;
 use crate::rules::MigrationSource;
 use crate::schema::{Column, Schema};
-use crate::sqltype::SqlType;
 
 /// Output formats of `schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -8,7 +8,8 @@
 //!    their files; [`discover`] — which files are models and migrations, and their order;
 //!    [`cache`] — parses and results kept on disk by blob id.
 //! 3. [`models`] — Python model files → tables and columns, through [`pyast`] (the one
-//!    tree-sitter walk) and [`satype`] (SQLAlchemy types → PostgreSQL types).
+//!    tree-sitter walk) and [`sqlalchemy`] (SQLAlchemy types → the PostgreSQL
+//!    types of [`postgres_type`]).
 //! 4. [`migrations`] — SQL files and Alembic revisions → schema change events, assembled into
 //!    sources; [`schema`] — events replayed into the schema the migrations build.
 //! 5. [`rules`] — the comparison: models against schema → [`finding`]s; [`suppress`] — inline
@@ -44,13 +45,13 @@ pub mod discover;
 pub mod git;
 pub mod migrations;
 pub mod models;
+pub mod postgres_type;
 pub mod project;
 pub mod pyast;
 pub mod render;
 pub mod rules;
-pub mod satype;
 pub mod schema;
-pub mod sqltype;
+pub mod sqlalchemy;
 pub mod suppress;
 
 // Other commands.

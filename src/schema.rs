@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::postgres_type::SqlType;
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// A column of the replayed schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

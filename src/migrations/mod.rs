@@ -15,8 +15,8 @@ pub mod sql;
 
 use serde::Serialize;
 
+use crate::postgres_type::SqlType;
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// A possibly schema-qualified name, already case-folded (unquoted identifiers lower-cased,
 /// quoted ones kept as written).

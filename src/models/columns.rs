@@ -8,19 +8,24 @@
 //!
 //! Nullability, primary key, server default, foreign keys, comment and enum come from the
 //! call and the annotation together; an `Annotated[T, mapped_column(…)]` alias contributes its
-//! `mapped_column` first and the attribute's own arguments win. Types go through
-//! [`crate::satype`] after import aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+//! `mapped_column` first and the attribute's own arguments win. A call's arguments are sorted
+//! by [`crate::sqlalchemy::column`], the reader the Alembic revisions share (its doc lists
+//! where the two read differently). Types go through [`crate::sqlalchemy::types`] after import
+//! aliases are followed (`SAEnum` → `sqlalchemy.Enum`).
+
+use std::borrow::Cow;
 
 use super::extract::{
     AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
 };
-use super::resolve::{ClassId, Found, Project, Sym};
+use super::resolve::{ClassId, Found, Resolver, Sym};
 use super::text::expr_text;
 use super::{ModelColumn, ModelEnum};
+use crate::postgres_type::SqlType;
 use crate::pyast::{Call, Expr};
-use crate::satype;
 use crate::source::Location;
-use crate::sqltype::SqlType;
+use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
+use crate::sqlalchemy::types;
 
 /// Class-level values that are never columns.
 const NOT_COLUMNS: &[&str] = &[
@@ -151,7 +156,7 @@ fn is_classvar(annotation: &Expr) -> bool {
     matches!(name, Some("ClassVar" | "Final"))
 }
 
-impl<'a> Project<'a> {
+impl<'a> Resolver<'a> {
     /// The kind of a call as the library names it (`sa.Column` → `Column`, `SAEnum` → `Enum`).
     fn call_kind(&self, file: usize, call: &Call) -> String {
         match &call.func {
@@ -328,63 +333,54 @@ impl<'a> Project<'a> {
         }
     }
 
-    fn read_call(&mut self, file: usize, call: &'a Call, spec: &mut Spec<'a>) {
-        let mut typed = false;
-        for (i, arg) in call.args.iter().enumerate() {
-            if i == 0
-                && let Some(name) = self.const_string(file, arg)
-            {
-                spec.name = Some(name);
-                continue;
-            }
-            match arg {
-                Expr::Call(inner) => match self.call_kind(file, inner).as_str() {
-                    "ForeignKey" => {
-                        if let Some(target) =
-                            inner.args.first().and_then(|a| self.const_string(file, a))
-                        {
-                            spec.foreign_keys.push(target);
-                        }
-                    }
-                    "Identity" | "Computed" => spec.server_default = true,
-                    "Sequence" | "CheckConstraint" | "UniqueConstraint" | "Index"
-                    | "FetchedValue" | "DefaultClause" => {}
-                    _ if !typed => {
-                        spec.type_expr = Some((file, arg));
-                        typed = true;
-                    }
-                    _ => {}
-                },
-                Expr::Name(_) | Expr::Attribute { .. } | Expr::Subscript { .. } if !typed => {
-                    spec.type_expr = Some((file, arg));
-                    typed = true;
-                }
-                _ => {}
-            }
+    /// Reads one `Column(…)`/`mapped_column(…)` into `spec`: what the call says replaces what
+    /// an earlier call (an `Annotated` alias's) said; foreign keys add up.
+    fn read_call(&self, file: usize, call: &'a Call, spec: &mut Spec<'a>) {
+        let names = InFile {
+            project: self,
+            file,
+        };
+        let grammar = Grammar {
+            positional_name: true,
+            type_arg: TypeArg::TypeLike,
+            repeated: Repeated::Last,
+        };
+        let args = column::read(call, &names, grammar);
+        if let Some(name) = args.name {
+            spec.name = Some(name);
         }
-        for (key, value) in &call.kwargs {
-            match key.as_str() {
-                "type_" => spec.type_expr = Some((file, value)),
-                "name" => {
-                    if let Some(name) = self.const_string(file, value) {
-                        spec.name = Some(name);
-                    }
-                }
-                "nullable" => spec.nullable = Some(value.as_bool()),
-                "primary_key" => spec.primary_key = value.as_bool() == Some(true),
-                "server_default" => spec.server_default = !matches!(value, Expr::None),
-                "comment" => spec.comment = self.const_string(file, value),
-                _ => {}
+        if let Some(type_expr) = args.type_expr {
+            spec.type_expr = Some((file, type_expr));
+        }
+        spec.foreign_keys.extend(
+            args.foreign_keys
+                .iter()
+                .filter_map(|fk| fk.args.first().and_then(|a| self.const_string(file, a))),
+        );
+        if let Some(nullable) = args.nullable {
+            spec.nullable = Some(nullable.as_bool());
+        }
+        if let Some(primary_key) = args.primary_key {
+            spec.primary_key = primary_key.as_bool() == Some(true);
+        }
+        match args.server_default {
+            Some(value) => spec.server_default = !matches!(value, Expr::None),
+            None if args.identity.is_some() || args.computed.is_some() => {
+                spec.server_default = true;
             }
+            None => {}
+        }
+        if let Some(comment) = args.comment {
+            spec.comment = self.const_string(file, comment);
         }
     }
 
     /// `T` of `Mapped[T]` (or a SQLModel annotation): `Optional` removed, an `Annotated`
     /// alias followed.
     fn python_type(&self, file: usize, t: &'a Expr) -> PyType<'a> {
-        let (inner, optional) = satype::unwrap_optional(t);
+        let (inner, optional) = types::unwrap_optional(t);
         if let Some((python_type, call)) = annotated(inner) {
-            let (ty, inner_optional) = satype::unwrap_optional(python_type);
+            let (ty, inner_optional) = types::unwrap_optional(python_type);
             return PyType {
                 ty: (file, ty),
                 optional: optional || inner_optional,
@@ -399,7 +395,7 @@ impl<'a> Project<'a> {
             && rest.is_empty()
             && let Some(alias) = self.files.get(f).and_then(|x| x.aliases.get(j))
         {
-            let (ty, inner_optional) = satype::unwrap_optional(&alias.python_type);
+            let (ty, inner_optional) = types::unwrap_optional(&alias.python_type);
             return PyType {
                 ty: (f, ty),
                 optional: optional || inner_optional,
@@ -413,7 +409,7 @@ impl<'a> Project<'a> {
         }
     }
 
-    /// A type expression with its names qualified through imports, for [`satype`].
+    /// A type expression with its names qualified through imports, for [`types`].
     fn canonical(&self, file: usize, expr: &Expr) -> Expr {
         match expr {
             Expr::Name(name) => Expr::Name(self.qualify(file, name)),
@@ -458,7 +454,7 @@ impl<'a> Project<'a> {
         {
             return self.enum_from_call(file, call, &canonical, schema);
         }
-        if let Some(ty) = satype::column_type(&canonical) {
+        if let Some(ty) = types::column_type(&canonical) {
             return (Some(ty), None);
         }
         // A project `TypeDecorator` with `impl = String(50)`.
@@ -474,10 +470,10 @@ impl<'a> Project<'a> {
             }) = self.lookup(file, name)
             && rest.is_empty()
             && let Some(class) = self.class(c)
-            && let Some(impl_attr) = Project::attr(class, "impl")
+            && let Some(impl_attr) = Resolver::attr(class, "impl")
             && let Some(impl_expr) = &impl_attr.value
         {
-            return (satype::column_type(&self.canonical(c.0, impl_expr)), None);
+            return (types::column_type(&self.canonical(c.0, impl_expr)), None);
         }
         (None, None)
     }
@@ -496,7 +492,7 @@ impl<'a> Project<'a> {
             return (ty, model_enum);
         }
         let canonical = self.canonical(file, t);
-        let ty = satype::annotation_type(&canonical).or_else(|| satype::annotation_type(t));
+        let ty = types::annotation_type(&canonical).or_else(|| types::annotation_type(t));
         (ty, None)
     }
 
@@ -565,7 +561,7 @@ impl<'a> Project<'a> {
                 }
                 Some(ty)
             }
-            None => satype::column_type(canonical),
+            None => types::column_type(canonical),
         };
         (ty, model_enum)
     }
@@ -647,7 +643,7 @@ impl<'a> Project<'a> {
     /// mapped class by name or by string forward reference. Unknown strings count as
     /// relationships (not columns).
     fn is_relationship_target(&mut self, file: usize, t: &Expr) -> bool {
-        let (inner, _) = satype::unwrap_optional(t);
+        let (inner, _) = types::unwrap_optional(t);
         match inner {
             Expr::Subscript { value, index } => match value.last_name() {
                 Some(name) if COLLECTIONS.contains(&name) => true,
@@ -807,6 +803,23 @@ impl<'a> Project<'a> {
             comment: spec.comment,
             location: input.location.clone(),
         })
+    }
+}
+
+/// The models' answers to the shared `Column(…)` reader, for the calls of one file: constants
+/// through the project's module-level strings, call kinds through its imports.
+struct InFile<'p, 'a> {
+    project: &'p Resolver<'a>,
+    file: usize,
+}
+
+impl<'a> column::Names<'a> for InFile<'_, 'a> {
+    fn const_str(&self, expr: &'a Expr) -> Option<String> {
+        self.project.const_string(self.file, expr)
+    }
+
+    fn kind<'c>(&self, call: &'c Call) -> Cow<'c, str> {
+        Cow::Owned(self.project.call_kind(self.file, call))
     }
 }
 

@@ -9,8 +9,8 @@
 use serde::Serialize;
 
 use crate::finding::Warning;
+use crate::postgres_type::SqlType;
 use crate::source::{Location, SourceFile};
-use crate::sqltype::SqlType;
 
 /// A table the models map.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -144,7 +144,7 @@ struct Facts {
     sqlmodel: bool,
 }
 
-pub(super) struct Project<'a> {
+pub(super) struct Resolver<'a> {
     pub files: &'a [FileModels],
     modules: HashMap<String, usize>,
     /// Every dotted suffix of every module → the files.
@@ -172,7 +172,7 @@ pub(super) struct Project<'a> {
 /// Resolves every file's models together into the mapped tables, sorted by file path and
 /// line, and the warnings for what could not be read.
 pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
-    let mut project = Project::new(files, options);
+    let mut project = Resolver::new(files, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
     warnings.extend(project.warnings);
@@ -204,7 +204,7 @@ fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
-impl<'a> Project<'a> {
+impl<'a> Resolver<'a> {
     pub(super) fn new(files: &'a [FileModels], options: &ResolveOptions) -> Self {
         let mut modules = HashMap::new();
         let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
@@ -267,7 +267,7 @@ impl<'a> Project<'a> {
                     .collect::<HashMap<_, _>>(),
             );
         }
-        Project {
+        Resolver {
             files,
             modules,
             suffixes,

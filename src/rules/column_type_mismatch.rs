@@ -9,7 +9,7 @@
 use super::{Context, Migrated, MigrationSource, Rule};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
-use crate::sqltype::SqlType;
+use crate::postgres_type::SqlType;
 
 pub const SUMMARY: &str = "A model's column type disagrees with the migrated column's type in a way that breaks at run time.";
 

@@ -448,8 +448,8 @@ pub(crate) mod test_support {
     use super::{Context, MigrationSource};
     use crate::finding::Finding;
     use crate::models::{ModelColumn, ModelEnum, ModelTable};
+    use crate::postgres_type::SqlType;
     use crate::source::{Location, SourceFile};
-    use crate::sqltype::SqlType;
 
     /// A type as a model or migration would spell it: `VARCHAR(20)`, `numeric(10, 2)`,
     /// `text[]`.

@@ -3,7 +3,9 @@
 //! An Alembic revision is a Python file under a `versions/` folder that assigns `revision` at
 //! module level. This module reads that header (`revision`, `down_revision`, `depends_on`,
 //! `branch_labels`), reads the `upgrade()` function into [`SchemaChange`](super::SchemaChange)
-//! events ([`ops`]), and orders a set of revisions by their parent links ([`order()`]).
+//! events ([`ops`], which asks the constant-Python evaluator `eval` what names and expressions
+//! stand for, and the shared [`crate::sqlalchemy::column`] reader what a `sa.Column(…)` says),
+//! and orders a set of revisions by their parent links ([`order()`]).
 //!
 //! It never runs Python and never imports the project: everything comes from the syntax tree
 //! [`crate::pyast`] builds, so a revision that computes its operations (a loop over a list of
@@ -15,8 +17,11 @@
 //! Like every migration reader, this one leaves unqualified names unqualified: which schema
 //! `op.add_column("customers", …)` means is decided when the events are replayed.
 
+mod eval;
 mod ops;
 mod order;
+#[cfg(test)]
+mod tests;
 
 pub use order::order;
 
@@ -37,7 +42,7 @@ pub fn version_table(first_revision: &str) -> SchemaChange {
         if_not_exists: true,
         columns: vec![super::ColumnDef {
             name: "version_num".to_string(),
-            ty: crate::sqltype::SqlType::from_sql_name("varchar", vec![32], false),
+            ty: crate::postgres_type::SqlType::from_sql_name("varchar", vec![32], false),
             nullable: false,
             default: None,
             primary_key: true,
@@ -195,107 +200,5 @@ fn ids(expr: Option<&Expr>) -> Vec<String> {
         Some(Expr::List(items)) => items.iter().filter_map(one).collect(),
         Some(other) => one(other).into_iter().collect(),
         None => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(src: &str) -> Option<Revision> {
-        read_revision(&SourceFile::new("migrations/versions/a1_x.py", src))
-    }
-
-    #[test]
-    fn revision_paths() {
-        assert!(is_revision_path("migrations/versions/1a2b_add_users.py"));
-        assert!(is_revision_path("versions/x.py"));
-        assert!(is_revision_path("db/alembic/versions/2024/07/x.py"));
-        assert!(!is_revision_path("migrations/versions/__init__.py"));
-        assert!(!is_revision_path("migrations/env.py"));
-        assert!(!is_revision_path("migrations/versions/readme.txt"));
-        assert!(!is_revision_path("migrations/myversions/x.py"));
-        assert!(!is_revision_path("versions.py"));
-        assert!(!is_revision_path(""));
-    }
-
-    #[test]
-    fn header_of_a_modern_template() {
-        let rev = read(
-            r#""""add users
-
-Revision ID: a1
-Revises: a0
-"""
-from typing import Sequence, Union
-
-revision: str = "a1"
-down_revision: Union[str, None] = "a0"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
-
-
-def upgrade() -> None:
-    pass
-"#,
-        )
-        .expect("a revision");
-        assert_eq!(rev.revision, "a1");
-        assert_eq!(rev.down_revisions, vec!["a0"]);
-        assert!(rev.depends_on.is_empty());
-        assert!(rev.branch_labels.is_empty());
-        assert_eq!(rev.path, "migrations/versions/a1_x.py");
-        assert!(rev.events.changes.is_empty());
-        assert!(rev.events.warnings.is_empty());
-    }
-
-    #[test]
-    fn merge_branch_labels_and_depends_on() {
-        let rev = read(
-            "revision = 'm1'\ndown_revision = ('b1', 'c1')\nbranch_labels = ('billing',)\ndepends_on = ['x9']\n",
-        )
-        .expect("a revision");
-        assert_eq!(rev.down_revisions, vec!["b1", "c1"]);
-        assert_eq!(rev.branch_labels, vec!["billing"]);
-        assert_eq!(rev.depends_on, vec!["x9"]);
-        let rev = read("revision = 'r'\ndown_revision = None\nbranch_labels = 'solo'\n")
-            .expect("a revision");
-        assert!(rev.down_revisions.is_empty());
-        assert_eq!(rev.branch_labels, vec!["solo"]);
-    }
-
-    #[test]
-    fn a_file_without_revision_is_not_a_revision() {
-        assert_eq!(read("def upgrade():\n    op.drop_table('x')\n"), None);
-        assert_eq!(read("down_revision = 'a'\n"), None);
-        assert_eq!(read("revision = None\n"), None);
-        assert_eq!(read(""), None);
-        // A local variable named `revision` does not count.
-        assert_eq!(read("def f():\n    revision = 'a'\n"), None);
-    }
-
-    #[test]
-    fn syntax_errors_do_not_panic_and_are_reported() {
-        let rev = read(
-            "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    op.add_column('t', sa.Column('c', sa.Integer()\n\ndef downgrade():\n    pass\n",
-        )
-        .expect("a revision");
-        assert_eq!(rev.revision, "a1");
-        assert!(
-            rev.events
-                .warnings
-                .iter()
-                .any(|w| w.message.contains("syntax error")),
-            "{:?}",
-            rev.events.warnings
-        );
-        for src in [
-            "revision = ",
-            "(((",
-            "def upgrade(:\n  op.create_table(",
-            "\u{0}\u{1}",
-        ] {
-            let _ = read(src);
-        }
     }
 }

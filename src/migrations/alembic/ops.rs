@@ -1,4 +1,4 @@
-//! The body of a revision's `upgrade()` → schema change events.
+//! The body of a revision's `upgrade()` → schema change events: the `op.*` dispatcher.
 //!
 //! Reads `op.*` calls (`create_table`, `add_column`, `alter_column`, `execute`, …), the
 //! `batch_op.*` calls inside `with op.batch_alter_table(…) as batch_op:` (any alias), and
@@ -23,8 +23,13 @@
 //!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
 //!   A loop over a constant sequence (a tuple, a name bound to one, `zip(…)`, a dict's
 //!   `.keys()`/`.values()`/`.items()`) is read once per item with its target bound; other
-//!   loops once, their target unknown. Function parameters and imports are unknown.
-//! - **Types** come from [`satype::column_type`]; a type it does not know (a project's
+//!   loops once, their target unknown. Function parameters and imports are unknown. All of
+//!   this is [`super::eval`]'s: this module walks the statements and binds names into the
+//!   evaluator's [`Scope`] as it goes, and asks an [`Env`] what an argument is.
+//! - **Columns**: the arguments of `sa.Column(…)` are sorted by the reader the models share,
+//!   [`column::read`]; what they mean for a migration (a default rendered as SQL, `SERIAL`,
+//!   the reference of the last `ForeignKey`) is decided here.
+//! - **Types** come from [`types::column_type`]; a type it does not know (a project's
 //!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
 //!   exists with "some type".
 //! - **Enums**: `sa.Enum("a", "b", name="status")` in a column of `create_table`/`add_column`
@@ -40,28 +45,21 @@
 //!   when its literal parts look like DDL on a table, type or schema; data statements
 //!   (`op.execute(t.update()…)`) are silent.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use super::eval::{self, EVAL_DEPTH, Env, Globals, RESOLVE_DEPTH, Scope, Value, bare_name};
 use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
+use crate::postgres_type::SqlType;
 use crate::pyast::{BlockKind, Call, ClassDef, Expr, FunctionDef, PyModule, Stmt};
-use crate::satype;
 use crate::source::{Location, SourceFile};
-use crate::sqltype::SqlType;
+use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
+use crate::sqlalchemy::types;
 
 /// How many helper calls deep the reader follows from `upgrade()`.
 const HELPER_DEPTH: usize = 1;
-
-/// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
-const RESOLVE_DEPTH: usize = 4;
-
-/// Loops over more items than this are read once, with the target unknown.
-const MAX_LOOP_ITEMS: usize = 256;
-
-/// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
-/// far as a reader without Python's statement order can tell, so evaluation must stop.
-const EVAL_DEPTH: usize = 16;
 
 /// Alembic operations a project commonly wraps in a shared helper module under the same name
 /// (Superset's `create_table`, `add_columns`, `drop_columns`, `drop_table`).
@@ -76,56 +74,46 @@ const OP_HELPERS: &[&str] = &[
     "alter_column",
 ];
 
-/// Schema items that may follow the type in `sa.Column(name, type, *items)`.
-const COLUMN_ITEMS: &[&str] = &[
-    "ForeignKey",
-    "Sequence",
-    "Identity",
-    "Computed",
-    "CheckConstraint",
-    "DefaultClause",
-    "FetchedValue",
-    "UniqueConstraint",
-    "Index",
-];
-
 /// Reads the `upgrade()` of a parsed revision file.
 pub(super) fn read_upgrade(file: &SourceFile, module: &PyModule) -> MigrationEvents {
-    let mut reader = Reader::new(file, module);
+    let mut reader = UpgradeReader::new(file, module);
     reader.run();
     reader.finish()
 }
 
-/// What a bare name is bound to, and where.
-#[derive(Clone, Copy)]
-struct Binding<'a> {
-    value: &'a Expr,
-    location: &'a Location,
-}
-
-/// Names bound while reading one function.
+/// What the reader knows inside one function it reads.
 #[derive(Default)]
-struct Scope<'a> {
-    locals: HashMap<&'a str, Binding<'a>>,
+struct Frame<'a> {
+    /// The names bound so far, for the evaluator.
+    scope: Scope<'a>,
     /// `with op.batch_alter_table("t") as alias:` → alias → the table.
     batches: HashMap<&'a str, QualifiedName>,
     /// Functions defined inside the function being read (`def _add(): …` in `upgrade()`).
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
-    /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
-    /// means what it means in Python.
-    strings: HashMap<&'a str, String>,
     depth: usize,
 }
 
-struct Reader<'a> {
+/// The Alembic reader's answers to the shared `Column(…)` reader: constants through the
+/// evaluator, a call's kind by its name as written (a revision's imports are not followed).
+impl<'a> column::Names<'a> for Env<'_, 'a> {
+    fn const_str(&self, expr: &'a Expr) -> Option<String> {
+        Env::const_str(self, expr)
+    }
+
+    fn kind<'c>(&self, call: &'c Call) -> Cow<'c, str> {
+        Cow::Borrowed(call.func.last_name().unwrap_or(""))
+    }
+}
+
+struct UpgradeReader<'a> {
     file: &'a SourceFile,
     /// Module-level functions by name (the last definition wins, as in Python).
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Module-level functions in file order, each name once.
     function_order: Vec<&'a str>,
-    globals: HashMap<&'a str, Binding<'a>>,
+    globals: Globals<'a>,
     /// Module-level `class Status(enum.Enum)`-like classes → member names.
     enum_classes: HashMap<&'a str, Vec<String>>,
     /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
@@ -138,11 +126,10 @@ struct Reader<'a> {
     out: MigrationEvents,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> UpgradeReader<'a> {
     fn new(file: &'a SourceFile, module: &'a PyModule) -> Self {
         let mut functions = HashMap::new();
         let mut function_order = Vec::new();
-        let mut globals = HashMap::new();
         let mut enum_classes = HashMap::new();
         let mut classes = HashMap::new();
         for stmt in &module.body {
@@ -152,18 +139,6 @@ impl<'a> Reader<'a> {
             match stmt {
                 Stmt::Function(f) if functions.insert(f.name.as_str(), f).is_none() => {
                     function_order.push(f.name.as_str());
-                }
-                Stmt::Assign {
-                    targets,
-                    value: Some(value),
-                    location,
-                    ..
-                } => {
-                    for target in targets {
-                        if let Some(name) = bare_name(target) {
-                            globals.insert(name, Binding { value, location });
-                        }
-                    }
                 }
                 Stmt::Class(class) if class.bases.iter().any(is_enum_base) => {
                     let members = class
@@ -192,11 +167,11 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        Reader {
+        UpgradeReader {
             file,
             functions,
             function_order,
-            globals,
+            globals: Globals::read(&module.body),
             enum_classes,
             classes,
             imported_ops,
@@ -238,11 +213,16 @@ impl<'a> Reader<'a> {
     }
 
     fn read_function(&mut self, function: &'a FunctionDef, depth: usize) {
-        let mut scope = Scope {
+        let mut frame = Frame {
             depth,
-            ..Scope::default()
+            ..Frame::default()
         };
-        self.body(&function.body, &mut scope);
+        self.body(&function.body, &mut frame);
+    }
+
+    /// What the evaluator sees inside `frame`.
+    fn env<'e>(&'e self, frame: &'e Frame<'a>) -> Env<'e, 'a> {
+        Env::new(&self.globals, &frame.scope)
     }
 
     fn warn(&mut self, location: &Location, message: impl Into<String>) {
@@ -258,40 +238,39 @@ impl<'a> Reader<'a> {
 
     // ----- statements -------------------------------------------------------------------
 
-    fn body(&mut self, stmts: &'a [Stmt], scope: &mut Scope<'a>) {
+    fn body(&mut self, stmts: &'a [Stmt], frame: &mut Frame<'a>) {
         for stmt in stmts {
             match stmt {
                 Stmt::Expr { value, .. }
                 | Stmt::Return {
                     value: Some(value), ..
-                } => self.expr(value, scope),
+                } => self.expr(value, frame),
                 Stmt::Assign {
                     targets,
                     value: Some(value),
                     location,
                     ..
                 } => {
-                    self.expr(value, scope);
-                    self.unpack_helper_return(targets, value, scope);
-                    let string = self.const_str(value, scope);
-                    for target in targets {
-                        let Some(name) = bare_name(target) else {
-                            continue;
-                        };
-                        match &string {
-                            Some(string) => scope.strings.insert(name, string.clone()),
-                            None => scope.strings.remove(name),
-                        };
-                        scope.locals.insert(name, Binding { value, location });
+                    self.expr(value, frame);
+                    if let Some(helper) = value
+                        .as_call()
+                        .and_then(|c| bare_name(&c.func))
+                        .and_then(|n| self.functions.get(n).copied())
+                    {
+                        frame.scope.bind_returned(targets, helper);
+                    }
+                    let names: Vec<&'a str> = targets.iter().filter_map(bare_name).collect();
+                    frame.scope.assign(&self.globals, &names, value, location);
+                    for name in names {
                         if is_get_bind(value) {
-                            scope.binds.insert(name);
+                            frame.binds.insert(name);
                         } else {
-                            scope.binds.remove(name);
+                            frame.binds.remove(name);
                         }
                     }
                 }
                 Stmt::Function(function) => {
-                    scope.functions.insert(function.name.as_str(), function);
+                    frame.functions.insert(function.name.as_str(), function);
                 }
                 Stmt::Block {
                     kind: BlockKind::Except,
@@ -313,10 +292,10 @@ impl<'a> Reader<'a> {
                         {
                             continue;
                         }
-                        let table = self.table(call, 0, "table_name", "schema", scope);
+                        let table = self.table(call, 0, "table_name", "schema", frame);
                         match (table, alias) {
                             (Some(table), Some(alias)) => {
-                                scope.batches.insert(alias.as_str(), table);
+                                frame.batches.insert(alias.as_str(), table);
                             }
                             (None, _) => self.warn(
                                 location,
@@ -326,75 +305,16 @@ impl<'a> Reader<'a> {
                             (Some(_), None) => {}
                         }
                     }
-                    self.body(body, scope);
+                    self.body(body, frame);
                 }
                 Stmt::Block {
                     kind: BlockKind::For,
                     items,
                     body,
                     location,
-                } => self.for_loop(items, body, location, scope),
-                Stmt::Block { body, .. } => self.body(body, scope),
+                } => self.for_loop(items, body, location, frame),
+                Stmt::Block { body, .. } => self.body(body, frame),
                 _ => {}
-            }
-        }
-    }
-
-    /// `(old_names, new_names) = _changes()` where the module-level helper ends with
-    /// `return (old_names, new_names)`: each target stands for what the helper bound the
-    /// returned name to, and the helper's other top-level bindings become visible (where not
-    /// bound here), so `list(mapping.keys())` in the helper can be followed.
-    fn unpack_helper_return(
-        &mut self,
-        targets: &'a [Expr],
-        value: &'a Expr,
-        scope: &mut Scope<'a>,
-    ) {
-        let [Expr::List(names)] = targets else {
-            return;
-        };
-        let Some(function) = value
-            .as_call()
-            .and_then(|c| bare_name(&c.func))
-            .and_then(|n| self.functions.get(n).copied())
-        else {
-            return;
-        };
-        let Some(Expr::List(returned)) = function.body.iter().rev().find_map(|s| match s {
-            Stmt::Return { value, .. } => value.as_ref(),
-            _ => None,
-        }) else {
-            return;
-        };
-        if returned.len() != names.len() {
-            return;
-        }
-        let mut helper_locals: HashMap<&'a str, Binding<'a>> = HashMap::new();
-        for stmt in &function.body {
-            if let Stmt::Assign {
-                targets,
-                value: Some(value),
-                location,
-                ..
-            } = stmt
-            {
-                for target in targets {
-                    if let Some(name) = bare_name(target) {
-                        helper_locals.insert(name, Binding { value, location });
-                    }
-                }
-            }
-        }
-        for (name, binding) in &helper_locals {
-            scope.locals.entry(name).or_insert(*binding);
-        }
-        for (target, item) in names.iter().zip(returned) {
-            let (Some(target), Some(item)) = (bare_name(target), bare_name(item)) else {
-                continue;
-            };
-            if let Some(binding) = helper_locals.get(item) {
-                scope.strings.remove(target);
-                scope.locals.insert(target, *binding);
             }
         }
     }
@@ -407,134 +327,30 @@ impl<'a> Reader<'a> {
         items: &'a [(Expr, Option<String>)],
         body: &'a [Stmt],
         location: &'a Location,
-        scope: &mut Scope<'a>,
+        frame: &mut Frame<'a>,
     ) {
         let unrolled = items.first().and_then(|(iterable, target)| {
-            let target = target.as_deref()?;
-            let names: Vec<&'a str> = target
-                .trim_matches(|c| matches!(c, '(' | ')' | '[' | ']'))
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .collect();
-            if names.is_empty() || names.iter().any(|n| !is_identifier(n)) {
-                return None;
-            }
-            let rows = self.loop_rows(iterable, scope, 0)?;
-            Some((names, rows))
+            let names = eval::loop_targets(target.as_deref()?)?;
+            let iterations = self.env(frame).iterations(&names, iterable)?;
+            Some((names, iterations))
         });
-        let Some((names, rows)) = unrolled else {
-            return self.body(body, scope);
+        let Some((names, iterations)) = unrolled else {
+            return self.body(body, frame);
         };
-        for row in rows {
-            let values: Vec<&'a Expr> = match (names.len(), row.as_slice()) {
-                (1, [one]) => vec![*one],
-                (1, _) => continue,
-                (n, [Expr::List(parts)]) if parts.len() == n => parts.iter().collect(),
-                (n, parts) if parts.len() == n => parts.to_vec(),
-                _ => continue,
-            };
+        for values in iterations {
             for (name, value) in names.iter().zip(values) {
-                match self.const_str(value, scope) {
-                    Some(string) => scope.strings.insert(name, string),
-                    None => scope.strings.remove(name),
-                };
-                scope.locals.insert(name, Binding { value, location });
+                frame.scope.assign(&self.globals, &[name], value, location);
             }
-            self.body(body, scope);
+            self.body(body, frame);
         }
-    }
-
-    /// The items a loop iterates over, each as the values of one iteration (several for
-    /// `zip(…)` and `.items()`); `None` when they cannot be known.
-    fn loop_rows(
-        &self,
-        iterable: &'a Expr,
-        scope: &Scope<'a>,
-        depth: usize,
-    ) -> Option<Vec<Vec<&'a Expr>>> {
-        if depth >= RESOLVE_DEPTH {
-            return None;
-        }
-        let rows = match self.resolve(iterable, scope).value {
-            Expr::List(items) => items.iter().map(|i| vec![i]).collect(),
-            Expr::Dict(pairs) => pairs.iter().map(|(k, _)| vec![k]).collect(),
-            Expr::Call(call) => {
-                let func = call.func.as_name()?;
-                match func.rsplit_once('.') {
-                    None if matches!(func, "list" | "tuple" | "sorted" | "reversed") => {
-                        let mut rows = self.loop_rows(call.args.first()?, scope, depth + 1)?;
-                        if func == "reversed" {
-                            rows.reverse();
-                        }
-                        rows
-                    }
-                    None if func == "zip" => {
-                        let columns: Vec<Vec<Vec<&'a Expr>>> = call
-                            .args
-                            .iter()
-                            .map(|a| self.loop_rows(a, scope, depth + 1))
-                            .collect::<Option<_>>()?;
-                        let len = columns.iter().map(Vec::len).min()?;
-                        (0..len)
-                            .map(|i| {
-                                columns
-                                    .iter()
-                                    .flat_map(|c| c.get(i).cloned().unwrap_or_default())
-                                    .collect()
-                            })
-                            .collect()
-                    }
-                    Some((receiver, method @ ("keys" | "values" | "items"))) => {
-                        let receiver = self.lookup(receiver, scope)?;
-                        let dict = self.resolve(receiver.value, scope).value;
-                        if let Expr::Other(text) = dict
-                            && method != "values"
-                        {
-                            // `{name: … for name in names}`: the keys are the items of `names`.
-                            let source = comprehension_keys(text)?;
-                            let keys = self.loop_rows(
-                                self.lookup(source, scope)?.value,
-                                scope,
-                                depth + 1,
-                            )?;
-                            return Some(
-                                keys.into_iter()
-                                    .map(|mut key| {
-                                        if method == "items" {
-                                            key.push(dict);
-                                        }
-                                        key
-                                    })
-                                    .collect(),
-                            );
-                        }
-                        let Expr::Dict(pairs) = dict else {
-                            return None;
-                        };
-                        pairs
-                            .iter()
-                            .map(|(k, v)| match method {
-                                "keys" => vec![k],
-                                "values" => vec![v],
-                                _ => vec![k, v],
-                            })
-                            .collect()
-                    }
-                    _ => return None,
-                }
-            }
-            _ => return None,
-        };
-        Some(rows).filter(|r: &Vec<Vec<&'a Expr>>| r.len() <= MAX_LOOP_ITEMS)
     }
 
     /// An expression statement (or the value of an assignment): the calls that matter.
-    fn expr(&mut self, expr: &'a Expr, scope: &mut Scope<'a>) {
+    fn expr(&mut self, expr: &'a Expr, frame: &mut Frame<'a>) {
         // `(batch_op.add_column(…),)`: a stray trailing comma makes a tuple of the calls.
         if let Expr::List(items) = expr {
             for item in items {
-                self.expr(item, scope);
+                self.expr(item, frame);
             }
             return;
         }
@@ -545,37 +361,37 @@ impl<'a> Reader<'a> {
             Expr::Name(name) => match name.rsplit_once('.') {
                 Some((receiver, method)) => {
                     if receiver == "op" || receiver == "alembic.op" {
-                        self.op(method, call, scope);
-                    } else if let Some(table) = scope.batches.get(receiver).cloned() {
-                        self.batch(method, call, &table, scope);
+                        self.op(method, call, frame);
+                    } else if let Some(table) = frame.batches.get(receiver).cloned() {
+                        self.batch(method, call, &table, frame);
                     } else if method == "create"
                         && let Some(class) = receiver.strip_suffix(".__table__")
                         && let Some(class) = self.classes.get(class).copied()
                     {
-                        self.create_class_table(class, call, scope);
-                    } else if method == "execute" && scope.binds.contains(receiver) {
-                        self.execute(call, scope);
+                        self.create_class_table(class, call, frame);
+                    } else if method == "execute" && frame.binds.contains(receiver) {
+                        self.execute(call, frame);
                     } else if method == "create"
-                        && let Some(binding) = self.lookup(receiver, scope)
+                        && let Some(binding) = self.env(frame).lookup(receiver)
                         && let Some(ty) = self.enum_of(binding.value)
                     {
-                        self.create_enum(ty, None, &call.location, true, scope);
+                        self.create_enum(ty, None, &call.location, true, frame);
                     }
                 }
                 None => match self.imported_ops.get(name.as_str()).copied() {
                     Some(op) if !self.functions.contains_key(name.as_str()) => {
-                        self.imported_op(op, call, scope);
+                        self.imported_op(op, call, frame);
                     }
-                    _ => self.helper(name, scope),
+                    _ => self.helper(name, frame),
                 },
             },
             Expr::Attribute { value, attr } => match attr.as_str() {
                 "create" => {
                     if let Some(ty) = self.enum_of(value) {
-                        self.create_enum(ty, None, &call.location, true, scope);
+                        self.create_enum(ty, None, &call.location, true, frame);
                     }
                 }
-                "execute" if is_get_bind(value) => self.execute(call, scope),
+                "execute" if is_get_bind(value) => self.execute(call, frame),
                 _ => {}
             },
             _ => {}
@@ -599,48 +415,48 @@ impl<'a> Reader<'a> {
     }
 
     /// A call of a module-level function by bare name: read its body, one level deep.
-    fn helper(&mut self, name: &str, scope: &Scope<'a>) {
-        if scope.depth >= HELPER_DEPTH
+    fn helper(&mut self, name: &str, frame: &Frame<'a>) {
+        if frame.depth >= HELPER_DEPTH
             || name == "upgrade"
             || name.starts_with("downgrade")
             || self.entry_points.contains(name)
         {
             return;
         }
-        if let Some(function) = self.function(name, scope) {
-            self.read_function(function, scope.depth + 1);
+        if let Some(function) = self.function(name, frame) {
+            self.read_function(function, frame.depth + 1);
         }
     }
 
     // ----- op.* and batch_op.* ----------------------------------------------------------
 
-    fn op(&mut self, method: &str, call: &'a Call, scope: &Scope<'a>) {
+    fn op(&mut self, method: &str, call: &'a Call, frame: &Frame<'a>) {
         match method {
-            "create_table" => self.create_table(call, scope),
+            "create_table" => self.create_table(call, frame),
             "add_column" => {
-                if let Some(table) = self.table(call, 0, "table_name", "schema", scope) {
-                    self.add_column(&table, arg(call, 1, "column"), call, scope);
+                if let Some(table) = self.table(call, 0, "table_name", "schema", frame) {
+                    self.add_column(&table, arg(call, 1, "column"), call, frame);
                 } else {
                     self.unreadable_table(call, method);
                 }
             }
             "drop_column" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.drop_column(table, arg(call, 1, "column_name"), call, scope);
+                self.drop_column(table, arg(call, 1, "column_name"), call, frame);
             }
             "alter_column" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.alter_column(table, arg(call, 1, "column_name"), call, scope);
+                self.alter_column(table, arg(call, 1, "column_name"), call, frame);
             }
             "rename_table" => {
-                let Some(table) = self.table(call, 0, "old_table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "old_table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                match arg(call, 1, "new_table_name").and_then(|e| self.const_str(e, scope)) {
+                match arg(call, 1, "new_table_name").and_then(|e| self.env(frame).const_str(e)) {
                     Some(new_name) => self.push(SchemaChange::RenameTable {
                         table,
                         new_name,
@@ -655,7 +471,7 @@ impl<'a> Reader<'a> {
                 }
             }
             "drop_table" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
                 self.push(SchemaChange::DropTable {
@@ -664,27 +480,27 @@ impl<'a> Reader<'a> {
                 });
             }
             "create_primary_key" => {
-                let Some(table) = self.table(call, 1, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 1, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, method);
                 };
-                self.primary_key(table, arg(call, 2, "columns"), call, scope);
+                self.primary_key(table, arg(call, 2, "columns"), call, frame);
             }
             "create_foreign_key" => {
-                let Some(table) = self.table(call, 1, "source_table", "source_schema", scope)
+                let Some(table) = self.table(call, 1, "source_table", "source_schema", frame)
                 else {
                     return self.unreadable_table(call, method);
                 };
-                let referent = self.table(call, 2, "referent_table", "referent_schema", scope);
+                let referent = self.table(call, 2, "referent_table", "referent_schema", frame);
                 self.foreign_key(
                     table,
                     referent,
                     arg(call, 3, "local_cols"),
                     arg(call, 4, "remote_cols"),
                     call,
-                    scope,
+                    frame,
                 );
             }
-            "execute" => self.execute(call, scope),
+            "execute" => self.execute(call, frame),
             _ => {}
         }
     }
@@ -692,8 +508,8 @@ impl<'a> Reader<'a> {
     /// `Tag.__table__.create(bind)` for a class the revision declares: a `CREATE TABLE` of
     /// its `__tablename__` with the columns its body (and the bases the revision declares)
     /// assigns with `Column(…)`. Columns of bases imported from elsewhere cannot be seen.
-    fn create_class_table(&mut self, class: &'a ClassDef, call: &'a Call, scope: &Scope<'a>) {
-        let Some(name) = self.class_table_name(class, scope) else {
+    fn create_class_table(&mut self, class: &'a ClassDef, call: &'a Call, frame: &Frame<'a>) {
+        let Some(name) = self.class_table_name(class, frame) else {
             return;
         };
         let mut columns: Vec<ReadColumn> = Vec::new();
@@ -726,9 +542,9 @@ impl<'a> Reader<'a> {
                 let named = column_call.args.first().and_then(Expr::as_str).is_some()
                     || column_call.kwarg("name").is_some();
                 let read = if named {
-                    self.column(column_call, scope)
+                    self.column(column_call, frame)
                 } else {
-                    self.unnamed_column(column_call, attr, scope)
+                    self.unnamed_column(column_call, attr, frame)
                 };
                 if let Some(read) = read
                     && seen.insert(attr)
@@ -761,82 +577,82 @@ impl<'a> Reader<'a> {
         &self,
         call: &'a Call,
         attr: &str,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<ReadColumn<'a>> {
-        let mut read = self.column_with_name(call, Some(attr.to_string()), scope)?;
+        let mut read = self.column_with_name(call, Some(attr.to_string()), frame)?;
         read.def.name = attr.to_string();
         Some(read)
     }
 
     /// A class's constant `__tablename__`.
-    fn class_table_name(&self, class: &'a ClassDef, scope: &Scope<'a>) -> Option<String> {
+    fn class_table_name(&self, class: &'a ClassDef, frame: &Frame<'a>) -> Option<String> {
         class.body.iter().find_map(|stmt| match stmt {
             Stmt::Assign {
                 targets,
                 value: Some(value),
                 ..
             } if targets.first().and_then(bare_name) == Some("__tablename__") => {
-                self.const_str(value, scope)
+                self.env(frame).const_str(value)
             }
             _ => None,
         })
     }
 
     /// `NewTable.__tablename__` for a class the revision itself declares.
-    fn local_class_table(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
+    fn local_class_table(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<String> {
         let name = expr.as_name()?;
         let class = name
             .strip_suffix(".__tablename__")
             .or_else(|| name.strip_suffix(".__table__.name"))?;
-        self.class_table_name(self.classes.get(class)?, scope)
+        self.class_table_name(self.classes.get(class)?, frame)
     }
 
     /// A project's own wrapper of an Alembic operation, imported from a shared module
     /// (`from app.migrations.utils import create_table, add_columns`): read as the operation
     /// of the same name, with the same arguments. The plural `add_columns(table, *columns)`
     /// and `drop_columns(table, *names)` are read as one operation per column.
-    fn imported_op(&mut self, op: &'static str, call: &'a Call, scope: &Scope<'a>) {
+    fn imported_op(&mut self, op: &'static str, call: &'a Call, frame: &Frame<'a>) {
         match op {
             "add_columns" | "drop_columns" => {
-                let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+                let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
                     return self.unreadable_table(call, op);
                 };
                 for item in call.args.iter().skip(1) {
                     if op == "add_columns" {
-                        self.add_column(&table, Some(item), call, scope);
+                        self.add_column(&table, Some(item), call, frame);
                     } else {
-                        self.drop_column(table.clone(), Some(item), call, scope);
+                        self.drop_column(table.clone(), Some(item), call, frame);
                     }
                 }
             }
-            _ => self.op(op, call, scope),
+            _ => self.op(op, call, frame),
         }
     }
 
-    fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, scope: &Scope<'a>) {
+    fn batch(&mut self, method: &str, call: &'a Call, table: &QualifiedName, frame: &Frame<'a>) {
         match method {
-            "add_column" => self.add_column(table, arg(call, 0, "column"), call, scope),
+            "add_column" => self.add_column(table, arg(call, 0, "column"), call, frame),
             "drop_column" => {
-                self.drop_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+                self.drop_column(table.clone(), arg(call, 0, "column_name"), call, frame);
             }
             "alter_column" => {
-                self.alter_column(table.clone(), arg(call, 0, "column_name"), call, scope);
+                self.alter_column(table.clone(), arg(call, 0, "column_name"), call, frame);
             }
             "create_primary_key" => {
-                self.primary_key(table.clone(), arg(call, 1, "columns"), call, scope);
+                self.primary_key(table.clone(), arg(call, 1, "columns"), call, frame);
             }
             "create_foreign_key" => {
-                let referent = self.table(call, 1, "referent_table", "referent_schema", scope);
+                let referent = self.table(call, 1, "referent_table", "referent_schema", frame);
                 self.foreign_key(
                     table.clone(),
                     referent,
                     arg(call, 2, "local_cols"),
                     arg(call, 3, "remote_cols"),
                     call,
-                    scope,
+                    frame,
                 );
             }
-            "execute" => self.execute(call, scope),
+            "execute" => self.execute(call, frame),
             _ => {}
         }
     }
@@ -848,8 +664,8 @@ impl<'a> Reader<'a> {
         );
     }
 
-    fn create_table(&mut self, call: &'a Call, scope: &Scope<'a>) {
-        let Some(table) = self.table(call, 0, "table_name", "schema", scope) else {
+    fn create_table(&mut self, call: &'a Call, frame: &Frame<'a>) {
+        let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
             self.warn(
                 &call.location,
                 "op.create_table with a table name that is not a constant string: the table \
@@ -867,14 +683,14 @@ impl<'a> Reader<'a> {
         let mut foreign_keys = Vec::new();
         for item in items {
             let Some(item_call) = self
-                .column_call(item, scope)
-                .or_else(|| self.resolve(item, scope).value.as_call())
+                .column_call(item, frame)
+                .or_else(|| self.env(frame).resolve(item).value.as_call())
             else {
                 continue;
             };
             match item_call.func.last_name() {
                 Some("Column") => {
-                    if let Some(column) = self.column(item_call, scope) {
+                    if let Some(column) = self.column(item_call, frame) {
                         columns.push(column);
                     }
                 }
@@ -883,13 +699,14 @@ impl<'a> Reader<'a> {
                         item_call
                             .args
                             .iter()
-                            .filter_map(|a| self.const_str(a, scope)),
+                            .filter_map(|a| self.env(frame).const_str(a)),
                     );
                 }
                 Some("ForeignKeyConstraint") => {
-                    let local = arg(item_call, 0, "columns").and_then(|e| self.str_list(e, scope));
+                    let local =
+                        arg(item_call, 0, "columns").and_then(|e| self.env(frame).str_list(e));
                     let remote =
-                        arg(item_call, 1, "refcolumns").and_then(|e| self.str_list(e, scope));
+                        arg(item_call, 1, "refcolumns").and_then(|e| self.env(frame).str_list(e));
                     if let (Some(local), Some(remote)) = (local, remote)
                         && let Some(references) = dotted_reference(&remote)
                     {
@@ -921,7 +738,7 @@ impl<'a> Reader<'a> {
         mark_serial(&table, &mut columns, &primary_key, &fk_columns);
         for column in &columns {
             if let Some((ty, location)) = column.creates_enum {
-                self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+                self.create_enum(ty, table.schema.as_deref(), location, false, frame);
             }
         }
         self.push(SchemaChange::CreateTable {
@@ -943,11 +760,11 @@ impl<'a> Reader<'a> {
         table: &QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
         let read = column
-            .and_then(|c| self.column_call(c, scope))
-            .and_then(|c| self.column(c, scope));
+            .and_then(|c| self.column_call(c, frame))
+            .and_then(|c| self.column(c, frame));
         let Some(read) = read else {
             self.warn(
                 &call.location,
@@ -956,7 +773,7 @@ impl<'a> Reader<'a> {
             return;
         };
         if let Some((ty, location)) = read.creates_enum {
-            self.create_enum(ty, table.schema.as_deref(), location, false, scope);
+            self.create_enum(ty, table.schema.as_deref(), location, false, frame);
         }
         self.push(SchemaChange::AddColumn {
             table: table.clone(),
@@ -970,9 +787,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        match column.and_then(|c| self.const_str(c, scope)) {
+        match column.and_then(|c| self.env(frame).const_str(c)) {
             Some(column) => self.push(SchemaChange::DropColumn {
                 table,
                 column,
@@ -993,9 +810,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         column: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        let Some(column) = column.and_then(|c| self.const_str(c, scope)) else {
+        let Some(column) = column.and_then(|c| self.env(frame).const_str(c)) else {
             self.warn(
                 &call.location,
                 format!(
@@ -1007,7 +824,7 @@ impl<'a> Reader<'a> {
         let location = &call.location;
         if let Some(nullable) = call
             .kwarg("nullable")
-            .and_then(|e| self.resolve(e, scope).value.as_bool())
+            .and_then(|e| self.env(frame).resolve(e).value.as_bool())
         {
             self.push(SchemaChange::SetNullable {
                 table: table.clone(),
@@ -1017,12 +834,12 @@ impl<'a> Reader<'a> {
             });
         }
         if let Some(default) = call.kwarg("server_default") {
-            let default = self.resolve(default, scope).value;
+            let default = self.env(frame).resolve(default).value;
             // `server_default=False` is Alembic's "not given"; `None` drops the default.
             if default.as_bool() != Some(false) {
                 let default = match default {
                     Expr::None => None,
-                    other => Some(self.render_default(other, scope)),
+                    other => Some(self.render_default(other, frame)),
                 };
                 self.push(SchemaChange::SetDefault {
                     table: table.clone(),
@@ -1033,9 +850,9 @@ impl<'a> Reader<'a> {
             }
         }
         if let Some(ty) = call.kwarg("type_") {
-            let ty = self.resolve(ty, scope).value;
+            let ty = self.env(frame).resolve(ty).value;
             if *ty != Expr::None {
-                let ty = self.sql_type(ty, scope);
+                let ty = self.sql_type(ty, frame);
                 self.push(SchemaChange::AlterColumnType {
                     table: table.clone(),
                     column: column.clone(),
@@ -1046,7 +863,7 @@ impl<'a> Reader<'a> {
         }
         if let Some(new_name) = call
             .kwarg("new_column_name")
-            .and_then(|e| self.const_str(e, scope))
+            .and_then(|e| self.env(frame).const_str(e))
         {
             self.push(SchemaChange::RenameColumn {
                 table,
@@ -1062,9 +879,9 @@ impl<'a> Reader<'a> {
         table: QualifiedName,
         columns: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        if let Some(columns) = columns.and_then(|c| self.str_list(c, scope)) {
+        if let Some(columns) = columns.and_then(|c| self.env(frame).str_list(c)) {
             self.push(SchemaChange::AddPrimaryKey {
                 table,
                 columns,
@@ -1080,10 +897,10 @@ impl<'a> Reader<'a> {
         local: Option<&'a Expr>,
         remote: Option<&'a Expr>,
         call: &'a Call,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
-        let local = local.and_then(|c| self.str_list(c, scope));
-        let remote = remote.and_then(|c| self.str_list(c, scope));
+        let local = local.and_then(|c| self.env(frame).str_list(c));
+        let remote = remote.and_then(|c| self.env(frame).str_list(c));
         if let (Some(referent), Some(columns), Some(remote)) = (referent, local, remote) {
             self.push(SchemaChange::AddForeignKey {
                 table,
@@ -1100,8 +917,8 @@ impl<'a> Reader<'a> {
     // ----- columns, types, enums --------------------------------------------------------
 
     /// `sa.Column("name", type, *items, nullable=, primary_key=, server_default=, …)`.
-    fn column(&self, call: &'a Call, scope: &Scope<'a>) -> Option<ReadColumn<'a>> {
-        self.column_with_name(call, None, scope)
+    fn column(&self, call: &'a Call, frame: &Frame<'a>) -> Option<ReadColumn<'a>> {
+        self.column_with_name(call, None, frame)
     }
 
     /// [`Self::column`]; `attr`: the column is a class attribute of that name, and its
@@ -1110,74 +927,57 @@ impl<'a> Reader<'a> {
         &self,
         call: &'a Call,
         attr: Option<String>,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<ReadColumn<'a>> {
-        let (name, rest) = match (call.kwarg("name"), attr) {
-            (Some(name), _) => (self.const_str(name, scope)?, &call.args[..]),
-            (None, Some(attr)) => (attr, &call.args[..]),
-            (None, None) => (
-                self.const_str(call.args.first()?, scope)?,
-                call.args.get(1..).unwrap_or(&[]),
-            ),
+        let env = self.env(frame);
+        let grammar = Grammar {
+            positional_name: call.kwarg("name").is_none() && attr.is_none(),
+            type_arg: TypeArg::Any,
+            repeated: Repeated::First,
         };
-        let mut type_expr = call.kwarg("type_");
-        let mut references = None;
-        let mut identity = None;
-        let mut computed = None;
-        let mut client_default = call.kwarg("default").is_some_and(|d| *d != Expr::None);
-        for item in rest {
-            let item_name = item.as_call().and_then(|c| c.func.last_name());
-            match (item_name, item.as_call()) {
-                (Some("ForeignKey"), Some(fk)) => {
-                    references = arg(fk, 0, "column")
-                        .and_then(|e| self.const_str(e, scope))
-                        .and_then(|target| dotted_reference(&[target]));
-                }
-                (Some("Identity"), Some(id)) => {
-                    let always = id.kwarg("always").and_then(Expr::as_bool) == Some(true);
-                    identity = Some(if always {
-                        "GENERATED ALWAYS AS IDENTITY"
-                    } else {
-                        "GENERATED BY DEFAULT AS IDENTITY"
-                    });
-                }
-                (Some("Computed"), Some(c)) => {
-                    // `Computed("a + b")`: the string is SQL, not a literal.
-                    let text = arg(c, 0, "sqltext").map(|e| {
-                        self.const_str(e, scope)
-                            .unwrap_or_else(|| self.render_default(e, scope))
-                    });
-                    computed = Some(format!(
-                        "GENERATED ALWAYS AS ({}) STORED",
-                        text.unwrap_or_default()
-                    ));
-                }
-                (Some("Sequence"), _) => client_default = true,
-                (Some(n), _) if COLUMN_ITEMS.contains(&n) => {}
-                _ => {
-                    if type_expr.is_none() {
-                        type_expr = Some(item);
-                    }
-                }
+        let args = column::read(call, &env, grammar);
+        let name = match (args.name_keyword, attr) {
+            (None, Some(attr)) => attr,
+            _ => args.name?,
+        };
+        let references = args.foreign_keys.last().and_then(|fk| {
+            arg(fk, 0, "column")
+                .and_then(|e| env.const_str(e))
+                .and_then(|target| dotted_reference(&[target]))
+        });
+        let identity = args.identity.map(|id| {
+            if id.kwarg("always").and_then(Expr::as_bool) == Some(true) {
+                "GENERATED ALWAYS AS IDENTITY"
+            } else {
+                "GENERATED BY DEFAULT AS IDENTITY"
             }
-        }
-        let primary_key = call.kwarg("primary_key").and_then(Expr::as_bool) == Some(true);
+        });
+        let computed = args.computed.map(|c| {
+            // `Computed("a + b")`: the string is SQL, not a literal.
+            let text = arg(c, 0, "sqltext").map(|e| {
+                env.const_str(e)
+                    .unwrap_or_else(|| self.render_default(e, frame))
+            });
+            format!("GENERATED ALWAYS AS ({}) STORED", text.unwrap_or_default())
+        });
+        let client_default = args.default.is_some_and(|d| *d != Expr::None) || args.sequence;
+        let primary_key = args.primary_key.and_then(Expr::as_bool) == Some(true);
         let nullable = if identity.is_some() {
             false
         } else {
-            call.kwarg("nullable")
-                .and_then(|e| self.resolve(e, scope).value.as_bool())
+            args.nullable
+                .and_then(|e| env.resolve(e).value.as_bool())
                 .unwrap_or(!primary_key)
         };
-        let server_default = call
-            .kwarg("server_default")
-            .map(|e| self.resolve(e, scope).value)
+        let server_default = args
+            .server_default
+            .map(|e| env.resolve(e).value)
             .filter(|e| **e != Expr::None)
-            .map(|e| self.render_default(e, scope));
+            .map(|e| self.render_default(e, frame));
         let default = server_default.or(computed).or(identity.map(str::to_string));
-        let (ty, creates_enum) = match type_expr {
+        let (ty, creates_enum) = match args.type_expr {
             Some(expr) => {
-                let binding = self.resolve(expr, scope);
+                let binding = env.resolve(expr);
                 let ty_expr = postgresql_variant(binding.value);
                 // An enum written inline is created at its own call; one bound to a name, at
                 // the column that uses it.
@@ -1187,11 +987,11 @@ impl<'a> Reader<'a> {
                     ty_expr.as_call().map_or(&call.location, |c| &c.location)
                 };
                 let creates = enum_in_type(ty_expr).map(|e| (e, at));
-                (self.sql_type(ty_expr, scope), creates)
+                (self.sql_type(ty_expr, frame), creates)
             }
             None => (unknown_type(), None),
         };
-        let autoincrement = call.kwarg("autoincrement").and_then(Expr::as_bool);
+        let autoincrement = args.autoincrement.and_then(Expr::as_bool);
         Some(ReadColumn {
             def: ColumnDef {
                 name,
@@ -1210,12 +1010,12 @@ impl<'a> Reader<'a> {
 
     /// The `Column(…)` call an expression stands for: the call itself, a name bound to one, or
     /// a call of a function of the file that returns one (`_workspace_column()`).
-    fn column_call(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<&'a Call> {
-        let call = self.resolve(expr, scope).value.as_call()?;
+    fn column_call(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<&'a Call> {
+        let call = self.env(frame).resolve(expr).value.as_call()?;
         if call.func.last_name() == Some("Column") {
             return Some(call);
         }
-        let function = bare_name(&call.func).and_then(|n| self.function(n, scope))?;
+        let function = bare_name(&call.func).and_then(|n| self.function(n, frame))?;
         let returned = function.body.iter().rev().find_map(|s| match s {
             Stmt::Return {
                 value: Some(value), ..
@@ -1228,8 +1028,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A function by name: one defined in the function being read, else at module level.
-    fn function(&self, name: &str, scope: &Scope<'a>) -> Option<&'a FunctionDef> {
-        scope
+    fn function(&self, name: &str, frame: &Frame<'a>) -> Option<&'a FunctionDef> {
+        frame
             .functions
             .get(name)
             .or_else(|| self.functions.get(name))
@@ -1237,12 +1037,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The PostgreSQL type of a type expression, or the `unknown` placeholder.
-    fn sql_type(&self, expr: &'a Expr, scope: &Scope<'a>) -> SqlType {
-        self.sql_type_in(expr, scope, 0)
+    fn sql_type(&self, expr: &'a Expr, frame: &Frame<'a>) -> SqlType {
+        self.sql_type_in(expr, frame, 0)
     }
 
-    fn sql_type_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> SqlType {
-        let expr = postgresql_variant(self.resolve(expr, scope).value);
+    fn sql_type_in(&self, expr: &'a Expr, frame: &Frame<'a>, depth: usize) -> SqlType {
+        let expr = postgresql_variant(self.env(frame).resolve(expr).value);
         if let Expr::Call(call) = expr
             && call.func.last_name() == Some("ARRAY")
             && let Some(item) = arg(call, 0, "item_type")
@@ -1250,9 +1050,9 @@ impl<'a> Reader<'a> {
             if depth >= EVAL_DEPTH {
                 return unknown_type();
             }
-            return self.sql_type_in(item, scope, depth + 1).into_array();
+            return self.sql_type_in(item, frame, depth + 1).into_array();
         }
-        satype::column_type(expr).unwrap_or_else(unknown_type)
+        types::column_type(expr).unwrap_or_else(unknown_type)
     }
 
     /// Emits `CreateEnum` for an `Enum(…)`/`ENUM(…)` call, once per name per revision.
@@ -1263,7 +1063,7 @@ impl<'a> Reader<'a> {
         table_schema: Option<&str>,
         location: &Location,
         explicit: bool,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) {
         if call.kwarg("native_enum").and_then(Expr::as_bool) == Some(false) {
             return;
@@ -1271,10 +1071,13 @@ impl<'a> Reader<'a> {
         if !explicit && call.kwarg("create_type").and_then(Expr::as_bool) == Some(false) {
             return;
         }
-        let Some(name) = satype::enum_type_name(call) else {
+        let Some(name) = types::enum_type_name(call) else {
             return;
         };
-        let schema = match call.kwarg("schema").and_then(|e| self.const_str(e, scope)) {
+        let schema = match call
+            .kwarg("schema")
+            .and_then(|e| self.env(frame).const_str(e))
+        {
             Some(schema) => Some(schema),
             None if call.kwarg("inherit_schema").and_then(Expr::as_bool) == Some(true) => {
                 table_schema.map(str::to_string)
@@ -1288,7 +1091,7 @@ impl<'a> Reader<'a> {
         let mut values: Vec<String> = call
             .args
             .iter()
-            .filter_map(|a| self.const_str(a, scope))
+            .filter_map(|a| self.env(frame).const_str(a))
             .collect();
         if values.is_empty()
             && let Some(class) = call.args.first().and_then(bare_name)
@@ -1304,15 +1107,15 @@ impl<'a> Reader<'a> {
     }
 
     /// The SQL text of a `server_default=` value.
-    fn render_default(&self, expr: &'a Expr, scope: &Scope<'a>) -> String {
-        self.render_default_in(expr, scope, 0)
+    fn render_default(&self, expr: &'a Expr, frame: &Frame<'a>) -> String {
+        self.render_default_in(expr, frame, 0)
     }
 
-    fn render_default_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> String {
+    fn render_default_in(&self, expr: &'a Expr, frame: &Frame<'a>, depth: usize) -> String {
         if depth >= EVAL_DEPTH {
             return "…".to_string();
         }
-        let expr = self.resolve(expr, scope).value;
+        let expr = self.env(frame).resolve(expr).value;
         match expr {
             Expr::Str(s) => format!("'{}'", s.replace('\'', "''")),
             Expr::Int(n) => n.to_string(),
@@ -1327,9 +1130,9 @@ impl<'a> Reader<'a> {
                     "text" | "literal_column" | "DefaultClause" => call
                         .args
                         .first()
-                        .map(|a| match self.resolve(a, scope).value {
+                        .map(|a| match self.env(frame).resolve(a).value {
                             Expr::Str(s) => s.clone(),
-                            other => self.render_default_in(other, scope, depth + 1),
+                            other => self.render_default_in(other, frame, depth + 1),
                         })
                         .unwrap_or_default(),
                     "true" | "false" if !func.contains("func.") => last.to_string(),
@@ -1338,7 +1141,7 @@ impl<'a> Reader<'a> {
                         let args: Vec<String> = call
                             .args
                             .iter()
-                            .map(|a| self.render_default_in(a, scope, depth + 1))
+                            .map(|a| self.render_default_in(a, frame, depth + 1))
                             .collect();
                         format!("{last}({})", args.join(", "))
                     }
@@ -1352,9 +1155,9 @@ impl<'a> Reader<'a> {
 
     // ----- op.execute -------------------------------------------------------------------
 
-    fn execute(&mut self, call: &'a Call, scope: &Scope<'a>) {
+    fn execute(&mut self, call: &'a Call, frame: &Frame<'a>) {
         if let Some(sql) = arg(call, 0, "sqltext") {
-            self.execute_expr(sql, &call.location, &call.location, scope, 0);
+            self.execute_expr(sql, &call.location, &call.location, frame, 0);
         }
     }
 
@@ -1365,33 +1168,35 @@ impl<'a> Reader<'a> {
         expr: &'a Expr,
         at: &'a Location,
         call_at: &'a Location,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
         depth: usize,
     ) {
         if depth >= EVAL_DEPTH {
             return;
         }
-        let binding = self.resolve(expr, scope);
-        let at = binding.location.unwrap_or(at);
-        if let Some(sql) = self.const_str(expr, scope) {
-            let start = string_start(self.file, at);
-            let events = sql::read_fragment(&sql, &start);
-            self.out.changes.extend(events.changes);
-            self.out.warnings.extend(events.warnings);
-            self.out.ignores.extend(events.ignores);
-            return;
-        }
-        let expr = binding.value;
+        let at = self.env(frame).resolve(expr).location.unwrap_or(at);
+        let expr = match self.env(frame).eval(expr) {
+            Value::Str(sql) => {
+                let start = string_start(self.file, at);
+                let events = sql::read_fragment(&sql, &start);
+                self.out.changes.extend(events.changes);
+                self.out.warnings.extend(events.warnings);
+                self.out.ignores.extend(events.ignores);
+                return;
+            }
+            Value::Expr(other) => other.value,
+        };
         if let Expr::Call(inner) = expr {
             match inner.func.last_name() {
                 Some("text" | "DDL") => {
                     if let Some(sql) = arg(inner, 0, "text") {
-                        self.execute_expr(sql, at, call_at, scope, depth + 1);
+                        self.execute_expr(sql, at, call_at, frame, depth + 1);
                     }
                     return;
                 }
                 Some("CreateSchema") => {
-                    if let Some(name) = arg(inner, 0, "name").and_then(|e| self.const_str(e, scope))
+                    if let Some(name) =
+                        arg(inner, 0, "name").and_then(|e| self.env(frame).const_str(e))
                     {
                         self.push(SchemaChange::CreateSchema {
                             name,
@@ -1413,69 +1218,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    // ----- names and constants ----------------------------------------------------------
-
-    fn lookup(&self, name: &str, scope: &Scope<'a>) -> Option<Binding<'a>> {
-        scope
-            .locals
-            .get(name)
-            .or_else(|| self.globals.get(name))
-            .copied()
-    }
-
-    /// Follows bare names to what they are bound to; `location` is that of the last binding
-    /// followed (`None` when `expr` was not a bound name).
-    fn resolve(&self, expr: &'a Expr, scope: &Scope<'a>) -> Resolved<'a> {
-        let mut resolved = Resolved {
-            value: expr,
-            location: None,
-        };
-        for _ in 0..RESOLVE_DEPTH {
-            let Some(binding) = bare_name(resolved.value).and_then(|n| self.lookup(n, scope))
-            else {
-                break;
-            };
-            resolved = Resolved {
-                value: binding.value,
-                location: Some(binding.location),
-            };
-        }
-        resolved
-    }
-
-    /// A string known without running anything: a literal, a bound name, `"a" + "b"`.
-    fn const_str(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<String> {
-        self.const_str_in(expr, scope, 0)
-    }
-
-    fn const_str_in(&self, expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> Option<String> {
-        if depth >= EVAL_DEPTH {
-            return None;
-        }
-        if let Some(string) = bare_name(expr).and_then(|n| scope.strings.get(n)) {
-            return Some(string.clone());
-        }
-        match self.resolve(expr, scope).value {
-            Expr::Str(s) => Some(s.clone()),
-            Expr::BinOp { op, left, right } if op == "+" => {
-                let mut s = self.const_str_in(left, scope, depth + 1)?;
-                s.push_str(&self.const_str_in(right, scope, depth + 1)?);
-                Some(s)
-            }
-            _ => None,
-        }
-    }
-
-    /// `["a", "b"]`, `("a",)` or a single `"a"`; `None` if any item is not a constant.
-    fn str_list(&self, expr: &'a Expr, scope: &Scope<'a>) -> Option<Vec<String>> {
-        if let Some(one) = self.const_str(expr, scope) {
-            return Some(vec![one]);
-        }
-        match self.resolve(expr, scope).value {
-            Expr::List(items) => items.iter().map(|i| self.const_str(i, scope)).collect(),
-            _ => None,
-        }
-    }
+    // ----- names -----------------------------------------------------------------------
 
     /// The table named by argument `pos`/`kw`, with the schema of keyword `schema_kw`.
     fn table(
@@ -1484,23 +1227,19 @@ impl<'a> Reader<'a> {
         pos: usize,
         kw: &str,
         schema_kw: &str,
-        scope: &Scope<'a>,
+        frame: &Frame<'a>,
     ) -> Option<QualifiedName> {
-        let expr = arg(call, pos, kw)?;
-        let name = self.const_str(expr, scope).or_else(|| {
-            let value = self.resolve(expr, scope).value;
-            self.local_class_table(value, scope)
-                .or_else(|| model_table_ref(value))
-        })?;
-        let schema = call.kwarg(schema_kw).and_then(|e| self.const_str(e, scope));
+        let name = match self.env(frame).eval(arg(call, pos, kw)?) {
+            Value::Str(name) => name,
+            Value::Expr(other) => self
+                .local_class_table(other.value, frame)
+                .or_else(|| model_table_ref(other.value))?,
+        };
+        let schema = call
+            .kwarg(schema_kw)
+            .and_then(|e| self.env(frame).const_str(e));
         Some(QualifiedName::new(schema.as_deref(), &name))
     }
-}
-
-#[derive(Clone, Copy)]
-struct Resolved<'a> {
-    value: &'a Expr,
-    location: Option<&'a Location>,
 }
 
 /// A column as read, with what `create_table` needs to finish it.
@@ -1571,32 +1310,8 @@ fn model_table_ref(expr: &Expr) -> Option<String> {
     let path = name
         .strip_suffix(".__tablename__")
         .or_else(|| name.strip_suffix(".__table__.name"))?;
-    let class = path.rsplit('.').next().filter(|c| is_identifier(c))?;
+    let class = path.rsplit('.').next().filter(|c| eval::is_identifier(c))?;
     Some(format!("{}{class}", super::MODEL_TABLE_PREFIX))
-}
-
-/// `{name: value for name in names}` → `names`: a dict comprehension keyed by its loop
-/// variable over a plain name. Anything else → `None`.
-fn comprehension_keys(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let (key, rest) = inner.split_once(':')?;
-    let key = key.trim();
-    let (_, clause) = rest.rsplit_once(" for ")?;
-    let (var, source) = clause.split_once(" in ")?;
-    let source = source.trim();
-    (is_identifier(key) && var.trim() == key && is_identifier(source)).then_some(source)
-}
-
-/// A Python identifier: `table`, `_old_name`.
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
-}
-
-/// A plain identifier (no dots).
-fn bare_name(expr: &Expr) -> Option<&str> {
-    expr.as_name().filter(|n| !n.contains('.'))
 }
 
 fn is_op(name: &str, method: &str) -> bool {
@@ -1798,550 +1513,11 @@ fn string_start(file: &SourceFile, at: &Location) -> Location {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Revision, read_revision};
-    use crate::migrations::{QualifiedName, SchemaChange};
-    use crate::source::SourceFile;
-
-    const HEADER: &str = "\"\"\"a revision\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy.dialects import postgresql\n\nrevision = 'b2'\ndown_revision = 'a1'\nbranch_labels = None\ndepends_on = None\n\n";
-
-    /// Reads `HEADER` + `body`; line numbers in `body` start at 11.
-    fn read(body: &str) -> Revision {
-        let file = SourceFile::new("alembic/versions/b2_x.py", format!("{HEADER}{body}"));
-        read_revision(&file).expect("a revision")
-    }
-
-    fn changes(body: &str) -> Vec<SchemaChange> {
-        let rev = read(body);
-        assert!(
-            rev.events.warnings.is_empty(),
-            "unexpected warnings: {:?}",
-            rev.events.warnings
-        );
-        rev.events.changes
-    }
-
-    fn t(name: &str) -> QualifiedName {
-        QualifiedName::new(None, name)
-    }
-
-    /// A one-line summary per event, to compare whole event lists at a glance.
-    fn summary(changes: &[SchemaChange]) -> Vec<String> {
-        changes
-            .iter()
-            .map(|c| match c {
-                SchemaChange::CreateTable { table, columns, .. } => {
-                    let cols: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-                    format!("create {table} ({})", cols.join(", "))
-                }
-                SchemaChange::AddColumn { table, column, .. } => {
-                    format!("add {table}.{}", column.name)
-                }
-                SchemaChange::DropColumn { table, column, .. } => format!("drop {table}.{column}"),
-                SchemaChange::RenameColumn {
-                    table,
-                    column,
-                    new_name,
-                    ..
-                } => format!("rename {table}.{column} -> {new_name}"),
-                SchemaChange::AlterColumnType {
-                    table, column, ty, ..
-                } => format!("type {table}.{column} {}", ty.to_sql()),
-                SchemaChange::SetNullable {
-                    table,
-                    column,
-                    nullable,
-                    ..
-                } => format!("nullable {table}.{column} {nullable}"),
-                SchemaChange::SetDefault {
-                    table,
-                    column,
-                    default,
-                    ..
-                } => format!("default {table}.{column} {default:?}"),
-                SchemaChange::CreateEnum { name, values, .. } => {
-                    format!("enum {name} [{}]", values.join(", "))
-                }
-                SchemaChange::DropTable { table, .. } => format!("drop table {table}"),
-                SchemaChange::RenameTable {
-                    table, new_name, ..
-                } => format!("rename table {table} -> {new_name}"),
-                SchemaChange::AddPrimaryKey { table, columns, .. } => {
-                    format!("pk {table} ({})", columns.join(", "))
-                }
-                SchemaChange::AddForeignKey {
-                    table,
-                    columns,
-                    references,
-                    ..
-                } => format!(
-                    "fk {table} ({}) -> {} ({})",
-                    columns.join(", "),
-                    references.table,
-                    references.columns.join(", ")
-                ),
-                SchemaChange::CreateSchema { name, .. } => format!("schema {name}"),
-                other => format!("{other:?}"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn autogenerate_create_table_with_constraints() {
-        let changes = changes(
-            r#"def upgrade() -> None:
-    # ### commands auto generated by Alembic - please adjust! ###
-    op.create_table(
-        "orders",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("reference", sa.String(length=20), nullable=True),
-        sa.Column("total", sa.Numeric(10, 2), server_default="0", nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("note", sa.Text()),
-        sa.ForeignKeyConstraint(["customer_id"], ["core.customers.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("reference"),
-        schema="sales",
-    )
-    op.create_index(op.f("ix_orders_reference"), "orders", ["reference"], schema="sales")
-    # ### end Alembic commands ###
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "create sales.orders (id, customer_id, reference, total, created_at, note)",
-                "fk sales.orders (customer_id) -> core.customers (id)",
-            ]
-        );
-        let SchemaChange::CreateTable {
-            table,
-            columns,
-            primary_key,
-            location,
-            if_not_exists,
-            ..
-        } = &changes[0]
-        else {
-            panic!("a create table: {changes:?}")
-        };
-        assert_eq!(table, &QualifiedName::new(Some("sales"), "orders"));
-        assert_eq!(primary_key, &vec!["id".to_string()]);
-        assert!(!if_not_exists);
-        assert_eq!((location.line, location.column), (13, 5));
-        let types: Vec<String> = columns.iter().map(|c| c.ty.to_sql()).collect();
-        assert_eq!(
-            types,
-            vec![
-                "INTEGER",
-                "INTEGER",
-                "VARCHAR(20)",
-                "NUMERIC(10, 2)",
-                "TIMESTAMPTZ",
-                "TEXT"
-            ]
-        );
-        let nullable: Vec<bool> = columns.iter().map(|c| c.nullable).collect();
-        assert_eq!(nullable, vec![false, false, true, false, false, true]);
-        // A lone integer primary key is SERIAL in PostgreSQL.
-        assert_eq!(
-            columns[0].default.as_deref(),
-            Some("nextval('orders_id_seq'::regclass)")
-        );
-        assert_eq!(columns[1].default, None);
-        assert_eq!(columns[3].default.as_deref(), Some("'0'"));
-        assert_eq!(columns[4].default.as_deref(), Some("now()"));
-        assert_eq!(columns[2].location.line, 17);
-        assert_eq!(columns[2].location.column, 9);
-    }
-
-    #[test]
-    fn column_level_primary_key_foreign_key_and_plain_column_name() {
-        let changes = changes(
-            "from sqlalchemy import Column, Integer, ForeignKey\n\ndef upgrade():\n    op.create_table('lines',\n        Column('order_id', Integer, ForeignKey('sales.orders.id'), primary_key=True),\n        Column('sku', sa.String(40), primary_key=True),\n        Column('qty', sa.BigInteger, nullable=False, default=1),\n    )\n",
-        );
-        let SchemaChange::CreateTable {
-            columns,
-            primary_key,
-            ..
-        } = &changes[0]
-        else {
-            panic!("{changes:?}")
-        };
-        assert!(primary_key.is_empty());
-        assert!(columns[0].primary_key && !columns[0].nullable);
-        assert!(columns[1].primary_key && !columns[1].nullable);
-        assert!(!columns[2].nullable);
-        let fk = columns[0].references.as_ref().expect("a foreign key");
-        assert_eq!(fk.table, QualifiedName::new(Some("sales"), "orders"));
-        assert_eq!(fk.columns, vec!["id"]);
-        // Composite primary key: no SERIAL; a Python-side default is no server default.
-        assert!(columns.iter().all(|c| c.default.is_none()));
-        assert_eq!(columns[2].ty.to_sql(), "BIGINT");
-    }
-
-    #[test]
-    fn an_integer_primary_key_that_is_a_foreign_key_is_not_serial() {
-        let changes = changes(
-            "def upgrade():\n    op.create_table('profiles',\n        sa.Column('user_id', sa.Integer(), nullable=False),\n        sa.ForeignKeyConstraint(['user_id'], ['users.id']),\n        sa.PrimaryKeyConstraint('user_id'),\n    )\n    op.create_table('counters', sa.Column('id', sa.SmallInteger(), primary_key=True, autoincrement=False))\n    op.create_table('seqs', sa.Column('id', sa.BigInteger(), primary_key=True))\n",
-        );
-        let defaults: Vec<Option<String>> = changes
-            .iter()
-            .filter_map(|c| match c {
-                SchemaChange::CreateTable { columns, .. } => Some(columns[0].default.clone()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(
-            defaults,
-            vec![None, None, Some("nextval('seqs_id_seq'::regclass)".into())]
-        );
-    }
-
-    #[test]
-    fn add_drop_and_rename_columns() {
-        let changes = changes(
-            "def upgrade():\n    op.add_column('customers', sa.Column('contact_preference', sa.String(length=20), nullable=True), schema='core')\n    op.drop_column('customers', 'fax')\n    op.alter_column('customers', 'name', new_column_name='full_name', existing_type=sa.String(100), schema='core')\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "add core.customers.contact_preference",
-                "drop customers.fax",
-                "rename core.customers.name -> full_name",
-            ]
-        );
-        let SchemaChange::AddColumn { column, .. } = &changes[0] else {
-            panic!()
-        };
-        assert_eq!(column.ty.to_sql(), "VARCHAR(20)");
-        assert!(column.nullable);
-        assert_eq!(column.location.line, 12);
-        let SchemaChange::DropColumn { location, .. } = &changes[1] else {
-            panic!()
-        };
-        assert_eq!((location.line, location.column), (13, 5));
-    }
-
-    #[test]
-    fn alter_column_emits_each_change_and_renames_last() {
-        let changes = changes(
-            "def upgrade():\n    op.alter_column('t', 'c', new_column_name='d', type_=sa.BigInteger(), nullable=False, server_default=sa.text(\"'x'\"))\n    op.alter_column('t', 'e', server_default=None, existing_nullable=True)\n    op.alter_column('t', 'f', server_default=False, nullable=True)\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "nullable t.c false",
-                "default t.c Some(\"'x'\")",
-                "type t.c BIGINT",
-                "rename t.c -> d",
-                "default t.e None",
-                "nullable t.f true",
-            ]
-        );
-    }
-
-    #[test]
-    fn batch_alter_table_with_any_alias() {
-        let changes = changes(
-            "def upgrade():\n    with op.batch_alter_table('users', schema='auth', recreate='always') as b:\n        b.add_column(sa.Column('email', sa.String(255), nullable=False))\n        b.drop_column('legacy')\n        b.alter_column('login', new_column_name='username')\n        b.create_index('ix_email', ['email'])\n    with op.batch_alter_table('items') as batch_op:\n        batch_op.add_column(sa.Column('qty', sa.Integer()))\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "add auth.users.email",
-                "drop auth.users.legacy",
-                "rename auth.users.login -> username",
-                "add items.qty",
-            ]
-        );
-        let SchemaChange::AddColumn { column, .. } = &changes[0] else {
-            panic!()
-        };
-        assert!(!column.nullable);
-        assert_eq!(column.location.line, 13);
-    }
-
-    #[test]
-    fn downgrade_is_never_read() {
-        let changes = changes(
-            "def upgrade():\n    op.add_column('t', sa.Column('c', sa.Integer()))\n\ndef downgrade():\n    op.drop_column('t', 'c')\n    op.drop_table('t')\n",
-        );
-        assert_eq!(summary(&changes), vec!["add t.c"]);
-    }
-
-    #[test]
-    fn multi_db_template_reads_every_engine() {
-        let changes = changes(
-            "def upgrade(engine_name: str) -> None:\n    globals()[\"upgrade_%s\" % engine_name]()\n\ndef downgrade(engine_name: str) -> None:\n    globals()[\"downgrade_%s\" % engine_name]()\n\ndef upgrade_engine1() -> None:\n    op.create_table('a', sa.Column('id', sa.Integer(), primary_key=True))\n\ndef downgrade_engine1() -> None:\n    op.drop_table('a')\n\ndef upgrade_engine2() -> None:\n    op.add_column('b', sa.Column('x', sa.Text()))\n\ndef downgrade_engine2() -> None:\n    op.drop_column('b', 'x')\n",
-        );
-        assert_eq!(summary(&changes), vec!["create a (id)", "add b.x"]);
-    }
-
-    #[test]
-    fn helpers_are_followed_one_level_deep() {
-        let changes = changes(
-            "def _columns():\n    op.add_column('t', sa.Column('one', sa.Integer()))\n    _deeper()\n\ndef _deeper():\n    op.add_column('t', sa.Column('two', sa.Integer()))\n\ndef upgrade():\n    upgrade_public()\n    _columns()\n\ndef upgrade_public():\n    op.create_table('p', sa.Column('id', sa.Integer()))\n\ndef downgrade():\n    op.drop_table('p')\n",
-        );
-        assert_eq!(summary(&changes), vec!["create p (id)", "add t.one"]);
-    }
-
-    #[test]
-    fn every_branch_of_conditionals_and_the_try_body_are_read() {
-        let changes = changes(
-            "def upgrade():\n    if context.get_context().dialect.name == 'postgresql':\n        op.add_column('t', sa.Column('a', postgresql.JSONB()))\n    elif False:\n        op.add_column('t', sa.Column('b', sa.JSON()))\n    else:\n        op.add_column('t', sa.Column('c', sa.Text()))\n    if not has_column('t', 'd'):\n        op.add_column('t', sa.Column('d', sa.Integer()))\n    try:\n        op.add_column('t', sa.Column('e', sa.Integer()))\n    except Exception:\n        op.drop_column('t', 'e')\n    for _ in range(3):\n        op.add_column('t', sa.Column('f', sa.Integer()))\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "add t.a", "add t.b", "add t.c", "add t.d", "add t.e", "add t.f"
-            ]
-        );
-    }
-
-    #[test]
-    fn op_execute_sql_goes_to_the_sql_reader() {
-        let rev = read(
-            "def upgrade():\n    op.execute(\"ALTER TABLE core.customers ADD COLUMN contact_preference VARCHAR(20)\")\n    op.execute(sa.text(\n        \"\"\"\n        CREATE TABLE audit (\n            id serial PRIMARY KEY\n        )\n        \"\"\"\n    ))\n    op.execute(text('ALTER TABLE a ' 'ADD COLUMN b integer'))\n",
-        );
-        assert_eq!(
-            summary(&rev.events.changes),
-            vec![
-                "add core.customers.contact_preference",
-                "create audit (id)",
-                "add a.b"
-            ]
-        );
-        // Locations point into the revision file: the string's own lines.
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
-            panic!()
-        };
-        assert_eq!(column.location.path, "alembic/versions/b2_x.py");
-        assert_eq!(column.location.line, 12);
-        let SchemaChange::CreateTable { location, .. } = &rev.events.changes[1] else {
-            panic!()
-        };
-        assert_eq!(location.line, 15);
-    }
-
-    #[test]
-    fn op_execute_through_names_and_the_connection() {
-        let rev = read(
-            "ADD_FLAG = \"ALTER TABLE t ADD COLUMN flag boolean\"\n\ndef upgrade():\n    op.execute(ADD_FLAG)\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE t ADD COLUMN other integer'))\n    op.get_bind().execute(text('ALTER TABLE t ADD COLUMN third integer'))\n    op.execute(sa.schema.CreateSchema('reporting'))\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN fourth integer'\n    op.execute(sql)\n",
-        );
-        assert_eq!(
-            summary(&rev.events.changes),
-            vec![
-                "add t.flag",
-                "add t.other",
-                "add t.third",
-                "schema reporting",
-                "add t.fourth"
-            ]
-        );
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
-            panic!()
-        };
-        assert_eq!(column.location.line, 11);
-    }
-
-    #[test]
-    fn sql_built_at_run_time_warns_only_when_it_is_ddl() {
-        let rev = read(
-            "def upgrade():\n    table = get_table()\n    op.execute(f\"ALTER TABLE {table} ADD COLUMN x integer\")\n    op.execute(\"CREATE TYPE %s AS ENUM ('a')\" % name)\n    op.execute(sa.text('ALTER TABLE {} DROP COLUMN y'.format(table)))\n    op.execute(f\"UPDATE {table} SET x = 1\")\n    op.execute(f\"CREATE INDEX ix ON {table} (x)\")\n    op.execute(orders.update().values(x=1))\n    op.execute(some_sql)\n",
-        );
-        let lines: Vec<u32> = rev
-            .events
-            .warnings
-            .iter()
-            .map(|w| w.location.line)
-            .collect();
-        assert_eq!(lines, vec![13, 14, 15], "{:?}", rev.events.warnings);
-        assert!(rev.events.warnings[0].message.contains("built at run time"));
-        assert!(rev.events.changes.is_empty());
-    }
-
-    #[test]
-    fn enums_created_by_create_table_unless_create_type_false() {
-        let changes = changes(
-            "def upgrade():\n    op.create_table('bookings',\n        sa.Column('id', sa.Integer(), nullable=False),\n        sa.Column('status', sa.Enum('pending', 'paid', name='booking_status'), nullable=False),\n        sa.Column('kind', postgresql.ENUM('a', 'b', name='kind', create_type=False)),\n        sa.Column('status2', sa.Enum('pending', 'paid', name='booking_status')),\n        sa.Column('loose', sa.Enum('x', 'y', name='loose', native_enum=False)),\n        sa.PrimaryKeyConstraint('id'),\n    )\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "enum booking_status [pending, paid]",
-                "create bookings (id, status, kind, status2, loose)"
-            ]
-        );
-        let SchemaChange::CreateTable { columns, .. } = &changes[1] else {
-            panic!()
-        };
-        assert_eq!(columns[1].ty.name, "booking_status");
-        assert!(columns[1].ty.user_defined);
-        assert_eq!(columns[2].ty.name, "kind");
-        assert_eq!(columns[4].ty.to_sql(), "VARCHAR");
-        let SchemaChange::CreateEnum { location, .. } = &changes[0] else {
-            panic!()
-        };
-        assert_eq!((location.line, location.column), (14, 29));
-    }
-
-    #[test]
-    fn enums_created_explicitly_and_through_variables() {
-        let changes = changes(
-            "import enum\n\nclass Color(enum.Enum):\n    red = 'r'\n    green = 'g'\n\nmood = postgresql.ENUM('sad', 'ok', name='mood', schema='core', create_type=False)\n\ndef upgrade():\n    mood.create(op.get_bind(), checkfirst=True)\n    sa.Enum('s', 'm', 'l', name='size').create(op.get_bind())\n    op.add_column('shirts', sa.Column('mood', mood), schema='core')\n    op.add_column('shirts', sa.Column('color', sa.Enum(Color, name='color')))\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "enum core.mood [sad, ok]",
-                "enum size [s, m, l]",
-                "add core.shirts.mood",
-                "enum color [red, green]",
-                "add shirts.color",
-            ]
-        );
-        let SchemaChange::AddColumn { column, .. } = &changes[2] else {
-            panic!()
-        };
-        assert_eq!(column.ty.name, "core.mood");
-    }
-
-    #[test]
-    fn enums_returned_by_a_module_function_and_created() {
-        let changes = changes(
-            "def _float_type_enum():\n    from sqlalchemy.dialects import postgresql\n    return postgresql.ENUM('FINITE', 'INF_POS', name='floattypeenum')\n\ndef upgrade():\n    bind = op.get_bind()\n    if bind.dialect.name == 'postgresql':\n        _float_type_enum().create(bind)\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec!["enum floattypeenum [FINITE, INF_POS]"]
-        );
-    }
-
-    #[test]
-    fn with_variant_uses_the_postgresql_type() {
-        let changes = changes(
-            "def upgrade():\n    op.add_column('t', sa.Column('s', sa.Enum('a', name='st').with_variant(postgresql.ENUM('a', name='st', create_type=False), 'postgresql')))\n    op.add_column('t', sa.Column('j', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')))\n    op.add_column('t', sa.Column('k', postgresql.JSONB().with_variant(sa.JSON(), 'sqlite')))\n",
-        );
-        assert_eq!(summary(&changes), vec!["add t.s", "add t.j", "add t.k"]);
-        let types: Vec<String> = changes
-            .iter()
-            .filter_map(|c| match c {
-                SchemaChange::AddColumn { column, .. } => Some(column.ty.to_sql()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(types, vec!["st", "JSONB", "JSONB"]);
-    }
-
-    #[test]
-    fn unknown_types_get_a_placeholder() {
-        let changes = changes(
-            "from app.types import EncryptedString\n\ndef upgrade():\n    op.add_column('t', sa.Column('secret', EncryptedString(200), nullable=False))\n    op.add_column('t', sa.Column('ref', sa.ForeignKey('u.id')))\n",
-        );
-        let cols: Vec<_> = changes
-            .iter()
-            .filter_map(|c| match c {
-                SchemaChange::AddColumn { column, .. } => Some(column),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(cols[0].ty.name, "unknown");
-        assert!(cols[0].ty.user_defined);
-        assert!(!cols[0].nullable);
-        assert_eq!(cols[1].ty.name, "unknown");
-        assert_eq!(
-            cols[1].references.as_ref().map(|r| r.table.clone()),
-            Some(t("u"))
-        );
-    }
-
-    #[test]
-    fn names_bound_to_constants_are_resolved() {
-        let changes = changes(
-            "SCHEMA = 'billing'\nTABLE = 'invoices'\n\ndef upgrade():\n    col = sa.Column('paid_at', sa.DateTime())\n    op.add_column(TABLE, col, schema=SCHEMA)\n    name = 'amount'\n    op.alter_column(TABLE, name, nullable=False, schema=SCHEMA)\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "add billing.invoices.paid_at",
-                "nullable billing.invoices.amount false"
-            ]
-        );
-    }
-
-    #[test]
-    fn unreadable_operations_warn_only_when_they_name_a_table() {
-        let rev = read(
-            "def upgrade():\n    for table in ['a', 'b']:\n        op.add_column(table, sa.Column('created_at', sa.DateTime()))\n    op.create_table(name_of_table(), sa.Column('id', sa.Integer()))\n    op.create_table('c', *common_columns())\n    op.add_column('d', make_column())\n    op.bulk_insert(t, [{'id': 1}])\n    op.create_index('ix', 'c', ['id'])\n",
-        );
-        let lines: Vec<u32> = rev
-            .events
-            .warnings
-            .iter()
-            .map(|w| w.location.line)
-            .collect();
-        // The loop over a constant list is read once per table (see the corpus tests below).
-        assert_eq!(lines, vec![14, 15, 16], "{:?}", rev.events.warnings);
-        // The table built from splats is still created, with the columns that could be read.
-        assert_eq!(
-            summary(&rev.events.changes),
-            vec!["add a.created_at", "add b.created_at", "create c ()"]
-        );
-    }
-
-    #[test]
-    fn create_table_assigned_and_bulk_insert() {
-        let changes = changes(
-            "def upgrade():\n    roles = op.create_table('roles', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('name', sa.String(50), nullable=False))\n    op.bulk_insert(roles, [{'id': 1, 'name': 'admin'}])\n",
-        );
-        assert_eq!(summary(&changes), vec!["create roles (id, name)"]);
-    }
-
-    #[test]
-    fn tables_keys_renames_and_drops() {
-        let changes = changes(
-            "def upgrade():\n    op.rename_table('old', 'new', schema='s')\n    op.drop_table('gone')\n    op.create_primary_key('pk_x', 'x', ['a', 'b'])\n    op.create_foreign_key('fk_x', 'x', 'y', ['y_id'], ['id'], source_schema='s', referent_schema='r')\n    with op.batch_alter_table('z') as batch_op:\n        batch_op.create_foreign_key('fk_z', 'y', ['y_id'], ['id'])\n        batch_op.create_primary_key('pk_z', ['id'])\n",
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "rename table s.old -> new",
-                "drop table gone",
-                "pk x (a, b)",
-                "fk s.x (y_id) -> r.y (id)",
-                "fk z (y_id) -> y (id)",
-                "pk z (id)",
-            ]
-        );
-    }
-
-    #[test]
-    fn identity_computed_and_server_defaults() {
-        let changes = changes(
-            "def upgrade():\n    op.create_table('m',\n        sa.Column('id', sa.BigInteger(), sa.Identity(always=True), primary_key=True),\n        sa.Column('total', sa.Integer(), sa.Computed('a + b')),\n        sa.Column('flag', sa.Boolean(), server_default=sa.false(), nullable=False),\n        sa.Column('at', sa.DateTime(), server_default=sa.func.now()),\n        sa.Column('n', sa.Integer(), server_default=sa.text('0')),\n    )\n",
-        );
-        let SchemaChange::CreateTable { columns, .. } = &changes[0] else {
-            panic!()
-        };
-        let defaults: Vec<Option<&str>> = columns.iter().map(|c| c.default.as_deref()).collect();
-        assert_eq!(
-            defaults,
-            vec![
-                Some("GENERATED ALWAYS AS IDENTITY"),
-                Some("GENERATED ALWAYS AS (a + b) STORED"),
-                Some("false"),
-                Some("now()"),
-                Some("0"),
-            ]
-        );
-        assert!(!columns[0].nullable);
-    }
+    use super::string_start;
+    use crate::source::{Location, SourceFile};
 
     #[test]
     fn sql_fragments_start_where_the_string_content_starts() {
-        use super::string_start;
-        use crate::source::Location;
         let file = SourceFile::new(
             "v.py",
             "op.execute(  # it's here\r\n    sa.text(r\"\"\"\r\nCREATE TABLE x ()\"\"\"))\nop.execute('x')\n",
@@ -2353,239 +1529,5 @@ mod tests {
         // No string at all: the place asked about.
         let at = string_start(&file, &Location::new("v.py", 9, 3));
         assert_eq!((at.line, at.column), (9, 3));
-    }
-
-    #[test]
-    fn self_referencing_names_do_not_loop() {
-        let rev = read(
-            "T = sa.ARRAY(T)\nD = sa.text(D)\n\ndef upgrade():\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN c int'\n    op.execute(sql)\n    q = sa.text(q)\n    op.execute(q)\n    op.add_column('t', sa.Column('a', T, server_default=D))\n",
-        );
-        assert_eq!(summary(&rev.events.changes), vec!["add t.c", "add t.a"]);
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[1] else {
-            panic!("{:?}", rev.events.changes)
-        };
-        assert_eq!(column.ty.name, "unknown");
-        assert!(column.default.is_some());
-        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
-    }
-
-    #[test]
-    fn every_prefix_of_a_revision_reads_without_panicking() {
-        let body = "SQL = 'ALTER TABLE t ADD COLUMN z int'\n\ndef _h():\n    op.drop_column('t', 'y')\n\ndef upgrade():\n    e = postgresql.ENUM('a', name='e', create_type=False)\n    e.create(op.get_bind())\n    op.create_table('t', sa.Column('id', sa.Integer(), primary_key=True), sa.Column('e', e), sa.ForeignKeyConstraint(['id'], ['u.id']), schema='s')\n    with op.batch_alter_table('t') as b:\n        b.alter_column('x', new_column_name='y', type_=sa.ARRAY(sa.Enum('p', name='q')), server_default=sa.func.now())\n    op.execute(sa.text(f\"ALTER TABLE {t} ADD c int\" + SQL))\n    op.execute(SQL)\n    _h()\n    globals()['upgrade_%s' % x]()\n";
-        let full = format!("{HEADER}{body}");
-        let mut end = 0;
-        while end <= full.len() {
-            if full.is_char_boundary(end) {
-                let file = SourceFile::new("versions/p.py", &full[..end]);
-                let _ = read_revision(&file);
-            }
-            end += 3;
-        }
-    }
-
-    #[test]
-    fn upgrade_without_body_or_missing_upgrade() {
-        assert!(changes("def upgrade():\n    pass\n").is_empty());
-        assert!(changes("def downgrade():\n    op.drop_table('t')\n").is_empty());
-        // The last definition of `upgrade` wins, as in Python.
-        let changes = changes(
-            "def upgrade():\n    op.drop_table('a')\n\ndef upgrade():\n    op.drop_table('b')\n",
-        );
-        assert_eq!(summary(&changes), vec!["drop table b"]);
-    }
-
-    // ----- shapes met in the real-world corpus (tests/corpus) --------------------------
-
-    #[test]
-    fn a_loop_over_a_constant_tuple_runs_once_per_item() {
-        // Airflow 0113: the same columns added to two tables through a loop variable.
-        let changes = changes(
-            r#"def upgrade():
-    for table in ("task_instance", "task_instance_history"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("retry_reason", sa.String(500), nullable=True))
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "add task_instance.retry_reason",
-                "add task_instance_history.retry_reason"
-            ]
-        );
-    }
-
-    #[test]
-    fn loops_over_pairs_zip_and_dict_views_bind_every_target() {
-        // Airflow 0041 (a module-level tuple of pairs) and ZenML 5330ba58bf20 (a helper
-        // returning lists built from a dict's keys and values, zipped in `upgrade()`).
-        let changes = changes(
-            r#"mappings = (("dataset", "asset"), ("dataset_alias", "asset_alias"))
-
-def _get_changes():
-    names = {"stackschema": "stack", "userschema": "user"}
-    old = list(names.keys())
-    new = list(names.values())
-    return (old, new)
-
-def upgrade():
-    for original, renamed in mappings:
-        op.rename_table(original, renamed)
-    (old_names, new_names) = _get_changes()
-    for old_name, new_name in zip(old_names, new_names):
-        op.rename_table(old_name, new_name)
-    kinds = {"flavor": 1}
-    for name, kind in kinds.items():
-        op.add_column(name, sa.Column("kind", sa.Integer()))
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "rename table dataset -> asset",
-                "rename table dataset_alias -> asset_alias",
-                "rename table stackschema -> stack",
-                "rename table userschema -> user",
-                "add flavor.kind",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_loop_over_a_dict_comprehension_keyed_by_a_list_uses_the_list() {
-        // Superset b56500de1855: `models = {t: type(…) for t in table_names}`.
-        let changes = changes(
-            r#"table_names = ["dbs", "slices"]
-models = {table_name: type(table_name, (Base,), {}) for table_name in table_names}
-
-def upgrade():
-    for table_name, model in models.items():
-        with op.batch_alter_table(table_name) as batch_op:
-            batch_op.add_column(sa.Column("uuid", sa.Integer()))
-"#,
-        );
-        assert_eq!(summary(&changes), vec!["add dbs.uuid", "add slices.uuid"]);
-    }
-
-    #[test]
-    fn a_loop_over_something_unknown_is_read_once() {
-        let rev = read(
-            "def upgrade():\n    for t in get_tables():\n        op.add_column(t, sa.Column('x', sa.Integer()))\n    op.add_column('a', sa.Column('y', sa.Integer()))\n",
-        );
-        assert_eq!(summary(&rev.events.changes), vec!["add a.y"]);
-        assert_eq!(rev.events.warnings.len(), 1, "{:?}", rev.events.warnings);
-    }
-
-    #[test]
-    fn imported_wrappers_named_like_alembic_operations_are_read_as_them() {
-        // Superset's `superset.migrations.shared.utils.create_table` / `add_columns`.
-        let changes = changes(
-            r#"from app.migrations.shared.utils import add_columns, create_table, drop_columns
-
-def upgrade():
-    create_table(
-        "clusters",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(250)),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    add_columns("clusters", sa.Column("a", sa.Text()), sa.Column("b", sa.Text()))
-    drop_columns("clusters", "name")
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "create clusters (id, name)",
-                "add clusters.a",
-                "add clusters.b",
-                "drop clusters.name"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_column_returned_by_a_function_and_a_nested_helper() {
-        // MLflow 1b5f0d9ad7c1: `op.add_column("jobs", _workspace_column())`, and a helper
-        // defined inside `upgrade()` that creates a table.
-        let changes = changes(
-            r#"def _workspace_column():
-    return sa.Column("workspace", sa.String(length=63), nullable=False)
-
-def upgrade():
-    def _create_catalog():
-        op.create_table("workspaces", sa.Column("name", sa.String(63), nullable=False))
-
-    op.add_column("jobs", _workspace_column())
-    _create_catalog()
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec!["add jobs.workspace", "create workspaces (name)"]
-        );
-    }
-
-    #[test]
-    fn a_table_named_by_a_model_class_attribute() {
-        // MLflow: `op.create_table(SqlModelVersionTag.__tablename__, …)` with the class imported
-        // from the models; a class the revision declares itself is resolved at once.
-        let changes = changes(
-            r#"from app.models import SqlModelVersionTag
-
-class NewTable(Base):
-    __tablename__ = "sl_tables"
-
-def upgrade():
-    op.create_table(SqlModelVersionTag.__tablename__, sa.Column("key", sa.String(250)))
-    op.add_column(NewTable.__tablename__, sa.Column("extra", sa.Text()))
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec![
-                "create \u{1}model-class:SqlModelVersionTag (key)",
-                "add sl_tables.extra"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_class_table_created_with_table_create() {
-        // Superset c82ee8a39623: `TaggedObject.__table__.create(bind)`.
-        let changes = changes(
-            r#"class Stamped:
-    created_on = Column(DateTime)
-
-class TaggedObject(Stamped, Base):
-    __tablename__ = "tagged_object"
-    id = Column(Integer, primary_key=True)
-    tag_id = Column(Integer, ForeignKey("tag.id"))
-    object_type = Column("kind", String(50))
-
-def upgrade():
-    bind = op.get_bind()
-    TaggedObject.__table__.create(bind)
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec!["create tagged_object (id, tag_id, kind, created_on)"]
-        );
-    }
-
-    #[test]
-    fn a_tuple_of_calls_as_a_statement_is_read() {
-        // Superset e5ef6828ac4e: `(batch_op.add_column(…),)` — a stray trailing comma.
-        let changes = changes(
-            r#"def upgrade():
-    with op.batch_alter_table("row_level_security_filters") as batch_op:
-        (batch_op.add_column(sa.Column("filter_type", sa.VARCHAR(255), nullable=True)),)
-"#,
-        );
-        assert_eq!(
-            summary(&changes),
-            vec!["add row_level_security_filters.filter_type"]
-        );
     }
 }

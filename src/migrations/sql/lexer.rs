@@ -70,7 +70,7 @@ impl Token {
 
 /// What the lexer looks for in comments.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Options {
+pub(super) struct LexOptions {
     /// Honour `-- migrate:down` / `-- +goose Down` (a whole file or fragment, not a body).
     pub sections: bool,
     /// Record `-- driftguard: ignore` directives (only when offsets are exact).
@@ -92,7 +92,7 @@ pub(super) struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-    opts: Options,
+    opts: LexOptions,
     in_down: bool,
     boundary_pending: bool,
     line_has_token: bool,
@@ -103,7 +103,7 @@ pub(super) struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(text: &'a str, opts: Options) -> Self {
+    pub fn new(text: &'a str, opts: LexOptions) -> Self {
         Lexer {
             text,
             bytes: text.as_bytes(),
@@ -777,7 +777,7 @@ mod tests {
     fn lex(text: &str) -> Vec<(Kind, &str)> {
         let mut lexer = Lexer::new(
             text,
-            Options {
+            LexOptions {
                 sections: true,
                 directives: true,
             },
@@ -823,7 +823,7 @@ mod tests {
         let text = "'it''s' E'a\\nb\\x41' $q$raw''$q$ U&'d\\0061t' \"Mixed\"\"Q\" MiXeD";
         let mut lexer = Lexer::new(
             text,
-            Options {
+            LexOptions {
                 sections: false,
                 directives: false,
             },
@@ -843,7 +843,7 @@ mod tests {
         let toks: Vec<Token> = {
             let mut lexer = Lexer::new(
                 &text,
-                Options {
+                LexOptions {
                     sections: false,
                     directives: false,
                 },

@@ -20,13 +20,13 @@ use std::borrow::Cow;
 
 use super::condition::condition;
 use super::cursor::{Cursor, Src, find_word};
-use super::lexer::{self, Kind, Lexer, Options, Token};
-use super::{Nested, Reader, statement};
+use super::lexer::{self, Kind, LexOptions, Lexer, Token};
+use super::{Nested, StatementReader, statement};
 use crate::migrations::{Condition, SchemaChange};
 
 /// `DO [LANGUAGE x] body [LANGUAGE x]`; `toks` come after `DO`.
 pub(super) fn read_do(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     src: Src<'_>,
     toks: &[Token],
     out: &mut Vec<SchemaChange>,
@@ -70,10 +70,10 @@ pub(super) fn read_do(
     r.leave();
 }
 
-fn lex_all(r: &mut Reader<'_>, src: Src<'_>) -> Vec<Token> {
+fn lex_all(r: &mut StatementReader<'_>, src: Src<'_>) -> Vec<Token> {
     let mut lexer = Lexer::new(
         src.text,
-        Options {
+        LexOptions {
             sections: false,
             directives: src.fixed.is_none(),
         },
@@ -173,7 +173,7 @@ impl<'t> Walker<'t, '_> {
     }
 
     /// The whole body: statements, stepping over stray `END`/`ELSE`/… of malformed code.
-    fn body(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn body(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         while self.pos < self.toks.len() {
             let before = self.pos;
             self.statements(r, out);
@@ -184,7 +184,7 @@ impl<'t> Walker<'t, '_> {
     }
 
     /// Statements up to one of the [`STOP`] words.
-    fn statements(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn statements(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         while let Some(tok) = self.peek() {
             if self.src.is_any_word(tok, STOP) {
                 return;
@@ -197,7 +197,7 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    fn statement(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn statement(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let Some(tok) = self.peek() else {
             return;
         };
@@ -219,7 +219,7 @@ impl<'t> Walker<'t, '_> {
             }
             return;
         }
-        let compound: Option<fn(&mut Self, &mut Reader<'_>, &mut Vec<SchemaChange>)> =
+        let compound: Option<fn(&mut Self, &mut StatementReader<'_>, &mut Vec<SchemaChange>)> =
             if self.src.is_any_word(tok, &["declare", "begin"]) {
                 Some(Self::block)
             } else if self.src.is_word(tok, "if") {
@@ -243,7 +243,7 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    fn block(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn block(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let start = self.peek().map_or(0, |t| t.start);
         if self.eat("declare") {
             while self.peek().is_some() && !self.is("begin") {
@@ -285,7 +285,7 @@ impl<'t> Walker<'t, '_> {
     }
 
     /// `EXCEPTION WHEN … THEN …`: walked, events and warnings dropped.
-    fn handlers(&mut self, r: &mut Reader<'_>) {
+    fn handlers(&mut self, r: &mut StatementReader<'_>) {
         while self.eat("when") {
             self.until(&["then"]);
             self.eat("then");
@@ -296,7 +296,7 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    fn if_stmt(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn if_stmt(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let Some(if_tok) = self.bump() else {
             return;
         };
@@ -334,7 +334,7 @@ impl<'t> Walker<'t, '_> {
         }
     }
 
-    fn case_stmt(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn case_stmt(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let Some(case_tok) = self.bump() else {
             return;
         };
@@ -369,7 +369,7 @@ impl<'t> Walker<'t, '_> {
     }
 
     /// `[WHILE …|FOR …|FOREACH …] LOOP … END LOOP`: the body is read as running once.
-    fn loop_stmt(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn loop_stmt(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let start = self.peek().map_or(0, |t| t.start);
         self.until(&["loop"]);
         if !self.eat("loop") {
@@ -386,7 +386,7 @@ impl<'t> Walker<'t, '_> {
     }
 
     /// A statement up to its `;`: `EXECUTE`, `PERFORM`, an assignment or SQL.
-    fn simple(&mut self, r: &mut Reader<'_>, out: &mut Vec<SchemaChange>) {
+    fn simple(&mut self, r: &mut StatementReader<'_>, out: &mut Vec<SchemaChange>) {
         let start = self.pos;
         while self.peek().is_some_and(|t| t.kind != Kind::Semi) {
             self.pos += 1;
@@ -431,7 +431,7 @@ fn is_assignment(src: Src<'_>, toks: &[Token]) -> bool {
 
 /// `EXECUTE expr [INTO …] [USING …]`.
 fn execute(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     src: Src<'_>,
     exec_tok: Token,
     rest: &[Token],
@@ -514,7 +514,7 @@ fn schema_neutral(src: Src<'_>, expr: &[Token]) -> bool {
     };
     let mut lexer = Lexer::new(
         &prefix,
-        Options {
+        LexOptions {
             sections: false,
             directives: false,
         },

@@ -17,10 +17,10 @@ use std::borrow::Cow;
 
 use super::cursor::{Cursor, Src, find_word, split_commas};
 use super::lexer::{Kind, Token};
-use super::{Reader, plpgsql};
+use super::{StatementReader, plpgsql};
 use crate::migrations::{ColumnDef, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::postgres_type::SqlType;
 use crate::source::Location;
-use crate::sqltype::SqlType;
 
 /// Something a reader needed and did not find.
 pub(super) struct Unread {
@@ -37,7 +37,13 @@ fn unread(c: &Cursor<'_, '_>, expected: &'static str) -> Unread {
 }
 
 /// Reports an [`Unread`] as a warning: "could not read `what`: expected …, found …; `skipped`".
-fn warn_unread(r: &mut Reader<'_>, c: &Cursor<'_, '_>, what: &str, u: &Unread, skipped: &str) {
+fn warn_unread(
+    r: &mut StatementReader<'_>,
+    c: &Cursor<'_, '_>,
+    what: &str,
+    u: &Unread,
+    skipped: &str,
+) {
     let found = match u.at {
         Some(tok) => format!("`{}`", short(c.src.tok(tok))),
         None => "the end of the statement".to_string(),
@@ -68,14 +74,14 @@ fn short(text: &str) -> String {
 /// Reads one statement. `in_plpgsql`: inside a `DO` body, where `SELECT … INTO` assigns a
 /// variable instead of creating a table.
 pub(super) fn statement(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     src: Src<'_>,
     toks: &[Token],
     in_plpgsql: bool,
     out: &mut Vec<SchemaChange>,
 ) {
     let mut c = Cursor::new(src, toks);
-    let at = |r: &Reader<'_>| r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
+    let at = |r: &StatementReader<'_>| r.loc(src.abs(toks.first().map_or(0, |t| t.start)));
     if !in_plpgsql && (c.is("begin") || (c.is("start") && c.word_at(1, "transaction"))) {
         r.tx.open = true;
         r.tx.marks = vec![mark(r, None, out)];
@@ -139,7 +145,7 @@ fn ends_transaction(c: &Cursor<'_, '_>) -> bool {
 }
 
 /// Where a `ROLLBACK` would return to now.
-fn mark(r: &Reader<'_>, savepoint: Option<String>, out: &[SchemaChange]) -> super::Mark {
+fn mark(r: &StatementReader<'_>, savepoint: Option<String>, out: &[SchemaChange]) -> super::Mark {
     super::Mark {
         savepoint,
         changes: out.len(),
@@ -149,7 +155,7 @@ fn mark(r: &Reader<'_>, savepoint: Option<String>, out: &[SchemaChange]) -> supe
 }
 
 /// The latest savepoint of that name.
-fn savepoint_index(r: &Reader<'_>, name: &str) -> Option<usize> {
+fn savepoint_index(r: &StatementReader<'_>, name: &str) -> Option<usize> {
     r.tx.marks
         .iter()
         .rposition(|m| m.savepoint.as_deref() == Some(name))
@@ -158,7 +164,7 @@ fn savepoint_index(r: &Reader<'_>, name: &str) -> Option<usize> {
 /// `ROLLBACK` / `ABORT` undo what the transaction changed; `ROLLBACK TO [SAVEPOINT] s` what
 /// came after `s` (found by the PostgreSQL oracle: rolled-back DDL was kept). The changes read
 /// since are dropped, so the path state they set goes too.
-fn rollback(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn rollback(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     c.bump();
     c.eat("work");
     c.eat("transaction");
@@ -188,7 +194,7 @@ fn rollback(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChan
 /// The end of a transaction: a `SET LOCAL search_path` made in it no longer holds, and the
 /// path is again the one the last session-level `SET` chose (or the file's default: an empty
 /// list).
-fn end_transaction(r: &mut Reader<'_>, location: Location, out: &mut Vec<SchemaChange>) {
+fn end_transaction(r: &mut StatementReader<'_>, location: Location, out: &mut Vec<SchemaChange>) {
     r.tx.open = r.tx.always_open;
     r.tx.marks.clear();
     if std::mem::take(&mut r.tx.local) {
@@ -202,7 +208,7 @@ fn end_transaction(r: &mut Reader<'_>, location: Location, out: &mut Vec<SchemaC
 /// A new `search_path`. `local` (`SET LOCAL`, `set_config(…, true)`) lasts until the end of the
 /// transaction, and outside a transaction block changes nothing (PostgreSQL only warns).
 pub(super) fn set_search_path(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     schemas: Vec<String>,
     local: bool,
     in_plpgsql: bool,
@@ -221,7 +227,7 @@ pub(super) fn set_search_path(
     out.push(SchemaChange::SetSearchPath { schemas, location });
 }
 
-fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn create(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     c.eat_seq(&["or", "replace"]);
     let mut temp = false;
     loop {
@@ -249,7 +255,7 @@ fn create(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange
 
 /// `CREATE DOMAIN name [AS] type [COLLATE c] [DEFAULT e] [[CONSTRAINT n] NOT NULL | NULL |
 /// CHECK (…)]…`.
-fn create_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn create_domain(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let Some((name, tok)) = c.qualified() else {
         return;
@@ -284,7 +290,7 @@ fn create_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<Schem
 }
 
 /// `ALTER DOMAIN d RENAME TO e` / `SET SCHEMA s` (constraints and defaults: nothing).
-fn alter_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn alter_domain(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let Some((name, tok)) = c.qualified() else {
         return;
@@ -310,7 +316,7 @@ fn alter_domain(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<Schema
 }
 
 /// `ALTER SCHEMA s RENAME TO t` (owner changes: nothing).
-fn alter_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn alter_schema(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let Some((name, tok)) = c.ident() else {
         return;
@@ -338,7 +344,7 @@ enum Element {
 /// `CREATE TABLE` after the `TABLE` keyword. `default_schema`: the schema of a `CREATE SCHEMA`
 /// this table is an element of.
 fn create_table(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     c: &mut Cursor<'_, '_>,
     default_schema: Option<&str>,
     out: &mut Vec<SchemaChange>,
@@ -475,7 +481,7 @@ fn create_table(
 /// PRIMARY KEY`, table constraints. Returns the primary key's columns and the events for the
 /// other options (found by the PostgreSQL oracle: they were skipped).
 fn partition_options(
-    r: &Reader<'_>,
+    r: &StatementReader<'_>,
     c: &mut Cursor<'_, '_>,
     table: &QualifiedName,
 ) -> (Vec<String>, Vec<SchemaChange>) {
@@ -535,7 +541,7 @@ fn starts_table_constraint(e: &Cursor<'_, '_>) -> bool {
 }
 
 fn table_element(
-    r: &Reader<'_>,
+    r: &StatementReader<'_>,
     e: &mut Cursor<'_, '_>,
     table: &QualifiedName,
 ) -> Result<Element, Unread> {
@@ -619,7 +625,7 @@ const DEFAULT_STOP: &[&str] = &[
 
 /// `name type [constraints…]` — a column of `CREATE TABLE` or `ADD COLUMN`.
 pub(super) fn column_def(
-    r: &Reader<'_>,
+    r: &StatementReader<'_>,
     e: &mut Cursor<'_, '_>,
     table: &QualifiedName,
 ) -> Result<ColumnDef, Unread> {
@@ -709,7 +715,7 @@ fn quote_ident(name: &str) -> String {
 /// A column type: multi-word built-ins, modifiers, `with time zone`, arrays. Returns the type
 /// and whether it was a serial pseudo-type.
 pub(super) fn column_type(
-    r: &Reader<'_>,
+    r: &StatementReader<'_>,
     e: &mut Cursor<'_, '_>,
 ) -> Result<(SqlType, bool), Unread> {
     let Some(tok) = e.peek() else {
@@ -897,7 +903,7 @@ fn references(e: &mut Cursor<'_, '_>) -> Result<ForeignKeyRef, Unread> {
     Ok(ForeignKeyRef { table, columns })
 }
 
-fn alter_table(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     c.eat_seq(&["if", "exists"]);
     c.eat("only");
@@ -1000,7 +1006,7 @@ fn alter_pass(change: &SchemaChange) -> u8 {
 
 /// One comma-separated action of `ALTER TABLE`.
 fn alter_action(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     src: Src<'_>,
     toks: &[Token],
     table: &QualifiedName,
@@ -1116,7 +1122,7 @@ fn alter_action(
 
 /// `ALTER COLUMN c SET DEFAULT e` / `DROP DEFAULT` (other `SET …`/`DROP …` forms: nothing).
 fn set_or_drop_default(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     a: &mut Cursor<'_, '_>,
     table: QualifiedName,
     column: String,
@@ -1149,7 +1155,7 @@ fn set_or_drop_default(
 
 /// `ADD [CONSTRAINT n] PRIMARY KEY (…) | FOREIGN KEY (…) REFERENCES …` (others: nothing).
 fn add_constraint(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     a: &mut Cursor<'_, '_>,
     first: Token,
     table: &QualifiedName,
@@ -1176,7 +1182,7 @@ fn add_constraint(
     }
 }
 
-fn drop(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn drop(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let kind = if c.eat("table") || c.eat_seq(&["foreign", "table"]) {
         0
@@ -1209,7 +1215,7 @@ fn drop(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>)
     }
 }
 
-fn create_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn create_schema(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     c.eat_seq(&["if", "not", "exists"]);
     // `CREATE SCHEMA AUTHORIZATION role` names the schema after the role.
@@ -1244,7 +1250,7 @@ fn create_schema(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<Schem
     }
 }
 
-fn create_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn create_type(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let Some((name, tok)) = c.qualified() else {
         return;
@@ -1278,7 +1284,7 @@ fn create_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaC
     });
 }
 
-fn alter_type(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+fn alter_type(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
     let src = c.src;
     let Some((name, tok)) = c.qualified() else {
         return;
@@ -1361,7 +1367,12 @@ fn default_search_path() -> Vec<String> {
 }
 
 /// `SET [SESSION|LOCAL] search_path {TO|=} …` and `SET SCHEMA 'x'`; other settings: nothing.
-fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, in_plpgsql: bool, out: &mut Vec<SchemaChange>) {
+fn set(
+    r: &mut StatementReader<'_>,
+    c: &mut Cursor<'_, '_>,
+    in_plpgsql: bool,
+    out: &mut Vec<SchemaChange>,
+) {
     let Some(set_tok) = c.bump() else {
         return;
     };
@@ -1402,7 +1413,7 @@ fn set(r: &mut Reader<'_>, c: &mut Cursor<'_, '_>, in_plpgsql: bool, out: &mut V
 }
 
 fn select(
-    r: &mut Reader<'_>,
+    r: &mut StatementReader<'_>,
     c: &mut Cursor<'_, '_>,
     in_plpgsql: bool,
     out: &mut Vec<SchemaChange>,

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName};
-use crate::sqltype::SqlType;
+use crate::postgres_type::SqlType;
 
 fn run(text: &str) -> MigrationEvents {
     read(&SourceFile::new("m.sql", text))

@@ -47,10 +47,10 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
 use super::{MigrationEvents, ReadWarning, SchemaChange, SqlIgnore};
+use crate::postgres_type::SqlType;
 use crate::source::{Location, SourceFile};
-use crate::sqltype::SqlType;
 use cursor::Src;
-use lexer::{Directive, Kind, Lexer, Options, Token};
+use lexer::{Directive, Kind, LexOptions, Lexer, Token};
 
 /// Reads one `.sql` migration file.
 pub fn read(file: &SourceFile) -> MigrationEvents {
@@ -65,7 +65,7 @@ pub fn read_fragment(sql: &str, at: &Location) -> MigrationEvents {
 }
 
 fn read_with(text: &str, locator: &Locator<'_>) -> MigrationEvents {
-    let mut reader = Reader::new(locator);
+    let mut reader = StatementReader::new(locator);
     let src = Src {
         text,
         base: 0,
@@ -143,7 +143,7 @@ impl<'a> Locator<'a> {
 const MAX_DEPTH: u32 = 100;
 
 /// State shared by everything that reads one file.
-struct Reader<'l> {
+struct StatementReader<'l> {
     locator: &'l Locator<'l>,
     warnings: Vec<ReadWarning>,
     /// File offsets (start, end) of every statement read, for `-- driftguard: ignore`.
@@ -184,10 +184,10 @@ struct Mark {
     local: bool,
 }
 
-impl<'l> Reader<'l> {
+impl<'l> StatementReader<'l> {
     fn new(locator: &'l Locator<'l>) -> Self {
         let embedded = locator.at.is_some();
-        Reader {
+        StatementReader {
             locator,
             warnings: Vec::new(),
             spans: Vec::new(),
@@ -287,7 +287,7 @@ impl<'l> Reader<'l> {
         }
         let mut lexer = Lexer::new(
             src.text,
-            Options {
+            LexOptions {
                 sections: top,
                 directives: src.fixed.is_none(),
             },

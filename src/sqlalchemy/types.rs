@@ -8,8 +8,8 @@
 //! `type_annotation_map` for `Mapped[…]`. A type it does not know (a project's own
 //! `TypeDecorator`) maps to `None`: callers then make no type claim at all.
 
+use crate::postgres_type::SqlType;
 use crate::pyast::Expr;
-use crate::sqltype::SqlType;
 
 /// The PostgreSQL type of a SQLAlchemy type expression: `String(20)`, `sa.Integer`,
 /// `postgresql.ARRAY(sa.Text())`, `Enum(Status, name="status")`.
