@@ -78,7 +78,7 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Rule, Severity};
+    use crate::rule::{Rule, Severity};
     use crate::source::Location;
 
     fn finding(column: &str, line: u32) -> Finding {

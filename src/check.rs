@@ -21,7 +21,8 @@ use crate::finding::{Finding, Related, Warning};
 use crate::git::{GitError, Repo, Snapshot};
 use crate::migrations::{MigrationEvents, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
-use crate::rules::{self, Context, MigrationSource, Severity};
+use crate::rule::Severity;
+use crate::rules::{self, Context, MigrationSource};
 use crate::schema::{self, FileEvents};
 use crate::source::SourceFile;
 
@@ -1028,7 +1029,7 @@ fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::finding::Target;
-    use crate::rules::Rule;
+    use crate::rule::Rule;
     use crate::source::Location;
 
     fn finding(rule: Rule, target: Target) -> Finding {

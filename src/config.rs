@@ -12,7 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::finding::Warning;
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 
 /// The config file names looked for at the root, in order.
 pub const CONFIG_NAMES: &[&str] = &[

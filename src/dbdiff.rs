@@ -34,7 +34,8 @@ use postgres::{Client, Config, IsolationLevel, NoTls};
 
 use crate::check::{self, Mode, Report, RunError};
 use crate::models::ModelTable;
-use crate::rules::{self, Context, DatabaseContext, MigrationSource, Severity};
+use crate::rule::Severity;
+use crate::rules::{self, Context, DatabaseContext, MigrationSource};
 use crate::schema::{Column, EnumType, Schema, Table};
 use crate::source::Location;
 use crate::sqltype::SqlType;

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::rule::{Rule, Severity};
 use crate::source::Location;
 
 /// Something driftguard could not read. Warnings never change the exit code.
@@ -30,8 +31,6 @@ impl Warning {
         }
     }
 }
-
-use crate::rules::{Rule, Severity};
 
 /// What a finding is about: a table, a column, an enum value, a foreign key's target.
 #[derive(

@@ -35,6 +35,7 @@ pub mod migrations;
 pub mod models;
 pub mod pyast;
 pub mod render;
+pub mod rule;
 pub mod rules;
 pub mod satype;
 pub mod schema;
@@ -46,7 +47,7 @@ pub mod suppress;
 use std::io::{IsTerminal, Write};
 
 use cli::{Cli, ColorChoice, Command, FailOn};
-use rules::{Rule, Severity};
+use rule::{Rule, Severity};
 
 /// How a run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 use crate::finding::{Finding, Target, Warning};
 use crate::migrations::SqlIgnore;
 use crate::models::ModelTable;
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::source::Location;
 
 /// A `# driftguard: ignore[…]` comment in a Python file.

@@ -121,7 +121,7 @@ fn identity_hash(finding: &Finding, occurrence: usize) -> String {
 /// classes mapping one table) get distinct fingerprints: the second is hashed with its
 /// occurrence number, counted in report order.
 pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
-    let mut seen: HashMap<(crate::rules::Rule, &Target), usize> = HashMap::new();
+    let mut seen: HashMap<(crate::rule::Rule, &Target), usize> = HashMap::new();
     findings
         .iter()
         .map(|finding| {
@@ -139,7 +139,7 @@ pub(crate) mod test_support {
 
     use crate::check::{Mode, Report, Summary};
     use crate::finding::{Finding, Related, Target, Warning};
-    use crate::rules::{Rule, Severity};
+    use crate::rule::{Rule, Severity};
     use crate::source::Location;
 
     /// A path with every character GitHub's property escaping must handle.

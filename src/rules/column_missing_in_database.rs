@@ -5,13 +5,15 @@
 //! table the database has, the database lacks the column and no model maps it (reported at the
 //! migration statement: it was not applied). A table the database lacks altogether is DG102's.
 
-use super::{DatabaseContext, Rule};
+use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model maps a column that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ColumnMissingInDatabase,
+    summary: "A model maps a column that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds columns that a model maps on a table the database
 has, where the database's table lacks the column, at the model line. With `--with-migrations`
@@ -42,7 +44,8 @@ Apply the migration that creates the column to that database (staging first), or
 (`ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);`) and
 apply it. Columns that exist only in some databases can be listed under `ignore:` in
 `driftguard.yml` (`core.customers.contact_preference`).
-"#;
+"#,
+};
 
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -1,12 +1,14 @@
 //! DG001 `column-without-migration`.
 
-use super::{Context, Rule};
+use super::{Context, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model maps a column that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ColumnWithoutMigration,
+    summary: "A model maps a column that no migration creates.",
+    explanation: r#"## What it does
 Finds columns that a model maps on a table the migrations create, where no migration creates
 the column itself (or a later migration drops or renames it).
 
@@ -31,7 +33,8 @@ Add a migration that creates the column, in the idempotent style:
 Check the schema if a migration adds the column to a table of the same name elsewhere. If the
 column is created outside the migrations on purpose, add it to `ignore:` in `driftguard.yml`
 (`core.customers.contact_preference`) or put `# driftguard: ignore[DG001]` on its line.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();

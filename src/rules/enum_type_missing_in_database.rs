@@ -1,13 +1,14 @@
 //! DG104 `enum-type-missing-in-database` (`db-diff` only).
 
-use super::{DatabaseContext, Migrated, Rule};
+use super::{DatabaseContext, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str =
-    "A model's native enum column uses a PostgreSQL type that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumTypeMissingInDatabase,
+    summary: "A model's native enum column uses a PostgreSQL type that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds mapped native `Enum(…)` columns whose PostgreSQL
 enum type the database does not have, on columns the database has (a missing table or column
@@ -35,7 +36,8 @@ Apply the migration that creates the type and converts the column, or write one:
 `ALTER TABLE core.bookings ALTER COLUMN status TYPE core.booking_status USING
 status::core.booking_status;`. If the column is meant to stay text, declare the model's enum
 with `native_enum=False`.
-"#;
+"#,
+};
 
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
     let mut findings = Vec::new();

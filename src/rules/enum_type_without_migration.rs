@@ -1,13 +1,14 @@
 //! DG004 `enum-type-without-migration`.
 
-use super::{Context, Migrated, Rule};
+use super::{Context, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str =
-    "A model's native enum column uses a PostgreSQL type that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumTypeWithoutMigration,
+    summary: "A model's native enum column uses a PostgreSQL type that no migration creates.",
+    explanation: r#"## What it does
 Finds mapped native `Enum(…)` columns whose PostgreSQL enum type no migration creates, on
 columns that the migrations do create (a missing table or column is DG002's or DG001's
 finding). The type is looked up like DG003 does: by the model's `name=` and `schema=`, an
@@ -43,7 +44,8 @@ it (`ALTER TABLE core.bookings ALTER COLUMN status TYPE core.booking_status USIN
 status::core.booking_status;`). If the column is meant to stay text, declare the model's enum
 with `native_enum=False`. An unqualified type is created in the default schema, as SQLAlchemy
 does.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -1,14 +1,15 @@
 //! DG103 `enum-value-missing-in-database` (`db-diff` only).
 
-use super::{DatabaseContext, Migrated, Rule};
+use super::{DatabaseContext, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 use crate::schema::EnumType;
 
-pub const SUMMARY: &str =
-    "A model's enum has a value that the live database's enum type lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumValueMissingInDatabase,
+    summary: "A model's enum has a value that the live database's enum type lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds values of a Python enum, stored by a mapped native
 `Enum(…)` column, that the database's enum type does not have — one finding per value, at the
@@ -37,7 +38,8 @@ whose `core.booking_status` has only `pending` and `confirmed`.
 Apply the migration that adds the value, or write one and apply it:
 `ALTER TYPE core.booking_status ADD VALUE IF NOT EXISTS 'cancelled_by_chef';`. If the value
 is never written, remove it from the Python enum.
-"#;
+"#,
+};
 
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -1,14 +1,15 @@
 //! DG003 `enum-value-without-migration`.
 
-use super::{Context, Migrated, Rule};
+use super::{Context, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 use crate::schema::EnumType;
 
-pub const SUMMARY: &str =
-    "A model's enum has a value that the migrated PostgreSQL enum type lacks.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumValueWithoutMigration,
+    summary: "A model's enum has a value that the migrated PostgreSQL enum type lacks.",
+    explanation: r#"## What it does
 Finds values of a Python enum, stored by a mapped native `Enum(…)` column, that the PostgreSQL
 enum type built by the migrations does not have. The type is the one the model names
 (`Enum(BookingStatus, name="booking_status", schema="core")`); an unqualified name is looked up
@@ -47,7 +48,8 @@ Add a migration that adds the value:
 PostgreSQL 12 `ALTER TYPE … ADD VALUE` cannot run inside a transaction block, and in any
 version the new value cannot be used in the transaction that adds it. If the value is never
 written, remove it from the Python enum.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();

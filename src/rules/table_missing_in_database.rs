@@ -4,13 +4,15 @@
 //! model line), and — with `--with-migrations` — a migration creates a table the database lacks
 //! and no model maps (reported at the `CREATE TABLE`: the migration was not applied).
 
-use super::{DatabaseContext, MigrationSource, Rule};
+use super::{DatabaseContext, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
+use crate::rule::Rule;
 use crate::schema::Table;
 
-pub const SUMMARY: &str = "A model maps a table that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::TableMissingInDatabase,
+    summary: "A model maps a table that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds model classes and `Table(…)` objects whose table the
 database does not have, at the model line. With `--with-migrations` it also finds tables that a
@@ -39,7 +41,8 @@ Apply the migration that creates the table to that database (staging first), or 
 (`CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`) and apply it. If the
 table lives in another schema in the database, fix the model's `schema`. Tables that exist
 only in some databases can be listed under `ignore:` in `driftguard.yml`.
-"#;
+"#,
+};
 
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -1,12 +1,14 @@
 //! DG002 `table-without-migration`.
 
-use super::{Context, Rule};
+use super::{Context, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::ModelTable;
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model maps a table that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::TableWithoutMigration,
+    summary: "A model maps a table that no migration creates.",
+    explanation: r#"## What it does
 Finds model classes and `Table(…)` objects whose table no migration in the repository creates.
 
 ## Why is this bad?
@@ -28,7 +30,8 @@ Add a migration that creates the table with all its columns, for example
 `CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`. If the table is created
 outside the migrations on purpose, list it under `ignore:` in `driftguard.yml`
 (`core.reviews`) or put `# driftguard: ignore[DG002]` on the class line.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();

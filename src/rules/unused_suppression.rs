@@ -1,13 +1,15 @@
 //! DG100 `unused-suppression`. Found by [`crate::suppress::apply`], not by a check over the
 //! schema: a suppression is unused when it silenced nothing in this run.
 
-use super::Rule;
+use super::RuleMeta;
 use crate::finding::Finding;
+use crate::rule::Rule;
 use crate::source::Location;
 
-pub const SUMMARY: &str = "A `driftguard: ignore` comment that silences nothing.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::UnusedSuppression,
+    summary: "A `driftguard: ignore` comment that silences nothing.",
+    explanation: r#"## What it does
 Finds `# driftguard: ignore[…]` comments in models and `-- driftguard: ignore[…]` comments in
 migrations that silence no finding and no warning.
 
@@ -25,7 +27,8 @@ where a migration creates `email`: the comment silences nothing.
 ## How to fix
 Delete the comment, or narrow it to the codes that still fire. `# driftguard: ignore` on a
 `class` line covers every finding of that table; on a column's line, that column.
-"#;
+"#,
+};
 
 /// The finding for an unused suppression at `location`.
 pub fn finding(codes: &[String], location: &Location) -> Finding {
