@@ -149,11 +149,9 @@ pub(crate) mod test_support {
     const MIGRATION: &str = "database/migrations/001.sql";
 
     fn target(schema: &str, table: &str, column: Option<&str>) -> Target {
-        Target {
-            schema: schema.to_string(),
-            table: table.to_string(),
-            column: column.map(str::to_string),
-            ..Target::default()
+        match column {
+            Some(column) => Target::column(schema, table, column),
+            None => Target::table(schema, table),
         }
     }
 

@@ -371,33 +371,25 @@ fn finding(
     } else {
         String::new()
     };
-    Finding {
-        rule: Rule::ColumnTypeMismatch,
-        severity: Rule::ColumnTypeMismatch.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::ColumnTypeMismatch,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
+        format!(
             "`{path}` is `{model}` in the model but `{migrated_ty}` in {}: {}",
             migrated.source.in_phrase(),
             consequence(mismatch, model, migrated_ty)
         ),
         help,
-        suggestion: Some(format!(
-            "ALTER TABLE {schema}.{} ALTER COLUMN {} TYPE {model}{using};",
-            table.name, column.name
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related: vec![Related {
-            message: migrated.source.column_label(&path),
-            location: migrated.column.location.clone(),
-        }],
-    }
+    )
+    .with_suggestion(format!(
+        "ALTER TABLE {schema}.{} ALTER COLUMN {} TYPE {model}{using};",
+        table.name, column.name
+    ))
+    .with_related(vec![Related {
+        message: migrated.source.column_label(&path),
+        location: migrated.column.location.clone(),
+    }])
 }
 
 #[cfg(test)]

@@ -246,21 +246,15 @@ fn finding(
         }
     };
     Finding {
-        rule: Rule::ForeignKeyTargetMissing,
-        severity: Rule::ForeignKeyTargetMissing.default_severity(),
-        message,
-        help,
         suggestion,
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: Some(reference),
-        },
-        related,
+        ..Finding::new(
+            Rule::ForeignKeyTargetMissing,
+            column.location.clone(),
+            Target::column(schema, &table.name, &column.name).with_references(reference),
+            message,
+            help,
+        )
+        .with_related(related)
     }
 }
 

@@ -122,26 +122,18 @@ fn finding(
             format!("{alter} DROP NOT NULL;"),
         ),
     };
-    Finding {
-        rule: Rule::NullabilityMismatch,
-        severity: Rule::NullabilityMismatch.default_severity(),
+    Finding::new(
+        Rule::NullabilityMismatch,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
         message,
         help,
-        suggestion: Some(suggestion),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related: vec![Related {
-            message: migrated.source.column_label(&path),
-            location: migrated.column.location.clone(),
-        }],
-    }
+    )
+    .with_suggestion(suggestion)
+    .with_related(vec![Related {
+        message: migrated.source.column_label(&path),
+        location: migrated.column.location.clone(),
+    }])
 }
 
 #[cfg(test)]

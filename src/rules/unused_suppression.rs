@@ -37,16 +37,13 @@ pub fn finding(codes: &[String], location: &Location) -> Finding {
     } else {
         format!("`driftguard: ignore[{}]`", codes.join(", "))
     };
-    Finding {
-        rule: Rule::UnusedSuppression,
-        severity: Rule::UnusedSuppression.default_severity(),
-        message: format!("{what} silences nothing here"),
-        help: "Remove the comment, or narrow it to the codes that still fire.".to_string(),
-        suggestion: None,
-        location: location.clone(),
-        target: crate::suppress::unused_target(codes, location),
-        related: Vec::new(),
-    }
+    Finding::new(
+        Rule::UnusedSuppression,
+        location.clone(),
+        crate::suppress::unused_target(codes, location),
+        format!("{what} silences nothing here"),
+        "Remove the comment, or narrow it to the codes that still fire.",
+    )
 }
 
 #[cfg(test)]
@@ -57,21 +54,13 @@ mod tests {
     use crate::suppress::{PyIgnore, apply};
 
     fn dg001(line: u32) -> Finding {
-        Finding {
-            rule: Rule::ColumnWithoutMigration,
-            severity: Rule::ColumnWithoutMigration.default_severity(),
-            message: String::new(),
-            help: String::new(),
-            suggestion: None,
-            location: Location::new("models.py", line, 5),
-            target: crate::finding::Target {
-                schema: "core".into(),
-                table: "customers".into(),
-                column: Some("email".into()),
-                ..Default::default()
-            },
-            related: Vec::new(),
-        }
+        Finding::new(
+            Rule::ColumnWithoutMigration,
+            Location::new("models.py", line, 5),
+            crate::finding::Target::column("core", "customers", "email"),
+            "",
+            "",
+        )
     }
 
     #[test]
