@@ -106,6 +106,14 @@ pub fn check_database(ctx: &DatabaseContext) -> Vec<Finding> {
     findings
 }
 
+/// Who maps a model table, for messages: "`Customer`", or "a `Table(…)`".
+pub(crate) fn mapped_by(table: &ModelTable) -> String {
+    table
+        .class_name
+        .as_ref()
+        .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"))
+}
+
 /// `schema.table.column` of a model column, for messages.
 pub(crate) fn column_path(schema: &str, table: &ModelTable, column: &ModelColumn) -> String {
     format!("{schema}.{}.{}", table.name, column.name)

@@ -1,6 +1,6 @@
 //! DG002 `table-without-migration`.
 
-use super::{Context, RuleMeta};
+use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::ModelTable;
 use crate::rule::Rule;
@@ -34,58 +34,79 @@ outside the migrations on purpose, list it under `ignore:` in `driftguard.yml`
 };
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_tables(ctx)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
+}
+
+/// A model table that its schema sources do not create.
+#[derive(Debug, Clone)]
+pub(crate) struct MissingTable<'a> {
+    pub table: &'a ModelTable,
+    /// The schema it is missing from.
+    pub schema: String,
+    /// The first serving source that lacks it; `None` when no source serves the table.
+    pub missing_in: Option<&'a MigrationSource>,
+}
+
+/// The one check behind DG002 (over the migrations) and DG102 (over a live database): the model
+/// tables that no serving source creates (zero config), or that some serving source lacks
+/// (declared sources).
+pub(crate) fn missing_tables<'a>(ctx: &Context<'a>) -> Vec<MissingTable<'a>> {
+    let mut missing_tables = Vec::new();
     for table in ctx.tables {
         let found = ctx.lookup(table);
         if ctx.table_created(&found) {
             continue;
         }
         let missing_in = found.iter().find(|(_, t)| t.is_none()).map(|(s, _)| *s);
-        let schema = ctx.schema_of(table, missing_in);
-        let mut related = Vec::new();
-        for source in ctx.sources {
-            for other in source.schema.tables_named(&table.name) {
-                if other.schema != schema {
-                    related.push(Related {
-                        message: format!(
-                            "a migration creates `{}.{}` — wrong schema?",
-                            other.schema, other.name
-                        ),
-                        location: other.location.clone(),
-                    });
-                }
-            }
-        }
-        let by = table
-            .class_name
-            .as_ref()
-            .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
-        let source_note = match (ctx.declared_sources, missing_in) {
-            (true, Some(source)) => format!(" in {}", source.name),
-            _ => String::new(),
-        };
-        findings.push(Finding {
-            rule: Rule::TableWithoutMigration,
-            severity: Rule::TableWithoutMigration.default_severity(),
-            message: format!(
-                "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
-                table.name, table.name
-            ),
-            help: "Add a migration that creates the table.".to_string(),
-            suggestion: Some(create_table_sql(&schema, table)),
-            location: table.location.clone(),
-            target: Target {
-                schema,
-                table: table.name.clone(),
-                column: None,
-                r#enum: None,
-                value: None,
-                references: None,
-            },
-            related,
+        missing_tables.push(MissingTable {
+            table,
+            schema: ctx.schema_of(table, missing_in),
+            missing_in,
         });
     }
-    findings
+    missing_tables
+}
+
+fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
+    let MissingTable {
+        table,
+        schema,
+        missing_in,
+    } = missing;
+    let mut related = Vec::new();
+    for source in ctx.sources {
+        for other in source.schema.tables_named(&table.name) {
+            if &other.schema != schema {
+                related.push(Related {
+                    message: format!(
+                        "a migration creates `{}.{}` — wrong schema?",
+                        other.schema, other.name
+                    ),
+                    location: other.location.clone(),
+                });
+            }
+        }
+    }
+    let by = super::mapped_by(table);
+    let source_note = match (ctx.declared_sources, missing_in) {
+        (true, Some(source)) => format!(" in {}", source.name),
+        _ => String::new(),
+    };
+    Finding::new(
+        Rule::TableWithoutMigration,
+        table.location.clone(),
+        Target::table(schema, &table.name),
+        format!(
+            "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
+            table.name, table.name
+        ),
+        "Add a migration that creates the table.",
+    )
+    .with_suggestion(create_table_sql(schema, table))
+    .with_related(related)
 }
 
 /// `CREATE TABLE IF NOT EXISTS schema.table (…);` with the model's columns.
