@@ -1,9 +1,10 @@
 //! DG001 `column-without-migration`.
 
-use super::{Context, RuleMeta};
+use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::rule::Rule;
+use crate::schema::Table;
 
 pub const META: RuleMeta = RuleMeta {
     rule: Rule::ColumnWithoutMigration,
@@ -37,17 +38,38 @@ column is created outside the migrations on purpose, add it to `ignore:` in `dri
 };
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_columns(ctx)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
+}
+
+/// A model column whose table a schema source has without the column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MissingColumn<'a> {
+    pub table: &'a ModelTable,
+    pub column: &'a ModelColumn,
+    /// The first serving source whose table lacks the column.
+    pub source: &'a MigrationSource,
+    /// That source's table.
+    pub in_table: &'a Table,
+}
+
+/// The one check behind DG001 (over the migrations) and DG101 (over a live database): the model
+/// columns that no serving source creates on a table it creates (zero config), or that some
+/// serving source lacks (declared sources). A missing table is DG002's or DG102's.
+pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
+    let mut missing_columns = Vec::new();
     for table in ctx.tables {
         let found = ctx.lookup(table);
         if !ctx.table_created(&found) {
             continue;
         }
+        let with_table: Vec<_> = found
+            .iter()
+            .filter_map(|(s, t)| t.map(|t| (*s, t)))
+            .collect();
         for column in &table.columns {
-            let with_table: Vec<_> = found
-                .iter()
-                .filter_map(|(s, t)| t.map(|t| (*s, t)))
-                .collect();
             let missing: Vec<_> = with_table
                 .iter()
                 .filter(|(_, t)| t.column(&column.name).is_none())
@@ -60,34 +82,30 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             if created {
                 continue;
             }
-            let Some((source, migrated)) = missing.first() else {
-                continue;
-            };
-            let schema = migrated.schema.clone();
-            findings.push(finding(
-                ctx,
-                table,
-                column,
-                source,
-                &schema,
-                migrated.location.clone(),
-            ));
+            if let Some(&&(source, in_table)) = missing.first() {
+                missing_columns.push(MissingColumn {
+                    table,
+                    column,
+                    source,
+                    in_table,
+                });
+            }
         }
     }
-    findings
+    missing_columns
 }
 
-fn finding(
-    ctx: &Context,
-    table: &ModelTable,
-    column: &ModelColumn,
-    source: &super::MigrationSource,
-    schema: &str,
-    table_location: crate::source::Location,
-) -> Finding {
+fn finding(ctx: &Context, missing: &MissingColumn) -> Finding {
+    let MissingColumn {
+        table,
+        column,
+        source,
+        in_table,
+    } = *missing;
+    let schema = in_table.schema.as_str();
     let mut related = vec![Related {
         message: format!("`{schema}.{}` is created here", table.name),
-        location: table_location,
+        location: in_table.location.clone(),
     }];
     for source in ctx.sources {
         for other in source.schema.tables_named(&table.name) {
@@ -104,35 +122,24 @@ fn finding(
             }
         }
     }
-    let by = table
-        .class_name
-        .as_ref()
-        .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
+    let by = super::mapped_by(table);
     let source_note = if ctx.declared_sources {
         format!(" in {}", source.name)
     } else {
         String::new()
     };
-    Finding {
-        rule: Rule::ColumnWithoutMigration,
-        severity: Rule::ColumnWithoutMigration.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::ColumnWithoutMigration,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
+        format!(
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name
         ),
-        help: "Add a migration that creates the column.".to_string(),
-        suggestion: Some(add_column_sql(schema, &table.name, column)),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.to_string(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related,
-    }
+        "Add a migration that creates the column.",
+    )
+    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_related(related)
 }
 
 /// `ALTER TABLE s.t ADD COLUMN IF NOT EXISTS c TYPE;` plus `COMMENT ON COLUMN` for `comment=`.
