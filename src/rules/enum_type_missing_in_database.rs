@@ -1,8 +1,12 @@
 //! DG104 `enum-type-missing-in-database` (`db-diff` only).
+//!
+//! DG004's check ([`missing_enum_types`]) with the live database as the schema source; only
+//! the wording is this rule's. With `--with-migrations` a finding points at the migration that
+//! creates the type.
 
-use super::{DatabaseContext, Migrated, RuleMeta};
+use super::enum_type_without_migration::{MissingEnumType, create_type_sql, missing_enum_types};
+use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
-use crate::models::{ModelColumn, ModelEnum, ModelTable};
 use crate::rule::Rule;
 
 pub const META: RuleMeta = RuleMeta {
@@ -39,35 +43,21 @@ with `native_enum=False`.
 "#,
 };
 
+/// DG004's check over the live database.
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for table in ctx.models.tables {
-        for column in &table.columns {
-            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
-                continue;
-            };
-            for migrated in ctx.models.migrated_columns(table, column) {
-                if ctx
-                    .models
-                    .resolve_enum(migrated.source, table, model_enum)
-                    .is_none()
-                    && !super::enum_type_without_migration::typed_otherwise(&migrated, model_enum)
-                {
-                    findings.push(finding(ctx, table, column, model_enum, &migrated));
-                }
-            }
-        }
-    }
-    findings
+    missing_enum_types(&ctx.models)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
 }
 
-fn finding(
-    ctx: &DatabaseContext,
-    table: &ModelTable,
-    column: &ModelColumn,
-    model_enum: &ModelEnum,
-    migrated: &Migrated,
-) -> Finding {
+fn finding(ctx: &DatabaseContext, missing: &MissingEnumType) -> Finding {
+    let MissingEnumType {
+        table,
+        column,
+        model_enum,
+        migrated,
+    } = *missing;
     let type_schema = model_enum
         .schema
         .clone()
@@ -111,39 +101,24 @@ fn finding(
     } else {
         "Add a migration that creates the type and apply it to the database."
     };
-    let values: Vec<String> = model_enum
-        .values
-        .iter()
-        .map(|v| super::sql_string(v))
-        .collect();
-    Finding {
-        rule: Rule::EnumTypeMissingInDatabase,
-        severity: Rule::EnumTypeMissingInDatabase.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::EnumTypeMissingInDatabase,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name).with_enum(&qualified),
+        format!(
             "`{path}` is mapped as the enum type `{qualified}`, which {} does not have; casts to it fail there with `type \"{qualified}\" does not exist`",
             ctx.database.name
         ),
-        help: help.to_string(),
-        suggestion: Some(format!(
-            "CREATE TYPE {qualified} AS ENUM ({});",
-            values.join(", ")
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: Some(qualified),
-            value: None,
-            references: None,
-        },
-        related,
-    }
+        help,
+    )
+    .with_suggestion(create_type_sql(&qualified, model_enum))
+    .with_related(related)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ModelTable;
     use crate::rules::test_support::{
         database, model_table, only, run_database, set_enum, source, with_column,
     };

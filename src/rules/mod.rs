@@ -7,8 +7,10 @@
 //! table. [`Rule::meta`] is the one list from a rule to its file.
 //!
 //! The checks run over a schema source ([`MigrationSource`]): the migrations for `check`, a
-//! live database for `db-diff`. DG005 and DG006 keep their codes against either source and
-//! only say "the database" instead of "the migrations".
+//! live database for `db-diff`. A pair of rules that find the same gap in either
+//! (DG001/DG101, DG002/DG102, DG003/DG103, DG004/DG104) shares one check, in the first rule's
+//! file; each keeps its own code and wording. DG005 and DG006 keep their codes against either
+//! source and only say "the database" instead of "the migrations".
 
 pub mod column_missing_in_database;
 pub mod column_type_mismatch;
