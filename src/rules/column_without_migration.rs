@@ -162,7 +162,7 @@ pub fn add_column_sql(schema: &str, table: &str, column: &ModelColumn) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table};
+    use crate::rules::test_support::{context_for, model_table, render_human};
 
     fn run(migrations: &[&str], table: ModelTable) -> Vec<Finding> {
         let (sources, tables) = context_for(migrations, vec![table]);
@@ -233,5 +233,31 @@ mod tests {
             table,
         );
         assert_eq!(findings.len(), 1);
+    }
+
+    #[test]
+    fn human_rendering() {
+        let mut table = model_table(
+            "core",
+            "customers",
+            &[("id", "INTEGER"), ("contact_preference", "VARCHAR(20)")],
+        );
+        table.class_name = Some("Customer".to_string());
+        let migrations = [
+            "CREATE SCHEMA core;\nCREATE TABLE core.customers (\n    id serial primary key\n);",
+            "CREATE TABLE customers (id serial primary key);\nALTER TABLE customers ADD COLUMN contact_preference varchar(20);",
+        ];
+        let findings = run(&migrations, table);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Customer(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    contact_preference: Mapped[str] = mapped_column(String(20))\n"
+                ),
+                ("m0.sql", migrations[0]),
+                ("m1.sql", migrations[1]),
+            ]
+        ));
     }
 }

@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use crate::models::ModelTable;
     use crate::rules::test_support::{
-        database, model_table, only, run_database, set_enum, source, with_column,
+        database, model_table, only, render_human, run_database, set_enum, source, with_column,
     };
 
     const DB: &str = "CREATE SCHEMA core;\nCREATE TABLE core.bookings (id serial primary key, status varchar(20));";
@@ -186,5 +186,26 @@ mod tests {
             "CREATE SCHEMA core;\nCREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');\nCREATE TABLE core.bookings (id serial primary key, status core.booking_status);",
         ]);
         assert!(run_database(&db, &[bookings()], &[]).is_empty());
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&[DB]);
+        let created = "CREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');";
+        let migrations = [source("SQL migrations", "m", &[DB, created])];
+        let findings = only(
+            run_database(&db, &[bookings()], &migrations),
+            Rule::EnumTypeMissingInDatabase,
+        );
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Booking(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[BookingStatus] = mapped_column(Enum(BookingStatus, name=\"booking_status\", schema=\"core\"))\n"
+                ),
+                ("m1.sql", created),
+            ]
+        ));
     }
 }

@@ -105,7 +105,7 @@ mod tests {
     use super::*;
     use crate::models::ModelTable;
     use crate::rules::test_support::{
-        database, model_table, only, run_database, set_enum, source, with_column,
+        database, model_table, only, render_human, run_database, set_enum, source, with_column,
     };
 
     const DB: &str = "CREATE SCHEMA core;\nCREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');\nCREATE TABLE core.bookings (id serial primary key, status core.booking_status);";
@@ -172,5 +172,27 @@ mod tests {
             findings[0].help,
             "Apply the migration that adds the value to the database."
         );
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&[DB]);
+        let added = "ALTER TYPE core.booking_status ADD VALUE 'cancelled_by_chef';";
+        let migrations = [source("SQL migrations", "m", &[DB, added])];
+        let tables = [bookings(&["pending", "confirmed", "cancelled_by_chef"])];
+        let findings = only(
+            run_database(&db, &tables, &migrations),
+            Rule::EnumValueMissingInDatabase,
+        );
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Booking(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[BookingStatus] = mapped_column(Enum(BookingStatus, name=\"booking_status\", schema=\"core\"))\n"
+                ),
+                ("m1.sql", added),
+            ]
+        ));
     }
 }

@@ -154,7 +154,7 @@ fn other_schemas(database: &MigrationSource, schema: &str, name: &str) -> Vec<Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{database, model_table, run_database, source};
+    use crate::rules::test_support::{database, model_table, render_human, run_database, source};
 
     #[test]
     fn a_mapped_table_the_database_lacks_is_one_finding_at_the_class_line() {
@@ -215,5 +215,25 @@ mod tests {
         );
         assert!(unmapped.message.contains("has not been applied"));
         assert_eq!(unmapped.suggestion, None);
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&["CREATE SCHEMA core; CREATE TABLE public.reviews (id int);"]);
+        let migration = "CREATE SCHEMA core;\nCREATE TABLE core.reviews (id serial primary key);\nCREATE TABLE core.review_votes (id serial primary key);";
+        let migrations = [source("SQL migrations", "m", &[migration])];
+        let mut table = model_table("core", "reviews", &[("id", "INTEGER")]);
+        table.class_name = Some("Review".to_string());
+        let findings = run_database(&db, &[table], &migrations);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Review(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                ),
+                ("m0.sql", migration),
+            ]
+        ));
     }
 }

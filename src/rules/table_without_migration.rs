@@ -142,7 +142,7 @@ pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table};
+    use crate::rules::test_support::{context_for, model_table, only, render_human, run};
 
     #[test]
     fn a_table_no_migration_creates_is_one_finding_at_the_class_line() {
@@ -180,5 +180,23 @@ mod tests {
         });
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));
+    }
+
+    #[test]
+    fn human_rendering() {
+        let mut table = model_table("core", "reviews", &[("id", "INTEGER"), ("body", "TEXT")]);
+        table.class_name = Some("Review".to_string());
+        let migration = "CREATE TABLE reviews (\n    id serial primary key\n);";
+        let findings = only(run(&[migration], vec![table]), Rule::TableWithoutMigration);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Review(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    body: Mapped[str]\n"
+                ),
+                ("m0.sql", migration),
+            ]
+        ));
     }
 }

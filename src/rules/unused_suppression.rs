@@ -50,7 +50,7 @@ pub fn finding(codes: &[String], location: &Location) -> Finding {
 mod tests {
     use super::*;
     use crate::finding::Warning;
-    use crate::rules::test_support::model_table;
+    use crate::rules::test_support::{model_table, render_human};
     use crate::suppress::{PyIgnore, apply};
 
     fn dg001(line: u32) -> Finding {
@@ -97,5 +97,22 @@ mod tests {
         let mut warnings = Vec::new();
         let kept = apply(vec![dg001(3)], &mut warnings, &[table], &ignores, &[]);
         assert!(kept.is_empty(), "{kept:?}");
+    }
+
+    #[test]
+    fn human_rendering() {
+        let table = model_table("core", "customers", &[("id", "INTEGER"), ("email", "TEXT")]);
+        let ignores = vec![PyIgnore {
+            codes: vec!["DG001".into()],
+            location: Location::new("models.py", 3, 25),
+        }];
+        let kept = apply(Vec::new(), &mut Vec::new(), &[table], &ignores, &[]);
+        insta::assert_snapshot!(render_human(
+            kept,
+            &[(
+                "models.py",
+                "class Customer(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[str]  # driftguard: ignore[DG001]\n"
+            )]
+        ));
     }
 }
