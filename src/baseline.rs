@@ -4,6 +4,7 @@
 //! line, so moving code keeps it accepted); `check --baseline FILE` drops findings listed there.
 //! The file is versioned JSON meant to be committed and reviewed.
 
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Target};
@@ -28,19 +29,19 @@ pub struct Baseline {
 
 impl Baseline {
     /// Parses a baseline file's text; the error says what is wrong.
-    pub fn parse(name: &str, text: &str) -> Result<Baseline, String> {
+    pub fn parse(name: &str, text: &str) -> Result<Baseline, Error> {
         let file: BaselineFile = serde_json::from_str(text).map_err(|e| {
-            format!(
+            Error::Usage(format!(
                 "{name}:{}:{}: not a driftguard baseline: {e}; write one with `driftguard check --write-baseline {name}`",
                 e.line(),
                 e.column()
-            )
+            ))
         })?;
         if file.version != 1 {
-            return Err(format!(
+            return Err(Error::Usage(format!(
                 "{name}: baseline version {} is not supported by this driftguard (expected 1)",
                 file.version
-            ));
+            )));
         }
         Ok(Baseline {
             entries: file.findings.into_iter().collect(),
@@ -103,8 +104,8 @@ mod tests {
     fn a_broken_baseline_says_where() {
         let err = Baseline::parse("b.json", "{\n  \"version\": 1,\n  \"findings\": [x]\n}")
             .expect_err("invalid");
-        assert!(err.starts_with("b.json:3:"), "{err}");
+        assert!(err.to_string().starts_with("b.json:3:"), "{err}");
         let err = Baseline::parse("b.json", "{\"version\": 2, \"findings\": []}").expect_err("v2");
-        assert!(err.contains("version 2"), "{err}");
+        assert!(err.to_string().contains("version 2"), "{err}");
     }
 }

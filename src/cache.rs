@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::config::Config;
+use crate::discover::{FileKind, classify};
+use crate::git::{BlobId, Entry};
+
 /// Entries per folder before it is emptied.
 const MAX_ENTRIES: usize = 20_000;
 
@@ -84,6 +88,31 @@ pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
         }
     }
     format!("{hash:032x}")
+}
+
+/// The key of a model file's extraction: the driftguard version, the path and the blob id.
+pub fn model_key(path: &str, id: BlobId) -> String {
+    key([
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        path.as_bytes(),
+        id.as_bytes(),
+    ])
+}
+
+/// The identity of a snapshot for the findings cache: every relevant file and config file by
+/// path and blob id, the `--config` file's text, and the driftguard version.
+pub fn snapshot_key(entries: &[Entry], config: &Config, explicit: Option<&str>) -> String {
+    let mut parts: Vec<Vec<u8>> = vec![
+        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+        explicit.unwrap_or("").as_bytes().to_vec(),
+    ];
+    for entry in entries {
+        if classify(&entry.path, config) != FileKind::Other {
+            parts.push(entry.path.as_bytes().to_vec());
+            parts.push(entry.id.as_bytes().to_vec());
+        }
+    }
+    key(parts.iter().map(Vec::as_slice))
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::inventory::SchemaFormat;
 use crate::render::Format;
-use crate::schema_cmd::SchemaFormat;
+use crate::secret::Secret;
 
 /// Proves statically that every column and table your SQLAlchemy models map is created by
 /// your migrations — no database needed.
@@ -103,7 +104,7 @@ pub struct CheckArgs {
 }
 
 /// `db-diff`'s arguments. Its `Debug` hides the database URL, which may hold a password.
-#[derive(Args)]
+#[derive(Debug, Args)]
 pub struct DbDiffArgs {
     /// The project root whose models are compared with the database.
     #[arg(default_value = ".")]
@@ -114,7 +115,7 @@ pub struct DbDiffArgs {
     /// printed.
     // `hide_env_values`: `--help` must not print a DATABASE_URL that holds a password.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 
     /// Compare only these database schemas (comma-separated); default: every schema but
     /// PostgreSQL's own.
@@ -137,23 +138,6 @@ pub struct DbDiffArgs {
     /// Lowest severity that fails the run (exit 1); `never` always exits 0 after reporting.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-}
-
-impl std::fmt::Debug for DbDiffArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbDiffArgs")
-            .field("path", &self.path)
-            .field(
-                "database_url",
-                &self.database_url.as_ref().map(|_| "<hidden>"),
-            )
-            .field("schemas", &self.schemas)
-            .field("with_migrations", &self.with_migrations)
-            .field("format", &self.format)
-            .field("config", &self.config)
-            .field("fail_on", &self.fail_on)
-            .finish()
-    }
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
+use crate::error::{ConfigError, ConfigSpan};
 use crate::finding::Warning;
 use crate::rule::{Rule, Severity};
 
@@ -189,14 +190,42 @@ impl IgnorePattern {
     }
 }
 
-/// A config that could not be used: the message names the file and, where known, the line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// A config error pointing at `start..start + len` of the file's text.
+fn located(name: &str, text: &str, message: String, start: usize, len: usize) -> ConfigError {
+    let start = start.min(text.len());
+    ConfigError {
+        message,
+        span: Some(Box::new(ConfigSpan {
+            name: name.to_string(),
+            text: text.to_string(),
+            start,
+            len: len.min(text.len() - start),
+        })),
     }
+}
+
+/// The byte offset of a 1-based line and column (in characters) of `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    line_start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
+}
+
+/// The byte range of line `line` (1-based) without its indentation and ending.
+fn line_range(text: &str, line: usize) -> (usize, usize) {
+    let start = offset_of(text, line, 1);
+    let rest = &text[start..];
+    let line_text = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let indent = line_text.len() - line_text.trim_start().len();
+    (start + indent, line_text.trim().len())
 }
 
 /// Finds the config among the files at the root. `read` returns a root file's text, if it
@@ -255,7 +284,18 @@ fn parse_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
             .unwrap_or_default();
         let message = err.to_string();
         let first = message.split('\n').next().unwrap_or(&message).to_string();
-        ConfigError(format!("{name}{at}: invalid config: {first}"))
+        let message = format!("{name}{at}: invalid config: {first}");
+        match err.location() {
+            Some(l) => {
+                let start = offset_of(text, l.line() as usize, l.column() as usize);
+                let len = text[start..]
+                    .find(|c: char| c.is_whitespace() || c == ':')
+                    .unwrap_or(0)
+                    .max(1);
+                located(name, text, message, start, len)
+            }
+            None => ConfigError::new(message),
+        }
     })?;
     validate(name, text, raw)
 }
@@ -283,14 +323,21 @@ fn toml_error(name: &str, text: &str, err: &toml::de::Error) -> ConfigError {
         .unwrap_or_default();
     let message = err.message().to_string();
     // Without a span (a value re-read from the table), point at the first line naming the key.
-    let at = if at.is_empty() {
-        line_mentioning(text, &message).map_or(at, |l| format!(":{l}"))
+    let line = if at.is_empty() {
+        line_mentioning(text, &message)
     } else {
-        at
+        None
     };
-    ConfigError(format!(
-        "{name}{at}: invalid [tool.driftguard] config: {message}"
-    ))
+    let at = line.map_or(at, |l| format!(":{l}"));
+    let full = format!("{name}{at}: invalid [tool.driftguard] config: {message}");
+    match (err.span(), line) {
+        (Some(span), _) => located(name, text, full, span.start, span.len()),
+        (None, Some(line)) => {
+            let (start, len) = line_range(text, line);
+            located(name, text, full, start, len)
+        }
+        (None, None) => ConfigError::new(full),
+    }
 }
 
 /// The first line of the config text that mentions a word of the message in backquotes, or
@@ -307,9 +354,13 @@ fn line_mentioning(text: &str, needle: &str) -> Option<usize> {
 }
 
 fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigError> {
-    let fail = |value: &str, message: String| {
-        let at = line_mentioning(text, value).map_or(String::new(), |l| format!(":{l}"));
-        ConfigError(format!("{name}{at}: invalid config: {message}"))
+    let fail = |value: &str, message: String| match line_mentioning(text, value) {
+        Some(line) => {
+            let message = format!("{name}:{line}: invalid config: {message}");
+            let (start, len) = line_range(text, line);
+            located(name, text, message, start, len)
+        }
+        None => ConfigError::new(format!("{name}: invalid config: {message}")),
     };
     let globs = |key: &str, patterns: Option<Vec<String>>| -> Result<Option<Globs>, ConfigError> {
         match patterns {
@@ -449,15 +500,27 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_point_at_the_line() {
         let err = yaml("models: [\"a/**\"]\nmigratons: [\"b\"]\n").expect_err("unknown key");
-        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
+        assert!(
+            err.message.starts_with("driftguard.yml:2"),
+            "{}",
+            err.message
+        );
         let err = yaml("rules:\n  DG999: error\n").expect_err("unknown rule");
-        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
-        assert!(err.0.contains("DG999"), "{}", err.0);
+        assert!(
+            err.message.starts_with("driftguard.yml:2"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("DG999"), "{}", err.message);
         let err = yaml("default_schema: a\nrules: {DG001: \"off\"}\n").expect_err("core rule");
-        assert!(err.0.starts_with("driftguard.yml:2"), "{}", err.0);
-        assert!(err.0.contains("ignore"), "{}", err.0);
+        assert!(
+            err.message.starts_with("driftguard.yml:2"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("ignore"), "{}", err.message);
         let err = yaml("fail_on: sometimes\n").expect_err("bad severity");
-        assert!(err.0.contains("driftguard.yml:1"), "{}", err.0);
+        assert!(err.message.contains("driftguard.yml:1"), "{}", err.message);
     }
 
     #[test]
@@ -469,7 +532,7 @@ mod tests {
         assert_eq!(config.default_schema, "core");
         let bad = "[tool.driftguard]\ndefault_schema = \"core\"\nmodles = [\"x\"]\n";
         let err = parse_pyproject("pyproject.toml", bad).expect_err("unknown key");
-        assert!(err.0.contains("pyproject.toml:3"), "{}", err.0);
+        assert!(err.message.contains("pyproject.toml:3"), "{}", err.message);
         assert!(
             parse_pyproject("pyproject.toml", "[project]\nname='x'\n")
                 .expect("valid")

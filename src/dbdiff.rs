@@ -1,7 +1,7 @@
 //! `driftguard db-diff`: the handbook's "Production vs Model" step, read-only. The only module
 //! that touches the `postgres` crate.
 //!
-//! It reads the project's models exactly as `check --all` does ([`check::read_project`]),
+//! It reads the project's models exactly as `check --all` does ([`read_project`]),
 //! connects to a live PostgreSQL database, reads `information_schema` and `pg_enum` into the
 //! same [`Schema`] the migration replay builds, and runs the `db-diff` rules over the two
 //! ([`rules::check_database`]): DG101–DG104 for what the database lacks, and DG005/DG006 for
@@ -32,11 +32,14 @@ use std::time::Duration;
 use postgres::config::Host;
 use postgres::{Client, Config, IsolationLevel, NoTls};
 
-use crate::check::{self, Mode, Report, RunError};
+use crate::error::Error;
 use crate::models::ModelTable;
+use crate::project::read_project;
+use crate::report::{Mode, Report};
 use crate::rule::Severity;
 use crate::rules::{self, Context, DatabaseContext, MigrationSource};
 use crate::schema::{Column, EnumType, Schema, Table};
+use crate::secret::Secret;
 use crate::source::Location;
 use crate::sqltype::SqlType;
 
@@ -48,12 +51,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// timeout before db-diff gives up.
 const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 
-/// What `db-diff` compares, from the command line. Its `Debug` hides the URL.
-#[derive(Clone)]
-pub struct Options {
+/// What `db-diff` compares, from the command line.
+#[derive(Debug, Clone)]
+pub struct DbDiffOptions {
     pub path: PathBuf,
     /// `--database-url`, else `DATABASE_URL`.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// `--schemas`: empty for every schema but PostgreSQL's own.
     pub schemas: Vec<String>,
     pub with_migrations: bool,
@@ -62,59 +65,40 @@ pub struct Options {
     pub fail_on: Option<Option<Severity>>,
 }
 
-impl std::fmt::Debug for Options {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options")
-            .field("path", &self.path)
-            .field(
-                "database_url",
-                &self.database_url.as_ref().map(|_| "<hidden>"),
-            )
-            .field("schemas", &self.schemas)
-            .field("with_migrations", &self.with_migrations)
-            .field("config", &self.config)
-            .field("fail_on", &self.fail_on)
-            .finish()
-    }
-}
-
 /// Runs `db-diff`. `say` receives the lines for stderr that come before the report: which
 /// database it is connected to, and notes about the URL.
 pub fn run(
-    options: &Options,
-    say: &mut dyn FnMut(&str) -> Result<(), String>,
-) -> Result<Report, RunError> {
+    options: &DbDiffOptions,
+    say: &mut dyn FnMut(&str) -> Result<(), Error>,
+) -> Result<Report, Error> {
     let text = options
         .database_url
-        .as_deref()
+        .as_ref()
+        .map(Secret::expose)
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| {
-            RunError(
+            Error::Usage(
                 "no database to compare with: pass `--database-url postgresql://USER@HOST:PORT/DB` or set the DATABASE_URL environment variable (keep the password out of shell history: prefer DATABASE_URL)"
                     .to_string(),
             )
         })?;
-    let url = DatabaseUrl::parse(text).map_err(RunError)?;
+    let url = DatabaseUrl::parse(text).map_err(Error::Usage)?;
     // The project first: a bad config stops the run before any connection is made.
-    let project = check::read_project(
-        &check::Options {
-            path: options.path.clone(),
-            mode: Mode::All,
-            config: options.config.clone(),
-            fail_on: options.fail_on,
-        },
+    let project = read_project(
+        &options.path,
+        options.config.as_deref(),
+        options.fail_on,
         options.with_migrations,
     )?;
-    let live = url.read(&options.schemas).map_err(RunError)?;
+    let live = url.read(&options.schemas).map_err(Error::Database)?;
     say(&format!(
         "connected to database \"{}\" as \"{}\" on {} (read-only)",
         live.database,
         live.user,
         url.host_port()
-    ))
-    .map_err(RunError)?;
+    ))?;
     for note in &url.notes {
-        say(&format!("note: {note}")).map_err(RunError)?;
+        say(&format!("note: {note}"))?;
     }
     let location = Location::new(url.location_path(&live.database), 0, 0);
     let database = MigrationSource {
@@ -123,6 +107,7 @@ pub fn run(
         schema: build_schema(&live, &location),
         models: None,
         live: true,
+        files: Vec::new(),
     };
     let in_scope =
         |schema: &str| options.schemas.is_empty() || options.schemas.iter().any(|s| s == schema);
@@ -201,12 +186,12 @@ const KNOWN_PARAMETERS: &[&str] = &[
 ];
 
 /// A parsed database URL: what to connect with, and how to name it without its password.
-/// Its `Debug` shows neither the password nor the secrets.
-#[derive(Clone)]
+/// Its `Debug` shows neither (the driver's `Config` redacts its password itself).
+#[derive(Debug, Clone)]
 pub struct DatabaseUrl {
     config: Config,
     /// The password as written in the URL and as decoded: scrubbed from every message.
-    secrets: Vec<String>,
+    secrets: Vec<Secret>,
     /// For stderr: URL parameters that were dropped.
     pub notes: Vec<String>,
 }
@@ -236,14 +221,14 @@ impl DatabaseUrl {
                     && let Some((_, password)) = main[..at].split_once(':')
                     && !password.is_empty()
                 {
-                    secrets.push(password.to_string());
+                    secrets.push(Secret::new(password));
                 }
                 let mut kept = Vec::new();
                 let mut dropped = Vec::new();
                 for pair in query.split('&').filter(|p| !p.is_empty()) {
                     let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
                     if key == "password" && !value.is_empty() {
-                        secrets.push(value.to_string());
+                        secrets.push(Secret::new(value));
                     }
                     refuse_tls(key, value)?;
                     match key {
@@ -270,7 +255,7 @@ impl DatabaseUrl {
                     if let Some((key, value)) = pair.split_once('=') {
                         let value = value.trim_matches('\'');
                         if key == "password" && !value.is_empty() {
-                            secrets.push(value.to_string());
+                            secrets.push(Secret::new(value));
                         }
                         refuse_tls(key, value)?;
                     }
@@ -293,8 +278,8 @@ impl DatabaseUrl {
         })?;
         if let Some(password) = config.get_password() {
             let decoded = String::from_utf8_lossy(password).into_owned();
-            if !decoded.is_empty() && !secrets.contains(&decoded) {
-                secrets.push(decoded);
+            if !decoded.is_empty() && !secrets.iter().any(|s| s.expose() == decoded) {
+                secrets.push(Secret::new(decoded));
             }
         }
         if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
@@ -307,7 +292,7 @@ impl DatabaseUrl {
             config.application_name("driftguard db-diff");
         }
         // Longest first, so that a password that contains another secret is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
         Ok(DatabaseUrl {
             config,
             secrets,
@@ -410,17 +395,6 @@ impl DatabaseUrl {
     }
 }
 
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The driver's `Config` redacts its password itself.
-        f.debug_struct("DatabaseUrl")
-            .field("config", &self.config)
-            .field("secrets", &self.secrets.len())
-            .field("notes", &self.notes)
-            .finish()
-    }
-}
-
 /// A URL parameter that requires TLS, which db-diff does not speak.
 fn refuse_tls(key: &str, value: &str) -> Result<(), String> {
     let requires = match key {
@@ -445,11 +419,11 @@ fn encode_host(host_port: &str) -> String {
     host_port.replace('/', "%2F")
 }
 
-fn scrub(text: &str, secrets: &[String]) -> String {
+fn scrub(text: &str, secrets: &[Secret]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
-        if !secret.is_empty() {
-            out = out.replace(secret.as_str(), "***");
+        if !secret.expose().is_empty() {
+            out = out.replace(secret.expose(), "***");
         }
     }
     out
@@ -856,9 +830,9 @@ mod tests {
         assert_eq!(parsed.display(), "postgresql://app@h:5432/shop");
         let parsed = url("postgresql://app@h/shop?password=qu3ry");
         assert_eq!(parsed.scrub("qu3ry"), "***");
-        let options = Options {
+        let options = DbDiffOptions {
             path: PathBuf::from("."),
-            database_url: Some("postgresql://app:qu3ry@h/shop".into()),
+            database_url: Some(Secret::new("postgresql://app:qu3ry@h/shop")),
             schemas: Vec::new(),
             with_migrations: false,
             config: None,
@@ -1055,7 +1029,7 @@ mod tests {
 
     #[test]
     fn without_a_url_the_run_says_how_to_pass_one() {
-        let options = Options {
+        let options = DbDiffOptions {
             path: PathBuf::from("."),
             database_url: None,
             schemas: Vec::new(),
@@ -1064,7 +1038,7 @@ mod tests {
             fail_on: None,
         };
         let err = run(&options, &mut |_| Ok(())).unwrap_err();
-        assert!(err.0.contains("--database-url"), "{err}");
-        assert!(err.0.contains("DATABASE_URL"), "{err}");
+        assert!(err.to_string().contains("--database-url"), "{err}");
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
     }
 }

@@ -7,6 +7,7 @@
 //! Folders of virtual environments and caches are never read either.
 
 use std::cmp::Ordering;
+use std::path::Path;
 
 use crate::config::{Config, SourceKind};
 
@@ -108,6 +109,38 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
         None if is_test_path(dirs, file_name) => FileKind::Other,
         None => FileKind::Model,
     }
+}
+
+/// The working tree's files that driftguard reads (models, migrations), untracked ones too,
+/// ignored ones not (`.gitignore` is honoured), relative to `root`, `/`-separated, sorted.
+/// Folders in [`SKIPPED_DIRS`] are never entered.
+pub fn walk(root: &Path, config: &Config) -> Vec<String> {
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_global(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_str().unwrap_or("");
+            !(entry.file_type().is_some_and(|t| t.is_dir()) && SKIPPED_DIRS.contains(&name))
+        })
+        .build();
+    for entry in walker.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let Some(rel) = rel.to_str() else {
+            continue;
+        };
+        let rel = rel.replace('\\', "/");
+        if !matches!(classify(&rel, config), FileKind::Other | FileKind::Config) {
+            files.push(rel);
+        }
+    }
+    files.sort();
+    files
 }
 
 /// Test code: fixtures there are not the application's models. A `*_test.py` name alone does

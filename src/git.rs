@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
 
+use crate::error::Error;
+
 /// A state of the repository's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Snapshot {
@@ -28,7 +30,7 @@ pub struct Entry {
     /// Relative to the work tree root, `/`-separated.
     pub path: String,
     /// The blob id: equal ids mean equal bytes, so a parse can be reused.
-    pub id: Oid,
+    pub id: BlobId,
 }
 
 pub struct Repo {
@@ -36,13 +38,21 @@ pub struct Repo {
     root: PathBuf,
 }
 
-/// A "could not run" error with a message that says what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitError(pub String);
+/// A blob's id: equal ids mean equal bytes. Plain data, so that nothing outside this module
+/// names git2's types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId(Oid);
 
-impl std::fmt::Display for GitError {
+impl BlobId {
+    /// The id's 20 bytes, for cache keys.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Display for BlobId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        self.0.fmt(f)
     }
 }
 
@@ -50,7 +60,7 @@ impl Repo {
     /// Opens the repository for a change check. Inside a git hook (`GIT_DIR` or
     /// `GIT_INDEX_FILE` set) the environment decides, exactly as git does; otherwise the
     /// repository containing `path` is discovered.
-    pub fn open(path: &Path) -> Result<Repo, GitError> {
+    pub fn open(path: &Path) -> Result<Repo, Error> {
         let from_env =
             std::env::var_os("GIT_DIR").is_some() || std::env::var_os("GIT_INDEX_FILE").is_some();
         let repo = if from_env {
@@ -59,14 +69,14 @@ impl Repo {
             Repository::discover(path)
         }
         .map_err(|e| {
-            GitError(format!(
+            Error::Git(format!(
                 "`{}` is not inside a git repository ({}); --staged and --base need one — run `driftguard check` without them to audit a plain directory",
                 path.display(),
                 e.message()
             ))
         })?;
         let root = repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
-            GitError("the repository is bare: driftguard needs a work tree".into())
+            Error::Git("the repository is bare: driftguard needs a work tree".into())
         })?;
         Ok(Repo { repo, root })
     }
@@ -88,12 +98,12 @@ impl Repo {
     }
 
     /// HEAD's tree, or [`Snapshot::Empty`] on an unborn branch (the first commit).
-    pub fn head(&self) -> Result<Snapshot, GitError> {
+    pub fn head(&self) -> Result<Snapshot, Error> {
         match self.repo.head() {
             Ok(head) => {
                 let tree = head
                     .peel_to_tree()
-                    .map_err(|e| GitError(format!("cannot read HEAD: {}", e.message())))?;
+                    .map_err(|e| Error::Git(format!("cannot read HEAD: {}", e.message())))?;
                 Ok(Snapshot::Tree(tree.id()))
             }
             Err(e)
@@ -102,26 +112,26 @@ impl Repo {
             {
                 Ok(Snapshot::Empty)
             }
-            Err(e) => Err(GitError(format!("cannot read HEAD: {}", e.message()))),
+            Err(e) => Err(Error::Git(format!("cannot read HEAD: {}", e.message()))),
         }
     }
 
     /// The tree of the merge base of `reference` and HEAD, for `check --base`.
-    pub fn merge_base_with(&self, reference: &str) -> Result<Snapshot, GitError> {
+    pub fn merge_base_with(&self, reference: &str) -> Result<Snapshot, Error> {
         let target = self.repo.revparse_single(reference).map_err(|_| {
-            GitError(format!(
+            Error::Git(format!(
                 "cannot find `{reference}` in this repository; fetch it first (`git fetch origin {}`), and in GitHub Actions check out with `fetch-depth: 0`",
                 reference.trim_start_matches("origin/")
             ))
         })?;
         let target = target
             .peel_to_commit()
-            .map_err(|_| GitError(format!("`{reference}` does not name a commit")))?;
+            .map_err(|_| Error::Git(format!("`{reference}` does not name a commit")))?;
         let head = self
             .repo
             .head()
             .and_then(|h| h.peel_to_commit())
-            .map_err(|_| GitError("HEAD has no commit yet: commit before using --base".into()))?;
+            .map_err(|_| Error::Git("HEAD has no commit yet: commit before using --base".into()))?;
         match self.repo.merge_base(target.id(), head.id()) {
             Ok(base) => {
                 let tree = self
@@ -129,21 +139,21 @@ impl Repo {
                     .find_commit(base)
                     .and_then(|c| c.tree())
                     .map_err(|e| {
-                        GitError(format!("cannot read the merge base: {}", e.message()))
+                        Error::Git(format!("cannot read the merge base: {}", e.message()))
                     })?;
                 Ok(Snapshot::Tree(tree.id()))
             }
-            Err(_) if self.repo.is_shallow() => Err(GitError(format!(
+            Err(_) if self.repo.is_shallow() => Err(Error::Git(format!(
                 "this is a shallow clone, so HEAD and `{reference}` have no merge base in it; fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
             ))),
-            Err(_) => Err(GitError(format!(
+            Err(_) => Err(Error::Git(format!(
                 "HEAD and `{reference}` have no common ancestor; pass the branch this work started from with --base"
             ))),
         }
     }
 
     /// The files of a snapshot.
-    pub fn entries(&self, snapshot: Snapshot) -> Result<Vec<Entry>, GitError> {
+    pub fn entries(&self, snapshot: Snapshot) -> Result<Vec<Entry>, Error> {
         match snapshot {
             Snapshot::Empty => Ok(Vec::new()),
             Snapshot::Index => {
@@ -153,7 +163,10 @@ impl Repo {
                     .filter(|e| e.mode != 0o160000)
                     .filter_map(|e| {
                         let path = String::from_utf8(e.path).ok()?;
-                        Some(Entry { path, id: e.id })
+                        Some(Entry {
+                            path,
+                            id: BlobId(e.id),
+                        })
                     })
                     .collect())
             }
@@ -161,7 +174,7 @@ impl Repo {
                 let tree = self
                     .repo
                     .find_tree(id)
-                    .map_err(|e| GitError(format!("cannot read a tree: {}", e.message())))?;
+                    .map_err(|e| Error::Git(format!("cannot read a tree: {}", e.message())))?;
                 let mut out = Vec::new();
                 tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                     if entry.kind() == Some(git2::ObjectType::Blob)
@@ -169,12 +182,12 @@ impl Repo {
                     {
                         out.push(Entry {
                             path: format!("{dir}{name}"),
-                            id: entry.id(),
+                            id: BlobId(entry.id()),
                         });
                     }
                     git2::TreeWalkResult::Ok
                 })
-                .map_err(|e| GitError(format!("cannot walk a tree: {}", e.message())))?;
+                .map_err(|e| Error::Git(format!("cannot walk a tree: {}", e.message())))?;
                 Ok(out)
             }
         }
@@ -183,11 +196,11 @@ impl Repo {
     /// The folder git runs hooks from: `core.hooksPath` when set (a relative path is taken from
     /// the work tree root, where git runs hooks; a leading `~` is the home folder), else the
     /// common git dir's `hooks` — a linked worktree shares the main repository's hooks.
-    pub fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+    pub fn hooks_dir(&self) -> Result<PathBuf, Error> {
         let config = self
             .repo
             .config()
-            .map_err(|e| GitError(format!("cannot read the git config: {}", e.message())))?;
+            .map_err(|e| Error::Git(format!("cannot read the git config: {}", e.message())))?;
         match config.get_string("core.hooksPath") {
             Ok(value) if !value.is_empty() => {
                 let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -197,7 +210,7 @@ impl Repo {
             Err(e) if e.code() == git2::ErrorCode::NotFound => {
                 Ok(self.repo.commondir().join("hooks"))
             }
-            Err(e) => Err(GitError(format!(
+            Err(e) => Err(Error::Git(format!(
                 "cannot read core.hooksPath from the git config: {}",
                 e.message()
             ))),
@@ -205,34 +218,30 @@ impl Repo {
     }
 
     /// The bytes of a blob.
-    pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>, GitError> {
+    pub fn read_blob(&self, id: BlobId) -> Result<Vec<u8>, Error> {
         let blob = self
             .repo
-            .find_blob(id)
-            .map_err(|e| GitError(format!("cannot read blob {id}: {}", e.message())))?;
+            .find_blob(id.0)
+            .map_err(|e| Error::Git(format!("cannot read blob {id}: {}", e.message())))?;
         Ok(blob.content().to_vec())
     }
 
-    fn index(&self) -> Result<git2::Index, GitError> {
+    fn index(&self) -> Result<git2::Index, Error> {
         self.repo
             .index()
-            .map_err(|e| GitError(format!("cannot read the index: {}", e.message())))
+            .map_err(|e| Error::Git(format!("cannot read the index: {}", e.message())))
     }
 
     /// Paths that differ between two snapshots (added, modified, deleted or renamed, both
     /// sides of a rename).
-    pub fn changed_paths(
-        &self,
-        before: Snapshot,
-        after: Snapshot,
-    ) -> Result<Vec<String>, GitError> {
-        let tree = |s: Snapshot| -> Result<Option<git2::Tree<'_>>, GitError> {
+    pub fn changed_paths(&self, before: Snapshot, after: Snapshot) -> Result<Vec<String>, Error> {
+        let tree = |s: Snapshot| -> Result<Option<git2::Tree<'_>>, Error> {
             match s {
                 Snapshot::Tree(id) => self
                     .repo
                     .find_tree(id)
                     .map(Some)
-                    .map_err(|e| GitError(format!("cannot read a tree: {}", e.message()))),
+                    .map_err(|e| Error::Git(format!("cannot read a tree: {}", e.message()))),
                 _ => Ok(None),
             }
         };
@@ -253,7 +262,7 @@ impl Repo {
                 Some(&mut options),
             ),
         }
-        .map_err(|e| GitError(format!("cannot diff: {}", e.message())))?;
+        .map_err(|e| Error::Git(format!("cannot diff: {}", e.message())))?;
         let mut paths = Vec::new();
         for delta in diff.deltas() {
             for file in [delta.old_file(), delta.new_file()] {
@@ -269,7 +278,7 @@ impl Repo {
 
     /// Files that differ between the index and the work tree, or are untracked and not
     /// ignored: what `git add` would still stage. Used to say "this migration is not staged".
-    pub fn unstaged_paths(&self) -> Result<Vec<String>, GitError> {
+    pub fn unstaged_paths(&self) -> Result<Vec<String>, Error> {
         let mut options = git2::StatusOptions::new();
         options
             .include_untracked(true)
@@ -279,7 +288,7 @@ impl Repo {
         let statuses = self
             .repo
             .statuses(Some(&mut options))
-            .map_err(|e| GitError(format!("cannot read git status: {}", e.message())))?;
+            .map_err(|e| Error::Git(format!("cannot read git status: {}", e.message())))?;
         let wanted = git2::Status::WT_NEW | git2::Status::WT_MODIFIED | git2::Status::WT_RENAMED;
         Ok(statuses
             .iter()
@@ -291,7 +300,7 @@ impl Repo {
 
 /// `~` and `~/…` → the home folder, as git expands `core.hooksPath`. `~user/…` is not
 /// supported: the message says to write the path out.
-fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, GitError> {
+fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, Error> {
     let rest = match value.strip_prefix('~') {
         None => return Ok(PathBuf::from(value)),
         Some(rest) => rest,
@@ -300,13 +309,13 @@ fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, GitError> {
         Some(rest) => rest,
         None if rest.is_empty() => rest,
         None => {
-            return Err(GitError(format!(
+            return Err(Error::Git(format!(
                 "core.hooksPath is `{value}`: driftguard expands only `~/`, not `~user/`; set it to the full path"
             )));
         }
     };
     let home = home.ok_or_else(|| {
-        GitError(format!(
+        Error::Git(format!(
             "core.hooksPath is `{value}` but HOME is not set, so `~` cannot be expanded"
         ))
     })?;
@@ -321,17 +330,20 @@ mod tests {
     fn expand_home_follows_git() {
         let home = Path::new("/home/ana");
         assert_eq!(
-            expand_home("~/hooks", Some(home)),
-            Ok(PathBuf::from("/home/ana/hooks"))
-        );
-        assert_eq!(expand_home("~", Some(home)), Ok(PathBuf::from("/home/ana")));
-        assert_eq!(
-            expand_home(".githooks", Some(home)),
-            Ok(PathBuf::from(".githooks"))
+            expand_home("~/hooks", Some(home)).ok(),
+            Some(PathBuf::from("/home/ana/hooks"))
         );
         assert_eq!(
-            expand_home("/srv/hooks", None),
-            Ok(PathBuf::from("/srv/hooks"))
+            expand_home("~", Some(home)).ok(),
+            Some(PathBuf::from("/home/ana"))
+        );
+        assert_eq!(
+            expand_home(".githooks", Some(home)).ok(),
+            Some(PathBuf::from(".githooks"))
+        );
+        assert_eq!(
+            expand_home("/srv/hooks", None).ok(),
+            Some(PathBuf::from("/srv/hooks"))
         );
         assert!(expand_home("~bob/hooks", Some(home)).is_err());
         assert!(expand_home("~/hooks", None).is_err());

@@ -16,6 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Error;
 use crate::git::Repo;
 
 /// The hook script `install` writes.
@@ -128,17 +129,22 @@ struct Hooks {
 }
 
 impl Hooks {
-    fn find(path: &Path) -> Result<Hooks, String> {
+    fn find(path: &Path) -> Result<Hooks, Error> {
         let repo = Repo::discover(path).ok_or_else(|| {
-            format!(
+            Error::Usage(format!(
                 "`{}` is not inside a git repository with a work tree; run this in the repository whose commits driftguard should check",
                 path.display()
-            )
+            ))
         })?;
-        let dir = repo.hooks_dir().map_err(|e| e.0)?;
+        let dir = repo.hooks_dir()?;
         let hook = match std::fs::symlink_metadata(dir.join(HOOK)) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existing::Absent,
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.join(HOOK).display())),
+            Err(e) => {
+                return Err(Error::io_at(
+                    format!("cannot read {}", dir.join(HOOK).display()),
+                    e,
+                ));
+            }
             // A broken symlink or an unreadable file is someone else's hook.
             Ok(_) => match std::fs::read(dir.join(HOOK)) {
                 Ok(text) if is_ours(&text) => Existing::Ours {
@@ -170,7 +176,7 @@ impl Hooks {
 }
 
 /// `driftguard install`: returns what was done, for stdout.
-pub fn install(path: &Path, force: bool) -> Result<String, String> {
+pub fn install(path: &Path, force: bool) -> Result<String, Error> {
     let hooks = Hooks::find(path)?;
     if hooks.root.join(PRE_COMMIT_CONFIG).is_file() {
         return Ok(pre_commit_message(&hooks.root));
@@ -181,27 +187,27 @@ pub fn install(path: &Path, force: bool) -> Result<String, String> {
         InstallPlan::Nothing => Ok(format!(
             "driftguard's pre-commit hook is already installed in {hook}; nothing to do.\n"
         )),
-        InstallPlan::Refuse => Err(format!(
+        InstallPlan::Refuse => Err(Error::Usage(format!(
             "{hook} is another tool's hook and {legacy} already exists, so driftguard cannot keep that hook as {legacy}. Move one of them away and run `driftguard install` again, or pass --force to keep {hook} as {legacy} and delete the current {legacy}"
-        )),
+        ))),
         InstallPlan::Write {
             keep,
             replace_legacy,
             update,
         } => {
             std::fs::create_dir_all(&hooks.dir)
-                .map_err(|e| format!("cannot create {}: {e}", hooks.dir.display()))?;
+                .map_err(|e| Error::io_at(format!("cannot create {}", hooks.dir.display()), e))?;
             // Written aside first: a failure leaves the hooks folder as it was.
             let staged = stage_hook(&hooks.dir)?;
             let mut message = String::new();
             if replace_legacy {
                 std::fs::remove_file(hooks.path(LEGACY))
-                    .map_err(|e| format!("cannot remove {legacy}: {e}"))?;
+                    .map_err(|e| Error::io_at(format!("cannot remove {legacy}"), e))?;
                 message.push_str(&format!("Deleted the previous {legacy} (--force).\n"));
             }
             if keep {
                 std::fs::rename(hooks.path(HOOK), hooks.path(LEGACY))
-                    .map_err(|e| format!("cannot move {hook} to {legacy}: {e}"))?;
+                    .map_err(|e| Error::io_at(format!("cannot move {hook} to {legacy}"), e))?;
                 message.push_str(&format!(
                     "Kept the existing hook as {legacy}; driftguard's hook runs it first, and `driftguard uninstall` puts it back.\n"
                 ));
@@ -211,7 +217,7 @@ pub fn install(path: &Path, force: bool) -> Result<String, String> {
                 ));
             }
             std::fs::rename(&staged, hooks.path(HOOK))
-                .map_err(|e| format!("cannot write {hook}: {e}"))?;
+                .map_err(|e| Error::io_at(format!("cannot write {hook}"), e))?;
             let verb = if update { "Updated" } else { "Installed" };
             message.push_str(&format!(
                 "{verb} driftguard's pre-commit hook in {hook}: each commit now runs `driftguard check --staged`.\n"
@@ -222,7 +228,7 @@ pub fn install(path: &Path, force: bool) -> Result<String, String> {
 }
 
 /// `driftguard uninstall`: returns what was done, for stdout.
-pub fn uninstall(path: &Path) -> Result<String, String> {
+pub fn uninstall(path: &Path) -> Result<String, Error> {
     let hooks = Hooks::find(path)?;
     let hook = hooks.shown(HOOK);
     let legacy = hooks.shown(LEGACY);
@@ -240,11 +246,11 @@ pub fn uninstall(path: &Path) -> Result<String, String> {
         )),
         UninstallPlan::Remove { restore } => {
             std::fs::remove_file(hooks.path(HOOK))
-                .map_err(|e| format!("cannot remove {hook}: {e}"))?;
+                .map_err(|e| Error::io_at(format!("cannot remove {hook}"), e))?;
             let mut message = format!("Removed driftguard's pre-commit hook from {hook}.\n");
             if restore {
                 std::fs::rename(hooks.path(LEGACY), hooks.path(HOOK))
-                    .map_err(|e| format!("cannot move {legacy} back to {hook}: {e}"))?;
+                    .map_err(|e| Error::io_at(format!("cannot move {legacy} back to {hook}"), e))?;
                 message.push_str(&format!("Restored the previous hook from {legacy}.\n"));
             }
             Ok(message)
@@ -267,15 +273,15 @@ fn pre_commit_message(root: &Path) -> String {
 }
 
 /// Writes our script, executable, next to where it goes; returns its path.
-fn stage_hook(dir: &Path) -> Result<PathBuf, String> {
+fn stage_hook(dir: &Path) -> Result<PathBuf, Error> {
     let staged = dir.join("pre-commit.driftguard-tmp");
     std::fs::write(&staged, HOOK_SCRIPT)
-        .map_err(|e| format!("cannot write {}: {e}", staged.display()))?;
+        .map_err(|e| Error::io_at(format!("cannot write {}", staged.display()), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| format!("cannot make {} executable: {e}", staged.display()))?;
+            .map_err(|e| Error::io_at(format!("cannot make {} executable", staged.display()), e))?;
     }
     Ok(staged)
 }

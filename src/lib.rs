@@ -5,48 +5,65 @@
 //!
 //! 1. [`cli`] — the command line; [`config`] — the optional `driftguard.yml`.
 //! 2. [`git`] — the only module that touches git: snapshots (HEAD, index, merge base) and
-//!    their files; [`discover`] — which files are models and migrations, and their order.
+//!    their files; [`discover`] — which files are models and migrations, and their order;
+//!    [`cache`] — parses and results kept on disk by blob id.
 //! 3. [`models`] — Python model files → tables and columns, through [`pyast`] (the one
 //!    tree-sitter walk) and [`satype`] (SQLAlchemy types → PostgreSQL types).
-//! 4. [`migrations`] — SQL files and Alembic revisions → schema change events;
-//!    [`schema`] — events replayed into the schema the migrations build.
-//! 5. [`rules`] — the comparison: models against schema → [`finding`]s.
-//! 6. [`render`] — findings → human, JSON … output.
+//! 4. [`migrations`] — SQL files and Alembic revisions → schema change events, assembled into
+//!    sources; [`schema`] — events replayed into the schema the migrations build.
+//! 5. [`rules`] — the comparison: models against schema → [`finding`]s; [`suppress`] — inline
+//!    `ignore` comments.
+//! 6. [`render`] — a [`report`] → human, JSON … output.
 //!
-//! [`check`] strings the stages together; [`run`] maps a command line to an [`ExitStatus`].
-//! [`dbdiff`] (`driftguard db-diff`) reads a live PostgreSQL database instead of the migrations
-//! and compares the same model tables with it; it is the only module that talks to a database.
-//! [`schema_cmd`] (`driftguard schema`) stops after stage 4 and prints the replayed schema.
-//! [`install`] writes the git pre-commit hook that runs `check --staged`.
-//! Problems in user files are warnings or findings, never errors: an `Err` means "could not
-//! run" (exit 2) and says what to do.
+//! [`project`] runs stages 2–5 over one snapshot; [`check`] picks the snapshots a mode
+//! compares and keeps what a change introduces; [`run`] maps a command line to an
+//! [`ExitStatus`]. [`dbdiff`] (`driftguard db-diff`) reads a live PostgreSQL database instead
+//! of the migrations and compares the same model tables with it; it is the only module that
+//! talks to a database. [`inventory`] (`driftguard schema`) stops after stage 4 and prints
+//! the replayed schema. [`install`] writes the git pre-commit hook that runs `check --staged`.
+//!
+//! Problems in user files are warnings or findings, never errors: an [`error::Error`] means
+//! "could not run" (exit 2) and says what to do. Plain data ([`finding`], [`report`],
+//! [`rule`], [`error`], [`source`], [`secret`]) sits at the bottom: every stage reads it, it
+//! imports no stage.
 
+// Plain data at the bottom of the house, read by every stage.
+pub mod error;
+pub mod finding;
+pub mod report;
+pub mod rule;
+pub mod secret;
+pub mod source;
+
+// The pipeline, in order.
 pub mod baseline;
 pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
-pub mod dbdiff;
 pub mod discover;
-pub mod finding;
 pub mod git;
-pub mod install;
 pub mod migrations;
 pub mod models;
+pub mod project;
 pub mod pyast;
 pub mod render;
-pub mod rule;
 pub mod rules;
 pub mod satype;
 pub mod schema;
-pub mod schema_cmd;
-pub mod source;
 pub mod sqltype;
 pub mod suppress;
+
+// Other commands.
+pub mod dbdiff;
+pub mod install;
+pub mod inventory;
 
 use std::io::{IsTerminal, Write};
 
 use cli::{Cli, ColorChoice, Command, FailOn};
+use error::Error;
+use report::{Mode, Report};
 use rule::{Rule, Severity};
 
 /// How a run ends.
@@ -108,16 +125,21 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
     };
     match result {
         Ok(status) => status,
-        Err(message) => {
-            let _ = emit(streams.stderr, &format!("error: {message}\n"));
+        Err(error) => {
+            let _ = emit(streams.stderr, &render::human::error_text(&error, color));
             ExitStatus::Error
         }
     }
 }
 
+/// Writes text to a stream; a failure (other than a closed pipe) cannot run.
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    emit(out, text).map_err(|e| Error::io_at("cannot write the output", e))
+}
+
 /// Writes a command's message to stdout; the command succeeded.
-fn say(stdout: &mut dyn Write, message: &str) -> Result<ExitStatus, String> {
-    emit(stdout, message).map_err(|e| e.to_string())?;
+fn say(stdout: &mut dyn Write, message: &str) -> Result<ExitStatus, Error> {
+    write_out(stdout, message)?;
     Ok(ExitStatus::Clean)
 }
 
@@ -131,15 +153,15 @@ fn run_check(
     color: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<ExitStatus, String> {
+) -> Result<ExitStatus, Error> {
     let mode = if args.staged {
-        check::Mode::Staged
+        Mode::Staged
     } else if let Some(reference) = args.base {
-        check::Mode::Base(reference)
+        Mode::Base(reference)
     } else {
-        check::Mode::All
+        Mode::All
     };
-    let options = check::Options {
+    let options = check::CheckOptions {
         path: args.path,
         mode,
         config: args.config,
@@ -147,12 +169,13 @@ fn run_check(
     };
     let baseline = match &args.baseline {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                format!(
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+                message: format!(
                     "cannot read the baseline `{}`: {e}; write one with `driftguard check --write-baseline {}`",
                     path.display(),
                     path.display()
-                )
+                ),
+                source: e,
             })?;
             Some(baseline::Baseline::parse(
                 &path.display().to_string(),
@@ -161,17 +184,16 @@ fn run_check(
         }
         None => None,
     };
-    let mut report = check::run(&options).map_err(|e| e.0)?;
+    let mut report = check::run(&options)?;
     if let Some(path) = &args.write_baseline {
         let text = baseline::Baseline::render(&report.findings);
-        std::fs::write(path, text)
-            .map_err(|e| format!("cannot write the baseline `{}`: {e}", path.display()))?;
+        std::fs::write(path, text).map_err(|e| Error::io("cannot write the baseline", path, e))?;
         let message = format!(
             "wrote {} finding(s) to the baseline {}\n",
             report.findings.len(),
             path.display()
         );
-        emit(stderr, &message).map_err(|e| e.to_string())?;
+        write_out(stderr, &message)?;
         return Ok(ExitStatus::Clean);
     }
     if let Some(baseline) = &baseline {
@@ -194,18 +216,18 @@ fn fail_on(choice: FailOn) -> Option<Severity> {
 
 /// Warnings on stderr, the report in its format on stdout, and the exit status it earns.
 fn report_out(
-    report: &check::Report,
+    report: &Report,
     format: render::Format,
     color: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<ExitStatus, String> {
+) -> Result<ExitStatus, Error> {
     let mut warnings = String::new();
     for warning in &report.warnings {
         warnings.push_str(&render::human::warning_line(warning));
         warnings.push('\n');
     }
-    emit(stderr, &warnings).map_err(|e| e.to_string())?;
+    write_out(stderr, &warnings)?;
     let text = match format {
         render::Format::Human => render::human::render(
             report,
@@ -219,7 +241,7 @@ fn report_out(
         render::Format::Gitlab => render::gitlab::render(report),
         render::Format::Markdown => render::markdown::render(report),
     };
-    emit(stdout, &text).map_err(|e| e.to_string())?;
+    write_out(stdout, &text)?;
     Ok(if report.failed() {
         ExitStatus::Findings
     } else {
@@ -232,8 +254,8 @@ fn run_db_diff(
     color: bool,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<ExitStatus, String> {
-    let options = dbdiff::Options {
+) -> Result<ExitStatus, Error> {
+    let options = dbdiff::DbDiffOptions {
         path: args.path,
         database_url: args.database_url,
         schemas: args.schemas,
@@ -241,8 +263,8 @@ fn run_db_diff(
         config: args.config,
         fail_on: args.fail_on.map(fail_on),
     };
-    let mut say = |line: &str| emit(stderr, &format!("{line}\n")).map_err(|e| e.to_string());
-    let report = dbdiff::run(&options, &mut say).map_err(|e| e.0)?;
+    let mut say = |line: &str| write_out(stderr, &format!("{line}\n"));
+    let report = dbdiff::run(&options, &mut say)?;
     report_out(&report, args.format, color, stdout, stderr)
 }
 
@@ -250,32 +272,34 @@ fn run_schema(
     args: cli::SchemaArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> Result<ExitStatus, String> {
-    let options = schema_cmd::SchemaOptions {
+) -> Result<ExitStatus, Error> {
+    let options = inventory::SchemaOptions {
         path: args.path,
         config: args.config,
         source: args.source,
     };
-    let (inventory, warnings) = schema_cmd::inventory(&options).map_err(|e| e.0)?;
+    let (inventory, warnings) = inventory::inventory(&options)?;
     let mut lines = String::new();
     for warning in &warnings {
         lines.push_str(&render::human::warning_line(warning));
         lines.push('\n');
     }
-    emit(stderr, &lines).map_err(|e| e.to_string())?;
+    write_out(stderr, &lines)?;
     let text = match args.format {
-        schema_cmd::SchemaFormat::Table => schema_cmd::render_table(&inventory),
-        schema_cmd::SchemaFormat::Json => schema_cmd::render_json(&inventory).map_err(|e| e.0)?,
+        inventory::SchemaFormat::Table => inventory::render_table(&inventory),
+        inventory::SchemaFormat::Json => inventory::render_json(&inventory)?,
     };
-    emit(stdout, &text).map_err(|e| e.to_string())?;
+    write_out(stdout, &text)?;
     Ok(ExitStatus::Clean)
 }
 
-fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, String> {
+fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, Error> {
     let text = match code {
         Some(code) => {
             let rule = Rule::from_code_or_name(code).ok_or_else(|| {
-                format!("`{code}` is not a driftguard rule; run `driftguard rule` to list them")
+                Error::Usage(format!(
+                    "`{code}` is not a driftguard rule; run `driftguard rule` to list them"
+                ))
             })?;
             format!(
                 "# {} {}\n\nSeverity: {}\n\n{}",
@@ -290,6 +314,6 @@ fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, St
             .map(|r| format!("{}  {:<34} {}\n", r.code(), r.name(), r.summary()))
             .collect(),
     };
-    emit(stdout, &text).map_err(|e| e.to_string())?;
+    write_out(stdout, &text)?;
     Ok(ExitStatus::Clean)
 }

@@ -10,6 +10,7 @@
 //! names a table or a type), and reading goes on with the next statement.
 
 pub mod alembic;
+pub mod sources;
 pub mod sql;
 
 use serde::Serialize;

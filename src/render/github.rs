@@ -11,8 +11,8 @@
 //! `\r` and `\n` become `%25`, `%0D` and `%0A`; in properties `:` and `,` also become `%3A`
 //! and `%2C`. `%` is replaced first so that an escape is never escaped twice.
 
-use crate::check::Report;
 use crate::finding::{Finding, Warning};
+use crate::report::Report;
 use crate::rule::Severity;
 use crate::source::Location;
 

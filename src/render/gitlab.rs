@@ -10,8 +10,8 @@
 
 use serde::Serialize;
 
-use crate::check::Report;
 use crate::finding::{Finding, Warning};
+use crate::report::Report;
 use crate::rule::Severity;
 use crate::source::Location;
 

@@ -10,9 +10,9 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
 };
 
-use super::Sources;
-use crate::check::Report;
+use crate::error::{ConfigSpan, Error};
 use crate::finding::Finding;
+use crate::report::{Report, Sources};
 use crate::rule::{Rule, Severity};
 use crate::source::{Location, SourceFile};
 
@@ -327,5 +327,77 @@ pub fn warning_line(warning: &crate::finding::Warning) -> String {
     match &warning.location {
         Some(location) => format!("warning: {location}: {}", warning.message),
         None => format!("warning: {}", warning.message),
+    }
+}
+
+/// A "could not run" error for stderr: `error: message`, and for a config error the labelled
+/// line of the file under it.
+pub fn error_text(error: &Error, color: bool) -> String {
+    let mut out = format!("error: {error}\n");
+    if let Error::Config(config) = error
+        && let Some(span) = &config.span
+    {
+        out.push_str(&config_snippet(span, color));
+    }
+    out
+}
+
+/// The labelled span of a config file, as miette draws it (without miette's header line: the
+/// message is already on the `error:` line above).
+fn config_snippet(span: &ConfigSpan, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let diagnostic = RelatedDiagnostic {
+        message: String::new(),
+        source: Some(NamedSource::new(span.name.clone(), span.text.clone())),
+        label: Some(LabeledSpan::new_with_span(
+            Some("here".to_string()),
+            SourceSpan::new(span.start.into(), span.len.max(1)),
+        )),
+    };
+    let mut text = String::new();
+    if handler.render_report(&mut text, &diagnostic).is_err() {
+        return String::new();
+    }
+    // Drop the header line (the empty message) and keep the snippet.
+    let snippet: Vec<&str> = text
+        .split('\n')
+        .skip_while(|line| !line.contains('╭') && !line.contains(",-"))
+        .collect();
+    let mut out = snippet.join("\n");
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+    use crate::error::ConfigError;
+
+    #[test]
+    fn a_config_error_shows_the_line_it_points_at() {
+        let error = Error::Config(ConfigError {
+            message: "driftguard.yml:2: invalid config: bad".to_string(),
+            span: Some(Box::new(ConfigSpan {
+                name: "driftguard.yml".to_string(),
+                text: "models: [\"a\"]\nrules: {DG999: error}\n".to_string(),
+                start: 14,
+                len: 5,
+            })),
+        });
+        insta::assert_snapshot!(error_text(&error, false));
+        let plain = Error::Usage("no such thing".to_string());
+        assert_eq!(error_text(&plain, false), "error: no such thing\n");
     }
 }

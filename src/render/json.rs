@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::check::{Report, Summary};
 use crate::finding::{Finding, Warning};
+use crate::report::{Report, Summary};
 use crate::source::Location;
 
 #[derive(Serialize)]

@@ -14,8 +14,8 @@
 //! a model file must not make the whole report unreadable. In attributes, tab, newline and
 //! carriage return are written as character references, since parsers turn them into spaces.
 
-use crate::check::Report;
 use crate::finding::Finding;
+use crate::report::Report;
 
 /// Whether XML 1.0 can hold the character at all.
 fn allowed(c: char) -> bool {

@@ -11,8 +11,8 @@
 //! code span). Fences around SQL are longer than any run of backticks in it, so a model's
 //! comment with ```` ``` ```` cannot close the block early.
 
-use crate::check::Report;
 use crate::finding::Finding;
+use crate::report::Report;
 use crate::rule::Severity;
 
 /// Characters that are markup somewhere in GFM inline text.

@@ -1,4 +1,4 @@
-//! Renderers: a [`Report`](crate::check::Report) → text for people or machines.
+//! Renderers: a [`Report`](crate::report::Report) → text for people or machines.
 //!
 //! One file per format behind one [`Format`] enum. Renderers only read findings; they never
 //! decide anything about them, and each is a pure function from a report to a `String` (the
@@ -19,7 +19,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::finding::{Finding, Target};
 
@@ -41,9 +41,6 @@ pub enum Format {
     /// Markdown, for a pull request comment or `$GITHUB_STEP_SUMMARY`.
     Markdown,
 }
-
-/// The text of the files findings point into, by path, for snippets.
-pub type Sources = BTreeMap<String, String>;
 
 /// What a finding is about, as people read it: `core.customers.contact_preference`, or
 /// `core.customers` for a table; an enum finding adds its type and value in parentheses:
@@ -137,8 +134,8 @@ pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
 pub(crate) mod test_support {
     //! One shared set of findings, rendered by every format's snapshot test.
 
-    use crate::check::{Mode, Report, Summary};
     use crate::finding::{Finding, Related, Target, Warning};
+    use crate::report::{Mode, Report, Summary};
     use crate::rule::{Rule, Severity};
     use crate::source::Location;
 
@@ -226,7 +223,7 @@ pub(crate) mod test_support {
                 "could not read the statement near `a|b`\n(skipped)\u{1}",
             ),
         ];
-        let mut sources = crate::render::Sources::new();
+        let mut sources = crate::report::Sources::new();
         sources.insert(MODELS.to_string(), models_text());
         sources.insert(
             MIGRATION.to_string(),
@@ -269,7 +266,7 @@ pub(crate) mod test_support {
                 findings: 0,
                 preexisting: 0,
             },
-            sources: crate::render::Sources::new(),
+            sources: crate::report::Sources::new(),
             ..shared_report()
         }
     }

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::Report;
 use crate::finding::{Finding, Warning};
+use crate::report::Report;
 use crate::rule::{Rule, Severity};
 use crate::source::Location;
 

@@ -26,6 +26,9 @@ pub struct MigrationSource {
     /// shared rules (DG005, DG006) then say "the database" where they would say "the
     /// migrations".
     pub live: bool,
+    /// The files it replayed, relative to the root, in the order they run (none for a live
+    /// database).
+    pub files: Vec<String>,
 }
 
 impl MigrationSource {

@@ -241,6 +241,7 @@ pub(crate) mod test_support {
             schema,
             models: None,
             live: false,
+            files: Vec::new(),
         }
     }
 
@@ -319,13 +320,13 @@ pub(crate) mod test_support {
     /// The human rendering of findings, without colour, 100 columns wide, with the given file
     /// texts for snippets.
     pub fn render_human(findings: Vec<Finding>, files: &[(&str, &str)]) -> String {
-        let sources: crate::render::Sources = files
+        let sources: crate::report::Sources = files
             .iter()
             .map(|(path, text)| (path.to_string(), text.to_string()))
             .collect();
-        let report = crate::check::Report {
-            mode: crate::check::Mode::All,
-            summary: crate::check::Summary {
+        let report = crate::report::Report {
+            mode: crate::report::Mode::All,
+            summary: crate::report::Summary {
                 model_files: 1,
                 tables: 1,
                 columns: 2,

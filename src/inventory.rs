@@ -1,7 +1,7 @@
-//! `driftguard schema`: the schema the migrations build, printed without a database.
+//! `driftguard schema`: the schema inventory the migrations build, printed without a database.
 //!
 //! It reuses the check pipeline's discovery, readers and replay
-//! ([`crate::check::migration_sources`]) and never reads models. The result is an
+//! ([`crate::project::migration_sources`]) and never reads models. The result is an
 //! [`Inventory`] — plain data shaped like PostgreSQL's own catalogue: base tables with their
 //! columns in ordinal order, `data_type` spelled as `information_schema.columns` spells it,
 //! `is_nullable` as `YES`/`NO`, and enum types with their values in sort order. The PostgreSQL
@@ -22,8 +22,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::check::{BuiltSource, RunError, migration_sources};
+use crate::error::Error;
 use crate::finding::Warning;
+use crate::project::migration_sources;
+use crate::rules::MigrationSource;
 use crate::schema::{Column, Schema};
 use crate::sqltype::SqlType;
 
@@ -85,7 +87,7 @@ pub struct Inventory {
 }
 
 /// Reads and replays the migrations; the inventory and the warnings met on the way.
-pub fn inventory(options: &SchemaOptions) -> Result<(Inventory, Vec<Warning>), RunError> {
+pub fn inventory(options: &SchemaOptions) -> Result<(Inventory, Vec<Warning>), Error> {
     let (built, warnings) = migration_sources(&options.path, options.config.as_deref())?;
     let chosen = match &options.source {
         Some(wanted) => vec![pick_source(built, wanted)?],
@@ -110,16 +112,16 @@ pub fn source_key(name: &str) -> String {
     }
 }
 
-fn pick_source(built: Vec<BuiltSource>, wanted: &str) -> Result<BuiltSource, RunError> {
+fn pick_source(built: Vec<MigrationSource>, wanted: &str) -> Result<MigrationSource, Error> {
     let names: Vec<String> = built
         .iter()
-        .map(|b| format!("`{}`", source_key(&b.source.name)))
+        .map(|b| format!("`{}`", source_key(&b.name)))
         .collect();
     built
         .into_iter()
-        .find(|b| b.source.name == wanted || source_key(&b.source.name) == wanted)
+        .find(|b| b.name == wanted || source_key(&b.name) == wanted)
         .ok_or_else(|| {
-            RunError(if names.is_empty() {
+            Error::Usage(if names.is_empty() {
                 format!("no migration source `{wanted}`: this project has no migrations")
             } else {
                 format!(
@@ -131,11 +133,11 @@ fn pick_source(built: Vec<BuiltSource>, wanted: &str) -> Result<BuiltSource, Run
 }
 
 /// The union of the sources' schemas (see the module doc).
-pub fn from_sources(sources: &[BuiltSource]) -> Inventory {
+pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
     let mut tables: BTreeMap<(String, String), Vec<Column>> = BTreeMap::new();
     let mut enums: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for built in sources {
-        merge(&built.source.schema, &mut tables, &mut enums);
+        merge(&built.schema, &mut tables, &mut enums);
     }
     let columns = tables
         .into_iter()
@@ -163,7 +165,7 @@ pub fn from_sources(sources: &[BuiltSource]) -> Inventory {
         sources: sources
             .iter()
             .map(|b| SourceInfo {
-                name: b.source.name.clone(),
+                name: b.name.clone(),
                 files: b.files.clone(),
             })
             .collect(),
@@ -325,9 +327,9 @@ fn cast_name(ty: &SqlType) -> Option<String> {
 }
 
 /// `--format json`.
-pub fn render_json(inventory: &Inventory) -> Result<String, RunError> {
+pub fn render_json(inventory: &Inventory) -> Result<String, Error> {
     let mut text = serde_json::to_string_pretty(inventory)
-        .map_err(|e| RunError(format!("cannot write the schema as JSON: {e}")))?;
+        .map_err(|e| Error::Usage(format!("cannot write the schema as JSON: {e}")))?;
     text.push('\n');
     Ok(text)
 }

@@ -1,8 +1,6 @@
 //! End-to-end tests of `driftguard check`: real git repositories, the real binary.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const CONTACT: &str = "contact_preference: Mapped[Optional[str]] = mapped_column(String(20), comment=\"sms or email\")";
 
@@ -58,6 +56,7 @@ fn all_mode_reports_the_missing_column_at_the_model_line() {
     assert_eq!(json["summary"]["columns"], 3);
     assert_eq!(json["summary"]["migration_files"], 1);
     assert_eq!(json["summary"]["findings"], 1);
+    assert_shown!("gap", run);
 
     repo.write(&format!("{MIGRATIONS}/002_contact.sql"), add_contact_sql());
     let run = repo.run(&["check", "--format", "json"]);
@@ -71,22 +70,8 @@ fn human_output_shows_the_line_the_help_and_a_summary() {
     repo.write(MODELS, &customer_with(CONTACT));
     let run = repo.run(&["check"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("DG001"), "{}", run.stdout);
-    assert!(run.stdout.contains("contact_preference"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains(
-            "ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);"
-        ),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("core.customers` is created here"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Found 1 error"), "{}", run.stdout);
     assert!(!run.stdout.contains('\u{1b}'), "no colour when piped");
+    assert_shown!(run);
 }
 
 #[test]
@@ -124,16 +109,13 @@ fn staged_mode_blocks_only_what_the_change_introduces() {
     repo.write(&migration, add_contact_sql());
     let run = repo.run(&["check", "--staged", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
-    let help = run.json()["findings"][0]["help"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    assert!(help.contains(&format!("git add {migration}")), "{help}");
+    assert_shown!("migration_not_staged", run);
 
     // Staged: clean.
     repo.stage(&[&migration]);
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!("clean", run);
 }
 
 #[test]
@@ -168,7 +150,7 @@ fn nothing_relevant_staged_exits_at_once() {
         .stage(&["docs/notes.md"]);
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("nothing to check"), "{}", run.stdout);
+    assert_shown!(run);
 }
 
 #[test]
@@ -212,37 +194,23 @@ fn commit_a_through_a_real_hook_uses_the_temporary_index() {
         .expect("chmod");
     // Not staged: `git commit -a` stages it into a temporary index for the hook.
     repo.write(MODELS, &customer_with(CONTACT));
-    let out = repo.git_output(&["commit", "-a", "-m", "add contact"]);
-    assert!(!out.status.success(), "the hook must block the commit");
+    let out = repo.git_with(&["commit", "-a", "-m", "add contact"], &[]);
+    assert_ne!(out.code, 0, "the hook must block the commit");
     // git sends a hook's output to its own stderr.
-    let shown = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(shown.contains("contact_preference"), "{shown}");
+    assert_shown!("blocked", out);
 
     // A partial commit of an unrelated file passes although the model change is pending.
     repo.write("notes.txt", "x\n");
     repo.git(&["add", "notes.txt"]);
-    let out = repo.git_output(&["commit", "-m", "notes only", "--", "notes.txt"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = repo.git_with(&["commit", "-m", "notes only", "--", "notes.txt"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
 
     // With the migration, `git add` + `git commit -a` passes.
     let migration = format!("{MIGRATIONS}/002_contact.sql");
     repo.write(&migration, add_contact_sql());
     repo.git(&["add", &migration]);
-    let out = repo.git_output(&["commit", "-a", "-m", "add contact with migration"]);
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = repo.git_with(&["commit", "-a", "-m", "add contact with migration"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
 }
 
 #[test]
@@ -273,11 +241,7 @@ fn a_missing_ref_is_exit_2_with_the_fix() {
     let repo = handbook_repo();
     let run = repo.run(&["check", "--base", "origin/develop"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("git fetch origin develop"),
-        "{}",
-        run.stderr
-    );
+    assert_shown!(run);
 }
 
 #[test]
@@ -322,7 +286,7 @@ fn a_shallow_clone_is_exit_2_naming_fetch_depth() {
     .expect("checkout");
     let run = run_in(&dir, &["check", "--base", "origin/main"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
+    assert_shown!(run);
 }
 
 #[test]
@@ -336,11 +300,7 @@ fn a_plain_directory_is_audited() {
     assert_eq!(run.findings()[0].1, "core.customers.contact_preference");
     let run = run_in(dir.path(), &["check", "--staged"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("not inside a git repository"),
-        "{}",
-        run.stderr
-    );
+    assert_shown!(run);
 }
 
 #[test]
@@ -349,7 +309,7 @@ fn config_errors_are_exit_2_and_point_at_the_line() {
     repo.write("driftguard.yml", "default_schema: core\nmigratons: [x]\n");
     let run = repo.run(&["check"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("driftguard.yml:2"), "{}", run.stderr);
+    assert_shown!(run);
 }
 
 #[test]
@@ -364,11 +324,7 @@ fn config_ignore_patterns_silence_findings() {
         "[tool.driftguard]\ndefault_schema = \"core\"\n",
     );
     let run = repo.run(&["check", "--format", "json"]);
-    assert!(
-        run.stderr.contains("several config files"),
-        "{}",
-        run.stderr
-    );
+    assert_shown!("two_config_files", run);
 }
 
 #[test]
@@ -377,7 +333,7 @@ fn a_baseline_accepts_old_gaps_and_fails_on_new_ones() {
     repo.write(MODELS, &customer_with(CONTACT));
     let run = repo.run(&["check", "--write-baseline", "driftguard-baseline.json"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("wrote 1 finding"), "{}", run.stderr);
+    assert_shown!("write", run);
     let run = repo.run(&[
         "check",
         "--baseline",
@@ -407,7 +363,7 @@ fn a_baseline_accepts_old_gaps_and_fails_on_new_ones() {
     );
     let run = repo.run(&["check", "--baseline", "missing.json"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("--write-baseline"), "{}", run.stderr);
+    assert_shown!("missing", run);
 }
 
 #[test]

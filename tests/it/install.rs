@@ -1,12 +1,10 @@
 //! End-to-end tests of `driftguard install` / `uninstall` and of the hook script they write:
 //! real repositories, real `git commit`s through the installed hook, the real binary.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 const TIER: &str = "loyalty_tier: Mapped[Optional[str]] = mapped_column(String(16))";
 const TIER_SQL: &str = "ALTER TABLE core.customers ADD COLUMN loyalty_tier VARCHAR(16);\n";
@@ -27,22 +25,16 @@ fn write_executable(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
-/// `git commit` in `dir` with the built driftguard first on PATH; returns (success, stdout +
-/// stderr).
-fn commit_in(dir: &Path, message: &str, env: &[(&str, &OsStr)]) -> (bool, String) {
+/// `git commit -q` in `dir` with the built driftguard first on PATH. git sends the hook's
+/// output to its own stderr.
+fn commit_in(dir: &Path, message: &str, env: &[(&str, &OsStr)]) -> Run {
     let path = path_with_binary();
     let mut all = vec![("PATH", path.as_os_str())];
     all.extend_from_slice(env);
-    let out = git_in(dir, &["commit", "-q", "-m", message], &all);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    git_in(dir, &["commit", "-q", "-m", message], &all)
 }
 
-fn commit(repo: &TestRepo, message: &str, env: &[(&str, &OsStr)]) -> (bool, String) {
+fn commit(repo: &TestRepo, message: &str, env: &[(&str, &OsStr)]) -> Run {
     commit_in(repo.path(), message, env)
 }
 
@@ -55,11 +47,7 @@ fn install_writes_an_executable_hook_and_a_second_install_is_a_no_op() {
     let repo = handbook_repo();
     let run = repo.run(&["install"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(
-        run.stdout
-            .contains("Installed driftguard's pre-commit hook in .git/hooks/pre-commit"),
-        "{run:?}"
-    );
+    assert_shown!("first", run);
     let text = read(&hook(&repo));
     assert!(text.contains("# driftguard-managed-hook"));
     assert!(text.contains("check --staged"));
@@ -72,7 +60,7 @@ fn install_writes_an_executable_hook_and_a_second_install_is_a_no_op() {
 
     let again = repo.run(&["install"]);
     assert_eq!(again.code, 0, "{again:?}");
-    assert!(again.stdout.contains("already installed"), "{again:?}");
+    assert_shown!("again", again);
     assert_eq!(read(&hook(&repo)), text);
     assert!(!repo.path().join(".git/hooks/pre-commit.legacy").exists());
 }
@@ -82,15 +70,14 @@ fn a_commit_with_a_gap_is_blocked_by_the_installed_hook_and_passes_with_the_migr
     let repo = handbook_repo();
     assert_eq!(repo.run(&["install"]).code, 0);
     stage_gap(&repo);
-    let (ok, output) = commit(&repo, "add loyalty tier", &[]);
-    assert!(!ok, "the hook must block the commit:\n{output}");
-    assert!(output.contains("DG001"), "{output}");
-    assert!(output.contains("loyalty_tier"), "{output}");
+    let out = commit(&repo, "add loyalty tier", &[]);
+    assert_ne!(out.code, 0, "the hook must block the commit: {out:?}");
+    assert_shown!("blocked", out);
 
     let migration = format!("{MIGRATIONS}/002_loyalty_tier.sql");
     repo.write(&migration, TIER_SQL).stage(&[&migration]);
-    let (ok, output) = commit(&repo, "add loyalty tier with its migration", &[]);
-    assert!(ok, "{output}");
+    let out = commit(&repo, "add loyalty tier with its migration", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
 }
 
 #[test]
@@ -98,10 +85,9 @@ fn driftguard_skip_lets_a_commit_through_and_says_so() {
     let repo = handbook_repo();
     assert_eq!(repo.run(&["install"]).code, 0);
     stage_gap(&repo);
-    let (ok, output) = commit(&repo, "skip", &[("DRIFTGUARD_SKIP", OsStr::new("1"))]);
-    assert!(ok, "{output}");
-    assert!(output.contains("DRIFTGUARD_SKIP"), "{output}");
-    assert!(output.contains("NOT checked"), "{output}");
+    let out = commit(&repo, "skip", &[("DRIFTGUARD_SKIP", OsStr::new("1"))]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_shown!(out);
 }
 
 #[test]
@@ -111,12 +97,8 @@ fn a_missing_binary_stops_the_commit_with_install_instructions() {
     repo.write("notes.txt", "x\n").stage(&["notes.txt"]);
     let path = path_without_binary();
     let out = repo.git_with(&["commit", "-q", "-m", "notes"], &[("PATH", &path)]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "never a silent pass: {stderr}");
-    assert!(stderr.contains("cannot run `driftguard`"), "{stderr}");
-    assert!(stderr.contains("pip install driftguard"), "{stderr}");
-    assert!(stderr.contains("cargo install driftguard"), "{stderr}");
-    assert!(stderr.contains("DRIFTGUARD_SKIP=1"), "{stderr}");
+    assert_ne!(out.code, 0, "never a silent pass: {out:?}");
+    assert_shown!("not_on_path", out);
 
     // DRIFTGUARD names the program; a wrong name is an error too, naming it.
     let out = repo.git_with(
@@ -126,23 +108,15 @@ fn a_missing_binary_stops_the_commit_with_install_instructions() {
             ("DRIFTGUARD", OsStr::new("/nowhere/driftguard")),
         ],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("cannot run `/nowhere/driftguard`"),
-        "{stderr}"
-    );
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_shown!("wrong_name", out);
 
     // And the right one works without PATH.
     let out = repo.git_with(
         &["commit", "-q", "-m", "notes"],
         &[("PATH", &path), ("DRIFTGUARD", binary().as_os_str())],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.code, 0, "{out:?}");
 }
 
 #[test]
@@ -171,17 +145,13 @@ fn a_foreign_hook_is_kept_as_legacy_runs_first_and_uninstall_restores_it() {
     write_executable(&hook(&repo), FOREIGN);
     let run = repo.run(&["install"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(
-        run.stdout
-            .contains("Kept the existing hook as .git/hooks/pre-commit.legacy"),
-        "{run:?}"
-    );
+    assert_shown!("install", run);
     let legacy = repo.path().join(".git/hooks/pre-commit.legacy");
     assert_eq!(read(&legacy), FOREIGN);
 
     repo.write("notes.txt", "x\n").stage(&["notes.txt"]);
-    let (ok, output) = commit(&repo, "notes", &[]);
-    assert!(ok, "{output}");
+    let out = commit(&repo, "notes", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
     assert!(
         repo.path().join("foreign-hook-ran").exists(),
         "the legacy hook must run"
@@ -190,25 +160,20 @@ fn a_foreign_hook_is_kept_as_legacy_runs_first_and_uninstall_restores_it() {
     // The legacy hook runs first, and its failure stops the commit.
     write_executable(&legacy, "#!/bin/sh\necho 'legacy says no' >&2\nexit 3\n");
     repo.write("notes.txt", "y\n").stage(&["notes.txt"]);
-    let (ok, output) = commit(&repo, "notes again", &[]);
-    assert!(!ok, "{output}");
-    assert!(output.contains("legacy says no"), "{output}");
+    let out = commit(&repo, "notes again", &[]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_shown!("legacy_says_no", out);
     write_executable(&legacy, FOREIGN);
 
     let run = repo.run(&["uninstall"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("Restored the previous hook"), "{run:?}");
+    assert_shown!("uninstall", run);
     assert_eq!(read(&hook(&repo)), FOREIGN);
     assert!(!legacy.exists());
 
     let again = repo.run(&["uninstall"]);
     assert_eq!(again.code, 0, "{again:?}");
-    assert!(
-        again
-            .stdout
-            .contains("not driftguard's hook; left it alone"),
-        "{again:?}"
-    );
+    assert_shown!("uninstall_again", again);
     assert_eq!(read(&hook(&repo)), FOREIGN);
 }
 
@@ -221,16 +186,12 @@ fn install_refuses_to_lose_a_hook_unless_forced() {
 
     let run = repo.run(&["install"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("pre-commit.legacy already exists"),
-        "{run:?}"
-    );
-    assert!(run.stderr.contains("--force"), "{run:?}");
+    assert_shown!("refused", run);
     assert_eq!(read(&hook(&repo)), FOREIGN, "nothing changed");
 
     let run = repo.run(&["install", "--force"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("Deleted the previous"), "{run:?}");
+    assert_shown!("forced", run);
     assert_eq!(read(&legacy), FOREIGN, "the active hook is the one kept");
     assert!(read(&hook(&repo)).contains("# driftguard-managed-hook"));
 }
@@ -240,7 +201,7 @@ fn uninstall_without_a_hook_is_a_no_op() {
     let repo = handbook_repo();
     let run = repo.run(&["uninstall"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("not installed"), "{run:?}");
+    assert_shown!(run);
     assert_eq!(repo.run(&["install"]).code, 0);
     let run = repo.run(&["uninstall"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -252,16 +213,19 @@ fn core_hooks_path_is_relative_to_the_work_tree_root() {
     let repo = handbook_repo();
     repo.git(&["config", "core.hooksPath", ".githooks"]);
     // Run from a subfolder: the path is still taken from the root, as git does.
-    let run = run_in(&repo.path().join("apps/backend"), &["install"]);
+    let run = run_in(&repo.path().join("apps/backend"), &["install"]).naming(repo.path(), "[REPO]");
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains(".githooks/pre-commit"), "{run:?}");
+    assert_shown!("install", run);
     assert!(repo.path().join(".githooks/pre-commit").exists());
     assert!(!hook(&repo).exists());
 
     stage_gap(&repo);
-    let (ok, output) = commit(&repo, "gap", &[]);
-    assert!(!ok, "git runs the hook from core.hooksPath:\n{output}");
-    assert!(output.contains("loyalty_tier"), "{output}");
+    let out = commit(&repo, "gap", &[]);
+    assert_ne!(
+        out.code, 0,
+        "git runs the hook from core.hooksPath: {out:?}"
+    );
+    assert_shown!("blocked", out);
 }
 
 #[test]
@@ -273,10 +237,12 @@ fn core_hooks_path_expands_the_home_folder() {
         repo.path(),
         &["install"],
         &[("HOME", home.path().as_os_str())],
-    );
+    )
+    .naming(home.path(), "[HOME]");
     assert_eq!(run.code, 0, "{run:?}");
     let installed = home.path().join("shared-hooks/pre-commit");
     assert!(installed.exists(), "{run:?}");
+    assert_shown!(run);
     assert!(read(&installed).contains("# driftguard-managed-hook"));
     assert!(!repo.path().join("~").exists());
 }
@@ -289,17 +255,20 @@ fn a_linked_worktree_installs_into_the_shared_hooks_folder() {
     let worktree_arg = worktree.to_str().expect("utf-8 path");
     repo.git(&["worktree", "add", "-q", "-b", "feature", worktree_arg]);
 
-    let run = run_in(&worktree, &["install"]);
+    let run = run_in(&worktree, &["install"])
+        .naming(&worktree, "[WORKTREE]")
+        .naming(repo.path(), "[REPO]");
     assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!("install", run);
     assert!(hook(&repo).exists(), "{run:?}");
     assert!(read(&hook(&repo)).contains("# driftguard-managed-hook"));
 
     // A commit in the worktree runs it against the worktree's own index.
     std::fs::write(worktree.join(MODELS), customer_with(TIER)).expect("write");
-    assert!(git_in(&worktree, &["add", MODELS], &[]).status.success());
-    let (ok, output) = commit_in(&worktree, "gap", &[]);
-    assert!(!ok, "{output}");
-    assert!(output.contains("loyalty_tier"), "{output}");
+    assert_eq!(git_in(&worktree, &["add", MODELS], &[]).code, 0);
+    let out = commit_in(&worktree, "gap", &[]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert_shown!("blocked", out);
 }
 
 #[test]
@@ -308,13 +277,13 @@ fn a_pre_commit_framework_repository_gets_the_snippet_instead_of_a_hook() {
     repo.write(".pre-commit-config.yaml", "repos: []\n");
     let run = repo.run(&["install"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("pre-commit framework"), "{run:?}");
+    // The snapshot names the version `[VERSION]`: the snippet pins this very release.
     assert!(
         run.stdout
             .contains(&format!("rev: v{}", env!("CARGO_PKG_VERSION"))),
         "{run:?}"
     );
-    assert!(run.stdout.contains("- id: driftguard"), "{run:?}");
+    assert_shown!(run);
     assert!(!hook(&repo).exists(), "no git hook is written");
 }
 
@@ -323,8 +292,5 @@ fn install_outside_a_repository_says_where_to_run_it() {
     let dir = TestRepo::plain();
     let run = dir.run(&["install"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("not inside a git repository"),
-        "{run:?}"
-    );
+    assert_shown!(run);
 }

@@ -1,0 +1,640 @@
+//! A project's files → its analysis: the model tables, the migration sources and the findings.
+//!
+//! This is the stage every command shares. It lists the files of a snapshot (a git tree, the
+//! index, or a working tree walked from disk), reads each relevant file once — a parse is
+//! shared between the two snapshots of a change check when the path and blob id are the same,
+//! and a model file's extraction is kept on disk by blob id ([`crate::cache`]) — parses in
+//! parallel, resolves the models, assembles the migration sources
+//! ([`crate::migrations::sources`]), runs the rules and applies the config.
+//!
+//! [`crate::check`] compares two analyses; `db-diff` takes a [`Project`] (models and sources,
+//! no rules); `driftguard schema` takes the sources alone ([`migration_sources`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::cache::{DiskCache, model_key};
+use crate::config::Config;
+use crate::discover::{FileKind, classify, walk};
+use crate::error::Error;
+use crate::finding::{Finding, Warning};
+use crate::git::{BlobId, Repo};
+use crate::migrations::sources::{SqlMigration, assemble};
+use crate::migrations::{MigrationEvents, alembic, sql};
+use crate::models::{self, FileModels, ModelTable, ResolveOptions};
+use crate::report::{Sources, Summary};
+use crate::rule::Severity;
+use crate::rules::{self, Context, MigrationSource};
+use crate::source::SourceFile;
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Content {
+    Blob(BlobId),
+    Disk,
+}
+
+/// A file of a snapshot.
+#[derive(Debug, Clone)]
+pub struct FileRef {
+    pub path: String,
+    pub content: Content,
+}
+
+/// What one file holds, once parsed.
+#[derive(Debug)]
+enum Parsed {
+    Models(FileModels),
+    Sql(MigrationEvents),
+    Alembic(Option<alembic::Revision>),
+    /// A model candidate whose bytes do not mention SQLAlchemy.
+    Nothing,
+}
+
+/// A parsed file and the warnings its reading raised (not UTF-8, …).
+#[derive(Debug)]
+struct ParsedFile {
+    path: String,
+    kind: FileKind,
+    parsed: Parsed,
+    warnings: Vec<Warning>,
+}
+
+/// Reads the bytes of files, from git or from disk.
+pub struct FileReader<'r> {
+    pub repo: Option<&'r Repo>,
+    pub root: PathBuf,
+}
+
+impl FileReader<'_> {
+    pub fn read(&self, file: &FileRef) -> Result<Vec<u8>, String> {
+        match (file.content, self.repo) {
+            (Content::Blob(id), Some(repo)) => repo.read_blob(id).map_err(|e| e.to_string()),
+            _ => std::fs::read(self.root.join(&file.path))
+                .map_err(|e| format!("cannot read {}: {e}", file.path)),
+        }
+    }
+}
+
+/// Parses shared between snapshots: keyed by path and blob id.
+#[derive(Default)]
+pub struct ParseCache {
+    parsed: HashMap<(String, BlobId), Arc<ParsedFile>>,
+    /// Model extractions and snapshot results kept between runs (change checks only).
+    disk: DiskCache,
+}
+
+impl ParseCache {
+    /// A cache that also keeps model extractions and snapshot results on disk.
+    pub fn with_disk(disk: DiskCache) -> ParseCache {
+        ParseCache {
+            parsed: HashMap::new(),
+            disk,
+        }
+    }
+}
+
+/// A model file's extraction as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedModels {
+    models: FileModels,
+    warnings: Vec<Warning>,
+}
+
+/// A snapshot's result as the disk cache keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedAnalysis {
+    findings: Vec<Finding>,
+    warnings: Vec<Warning>,
+    summary: Summary,
+}
+
+/// A snapshot's analysis, from the disk cache or computed (and then stored).
+pub fn cached_analysis(
+    key: &str,
+    files: &[FileRef],
+    reader: &FileReader,
+    config: &Config,
+    cache: &mut ParseCache,
+) -> Analysis {
+    if let Some(hit) = cache.disk.get::<CachedAnalysis>("findings", key) {
+        return Analysis {
+            findings: hit.findings,
+            warnings: hit.warnings,
+            summary: hit.summary,
+            sources: Vec::new(),
+            tables: Vec::new(),
+        };
+    }
+    let analysis = analyze(files, reader, config, cache);
+    cache.disk.put(
+        "findings",
+        key,
+        &CachedAnalysis {
+            findings: analysis.findings.clone(),
+            warnings: analysis.warnings.clone(),
+            summary: analysis.summary.clone(),
+        },
+    );
+    analysis
+}
+
+/// Reads only the migrations of the working tree at `path` (with the config found there, or
+/// `config`) and replays each source: what `driftguard schema` prints. Models are not read.
+pub fn migration_sources(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(Vec<MigrationSource>, Vec<Warning>), Error> {
+    if !path.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` is not a directory; pass the root of the project",
+            path.display()
+        )));
+    }
+    let read_root = |name: &str| std::fs::read_to_string(path.join(name)).ok();
+    let (config, mut warnings) = load_config(config, &read_root)?;
+    let files: Vec<FileRef> = disk_files(path, &config, &|kind| {
+        matches!(kind, FileKind::Sql(_) | FileKind::Alembic(_))
+    });
+    let reader = FileReader {
+        repo: None,
+        root: path.to_path_buf(),
+    };
+    let analysis = analyze(&files, &reader, &config, &mut ParseCache::default());
+    warnings.extend(analysis.warnings);
+    Ok((analysis.sources, warnings))
+}
+
+/// The files of a working tree (or plain directory) whose kind `keep` accepts.
+fn disk_files(root: &Path, config: &Config, keep: &dyn Fn(&FileKind) -> bool) -> Vec<FileRef> {
+    walk(root, config)
+        .into_iter()
+        .filter(|path| keep(&classify(path, config)))
+        .map(|path| FileRef {
+            path,
+            content: Content::Disk,
+        })
+        .collect()
+}
+
+/// The config: `--config FILE` when given, else the one found among the root's files
+/// (`read_root` returns a root file's text, if it exists).
+pub fn load_config(
+    explicit: Option<&Path>,
+    read_root: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Config, Vec<Warning>), Error> {
+    match explicit {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::io("cannot read the config file", path, e))?;
+            let name = path.display().to_string();
+            Ok(crate::config::load(Some((&name, &text)), read_root)?)
+        }
+        None => Ok(crate::config::load(None, read_root)?),
+    }
+}
+
+/// Reads and analyses the working tree (or plain directory) at `path`, keeping only the
+/// files `keep` accepts by kind. Returns the config, the config's warnings and the analysis.
+pub fn analyze_tree(
+    path: &Path,
+    explicit_config: Option<&Path>,
+    keep: &dyn Fn(&FileKind) -> bool,
+) -> Result<(Config, Vec<Warning>, Analysis), Error> {
+    if !path.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` is not a directory; pass the root of the project to check",
+            path.display()
+        )));
+    }
+    // The directory given is the project root: paths are reported relative to it and the
+    // config is looked for there. `.gitignore` files are honoured while walking.
+    let root = path.to_path_buf();
+    let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
+    let (config, warnings) = load_config(explicit_config, &read_root)?;
+    let files = disk_files(&root, &config, keep);
+    let reader = FileReader {
+        repo: None,
+        root: root.clone(),
+    };
+    let mut cache = ParseCache::default();
+    let analysis = analyze(&files, &reader, &config, &mut cache);
+    Ok((config, warnings, analysis))
+}
+
+pub fn read_disk(root: &Path, path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(root.join(path)).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// A project as `check --all` reads it, before its rules run: the resolved model tables, the
+/// migration sources and the config — for commands that compare the models with something
+/// else (`db-diff` compares them with a live database).
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: Config,
+    pub tables: Vec<ModelTable>,
+    /// Empty when the project was read without its migrations.
+    pub sources: Vec<MigrationSource>,
+    pub warnings: Vec<Warning>,
+    /// Model and migration counts; `findings` is left at 0 for the caller to fill.
+    pub summary: Summary,
+    pub fail_on: Option<Severity>,
+}
+
+/// Reads the working tree (or plain directory) at `path` like `check --all`. Without
+/// `with_migrations` no migration file is read, and the warning that none was found is not
+/// given. `fail_on` is the command line's `--fail-on` (`Some(None)` is `never`).
+pub fn read_project(
+    path: &Path,
+    explicit_config: Option<&Path>,
+    fail_on_flag: Option<Option<Severity>>,
+    with_migrations: bool,
+) -> Result<Project, Error> {
+    let keep = |kind: &FileKind| with_migrations || *kind == FileKind::Model;
+    let (config, mut warnings, analysis) = analyze_tree(path, explicit_config, &keep)?;
+    warnings.extend(
+        analysis
+            .warnings
+            .into_iter()
+            .filter(|w| with_migrations || w.message != NO_MIGRATIONS),
+    );
+    let mut summary = analysis.summary;
+    summary.findings = 0;
+    Ok(Project {
+        root: path.to_path_buf(),
+        fail_on: fail_on(fail_on_flag, &config),
+        config,
+        tables: analysis.tables,
+        sources: analysis.sources,
+        warnings,
+        summary,
+    })
+}
+
+impl Project {
+    /// The config's severity overrides, `off` and `ignore:` patterns, then a stable order.
+    pub fn apply_config(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        apply_config(findings, &self.config)
+    }
+
+    /// The text of the files the findings point into, for snippets.
+    pub fn snippet_sources(&self, findings: &[Finding]) -> Sources {
+        snippet_sources(findings, &|path| read_disk(&self.root, path))
+    }
+}
+
+/// The lowest severity that fails the run: the command line's `--fail-on`, else the config's
+/// `fail_on`, else `error`.
+pub fn fail_on(flag: Option<Option<Severity>>, config: &Config) -> Option<Severity> {
+    match flag {
+        Some(setting) => setting,
+        None => config.fail_on.or(Some(Severity::Error)),
+    }
+}
+
+/// Reads the files the findings point into, for snippets.
+pub fn snippet_sources(
+    findings: &[Finding],
+    read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+) -> Sources {
+    let mut sources = Sources::new();
+    for finding in findings {
+        let paths = std::iter::once(&finding.location.path)
+            .chain(finding.related.iter().map(|r| &r.location.path));
+        for path in paths {
+            if sources.contains_key(path) {
+                continue;
+            }
+            if let Ok(bytes) = read(path) {
+                sources.insert(path.clone(), SourceFile::from_bytes(path, &bytes).0.text);
+            }
+        }
+    }
+    sources
+}
+
+/// The result of reading one snapshot.
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+    pub summary: Summary,
+    /// The migration sources (empty when the analysis came from the disk cache).
+    pub sources: Vec<MigrationSource>,
+    /// The resolved model tables (empty when the analysis came from the disk cache).
+    pub tables: Vec<ModelTable>,
+}
+
+/// The warning for models without any migration.
+const NO_MIGRATIONS: &str = "no migrations found (looked for .sql files under a `migrations` folder and Alembic revisions under `versions`); set `migrations:` in driftguard.yml if they live elsewhere";
+
+/// Parses what is not cached yet (in parallel), then resolves models, replays sources and runs
+/// the rules.
+pub fn analyze(
+    files: &[FileRef],
+    reader: &FileReader,
+    config: &Config,
+    cache: &mut ParseCache,
+) -> Analysis {
+    let mut warnings = Vec::new();
+    // Read sequentially (git2 is not Sync), parse in parallel.
+    let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
+    for (i, file) in files.iter().enumerate() {
+        if let Content::Blob(id) = file.content {
+            if let Some(hit) = cache.parsed.get(&(file.path.clone(), id)) {
+                parsed[i] = Some(Arc::clone(hit));
+                continue;
+            }
+            let kind = classify(&file.path, config);
+            if kind == FileKind::Model
+                && let Some(hit) = cache
+                    .disk
+                    .get::<CachedModels>("models", &model_key(&file.path, id))
+            {
+                let hit = Arc::new(ParsedFile {
+                    path: file.path.clone(),
+                    kind,
+                    parsed: Parsed::Models(hit.models),
+                    warnings: hit.warnings,
+                });
+                cache
+                    .parsed
+                    .insert((file.path.clone(), id), Arc::clone(&hit));
+                parsed[i] = Some(hit);
+                continue;
+            }
+        }
+        match reader.read(file) {
+            Ok(bytes) => to_parse.push((i, bytes)),
+            Err(message) => warnings.push(Warning::global(message)),
+        }
+    }
+    let fresh: Vec<(usize, ParsedFile)> = to_parse
+        .into_par_iter()
+        .map(|(i, bytes)| {
+            let file = &files[i];
+            (
+                i,
+                parse_file(&file.path, classify(&file.path, config), &bytes),
+            )
+        })
+        .collect();
+    for (i, file) in fresh {
+        if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
+            cache.disk.put(
+                "models",
+                &model_key(&file.path, id),
+                &CachedModels {
+                    models: models.clone(),
+                    warnings: file.warnings.clone(),
+                },
+            );
+        }
+        let file = Arc::new(file);
+        if let Content::Blob(id) = files[i].content {
+            cache
+                .parsed
+                .insert((files[i].path.clone(), id), Arc::clone(&file));
+        }
+        parsed[i] = Some(file);
+    }
+    let parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
+    build(&parsed, config, warnings)
+}
+
+fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
+    let mut warnings = Vec::new();
+    let decode = |warnings: &mut Vec<Warning>| {
+        let (file, warning) = SourceFile::from_bytes(path, bytes);
+        if let Some(message) = warning {
+            warnings.push(Warning::at(file.location(0), message));
+        }
+        file
+    };
+    let parsed = match &kind {
+        FileKind::Model
+            if !models::is_candidate(bytes) || crate::discover::is_test_module(path, bytes) =>
+        {
+            Parsed::Nothing
+        }
+        FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
+        FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
+        FileKind::Alembic(_) => Parsed::Alembic(alembic::read_revision(&decode(&mut warnings))),
+        FileKind::Config | FileKind::Other => Parsed::Nothing,
+    };
+    ParsedFile {
+        path: path.to_string(),
+        kind,
+        parsed,
+        warnings,
+    }
+}
+
+/// Resolves models, assembles the migration sources, runs the rules, applies the config.
+fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>) -> Analysis {
+    let mut model_files: Vec<&FileModels> = Vec::new();
+    let mut alembic_envs: BTreeMap<String, Vec<alembic::Revision>> = BTreeMap::new();
+    let mut migration_files = 0;
+    for file in parsed {
+        warnings.extend(file.warnings.iter().cloned());
+        match (&file.parsed, &file.kind) {
+            (Parsed::Models(models), _) => model_files.push(models),
+            (Parsed::Sql(_), FileKind::Sql(_)) => migration_files += 1,
+            (Parsed::Alembic(Some(revision)), FileKind::Alembic(env)) => {
+                migration_files += 1;
+                alembic_envs
+                    .entry(env.clone())
+                    .or_default()
+                    .push(revision.clone());
+            }
+            _ => {}
+        }
+    }
+    let owned: Vec<FileModels> = model_files.iter().map(|m| (*m).clone()).collect();
+    let (tables, model_warnings) = models::resolve(
+        &owned,
+        &ResolveOptions {
+            python_roots: config.python_roots.clone(),
+        },
+    );
+    warnings.extend(model_warnings);
+
+    let sql_files = parsed
+        .iter()
+        .filter_map(|file| match (&file.parsed, &file.kind) {
+            (Parsed::Sql(events), FileKind::Sql(source)) => Some(SqlMigration {
+                path: &file.path,
+                source: *source,
+                events,
+            }),
+            _ => None,
+        })
+        .collect();
+    let sources = assemble(sql_files, alembic_envs, &tables, config, &mut warnings);
+    if sources.is_empty() && !tables.is_empty() {
+        warnings.push(Warning::global(NO_MIGRATIONS));
+    }
+
+    let ctx = Context {
+        tables: &tables,
+        sources: &sources,
+        default_schema: &config.default_schema,
+        declared_sources: !config.sources.is_empty(),
+    };
+    let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
+        .iter()
+        .flat_map(|m| m.ignores.iter().cloned())
+        .collect();
+    let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
+        .iter()
+        .filter_map(|file| match &file.parsed {
+            Parsed::Sql(events) => Some((file.path.clone(), events)),
+            _ => None,
+        })
+        .flat_map(|(path, events)| {
+            events
+                .ignores
+                .iter()
+                .map(move |ignore| (path.clone(), ignore.clone()))
+        })
+        .collect();
+    let findings = crate::suppress::apply(
+        rules::check(&ctx),
+        &mut warnings,
+        &tables,
+        &py_ignores,
+        &sql_ignores,
+    );
+    let findings = apply_config(findings, config);
+    let summary = Summary {
+        model_files: count_model_files(&tables),
+        tables: tables.len(),
+        columns: tables.iter().map(|t| t.columns.len()).sum(),
+        migration_files,
+        findings: findings.len(),
+        preexisting: 0,
+    };
+    warnings.sort();
+    warnings.dedup();
+    Analysis {
+        findings,
+        warnings,
+        summary,
+        sources,
+        tables,
+    }
+}
+
+fn count_model_files(tables: &[ModelTable]) -> usize {
+    tables
+        .iter()
+        .map(|t| t.location.path.as_str())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// Severity overrides, `off`, and `ignore:` patterns (on the target, and on the table a foreign
+/// key points at); then a stable order.
+fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter_map(|mut f| {
+            let severity = if f.rule.configurable() {
+                config.severity(f.rule)?
+            } else {
+                f.severity
+            };
+            f.severity = severity;
+            let ignored = config.is_ignored(
+                &f.target.schema,
+                &f.target.table,
+                f.target.column.as_deref(),
+            ) || f
+                .target
+                .referenced()
+                .is_some_and(|(schema, table, column)| {
+                    config.is_ignored(schema, table, None)
+                        || config.is_ignored(schema, table, Some(column))
+                });
+            (!ignored).then_some(f)
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.location, a.rule, &a.target).cmp(&(&b.location, b.rule, &b.target)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Target;
+    use crate::rule::Rule;
+    use crate::source::Location;
+
+    fn finding(rule: Rule, target: Target) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            message: String::new(),
+            help: String::new(),
+            suggestion: None,
+            location: Location::new("models.py", 1, 1),
+            target,
+            related: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn config_turns_rules_off_changes_severities_and_ignores_referenced_tables() {
+        let yaml = "ignore: [\"auth.users\"]\nrules: {DG005: error, DG006: \"off\"}\n";
+        let (config, _) = crate::config::load(None, &|name| {
+            (name == "driftguard.yml").then(|| yaml.to_string())
+        })
+        .expect("valid config");
+        let column = Target {
+            schema: "core".into(),
+            table: "reviews".into(),
+            column: Some("author_id".into()),
+            ..Target::default()
+        };
+        let findings = apply_config(
+            vec![
+                finding(Rule::ColumnTypeMismatch, column.clone()),
+                finding(Rule::NullabilityMismatch, column.clone()),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("auth.users.id".into()),
+                        ..column.clone()
+                    },
+                ),
+                finding(
+                    Rule::ForeignKeyTargetMissing,
+                    Target {
+                        references: Some("core.customers.id".into()),
+                        ..column
+                    },
+                ),
+            ],
+            &config,
+        );
+        let kept: Vec<(Rule, Severity, Option<&str>)> = findings
+            .iter()
+            .map(|f| (f.rule, f.severity, f.target.references.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (Rule::ColumnTypeMismatch, Severity::Error, None),
+                (
+                    Rule::ForeignKeyTargetMissing,
+                    Severity::Error,
+                    Some("core.customers.id")
+                ),
+            ]
+        );
+    }
+}

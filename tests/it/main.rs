@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `driftguard` binary on real git repositories in temp dirs.
+//!
+//! One test binary for all of them, so that a change to the library links one executable, not
+//! one per file. A module per command or concern; `common` holds the helpers.
+
+mod common;
+
+mod check;
+mod formats;
+mod install;
+mod reading;
+mod schema;
