@@ -79,25 +79,17 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Rule, Severity};
+    use crate::rule::Rule;
     use crate::source::Location;
 
     fn finding(column: &str, line: u32) -> Finding {
-        Finding {
-            rule: Rule::ColumnWithoutMigration,
-            severity: Severity::Error,
-            message: String::new(),
-            help: String::new(),
-            suggestion: None,
-            location: Location::new("m.py", line, 5),
-            target: Target {
-                schema: "core".into(),
-                table: "customers".into(),
-                column: Some(column.into()),
-                ..Target::default()
-            },
-            related: Vec::new(),
-        }
+        Finding::new(
+            Rule::ColumnWithoutMigration,
+            Location::new("m.py", line, 5),
+            Target::column("core", "customers", column),
+            "",
+            "",
+        )
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::project::{
     load_config, read_disk, snippet_sources,
 };
 use crate::report::{Mode, Report, Summary};
-use crate::rules::Severity;
+use crate::rule::Severity;
 
 /// What to check and how.
 #[derive(Debug, Clone)]

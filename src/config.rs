@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{ConfigError, ConfigSpan};
 use crate::finding::Warning;
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 
 /// The config file names looked for at the root, in order.
 pub const CONFIG_NAMES: &[&str] = &[

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::rule::{Rule, Severity};
 use crate::source::Location;
 
 /// Something driftguard could not read. Warnings never change the exit code.
@@ -31,8 +32,6 @@ impl Warning {
     }
 }
 
-use crate::rules::{Rule, Severity};
-
 /// What a finding is about: a table, a column, an enum value, a foreign key's target.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
@@ -56,6 +55,51 @@ pub struct Target {
 }
 
 impl Target {
+    /// A table: DG002, DG102.
+    pub fn table(schema: impl Into<String>, table: impl Into<String>) -> Target {
+        Target {
+            schema: schema.into(),
+            table: table.into(),
+            ..Target::default()
+        }
+    }
+
+    /// A column: DG001, DG005, DG006, DG101.
+    pub fn column(
+        schema: impl Into<String>,
+        table: impl Into<String>,
+        column: impl Into<String>,
+    ) -> Target {
+        Target {
+            column: Some(column.into()),
+            ..Target::table(schema, table)
+        }
+    }
+
+    /// The column's enum type, qualified (`core.booking_status`): DG004, DG104.
+    pub fn with_enum(self, qualified: impl Into<String>) -> Target {
+        Target {
+            r#enum: Some(qualified.into()),
+            ..self
+        }
+    }
+
+    /// One value of the column's enum type: DG003, DG103.
+    pub fn with_enum_value(self, qualified: impl Into<String>, value: impl Into<String>) -> Target {
+        Target {
+            value: Some(value.into()),
+            ..self.with_enum(qualified)
+        }
+    }
+
+    /// The column a foreign key points at (`core.customers.id`): DG007.
+    pub fn with_references(self, reference: impl Into<String>) -> Target {
+        Target {
+            references: Some(reference.into()),
+            ..self
+        }
+    }
+
     /// `(schema, table, column)` of [`Target::references`].
     pub fn referenced(&self) -> Option<(&str, &str, &str)> {
         let (rest, column) = self.references.as_deref()?.rsplit_once('.')?;
@@ -88,6 +132,40 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding at the rule's default severity (the config may change it later), with no
+    /// suggestion and no related location yet.
+    pub fn new(
+        rule: Rule,
+        location: Location,
+        target: Target,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            message: message.into(),
+            help: help.into(),
+            suggestion: None,
+            location,
+            target,
+            related: Vec::new(),
+        }
+    }
+
+    /// With SQL that would close the gap.
+    pub fn with_suggestion(self, sql: impl Into<String>) -> Finding {
+        Finding {
+            suggestion: Some(sql.into()),
+            ..self
+        }
+    }
+
+    /// With secondary locations that explain it.
+    pub fn with_related(self, related: Vec<Related>) -> Finding {
+        Finding { related, ..self }
+    }
+
     /// The identity of a finding across two snapshots: rule and target, never the line, so that
     /// moving code does not make an old finding look new.
     pub fn key(&self) -> (Rule, &Target) {

@@ -25,13 +25,14 @@
 //!
 //! Problems in user files are warnings or findings, never errors: an [`error::Error`] means
 //! "could not run" (exit 2) and says what to do. Plain data ([`finding`], [`report`],
-//! [`error`], [`source`], [`secret`]) sits at the bottom: every stage reads it, it imports no
-//! stage.
+//! [`rule`], [`error`], [`source`], [`secret`]) sits at the bottom: every stage reads it, it
+//! imports no stage.
 
 // Plain data at the bottom of the house, read by every stage.
 pub mod error;
 pub mod finding;
 pub mod report;
+pub mod rule;
 pub mod secret;
 pub mod source;
 
@@ -64,7 +65,7 @@ use std::io::{IsTerminal, Write};
 use cli::{Cli, ColorChoice, Command, FailOn};
 use error::Error;
 use report::{Mode, Report};
-use rules::{Rule, Severity};
+use rule::{Rule, Severity};
 
 /// How a run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

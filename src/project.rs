@@ -26,7 +26,8 @@ use crate::migrations::sources::{SqlMigration, assemble};
 use crate::migrations::{MigrationEvents, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
 use crate::report::{Sources, Summary};
-use crate::rules::{self, Context, MigrationSource, Severity};
+use crate::rule::Severity;
+use crate::rules::{self, Context, MigrationSource};
 use crate::source::SourceFile;
 
 /// Where a file's bytes come from.
@@ -570,7 +571,7 @@ fn apply_config(findings: Vec<Finding>, config: &Config) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::finding::Target;
-    use crate::rules::Rule;
+    use crate::rule::Rule;
     use crate::source::Location;
 
     fn finding(rule: Rule, target: Target) -> Finding {

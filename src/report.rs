@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::finding::Finding;
 use crate::finding::Warning;
-use crate::rules::Severity;
+use crate::rule::Severity;
 
 /// Which comparison a check makes.
 #[derive(Debug, Clone, PartialEq, Eq)]

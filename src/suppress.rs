@@ -9,7 +9,7 @@
 use crate::finding::{Finding, Target, Warning};
 use crate::migrations::SqlIgnore;
 use crate::models::ModelTable;
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::source::Location;
 
 /// A `# driftguard: ignore[…]` comment in a Python file.
@@ -161,19 +161,15 @@ pub fn apply(
     kept
 }
 
-/// The target of a DG100 finding: the file and the codes, not the line, so that moving a
-/// comment does not make it new.
+/// The target of a DG100 finding: the file in the place of the table and the directive in the
+/// place of the column, not the line, so that moving a comment does not make it new.
 pub fn unused_target(codes: &[String], location: &Location) -> Target {
-    Target {
-        schema: String::new(),
-        table: location.path.clone(),
-        column: Some(if codes.is_empty() {
-            "ignore".to_string()
-        } else {
-            format!("ignore[{}]", codes.join(", "))
-        }),
-        ..Target::default()
-    }
+    let directive = if codes.is_empty() {
+        "ignore".to_string()
+    } else {
+        format!("ignore[{}]", codes.join(", "))
+    };
+    Target::column("", &location.path, directive)
 }
 
 #[cfg(test)]

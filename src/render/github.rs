@@ -13,7 +13,7 @@
 
 use crate::finding::{Finding, Warning};
 use crate::report::Report;
-use crate::rules::Severity;
+use crate::rule::Severity;
 use crate::source::Location;
 
 /// Escapes a command's message (the text after `::`).

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Warning};
 use crate::report::Report;
-use crate::rules::Severity;
+use crate::rule::Severity;
 use crate::source::Location;
 
 #[derive(Serialize)]

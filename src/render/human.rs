@@ -13,7 +13,7 @@ use miette::{
 use crate::error::{ConfigSpan, Error};
 use crate::finding::Finding;
 use crate::report::{Report, Sources};
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 use crate::source::{Location, SourceFile};
 
 /// Options that change how the text looks, not what it says.

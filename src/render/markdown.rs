@@ -13,7 +13,7 @@
 
 use crate::finding::Finding;
 use crate::report::Report;
-use crate::rules::Severity;
+use crate::rule::Severity;
 
 /// Characters that are markup somewhere in GFM inline text.
 const MARKUP: &[char] = &['\\', '*', '_', '[', ']', '<', '>', '&', '~', '|', '#'];

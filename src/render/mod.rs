@@ -118,7 +118,7 @@ fn identity_hash(finding: &Finding, occurrence: usize) -> String {
 /// classes mapping one table) get distinct fingerprints: the second is hashed with its
 /// occurrence number, counted in report order.
 pub fn fingerprints(findings: &[Finding]) -> Vec<String> {
-    let mut seen: HashMap<(crate::rules::Rule, &Target), usize> = HashMap::new();
+    let mut seen: HashMap<(crate::rule::Rule, &Target), usize> = HashMap::new();
     findings
         .iter()
         .map(|finding| {
@@ -136,7 +136,7 @@ pub(crate) mod test_support {
 
     use crate::finding::{Finding, Related, Target, Warning};
     use crate::report::{Mode, Report, Summary};
-    use crate::rules::{Rule, Severity};
+    use crate::rule::{Rule, Severity};
     use crate::source::Location;
 
     /// A path with every character GitHub's property escaping must handle.
@@ -146,11 +146,9 @@ pub(crate) mod test_support {
     const MIGRATION: &str = "database/migrations/001.sql";
 
     fn target(schema: &str, table: &str, column: Option<&str>) -> Target {
-        Target {
-            schema: schema.to_string(),
-            table: table.to_string(),
-            column: column.map(str::to_string),
-            ..Target::default()
+        match column {
+            Some(column) => Target::column(schema, table, column),
+            None => Target::table(schema, table),
         }
     }
 

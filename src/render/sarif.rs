@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Warning};
 use crate::report::Report;
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 use crate::source::Location;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";

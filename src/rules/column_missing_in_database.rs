@@ -4,14 +4,19 @@
 //! at the model line), and — with `--with-migrations` — a migration creates a column on a
 //! table the database has, the database lacks the column and no model maps it (reported at the
 //! migration statement: it was not applied). A table the database lacks altogether is DG102's.
+//!
+//! The first situation is DG001's check ([`missing_columns`]) with the live database as the
+//! schema source; only the wording is this rule's.
 
-use super::{DatabaseContext, Rule};
+use super::column_without_migration::{MissingColumn, add_column_sql, missing_columns};
+use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
-use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model maps a column that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ColumnMissingInDatabase,
+    summary: "A model maps a column that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds columns that a model maps on a table the database
 has, where the database's table lacks the column, at the model line. With `--with-migrations`
@@ -42,30 +47,28 @@ Apply the migration that creates the column to that database (staging first), or
 (`ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS contact_preference VARCHAR(20);`) and
 apply it. Columns that exist only in some databases can be listed under `ignore:` in
 `driftguard.yml` (`core.customers.contact_preference`).
-"#;
+"#,
+};
 
+/// DG001's check over the live database; then, with `--with-migrations`, the columns that were
+/// not applied.
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for table in ctx.models.tables {
-        let Some(db_table) = ctx.models.lookup(table).into_iter().find_map(|(_, t)| t) else {
-            continue;
-        };
-        for column in &table.columns {
-            if db_table.column(&column.name).is_none() {
-                findings.push(mapped(ctx, table, column, &db_table.schema));
-            }
-        }
-    }
+    let mut findings: Vec<Finding> = missing_columns(&ctx.models)
+        .iter()
+        .map(|missing| mapped(ctx, missing))
+        .collect();
     findings.extend(unapplied(ctx));
     findings
 }
 
-fn mapped(
-    ctx: &DatabaseContext,
-    table: &ModelTable,
-    column: &ModelColumn,
-    schema: &str,
-) -> Finding {
+fn mapped(ctx: &DatabaseContext, missing: &MissingColumn) -> Finding {
+    let MissingColumn {
+        table,
+        column,
+        in_table,
+        ..
+    } = *missing;
+    let schema = in_table.schema.as_str();
     let path = super::column_path(schema, table, column);
     let mut related = Vec::new();
     for other in ctx.database.schema.tables_named(&table.name) {
@@ -98,27 +101,19 @@ fn mapped(
     } else {
         "Add a migration that creates the column and apply it to the database."
     };
-    let by = table
-        .class_name
-        .as_ref()
-        .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
-    Finding {
-        rule: Rule::ColumnMissingInDatabase,
-        severity: Rule::ColumnMissingInDatabase.default_severity(),
-        message: format!(
+    let by = super::mapped_by(table);
+    Finding::new(
+        Rule::ColumnMissingInDatabase,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
+        format!(
             "column `{path}` is mapped by {by} but {} has no such column; queries fail there with `column {}.{} does not exist`",
             ctx.database.name, table.name, column.name
         ),
-        help: help.to_string(),
-        suggestion: Some(super::column_without_migration::add_column_sql(
-            schema,
-            &table.name,
-            column,
-        )),
-        location: column.location.clone(),
-        target: target(schema, &table.name, &column.name),
-        related,
-    }
+        help,
+    )
+    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_related(related)
 }
 
 /// Columns some migration creates on a table the database has, that the database lacks and
@@ -136,37 +131,26 @@ fn unapplied(ctx: &DatabaseContext) -> Vec<Finding> {
                 {
                     continue;
                 }
-                findings.push(Finding {
-                    rule: Rule::ColumnMissingInDatabase,
-                    severity: Rule::ColumnMissingInDatabase.default_severity(),
-                    message: format!(
+                findings.push(Finding::new(
+                    Rule::ColumnMissingInDatabase,
+                    column.location.clone(),
+                    Target::column(&table.schema, &table.name, &column.name),
+                    format!(
                         "column `{}.{}.{}` is created by {} but {} has no such column: the migration has not been applied",
                         table.schema, table.name, column.name, source.name, ctx.database.name
                     ),
-                    help: "Apply the migration to the database.".to_string(),
-                    suggestion: None,
-                    location: column.location.clone(),
-                    target: target(&table.schema, &table.name, &column.name),
-                    related: Vec::new(),
-                });
+                    "Apply the migration to the database.",
+                ));
             }
         }
     }
     findings
 }
 
-fn target(schema: &str, table: &str, column: &str) -> Target {
-    Target {
-        schema: schema.to_string(),
-        table: table.to_string(),
-        column: Some(column.to_string()),
-        ..Target::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ModelTable;
     use crate::rules::test_support::{
         database, model_table, only, render_human, run_database, source,
     };

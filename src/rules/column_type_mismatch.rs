@@ -3,17 +3,19 @@
 //! The comparison is deliberately conservative: it reports only disagreements that make a
 //! write fail, lose or shift data silently, or hand the code values of another Python type.
 //! Anything driftguard cannot name on either side (a project's `TypeDecorator`, a custom
-//! Alembic type, a domain) is never compared. The table in [`EXPLANATION`] is the contract; the
-//! tests walk it row by row.
+//! Alembic type, a domain) is never compared. The table in the explanation ([`META`]) is the
+//! contract; the tests walk it row by row.
 
-use super::{Context, Migrated, MigrationSource, Rule};
+use super::{Context, Migrated, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::postgres_type::SqlType;
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model's column type disagrees with the migrated column's type in a way that breaks at run time.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ColumnTypeMismatch,
+    summary: "A model's column type disagrees with the migrated column's type in a way that breaks at run time.",
+    explanation: r#"## What it does
 Compares the type a model maps a column to with the type the migrations give the column, for
 columns whose table and column the migrations create. It reports only disagreements that break
 something at run time, by this table (model type → migrated type):
@@ -71,7 +73,8 @@ Decide which side is right. Usually the migration lags: add one that changes the
 example `ALTER TABLE core.customers ALTER COLUMN email TYPE VARCHAR(255);` (between kinds of
 value PostgreSQL needs `USING email::uuid` or similar). Otherwise change the model's type to
 match the column. Turn the rule off or down with `rules: {DG005: "off"}` in `driftguard.yml`.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -368,33 +371,25 @@ fn finding(
     } else {
         String::new()
     };
-    Finding {
-        rule: Rule::ColumnTypeMismatch,
-        severity: Rule::ColumnTypeMismatch.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::ColumnTypeMismatch,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
+        format!(
             "`{path}` is `{model}` in the model but `{migrated_ty}` in {}: {}",
             migrated.source.in_phrase(),
             consequence(mismatch, model, migrated_ty)
         ),
         help,
-        suggestion: Some(format!(
-            "ALTER TABLE {schema}.{} ALTER COLUMN {} TYPE {model}{using};",
-            table.name, column.name
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related: vec![Related {
-            message: migrated.source.column_label(&path),
-            location: migrated.column.location.clone(),
-        }],
-    }
+    )
+    .with_suggestion(format!(
+        "ALTER TABLE {schema}.{} ALTER COLUMN {} TYPE {model}{using};",
+        table.name, column.name
+    ))
+    .with_related(vec![Related {
+        message: migrated.source.column_label(&path),
+        location: migrated.column.location.clone(),
+    }])
 }
 
 #[cfg(test)]

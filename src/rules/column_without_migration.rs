@@ -1,12 +1,15 @@
 //! DG001 `column-without-migration`.
 
-use super::{Context, Rule};
+use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
+use crate::schema::Table;
 
-pub const SUMMARY: &str = "A model maps a column that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ColumnWithoutMigration,
+    summary: "A model maps a column that no migration creates.",
+    explanation: r#"## What it does
 Finds columns that a model maps on a table the migrations create, where no migration creates
 the column itself (or a later migration drops or renames it).
 
@@ -31,20 +34,42 @@ Add a migration that creates the column, in the idempotent style:
 Check the schema if a migration adds the column to a table of the same name elsewhere. If the
 column is created outside the migrations on purpose, add it to `ignore:` in `driftguard.yml`
 (`core.customers.contact_preference`) or put `# driftguard: ignore[DG001]` on its line.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_columns(ctx)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
+}
+
+/// A model column whose table a schema source has without the column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MissingColumn<'a> {
+    pub table: &'a ModelTable,
+    pub column: &'a ModelColumn,
+    /// The first serving source whose table lacks the column.
+    pub source: &'a MigrationSource,
+    /// That source's table.
+    pub in_table: &'a Table,
+}
+
+/// The one check behind DG001 (over the migrations) and DG101 (over a live database): the model
+/// columns that no serving source creates on a table it creates (zero config), or that some
+/// serving source lacks (declared sources). A missing table is DG002's or DG102's.
+pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
+    let mut missing_columns = Vec::new();
     for table in ctx.tables {
         let found = ctx.lookup(table);
         if !ctx.table_created(&found) {
             continue;
         }
+        let with_table: Vec<_> = found
+            .iter()
+            .filter_map(|(s, t)| t.map(|t| (*s, t)))
+            .collect();
         for column in &table.columns {
-            let with_table: Vec<_> = found
-                .iter()
-                .filter_map(|(s, t)| t.map(|t| (*s, t)))
-                .collect();
             let missing: Vec<_> = with_table
                 .iter()
                 .filter(|(_, t)| t.column(&column.name).is_none())
@@ -57,34 +82,30 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             if created {
                 continue;
             }
-            let Some((source, migrated)) = missing.first() else {
-                continue;
-            };
-            let schema = migrated.schema.clone();
-            findings.push(finding(
-                ctx,
-                table,
-                column,
-                source,
-                &schema,
-                migrated.location.clone(),
-            ));
+            if let Some(&&(source, in_table)) = missing.first() {
+                missing_columns.push(MissingColumn {
+                    table,
+                    column,
+                    source,
+                    in_table,
+                });
+            }
         }
     }
-    findings
+    missing_columns
 }
 
-fn finding(
-    ctx: &Context,
-    table: &ModelTable,
-    column: &ModelColumn,
-    source: &super::MigrationSource,
-    schema: &str,
-    table_location: crate::source::Location,
-) -> Finding {
+fn finding(ctx: &Context, missing: &MissingColumn) -> Finding {
+    let MissingColumn {
+        table,
+        column,
+        source,
+        in_table,
+    } = *missing;
+    let schema = in_table.schema.as_str();
     let mut related = vec![Related {
         message: format!("`{schema}.{}` is created here", table.name),
-        location: table_location,
+        location: in_table.location.clone(),
     }];
     for source in ctx.sources {
         for other in source.schema.tables_named(&table.name) {
@@ -101,35 +122,24 @@ fn finding(
             }
         }
     }
-    let by = table
-        .class_name
-        .as_ref()
-        .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
+    let by = super::mapped_by(table);
     let source_note = if ctx.declared_sources {
         format!(" in {}", source.name)
     } else {
         String::new()
     };
-    Finding {
-        rule: Rule::ColumnWithoutMigration,
-        severity: Rule::ColumnWithoutMigration.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::ColumnWithoutMigration,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
+        format!(
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name
         ),
-        help: "Add a migration that creates the column.".to_string(),
-        suggestion: Some(add_column_sql(schema, &table.name, column)),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.to_string(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related,
-    }
+        "Add a migration that creates the column.",
+    )
+    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_related(related)
 }
 
 /// `ALTER TABLE s.t ADD COLUMN IF NOT EXISTS c TYPE;` plus `COMMENT ON COLUMN` for `comment=`.
@@ -152,7 +162,7 @@ pub fn add_column_sql(schema: &str, table: &str, column: &ModelColumn) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table};
+    use crate::rules::test_support::{context_for, model_table, render_human};
 
     fn run(migrations: &[&str], table: ModelTable) -> Vec<Finding> {
         let (sources, tables) = context_for(migrations, vec![table]);
@@ -223,5 +233,31 @@ mod tests {
             table,
         );
         assert_eq!(findings.len(), 1);
+    }
+
+    #[test]
+    fn human_rendering() {
+        let mut table = model_table(
+            "core",
+            "customers",
+            &[("id", "INTEGER"), ("contact_preference", "VARCHAR(20)")],
+        );
+        table.class_name = Some("Customer".to_string());
+        let migrations = [
+            "CREATE SCHEMA core;\nCREATE TABLE core.customers (\n    id serial primary key\n);",
+            "CREATE TABLE customers (id serial primary key);\nALTER TABLE customers ADD COLUMN contact_preference varchar(20);",
+        ];
+        let findings = run(&migrations, table);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Customer(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    contact_preference: Mapped[str] = mapped_column(String(20))\n"
+                ),
+                ("m0.sql", migrations[0]),
+                ("m1.sql", migrations[1]),
+            ]
+        ));
     }
 }

@@ -1,13 +1,18 @@
 //! DG104 `enum-type-missing-in-database` (`db-diff` only).
+//!
+//! DG004's check ([`missing_enum_types`]) with the live database as the schema source; only
+//! the wording is this rule's. With `--with-migrations` a finding points at the migration that
+//! creates the type.
 
-use super::{DatabaseContext, Migrated, Rule};
+use super::enum_type_without_migration::{MissingEnumType, create_type_sql, missing_enum_types};
+use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
-use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str =
-    "A model's native enum column uses a PostgreSQL type that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumTypeMissingInDatabase,
+    summary: "A model's native enum column uses a PostgreSQL type that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds mapped native `Enum(…)` columns whose PostgreSQL
 enum type the database does not have, on columns the database has (a missing table or column
@@ -35,37 +40,24 @@ Apply the migration that creates the type and converts the column, or write one:
 `ALTER TABLE core.bookings ALTER COLUMN status TYPE core.booking_status USING
 status::core.booking_status;`. If the column is meant to stay text, declare the model's enum
 with `native_enum=False`.
-"#;
+"#,
+};
 
+/// DG004's check over the live database.
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for table in ctx.models.tables {
-        for column in &table.columns {
-            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
-                continue;
-            };
-            for migrated in ctx.models.migrated_columns(table, column) {
-                if ctx
-                    .models
-                    .resolve_enum(migrated.source, table, model_enum)
-                    .is_none()
-                    && !super::enum_type_without_migration::typed_otherwise(&migrated, model_enum)
-                {
-                    findings.push(finding(ctx, table, column, model_enum, &migrated));
-                }
-            }
-        }
-    }
-    findings
+    missing_enum_types(&ctx.models)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
 }
 
-fn finding(
-    ctx: &DatabaseContext,
-    table: &ModelTable,
-    column: &ModelColumn,
-    model_enum: &ModelEnum,
-    migrated: &Migrated,
-) -> Finding {
+fn finding(ctx: &DatabaseContext, missing: &MissingEnumType) -> Finding {
+    let MissingEnumType {
+        table,
+        column,
+        model_enum,
+        migrated,
+    } = *missing;
     let type_schema = model_enum
         .schema
         .clone()
@@ -109,41 +101,26 @@ fn finding(
     } else {
         "Add a migration that creates the type and apply it to the database."
     };
-    let values: Vec<String> = model_enum
-        .values
-        .iter()
-        .map(|v| super::sql_string(v))
-        .collect();
-    Finding {
-        rule: Rule::EnumTypeMissingInDatabase,
-        severity: Rule::EnumTypeMissingInDatabase.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::EnumTypeMissingInDatabase,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name).with_enum(&qualified),
+        format!(
             "`{path}` is mapped as the enum type `{qualified}`, which {} does not have; casts to it fail there with `type \"{qualified}\" does not exist`",
             ctx.database.name
         ),
-        help: help.to_string(),
-        suggestion: Some(format!(
-            "CREATE TYPE {qualified} AS ENUM ({});",
-            values.join(", ")
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: Some(qualified),
-            value: None,
-            references: None,
-        },
-        related,
-    }
+        help,
+    )
+    .with_suggestion(create_type_sql(&qualified, model_enum))
+    .with_related(related)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ModelTable;
     use crate::rules::test_support::{
-        database, model_table, only, run_database, set_enum, source, with_column,
+        database, model_table, only, render_human, run_database, set_enum, source, with_column,
     };
 
     const DB: &str = "CREATE SCHEMA core;\nCREATE TABLE core.bookings (id serial primary key, status varchar(20));";
@@ -209,5 +186,26 @@ mod tests {
             "CREATE SCHEMA core;\nCREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');\nCREATE TABLE core.bookings (id serial primary key, status core.booking_status);",
         ]);
         assert!(run_database(&db, &[bookings()], &[]).is_empty());
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&[DB]);
+        let created = "CREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');";
+        let migrations = [source("SQL migrations", "m", &[DB, created])];
+        let findings = only(
+            run_database(&db, &[bookings()], &migrations),
+            Rule::EnumTypeMissingInDatabase,
+        );
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Booking(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[BookingStatus] = mapped_column(Enum(BookingStatus, name=\"booking_status\", schema=\"core\"))\n"
+                ),
+                ("m1.sql", created),
+            ]
+        ));
     }
 }

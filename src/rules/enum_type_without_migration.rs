@@ -1,13 +1,14 @@
 //! DG004 `enum-type-without-migration`.
 
-use super::{Context, Migrated, Rule};
+use super::{Context, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str =
-    "A model's native enum column uses a PostgreSQL type that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumTypeWithoutMigration,
+    summary: "A model's native enum column uses a PostgreSQL type that no migration creates.",
+    explanation: r#"## What it does
 Finds mapped native `Enum(…)` columns whose PostgreSQL enum type no migration creates, on
 columns that the migrations do create (a missing table or column is DG002's or DG001's
 finding). The type is looked up like DG003 does: by the model's `name=` and `schema=`, an
@@ -43,10 +44,31 @@ it (`ALTER TABLE core.bookings ALTER COLUMN status TYPE core.booking_status USIN
 status::core.booking_status;`). If the column is meant to stay text, declare the model's enum
 with `native_enum=False`. An unqualified type is created in the default schema, as SQLAlchemy
 does.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_enum_types(ctx)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
+}
+
+/// A mapped native enum whose type a schema source lacks, on a column the source has.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MissingEnumType<'a> {
+    pub table: &'a ModelTable,
+    pub column: &'a ModelColumn,
+    pub model_enum: &'a ModelEnum,
+    /// The column in the source that lacks the type.
+    pub migrated: Migrated<'a>,
+}
+
+/// The one check behind DG004 (over the migrations) and DG104 (over a live database): mapped
+/// native enums whose type no source that has the column resolves, where the column is not of
+/// another named type (DG005's) or of one driftguard cannot name.
+pub(crate) fn missing_enum_types<'a>(ctx: &Context<'a>) -> Vec<MissingEnumType<'a>> {
+    let mut missing = Vec::new();
     for table in ctx.tables {
         for column in &table.columns {
             let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
@@ -56,34 +78,39 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 .migrated_columns(table, column)
                 .into_iter()
                 .map(|m| {
-                    let missing = ctx.resolve_enum(m.source, table, model_enum).is_none()
+                    let lacks = ctx.resolve_enum(m.source, table, model_enum).is_none()
                         && !typed_otherwise(&m, model_enum);
-                    (m, missing.then_some(()))
+                    (m, lacks.then_some(()))
                 })
                 .collect();
             if let Some((migrated, ())) = ctx.decide(per_source) {
-                findings.push(finding(ctx, table, column, model_enum, &migrated));
+                missing.push(MissingEnumType {
+                    table,
+                    column,
+                    model_enum,
+                    migrated,
+                });
             }
         }
     }
-    findings
+    missing
 }
 
 /// The migrated column has another named type (DG005's finding) or one driftguard cannot name.
 /// Extension types such as `citext` are not named types here: the enum type is still missing.
-pub(crate) fn typed_otherwise(migrated: &Migrated, model_enum: &ModelEnum) -> bool {
+fn typed_otherwise(migrated: &Migrated, model_enum: &ModelEnum) -> bool {
     let ty = &migrated.column.ty;
     ty.name == "unknown"
         || (ty.user_defined && !ty.is_extension_type() && ty.user_type_name() != model_enum.name)
 }
 
-fn finding(
-    ctx: &Context,
-    table: &ModelTable,
-    column: &ModelColumn,
-    model_enum: &ModelEnum,
-    migrated: &Migrated,
-) -> Finding {
+fn finding(ctx: &Context, missing: &MissingEnumType) -> Finding {
+    let MissingEnumType {
+        table,
+        column,
+        model_enum,
+        migrated,
+    } = *missing;
     let type_schema = model_enum
         .schema
         .clone()
@@ -114,33 +141,27 @@ fn finding(
             location: location.clone(),
         });
     }
+    Finding::new(
+        Rule::EnumTypeWithoutMigration,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name).with_enum(&qualified),
+        format!(
+            "`{path}` is mapped as the enum type `{qualified}`, which no migration creates; casts to it fail with `type \"{qualified}\" does not exist`"
+        ),
+        "Add a migration that creates the type.",
+    )
+    .with_suggestion(create_type_sql(&qualified, model_enum))
+    .with_related(related)
+}
+
+/// `CREATE TYPE s.t AS ENUM ('a', 'b');` with the model enum's values.
+pub(crate) fn create_type_sql(qualified: &str, model_enum: &ModelEnum) -> String {
     let values: Vec<String> = model_enum
         .values
         .iter()
         .map(|v| super::sql_string(v))
         .collect();
-    Finding {
-        rule: Rule::EnumTypeWithoutMigration,
-        severity: Rule::EnumTypeWithoutMigration.default_severity(),
-        message: format!(
-            "`{path}` is mapped as the enum type `{qualified}`, which no migration creates; casts to it fail with `type \"{qualified}\" does not exist`"
-        ),
-        help: "Add a migration that creates the type.".to_string(),
-        suggestion: Some(format!(
-            "CREATE TYPE {qualified} AS ENUM ({});",
-            values.join(", ")
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: Some(qualified),
-            value: None,
-            references: None,
-        },
-        related,
-    }
+    format!("CREATE TYPE {qualified} AS ENUM ({});", values.join(", "))
 }
 
 #[cfg(test)]

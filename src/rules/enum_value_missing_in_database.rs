@@ -1,14 +1,18 @@
 //! DG103 `enum-value-missing-in-database` (`db-diff` only).
+//!
+//! DG003's check ([`missing_enum_values`]) with the live database as the schema source; only
+//! the wording is this rule's. With `--with-migrations` a finding points at the migration that
+//! adds the value.
 
-use super::{DatabaseContext, Migrated, Rule};
+use super::enum_value_without_migration::{MissingEnumValue, add_value_sql, missing_enum_values};
+use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
-use crate::models::{ModelColumn, ModelEnum, ModelTable};
-use crate::schema::EnumType;
+use crate::rule::Rule;
 
-pub const SUMMARY: &str =
-    "A model's enum has a value that the live database's enum type lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumValueMissingInDatabase,
+    summary: "A model's enum has a value that the live database's enum type lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds values of a Python enum, stored by a mapped native
 `Enum(…)` column, that the database's enum type does not have — one finding per value, at the
@@ -37,42 +41,26 @@ whose `core.booking_status` has only `pending` and `confirmed`.
 Apply the migration that adds the value, or write one and apply it:
 `ALTER TYPE core.booking_status ADD VALUE IF NOT EXISTS 'cancelled_by_chef';`. If the value
 is never written, remove it from the Python enum.
-"#;
+"#,
+};
 
+/// DG003's check over the live database.
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for table in ctx.models.tables {
-        for column in &table.columns {
-            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
-                continue;
-            };
-            for migrated in ctx.models.migrated_columns(table, column) {
-                let Some(db_enum) = ctx.models.resolve_enum(migrated.source, table, model_enum)
-                else {
-                    continue;
-                };
-                for value in &model_enum.values {
-                    if !db_enum.values.contains(value) {
-                        findings.push(finding(
-                            ctx, table, column, model_enum, &migrated, db_enum, value,
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    findings
+    missing_enum_values(&ctx.models)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
 }
 
-fn finding(
-    ctx: &DatabaseContext,
-    table: &ModelTable,
-    column: &ModelColumn,
-    model_enum: &ModelEnum,
-    migrated: &Migrated,
-    db_enum: &EnumType,
-    value: &str,
-) -> Finding {
+fn finding(ctx: &DatabaseContext, missing: &MissingEnumValue) -> Finding {
+    let MissingEnumValue {
+        table,
+        column,
+        model_enum,
+        migrated,
+        enum_type: db_enum,
+        value,
+    } = *missing;
     let qualified = format!("{}.{}", db_enum.schema, db_enum.name);
     let schema = &migrated.table.schema;
     let mut related = Vec::new();
@@ -96,38 +84,28 @@ fn finding(
     } else {
         "Add a migration that adds the value to the type and apply it to the database."
     };
-    Finding {
-        rule: Rule::EnumValueMissingInDatabase,
-        severity: Rule::EnumValueMissingInDatabase.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::EnumValueMissingInDatabase,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name).with_enum_value(&qualified, value),
+        format!(
             "the enum of `{}` has the value `{value}`, which `{qualified}` in {} lacks; writing it fails there with `invalid input value for enum {}: \"{value}\"`",
             super::column_path(schema, table, column),
             ctx.database.name,
             db_enum.name
         ),
-        help: help.to_string(),
-        suggestion: Some(format!(
-            "ALTER TYPE {qualified} ADD VALUE IF NOT EXISTS {};",
-            super::sql_string(value)
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: Some(qualified.clone()),
-            value: Some(value.to_string()),
-            references: None,
-        },
-        related,
-    }
+        help,
+    )
+    .with_suggestion(add_value_sql(&qualified, value))
+    .with_related(related)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ModelTable;
     use crate::rules::test_support::{
-        database, model_table, only, run_database, set_enum, source, with_column,
+        database, model_table, only, render_human, run_database, set_enum, source, with_column,
     };
 
     const DB: &str = "CREATE SCHEMA core;\nCREATE TYPE core.booking_status AS ENUM ('pending', 'confirmed');\nCREATE TABLE core.bookings (id serial primary key, status core.booking_status);";
@@ -194,5 +172,27 @@ mod tests {
             findings[0].help,
             "Apply the migration that adds the value to the database."
         );
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&[DB]);
+        let added = "ALTER TYPE core.booking_status ADD VALUE 'cancelled_by_chef';";
+        let migrations = [source("SQL migrations", "m", &[DB, added])];
+        let tables = [bookings(&["pending", "confirmed", "cancelled_by_chef"])];
+        let findings = only(
+            run_database(&db, &tables, &migrations),
+            Rule::EnumValueMissingInDatabase,
+        );
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Booking(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[BookingStatus] = mapped_column(Enum(BookingStatus, name=\"booking_status\", schema=\"core\"))\n"
+                ),
+                ("m1.sql", added),
+            ]
+        ));
     }
 }

@@ -1,14 +1,15 @@
 //! DG003 `enum-value-without-migration`.
 
-use super::{Context, Migrated, Rule};
+use super::{Context, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
-use crate::models::{ModelColumn, ModelTable};
+use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::rule::Rule;
 use crate::schema::EnumType;
 
-pub const SUMMARY: &str =
-    "A model's enum has a value that the migrated PostgreSQL enum type lacks.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::EnumValueWithoutMigration,
+    summary: "A model's enum has a value that the migrated PostgreSQL enum type lacks.",
+    explanation: r#"## What it does
 Finds values of a Python enum, stored by a mapped native `Enum(…)` column, that the PostgreSQL
 enum type built by the migrations does not have. The type is the one the model names
 (`Enum(BookingStatus, name="booking_status", schema="core")`); an unqualified name is looked up
@@ -47,17 +48,36 @@ Add a migration that adds the value:
 PostgreSQL 12 `ALTER TYPE … ADD VALUE` cannot run inside a transaction block, and in any
 version the new value cannot be used in the transaction that adds it. If the value is never
 written, remove it from the Python enum.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_enum_values(ctx).iter().map(finding).collect()
+}
+
+/// A value of a model's enum that the enum type in a schema source lacks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MissingEnumValue<'a> {
+    pub table: &'a ModelTable,
+    pub column: &'a ModelColumn,
+    pub model_enum: &'a ModelEnum,
+    /// The column in the source that lacks the value.
+    pub migrated: Migrated<'a>,
+    /// The source's enum type the model's enum resolves to.
+    pub enum_type: &'a EnumType,
+    pub value: &'a str,
+}
+
+/// The one check behind DG003 (over the migrations) and DG103 (over a live database): each
+/// value of a mapped native enum that the resolved enum type lacks, in the sources that have
+/// the column and the type (where the type is missing, DG004 or DG104 speaks).
+pub(crate) fn missing_enum_values<'a>(ctx: &Context<'a>) -> Vec<MissingEnumValue<'a>> {
+    let mut missing = Vec::new();
     for table in ctx.tables {
         for column in &table.columns {
             let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
                 continue;
             };
-            // The sources that have the column and the type; where the type is missing, DG004
-            // speaks.
             let with_type: Vec<(Migrated, &EnumType)> = ctx
                 .migrated_columns(table, column)
                 .into_iter()
@@ -72,50 +92,56 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     .map(|(m, e)| (*m, (!e.values.contains(value)).then_some(*e)))
                     .collect();
                 if let Some((migrated, enum_type)) = ctx.decide(per_source) {
-                    findings.push(finding(table, column, &migrated, enum_type, value));
+                    missing.push(MissingEnumValue {
+                        table,
+                        column,
+                        model_enum,
+                        migrated,
+                        enum_type,
+                        value,
+                    });
                 }
             }
         }
     }
-    findings
+    missing
 }
 
-fn finding(
-    table: &ModelTable,
-    column: &ModelColumn,
-    migrated: &Migrated,
-    enum_type: &EnumType,
-    value: &str,
-) -> Finding {
+fn finding(missing: &MissingEnumValue) -> Finding {
+    let MissingEnumValue {
+        table,
+        column,
+        migrated,
+        enum_type,
+        value,
+        ..
+    } = *missing;
     let qualified = format!("{}.{}", enum_type.schema, enum_type.name);
     let schema = &migrated.table.schema;
-    Finding {
-        rule: Rule::EnumValueWithoutMigration,
-        severity: Rule::EnumValueWithoutMigration.default_severity(),
-        message: format!(
+    Finding::new(
+        Rule::EnumValueWithoutMigration,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name).with_enum_value(&qualified, value),
+        format!(
             "the enum of `{}` has the value `{value}`, which no migration adds to `{qualified}`; writing it fails with `invalid input value for enum {}: \"{value}\"`",
             super::column_path(schema, table, column),
             enum_type.name
         ),
-        help: "Add a migration that adds the value to the type.".to_string(),
-        suggestion: Some(format!(
-            "ALTER TYPE {qualified} ADD VALUE IF NOT EXISTS {};",
-            super::sql_string(value)
-        )),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: Some(qualified.clone()),
-            value: Some(value.to_string()),
-            references: None,
-        },
-        related: vec![Related {
-            message: format!("`{qualified}` is created here"),
-            location: enum_type.location.clone(),
-        }],
-    }
+        "Add a migration that adds the value to the type.",
+    )
+    .with_suggestion(add_value_sql(&qualified, value))
+    .with_related(vec![Related {
+        message: format!("`{qualified}` is created here"),
+        location: enum_type.location.clone(),
+    }])
+}
+
+/// `ALTER TYPE s.t ADD VALUE IF NOT EXISTS 'v';`
+pub(crate) fn add_value_sql(qualified: &str, value: &str) -> String {
+    format!(
+        "ALTER TYPE {qualified} ADD VALUE IF NOT EXISTS {};",
+        super::sql_string(value)
+    )
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! DG007 `foreign-key-target-missing`.
 
-use super::{Context, Migrated, MigrationSource, Rule};
+use super::{Context, Migrated, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 use crate::schema::Table;
 
-pub const SUMMARY: &str =
-    "A model's foreign key points at a table or column that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::ForeignKeyTargetMissing,
+    summary: "A model's foreign key points at a table or column that no migration creates.",
+    explanation: r#"## What it does
 Reads every `ForeignKey("core.customers.id")` of a mapped column whose table and column the
 migrations create, and checks that the migrations also create the table and column it points
 at. `ForeignKey("customers.id")` names a table in the referring table's schema, else in the
@@ -37,7 +38,8 @@ reference it, or point the foreign key at the table that exists (a wrong schema 
 slip). If the parent table is created outside the migrations on purpose (`auth.users` in
 Supabase), list it under `ignore:` in `driftguard.yml` (`auth.users`): findings whose
 foreign key points at an ignored table or column are not reported.
-"#;
+"#,
+};
 
 /// What the foreign key points at that the migrations lack.
 #[derive(Debug, Clone)]
@@ -244,21 +246,15 @@ fn finding(
         }
     };
     Finding {
-        rule: Rule::ForeignKeyTargetMissing,
-        severity: Rule::ForeignKeyTargetMissing.default_severity(),
-        message,
-        help,
         suggestion,
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: Some(reference),
-        },
-        related,
+        ..Finding::new(
+            Rule::ForeignKeyTargetMissing,
+            column.location.clone(),
+            Target::column(schema, &table.name, &column.name).with_references(reference),
+            message,
+            help,
+        )
+        .with_related(related)
     }
 }
 

@@ -1,12 +1,14 @@
 //! DG006 `nullability-mismatch`.
 
-use super::{Context, Migrated, Rule};
+use super::{Context, Migrated, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model's column and the migrated column disagree about NULL.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::NullabilityMismatch,
+    summary: "A model's column and the migrated column disagree about NULL.",
+    explanation: r#"## What it does
 Compares whether a model column may be NULL with whether the migrated column may, for columns
 whose table and column the migrations create. Two disagreements are reported:
 
@@ -42,7 +44,8 @@ filling its NULLs), or change the model (`nullable=False`, or drop `Optional`). 
 NOT NULL column a `DEFAULT` or the model a `server_default=` when the database fills it in.
 The rule is a warning by default; `rules: {DG006: error}` or `"off"` in `driftguard.yml`
 changes that.
-"#;
+"#,
+};
 
 /// Which side allows NULL.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,26 +122,18 @@ fn finding(
             format!("{alter} DROP NOT NULL;"),
         ),
     };
-    Finding {
-        rule: Rule::NullabilityMismatch,
-        severity: Rule::NullabilityMismatch.default_severity(),
+    Finding::new(
+        Rule::NullabilityMismatch,
+        column.location.clone(),
+        Target::column(schema, &table.name, &column.name),
         message,
         help,
-        suggestion: Some(suggestion),
-        location: column.location.clone(),
-        target: Target {
-            schema: schema.clone(),
-            table: table.name.clone(),
-            column: Some(column.name.clone()),
-            r#enum: None,
-            value: None,
-            references: None,
-        },
-        related: vec![Related {
-            message: migrated.source.column_label(&path),
-            location: migrated.column.location.clone(),
-        }],
-    }
+    )
+    .with_suggestion(suggestion)
+    .with_related(vec![Related {
+        message: migrated.source.column_label(&path),
+        location: migrated.column.location.clone(),
+    }])
 }
 
 #[cfg(test)]

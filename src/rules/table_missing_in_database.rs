@@ -3,14 +3,20 @@
 //! Two situations, one code: a model maps a table the live database lacks (reported at the
 //! model line), and — with `--with-migrations` — a migration creates a table the database lacks
 //! and no model maps (reported at the `CREATE TABLE`: the migration was not applied).
+//!
+//! The first situation is DG002's check ([`missing_tables`]) with the live database as the
+//! schema source; only the wording is this rule's.
 
-use super::{DatabaseContext, MigrationSource, Rule};
+use super::table_without_migration::{MissingTable, create_table_sql, missing_tables};
+use super::{DatabaseContext, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
+use crate::rule::Rule;
 use crate::schema::Table;
 
-pub const SUMMARY: &str = "A model maps a table that the live database lacks (`db-diff`).";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::TableMissingInDatabase,
+    summary: "A model maps a table that the live database lacks (`db-diff`).",
+    explanation: r#"## What it does
 Reported by `driftguard db-diff`, which reads a live PostgreSQL database (read-only, through
 `information_schema` and `pg_enum`). Finds model classes and `Table(…)` objects whose table the
 database does not have, at the model line. With `--with-migrations` it also finds tables that a
@@ -39,55 +45,51 @@ Apply the migration that creates the table to that database (staging first), or 
 (`CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`) and apply it. If the
 table lives in another schema in the database, fix the model's `schema`. Tables that exist
 only in some databases can be listed under `ignore:` in `driftguard.yml`.
-"#;
+"#,
+};
 
+/// DG002's check over the live database; then, with `--with-migrations`, the tables that were
+/// not applied.
 pub fn check(ctx: &DatabaseContext) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let models = &ctx.models;
-    for table in models.tables {
-        let found = models.lookup(table);
-        if models.table_created(&found) {
-            continue;
-        }
-        let schema = models.schema_of(table, Some(ctx.database));
-        let mut related = other_schemas(ctx.database, &schema, &table.name);
-        let migration = created_by_migration(ctx.migrations, &schema, &table.name);
-        if let Some((_, created)) = migration {
-            related.push(Related {
-                message: format!(
-                    "`{schema}.{}` is created here, but {} lacks it: not applied?",
-                    table.name, ctx.database.name
-                ),
-                location: created.location.clone(),
-            });
-        }
-        let by = table
-            .class_name
-            .as_ref()
-            .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
-        let help = if migration.is_some() {
-            "Apply the migration that creates the table to the database."
-        } else {
-            "Add a migration that creates the table and apply it to the database."
-        };
-        findings.push(Finding {
-            rule: Rule::TableMissingInDatabase,
-            severity: Rule::TableMissingInDatabase.default_severity(),
-            message: format!(
-                "table `{schema}.{}` is mapped by {by} but {} has no such table; queries fail there with `relation \"{schema}.{}\" does not exist`",
-                table.name, ctx.database.name, table.name
-            ),
-            help: help.to_string(),
-            suggestion: Some(super::table_without_migration::create_table_sql(
-                &schema, table,
-            )),
-            location: table.location.clone(),
-            target: target(&schema, &table.name),
-            related,
-        });
-    }
+    let mut findings: Vec<Finding> = missing_tables(&ctx.models)
+        .iter()
+        .map(|missing| mapped(ctx, missing))
+        .collect();
     findings.extend(unapplied(ctx));
     findings
+}
+
+fn mapped(ctx: &DatabaseContext, missing: &MissingTable) -> Finding {
+    let MissingTable { table, schema, .. } = missing;
+    let mut related = other_schemas(ctx.database, schema, &table.name);
+    let migration = created_by_migration(ctx.migrations, schema, &table.name);
+    if let Some((_, created)) = migration {
+        related.push(Related {
+            message: format!(
+                "`{schema}.{}` is created here, but {} lacks it: not applied?",
+                table.name, ctx.database.name
+            ),
+            location: created.location.clone(),
+        });
+    }
+    let by = super::mapped_by(table);
+    let help = if migration.is_some() {
+        "Apply the migration that creates the table to the database."
+    } else {
+        "Add a migration that creates the table and apply it to the database."
+    };
+    Finding::new(
+        Rule::TableMissingInDatabase,
+        table.location.clone(),
+        Target::table(schema, &table.name),
+        format!(
+            "table `{schema}.{}` is mapped by {by} but {} has no such table; queries fail there with `relation \"{schema}.{}\" does not exist`",
+            table.name, ctx.database.name, table.name
+        ),
+        help,
+    )
+    .with_suggestion(create_table_sql(schema, table))
+    .with_related(related)
 }
 
 /// Tables some migration creates that the database lacks and no model maps.
@@ -104,26 +106,26 @@ fn unapplied(ctx: &DatabaseContext) -> Vec<Finding> {
             {
                 continue;
             }
-            findings.push(Finding {
-                rule: Rule::TableMissingInDatabase,
-                severity: Rule::TableMissingInDatabase.default_severity(),
-                message: format!(
-                    "table `{}.{}` is created by {} but {} has no such table: the migration has not been applied",
-                    table.schema, table.name, source.name, ctx.database.name
-                ),
-                help: "Apply the migration to the database.".to_string(),
-                suggestion: None,
-                location: table.location.clone(),
-                target: target(&table.schema, &table.name),
-                related: other_schemas(ctx.database, &table.schema, &table.name),
-            });
+            findings.push(
+                Finding::new(
+                    Rule::TableMissingInDatabase,
+                    table.location.clone(),
+                    Target::table(&table.schema, &table.name),
+                    format!(
+                        "table `{}.{}` is created by {} but {} has no such table: the migration has not been applied",
+                        table.schema, table.name, source.name, ctx.database.name
+                    ),
+                    "Apply the migration to the database.",
+                )
+                .with_related(other_schemas(ctx.database, &table.schema, &table.name)),
+            );
         }
     }
     findings
 }
 
 /// The first migration source that creates `schema.table`, and its table.
-pub(crate) fn created_by_migration<'a>(
+fn created_by_migration<'a>(
     migrations: &'a [MigrationSource],
     schema: &str,
     table: &str,
@@ -149,18 +151,10 @@ fn other_schemas(database: &MigrationSource, schema: &str, name: &str) -> Vec<Re
         .collect()
 }
 
-fn target(schema: &str, table: &str) -> Target {
-    Target {
-        schema: schema.to_string(),
-        table: table.to_string(),
-        ..Target::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{database, model_table, run_database, source};
+    use crate::rules::test_support::{database, model_table, render_human, run_database, source};
 
     #[test]
     fn a_mapped_table_the_database_lacks_is_one_finding_at_the_class_line() {
@@ -221,5 +215,25 @@ mod tests {
         );
         assert!(unmapped.message.contains("has not been applied"));
         assert_eq!(unmapped.suggestion, None);
+    }
+
+    #[test]
+    fn human_rendering() {
+        let db = database(&["CREATE SCHEMA core; CREATE TABLE public.reviews (id int);"]);
+        let migration = "CREATE SCHEMA core;\nCREATE TABLE core.reviews (id serial primary key);\nCREATE TABLE core.review_votes (id serial primary key);";
+        let migrations = [source("SQL migrations", "m", &[migration])];
+        let mut table = model_table("core", "reviews", &[("id", "INTEGER")]);
+        table.class_name = Some("Review".to_string());
+        let findings = run_database(&db, &[table], &migrations);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Review(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                ),
+                ("m0.sql", migration),
+            ]
+        ));
     }
 }

@@ -1,12 +1,14 @@
 //! DG002 `table-without-migration`.
 
-use super::{Context, Rule};
+use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::ModelTable;
+use crate::rule::Rule;
 
-pub const SUMMARY: &str = "A model maps a table that no migration creates.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::TableWithoutMigration,
+    summary: "A model maps a table that no migration creates.",
+    explanation: r#"## What it does
 Finds model classes and `Table(…)` objects whose table no migration in the repository creates.
 
 ## Why is this bad?
@@ -28,61 +30,83 @@ Add a migration that creates the table with all its columns, for example
 `CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`. If the table is created
 outside the migrations on purpose, list it under `ignore:` in `driftguard.yml`
 (`core.reviews`) or put `# driftguard: ignore[DG002]` on the class line.
-"#;
+"#,
+};
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    missing_tables(ctx)
+        .iter()
+        .map(|missing| finding(ctx, missing))
+        .collect()
+}
+
+/// A model table that its schema sources do not create.
+#[derive(Debug, Clone)]
+pub(crate) struct MissingTable<'a> {
+    pub table: &'a ModelTable,
+    /// The schema it is missing from.
+    pub schema: String,
+    /// The first serving source that lacks it; `None` when no source serves the table.
+    pub missing_in: Option<&'a MigrationSource>,
+}
+
+/// The one check behind DG002 (over the migrations) and DG102 (over a live database): the model
+/// tables that no serving source creates (zero config), or that some serving source lacks
+/// (declared sources).
+pub(crate) fn missing_tables<'a>(ctx: &Context<'a>) -> Vec<MissingTable<'a>> {
+    let mut missing_tables = Vec::new();
     for table in ctx.tables {
         let found = ctx.lookup(table);
         if ctx.table_created(&found) {
             continue;
         }
         let missing_in = found.iter().find(|(_, t)| t.is_none()).map(|(s, _)| *s);
-        let schema = ctx.schema_of(table, missing_in);
-        let mut related = Vec::new();
-        for source in ctx.sources {
-            for other in source.schema.tables_named(&table.name) {
-                if other.schema != schema {
-                    related.push(Related {
-                        message: format!(
-                            "a migration creates `{}.{}` — wrong schema?",
-                            other.schema, other.name
-                        ),
-                        location: other.location.clone(),
-                    });
-                }
-            }
-        }
-        let by = table
-            .class_name
-            .as_ref()
-            .map_or_else(|| "a `Table(…)`".to_string(), |c| format!("`{c}`"));
-        let source_note = match (ctx.declared_sources, missing_in) {
-            (true, Some(source)) => format!(" in {}", source.name),
-            _ => String::new(),
-        };
-        findings.push(Finding {
-            rule: Rule::TableWithoutMigration,
-            severity: Rule::TableWithoutMigration.default_severity(),
-            message: format!(
-                "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
-                table.name, table.name
-            ),
-            help: "Add a migration that creates the table.".to_string(),
-            suggestion: Some(create_table_sql(&schema, table)),
-            location: table.location.clone(),
-            target: Target {
-                schema,
-                table: table.name.clone(),
-                column: None,
-                r#enum: None,
-                value: None,
-                references: None,
-            },
-            related,
+        missing_tables.push(MissingTable {
+            table,
+            schema: ctx.schema_of(table, missing_in),
+            missing_in,
         });
     }
-    findings
+    missing_tables
+}
+
+fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
+    let MissingTable {
+        table,
+        schema,
+        missing_in,
+    } = missing;
+    let mut related = Vec::new();
+    for source in ctx.sources {
+        for other in source.schema.tables_named(&table.name) {
+            if &other.schema != schema {
+                related.push(Related {
+                    message: format!(
+                        "a migration creates `{}.{}` — wrong schema?",
+                        other.schema, other.name
+                    ),
+                    location: other.location.clone(),
+                });
+            }
+        }
+    }
+    let by = super::mapped_by(table);
+    let source_note = match (ctx.declared_sources, missing_in) {
+        (true, Some(source)) => format!(" in {}", source.name),
+        _ => String::new(),
+    };
+    Finding::new(
+        Rule::TableWithoutMigration,
+        table.location.clone(),
+        Target::table(schema, &table.name),
+        format!(
+            "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
+            table.name, table.name
+        ),
+        "Add a migration that creates the table.",
+    )
+    .with_suggestion(create_table_sql(schema, table))
+    .with_related(related)
 }
 
 /// `CREATE TABLE IF NOT EXISTS schema.table (…);` with the model's columns.
@@ -118,7 +142,7 @@ pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table};
+    use crate::rules::test_support::{context_for, model_table, only, render_human, run};
 
     #[test]
     fn a_table_no_migration_creates_is_one_finding_at_the_class_line() {
@@ -156,5 +180,23 @@ mod tests {
         });
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));
+    }
+
+    #[test]
+    fn human_rendering() {
+        let mut table = model_table("core", "reviews", &[("id", "INTEGER"), ("body", "TEXT")]);
+        table.class_name = Some("Review".to_string());
+        let migration = "CREATE TABLE reviews (\n    id serial primary key\n);";
+        let findings = only(run(&[migration], vec![table]), Rule::TableWithoutMigration);
+        insta::assert_snapshot!(render_human(
+            findings,
+            &[
+                (
+                    "models.py",
+                    "class Review(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    body: Mapped[str]\n"
+                ),
+                ("m0.sql", migration),
+            ]
+        ));
     }
 }

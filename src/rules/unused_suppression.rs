@@ -1,13 +1,15 @@
 //! DG100 `unused-suppression`. Found by [`crate::suppress::apply`], not by a check over the
 //! schema: a suppression is unused when it silenced nothing in this run.
 
-use super::Rule;
+use super::RuleMeta;
 use crate::finding::Finding;
+use crate::rule::Rule;
 use crate::source::Location;
 
-pub const SUMMARY: &str = "A `driftguard: ignore` comment that silences nothing.";
-
-pub const EXPLANATION: &str = r#"## What it does
+pub const META: RuleMeta = RuleMeta {
+    rule: Rule::UnusedSuppression,
+    summary: "A `driftguard: ignore` comment that silences nothing.",
+    explanation: r#"## What it does
 Finds `# driftguard: ignore[…]` comments in models and `-- driftguard: ignore[…]` comments in
 migrations that silence no finding and no warning.
 
@@ -25,7 +27,8 @@ where a migration creates `email`: the comment silences nothing.
 ## How to fix
 Delete the comment, or narrow it to the codes that still fire. `# driftguard: ignore` on a
 `class` line covers every finding of that table; on a column's line, that column.
-"#;
+"#,
+};
 
 /// The finding for an unused suppression at `location`.
 pub fn finding(codes: &[String], location: &Location) -> Finding {
@@ -34,41 +37,30 @@ pub fn finding(codes: &[String], location: &Location) -> Finding {
     } else {
         format!("`driftguard: ignore[{}]`", codes.join(", "))
     };
-    Finding {
-        rule: Rule::UnusedSuppression,
-        severity: Rule::UnusedSuppression.default_severity(),
-        message: format!("{what} silences nothing here"),
-        help: "Remove the comment, or narrow it to the codes that still fire.".to_string(),
-        suggestion: None,
-        location: location.clone(),
-        target: crate::suppress::unused_target(codes, location),
-        related: Vec::new(),
-    }
+    Finding::new(
+        Rule::UnusedSuppression,
+        location.clone(),
+        crate::suppress::unused_target(codes, location),
+        format!("{what} silences nothing here"),
+        "Remove the comment, or narrow it to the codes that still fire.",
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::Warning;
-    use crate::rules::test_support::model_table;
+    use crate::rules::test_support::{model_table, render_human};
     use crate::suppress::{PyIgnore, apply};
 
     fn dg001(line: u32) -> Finding {
-        Finding {
-            rule: Rule::ColumnWithoutMigration,
-            severity: Rule::ColumnWithoutMigration.default_severity(),
-            message: String::new(),
-            help: String::new(),
-            suggestion: None,
-            location: Location::new("models.py", line, 5),
-            target: crate::finding::Target {
-                schema: "core".into(),
-                table: "customers".into(),
-                column: Some("email".into()),
-                ..Default::default()
-            },
-            related: Vec::new(),
-        }
+        Finding::new(
+            Rule::ColumnWithoutMigration,
+            Location::new("models.py", line, 5),
+            crate::finding::Target::column("core", "customers", "email"),
+            "",
+            "",
+        )
     }
 
     #[test]
@@ -105,5 +97,22 @@ mod tests {
         let mut warnings = Vec::new();
         let kept = apply(vec![dg001(3)], &mut warnings, &[table], &ignores, &[]);
         assert!(kept.is_empty(), "{kept:?}");
+    }
+
+    #[test]
+    fn human_rendering() {
+        let table = model_table("core", "customers", &[("id", "INTEGER"), ("email", "TEXT")]);
+        let ignores = vec![PyIgnore {
+            codes: vec!["DG001".into()],
+            location: Location::new("models.py", 3, 25),
+        }];
+        let kept = apply(Vec::new(), &mut Vec::new(), &[table], &ignores, &[]);
+        insta::assert_snapshot!(render_human(
+            kept,
+            &[(
+                "models.py",
+                "class Customer(Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n    email: Mapped[str]  # driftguard: ignore[DG001]\n"
+            )]
+        ));
     }
 }

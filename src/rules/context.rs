@@ -1,0 +1,194 @@
+//! What the rules compare: the model tables, and the schema sources they are compared with.
+//!
+//! A [`MigrationSource`] is one schema source: the schema a chain of migrations builds, or
+//! (`live`) the schema `db-diff` read from a live database. [`Context`] holds the model tables
+//! and the sources that serve them, and answers the questions every check asks: which source
+//! serves a table, which migrated table and column a model's maps to, which enum type it names,
+//! and, with several sources, which one's problem to report. [`DatabaseContext`] is the same
+//! for `db-diff`, with the live database as the one source and the migrations beside it.
+//!
+//! Plain data and lookups only: no check lives here, and nothing here builds a finding.
+
+use crate::config::Globs;
+use crate::models::{ModelColumn, ModelEnum, ModelTable};
+use crate::schema::{Column, EnumType, Schema, Table};
+
+/// The schema one migration source builds, and which model tables it serves.
+#[derive(Debug, Clone)]
+pub struct MigrationSource {
+    /// For messages: `SQL migrations`, `Alembic (migrations/versions)`.
+    pub name: String,
+    pub default_schema: String,
+    pub schema: Schema,
+    /// Model files it serves (`sources[].models` in the config); `None`: all.
+    pub models: Option<Globs>,
+    /// The schema was read from a live database by `db-diff`, not built from migrations: the
+    /// shared rules (DG005, DG006) then say "the database" where they would say "the
+    /// migrations".
+    pub live: bool,
+    /// The files it replayed, relative to the root, in the order they run (none for a live
+    /// database).
+    pub files: Vec<String>,
+}
+
+impl MigrationSource {
+    /// Where the compared column lives, after "in": `the migrations` or `the database`.
+    pub fn in_phrase(&self) -> &'static str {
+        if self.live {
+            "the database"
+        } else {
+            "the migrations"
+        }
+    }
+
+    /// The label of a related location at a column this source has: "`core.t.c` is created
+    /// here", or "`core.t.c` in database \"shop\"" for a live database (which has no line).
+    pub fn column_label(&self, path: &str) -> String {
+        if self.live {
+            format!("`{path}` in {}", self.name)
+        } else {
+            format!("`{path}` is created here")
+        }
+    }
+}
+
+/// What every check reads.
+pub struct Context<'a> {
+    pub tables: &'a [ModelTable],
+    pub sources: &'a [MigrationSource],
+    /// The schema of a model table that names none (`default_schema`).
+    pub default_schema: &'a str,
+    /// Config sources were declared: a model table must be created by every source that serves
+    /// it. Otherwise one source creating it is enough.
+    pub declared_sources: bool,
+}
+
+impl<'a> Context<'a> {
+    /// The sources that serve a model table (all, unless the config narrows them).
+    pub fn serving(&self, table: &ModelTable) -> Vec<&'a MigrationSource> {
+        self.sources
+            .iter()
+            .filter(|s| {
+                s.models
+                    .as_ref()
+                    .is_none_or(|g| g.is_match(&table.location.path))
+            })
+            .collect()
+    }
+
+    /// The schema a model table lives in, for a source.
+    pub fn schema_of(&self, table: &ModelTable, source: Option<&MigrationSource>) -> String {
+        match (&table.schema, source) {
+            (Some(schema), _) => schema.clone(),
+            (None, Some(source)) => source.default_schema.clone(),
+            (None, None) => self.default_schema.to_string(),
+        }
+    }
+
+    /// The migrated table a model table maps to, per serving source (`None` where a source
+    /// does not create it).
+    pub fn lookup(&self, table: &ModelTable) -> Vec<(&'a MigrationSource, Option<&'a Table>)> {
+        self.serving(table)
+            .into_iter()
+            .map(|source| {
+                let schema = self.schema_of(table, Some(source));
+                (source, source.schema.table(&schema, &table.name))
+            })
+            .collect()
+    }
+
+    /// Whether the table counts as created: by any serving source (zero config) or by every
+    /// serving source (declared sources).
+    pub fn table_created(&self, found: &[(&MigrationSource, Option<&Table>)]) -> bool {
+        if self.declared_sources {
+            !found.is_empty() && found.iter().all(|(_, t)| t.is_some())
+        } else {
+            found.iter().any(|(_, t)| t.is_some())
+        }
+    }
+
+    /// The migrated columns a model column maps to: one per serving source that creates both
+    /// its table and the column. The rules that compare a column (DG003–DG007) look only at
+    /// these; where there are none, DG001 or DG002 already speak.
+    pub fn migrated_columns(&self, table: &ModelTable, column: &ModelColumn) -> Vec<Migrated<'a>> {
+        self.lookup(table)
+            .into_iter()
+            .filter_map(|(source, migrated)| {
+                let migrated = migrated?;
+                Some(Migrated {
+                    source,
+                    table: migrated,
+                    column: migrated.column(&column.name)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Which problem to report, given what each source that has the column says (`None`: no
+    /// problem there). Zero config: only a problem every source shares — a team that moved
+    /// from Alembic to SQL and kept the old chain must get no finding from the stale one.
+    /// Declared sources: the first source with a problem, since each must serve the models.
+    pub fn decide<T>(
+        &self,
+        per_source: Vec<(Migrated<'a>, Option<T>)>,
+    ) -> Option<(Migrated<'a>, T)> {
+        if !self.declared_sources && per_source.iter().any(|(_, problem)| problem.is_none()) {
+            return None;
+        }
+        per_source
+            .into_iter()
+            .find_map(|(migrated, problem)| problem.map(|p| (migrated, p)))
+    }
+
+    /// The migrated enum type a model enum names, in one source. A qualified name is looked up
+    /// in its schema; an unqualified one in the table's schema, then the source's default
+    /// schema, then any schema that has a type of that name.
+    pub fn resolve_enum(
+        &self,
+        source: &'a MigrationSource,
+        table: &ModelTable,
+        model_enum: &ModelEnum,
+    ) -> Option<&'a EnumType> {
+        let types = &source.schema;
+        if let Some(schema) = &model_enum.schema {
+            return types.enum_type(schema, &model_enum.name);
+        }
+        types
+            .enum_type(&self.schema_of(table, Some(source)), &model_enum.name)
+            .or_else(|| types.enum_type(&source.default_schema, &model_enum.name))
+            .or_else(|| types.enums.values().find(|e| e.name == model_enum.name))
+    }
+}
+
+/// What the `db-diff` rules (DG101–DG104) read: the model tables against the live database as
+/// the one source of [`DatabaseContext::models`], and the migration sources when
+/// `--with-migrations` is given. Objects outside the compared schemas are already filtered out
+/// of every part.
+pub struct DatabaseContext<'a> {
+    /// The model tables, with the live database as the only source.
+    pub models: Context<'a>,
+    /// The live database's schema; its `name` is `database "shop"`.
+    pub database: &'a MigrationSource,
+    /// The migration sources with `--with-migrations`; empty otherwise.
+    pub migrations: &'a [MigrationSource],
+}
+
+impl<'a> DatabaseContext<'a> {
+    /// Whether a model table maps `schema.table` and (when given) the column: its finding is
+    /// then reported at the model line, not at the migration statement.
+    pub fn mapped(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
+        self.models.tables.iter().any(|t| {
+            t.name == table
+                && self.models.schema_of(t, Some(self.database)) == schema
+                && column.is_none_or(|c| t.columns.iter().any(|mc| mc.name == c))
+        })
+    }
+}
+
+/// A model column's counterpart in one migration source.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrated<'a> {
+    pub source: &'a MigrationSource,
+    pub table: &'a Table,
+    pub column: &'a Column,
+}
