@@ -8,5 +8,6 @@ mod common;
 mod check;
 mod formats;
 mod install;
+mod one_database;
 mod reading;
 mod schema;
