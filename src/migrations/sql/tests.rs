@@ -1804,7 +1804,9 @@ fn unqualified_regclass_guards_follow_the_search_path() {
 
 #[test]
 fn alter_table_if_exists_runs_only_on_a_table_that_exists() {
-    let ev = run("ALTER TABLE IF EXISTS core.nope ADD COLUMN x int;\nALTER TABLE IF EXISTS t RENAME TO u;");
+    let ev = run(
+        "ALTER TABLE IF EXISTS core.nope ADD COLUMN x int;\nALTER TABLE IF EXISTS t RENAME TO u;",
+    );
     assert_clean(&ev);
     let conditions: Vec<&Condition> = ev
         .changes
