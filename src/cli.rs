@@ -110,9 +110,10 @@ pub struct DbDiffArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (also postgres://, and
-    /// SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://). The password is never
-    /// printed.
+    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] (also
+    /// postgres://, SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://, or a libpq
+    /// `host=… dbname=…` string). The password may also come from PGPASSWORD or ~/.pgpass; it
+    /// is never printed.
     // `hide_env_values`: `--help` must not print a DATABASE_URL that holds a password.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
@@ -121,6 +122,11 @@ pub struct DbDiffArgs {
     /// PostgreSQL's own.
     #[arg(long, value_name = "SCHEMA,…", value_delimiter = ',')]
     pub schemas: Vec<String>,
+
+    /// Send the password when a server asks for it in cleartext or MD5 over a connection
+    /// without TLS to another host (refused otherwise; loopback and Unix sockets are allowed).
+    #[arg(long)]
+    pub allow_insecure_password: bool,
 
     /// Also report what the migrations create but the database lacks (migrations not applied),
     /// and point findings at the migration that would fix them.

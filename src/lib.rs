@@ -263,6 +263,7 @@ fn run_db_diff(
         with_migrations: args.with_migrations,
         config: args.config,
         fail_on: args.fail_on.map(fail_on),
+        allow_insecure_password: args.allow_insecure_password,
     };
     let mut say = |line: &str| write_out(stderr, &format!("{line}\n"));
     let report = dbdiff::run(&options, &mut say)?;
