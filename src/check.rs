@@ -12,10 +12,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::cache::{DiskCache, snapshot_key};
-use crate::config::Config;
+use crate::config::{Config, unstaged_config_warnings};
 use crate::discover::{FileKind, classify};
 use crate::error::Error;
-use crate::finding::{Finding, Related};
+use crate::finding::{Finding, Related, Warning};
 use crate::git::{Repo, Snapshot};
 use crate::project::{
     Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis, fail_on,
@@ -75,6 +75,13 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         String::from_utf8(bytes).ok()
     };
     let (config, mut warnings) = load_config(options.config.as_deref(), &read_after)?;
+    warnings.extend(repo.notes().into_iter().map(Warning::global));
+    warnings.extend(skipped_submodules(&repo, before, after)?);
+    if options.mode == Mode::Staged && options.config.is_none() {
+        warnings.extend(unstaged_config_warnings(
+            &repo.unstaged_paths().unwrap_or_default(),
+        ));
+    }
     let relevant = changed
         .iter()
         .any(|p| classify(p, &config) != FileKind::Other);
@@ -158,6 +165,24 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         nothing_to_check: false,
         sources,
     })
+}
+
+/// A warning per submodule whose commit the change moves: driftguard does not read inside
+/// submodules, so their models and migrations were not checked.
+fn skipped_submodules(
+    repo: &Repo,
+    before: Snapshot,
+    after: Snapshot,
+) -> Result<Vec<Warning>, Error> {
+    Ok(repo
+        .changed_submodules(before, after)?
+        .into_iter()
+        .map(|path| {
+            Warning::global(format!(
+                "`{path}` is a git submodule whose commit the change moves; driftguard does not read inside submodules, so its models and migrations were not checked: run `driftguard check` in `{path}`"
+            ))
+        })
+        .collect())
 }
 
 /// In a pre-commit check, a migration that would close a gap may exist in the working tree

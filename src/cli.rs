@@ -79,7 +79,7 @@ pub struct CheckArgs {
     pub staged: bool,
 
     /// Check what the branch introduces since its merge base with REF: for pull requests.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", value_parser = non_empty_ref)]
     pub base: Option<String>,
 
     /// Output format.
@@ -178,4 +178,15 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// `--base ""` (an unset CI variable) is a usage error, not a ref named ``.
+fn non_empty_ref(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(
+            "--base needs a git ref to compare with (a branch, tag or commit, e.g. `--base origin/main`); in CI, check that the variable it comes from is set"
+                .to_string(),
+        );
+    }
+    Ok(value.to_string())
 }

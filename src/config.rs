@@ -270,6 +270,20 @@ pub fn load(
     Ok((pyproject_config.unwrap_or_default(), warnings))
 }
 
+/// For `--staged`: a config file that is new or changed in the work tree but not staged is
+/// not what the check reads (it reads the index); say so and name the `git add`.
+pub fn unstaged_config_warnings(unstaged: &[String]) -> Vec<Warning> {
+    CONFIG_NAMES
+        .iter()
+        .filter(|name| unstaged.iter().any(|p| p == *name))
+        .map(|name| {
+            Warning::global(format!(
+                "{name} has changes that are not staged, and `check --staged` reads the staged config: run `git add {name}` to check with it"
+            ))
+        })
+        .collect()
+}
+
 fn parse_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Config {

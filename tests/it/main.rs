@@ -8,6 +8,7 @@ mod common;
 mod check;
 mod dbdiff;
 mod formats;
+mod hostile;
 mod install;
 mod reading;
 mod schema;
