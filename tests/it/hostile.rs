@@ -1,6 +1,10 @@
 //! End-to-end tests of issue 11 ("a hook must never die, leak or lie") outside db-diff: a
-//! sparse index, a corrupt index, a staged submodule, an unstaged config, `--base`
-//! expressions in a shallow clone and an empty `--base`.
+//! sparse index, a corrupt index, a staged submodule, an unstaged config, `--write-baseline`
+//! over a source file, `--base` expressions in a shallow clone and an empty `--base`, control
+//! characters in names, a `pyproject.toml` that is another tool's, and `install`/`uninstall`
+//! around edited and stray hooks.
+
+use std::path::Path;
 
 use crate::common::*;
 
@@ -180,6 +184,27 @@ fn issue_11_an_unstaged_config_is_named_with_its_git_add() {
 }
 
 #[test]
+fn issue_11_write_baseline_never_overwrites_a_file_that_is_not_a_baseline() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(TIER));
+    let run = repo.run(&["check", "--write-baseline", MODELS]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(MODELS)).expect("model"),
+        customer_with(TIER)
+    );
+    assert_shown!(run);
+    // A baseline, or an empty file, is replaced.
+    for start in ["", "{\"version\": 1, \"findings\": []}\n"] {
+        repo.write("baseline.json", start);
+        let run = repo.run(&["check", "--write-baseline", "baseline.json"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let text = std::fs::read_to_string(repo.path().join("baseline.json")).expect("baseline");
+        assert!(text.contains("loyalty_tier"), "{text}");
+    }
+}
+
+#[test]
 fn issue_11_base_advice_works_for_expressions_and_an_empty_ref_is_refused() {
     let origin = handbook_repo();
     origin.write(MODELS, &customer_with(TIER)).commit_all("gap");
@@ -209,4 +234,114 @@ fn issue_11_base_advice_works_for_expressions_and_an_empty_ref_is_refused() {
     let run = origin.run(&["check", "--base", ""]);
     assert_eq!(run.code, 2, "{run:?}");
     assert_shown!("empty", run);
+}
+
+#[test]
+fn issue_11_control_characters_in_names_are_escaped_in_human_and_github_output() {
+    let repo = TestRepo::new();
+    let evil = "apps/m\u{1b}[2Jodels.py";
+    repo.write(BASE, BASE_PY)
+        .write(
+            evil,
+            &customer_with("note: Mapped[str] = mapped_column(\"no\u{1b}]8;;x\u{7}te\")")
+                .replace("..base_class", "apps.backend.src.db.base_class"),
+        )
+        .write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL_SQL)
+        .commit_all("evil names");
+    for format in ["human", "github"] {
+        let run = repo.run(&["check", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {run:?}");
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{7}'),
+                "{format} {stream} has a raw control character:\n{text}"
+            );
+        }
+        assert!(run.stdout.contains("\\x1b[2J"), "{format}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("no\\x1b]8;;x\\x07te"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn issue_11_a_pyproject_toml_of_another_tool_that_does_not_parse_is_a_warning() {
+    let repo = handbook_repo();
+    repo.write(
+        "pyproject.toml",
+        "[project]\nname = \"shop\"\nversion = = \"1\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!(run);
+    repo.write(
+        "pyproject.toml",
+        "[tool.driftguard]\ndefault_schema = \"core\"\nversion = = \"1\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+fn hooks(repo: &TestRepo) -> std::path::PathBuf {
+    repo.path().join(".git/hooks")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn issue_11_uninstall_and_install_keep_an_edited_hook() {
+    let repo = handbook_repo();
+    assert_eq!(repo.run(&["install"]).code, 0);
+    let hook = hooks(&repo).join("pre-commit");
+    let edited = format!("{}echo my own step\n", read(&hook));
+    std::fs::write(&hook, &edited).expect("edit");
+    let run = repo.run(&["uninstall"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!("uninstall", run);
+    assert!(!hook.exists());
+    assert_eq!(
+        read(&hooks(&repo).join("pre-commit.driftguard-edited")),
+        edited
+    );
+    // Installing over an edited hook keeps it too, under the next free name.
+    std::fs::write(&hook, &edited).expect("edit");
+    let run = repo.run(&["install"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!("install", run);
+    assert_eq!(
+        read(&hooks(&repo).join("pre-commit.driftguard-edited.1")),
+        edited
+    );
+    assert_eq!(read(&hook), driftguard::install::HOOK_SCRIPT);
+}
+
+#[test]
+fn issue_11_a_stray_legacy_hook_stays_inactive_after_install_and_uninstall() {
+    let repo = handbook_repo();
+    let legacy = hooks(&repo).join("pre-commit.legacy");
+    std::fs::create_dir_all(hooks(&repo)).expect("hooks");
+    std::fs::write(&legacy, "#!/bin/sh\nexit 1\n").expect("stray");
+    let install = repo.run(&["install"]);
+    assert_eq!(install.code, 0, "{install:?}");
+    let uninstall = repo.run(&["uninstall"]);
+    assert_eq!(uninstall.code, 0, "{uninstall:?}");
+    assert!(
+        !hooks(&repo).join("pre-commit").exists(),
+        "the stray hook became active"
+    );
+    assert_eq!(read(&legacy), "#!/bin/sh\nexit 1\n");
+    assert_shown!("install", install);
+    assert_shown!("uninstall", uninstall);
+    // A hook that install moved aside still comes back.
+    let hook = hooks(&repo).join("pre-commit");
+    std::fs::remove_file(&legacy).expect("remove");
+    std::fs::write(&hook, "#!/bin/sh\necho foreign\n").expect("foreign");
+    assert_eq!(repo.run(&["install"]).code, 0);
+    assert_eq!(repo.run(&["uninstall"]).code, 0);
+    assert_eq!(read(&hook), "#!/bin/sh\necho foreign\n");
+    assert!(!legacy.exists() && !hooks(&repo).join("pre-commit.driftguard-kept").exists());
 }
