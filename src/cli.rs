@@ -79,7 +79,7 @@ pub struct CheckArgs {
     pub staged: bool,
 
     /// Check what the branch introduces since its merge base with REF: for pull requests.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", value_parser = non_empty_ref)]
     pub base: Option<String>,
 
     /// Output format.
@@ -110,9 +110,10 @@ pub struct DbDiffArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (also postgres://, and
-    /// SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://). The password is never
-    /// printed.
+    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] (also
+    /// postgres://, SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://, or a libpq
+    /// `host=… dbname=…` string). The password may also come from PGPASSWORD or ~/.pgpass; it
+    /// is never printed.
     // `hide_env_values`: `--help` must not print a DATABASE_URL that holds a password.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
@@ -121,6 +122,11 @@ pub struct DbDiffArgs {
     /// PostgreSQL's own.
     #[arg(long, value_name = "SCHEMA,…", value_delimiter = ',')]
     pub schemas: Vec<String>,
+
+    /// Send the password when a server asks for it in cleartext or MD5 over a connection
+    /// without TLS to another host (refused otherwise; loopback and Unix sockets are allowed).
+    #[arg(long)]
+    pub allow_insecure_password: bool,
 
     /// Also report what the migrations create but the database lacks (migrations not applied),
     /// and point findings at the migration that would fix them.
@@ -172,4 +178,15 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// `--base ""` (an unset CI variable) is a usage error, not a ref named ``.
+fn non_empty_ref(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(
+            "--base needs a git ref to compare with (a branch, tag or commit, e.g. `--base origin/main`); in CI, check that the variable it comes from is set"
+                .to_string(),
+        );
+    }
+    Ok(value.to_string())
 }

@@ -185,6 +185,9 @@ fn run_check(
         }
         None => None,
     };
+    if let Some(path) = &args.write_baseline {
+        refuse_to_overwrite(path)?;
+    }
     let mut report = check::run(&options)?;
     if let Some(path) = &args.write_baseline {
         let text = baseline::Baseline::render(&report.findings);
@@ -204,6 +207,26 @@ fn run_check(
         report.summary.findings = report.findings.len();
     }
     report_out(&report, args.format, color, stdout, stderr)
+}
+
+/// `--write-baseline FILE` replaces FILE only when it is missing or a driftguard baseline: a
+/// mistyped `--write-baseline core.py` must not overwrite a source file.
+fn refuse_to_overwrite(path: &std::path::Path) -> Result<(), Error> {
+    let text = match std::fs::read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("cannot read the baseline to replace", path, e)),
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".to_string()),
+    };
+    // An empty file holds nothing to lose (`touch baseline.json` first is common).
+    if text.trim().is_empty()
+        || baseline::Baseline::parse(&path.display().to_string(), &text).is_ok()
+    {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "`{}` exists and is not a driftguard baseline, so --write-baseline will not overwrite it; pass a new file name (e.g. `driftguard-baseline.json`), or delete the file first if it really is to be replaced",
+        path.display()
+    )))
 }
 
 /// `--fail-on`: `Some(None)` is `never`.
@@ -263,6 +286,7 @@ fn run_db_diff(
         with_migrations: args.with_migrations,
         config: args.config,
         fail_on: args.fail_on.map(fail_on),
+        allow_insecure_password: args.allow_insecure_password,
     };
     let mut say = |line: &str| write_out(stderr, &format!("{line}\n"));
     let report = dbdiff::run(&options, &mut say)?;

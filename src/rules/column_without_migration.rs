@@ -190,7 +190,16 @@ fn finding(
         ),
         "Add a migration that creates the column.",
     )
-    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_suggestion(format!(
+        "{}{}",
+        super::table_without_migration::prerequisites_sql(
+            &ctx.sources.iter().map(|s| &s.schema).collect::<Vec<_>>(),
+            None,
+            &[column],
+            ctx.default_schema,
+        ),
+        add_column_sql(schema, &table.name, column)
+    ))
     .with_related(related)
 }
 

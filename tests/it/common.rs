@@ -143,7 +143,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn new(program: &str, args: &[&str], output: &Output) -> Self {
+    pub fn new(program: &str, args: &[&str], output: &Output) -> Self {
         let mut command = program.to_string();
         for arg in args {
             command.push(' ');

@@ -6,7 +6,9 @@
 mod common;
 
 mod check;
+mod dbdiff;
 mod formats;
+mod hostile;
 mod install;
 mod one_database;
 mod reading;
