@@ -30,6 +30,13 @@ pub enum Command {
     DbDiff(DbDiffArgs),
     /// Print the schema the migrations build (tables, columns, enums), without a database.
     Schema(SchemaArgs),
+    /// Write the migration that creates what the models map and no migration creates.
+    ///
+    /// Runs the same check (`--all`, `--staged`, `--base REF`) and writes one migration that
+    /// closes every DG001–DG004 it reports: a SQL file in the handbook's structure, or an
+    /// Alembic revision. Without --write it prints the file. It never overwrites a file and
+    /// never stages one.
+    Fix(FixArgs),
     /// Explain a rule, or list them all.
     Rule {
         /// A rule code (`DG001`) or name (`column-without-migration`).
@@ -101,6 +108,49 @@ pub struct CheckArgs {
     /// Write every current finding to FILE as the accepted baseline, then exit 0.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The project root (or a folder inside it).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Close what the whole working tree lacks (the default).
+    #[arg(long, conflicts_with_all = ["staged", "base"])]
+    pub all: bool,
+
+    /// Close what the staged change introduces (refuses when a file it reads has unstaged
+    /// edits).
+    #[arg(long, conflicts_with = "base")]
+    pub staged: bool,
+
+    /// Close what the branch introduces since its merge base with REF.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+
+    /// Write the migration (and print its path); without it the migration is printed.
+    #[arg(long)]
+    pub write: bool,
+
+    /// The description in the file name and header (default: from what it creates).
+    #[arg(long, value_name = "DESC")]
+    pub name: Option<String>,
+
+    /// The kind of migration to write; needed when the project has both.
+    #[arg(long, value_enum)]
+    pub kind: Option<FixKind>,
+
+    /// Use this config file instead of looking for one at the root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixKind {
+    Sql,
+    Alembic,
 }
 
 /// `db-diff`'s arguments. Its `Debug` hides the database URL, which may hold a password.

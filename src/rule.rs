@@ -39,6 +39,29 @@ impl Severity {
     }
 }
 
+/// A family of rules that `rules:` in the config can set at once (`rules: {handbook:
+/// warning}`); a per-code setting wins over its group's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleGroup {
+    /// DG201–DG2xx: the handbook's migration file standards. Off by default.
+    Handbook,
+}
+
+impl RuleGroup {
+    pub const ALL: &'static [RuleGroup] = &[RuleGroup::Handbook];
+
+    /// The name the config uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleGroup::Handbook => "handbook",
+        }
+    }
+
+    pub fn from_name(text: &str) -> Option<RuleGroup> {
+        RuleGroup::ALL.iter().copied().find(|g| g.name() == text)
+    }
+}
+
 /// Every rule driftguard has. Add new ones at the end with a new code; never reuse a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
@@ -162,6 +185,19 @@ impl Rule {
     /// exists for: they can be ignored per table or line, not off.
     pub fn configurable(self) -> bool {
         self.row().config == Config::Configurable
+    }
+
+    /// The group the rule belongs to, if any.
+    pub fn group(self) -> Option<RuleGroup> {
+        self.code()
+            .starts_with("DG2")
+            .then_some(RuleGroup::Handbook)
+    }
+
+    /// Whether the rule runs without the config turning it on: every rule but the handbook
+    /// group's.
+    pub fn enabled_by_default(self) -> bool {
+        self.group() != Some(RuleGroup::Handbook)
     }
 
     pub fn from_code_or_name(text: &str) -> Option<Rule> {

@@ -136,7 +136,7 @@ fn finding(ctx: &Context, missing: &MissingColumn) -> Finding {
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name
         ),
-        "Add a migration that creates the column.",
+        super::fix_help("Add a migration that creates the column"),
     )
     .with_suggestion(add_column_sql(schema, &table.name, column))
     .with_related(related)

@@ -108,6 +108,54 @@ pub fn check_database(ctx: &DatabaseContext) -> Vec<Finding> {
     findings
 }
 
+/// The command that writes the migration a DG001–DG004 finding asks for. A check names its
+/// own mode's flags in its place ([`fix_command`]), so that the help of a pre-commit check
+/// says `driftguard fix --staged --write`.
+pub const FIX_COMMAND: &str = "driftguard fix --write";
+
+/// The help of a finding `driftguard fix` can close: the action, and the command that
+/// writes it. The one place these helps are worded.
+pub(crate) fn fix_help(action: &str) -> String {
+    format!("{action} (`{FIX_COMMAND}` writes it).")
+}
+
+/// [`FIX_COMMAND`] for a check's mode and path: `driftguard fix --staged --write`,
+/// `driftguard fix --base main --write`, `driftguard fix apps/api --write`.
+pub fn fix_command(mode: &crate::report::Mode, path: &std::path::Path) -> String {
+    let mut command = "driftguard fix".to_string();
+    if path != std::path::Path::new(".") {
+        command.push(' ');
+        command.push_str(&path.display().to_string());
+    }
+    match mode {
+        crate::report::Mode::All => {}
+        crate::report::Mode::Staged => command.push_str(" --staged"),
+        crate::report::Mode::Base(reference) => {
+            command.push_str(" --base ");
+            command.push_str(reference);
+        }
+    }
+    command.push_str(" --write");
+    command
+}
+
+/// Names the check's own `fix` command in the helps [`fix_help`] wrote.
+pub fn name_fix_command(
+    findings: &mut [Finding],
+    mode: &crate::report::Mode,
+    path: &std::path::Path,
+) {
+    let command = fix_command(mode, path);
+    if command == FIX_COMMAND {
+        return;
+    }
+    for finding in findings {
+        if finding.help.contains(FIX_COMMAND) {
+            finding.help = finding.help.replace(FIX_COMMAND, &command);
+        }
+    }
+}
+
 /// Who maps a model table, for messages: "`Customer`", or "a `Table(…)`".
 pub(crate) fn mapped_by(table: &ModelTable) -> String {
     table

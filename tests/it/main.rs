@@ -6,6 +6,7 @@
 mod common;
 
 mod check;
+mod fix;
 mod formats;
 mod install;
 mod reading;

@@ -153,6 +153,23 @@ pub fn order(revisions: Vec<Revision>) -> (Vec<Revision>, Vec<Warning>) {
     (ordered, warnings)
 }
 
+/// The heads of a revision graph: the revision ids no other revision names as its
+/// `down_revision`, sorted. `alembic upgrade head` needs exactly one.
+pub fn heads(revisions: &[Revision]) -> Vec<String> {
+    let parents: std::collections::HashSet<&str> = revisions
+        .iter()
+        .flat_map(|r| r.down_revisions.iter().map(String::as_str))
+        .collect();
+    let mut heads: Vec<String> = revisions
+        .iter()
+        .filter(|r| !parents.contains(r.revision.as_str()))
+        .map(|r| r.revision.clone())
+        .collect();
+    heads.sort();
+    heads.dedup();
+    heads
+}
+
 /// Marks `i` placed and releases the children that no longer wait for anything.
 fn place(
     i: usize,
@@ -525,6 +542,20 @@ mod tests {
                 assert!(pos[d.as_str()] < pos[r.revision.as_str()]);
             }
         }
+    }
+
+    #[test]
+    fn heads_are_the_revisions_nothing_revises() {
+        let revisions = vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])];
+        assert_eq!(heads(&revisions), vec!["b", "c"]);
+        let merged = vec![
+            rev("a", &[]),
+            rev("b", &["a"]),
+            rev("c", &["a"]),
+            rev("m", &["b", "c"]),
+        ];
+        assert_eq!(heads(&merged), vec!["m"]);
+        assert!(heads(&[]).is_empty());
     }
 
     #[test]
