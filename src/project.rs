@@ -473,7 +473,12 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             }),
             _ => None,
         })
-        .collect();
+        .collect::<Vec<SqlMigration>>();
+    let file_findings = rules::check_migration_files(&rules::MigrationFiles {
+        sql: &sql_files,
+        alembic: &alembic_envs,
+        config,
+    });
     let sources = assemble(sql_files, alembic_envs, &tables, config, &mut warnings);
     if sources.is_empty() && !tables.is_empty() {
         warnings.push(Warning::global(NO_MIGRATIONS));
@@ -502,13 +507,9 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
                 .map(move |ignore| (path.clone(), ignore.clone()))
         })
         .collect();
-    let findings = crate::suppress::apply(
-        rules::check(&ctx),
-        &mut warnings,
-        &tables,
-        &py_ignores,
-        &sql_ignores,
-    );
+    let mut found = rules::check(&ctx);
+    found.extend(file_findings);
+    let findings = crate::suppress::apply(found, &mut warnings, &tables, &py_ignores, &sql_ignores);
     let findings = apply_config(findings, config);
     let summary = Summary {
         model_files: count_model_files(&tables),

@@ -77,6 +77,7 @@ pub enum Rule {
     TableMissingInDatabase,
     EnumValueMissingInDatabase,
     EnumTypeMissingInDatabase,
+    AlembicMultipleHeads,
 }
 
 impl Serialize for Rule {
@@ -118,6 +119,7 @@ impl Rule {
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
+        Rule::AlembicMultipleHeads,
         Rule::UnusedSuppression,
         Rule::ColumnMissingInDatabase,
         Rule::TableMissingInDatabase,
@@ -143,6 +145,7 @@ impl Rule {
             Rule::ForeignKeyTargetMissing => {
                 ("DG007", "foreign-key-target-missing", Error, Configurable)
             }
+            Rule::AlembicMultipleHeads => ("DG009", "alembic-multiple-heads", Error, Configurable),
             Rule::UnusedSuppression => ("DG100", "unused-suppression", Warning, Configurable),
             Rule::ColumnMissingInDatabase => ("DG101", "column-missing-in-database", Error, Fixed),
             Rule::TableMissingInDatabase => ("DG102", "table-missing-in-database", Error, Fixed),

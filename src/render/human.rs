@@ -191,6 +191,7 @@ fn primary_label(finding: &Finding) -> String {
             target.references.as_deref().unwrap_or_default()
         ),
         Rule::UnusedSuppression => "silences nothing".to_string(),
+        Rule::AlembicMultipleHeads => "a second head".to_string(),
         Rule::ColumnMissingInDatabase => format!("`{column}` is not in the database"),
         Rule::TableMissingInDatabase => {
             format!(

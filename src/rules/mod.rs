@@ -12,6 +12,7 @@
 //! file; each keeps its own code and wording. DG005 and DG006 keep their codes against either
 //! source and only say "the database" instead of "the migrations".
 
+pub mod alembic_multiple_heads;
 pub mod column_missing_in_database;
 pub mod column_type_mismatch;
 pub mod column_without_migration;
@@ -61,6 +62,7 @@ impl Rule {
             Rule::TableMissingInDatabase => &table_missing_in_database::META,
             Rule::EnumValueMissingInDatabase => &enum_value_missing_in_database::META,
             Rule::EnumTypeMissingInDatabase => &enum_type_missing_in_database::META,
+            Rule::AlembicMultipleHeads => &alembic_multiple_heads::META,
         }
     }
 
@@ -89,6 +91,23 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(foreign_key_target_missing::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
+    findings
+}
+
+/// What the rules about migration files read: the files themselves and the Alembic revision
+/// graphs, not the schema they build.
+pub struct MigrationFiles<'a> {
+    /// The SQL migration files as read, in no particular order.
+    pub sql: &'a [crate::migrations::sources::SqlMigration<'a>],
+    /// Each Alembic environment's revisions, by environment.
+    pub alembic: &'a std::collections::BTreeMap<String, Vec<crate::migrations::alembic::Revision>>,
+    pub config: &'a crate::config::Config,
+}
+
+/// Runs the rules over migration files: DG009 over the Alembic graphs.
+pub fn check_migration_files(files: &MigrationFiles) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(alembic_multiple_heads::check(files.alembic));
     findings
 }
 

@@ -9,5 +9,6 @@ mod check;
 mod fix;
 mod formats;
 mod install;
+mod migration_files;
 mod reading;
 mod schema;

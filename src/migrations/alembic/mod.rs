@@ -104,6 +104,10 @@ pub struct Revision {
     /// Revision ids (or branch labels, or unique id prefixes) this revision also needs.
     pub depends_on: Vec<String>,
     pub branch_labels: Vec<String>,
+    /// Where `down_revision` is assigned, for findings about the graph.
+    pub down_revision_at: Option<crate::source::Location>,
+    /// The `Create Date:` of the docstring Alembic writes, as written.
+    pub create_date: Option<String>,
     /// What `upgrade()` does.
     pub events: MigrationEvents,
 }
@@ -146,6 +150,8 @@ pub fn read_revision(file: &SourceFile) -> Option<Revision> {
         down_revisions: ids(header.down_revision),
         depends_on: ids(header.depends_on),
         branch_labels: ids(header.branch_labels),
+        down_revision_at: header.down_revision_at,
+        create_date: create_date(&file.text),
         events,
     })
 }
@@ -156,6 +162,7 @@ pub fn read_revision(file: &SourceFile) -> Option<Revision> {
 struct Header<'a> {
     revision: Option<&'a Expr>,
     down_revision: Option<&'a Expr>,
+    down_revision_at: Option<crate::source::Location>,
     depends_on: Option<&'a Expr>,
     branch_labels: Option<&'a Expr>,
 }
@@ -167,11 +174,15 @@ impl<'a> Header<'a> {
             let Stmt::Assign {
                 targets,
                 value: Some(value),
+                location,
                 ..
             } = stmt
             else {
                 continue;
             };
+            if targets.iter().any(|t| t.as_name() == Some("down_revision")) {
+                header.down_revision_at = Some(location.clone());
+            }
             for target in targets {
                 let slot = match target.as_name() {
                     Some("revision") => &mut header.revision,
@@ -185,6 +196,16 @@ impl<'a> Header<'a> {
         }
         header
     }
+}
+
+/// The `Create Date: 2024-01-01 12:00:00.123456` line of the docstring Alembic's template
+/// writes, if the file has one.
+fn create_date(text: &str) -> Option<String> {
+    text.split(['\n', '\r'])
+        .take(40)
+        .find_map(|line| line.trim().strip_prefix("Create Date:"))
+        .map(|date| date.trim().to_string())
+        .filter(|date| !date.is_empty())
 }
 
 /// `None` → no ids; `"a"` → one; `("a", "b")` / `["a", "b"]` → several. Anything else (a

@@ -330,6 +330,8 @@ mod tests {
             down_revisions: down.iter().map(|s| s.to_string()).collect(),
             depends_on: Vec::new(),
             branch_labels: Vec::new(),
+            down_revision_at: None,
+            create_date: None,
             events: MigrationEvents::default(),
         }
     }
