@@ -509,6 +509,12 @@ fn render_with_id(plan: &Plan, header: &Header, style: &Style) -> String {
     out.push_str(
         "Written by `driftguard fix`: creates what the SQLAlchemy models map and no revision\ncreates.\n",
     );
+    if header.heads.len() > 1 {
+        out.push_str(&format!(
+            "It is written on every head, so it also merges them ({}): `alembic upgrade head`\nneeds one head.\n",
+            header.heads.join(", ")
+        ));
+    }
     for note in &plan.notes {
         out.push_str(&format!(
             "\nWARNING: {}\n",

@@ -214,16 +214,63 @@ pub fn run(options: &FixOptions) -> Result<FixResult, Error> {
         .iter()
         .cloned()
         .partition(|f| plan::closes(f.rule));
-    let remaining: Vec<Finding> = open
+    // A second Alembic head (DG009) is closed by a revision on every head: what
+    // `alembic merge heads` writes.
+    let (heads, open): (Vec<Finding>, Vec<Finding>) = open
         .into_iter()
-        .filter(|f| snap.fail_on.is_some_and(|level| f.severity >= level))
-        .collect();
+        .partition(|f| f.rule == crate::rule::Rule::AlembicMultipleHeads);
     let mut stderr = String::new();
     for warning in &snap.warnings {
         stderr.push_str(&crate::render::human::warning_line(warning));
         stderr.push('\n');
     }
-    if closable.is_empty() {
+    let kind = if closable.is_empty() {
+        (!heads.is_empty() && options.kind.or(snap.config.fix.kind) != Some(SourceKind::Sql))
+            .then_some(SourceKind::Alembic)
+    } else {
+        Some(choose_kind(options, &snap)?)
+    };
+    let the_plan = plan::plan(&plan::Inputs {
+        findings: &closable,
+        tables: &snap.tables,
+        sources: &snap.sources,
+        default_schema: &snap.config.default_schema,
+    });
+    let time = Timestamp::now()?;
+    let written = match kind {
+        None => None,
+        Some(SourceKind::Sql) => {
+            let description = options
+                .name
+                .clone()
+                .unwrap_or_else(|| the_plan.description());
+            Some((sql_file(&snap, &the_plan, &description, time)?, None))
+        }
+        Some(SourceKind::Alembic) => {
+            let description = options.name.clone().unwrap_or_else(|| {
+                if the_plan.is_empty() {
+                    "merge heads".to_string()
+                } else {
+                    the_plan.description()
+                }
+            });
+            let (path, text, env) = alembic_file(&snap, &the_plan, &description, time)?;
+            Some(((path, text), Some(env)))
+        }
+    };
+    let merged_env = written.as_ref().and_then(|(_, env)| env.clone());
+    let (closed_heads, open_heads): (Vec<Finding>, Vec<Finding>) =
+        heads.into_iter().partition(|f| {
+            merged_env
+                .as_deref()
+                .is_some_and(|env| f.target.table == if env.is_empty() { "." } else { env })
+        });
+    let remaining: Vec<Finding> = open
+        .into_iter()
+        .chain(open_heads)
+        .filter(|f| snap.fail_on.is_some_and(|level| f.severity >= level))
+        .collect();
+    let Some(((path, text), _)) = written else {
         stderr
             .push_str("nothing to fix: no column, table or enum is missing from the migrations\n");
         push_remaining(&mut stderr, &remaining);
@@ -234,23 +281,8 @@ pub fn run(options: &FixOptions) -> Result<FixResult, Error> {
             remaining,
             after: 0,
         });
-    }
-    let the_plan = plan::plan(&plan::Inputs {
-        findings: &closable,
-        tables: &snap.tables,
-        sources: &snap.sources,
-        default_schema: &snap.config.default_schema,
-    });
-    let kind = choose_kind(options, &snap)?;
-    let time = Timestamp::now()?;
-    let description = options
-        .name
-        .clone()
-        .unwrap_or_else(|| the_plan.description());
-    let (path, text) = match kind {
-        SourceKind::Sql => sql_file(&snap, &the_plan, &description, time)?,
-        SourceKind::Alembic => alembic_file(&snap, &the_plan, &description, time)?,
     };
+    let closed = closable.len() + closed_heads.len();
     for note in &the_plan.notes {
         let warning = match &note.location {
             Some(location) => Warning::at(location.clone(), &note.message),
@@ -273,14 +305,12 @@ pub fn run(options: &FixOptions) -> Result<FixResult, Error> {
         }
         std::fs::write(&full, &text).map_err(|e| Error::io("cannot write", &full, e))?;
         stderr.push_str(&format!(
-            "wrote the migration that closes {} finding(s); review it, then stage it:\n    git add {shown}\n",
-            closable.len()
+            "wrote the migration that closes {closed} finding(s); review it, then stage it:\n    git add {shown}\n"
         ));
         Outcome::Written
     } else {
         stderr.push_str(&format!(
-            "this migration closes {} finding(s); `driftguard fix --write` writes it to {shown}\n",
-            closable.len()
+            "this migration closes {closed} finding(s); `driftguard fix --write` writes it to {shown}\n"
         ));
         Outcome::Printed
     };
@@ -606,13 +636,13 @@ fn sql_prefix(names: &[&str], time: Timestamp) -> (String, Timestamp) {
     }
 }
 
-/// The Alembic revision: its path and text.
+/// The Alembic revision: its path, its text and its environment.
 fn alembic_file(
     snap: &Snap,
     the_plan: &plan::Plan,
     description: &str,
     time: Timestamp,
-) -> Result<(String, String), Error> {
+) -> Result<(String, String, String), Error> {
     let (_, envs) = kinds(snap);
     let env = match (&snap.config.fix.folder, envs.as_slice()) {
         (Some(folder), _) => envs
@@ -694,7 +724,7 @@ fn alembic_file(
         &style,
     );
     let stem = template.file_stem(&id, description, &time);
-    Ok((join(&folder, &format!("{stem}.py")), text))
+    Ok((join(&folder, &format!("{stem}.py")), text, env))
 }
 
 /// The `alembic.ini` of an environment: in its folder or a folder above it, the one whose

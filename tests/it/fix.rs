@@ -359,4 +359,26 @@ fn two_heads_become_the_new_revisions_merge_tuple() {
         printed.stdout
     );
     assert!(printed.stdout.contains("Revises: 0002a, 0002b\n"));
+    assert!(
+        printed.stderr.contains("closes 2 finding(s)"),
+        "DG001 and DG009: {}",
+        printed.stderr
+    );
+
+    // Only the second head: `fix` writes the merge revision `alembic merge heads` would.
+    repo.write(MODELS, CUSTOMER_PY);
+    let check = repo.run(&["check", "--format", "json"]);
+    assert_eq!(check.code, 1);
+    assert_eq!(check.findings()[0].0, "DG009");
+    let merge = fix(&repo, &["fix", "--write"]);
+    assert_eq!(merge.code, 0, "{merge:?}");
+    let path = merge.stdout.trim();
+    assert!(path.ends_with("_merge_heads.py"), "{path}");
+    let text = std::fs::read_to_string(repo.path().join(path)).expect("written");
+    assert!(
+        text.contains("def upgrade() -> None:\n    pass\n"),
+        "{text}"
+    );
+    let check = repo.run(&["check"]);
+    assert_eq!(check.code, 0, "{check:?}");
 }
