@@ -640,6 +640,54 @@ mod tests {
     }
 
     #[test]
+    fn fix_postgres_version_handbook_and_rule_groups_are_read() {
+        let config = yaml(
+            "rules: {handbook: warning, DG201: \"off\", DG204: error}\nfix: {kind: alembic, folder: app/alembic/versions/}\npostgres_version: 11\nhandbook: {file_name: '^[0-9]{3}_.*\\.sql$'}\n",
+        )
+        .expect("valid");
+        assert_eq!(config.fix.kind, Some(SourceKind::Alembic));
+        assert_eq!(config.fix.folder.as_deref(), Some("app/alembic/versions"));
+        assert_eq!(config.postgres_version, 11);
+        assert!(
+            config
+                .handbook
+                .file_name
+                .as_ref()
+                .is_some_and(|r| r.is_match("007_x.sql") && !r.is_match("x.sql"))
+        );
+        assert_eq!(config.severity(Rule::NonstandardMigrationName), None);
+        assert_eq!(
+            config.severity(Rule::NonIdempotentDdl),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            config.severity(Rule::RollbackScriptMissing),
+            Some(Severity::Warning)
+        );
+        let defaults = Config::default();
+        assert_eq!(defaults.severity(Rule::RollbackScriptMissing), None);
+        assert_eq!(defaults.postgres_version, 13);
+        assert_eq!(
+            defaults.severity(Rule::AlembicMultipleHeads),
+            Some(Severity::Error)
+        );
+        for (bad, line) in [
+            ("fix: {kind: liquibase}\n", 1),
+            ("default_schema: a\nfix: {folder: ../elsewhere}\n", 2),
+            ("postgres_version: 3\n", 1),
+            ("handbook: {file_name: '(['}\n", 1),
+            ("rules: {handbook: loud}\n", 1),
+        ] {
+            let err = yaml(bad).expect_err(bad);
+            assert!(
+                err.message.starts_with(&format!("driftguard.yml:{line}")),
+                "{bad}: {}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
     fn pyproject_table_is_read_and_errors_are_located() {
         let text = "[project]\nname = \"x\"\n\n[tool.driftguard]\ndefault_schema = \"core\"\n";
         let config = parse_pyproject("pyproject.toml", text)

@@ -78,6 +78,14 @@ pub enum Rule {
     EnumValueMissingInDatabase,
     EnumTypeMissingInDatabase,
     AlembicMultipleHeads,
+    NonstandardMigrationName,
+    MigrationHeaderMissing,
+    DdlOutsideTransaction,
+    NonIdempotentDdl,
+    RollbackScriptMissing,
+    ColumnCommentMissing,
+    DuplicateMigration,
+    MigrationOrderAmbiguous,
 }
 
 impl Serialize for Rule {
@@ -125,6 +133,14 @@ impl Rule {
         Rule::TableMissingInDatabase,
         Rule::EnumValueMissingInDatabase,
         Rule::EnumTypeMissingInDatabase,
+        Rule::NonstandardMigrationName,
+        Rule::MigrationHeaderMissing,
+        Rule::DdlOutsideTransaction,
+        Rule::NonIdempotentDdl,
+        Rule::RollbackScriptMissing,
+        Rule::ColumnCommentMissing,
+        Rule::DuplicateMigration,
+        Rule::MigrationOrderAmbiguous,
     ];
 
     /// The one table of codes, names and severities.
@@ -146,6 +162,26 @@ impl Rule {
                 ("DG007", "foreign-key-target-missing", Error, Configurable)
             }
             Rule::AlembicMultipleHeads => ("DG009", "alembic-multiple-heads", Error, Configurable),
+            Rule::NonstandardMigrationName => {
+                ("DG201", "nonstandard-migration-name", Warning, Configurable)
+            }
+            Rule::MigrationHeaderMissing => {
+                ("DG202", "migration-header-missing", Warning, Configurable)
+            }
+            Rule::DdlOutsideTransaction => {
+                ("DG203", "ddl-outside-transaction", Warning, Configurable)
+            }
+            Rule::NonIdempotentDdl => ("DG204", "non-idempotent-ddl", Warning, Configurable),
+            Rule::RollbackScriptMissing => {
+                ("DG205", "rollback-script-missing", Warning, Configurable)
+            }
+            Rule::ColumnCommentMissing => {
+                ("DG206", "column-comment-missing", Warning, Configurable)
+            }
+            Rule::DuplicateMigration => ("DG207", "duplicate-migration", Warning, Configurable),
+            Rule::MigrationOrderAmbiguous => {
+                ("DG208", "migration-order-ambiguous", Warning, Configurable)
+            }
             Rule::UnusedSuppression => ("DG100", "unused-suppression", Warning, Configurable),
             Rule::ColumnMissingInDatabase => ("DG101", "column-missing-in-database", Error, Fixed),
             Rule::TableMissingInDatabase => ("DG102", "table-missing-in-database", Error, Fixed),

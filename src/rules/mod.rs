@@ -13,16 +13,24 @@
 //! source and only say "the database" instead of "the migrations".
 
 pub mod alembic_multiple_heads;
+pub mod column_comment_missing;
 pub mod column_missing_in_database;
 pub mod column_type_mismatch;
 pub mod column_without_migration;
 pub mod context;
+pub mod ddl_outside_transaction;
+pub mod duplicate_migration;
 pub mod enum_type_missing_in_database;
 pub mod enum_type_without_migration;
 pub mod enum_value_missing_in_database;
 pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
+pub mod migration_header_missing;
+pub mod migration_order_ambiguous;
+pub mod non_idempotent_ddl;
+pub mod nonstandard_migration_name;
 pub mod nullability_mismatch;
+pub mod rollback_script_missing;
 pub mod table_missing_in_database;
 pub mod table_without_migration;
 pub mod unused_suppression;
@@ -31,7 +39,7 @@ use std::collections::HashSet;
 
 pub use context::{Context, DatabaseContext, Migrated, MigrationSource};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::rule::Rule;
 
@@ -63,6 +71,14 @@ impl Rule {
             Rule::EnumValueMissingInDatabase => &enum_value_missing_in_database::META,
             Rule::EnumTypeMissingInDatabase => &enum_type_missing_in_database::META,
             Rule::AlembicMultipleHeads => &alembic_multiple_heads::META,
+            Rule::NonstandardMigrationName => &nonstandard_migration_name::META,
+            Rule::MigrationHeaderMissing => &migration_header_missing::META,
+            Rule::DdlOutsideTransaction => &ddl_outside_transaction::META,
+            Rule::NonIdempotentDdl => &non_idempotent_ddl::META,
+            Rule::RollbackScriptMissing => &rollback_script_missing::META,
+            Rule::ColumnCommentMissing => &column_comment_missing::META,
+            Rule::DuplicateMigration => &duplicate_migration::META,
+            Rule::MigrationOrderAmbiguous => &migration_order_ambiguous::META,
         }
     }
 
@@ -104,11 +120,52 @@ pub struct MigrationFiles<'a> {
     pub config: &'a crate::config::Config,
 }
 
-/// Runs the rules over migration files: DG009 over the Alembic graphs.
+/// Runs the rules over migration files: DG009 over the Alembic graphs, and the handbook group
+/// (DG201–DG208) over the SQL files when the config turns any of them on.
 pub fn check_migration_files(files: &MigrationFiles) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(alembic_multiple_heads::check(files.alembic));
+    let handbook_on = Rule::ALL.iter().any(|r| {
+        r.group() == Some(crate::rule::RuleGroup::Handbook) && files.config.severity(*r).is_some()
+    });
+    if handbook_on {
+        let sql = sql_in_order(files.sql);
+        findings.extend(nonstandard_migration_name::check(&sql, files.config));
+        findings.extend(migration_header_missing::check(&sql));
+        findings.extend(ddl_outside_transaction::check(&sql));
+        findings.extend(non_idempotent_ddl::check(&sql));
+        findings.extend(rollback_script_missing::check(&sql));
+        findings.extend(column_comment_missing::check(&sql));
+        findings.extend(duplicate_migration::check(&sql));
+        findings.extend(migration_order_ambiguous::check(&sql));
+    }
     findings
+}
+
+/// The SQL migration files in the order they run (natural order of file names, then path).
+fn sql_in_order<'a>(
+    files: &'a [crate::migrations::sources::SqlMigration<'a>],
+) -> Vec<&'a crate::migrations::sources::SqlMigration<'a>> {
+    let mut sorted: Vec<_> = files.iter().collect();
+    sorted.sort_by(|a, b| crate::discover::migration_order(a.path, b.path));
+    sorted
+}
+
+/// The file name of a path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The target of a finding about a migration file as a whole (the handbook rules): the file
+/// in the place of the table, as DG100 does.
+pub(crate) fn file_target(path: &str) -> Target {
+    Target::table("", path)
+}
+
+/// The target of a finding about one thing in a migration file: the file, and what in it
+/// (`ADD COLUMN core.customers.email`), never the line, so that moving it keeps its identity.
+pub(crate) fn in_file_target(path: &str, what: &str) -> Target {
+    Target::column("", path, what)
 }
 
 /// Runs the `db-diff` rules: DG102, DG101, DG103, DG104 against the live database, and the

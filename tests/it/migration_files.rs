@@ -54,3 +54,143 @@ fn two_pull_requests_on_one_parent_leave_two_heads_in_the_merge_commit() {
     let run = repo.run(&["check"]);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+const HANDBOOK_ON: &str = "rules: {handbook: warning}\n";
+
+/// Every handbook standard broken once, in a file of its own.
+const SLOPPY_SQL: &str = "-- add the contact column\nALTER TABLE core.customers ADD COLUMN contact_preference VARCHAR(20);\nCREATE INDEX idx_customers_contact ON core.customers (contact_preference);\n";
+
+#[test]
+fn the_handbook_group_is_off_until_the_config_turns_it_on() {
+    let repo = handbook_repo();
+    repo.write(
+        MODELS,
+        &customer_with("contact_preference: Mapped[Optional[str]] = mapped_column(String(20))"),
+    )
+    .write(&format!("{MIGRATIONS}/contact.sql"), SLOPPY_SQL);
+    let run = repo.run(&["check", "--fail-on", "warning"]);
+    assert_eq!(run.code, 0, "off by default: {run:?}");
+
+    repo.write("driftguard.yml", HANDBOOK_ON);
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "warnings do not fail: {run:?}");
+    let mut rules: Vec<String> = run.findings().into_iter().map(|f| f.0).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            "DG201", "DG201", "DG202", "DG202", "DG203", "DG204", "DG204", "DG205", "DG205",
+            "DG206", "DG206", "DG206"
+        ],
+        "{}",
+        run.stdout
+    );
+    let run = repo.run(&["check", "--fail-on", "warning"]);
+    assert_eq!(run.code, 1);
+    assert_shown!("sloppy", run);
+
+    // A code beats the group; a SQL ignore comment silences the statement's finding.
+    repo.write(
+        "driftguard.yml",
+        "rules: {handbook: warning, DG201: \"off\", DG205: \"off\", DG202: error}\n",
+    )
+    .write(
+        &format!("{MIGRATIONS}/contact.sql"),
+        &SLOPPY_SQL.replace("CREATE INDEX", "-- driftguard: ignore[DG204]\nCREATE INDEX"),
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "DG202 is an error now: {run:?}");
+    let mut rules: Vec<String> = run.findings().into_iter().map(|f| f.0).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            "DG202", "DG202", "DG203", "DG204", "DG206", "DG206", "DG206"
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_change_check_reports_only_the_migration_it_adds() {
+    let repo = handbook_repo();
+    // An old migration that breaks every standard, committed before the group was on.
+    repo.write("driftguard.yml", HANDBOOK_ON)
+        .write(
+            &format!("{MIGRATIONS}/old.sql"),
+            "CREATE TABLE core.legacy (id int);\n",
+        )
+        .commit_all("old");
+    repo.write(
+        MODELS,
+        &customer_with("contact_preference: Mapped[Optional[str]] = mapped_column(String(20), comment=\"sms or email\")"),
+    )
+    .stage(&[MODELS]);
+    let run = repo.run(&[
+        "check",
+        "--staged",
+        "--fail-on",
+        "warning",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings_rules(), vec!["DG001"]);
+
+    // The migration `fix` writes meets every standard but the folder's own naming (`002_`).
+    let fix = repo.run(&["fix", "--staged", "--write"]);
+    assert_eq!(fix.code, 0, "{fix:?}");
+    repo.git(&["add", "-A"]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(
+        run.findings_rules(),
+        vec!["DG201"],
+        "only the name: {}",
+        run.stdout
+    );
+    repo.write(
+        "driftguard.yml",
+        "rules: {handbook: warning}\nhandbook: {file_name: '^[0-9]{3}_[a-z0-9_]+\\.sql$|^old\\.sql$'}\n",
+    )
+    .stage(&["driftguard.yml"]);
+    let run = repo.run(&["check", "--staged", "--fail-on", "warning"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn two_branches_that_take_the_same_number_collide_in_the_merge_commit() {
+    let repo = handbook_repo();
+    repo.write("driftguard.yml", "rules: {DG208: warning}\n")
+        .commit_all("config");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write(&format!("{MIGRATIONS}/002_reviews.sql"), "SELECT 1;\n")
+        .commit_all("reviews");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(&format!("{MIGRATIONS}/002_invoices.sql"), "SELECT 2;\n")
+        .commit_all("invoices");
+    repo.git(&["checkout", "-q", "feature"]);
+    repo.git(&["merge", "-q", "--no-edit", "main"]);
+    let run = repo.run(&["check", "--base", "main", "--fail-on", "warning"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_shown!(run);
+}
+
+#[test]
+fn duplicates_across_the_two_handbook_folders() {
+    let repo = handbook_repo();
+    repo.write("driftguard.yml", "rules: {DG207: warning}\n")
+        .write(
+            "apps/backend/src/db/migrations/001_initial.sql",
+            INITIAL_SQL,
+        );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG207".to_string(),
+            ".apps/backend/src/db/migrations/001_initial.sql".to_string(),
+            1
+        )]
+    );
+}
