@@ -196,7 +196,8 @@ pub struct SchemaArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// Output format: a readable inventory, or JSON shaped like `information_schema`.
+    /// Output format: a readable inventory, JSON shaped like `information_schema`, or the
+    /// handbook's "Schema Inventory" in Markdown (with the model class of each table).
     #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
     pub format: SchemaFormat,
 

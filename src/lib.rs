@@ -278,6 +278,24 @@ fn run_schema(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
+    if args.format == inventory::SchemaFormat::Markdown {
+        // The one format that names the model classes: it reads the models too.
+        let project = project::read_project(&args.path, args.config.as_deref(), None, true)?;
+        let sources = match &args.source {
+            Some(wanted) => vec![inventory::pick_source(project.sources, wanted)?],
+            None => project.sources,
+        };
+        let mut lines = String::new();
+        for warning in &project.warnings {
+            lines.push_str(&render::human::warning_line(warning));
+            lines.push('\n');
+        }
+        write_out(stderr, &lines)?;
+        let text =
+            inventory::markdown::render(&sources, &project.tables, &project.config.default_schema);
+        write_out(stdout, &text)?;
+        return Ok(ExitStatus::Clean);
+    }
     let options = inventory::SchemaOptions {
         path: args.path,
         config: args.config,
@@ -291,8 +309,11 @@ fn run_schema(
     }
     write_out(stderr, &lines)?;
     let text = match args.format {
-        inventory::SchemaFormat::Table => inventory::render_table(&inventory),
         inventory::SchemaFormat::Json => inventory::render_json(&inventory)?,
+        // Markdown was written above, with the models.
+        inventory::SchemaFormat::Table | inventory::SchemaFormat::Markdown => {
+            inventory::render_table(&inventory)
+        }
     };
     write_out(stdout, &text)?;
     Ok(ExitStatus::Clean)
