@@ -11,7 +11,8 @@
 # warning` over all of them). The same with `postgres_version: 11` (enum values before BEGIN).
 #
 # Alembic: a project with alembic.ini, env.py and a first revision gains the same gaps;
-# `fix --write` writes a revision, `alembic upgrade head` runs it on a fresh database,
+# `fix --write` writes a revision (with `postgres_version: 11`: the enum value in
+# `autocommit_block()`), `alembic upgrade head` runs it on a fresh database,
 # `alembic downgrade` and `upgrade` again run too, and db-diff is clean. Two heads: the
 # revision `fix` writes merges them, and `upgrade head` works again.
 #
@@ -320,10 +321,14 @@ alembic_in() {
 
 proj=$SCRATCH/alembic
 alembic_project "$proj"
+# PostgreSQL < 12: the enum value is added in an autocommit block, outside the transaction.
+printf 'postgres_version: 11\n' >"$proj/driftguard.yml"
 url=$(db fix_alembic)
 check "alembic upgrade head: the first revision" alembic_in "$proj" "$url" upgrade head
 run alembic_fix 0 "$proj" fix --write
 revision=$(cat "$SCRATCH/alembic_fix.out")
+check "postgres_version 11: the enum value goes through autocommit_block()" \
+    grep -q "with op.get_context().autocommit_block():" "$proj/$revision"
 check "the revision is named by alembic.ini's file_template ($revision)" \
     sh -c "case '$revision' in migrations/versions/2025_01_02_0304-*_create_reviews_and_add_customers_columns.py) true;; *) false;; esac"
 check "its down_revision is the head" grep -q "^down_revision = '0001'$" "$proj/$revision"

@@ -730,6 +730,44 @@ mod tests {
     }
 
     #[test]
+    fn enum_values_need_an_autocommit_block_before_postgresql_12() {
+        let plan = Plan {
+            enum_values: vec![super::super::plan::EnumValuePlan {
+                schema: "core".into(),
+                name: "status".into(),
+                value: "held".into(),
+                before: Some("done".into()),
+                used_by_default: false,
+            }],
+            ..Plan::default()
+        };
+        let render_for = |postgres_version| {
+            render(
+                &plan,
+                &Header {
+                    description: "add status values",
+                    created: "2025-01-02 03:04:05.000000",
+                    heads: &["0001".to_string()],
+                    postgres_version,
+                },
+                &Style::default(),
+            )
+            .1
+        };
+        let old = render_for(11);
+        assert!(
+            old.contains("    with op.get_context().autocommit_block():\n        op.execute(\"ALTER TYPE core.status ADD VALUE IF NOT EXISTS 'held' BEFORE 'done'\")\n"),
+            "{old}"
+        );
+        let new = render_for(13);
+        assert!(!new.contains("autocommit_block"), "{new}");
+        assert!(new.contains("    op.execute(\"ALTER TYPE core.status ADD VALUE IF NOT EXISTS 'held' BEFORE 'done'\")\n"), "{new}");
+        assert!(
+            new.contains("# PostgreSQL cannot drop an enum value: 'held' stays in core.status.")
+        );
+    }
+
+    #[test]
     fn slugs_and_file_templates_follow_alembic() {
         assert_eq!(
             slug("add customers contact_preference", 40),

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::RuleMeta;
 use crate::finding::{Finding, Related};
+use crate::migrations::StatementKind;
 use crate::migrations::sources::SqlMigration;
 use crate::rule::Rule;
 use crate::source::Location;
@@ -51,7 +52,7 @@ pub fn check(files: &[&SqlMigration]) -> Vec<Finding> {
             .entry(super::file_name(file.path))
             .or_default()
             .push(i);
-        if !file.events.facts.statements.is_empty() {
+        if runs_something(file) {
             by_sql
                 .entry(file.events.facts.content_hash)
                 .or_default()
@@ -67,6 +68,7 @@ pub fn check(files: &[&SqlMigration]) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     for (i, file) in files.iter().enumerate() {
+        let has_sql = runs_something(file);
         let same_name = by_name
             .get(super::file_name(file.path))
             .into_iter()
@@ -78,7 +80,7 @@ pub fn check(files: &[&SqlMigration]) -> Vec<Finding> {
             .into_iter()
             .flatten()
             .copied()
-            .filter(|_| !file.events.facts.statements.is_empty());
+            .filter(|_| has_sql);
         let Some(keep) = same_name
             .chain(same_sql)
             .filter(|&j| j != i)
@@ -113,6 +115,16 @@ pub fn check(files: &[&SqlMigration]) -> Vec<Finding> {
         );
     }
     findings
+}
+
+/// Whether the file does anything beyond `BEGIN; COMMIT;`: two empty shells are not copies.
+fn runs_something(file: &SqlMigration) -> bool {
+    file.events.facts.statements.iter().any(|s| {
+        !matches!(
+            s.kind,
+            StatementKind::Begin | StatementKind::Commit | StatementKind::Rollback
+        )
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +169,8 @@ mod tests {
                 "CREATE TABLE b (\n  id int\n);",
             ),
             ("database/migrations/003_c.sql", "CREATE TABLE c (id int);"),
+            ("database/migrations/004_empty.sql", "BEGIN;\nCOMMIT;\n"),
+            ("database/migrations/005_empty.sql", "BEGIN;\nCOMMIT;\n"),
         ]);
         let reported: Vec<(&str, &str)> = findings
             .iter()
