@@ -682,12 +682,41 @@ fn alembic_file(
         .map(|f| f.path.as_str())
         .collect();
     revision_paths.sort_by(|a, b| migration_order(a, b));
-    let revisions: Vec<crate::migrations::alembic::Revision> = revision_paths
+    let all: Vec<crate::migrations::alembic::Revision> = revision_paths
         .iter()
         .filter_map(|path| {
             let text = snap.read(path)?;
             crate::migrations::alembic::read_revision(&SourceFile::new(*path, text))
         })
+        .collect();
+    // Histories that share no revision (one per database dialect) each have their head: the
+    // new revision continues the one the configured folder holds, and without one there must
+    // be a single history.
+    let component = crate::migrations::alembic::components(&all);
+    let mut histories: Vec<usize> = component.clone();
+    histories.sort_unstable();
+    histories.dedup();
+    let chosen = match &snap.config.fix.folder {
+        Some(folder) => all
+            .iter()
+            .zip(&component)
+            .filter(|(r, _)| parent(&r.path) == folder || r.path.starts_with(&format!("{folder}/")))
+            .map(|(_, c)| *c)
+            .next(),
+        None if histories.len() > 1 => {
+            return Err(Error::Usage(format!(
+                "the Alembic revisions under `{}` form {} separate histories (one per database?): set `fix: {{kind: alembic, folder: PATH}}` in driftguard.yml to the folder of the one to continue",
+                if env.is_empty() { "." } else { env.as_str() },
+                histories.len()
+            )));
+        }
+        None => histories.first().copied(),
+    };
+    let revisions: Vec<crate::migrations::alembic::Revision> = all
+        .into_iter()
+        .zip(component)
+        .filter(|(_, c)| chosen.is_none_or(|chosen| *c == chosen))
+        .map(|(r, _)| r)
         .collect();
     let heads = crate::migrations::alembic::heads(&revisions);
     let folder = match &snap.config.fix.folder {

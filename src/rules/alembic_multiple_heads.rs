@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::RuleMeta;
 use crate::discover::natural_cmp;
 use crate::finding::{Finding, Related, Target};
-use crate::migrations::alembic::{Revision, heads};
+use crate::migrations::alembic::{Revision, components, heads};
 use crate::rule::Rule;
 use crate::source::Location;
 
@@ -15,7 +15,9 @@ pub const META: RuleMeta = RuleMeta {
     summary: "An Alembic environment has more than one head revision: `alembic upgrade head` fails.",
     explanation: r#"## What it does
 Reads the revision graph of each Alembic environment and reports every head but the oldest
-(by the `Create Date` Alembic writes, then by file name) at its `down_revision` line. In a
+(by the `Create Date` Alembic writes, then by file name) at its `down_revision` line. Chains
+that share no revision (one per database dialect in one folder) are separate histories, each
+with its own head. In a
 change check (`--staged`, `--base`) only a head the change adds is reported: two pull requests
 that each add a revision on the same parent merge cleanly in git, and the merge commit (what
 GitHub Actions checks out for `pull_request`) has two heads. An environment whose revisions
@@ -41,7 +43,9 @@ anywhere yet. `driftguard fix` writes its revision on every head at once.
 "#,
 };
 
-/// The heads each environment has beyond its first.
+/// The heads each environment has beyond its first, per connected graph: chains that share no
+/// revision (Prefect keeps one per database dialect under one `versions/` folder) are separate
+/// histories, each with its own head.
 pub fn check(envs: &BTreeMap<String, Vec<Revision>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (env, revisions) in envs {
@@ -52,22 +56,28 @@ pub fn check(envs: &BTreeMap<String, Vec<Revision>>) -> Vec<Finding> {
         if head_ids.len() < 2 {
             continue;
         }
-        let mut head_revisions: Vec<&Revision> = revisions
-            .iter()
-            .filter(|r| head_ids.contains(&r.revision))
-            .collect();
-        head_revisions.sort_by(|a, b| {
-            a.create_date
-                .cmp(&b.create_date)
-                .then_with(|| natural_cmp(file_name(&a.path), file_name(&b.path)))
-                .then_with(|| a.revision.cmp(&b.revision))
-        });
-        let Some((oldest, newer)) = head_revisions.split_first() else {
-            continue;
-        };
+        let component = components(revisions);
+        let mut by_component: BTreeMap<usize, Vec<&Revision>> = BTreeMap::new();
+        for (i, revision) in revisions.iter().enumerate() {
+            if head_ids.contains(&revision.revision) {
+                by_component.entry(component[i]).or_default().push(revision);
+            }
+        }
         let env_name = if env.is_empty() { "." } else { env.as_str() };
-        for head in newer {
-            findings.push(finding(env_name, oldest, head, head_ids.len()));
+        for mut head_revisions in by_component.into_values() {
+            head_revisions.sort_by(|a, b| {
+                a.create_date
+                    .cmp(&b.create_date)
+                    .then_with(|| natural_cmp(file_name(&a.path), file_name(&b.path)))
+                    .then_with(|| a.revision.cmp(&b.revision))
+            });
+            let count = head_revisions.len();
+            let Some((oldest, newer)) = head_revisions.split_first() else {
+                continue;
+            };
+            for head in newer {
+                findings.push(finding(env_name, oldest, head, count));
+            }
         }
     }
     findings
@@ -166,6 +176,28 @@ mod tests {
         let mut labelled = rev("x", &[], None);
         labelled.branch_labels = vec!["plugin".into()];
         assert!(check(&envs(vec![rev("1", &[], None), labelled])).is_empty());
+    }
+
+    #[test]
+    fn separate_histories_in_one_folder_each_have_their_head() {
+        // Prefect: `versions/postgresql/…` and `versions/sqlite/…`, one chain per dialect.
+        let mut revisions = vec![
+            rev("pg1", &[], None),
+            rev("pg2", &["pg1"], None),
+            rev("lite1", &[], None),
+            rev("lite2", &["lite1"], None),
+        ];
+        assert!(check(&envs(revisions.clone())).is_empty());
+        // A fork inside one of them is still reported.
+        revisions.push(rev("pg3", &["pg1"], None));
+        let findings = check(&envs(revisions));
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].target.column.as_deref(), Some("pg3"));
+        assert!(
+            findings[0].message.contains("beside `pg2`"),
+            "{}",
+            findings[0].message
+        );
     }
 
     #[test]

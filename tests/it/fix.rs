@@ -382,3 +382,46 @@ fn two_heads_become_the_new_revisions_merge_tuple() {
     let check = repo.run(&["check"]);
     assert_eq!(check.code, 0, "{check:?}");
 }
+
+#[test]
+fn one_history_per_database_in_one_folder_needs_the_folder_to_continue() {
+    // Prefect's layout: `versions/postgresql/…` and `versions/sqlite/…`, separate chains.
+    let repo = TestRepo::new();
+    let create = "    op.execute(\"CREATE SCHEMA core\")\n    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.String(255), nullable=False), schema=\"core\")";
+    repo.write(BASE, BASE_PY)
+        .write(MODELS, CUSTOMER_PY)
+        .write(
+            "app/migrations/versions/postgresql/0001_pg.py",
+            &revision("pg1", "None", create),
+        )
+        .write(
+            "app/migrations/versions/sqlite/0001_lite.py",
+            &revision("lite1", "None", create),
+        )
+        .commit_all("two histories");
+    assert_eq!(repo.run(&["check"]).code, 0, "two histories, one head each");
+    repo.write(MODELS, &customer_with(CONTACT));
+    let refused = fix(&repo, &["fix"]);
+    assert_eq!(refused.code, 2, "{refused:?}");
+    assert!(
+        refused.stderr.contains("form 2 separate histories"),
+        "{}",
+        refused.stderr
+    );
+    repo.write(
+        "driftguard.yml",
+        "fix: {kind: alembic, folder: app/migrations/versions/postgresql}\n",
+    );
+    let written = fix(&repo, &["fix", "--write"]);
+    assert_eq!(written.code, 0, "{written:?}");
+    let path = written.stdout.trim();
+    assert!(
+        path.starts_with("app/migrations/versions/postgresql/"),
+        "{path}"
+    );
+    let text = std::fs::read_to_string(repo.path().join(path)).expect("written");
+    assert!(
+        text.contains("down_revision: Union[str, Sequence[str], None] = 'pg1'"),
+        "{text}"
+    );
+}

@@ -23,7 +23,7 @@ mod order;
 #[cfg(test)]
 mod tests;
 
-pub use order::{heads, order};
+pub use order::{components, heads, order};
 
 /// The name a reader gives a table written as a model class attribute
 /// (`op.create_table(SqlRun.__tablename__, …)`): this prefix and the class name. Such names

@@ -170,6 +170,34 @@ pub fn heads(revisions: &[Revision]) -> Vec<String> {
     heads
 }
 
+/// The connected graph each revision belongs to (union-find over `down_revision` links): a
+/// number per revision, equal for revisions of one history.
+pub fn components(revisions: &[Revision]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..revisions.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut index: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, r) in revisions.iter().enumerate() {
+        index.entry(r.revision.as_str()).or_default().push(i);
+    }
+    for (i, r) in revisions.iter().enumerate() {
+        for down in &r.down_revisions {
+            for &j in index.get(down.as_str()).into_iter().flatten() {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a != b {
+                    parent[a] = b;
+                }
+            }
+        }
+    }
+    (0..revisions.len()).map(|i| find(&mut parent, i)).collect()
+}
+
 /// Marks `i` placed and releases the children that no longer wait for anything.
 fn place(
     i: usize,
