@@ -16,8 +16,8 @@ pub const META: RuleMeta = RuleMeta {
     explanation: r#"## What it does
 Reads the revision graph of each Alembic environment and reports every head but the oldest
 (by the `Create Date` Alembic writes, then by file name) at its `down_revision` line. Chains
-that share no revision (one per database dialect in one folder) are separate histories, each
-with its own head. In a
+kept side by side (Prefect keeps one per database dialect in sibling folders, repeating
+revision ids) are separate histories, each with its own head. In a
 change check (`--staged`, `--base`) only a head the change adds is reported: two pull requests
 that each add a revision on the same parent merge cleanly in git, and the merge commit (what
 GitHub Actions checks out for `pull_request`) has two heads. An environment whose revisions
@@ -43,9 +43,9 @@ anywhere yet. `driftguard fix` writes its revision on every head at once.
 "#,
 };
 
-/// The heads each environment has beyond its first, per connected graph: chains that share no
-/// revision (Prefect keeps one per database dialect under one `versions/` folder) are separate
-/// histories, each with its own head.
+/// The heads each environment has beyond its first, per connected graph ([`components`]):
+/// chains kept side by side (Prefect keeps one per database dialect under one `versions/`
+/// folder) are separate histories, each with its own head.
 pub fn check(envs: &BTreeMap<String, Vec<Revision>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (env, revisions) in envs {
@@ -198,6 +198,30 @@ mod tests {
             "{}",
             findings[0].message
         );
+    }
+
+    #[test]
+    fn repeated_ids_link_within_their_own_folder() {
+        let at = |folder: &str, mut r: Revision| {
+            r.path = format!("versions/{folder}/{}.py", r.revision);
+            r
+        };
+        let revisions = vec![
+            at("postgresql", rev("a", &[], None)),
+            at("postgresql", rev("b", &["a"], None)),
+            at("postgresql", rev("pg_head", &["b"], None)),
+            at("sqlite", rev("a", &[], None)),
+            at("sqlite", rev("b", &["a"], None)),
+            at("sqlite", rev("lite_head", &["b"], None)),
+        ];
+        assert!(check(&envs(revisions)).is_empty());
+        // Unique ids link across folders (a folder per year): a fork there is one history.
+        let years = vec![
+            at("2024", rev("x", &[], None)),
+            at("2024", rev("y", &["x"], None)),
+            at("2025", rev("z", &["x"], None)),
+        ];
+        assert_eq!(check(&envs(years)).len(), 1);
     }
 
     #[test]

@@ -171,7 +171,9 @@ pub fn heads(revisions: &[Revision]) -> Vec<String> {
 }
 
 /// The connected graph each revision belongs to (union-find over `down_revision` links): a
-/// number per revision, equal for revisions of one history.
+/// number per revision, equal for revisions of one history. A `down_revision` id that several
+/// files have links to the one in the child's own folder, if any: Prefect keeps a chain per
+/// database dialect in sibling folders and repeats revision ids between them.
 pub fn components(revisions: &[Revision]) -> Vec<usize> {
     let mut parent: Vec<usize> = (0..revisions.len()).collect();
     fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -185,9 +187,26 @@ pub fn components(revisions: &[Revision]) -> Vec<usize> {
     for (i, r) in revisions.iter().enumerate() {
         index.entry(r.revision.as_str()).or_default().push(i);
     }
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
     for (i, r) in revisions.iter().enumerate() {
         for down in &r.down_revisions {
-            for &j in index.get(down.as_str()).into_iter().flatten() {
+            let targets = index
+                .get(down.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            // An id several files share (Prefect repeats its ids in each dialect's folder)
+            // links to the one in the same folder, when there is one.
+            let same_folder: Vec<usize> = targets
+                .iter()
+                .copied()
+                .filter(|&j| folder(&revisions[j].path) == folder(&r.path))
+                .collect();
+            let linked = if targets.len() > 1 && !same_folder.is_empty() {
+                same_folder
+            } else {
+                targets.to_vec()
+            };
+            for j in linked {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                 if a != b {
                     parent[a] = b;
