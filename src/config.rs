@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{ConfigError, ConfigSpan};
 use crate::finding::Warning;
-use crate::rule::{Rule, Severity};
+use crate::rule::{Rule, RuleGroup, Severity};
 
 /// The config file names looked for at the root, in order.
 pub const CONFIG_NAMES: &[&str] = &[
@@ -36,6 +36,24 @@ struct RawConfig {
     sources: Option<Vec<RawSource>>,
     rules: Option<BTreeMap<String, String>>,
     fail_on: Option<String>,
+    fix: Option<RawFix>,
+    postgres_version: Option<u32>,
+    handbook: Option<RawHandbook>,
+}
+
+/// `fix: {kind: sql|alembic, folder: PATH}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFix {
+    kind: Option<String>,
+    folder: Option<String>,
+}
+
+/// `handbook: {file_name: REGEX}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHandbook {
+    file_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,7 +152,31 @@ pub struct Config {
     pub python_roots: Vec<String>,
     pub sources: Vec<SourceConfig>,
     pub rules: BTreeMap<Rule, Option<Severity>>,
+    /// Rule groups turned on or off as a whole (`rules: {handbook: warning}`); a per-code
+    /// setting in `rules` wins.
+    pub groups: BTreeMap<RuleGroup, Option<Severity>>,
     pub fail_on: Option<Severity>,
+    /// Where `driftguard fix` writes (`fix:`).
+    pub fix: FixConfig,
+    /// The PostgreSQL major version the migrations run on (`postgres_version`, default 13:
+    /// the handbook's production).
+    pub postgres_version: u32,
+    /// The handbook rules' settings (`handbook:`).
+    pub handbook: HandbookConfig,
+}
+
+/// `fix: {kind, folder}`: which kind of migration `driftguard fix` writes, and where.
+#[derive(Debug, Clone, Default)]
+pub struct FixConfig {
+    pub kind: Option<SourceKind>,
+    /// A folder relative to the root, without a trailing slash.
+    pub folder: Option<String>,
+}
+
+/// `handbook: {file_name}`: the project's own migration file-name pattern.
+#[derive(Debug, Clone, Default)]
+pub struct HandbookConfig {
+    pub file_name: Option<regex::Regex>,
 }
 
 impl Default for Config {
@@ -151,10 +193,17 @@ impl Default for Config {
             python_roots: Vec::new(),
             sources: Vec::new(),
             rules: BTreeMap::new(),
+            groups: BTreeMap::new(),
             fail_on: None,
+            fix: FixConfig::default(),
+            postgres_version: DEFAULT_POSTGRES_VERSION,
+            handbook: HandbookConfig::default(),
         }
     }
 }
+
+/// The PostgreSQL major version assumed without `postgres_version`: the handbook's production.
+pub const DEFAULT_POSTGRES_VERSION: u32 = 13;
 
 impl Config {
     fn with_fingerprint(mut self, name: &str, text: &str) -> Config {
@@ -162,12 +211,17 @@ impl Config {
         self
     }
 
-    /// The severity a rule has under this config: `None` when it is turned off.
+    /// The severity a rule has under this config: `None` when it is turned off. A per-code
+    /// setting wins over its group's (`rules: {handbook: warning}`); a rule that is off by
+    /// default (the handbook group) is off unless one of them turns it on.
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
-        match self.rules.get(&rule) {
-            Some(setting) => *setting,
-            None => Some(rule.default_severity()),
+        if let Some(setting) = self.rules.get(&rule) {
+            return *setting;
         }
+        if let Some(setting) = rule.group().and_then(|g| self.groups.get(&g)) {
+            return *setting;
+        }
+        rule.enabled_by_default().then(|| rule.default_severity())
     }
 
     /// Whether a `schema.table[.column]` is ignored by an `ignore:` pattern.
@@ -588,6 +642,21 @@ fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigErro
         });
     }
     for (key, value) in raw.rules.unwrap_or_default() {
+        if let Some(group) = RuleGroup::from_name(&key) {
+            let setting = match value.as_str() {
+                "off" => None,
+                other => Some(Severity::parse(other).ok_or_else(|| {
+                    fail(
+                        &key,
+                        format!(
+                            "rule group `{key}`: `{other}` is not one of `error`, `warning`, `off`"
+                        ),
+                    )
+                })?),
+            };
+            config.groups.insert(group, setting);
+            continue;
+        }
         let Some(rule) = Rule::from_code_or_name(&key) else {
             return Err(fail(
                 &key,
@@ -616,6 +685,53 @@ fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigErro
             })?),
         };
         config.rules.insert(rule, setting);
+    }
+    if let Some(fix) = raw.fix {
+        if let Some(kind) = fix.kind {
+            config.fix.kind = Some(match kind.as_str() {
+                "sql" => SourceKind::Sql,
+                "alembic" => SourceKind::Alembic,
+                other => {
+                    return Err(fail(
+                        other,
+                        format!("`fix.kind: {other}` is not one of `sql`, `alembic`"),
+                    ));
+                }
+            });
+        }
+        if let Some(folder) = fix.folder {
+            let folder = folder.trim_end_matches('/').to_string();
+            if folder.is_empty() || folder.starts_with('/') || folder.split('/').any(|s| s == "..")
+            {
+                return Err(fail(
+                    "folder",
+                    format!(
+                        "`fix.folder: {folder}` must be a folder inside the project, relative to its root"
+                    ),
+                ));
+            }
+            config.fix.folder = Some(folder);
+        }
+    }
+    if let Some(version) = raw.postgres_version {
+        if !(9..=99).contains(&version) {
+            return Err(fail(
+                "postgres_version",
+                format!("`postgres_version: {version}` is not a PostgreSQL major version (9 … 99)"),
+            ));
+        }
+        config.postgres_version = version;
+    }
+    if let Some(handbook) = raw.handbook
+        && let Some(pattern) = handbook.file_name
+    {
+        let regex = regex::Regex::new(&pattern).map_err(|e| {
+            fail(
+                "file_name",
+                format!("`handbook.file_name` is not a valid regular expression: {e}"),
+            )
+        })?;
+        config.handbook.file_name = Some(regex);
     }
     if let Some(fail_on) = raw.fail_on {
         config.fail_on = Some(Severity::parse(&fail_on).ok_or_else(|| {
@@ -690,6 +806,54 @@ mod tests {
         assert!(err.message.contains("ignore"), "{}", err.message);
         let err = yaml("fail_on: sometimes\n").expect_err("bad severity");
         assert!(err.message.contains("driftguard.yml:1"), "{}", err.message);
+    }
+
+    #[test]
+    fn fix_postgres_version_handbook_and_rule_groups_are_read() {
+        let config = yaml(
+            "rules: {handbook: warning, DG201: \"off\", DG204: error}\nfix: {kind: alembic, folder: app/alembic/versions/}\npostgres_version: 11\nhandbook: {file_name: '^[0-9]{3}_.*\\.sql$'}\n",
+        )
+        .expect("valid");
+        assert_eq!(config.fix.kind, Some(SourceKind::Alembic));
+        assert_eq!(config.fix.folder.as_deref(), Some("app/alembic/versions"));
+        assert_eq!(config.postgres_version, 11);
+        assert!(
+            config
+                .handbook
+                .file_name
+                .as_ref()
+                .is_some_and(|r| r.is_match("007_x.sql") && !r.is_match("x.sql"))
+        );
+        assert_eq!(config.severity(Rule::NonstandardMigrationName), None);
+        assert_eq!(
+            config.severity(Rule::NonIdempotentDdl),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            config.severity(Rule::RollbackScriptMissing),
+            Some(Severity::Warning)
+        );
+        let defaults = Config::default();
+        assert_eq!(defaults.severity(Rule::RollbackScriptMissing), None);
+        assert_eq!(defaults.postgres_version, 13);
+        assert_eq!(
+            defaults.severity(Rule::AlembicMultipleHeads),
+            Some(Severity::Error)
+        );
+        for (bad, line) in [
+            ("fix: {kind: liquibase}\n", 1),
+            ("default_schema: a\nfix: {folder: ../elsewhere}\n", 2),
+            ("postgres_version: 3\n", 1),
+            ("handbook: {file_name: '(['}\n", 1),
+            ("rules: {handbook: loud}\n", 1),
+        ] {
+            let err = yaml(bad).expect_err(bad);
+            assert!(
+                err.message.starts_with(&format!("driftguard.yml:{line}")),
+                "{bad}: {}",
+                err.message
+            );
+        }
     }
 
     #[test]

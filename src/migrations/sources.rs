@@ -37,13 +37,22 @@ pub struct SqlMigration<'a> {
     pub events: &'a MigrationEvents,
 }
 
-/// The Alembic revisions of a snapshot.
-#[derive(Debug, Default)]
-pub struct AlembicRevisions {
-    /// Revisions of a declared `sources:` entry, by its path.
-    pub declared: BTreeMap<String, Vec<alembic::Revision>>,
-    /// Revisions found without a declaration (under `versions/`, or anywhere by content).
-    pub found: Vec<alembic::Revision>,
+/// The Alembic sources of a snapshot: revisions of a declared `sources:` entry under its
+/// path, the others grouped by [`alembic_sources`].
+pub type AlembicSources = BTreeMap<String, Vec<alembic::Revision>>;
+
+/// Groups revisions into Alembic sources: those of a declared `sources:` entry (`declared`,
+/// by its path), and the others (`found`, under `versions/` or anywhere by content) by
+/// [`alembic::components`], named by their common folder.
+pub fn alembic_sources(
+    declared: BTreeMap<String, Vec<alembic::Revision>>,
+    found: Vec<alembic::Revision>,
+) -> AlembicSources {
+    let mut sources = declared;
+    for (name, revisions) in alembic::components(found) {
+        sources.entry(name).or_default().extend(revisions);
+    }
+    sources
 }
 
 /// How the sources of a repository relate.
@@ -129,7 +138,7 @@ impl Plan<'_> {
 /// `warnings`.
 pub fn assemble(
     sql: Vec<SqlMigration>,
-    alembic_revisions: AlembicRevisions,
+    alembic_sources: AlembicSources,
     tables: &[ModelTable],
     config: &Config,
     assembly: Assembly,
@@ -140,19 +149,7 @@ pub fn assemble(
     let table_of = |class: &str| class_tables.get(class).cloned().flatten();
     // Alembic sources first, by name: the declared ones by their path, the others by the
     // common folder of their files.
-    let mut alembic_sources: Vec<(String, Option<String>, Vec<alembic::Revision>)> =
-        alembic_revisions
-            .declared
-            .into_iter()
-            .map(|(path, revisions)| (path.clone(), Some(path), revisions))
-            .chain(
-                alembic::components(alembic_revisions.found)
-                    .into_iter()
-                    .map(|(name, revisions)| (name, None, revisions)),
-            )
-            .collect();
-    alembic_sources.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, declared_path, mut revisions) in alembic_sources {
+    for (name, mut revisions) in alembic_sources {
         for revision in &mut revisions {
             for class in alembic::resolve_model_tables(revision, &table_of) {
                 warnings.push(Warning::at(
@@ -176,12 +173,10 @@ pub fn assemble(
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
         }
-        let declared = declared_path.as_ref().and_then(|path| {
-            config
-                .sources
-                .iter()
-                .find(|s| s.kind == crate::config::SourceKind::Alembic && &s.path == path)
-        });
+        let declared = config
+            .sources
+            .iter()
+            .find(|s| s.kind == crate::config::SourceKind::Alembic && s.path == name);
         let version_table = ordered
             .first()
             .map(|r| vec![alembic::version_table(&r.path)])

@@ -198,6 +198,15 @@ fn primary_label(finding: &Finding) -> String {
             target.references.as_deref().unwrap_or_default()
         ),
         Rule::UnusedSuppression => "silences nothing".to_string(),
+        Rule::AlembicMultipleHeads => "a second head".to_string(),
+        Rule::NonstandardMigrationName => "named against the standard".to_string(),
+        Rule::MigrationHeaderMissing => "no complete header".to_string(),
+        Rule::DdlOutsideTransaction => "outside `BEGIN; … COMMIT;`".to_string(),
+        Rule::NonIdempotentDdl => "fails when it runs twice".to_string(),
+        Rule::RollbackScriptMissing => "no rollback script".to_string(),
+        Rule::ColumnCommentMissing => "no `COMMENT ON COLUMN`".to_string(),
+        Rule::DuplicateMigration => "a second copy".to_string(),
+        Rule::MigrationOrderAmbiguous => "the same ordering prefix".to_string(),
         Rule::ColumnMissingInDatabase => format!("`{column}` is not in the database"),
         Rule::TableMissingInDatabase => {
             format!(

@@ -188,7 +188,7 @@ fn finding(
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name
         ),
-        "Add a migration that creates the column.",
+        super::fix_help("Add a migration that creates the column"),
     )
     .with_suggestion(format!(
         "{}{}",

@@ -148,7 +148,7 @@ fn finding(ctx: &Context, missing: &MissingEnumType) -> Finding {
         format!(
             "`{path}` is mapped as the enum type `{qualified}`, which no migration creates; casts to it fail with `type \"{qualified}\" does not exist`"
         ),
-        "Add a migration that creates the type.",
+        super::fix_help("Add a migration that creates the type"),
     )
     .with_suggestion(create_type_sql_in(
         &type_schema,

@@ -128,7 +128,7 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
             "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
             table.name, table.name
         ),
-        "Add a migration that creates the table.",
+        super::fix_help("Add a migration that creates the table"),
     )
     .with_suggestion(create_table_sql_in(
         schema,

@@ -196,6 +196,11 @@ impl Run {
         })
     }
 
+    /// The rule codes of the findings in JSON output, in report order.
+    pub fn findings_rules(&self) -> Vec<String> {
+        self.findings().into_iter().map(|f| f.0).collect()
+    }
+
     /// `(rule, "schema.table[.column]", line)` of each finding in JSON output.
     pub fn findings(&self) -> Vec<(String, String, u64)> {
         let json = self.json();
