@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 
-use crate::pyast::{Expr, FunctionDef, Stmt};
+use crate::pyast::{Comprehension, ComprehensionKind, Expr, FunctionDef, Stmt};
 use crate::source::Location;
 
 /// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
@@ -299,11 +299,11 @@ impl<'e, 'a> Env<'e, 'a> {
                     Some((receiver, method @ ("keys" | "values" | "items"))) => {
                         let receiver = self.lookup(receiver)?;
                         let dict = self.resolve(receiver.value).value;
-                        if let Expr::Other(text) = dict
+                        if let Expr::Comprehension(comp) = dict
                             && method != "values"
                         {
                             // `{name: … for name in names}`: the keys are the items of `names`.
-                            let source = comprehension_keys(text)?;
+                            let source = comprehension_keys(comp)?;
                             let keys = self.rows(self.lookup(source)?.value, depth + 1)?;
                             return Some(
                                 keys.into_iter()
@@ -350,15 +350,17 @@ pub(super) fn loop_targets(target: &str) -> Option<Vec<&str>> {
 }
 
 /// `{name: value for name in names}` → `names`: a dict comprehension keyed by its loop
-/// variable over a plain name. Anything else → `None`.
-fn comprehension_keys(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let (key, rest) = inner.split_once(':')?;
-    let key = key.trim();
-    let (_, clause) = rest.rsplit_once(" for ")?;
-    let (var, source) = clause.split_once(" in ")?;
-    let source = source.trim();
-    (is_identifier(key) && var.trim() == key && is_identifier(source)).then_some(source)
+/// variable over a plain name, without conditions. Anything else → `None`.
+fn comprehension_keys(comp: &Comprehension) -> Option<&str> {
+    let [clause] = comp.clauses.as_slice() else {
+        return None;
+    };
+    let key = bare_name(&comp.element)?;
+    (comp.kind == ComprehensionKind::Dict
+        && clause.conditions.is_empty()
+        && bare_name(&clause.target) == Some(key))
+    .then(|| bare_name(&clause.iter))
+    .flatten()
 }
 
 /// A Python identifier: `table`, `_old_name`.

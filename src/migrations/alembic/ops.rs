@@ -53,7 +53,7 @@ use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
 use crate::postgres_type::SqlType;
-use crate::pyast::{BlockKind, Call, ClassDef, Expr, FunctionDef, PyModule, Stmt};
+use crate::pyast::{BlockKind, Call, ClassDef, Expr, FStringPart, FunctionDef, PyModule, Stmt};
 use crate::source::{Location, SourceFile};
 use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
 use crate::sqlalchemy::types;
@@ -1423,6 +1423,13 @@ fn is_globals_call(expr: &Expr) -> bool {
 fn literal_text(expr: &Expr) -> String {
     match expr {
         Expr::Str(s) => s.clone(),
+        Expr::FString(parts) => parts
+            .iter()
+            .map(|part| match part {
+                FStringPart::Text(text) => text.as_str(),
+                FStringPart::Value { .. } => " ",
+            })
+            .collect(),
         Expr::Other(text) if is_fstring(text) => without_interpolations(text),
         Expr::BinOp { op, left, right } if op == "+" || op == "%" => {
             format!("{} {}", literal_text(left), literal_text(right))
