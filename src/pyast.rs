@@ -4,9 +4,11 @@
 //! syntax tree once and keeps what the model extractor and the Alembic reader need: imports,
 //! classes (bases, keywords, decorators, body), functions, assignments with annotations,
 //! expression statements, and the bodies of `if`/`try`/`with`/`for` blocks. Expressions become
-//! [`Expr`] values — names, literals, calls with keyword arguments, subscripts — and everything
-//! else is [`Expr::Other`]. Nothing outside this module sees a tree-sitter type, and the result
-//! is plain data that can be cached by blob id.
+//! [`Expr`] values — names, literals, f-strings, calls with keyword arguments and splats,
+//! subscripts, comprehensions, comparisons — and everything else is [`Expr::Other`]. Functions
+//! keep their parameters, so the evaluator ([`crate::pyeval`]) can call a project's helpers.
+//! Nothing outside this module sees a tree-sitter type, and the result is plain data that can
+//! be cached by blob id.
 //!
 //! Syntax errors never stop the walk: tree-sitter recovers, the statements it could still read
 //! are kept, and the places of `ERROR`/`MISSING` nodes are returned in
@@ -1161,7 +1163,7 @@ impl Walker<'_> {
         let mut kw_splats = Vec::new();
         if let Some(arguments) = node.child_by_field_name("arguments") {
             if arguments.kind() == "generator_expression" {
-                args.push(Expr::Other(self.text(arguments).to_string()));
+                args.push(self.expr(arguments));
             }
             let mut cursor = arguments.walk();
             for arg in arguments.named_children(&mut cursor) {

@@ -13,6 +13,9 @@
 
 use crate::finding::Warning;
 use crate::pyast::{self, Call, ClassDef, Expr, FunctionDef, Stmt};
+use crate::pyeval::modules;
+pub use crate::pyeval::modules::module_of_path;
+pub use crate::pyeval::modules::{ImportBinding, StarImport};
 use crate::source::{Location, SourceFile};
 
 /// A cheap byte prefilter for model files: true when the file mentions one of the libraries or
@@ -66,28 +69,6 @@ pub struct FileModels {
     pub warnings: Vec<Warning>,
     /// `# driftguard: ignore[…]` comments.
     pub ignores: Vec<crate::suppress::PyIgnore>,
-}
-
-/// A name an import binds in the file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ImportBinding {
-    /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
-    pub local: String,
-    /// The full dotted target: `sqlalchemy` for `import sqlalchemy as sa`,
-    /// `app.db.base.Base` for `from app.db.base import Base`. For `import a.b` (no alias) the
-    /// local is `a` and the target `a`.
-    pub target: String,
-    /// The import was relative (`from ..base import Base`) and `target` is now dotted from the
-    /// repository root (`apps.backend.src.db.base.Base`); otherwise it is as written and is
-    /// looked up under the import roots.
-    pub rooted: bool,
-}
-
-/// `from m import *`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StarImport {
-    pub module: String,
-    pub rooted: bool,
 }
 
 /// A module-level class.
@@ -320,7 +301,7 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
             .push(Warning::at(first.clone(), SYNTAX_ERROR_MESSAGE));
     }
     out.ignores = crate::suppress::python_ignores(&file.path, &module.comments);
-    let package = package_of(&file.path);
+    let package = modules::package_of(&file.path);
     for import in module.imports() {
         add_import(import, &package, &mut out);
     }
@@ -328,95 +309,10 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
     out
 }
 
-/// The dotted package a file belongs to: `a/b/c.py` → `a.b`, `a/b/__init__.py` → `a.b`.
-fn package_of(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .map(str::to_string)
-        .collect();
-    parts.pop();
-    parts
-}
-
-/// The dotted module of a repository-relative path: `a/b/c.py` → `a.b.c`,
-/// `a/b/__init__.py` → `a.b`. `None` for a path that is not a Python module name.
-pub fn module_of_path(path: &str) -> Option<String> {
-    let stem = path
-        .strip_suffix(".py")
-        .or_else(|| path.strip_suffix(".pyi"))?;
-    let mut parts: Vec<&str> = stem
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.last() == Some(&"__init__") {
-        parts.pop();
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.join("."))
-}
-
 fn add_import(import: &pyast::Import, package: &[String], out: &mut FileModels) {
-    let Some(from) = &import.from else {
-        for (name, alias) in &import.names {
-            match alias {
-                Some(alias) => out.imports.push(ImportBinding {
-                    local: alias.clone(),
-                    target: name.clone(),
-                    rooted: false,
-                }),
-                None => {
-                    let first = name.split('.').next().unwrap_or(name);
-                    out.imports.push(ImportBinding {
-                        local: first.to_string(),
-                        target: first.to_string(),
-                        rooted: false,
-                    });
-                }
-            }
-        }
-        return;
-    };
-    let (module, rooted) = absolute_module(from, package);
-    if import.star {
-        out.star_imports.push(StarImport { module, rooted });
-        return;
-    }
-    for (name, alias) in &import.names {
-        let target = if module.is_empty() {
-            name.clone()
-        } else {
-            format!("{module}.{name}")
-        };
-        out.imports.push(ImportBinding {
-            local: alias.clone().unwrap_or_else(|| name.clone()),
-            target,
-            rooted,
-        });
-    }
-}
-
-/// `..base` in package `a.b.c` → (`a.b.base`, rooted). Too many dots: as written, not rooted.
-fn absolute_module(from: &str, package: &[String]) -> (String, bool) {
-    let dots = from.chars().take_while(|c| *c == '.').count();
-    if dots == 0 {
-        return (from.to_string(), false);
-    }
-    let rest = &from[dots..];
-    let up = dots - 1;
-    if up > package.len() {
-        return (rest.to_string(), false);
-    }
-    let mut parts: Vec<&str> = package[..package.len() - up]
-        .iter()
-        .map(String::as_str)
-        .collect();
-    if !rest.is_empty() {
-        parts.push(rest);
-    }
-    (parts.join("."), true)
+    let (bindings, star) = modules::import_bindings(import, package);
+    out.imports.extend(bindings);
+    out.star_imports.extend(star);
 }
 
 fn module_body(body: &[Stmt], out: &mut FileModels) {

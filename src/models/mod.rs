@@ -74,11 +74,11 @@ mod resolve;
 mod tests;
 mod text;
 
+pub use crate::pyeval::modules::{ImportBinding, StarImport};
 pub use extract::{
-    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, ImportBinding, MetadataRef,
-    ModuleValue, NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StarImport, StrValue, TableArgs,
-    TableAttr, TableCall, TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate,
-    module_of_path,
+    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, MetadataRef, ModuleValue,
+    NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StrValue, TableArgs, TableAttr, TableCall,
+    TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate, module_of_path,
 };
 pub use resolve::{ResolveOptions, flask_table_name, resolve};
 

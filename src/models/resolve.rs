@@ -24,6 +24,7 @@ use super::extract::{
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
+use crate::pyeval::modules::{self, join_dotted};
 
 /// Options of the project pass.
 #[derive(Debug, Clone, Default)]
@@ -181,21 +182,6 @@ pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTabl
     (tables, warnings)
 }
 
-fn dotted_root(path: &str) -> String {
-    path.split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-fn join_dotted(root: &str, name: &str) -> String {
-    if root.is_empty() {
-        name.to_string()
-    } else {
-        format!("{root}.{name}")
-    }
-}
-
 fn split_first(dotted: &str) -> (&str, &str) {
     dotted.split_once('.').unwrap_or((dotted, ""))
 }
@@ -208,11 +194,6 @@ impl<'a> Resolver<'a> {
     pub(super) fn new(files: &'a [FileModels], options: &ResolveOptions) -> Self {
         let mut modules = HashMap::new();
         let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
-        let extra_roots: Vec<String> = options
-            .python_roots
-            .iter()
-            .map(|r| dotted_root(r))
-            .collect();
         let mut roots = Vec::with_capacity(files.len());
         let mut locals = Vec::with_capacity(files.len());
         let mut imports = Vec::with_capacity(files.len());
@@ -228,17 +209,7 @@ impl<'a> Resolver<'a> {
                 }
                 modules.entry(module).or_insert(i);
             }
-            let mut folders: Vec<String> = Vec::new();
-            let parts: Vec<&str> = file
-                .path
-                .split('/')
-                .filter(|p| !p.is_empty() && *p != ".")
-                .collect();
-            for end in (0..parts.len()).rev() {
-                folders.push(parts[..end].join("."));
-            }
-            folders.extend(extra_roots.iter().cloned());
-            roots.push(folders);
+            roots.push(modules::import_roots(&file.path, &options.python_roots));
 
             let mut names = HashMap::new();
             for (j, value) in file.values.iter().enumerate() {
