@@ -25,6 +25,7 @@ use super::extract::{
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
 use crate::pyeval::modules::{self, join_dotted};
+use crate::pyeval::{ModuleIndex, ModuleSummary};
 
 /// Options of the project pass.
 #[derive(Debug, Clone, Default)]
@@ -167,13 +168,26 @@ pub(super) struct Resolver<'a> {
     /// Classes whose mapping is being decided (cycle guard).
     mapping_in_progress: HashSet<ClassId>,
     depth: u32,
+    /// Every module the evaluator may import: the model files and the other modules given.
+    index: ModuleIndex<'a>,
     pub warnings: Vec<Warning>,
 }
 
 /// Resolves every file's models together into the mapped tables, sorted by file path and
 /// line, and the warnings for what could not be read.
 pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
-    let mut project = Resolver::new(files, options);
+    resolve_with_modules(files, &[], options)
+}
+
+/// [`resolve`], with the summaries of the project's other Python modules (those that are not
+/// model files), so that a computed table name or schema can call a helper or read a constant
+/// from any module of the project.
+pub fn resolve_with_modules(
+    files: &[FileModels],
+    modules: &[ModuleSummary],
+    options: &ResolveOptions,
+) -> (Vec<ModelTable>, Vec<Warning>) {
+    let mut project = Resolver::new(files, modules, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
     warnings.extend(project.warnings);
@@ -191,7 +205,11 @@ fn last_segment(dotted: &str) -> &str {
 }
 
 impl<'a> Resolver<'a> {
-    pub(super) fn new(files: &'a [FileModels], options: &ResolveOptions) -> Self {
+    pub(super) fn new(
+        files: &'a [FileModels],
+        other_modules: &'a [ModuleSummary],
+        options: &ResolveOptions,
+    ) -> Self {
         let mut modules = HashMap::new();
         let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
         let mut roots = Vec::with_capacity(files.len());
@@ -254,8 +272,17 @@ impl<'a> Resolver<'a> {
             direct_in_progress: HashSet::new(),
             mapping_in_progress: HashSet::new(),
             depth: 0,
+            index: ModuleIndex::new(
+                files.iter().map(|f| &f.summary).chain(other_modules),
+                &options.python_roots,
+            ),
             warnings: Vec::new(),
         }
+    }
+
+    /// The modules the evaluator may import.
+    pub(super) fn index(&self) -> &ModuleIndex<'a> {
+        &self.index
     }
 
     pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
@@ -485,19 +512,30 @@ impl<'a> Resolver<'a> {
         match value {
             StrValue::Literal(s) => Ok(s.clone()),
             StrValue::Unknown(text) => Err(text.clone()),
-            StrValue::Constant(name) => match self.lookup(file, name) {
-                Some(Found {
-                    sym: Sym::Value(f, j),
-                    rest,
-                }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
-                    Some(v) => match &v.kind {
-                        ValueKind::Str(s) => Ok(s.clone()),
-                        _ => Err(name.clone()),
-                    },
-                    None => Err(name.clone()),
+            StrValue::Computed(expr) => self
+                .eval_str(file, expr)
+                .ok_or_else(|| super::text::expr_text(expr)),
+            StrValue::Constant(name) => self.constant_str(file, name).or_else(|err| {
+                self.eval_str(file, &crate::pyast::Expr::Name(name.clone()))
+                    .ok_or(err)
+            }),
+        }
+    }
+
+    /// A module-level `NAME = "…"` reached from `file`, as the per-file form recorded it.
+    fn constant_str(&self, file: usize, name: &str) -> Result<String, String> {
+        match self.lookup(file, name) {
+            Some(Found {
+                sym: Sym::Value(f, j),
+                rest,
+            }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
+                Some(v) => match &v.kind {
+                    ValueKind::Str(s) => Ok(s.clone()),
+                    _ => Err(name.to_string()),
                 },
-                _ => Err(name.clone()),
+                None => Err(name.to_string()),
             },
+            _ => Err(name.to_string()),
         }
     }
 
@@ -970,7 +1008,7 @@ impl<'a> Resolver<'a> {
                 return None;
             }
         };
-        let schema = match self.class_schema(id) {
+        let schema = match self.class_schema(id, &name) {
             Ok(schema) => schema,
             Err(text) => {
                 self.warnings.push(Warning::at(
@@ -1004,7 +1042,13 @@ impl<'a> Resolver<'a> {
             None => self.inherited_tablename(id, false),
         };
         match spec {
-            Some((spec, owner)) if spec.value != NameValue::NoName => {
+            Some((spec, owner)) if spec.value != NameValue::NoName || spec.computed.is_some() => {
+                if let Some(computed) = &spec.computed
+                    && let Some(name) =
+                        self.computed_table_name(id, owner.0, computed, spec.none_when_inherited)
+                {
+                    return Ok(name);
+                }
                 self.name_value(owner.0, &spec.value, &class.name)
             }
             _ if facts.sqlmodel => Ok(class.name.to_lowercase()),
@@ -1041,10 +1085,16 @@ impl<'a> Resolver<'a> {
 
     /// The schema of a class's table: `__table_args__` (its own, else a mixin's or abstract
     /// base's), else the schema of the declarative base's `MetaData`.
-    fn class_schema(&mut self, id: ClassId) -> Result<Option<String>, String> {
+    fn class_schema(&mut self, id: ClassId, name: &str) -> Result<Option<String>, String> {
         let owner = self.table_args_owner(id);
         let class = owner.and_then(|c| self.class(c).map(|class| (c, class)));
         match class.and_then(|(c, class)| class.table_args.as_ref().map(|a| (c, a))) {
+            Some((c, TableArgs::Computed(computed))) => {
+                match self.computed_schema(id, c.0, computed, name)? {
+                    Some(schema) => Ok(Some(schema)),
+                    None => Ok(self.metadata_schema(id)),
+                }
+            }
             Some((c, TableArgs::Schema(value))) => self.str_value(c.0, value).map(Some),
             Some((c, TableArgs::Named(name))) => match self.schema_dict(c.0, name) {
                 Some(schema) => schema,
@@ -1090,6 +1140,12 @@ impl<'a> Resolver<'a> {
     /// The default schema the hierarchy's `MetaData` gives a class.
     fn metadata_schema(&mut self, id: ClassId) -> Option<String> {
         let mro = self.mro(id);
+        // `Base.metadata.schema = …` at module level, on a base class along the MRO.
+        for c in &mro {
+            if let Some(schema) = self.assigned_metadata_schema(&Sym::Class(*c), false) {
+                return Some(schema);
+            }
+        }
         for c in &mro {
             if let Some(class) = self.class(*c)
                 && let Some(metadata) = &class.metadata
@@ -1102,8 +1158,20 @@ impl<'a> Resolver<'a> {
                 Marker::DeclObj(f, j)
                 | Marker::Flask(Some((f, j)))
                 | Marker::Registry(Some((f, j))) => (f, j),
+                Marker::SqlModel => {
+                    let sqlmodel = Sym::External("sqlmodel.SQLModel".to_string());
+                    match self.assigned_metadata_schema(&sqlmodel, false) {
+                        Some(schema) => return Some(schema),
+                        None => continue,
+                    }
+                }
                 _ => continue,
             };
+            if let Some(schema) =
+                self.assigned_metadata_schema(&Sym::Value(value.0, value.1), false)
+            {
+                return Some(schema);
+            }
             let Some(v) = self.files.get(value.0).and_then(|x| x.values.get(value.1)) else {
                 continue;
             };
@@ -1139,9 +1207,11 @@ impl<'a> Resolver<'a> {
                     Sym::Value(f, j) => {
                         let kind = &self.files.get(f)?.values.get(j)?.kind;
                         match (kind, found.rest.as_str()) {
-                            (ValueKind::MetaData { schema }, "") => {
-                                schema.as_ref().and_then(|s| self.str_value(f, s).ok())
-                            }
+                            (ValueKind::MetaData { schema }, "") => self
+                                .assigned_metadata_schema(&Sym::Value(f, j), true)
+                                .or_else(|| {
+                                    schema.as_ref().and_then(|s| self.str_value(f, s).ok())
+                                }),
                             (ValueKind::Registry { metadata }, "" | "metadata")
                             | (ValueKind::DeclarativeBase { metadata, .. }, "metadata")
                             | (ValueKind::FlaskDb { metadata }, "metadata") => metadata
@@ -1231,7 +1301,15 @@ impl<'a> Resolver<'a> {
                 if seen.contains(attr.name.as_str()) {
                     continue;
                 }
-                let column = self.attr_column(c.0, attr, sqlmodel, schema);
+                // `@declared_attr def email(cls): if not cls.allow_emails: return` maps no
+                // column on a class that does not allow it.
+                let column = if attr.kind == AttrKind::DeclaredAttr
+                    && self.declared_attr_returns_none(id, *c, &attr.name)
+                {
+                    None
+                } else {
+                    self.attr_column(c.0, attr, sqlmodel, schema)
+                };
                 if column.is_none() && annotation_only {
                     continue;
                 }

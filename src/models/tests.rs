@@ -536,6 +536,123 @@ fn metadata_schema_on_declarative_base_is_the_default() {
     );
 }
 
+// ----- computed names and schemas (issue 12) -------------------------------------------------
+
+#[test]
+fn issue_12_declared_tablename_from_a_lookahead_split_helper() {
+    // A base in `database/core.py` names every table with a helper of the same file:
+    // `re.split("(?=[A-Z])", name)`, lower-cased, joined with `_`.
+    let files = [
+        (
+            "src/app/database/core.py",
+            "import re\nfrom sqlalchemy.orm import DeclarativeBase, declared_attr\n\ndef resolve_table_name(name):\n    names = re.split(\"(?=[A-Z])\", name)  # noqa\n    return \"_\".join([x.lower() for x in names if x])\n\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return resolve_table_name(cls.__name__)\n",
+        ),
+        (
+            "src/app/case/models.py",
+            "from sqlalchemy import Column, Integer, String\nfrom app.database.core import Base\n\nclass CaseCostType(Base):\n    id = Column(Integer, primary_key=True)\n    name = Column(String)\n\nclass DispatchUser(Base):\n    __table_args__ = {'schema': 'app_core'}\n    id = Column(Integer, primary_key=True)\n",
+        ),
+    ];
+    let (tables, warnings) = run(&files);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["case_cost_type", "app_core.dispatch_user"]
+    );
+    assert_eq!(names(&tables[0]), vec!["id", "name"]);
+}
+
+#[test]
+fn issue_12_table_args_merged_by_a_helper_keep_their_schema() {
+    // `auto_table_args(cls, schema=…)` merges the `__auto_table_args` of the class and its
+    // mixins (found with `dir(cls)`) and then its keywords.
+    let util = "def auto_table_args(cls, **extra_kwargs):\n    posargs = []\n    kwargs = {}\n    for attr in dir(cls):\n        if not attr.endswith('__auto_table_args'):\n            continue\n        value = getattr(cls, attr)\n        if not value:\n            continue\n        if isinstance(value, dict):\n            kwargs.update(value)\n        elif isinstance(value, tuple):\n            if isinstance(value[-1], dict):\n                posargs.extend(value[:-1])\n                kwargs.update(value[-1])\n            else:\n                posargs.extend(value)\n        else:\n            raise TypeError(f'Unexpected tableargs: {value}')\n    kwargs.update(extra_kwargs)\n    if posargs and kwargs:\n        return (*posargs, kwargs)\n    elif kwargs:\n        return kwargs\n    else:\n        return tuple(posargs)\n";
+    let models = "from sqlalchemy import Column, Integer, Index\nfrom sqlalchemy.orm import declarative_base, declared_attr\nfrom pkg.db.util import auto_table_args\n\nBase = declarative_base()\n\nclass Room(Base):\n    __tablename__ = 'rooms'\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls, schema='roombooking')\n\n    id = Column(Integer, primary_key=True)\n\nclass PersonLinkMixin:\n    __auto_table_args = {'schema': 'events'}\n\nclass SessionPerson(PersonLinkMixin, Base):\n    __tablename__ = 'session_person_links'\n    __auto_table_args = (Index(None, 'person_id'),)\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls)\n\n    id = Column(Integer, primary_key=True)\n\nclass Plain(Base):\n    __tablename__ = 'plain'\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls)\n\n    id = Column(Integer, primary_key=True)\n";
+    let (tables, warnings) = run(&[("pkg/db/util.py", util), ("pkg/rb/models.py", models)]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["roombooking.rooms", "events.session_person_links", "plain"]
+    );
+}
+
+#[test]
+fn issue_12_names_and_schemas_from_fstrings_settings_and_helper_modules() {
+    // The helper module is not a model file: its summary comes from the caller.
+    let helper = crate::pyeval::ModuleSummary::new(
+        "app/core/naming.py",
+        &crate::pyast::parse(&SourceFile::new(
+            "app/core/naming.py",
+            "PREFIX = 'shop'\nSCHEMA = 'sales'\n\ndef prefixed(name):\n    return f'{PREFIX}_{name.lower()}'\n",
+        )),
+    );
+    let models = SourceFile::new(
+        "app/models.py",
+        format!(
+            "{BASE_20}from app.core.naming import PREFIX, SCHEMA, prefixed\n\nclass Order(Base):\n    __tablename__ = f'{{PREFIX}}_orders'\n    __table_args__ = {{'schema': SCHEMA}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Line(Base):\n    __tablename__ = prefixed('Lines')\n    __table_args__ = {{'schema': SCHEMA.upper().lower() + '_x'}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+    );
+    let files = vec![extract_file(&models)];
+    let (tables, warnings) = resolve_with_modules(&files, &[helper], &ResolveOptions::default());
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["sales.shop_orders", "sales_x.shop_lines"]
+    );
+    // Without the helper module nothing is guessed.
+    let (tables, warnings) = resolve(&files, &ResolveOptions::default());
+    assert!(tables.is_empty(), "{tables:#?}");
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+}
+
+#[test]
+fn issue_12_what_stays_unknown_keeps_its_warning() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        &format!(
+            "{BASE_20}import os\nfrom sqlalchemy.orm import declared_attr\nfrom somelib import make_args\n\nclass Env(Base):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return os.environ['PREFIX'] + cls.__name__.lower()\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Args(Base):\n    __tablename__ = 'args'\n    __table_args__ = make_args(schema_from_env=True)\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Either(Base):\n    __tablename__ = 'either'\n\n    @declared_attr\n    def __table_args__(cls):\n        if os.environ.get('X'):\n            return {{'schema': 'a'}}\n        return {{'schema': 'b'}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+    )]);
+    assert!(tables.is_empty(), "{tables:#?}");
+    let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("table name of class `Env`"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("schema of table `args` (`make_args(schema_from_env=True)`)"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("schema of table `either`"))
+    );
+}
+
+#[test]
+fn issue_12_sqlmodel_metadata_schema_and_quoted_mapped_annotations() {
+    let tables = tables(&[
+        (
+            "app/db.py",
+            "from sqlmodel import SQLModel\nfrom sqlalchemy import MetaData\n\nSQLModel.metadata.schema = 'app'\nmeta = MetaData()\nmeta.schema = 'legacy'\n",
+        ),
+        (
+            "app/models.py",
+            "from typing import Optional\nfrom sqlmodel import SQLModel, Field\nfrom sqlalchemy import Table, Column, Integer\nfrom sqlalchemy.orm import Mapped, mapped_column, DeclarativeBase\nfrom app.db import meta\n\nclass Hero(SQLModel, table=True):\n    id: Optional[int] = Field(default=None, primary_key=True)\n    name: str\n\nold = Table('old', meta, Column('id', Integer, primary_key=True))\n\nclass Base(DeclarativeBase):\n    pass\n\nclass Note(Base):\n    __tablename__ = 'notes'\n    id: \"Mapped[int]\" = mapped_column(primary_key=True)\n    body: \"Mapped[Optional[str]]\"\n",
+        ),
+    ]);
+    assert_eq!(
+        table_names(&tables),
+        vec!["app.hero", "legacy.old", "notes"]
+    );
+    let notes = table(&tables, "notes");
+    assert_eq!(names(notes), vec!["id", "body"]);
+    assert_eq!(col(notes, "body").nullable, Some(true));
+}
+
 // ----- inheritance ---------------------------------------------------------------------------
 
 #[test]

@@ -1339,6 +1339,14 @@ fn builtin<'a>(
     }
 }
 
+/// Whether a library call builds a SQLAlchemy object: a capitalised name from `sqlalchemy` or
+/// Flask-SQLAlchemy (also through `db = SQLAlchemy()`: `flask_sqlalchemy.SQLAlchemy().Index`).
+fn builds_schema_object(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    (path.starts_with("sqlalchemy.") || path.starts_with("flask_sqlalchemy."))
+        && last.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
 /// `isinstance(value, types)` for the builtin types, when it can be told.
 fn isinstance(value: &Value, types: &Value) -> Option<bool> {
     let names: Vec<&str> = match types {
@@ -1359,6 +1367,9 @@ fn isinstance(value: &Value, types: &Value) -> Option<bool> {
         Value::Bool(_) => "bool",
         Value::Dict(_) => "dict",
         Value::None => "NoneType",
+        // What SQLAlchemy's constructors build (`Index(…)`, `db.UniqueConstraint(…)`) is a
+        // schema object, never a builtin container.
+        Value::LibCall(call) if builds_schema_object(&call.path) => "object",
         Value::Seq(_) => {
             // A sequence is a list or a tuple: known only when both are asked.
             let list = names.contains(&"list");

@@ -47,7 +47,8 @@ pub use modules::{Def, Found, ImportBinding, ModuleIndex, ModuleSummary, StarImp
 pub use value::{ClassRef, Dict, Func, Item, LibCall, Value, Vars, equal, to_expr, to_str};
 
 use crate::pyast::{
-    BlockKind, ClassDef, Comprehension, ComprehensionKind, Expr, FStringPart, Jump, ParamKind, Stmt,
+    BlockKind, ClassDef, Comprehension, ComprehensionKind, Expr, FStringPart, FunctionDef, Jump,
+    ParamKind, Stmt,
 };
 
 /// How deep calls of the project's functions nest.
@@ -212,12 +213,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
     }
 
     /// The value of `expr` written in `module`, with the caller's bindings `names`.
-    pub fn eval(
-        &self,
-        expr: &'a Expr,
-        module: &'a ModuleSummary,
-        names: &dyn Names<'a>,
-    ) -> Value<'a> {
+    pub fn eval(&self, expr: &Expr, module: &'a ModuleSummary, names: &dyn Names<'a>) -> Value<'a> {
         let vars = Vars::new();
         let scope = Scope {
             vars: &vars,
@@ -872,7 +868,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
 
     // ----- expressions -------------------------------------------------------------------
 
-    fn expr(&self, expr: &'a Expr, scope: &Scope<'_, 'a>) -> Value<'a> {
+    fn expr(&self, expr: &Expr, scope: &Scope<'_, 'a>) -> Value<'a> {
         if !self.step() || self.expr_depth.get() >= MAX_EXPR_DEPTH {
             return Value::Unknown;
         }
@@ -882,7 +878,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
         value
     }
 
-    fn expr_inner(&self, expr: &'a Expr, scope: &Scope<'_, 'a>) -> Value<'a> {
+    fn expr_inner(&self, expr: &Expr, scope: &Scope<'_, 'a>) -> Value<'a> {
         match expr {
             Expr::Str(s) => Value::Str(s.clone()),
             Expr::Int(n) => Value::Int(*n),
@@ -916,7 +912,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
                 let v = self.expr(value, scope);
                 match index.as_slice() {
                     [Expr::Slice { start, stop, step }] => {
-                        let part = |e: &'a Option<Box<Expr>>| match e {
+                        let part = |e: &Option<Box<Expr>>| match e {
                             Some(e) => match self.expr(e, scope) {
                                 Value::Int(n) => Some(Some(n)),
                                 Value::None => Some(None),
@@ -1063,7 +1059,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
     /// The positional and keyword arguments of a call, splats expanded.
     fn arguments(
         &self,
-        call: &'a crate::pyast::Call,
+        call: &crate::pyast::Call,
         scope: &Scope<'_, 'a>,
     ) -> (Vec<Item<'a>>, Vec<(String, Value<'a>)>) {
         let mut args = Vec::new();
@@ -1237,6 +1233,9 @@ impl<'a, 'h> Evaluator<'a, 'h> {
                 methods::call_method(self, *receiver, &method, args, kwargs)
             }
             Value::Lib(path) => methods::call_library(self, path, args, kwargs),
+            Value::Class(ClassRef::Def { def, module }) => {
+                self.instantiate(def, module, args, kwargs, 0)
+            }
             Value::OneOf(options) => Value::one_of(
                 options
                     .into_iter()
@@ -1245,6 +1244,88 @@ impl<'a, 'h> Evaluator<'a, 'h> {
             ),
             _ => Value::Unknown,
         }
+    }
+
+    /// `Class(…)` of a project class that derives a library class (a column type, Flask's
+    /// `SQLAlchemy`): the library class called with the same arguments, plus the keyword
+    /// defaults its `__init__` passes on to `super().__init__` (`timezone=True`). Any other
+    /// instance is unknown.
+    fn instantiate(
+        &self,
+        def: &'a ClassDef,
+        module: &'a ModuleSummary,
+        args: Vec<Item<'a>>,
+        mut kwargs: Vec<(String, Value<'a>)>,
+        depth: usize,
+    ) -> Value<'a> {
+        if depth > MAX_CALL_DEPTH {
+            return Value::Unknown;
+        }
+        if let Some(init) = def.body.iter().find_map(|s| match s {
+            Stmt::Function(f) if f.name == "__init__" => Some(f),
+            _ => None,
+        }) {
+            self.forwarded_keywords(init, module, &mut kwargs);
+        }
+        let vars = Vars::new();
+        for base in &def.bases {
+            match self.expr(base, &self.scope(&vars, module)) {
+                Value::Lib(path) => {
+                    return methods::call_library(self, path, args, kwargs);
+                }
+                Value::Class(ClassRef::Def { def, module }) => {
+                    return self.instantiate(def, module, args, kwargs, depth + 1);
+                }
+                _ => {}
+            }
+        }
+        Value::Unknown
+    }
+
+    /// The keyword parameters an `__init__` gives defaults to and passes on to
+    /// `super().__init__(…)` (`timezone=True`) are added to `kwargs` when the caller did not
+    /// pass them. What else the `__init__` does (setting attributes of the instance) does not
+    /// change which library class it builds.
+    fn forwarded_keywords(
+        &self,
+        init: &'a FunctionDef,
+        module: &'a ModuleSummary,
+        kwargs: &mut Vec<(String, Value<'a>)>,
+    ) -> Option<()> {
+        let call = init.body.iter().find_map(|s| match s {
+            Stmt::Expr {
+                value: Expr::Call(call),
+                ..
+            } if matches!(&call.func, Expr::Attribute { value, attr }
+                if attr == "__init__"
+                    && value.as_call().and_then(|c| c.func_name()) == Some("super")) =>
+            {
+                Some(call)
+            }
+            _ => None,
+        })?;
+        for (key, passed) in &call.kwargs {
+            let Some(param) = passed
+                .as_name()
+                .and_then(|n| init.params.iter().find(|p| p.name == n))
+            else {
+                continue;
+            };
+            let given = kwargs.iter().position(|(k, _)| *k == param.name);
+            let value = match given {
+                Some(i) => kwargs.remove(i).1,
+                None => match &param.default {
+                    Some(default) => {
+                        let vars = Vars::new();
+                        self.expr(default, &self.scope(&vars, module))
+                    }
+                    None => continue,
+                },
+            };
+            kwargs.retain(|(k, _)| k != key);
+            kwargs.push((key.clone(), value));
+        }
+        Some(())
     }
 
     /// The items a `for` loop runs over, when known.
@@ -1259,7 +1340,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
         }
     }
 
-    fn comprehension(&self, comp: &'a Comprehension, scope: &Scope<'_, 'a>) -> Value<'a> {
+    fn comprehension(&self, comp: &Comprehension, scope: &Scope<'_, 'a>) -> Value<'a> {
         let mut rows: Vec<Vars<'a>> = vec![scope.vars.clone()];
         for clause in &comp.clauses {
             let Some(names) = target_names(&clause.target) else {

@@ -131,6 +131,14 @@ impl ModuleSummary {
     }
 }
 
+/// The summary of a Python file's bytes (`None` when they are not UTF-8: such a file defines
+/// nothing the evaluator could use).
+pub fn summarize_source(path: &str, bytes: &[u8]) -> Option<ModuleSummary> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let file = crate::source::SourceFile::new(path, text);
+    Some(ModuleSummary::new(path, &crate::pyast::parse(&file)))
+}
+
 /// Statements in a body, nested blocks and functions included.
 fn statement_count(body: &[Stmt]) -> usize {
     body.iter()
@@ -369,6 +377,145 @@ impl<'a> ModuleIndex<'a> {
     }
 }
 
+/// The modules of a snapshot by dotted name, before any is read: where an import leads.
+#[derive(Debug, Clone, Default)]
+pub struct ModulePaths {
+    modules: HashMap<String, String>,
+    suffixes: HashMap<String, Vec<String>>,
+    python_roots: Vec<String>,
+}
+
+impl ModulePaths {
+    /// The `.py` (and `.pyi`, when no `.py` has the same name) files among `paths`.
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p str>, python_roots: &[String]) -> Self {
+        let mut index = ModulePaths {
+            python_roots: python_roots.to_vec(),
+            ..ModulePaths::default()
+        };
+        let mut stubs = Vec::new();
+        for path in paths {
+            if path.ends_with(".pyi") {
+                stubs.push(path);
+            } else if path.ends_with(".py") {
+                index.add(path);
+            }
+        }
+        for stub in stubs {
+            if module_of_path(stub).is_some_and(|m| !index.modules.contains_key(&m)) {
+                index.add(stub);
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, path: &str) {
+        let Some(module) = module_of_path(path) else {
+            return;
+        };
+        let parts: Vec<&str> = module.split('.').collect();
+        for start in 0..parts.len() {
+            self.suffixes
+                .entry(parts[start..].join("."))
+                .or_default()
+                .push(path.to_string());
+        }
+        self.modules
+            .entry(module)
+            .or_insert_with(|| path.to_string());
+    }
+
+    fn module(&self, importer: &str, dotted: &str, rooted: bool) -> Option<&str> {
+        if rooted {
+            return self.modules.get(dotted).map(String::as_str);
+        }
+        for root in import_roots(importer, &self.python_roots) {
+            if let Some(path) = self.modules.get(&join_dotted(&root, dotted)) {
+                return Some(path);
+            }
+        }
+        match self.suffixes.get(dotted).map(Vec::as_slice) {
+            Some([only]) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The files an import of `full` from `importer` reads: every package on the way and the
+    /// module itself (`from a.b.c import X` reads `a/__init__.py`, `a/b/__init__.py` and
+    /// `a/b/c.py`, or `a/b/c/X.py` when `X` is a module).
+    pub fn files_of(&self, importer: &str, full: &str, rooted: bool) -> Vec<&str> {
+        let segments: Vec<&str> = full.split('.').collect();
+        (1..=segments.len())
+            .filter_map(|k| self.module(importer, &segments[..k].join("."), rooted))
+            .collect()
+    }
+}
+
+/// Modules read at most, and import hops followed, by [`reachable_modules`].
+pub const MAX_REACHABLE_MODULES: usize = 2_000;
+pub const MAX_IMPORT_HOPS: usize = 4;
+
+/// The paths of the modules that `start` import, directly or through at most
+/// [`MAX_IMPORT_HOPS`] imports, among the snapshot's Python files; `summarize` reads one
+/// (`None`: unreadable) and is called once per path. Modules whose path is in `known` (the
+/// model files, already summarised) are followed but not read again. For the caller that
+/// gathers the summaries [`super::ModuleIndex`] needs without reading every file.
+pub fn reachable_modules(
+    start: &[&ModuleSummary],
+    paths: &ModulePaths,
+    known: &HashMap<String, &ModuleSummary>,
+    summarize: &mut dyn FnMut(&str) -> Option<ModuleSummary>,
+) -> Vec<ModuleSummary> {
+    let mut out: Vec<ModuleSummary> = Vec::new();
+    let mut seen: std::collections::HashSet<String> =
+        start.iter().map(|s| s.path.clone()).collect();
+    let mut frontier: Vec<(String, Vec<(String, bool)>)> = start
+        .iter()
+        .map(|s| (s.path.clone(), imports_of(s)))
+        .collect();
+    for _ in 0..MAX_IMPORT_HOPS {
+        let mut next = Vec::new();
+        for (importer, imports) in frontier {
+            for (target, rooted) in imports {
+                for path in paths.files_of(&importer, &target, rooted) {
+                    if out.len() >= MAX_REACHABLE_MODULES || !seen.insert(path.to_string()) {
+                        continue;
+                    }
+                    if let Some(summary) = known.get(path) {
+                        next.push((path.to_string(), imports_of(summary)));
+                    } else if let Some(summary) = summarize(path) {
+                        next.push((path.to_string(), imports_of(&summary)));
+                        out.push(summary);
+                    }
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// What a module imports: full dotted targets (also of star imports).
+fn imports_of(summary: &ModuleSummary) -> Vec<(String, bool)> {
+    let mut targets: Vec<(String, bool)> = summary
+        .names
+        .iter()
+        .filter_map(|(_, def)| match def {
+            Def::Import(binding) => Some((binding.target.clone(), binding.rooted)),
+            _ => None,
+        })
+        .collect();
+    targets.extend(
+        summary
+            .star_imports
+            .iter()
+            .map(|s| (s.module.clone(), s.rooted)),
+    );
+    targets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +546,42 @@ mod tests {
                 rooted: true
             }]
         );
+    }
+
+    #[test]
+    fn only_the_modules_imports_reach_are_read() {
+        let files = [
+            (
+                "app/models.py",
+                "from app.core.db import util\nfrom app.core import naming\n",
+            ),
+            ("app/core/__init__.py", ""),
+            ("app/core/db/__init__.py", "from .helpers import *\n"),
+            ("app/core/db/util.py", "X = 1\n"),
+            ("app/core/db/helpers.py", "Y = 2\n"),
+            ("app/core/naming.py", "import os\n"),
+            ("app/unrelated.py", "Z = 3\n"),
+        ];
+        let paths = ModulePaths::new(files.iter().map(|(p, _)| *p), &[]);
+        let start = summary(files[0].0, files[0].1);
+        let mut read = Vec::new();
+        let found = reachable_modules(&[&start], &paths, &HashMap::new(), &mut |path| {
+            read.push(path.to_string());
+            let text = files.iter().find(|(p, _)| *p == path)?.1;
+            Some(summary(path, text))
+        });
+        read.sort();
+        assert_eq!(
+            read,
+            vec![
+                "app/core/__init__.py",
+                "app/core/db/__init__.py",
+                "app/core/db/helpers.py",
+                "app/core/db/util.py",
+                "app/core/naming.py",
+            ]
+        );
+        assert_eq!(found.len(), 5);
     }
 
     #[test]

@@ -321,9 +321,55 @@ def __getattr__(name):
         matches!(&value, Some(Value::Class(ClassRef::Def { def, .. })) if def.name == "TIMESTAMP"),
         "{value:?}"
     );
-    let probe = summary("p.py", "_ = op.get_bind().dialect.name\n");
-    let Some(Def::Value(expr)) = probe.get("_") else {
-        panic!()
+    let probe = summary(
+        "p.py",
+        "_ = op.get_bind().dialect.name\nt = TIMESTAMP()\nu = TIMESTAMP(timezone=False)\n",
+    );
+    let value = |name: &str| {
+        let Some(Def::Value(expr)) = probe.get(name) else {
+            panic!("no {name}")
+        };
+        ev.eval(expr, &modules[0], &NoNames)
     };
-    assert_eq!(show(&ev.eval(expr, &modules[0], &NoNames)), "'postgresql'");
+    assert_eq!(show(&value("_")), "'postgresql'");
+    // Instantiating the class is calling its library base with the keyword its `__init__`
+    // passes on.
+    let call = |v: Value| match value::to_expr(&v) {
+        Some(Expr::Call(call)) => (call.func_name().map(str::to_string), call.kwargs),
+        other => panic!("not a call: {other:?}"),
+    };
+    let timezone = |b| vec![("timezone".to_string(), Expr::Bool(b))];
+    assert_eq!(
+        call(value("t")),
+        (Some("sqlalchemy.TIMESTAMP".into()), timezone(true))
+    );
+    assert_eq!(
+        call(value("u")),
+        (Some("sqlalchemy.TIMESTAMP".into()), timezone(false))
+    );
+}
+
+#[test]
+fn library_objects_are_not_containers() {
+    let m = [summary(
+        "m.py",
+        "from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Index
+
+class AppSQLAlchemy(SQLAlchemy):
+    pass
+
+db = AppSQLAlchemy()
+",
+    )];
+    assert_eq!(
+        eval(&m, "_ = isinstance(db.Index(None, 'a'), dict)"),
+        "False"
+    );
+    assert_eq!(
+        eval(&m, "_ = isinstance(Index('ix', 'a'), (dict, tuple))"),
+        "False"
+    );
+    assert_eq!(eval(&m, "_ = isinstance({}, dict)"), "True");
+    assert_eq!(eval(&m, "_ = isinstance([], tuple)"), "?");
 }
