@@ -70,6 +70,7 @@ pub struct ModelEnum {
 mod columns;
 mod computed;
 mod extract;
+mod library;
 mod resolve;
 #[cfg(test)]
 mod tests;

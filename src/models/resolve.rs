@@ -118,6 +118,8 @@ struct Direct {
     markers: Vec<Marker>,
     /// Some base resolved to nothing known (neither a project class nor a library name).
     unresolved_base: bool,
+    /// Those bases, as written (`somelib.UserBase`).
+    unresolved: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +149,12 @@ struct Facts {
 }
 
 pub(super) struct Resolver<'a> {
-    pub files: &'a [FileModels],
+    /// The project's files, then the library modules ([`super::library`]).
+    pub files: Vec<&'a FileModels>,
+    /// The index of the first library module in `files`.
+    library_start: usize,
+    /// Library modules by dotted name → index in `files`.
+    library_modules: HashMap<&'static str, usize>,
     modules: HashMap<String, usize>,
     /// Every dotted suffix of every module → the files.
     suffixes: HashMap<String, Vec<usize>>,
@@ -216,8 +223,20 @@ impl<'a> Resolver<'a> {
         let mut locals = Vec::with_capacity(files.len());
         let mut imports = Vec::with_capacity(files.len());
         let mut classes_by_name: HashMap<&str, Vec<ClassId>> = HashMap::new();
-        for (i, file) in files.iter().enumerate() {
-            if let Some(module) = module_of_path(&file.path) {
+        let library_start = files.len();
+        let library = super::library::modules();
+        let all: Vec<&'a FileModels> = files
+            .iter()
+            .chain(library.iter().map(|(_, models)| models))
+            .collect();
+        let library_modules = library
+            .iter()
+            .enumerate()
+            .map(|(k, (module, _))| (*module, library_start + k))
+            .collect();
+        for (i, file) in all.iter().enumerate() {
+            let in_library = i >= library_start;
+            if !in_library && let Some(module) = module_of_path(&file.path) {
                 let parts: Vec<&str> = module.split('.').collect();
                 for start in 0..parts.len() {
                     suffixes
@@ -243,10 +262,12 @@ impl<'a> Resolver<'a> {
             }
             for (j, class) in file.classes.iter().enumerate() {
                 names.insert(class.name.as_str(), Local::Class(j));
-                classes_by_name
-                    .entry(class.name.as_str())
-                    .or_default()
-                    .push((i, j));
+                if !in_library {
+                    classes_by_name
+                        .entry(class.name.as_str())
+                        .or_default()
+                        .push((i, j));
+                }
             }
             locals.push(names);
             imports.push(
@@ -257,7 +278,9 @@ impl<'a> Resolver<'a> {
             );
         }
         Resolver {
-            files,
+            files: all,
+            library_start,
+            library_modules,
             modules,
             suffixes,
             roots,
@@ -286,7 +309,21 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
-        self.files.get(id.0)?.classes.get(id.1)
+        self.files.get(id.0).copied()?.classes.get(id.1)
+    }
+
+    /// Whether file `f` is one of the library modules.
+    pub(super) fn is_library(&self, f: usize) -> bool {
+        f >= self.library_start
+    }
+
+    /// The library module `dotted` describes, unless the project has a module of that name
+    /// (a vendored copy) as `file` would import it.
+    fn library_module(&self, file: usize, dotted: &str) -> Option<usize> {
+        let &module = self.library_modules.get(dotted)?;
+        self.find_module(file, dotted, false)
+            .is_none()
+            .then_some(module)
     }
 
     // ----- names -------------------------------------------------------------------------
@@ -389,7 +426,36 @@ impl<'a> Resolver<'a> {
         }
         let segments: Vec<&str> = full.split('.').collect();
         let first = segments.first().copied().unwrap_or("");
-        if !rooted && EXTERNAL_PACKAGES.contains(&first) {
+        let mut vendored = false;
+        if !rooted {
+            // A library driftguard describes: its module, or a library name it does not list.
+            for k in (1..=segments.len()).rev() {
+                let prefix = segments[..k].join(".");
+                if !self.library_modules.contains_key(prefix.as_str()) {
+                    continue;
+                }
+                let Some(module) = self.library_module(file, &prefix) else {
+                    // The project has its own copy: read it like the project's modules.
+                    vendored = true;
+                    break;
+                };
+                let rest = segments[k..].join(".");
+                if rest.is_empty() {
+                    return Some(Found {
+                        sym: Sym::Module(module),
+                        rest,
+                    });
+                }
+                if let Some(found) = self.lookup_depth(module, &rest, depth + 1, false, true) {
+                    return Some(found);
+                }
+                return Some(Found {
+                    sym: Sym::External(full.to_string()),
+                    rest: String::new(),
+                });
+            }
+        }
+        if !rooted && !vendored && EXTERNAL_PACKAGES.contains(&first) {
             return Some(Found {
                 sym: Sym::External(full.to_string()),
                 rest: String::new(),
@@ -662,10 +728,12 @@ impl<'a> Resolver<'a> {
                 let library = EXTERNAL_PACKAGES.contains(&split_first(&full).0);
                 if !self.external_base(&full, direct) && !library {
                     direct.unresolved_base = true;
+                    direct.unresolved.push(base.to_string());
                 }
             }
             None if !self.external_base(base, direct) && !BUILTIN_BASES.contains(&base) => {
                 direct.unresolved_base = true;
+                direct.unresolved.push(base.to_string());
             }
             _ => {}
         }
@@ -679,6 +747,11 @@ impl<'a> Resolver<'a> {
         let marker = match last {
             "DeclarativeBase" | "DeclarativeBaseNoMeta" => Marker::Root,
             "SQLModel" => Marker::SqlModel,
+            // `flask_sqlalchemy.model.Model` is the class `db.Model` is built from
+            // (`SQLAlchemy(model_class=…)`): deriving from it maps nothing.
+            "Model" if full.starts_with("flask_sqlalchemy.") && before != Some("db") => {
+                return true;
+            }
             "Model" if before == Some("db") || full.contains("flask_sqlalchemy") => {
                 Marker::Flask(None)
             }
@@ -790,6 +863,10 @@ impl<'a> Resolver<'a> {
         let Some(class) = self.class(id) else {
             return Mapping::NotMapped;
         };
+        // A library's class is a base the project's classes build on, never a table here.
+        if self.is_library(id.0) {
+            return Mapping::NotMapped;
+        }
         let facts = self.facts(id);
         if !facts.in_hierarchy || facts.is_root {
             return Mapping::NotMapped;
@@ -937,7 +1014,7 @@ impl<'a> Resolver<'a> {
                 ids.push((f, c));
             }
         }
-        let files = self.files;
+        let files = self.files.clone();
         let location_of = |id: &ClassId| {
             files
                 .get(id.0)
@@ -950,6 +1027,9 @@ impl<'a> Resolver<'a> {
         let mut table_of: HashMap<ClassId, usize> = HashMap::new();
         let mut singles: Vec<(ClassId, ClassId)> = Vec::new();
         for id in &ids {
+            if self.is_library(id.0) {
+                continue;
+            }
             match self.mapping(*id) {
                 Mapping::Own => {
                     if let Some(table) = self.class_table(*id) {
@@ -975,7 +1055,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        for (f, file) in self.files.iter().enumerate() {
+        let project = self.files[..self.library_start].to_vec();
+        for (f, file) in project.into_iter().enumerate() {
             for table in &file.tables {
                 if let Some(t) = self.table_call(f, table) {
                     tables.push(t);
@@ -1020,6 +1101,7 @@ impl<'a> Resolver<'a> {
                 return None;
             }
         };
+        self.warn_unread_bases(id);
         let mut columns = self.class_columns(id, schema.as_deref());
         if let Some(owner) = self.table_args_owner(id)
             && let Some(owner) = self.class(owner)
@@ -1033,6 +1115,41 @@ impl<'a> Resolver<'a> {
             location: class.location.clone(),
             columns,
         })
+    }
+
+    /// A mapped class with a base driftguard cannot read (a library it does not describe, a
+    /// module outside the checked tree): the columns that base adds are not checked. One
+    /// warning per class, naming the bases and the setting to use.
+    fn warn_unread_bases(&mut self, id: ClassId) {
+        let Some(class) = self.class(id) else {
+            return;
+        };
+        let mut unread: Vec<String> = Vec::new();
+        for c in self.mro(id) {
+            if self.is_library(c.0) {
+                continue;
+            }
+            for base in self.direct(c).unresolved {
+                if !unread.contains(&base) {
+                    unread.push(base);
+                }
+            }
+        }
+        if unread.is_empty() {
+            return;
+        }
+        let bases: Vec<String> = unread.iter().map(|b| format!("`{b}`")).collect();
+        self.warnings.push(Warning::at(
+            class.location.clone(),
+            format!(
+                "class `{}` derives from {}, which driftguard cannot read (a library it does not \
+                 describe, or a module outside the checked tree): the columns it adds are not \
+                 checked; if it is part of the project, add its folder to `python_roots` in \
+                 driftguard.yml",
+                class.name,
+                bases.join(", ")
+            ),
+        ));
     }
 
     fn table_name(&mut self, id: ClassId, facts: &Facts) -> Result<String, String> {
@@ -1314,7 +1431,13 @@ impl<'a> Resolver<'a> {
                     continue;
                 }
                 seen.insert(attr.name.as_str());
-                if let Some(column) = column {
+                if let Some(mut column) = column {
+                    // A library's column points at the project's class.
+                    if self.is_library(c.0)
+                        && let Some(mapped) = self.class(id)
+                    {
+                        column.location = mapped.location.clone();
+                    }
                     found.push((rank, column));
                 }
             }

@@ -653,6 +653,118 @@ fn issue_12_sqlmodel_metadata_schema_and_quoted_mapped_annotations() {
     assert_eq!(col(notes, "body").nullable, Some(true));
 }
 
+// ----- library bases (issue 12) ----------------------------------------------------------------
+
+#[test]
+fn issue_12_fastapi_users_base_tables_come_from_the_library() {
+    let (tables, warnings) = run(&[(
+        "app/db.py",
+        &format!(
+            "{BASE_20}from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID, SQLAlchemyBaseOAuthAccountTableUUID\nfrom fastapi_users_db_sqlalchemy.access_token import SQLAlchemyBaseAccessTokenTableUUID\n\nclass User(SQLAlchemyBaseUserTableUUID, Base):\n    nickname: Mapped[str]\n\nclass OAuthAccount(SQLAlchemyBaseOAuthAccountTableUUID, Base):\n    pass\n\nclass AccessToken(SQLAlchemyBaseAccessTokenTableUUID, Base):\n    pass\n"
+        ),
+    )]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["user", "oauth_account", "accesstoken"]
+    );
+    let user = table(&tables, "user");
+    assert_eq!(
+        names(user),
+        vec![
+            "email",
+            "hashed_password",
+            "is_active",
+            "is_superuser",
+            "is_verified",
+            "id",
+            "nickname"
+        ]
+    );
+    // A library column points at the project's class.
+    assert_eq!(col(user, "email").location, user.location);
+    assert_eq!(sql(col(user, "id")).as_deref(), Some("UUID"));
+    let oauth = table(&tables, "oauth_account");
+    assert_eq!(col(oauth, "user_id").foreign_keys, vec!["user.id"]);
+    let token = table(&tables, "accesstoken");
+    assert_eq!(
+        sql(col(token, "created_at")).as_deref(),
+        Some("TIMESTAMPTZ")
+    );
+}
+
+#[test]
+fn issue_12_flask_appbuilder_models_and_the_extended_user() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        "from flask_appbuilder import Model\nfrom flask_appbuilder.security.sqla.models import User\nfrom sqlalchemy import Column, Integer, String\n\nclass MyUser(User):\n    __tablename__ = 'ab_user'\n    extra = Column(String(256))\n\nclass Contact(Model):\n    __tablename__ = 'contact'\n    id = Column(Integer, primary_key=True)\n",
+    )]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(table_names(&tables), vec!["ab_user", "contact"]);
+    let user = table(&tables, "ab_user");
+    assert!(names(user).starts_with(&["id", "first_name", "last_name", "username"]));
+    assert_eq!(names(user).last(), Some(&"extra"));
+    assert_eq!(names(user).len(), 15);
+}
+
+#[test]
+fn issue_12_library_mixins_without_columns_and_unknown_bases() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        "from flask_sqlalchemy import SQLAlchemy\nfrom flask_login import UserMixin\nfrom flask_security import RoleMixin\nfrom sqlalchemy_utils import Timestamp, UUIDType\nfrom acme_auth.models import AuditMixin\n\ndb = SQLAlchemy()\n\nclass User(UserMixin, Timestamp, db.Model):\n    id = db.Column(UUIDType, primary_key=True)\n\nclass Role(RoleMixin, db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n\nclass Audit(AuditMixin, db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+    )]);
+    assert_eq!(table_names(&tables), vec!["user", "role", "audit"]);
+    assert_eq!(names(&tables[0]), vec!["created", "updated", "id"]);
+    assert_eq!(col(&tables[0], "created").nullable, Some(false));
+    let [warning] = warnings.as_slice() else {
+        panic!("one warning: {warnings:#?}")
+    };
+    assert!(
+        warning
+            .message
+            .starts_with("class `Audit` derives from `AuditMixin`, which driftguard cannot read"),
+        "{warning:?}"
+    );
+}
+
+#[test]
+fn issue_12_a_model_class_for_flask_sqlalchemy_is_not_a_table() {
+    let tables = tables(&[
+        (
+            "pkg/core/db.py",
+            "from flask_sqlalchemy import SQLAlchemy\nfrom flask_sqlalchemy.model import Model\n\nclass PkgModel(Model):\n    allow_preloading = False\n\n    @classmethod\n    def get(cls, oid):\n        return cls.query.get(oid)\n\ndb = SQLAlchemy(model_class=PkgModel)\n",
+        ),
+        (
+            "pkg/users/models.py",
+            "from pkg.core.db import db\n\nclass User(db.Model):\n    __tablename__ = 'users'\n    id = db.Column(db.Integer, primary_key=True)\n",
+        ),
+    ]);
+    assert_eq!(table_names(&tables), vec!["users"]);
+}
+
+#[test]
+fn issue_12_a_vendored_copy_of_a_library_wins() {
+    let files = [
+        (
+            "vendor/fastapi_users_db_sqlalchemy/__init__.py",
+            "from sqlalchemy.orm import Mapped, mapped_column\n\nclass SQLAlchemyBaseUserTableUUID:\n    __tablename__ = 'members'\n    handle: Mapped[str] = mapped_column()\n",
+        ),
+        (
+            "app/db.py",
+            &format!(
+                "{BASE_20}from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID\n\nclass User(SQLAlchemyBaseUserTableUUID, Base):\n    pass\n"
+            ),
+        ),
+    ];
+    let options = ResolveOptions {
+        python_roots: vec!["vendor".into()],
+    };
+    let (tables, warnings) = run_with(&files, &options);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(table_names(&tables), vec!["members"]);
+    assert_eq!(names(&tables[0]), vec!["handle"]);
+}
+
 // ----- inheritance ---------------------------------------------------------------------------
 
 #[test]
@@ -990,10 +1102,23 @@ fn odd_inputs_do_not_crash() {
 #[test]
 fn unresolvable_base_with_tablename_is_taken_for_a_model() {
     // `Base` lives in a file that was not read (no SQLAlchemy name in it, say).
-    let tables = one(
+    let (tables, warnings) = run(&[(
+        "app/models.py",
         "from app.database import Base\nfrom sqlalchemy import Column, Integer\nfrom pydantic import BaseModel\n\nclass Station(Base):\n    __tablename__ = 'stations'\n    id = Column(Integer, primary_key=True)\n\nclass Schema(BaseModel):\n    __tablename__ = 'not_a_table'\n",
-    );
+    )]);
     assert_eq!(table_names(&tables), vec!["stations"]);
+    // Its columns, if it has any, are not known: said once, at the class.
+    let [warning] = warnings.as_slice() else {
+        panic!("one warning: {warnings:#?}")
+    };
+    assert!(
+        warning
+            .message
+            .contains("class `Station` derives from `Base`")
+            && warning.message.contains("python_roots"),
+        "{warning:?}"
+    );
+    assert_eq!(warning.location.as_ref().map(|l| l.line), Some(5));
 }
 
 #[test]
