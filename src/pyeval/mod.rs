@@ -243,7 +243,7 @@ impl<'a, 'h> Evaluator<'a, 'h> {
 
     fn global_uncached(&self, module: &'a ModuleSummary, name: &str) -> Option<Value<'a>> {
         match module.get(name) {
-            Some(Def::Value(expr)) => {
+            Some(Def::Value(expr, _)) => {
                 let vars = Vars::new();
                 let scope = Scope {
                     vars: &vars,

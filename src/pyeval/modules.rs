@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 
 use crate::pyast::{ClassDef, Expr, FunctionDef, Import, PyModule, Stmt};
+use crate::source::Location;
 
 /// Statements (counted through nested blocks) a function may have to be kept in a summary:
 /// longer functions are not the pure helpers the evaluator can follow.
@@ -47,8 +48,8 @@ pub struct StarImport {
 /// What a module-level name is bound to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Def {
-    /// `NAME = value` (the last binding wins, as in Python).
-    Value(Expr),
+    /// `NAME = value` (the last binding wins, as in Python), and where.
+    Value(Expr, Location),
     Function(FunctionDef),
     Class(ClassDef),
     Import(ImportBinding),
@@ -91,12 +92,15 @@ impl ModuleSummary {
                 Stmt::Assign {
                     targets,
                     value: Some(value),
+                    location,
                     ..
                 } => {
                     for target in targets {
                         if let Some(name) = target.as_name().filter(|n| !n.contains('.')) {
-                            self.names
-                                .push((name.to_string(), Def::Value(value.clone())));
+                            self.names.push((
+                                name.to_string(),
+                                Def::Value(value.clone(), location.clone()),
+                            ));
                         }
                     }
                 }
@@ -531,7 +535,7 @@ mod tests {
             "app/db/util.py",
             "from .types import UtcDateTime\nimport re\nPREFIX = 'app'\nif X:\n    PREFIX = 'other'\ndef snake(name):\n    return name.lower()\nclass Mixin:\n    pass\nfrom .base import *\n",
         );
-        assert!(matches!(s.get("PREFIX"), Some(Def::Value(Expr::Str(v))) if v == "other"));
+        assert!(matches!(s.get("PREFIX"), Some(Def::Value(Expr::Str(v), _)) if v == "other"));
         assert!(matches!(s.get("snake"), Some(Def::Function(f)) if f.params.len() == 1));
         assert!(matches!(s.get("Mixin"), Some(Def::Class(_))));
         assert!(matches!(

@@ -24,7 +24,7 @@ fn eval(modules: &[ModuleSummary], src: &str) -> String {
     let index = ModuleIndex::new(modules.iter(), &[]);
     let ev = Evaluator::new(&index, &NoHost);
     let module = summary("probe.py", &format!("{src}\n"));
-    let Some(Def::Value(expr)) = module.get("_") else {
+    let Some(Def::Value(expr, _)) = module.get("_") else {
         panic!("not an expression")
     };
     // The probe lives beside the first module so that its imports resolve the same way.
@@ -326,7 +326,7 @@ def __getattr__(name):
         "_ = op.get_bind().dialect.name\nt = TIMESTAMP()\nu = TIMESTAMP(timezone=False)\n",
     );
     let value = |name: &str| {
-        let Some(Def::Value(expr)) = probe.get(name) else {
+        let Some(Def::Value(expr, _)) = probe.get(name) else {
             panic!("no {name}")
         };
         ev.eval(expr, &modules[0], &NoNames)

@@ -122,13 +122,22 @@ pub fn is_revision_path(path: &str) -> bool {
 /// (`revision = "abc"`, `revision: str = "abc"`): it is then not a revision. A file with
 /// syntax errors is read as far as tree-sitter can recover, with a warning.
 pub fn read_revision(file: &SourceFile) -> Option<Revision> {
+    read_revision_in(file, &crate::pyeval::ModuleIndex::default())
+}
+
+/// [`read_revision`], with the project's other modules (`from app.migrations.utils import
+/// add_timestamps`, an imported column type): see [`crate::pyeval::modules`].
+pub fn read_revision_in(
+    file: &SourceFile,
+    modules: &crate::pyeval::ModuleIndex<'_>,
+) -> Option<Revision> {
     let module = pyast::parse(file);
     let header = Header::read(&module.body);
     let revision = header.revision?.as_str()?.trim().to_string();
     if revision.is_empty() {
         return None;
     }
-    let mut events = ops::read_upgrade(file, &module);
+    let mut events = ops::read_upgrade(file, &module, modules);
     if let Some(at) = module.syntax_errors.first() {
         events.warnings.insert(
             0,
