@@ -23,7 +23,7 @@ mod order;
 #[cfg(test)]
 mod tests;
 
-pub use order::order;
+pub use order::{heads, histories, order};
 
 /// The name a reader gives a table written as a model class attribute
 /// (`op.create_table(SqlRun.__tablename__, …)`): this prefix and the class name. Such names
@@ -104,8 +104,110 @@ pub struct Revision {
     /// Revision ids (or branch labels, or unique id prefixes) this revision also needs.
     pub depends_on: Vec<String>,
     pub branch_labels: Vec<String>,
+    /// Where `down_revision` is assigned, for findings about the graph.
+    pub down_revision_at: Option<crate::source::Location>,
+    /// The `Create Date:` of the docstring Alembic writes, as written.
+    pub create_date: Option<String>,
     /// What `upgrade()` does.
     pub events: MigrationEvents,
+}
+
+/// Revisions → Alembic sources: the connected components of their graph (linked by
+/// `down_revision` and `depends_on` ids), found wherever the files live — a plugin's own chain
+/// with its own base is a source of its own. Revisions in the same folder belong to one source
+/// even when their links are broken: one `env.py` runs them. Chains kept side by side in
+/// sibling folders (one per database dialect, repeating revision ids) stay apart. Each source is
+/// named by the common folder of its files without a last `versions` segment (`migrations`
+/// for `migrations/versions/*.py`, `""` at the root); the result is sorted by name.
+pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
+    let n = revisions.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    let mut by_id: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_folder: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, revision) in revisions.iter().enumerate() {
+        by_id.entry(revision.revision.as_str()).or_default().push(i);
+        let folder = revision.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        match by_folder.get(folder) {
+            Some(&j) => union(&mut parent, i, j),
+            None => {
+                by_folder.insert(folder, i);
+            }
+        }
+    }
+    // A parent id that several files define (a revision copied into another environment)
+    // links to the copy in the same folder when there is one.
+    let folder_of = |i: usize| revisions[i].path.rsplit_once('/').map_or("", |(d, _)| d);
+    for (i, revision) in revisions.iter().enumerate() {
+        for id in revision.down_revisions.iter().chain(&revision.depends_on) {
+            let Some(candidates) = by_id.get(id.as_str()) else {
+                continue;
+            };
+            let near: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&j| folder_of(j) == folder_of(i))
+                .collect();
+            for j in if near.is_empty() {
+                candidates.clone()
+            } else {
+                near
+            } {
+                union(&mut parent, i, j);
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut groups: std::collections::BTreeMap<usize, Vec<Revision>> =
+        std::collections::BTreeMap::new();
+    for (revision, root) in revisions.into_iter().zip(roots) {
+        groups.entry(root).or_default().push(revision);
+    }
+    let mut named: Vec<(String, Vec<Revision>)> = groups
+        .into_values()
+        .map(|group| (source_name(&group), group))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named
+}
+
+/// The common folder of the revisions' files, without a last `versions` segment.
+fn source_name(revisions: &[Revision]) -> String {
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    let mut common: Option<Vec<String>> = None;
+    for revision in revisions {
+        let segments: Vec<String> = folder(&revision.path)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        common = Some(match common {
+            None => segments,
+            Some(prefix) => prefix
+                .into_iter()
+                .zip(segments)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let mut common = common.unwrap_or_default();
+    if common.last().is_some_and(|s| s == "versions") {
+        common.pop();
+    }
+    common.join("/")
 }
 
 /// Whether a path (with `/` separators) can hold an Alembic revision: a `.py` file under a
@@ -118,11 +220,19 @@ pub fn is_revision_path(path: &str) -> bool {
     name.ends_with(".py") && name != "__init__.py" && segments.contains(&"versions")
 }
 
+/// Whether a Python file's bytes may hold a revision found outside a `versions/` folder: it
+/// mentions `down_revision` and defines `upgrade`. A cheap test before parsing; see
+/// [`read_revision_anywhere`].
+pub fn may_be_revision(bytes: &[u8]) -> bool {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"down_revision") && has(b"def upgrade")
+}
+
 /// Reads one revision file. `None` when the file does not assign `revision` at module level
 /// (`revision = "abc"`, `revision: str = "abc"`): it is then not a revision. A file with
 /// syntax errors is read as far as tree-sitter can recover, with a warning.
 pub fn read_revision(file: &SourceFile) -> Option<Revision> {
-    read_revision_in(file, &crate::pyeval::ModuleIndex::default())
+    read(file, &crate::pyeval::ModuleIndex::default(), false)
 }
 
 /// [`read_revision`], with the project's other modules (`from app.migrations.utils import
@@ -131,8 +241,33 @@ pub fn read_revision_in(
     file: &SourceFile,
     modules: &crate::pyeval::ModuleIndex<'_>,
 ) -> Option<Revision> {
+    read(file, modules, false)
+}
+
+/// Reads a file found by content anywhere in the repository (a plugin's migration chain, a
+/// Flask-Migrate folder): a revision only when it assigns both `revision` and
+/// `down_revision` at module level and defines `upgrade` — a model file or a script that
+/// happens to have a `revision` variable is not one.
+pub fn read_revision_anywhere(file: &SourceFile) -> Option<Revision> {
+    read(file, &crate::pyeval::ModuleIndex::default(), true)
+}
+
+fn read(
+    file: &SourceFile,
+    modules: &crate::pyeval::ModuleIndex<'_>,
+    strict: bool,
+) -> Option<Revision> {
     let module = pyast::parse(file);
     let header = Header::read(&module.body);
+    if strict
+        && (header.down_revision.is_none()
+            || !module
+                .body
+                .iter()
+                .any(|s| matches!(s, Stmt::Function(f) if f.name == "upgrade")))
+    {
+        return None;
+    }
     let revision = header.revision?.as_str()?.trim().to_string();
     if revision.is_empty() {
         return None;
@@ -155,6 +290,8 @@ pub fn read_revision_in(
         down_revisions: ids(header.down_revision),
         depends_on: ids(header.depends_on),
         branch_labels: ids(header.branch_labels),
+        down_revision_at: header.down_revision_at,
+        create_date: create_date(&file.text),
         events,
     })
 }
@@ -165,6 +302,7 @@ pub fn read_revision_in(
 struct Header<'a> {
     revision: Option<&'a Expr>,
     down_revision: Option<&'a Expr>,
+    down_revision_at: Option<crate::source::Location>,
     depends_on: Option<&'a Expr>,
     branch_labels: Option<&'a Expr>,
 }
@@ -176,11 +314,15 @@ impl<'a> Header<'a> {
             let Stmt::Assign {
                 targets,
                 value: Some(value),
+                location,
                 ..
             } = stmt
             else {
                 continue;
             };
+            if targets.iter().any(|t| t.as_name() == Some("down_revision")) {
+                header.down_revision_at = Some(location.clone());
+            }
             for target in targets {
                 let slot = match target.as_name() {
                     Some("revision") => &mut header.revision,
@@ -194,6 +336,16 @@ impl<'a> Header<'a> {
         }
         header
     }
+}
+
+/// The `Create Date: 2024-01-01 12:00:00.123456` line of the docstring Alembic's template
+/// writes, if the file has one.
+fn create_date(text: &str) -> Option<String> {
+    text.split(['\n', '\r'])
+        .take(40)
+        .find_map(|line| line.trim().strip_prefix("Create Date:"))
+        .map(|date| date.trim().to_string())
+        .filter(|date| !date.is_empty())
 }
 
 /// `None` → no ids; `"a"` → one; `("a", "b")` / `["a", "b"]` → several. Anything else (a
