@@ -502,7 +502,7 @@ pub fn reachable_modules(
 }
 
 /// What a module imports: full dotted targets (also of star imports).
-fn imports_of(summary: &ModuleSummary) -> Vec<(String, bool)> {
+pub fn imports_of(summary: &ModuleSummary) -> Vec<(String, bool)> {
     let mut targets: Vec<(String, bool)> = summary
         .names
         .iter()

@@ -121,6 +121,9 @@ struct Frame<'a> {
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
+    /// A helper's `*args` parameter and the positional arguments it received (followed to
+    /// what they stand for in the caller), for `op.create_table(name, …, *args)`.
+    varargs: Option<(&'a str, Vec<&'a Expr>)>,
     depth: usize,
     /// The module-level names of the module the function belongs to, when it is not the
     /// revision (a helper imported from another module of the project).
@@ -594,7 +597,19 @@ impl<'a> UpgradeReader<'a> {
                         .or_else(|| call.kwarg(&param.name))
                 }
                 pyast::ParamKind::KeywordOnly => call.kwarg(&param.name),
-                pyast::ParamKind::VarArgs | pyast::ParamKind::VarKeywords => continue,
+                pyast::ParamKind::VarArgs => {
+                    // Known only when the call passes no `*x` of its own.
+                    if call.star_args.is_empty() {
+                        let rest = call.args.get(position..).unwrap_or_default();
+                        callee.varargs = Some((
+                            param.name.as_str(),
+                            rest.iter().map(|a| env.resolve(a).value).collect(),
+                        ));
+                    }
+                    position = usize::MAX / 2;
+                    continue;
+                }
+                pyast::ParamKind::VarKeywords => continue,
             };
             match argument {
                 Some(arg) => {
@@ -958,6 +973,11 @@ impl<'a> UpgradeReader<'a> {
     ) -> Vec<(&'a Expr, Option<Rc<Frame<'a>>>)> {
         if depth > HELPER_DEPTH {
             return Vec::new();
+        }
+        if let (Some(name), Some((param, items))) = (bare_name(expr), &frame.varargs)
+            && name == *param
+        {
+            return items.iter().map(|item| (*item, None)).collect();
         }
         match self.env(frame).resolve(expr).value {
             Expr::List(items) => items.iter().map(|item| (item, None)).collect(),
@@ -1598,6 +1618,13 @@ impl<'a> UpgradeReader<'a> {
         let env = self.env(frame);
         match env.evaluate(head) {
             V::Function(_) | V::Class(ClassRef::Def { .. }) => {}
+            // A name another module of the project binds to a library type's instance
+            // (`TIMESTAMP = postgresql.TIMESTAMP(timezone=True)` in `db_types.py`).
+            value @ (V::LibCall(_) | V::OneOf(_)) if matches!(expr, Expr::Name(_)) => {
+                return crate::pyeval::to_expr(&value)
+                    .as_ref()
+                    .and_then(types::column_type);
+            }
             // A library type under another name (`StringID = sa.String`), or called with
             // arguments that are names (`sa.DateTime(timezone=tz)` in a helper).
             V::Lib(path) => {

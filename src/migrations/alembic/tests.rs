@@ -966,7 +966,8 @@ def upgrade():
             summary(&changes),
             vec![
                 "create audit (id, payload)",
-                "create events (id, payload)",
+                // `*extra` holds what the call passed on.
+                "create events (id, payload, kind)",
                 "create logs (id, line)",
                 "drop table old_logs",
             ]
@@ -1133,7 +1134,7 @@ StringID = sa.String
                 "{HEADER}from app.migrations.utils import add_audit\nfrom app.migrations.db_types import TIMESTAMP, StringID\n\ndef upgrade():\n    add_audit('jobs')\n    op.add_column('jobs', sa.Column('seen_at', TIMESTAMP(), nullable=True))\n    op.add_column('jobs', sa.Column('dag_id', StringID(250)))\n"
             ),
         );
-        let rev = super::super::read_revision_in(&revision, &index).expect("a revision");
+        let rev = super::super::read_revision_in(&revision, &index, false).expect("a revision");
         assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
         assert_eq!(
             summary(&rev.events.changes),
