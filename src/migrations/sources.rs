@@ -139,6 +139,7 @@ impl Plan<'_> {
 pub fn assemble(
     sql: Vec<SqlMigration>,
     alembic_sources: AlembicSources,
+    env_schemas: &HashMap<String, String>,
     tables: &[ModelTable],
     config: &Config,
     assembly: Assembly,
@@ -189,6 +190,7 @@ pub fn assemble(
             },
             default_schema: declared
                 .and_then(|s| s.default_schema.clone())
+                .or_else(|| env_schema(&name, env_schemas))
                 .unwrap_or_else(|| config.default_schema.clone()),
             models: declared.and_then(|s| s.models.clone()),
             ordered: Some(graph_order(&ordered)),
@@ -255,6 +257,28 @@ pub fn assemble(
             }]
         }
     }
+}
+
+/// The schema an Alembic source's `env.py` runs its revisions in (`env_schemas`: by the path
+/// of each `env.py` that names one): the `env.py` in the source's folder, else in the folder
+/// above it or the one above that (revisions kept in `versions/2024/`).
+fn env_schema(source: &str, env_schemas: &HashMap<String, String>) -> Option<String> {
+    let mut dir = source;
+    for _ in 0..3 {
+        let path = if dir.is_empty() {
+            "env.py".to_string()
+        } else {
+            format!("{dir}/env.py")
+        };
+        if let Some(schema) = env_schemas.get(&path) {
+            return Some(schema.clone());
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = parent_dir(dir);
+    }
+    None
 }
 
 /// Which files of an Alembic source must run before which: file 0 is Alembic's version
