@@ -9,4 +9,5 @@ mod check;
 mod formats;
 mod install;
 mod reading;
+mod robust;
 mod schema;
