@@ -99,6 +99,58 @@ fn regression_issue_11_deep_nesting_never_kills_check_staged_or_schema() {
     );
 }
 
+/// Item 4: an unterminated dollar quote (or string, quoted identifier, block comment) makes
+/// PostgreSQL reject the file; driftguard counted the column inside it and exited 0.
+#[test]
+fn regression_issue_11_an_unterminated_dollar_quote_creates_nothing() {
+    let repo = example_repo();
+    for (name, sql) in [
+        (
+            "unterminated",
+            "DO $$ BEGIN ALTER TABLE core.customers ADD COLUMN ai_contact_ok BOOLEAN; END;\n",
+        ),
+        (
+            "mismatched_tags",
+            "DO $a$ BEGIN ALTER TABLE core.customers ADD COLUMN ai_contact_ok BOOLEAN; END; $b$;\n",
+        ),
+        (
+            "tags_are_case_sensitive",
+            "DO $A$ BEGIN ALTER TABLE core.customers ADD COLUMN ai_contact_ok BOOLEAN; END; $a$;\n",
+        ),
+        (
+            "string",
+            "COMMENT ON TABLE core.customers IS 'people;\nALTER TABLE core.customers ADD COLUMN ai_contact_ok BOOLEAN;\n",
+        ),
+        (
+            "quoted_identifier",
+            "ALTER TABLE core.\"customers ADD COLUMN ai_contact_ok BOOLEAN;\n",
+        ),
+        (
+            "block_comment",
+            "/* a /* nested */ note\nALTER TABLE core.customers ADD COLUMN ai_contact_ok BOOLEAN;\n",
+        ),
+    ] {
+        repo.write(
+            "database/migrations/20250101000000_ai_contact_ok.sql",
+            &format!("-- Migration: ai_contact_ok\n{sql}"),
+        );
+        let (code, findings, stderr) = json_findings(&repo, &["check", "--format", "json"]);
+        assert_eq!(
+            (code, findings),
+            (1, ai_contact_ok_gap()),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("20250101000000_ai_contact_ok.sql:2:"),
+            "{name}: {stderr}"
+        );
+        assert!(stderr.contains("never closed"), "{name}: {stderr}");
+        if name == "unterminated" {
+            assert_shown!(name, repo.run(&["check", "--format", "json"]));
+        }
+    }
+}
+
 /// Item 5: an unclosed parenthesis on line 16 of a model file made the DG001 on line 22
 /// disappear (exit 0), and the warning said `1:1`.
 #[test]

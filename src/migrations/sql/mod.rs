@@ -285,6 +285,16 @@ impl<'l> StatementReader<'l> {
         if !top && !self.enter(src.abs(0)) {
             return out;
         }
+        // SQL sent as one query string (`EXECUTE`, Alembic's `op.execute`) is parsed whole by
+        // the server: one opening never closed rejects all of it.
+        let whole = !top || self.locator.at.is_some();
+        if whole && let Some(open) = lexer::first_unterminated(src.text, top) {
+            self.warn_unterminated(src, open, "none of this SQL runs");
+            if !top {
+                self.leave();
+            }
+            return out;
+        }
         let mut lexer = Lexer::new(
             src.text,
             LexOptions {
@@ -314,13 +324,28 @@ impl<'l> StatementReader<'l> {
                 _ => pending.push(src, tok, &mut toks),
             }
         }
-        self.finish_statement(src, &toks, &pending, &mut out);
+        match lexer.unterminated() {
+            // psql sends what came before; the statement it opens in fails, and so does the
+            // rest of the file, which is inside it.
+            Some(open) => self.warn_unterminated(
+                src,
+                open,
+                "PostgreSQL rejects the statement it opens in, and the rest of the file is inside it; driftguard read nothing from here on",
+            ),
+            None => self.finish_statement(src, &toks, &pending, &mut out),
+        }
         let directives = lexer.take_directives();
         self.absorb_directives(src, directives);
         if !top {
             self.leave();
         }
         out
+    }
+
+    /// Warns about a string, quoted identifier, dollar quote or comment never closed.
+    fn warn_unterminated(&mut self, src: Src<'_>, open: lexer::Unterminated, consequence: &str) {
+        let what = open.describe(src.text);
+        self.warn(src.abs(open.at), format!("{what}: {consequence}"));
     }
 
     fn finish_statement(
