@@ -90,21 +90,43 @@ pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     format!("{hash:032x}")
 }
 
-/// The key of a model file's extraction: the driftguard version, the path and the blob id.
-pub fn model_key(path: &str, id: BlobId) -> String {
+/// What every key starts with: driftguard's version and the identity of this build (the
+/// executable's size and modification time), so that a new build — even of the same version —
+/// never reads what an older one computed.
+fn build_identity() -> &'static str {
+    static IDENTITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}:{modified}", m.len())
+            })
+            .unwrap_or_default();
+        format!("{}:{exe}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// The key of a model file's extraction: the build, the config, the path and the blob id.
+pub fn model_key(config: &Config, path: &str, id: BlobId) -> String {
     key([
-        env!("CARGO_PKG_VERSION").as_bytes(),
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
         path.as_bytes(),
         id.as_bytes(),
     ])
 }
 
-/// The identity of a snapshot for the findings cache: every relevant file and config file by
-/// path and blob id, the `--config` file's text, and the driftguard version.
-pub fn snapshot_key(entries: &[Entry], config: &Config, explicit: Option<&str>) -> String {
+/// The identity of a snapshot for the findings cache: the build, the config (its file and
+/// text), and every relevant file and config file by path and blob id.
+pub fn snapshot_key(entries: &[Entry], config: &Config) -> String {
     let mut parts: Vec<Vec<u8>> = vec![
-        env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
-        explicit.unwrap_or("").as_bytes().to_vec(),
+        build_identity().as_bytes().to_vec(),
+        config.fingerprint.as_bytes().to_vec(),
     ];
     for entry in entries {
         if classify(&entry.path, config) != FileKind::Other {

@@ -18,11 +18,11 @@ use crate::error::Error;
 use crate::finding::{Finding, Related};
 use crate::git::{Repo, Snapshot};
 use crate::project::{
-    Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis, fail_on,
-    load_config, read_disk, snippet_sources,
+    Analysis, Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis,
+    fail_on, load_config, read_disk, snippet_sources, unmatched_globs,
 };
 use crate::report::{Mode, Report, Summary};
-use crate::rule::Severity;
+use crate::rule::{Rule, Severity};
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -69,15 +69,26 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     };
     let changed = repo.changed_paths(before, after)?;
     let after_entries = repo.entries(after)?;
-    let read_after = |name: &str| -> Option<String> {
-        let entry = after_entries.iter().find(|e| e.path == name)?;
+    let before_entries = repo.entries(before)?;
+    // Each side reads its own snapshot's config: a config edit is part of the change.
+    let read_in = |entries: &[crate::git::Entry], name: &str| -> Option<String> {
+        let entry = entries.iter().find(|e| e.path == name)?;
         let bytes = repo.read_blob(entry.id).ok()?;
         String::from_utf8(bytes).ok()
     };
-    let (config, mut warnings) = load_config(options.config.as_deref(), &read_after)?;
-    let relevant = changed
-        .iter()
-        .any(|p| classify(p, &config) != FileKind::Other);
+    let (config, mut warnings) = load_config(options.config.as_deref(), &|name| {
+        read_in(&after_entries, name)
+    })?;
+    let before_config = match load_config(options.config.as_deref(), &|name| {
+        read_in(&before_entries, name)
+    }) {
+        Ok((before_config, _)) => before_config,
+        // A config the change repairs: the before side is read with the new one.
+        Err(_) => config.clone(),
+    };
+    let relevant = changed.iter().any(|p| {
+        classify(p, &config) != FileKind::Other || classify(p, &before_config) != FileKind::Other
+    });
     if !relevant {
         return Ok(Report {
             mode: options.mode.clone(),
@@ -89,43 +100,45 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
-    let to_refs = |entries: Vec<crate::git::Entry>| -> Vec<FileRef> {
+    let to_refs = |entries: &[crate::git::Entry], config: &Config| -> Vec<FileRef> {
         entries
-            .into_iter()
+            .iter()
             .filter(|e| {
                 !matches!(
-                    classify(&e.path, &config),
+                    classify(&e.path, config),
                     FileKind::Other | FileKind::Config
                 )
             })
             .map(|e| FileRef {
-                path: e.path,
+                path: e.path.clone(),
                 content: Content::Blob(e.id),
             })
             .collect()
     };
-    let after_files = to_refs(after_entries.clone());
-
-    let before_entries = repo.entries(before)?;
-    let before_files = to_refs(before_entries.clone());
+    let after_files = to_refs(&after_entries, &config);
+    warnings.extend(unmatched_globs(&after_files, &config));
+    let before_files = to_refs(&before_entries, &before_config);
     let reader = FileReader {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
     let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
-    let explicit_config = options
-        .config
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok());
-    let after_key = snapshot_key(&after_entries, &config, explicit_config.as_deref());
-    let before_key = snapshot_key(&before_entries, &config, explicit_config.as_deref());
+    let after_key = snapshot_key(&after_entries, &config);
+    let before_key = snapshot_key(&before_entries, &before_config);
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
-    let before_analysis = cached_analysis(&before_key, &before_files, &reader, &config, &mut cache);
-    let before_keys: HashSet<_> = before_analysis.findings.iter().map(Finding::key).collect();
-    let (preexisting, mut introduced): (Vec<Finding>, Vec<Finding>) = after_analysis
-        .findings
-        .into_iter()
-        .partition(|f| before_keys.contains(&f.key()));
+    let before_analysis = cached_analysis(
+        &before_key,
+        &before_files,
+        &reader,
+        &before_config,
+        &mut cache,
+    );
+    let (preexisting, mut introduced) = introduced(
+        &before_analysis,
+        after_analysis.findings,
+        &after_analysis.covered,
+        &config,
+    );
     // Warnings only for files the change touches: old unreadable files are not news.
     let changed_set: HashSet<&str> = changed.iter().map(String::as_str).collect();
     warnings.extend(after_analysis.warnings.into_iter().filter(|w| {
@@ -158,6 +171,47 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         nothing_to_check: false,
         sources,
     })
+}
+
+/// What the change introduces: the after side's findings that the before side lacks (by rule
+/// and target), and the columns it adds to a model whose table already had a table finding
+/// (no migration creates it) or is `external:` — unless a migration adds them. A table that is
+/// new in this change keeps its one table finding. Returns (preexisting, introduced).
+fn introduced(
+    before: &Analysis,
+    after: Vec<Finding>,
+    after_covered: &[Finding],
+    config: &Config,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let before_keys: HashSet<_> = before
+        .findings
+        .iter()
+        .chain(&before.covered)
+        .map(Finding::key)
+        .collect();
+    let before_tables: HashSet<(&str, &str)> = before
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::TableWithoutMigration)
+        .map(|f| (f.target.schema.as_str(), f.target.table.as_str()))
+        .collect();
+    let (preexisting, mut introduced): (Vec<Finding>, Vec<Finding>) = after
+        .into_iter()
+        .partition(|f| before_keys.contains(&f.key()));
+    for finding in after_covered {
+        let table = (
+            finding.target.schema.as_str(),
+            finding.target.table.as_str(),
+        );
+        let known_table =
+            before_tables.contains(&table) || config.external.matches(table.0, table.1);
+        if known_table && !before_keys.contains(&finding.key()) {
+            introduced.push(finding.clone());
+        }
+    }
+    introduced
+        .sort_by(|a, b| (&a.location, a.rule, &a.target).cmp(&(&b.location, b.rule, &b.target)));
+    (preexisting, introduced)
 }
 
 /// In a pre-commit check, a migration that would close a gap may exist in the working tree

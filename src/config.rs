@@ -30,6 +30,7 @@ struct RawConfig {
     migrations: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
     ignore: Option<Vec<String>>,
+    external: Option<Vec<String>>,
     default_schema: Option<String>,
     python_roots: Option<Vec<String>>,
     sources: Option<Vec<RawSource>>,
@@ -68,6 +69,22 @@ impl Globs {
         self.set.is_match(path)
     }
 
+    /// The patterns that match none of `paths`.
+    pub fn unmatched<'p>(&self, paths: impl IntoIterator<Item = &'p str>) -> Vec<&str> {
+        let mut matched = vec![false; self.patterns.len()];
+        for path in paths {
+            for i in self.set.matches(path) {
+                matched[i] = true;
+            }
+        }
+        self.patterns
+            .iter()
+            .zip(matched)
+            .filter(|(_, m)| !m)
+            .map(|(p, _)| p.as_str())
+            .collect()
+    }
+
     fn new(patterns: Vec<String>) -> Result<Self, (String, String)> {
         let mut builder = GlobSetBuilder::new();
         for pattern in &patterns {
@@ -104,10 +121,15 @@ pub struct SourceConfig {
 pub struct Config {
     /// The file it came from, relative to the root (`None`: no config, all defaults).
     pub file: Option<String>,
+    /// A hash of the file's name and text (empty without a file): part of every cache key, so
+    /// that nothing computed under one config is reused under another.
+    pub fingerprint: String,
     pub models: Option<Globs>,
     pub migrations: Option<Globs>,
     pub exclude: Option<Globs>,
     pub ignore: Vec<IgnorePattern>,
+    /// Tables made outside the migrations on purpose (`external:`).
+    pub external: ExternalTables,
     pub default_schema: String,
     pub python_roots: Vec<String>,
     pub sources: Vec<SourceConfig>,
@@ -119,10 +141,12 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             file: None,
+            fingerprint: String::new(),
             models: None,
             migrations: None,
             exclude: None,
             ignore: Vec::new(),
+            external: ExternalTables::default(),
             default_schema: "public".to_string(),
             python_roots: Vec::new(),
             sources: Vec::new(),
@@ -133,6 +157,11 @@ impl Default for Config {
 }
 
 impl Config {
+    fn with_fingerprint(mut self, name: &str, text: &str) -> Config {
+        self.fingerprint = crate::cache::key([name.as_bytes(), text.as_bytes()]);
+        self
+    }
+
     /// The severity a rule has under this config: `None` when it is turned off.
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
         match self.rules.get(&rule) {
@@ -144,6 +173,20 @@ impl Config {
     /// Whether a `schema.table[.column]` is ignored by an `ignore:` pattern.
     pub fn is_ignored(&self, schema: &str, table: &str, column: Option<&str>) -> bool {
         self.ignore.iter().any(|p| p.matches(schema, table, column))
+    }
+}
+
+/// The `external:` patterns (`auth.users`, `legacy.*`): tables made outside the migrations on
+/// purpose — by `metadata.create_all()`, another tool, the platform. A model table they match
+/// gets no table finding; a column a change adds to it still needs a migration.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalTables {
+    patterns: Vec<IgnorePattern>,
+}
+
+impl ExternalTables {
+    pub fn matches(&self, schema: &str, table: &str) -> bool {
+        self.patterns.iter().any(|p| p.matches(schema, table, None))
     }
 }
 
@@ -241,7 +284,7 @@ pub fn load(
         } else {
             parse_yaml(name, text)?
         };
-        return Ok((config, warnings));
+        return Ok((config.with_fingerprint(name, text), warnings));
     }
     let mut found: Vec<(&str, String)> = CONFIG_NAMES
         .iter()
@@ -265,9 +308,16 @@ pub fn load(
     }
     if !found.is_empty() {
         let (name, text) = found.remove(0);
-        return Ok((parse_yaml(name, &text)?, warnings));
+        return Ok((
+            parse_yaml(name, &text)?.with_fingerprint(name, &text),
+            warnings,
+        ));
     }
-    Ok((pyproject_config.unwrap_or_default(), warnings))
+    let config = match (pyproject_config, &pyproject) {
+        (Some(config), Some(text)) => config.with_fingerprint("pyproject.toml", text),
+        _ => Config::default(),
+    };
+    Ok((config, warnings))
 }
 
 fn parse_yaml(name: &str, text: &str) -> Result<Config, ConfigError> {
@@ -384,6 +434,18 @@ fn validate(name: &str, text: &str, raw: RawConfig) -> Result<Config, ConfigErro
         let parsed = IgnorePattern::new(&pattern)
             .map_err(|why| fail(&pattern, format!("`ignore` pattern `{pattern}`: {why}")))?;
         config.ignore.push(parsed);
+    }
+    for pattern in raw.external.unwrap_or_default() {
+        let parsed = IgnorePattern::new(&pattern)
+            .ok()
+            .filter(|p| p.column.is_none())
+            .ok_or_else(|| {
+                fail(
+                    &pattern,
+                    format!("`external` pattern `{pattern}`: expected `schema.table`"),
+                )
+            })?;
+        config.external.patterns.push(parsed);
     }
     if let Some(schema) = raw.default_schema {
         if schema.trim().is_empty() {

@@ -107,7 +107,7 @@ pub fn run(
         schema: build_schema(&live, &location),
         models: None,
         live: true,
-        files: Vec::new(),
+        parts: Vec::new(),
     };
     let in_scope =
         |schema: &str| options.schemas.is_empty() || options.schemas.iter().any(|s| s == schema);
@@ -136,6 +136,7 @@ pub fn run(
             sources: std::slice::from_ref(&database),
             default_schema,
             declared_sources: false,
+            external: None,
         },
         database: &database,
         migrations: &migrations,
@@ -614,25 +615,13 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
     for (table_schema, name) in &live.tables {
         tables.insert(
             (table_schema.clone(), name.clone()),
-            Table {
-                schema: table_schema.clone(),
-                name: name.clone(),
-                columns: Vec::new(),
-                location: location.clone(),
-                parents: Vec::new(),
-            },
+            Table::new(table_schema, name, location.clone()),
         );
     }
     for row in &live.columns {
         let table = tables
             .entry((row.schema.clone(), row.table.clone()))
-            .or_insert_with(|| Table {
-                schema: row.schema.clone(),
-                name: row.table.clone(),
-                columns: Vec::new(),
-                location: location.clone(),
-                parents: Vec::new(),
-            });
+            .or_insert_with(|| Table::new(&row.schema, &row.table, location.clone()));
         let primary_key = live
             .primary_keys
             .iter()
@@ -647,6 +636,7 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
             location: location.clone(),
             inherited: false,
             domain: None,
+            source: 0,
         });
     }
     for ((table_schema, _), _) in tables.iter() {

@@ -79,7 +79,9 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
             SourceKind::Sql if is_sql && !is_down_migration(path) => {
                 return FileKind::Sql(Some(i));
             }
-            SourceKind::Alembic if is_py && dirs.contains(&"versions") => {
+            // Any Python file of a declared Alembic folder may be a revision (`versions/` or
+            // not): its content decides.
+            SourceKind::Alembic if is_py && file_name != "__init__.py" => {
                 return FileKind::Alembic(source.path.clone());
             }
             _ => {}
@@ -94,6 +96,16 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
             return FileKind::Sql(None);
         }
         return FileKind::Other;
+    }
+    // A `migrations:` glob that names Python files names Alembic revisions. It replaces
+    // discovery only for the kind it names: `.sql` globs leave revisions to discovery.
+    if config
+        .migrations
+        .as_ref()
+        .is_some_and(|globs| globs.is_match(path))
+        && file_name != "__init__.py"
+    {
+        return FileKind::Alembic(String::new());
     }
     if let Some(pos) = dirs.iter().rposition(|d| *d == "versions")
         && file_name != "__init__.py"

@@ -8,11 +8,13 @@
 //! oracle (`tests/oracle/`) compares exactly this JSON with what a real server builds from the
 //! same files.
 //!
-//! Several sources (the SQL files, each Alembic environment) print as their **union** by
-//! default, the way `check` counts a column as created when any source creates it: a table
-//! built by several sources gets the first source's columns, then the columns only later
-//! sources add; an enum gets the values of the first source, then the others' new ones.
-//! `--source NAME` prints one source alone.
+//! Several sources (the SQL files, each Alembic environment) print as the **one database**
+//! they build together, the way `check` compares the models with it
+//! ([`crate::migrations::sources`]): a table that migrations only alter is listed as made
+//! outside the migrations, with the columns they give it. With `sources:` declared in the
+//! config (each source its own database) they print as their union: a table built by several
+//! sources gets the first source's columns, then the columns only later sources add.
+//! `--source NAME` prints one source alone. Every table and column says where it was created.
 //!
 //! The two renderings (`json`, `table`) live here rather than in `render/`, which renders
 //! check findings: they are small and only this command uses them. Nothing here prints; `run`
@@ -24,17 +26,19 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::finding::Warning;
+use crate::migrations::sources::Assembly;
 use crate::postgres_type::SqlType;
 use crate::project::migration_sources;
 use crate::rules::MigrationSource;
-use crate::schema::{Column, Schema};
+use crate::schema::{Column, Origin, Schema, Table};
+use crate::source::Location;
 
 /// Output formats of `schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SchemaFormat {
     /// Per schema, its tables and their column counts; then the enums.
     Table,
-    /// `{"version": 1, "sources", "columns", "enums"}`, like `information_schema`.
+    /// `{"version": 1, "sources", "tables", "columns", "enums"}`, like `information_schema`.
     Json,
 }
 
@@ -56,7 +60,18 @@ pub struct SourceInfo {
     pub files: Vec<String>,
 }
 
-/// One column, as `information_schema.columns` shows it.
+/// One table: where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableRow {
+    pub table_schema: String,
+    pub table_name: String,
+    /// `migrations` (a migration creates it) or `outside` (migrations only alter it).
+    pub origin: Origin,
+    /// The statement that created it; for an outside table, the first that altered it.
+    pub location: Location,
+}
+
+/// One column, as `information_schema.columns` shows it, and where it was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnRow {
     pub table_schema: String,
@@ -65,6 +80,8 @@ pub struct ColumnRow {
     pub data_type: String,
     pub is_nullable: &'static str,
     pub column_default: Option<String>,
+    /// The statement that created the column (or last renamed or retyped it).
+    pub location: Location,
 }
 
 /// One enum type and its values in sort order, as `pg_enum` holds them.
@@ -80,6 +97,8 @@ pub struct EnumRow {
 pub struct Inventory {
     pub version: u32,
     pub sources: Vec<SourceInfo>,
+    /// Sorted by schema and name.
+    pub tables: Vec<TableRow>,
     /// Tables sorted by schema and name, each table's columns in ordinal order.
     pub columns: Vec<ColumnRow>,
     /// Sorted by schema and name.
@@ -88,12 +107,18 @@ pub struct Inventory {
 
 /// Reads and replays the migrations; the inventory and the warnings met on the way.
 pub fn inventory(options: &SchemaOptions) -> Result<(Inventory, Vec<Warning>), Error> {
-    let (built, warnings) = migration_sources(&options.path, options.config.as_deref())?;
-    let chosen = match &options.source {
-        Some(wanted) => vec![pick_source(built, wanted)?],
-        None => built,
-    };
-    Ok((from_sources(&chosen), warnings))
+    let config = options.config.as_deref();
+    match &options.source {
+        None => {
+            let (built, warnings) = migration_sources(&options.path, config, None)?;
+            Ok((from_sources(&built), warnings))
+        }
+        Some(wanted) => {
+            let (built, warnings) =
+                migration_sources(&options.path, config, Some(Assembly::Separate))?;
+            Ok((from_sources(&[pick_source(built, wanted)?]), warnings))
+        }
+    }
 }
 
 /// The short key a source answers to in `--source`: the text in its name's parentheses
@@ -134,14 +159,23 @@ fn pick_source(built: Vec<MigrationSource>, wanted: &str) -> Result<MigrationSou
 
 /// The union of the sources' schemas (see the module doc).
 pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
-    let mut tables: BTreeMap<(String, String), Vec<Column>> = BTreeMap::new();
+    let mut tables: BTreeMap<(String, String), (Table, Vec<Column>)> = BTreeMap::new();
     let mut enums: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for built in sources {
         merge(&built.schema, &mut tables, &mut enums);
     }
+    let table_rows = tables
+        .values()
+        .map(|(t, _)| TableRow {
+            table_schema: t.schema.clone(),
+            table_name: t.name.clone(),
+            origin: t.origin,
+            location: t.location.clone(),
+        })
+        .collect();
     let columns = tables
         .into_iter()
-        .flat_map(|((schema, table), columns)| {
+        .flat_map(|((schema, table), (_, columns))| {
             columns.into_iter().map(move |c| ColumnRow {
                 table_schema: schema.clone(),
                 table_name: table.clone(),
@@ -149,6 +183,7 @@ pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
                 is_nullable: if c.nullable { "YES" } else { "NO" },
                 column_default: c.default.as_deref().and_then(|d| pg_default(d, &c.ty)),
                 column_name: c.name,
+                location: c.location,
             })
         })
         .collect();
@@ -164,11 +199,13 @@ pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
         version: 1,
         sources: sources
             .iter()
-            .map(|b| SourceInfo {
-                name: b.name.clone(),
-                files: b.files.clone(),
+            .flat_map(|b| &b.parts)
+            .map(|part| SourceInfo {
+                name: part.name.clone(),
+                files: part.files.clone(),
             })
             .collect(),
+        tables: table_rows,
         columns,
         enums,
     }
@@ -176,11 +213,17 @@ pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
 
 fn merge(
     schema: &Schema,
-    tables: &mut BTreeMap<(String, String), Vec<Column>>,
+    tables: &mut BTreeMap<(String, String), (Table, Vec<Column>)>,
     enums: &mut BTreeMap<(String, String), Vec<String>>,
 ) {
     for (key, table) in &schema.tables {
-        let columns = tables.entry(key.clone()).or_default();
+        let (known, columns) = tables
+            .entry(key.clone())
+            .or_insert_with(|| (table.clone(), Vec::new()));
+        // A table some source creates beats one that another only alters.
+        if known.origin == Origin::Outside && table.origin == Origin::Migrations {
+            *known = table.clone();
+        }
         for column in &table.columns {
             if !columns.iter().any(|c| c.name == column.name) {
                 columns.push(column.clone());
@@ -369,16 +412,59 @@ pub fn render_table(inventory: &Inventory) -> String {
             plural(tables.len(), "table", "tables"),
             plural(columns, "column", "columns"),
         ));
+        let outside = |name: &str| {
+            inventory.tables.iter().any(|t| {
+                t.origin == Origin::Outside && t.table_schema == *schema && t.table_name == name
+            })
+        };
         let rows: Vec<[String; 2]> = tables
             .iter()
             .map(|(name, n)| {
                 [
-                    format!("`{name}`"),
+                    if outside(name) {
+                        format!("`{name}` (made outside the migrations)")
+                    } else {
+                        format!("`{name}`")
+                    },
                     format!("{n} {}", plural(*n, "column", "columns")),
                 ]
             })
             .collect();
         out.push_str(&markdown_table(["Table", "Columns"], &rows));
+    }
+    let outside: Vec<&TableRow> = inventory
+        .tables
+        .iter()
+        .filter(|t| t.origin == Origin::Outside)
+        .collect();
+    if !outside.is_empty() {
+        out.push_str(&format!(
+            "\n## Made outside the migrations ({} {})\n\nTables the migrations alter but never create (another tool, `create_all()`, the platform), and the columns the migrations give them:\n\n",
+            outside.len(),
+            plural(outside.len(), "table", "tables"),
+        ));
+        let mut rows: Vec<[String; 3]> = Vec::new();
+        for table in outside {
+            let name = format!("`{}.{}`", table.table_schema, table.table_name);
+            let columns: Vec<&ColumnRow> = inventory
+                .columns
+                .iter()
+                .filter(|c| {
+                    c.table_schema == table.table_schema && c.table_name == table.table_name
+                })
+                .collect();
+            if columns.is_empty() {
+                rows.push([name.clone(), "—".to_string(), at(&table.location)]);
+            }
+            for column in columns {
+                rows.push([
+                    name.clone(),
+                    format!("`{}`", column.column_name),
+                    at(&column.location),
+                ]);
+            }
+        }
+        out.push_str(&markdown_table(["Table", "Column", "Created at"], &rows));
     }
     if inventory.enums.is_empty() {
         out.push_str("\nNo enum types.\n");
@@ -394,35 +480,40 @@ pub fn render_table(inventory: &Inventory) -> String {
     out
 }
 
+/// `path:line`.
+fn at(location: &Location) -> String {
+    format!("{}:{}", location.path, location.line)
+}
+
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
 /// A Markdown table with padded columns.
-fn markdown_table(header: [&str; 2], rows: &[[String; 2]]) -> String {
-    let mut widths = [header[0].chars().count(), header[1].chars().count()];
+fn markdown_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 2]| {
-        format!(
-            "| {:<w0$} | {:<w1$} |\n",
-            cells[0],
-            cells[1],
-            w0 = widths[0],
-            w1 = widths[1]
-        )
+    let line = |cells: [&str; N]| {
+        let mut text = String::from("|");
+        for (cell, width) in cells.iter().zip(widths) {
+            let pad = width.saturating_sub(cell.chars().count());
+            text.push_str(&format!(" {cell}{} |", " ".repeat(pad)));
+        }
+        text.push('\n');
+        text
     };
     let mut out = line(header);
-    out.push_str(&format!(
-        "| {} | {} |\n",
-        "-".repeat(widths[0]),
-        "-".repeat(widths[1])
-    ));
+    out.push('|');
+    for width in widths {
+        out.push_str(&format!(" {} |", "-".repeat(width)));
+    }
+    out.push('\n');
     for row in rows {
-        out.push_str(&line([&row[0], &row[1]]));
+        out.push_str(&line(row.each_ref().map(String::as_str)));
     }
     out
 }

@@ -10,23 +10,23 @@
 //! [`crate::check`] compares two analyses; `db-diff` takes a [`Project`] (models and sources,
 //! no rules); `driftguard schema` takes the sources alone ([`migration_sources`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::cache::{DiskCache, model_key};
-use crate::config::Config;
+use crate::config::{Config, SourceKind};
 use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
-use crate::finding::{Finding, Warning};
+use crate::finding::{Finding, Target, Warning};
 use crate::git::{BlobId, Repo};
-use crate::migrations::sources::{SqlMigration, assemble};
+use crate::migrations::sources::{AlembicRevisions, Assembly, SqlMigration, assemble};
 use crate::migrations::{MigrationEvents, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
 use crate::report::{Sources, Summary};
-use crate::rule::Severity;
+use crate::rule::{Rule, Severity};
 use crate::rules::{self, Context, MigrationSource};
 use crate::source::SourceFile;
 
@@ -108,6 +108,7 @@ struct CachedModels {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CachedAnalysis {
     findings: Vec<Finding>,
+    covered: Vec<Finding>,
     warnings: Vec<Warning>,
     summary: Summary,
 }
@@ -123,6 +124,7 @@ pub fn cached_analysis(
     if let Some(hit) = cache.disk.get::<CachedAnalysis>("findings", key) {
         return Analysis {
             findings: hit.findings,
+            covered: hit.covered,
             warnings: hit.warnings,
             summary: hit.summary,
             sources: Vec::new(),
@@ -135,6 +137,7 @@ pub fn cached_analysis(
         key,
         &CachedAnalysis {
             findings: analysis.findings.clone(),
+            covered: analysis.covered.clone(),
             warnings: analysis.warnings.clone(),
             summary: analysis.summary.clone(),
         },
@@ -142,11 +145,13 @@ pub fn cached_analysis(
     analysis
 }
 
-/// Reads only the migrations of the working tree at `path` (with the config found there, or
-/// `config`) and replays each source: what `driftguard schema` prints. Models are not read.
+/// Reads the migrations of the working tree at `path` (with the config found there, or
+/// `config`) and replays them: what `driftguard schema` prints. `assembly` overrides how the
+/// config says the sources relate (`--source` wants each alone).
 pub fn migration_sources(
     path: &Path,
     config: Option<&Path>,
+    assembly: Option<Assembly>,
 ) -> Result<(Vec<MigrationSource>, Vec<Warning>), Error> {
     if !path.is_dir() {
         return Err(Error::Usage(format!(
@@ -156,14 +161,26 @@ pub fn migration_sources(
     }
     let read_root = |name: &str| std::fs::read_to_string(path.join(name)).ok();
     let (config, mut warnings) = load_config(config, &read_root)?;
+    // Model files too: a revision may live anywhere, found by content, and may name a model
+    // class's table.
     let files: Vec<FileRef> = disk_files(path, &config, &|kind| {
-        matches!(kind, FileKind::Sql(_) | FileKind::Alembic(_))
+        matches!(
+            kind,
+            FileKind::Sql(_) | FileKind::Alembic(_) | FileKind::Model
+        )
     });
     let reader = FileReader {
         repo: None,
         root: path.to_path_buf(),
     };
-    let analysis = analyze(&files, &reader, &config, &mut ParseCache::default());
+    let assembly = assembly.unwrap_or_else(|| Assembly::for_config(&config));
+    let analysis = analyze_as(
+        &files,
+        &reader,
+        &config,
+        &mut ParseCache::default(),
+        assembly,
+    );
     warnings.extend(analysis.warnings);
     Ok((analysis.sources, warnings))
 }
@@ -214,8 +231,13 @@ pub fn analyze_tree(
     // config is looked for there. `.gitignore` files are honoured while walking.
     let root = path.to_path_buf();
     let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
-    let (config, warnings) = load_config(explicit_config, &read_root)?;
-    let files = disk_files(&root, &config, keep);
+    let (config, mut warnings) = load_config(explicit_config, &read_root)?;
+    let files = disk_files(&root, &config, &|_| true);
+    warnings.extend(unmatched_globs(&files, &config));
+    let files: Vec<FileRef> = files
+        .into_iter()
+        .filter(|f| keep(&classify(&f.path, &config)))
+        .collect();
     let reader = FileReader {
         repo: None,
         root: root.clone(),
@@ -255,15 +277,26 @@ pub fn read_project(
     with_migrations: bool,
 ) -> Result<Project, Error> {
     let keep = |kind: &FileKind| with_migrations || *kind == FileKind::Model;
-    let (config, mut warnings, analysis) = analyze_tree(path, explicit_config, &keep)?;
-    warnings.extend(
-        analysis
-            .warnings
-            .into_iter()
-            .filter(|w| with_migrations || w.message != NO_MIGRATIONS),
-    );
+    let (config, mut warnings, mut analysis) = analyze_tree(path, explicit_config, &keep)?;
     let mut summary = analysis.summary;
     summary.findings = 0;
+    if !with_migrations {
+        // Revisions found by content among the Python files are not wanted either.
+        let migration_files: HashSet<String> = analysis
+            .sources
+            .drain(..)
+            .flat_map(|s| s.parts)
+            .flat_map(|p| p.files)
+            .collect();
+        analysis.warnings.retain(|w| {
+            w.message != NO_MIGRATIONS
+                && w.location
+                    .as_ref()
+                    .is_none_or(|l| !migration_files.contains(&l.path))
+        });
+        summary.migration_files = 0;
+    }
+    warnings.extend(analysis.warnings);
     Ok(Project {
         root: path.to_path_buf(),
         fail_on: fail_on(fail_on_flag, &config),
@@ -317,9 +350,31 @@ pub fn snippet_sources(
     sources
 }
 
+/// A warning for each `models:`/`migrations:` pattern of the config that matches no file: it
+/// reads nothing, which is rarely what was meant.
+pub fn unmatched_globs(files: &[FileRef], config: &Config) -> Vec<Warning> {
+    let name = config.file.as_deref().unwrap_or("the config");
+    let mut warnings = Vec::new();
+    for (key, globs) in [
+        ("models", &config.models),
+        ("migrations", &config.migrations),
+    ] {
+        let Some(globs) = globs else { continue };
+        for pattern in globs.unmatched(files.iter().map(|f| f.path.as_str())) {
+            warnings.push(Warning::global(format!(
+                "the `{key}:` pattern `{pattern}` in {name} matches no file, so it reads nothing; check the path (patterns are relative to the project root, `**` crosses folders)"
+            )));
+        }
+    }
+    warnings
+}
+
 /// The result of reading one snapshot.
 pub struct Analysis {
     pub findings: Vec<Finding>,
+    /// Column findings under a table's finding, not reported by a full audit (see
+    /// [`covered`]).
+    pub covered: Vec<Finding>,
     pub warnings: Vec<Warning>,
     pub summary: Summary,
     /// The migration sources (empty when the analysis came from the disk cache).
@@ -339,6 +394,17 @@ pub fn analyze(
     config: &Config,
     cache: &mut ParseCache,
 ) -> Analysis {
+    analyze_as(files, reader, config, cache, Assembly::for_config(config))
+}
+
+/// [`analyze`], with the sources assembled as `assembly` says rather than as the config does.
+fn analyze_as(
+    files: &[FileRef],
+    reader: &FileReader,
+    config: &Config,
+    cache: &mut ParseCache,
+    assembly: Assembly,
+) -> Analysis {
     let mut warnings = Vec::new();
     // Read sequentially (git2 is not Sync), parse in parallel.
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -353,7 +419,7 @@ pub fn analyze(
             if kind == FileKind::Model
                 && let Some(hit) = cache
                     .disk
-                    .get::<CachedModels>("models", &model_key(&file.path, id))
+                    .get::<CachedModels>("models", &model_key(config, &file.path, id))
             {
                 let hit = Arc::new(ParsedFile {
                     path: file.path.clone(),
@@ -387,7 +453,7 @@ pub fn analyze(
         if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
             cache.disk.put(
                 "models",
-                &model_key(&file.path, id),
+                &model_key(config, &file.path, id),
                 &CachedModels {
                     models: models.clone(),
                     warnings: file.warnings.clone(),
@@ -403,7 +469,7 @@ pub fn analyze(
         parsed[i] = Some(file);
     }
     let parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
-    build(&parsed, config, warnings)
+    build(&parsed, config, assembly, warnings)
 }
 
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
@@ -416,6 +482,20 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         file
     };
     let parsed = match &kind {
+        // An Alembic revision may live anywhere (a plugin's chain, a Flask-Migrate folder):
+        // found by content.
+        FileKind::Model if alembic::may_be_revision(bytes) => {
+            let file = decode(&mut warnings);
+            match alembic::read_revision_anywhere(&file) {
+                Some(revision) => Parsed::Alembic(Some(revision)),
+                None if models::is_candidate(bytes)
+                    && !crate::discover::is_test_module(path, bytes) =>
+                {
+                    Parsed::Models(models::extract_file(&file))
+                }
+                None => Parsed::Nothing,
+            }
+        }
         FileKind::Model
             if !models::is_candidate(bytes) || crate::discover::is_test_module(path, bytes) =>
         {
@@ -435,21 +515,39 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
 }
 
 /// Resolves models, assembles the migration sources, runs the rules, applies the config.
-fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>) -> Analysis {
+fn build(
+    parsed: &[Arc<ParsedFile>],
+    config: &Config,
+    assembly: Assembly,
+    mut warnings: Vec<Warning>,
+) -> Analysis {
     let mut model_files: Vec<&FileModels> = Vec::new();
-    let mut alembic_envs: BTreeMap<String, Vec<alembic::Revision>> = BTreeMap::new();
+    let mut revisions = AlembicRevisions::default();
     let mut migration_files = 0;
     for file in parsed {
         warnings.extend(file.warnings.iter().cloned());
         match (&file.parsed, &file.kind) {
             (Parsed::Models(models), _) => model_files.push(models),
             (Parsed::Sql(_), FileKind::Sql(_)) => migration_files += 1,
-            (Parsed::Alembic(Some(revision)), FileKind::Alembic(env)) => {
+            (Parsed::Alembic(Some(revision)), kind) => {
+                let declared = match kind {
+                    FileKind::Alembic(path) => config
+                        .sources
+                        .iter()
+                        .find(|s| s.kind == SourceKind::Alembic && &s.path == path),
+                    _ => None,
+                };
+                match declared {
+                    Some(source) => revisions
+                        .declared
+                        .entry(source.path.clone())
+                        .or_default()
+                        .push(revision.clone()),
+                    // With declared sources, only they are read.
+                    None if !config.sources.is_empty() => continue,
+                    None => revisions.found.push(revision.clone()),
+                }
                 migration_files += 1;
-                alembic_envs
-                    .entry(env.clone())
-                    .or_default()
-                    .push(revision.clone());
             }
             _ => {}
         }
@@ -474,7 +572,17 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
             _ => None,
         })
         .collect();
-    let sources = assemble(sql_files, alembic_envs, &tables, config, &mut warnings);
+    let sources = assemble(
+        sql_files,
+        revisions,
+        &tables,
+        config,
+        assembly,
+        &mut warnings,
+    );
+    for source in &sources {
+        crate::migrations::sources::advice(source, &tables, config, &mut warnings);
+    }
     if sources.is_empty() && !tables.is_empty() {
         warnings.push(Warning::global(NO_MIGRATIONS));
     }
@@ -484,6 +592,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
         sources: &sources,
         default_schema: &config.default_schema,
         declared_sources: !config.sources.is_empty(),
+        external: Some(&config.external),
     };
     let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
         .iter()
@@ -502,14 +611,20 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
                 .map(move |ignore| (path.clone(), ignore.clone()))
         })
         .collect();
-    let findings = crate::suppress::apply(
-        rules::check(&ctx),
-        &mut warnings,
-        &tables,
-        &py_ignores,
-        &sql_ignores,
-    );
-    let findings = apply_config(findings, config);
+    // Suppressions and the config apply to both lists (a suppression used by a covered
+    // finding is used); they are split again afterwards.
+    let checked = rules::check_all(&ctx);
+    let covered_keys: HashSet<(Rule, Target)> = checked
+        .covered
+        .iter()
+        .map(|f| (f.rule, f.target.clone()))
+        .collect();
+    let mut all = checked.reported;
+    all.extend(checked.covered);
+    let findings = crate::suppress::apply(all, &mut warnings, &tables, &py_ignores, &sql_ignores);
+    let (covered, findings): (Vec<Finding>, Vec<Finding>) = apply_config(findings, config)
+        .into_iter()
+        .partition(|f| covered_keys.contains(&(f.rule, f.target.clone())));
     let summary = Summary {
         model_files: count_model_files(&tables),
         tables: tables.len(),
@@ -522,6 +637,7 @@ fn build(parsed: &[Arc<ParsedFile>], config: &Config, mut warnings: Vec<Warning>
     warnings.dedup();
     Analysis {
         findings,
+        covered,
         warnings,
         summary,
         sources,

@@ -11,9 +11,28 @@
 //!
 //! Every table, column and enum remembers the [`Location`] of the statement that created it
 //! (or last renamed it), for "created here" labels.
+//!
+//! **One database.** [`replay_sources`] replays several sources (the SQL files, each Alembic
+//! environment) into one schema, as a team that runs them all against one database gets it:
+//! sources in the order given ([`crate::migrations::sources`] decides: Alembic environments by
+//! path, then SQL), and per table the source that creates it first. Three rules make that work
+//! without knowing in which order a team really ran them:
+//!
+//! - **Outside tables.** A statement that alters a table no migration of its own source
+//!   creates (`ALTER TABLE core.customers ADD COLUMN …` on a table an Alembic chain,
+//!   `create_all` or the platform made) applies to that table: it exists, made elsewhere
+//!   ([`Origin::Outside`]), and gets the columns the migrations add. An `ALTER` on a table its
+//!   own source creates later, or dropped earlier, fails as in PostgreSQL and changes nothing.
+//! - **The creating source first.** When a source creates a table that another source already
+//!   altered, the created columns come first and the added ones after, as if the creating
+//!   source had run first.
+//! - **No source undoes another.** A `DROP` of a table or column that another source made is
+//!   kept out, with a warning at the `DROP`: sources writing one database must not silently
+//!   cancel each other.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::finding::Warning;
 use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName, SchemaChange};
 use crate::postgres_type::SqlType;
 use crate::source::Location;
@@ -35,6 +54,21 @@ pub struct Column {
     /// The domain the column was declared with (`core.email_address`); `ty` is then the
     /// domain's type, as `information_schema.columns.data_type` reports it.
     pub domain: Option<String>,
+    /// The source (index in [`replay_sources`]) that added the column.
+    #[serde(default)]
+    pub source: usize,
+}
+
+/// Where a table comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A migration creates it.
+    #[default]
+    Migrations,
+    /// No migration creates it; migrations only alter it. It was made elsewhere: by another
+    /// tool, `metadata.create_all()`, the platform (`auth.users`).
+    Outside,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,12 +77,35 @@ pub struct Table {
     pub name: String,
     /// In creation order, like `information_schema.columns.ordinal_position`.
     pub columns: Vec<Column>,
+    /// The statement that created it; for an outside table, the first that altered it.
     pub location: Location,
     /// The tables it inherits from or is a partition of: their column changes reach it.
     pub parents: Vec<(String, String)>,
+    #[serde(default)]
+    pub origin: Origin,
+    /// The source (index in [`replay_sources`]) that created it.
+    #[serde(default)]
+    pub source: usize,
+    /// For an outside table: the statements that altered it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub altered_at: Vec<Location>,
 }
 
 impl Table {
+    /// A table without columns, created by a migration of the first source.
+    pub fn new(schema: &str, name: &str, location: Location) -> Table {
+        Table {
+            schema: schema.to_string(),
+            name: name.to_string(),
+            columns: Vec::new(),
+            location,
+            parents: Vec::new(),
+            origin: Origin::Migrations,
+            source: 0,
+            altered_at: Vec::new(),
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -110,29 +167,163 @@ pub struct FileEvents<'a> {
     pub changes: &'a [SchemaChange],
 }
 
+/// One migration source's files, in the order they run.
+pub struct SourceEvents<'a> {
+    /// For warnings: `SQL migrations`, `Alembic (migrations)`.
+    pub name: &'a str,
+    /// Where an unqualified name goes when a file starts.
+    pub default_schema: &'a str,
+    pub files: Vec<FileEvents<'a>>,
+}
+
 /// Replays the files of one source, in order, into a schema.
 pub fn replay<'a>(files: impl IntoIterator<Item = FileEvents<'a>>, default_schema: &str) -> Schema {
+    let source = SourceEvents {
+        name: "the migrations",
+        default_schema,
+        files: files.into_iter().collect(),
+    };
+    replay_sources(&[source]).0
+}
+
+/// Replays several sources into one database, in the order given (see the module doc), and
+/// the warnings for `DROP`s that one source makes of what another made.
+pub fn replay_sources(sources: &[SourceEvents]) -> (Schema, Vec<Warning>) {
     let mut replayer = Replayer {
         schema: Schema::default(),
-        default_schema: default_schema.to_string(),
+        default_schema: String::new(),
         search_path: Vec::new(),
+        source: 0,
+        names: sources.iter().map(|s| s.name.to_string()).collect(),
+        creates: sources.iter().map(created_tables).collect(),
+        inheritance: false,
+        warnings: Vec::new(),
     };
     replayer.schema.schemas.insert("public".to_string());
-    replayer.schema.schemas.insert(default_schema.to_string());
-    for file in files {
-        replayer.search_path = vec![default_schema.to_string()];
-        replayer.apply_all(file.changes);
+    for source in sources {
+        replayer
+            .schema
+            .schemas
+            .insert(source.default_schema.to_string());
     }
-    replayer.schema
+    for (index, source) in sources.iter().enumerate() {
+        replayer.source = index;
+        replayer.default_schema = source.default_schema.to_string();
+        for file in &source.files {
+            replayer.search_path = vec![source.default_schema.to_string()];
+            replayer.apply_all(file.changes);
+        }
+    }
+    (replayer.schema, replayer.warnings)
+}
+
+/// The tables a source creates anywhere in its files (`CREATE TABLE`, also inside `IF`
+/// branches, and the new name of a `RENAME`), by name as written: the schema is `None` for an
+/// unqualified name, which may land in any schema.
+fn created_tables(source: &SourceEvents) -> HashSet<(Option<String>, String)> {
+    fn walk(changes: &[SchemaChange], out: &mut HashSet<(Option<String>, String)>) {
+        for change in changes {
+            match change {
+                SchemaChange::CreateTable { table, .. } => {
+                    out.insert((table.schema.clone(), table.name.clone()));
+                }
+                SchemaChange::RenameTable {
+                    table, new_name, ..
+                } => {
+                    out.insert((table.schema.clone(), new_name.clone()));
+                }
+                SchemaChange::If {
+                    branches,
+                    otherwise,
+                    ..
+                } => {
+                    for (_, body) in branches {
+                        walk(body, out);
+                    }
+                    walk(otherwise, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for file in &source.files {
+        walk(file.changes, &mut out);
+    }
+    out
 }
 
 struct Replayer {
     schema: Schema,
     default_schema: String,
     search_path: Vec<String>,
+    /// The source being replayed (index in `names` and `creates`).
+    source: usize,
+    /// Each source's name, for warnings.
+    names: Vec<String>,
+    /// Each source's created tables ([`created_tables`]).
+    creates: Vec<HashSet<(Option<String>, String)>>,
+    /// Some table inherits from another or is a partition. Until then no `ALTER` looks for
+    /// children, so that a project of many tables without inheritance replays in linear time.
+    inheritance: bool,
+    warnings: Vec<Warning>,
 }
 
 impl Replayer {
+    /// Whether the source being replayed creates the table `key` somewhere (before or after
+    /// this point).
+    fn own_source_creates(&self, key: &(String, String)) -> bool {
+        let creates = &self.creates[self.source];
+        creates.contains(&(Some(key.0.clone()), key.1.clone()))
+            || creates.contains(&(None, key.1.clone()))
+    }
+
+    /// The table an altering statement names: the existing one, or — when the statement's own
+    /// source never creates it — an outside table made elsewhere, created here empty. `None`
+    /// when the table is missing and its own source creates it later or dropped it earlier:
+    /// the statement fails, as in PostgreSQL.
+    fn altered_table(
+        &mut self,
+        name: &QualifiedName,
+        location: &Location,
+    ) -> Option<(String, String)> {
+        let key = self.table_key(name);
+        if let Some(table) = self.schema.tables.get_mut(&key) {
+            if table.origin == Origin::Outside {
+                table.altered_at.push(location.clone());
+            }
+            return Some(key);
+        }
+        if self.own_source_creates(&key) {
+            return None;
+        }
+        self.schema.schemas.insert(key.0.clone());
+        self.schema.tables.insert(
+            key.clone(),
+            Table {
+                origin: Origin::Outside,
+                source: self.source,
+                altered_at: vec![location.clone()],
+                ..Table::new(&key.0, &key.1, location.clone())
+            },
+        );
+        Some(key)
+    }
+
+    /// Whether a `DROP` by the source being replayed may remove what `source` made; warns at
+    /// the `DROP` when it may not.
+    fn may_drop(&mut self, made_by: &[usize], what: &str, location: &Location) -> bool {
+        let Some(other) = made_by.iter().find(|s| **s != self.source) else {
+            return true;
+        };
+        let warning = format!(
+            "this drops {what}, which {} made; every migration source of the repository writes one database, so driftguard keeps it — drop it in {} too, or declare `sources:` in driftguard.yml if they deploy to different databases",
+            self.names[*other], self.names[*other]
+        );
+        self.warnings.push(Warning::at(location.clone(), warning));
+        false
+    }
+
     fn apply_all(&mut self, changes: &[SchemaChange]) {
         for change in changes {
             self.apply(change);
@@ -235,11 +426,6 @@ impl Replayer {
         false
     }
 
-    fn table_mut(&mut self, name: &QualifiedName) -> Option<&mut Table> {
-        let key = self.table_key(name);
-        self.schema.tables.get_mut(&key)
-    }
-
     /// A declared column of the table `key`, written as `written`.
     fn column(&self, def: &ColumnDef, written: &QualifiedName, key: &(String, String)) -> Column {
         let (ty, domain) = self.resolve_column_type(&def.ty);
@@ -256,6 +442,7 @@ impl Replayer {
             location: def.location.clone(),
             inherited: false,
             domain: domain.map(|d| d.0),
+            source: self.source,
         }
     }
 
@@ -295,6 +482,7 @@ impl Replayer {
                         references: None,
                         location: location.clone(),
                         inherited: false,
+                        source: self.source,
                         ..c.clone()
                     })
                     .collect()
@@ -305,6 +493,9 @@ impl Replayer {
     /// The tables that inherit from `key`, directly or not (partitions too), parents first.
     fn descendants(&self, key: &(String, String)) -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = Vec::new();
+        if !self.inheritance {
+            return found;
+        }
         let mut queue = vec![key.clone()];
         while let Some(parent) = queue.pop() {
             for (child, table) in &self.schema.tables {
@@ -484,9 +675,15 @@ impl Replayer {
                 ..
             } => {
                 let key = (self.creation_schema(table), table.name.clone());
-                if self.schema.tables.contains_key(&key) {
-                    return;
-                }
+                // A table that exists was made by a migration (the statement fails) or outside
+                // the migrations: then this source is the one that creates it, and runs first.
+                let outside = match self.schema.tables.get(&key) {
+                    Some(existing) if existing.origin == Origin::Outside => {
+                        self.schema.tables.remove(&key)
+                    }
+                    Some(_) => return,
+                    None => None,
+                };
                 // Inherited columns come first, a column of several parents once; then the
                 // table's own elements in order: declared columns and `LIKE` copies. A name
                 // met again merges into the first: NOT NULL if either says so.
@@ -502,6 +699,7 @@ impl Replayer {
                                     references: None,
                                     location: location.clone(),
                                     inherited: true,
+                                    source: self.source,
                                     ..column.clone()
                                 },
                             );
@@ -529,6 +727,13 @@ impl Replayer {
                         column.primary_key = true;
                     }
                 }
+                // What other sources added to it before it was created here comes after.
+                for column in outside.into_iter().flat_map(|t| t.columns) {
+                    if !new_columns.iter().any(|c| c.name == column.name) {
+                        new_columns.push(column);
+                    }
+                }
+                self.inheritance |= !parents.is_empty();
                 self.schema.tables.insert(
                     key.clone(),
                     Table {
@@ -537,19 +742,34 @@ impl Replayer {
                         columns: new_columns,
                         location: location.clone(),
                         parents,
+                        origin: Origin::Migrations,
+                        source: self.source,
+                        altered_at: Vec::new(),
                     },
                 );
             }
-            SchemaChange::DropTable { table, .. } => {
+            SchemaChange::DropTable { table, location } => {
                 let key = self.table_key(table);
-                self.drop_tables(vec![key]);
+                let Some(existing) = self.schema.tables.get(&key) else {
+                    return;
+                };
+                let made_by: Vec<usize> = match existing.origin {
+                    Origin::Migrations => vec![existing.source],
+                    Origin::Outside => existing.columns.iter().map(|c| c.source).collect(),
+                };
+                let what = format!("the table `{}.{}`", key.0, key.1);
+                if self.may_drop(&made_by, &what, location) {
+                    self.drop_tables(vec![key]);
+                }
             }
             SchemaChange::RenameTable {
                 table,
                 new_name,
                 location,
             } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 let new_key = (key.0.clone(), new_name.clone());
                 if self.schema.tables.contains_key(&new_key) {
                     return;
@@ -566,7 +786,9 @@ impl Replayer {
                 new_schema,
                 location,
             } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 let new_key = (new_schema.clone(), key.1.clone());
                 if self.schema.tables.contains_key(&new_key) {
                     return;
@@ -579,7 +801,9 @@ impl Replayer {
                 }
             }
             SchemaChange::AddColumn { table, column, .. } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, &column.location) else {
+                    return;
+                };
                 let column = self.column(column, table, &key);
                 let Some(target) = self.schema.tables.get_mut(&key) else {
                     return;
@@ -600,9 +824,27 @@ impl Replayer {
                     }
                 }
             }
-            SchemaChange::DropColumn { table, column, .. } => {
-                let key = self.table_key(table);
-                self.drop_column(&key, column);
+            SchemaChange::DropColumn {
+                table,
+                column,
+                location,
+            } => {
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
+                let Some(made_by) = self
+                    .schema
+                    .tables
+                    .get(&key)
+                    .and_then(|t| t.column(column))
+                    .map(|c| c.source)
+                else {
+                    return;
+                };
+                let what = format!("the column `{}.{}.{column}`", key.0, key.1);
+                if self.may_drop(&[made_by], &what, location) {
+                    self.drop_column(&key, column);
+                }
             }
             SchemaChange::RenameColumn {
                 table,
@@ -610,7 +852,30 @@ impl Replayer {
                 new_name,
                 location,
             } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
+                // A column of an outside table that no migration added was made outside too:
+                // after the rename it exists under its new name (its type is not known).
+                if let Some(t) = self.schema.tables.get_mut(&key)
+                    && t.origin == Origin::Outside
+                    && t.column(column).is_none()
+                    && t.column(new_name).is_none()
+                {
+                    t.columns.push(Column {
+                        name: new_name.clone(),
+                        ty: SqlType::from_sql_name("unknown", Vec::new(), false),
+                        nullable: true,
+                        default: None,
+                        primary_key: false,
+                        references: None,
+                        location: location.clone(),
+                        inherited: false,
+                        domain: None,
+                        source: self.source,
+                    });
+                    return;
+                }
                 let renamable =
                     self.schema.tables.get(&key).is_some_and(|t| {
                         t.column(new_name).is_none() && t.column(column).is_some()
@@ -629,7 +894,9 @@ impl Replayer {
                 location,
             } => {
                 let (ty, domain) = self.resolve_column_type(ty);
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 self.alter_column_everywhere(&key, column, |col| {
                     col.ty = ty.clone();
                     col.domain = domain.as_ref().map(|d| d.0.clone());
@@ -644,22 +911,32 @@ impl Replayer {
                 table,
                 column,
                 nullable,
-                ..
+                location,
             } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 self.alter_column_everywhere(&key, column, |col| col.nullable = *nullable);
             }
             SchemaChange::SetDefault {
                 table,
                 column,
                 default,
-                ..
+                location,
             } => {
-                let key = self.table_key(table);
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
             }
-            SchemaChange::AddPrimaryKey { table, columns, .. } => {
-                let key = self.table_key(table);
+            SchemaChange::AddPrimaryKey {
+                table,
+                columns,
+                location,
+            } => {
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
                 if let Some(table) = self.schema.tables.get_mut(&key) {
                     for name in columns {
                         if let Some(col) = table.column_mut(name) {
@@ -676,9 +953,12 @@ impl Replayer {
                 table,
                 columns,
                 references,
-                ..
+                location,
             } => {
-                if let Some(table) = self.table_mut(table)
+                let Some(key) = self.altered_table(table, location) else {
+                    return;
+                };
+                if let Some(table) = self.schema.tables.get_mut(&key)
                     && columns.len() == 1
                     && let Some(col) = table.column_mut(&columns[0])
                 {
@@ -828,9 +1108,11 @@ impl Replayer {
                 parent,
                 partition,
                 attach,
-                ..
+                location,
             } => {
-                let child_key = self.table_key(table);
+                let Some(child_key) = self.altered_table(table, location) else {
+                    return;
+                };
                 let parent_key = self.table_key(parent);
                 let Some(parent_columns) = self
                     .schema
@@ -847,6 +1129,7 @@ impl Replayer {
                     if !child.parents.contains(&parent_key) {
                         child.parents.push(parent_key);
                     }
+                    self.inheritance = true;
                 } else {
                     child.parents.retain(|p| p != &parent_key);
                 }
@@ -1610,5 +1893,140 @@ mod tests {
             guarded,
         ]]);
         assert!(schema.table("core", "t").is_none());
+    }
+
+    fn add(table: QualifiedName, name: &str) -> SchemaChange {
+        SchemaChange::AddColumn {
+            table,
+            column: col(name, "text"),
+            if_not_exists: false,
+        }
+    }
+
+    fn one_database(sources: &[(&str, Vec<SchemaChange>)]) -> (Schema, Vec<Warning>) {
+        let events: Vec<SourceEvents> = sources
+            .iter()
+            .map(|(name, changes)| SourceEvents {
+                name,
+                default_schema: "public",
+                files: vec![FileEvents { changes }],
+            })
+            .collect();
+        replay_sources(&events)
+    }
+
+    fn column_names(schema: &Schema, s: &str, t: &str) -> Vec<String> {
+        schema
+            .table(s, t)
+            .map(|t| t.columns.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_alter_on_a_table_no_source_creates_makes_an_outside_table() {
+        let (schema, _) =
+            one_database(&[("SQL", vec![add(q(Some("auth"), "users"), "display_name")])]);
+        let users = schema.table("auth", "users").expect("outside table");
+        assert_eq!(users.origin, Origin::Outside);
+        assert_eq!(column_names(&schema, "auth", "users"), ["display_name"]);
+        assert_eq!(users.altered_at.len(), 1);
+    }
+
+    #[test]
+    fn the_creating_source_comes_first_whatever_the_order() {
+        // Alembic (first) adds a column to a table the SQL files (later) create.
+        let (schema, _) = one_database(&[
+            ("Alembic", vec![add(q(Some("core"), "customers"), "phone")]),
+            (
+                "SQL",
+                vec![create(
+                    q(Some("core"), "customers"),
+                    vec![col("id", "integer"), col("email", "text")],
+                )],
+            ),
+        ]);
+        let customers = schema.table("core", "customers").expect("created");
+        assert_eq!(customers.origin, Origin::Migrations);
+        assert_eq!(customers.source, 1);
+        assert_eq!(
+            column_names(&schema, "core", "customers"),
+            ["id", "email", "phone"]
+        );
+    }
+
+    #[test]
+    fn an_alter_before_its_own_sources_create_fails_as_in_postgresql() {
+        let (schema, _) = one_database(&[(
+            "SQL",
+            vec![
+                add(q(Some("core"), "customers"), "phone"),
+                create(q(Some("core"), "customers"), vec![col("id", "integer")]),
+            ],
+        )]);
+        assert_eq!(column_names(&schema, "core", "customers"), ["id"]);
+        assert_eq!(
+            schema.table("core", "customers").map(|t| t.origin),
+            Some(Origin::Migrations)
+        );
+    }
+
+    #[test]
+    fn a_drop_never_removes_what_another_source_made() {
+        let (schema, warnings) = one_database(&[
+            (
+                "Alembic",
+                vec![create(
+                    q(Some("core"), "customers"),
+                    vec![col("id", "integer"), col("email", "text")],
+                )],
+            ),
+            (
+                "SQL",
+                vec![
+                    add(q(Some("core"), "customers"), "phone"),
+                    SchemaChange::DropColumn {
+                        table: q(Some("core"), "customers"),
+                        column: "email".into(),
+                        location: loc(7),
+                    },
+                    SchemaChange::DropColumn {
+                        table: q(Some("core"), "customers"),
+                        column: "phone".into(),
+                        location: loc(8),
+                    },
+                    SchemaChange::DropTable {
+                        table: q(Some("core"), "customers"),
+                        location: loc(9),
+                    },
+                ],
+            ),
+        ]);
+        assert_eq!(column_names(&schema, "core", "customers"), ["id", "email"]);
+        let lines: Vec<u32> = warnings
+            .iter()
+            .filter_map(|w| w.location.as_ref().map(|l| l.line))
+            .collect();
+        assert_eq!(lines, [7, 9], "{warnings:?}");
+        assert!(
+            warnings[0].message.contains("which Alembic made"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn many_tables_each_altered_once_replay_without_scanning_for_children() {
+        let mut changes = Vec::new();
+        for i in 0..2_000 {
+            changes.push(create(
+                q(None, &format!("t{i}")),
+                vec![col("id", "integer")],
+            ));
+        }
+        for i in 0..2_000 {
+            changes.push(add(q(None, &format!("t{i}")), "extra"));
+        }
+        let (schema, _) = one_database(&[("SQL", changes)]);
+        assert_eq!(schema.tables.len(), 2_000);
+        assert_eq!(column_names(&schema, "public", "t1999"), ["id", "extra"]);
     }
 }

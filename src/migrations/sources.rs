@@ -1,21 +1,30 @@
-//! Migration sources: the parsed migration files of a snapshot → the schemas they build.
+//! Migration sources: the parsed migration files of a snapshot → the schema they build.
 //!
 //! A *source* is one sequence of migrations that runs in one order: the SQL files (all SQL
 //! folders together, by natural file-name order, or one declared `sources:` entry), or one
-//! Alembic environment (its revisions ordered by their graph). [`assemble`] orders each
-//! source's files, replays them into a [`crate::schema::Schema`] and names the source for
-//! messages. It reads no files and runs no rules: [`crate::project`] hands it what was parsed,
+//! Alembic environment — a connected component of the revision graph, wherever its files live
+//! ([`alembic::components`]), ordered by that graph.
+//!
+//! Zero config, every source of a repository writes **one database** ([`Assembly::OneDatabase`]):
+//! they replay into one schema ([`crate::schema::replay_sources`]) in a fixed order — Alembic
+//! sources by name, then the SQL files — so that a column counts wherever the repository
+//! makes it, and a table one source alters but none creates exists (made elsewhere). A config
+//! that declares `sources:` keeps each source apart ([`Assembly::Separate`]): the project
+//! deploys them to different databases, and a model table is checked against each source that
+//! serves it.
+//!
+//! [`assemble`] reads no files and runs no rules: [`crate::project`] hands it what was parsed,
 //! and the rules compare the models with what it returns.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::{Config, SourceKind};
+use crate::config::Config;
 use crate::discover::migration_order;
 use crate::finding::Warning;
-use crate::migrations::{MigrationEvents, QualifiedName, alembic};
+use crate::migrations::{MigrationEvents, QualifiedName, SchemaChange, alembic};
 use crate::models::ModelTable;
-use crate::rules::MigrationSource;
-use crate::schema::{self, FileEvents};
+use crate::rules::{MigrationSource, SourcePart};
+use crate::schema::{self, FileEvents, SourceEvents};
 use crate::source::Location;
 
 /// A SQL migration file as read.
@@ -28,57 +37,118 @@ pub struct SqlMigration<'a> {
     pub events: &'a MigrationEvents,
 }
 
-/// Orders and replays every source: SQL sources first (zero-config, then declared ones by
-/// index), then each Alembic environment by path. `tables` are the resolved model tables, for
-/// revisions that name a model class's table (`op.create_table(SqlRun.__tablename__, …)`).
-/// The readers' warnings of each file are added to `warnings`.
+/// The Alembic revisions of a snapshot.
+#[derive(Debug, Default)]
+pub struct AlembicRevisions {
+    /// Revisions of a declared `sources:` entry, by its path.
+    pub declared: BTreeMap<String, Vec<alembic::Revision>>,
+    /// Revisions found without a declaration (under `versions/`, or anywhere by content).
+    pub found: Vec<alembic::Revision>,
+}
+
+/// How the sources of a repository relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assembly {
+    /// All sources write one database: one [`MigrationSource`] for them all.
+    OneDatabase,
+    /// Each source is a database of its own: one [`MigrationSource`] each.
+    Separate,
+}
+
+impl Assembly {
+    /// One database unless the config declares `sources:`.
+    pub fn for_config(config: &Config) -> Assembly {
+        if config.sources.is_empty() {
+            Assembly::OneDatabase
+        } else {
+            Assembly::Separate
+        }
+    }
+}
+
+/// One source's files in order, before replay.
+struct Plan<'a> {
+    name: String,
+    default_schema: String,
+    models: Option<crate::config::Globs>,
+    files: PlanFiles<'a>,
+}
+
+enum PlanFiles<'a> {
+    Sql(Vec<SqlMigration<'a>>),
+    /// Ordered revisions, and Alembic's own version table (created before the first one).
+    Alembic(Vec<alembic::Revision>, Vec<SchemaChange>),
+}
+
+impl Plan<'_> {
+    fn paths(&self) -> Vec<String> {
+        match &self.files {
+            PlanFiles::Sql(files) => files.iter().map(|f| f.path.to_string()).collect(),
+            PlanFiles::Alembic(revisions, _) => revisions.iter().map(|r| r.path.clone()).collect(),
+        }
+    }
+
+    fn events(&self) -> SourceEvents<'_> {
+        let files = match &self.files {
+            PlanFiles::Sql(files) => files
+                .iter()
+                .map(|f| FileEvents {
+                    changes: &f.events.changes,
+                })
+                .collect(),
+            PlanFiles::Alembic(revisions, version_table) => std::iter::once(FileEvents {
+                changes: version_table,
+            })
+            .chain(revisions.iter().map(|r| FileEvents {
+                changes: &r.events.changes,
+            }))
+            .collect(),
+        };
+        SourceEvents {
+            name: &self.name,
+            default_schema: &self.default_schema,
+            files,
+        }
+    }
+
+    fn part(&self) -> SourcePart {
+        SourcePart {
+            name: self.name.clone(),
+            files: self.paths(),
+        }
+    }
+}
+
+/// Orders and replays the sources (see the module doc). `tables` are the resolved model
+/// tables, for revisions that name a model class's table (`op.create_table(SqlRun.
+/// __tablename__, …)`). The readers' warnings of each file, and the replay's, are added to
+/// `warnings`.
 pub fn assemble(
     sql: Vec<SqlMigration>,
-    alembic_envs: BTreeMap<String, Vec<alembic::Revision>>,
+    alembic_revisions: AlembicRevisions,
     tables: &[ModelTable],
     config: &Config,
+    assembly: Assembly,
     warnings: &mut Vec<Warning>,
 ) -> Vec<MigrationSource> {
-    let mut by_source: BTreeMap<Option<usize>, Vec<SqlMigration>> = BTreeMap::new();
-    for file in sql {
-        by_source.entry(file.source).or_default().push(file);
-    }
-    let mut built = Vec::new();
-    for (source_index, mut files) in by_source {
-        files.sort_by(|a, b| migration_order(a.path, b.path));
-        for file in &files {
-            warnings.extend(
-                file.events
-                    .warnings
-                    .iter()
-                    .map(|w| Warning::at(w.location.clone(), &w.message)),
-            );
-        }
-        let declared = source_index.and_then(|i| config.sources.get(i));
-        let default_schema = declared
-            .and_then(|s| s.default_schema.clone())
-            .unwrap_or_else(|| config.default_schema.clone());
-        let schema = schema::replay(
-            files.iter().map(|f| FileEvents {
-                changes: &f.events.changes,
-            }),
-            &default_schema,
-        );
-        built.push(MigrationSource {
-            name: match declared {
-                Some(s) => format!("SQL migrations ({})", s.path),
-                None => "SQL migrations".to_string(),
-            },
-            default_schema,
-            schema,
-            models: declared.and_then(|s| s.models.clone()),
-            live: false,
-            files: files.iter().map(|f| f.path.to_string()).collect(),
-        });
-    }
+    let mut plans = Vec::new();
     let class_tables = class_tables(tables);
     let table_of = |class: &str| class_tables.get(class).cloned().flatten();
-    for (env, mut revisions) in alembic_envs {
+    // Alembic sources first, by name: the declared ones by their path, the others by the
+    // common folder of their files.
+    let mut alembic_sources: Vec<(String, Option<String>, Vec<alembic::Revision>)> =
+        alembic_revisions
+            .declared
+            .into_iter()
+            .map(|(path, revisions)| (path.clone(), Some(path), revisions))
+            .chain(
+                alembic::components(alembic_revisions.found)
+                    .into_iter()
+                    .map(|(name, revisions)| (name, None, revisions)),
+            )
+            .collect();
+    alembic_sources.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, declared_path, mut revisions) in alembic_sources {
         for revision in &mut revisions {
             for class in alembic::resolve_model_tables(revision, &table_of) {
                 warnings.push(Warning::at(
@@ -102,41 +172,92 @@ pub fn assemble(
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
         }
-        let declared = config
-            .sources
-            .iter()
-            .find(|s| s.kind == SourceKind::Alembic && s.path == env);
-        let default_schema = declared
-            .and_then(|s| s.default_schema.clone())
-            .unwrap_or_else(|| config.default_schema.clone());
+        let declared = declared_path.as_ref().and_then(|path| {
+            config
+                .sources
+                .iter()
+                .find(|s| s.kind == crate::config::SourceKind::Alembic && &s.path == path)
+        });
         let version_table = ordered
             .first()
             .map(|r| vec![alembic::version_table(&r.path)])
             .unwrap_or_default();
-        let schema = schema::replay(
-            std::iter::once(FileEvents {
-                changes: &version_table,
-            })
-            .chain(ordered.iter().map(|r| FileEvents {
-                changes: &r.events.changes,
-            })),
-            &default_schema,
-        );
-        built.push(MigrationSource {
-            name: if env.is_empty() {
+        plans.push(Plan {
+            name: if name.is_empty() {
                 "Alembic".to_string()
             } else {
-                format!("Alembic ({env})")
+                format!("Alembic ({name})")
             },
-            default_schema,
-            schema,
+            default_schema: declared
+                .and_then(|s| s.default_schema.clone())
+                .unwrap_or_else(|| config.default_schema.clone()),
             models: declared.and_then(|s| s.models.clone()),
-            live: false,
-            files: ordered.iter().map(|r| r.path.clone()).collect(),
+            files: PlanFiles::Alembic(ordered, version_table),
         });
     }
-    built
+    // Then SQL: the zero-config source, then the declared ones by index.
+    let mut by_source: BTreeMap<Option<usize>, Vec<SqlMigration>> = BTreeMap::new();
+    for file in sql {
+        by_source.entry(file.source).or_default().push(file);
+    }
+    for (source_index, mut files) in by_source {
+        files.sort_by(|a, b| migration_order(a.path, b.path));
+        for file in &files {
+            warnings.extend(
+                file.events
+                    .warnings
+                    .iter()
+                    .map(|w| Warning::at(w.location.clone(), &w.message)),
+            );
+        }
+        let declared = source_index.and_then(|i| config.sources.get(i));
+        plans.push(Plan {
+            name: match declared {
+                Some(s) => format!("SQL migrations ({})", s.path),
+                None => "SQL migrations".to_string(),
+            },
+            default_schema: declared
+                .and_then(|s| s.default_schema.clone())
+                .unwrap_or_else(|| config.default_schema.clone()),
+            models: declared.and_then(|s| s.models.clone()),
+            files: PlanFiles::Sql(files),
+        });
+    }
+    match assembly {
+        Assembly::Separate => plans
+            .iter()
+            .map(|plan| {
+                let (schema, replay_warnings) = schema::replay_sources(&[plan.events()]);
+                warnings.extend(replay_warnings);
+                MigrationSource {
+                    name: plan.name.clone(),
+                    default_schema: plan.default_schema.clone(),
+                    schema,
+                    models: plan.models.clone(),
+                    live: false,
+                    parts: vec![plan.part()],
+                }
+            })
+            .collect(),
+        Assembly::OneDatabase if plans.is_empty() => Vec::new(),
+        Assembly::OneDatabase => {
+            let events: Vec<SourceEvents> = plans.iter().map(Plan::events).collect();
+            let (schema, replay_warnings) = schema::replay_sources(&events);
+            warnings.extend(replay_warnings);
+            vec![MigrationSource {
+                name: ONE_DATABASE.to_string(),
+                default_schema: config.default_schema.clone(),
+                schema,
+                models: None,
+                live: false,
+                parts: plans.iter().map(Plan::part).collect(),
+            }]
+        }
+    }
 }
+
+/// The name of the one source all migrations of a zero-config repository make together.
+pub const ONE_DATABASE: &str = "the migrations";
 
 /// Model class name → the table it maps, when exactly one table has a class of that name.
 fn class_tables(tables: &[ModelTable]) -> HashMap<&str, Option<QualifiedName>> {
@@ -155,4 +276,201 @@ fn class_tables(tables: &[ModelTable]) -> HashMap<&str, Option<QualifiedName>> {
         }
     }
     class_tables
+}
+
+/// What a user will want to know about the one database the sources build, given the model
+/// tables (unqualified ones in `default_schema`):
+///
+/// - a table the migrations alter, that none creates and no model maps: often a typo
+///   (`core.custmers`), named with the nearest known table; else made outside on purpose,
+///   which `external:` says;
+/// - a model column that only a source of *another service* creates: in a monorepo of
+///   several services, a source belongs to the nearest folder above it that holds model
+///   files, and a column that another service's migrations add is not in this service's
+///   database.
+pub fn advice(
+    source: &MigrationSource,
+    tables: &[ModelTable],
+    config: &Config,
+    warnings: &mut Vec<Warning>,
+) {
+    let schema_of = |t: &ModelTable| {
+        t.schema
+            .clone()
+            .unwrap_or_else(|| source.default_schema.clone())
+    };
+    let mapped: std::collections::HashSet<(String, &str)> = tables
+        .iter()
+        .map(|t| (schema_of(t), t.name.as_str()))
+        .collect();
+    let known: Vec<String> = source
+        .schema
+        .tables
+        .values()
+        .filter(|t| t.origin == crate::schema::Origin::Migrations)
+        .map(|t| format!("{}.{}", t.schema, t.name))
+        .chain(mapped.iter().map(|(s, t)| format!("{s}.{t}")))
+        .collect();
+    for table in source.schema.tables.values() {
+        if table.origin != crate::schema::Origin::Outside
+            || mapped.contains(&(table.schema.clone(), table.name.as_str()))
+            || config.external.matches(&table.schema, &table.name)
+        {
+            continue;
+        }
+        let name = format!("{}.{}", table.schema, table.name);
+        let hint = match nearest(&name, &known) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "if it is made outside the migrations on purpose, list it under `external:` in driftguard.yml".to_string(),
+        };
+        warnings.push(Warning::at(
+            table.location.clone(),
+            format!("this alters `{name}`, which no migration creates and no model maps; {hint}"),
+        ));
+    }
+    if source.parts.len() < 2 {
+        return;
+    }
+    let model_dirs: Vec<&str> = tables
+        .iter()
+        .map(|t| parent_dir(&t.location.path))
+        .collect();
+    let owners: Vec<Option<String>> = source
+        .parts
+        .iter()
+        .map(|part| owner(common_dir(&part.files), &model_dirs))
+        .collect();
+    for table in tables {
+        let Some(migrated) = source.schema.table(&schema_of(table), &table.name) else {
+            continue;
+        };
+        for column in &table.columns {
+            let Some(created) = migrated.column(&column.name) else {
+                continue;
+            };
+            let Some(Some(owner)) = owners.get(created.source) else {
+                continue;
+            };
+            if is_inside(&table.location.path, owner) {
+                continue;
+            }
+            let part = &source.parts[created.source];
+            warnings.push(Warning::at(
+                column.location.clone(),
+                format!(
+                    "`{}.{}.{}` is created only by {}, which belongs to `{owner}/` — not to the service of this model; if the services keep separate databases, add the migration to this model's service too (or declare `sources:` in driftguard.yml)",
+                    migrated.schema, migrated.name, column.name, part.name
+                ),
+            ));
+        }
+    }
+}
+
+/// The known name closest to `name` by edit distance, when close enough to be a typo.
+fn nearest<'k>(name: &str, known: &'k [String]) -> Option<&'k str> {
+    let limit = (name.len() / 6).clamp(1, 3);
+    known
+        .iter()
+        .filter(|k| k.as_str() != name)
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k.as_str())
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(current)
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The common folder of some files (`""`: the root).
+fn common_dir(files: &[String]) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for file in files {
+        let segments: Vec<&str> = parent_dir(file)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        common = Some(match common {
+            None => segments,
+            Some(prefix) => prefix
+                .into_iter()
+                .zip(segments)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default().join("/")
+}
+
+/// The nearest folder at or above `dir` that holds a model file (at any depth); `None` when
+/// that is the root (one service) or none does.
+fn owner(mut dir: String, model_dirs: &[&str]) -> Option<String> {
+    while !dir.is_empty() {
+        if model_dirs.iter().any(|m| is_inside(m, &dir)) {
+            return Some(dir);
+        }
+        dir = parent_dir(&dir).to_string();
+    }
+    None
+}
+
+/// Whether `path` is `dir` or lies under it.
+fn is_inside(path: &str, dir: &str) -> bool {
+    path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_names_a_typo_and_nothing_far() {
+        let known = vec!["core.customers".to_string(), "core.bookings".to_string()];
+        assert_eq!(nearest("core.custmers", &known), Some("core.customers"));
+        assert_eq!(nearest("auth.users", &known), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_source_belongs_to_the_nearest_folder_with_models() {
+        let models = ["services/a/app/models", "services/b/app/models"];
+        assert_eq!(
+            owner("services/a/migrations".to_string(), &models),
+            Some("services/a".to_string())
+        );
+        // The handbook's layout: SQL beside the backend at the root is the root's.
+        assert_eq!(
+            owner(
+                "database/migrations".to_string(),
+                &["apps/backend/src/db/models"]
+            ),
+            None
+        );
+        assert!(is_inside("services/a/app/models/x.py", "services/a"));
+        assert!(!is_inside("services/ab/x.py", "services/a"));
+    }
 }

@@ -4,7 +4,7 @@ use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::rule::Rule;
-use crate::schema::Table;
+use crate::schema::{Origin, Table};
 
 pub const META: RuleMeta = RuleMeta {
     rule: Rule::ColumnWithoutMigration,
@@ -37,11 +37,55 @@ column is created outside the migrations on purpose, add it to `ignore:` in `dri
 "#,
 };
 
+/// DG001 for the columns missing from tables the migrations create, and — for change checks —
+/// for the columns of tables they do not create ([`uncreated_columns`]): those are under a
+/// table finding (DG002) or on an `external:` table, and a full audit shows only the table's
+/// finding (see [`crate::project`]).
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    missing_columns(ctx)
+    let mut findings: Vec<Finding> = missing_columns(ctx)
         .iter()
-        .map(|missing| finding(ctx, missing))
-        .collect()
+        .map(|missing| {
+            finding(
+                ctx,
+                missing.table,
+                missing.column,
+                &missing.in_table.schema,
+                Some(missing.in_table),
+                ctx.declared_sources.then_some(missing.source),
+            )
+        })
+        .collect();
+    findings.extend(uncreated_columns(ctx));
+    findings
+}
+
+/// The model columns of tables that no migration creates — missing, made outside the
+/// migrations and only altered by them, or declared `external:` — that no migration adds.
+fn uncreated_columns(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for table in ctx.tables {
+        let found = ctx.lookup(table);
+        if ctx.table_created(&found) {
+            continue;
+        }
+        let source = found.first().map(|(s, _)| *s);
+        let schema = ctx.schema_of(table, source);
+        let outside: Vec<&Table> = found.iter().filter_map(|(_, t)| *t).collect();
+        for column in &table.columns {
+            if outside.iter().any(|t| t.column(&column.name).is_some()) {
+                continue;
+            }
+            findings.push(finding(
+                ctx,
+                table,
+                column,
+                &schema,
+                outside.first().copied(),
+                None,
+            ));
+        }
+    }
+    findings
 }
 
 /// A model column whose table a schema source has without the column.
@@ -95,18 +139,27 @@ pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
     missing_columns
 }
 
-fn finding(ctx: &Context, missing: &MissingColumn) -> Finding {
-    let MissingColumn {
-        table,
-        column,
-        source,
-        in_table,
-    } = *missing;
-    let schema = in_table.schema.as_str();
-    let mut related = vec![Related {
-        message: format!("`{schema}.{}` is created here", table.name),
-        location: in_table.location.clone(),
-    }];
+/// The DG001 of one column. `in_table` is the migrations' table, if they have one; `source`
+/// names the declared source that lacks the column.
+fn finding(
+    ctx: &Context,
+    table: &ModelTable,
+    column: &ModelColumn,
+    schema: &str,
+    in_table: Option<&Table>,
+    source: Option<&MigrationSource>,
+) -> Finding {
+    let mut related = Vec::new();
+    if let Some(in_table) = in_table {
+        let verb = match in_table.origin {
+            Origin::Migrations => "created",
+            Origin::Outside => "altered",
+        };
+        related.push(Related {
+            message: format!("`{schema}.{}` is {verb} here", table.name),
+            location: in_table.location.clone(),
+        });
+    }
     for source in ctx.sources {
         for other in source.schema.tables_named(&table.name) {
             if other.schema != schema
@@ -123,10 +176,9 @@ fn finding(ctx: &Context, missing: &MissingColumn) -> Finding {
         }
     }
     let by = super::mapped_by(table);
-    let source_note = if ctx.declared_sources {
-        format!(" in {}", source.name)
-    } else {
-        String::new()
+    let source_note = match source {
+        Some(source) => format!(" in {}", source.name),
+        None => String::new(),
     };
     Finding::new(
         Rule::ColumnWithoutMigration,
@@ -171,6 +223,7 @@ mod tests {
             sources: &sources,
             default_schema: "public",
             declared_sources: false,
+            external: None,
         })
     }
 

@@ -9,9 +9,9 @@
 //!
 //! Plain data and lookups only: no check lives here, and nothing here builds a finding.
 
-use crate::config::Globs;
+use crate::config::{ExternalTables, Globs};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
-use crate::schema::{Column, EnumType, Schema, Table};
+use crate::schema::{Column, EnumType, Origin, Schema, Table};
 
 /// The schema one migration source builds, and which model tables it serves.
 #[derive(Debug, Clone)]
@@ -26,8 +26,16 @@ pub struct MigrationSource {
     /// shared rules (DG005, DG006) then say "the database" where they would say "the
     /// migrations".
     pub live: bool,
-    /// The files it replayed, relative to the root, in the order they run (none for a live
-    /// database).
+    /// The sources it was replayed from, with their files in the order they run: one for a
+    /// source of its own, every source of the repository for the one database they write
+    /// together, none for a live database.
+    pub parts: Vec<SourcePart>,
+}
+
+/// A migration source as replayed: its name and its files, relative to the root, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePart {
+    pub name: String,
     pub files: Vec<String>,
 }
 
@@ -61,6 +69,9 @@ pub struct Context<'a> {
     /// Config sources were declared: a model table must be created by every source that serves
     /// it. Otherwise one source creating it is enough.
     pub declared_sources: bool,
+    /// Tables made outside the migrations on purpose (`external:`); none for a live database,
+    /// where every mapped table must exist whoever made it.
+    pub external: Option<&'a ExternalTables>,
 }
 
 impl<'a> Context<'a> {
@@ -98,13 +109,20 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the table counts as created: by any serving source (zero config) or by every
-    /// serving source (declared sources).
+    /// serving source (declared sources). A table the migrations only alter (made outside
+    /// them) is not created by them.
     pub fn table_created(&self, found: &[(&MigrationSource, Option<&Table>)]) -> bool {
+        let created = |t: &Option<&Table>| t.is_some_and(|t| t.origin == Origin::Migrations);
         if self.declared_sources {
-            !found.is_empty() && found.iter().all(|(_, t)| t.is_some())
+            !found.is_empty() && found.iter().all(|(_, t)| created(t))
         } else {
-            found.iter().any(|(_, t)| t.is_some())
+            found.iter().any(|(_, t)| created(t))
         }
+    }
+
+    /// Whether `external:` declares `schema.table` made outside the migrations.
+    pub fn is_external(&self, schema: &str, table: &str) -> bool {
+        self.external.is_some_and(|e| e.matches(schema, table))
     }
 
     /// The migrated columns a model column maps to: one per serving source that creates both

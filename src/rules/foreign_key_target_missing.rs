@@ -4,7 +4,7 @@ use super::{Context, Migrated, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::rule::Rule;
-use crate::schema::Table;
+use crate::schema::{Origin, Table};
 
 pub const META: RuleMeta = RuleMeta {
     rule: Rule::ForeignKeyTargetMissing,
@@ -156,10 +156,19 @@ fn missing<'a>(
     {
         push(ctx.schema_of(model, Some(source)), model.name.clone());
     }
+    // A table made outside the migrations (only altered by them, or declared `external:`)
+    // has columns no migration shows: any of them may be the target.
+    if candidates
+        .iter()
+        .any(|(schema, table)| ctx.is_external(schema, table))
+    {
+        return None;
+    }
     let found = candidates
         .iter()
         .find_map(|(schema, table)| source.schema.table(schema, table));
     match found {
+        Some(table) if table.origin == Origin::Outside => None,
         Some(table) if table.column(reference.column).is_some() => None,
         Some(table) => Some(Missing::Column {
             table,

@@ -28,9 +28,9 @@ pub mod unused_suppression;
 
 use std::collections::HashSet;
 
-pub use context::{Context, DatabaseContext, Migrated, MigrationSource};
+pub use context::{Context, DatabaseContext, Migrated, MigrationSource, SourcePart};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Target};
 use crate::models::{ModelColumn, ModelTable};
 use crate::rule::Rule;
 
@@ -79,6 +79,22 @@ impl Rule {
 /// A rule reports a target once: when two model classes map the same column, the first place
 /// wins.
 pub fn check(ctx: &Context) -> Vec<Finding> {
+    check_all(ctx).reported
+}
+
+/// What the rules find in one snapshot.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// What a full audit reports.
+    pub reported: Vec<Finding>,
+    /// Column findings under a table's finding: a DG001 whose table has a DG002 (no migration
+    /// creates it) or is declared `external:`. A full audit reports the table once; a change
+    /// check reports such a column when the change adds it (see [`crate::check`]).
+    pub covered: Vec<Finding>,
+}
+
+/// Runs every rule: [`check`], and the findings it leaves unreported under a table finding.
+pub fn check_all(ctx: &Context) -> Checked {
     let mut findings = Vec::new();
     findings.extend(table_without_migration::check(ctx));
     findings.extend(column_without_migration::check(ctx));
@@ -89,7 +105,25 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings.extend(foreign_key_target_missing::check(ctx));
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
-    findings
+    let uncreated: HashSet<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f.rule == Rule::TableWithoutMigration)
+        .map(|f| (f.target.schema.as_str(), f.target.table.as_str()))
+        .collect();
+    let is_covered = |f: &Finding| {
+        f.rule == Rule::ColumnWithoutMigration
+            && (uncreated.contains(&(f.target.schema.as_str(), f.target.table.as_str()))
+                || ctx.is_external(&f.target.schema, &f.target.table))
+    };
+    let covered_keys: HashSet<(Rule, Target)> = findings
+        .iter()
+        .filter(|f| is_covered(f))
+        .map(|f| (f.rule, f.target.clone()))
+        .collect();
+    let (covered, reported) = findings
+        .into_iter()
+        .partition(|f| covered_keys.contains(&(f.rule, f.target.clone())));
+    Checked { reported, covered }
 }
 
 /// Runs the `db-diff` rules: DG102, DG101, DG103, DG104 against the live database, and the
@@ -241,7 +275,7 @@ pub(crate) mod test_support {
             schema,
             models: None,
             live: false,
-            files: Vec::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -278,6 +312,7 @@ pub(crate) mod test_support {
                 sources: std::slice::from_ref(database),
                 default_schema: "public",
                 declared_sources: false,
+                external: None,
             },
             database,
             migrations,
@@ -309,6 +344,7 @@ pub(crate) mod test_support {
             sources,
             default_schema: "public",
             declared_sources,
+            external: None,
         })
     }
 

@@ -4,6 +4,7 @@ use super::{Context, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::ModelTable;
 use crate::rule::Rule;
+use crate::schema::{Origin, Table};
 
 pub const META: RuleMeta = RuleMeta {
     rule: Rule::TableWithoutMigration,
@@ -25,11 +26,18 @@ class Review(Base):
 ```
 with no `CREATE TABLE core.reviews` in any migration.
 
+A table that migrations alter but none creates (an `ALTER TABLE core.customers ADD COLUMN …`
+on a table that `create_all()`, another tool or the platform made) is reported once, at the
+class line, with the altering statements as related labels; the columns the migrations add
+to it count as created.
+
 ## How to fix
 Add a migration that creates the table with all its columns, for example
-`CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`. If the table is created
-outside the migrations on purpose, list it under `ignore:` in `driftguard.yml`
-(`core.reviews`) or put `# driftguard: ignore[DG002]` on the class line.
+`CREATE TABLE IF NOT EXISTS core.reviews (id INTEGER PRIMARY KEY);`. If the table is made
+outside the migrations on purpose, list it under `external:` in `driftguard.yml`
+(`core.reviews`): no table finding then, but a column added to its model later still needs a
+migration. `ignore:` (or `# driftguard: ignore[DG002]` on the class line) silences the table
+altogether.
 "#,
 };
 
@@ -48,6 +56,8 @@ pub(crate) struct MissingTable<'a> {
     pub schema: String,
     /// The first serving source that lacks it; `None` when no source serves the table.
     pub missing_in: Option<&'a MigrationSource>,
+    /// The table as the migrations alter it without creating it (made outside them), if so.
+    pub outside: Option<&'a Table>,
 }
 
 /// The one check behind DG002 (over the migrations) and DG102 (over a live database): the model
@@ -60,11 +70,22 @@ pub(crate) fn missing_tables<'a>(ctx: &Context<'a>) -> Vec<MissingTable<'a>> {
         if ctx.table_created(&found) {
             continue;
         }
-        let missing_in = found.iter().find(|(_, t)| t.is_none()).map(|(s, _)| *s);
+        let missing_in = found
+            .iter()
+            .find(|(_, t)| t.is_none_or(|t| t.origin == Origin::Outside))
+            .map(|(s, _)| *s);
+        let schema = ctx.schema_of(table, missing_in);
+        if ctx.is_external(&schema, &table.name) {
+            continue;
+        }
+        let outside = found
+            .iter()
+            .find_map(|(_, t)| t.filter(|t| t.origin == Origin::Outside));
         missing_tables.push(MissingTable {
             table,
-            schema: ctx.schema_of(table, missing_in),
+            schema,
             missing_in,
+            outside,
         });
     }
     missing_tables
@@ -75,7 +96,11 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
         table,
         schema,
         missing_in,
+        outside,
     } = missing;
+    if let Some(outside) = outside {
+        return outside_finding(table, schema, outside);
+    }
     let mut related = Vec::new();
     for source in ctx.sources {
         for other in source.schema.tables_named(&table.name) {
@@ -104,6 +129,41 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
             table.name, table.name
         ),
         "Add a migration that creates the table.",
+    )
+    .with_suggestion(create_table_sql(schema, table))
+    .with_related(related)
+}
+
+/// Most statements a finding on a table made outside the migrations points at.
+const MAX_ALTERED_LABELS: usize = 10;
+
+/// DG002 for a table the migrations alter but never create.
+fn outside_finding(table: &ModelTable, schema: &str, outside: &Table) -> Finding {
+    let by = super::mapped_by(table);
+    let mut related: Vec<Related> = Vec::new();
+    for location in &outside.altered_at {
+        if related.len() == MAX_ALTERED_LABELS {
+            break;
+        }
+        if !related
+            .iter()
+            .any(|r| r.location.path == location.path && r.location.line == location.line)
+        {
+            related.push(Related {
+                message: format!("`{schema}.{}` is altered here", table.name),
+                location: location.clone(),
+            });
+        }
+    }
+    Finding::new(
+        Rule::TableWithoutMigration,
+        table.location.clone(),
+        Target::table(schema, &table.name),
+        format!(
+            "table `{schema}.{}` is mapped by {by} and altered by migrations, but is never created by a migration; a database built from the migrations lacks it",
+            table.name
+        ),
+        "Add a migration that creates the table, or list it under `external:` in driftguard.yml if it is made outside the migrations on purpose.",
     )
     .with_suggestion(create_table_sql(schema, table))
     .with_related(related)
@@ -154,6 +214,7 @@ mod tests {
             sources: &sources,
             default_schema: "public",
             declared_sources: false,
+            external: None,
         });
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
@@ -177,6 +238,7 @@ mod tests {
             sources: &sources,
             default_schema: "public",
             declared_sources: false,
+            external: None,
         });
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));

@@ -8,6 +8,7 @@ mod common;
 mod check;
 mod formats;
 mod install;
+mod one_database;
 mod reading;
 mod robust;
 mod schema;

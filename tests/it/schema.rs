@@ -113,11 +113,12 @@ fn no_migrations_prints_an_empty_schema() {
 }
 
 #[test]
-fn several_sources_print_their_union_or_one_alone() {
+fn several_sources_print_the_one_database_they_build_or_one_alone() {
     let repo = TestRepo::plain();
     repo.write(
         "migrations/001.sql",
-        "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+        "CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, email text);\n\
+         ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\n",
     )
     .write(
         "app/alembic/versions/abc_init.py",
@@ -135,11 +136,12 @@ fn several_sources_print_their_union_or_one_alone() {
             .map(|c| c["column_name"].as_str().unwrap_or("?").to_string())
             .collect()
     };
-    // An Alembic environment also has Alembic's own `alembic_version` table, as in a real
-    // database after `alembic upgrade`.
+    // One database: the Alembic environment runs first and creates `users`; the SQL file's
+    // `CREATE TABLE IF NOT EXISTS` then does nothing and its `ALTER TABLE` adds `email`. An
+    // Alembic environment also has Alembic's own `alembic_version` table.
     assert_eq!(
         columns(&["schema", "--format", "json"]),
-        ["version_num", "id", "email", "name"]
+        ["version_num", "id", "name", "email"]
     );
     assert_eq!(
         columns(&["schema", "--format", "json", "--source", "app/alembic"]),

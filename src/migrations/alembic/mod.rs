@@ -108,6 +108,118 @@ pub struct Revision {
     pub events: MigrationEvents,
 }
 
+/// Revisions → Alembic sources: the connected components of their graph (linked by
+/// `down_revision` and `depends_on` ids), found wherever the files live — a plugin's own chain
+/// with its own base is a source of its own. Revisions in the same `versions/` folder belong
+/// to one source even when their links are broken: one `env.py` runs them. Each source is
+/// named by the common folder of its files without a last `versions` segment (`migrations`
+/// for `migrations/versions/*.py`, `""` at the root); the result is sorted by name.
+pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
+    let n = revisions.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    let mut by_id: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_folder: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, revision) in revisions.iter().enumerate() {
+        by_id.entry(revision.revision.as_str()).or_default().push(i);
+        if let Some(folder) = versions_folder(&revision.path) {
+            match by_folder.get(folder) {
+                Some(&j) => union(&mut parent, i, j),
+                None => {
+                    by_folder.insert(folder, i);
+                }
+            }
+        }
+    }
+    // A parent id that several files define (a revision copied into another environment)
+    // links to the copy in the same folder when there is one.
+    let folder_of = |i: usize| revisions[i].path.rsplit_once('/').map_or("", |(d, _)| d);
+    for (i, revision) in revisions.iter().enumerate() {
+        for id in revision.down_revisions.iter().chain(&revision.depends_on) {
+            let Some(candidates) = by_id.get(id.as_str()) else {
+                continue;
+            };
+            let near: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&j| folder_of(j) == folder_of(i))
+                .collect();
+            for j in if near.is_empty() {
+                candidates.clone()
+            } else {
+                near
+            } {
+                union(&mut parent, i, j);
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut groups: std::collections::BTreeMap<usize, Vec<Revision>> =
+        std::collections::BTreeMap::new();
+    for (revision, root) in revisions.into_iter().zip(roots) {
+        groups.entry(root).or_default().push(revision);
+    }
+    let mut named: Vec<(String, Vec<Revision>)> = groups
+        .into_values()
+        .map(|group| (source_name(&group), group))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named
+}
+
+/// The folder holding a revision's `versions/` folder, if it sits in one.
+fn versions_folder(path: &str) -> Option<&str> {
+    let (dirs, _) = path.rsplit_once('/')?;
+    let mut end = None;
+    let mut offset = 0;
+    for segment in dirs.split('/') {
+        if segment == "versions" {
+            end = Some(offset);
+        }
+        offset += segment.len() + 1;
+    }
+    end.map(|e| dirs[..e].trim_end_matches('/'))
+}
+
+/// The common folder of the revisions' files, without a last `versions` segment.
+fn source_name(revisions: &[Revision]) -> String {
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    let mut common: Option<Vec<String>> = None;
+    for revision in revisions {
+        let segments: Vec<String> = folder(&revision.path)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        common = Some(match common {
+            None => segments,
+            Some(prefix) => prefix
+                .into_iter()
+                .zip(segments)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let mut common = common.unwrap_or_default();
+    if common.last().is_some_and(|s| s == "versions") {
+        common.pop();
+    }
+    common.join("/")
+}
+
 /// Whether a path (with `/` separators) can hold an Alembic revision: a `.py` file under a
 /// folder named `versions`, at any depth, other than `__init__.py`.
 pub fn is_revision_path(path: &str) -> bool {
@@ -118,12 +230,41 @@ pub fn is_revision_path(path: &str) -> bool {
     name.ends_with(".py") && name != "__init__.py" && segments.contains(&"versions")
 }
 
+/// Whether a Python file's bytes may hold a revision found outside a `versions/` folder: it
+/// mentions `down_revision` and defines `upgrade`. A cheap test before parsing; see
+/// [`read_revision_anywhere`].
+pub fn may_be_revision(bytes: &[u8]) -> bool {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"down_revision") && has(b"def upgrade")
+}
+
 /// Reads one revision file. `None` when the file does not assign `revision` at module level
 /// (`revision = "abc"`, `revision: str = "abc"`): it is then not a revision. A file with
 /// syntax errors is read as far as tree-sitter can recover, with a warning.
 pub fn read_revision(file: &SourceFile) -> Option<Revision> {
+    read(file, false)
+}
+
+/// Reads a file found by content anywhere in the repository (a plugin's migration chain, a
+/// Flask-Migrate folder): a revision only when it assigns both `revision` and
+/// `down_revision` at module level and defines `upgrade` — a model file or a script that
+/// happens to have a `revision` variable is not one.
+pub fn read_revision_anywhere(file: &SourceFile) -> Option<Revision> {
+    read(file, true)
+}
+
+fn read(file: &SourceFile, strict: bool) -> Option<Revision> {
     let module = pyast::parse(file);
     let header = Header::read(&module.body);
+    if strict
+        && (header.down_revision.is_none()
+            || !module
+                .body
+                .iter()
+                .any(|s| matches!(s, Stmt::Function(f) if f.name == "upgrade")))
+    {
+        return None;
+    }
     let revision = header.revision?.as_str()?.trim().to_string();
     if revision.is_empty() {
         return None;
