@@ -1563,6 +1563,27 @@ fn regression_issue_11_unterminated_quotes_and_comments_are_not_executed() {
     assert_clean(&ev);
 }
 
+/// Issue 11 (found by the fuzzer): a default is kept as text, and that text must not depend
+/// on the whitespace and comments between its tokens.
+#[test]
+fn regression_issue_11_defaults_do_not_depend_on_layout() {
+    let ev = run(
+        "CREATE TABLE t (\n  a timestamptz DEFAULT now( /* when */ ),\n  b int DEFAULT - 1,\n  c text DEFAULT lower( 'A  B' ) || 'x',\n  d numeric DEFAULT (\n    1.5\n  )::numeric,\n  e int[] DEFAULT ARRAY [ 1 , 2 ] NOT NULL\n);\nALTER TABLE t ALTER COLUMN b SET DEFAULT nextval ( 'public.t_b_seq' :: regclass );",
+    );
+    let columns = table_columns(&ev);
+    let default = |name: &str| column(&columns, name).default.clone();
+    assert_eq!(default("a").as_deref(), Some("now()"));
+    assert_eq!(default("b").as_deref(), Some("-1"));
+    assert_eq!(default("c").as_deref(), Some("lower('A  B') || 'x'"));
+    assert_eq!(default("d").as_deref(), Some("(1.5)::numeric"));
+    assert_eq!(default("e").as_deref(), Some("ARRAY[1, 2]"));
+    let set = ev.changes.iter().find_map(|c| match c {
+        SchemaChange::SetDefault { default, .. } => default.clone(),
+        _ => None,
+    });
+    assert_eq!(set.as_deref(), Some("nextval('public.t_b_seq'::regclass)"));
+}
+
 /// In a `DO` body, an `EXECUTE` string or Alembic's `op.execute`, the text is parsed whole:
 /// one opening never closed rejects all of it.
 #[test]
