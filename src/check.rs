@@ -12,10 +12,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::cache::{DiskCache, snapshot_key};
-use crate::config::Config;
+use crate::config::{Config, unstaged_config_warnings};
 use crate::discover::{FileKind, classify};
 use crate::error::Error;
-use crate::finding::{Finding, Related};
+use crate::finding::{Finding, Related, Warning};
 use crate::git::{Repo, Snapshot};
 use crate::project::{
     Analysis, Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis,
@@ -86,6 +86,13 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         // A config the change repairs: the before side is read with the new one.
         Err(_) => config.clone(),
     };
+    warnings.extend(repo.notes().into_iter().map(Warning::global));
+    warnings.extend(skipped_submodules(&repo, before, after)?);
+    if options.mode == Mode::Staged && options.config.is_none() {
+        warnings.extend(unstaged_config_warnings(
+            &repo.unstaged_paths().unwrap_or_default(),
+        ));
+    }
     let relevant = changed.iter().any(|p| {
         classify(p, &config) != FileKind::Other || classify(p, &before_config) != FileKind::Other
     });
@@ -212,6 +219,24 @@ fn introduced(
     introduced
         .sort_by(|a, b| (&a.location, a.rule, &a.target).cmp(&(&b.location, b.rule, &b.target)));
     (preexisting, introduced)
+}
+
+/// A warning per submodule whose commit the change moves: driftguard does not read inside
+/// submodules, so their models and migrations were not checked.
+fn skipped_submodules(
+    repo: &Repo,
+    before: Snapshot,
+    after: Snapshot,
+) -> Result<Vec<Warning>, Error> {
+    Ok(repo
+        .changed_submodules(before, after)?
+        .into_iter()
+        .map(|path| {
+            Warning::global(format!(
+                "`{path}` is a git submodule whose commit the change moves; driftguard does not read inside submodules, so its models and migrations were not checked: run `driftguard check` in `{path}`"
+            ))
+        })
+        .collect())
 }
 
 /// In a pre-commit check, a migration that would close a gap may exist in the working tree

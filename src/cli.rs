@@ -30,6 +30,13 @@ pub enum Command {
     DbDiff(DbDiffArgs),
     /// Print the schema the migrations build (tables, columns, enums), without a database.
     Schema(SchemaArgs),
+    /// Write the migration that creates what the models map and no migration creates.
+    ///
+    /// Runs the same check (`--all`, `--staged`, `--base REF`) and writes one migration that
+    /// closes every DG001–DG004 it reports: a SQL file in the handbook's structure, or an
+    /// Alembic revision. Without --write it prints the file. It never overwrites a file and
+    /// never stages one.
+    Fix(FixArgs),
     /// Explain a rule, or list them all.
     Rule {
         /// A rule code (`DG001`) or name (`column-without-migration`).
@@ -79,7 +86,7 @@ pub struct CheckArgs {
     pub staged: bool,
 
     /// Check what the branch introduces since its merge base with REF: for pull requests.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", value_parser = non_empty_ref)]
     pub base: Option<String>,
 
     /// Output format.
@@ -103,6 +110,49 @@ pub struct CheckArgs {
     pub write_baseline: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The project root (or a folder inside it).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Close what the whole working tree lacks (the default).
+    #[arg(long, conflicts_with_all = ["staged", "base"])]
+    pub all: bool,
+
+    /// Close what the staged change introduces (refuses when a file it reads has unstaged
+    /// edits).
+    #[arg(long, conflicts_with = "base")]
+    pub staged: bool,
+
+    /// Close what the branch introduces since its merge base with REF.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+
+    /// Write the migration (and print its path); without it the migration is printed.
+    #[arg(long)]
+    pub write: bool,
+
+    /// The description in the file name and header (default: from what it creates).
+    #[arg(long, value_name = "DESC")]
+    pub name: Option<String>,
+
+    /// The kind of migration to write; needed when the project has both.
+    #[arg(long, value_enum)]
+    pub kind: Option<FixKind>,
+
+    /// Use this config file instead of looking for one at the root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixKind {
+    Sql,
+    Alembic,
+}
+
 /// `db-diff`'s arguments. Its `Debug` hides the database URL, which may hold a password.
 #[derive(Debug, Args)]
 pub struct DbDiffArgs {
@@ -110,9 +160,10 @@ pub struct DbDiffArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (also postgres://, and
-    /// SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://). The password is never
-    /// printed.
+    /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…] (also
+    /// postgres://, SQLAlchemy's postgresql+asyncpg://, +psycopg2://, +psycopg://, or a libpq
+    /// `host=… dbname=…` string). The password may also come from PGPASSWORD or ~/.pgpass; it
+    /// is never printed.
     // `hide_env_values`: `--help` must not print a DATABASE_URL that holds a password.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
@@ -121,6 +172,11 @@ pub struct DbDiffArgs {
     /// PostgreSQL's own.
     #[arg(long, value_name = "SCHEMA,…", value_delimiter = ',')]
     pub schemas: Vec<String>,
+
+    /// Send the password when a server asks for it in cleartext or MD5 over a connection
+    /// without TLS to another host (refused otherwise; loopback and Unix sockets are allowed).
+    #[arg(long)]
+    pub allow_insecure_password: bool,
 
     /// Also report what the migrations create but the database lacks (migrations not applied),
     /// and point findings at the migration that would fix them.
@@ -146,7 +202,8 @@ pub struct SchemaArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// Output format: a readable inventory, or JSON shaped like `information_schema`.
+    /// Output format: a readable inventory, JSON shaped like `information_schema`, or the
+    /// handbook's "Schema Inventory" in Markdown (with the model class of each table).
     #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
     pub format: SchemaFormat,
 
@@ -172,4 +229,15 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// `--base ""` (an unset CI variable) is a usage error, not a ref named ``.
+fn non_empty_ref(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(
+            "--base needs a git ref to compare with (a branch, tag or commit, e.g. `--base origin/main`); in CI, check that the variable it comes from is set"
+                .to_string(),
+        );
+    }
+    Ok(value.to_string())
 }

@@ -26,6 +26,13 @@ const SKIPPED_DIRS: &[&str] = &[
     ".ruff_cache",
 ];
 
+/// Folders never read: [`SKIPPED_DIRS`], and copies kept aside — a folder whose name holds
+/// `backup` (`backups_20251125/`, `bug_fix_backups/`, `models_BACKUP/`): models copied there
+/// would be read twice, and findings would point at the copy.
+pub fn is_skipped_dir(name: &str) -> bool {
+    SKIPPED_DIRS.contains(&name) || name.to_ascii_lowercase().contains("backup")
+}
+
 /// What a file is to driftguard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileKind {
@@ -49,7 +56,7 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
         Some((name, dirs)) => (*name, dirs),
         None => return FileKind::Other,
     };
-    if dirs.iter().any(|d| SKIPPED_DIRS.contains(d)) {
+    if dirs.iter().any(|d| is_skipped_dir(d)) {
         return FileKind::Other;
     }
     if dirs.is_empty()
@@ -125,7 +132,7 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
 
 /// The working tree's files that driftguard reads (models, migrations), untracked ones too,
 /// ignored ones not (`.gitignore` is honoured), relative to `root`, `/`-separated, sorted.
-/// Folders in [`SKIPPED_DIRS`] are never entered.
+/// Folders [`is_skipped_dir`] names are never entered.
 pub fn walk(root: &Path, config: &Config) -> Vec<String> {
     let mut files = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
@@ -133,7 +140,7 @@ pub fn walk(root: &Path, config: &Config) -> Vec<String> {
         .git_global(false)
         .filter_entry(|entry| {
             let name = entry.file_name().to_str().unwrap_or("");
-            !(entry.file_type().is_some_and(|t| t.is_dir()) && SKIPPED_DIRS.contains(&name))
+            !(entry.file_type().is_some_and(|t| t.is_dir()) && is_skipped_dir(name))
         })
         .build();
     for entry in walker.flatten() {

@@ -6,8 +6,18 @@
 //! their blob ids, and reads their bytes. For `driftguard install` it also says where git looks
 //! for hooks. Everything it returns is plain data; an `Err` is a "could not run" whose message
 //! says how to fix it.
+//!
+//! The index is read by libgit2, except an index libgit2 cannot read: a **sparse index**
+//! (`git sparse-checkout init --cone --sparse-index`, the `sdir` extension) is read through the
+//! `git` command instead (`git ls-files --stage`, which expands sparse directories through their
+//! trees), and the run says so in a note ([`Repo::notes`]). A **corrupt index** — one that does
+//! not parse, or stages an object the repository does not have — is an error that says how to
+//! rebuild it, never a run that silently checks nothing.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use git2::{Oid, Repository};
 
@@ -36,7 +46,19 @@ pub struct Entry {
 pub struct Repo {
     repo: Repository,
     root: PathBuf,
+    /// What the run should be told (the index was read through `git`).
+    notes: RefCell<Vec<String>>,
 }
+
+/// The staged files, however they were read.
+enum Index {
+    Libgit2(git2::Index),
+    /// Read by `git ls-files --stage` (a sparse index).
+    Listed(Vec<Entry>),
+}
+
+/// git's id of the empty blob: staged by `git add -N` without being written.
+const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 
 /// A blob's id: equal ids mean equal bytes. Plain data, so that nothing outside this module
 /// names git2's types.
@@ -78,14 +100,22 @@ impl Repo {
         let root = repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
             Error::Git("the repository is bare: driftguard needs a work tree".into())
         })?;
-        Ok(Repo { repo, root })
+        Ok(Repo {
+            repo,
+            root,
+            notes: RefCell::default(),
+        })
     }
 
     /// Discovers a repository at or above `path`, or `None` for a plain directory.
     pub fn discover(path: &Path) -> Option<Repo> {
         let repo = Repository::discover(path).ok()?;
         let root = repo.workdir()?.to_path_buf();
-        Some(Repo { repo, root })
+        Some(Repo {
+            repo,
+            root,
+            notes: RefCell::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -118,12 +148,16 @@ impl Repo {
 
     /// The tree of the merge base of `reference` and HEAD, for `check --base`.
     pub fn merge_base_with(&self, reference: &str) -> Result<Snapshot, Error> {
-        let target = self.repo.revparse_single(reference).map_err(|_| {
-            Error::Git(format!(
-                "cannot find `{reference}` in this repository; fetch it first (`git fetch origin {}`), and in GitHub Actions check out with `fetch-depth: 0`",
-                reference.trim_start_matches("origin/")
-            ))
-        })?;
+        if reference.trim().is_empty() {
+            return Err(Error::Usage(
+                "--base needs a git ref to compare with (a branch, tag or commit, e.g. `--base origin/main`); it was empty — in CI, check that the variable it comes from is set"
+                    .to_string(),
+            ));
+        }
+        let target = self
+            .repo
+            .revparse_single(reference)
+            .map_err(|_| self.missing_ref(reference))?;
         let target = target
             .peel_to_commit()
             .map_err(|_| Error::Git(format!("`{reference}` does not name a commit")))?;
@@ -152,23 +186,52 @@ impl Repo {
         }
     }
 
+    /// Why `reference` names nothing here, and what to fetch. A revision expression
+    /// (`HEAD~1`, `main^`, `@{u}`) cannot be fetched by name: in a shallow clone it needs more
+    /// history; a plain name can be fetched from `origin`.
+    fn missing_ref(&self, reference: &str) -> Error {
+        let expression = reference.contains(['~', '^', '@', ':', '{']);
+        let shallow = self.repo.is_shallow();
+        Error::Git(match (expression, shallow) {
+            (true, true) => format!(
+                "cannot resolve `{reference}`: this is a shallow clone, and the commits it names are not in it; fetch the history (`git fetch --unshallow`, or `git fetch --deepen=50`), and in GitHub Actions check out with `fetch-depth: 0`"
+            ),
+            (true, false) => format!(
+                "cannot resolve `{reference}` in this repository: it names no commit here (check the expression with `git rev-parse {reference}`)"
+            ),
+            (false, _) => format!(
+                "cannot find `{reference}` in this repository; fetch it first (`git fetch origin {}`){}, and in GitHub Actions check out with `fetch-depth: 0`",
+                reference.trim_start_matches("origin/"),
+                if shallow {
+                    " — this is a shallow clone"
+                } else {
+                    ""
+                }
+            ),
+        })
+    }
+
     /// The files of a snapshot.
     pub fn entries(&self, snapshot: Snapshot) -> Result<Vec<Entry>, Error> {
         match snapshot {
             Snapshot::Empty => Ok(Vec::new()),
             Snapshot::Index => {
-                let index = self.index()?;
-                Ok(index
-                    .iter()
-                    .filter(|e| e.mode != 0o160000)
-                    .filter_map(|e| {
-                        let path = String::from_utf8(e.path).ok()?;
-                        Some(Entry {
-                            path,
-                            id: BlobId(e.id),
+                let entries = match self.index()? {
+                    Index::Libgit2(index) => index
+                        .iter()
+                        .filter(|e| e.mode != 0o160000)
+                        .filter_map(|e| {
+                            let path = String::from_utf8(e.path).ok()?;
+                            Some(Entry {
+                                path,
+                                id: BlobId(e.id),
+                            })
                         })
-                    })
-                    .collect())
+                        .collect(),
+                    Index::Listed(entries) => entries,
+                };
+                self.check_objects(&entries)?;
+                Ok(entries)
             }
             Snapshot::Tree(id) => {
                 let tree = self
@@ -226,10 +289,123 @@ impl Repo {
         Ok(blob.content().to_vec())
     }
 
-    fn index(&self) -> Result<git2::Index, Error> {
-        self.repo
-            .index()
-            .map_err(|e| Error::Git(format!("cannot read the index: {}", e.message())))
+    /// The index: libgit2's, or for a sparse index the `git` command's listing.
+    fn index(&self) -> Result<Index, Error> {
+        match self.repo.index() {
+            Ok(index) => Ok(Index::Libgit2(index)),
+            Err(e) if e.message().contains("unsupported mandatory extension") => {
+                let entries = self.index_from_git(e.message())?;
+                let note = format!(
+                    "the index uses an extension driftguard's git library cannot read ({}: a sparse index?); read it with `git ls-files --stage` instead",
+                    e.message()
+                );
+                if !self.notes.borrow().contains(&note) {
+                    self.notes.borrow_mut().push(note);
+                }
+                Ok(Index::Listed(entries))
+            }
+            Err(e) => Err(self.corrupt_index(e.message())),
+        }
+    }
+
+    /// Where git keeps the index this run reads (`GIT_INDEX_FILE` in a hook).
+    fn index_path(&self) -> PathBuf {
+        match std::env::var_os("GIT_INDEX_FILE").filter(|p| !p.is_empty()) {
+            Some(path) => std::path::absolute(&path).unwrap_or_else(|_| PathBuf::from(path)),
+            None => self.repo.path().join("index"),
+        }
+    }
+
+    /// "The index is corrupt", with the way to rebuild it.
+    fn corrupt_index(&self, why: &str) -> Error {
+        let index = self.index_path();
+        let shown = index
+            .strip_prefix(&self.root)
+            .unwrap_or(&index)
+            .display()
+            .to_string();
+        Error::Git(format!(
+            "the git index ({shown}) is corrupt: {why}. Rebuild it with `rm {shown} && git reset` (your work tree is kept; stage your changes again with `git add`)"
+        ))
+    }
+
+    /// Every staged blob must be in the repository: a corrupt index can name one that is not,
+    /// and reading around it would check nothing.
+    fn check_objects(&self, entries: &[Entry]) -> Result<(), Error> {
+        let odb = self
+            .repo
+            .odb()
+            .map_err(|e| Error::Git(format!("cannot read the object database: {}", e.message())))?;
+        let empty = Oid::from_str(EMPTY_BLOB).ok();
+        for entry in entries {
+            if Some(entry.id.0) != empty && !odb.exists(entry.id.0) {
+                return Err(self.corrupt_index(&format!(
+                    "it stages `{}` as object {}, which the repository does not have",
+                    entry.path, entry.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The staged files from `git ls-files --stage -z` (stage 0, no submodules): for an index
+    /// libgit2 cannot read. Sparse directories are listed file by file.
+    fn index_from_git(&self, why: &str) -> Result<Vec<Entry>, Error> {
+        let output = Command::new("git")
+            .arg("--git-dir")
+            .arg(self.repo.path())
+            .arg("--work-tree")
+            .arg(&self.root)
+            .args(["-c", "advice.sparseIndexExpanded=false"])
+            .args(["ls-files", "--stage", "-z"])
+            .env("GIT_INDEX_FILE", self.index_path())
+            .current_dir(&self.root)
+            .output();
+        let output = match output {
+            Ok(output) if output.status.success() => output,
+            Ok(output) => {
+                return Err(self.corrupt_index(&format!(
+                    "{why}, and `git ls-files` says: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                )));
+            }
+            Err(e) => {
+                return Err(Error::Git(format!(
+                    "the git index uses an extension driftguard's git library cannot read ({why}: a sparse index?), and the `git` command that could read it cannot run ({e}); install git, or turn the sparse index off with `git sparse-checkout init --no-sparse-index`"
+                )));
+            }
+        };
+        let mut entries = Vec::new();
+        for record in output.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let text = String::from_utf8_lossy(record);
+            let Some((meta, path)) = text.split_once('\t') else {
+                continue;
+            };
+            let mut fields = meta.split(' ');
+            let (Some(mode), Some(id), Some(stage)) = (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            if mode == "160000" || stage != "0" {
+                continue;
+            }
+            let id = Oid::from_str(id).map_err(|e| {
+                Error::Git(format!(
+                    "`git ls-files` listed a bad object id: {}",
+                    e.message()
+                ))
+            })?;
+            entries.push(Entry {
+                path: path.to_string(),
+                id: BlobId(id),
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Notes for the run's warnings (the index was read through `git`).
+    pub fn notes(&self) -> Vec<String> {
+        self.notes.borrow().clone()
     }
 
     /// Paths that differ between two snapshots (added, modified, deleted or renamed, both
@@ -248,14 +424,16 @@ impl Repo {
         let mut options = git2::DiffOptions::new();
         options.ignore_submodules(true);
         let diff = match after {
-            Snapshot::Index => {
-                let index = self.index()?;
-                self.repo.diff_tree_to_index(
+            Snapshot::Index => match self.index()? {
+                Index::Libgit2(index) => self.repo.diff_tree_to_index(
                     tree(before)?.as_ref(),
                     Some(&index),
                     Some(&mut options),
-                )
-            }
+                ),
+                Index::Listed(staged) => {
+                    return Ok(changed_between(&self.entries(before)?, &staged));
+                }
+            },
             _ => self.repo.diff_tree_to_tree(
                 tree(before)?.as_ref(),
                 tree(after)?.as_ref(),
@@ -273,6 +451,53 @@ impl Repo {
                 }
             }
         }
+        Ok(paths)
+    }
+
+    /// Submodules whose recorded commit differs between two snapshots: driftguard does not
+    /// read inside them, so a change check says it skipped them.
+    pub fn changed_submodules(
+        &self,
+        before: Snapshot,
+        after: Snapshot,
+    ) -> Result<Vec<String>, Error> {
+        let listed = |snapshot: Snapshot| -> Result<HashMap<String, Oid>, Error> {
+            let mut out = HashMap::new();
+            match snapshot {
+                Snapshot::Empty => {}
+                Snapshot::Index => {
+                    if let Index::Libgit2(index) = self.index()? {
+                        for e in index.iter().filter(|e| e.mode == 0o160000) {
+                            out.insert(String::from_utf8_lossy(&e.path).into_owned(), e.id);
+                        }
+                    }
+                }
+                Snapshot::Tree(id) => {
+                    let tree = self
+                        .repo
+                        .find_tree(id)
+                        .map_err(|e| Error::Git(format!("cannot read a tree: {}", e.message())))?;
+                    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                        if entry.kind() == Some(git2::ObjectType::Commit)
+                            && let Ok(name) = entry.name()
+                        {
+                            out.insert(format!("{dir}{name}"), entry.id());
+                        }
+                        git2::TreeWalkResult::Ok
+                    })
+                    .map_err(|e| Error::Git(format!("cannot walk a tree: {}", e.message())))?;
+                }
+            }
+            Ok(out)
+        };
+        let old = listed(before)?;
+        let new = listed(after)?;
+        let mut paths: Vec<String> = new
+            .iter()
+            .filter(|(path, id)| old.get(*path) != Some(id))
+            .map(|(path, _)| path.clone())
+            .collect();
+        paths.sort();
         Ok(paths)
     }
 
@@ -296,6 +521,21 @@ impl Repo {
             .filter_map(|s| s.path().ok().map(str::to_string))
             .collect())
     }
+}
+
+/// Paths whose blob differs between two listings, or that only one has.
+fn changed_between(before: &[Entry], after: &[Entry]) -> Vec<String> {
+    let old: HashMap<&str, BlobId> = before.iter().map(|e| (e.path.as_str(), e.id)).collect();
+    let new: HashMap<&str, BlobId> = after.iter().map(|e| (e.path.as_str(), e.id)).collect();
+    let mut paths: Vec<String> = after
+        .iter()
+        .filter(|e| old.get(e.path.as_str()) != Some(&e.id))
+        .chain(before.iter().filter(|e| !new.contains_key(e.path.as_str())))
+        .map(|e| e.path.clone())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// `~` and `~/…` → the home folder, as git expands `core.hooksPath`. `~user/…` is not

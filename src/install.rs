@@ -6,8 +6,14 @@
 //!
 //! A hook is never lost: a foreign `pre-commit` is kept as `pre-commit.legacy`, which our
 //! script runs first (the pre-commit framework's convention), and `uninstall` puts it back.
-//! When `pre-commit.legacy` is already taken the foreign hook cannot be kept, so `install`
-//! refuses unless `--force`. A repository that uses the pre-commit framework
+//! `install` leaves a note beside it (`pre-commit.driftguard-kept`) so that `uninstall` puts
+//! back only what `install` moved: a stray `pre-commit.legacy` that no hook ran before stays
+//! where it is, inactive. When `pre-commit.legacy` is already taken the foreign hook cannot be
+//! kept, so `install` refuses unless `--force`.
+//!
+//! An edit is never lost either: our hook with the marker line but other text than a script
+//! driftguard wrote has been edited by hand, so `install` (which replaces it) and `uninstall`
+//! (which removes it) first keep it as `pre-commit.driftguard-edited` (`.1`, `.2` … when taken). A repository that uses the pre-commit framework
 //! (`.pre-commit-config.yaml`) gets the snippet to add there instead of a hook that the
 //! framework's own `pre-commit install` would push aside.
 //!
@@ -25,8 +31,15 @@ pub const HOOK_SCRIPT: &str = include_str!("../hooks/pre-commit");
 /// The line that marks a hook as ours.
 pub const MARKER: &str = "# driftguard-managed-hook";
 
+/// Scripts earlier versions of driftguard wrote: replaced without keeping a copy.
+const PREVIOUS_SCRIPTS: &[&str] = &[];
+
 const HOOK: &str = "pre-commit";
 const LEGACY: &str = "pre-commit.legacy";
+/// Beside `pre-commit.legacy` when `install` put it there.
+const KEPT: &str = "pre-commit.driftguard-kept";
+/// Where an edited copy of our hook is kept.
+const EDITED: &str = "pre-commit.driftguard-edited";
 const PRE_COMMIT_CONFIG: &str = ".pre-commit-config.yaml";
 
 /// What is in the hooks folder.
@@ -35,16 +48,21 @@ pub struct HookState {
     pub hook: Existing,
     /// `pre-commit.legacy` exists.
     pub legacy: bool,
+    /// `install` moved it there (its note `pre-commit.driftguard-kept` exists).
+    pub kept: bool,
 }
 
 /// The `pre-commit` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
     Absent,
-    /// Ours; `current` when it is byte for byte the script this version writes.
+    /// Ours; `current` when it is byte for byte the script this version writes, else a script
+    /// an earlier version wrote.
     Ours {
         current: bool,
     },
+    /// Ours, edited by hand: carries the marker but is no script driftguard wrote.
+    Edited,
     Foreign,
 }
 
@@ -53,11 +71,13 @@ pub enum InstallPlan {
     /// Our current script is in place.
     Nothing,
     /// Write our script. `keep` moves the foreign hook to `pre-commit.legacy` first, after
-    /// removing an existing one when `replace_legacy` (`--force`).
+    /// removing an existing one when `replace_legacy` (`--force`); `save_edited` keeps an
+    /// edited copy of our hook as `pre-commit.driftguard-edited`.
     Write {
         keep: bool,
         replace_legacy: bool,
         update: bool,
+        save_edited: bool,
     },
     /// A foreign hook and a `pre-commit.legacy`: the hook cannot be kept.
     Refuse,
@@ -68,41 +88,57 @@ pub enum UninstallPlan {
     NotInstalled,
     /// `pre-commit` is not ours: leave it alone.
     Foreign,
-    /// Remove our hook, and put `pre-commit.legacy` back when `restore`.
+    /// Remove our hook (keeping an edited one as `pre-commit.driftguard-edited` when
+    /// `save_edited`), and put `pre-commit.legacy` back when `restore`.
     Remove {
         restore: bool,
+        save_edited: bool,
     },
 }
 
 pub fn plan_install(state: HookState, force: bool) -> InstallPlan {
+    let write = |keep, replace_legacy, update, save_edited| InstallPlan::Write {
+        keep,
+        replace_legacy,
+        update,
+        save_edited,
+    };
     match state.hook {
         Existing::Ours { current: true } => InstallPlan::Nothing,
-        Existing::Ours { current: false } => InstallPlan::Write {
-            keep: false,
-            replace_legacy: false,
-            update: true,
-        },
-        Existing::Absent => InstallPlan::Write {
-            keep: false,
-            replace_legacy: false,
-            update: false,
-        },
-        Existing::Foreign if !state.legacy || force => InstallPlan::Write {
-            keep: true,
-            replace_legacy: state.legacy,
-            update: false,
-        },
+        Existing::Ours { current: false } => write(false, false, true, false),
+        Existing::Edited => write(false, false, true, true),
+        Existing::Absent => write(false, false, false, false),
+        Existing::Foreign if !state.legacy || force => write(true, state.legacy, false, false),
         Existing::Foreign => InstallPlan::Refuse,
     }
 }
 
 pub fn plan_uninstall(state: HookState) -> UninstallPlan {
+    let restore = state.legacy && state.kept;
     match state.hook {
         Existing::Absent => UninstallPlan::NotInstalled,
         Existing::Foreign => UninstallPlan::Foreign,
         Existing::Ours { .. } => UninstallPlan::Remove {
-            restore: state.legacy,
+            restore,
+            save_edited: false,
         },
+        Existing::Edited => UninstallPlan::Remove {
+            restore,
+            save_edited: true,
+        },
+    }
+}
+
+/// What a hook file's text is.
+pub fn classify_hook(text: &[u8]) -> Existing {
+    if text == HOOK_SCRIPT.as_bytes() {
+        Existing::Ours { current: true }
+    } else if PREVIOUS_SCRIPTS.iter().any(|s| s.as_bytes() == text) {
+        Existing::Ours { current: false }
+    } else if is_ours(text) {
+        Existing::Edited
+    } else {
+        Existing::Foreign
     }
 }
 
@@ -147,22 +183,39 @@ impl Hooks {
             }
             // A broken symlink or an unreadable file is someone else's hook.
             Ok(_) => match std::fs::read(dir.join(HOOK)) {
-                Ok(text) if is_ours(&text) => Existing::Ours {
-                    current: text == HOOK_SCRIPT.as_bytes(),
-                },
-                _ => Existing::Foreign,
+                Ok(text) => classify_hook(&text),
+                Err(_) => Existing::Foreign,
             },
         };
         let legacy = std::fs::symlink_metadata(dir.join(LEGACY)).is_ok();
+        let kept = std::fs::symlink_metadata(dir.join(KEPT)).is_ok();
         Ok(Hooks {
             root: repo.root().to_path_buf(),
             dir,
-            state: HookState { hook, legacy },
+            state: HookState { hook, legacy, kept },
         })
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// Moves our edited hook aside, to the first free `pre-commit.driftguard-edited[.N]`;
+    /// returns that name as shown.
+    fn save_edited(&self) -> Result<String, Error> {
+        let mut name = EDITED.to_string();
+        let mut n = 0;
+        while std::fs::symlink_metadata(self.path(&name)).is_ok() {
+            n += 1;
+            name = format!("{EDITED}.{n}");
+        }
+        std::fs::rename(self.path(HOOK), self.path(&name)).map_err(|e| {
+            Error::io_at(
+                format!("cannot keep the edited hook as {}", self.shown(&name)),
+                e,
+            )
+        })?;
+        Ok(self.shown(&name))
     }
 
     /// A hook file's path for messages: relative to the work tree root when inside it.
@@ -194,6 +247,7 @@ pub fn install(path: &Path, force: bool) -> Result<String, Error> {
             keep,
             replace_legacy,
             update,
+            save_edited,
         } => {
             std::fs::create_dir_all(&hooks.dir)
                 .map_err(|e| Error::io_at(format!("cannot create {}", hooks.dir.display()), e))?;
@@ -205,11 +259,26 @@ pub fn install(path: &Path, force: bool) -> Result<String, Error> {
                     .map_err(|e| Error::io_at(format!("cannot remove {legacy}"), e))?;
                 message.push_str(&format!("Deleted the previous {legacy} (--force).\n"));
             }
+            if save_edited {
+                let saved = hooks.save_edited()?;
+                message.push_str(&format!(
+                    "{hook} was driftguard's hook with your edits: kept it as {saved}.\n"
+                ));
+            }
             if keep {
                 std::fs::rename(hooks.path(HOOK), hooks.path(LEGACY))
                     .map_err(|e| Error::io_at(format!("cannot move {hook} to {legacy}"), e))?;
+                std::fs::write(
+                    hooks.path(KEPT),
+                    "`driftguard install` moved the pre-commit hook to pre-commit.legacy; `driftguard uninstall` puts it back.\n",
+                )
+                .map_err(|e| Error::io_at(format!("cannot write {}", hooks.shown(KEPT)), e))?;
                 message.push_str(&format!(
                     "Kept the existing hook as {legacy}; driftguard's hook runs it first, and `driftguard uninstall` puts it back.\n"
+                ));
+            } else if hooks.state.legacy && !hooks.state.kept {
+                message.push_str(&format!(
+                    "{legacy} exists (no hook ran it until now) and runs before driftguard's check; `driftguard uninstall` leaves it where it is.\n"
                 ));
             } else if hooks.state.legacy {
                 message.push_str(&format!(
@@ -244,14 +313,32 @@ pub fn uninstall(path: &Path) -> Result<String, Error> {
                 String::new()
             }
         )),
-        UninstallPlan::Remove { restore } => {
-            std::fs::remove_file(hooks.path(HOOK))
-                .map_err(|e| Error::io_at(format!("cannot remove {hook}"), e))?;
-            let mut message = format!("Removed driftguard's pre-commit hook from {hook}.\n");
+        UninstallPlan::Remove {
+            restore,
+            save_edited,
+        } => {
+            let mut message = if save_edited {
+                let saved = hooks.save_edited()?;
+                format!(
+                    "Removed driftguard's pre-commit hook from {hook}; it had your edits, so it is kept as {saved}.\n"
+                )
+            } else {
+                std::fs::remove_file(hooks.path(HOOK))
+                    .map_err(|e| Error::io_at(format!("cannot remove {hook}"), e))?;
+                format!("Removed driftguard's pre-commit hook from {hook}.\n")
+            };
             if restore {
                 std::fs::rename(hooks.path(LEGACY), hooks.path(HOOK))
                     .map_err(|e| Error::io_at(format!("cannot move {legacy} back to {hook}"), e))?;
                 message.push_str(&format!("Restored the previous hook from {legacy}.\n"));
+            } else if hooks.state.legacy {
+                message.push_str(&format!(
+                    "Left {legacy} where it is: driftguard did not put it there, and no hook runs it now.\n"
+                ));
+            }
+            if hooks.state.kept {
+                std::fs::remove_file(hooks.path(KEPT))
+                    .map_err(|e| Error::io_at(format!("cannot remove {}", hooks.shown(KEPT)), e))?;
             }
             Ok(message)
         }
@@ -291,7 +378,11 @@ mod tests {
     use super::*;
 
     fn state(hook: Existing, legacy: bool) -> HookState {
-        HookState { hook, legacy }
+        HookState {
+            hook,
+            legacy,
+            kept: legacy,
+        }
     }
 
     #[test]
@@ -301,24 +392,32 @@ mod tests {
         assert!(HOOK_SCRIPT.contains("check --staged \"$@\""));
         assert!(!is_ours(b"#!/bin/sh\nexec pre-commit hook-impl\n"));
         assert!(!is_ours(b"echo '# driftguard-managed-hook'\n"));
+        assert_eq!(
+            classify_hook(HOOK_SCRIPT.as_bytes()),
+            Existing::Ours { current: true }
+        );
+        let edited = format!("{HOOK_SCRIPT}echo mine\n");
+        assert_eq!(classify_hook(edited.as_bytes()), Existing::Edited);
+        assert_eq!(classify_hook(b"#!/bin/sh\n"), Existing::Foreign);
     }
 
     #[test]
     fn install_decisions() {
-        let write = |keep, replace_legacy, update| InstallPlan::Write {
+        let write = |keep, replace_legacy, update, save_edited| InstallPlan::Write {
             keep,
             replace_legacy,
             update,
+            save_edited,
         };
         let current = Existing::Ours { current: true };
         let old = Existing::Ours { current: false };
         assert_eq!(
             plan_install(state(Existing::Absent, false), false),
-            write(false, false, false)
+            write(false, false, false, false)
         );
         assert_eq!(
             plan_install(state(Existing::Absent, true), false),
-            write(false, false, false)
+            write(false, false, false, false)
         );
         assert_eq!(
             plan_install(state(current, true), false),
@@ -330,11 +429,15 @@ mod tests {
         );
         assert_eq!(
             plan_install(state(old, true), false),
-            write(false, false, true)
+            write(false, false, true, false)
+        );
+        assert_eq!(
+            plan_install(state(Existing::Edited, false), false),
+            write(false, false, true, true)
         );
         assert_eq!(
             plan_install(state(Existing::Foreign, false), false),
-            write(true, false, false)
+            write(true, false, false, false)
         );
         assert_eq!(
             plan_install(state(Existing::Foreign, true), false),
@@ -342,12 +445,16 @@ mod tests {
         );
         assert_eq!(
             plan_install(state(Existing::Foreign, true), true),
-            write(true, true, false)
+            write(true, true, false, false)
         );
     }
 
     #[test]
     fn uninstall_decisions() {
+        let remove = |restore, save_edited| UninstallPlan::Remove {
+            restore,
+            save_edited,
+        };
         assert_eq!(
             plan_uninstall(state(Existing::Absent, true)),
             UninstallPlan::NotInstalled
@@ -358,12 +465,23 @@ mod tests {
         );
         assert_eq!(
             plan_uninstall(state(Existing::Ours { current: false }, true)),
-            UninstallPlan::Remove { restore: true }
+            remove(true, false)
         );
         assert_eq!(
             plan_uninstall(state(Existing::Ours { current: true }, false)),
-            UninstallPlan::Remove { restore: false }
+            remove(false, false)
         );
+        assert_eq!(
+            plan_uninstall(state(Existing::Edited, true)),
+            remove(true, true)
+        );
+        // A stray pre-commit.legacy that install did not move stays inactive.
+        let stray = HookState {
+            hook: Existing::Ours { current: true },
+            legacy: true,
+            kept: false,
+        };
+        assert_eq!(plan_uninstall(stray), remove(false, false));
     }
 
     #[test]

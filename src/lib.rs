@@ -21,7 +21,8 @@
 //! [`ExitStatus`]. [`dbdiff`] (`driftguard db-diff`) reads a live PostgreSQL database instead
 //! of the migrations and compares the same model tables with it; it is the only module that
 //! talks to a database. [`inventory`] (`driftguard schema`) stops after stage 4 and prints
-//! the replayed schema. [`install`] writes the git pre-commit hook that runs `check --staged`.
+//! the replayed schema. [`fix`] (`driftguard fix`) runs a check and writes the migration that
+//! closes what it found. [`install`] writes the git pre-commit hook that runs `check --staged`.
 //!
 //! Problems in user files are warnings or findings, never errors: an [`error::Error`] means
 //! "could not run" (exit 2) and says what to do. Plain data ([`finding`], [`report`],
@@ -57,6 +58,7 @@ pub mod suppress;
 
 // Other commands.
 pub mod dbdiff;
+pub mod fix;
 pub mod install;
 pub mod inventory;
 
@@ -117,6 +119,7 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
         Command::Check(args) => run_check(args, color, streams.stdout, streams.stderr),
         Command::DbDiff(args) => run_db_diff(args, color, streams.stdout, streams.stderr),
         Command::Schema(args) => run_schema(args, streams.stdout, streams.stderr),
+        Command::Fix(args) => run_fix(args, streams.stdout, streams.stderr),
         Command::Rule { code } => run_rule(code.as_deref(), streams.stdout),
         Command::Install(args) => install::install(&args.path, args.force)
             .and_then(|message| say(streams.stdout, &message)),
@@ -218,7 +221,11 @@ fn run_check(
         }
         None => None,
     };
+    if let Some(path) = &args.write_baseline {
+        refuse_to_overwrite(path)?;
+    }
     let mut report = check::run(&options)?;
+    rules::name_fix_command(&mut report.findings, &options.mode, &options.path);
     if let Some(path) = &args.write_baseline {
         let text = baseline::Baseline::render(&report.findings);
         std::fs::write(path, text).map_err(|e| Error::io("cannot write the baseline", path, e))?;
@@ -237,6 +244,26 @@ fn run_check(
         report.summary.findings = report.findings.len();
     }
     report_out(&report, args.format, color, stdout, stderr)
+}
+
+/// `--write-baseline FILE` replaces FILE only when it is missing or a driftguard baseline: a
+/// mistyped `--write-baseline core.py` must not overwrite a source file.
+fn refuse_to_overwrite(path: &std::path::Path) -> Result<(), Error> {
+    let text = match std::fs::read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("cannot read the baseline to replace", path, e)),
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|_| "\u{fffd}".to_string()),
+    };
+    // An empty file holds nothing to lose (`touch baseline.json` first is common).
+    if text.trim().is_empty()
+        || baseline::Baseline::parse(&path.display().to_string(), &text).is_ok()
+    {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "`{}` exists and is not a driftguard baseline, so --write-baseline will not overwrite it; pass a new file name (e.g. `driftguard-baseline.json`), or delete the file first if it really is to be replaced",
+        path.display()
+    )))
 }
 
 /// `--fail-on`: `Some(None)` is `never`.
@@ -296,6 +323,7 @@ fn run_db_diff(
         with_migrations: args.with_migrations,
         config: args.config,
         fail_on: args.fail_on.map(fail_on),
+        allow_insecure_password: args.allow_insecure_password,
     };
     let mut say = |line: &str| write_out(stderr, &format!("{line}\n"));
     let report = dbdiff::run(&options, &mut say)?;
@@ -307,6 +335,24 @@ fn run_schema(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
+    if args.format == inventory::SchemaFormat::Markdown {
+        // The one format that names the model classes: it reads the models too.
+        let project = project::read_project(&args.path, args.config.as_deref(), None, true)?;
+        let sources = match &args.source {
+            Some(wanted) => vec![inventory::pick_source(project.sources, wanted)?],
+            None => project.sources,
+        };
+        let mut lines = String::new();
+        for warning in &project.warnings {
+            lines.push_str(&render::human::warning_line(warning));
+            lines.push('\n');
+        }
+        write_out(stderr, &lines)?;
+        let text =
+            inventory::markdown::render(&sources, &project.tables, &project.config.default_schema);
+        write_out(stdout, &text)?;
+        return Ok(ExitStatus::Clean);
+    }
     let options = inventory::SchemaOptions {
         path: args.path,
         config: args.config,
@@ -320,11 +366,46 @@ fn run_schema(
     }
     write_out(stderr, &lines)?;
     let text = match args.format {
-        inventory::SchemaFormat::Table => inventory::render_table(&inventory),
         inventory::SchemaFormat::Json => inventory::render_json(&inventory)?,
+        // Markdown was written above, with the models.
+        inventory::SchemaFormat::Table | inventory::SchemaFormat::Markdown => {
+            inventory::render_table(&inventory)
+        }
     };
     write_out(stdout, &text)?;
     Ok(ExitStatus::Clean)
+}
+
+fn run_fix(
+    args: cli::FixArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let mode = if args.staged {
+        Mode::Staged
+    } else if let Some(reference) = args.base {
+        Mode::Base(reference)
+    } else {
+        Mode::All
+    };
+    let result = fix::run(&fix::FixOptions {
+        path: args.path,
+        mode,
+        config: args.config,
+        write: args.write,
+        name: args.name,
+        kind: args.kind.map(|k| match k {
+            cli::FixKind::Sql => config::SourceKind::Sql,
+            cli::FixKind::Alembic => config::SourceKind::Alembic,
+        }),
+    })?;
+    write_out(stderr, &result.stderr)?;
+    write_out(stdout, &result.stdout)?;
+    Ok(if result.failed() {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Clean
+    })
 }
 
 fn run_rule(code: Option<&str>, stdout: &mut dyn Write) -> Result<ExitStatus, Error> {

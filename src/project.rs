@@ -10,7 +10,7 @@
 //! [`crate::check`] compares two analyses; `db-diff` takes a [`Project`] (models and sources,
 //! no rules); `driftguard schema` takes the sources alone ([`migration_sources`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,7 +22,7 @@ use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
 use crate::finding::{Finding, Target, Warning};
 use crate::git::{BlobId, Repo};
-use crate::migrations::sources::{AlembicRevisions, Assembly, SqlMigration, assemble};
+use crate::migrations::sources::{Assembly, SqlMigration, alembic_sources, assemble};
 use crate::migrations::{MigrationEvents, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
 use crate::report::{Sources, Summary};
@@ -522,7 +522,8 @@ fn build(
     mut warnings: Vec<Warning>,
 ) -> Analysis {
     let mut model_files: Vec<&FileModels> = Vec::new();
-    let mut revisions = AlembicRevisions::default();
+    let mut declared_revisions: BTreeMap<String, Vec<alembic::Revision>> = BTreeMap::new();
+    let mut found_revisions: Vec<alembic::Revision> = Vec::new();
     let mut migration_files = 0;
     for file in parsed {
         warnings.extend(file.warnings.iter().cloned());
@@ -538,14 +539,13 @@ fn build(
                     _ => None,
                 };
                 match declared {
-                    Some(source) => revisions
-                        .declared
+                    Some(source) => declared_revisions
                         .entry(source.path.clone())
                         .or_default()
                         .push(revision.clone()),
                     // With declared sources, only they are read.
                     None if !config.sources.is_empty() => continue,
-                    None => revisions.found.push(revision.clone()),
+                    None => found_revisions.push(revision.clone()),
                 }
                 migration_files += 1;
             }
@@ -571,10 +571,16 @@ fn build(
             }),
             _ => None,
         })
-        .collect();
+        .collect::<Vec<SqlMigration>>();
+    let alembic_envs = alembic_sources(declared_revisions, found_revisions);
+    let file_findings = rules::check_migration_files(&rules::MigrationFiles {
+        sql: &sql_files,
+        alembic: &alembic_envs,
+        config,
+    });
     let sources = assemble(
         sql_files,
-        revisions,
+        alembic_envs,
         &tables,
         config,
         assembly,
@@ -621,6 +627,7 @@ fn build(
         .collect();
     let mut all = checked.reported;
     all.extend(checked.covered);
+    all.extend(file_findings);
     let findings = crate::suppress::apply(all, &mut warnings, &tables, &py_ignores, &sql_ignores);
     let (covered, findings): (Vec<Finding>, Vec<Finding>) = apply_config(findings, config)
         .into_iter()

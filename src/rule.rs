@@ -39,6 +39,29 @@ impl Severity {
     }
 }
 
+/// A family of rules that `rules:` in the config can set at once (`rules: {handbook:
+/// warning}`); a per-code setting wins over its group's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleGroup {
+    /// DG201–DG2xx: the handbook's migration file standards. Off by default.
+    Handbook,
+}
+
+impl RuleGroup {
+    pub const ALL: &'static [RuleGroup] = &[RuleGroup::Handbook];
+
+    /// The name the config uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleGroup::Handbook => "handbook",
+        }
+    }
+
+    pub fn from_name(text: &str) -> Option<RuleGroup> {
+        RuleGroup::ALL.iter().copied().find(|g| g.name() == text)
+    }
+}
+
 /// Every rule driftguard has. Add new ones at the end with a new code; never reuse a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
@@ -54,6 +77,15 @@ pub enum Rule {
     TableMissingInDatabase,
     EnumValueMissingInDatabase,
     EnumTypeMissingInDatabase,
+    AlembicMultipleHeads,
+    NonstandardMigrationName,
+    MigrationHeaderMissing,
+    DdlOutsideTransaction,
+    NonIdempotentDdl,
+    RollbackScriptMissing,
+    ColumnCommentMissing,
+    DuplicateMigration,
+    MigrationOrderAmbiguous,
 }
 
 impl Serialize for Rule {
@@ -95,11 +127,20 @@ impl Rule {
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
+        Rule::AlembicMultipleHeads,
         Rule::UnusedSuppression,
         Rule::ColumnMissingInDatabase,
         Rule::TableMissingInDatabase,
         Rule::EnumValueMissingInDatabase,
         Rule::EnumTypeMissingInDatabase,
+        Rule::NonstandardMigrationName,
+        Rule::MigrationHeaderMissing,
+        Rule::DdlOutsideTransaction,
+        Rule::NonIdempotentDdl,
+        Rule::RollbackScriptMissing,
+        Rule::ColumnCommentMissing,
+        Rule::DuplicateMigration,
+        Rule::MigrationOrderAmbiguous,
     ];
 
     /// The one table of codes, names and severities.
@@ -119,6 +160,27 @@ impl Rule {
             Rule::NullabilityMismatch => ("DG006", "nullability-mismatch", Warning, Configurable),
             Rule::ForeignKeyTargetMissing => {
                 ("DG007", "foreign-key-target-missing", Error, Configurable)
+            }
+            Rule::AlembicMultipleHeads => ("DG009", "alembic-multiple-heads", Error, Configurable),
+            Rule::NonstandardMigrationName => {
+                ("DG201", "nonstandard-migration-name", Warning, Configurable)
+            }
+            Rule::MigrationHeaderMissing => {
+                ("DG202", "migration-header-missing", Warning, Configurable)
+            }
+            Rule::DdlOutsideTransaction => {
+                ("DG203", "ddl-outside-transaction", Warning, Configurable)
+            }
+            Rule::NonIdempotentDdl => ("DG204", "non-idempotent-ddl", Warning, Configurable),
+            Rule::RollbackScriptMissing => {
+                ("DG205", "rollback-script-missing", Warning, Configurable)
+            }
+            Rule::ColumnCommentMissing => {
+                ("DG206", "column-comment-missing", Warning, Configurable)
+            }
+            Rule::DuplicateMigration => ("DG207", "duplicate-migration", Warning, Configurable),
+            Rule::MigrationOrderAmbiguous => {
+                ("DG208", "migration-order-ambiguous", Warning, Configurable)
             }
             Rule::UnusedSuppression => ("DG100", "unused-suppression", Warning, Configurable),
             Rule::ColumnMissingInDatabase => ("DG101", "column-missing-in-database", Error, Fixed),
@@ -162,6 +224,19 @@ impl Rule {
     /// exists for: they can be ignored per table or line, not off.
     pub fn configurable(self) -> bool {
         self.row().config == Config::Configurable
+    }
+
+    /// The group the rule belongs to, if any.
+    pub fn group(self) -> Option<RuleGroup> {
+        self.code()
+            .starts_with("DG2")
+            .then_some(RuleGroup::Handbook)
+    }
+
+    /// Whether the rule runs without the config turning it on: every rule but the handbook
+    /// group's.
+    pub fn enabled_by_default(self) -> bool {
+        self.group() != Some(RuleGroup::Handbook)
     }
 
     pub fn from_code_or_name(text: &str) -> Option<Rule> {

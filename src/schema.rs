@@ -30,7 +30,7 @@
 //!   kept out, with a warning at the `DROP`: sources writing one database must not silently
 //!   cancel each other.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::finding::Warning;
 use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName, SchemaChange};
@@ -174,6 +174,10 @@ pub struct SourceEvents<'a> {
     /// Where an unqualified name goes when a file starts.
     pub default_schema: &'a str,
     pub files: Vec<FileEvents<'a>>,
+    /// For a source whose files form a graph (Alembic): `ordered(a, b)` says whether file `a`
+    /// runs before file `b` in every order the graph allows (an ancestor). `None`: the files
+    /// run in exactly the order given (SQL).
+    pub ordered: Option<&'a dyn Fn(usize, usize) -> bool>,
 }
 
 /// Replays the files of one source, in order, into a schema.
@@ -182,18 +186,21 @@ pub fn replay<'a>(files: impl IntoIterator<Item = FileEvents<'a>>, default_schem
         name: "the migrations",
         default_schema,
         files: files.into_iter().collect(),
+        ordered: None,
     };
     replay_sources(&[source]).0
 }
 
 /// Replays several sources into one database, in the order given (see the module doc), and
 /// the warnings for `DROP`s that one source makes of what another made.
-pub fn replay_sources(sources: &[SourceEvents]) -> (Schema, Vec<Warning>) {
+pub fn replay_sources<'a>(sources: &[SourceEvents<'a>]) -> (Schema, Vec<Warning>) {
     let mut replayer = Replayer {
         schema: Schema::default(),
         default_schema: String::new(),
         search_path: Vec::new(),
         source: 0,
+        file: 0,
+        ordered: None,
         names: sources.iter().map(|s| s.name.to_string()).collect(),
         creates: sources.iter().map(created_tables).collect(),
         inheritance: false,
@@ -208,8 +215,10 @@ pub fn replay_sources(sources: &[SourceEvents]) -> (Schema, Vec<Warning>) {
     }
     for (index, source) in sources.iter().enumerate() {
         replayer.source = index;
+        replayer.ordered = source.ordered;
         replayer.default_schema = source.default_schema.to_string();
-        for file in &source.files {
+        for (file_index, file) in source.files.iter().enumerate() {
+            replayer.file = file_index;
             replayer.search_path = vec![source.default_schema.to_string()];
             replayer.apply_all(file.changes);
         }
@@ -217,43 +226,74 @@ pub fn replay_sources(sources: &[SourceEvents]) -> (Schema, Vec<Warning>) {
     (replayer.schema, replayer.warnings)
 }
 
+/// A table name as written (the schema is `None` for an unqualified name, which may land in
+/// any schema) → the files of a source that create it.
+type Creates = HashMap<(Option<String>, String), Vec<usize>>;
+
 /// The tables a source creates anywhere in its files (`CREATE TABLE`, also inside `IF`
-/// branches, and the new name of a `RENAME`), by name as written: the schema is `None` for an
-/// unqualified name, which may land in any schema.
-fn created_tables(source: &SourceEvents) -> HashSet<(Option<String>, String)> {
-    fn walk(changes: &[SchemaChange], out: &mut HashSet<(Option<String>, String)>) {
-        for change in changes {
-            match change {
-                SchemaChange::CreateTable { table, .. } => {
-                    out.insert((table.schema.clone(), table.name.clone()));
-                }
-                SchemaChange::RenameTable {
-                    table, new_name, ..
-                } => {
-                    out.insert((table.schema.clone(), new_name.clone()));
-                }
-                SchemaChange::If {
-                    branches,
-                    otherwise,
-                    ..
-                } => {
-                    for (_, body) in branches {
-                        walk(body, out);
+/// branches, and the new name of a `RENAME`), and in which files. An unqualified name lands in
+/// the source's default schema until the file sets a `search_path`; after that it may land in
+/// any schema (`None`).
+fn created_tables(source: &SourceEvents) -> Creates {
+    struct Walk<'w> {
+        file: usize,
+        default_schema: &'w str,
+        path_set: bool,
+        out: Creates,
+    }
+    impl Walk<'_> {
+        fn note(&mut self, schema: &Option<String>, name: &str) {
+            let schema = match schema {
+                Some(schema) => Some(schema.clone()),
+                None if self.path_set => None,
+                None => Some(self.default_schema.to_string()),
+            };
+            let files = self.out.entry((schema, name.to_string())).or_default();
+            if !files.contains(&self.file) {
+                files.push(self.file);
+            }
+        }
+
+        fn changes(&mut self, changes: &[SchemaChange]) {
+            for change in changes {
+                match change {
+                    SchemaChange::SetSearchPath { .. } => self.path_set = true,
+                    SchemaChange::CreateTable { table, .. } => {
+                        self.note(&table.schema, &table.name)
                     }
-                    walk(otherwise, out);
+                    SchemaChange::RenameTable {
+                        table, new_name, ..
+                    } => self.note(&table.schema, new_name),
+                    SchemaChange::If {
+                        branches,
+                        otherwise,
+                        ..
+                    } => {
+                        for (_, body) in branches {
+                            self.changes(body);
+                        }
+                        self.changes(otherwise);
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
     }
-    let mut out = HashSet::new();
-    for file in &source.files {
-        walk(file.changes, &mut out);
+    let mut walk = Walk {
+        file: 0,
+        default_schema: source.default_schema,
+        path_set: false,
+        out: Creates::new(),
+    };
+    for (file, events) in source.files.iter().enumerate() {
+        walk.file = file;
+        walk.path_set = false;
+        walk.changes(events.changes);
     }
-    out
+    walk.out
 }
 
-struct Replayer {
+struct Replayer<'a> {
     schema: Schema,
     default_schema: String,
     search_path: Vec<String>,
@@ -262,20 +302,36 @@ struct Replayer {
     /// Each source's name, for warnings.
     names: Vec<String>,
     /// Each source's created tables ([`created_tables`]).
-    creates: Vec<HashSet<(Option<String>, String)>>,
+    creates: Vec<Creates>,
+    /// The file being replayed (index in its source's files).
+    file: usize,
+    /// The source's graph order, if its files form a graph.
+    ordered: Option<&'a dyn Fn(usize, usize) -> bool>,
     /// Some table inherits from another or is a partition. Until then no `ALTER` looks for
     /// children, so that a project of many tables without inheritance replays in linear time.
     inheritance: bool,
     warnings: Vec<Warning>,
 }
 
-impl Replayer {
-    /// Whether the source being replayed creates the table `key` somewhere (before or after
-    /// this point).
+impl<'a> Replayer<'a> {
+    /// Whether a statement on the missing table `key` fails because its own source creates
+    /// that table in a file that must run after this one (or this very file), or dropped it
+    /// after creating it earlier. A file on a concurrent branch of an Alembic graph may run
+    /// before or after this one: its `CREATE` does not make this statement fail.
     fn own_source_creates(&self, key: &(String, String)) -> bool {
         let creates = &self.creates[self.source];
-        creates.contains(&(Some(key.0.clone()), key.1.clone()))
-            || creates.contains(&(None, key.1.clone()))
+        let files = creates
+            .get(&(Some(key.0.clone()), key.1.clone()))
+            .into_iter()
+            .chain(creates.get(&(None, key.1.clone())))
+            .flatten();
+        let current = self.file;
+        match self.ordered {
+            None => files.count() > 0,
+            Some(ordered) => files
+                .copied()
+                .any(|f| f == current || ordered(current, f) || ordered(f, current)),
+        }
     }
 
     /// The table an altering statement names: the existing one, or — when the statement's own
@@ -680,6 +736,22 @@ impl Replayer {
                 let outside = match self.schema.tables.get(&key) {
                     Some(existing) if existing.origin == Origin::Outside => {
                         self.schema.tables.remove(&key)
+                    }
+                    // Created by another source too: its columns count as well (a column
+                    // counts wherever the repository makes it); the first creator stays.
+                    Some(existing) if existing.source != self.source => {
+                        let columns: Vec<Column> = columns
+                            .iter()
+                            .map(|def| self.column(def, table, &key))
+                            .collect();
+                        if let Some(existing) = self.schema.tables.get_mut(&key) {
+                            for column in columns {
+                                if existing.column(&column.name).is_none() {
+                                    existing.columns.push(column);
+                                }
+                            }
+                        }
+                        return;
                     }
                     Some(_) => return,
                     None => None,
@@ -1910,6 +1982,7 @@ mod tests {
                 name,
                 default_schema: "public",
                 files: vec![FileEvents { changes }],
+                ordered: None,
             })
             .collect();
         replay_sources(&events)
@@ -2028,5 +2101,58 @@ mod tests {
         let (schema, _) = one_database(&[("SQL", changes)]);
         assert_eq!(schema.tables.len(), 2_000);
         assert_eq!(column_names(&schema, "public", "t1999"), ["id", "extra"]);
+    }
+
+    #[test]
+    fn a_table_two_sources_create_has_the_columns_of_both() {
+        let (schema, _) = one_database(&[
+            (
+                "Alembic (a)",
+                vec![create(
+                    q(Some("ai"), "training_data"),
+                    vec![col("id", "integer"), col("question", "text")],
+                )],
+            ),
+            (
+                "Alembic (b)",
+                vec![create(
+                    q(Some("ai"), "training_data"),
+                    vec![col("id", "integer"), col("customer_message", "text")],
+                )],
+            ),
+        ]);
+        assert_eq!(
+            column_names(&schema, "ai", "training_data"),
+            ["id", "question", "customer_message"]
+        );
+    }
+
+    #[test]
+    fn an_alter_on_a_concurrent_branch_waits_for_the_create() {
+        // File 1 adds a column to a table file 2 creates; on a graph where neither is an
+        // ancestor of the other, the add is not lost. Where file 2 descends from file 1, the
+        // add runs first in every order and fails.
+        let alter = vec![add(q(Some("identity"), "users"), "extra")];
+        let create_users = vec![create(
+            q(Some("identity"), "users"),
+            vec![col("id", "integer")],
+        )];
+        let replay = |ordered: &dyn Fn(usize, usize) -> bool| {
+            let source = SourceEvents {
+                name: "Alembic",
+                default_schema: "public",
+                files: vec![
+                    FileEvents { changes: &[] },
+                    FileEvents { changes: &alter },
+                    FileEvents {
+                        changes: &create_users,
+                    },
+                ],
+                ordered: Some(ordered),
+            };
+            column_names(&replay_sources(&[source]).0, "identity", "users")
+        };
+        assert_eq!(replay(&|a, _| a == 0), ["id", "extra"]);
+        assert_eq!(replay(&|a, b| a < b), ["id"]);
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A Python comment silences findings located on its line; on a `class` line (or a `Table(`
 //! line) it silences every finding of that table. A SQL comment silences findings whose related
-//! label points into the statement it belongs to, and warnings located in that statement.
+//! label points into the statement it belongs to, findings located in that statement (the
+//! handbook rules' findings about the migration itself), and warnings located in it.
 //! Without a code list (`# driftguard: ignore`) every code is silenced.
 
 use crate::finding::{Finding, Target, Warning};
@@ -112,10 +113,14 @@ pub fn apply(
                 continue;
             }
             let (first, last) = ignore.statement_lines;
-            if finding
-                .related
-                .iter()
-                .any(|r| &r.location.path == path && (first..=last).contains(&r.location.line))
+            // A finding about the migration itself (the handbook rules) sits in the statement.
+            let located_in =
+                &finding.location.path == path && (first..=last).contains(&finding.location.line);
+            if located_in
+                || finding
+                    .related
+                    .iter()
+                    .any(|r| &r.location.path == path && (first..=last).contains(&r.location.line))
             {
                 sql_used[i] = true;
                 silenced = true;

@@ -371,4 +371,71 @@ pub struct MigrationEvents {
     pub changes: Vec<SchemaChange>,
     pub warnings: Vec<ReadWarning>,
     pub ignores: Vec<SqlIgnore>,
+    /// A SQL file's statements and comments as written, for the rules about migration files
+    /// (the handbook group); empty for Alembic revisions and embedded SQL.
+    #[serde(default)]
+    pub facts: SqlFacts,
+}
+
+/// What a SQL migration file says besides its schema changes: its top-level statements in
+/// order, its comments, and a hash of its SQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SqlFacts {
+    pub statements: Vec<Statement>,
+    pub comments: Vec<Comment>,
+    /// A hash of the SQL tokens (comments and layout left out): two copies of one migration
+    /// have the same.
+    pub content_hash: u64,
+    /// The file's last line, for findings about what the end of the file lacks.
+    pub last_line: u32,
+}
+
+/// A top-level statement of a SQL file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Statement {
+    pub kind: StatementKind,
+    /// Where the statement starts.
+    pub location: Location,
+    pub last_line: u32,
+    /// Between `BEGIN`/`START TRANSACTION` and `COMMIT`/`ROLLBACK`/`END`.
+    pub in_transaction: bool,
+}
+
+/// What a top-level statement is, as far as the rules about migration files care.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum StatementKind {
+    /// `BEGIN`, `START TRANSACTION`.
+    Begin,
+    /// `COMMIT`, `END`.
+    Commit,
+    /// `ROLLBACK` (not `ROLLBACK TO SAVEPOINT`).
+    Rollback,
+    /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON table`.
+    CreateIndex {
+        if_not_exists: bool,
+        concurrently: bool,
+        name: Option<String>,
+    },
+    /// `COMMENT ON COLUMN [schema.]table.column IS …`.
+    CommentOnColumn {
+        table: QualifiedName,
+        column: String,
+    },
+    /// `ALTER TYPE … ADD VALUE …`: may run outside a transaction (before PostgreSQL 12 it
+    /// must).
+    AlterTypeAddValue,
+    /// `DO $$ … $$`; `catches_duplicates` when its body handles `duplicate_column` /
+    /// `duplicate_table` / `duplicate_object` (an idempotent guard of its own).
+    Do { catches_duplicates: bool },
+    /// Any other `CREATE`, `ALTER`, `DROP`, `COMMENT`.
+    Ddl,
+    /// Everything else (`INSERT`, `SET`, `SELECT` …).
+    Other,
+}
+
+/// A `--` or `/* */` comment, with the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Comment {
+    pub line: u32,
+    pub text: String,
 }

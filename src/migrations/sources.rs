@@ -37,13 +37,22 @@ pub struct SqlMigration<'a> {
     pub events: &'a MigrationEvents,
 }
 
-/// The Alembic revisions of a snapshot.
-#[derive(Debug, Default)]
-pub struct AlembicRevisions {
-    /// Revisions of a declared `sources:` entry, by its path.
-    pub declared: BTreeMap<String, Vec<alembic::Revision>>,
-    /// Revisions found without a declaration (under `versions/`, or anywhere by content).
-    pub found: Vec<alembic::Revision>,
+/// The Alembic sources of a snapshot: revisions of a declared `sources:` entry under its
+/// path, the others grouped by [`alembic_sources`].
+pub type AlembicSources = BTreeMap<String, Vec<alembic::Revision>>;
+
+/// Groups revisions into Alembic sources: those of a declared `sources:` entry (`declared`,
+/// by its path), and the others (`found`, under `versions/` or anywhere by content) by
+/// [`alembic::components`], named by their common folder.
+pub fn alembic_sources(
+    declared: BTreeMap<String, Vec<alembic::Revision>>,
+    found: Vec<alembic::Revision>,
+) -> AlembicSources {
+    let mut sources = declared;
+    for (name, revisions) in alembic::components(found) {
+        sources.entry(name).or_default().extend(revisions);
+    }
+    sources
 }
 
 /// How the sources of a repository relate.
@@ -72,6 +81,9 @@ struct Plan<'a> {
     default_schema: String,
     models: Option<crate::config::Globs>,
     files: PlanFiles<'a>,
+    /// For an Alembic source: whether one file must run before another (see
+    /// [`SourceEvents::ordered`]).
+    ordered: Option<Box<dyn Fn(usize, usize) -> bool>>,
 }
 
 enum PlanFiles<'a> {
@@ -108,6 +120,7 @@ impl Plan<'_> {
             name: &self.name,
             default_schema: &self.default_schema,
             files,
+            ordered: self.ordered.as_deref(),
         }
     }
 
@@ -125,7 +138,7 @@ impl Plan<'_> {
 /// `warnings`.
 pub fn assemble(
     sql: Vec<SqlMigration>,
-    alembic_revisions: AlembicRevisions,
+    alembic_sources: AlembicSources,
     tables: &[ModelTable],
     config: &Config,
     assembly: Assembly,
@@ -136,19 +149,7 @@ pub fn assemble(
     let table_of = |class: &str| class_tables.get(class).cloned().flatten();
     // Alembic sources first, by name: the declared ones by their path, the others by the
     // common folder of their files.
-    let mut alembic_sources: Vec<(String, Option<String>, Vec<alembic::Revision>)> =
-        alembic_revisions
-            .declared
-            .into_iter()
-            .map(|(path, revisions)| (path.clone(), Some(path), revisions))
-            .chain(
-                alembic::components(alembic_revisions.found)
-                    .into_iter()
-                    .map(|(name, revisions)| (name, None, revisions)),
-            )
-            .collect();
-    alembic_sources.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, declared_path, mut revisions) in alembic_sources {
+    for (name, mut revisions) in alembic_sources {
         for revision in &mut revisions {
             for class in alembic::resolve_model_tables(revision, &table_of) {
                 warnings.push(Warning::at(
@@ -172,12 +173,10 @@ pub fn assemble(
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
         }
-        let declared = declared_path.as_ref().and_then(|path| {
-            config
-                .sources
-                .iter()
-                .find(|s| s.kind == crate::config::SourceKind::Alembic && &s.path == path)
-        });
+        let declared = config
+            .sources
+            .iter()
+            .find(|s| s.kind == crate::config::SourceKind::Alembic && s.path == name);
         let version_table = ordered
             .first()
             .map(|r| vec![alembic::version_table(&r.path)])
@@ -192,6 +191,7 @@ pub fn assemble(
                 .and_then(|s| s.default_schema.clone())
                 .unwrap_or_else(|| config.default_schema.clone()),
             models: declared.and_then(|s| s.models.clone()),
+            ordered: Some(graph_order(&ordered)),
             files: PlanFiles::Alembic(ordered, version_table),
         });
     }
@@ -221,6 +221,7 @@ pub fn assemble(
                 .unwrap_or_else(|| config.default_schema.clone()),
             models: declared.and_then(|s| s.models.clone()),
             files: PlanFiles::Sql(files),
+            ordered: None,
         });
     }
     match assembly {
@@ -256,6 +257,56 @@ pub fn assemble(
     }
 }
 
+/// Which files of an Alembic source must run before which: file 0 is Alembic's version
+/// table (before every revision), file `k + 1` the `k`-th revision of `revisions` (in graph
+/// order); `a` runs before `b` in every order when `a` is an ancestor of `b` through
+/// `down_revision` and `depends_on` links. Asked rarely (an `ALTER` on a table its own source
+/// has not created yet), so answered by a walk up from `b` rather than a precomputed closure.
+fn graph_order(revisions: &[alembic::Revision]) -> Box<dyn Fn(usize, usize) -> bool> {
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, revision) in revisions.iter().enumerate() {
+        by_id.entry(revision.revision.as_str()).or_default().push(i);
+        for label in &revision.branch_labels {
+            by_id.entry(label.as_str()).or_default().push(i);
+        }
+    }
+    // In graph order a parent comes first; a link to a later file is broken and dropped.
+    let parents: Vec<Vec<usize>> = revisions
+        .iter()
+        .enumerate()
+        .map(|(i, revision)| {
+            revision
+                .down_revisions
+                .iter()
+                .chain(&revision.depends_on)
+                .flat_map(|id| by_id.get(id.as_str()).into_iter().flatten().copied())
+                .filter(|&j| j < i)
+                .collect()
+        })
+        .collect();
+    Box::new(move |a, b| match (a, b) {
+        (0, b) => b > 0,
+        (_, 0) => false,
+        (a, b) => {
+            let (target, start) = (a - 1, b - 1);
+            let mut seen = vec![false; parents.len()];
+            let mut stack = vec![start];
+            while let Some(i) = stack.pop() {
+                for &p in parents.get(i).into_iter().flatten() {
+                    if p == target {
+                        return true;
+                    }
+                    if p > target && !seen[p] {
+                        seen[p] = true;
+                        stack.push(p);
+                    }
+                }
+            }
+            false
+        }
+    })
+}
+
 /// The name of the one source all migrations of a zero-config repository make together.
 pub const ONE_DATABASE: &str = "the migrations";
 
@@ -286,8 +337,8 @@ fn class_tables(tables: &[ModelTable]) -> HashMap<&str, Option<QualifiedName>> {
 ///   which `external:` says;
 /// - a model column that only a source of *another service* creates: in a monorepo of
 ///   several services, a source belongs to the nearest folder above it that holds model
-///   files, and a column that another service's migrations add is not in this service's
-///   database.
+///   files; a model belongs to the deepest such folder that holds it; when the two folders
+///   are apart (neither inside the other), the column is not in this service's database.
 pub fn advice(
     source: &MigrationSource,
     tables: &[ModelTable],
@@ -351,7 +402,16 @@ pub fn advice(
             let Some(Some(owner)) = owners.get(created.source) else {
                 continue;
             };
-            if is_inside(&table.location.path, owner) {
+            // The model's service: the deepest owner of a source that holds the model.
+            let Some(home) = owners
+                .iter()
+                .flatten()
+                .filter(|o| is_inside(&table.location.path, o))
+                .max_by_key(|o| o.len())
+            else {
+                continue;
+            };
+            if is_inside(owner, home) || is_inside(home, owner) {
                 continue;
             }
             let part = &source.parts[created.source];

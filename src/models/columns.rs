@@ -116,6 +116,10 @@ struct Spec<'a> {
     nullable: Option<Option<bool>>,
     primary_key: bool,
     server_default: bool,
+    /// The server default as SQL, when it can be told.
+    server_default_sql: Option<String>,
+    index: bool,
+    unique: bool,
     comment: Option<String>,
 }
 
@@ -309,6 +313,9 @@ impl<'a> Resolver<'a> {
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
+            server_default_sql: spec.server_default_sql,
+            index: spec.index,
+            unique: spec.unique,
             foreign_keys: spec.foreign_keys,
             enum_type,
             comment: spec.comment,
@@ -331,6 +338,11 @@ impl<'a> Resolver<'a> {
                 .ok(),
             _ => None,
         }
+    }
+
+    /// A `server_default=` value as SQL, names followed to module-level strings.
+    fn default_sql(&self, file: usize, value: &Expr) -> Option<String> {
+        crate::sqlalchemy::default::server_default_sql(value, &|e| self.const_string(file, e))
     }
 
     /// Reads one `Column(…)`/`mapped_column(…)` into `spec`: what the call says replaces what
@@ -364,11 +376,20 @@ impl<'a> Resolver<'a> {
             spec.primary_key = primary_key.as_bool() == Some(true);
         }
         match args.server_default {
-            Some(value) => spec.server_default = !matches!(value, Expr::None),
+            Some(value) => {
+                spec.server_default = !matches!(value, Expr::None);
+                spec.server_default_sql = self.default_sql(file, value);
+            }
             None if args.identity.is_some() || args.computed.is_some() => {
                 spec.server_default = true;
+                spec.server_default_sql = None;
             }
             None => {}
+        }
+        for (key, slot) in [("index", &mut spec.index), ("unique", &mut spec.unique)] {
+            if let Some(value) = call.kwarg(key) {
+                *slot = value.as_bool() == Some(true);
+            }
         }
         if let Some(comment) = args.comment {
             spec.comment = self.const_string(file, comment);
@@ -719,6 +740,8 @@ impl<'a> Resolver<'a> {
                         }
                     }
                     "sa_type" => spec.type_expr = Some((input.file, value)),
+                    "index" => spec.index = value.as_bool() == Some(true),
+                    "unique" => spec.unique = value.as_bool() == Some(true),
                     "max_length" => max_length = value.as_int().and_then(|n| u32::try_from(n).ok()),
                     "sa_column_kwargs" => {
                         if let Expr::Dict(pairs) = value {
@@ -727,6 +750,7 @@ impl<'a> Resolver<'a> {
                                     Some("name") => spec.name = self.const_string(input.file, v),
                                     Some("server_default") => {
                                         spec.server_default = !matches!(v, Expr::None);
+                                        spec.server_default_sql = self.default_sql(input.file, v);
                                     }
                                     Some("comment") => {
                                         spec.comment = self.const_string(input.file, v);
@@ -798,6 +822,9 @@ impl<'a> Resolver<'a> {
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
+            server_default_sql: spec.server_default_sql,
+            index: spec.index,
+            unique: spec.unique,
             foreign_keys: spec.foreign_keys,
             enum_type,
             comment: spec.comment,

@@ -42,6 +42,15 @@ pub struct ModelColumn {
     pub primary_key: bool,
     /// `server_default=` is set (a default the database applies).
     pub server_default: bool,
+    /// That default as SQL (`'pending'`, `now()`), when it can be told statically.
+    #[serde(default)]
+    pub server_default_sql: Option<String>,
+    /// `index=True`: SQLAlchemy creates an index on the column.
+    #[serde(default)]
+    pub index: bool,
+    /// `unique=True`: a unique constraint (with `index=True`, a unique index).
+    #[serde(default)]
+    pub unique: bool,
     /// `ForeignKey("core.customers.id")` targets as written.
     pub foreign_keys: Vec<String>,
     /// The enum this column stores, for `Enum(…)` columns.

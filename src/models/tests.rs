@@ -1077,3 +1077,22 @@ fn declared_attr_return_annotation_gives_nullability_and_type() {
     assert_eq!(station.type_text.as_deref(), Some("Mapped[int]"));
     assert_eq!(col(slots, "backup_station_id").nullable, Some(true));
 }
+
+#[test]
+fn server_defaults_indexes_and_unique_are_read_for_fix() {
+    let tables = one(&format!(
+        "{BASE_20}from sqlalchemy import String, func, text\nSTATUS = \"new\"\n\nclass Lead(Base):\n    __tablename__ = \"leads\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n    status: Mapped[str] = mapped_column(String(10), server_default=STATUS, index=True)\n    created_at: Mapped[str] = mapped_column(server_default=func.now())\n    code: Mapped[str] = mapped_column(String(8), unique=True, server_default=text(\"'x'\"))\n    plain: Mapped[str]\n"
+    ));
+    let leads = table(&tables, "leads");
+    let status = col(leads, "status");
+    assert_eq!(status.server_default_sql.as_deref(), Some("'new'"));
+    assert!(status.index && !status.unique);
+    let created = col(leads, "created_at");
+    assert_eq!(created.server_default_sql.as_deref(), Some("now()"));
+    let code = col(leads, "code");
+    assert_eq!(code.server_default_sql.as_deref(), Some("'x'"));
+    assert!(code.unique && !code.index);
+    let plain = col(leads, "plain");
+    assert_eq!(plain.server_default_sql, None);
+    assert!(!plain.server_default && !plain.index);
+}

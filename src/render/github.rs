@@ -9,7 +9,9 @@
 //!
 //! Escaping follows the runner's rules (`actions/toolkit`, `command.ts`): in the message `%`,
 //! `\r` and `\n` become `%25`, `%0D` and `%0A`; in properties `:` and `,` also become `%3A`
-//! and `%2C`. `%` is replaced first so that an escape is never escaped twice.
+//! and `%2C`. `%` is replaced first so that an escape is never escaped twice. Before that,
+//! control characters from file and column names (ESC …) become visible escapes
+//! ([`super::visible`]): the runner prints the message in the job log.
 
 use crate::finding::{Finding, Warning};
 use crate::report::Report;
@@ -31,7 +33,10 @@ pub fn escape_property(text: &str) -> String {
 fn command(kind: &str, location: Option<&Location>, title: &str, message: &str) -> String {
     let mut properties = Vec::new();
     if let Some(location) = location {
-        properties.push(format!("file={}", escape_property(&location.path)));
+        properties.push(format!(
+            "file={}",
+            escape_property(&super::visible(&location.path))
+        ));
         if location.line > 0 {
             properties.push(format!("line={}", location.line));
             if location.column > 0 {
@@ -39,11 +44,11 @@ fn command(kind: &str, location: Option<&Location>, title: &str, message: &str) 
             }
         }
     }
-    properties.push(format!("title={}", escape_property(title)));
+    properties.push(format!("title={}", escape_property(&super::visible(title))));
     format!(
         "::{kind} {}::{}\n",
         properties.join(","),
-        escape_data(message)
+        escape_data(&super::visible(message))
     )
 }
 

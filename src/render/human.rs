@@ -159,10 +159,17 @@ fn labeled(
     let Some(span) = span_at(text, location) else {
         return (None, None);
     };
-    let source = NamedSource::new(&location.path, text.clone()).with_language("text");
+    let source = NamedSource::new(
+        super::visible(&location.path),
+        super::visible_same_length(text).into_owned(),
+    )
+    .with_language("text");
     (
         Some(source),
-        Some(LabeledSpan::new_with_span(Some(label.to_string()), span)),
+        Some(LabeledSpan::new_with_span(
+            Some(super::visible(label).into_owned()),
+            span,
+        )),
     )
 }
 
@@ -191,6 +198,15 @@ fn primary_label(finding: &Finding) -> String {
             target.references.as_deref().unwrap_or_default()
         ),
         Rule::UnusedSuppression => "silences nothing".to_string(),
+        Rule::AlembicMultipleHeads => "a second head".to_string(),
+        Rule::NonstandardMigrationName => "named against the standard".to_string(),
+        Rule::MigrationHeaderMissing => "no complete header".to_string(),
+        Rule::DdlOutsideTransaction => "outside `BEGIN; … COMMIT;`".to_string(),
+        Rule::NonIdempotentDdl => "fails when it runs twice".to_string(),
+        Rule::RollbackScriptMissing => "no rollback script".to_string(),
+        Rule::ColumnCommentMissing => "no `COMMENT ON COLUMN`".to_string(),
+        Rule::DuplicateMigration => "a second copy".to_string(),
+        Rule::MigrationOrderAmbiguous => "the same ordering prefix".to_string(),
         Rule::ColumnMissingInDatabase => format!("`{column}` is not in the database"),
         Rule::TableMissingInDatabase => {
             format!(
@@ -236,17 +252,17 @@ fn diagnostic(finding: &Finding, sources: &Sources) -> FindingDiagnostic {
                 r.message.clone()
             };
             RelatedDiagnostic {
-                message,
+                message: super::visible(&message).into_owned(),
                 source,
                 label,
             }
         })
         .collect();
     FindingDiagnostic {
-        message: finding.message.clone(),
+        message: super::visible(&finding.message).into_owned(),
         code: format!("{}({})", finding.rule.code(), finding.rule.name()),
         severity: finding.severity,
-        help: help.trim_end().to_string(),
+        help: super::visible(help.trim_end()).into_owned(),
         source,
         label,
         related,
@@ -268,7 +284,8 @@ pub fn render(report: &Report, sources: &Sources, style: Style) -> String {
         let diagnostic = diagnostic(finding, sources);
         let mut text = String::new();
         if handler.render_report(&mut text, &diagnostic).is_err() {
-            text = format!("{}: {}\n", finding.location, finding.message);
+            text = super::visible(&format!("{}: {}\n", finding.location, finding.message))
+                .into_owned();
         }
         out.push_str(&text);
         out.push('\n');
@@ -324,16 +341,17 @@ pub fn summary_line(report: &Report) -> String {
 
 /// A warning line for stderr: `warning: path:line:col: message`.
 pub fn warning_line(warning: &crate::finding::Warning) -> String {
-    match &warning.location {
+    let line = match &warning.location {
         Some(location) => format!("warning: {location}: {}", warning.message),
         None => format!("warning: {}", warning.message),
-    }
+    };
+    super::visible(&line).into_owned()
 }
 
 /// A "could not run" error for stderr: `error: message`, and for a config error the labelled
 /// line of the file under it.
 pub fn error_text(error: &Error, color: bool) -> String {
-    let mut out = format!("error: {error}\n");
+    let mut out = format!("error: {}\n", super::visible(&error.to_string()));
     if let Error::Config(config) = error
         && let Some(span) = &config.span
     {

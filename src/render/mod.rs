@@ -76,6 +76,56 @@ pub fn plain_text(finding: &Finding, with_related: bool) -> String {
     text
 }
 
+/// Whether a character would act on a terminal or a CI log instead of showing: C0 and C1
+/// controls (ESC starts colour and cursor sequences, CR rewrites the line), DEL, and the
+/// Unicode direction overrides that reorder what is shown ("Trojan Source"). Newlines and tabs
+/// are text.
+fn hidden(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a terminal or a log: every [`hidden`] character written as an escape (`\x1b`,
+/// `\u{202e}`), except the CR of a CRLF line end. File, table and column names come from the
+/// user's files and may hold them.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            c if !hidden(c) => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A source file's text for a snippet: every [`hidden`] character replaced by a visible one
+/// of the same length in bytes (`?`, `¿`, `�`), so that spans into the text stay valid.
+pub fn visible_same_length(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| hidden(c) && c != '\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\r' => c,
+                c if hidden(c) => match c.len_utf8() {
+                    1 => '?',
+                    2 => '¿',
+                    _ => '\u{fffd}',
+                },
+                c => c,
+            })
+            .collect(),
+    )
+}
+
 /// FNV-1a, 64 bits: small, fixed and the same on every platform and Rust version.
 pub fn fnv1a_64(bytes: &[u8]) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
@@ -283,6 +333,20 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn issue_11_control_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("plain\nline\ttab"), "plain\nline\ttab");
+        assert_eq!(
+            visible("evil\u{1b}[31mred\r\u{7f}\u{9b}\u{202e}x"),
+            "evil\\x1b[31mred\\x0d\\x7f\\x9b\\u{202e}x"
+        );
+        assert_eq!(visible("a\r\nb\u{1}"), "a\r\nb\\x01");
+        let source = "a = '\u{1b}[2J'\r\nb\u{9b}\u{202e}\n";
+        let shown = visible_same_length(source);
+        assert_eq!(shown.len(), source.len());
+        assert_eq!(shown, "a = '?[2J'\r\nb¿\u{fffd}\n");
+    }
     use super::test_support::*;
     use super::*;
 

@@ -112,7 +112,16 @@ fn mapped(ctx: &DatabaseContext, missing: &MissingColumn) -> Finding {
         ),
         help,
     )
-    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_suggestion(format!(
+        "{}{}",
+        super::table_without_migration::prerequisites_sql(
+            &[&ctx.database.schema],
+            None,
+            &[column],
+            &ctx.database.default_schema,
+        ),
+        add_column_sql(schema, &table.name, column)
+    ))
     .with_related(related)
 }
 

@@ -188,9 +188,18 @@ fn finding(
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name
         ),
-        "Add a migration that creates the column.",
+        super::fix_help("Add a migration that creates the column"),
     )
-    .with_suggestion(add_column_sql(schema, &table.name, column))
+    .with_suggestion(format!(
+        "{}{}",
+        super::table_without_migration::prerequisites_sql(
+            &ctx.sources.iter().map(|s| &s.schema).collect::<Vec<_>>(),
+            None,
+            &[column],
+            ctx.default_schema,
+        ),
+        add_column_sql(schema, &table.name, column)
+    ))
     .with_related(related)
 }
 

@@ -4,7 +4,7 @@
 //! the wording is this rule's. With `--with-migrations` a finding points at the migration that
 //! creates the type.
 
-use super::enum_type_without_migration::{MissingEnumType, create_type_sql, missing_enum_types};
+use super::enum_type_without_migration::{MissingEnumType, create_type_sql_in, missing_enum_types};
 use super::{DatabaseContext, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::rule::Rule;
@@ -111,7 +111,12 @@ fn finding(ctx: &DatabaseContext, missing: &MissingEnumType) -> Finding {
         ),
         help,
     )
-    .with_suggestion(create_type_sql(&qualified, model_enum))
+    .with_suggestion(create_type_sql_in(
+        &type_schema,
+        &qualified,
+        model_enum,
+        super::table_without_migration::has_schema(&ctx.database.schema, &type_schema),
+    ))
     .with_related(related)
 }
 

@@ -148,10 +148,33 @@ fn finding(ctx: &Context, missing: &MissingEnumType) -> Finding {
         format!(
             "`{path}` is mapped as the enum type `{qualified}`, which no migration creates; casts to it fail with `type \"{qualified}\" does not exist`"
         ),
-        "Add a migration that creates the type.",
+        super::fix_help("Add a migration that creates the type"),
     )
-    .with_suggestion(create_type_sql(&qualified, model_enum))
+    .with_suggestion(create_type_sql_in(
+        &type_schema,
+        &qualified,
+        model_enum,
+        ctx.sources
+            .iter()
+            .any(|s| super::table_without_migration::has_schema(&s.schema, &type_schema)),
+    ))
     .with_related(related)
+}
+
+/// [`create_type_sql`], after `CREATE SCHEMA IF NOT EXISTS` when the type's schema does not
+/// exist yet (`exists` false).
+pub(crate) fn create_type_sql_in(
+    schema: &str,
+    qualified: &str,
+    model_enum: &ModelEnum,
+    exists: bool,
+) -> String {
+    let create = create_type_sql(qualified, model_enum);
+    if exists {
+        create
+    } else {
+        format!("CREATE SCHEMA IF NOT EXISTS {schema};\n{create}")
+    }
 }
 
 /// `CREATE TYPE s.t AS ENUM ('a', 'b');` with the model enum's values.

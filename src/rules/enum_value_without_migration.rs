@@ -127,7 +127,7 @@ fn finding(missing: &MissingEnumValue) -> Finding {
             super::column_path(schema, table, column),
             enum_type.name
         ),
-        "Add a migration that adds the value to the type.",
+        super::fix_help("Add a migration that adds the value to the type"),
     )
     .with_suggestion(add_value_sql(&qualified, value))
     .with_related(vec![Related {

@@ -225,7 +225,12 @@ fn finding(
                     "Add a migration that creates `{target_schema}.{target_table}` before the tables that reference it, or point the foreign key at a table that exists."
                 ),
                 mapped(target_schema, target_table).map(|model| {
-                    super::table_without_migration::create_table_sql(target_schema, model)
+                    super::table_without_migration::create_table_sql_in(
+                        target_schema,
+                        model,
+                        &[&migrated.source.schema],
+                        &migrated.source.default_schema,
+                    )
                 }),
                 related,
             )

@@ -12,16 +12,25 @@
 //! file; each keeps its own code and wording. DG005 and DG006 keep their codes against either
 //! source and only say "the database" instead of "the migrations".
 
+pub mod alembic_multiple_heads;
+pub mod column_comment_missing;
 pub mod column_missing_in_database;
 pub mod column_type_mismatch;
 pub mod column_without_migration;
 pub mod context;
+pub mod ddl_outside_transaction;
+pub mod duplicate_migration;
 pub mod enum_type_missing_in_database;
 pub mod enum_type_without_migration;
 pub mod enum_value_missing_in_database;
 pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
+pub mod migration_header_missing;
+pub mod migration_order_ambiguous;
+pub mod non_idempotent_ddl;
+pub mod nonstandard_migration_name;
 pub mod nullability_mismatch;
+pub mod rollback_script_missing;
 pub mod table_missing_in_database;
 pub mod table_without_migration;
 pub mod unused_suppression;
@@ -61,6 +70,15 @@ impl Rule {
             Rule::TableMissingInDatabase => &table_missing_in_database::META,
             Rule::EnumValueMissingInDatabase => &enum_value_missing_in_database::META,
             Rule::EnumTypeMissingInDatabase => &enum_type_missing_in_database::META,
+            Rule::AlembicMultipleHeads => &alembic_multiple_heads::META,
+            Rule::NonstandardMigrationName => &nonstandard_migration_name::META,
+            Rule::MigrationHeaderMissing => &migration_header_missing::META,
+            Rule::DdlOutsideTransaction => &ddl_outside_transaction::META,
+            Rule::NonIdempotentDdl => &non_idempotent_ddl::META,
+            Rule::RollbackScriptMissing => &rollback_script_missing::META,
+            Rule::ColumnCommentMissing => &column_comment_missing::META,
+            Rule::DuplicateMigration => &duplicate_migration::META,
+            Rule::MigrationOrderAmbiguous => &migration_order_ambiguous::META,
         }
     }
 
@@ -126,6 +144,64 @@ pub fn check_all(ctx: &Context) -> Checked {
     Checked { reported, covered }
 }
 
+/// What the rules about migration files read: the files themselves and the Alembic revision
+/// graphs, not the schema they build.
+pub struct MigrationFiles<'a> {
+    /// The SQL migration files as read, in no particular order.
+    pub sql: &'a [crate::migrations::sources::SqlMigration<'a>],
+    /// Each Alembic environment's revisions, by environment.
+    pub alembic: &'a std::collections::BTreeMap<String, Vec<crate::migrations::alembic::Revision>>,
+    pub config: &'a crate::config::Config,
+}
+
+/// Runs the rules over migration files: DG009 over the Alembic graphs, and the handbook group
+/// (DG201–DG208) over the SQL files when the config turns any of them on.
+pub fn check_migration_files(files: &MigrationFiles) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(alembic_multiple_heads::check(files.alembic));
+    let handbook_on = Rule::ALL.iter().any(|r| {
+        r.group() == Some(crate::rule::RuleGroup::Handbook) && files.config.severity(*r).is_some()
+    });
+    if handbook_on {
+        let sql = sql_in_order(files.sql);
+        findings.extend(nonstandard_migration_name::check(&sql, files.config));
+        findings.extend(migration_header_missing::check(&sql));
+        findings.extend(ddl_outside_transaction::check(&sql));
+        findings.extend(non_idempotent_ddl::check(&sql));
+        findings.extend(rollback_script_missing::check(&sql));
+        findings.extend(column_comment_missing::check(&sql));
+        findings.extend(duplicate_migration::check(&sql));
+        findings.extend(migration_order_ambiguous::check(&sql));
+    }
+    findings
+}
+
+/// The SQL migration files in the order they run (natural order of file names, then path).
+fn sql_in_order<'a>(
+    files: &'a [crate::migrations::sources::SqlMigration<'a>],
+) -> Vec<&'a crate::migrations::sources::SqlMigration<'a>> {
+    let mut sorted: Vec<_> = files.iter().collect();
+    sorted.sort_by(|a, b| crate::discover::migration_order(a.path, b.path));
+    sorted
+}
+
+/// The file name of a path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The target of a finding about a migration file as a whole (the handbook rules): the file
+/// in the place of the table, as DG100 does.
+pub(crate) fn file_target(path: &str) -> Target {
+    Target::table("", path)
+}
+
+/// The target of a finding about one thing in a migration file: the file, and what in it
+/// (`ADD COLUMN core.customers.email`), never the line, so that moving it keeps its identity.
+pub(crate) fn in_file_target(path: &str, what: &str) -> Target {
+    Target::column("", path, what)
+}
+
 /// Runs the `db-diff` rules: DG102, DG101, DG103, DG104 against the live database, and the
 /// shared comparisons DG005 and DG006 with the database as the source (see `dbdiff.rs` for
 /// why those keep their codes). A rule reports a target once.
@@ -140,6 +216,54 @@ pub fn check_database(ctx: &DatabaseContext) -> Vec<Finding> {
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     findings
+}
+
+/// The command that writes the migration a DG001–DG004 finding asks for. A check names its
+/// own mode's flags in its place ([`fix_command`]), so that the help of a pre-commit check
+/// says `driftguard fix --staged --write`.
+pub const FIX_COMMAND: &str = "driftguard fix --write";
+
+/// The help of a finding `driftguard fix` can close: the action, and the command that
+/// writes it. The one place these helps are worded.
+pub(crate) fn fix_help(action: &str) -> String {
+    format!("{action} (`{FIX_COMMAND}` writes it).")
+}
+
+/// [`FIX_COMMAND`] for a check's mode and path: `driftguard fix --staged --write`,
+/// `driftguard fix --base main --write`, `driftguard fix apps/api --write`.
+pub fn fix_command(mode: &crate::report::Mode, path: &std::path::Path) -> String {
+    let mut command = "driftguard fix".to_string();
+    if path != std::path::Path::new(".") {
+        command.push(' ');
+        command.push_str(&path.display().to_string());
+    }
+    match mode {
+        crate::report::Mode::All => {}
+        crate::report::Mode::Staged => command.push_str(" --staged"),
+        crate::report::Mode::Base(reference) => {
+            command.push_str(" --base ");
+            command.push_str(reference);
+        }
+    }
+    command.push_str(" --write");
+    command
+}
+
+/// Names the check's own `fix` command in the helps [`fix_help`] wrote.
+pub fn name_fix_command(
+    findings: &mut [Finding],
+    mode: &crate::report::Mode,
+    path: &std::path::Path,
+) {
+    let command = fix_command(mode, path);
+    if command == FIX_COMMAND {
+        return;
+    }
+    for finding in findings {
+        if finding.help.contains(FIX_COMMAND) {
+            finding.help = finding.help.replace(FIX_COMMAND, &command);
+        }
+    }
 }
 
 /// Who maps a model table, for messages: "`Customer`", or "a `Table(…)`".
@@ -217,6 +341,9 @@ pub(crate) mod test_support {
                     nullable: Some(i != 0),
                     primary_key: i == 0,
                     server_default: false,
+                    server_default_sql: None,
+                    index: false,
+                    unique: false,
                     foreign_keys: Vec::new(),
                     enum_type: None,
                     comment: None,

@@ -7,7 +7,7 @@
 //! The first situation is DG002's check ([`missing_tables`]) with the live database as the
 //! schema source; only the wording is this rule's.
 
-use super::table_without_migration::{MissingTable, create_table_sql, missing_tables};
+use super::table_without_migration::{MissingTable, create_table_sql_in, missing_tables};
 use super::{DatabaseContext, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::rule::Rule;
@@ -88,7 +88,12 @@ fn mapped(ctx: &DatabaseContext, missing: &MissingTable) -> Finding {
         ),
         help,
     )
-    .with_suggestion(create_table_sql(schema, table))
+    .with_suggestion(create_table_sql_in(
+        schema,
+        table,
+        &[&ctx.database.schema],
+        &ctx.database.default_schema,
+    ))
     .with_related(related)
 }
 

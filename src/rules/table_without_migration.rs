@@ -99,7 +99,7 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
         outside,
     } = missing;
     if let Some(outside) = outside {
-        return outside_finding(table, schema, outside);
+        return outside_finding(ctx, table, schema, outside);
     }
     let mut related = Vec::new();
     for source in ctx.sources {
@@ -128,9 +128,14 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
             "table `{schema}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `relation \"{schema}.{}\" does not exist`",
             table.name, table.name
         ),
-        "Add a migration that creates the table.",
+        super::fix_help("Add a migration that creates the table"),
     )
-    .with_suggestion(create_table_sql(schema, table))
+    .with_suggestion(create_table_sql_in(
+        schema,
+        table,
+        &ctx.sources.iter().map(|s| &s.schema).collect::<Vec<_>>(),
+        ctx.default_schema,
+    ))
     .with_related(related)
 }
 
@@ -138,7 +143,7 @@ fn finding(ctx: &Context, missing: &MissingTable) -> Finding {
 const MAX_ALTERED_LABELS: usize = 10;
 
 /// DG002 for a table the migrations alter but never create.
-fn outside_finding(table: &ModelTable, schema: &str, outside: &Table) -> Finding {
+fn outside_finding(ctx: &Context, table: &ModelTable, schema: &str, outside: &Table) -> Finding {
     let by = super::mapped_by(table);
     let mut related: Vec<Related> = Vec::new();
     for location in &outside.altered_at {
@@ -165,21 +170,101 @@ fn outside_finding(table: &ModelTable, schema: &str, outside: &Table) -> Finding
         ),
         "Add a migration that creates the table, or list it under `external:` in driftguard.yml if it is made outside the migrations on purpose.",
     )
-    .with_suggestion(create_table_sql(schema, table))
+    .with_suggestion(create_table_sql_in(
+        schema,
+        table,
+        &ctx.sources.iter().map(|s| &s.schema).collect::<Vec<_>>(),
+        ctx.default_schema,
+    ))
     .with_related(related)
 }
 
-/// `CREATE TABLE IF NOT EXISTS schema.table (…);` with the model's columns.
+/// Whether the schema exists in `known` (created, or holding a table).
+pub fn has_schema(known: &crate::schema::Schema, schema: &str) -> bool {
+    known.schemas.contains(schema) || known.tables.keys().any(|(s, _)| s == schema)
+}
+
+/// What a suggestion must create first so that it runs where `known` is all there is: the
+/// schema `schema` (when given), and the native enum types of `columns` — each type as an
+/// idempotent `DO` block, so that several suggestions that need one type can all be applied.
+pub fn prerequisites_sql(
+    known: &[&crate::schema::Schema],
+    schema: Option<&str>,
+    columns: &[&crate::models::ModelColumn],
+    default_schema: &str,
+) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let ensure_schema = |name: &str, out: &mut Vec<String>| {
+        let line = format!("CREATE SCHEMA IF NOT EXISTS {name};");
+        if !known.iter().any(|k| has_schema(k, name)) && !out.contains(&line) {
+            out.push(line);
+        }
+    };
+    if let Some(schema) = schema {
+        ensure_schema(schema, &mut out);
+    }
+    for column in columns {
+        let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
+            continue;
+        };
+        let type_schema = model_enum.schema.as_deref().unwrap_or(default_schema);
+        if known
+            .iter()
+            .any(|k| k.enum_type(type_schema, &model_enum.name).is_some())
+        {
+            continue;
+        }
+        ensure_schema(type_schema, &mut out);
+        let create = super::enum_type_without_migration::create_type_sql(
+            &format!("{type_schema}.{}", model_enum.name),
+            model_enum,
+        );
+        let line =
+            format!("DO $$ BEGIN {create} EXCEPTION WHEN duplicate_object THEN NULL; END $$;");
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out.into_iter().map(|line| line + "\n").collect()
+}
+
+/// [`create_table_sql`] after what it needs that `known` lacks ([`prerequisites_sql`]).
+pub fn create_table_sql_in(
+    schema: &str,
+    table: &ModelTable,
+    known: &[&crate::schema::Schema],
+    default_schema: &str,
+) -> String {
+    let columns: Vec<_> = table.columns.iter().collect();
+    format!(
+        "{}{}",
+        prerequisites_sql(known, Some(schema), &columns, default_schema),
+        create_table_sql(schema, table)
+    )
+}
+
+/// `CREATE TABLE IF NOT EXISTS schema.table (…);` with the model's columns. One primary-key
+/// column is marked `PRIMARY KEY` on its line; several (a composite key) get one table-level
+/// `PRIMARY KEY (a, b)` — PostgreSQL rejects two column-level ones.
 pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
+    let keys: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.name.as_str())
+        .collect();
     let mut lines = Vec::new();
     for column in &table.columns {
         let mut line = format!("    {} {}", column.name, super::column_type_sql(column));
-        if column.primary_key {
+        if column.primary_key && keys.len() == 1 {
             line.push_str(" PRIMARY KEY");
-        } else if column.nullable == Some(false) {
+        } else if column.primary_key || column.nullable == Some(false) {
             line.push_str(" NOT NULL");
         }
         lines.push(line);
+    }
+    if keys.len() > 1 {
+        lines.push(format!("    PRIMARY KEY ({})", keys.join(", ")));
     }
     let mut sql = format!(
         "CREATE TABLE IF NOT EXISTS {schema}.{} (\n{}\n);",
@@ -203,6 +288,52 @@ pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
 mod tests {
     use super::*;
     use crate::rules::test_support::{context_for, model_table, only, render_human, run};
+
+    #[test]
+    fn issue_11_a_composite_primary_key_is_one_table_constraint() {
+        let mut table = model_table(
+            "identity",
+            "user_roles",
+            &[
+                ("user_id", "INTEGER"),
+                ("role", "VARCHAR(40)"),
+                ("note", "TEXT"),
+            ],
+        );
+        table.columns[0].primary_key = true;
+        table.columns[1].primary_key = true;
+        assert_eq!(
+            create_table_sql("identity", &table),
+            "CREATE TABLE IF NOT EXISTS identity.user_roles (\n    user_id INTEGER NOT NULL,\n    role VARCHAR(40) NOT NULL,\n    note TEXT,\n    PRIMARY KEY (user_id, role)\n);"
+        );
+        table.columns[1].primary_key = false;
+        assert!(create_table_sql("identity", &table).contains("user_id INTEGER PRIMARY KEY,"));
+    }
+
+    #[test]
+    fn issue_11_a_suggestion_first_creates_the_schema_and_enum_types_it_needs() {
+        let mut table = model_table("audit", "entries", &[("id", "INTEGER"), ("kind", "TEXT")]);
+        crate::rules::test_support::set_enum(
+            &mut table.columns[1],
+            Some("audit"),
+            "entry_kind",
+            &["a", "b"],
+        );
+        let empty = crate::schema::Schema::default();
+        let sql = create_table_sql_in("audit", &table, &[&empty], "public");
+        assert!(
+            sql.starts_with(
+                "CREATE SCHEMA IF NOT EXISTS audit;\nDO $$ BEGIN CREATE TYPE audit.entry_kind AS ENUM ('a', 'b'); EXCEPTION WHEN duplicate_object THEN NULL; END $$;\nCREATE TABLE IF NOT EXISTS audit.entries (\n"
+            ),
+            "{sql}"
+        );
+        let (sources, _) = context_for(
+            &["CREATE SCHEMA audit; CREATE TYPE audit.entry_kind AS ENUM ('a', 'b');"],
+            Vec::new(),
+        );
+        let known: Vec<_> = sources.iter().map(|s| &s.schema).collect();
+        assert!(create_table_sql_in("audit", &table, &known, "public").starts_with("CREATE TABLE"));
+    }
 
     #[test]
     fn a_table_no_migration_creates_is_one_finding_at_the_class_line() {

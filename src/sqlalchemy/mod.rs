@@ -3,7 +3,8 @@
 //! Both sides of the comparison write SQLAlchemy: the models ([`crate::models`]) and the
 //! Alembic revisions ([`crate::migrations::alembic`]). What the two readers must agree on
 //! lives here, once, so that they cannot drift apart: [`column`](mod@column) sorts the
-//! arguments of a `Column(…)`/`mapped_column(…)` call, and [`types`] maps a SQLAlchemy or
+//! arguments of a `Column(…)`/`mapped_column(…)` call, [`default`] renders a `server_default=`
+//! as SQL, and [`types`] maps a SQLAlchemy or
 //! Python type to the [`SqlType`](crate::postgres_type::SqlType) PostgreSQL would create.
 //!
 //! Nothing here walks a file or resolves a name: callers hand in expressions from
@@ -11,4 +12,5 @@
 //! as far as they can.
 
 pub mod column;
+pub mod default;
 pub mod types;

@@ -11,8 +11,10 @@
 # never printed (also not by `--help`, a wrong password or an unreachable server); that nothing
 # was written (every statement db-diff sent, from the server's log, is a read, and a checksum
 # of the schema is unchanged); `--with-migrations` pointing at the unapplied migration;
-# `--schemas`; an unreachable server and a missing URL exit 2 with a clear message; and exit 0
-# once the migration is applied.
+# `--schemas`; an unreachable server and a missing URL exit 2 with a clear message; exit 0
+# once the migration is applied; and TLS as managed PostgreSQL requires it (a self-signed CA
+# made with openssl, `ssl=on`, a role that may connect only with TLS): verify-full, verify-ca,
+# prefer, PGSSLMODE/PGSSLROOTCERT/PGPASSWORD, an untrusted CA, a wrong host name, disable.
 #
 # Without PostgreSQL (and no root to install it) this is a loud SKIP, or a failure when CI=true.
 set -euo pipefail
@@ -34,9 +36,33 @@ skip() {
 
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed (needed to read the JSON output)"
 
+command -v openssl >/dev/null 2>&1 || skip "openssl is not installed (it makes the test server's TLS certificate: apt-get install openssl)"
+
+# A certificate authority and a server certificate for 127.0.0.1 and localhost, as a managed
+# PostgreSQL has (their CA file is what users pass as sslrootcert), and a second CA that
+# signed nothing here.
+CERTS=$(mktemp -d "${TMPDIR:-/tmp}/driftguard-certs.XXXXXX")
+trap 'rm -rf "$CERTS"' EXIT
+make_certs() {
+  cd "$CERTS" || return 1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=driftguard test CA" \
+    -keyout ca.key -out ca.crt
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+    -keyout other-ca.key -out other-ca.crt
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile san.ext -out server.crt
+  chmod 600 server.key
+  chmod 755 "$CERTS"
+  if [ "$(id -u)" = "0" ]; then chown postgres: server.key server.crt; fi
+}
+(make_certs) >"$CERTS/openssl.log" 2>&1 || { cat "$CERTS/openssl.log" >&2; fail "openssl could not make the test certificates"; }
+
 # shellcheck source=tests/pg/cluster.sh
 source "$ROOT/tests/pg/cluster.sh"
 export PG_AUTH_HOST=scram-sha-256
+export PG_SERVER_OPTS="-c ssl=on -c ssl_cert_file=$CERTS/server.crt -c ssl_key_file=$CERTS/server.key -c log_connections=on"
 rc=0
 pg_start || rc=$?
 case $rc in
@@ -57,8 +83,11 @@ DG="$PG_WORK/driftguard"
 # --- the database ---------------------------------------------------------------------------
 ROLE=dg_app
 DB=dg_shop
-PASSWORD=secret-7Qx
-WRONG=secret-wrong-3Zp
+# Unencoded `@`, `#` and `/` in the URL: the user info ends at the last `@` (issue 11).
+PASSWORD='S3cr@t#7Qx/y'
+WRONG='wr0ng@3Zp#q'
+# No piece of either may be printed.
+SECRET_PIECES=(S3cr 7Qx wr0ng 3Zp)
 "${PSQL[@]}" -d postgres <<SQL
 CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD';
 CREATE DATABASE $DB OWNER $ROLE;
@@ -157,7 +186,7 @@ run() {
     cat "$PG_WORK/$name.out" "$PG_WORK/$name.err" >&2
     fail "$name: exit $code, expected $expected"
   fi
-  for secret in "$PASSWORD" "$WRONG"; do
+  for secret in "$PASSWORD" "$WRONG" "${SECRET_PIECES[@]}"; do
     if grep -qF "$secret" "$PG_WORK/$name.out" "$PG_WORK/$name.err"; then
       fail "$name: the password was printed"
     fi
@@ -189,6 +218,12 @@ PY
 CONNECTED="connected to database \"$DB\" as \"$ROLE\" on 127.0.0.1:$PGPORT (read-only)"
 [ "$(head -n1 "$PG_WORK/json.err")" = "$CONNECTED" ] || { cat "$PG_WORK/json.err" >&2; fail "json: the first stderr line is not: $CONNECTED"; }
 say "ok: --format json reports DG101 contact_preference and DG103 cancelled_by_chef, exit 1"
+
+# Every format, with the password in the URL unencoded around `@`: never printed.
+for format in human json github sarif junit gitlab markdown; do
+  run "format_$format" 1 db-diff "$P" --database-url "$URL" --format "$format"
+done
+say "ok: no format prints the password"
 
 # --- 2. human, URL from DATABASE_URL ----------------------------------------------------------
 DATABASE_URL=$URL run human 1 db-diff "$P" --color never
@@ -253,5 +288,37 @@ PGPASSWORD=$PASSWORD "${PSQL[@]}" -U "$ROLE" -d "$DB" -f "$P/database/migrations
 run applied 0 db-diff "$P" --database-url "$URL" --with-migrations
 grep -q "No findings" "$PG_WORK/applied.out" || fail "applied: expected no findings"
 say "ok: after applying 002 the database matches the models"
+
+# --- 9. TLS, as managed PostgreSQL requires it ---------------------------------------------------
+# A role that may only connect with TLS (`hostnossl … reject`, first in pg_hba.conf), like a
+# managed server's users.
+TLS_ROLE=dg_tls
+"${PSQL[@]}" -d postgres -c "CREATE ROLE $TLS_ROLE LOGIN PASSWORD '$PASSWORD'"
+"${PSQL[@]}" -d "$DB" -c "GRANT USAGE ON SCHEMA core TO $TLS_ROLE; GRANT SELECT ON ALL TABLES IN SCHEMA core TO $TLS_ROLE"
+HBA=$PG_WORK/data/pg_hba.conf
+_pg_as sh -c "{ printf 'hostnossl all $TLS_ROLE 127.0.0.1/32 reject\n'; cat '$HBA'; } >'$HBA.new' && mv '$HBA.new' '$HBA'"
+"${PSQL[@]}" -d postgres -c 'SELECT pg_reload_conf()' >/dev/null
+TLS_BASE="postgresql://$TLS_ROLE:$PASSWORD@127.0.0.1:$PGPORT/$DB"
+
+run tls_verify_full 0 db-diff "$P" --database-url "$TLS_BASE?sslmode=verify-full&sslrootcert=$CERTS/ca.crt"
+grep -q "No findings" "$PG_WORK/tls_verify_full.out" || fail "tls verify-full: expected no findings"
+run tls_localhost 0 db-diff "$P" --database-url "postgresql://$TLS_ROLE:$PASSWORD@localhost:$PGPORT/$DB?sslmode=verify-full&sslrootcert=$CERTS/ca.crt"
+run tls_prefer 0 db-diff "$P" --database-url "$TLS_BASE"
+PGSSLMODE=verify-full PGSSLROOTCERT=$CERTS/ca.crt PGPASSWORD=$PASSWORD \
+  run tls_env 0 db-diff "$P" --database-url "postgresql://$TLS_ROLE@127.0.0.1:$PGPORT/$DB"
+grep -E "connection authorized: user=$TLS_ROLE .*SSL enabled" "$PG_LOG" >/dev/null \
+  || { tail -n 20 "$PG_LOG" >&2; fail "tls: the server log shows no TLS connection"; }
+say "ok: TLS with verify-full (CA file, PGSSLMODE/PGSSLROOTCERT), prefer; the server saw TLS"
+
+run tls_disable 2 db-diff "$P" --database-url "$TLS_BASE?sslmode=disable"
+grep -q "no encryption" "$PG_WORK/tls_disable.err" || { cat "$PG_WORK/tls_disable.err" >&2; fail "tls disable: the server's refusal is not shown"; }
+run tls_untrusted 2 db-diff "$P" --database-url "$TLS_BASE?sslmode=verify-full&sslrootcert=$CERTS/other-ca.crt"
+grep -q "certificate could not be verified (sslmode=verify-full): pass \`sslrootcert=" "$PG_WORK/tls_untrusted.err" \
+  || { cat "$PG_WORK/tls_untrusted.err" >&2; fail "tls untrusted: no advice"; }
+WRONG_NAME="postgresql://$TLS_ROLE:$PASSWORD@db.wrong.example:$PGPORT/$DB?hostaddr=127.0.0.1&sslrootcert=$CERTS/ca.crt"
+run tls_wrong_name 2 db-diff "$P" --database-url "$WRONG_NAME&sslmode=verify-full"
+grep -q "certificate does not name the host connected to" "$PG_WORK/tls_wrong_name.err" || { cat "$PG_WORK/tls_wrong_name.err" >&2; fail "tls wrong name: not refused for the name"; }
+run tls_verify_ca 0 db-diff "$P" --database-url "$WRONG_NAME&sslmode=verify-ca"
+say "ok: sslmode=disable is refused by a TLS-only server; an untrusted CA and a wrong name fail verify-full; verify-ca ignores the name"
 
 say "all db-diff checks passed"

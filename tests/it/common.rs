@@ -143,7 +143,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn new(program: &str, args: &[&str], output: &Output) -> Self {
+    pub fn new(program: &str, args: &[&str], output: &Output) -> Self {
         let mut command = program.to_string();
         for arg in args {
             command.push(' ');
@@ -194,6 +194,11 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+
+    /// The rule codes of the findings in JSON output, in report order.
+    pub fn findings_rules(&self) -> Vec<String> {
+        self.findings().into_iter().map(|f| f.0).collect()
     }
 
     /// `(rule, "schema.table[.column]", line)` of each finding in JSON output.

@@ -6,8 +6,12 @@
 mod common;
 
 mod check;
+mod dbdiff;
+mod fix;
 mod formats;
+mod hostile;
 mod install;
+mod migration_files;
 mod one_database;
 mod reading;
 mod robust;

@@ -493,3 +493,146 @@ fn each_side_of_a_change_reads_its_own_config_whatever_the_cache_holds() {
     );
     assert_eq!(sorted(&run), expected);
 }
+
+/// A revision file: `upgrade()` runs `body` (four-space indented lines).
+fn revision(id: &str, down: &str, body: &str) -> String {
+    format!(
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = \"{id}\"\ndown_revision = {down}\n\n\ndef upgrade():\n{body}\n"
+    )
+}
+
+fn users_model(extra: &str) -> String {
+    format!(
+        "from typing import Optional\n\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass User(Base):\n    __tablename__ = \"users\"\n    __table_args__ = {{\"schema\": \"identity\"}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n{extra}"
+    )
+}
+
+#[test]
+fn two_alembic_environments_that_create_one_table_both_count() {
+    // A dormant environment and the live one both create `identity.users`, with other
+    // columns: whichever sorts first, the columns of both count.
+    let repo = TestRepo::new();
+    repo.write(
+        "backend/src/db/migrations/auth/versions/a1.py",
+        &revision(
+            "a1",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"legacy_name\", sa.Text()), schema=\"identity\")",
+        ),
+    )
+    .write(
+        "backend/src/db/migrations/main/versions/m1.py",
+        &revision(
+            "m1",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.Text()), schema=\"identity\")",
+        ),
+    )
+    .write(
+        "backend/src/db/models/users.py",
+        &users_model("    email: Mapped[Optional[str]]\n"),
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn an_add_column_on_a_sibling_branch_of_the_create_counts() {
+    let repo = TestRepo::new();
+    let versions = "app/migrations/versions";
+    repo.write(
+        &format!("{versions}/root.py"),
+        &revision("root", "None", "    pass"),
+    )
+    // Two branches from `root`: the ids sort the `add_column` first, but neither branch is
+    // the other's ancestor, so Alembic may run the `create_table` first — it does here.
+    .write(
+        &format!("{versions}/aa_add_column.py"),
+        &revision(
+            "aa_add_column",
+            "\"root\"",
+            "    op.add_column(\"users\", sa.Column(\"extra\", sa.Text()), schema=\"identity\")",
+        ),
+    )
+    .write(
+        &format!("{versions}/zz_create_users.py"),
+        &revision(
+            "zz_create_users",
+            "\"root\"",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), schema=\"identity\")",
+        ),
+    )
+    .write(
+        &format!("{versions}/merge.py"),
+        &revision("merge", "(\"aa_add_column\", \"zz_create_users\")", "    pass"),
+    )
+    .write("app/models.py", &users_model("    extra: Mapped[Optional[str]]\n"));
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // On one line of descent the add runs before the create in every order: it fails, and
+    // the column is not made.
+    repo.write(
+        &format!("{versions}/zz_create_users.py"),
+        &revision(
+            "zz_create_users",
+            "\"aa_add_column\"",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), schema=\"identity\")",
+        ),
+    )
+    .write(
+        &format!("{versions}/merge.py"),
+        &revision("merge", "\"zz_create_users\"", "    pass"),
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![("DG001".to_string(), "identity.users.extra".to_string(), 14)]
+    );
+}
+
+#[test]
+fn models_in_two_folders_of_one_backend_are_one_service() {
+    let repo = TestRepo::new();
+    repo.write(
+        "apps/backend/src/db/migrations/alembic/versions/u1.py",
+        &revision(
+            "u1",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"email\", sa.Text()), schema=\"identity\")",
+        ),
+    )
+    .write(
+        "apps/backend/migrations/001_profiles.sql",
+        "CREATE TABLE IF NOT EXISTS public.profiles (id SERIAL PRIMARY KEY);\n",
+    )
+    .write("apps/backend/src/db/models/profile.py", "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Profile(Base):\n    __tablename__ = \"profiles\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    .write(
+        "apps/backend/src/models/users.py",
+        &users_model("    email: Mapped[Optional[str]]\n"),
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "", "no service warning within one backend");
+}
+
+#[test]
+fn backup_folders_are_not_read() {
+    let repo = TestRepo::new();
+    repo.write(
+        "app/migrations/versions/u1.py",
+        &revision(
+            "u1",
+            "None",
+            "    op.create_table(\"users\", sa.Column(\"id\", sa.Integer(), primary_key=True), schema=\"identity\")",
+        ),
+    )
+    .write("app/models/users.py", &users_model(""))
+    .write(
+        "app/backups_20251125_211908/models_BACKUP/users.py",
+        &users_model("    stale: Mapped[Optional[str]]\n"),
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -152,3 +152,28 @@ fn several_sources_print_the_one_database_they_build_or_one_alone() {
         ["id", "email"]
     );
 }
+
+#[test]
+fn example_schema_as_the_handbooks_markdown_inventory() {
+    let run = run_in(
+        example(),
+        &["schema", "examples/hibachi-backend", "--format", "markdown"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_shown!(run);
+    // A model table no migration creates is listed as the gap it is.
+    let repo = TestRepo::plain();
+    repo.write(BASE, BASE_PY).write(MODELS, CUSTOMER_PY).write(
+        &format!("{MIGRATIONS}/001_initial.sql"),
+        "CREATE SCHEMA core;\nCREATE TABLE core.other (id int);\n",
+    );
+    let run = repo.run(&["schema", "--format", "markdown"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "### Mapped by models, created by no migration\n\n| Table | Model |\n| --- | --- |\n| `core.customers` | `Customer` (`apps/backend/src/db/models/core.py`) |\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}

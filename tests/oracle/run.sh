@@ -3,9 +3,12 @@
 #
 #   tests/oracle/run.sh [PROJECT_ROOT …]     (paths relative to the repository root, or absolute)
 #
-# For every migration corpus (default: the example project and tests/oracle/corpus), it asks
-# driftguard which SQL files run and in what order, applies exactly those files to a fresh
-# database (one `psql -X -v ON_ERROR_STOP=1 -f` per file, as the handbook does), reads
+# For every migration corpus (default: the example project, tests/oracle/corpus and
+# tests/oracle/one-database), it asks driftguard which sources and files run and in what order,
+# applies exactly those to a fresh database — SQL files with one `psql -X -v ON_ERROR_STOP=1 -f`
+# per file, as the handbook does; an Alembic environment rendered by `alembic upgrade head
+# --sql` (alembic and SQLAlchemy from PyPI, in a cached venv; its `alembic.ini` sits at the
+# corpus root) — in driftguard's documented one-database order, reads
 # information_schema.columns (base tables) and pg_enum back, and compares them with
 # `driftguard schema --format json`: the same (schema, table, column) set, the same data_type,
 # is_nullable and column order, the same enum values in order. Any disagreement fails.
@@ -34,7 +37,7 @@ skip() {
 if [ "$#" -gt 0 ]; then
   CORPORA=("$@")
 else
-  CORPORA=(examples/hibachi-backend tests/oracle/corpus)
+  CORPORA=(examples/hibachi-backend tests/oracle/corpus tests/oracle/one-database)
 fi
 
 command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
@@ -115,6 +118,25 @@ for attempt in 1 2 3; do
   sleep 5
 done
 
+# --- alembic, for corpora with an Alembic environment ------------------------------------------
+ALEMBIC=""
+alembic_bin() {
+  if [ -n "$ALEMBIC" ]; then
+    return 0
+  fi
+  local requirements="$ROOT/tests/oracle/requirements.txt" cache venv
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/driftguard-test
+  venv="$cache/oracle-$(cksum <"$requirements" | cut -d' ' -f1)"
+  mkdir -p "$cache"
+  if [ ! -x "$venv/bin/alembic" ]; then
+    say "installing alembic into $venv"
+    rm -rf "$venv"
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"; } >&2 \
+      || { rm -rf "$venv"; skip "cannot install alembic from PyPI (tests/oracle/requirements.txt)"; }
+  fi
+  ALEMBIC="$venv/bin/alembic"
+}
+
 # --- each corpus ----------------------------------------------------------------------------
 AUDIT=$(cat "$ROOT/tests/oracle/audit.sql")
 ARGS=()
@@ -124,24 +146,43 @@ for corpus in "${CORPORA[@]}"; do
   name=$(basename "$corpus")
   out="$WORK/corpus-$n"
   mkdir -p "$out"
-  "$DRIFTGUARD" schema "$corpus" --format json --source sql >"$out/driftguard.json" 2>"$out/warnings.txt" \
+  # The one database all sources build, in driftguard's order.
+  "$DRIFTGUARD" schema "$corpus" --format json >"$out/driftguard.json" 2>"$out/warnings.txt" \
     || { cat "$out/warnings.txt" >&2; fail "$name: driftguard schema could not run"; }
+  # One line per step: `sql<TAB>file` or `alembic<TAB>source name`.
+  python3 -c 'import json, sys
+for source in json.load(open(sys.argv[1]))["sources"]:
+    if source["name"].startswith("Alembic"):
+        print("alembic\t" + source["name"])
+    else:
+        for f in source["files"]:
+            print("sql\t" + f)' "$out/driftguard.json" >"$out/steps.txt"
   python3 -c 'import json, sys
 for source in json.load(open(sys.argv[1]))["sources"]:
     for f in source["files"]:
         print(f)' "$out/driftguard.json" >"$out/files.txt"
   found=$(find "$corpus" -name '*.sql' -path '*migrations*' | wc -l)
-  listed=$(wc -l <"$out/files.txt")
-  [ "$listed" -gt 0 ] || fail "$name: driftguard found no migration files"
+  listed=$(grep -c '^sql' "$out/steps.txt" || true)
+  [ -s "$out/steps.txt" ] || fail "$name: driftguard found no migration files"
   [ "$listed" -eq "$found" ] || say "$name: note: driftguard runs $listed of the $found .sql files (down migrations are never run)"
   db="oracle_$n"
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE $db" >/dev/null
-  while IFS= read -r file; do
-    if ! "${PSQL[@]}" -d "$db" -f "$corpus/$file" >"$out/apply.log" 2>&1; then
+  while IFS=$'\t' read -r kind step; do
+    case "$kind" in
+      sql) file="$corpus/$step" ;;
+      alembic)
+        alembic_bin
+        [ -f "$corpus/alembic.ini" ] || fail "$name: $step needs an alembic.ini at the corpus root"
+        file="$out/alembic.sql"
+        (cd "$corpus" && "$ALEMBIC" -c alembic.ini upgrade head --sql) >"$file" 2>"$out/alembic.log" \
+          || { cat "$out/alembic.log" >&2; fail "$name: alembic could not render $step"; }
+        ;;
+    esac
+    if ! "${PSQL[@]}" -d "$db" -f "$file" >"$out/apply.log" 2>&1; then
       cat "$out/apply.log" >&2
-      fail "$name: $file does not apply on PostgreSQL"
+      fail "$name: $step does not apply on PostgreSQL"
     fi
-  done <"$out/files.txt"
+  done <"$out/steps.txt"
   "${PSQL[@]}" -d "$db" -At -c "$AUDIT" >"$out/database.json"
   ARGS+=("$name=$out")
 done

@@ -17,6 +17,8 @@
 #
 # Authentication: the superuser `postgres` is trusted (socket and 127.0.0.1); every other role
 # over TCP uses PG_AUTH_HOST (default `trust`; `scram-sha-256` makes passwords count).
+# PG_SERVER_OPTS adds server settings (`-c ssl=on -c ssl_cert_file=…`); files it names must be
+# readable by the server's user.
 #
 # Trap-safe: pg_start chains an EXIT trap that calls pg_stop after any EXIT trap already set,
 # and makes INT/TERM exit (so the EXIT trap runs). A script that sets its own EXIT trap after
@@ -121,7 +123,7 @@ host all all 127.0.0.1/32 $auth
 host all all ::1/128 $auth
 EOF
   if ! _pg_as "$PGBIN/pg_ctl" -D "$data" -l "$PG_LOG" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_WORK -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_WORK -c fsync=off -c full_page_writes=off -c synchronous_commit=off ${PG_SERVER_OPTS:-}" \
     start >/dev/null; then
     cat "$PG_LOG" >&2
     return 1

@@ -23,7 +23,7 @@ mod order;
 #[cfg(test)]
 mod tests;
 
-pub use order::order;
+pub use order::{heads, histories, order};
 
 /// The name a reader gives a table written as a model class attribute
 /// (`op.create_table(SqlRun.__tablename__, …)`): this prefix and the class name. Such names
@@ -104,14 +104,19 @@ pub struct Revision {
     /// Revision ids (or branch labels, or unique id prefixes) this revision also needs.
     pub depends_on: Vec<String>,
     pub branch_labels: Vec<String>,
+    /// Where `down_revision` is assigned, for findings about the graph.
+    pub down_revision_at: Option<crate::source::Location>,
+    /// The `Create Date:` of the docstring Alembic writes, as written.
+    pub create_date: Option<String>,
     /// What `upgrade()` does.
     pub events: MigrationEvents,
 }
 
 /// Revisions → Alembic sources: the connected components of their graph (linked by
 /// `down_revision` and `depends_on` ids), found wherever the files live — a plugin's own chain
-/// with its own base is a source of its own. Revisions in the same `versions/` folder belong
-/// to one source even when their links are broken: one `env.py` runs them. Each source is
+/// with its own base is a source of its own. Revisions in the same folder belong to one source
+/// even when their links are broken: one `env.py` runs them. Chains kept side by side in
+/// sibling folders (one per database dialect, repeating revision ids) stay apart. Each source is
 /// named by the common folder of its files without a last `versions` segment (`migrations`
 /// for `migrations/versions/*.py`, `""` at the root); the result is sorted by name.
 pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
@@ -134,12 +139,11 @@ pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
     let mut by_folder: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, revision) in revisions.iter().enumerate() {
         by_id.entry(revision.revision.as_str()).or_default().push(i);
-        if let Some(folder) = versions_folder(&revision.path) {
-            match by_folder.get(folder) {
-                Some(&j) => union(&mut parent, i, j),
-                None => {
-                    by_folder.insert(folder, i);
-                }
+        let folder = revision.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        match by_folder.get(folder) {
+            Some(&j) => union(&mut parent, i, j),
+            None => {
+                by_folder.insert(folder, i);
             }
         }
     }
@@ -177,20 +181,6 @@ pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named
-}
-
-/// The folder holding a revision's `versions/` folder, if it sits in one.
-fn versions_folder(path: &str) -> Option<&str> {
-    let (dirs, _) = path.rsplit_once('/')?;
-    let mut end = None;
-    let mut offset = 0;
-    for segment in dirs.split('/') {
-        if segment == "versions" {
-            end = Some(offset);
-        }
-        offset += segment.len() + 1;
-    }
-    end.map(|e| dirs[..e].trim_end_matches('/'))
 }
 
 /// The common folder of the revisions' files, without a last `versions` segment.
@@ -297,6 +287,8 @@ fn read(file: &SourceFile, strict: bool) -> Option<Revision> {
         down_revisions: ids(header.down_revision),
         depends_on: ids(header.depends_on),
         branch_labels: ids(header.branch_labels),
+        down_revision_at: header.down_revision_at,
+        create_date: create_date(&file.text),
         events,
     })
 }
@@ -307,6 +299,7 @@ fn read(file: &SourceFile, strict: bool) -> Option<Revision> {
 struct Header<'a> {
     revision: Option<&'a Expr>,
     down_revision: Option<&'a Expr>,
+    down_revision_at: Option<crate::source::Location>,
     depends_on: Option<&'a Expr>,
     branch_labels: Option<&'a Expr>,
 }
@@ -318,11 +311,15 @@ impl<'a> Header<'a> {
             let Stmt::Assign {
                 targets,
                 value: Some(value),
+                location,
                 ..
             } = stmt
             else {
                 continue;
             };
+            if targets.iter().any(|t| t.as_name() == Some("down_revision")) {
+                header.down_revision_at = Some(location.clone());
+            }
             for target in targets {
                 let slot = match target.as_name() {
                     Some("revision") => &mut header.revision,
@@ -336,6 +333,16 @@ impl<'a> Header<'a> {
         }
         header
     }
+}
+
+/// The `Create Date: 2024-01-01 12:00:00.123456` line of the docstring Alembic's template
+/// writes, if the file has one.
+fn create_date(text: &str) -> Option<String> {
+    text.split(['\n', '\r'])
+        .take(40)
+        .find_map(|line| line.trim().strip_prefix("Create Date:"))
+        .map(|date| date.trim().to_string())
+        .filter(|date| !date.is_empty())
 }
 
 /// `None` → no ids; `"a"` → one; `("a", "b")` / `["a", "b"]` → several. Anything else (a

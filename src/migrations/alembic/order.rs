@@ -153,6 +153,70 @@ pub fn order(revisions: Vec<Revision>) -> (Vec<Revision>, Vec<Warning>) {
     (ordered, warnings)
 }
 
+/// The heads of a revision graph: the revision ids no other revision names as its
+/// `down_revision`, sorted. `alembic upgrade head` needs exactly one.
+pub fn heads(revisions: &[Revision]) -> Vec<String> {
+    let parents: std::collections::HashSet<&str> = revisions
+        .iter()
+        .flat_map(|r| r.down_revisions.iter().map(String::as_str))
+        .collect();
+    let mut heads: Vec<String> = revisions
+        .iter()
+        .filter(|r| !parents.contains(r.revision.as_str()))
+        .map(|r| r.revision.clone())
+        .collect();
+    heads.sort();
+    heads.dedup();
+    heads
+}
+
+/// The connected graph each revision belongs to (union-find over `down_revision` links): a
+/// number per revision, equal for revisions of one history. A `down_revision` id that several
+/// files have links to the one in the child's own folder, if any: Prefect keeps a chain per
+/// database dialect in sibling folders and repeats revision ids between them.
+pub fn histories(revisions: &[Revision]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..revisions.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut index: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, r) in revisions.iter().enumerate() {
+        index.entry(r.revision.as_str()).or_default().push(i);
+    }
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    for (i, r) in revisions.iter().enumerate() {
+        for down in &r.down_revisions {
+            let targets = index
+                .get(down.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            // An id several files share (Prefect repeats its ids in each dialect's folder)
+            // links to the one in the same folder, when there is one.
+            let same_folder: Vec<usize> = targets
+                .iter()
+                .copied()
+                .filter(|&j| folder(&revisions[j].path) == folder(&r.path))
+                .collect();
+            let linked = if targets.len() > 1 && !same_folder.is_empty() {
+                same_folder
+            } else {
+                targets.to_vec()
+            };
+            for j in linked {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a != b {
+                    parent[a] = b;
+                }
+            }
+        }
+    }
+    (0..revisions.len()).map(|i| find(&mut parent, i)).collect()
+}
+
 /// Marks `i` placed and releases the children that no longer wait for anything.
 fn place(
     i: usize,
@@ -313,6 +377,8 @@ mod tests {
             down_revisions: down.iter().map(|s| s.to_string()).collect(),
             depends_on: Vec::new(),
             branch_labels: Vec::new(),
+            down_revision_at: None,
+            create_date: None,
             events: MigrationEvents::default(),
         }
     }
@@ -525,6 +591,20 @@ mod tests {
                 assert!(pos[d.as_str()] < pos[r.revision.as_str()]);
             }
         }
+    }
+
+    #[test]
+    fn heads_are_the_revisions_nothing_revises() {
+        let revisions = vec![rev("a", &[]), rev("b", &["a"]), rev("c", &["a"])];
+        assert_eq!(heads(&revisions), vec!["b", "c"]);
+        let merged = vec![
+            rev("a", &[]),
+            rev("b", &["a"]),
+            rev("c", &["a"]),
+            rev("m", &["b", "c"]),
+        ];
+        assert_eq!(heads(&merged), vec!["m"]);
+        assert!(heads(&[]).is_empty());
     }
 
     #[test]

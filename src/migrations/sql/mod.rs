@@ -37,6 +37,7 @@
 
 mod condition;
 mod cursor;
+mod facts;
 mod lexer;
 mod plpgsql;
 mod statement;
@@ -54,7 +55,9 @@ use lexer::{Directive, Kind, LexOptions, Lexer, Token};
 
 /// Reads one `.sql` migration file.
 pub fn read(file: &SourceFile) -> MigrationEvents {
-    read_with(&file.text, &Locator::file(file))
+    let mut events = read_with(&file.text, &Locator::file(file));
+    events.facts = facts::read(file);
+    events
 }
 
 /// Reads SQL embedded in another file (Alembic's `op.execute("…")`): locations are reported at
@@ -401,6 +404,7 @@ impl<'l> StatementReader<'l> {
             changes,
             warnings: self.warnings,
             ignores,
+            facts: Default::default(),
         }
     }
 

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use super::cursor::{Cursor, Src, find_word, split_commas};
 use super::lexer::{Kind, Token};
 use super::{StatementReader, plpgsql};
-use crate::migrations::{ColumnDef, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName, SchemaChange};
 use crate::postgres_type::SqlType;
 use crate::source::Location;
 
@@ -902,20 +902,55 @@ fn references(e: &mut Cursor<'_, '_>) -> Result<ForeignKeyRef, Unread> {
     Ok(ForeignKeyRef { table, columns })
 }
 
+/// `ALTER TABLE [IF EXISTS] …`. With `IF EXISTS` the statement's events run only when the
+/// table exists when it runs: they are wrapped in an `IF` on the table's existence, so that a
+/// missing table is not taken for one made outside the migrations.
 fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Vec<SchemaChange>) {
+    let if_exists = c.eat_seq(&["if", "exists"]);
+    let mut events = Vec::new();
+    let named = alter_table_body(r, c, &mut events);
+    match named {
+        Some((table, location)) if if_exists && !events.is_empty() => {
+            out.push(SchemaChange::If {
+                branches: vec![(
+                    Condition::TableExists {
+                        schema: Some(
+                            table
+                                .schema
+                                .clone()
+                                .unwrap_or_else(|| Condition::SEARCH_PATH.to_string()),
+                        ),
+                        table: table.name,
+                    },
+                    events,
+                )],
+                otherwise: Vec::new(),
+                location,
+            });
+        }
+        _ => out.extend(events),
+    }
+}
+
+/// The body of `ALTER TABLE` after `IF EXISTS`; the table it names and where.
+fn alter_table_body(
+    r: &mut StatementReader<'_>,
+    c: &mut Cursor<'_, '_>,
+    out: &mut Vec<SchemaChange>,
+) -> Option<(QualifiedName, Location)> {
     let src = c.src;
-    c.eat_seq(&["if", "exists"]);
     c.eat("only");
     if c.is("all") && c.word_at(1, "in") {
-        return; // ALTER TABLE ALL IN TABLESPACE
+        return None; // ALTER TABLE ALL IN TABLESPACE
     }
     let Some((table, name_tok)) = c.qualified() else {
         let u = unread(c, "a table name");
         warn_unread(r, c, "this ALTER TABLE", &u, "the statement was skipped");
-        return;
+        return None;
     };
     c.eat_op("*");
     let table_at = src.abs(name_tok.start);
+    let named = Some((table.clone(), r.loc(table_at)));
     let what = || format!("ALTER TABLE {table}");
     if c.eat("rename") {
         if c.eat("to") {
@@ -930,10 +965,10 @@ fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Ve
                     warn_unread(r, c, &what(), &u, "the statement was skipped");
                 }
             }
-            return;
+            return named;
         }
         if c.eat("constraint") {
-            return;
+            return named;
         }
         c.eat("column");
         let renamed = c.ident().and_then(|(old, old_tok)| {
@@ -955,7 +990,7 @@ fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Ve
                 warn_unread(r, c, &what(), &u, "the statement was skipped");
             }
         }
-        return;
+        return named;
     }
     if c.eat_seq(&["set", "schema"]) {
         match c.ident() {
@@ -969,7 +1004,7 @@ fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Ve
                 warn_unread(r, c, &what(), &u, "the statement was skipped");
             }
         }
-        return;
+        return named;
     }
     // PostgreSQL runs the actions of one ALTER TABLE in passes, not as written: drops first,
     // then type changes, added columns, SET NOT NULL, constraints, defaults (so `SET NOT NULL,
@@ -982,6 +1017,7 @@ fn alter_table(r: &mut StatementReader<'_>, c: &mut Cursor<'_, '_>, out: &mut Ve
     }
     staged.sort_by_key(|(pass, _)| *pass);
     out.extend(staged.into_iter().map(|(_, e)| e));
+    named
 }
 
 /// The pass of PostgreSQL's `ALTER TABLE` (`AlterTablePass` in `tablecmds.c`) an event's

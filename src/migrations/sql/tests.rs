@@ -261,7 +261,7 @@ fn quoted_identifiers_keep_case_and_unquoted_fold() {
 
 #[test]
 fn alter_table_with_many_actions_and_add_without_column() {
-    let ev = run("ALTER TABLE IF EXISTS ONLY core.t * \
+    let ev = run("ALTER TABLE ONLY core.t * \
          ADD a int, \
          ADD COLUMN IF NOT EXISTS b text NOT NULL DEFAULT 'x', \
          DROP COLUMN IF EXISTS c CASCADE, \
@@ -1897,5 +1897,34 @@ fn unqualified_regclass_guards_follow_the_search_path() {
             schema: Some(Condition::SEARCH_PATH.to_string()),
             table: "t".into(),
         }))
+    );
+}
+
+#[test]
+fn alter_table_if_exists_runs_only_on_a_table_that_exists() {
+    let ev = run(
+        "ALTER TABLE IF EXISTS core.nope ADD COLUMN x int;\nALTER TABLE IF EXISTS t RENAME TO u;",
+    );
+    assert_clean(&ev);
+    let conditions: Vec<&Condition> = ev
+        .changes
+        .iter()
+        .map(|c| match c {
+            SchemaChange::If { branches, .. } => &branches[0].0,
+            other => panic!("not wrapped: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            &Condition::TableExists {
+                schema: Some("core".to_string()),
+                table: "nope".to_string(),
+            },
+            &Condition::TableExists {
+                schema: Some(Condition::SEARCH_PATH.to_string()),
+                table: "t".to_string(),
+            },
+        ]
     );
 }

@@ -17,8 +17,11 @@
 //! `--source NAME` prints one source alone. Every table and column says where it was created.
 //!
 //! The two renderings (`json`, `table`) live here rather than in `render/`, which renders
-//! check findings: they are small and only this command uses them. Nothing here prints; `run`
+//! check findings: they are small and only this command uses them. `markdown` (the handbook's
+//! Schema Inventory, with the model classes) is in [`markdown`]. Nothing here prints; `run`
 //! in `lib.rs` writes the text.
+
+pub mod markdown;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,6 +43,9 @@ pub enum SchemaFormat {
     Table,
     /// `{"version": 1, "sources", "tables", "columns", "enums"}`, like `information_schema`.
     Json,
+    /// The handbook's "Schema Inventory" section: per schema, each table's column count, key
+    /// columns and the model class that maps it (reads the models too).
+    Markdown,
 }
 
 /// What to print.
@@ -137,7 +143,7 @@ pub fn source_key(name: &str) -> String {
     }
 }
 
-fn pick_source(built: Vec<MigrationSource>, wanted: &str) -> Result<MigrationSource, Error> {
+pub fn pick_source(built: Vec<MigrationSource>, wanted: &str) -> Result<MigrationSource, Error> {
     let names: Vec<String> = built
         .iter()
         .map(|b| format!("`{}`", source_key(&b.name)))
