@@ -2,6 +2,11 @@
 //!
 //! The SQL reader on generated plain DDL and on the handbook's `DO $$ … $$` template, and the
 //! model reader on a generated file of model classes. Speed goals live here, not in tests.
+//!
+//! The `*_scaling` benches read the same kind of input at several sizes: the time per byte
+//! must stay flat (linear growth). They guard against what issue 11 found — a column counted
+//! from the start of its line made 100 MB of SQL on one line take a minute.
+//! `benches/scaling.sh` does the same for whole runs of the binary.
 
 use driftguard::migrations::sql;
 use driftguard::source::SourceFile;
@@ -88,6 +93,52 @@ fn sql_handbook_do_blocks(bencher: divan::Bencher) {
 #[divan::bench]
 fn models_extract(bencher: divan::Bencher) {
     let file = models_file();
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| driftguard::models::extract_file(divan::black_box(&file)));
+}
+
+/// `mib` MiB of statements, all on one line.
+fn one_line_sql(mib: usize) -> SourceFile {
+    let mut sql = String::from("CREATE SCHEMA core; ");
+    let mut i = 0;
+    while sql.len() < mib * 1024 * 1024 {
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS core.t{i} (id serial PRIMARY KEY, name varchar(120) NOT NULL, note text DEFAULT 'é'); ALTER TABLE core.t{i} ADD COLUMN extra integer; "
+        ));
+        i += 1;
+    }
+    SourceFile::new("one_line.sql", sql)
+}
+
+#[divan::bench(args = [1, 2, 4, 8])]
+fn sql_one_line_scaling(bencher: divan::Bencher, mib: usize) {
+    let file = one_line_sql(mib);
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| sql::read(divan::black_box(&file)));
+}
+
+/// The same statements, one per line.
+#[divan::bench(args = [1, 2, 4, 8])]
+fn sql_lines_scaling(bencher: divan::Bencher, mib: usize) {
+    let file = SourceFile::new("lines.sql", one_line_sql(mib).text.replace("; ", ";\n"));
+    bencher
+        .counter(divan::counter::BytesCount::new(file.text.len()))
+        .bench(|| sql::read(divan::black_box(&file)));
+}
+
+/// Model classes whose columns sit on one long line each (`a = Column(…); b = Column(…)`).
+#[divan::bench(args = [250, 500, 1000, 2000])]
+fn models_long_lines_scaling(bencher: divan::Bencher, classes: usize) {
+    let mut text =
+        String::from("from sqlalchemy import Column, Integer, String\nfrom .base import Base\n");
+    for i in 0..classes {
+        text.push_str(&format!(
+            "class M{i}(Base): __tablename__ = \"t{i}\"; id = Column(Integer, primary_key=True); name = Column(String(20)); note = Column(String(200), comment=\"é\")\n"
+        ));
+    }
+    let file = SourceFile::new("models.py", text);
     bencher
         .counter(divan::counter::BytesCount::new(file.text.len()))
         .bench(|| driftguard::models::extract_file(divan::black_box(&file)));

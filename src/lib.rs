@@ -149,6 +149,39 @@ fn say(stdout: &mut dyn Write, message: &str) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::Clean)
 }
 
+/// The stack of the thread that runs a command and of rayon's workers. The readers bound
+/// their recursion ([`pyast::MAX_NESTING`], the SQL reader's block depth), so hostile input is
+/// cut off long before a thread's usual 2-8 MiB run out; this is a margin on top of those
+/// bounds, not a replacement (and only address space until a page is touched).
+pub const STACK_BYTES: usize = 64 << 20;
+
+/// Runs a command on a thread with a [`STACK_BYTES`] stack, with rayon's pool set up the same
+/// way; on the calling thread when no thread can be started. A panic in `work` is resumed
+/// here.
+pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
+    use std::sync::{Arc, Mutex, PoisonError};
+    // Fails only when the pool exists already: it then keeps its stacks.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES / 4)
+        .build_global();
+    let work = Arc::new(Mutex::new(Some(work)));
+    let take = |work: &Mutex<Option<_>>| work.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let shared = Arc::clone(&work);
+    let spawned = std::thread::Builder::new()
+        .name("driftguard".to_string())
+        .stack_size(STACK_BYTES)
+        .spawn(move || take(&shared).map(|work| work()));
+    let done = match spawned {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(_) => None,
+    };
+    // Without a thread, `work` is still in its slot.
+    done.or_else(|| take(&work).map(|work| work()))
+        .unwrap_or(ExitStatus::Error)
+}
+
 /// Whether stdout is a terminal; for `main`.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()

@@ -19,15 +19,17 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
-    let status = driftguard::run(
-        cli,
-        driftguard::Streams {
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            stdout_is_terminal: driftguard::stdout_is_terminal(),
-        },
-    );
+    let status = driftguard::on_large_stack(move || {
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr().lock();
+        driftguard::run(
+            cli,
+            driftguard::Streams {
+                stdout: &mut stdout,
+                stderr: &mut stderr,
+                stdout_is_terminal: driftguard::stdout_is_terminal(),
+            },
+        )
+    });
     std::process::exit(status.code());
 }

@@ -11,8 +11,26 @@
 //! be cached by blob id.
 //!
 //! Syntax errors never stop the walk: tree-sitter recovers, the statements it could still read
-//! are kept, and the places of `ERROR`/`MISSING` nodes are returned in
-//! [`PyModule::syntax_errors`] for the caller to report as warnings.
+//! are kept, and the first error is returned in [`PyModule::syntax_error`] for the caller to
+//! report as a warning. An unclosed bracket is the one error tree-sitter cannot recover from
+//! (Python joins every later line into the bracket): [`repair`] closes it where its statement
+//! ends, so the classes and columns after it are still read. What is still broken after that
+//! is read one top-level chunk (a `class`, `def` or import line at column 0 to the next) at a
+//! time, so one broken class does not hide the others.
+//!
+//! Hostile input must not crash the walk: it recurses, so expressions and blocks nested more
+//! than [`MAX_NESTING`] levels deep (CPython itself stops at 200 parentheses; real models nest
+//! a handful) are cut off as [`Expr::Other`] / [`Stmt::Other`], and the first place is
+//! returned in [`PyModule::too_deep`]. Every later walk over [`Expr`] and [`Stmt`] (the model
+//! extractor, the Alembic evaluator, serde, `Drop`) is bounded by that too.
+//!
+//! A lone `\r` ends a line for Python (old Mac files) but not for tree-sitter-python: it is read
+//! as `\n` — the same length, so offsets, rows and columns are the file's.
+
+mod repair;
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 
 use crate::source::{Location, SourceFile};
 
@@ -357,8 +375,39 @@ pub struct Comment {
 pub struct PyModule {
     pub body: Vec<Stmt>,
     pub comments: Vec<Comment>,
-    /// Where tree-sitter found a syntax error (first few).
-    pub syntax_errors: Vec<Location>,
+    /// The first syntax error, if the file has any.
+    pub syntax_error: Option<SyntaxError>,
+    /// The first place where expressions or blocks nest more than [`MAX_NESTING`] levels deep
+    /// (what is inside was not read).
+    pub too_deep: Option<Location>,
+}
+
+/// Where a file stops being Python, as precisely as can be told.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SyntaxError {
+    pub location: Location,
+    /// What is wrong, when it is known: "`(` is never closed".
+    pub detail: Option<String>,
+}
+
+impl SyntaxError {
+    /// `Python syntax error` or `Python syntax error: `(` is never closed`.
+    pub fn describe(&self) -> String {
+        match &self.detail {
+            Some(detail) => format!("Python syntax error: {detail}"),
+            None => "Python syntax error".to_string(),
+        }
+    }
+}
+
+/// How deep expressions and statements may nest before the walk stops descending.
+pub const MAX_NESTING: u32 = 100;
+
+/// The warning for [`PyModule::too_deep`].
+pub fn too_deep_message() -> String {
+    format!(
+        "expressions or blocks nest more than {MAX_NESTING} levels deep here; driftguard did not read inside them, the rest of the file is still checked"
+    )
 }
 
 impl PyModule {
@@ -381,9 +430,6 @@ fn collect_imports<'a>(body: &'a [Stmt], out: &mut Vec<&'a Import>) {
     }
 }
 
-/// Most syntax errors to record per file; more add nothing for the user.
-const MAX_SYNTAX_ERRORS: usize = 5;
-
 /// Parses a Python file. Never fails: a file tree-sitter cannot parse at all yields an empty
 /// module with one syntax error at its start.
 pub fn parse(file: &SourceFile) -> PyModule {
@@ -394,35 +440,141 @@ pub fn parse(file: &SourceFile) -> PyModule {
     {
         return failed(file);
     }
-    let Some(tree) = parser.parse(&file.text, None) else {
+    let text = python_line_breaks(&file.text);
+    let Some(tree) = parser.parse(text.as_ref(), None) else {
         return failed(file);
     };
     let root = tree.root_node();
-    let walker = Walker {
-        file,
-        src: &file.text,
+    let walker = Walker::new(file, &text);
+    let mut module = PyModule {
+        comments: walker.comments(root),
+        ..PyModule::default()
     };
-    let mut module = PyModule::default();
-    walker.comments_and_errors(root, &mut module);
     if !root.has_error() {
         module.body = walker.block(root);
+        module.too_deep = walker.too_deep.into_inner();
         return module;
     }
-    // An unclosed bracket makes tree-sitter swallow the rest of the file into one ERROR node.
-    // Read each top-level chunk (from one `class`/`def`/decorator/import line to the next) on
-    // its own, so that one broken class does not hide the others. Each chunk is parsed with
-    // the lines before it blanked, so rows and columns stay those of the file.
-    for (start, end) in top_level_chunks(&file.text) {
-        let rows_before = file.text[..start].matches('\n').count();
+    let error_at = first_error(root).map(|node| walker.loc(node));
+    let Some(repaired) = repair::close_unclosed_brackets(&text) else {
+        module.syntax_error = error_at.map(|location| SyntaxError {
+            location,
+            detail: None,
+        });
+        module.body = read_chunks(&mut parser, file, &text, &walker.too_deep);
+        module.too_deep = walker.too_deep.into_inner();
+        return module;
+    };
+    let (offset, bracket) = repaired.first_unclosed;
+    let unclosed = SyntaxError {
+        location: file.location(offset),
+        detail: Some(format!("`{bracket}` is never closed")),
+    };
+    let Some(tree) = parser.parse(&repaired.text, None) else {
+        module.syntax_error = Some(unclosed);
+        return module;
+    };
+    let root = tree.root_node();
+    let fixed = Walker::new(file, &repaired.text);
+    let still_broken = first_error(root).map(|node| fixed.loc(node));
+    module.syntax_error = Some(match still_broken {
+        // Something else is broken before the bracket: that is the first error.
+        Some(location) if location < unclosed.location => SyntaxError {
+            location,
+            detail: None,
+        },
+        _ => unclosed,
+    });
+    module.body = if root.has_error() {
+        read_chunks(&mut parser, file, &repaired.text, &fixed.too_deep)
+    } else {
+        fixed.block(root)
+    };
+    module.too_deep = fixed.too_deep.into_inner();
+    module
+}
+
+/// Python's line breaks for tree-sitter: a lone `\r` becomes `\n` (`\r\n` stays).
+fn python_line_breaks(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone_cr) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (i, _) in text.match_indices('\r') {
+        if lone_cr(i) {
+            out.push_str(text.get(from..i).unwrap_or(""));
+            out.push('\n');
+            from = i + 1;
+        }
+    }
+    out.push_str(text.get(from..).unwrap_or(""));
+    Cow::Owned(out)
+}
+
+/// The node where the first syntax error is: follow the first child that is or holds an error
+/// down to a `MISSING` node or an innermost `ERROR`, and there to its first child that is not a
+/// whole statement (an `ERROR` often starts with statements it could still read). Iterative:
+/// trees can be deep.
+fn first_error(root: Node<'_>) -> Option<Node<'_>> {
+    if !root.has_error() {
+        return None;
+    }
+    let mut node = root;
+    'descend: loop {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.is_missing() {
+                return Some(child);
+            }
+            if child.has_error() {
+                node = child;
+                continue 'descend;
+            }
+        }
+        break;
+    }
+    if node.is_error() {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            let kind = child.kind();
+            let whole =
+                kind.ends_with("_statement") || kind.ends_with("_definition") || kind == "comment";
+            if !whole {
+                return Some(child);
+            }
+        }
+    }
+    Some(node)
+}
+
+/// Reads a file that does not parse one top-level chunk at a time (from one `class`/`def`/
+/// decorator/import line to the next), so that one broken class does not hide the others.
+/// Each chunk is parsed with the lines before it blanked, so rows and columns stay those of
+/// the file.
+fn read_chunks(
+    parser: &mut tree_sitter::Parser,
+    file: &SourceFile,
+    text: &str,
+    too_deep: &RefCell<Option<Location>>,
+) -> Vec<Stmt> {
+    let mut body = Vec::new();
+    for (start, end) in top_level_chunks(text) {
+        let rows_before = text.get(..start).unwrap_or("").matches('\n').count();
         let mut chunk = "\n".repeat(rows_before);
-        chunk.push_str(&file.text[start..end]);
+        chunk.push_str(text.get(start..end).unwrap_or(""));
         let Some(tree) = parser.parse(&chunk, None) else {
             continue;
         };
-        let walker = Walker { file, src: &chunk };
-        module.body.extend(walker.block(tree.root_node()));
+        let walker = Walker::new(file, &chunk);
+        body.extend(walker.block(tree.root_node()));
+        if let Some(at) = walker.too_deep.into_inner() {
+            too_deep.borrow_mut().get_or_insert(at);
+        }
     }
-    module
+    body
 }
 
 /// Parses the text of one Python expression (a quoted annotation: `"Mapped[int]"`). `None` when
@@ -433,7 +585,7 @@ pub fn parse_expression(text: &str) -> Option<Expr> {
     }
     let source = SourceFile::new("<expression>", format!("_ = ({text})\n"));
     let module = parse(&source);
-    if !module.syntax_errors.is_empty() {
+    if module.syntax_error.is_some() || module.too_deep.is_some() {
         return None;
     }
     match module.body.as_slice() {
@@ -468,7 +620,10 @@ fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
 
 fn failed(file: &SourceFile) -> PyModule {
     PyModule {
-        syntax_errors: vec![file.location(0)],
+        syntax_error: Some(SyntaxError {
+            location: file.location(0),
+            detail: None,
+        }),
         ..PyModule::default()
     }
 }
@@ -480,6 +635,21 @@ struct Walker<'f> {
     file: &'f SourceFile,
     /// The text tree-sitter parsed: the file, or one chunk of it padded with line breaks.
     src: &'f str,
+    /// How many expressions and statements the walk is inside.
+    depth: Cell<u32>,
+    /// The first place nesting went past [`MAX_NESTING`].
+    too_deep: RefCell<Option<Location>>,
+}
+
+impl<'f> Walker<'f> {
+    fn new(file: &'f SourceFile, src: &'f str) -> Self {
+        Walker {
+            file,
+            src,
+            depth: Cell::new(0),
+            too_deep: RefCell::new(None),
+        }
+    }
 }
 
 impl Walker<'_> {
@@ -492,32 +662,48 @@ impl Walker<'_> {
         self.file.location_of_point(point.row, point.column)
     }
 
-    fn comments_and_errors(&self, root: Node, module: &mut PyModule) {
+    /// Enters one nesting level; `false` (the first time, with the place recorded) when that is
+    /// deeper than [`MAX_NESTING`]. Every `true` is paired with a [`Walker::leave`].
+    fn enter(&self, node: Node) -> bool {
+        let depth = self.depth.get();
+        if depth >= MAX_NESTING {
+            let mut too_deep = self.too_deep.borrow_mut();
+            if too_deep.is_none() {
+                *too_deep = Some(self.loc(node));
+            }
+            return false;
+        }
+        self.depth.set(depth + 1);
+        true
+    }
+
+    fn leave(&self) {
+        self.depth.set(self.depth.get().saturating_sub(1));
+    }
+
+    /// Every `#` comment, in line order (iterative: trees can be deep).
+    fn comments(&self, root: Node) -> Vec<Comment> {
+        let mut comments = Vec::new();
         let mut cursor = root.walk();
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             if node.kind() == "comment" {
                 let location = self.loc(node);
-                module.comments.push(Comment {
+                comments.push(Comment {
                     line: location.line,
                     column: location.column,
                     text: self.text(node).to_string(),
                 });
                 continue;
             }
-            if (node.is_error() || node.is_missing())
-                && module.syntax_errors.len() < MAX_SYNTAX_ERRORS
-            {
-                module.syntax_errors.push(self.loc(node));
-            }
-            if node.has_error() || node.child_count() > 0 {
+            if node.child_count() > 0 {
                 for child in node.children(&mut cursor) {
                     stack.push(child);
                 }
             }
         }
-        module.comments.sort_by_key(|c| c.line);
-        module.syntax_errors.sort();
+        comments.sort_by_key(|c| (c.line, c.column));
+        comments
     }
 
     /// The statements of a `module` or `block` node (and of `ERROR` nodes inside them, so that
@@ -532,6 +718,15 @@ impl Walker<'_> {
     }
 
     fn statement(&self, node: Node, out: &mut Vec<Stmt>) {
+        if !self.enter(node) {
+            out.push(Stmt::Other);
+            return;
+        }
+        self.statement_kind(node, out);
+        self.leave();
+    }
+
+    fn statement_kind(&self, node: Node, out: &mut Vec<Stmt>) {
         match node.kind() {
             "class_definition" => out.push(Stmt::Class(self.class(node, Vec::new()))),
             "function_definition" => out.push(Stmt::Function(self.function(node, Vec::new()))),
@@ -948,6 +1143,15 @@ impl Walker<'_> {
 
     /// An annotation: tree-sitter wraps it in `type` and spells `X[Y]` as `generic_type`.
     fn type_expr(&self, node: Node) -> Expr {
+        if !self.enter(node) {
+            return Expr::Other(self.text(node).to_string());
+        }
+        let expr = self.type_expr_kind(node);
+        self.leave();
+        expr
+    }
+
+    fn type_expr_kind(&self, node: Node) -> Expr {
         match node.kind() {
             "type" => match node.named_child(0) {
                 Some(inner) => self.type_expr(inner),
@@ -977,6 +1181,15 @@ impl Walker<'_> {
     }
 
     fn expr(&self, node: Node) -> Expr {
+        if !self.enter(node) {
+            return Expr::Other(self.text(node).to_string());
+        }
+        let expr = self.expr_kind(node);
+        self.leave();
+        expr
+    }
+
+    fn expr_kind(&self, node: Node) -> Expr {
         match node.kind() {
             "identifier" => Expr::Name(self.text(node).to_string()),
             "attribute" => {
@@ -1580,7 +1793,7 @@ mod tests {
         let m = parse_str(
             "class A(Base):\n    x = Column(Integer\n\nclass B(Base):\n    __tablename__ = 'b'\n    y = Column(Integer)\n",
         );
-        assert!(!m.syntax_errors.is_empty());
+        assert!(m.syntax_error.is_some());
         let names: Vec<&str> = m
             .body
             .iter()
@@ -1722,6 +1935,114 @@ mod tests {
         ));
         assert_eq!(parse_expression("a b"), None);
         assert_eq!(parse_expression("a\nb"), None);
+    }
+
+    fn class_names(m: &PyModule) -> Vec<&str> {
+        m.body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Class(c) => Some(c.name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Issue 11: nesting that CPython compiles (a long `+` chain) or that only a generator
+    /// writes (thousands of brackets) must not overflow the stack; the file gets one warning
+    /// at the place and the rest of it is read.
+    #[test]
+    fn regression_issue_11_deep_nesting_is_cut_off_and_the_rest_is_read() {
+        let tail = "\nclass After(Base):\n    x = Column(Integer)\n";
+        let inputs = [
+            format!("X = \"a\"{}{tail}", " + \"a\"".repeat(2100)),
+            format!("X = {}1{}{tail}", "(".repeat(5000), ")".repeat(5000)),
+            format!("X = {}1{}{tail}", "[".repeat(5000), "]".repeat(5000)),
+            format!("X = {}1{}{tail}", "{".repeat(5000), "}".repeat(5000)),
+            format!("X = f{}{tail}", "()".repeat(5000)),
+            format!("X = a{}{tail}", "[0]".repeat(5000)),
+            format!("X = {}1{tail}", "-".repeat(5000)),
+            format!("X = {}1{tail}", "lambda: ".repeat(5000)),
+            format!("X: {}int{}{tail}", "List[".repeat(5000), "]".repeat(5000)),
+        ];
+        for src in &inputs {
+            let m = parse_str(src);
+            assert_eq!(class_names(&m), ["After"], "{}", &src[..40]);
+            let at = m.too_deep.as_ref().expect("nesting is cut off");
+            assert_eq!(at.line, 1, "{}", &src[..40]);
+            assert!(m.syntax_error.is_none(), "{}", &src[..40]);
+        }
+        // Blocks nest too: tree-sitter reads 5,000 levels of `if` (CPython stops at 100).
+        let mut blocks = String::new();
+        for depth in 0..5000 {
+            blocks.push_str(&" ".repeat(depth));
+            blocks.push_str("if x:\n");
+        }
+        blocks.push_str(&" ".repeat(5000));
+        blocks.push_str("pass\n");
+        blocks.push_str(tail);
+        let m = parse_str(&blocks);
+        assert_eq!(class_names(&m), ["After"]);
+        assert!(m.too_deep.is_some());
+        // Nesting up to the bound is read whole.
+        let src = format!("X = {}1{}\n", "(".repeat(90), ")".repeat(90));
+        let m = parse_str(&src);
+        assert!(m.too_deep.is_none());
+        assert!(matches!(
+            &m.body[0],
+            Stmt::Assign {
+                value: Some(Expr::Int(1)),
+                ..
+            }
+        ));
+    }
+
+    /// Issue 11: old Mac files end lines with a lone CR, which CPython accepts and
+    /// tree-sitter-python does not; locations stay the file's.
+    #[test]
+    fn regression_issue_11_a_lone_cr_ends_a_line() {
+        let m = parse_str(
+            "import sqlalchemy as sa\r\rclass A(Base):\r    __table_args__ = {\"schema\": \"core\"}\r    x = sa.Column(sa.Integer)  # note\r\rclass B(Base):\r\n    y = 1\r",
+        );
+        assert!(m.syntax_error.is_none(), "{m:?}");
+        assert_eq!(class_names(&m), ["A", "B"]);
+        let Stmt::Class(a) = &m.body[1] else {
+            panic!("class A")
+        };
+        assert_eq!(a.location.line, 3);
+        let Some(Stmt::Assign { location, .. }) = a.body.get(1) else {
+            panic!("x = …")
+        };
+        assert_eq!((location.line, location.column), (5, 5));
+        assert_eq!((m.comments[0].line, m.comments[0].column), (5, 32));
+        let Stmt::Class(b) = &m.body[2] else {
+            panic!("class B")
+        };
+        assert_eq!(b.location.line, 7);
+    }
+
+    /// Issue 11: an unclosed bracket no longer hides the rest of the file, and the warning
+    /// points at the bracket (where CPython points), not at `1:1`.
+    #[test]
+    fn regression_issue_11_an_unclosed_bracket_hides_nothing_after_its_statement() {
+        let m = parse_str(
+            "import sqlalchemy as sa\n\nclass A(Base):\n    x = sa.Column(sa.String(20), unique=True\n    y = sa.Column(sa.Integer)\n\nclass B(Base):\n    z = 1\n",
+        );
+        let error = m.syntax_error.as_ref().expect("a syntax error");
+        assert_eq!((error.location.line, error.location.column), (4, 18));
+        assert_eq!(error.detail.as_deref(), Some("`(` is never closed"));
+        assert_eq!(class_names(&m), ["A", "B"]);
+        let Stmt::Class(a) = &m.body[1] else {
+            panic!("class A")
+        };
+        let targets: Vec<&Expr> = a
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Assign { targets, .. } => targets.first(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(targets, [&Expr::Name("x".into()), &Expr::Name("y".into())]);
     }
 
     #[test]

@@ -42,23 +42,36 @@ impl std::fmt::Display for Location {
 }
 
 /// A decoded file with its line index.
+///
+/// Columns count characters, and counting them from the start of the line on every lookup is
+/// quadratic on a long line (100 MB of SQL on one line, a minified file): a non-ASCII file
+/// keeps a character count every [`CHAR_MARK_BYTES`] bytes, so that a lookup counts at most
+/// that many bytes; an ASCII file (most) needs none.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
     /// Byte offset at which each line starts; `line_starts[0] == 0`.
     line_starts: Vec<usize>,
+    /// For a non-ASCII text: entry `k` is (the first character boundary at or after
+    /// `k * CHAR_MARK_BYTES`, the characters before it). Empty for ASCII text.
+    char_marks: Vec<(usize, usize)>,
 }
+
+/// Bytes between two character counts kept by [`SourceFile`].
+const CHAR_MARK_BYTES: usize = 4096;
 
 impl SourceFile {
     /// Builds a source file from text that is already known to be UTF-8.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = line_starts(&text);
+        let char_marks = char_marks(&text);
         SourceFile {
             path: path.into(),
             text,
             line_starts,
+            char_marks,
         }
     }
 
@@ -90,12 +103,35 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line_index];
-        let mut end = offset;
+        (
+            to_u32(line_index + 1),
+            to_u32(self.chars_between(start, offset) + 1),
+        )
+    }
+
+    /// Characters in `text[start..end]` (`end` moved back to a character boundary), in time
+    /// bounded by [`CHAR_MARK_BYTES`] whatever the distance.
+    pub fn chars_between(&self, start: usize, end: usize) -> usize {
+        let mut end = end.min(self.text.len());
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = self.text[start..end].chars().count() + 1;
-        (to_u32(line_index + 1), to_u32(column))
+        let start = start.min(end);
+        if self.char_marks.is_empty() {
+            return end - start;
+        }
+        self.chars_before(end) - self.chars_before(start)
+    }
+
+    /// Characters before the character boundary `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let mut block = offset / CHAR_MARK_BYTES;
+        let (mut from, mut count) = self.char_marks.get(block).copied().unwrap_or((0, 0));
+        while from > offset && block > 0 {
+            block -= 1;
+            (from, count) = self.char_marks.get(block).copied().unwrap_or((0, 0));
+        }
+        count + self.text.get(from..offset).map_or(0, |s| s.chars().count())
     }
 
     /// The [`Location`] of a byte offset in this file.
@@ -146,6 +182,25 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+fn char_marks(text: &str) -> Vec<(usize, usize)> {
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    let mut marks = Vec::with_capacity(text.len() / CHAR_MARK_BYTES + 1);
+    let mut count = 0;
+    let mut from = 0;
+    for block in 0..=text.len() / CHAR_MARK_BYTES {
+        let mut at = (block * CHAR_MARK_BYTES).min(text.len());
+        while !text.is_char_boundary(at) {
+            at += 1;
+        }
+        count += text.get(from..at).map_or(0, |s| s.chars().count());
+        marks.push((at, count));
+        from = at;
+    }
+    marks
+}
+
 fn line_starts(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
     let mut starts = vec![0];
@@ -181,6 +236,34 @@ mod tests {
         assert_eq!(file.line_col(12), (4, 1));
         assert_eq!(file.line_text(2), "cé d");
         assert_eq!(file.line_count(), 4);
+    }
+
+    /// Issue 11: a column on a long line is counted from a mark, not from the line start,
+    /// and is the same count either way.
+    #[test]
+    fn columns_on_long_non_ascii_lines_match_a_plain_count() {
+        let line = "é a ".repeat(5000) + "x" + &"日本".repeat(3000);
+        let text = format!("first\n{line}\nlast é");
+        let file = SourceFile::new("long.sql", text.as_str());
+        assert!(!file.char_marks.is_empty());
+        let second = file.line_start(2);
+        for offset in (second..second + line.len())
+            .step_by(997)
+            .chain([text.len()])
+        {
+            let (line_no, column) = file.line_col(offset);
+            let start = file.line_start(line_no);
+            let mut end = offset;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let expected = text[start..end].chars().count() + 1;
+            assert_eq!(column as usize, expected, "at {offset}");
+        }
+        assert_eq!(file.line_col(text.len()), (3, 7));
+        let ascii = SourceFile::new("a.sql", "abc\ndef");
+        assert!(ascii.char_marks.is_empty());
+        assert_eq!(ascii.line_col(6), (2, 3));
     }
 
     #[test]

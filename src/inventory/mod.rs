@@ -23,7 +23,7 @@
 
 pub mod markdown;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -410,6 +410,13 @@ pub fn render_table(inventory: &Inventory) -> String {
     if schemas.is_empty() {
         out.push_str("\nNo tables.\n");
     }
+    // Looked up once per table: a scan per table is quadratic with 20,000 tables.
+    let outside_tables: BTreeSet<(&str, &str)> = inventory
+        .tables
+        .iter()
+        .filter(|t| t.origin == Origin::Outside)
+        .map(|t| (t.table_schema.as_str(), t.table_name.as_str()))
+        .collect();
     for (schema, tables) in &schemas {
         let columns: usize = tables.iter().map(|(_, n)| n).sum();
         out.push_str(&format!(
@@ -418,11 +425,7 @@ pub fn render_table(inventory: &Inventory) -> String {
             plural(tables.len(), "table", "tables"),
             plural(columns, "column", "columns"),
         ));
-        let outside = |name: &str| {
-            inventory.tables.iter().any(|t| {
-                t.origin == Origin::Outside && t.table_schema == *schema && t.table_name == name
-            })
-        };
+        let outside = |name: &str| outside_tables.contains(&(*schema, name));
         let rows: Vec<[String; 2]> = tables
             .iter()
             .map(|(name, n)| {
@@ -449,16 +452,19 @@ pub fn render_table(inventory: &Inventory) -> String {
             outside.len(),
             plural(outside.len(), "table", "tables"),
         ));
+        let mut columns_of: BTreeMap<(&str, &str), Vec<&ColumnRow>> = BTreeMap::new();
+        for column in &inventory.columns {
+            let key = (column.table_schema.as_str(), column.table_name.as_str());
+            if outside_tables.contains(&key) {
+                columns_of.entry(key).or_default().push(column);
+            }
+        }
         let mut rows: Vec<[String; 3]> = Vec::new();
         for table in outside {
             let name = format!("`{}.{}`", table.table_schema, table.table_name);
-            let columns: Vec<&ColumnRow> = inventory
-                .columns
-                .iter()
-                .filter(|c| {
-                    c.table_schema == table.table_schema && c.table_name == table.table_name
-                })
-                .collect();
+            let columns = columns_of
+                .get(&(table.table_schema.as_str(), table.table_name.as_str()))
+                .map_or(&[][..], Vec::as_slice);
             if columns.is_empty() {
                 rows.push([name.clone(), "—".to_string(), at(&table.location)]);
             }

@@ -335,9 +335,20 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
         path: file.path.clone(),
         ..FileModels::default()
     };
-    if let Some(first) = module.syntax_errors.first() {
+    if let Some(error) = &module.syntax_error {
+        let message = match &error.detail {
+            Some(_) => format!(
+                "{}; the rest of this file is still checked",
+                error.describe()
+            ),
+            None => SYNTAX_ERROR_MESSAGE.to_string(),
+        };
         out.warnings
-            .push(Warning::at(first.clone(), SYNTAX_ERROR_MESSAGE));
+            .push(Warning::at(error.location.clone(), message));
+    }
+    if let Some(at) = &module.too_deep {
+        out.warnings
+            .push(Warning::at(at.clone(), pyast::too_deep_message()));
     }
     out.ignores = crate::suppress::python_ignores(&file.path, &module.comments);
     let package = modules::package_of(&file.path);

@@ -1072,11 +1072,28 @@ fn syntax_error_file_keeps_the_tables_it_can_read_and_warns_once() {
     );
     assert_eq!(names(table(&tables, "fine")), vec!["id", "name"]);
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
-    assert_eq!(warnings[0].message, SYNTAX_ERROR_MESSAGE);
     assert_eq!(
-        warnings[0].location.as_ref().map(|l| l.path.as_str()),
-        Some("app/models.py")
+        warnings[0].message,
+        "Python syntax error: `(` is never closed; the rest of this file is still checked"
     );
+    // At the bracket, as CPython says: `mapped_column(` on the class's third line.
+    let at = warnings[0].location.as_ref().expect("a location");
+    assert_eq!(at.path, "app/models.py");
+    assert_eq!((at.line, at.column), (8, 22), "{src}");
+}
+
+#[test]
+fn a_syntax_error_that_is_not_a_bracket_keeps_the_generic_message_at_its_place() {
+    let src = format!(
+        "{BASE_20}class Fine(Base):\n    __tablename__ = 'fine'\n    id: Mapped[int] = = mapped_column(primary_key=True)\n    name: Mapped[str]\n"
+    );
+    let (tables, warnings) = run(&[("app/models.py", &src)]);
+    // tree-sitter skips the second `=` and reads the rest of the line.
+    assert_eq!(names(table(&tables, "fine")), vec!["id", "name"]);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert_eq!(warnings[0].message, SYNTAX_ERROR_MESSAGE);
+    let at = warnings[0].location.as_ref().expect("a location");
+    assert_eq!((at.line, at.column), (8, 23));
 }
 
 #[test]

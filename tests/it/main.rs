@@ -15,4 +15,5 @@ mod install;
 mod migration_files;
 mod one_database;
 mod reading;
+mod robust;
 mod schema;

@@ -13,7 +13,8 @@
 //! expression as written, after following names) or `None`, and the caller decides what that
 //! means — usually a warning when a table is at stake. Every chain is cut off
 //! ([`RESOLVE_DEPTH`], [`EVAL_DEPTH`], [`MAX_LOOP_ITEMS`]): without Python's statement order,
-//! `sql = sql + "…"` refers to itself. Nothing here knows Alembic or SQLAlchemy; `op.*`,
+//! `sql = sql + "…"` refers to itself. Built strings are bounded too ([`MAX_STRING_BYTES`],
+//! [`MAX_SCOPE_STRING_BYTES`]): `s = s + s` forty times is a terabyte. Nothing here knows Alembic or SQLAlchemy; `op.*`,
 //! columns and types stay in [`super::ops`].
 //!
 //! Where it grows: a new place names come from is a tier of [`Env::lookup`]; a new kind of
@@ -46,6 +47,13 @@ pub(super) const MAX_LOOP_ITEMS: usize = 256;
 /// How deep expressions are evaluated through names: `sql = sql + "…"` refers to itself as
 /// far as a reader without Python's statement order can tell, so evaluation must stop.
 pub(super) const EVAL_DEPTH: usize = 16;
+
+/// The longest string the evaluator builds by `+`: hostile input such as `s = s + s` repeated
+/// doubles it per line. A longer one is not known.
+pub(super) const MAX_STRING_BYTES: usize = 1 << 20;
+
+/// How many bytes of evaluated strings one function's [`Scope`] keeps, in all.
+pub(super) const MAX_SCOPE_STRING_BYTES: usize = 32 << 20;
 
 /// What a bare name is bound to, and where.
 #[derive(Clone, Copy)]
@@ -139,6 +147,8 @@ pub(super) struct Scope<'a> {
     /// Names bound to a constant string, evaluated when bound, so that `sql = sql + "…"`
     /// means what it means in Python.
     strings: HashMap<&'a str, String>,
+    /// Bytes held in `strings`, at most [`MAX_SCOPE_STRING_BYTES`].
+    string_bytes: usize,
 }
 
 impl<'a> Scope<'a> {
@@ -153,10 +163,15 @@ impl<'a> Scope<'a> {
     ) {
         let string = Env::new(globals, self).const_str(value);
         for &name in names {
-            match &string {
-                Some(string) => self.strings.insert(name, string.clone()),
-                None => self.strings.remove(name),
-            };
+            if let Some(old) = self.strings.remove(name) {
+                self.string_bytes -= old.len();
+            }
+            if let Some(string) = &string
+                && self.string_bytes + string.len() <= MAX_SCOPE_STRING_BYTES
+            {
+                self.string_bytes += string.len();
+                self.strings.insert(name, string.clone());
+            }
             self.locals.insert(name, Binding { value, location });
         }
     }
@@ -203,7 +218,9 @@ impl<'a> Scope<'a> {
                 continue;
             };
             if let Some(binding) = helper.get(item) {
-                self.strings.remove(target);
+                if let Some(old) = self.strings.remove(target) {
+                    self.string_bytes -= old.len();
+                }
                 self.locals.insert(target, *binding);
             }
         }
@@ -277,7 +294,11 @@ impl<'e, 'a> Env<'e, 'a> {
             Expr::Str(s) => Some(s.clone()),
             Expr::BinOp { op, left, right } if op == "+" => {
                 let mut s = self.str_in(left, depth + 1)?;
-                s.push_str(&self.str_in(right, depth + 1)?);
+                let right = self.str_in(right, depth + 1)?;
+                if s.len() + right.len() > MAX_STRING_BYTES {
+                    return None;
+                }
+                s.push_str(&right);
                 Some(s)
             }
             other if may_be_string(other) => self.evaluate(other).as_str().map(str::to_string),
@@ -601,6 +622,36 @@ mod tests {
         assert_eq!(loop_targets("a, b"), Some(vec!["a", "b"]));
         assert_eq!(loop_targets("self.x"), None);
         assert_eq!(loop_targets("*rest"), None);
+    }
+
+    /// Issue 11: `s = s + s` forty times is a terabyte in Python; the evaluator stops knowing
+    /// the string at [`MAX_STRING_BYTES`] instead of running out of memory.
+    #[test]
+    fn regression_issue_11_doubling_strings_stay_bounded() {
+        let src = format!(
+            "def f():\n    s = '{}'\n{}    t = 'ok'\n",
+            "x".repeat(1000),
+            "    s = s + s\n".repeat(40)
+        );
+        let m = module(&src);
+        let (globals, scope) = walk(&m);
+        let env = Env::new(&globals, &scope);
+        assert_eq!(env.const_str(&name("s")), None);
+        assert_eq!(env.const_str(&name("t")).as_deref(), Some("ok"));
+        assert!(scope.string_bytes <= MAX_SCOPE_STRING_BYTES);
+        // Module-level names double through `resolve` instead: bounded the same way.
+        let src = format!(
+            "S0 = '{}'\n{}def f():\n    pass\n",
+            "x".repeat(1000),
+            (1..40)
+                .map(|i| format!("S{i} = S{p} + S{p}\n", p = i - 1))
+                .collect::<String>()
+        );
+        let m = module(&src);
+        let (globals, scope) = walk(&m);
+        let env = Env::new(&globals, &scope);
+        assert_eq!(env.const_str(&name("S39")), None);
+        assert_eq!(env.const_str(&name("S2")).map(|s| s.len()), Some(4000));
     }
 
     #[test]

@@ -308,14 +308,24 @@ fn read(
         return None;
     }
     let mut events = ops::read_upgrade(file, module, modules);
-    if let Some(at) = module.syntax_errors.first() {
+    if let Some(at) = &module.too_deep {
         events.warnings.insert(
             0,
             ReadWarning {
-                message: "Python syntax error: this revision was read only as far as the parser \
-                          could recover"
-                    .to_string(),
+                message: pyast::too_deep_message(),
                 location: at.clone(),
+            },
+        );
+    }
+    if let Some(error) = &module.syntax_error {
+        events.warnings.insert(
+            0,
+            ReadWarning {
+                message: format!(
+                    "{}; this revision was read only as far as the parser could recover",
+                    error.describe()
+                ),
+                location: error.location.clone(),
             },
         );
     }

@@ -31,9 +31,49 @@ impl<'a> Src<'a> {
         self.text.get(tok.start..tok.end).unwrap_or("")
     }
 
-    /// Text from the start of `first` to the end of `last`, as written.
-    pub fn span(&self, first: Token, last: Token) -> &'a str {
-        self.text.get(first.start..last.end).unwrap_or("")
+    /// The tokens' text joined with canonical spacing, whatever whitespace and comments stood
+    /// between them: `now( /* x */ )` and `now()` are both `now()`, `- 1` is `-1`, `a||b`
+    /// is `a || b`. For expressions kept as text (defaults): the text must not depend on how
+    /// the SQL was laid out.
+    pub fn canonical(&self, toks: &[Token]) -> String {
+        let mut out = String::new();
+        let mut prev: [Option<Token>; 2] = [None, None];
+        for &tok in toks {
+            if let Some(a) = prev[1]
+                && self.spaced(prev[0], a, tok)
+            {
+                out.push(' ');
+            }
+            out.push_str(self.tok(tok));
+            prev = [prev[1], Some(tok)];
+        }
+        out
+    }
+
+    /// Whether a space separates `b` from `a` (after `before`) in [`Src::canonical`] text.
+    fn spaced(&self, before: Option<Token>, a: Token, b: Token) -> bool {
+        let tight_after = |t: Token| {
+            matches!(t.kind, Kind::LParen | Kind::LBracket | Kind::Dot) || self.is_op(t, "::")
+        };
+        let tight_before = |t: Token| {
+            matches!(
+                t.kind,
+                Kind::RParen | Kind::RBracket | Kind::Comma | Kind::Dot
+            ) || self.is_op(t, "::")
+        };
+        let call = matches!(b.kind, Kind::LParen | Kind::LBracket)
+            && matches!(
+                a.kind,
+                Kind::Word | Kind::Quoted | Kind::RParen | Kind::RBracket
+            );
+        let sign = (self.is_op(a, "-") || self.is_op(a, "+"))
+            && before.is_none_or(|t| {
+                matches!(
+                    t.kind,
+                    Kind::Op | Kind::LParen | Kind::LBracket | Kind::Comma
+                )
+            });
+        !(tight_after(a) || tight_before(b) || call || sign)
     }
 
     pub fn is_word(&self, tok: Token, kw: &str) -> bool {
@@ -84,6 +124,16 @@ impl<'t, 'a> Cursor<'t, 'a> {
             self.pos += 1;
         }
         tok
+    }
+
+    /// Where the cursor is, for [`Cursor::since`].
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The tokens read since `position`.
+    pub fn since(&self, position: usize) -> &'t [Token] {
+        self.toks.get(position..self.pos).unwrap_or(&[])
     }
 
     pub fn at_end(&self) -> bool {

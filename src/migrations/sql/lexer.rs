@@ -14,6 +14,11 @@
 //!
 //! A psql meta-command (`\connect`, `\set`, …, up to the end of its line) and the start of a
 //! down section come out as a [`Kind::Boundary`] token: it ends the statement in progress.
+//!
+//! A string, quoted identifier, dollar quote or block comment that is never closed swallows
+//! the rest of the text, and PostgreSQL rejects the statement it starts in: the lexer stops
+//! there, returns no token for it, and [`Lexer::unterminated`] says where it opened. What that
+//! means for the statements around it is the reader's decision.
 
 use std::borrow::Cow;
 
@@ -77,6 +82,68 @@ pub(super) struct LexOptions {
     pub directives: bool,
 }
 
+/// Something that opens and is never closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Opening {
+    /// `'…`, `E'…`, `B'…` … (the quote is the token's last opening byte).
+    Str,
+    /// `"…` or `U&"…`.
+    Quoted,
+    /// `$tag$…` without the same `$tag$` again.
+    Dollar,
+    /// `/*` without its `*/`.
+    Comment,
+}
+
+/// Where an [`Opening`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Unterminated {
+    pub opening: Opening,
+    /// Offset of its first byte.
+    pub at: usize,
+}
+
+impl Unterminated {
+    /// What is never closed, for a warning: "the dollar quote `$body$` is never closed …".
+    pub fn describe(&self, text: &str) -> String {
+        let rest = text.get(self.at..).unwrap_or("");
+        match self.opening {
+            Opening::Str => "this string is never closed (no closing `'`)".to_string(),
+            Opening::Quoted => {
+                "this quoted identifier is never closed (no closing `\"`)".to_string()
+            }
+            Opening::Dollar => {
+                let tag_len = rest
+                    .bytes()
+                    .skip(1)
+                    .position(|b| b == b'$')
+                    .map_or(1, |i| i + 2);
+                let tag = rest.get(..tag_len).unwrap_or("$");
+                format!(
+                    "the dollar quote `{tag}` is never closed (the closing tag must be `{tag}` exactly; tags are case-sensitive)"
+                )
+            }
+            Opening::Comment => {
+                "this `/*` comment is never closed (comments nest: each `/*` needs its own `*/`)"
+                    .to_string()
+            }
+        }
+    }
+}
+
+/// The first [`Unterminated`] opening in `text`, lexed as the statement reader lexes it.
+pub(super) fn first_unterminated(text: &str, sections: bool) -> Option<Unterminated> {
+    let mut lexer = Lexer::new(
+        text,
+        LexOptions {
+            sections,
+            directives: false,
+        },
+    );
+    while lexer.next_token().is_some() {}
+    lexer.unterminated()
+}
+
 /// A `-- driftguard: ignore[…]` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Directive {
@@ -100,6 +167,8 @@ pub(super) struct Lexer<'a> {
     directives: Vec<Directive>,
     /// Directives from this index on may still wait for the next token.
     unanchored_from: usize,
+    /// Where lexing stopped at something never closed.
+    unterminated: Option<Unterminated>,
 }
 
 impl<'a> Lexer<'a> {
@@ -115,7 +184,22 @@ impl<'a> Lexer<'a> {
             last_token_start: None,
             directives: Vec::new(),
             unanchored_from: 0,
+            unterminated: None,
         }
+    }
+
+    /// The string, quoted identifier, dollar quote or block comment that is never closed, if
+    /// lexing stopped at one (never inside a down section: that part does not run).
+    pub fn unterminated(&self) -> Option<Unterminated> {
+        self.unterminated
+    }
+
+    /// Stops lexing at an opening that is never closed.
+    fn stop(&mut self, opening: Opening, at: usize) {
+        if !self.in_down {
+            self.unterminated = Some(Unterminated { opening, at });
+        }
+        self.pos = self.bytes.len();
     }
 
     /// The directives seen so far.
@@ -131,6 +215,9 @@ impl<'a> Lexer<'a> {
     /// The next token, or `None` at the end of the text.
     pub fn next_token(&mut self) -> Option<Token> {
         loop {
+            if self.pos >= self.bytes.len() && !self.boundary_pending {
+                return None;
+            }
             if self.boundary_pending {
                 self.boundary_pending = false;
                 return Some(Token {
@@ -154,7 +241,9 @@ impl<'a> Lexer<'a> {
                 b'-' if self.byte(self.pos + 1) == Some(b'-') => self.line_comment(),
                 b'/' if self.byte(self.pos + 1) == Some(b'*') => self.block_comment(),
                 _ => {
-                    let tok = self.token(b);
+                    let Some(tok) = self.token(b) else {
+                        continue;
+                    };
                     if self.in_down {
                         continue;
                     }
@@ -178,42 +267,44 @@ impl<'a> Lexer<'a> {
         Token { kind, start, end }
     }
 
-    fn token(&mut self, b: u8) -> Token {
+    /// The token starting at the current position; `None` (lexing stops) for one that is
+    /// never closed.
+    fn token(&mut self, b: u8) -> Option<Token> {
         let start = self.pos;
         let next = self.byte(start + 1);
-        match b {
-            b'\'' => {
-                let end = self.quoted_end(start + 1, b'\'', false);
-                self.make(Kind::Str, start, end)
-            }
-            b'"' => {
-                let end = self.quoted_end(start + 1, b'"', false);
-                self.make(Kind::Quoted, start, end)
-            }
+        let quoted =
+            |lexer: &mut Self, kind: Kind, body: usize, quote: u8, backslash: bool| match lexer
+                .quoted_end(body, quote, backslash)
+            {
+                Some(end) => Some(lexer.make(kind, start, end)),
+                None => {
+                    let opening = if quote == b'"' {
+                        Opening::Quoted
+                    } else {
+                        Opening::Str
+                    };
+                    lexer.stop(opening, start);
+                    None
+                }
+            };
+        let tok = match b {
+            b'\'' => return quoted(self, Kind::Str, start + 1, b'\'', false),
+            b'"' => return quoted(self, Kind::Quoted, start + 1, b'"', false),
             b'e' | b'E' if next == Some(b'\'') => {
-                let end = self.quoted_end(start + 2, b'\'', true);
-                self.make(Kind::EStr, start, end)
+                return quoted(self, Kind::EStr, start + 2, b'\'', true);
             }
             b'n' | b'N' if next == Some(b'\'') => {
-                let end = self.quoted_end(start + 2, b'\'', false);
-                self.make(Kind::Str, start, end)
+                return quoted(self, Kind::Str, start + 2, b'\'', false);
             }
             b'b' | b'B' | b'x' | b'X' if next == Some(b'\'') => {
-                let end = self.quoted_end(start + 2, b'\'', false);
-                self.make(Kind::BitStr, start, end)
+                return quoted(self, Kind::BitStr, start + 2, b'\'', false);
             }
             b'u' | b'U' if next == Some(b'&') => match self.byte(start + 2) {
-                Some(b'\'') => {
-                    let end = self.quoted_end(start + 3, b'\'', false);
-                    self.make(Kind::UStr, start, end)
-                }
-                Some(b'"') => {
-                    let end = self.quoted_end(start + 3, b'"', false);
-                    self.make(Kind::Quoted, start, end)
-                }
+                Some(b'\'') => return quoted(self, Kind::UStr, start + 3, b'\'', false),
+                Some(b'"') => return quoted(self, Kind::Quoted, start + 3, b'"', false),
                 _ => self.word(start),
             },
-            b'$' => self.dollar(start),
+            b'$' => return self.dollar(start),
             b'0'..=b'9' => self.number(start),
             b'.' if next.is_some_and(|c| c.is_ascii_digit()) => self.number(start),
             // PL/pgSQL's `FOR i IN 1..10`.
@@ -236,12 +327,13 @@ impl<'a> Lexer<'a> {
             _ if is_ident_start(b) => self.word(start),
             _ if is_op_char(b) => self.operator(start),
             _ => self.make(Kind::Op, start, start + 1),
-        }
+        };
+        Some(tok)
     }
 
-    /// End (exclusive) of a quoted token whose body starts at `from`; the end of the text when
-    /// it is not terminated.
-    fn quoted_end(&self, from: usize, quote: u8, backslash: bool) -> usize {
+    /// End (exclusive) of a quoted token whose body starts at `from`; `None` when it is never
+    /// closed.
+    fn quoted_end(&self, from: usize, quote: u8, backslash: bool) -> Option<usize> {
         let mut i = from;
         while let Some(c) = self.byte(i) {
             if c == quote {
@@ -249,11 +341,11 @@ impl<'a> Lexer<'a> {
                     i += 2;
                     continue;
                 }
-                return i + 1;
+                return Some(i + 1);
             }
             i += if backslash && c == b'\\' { 2 } else { 1 };
         }
-        self.bytes.len()
+        None
     }
 
     fn word(&mut self, start: usize) -> Token {
@@ -305,9 +397,9 @@ impl<'a> Lexer<'a> {
         self.make(Kind::Number, start, i)
     }
 
-    fn dollar(&mut self, start: usize) -> Token {
-        match self.byte(start + 1) {
-            Some(b'$') => self.dollar_body(start, start + 2),
+    fn dollar(&mut self, start: usize) -> Option<Token> {
+        let tok = match self.byte(start + 1) {
+            Some(b'$') => return self.dollar_body(start, start + 2),
             Some(c) if c.is_ascii_digit() => {
                 let mut i = start + 1;
                 while self.byte(i).is_some_and(|c| c.is_ascii_digit()) {
@@ -321,23 +413,26 @@ impl<'a> Lexer<'a> {
                     i += 1;
                 }
                 if self.byte(i) == Some(b'$') {
-                    self.dollar_body(start, i + 1)
-                } else {
-                    self.make(Kind::Op, start, start + 1)
+                    return self.dollar_body(start, i + 1);
                 }
+                self.make(Kind::Op, start, start + 1)
             }
             _ => self.make(Kind::Op, start, start + 1),
-        }
+        };
+        Some(tok)
     }
 
-    fn dollar_body(&mut self, start: usize, open_end: usize) -> Token {
+    /// A dollar-quoted body: up to the same tag, byte for byte (tags are case-sensitive).
+    fn dollar_body(&mut self, start: usize, open_end: usize) -> Option<Token> {
         let tag = self.text.get(start..open_end).unwrap_or("$$");
         let rest = self.text.get(open_end..).unwrap_or("");
-        let end = match rest.find(tag) {
-            Some(i) => open_end + i + tag.len(),
-            None => self.bytes.len(),
-        };
-        self.make(Kind::Dollar, start, end)
+        match rest.find(tag) {
+            Some(i) => Some(self.make(Kind::Dollar, start, open_end + i + tag.len())),
+            None => {
+                self.stop(Opening::Dollar, start);
+                None
+            }
+        }
     }
 
     fn operator(&mut self, start: usize) -> Token {
@@ -418,6 +513,10 @@ impl<'a> Lexer<'a> {
                 }
                 _ => i += 1,
             }
+        }
+        if depth > 0 {
+            self.stop(Opening::Comment, start);
+            return;
         }
         self.pos = i.min(self.bytes.len());
         if self.opts.directives {
@@ -867,19 +966,46 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_things_run_to_the_end() {
-        for text in [
-            "'abc",
-            "\"abc",
-            "$$abc",
-            "$a$abc$b$",
-            "/* /* */",
-            "E'\\",
-            "U&'",
-            "$",
+    fn unterminated_things_stop_the_lexer_where_they_open() {
+        for (text, opening, at) in [
+            ("a 'abc", Opening::Str, 2),
+            ("a \"abc", Opening::Quoted, 2),
+            ("a $$abc", Opening::Dollar, 2),
+            ("a $a$abc$b$", Opening::Dollar, 2),
+            ("a $A$abc$a$", Opening::Dollar, 2),
+            ("a /* /* */", Opening::Comment, 2),
+            ("a E'\\'", Opening::Str, 2),
+            ("a U&'", Opening::Str, 2),
+            ("a U&\"x", Opening::Quoted, 2),
+            ("a B'01", Opening::Str, 2),
         ] {
-            let toks = lex(text);
-            assert!(toks.len() <= 2, "{text}: {toks:?}");
+            let mut lexer = Lexer::new(
+                text,
+                LexOptions {
+                    sections: true,
+                    directives: true,
+                },
+            );
+            let toks: Vec<Token> = std::iter::from_fn(|| lexer.next_token()).collect();
+            assert_eq!(toks.len(), 1, "{text}: {toks:?}");
+            assert_eq!(
+                lexer.unterminated(),
+                Some(Unterminated { opening, at }),
+                "{text}"
+            );
         }
+        assert_eq!(lex("$"), vec![(Kind::Op, "$")]);
+        assert_eq!(first_unterminated("'a' $x$ b $x$ /* */", true), None);
+        let dollar = first_unterminated("SELECT $Body$ x $body$", true).expect("unterminated");
+        assert!(
+            dollar
+                .describe("SELECT $Body$ x $body$")
+                .contains("`$Body$` is never closed"),
+        );
+        // In a down section nothing runs: nothing to report.
+        assert_eq!(
+            first_unterminated("SELECT 1;\n-- migrate:down\nSELECT 'x", true),
+            None
+        );
     }
 }

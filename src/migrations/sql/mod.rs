@@ -67,6 +67,24 @@ pub fn read_fragment(sql: &str, at: &Location) -> MigrationEvents {
     read_with(sql, &Locator::fragment(&lines, at))
 }
 
+/// Byte offsets where the tokens of a SQL text start, as the reader lexes it, up to an opening
+/// that is never closed. For the fuzz harness (`tests/fuzz/`): whitespace or a comment
+/// inserted at any of them must not change the schema a file builds.
+#[doc(hidden)]
+pub fn token_starts(text: &str) -> Vec<usize> {
+    let mut lexer = Lexer::new(
+        text,
+        LexOptions {
+            sections: true,
+            directives: false,
+        },
+    );
+    std::iter::from_fn(|| lexer.next_token())
+        .filter(|t| t.kind != Kind::Boundary)
+        .map(|t| t.start)
+        .collect()
+}
+
 fn read_with(text: &str, locator: &Locator<'_>) -> MigrationEvents {
     let mut reader = StatementReader::new(locator);
     let src = Src {
@@ -113,12 +131,10 @@ impl<'a> Locator<'a> {
             let start = file.line_start(line);
             let next = file.line_start(line.saturating_add(1));
             let last = line as usize >= file.line_count();
-            if start <= offset
-                && (offset < next || (last && offset <= next))
-                && let Some(prefix) = file.text.get(start..offset)
-            {
+            if start <= offset && (offset < next || (last && offset <= next)) {
                 self.hint.set(line);
-                let column = u32::try_from(prefix.chars().count()).unwrap_or(u32::MAX - 1);
+                let column = file.chars_between(start, offset);
+                let column = u32::try_from(column).unwrap_or(u32::MAX - 1);
                 return (line, column + 1);
             }
         }
@@ -288,6 +304,16 @@ impl<'l> StatementReader<'l> {
         if !top && !self.enter(src.abs(0)) {
             return out;
         }
+        // SQL sent as one query string (`EXECUTE`, Alembic's `op.execute`) is parsed whole by
+        // the server: one opening never closed rejects all of it.
+        let whole = !top || self.locator.at.is_some();
+        if whole && let Some(open) = lexer::first_unterminated(src.text, top) {
+            self.warn_unterminated(src, open, "none of this SQL runs");
+            if !top {
+                self.leave();
+            }
+            return out;
+        }
         let mut lexer = Lexer::new(
             src.text,
             LexOptions {
@@ -317,13 +343,28 @@ impl<'l> StatementReader<'l> {
                 _ => pending.push(src, tok, &mut toks),
             }
         }
-        self.finish_statement(src, &toks, &pending, &mut out);
+        match lexer.unterminated() {
+            // psql sends what came before; the statement it opens in fails, and so does the
+            // rest of the file, which is inside it.
+            Some(open) => self.warn_unterminated(
+                src,
+                open,
+                "PostgreSQL rejects the statement it opens in, and the rest of the file is inside it; driftguard read nothing from here on",
+            ),
+            None => self.finish_statement(src, &toks, &pending, &mut out),
+        }
         let directives = lexer.take_directives();
         self.absorb_directives(src, directives);
         if !top {
             self.leave();
         }
         out
+    }
+
+    /// Warns about a string, quoted identifier, dollar quote or comment never closed.
+    fn warn_unterminated(&mut self, src: Src<'_>, open: lexer::Unterminated, consequence: &str) {
+        let what = open.describe(src.text);
+        self.warn(src.abs(open.at), format!("{what}: {consequence}"));
     }
 
     fn finish_statement(

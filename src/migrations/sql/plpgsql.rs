@@ -60,7 +60,10 @@ pub(super) fn read_do(
     }
     let nested = Nested::of_string(src, body);
     let inner = nested.src();
-    let toks = lex_all(r, inner);
+    let Some(toks) = lex_all(r, inner) else {
+        r.leave();
+        return;
+    };
     let mut walker = Walker {
         src: inner,
         toks: &toks,
@@ -70,7 +73,9 @@ pub(super) fn read_do(
     r.leave();
 }
 
-fn lex_all(r: &mut StatementReader<'_>, src: Src<'_>) -> Vec<Token> {
+/// The tokens of a body; `None` (after a warning) when something in it is never closed:
+/// PL/pgSQL then cannot compile the body and none of it runs.
+fn lex_all(r: &mut StatementReader<'_>, src: Src<'_>) -> Option<Vec<Token>> {
     let mut lexer = Lexer::new(
         src.text,
         LexOptions {
@@ -84,9 +89,17 @@ fn lex_all(r: &mut StatementReader<'_>, src: Src<'_>) -> Vec<Token> {
             toks.push(tok);
         }
     }
+    if let Some(open) = lexer.unterminated() {
+        r.warn_unterminated(
+            src,
+            open,
+            "PL/pgSQL cannot compile this body, so none of it runs",
+        );
+        return None;
+    }
     let directives = lexer.take_directives();
     r.absorb_directives(src, directives);
-    toks
+    Some(toks)
 }
 
 /// Words that end a statement list.

@@ -842,10 +842,10 @@ fn type_modifiers(e: &mut Cursor<'_, '_>) -> Vec<u32> {
 
 /// The text of a column's `DEFAULT` expression, as written.
 fn default_expr(e: &mut Cursor<'_, '_>) -> Result<String, Unread> {
-    let Some(first) = e.peek() else {
+    if e.at_end() {
         return Err(unread(e, "a default expression"));
-    };
-    let mut last = first;
+    }
+    let start = e.position();
     let mut depth = 0usize;
     let mut cases = 0usize;
     let mut count = 0usize;
@@ -865,11 +865,10 @@ fn default_expr(e: &mut Cursor<'_, '_>) -> Result<String, Unread> {
             }
             _ => {}
         }
-        last = tok;
         count += 1;
         e.bump();
     }
-    Ok(e.src.span(first, last).trim().to_string())
+    Ok(e.src.canonical(e.since(start)))
 }
 
 /// After `REFERENCES`: `table [(cols)] [MATCH …] [ON DELETE|UPDATE action]…`.
@@ -1166,18 +1165,18 @@ fn set_or_drop_default(
     out: &mut Vec<SchemaChange>,
 ) {
     if a.eat_seq(&["set", "default"]) {
-        match (a.peek(), a.last()) {
-            (Some(first), Some(last)) => out.push(SchemaChange::SetDefault {
-                table,
-                column,
-                default: Some(a.src.span(first, last).trim().to_string()),
-                location,
-            }),
-            _ => {
+        match a.rest() {
+            [] => {
                 let u = unread(a, "a default expression");
                 let what = format!("ALTER COLUMN in ALTER TABLE {table}");
                 warn_unread(r, a, &what, &u, "this action was skipped");
             }
+            rest => out.push(SchemaChange::SetDefault {
+                table,
+                column,
+                default: Some(a.src.canonical(rest)),
+                location,
+            }),
         }
     } else if a.eat_seq(&["drop", "default"]) {
         out.push(SchemaChange::SetDefault {

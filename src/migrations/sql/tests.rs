@@ -1512,6 +1512,104 @@ fn deep_nesting_is_bounded() {
     let _ = run(&executes);
 }
 
+/// Issue 11: something opened and never closed swallows the rest of the file, and
+/// PostgreSQL rejects it: nothing from the statement it opens in on counts, and the warning
+/// names its line.
+#[test]
+fn regression_issue_11_unterminated_quotes_and_comments_are_not_executed() {
+    let before = "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN a int;\n";
+    for (rest, what) in [
+        (
+            "DO $$ BEGIN ALTER TABLE t ADD COLUMN b int; END;",
+            "dollar quote `$$` is never closed",
+        ),
+        (
+            "DO $a$ BEGIN ALTER TABLE t ADD COLUMN b int; END; $b$;",
+            "`$a$` is never closed",
+        ),
+        (
+            "DO $A$ BEGIN ALTER TABLE t ADD COLUMN b int; END; $a$;",
+            "`$A$` is never closed",
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN b text DEFAULT 'x;\nALTER TABLE t ADD COLUMN c int;",
+            "string is never closed",
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN b text DEFAULT E'x\\';\nALTER TABLE t ADD COLUMN c int;",
+            "string is never closed",
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN \"b int;\nALTER TABLE t ADD COLUMN c int;",
+            "quoted identifier is never closed",
+        ),
+        (
+            "/* a /* nested */ comment\nALTER TABLE t ADD COLUMN b int;",
+            "comment is never closed",
+        ),
+    ] {
+        let text = format!("{before}{rest}\n");
+        let ev = run(&text);
+        assert_eq!(created(&ev), ["t.id", "t.a"], "{text}");
+        assert_eq!(ev.warnings.len(), 1, "{text}: {:#?}", ev.warnings);
+        assert_eq!(ev.warnings[0].location.line, 3, "{text}");
+        assert!(ev.warnings[0].message.contains(what), "{:#?}", ev.warnings);
+        assert!(ev.warnings[0].message.contains("read nothing"));
+    }
+    // Closed properly, the same statements run.
+    let ev =
+        run("CREATE TABLE t (id int);\nDO $A$ BEGIN ALTER TABLE t ADD COLUMN b int; END; $A$;\n");
+    assert_eq!(created(&ev), ["t.id", "t.b"]);
+    assert_clean(&ev);
+}
+
+/// Issue 11 (found by the fuzzer): a default is kept as text, and that text must not depend
+/// on the whitespace and comments between its tokens.
+#[test]
+fn regression_issue_11_defaults_do_not_depend_on_layout() {
+    let ev = run(
+        "CREATE TABLE t (\n  a timestamptz DEFAULT now( /* when */ ),\n  b int DEFAULT - 1,\n  c text DEFAULT lower( 'A  B' ) || 'x',\n  d numeric DEFAULT (\n    1.5\n  )::numeric,\n  e int[] DEFAULT ARRAY [ 1 , 2 ] NOT NULL\n);\nALTER TABLE t ALTER COLUMN b SET DEFAULT nextval ( 'public.t_b_seq' :: regclass );",
+    );
+    let columns = table_columns(&ev);
+    let default = |name: &str| column(&columns, name).default.clone();
+    assert_eq!(default("a").as_deref(), Some("now()"));
+    assert_eq!(default("b").as_deref(), Some("-1"));
+    assert_eq!(default("c").as_deref(), Some("lower('A  B') || 'x'"));
+    assert_eq!(default("d").as_deref(), Some("(1.5)::numeric"));
+    assert_eq!(default("e").as_deref(), Some("ARRAY[1, 2]"));
+    let set = ev.changes.iter().find_map(|c| match c {
+        SchemaChange::SetDefault { default, .. } => default.clone(),
+        _ => None,
+    });
+    assert_eq!(set.as_deref(), Some("nextval('public.t_b_seq'::regclass)"));
+}
+
+/// In a `DO` body, an `EXECUTE` string or Alembic's `op.execute`, the text is parsed whole:
+/// one opening never closed rejects all of it.
+#[test]
+fn regression_issue_11_unterminated_inside_a_body_or_fragment_rejects_all_of_it() {
+    let ev = run(
+        "CREATE TABLE t (id int);\nDO $$ BEGIN\n  ALTER TABLE t ADD COLUMN a int;\n  EXECUTE 'ALTER TABLE t ADD COLUMN b int;\nEND $$;\nALTER TABLE t ADD COLUMN c int;\n",
+    );
+    assert_eq!(created(&ev), ["t.id", "t.c"]);
+    assert_eq!(ev.warnings.len(), 1, "{:#?}", ev.warnings);
+    assert_eq!(ev.warnings[0].location.line, 4);
+    assert!(ev.warnings[0].message.contains("none of it runs"));
+    let ev = run(
+        "DO $$ BEGIN EXECUTE $x$ALTER TABLE t ADD COLUMN a int; ALTER TABLE t ADD COLUMN \"b int$x$; END $$;",
+    );
+    assert_eq!(created(&ev), Vec::<String>::new());
+    assert!(ev.warnings[0].message.contains("none of this SQL runs"));
+    let at = Location::new("versions/r1.py", 7, 16);
+    let ev = read_fragment(
+        "ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ADD COLUMN b text DEFAULT 'x",
+        &at,
+    );
+    assert_eq!(created(&ev), Vec::<String>::new());
+    assert_eq!(ev.warnings.len(), 1, "{:#?}", ev.warnings);
+    assert_eq!(ev.warnings[0].location.line, 8);
+}
+
 #[test]
 fn unreadable_alter_table_actions_warn_only_when_they_add() {
     let ev = run(
