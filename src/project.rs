@@ -578,6 +578,7 @@ fn build(
         alembic: &alembic_envs,
         config,
     });
+    let mut failures = Vec::new();
     let sources = assemble(
         sql_files,
         alembic_envs,
@@ -585,7 +586,9 @@ fn build(
         config,
         assembly,
         &mut warnings,
+        &mut failures,
     );
+    let failure_findings = rules::migration_will_fail::check(&failures);
     for source in &sources {
         crate::migrations::sources::advice(source, &tables, config, &mut warnings);
     }
@@ -628,6 +631,7 @@ fn build(
     let mut all = checked.reported;
     all.extend(checked.covered);
     all.extend(file_findings);
+    all.extend(failure_findings);
     let findings = crate::suppress::apply(all, &mut warnings, &tables, &py_ignores, &sql_ignores);
     let (covered, findings): (Vec<Finding>, Vec<Finding>) = apply_config(findings, config)
         .into_iter()
