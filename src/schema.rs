@@ -614,11 +614,14 @@ impl<'a> Replayer<'a> {
     }
 
     /// `relation "core.t" does not exist`, for a table the source creates later or dropped.
+    /// (`schema "ai" does not exist` when its schema is missing too, as PostgreSQL says.)
     fn missing_table(&mut self, key: &(String, String)) -> bool {
-        self.fail(
-            format!("relation \"{}.{}\" does not exist", key.0, key.1),
-            Vec::new(),
-        )
+        let error = if self.schema.schemas.contains(&key.0) {
+            format!("relation \"{}.{}\" does not exist", key.0, key.1)
+        } else {
+            format!("schema \"{}\" does not exist", key.0)
+        };
+        self.fail(error, Vec::new())
     }
 
     /// `column "c" of relation "t" already exists`, when the source being replayed added it.
