@@ -723,6 +723,7 @@ fn build(
         .iter()
         .filter_map(|f| Some((f.path.clone(), f.env_schema.clone()?)))
         .collect();
+    let mut failures = Vec::new();
     let sources = assemble(
         sql_files,
         alembic_envs,
@@ -731,7 +732,9 @@ fn build(
         config,
         assembly,
         &mut warnings,
+        &mut failures,
     );
+    let failure_findings = rules::migration_will_fail::check(&failures);
     for source in &sources {
         crate::migrations::sources::advice(source, &tables, config, &mut warnings);
     }
@@ -774,6 +777,7 @@ fn build(
     let mut all = checked.reported;
     all.extend(checked.covered);
     all.extend(file_findings);
+    all.extend(failure_findings);
     let findings = crate::suppress::apply(all, &mut warnings, &tables, &py_ignores, &sql_ignores);
     let (covered, findings): (Vec<Finding>, Vec<Finding>) = apply_config(findings, config)
         .into_iter()

@@ -106,15 +106,19 @@ impl Plan<'_> {
                 .iter()
                 .map(|f| FileEvents {
                     changes: &f.events.changes,
+                    statements: &f.events.facts.statements,
+                    warnings: &f.events.warnings,
                 })
                 .collect(),
-            PlanFiles::Alembic(revisions, version_table) => std::iter::once(FileEvents {
-                changes: version_table,
-            })
-            .chain(revisions.iter().map(|r| FileEvents {
-                changes: &r.events.changes,
-            }))
-            .collect(),
+            PlanFiles::Alembic(revisions, version_table) => {
+                std::iter::once(FileEvents::plain(version_table))
+                    .chain(
+                        revisions
+                            .iter()
+                            .map(|r| FileEvents::plain(&r.events.changes)),
+                    )
+                    .collect()
+            }
         };
         SourceEvents {
             name: &self.name,
@@ -144,6 +148,7 @@ pub fn assemble(
     config: &Config,
     assembly: Assembly,
     warnings: &mut Vec<Warning>,
+    failures: &mut Vec<schema::Failure>,
 ) -> Vec<MigrationSource> {
     let mut plans = Vec::new();
     let class_tables = class_tables(tables);
@@ -230,12 +235,13 @@ pub fn assemble(
         Assembly::Separate => plans
             .iter()
             .map(|plan| {
-                let (schema, replay_warnings) = schema::replay_sources(&[plan.events()]);
-                warnings.extend(replay_warnings);
+                let replayed = schema::replay_checked(&[plan.events()], config.postgres_version);
+                warnings.extend(replayed.warnings);
+                failures.extend(replayed.failures);
                 MigrationSource {
                     name: plan.name.clone(),
                     default_schema: plan.default_schema.clone(),
-                    schema,
+                    schema: replayed.schema,
                     models: plan.models.clone(),
                     live: false,
                     parts: vec![plan.part()],
@@ -245,12 +251,13 @@ pub fn assemble(
         Assembly::OneDatabase if plans.is_empty() => Vec::new(),
         Assembly::OneDatabase => {
             let events: Vec<SourceEvents> = plans.iter().map(Plan::events).collect();
-            let (schema, replay_warnings) = schema::replay_sources(&events);
-            warnings.extend(replay_warnings);
+            let replayed = schema::replay_checked(&events, config.postgres_version);
+            warnings.extend(replayed.warnings);
+            failures.extend(replayed.failures);
             vec![MigrationSource {
                 name: ONE_DATABASE.to_string(),
                 default_schema: config.default_schema.clone(),
-                schema,
+                schema: replayed.schema,
                 models: None,
                 live: false,
                 parts: plans.iter().map(Plan::part).collect(),

@@ -1338,6 +1338,7 @@ impl<'a> UpgradeReader<'a> {
             Some(column) => self.push(SchemaChange::DropColumn {
                 table,
                 column,
+                if_exists: false,
                 location: call.location.clone(),
             }),
             None => self.warn(
