@@ -55,6 +55,7 @@ pub mod rules;
 pub mod schema;
 pub mod sqlalchemy;
 pub mod suppress;
+pub mod timing;
 
 // Other commands.
 pub mod dbdiff;
