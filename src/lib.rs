@@ -127,6 +127,9 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
         Command::Uninstall(args) => {
             install::uninstall(&args.path).and_then(|message| say(streams.stdout, &message))
         }
+        Command::Cache(cli::CacheCommand::Clean { path }) => {
+            cache::clean_command(&path).and_then(|message| say(streams.stdout, &message))
+        }
     };
     match result {
         Ok(status) => status,

@@ -96,6 +96,11 @@ impl ParseCache {
             disk,
         }
     }
+
+    /// Keeps the disk cache under its cap (after a run that wrote to it).
+    pub fn trim_disk(&self) {
+        self.disk.trim();
+    }
 }
 
 /// A model file's extraction as the disk cache keeps it.
