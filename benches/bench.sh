@@ -1,50 +1,47 @@
 #!/usr/bin/env bash
-# End-to-end benchmark on a generated backend (5,000 models, 20,000 migration files by default):
-#   benches/bench.sh [MODELS] [MIGRATIONS]
-# Times `git diff --cached --name-only` (the yardstick for a pre-commit check), `check --staged`
-# with nothing relevant staged, with a model change staged, `check --all` and `schema`.
-# Uses hyperfine when it is installed, else a best-of-5 loop. Not part of the test suite.
+# The pre-commit benchmark: a new edit (one model column and its migration, staged) on
+# generated backends, driftguard beside the floor of any hook.
+#
+#   benches/bench.sh                 # every scenario below
+#   benches/bench.sh sql:500:2000    # only the named ones (style:models:migrations)
+#
+# Per scenario: `check --staged` on a new edit (median of 5, HEAD's side cached by a first
+# run) against `git diff --cached --name-only`; cold (cache folder deleted) against `cat` of
+# every model and migration file; `check .` (--all) twice; peak RSS of each driftguard run.
+# Release build. Not part of the test suite. Set BIN to time another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-models=${1:-5000}
-migrations=${2:-20000}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/driftguard"
+here=$PWD
+scenarios=("$@")
+if ((${#scenarios[@]} == 0)); then
+  scenarios=(sql:50:40 sql:500:2000 sql:5000:20000 alembic:500:2000)
+fi
+if [[ -z "${BIN:-}" ]]; then
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+  cargo build --release --quiet
+  BIN="$CARGO_TARGET_DIR/release/driftguard"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench \
   GIT_AUTHOR_EMAIL=bench@example.invalid GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
-python3 benches/generate.py "$work/repo" --models "$models" --migrations "$migrations"
-cd "$work/repo"
-git init -q -b main && git add -A && git commit -qm generated
-echo "generated: $models models, $migrations migration files, $(du -sh . | cut -f1) with .git"
+unset DRIFTGUARD_NO_CACHE
 
-time_it() {
-  local label=$1; shift
-  if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine --warmup 1 --runs 5 -i -N --style basic -n "$label" -- "$*" 2>/dev/null | grep -E 'Time|Range' | sed "s/^/$label: /"
-  else
-    local best=999999
-    for _ in 1 2 3 4 5; do
-      local start end
-      start=$(date +%s%N)
-      "$@" >/dev/null 2>&1 || true
-      end=$(date +%s%N)
-      local ms=$(( (end - start) / 1000000 ))
-      (( ms < best )) && best=$ms
-    done
-    printf '%-40s best of 5: %6d ms\n' "$label" "$best"
-  fi
-}
-
-echo "docs" > NOTES.md && git add NOTES.md
-time_it "git diff --cached --name-only" git diff --cached --name-only
-time_it "check --staged (nothing relevant)" "$bin" check --staged
-echo "    bench_extra: Mapped[int]" >> apps/backend/src/db/models/models_0000.py
-git add -A
-time_it "check --staged (a model changed)" "$bin" check --staged --format json
-time_it "check --all" "$bin" check . --format json
-time_it "schema --format json" "$bin" schema . --format json
-echo "bytes read by --all: $(cat apps/backend/src/db/models/*.py database/migrations/*.sql | wc -c)"
-time_it "cat of those bytes" sh -c 'cat apps/backend/src/db/models/*.py database/migrations/*.sql > /dev/null'
+printf '%-22s | %-34s | %-30s | %-9s | %s\n' scenario "new edit: driftguard / git diff" \
+  "cold: driftguard / cat" "peak RSS" "check --all: 1st / 2nd"
+for scenario in "${scenarios[@]}"; do
+  IFS=: read -r style models migrations <<<"$scenario"
+  repo="$work/$style-$models"
+  python3 "$here/benches/generate.py" "$repo" --models "$models" --migrations "$migrations" --style "$style"
+  (cd "$repo" && git init -q -b main && git add -A && git commit -qm generated)
+  declare -A r=()
+  while IFS='=' read -r k v; do r[$k]=$v; done < <(python3 "$here/benches/newedit.py" "$BIN" "$repo" --style "$style" --models "$models")
+  rss=${r[edit_rss_mb]}; ((r[cold_rss_mb] > rss)) && rss=${r[cold_rss_mb]}
+  printf '%-22s | %8s ms / %6s ms = %5sx | %8s ms / %6s ms = %5sx | %6s MB | %s ms / %s ms\n' \
+    "$style $models/$migrations" "${r[edit_ms]}" "${r[floor_ms]}" "${r[edit_ratio]}" \
+    "${r[cold_ms]}" "${r[cat_ms]}" "${r[cold_ratio]}" "$rss" "${r[all_first_ms]}" "${r[all_again_ms]}"
+  printf '%-22s   (first run %s ms; edit min %s ms; cache %s MB in %s files)\n' "" \
+    "${r[first_ms]}" "${r[edit_min_ms]}" "${r[cache_mb]}" "${r[cache_files]}"
+  rm -rf "$repo"
+  unset r
+done

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Generates a large backend shaped like the handbook's, for benchmarks.
 
-    generate.py DIR [--models N] [--migrations M]
+    generate.py DIR [--models N] [--migrations M] [--style sql|alembic]
 
-N model classes spread over N/25 model files under apps/backend/src/db/models/, and M SQL
-migration files under database/migrations/: the first create the tables in the handbook's
-style, the rest add columns with idempotent DO $$ … $$ blocks, COMMENT ON COLUMN and indexes.
+N model classes spread over N/25 model files under apps/backend/src/db/models/, and M
+migrations: with `--style sql` (the default) SQL files under database/migrations/ — the first
+create the tables in the handbook's style, the rest add columns with idempotent DO $$ … $$
+blocks, COMMENT ON COLUMN and indexes; with `--style alembic` one linear chain of Alembic
+revisions under apps/backend/alembic/versions/ (op.create_table, then op.add_column).
 Every mapped column is created, so a full check is clean. Deterministic: no randomness.
 """
 import argparse
@@ -19,10 +21,14 @@ def main():
     parser.add_argument("dir")
     parser.add_argument("--models", type=int, default=5000)
     parser.add_argument("--migrations", type=int, default=20000)
+    parser.add_argument("--style", choices=["sql", "alembic"], default="sql")
     args = parser.parse_args()
     root = args.dir
     models_dir = os.path.join(root, "apps/backend/src/db/models")
-    mig_dir = os.path.join(root, "database/migrations")
+    if args.style == "alembic":
+        mig_dir = os.path.join(root, "apps/backend/alembic/versions")
+    else:
+        mig_dir = os.path.join(root, "database/migrations")
     os.makedirs(models_dir, exist_ok=True)
     os.makedirs(mig_dir, exist_ok=True)
     with open(os.path.join(root, "apps/backend/src/db/base_class.py"), "w") as f:
@@ -56,6 +62,9 @@ def main():
         with open(os.path.join(models_dir, f"models_{start // per_file:04d}.py"), "w") as f:
             f.writelines(lines)
 
+    if args.style == "alembic":
+        write_alembic(mig_dir, args.models, extra_migrations)
+        return
     n = 0
     for t in range(args.models):
         schema = SCHEMAS[t % len(SCHEMAS)]
@@ -89,6 +98,54 @@ def main():
                 f"CREATE INDEX IF NOT EXISTS idx_t{t}_e{c} ON {schema}.table_{t} (extra_{c});\n"
                 f"COMMIT;\n-- ROLLBACK: ALTER TABLE {schema}.table_{t} DROP COLUMN IF EXISTS extra_{c};\n"
             )
+
+
+def revision_id(n):
+    return f"r{n:06d}"
+
+
+def write_revision(mig_dir, n, slug, body):
+    down = f'"{revision_id(n - 1)}"' if n > 1 else "None"
+    with open(os.path.join(mig_dir, f"{n:06d}_{slug}.py"), "w") as f:
+        f.write(
+            f'"""{slug}\n\nRevision ID: {revision_id(n)}\nRevises: {revision_id(n - 1) if n > 1 else ""}\n"""\n'
+            "import sqlalchemy as sa\nfrom alembic import op\n\n"
+            f'revision = "{revision_id(n)}"\ndown_revision = {down}\n'
+            "branch_labels = None\ndepends_on = None\n\n\n"
+            f"def upgrade():\n{body}\n\ndef downgrade():\n    pass\n"
+        )
+
+
+def write_alembic(mig_dir, models, extra_migrations):
+    """One linear chain: a create_table per model, then one add_column per extra column."""
+    n = 0
+    for t in range(models):
+        schema = SCHEMAS[t % len(SCHEMAS)]
+        n += 1
+        write_revision(
+            mig_dir,
+            n,
+            f"create_table_{t}",
+            f'    op.create_table(\n        "table_{t}",\n'
+            '        sa.Column("id", sa.Integer(), primary_key=True),\n'
+            '        sa.Column("name", sa.String(120), nullable=False),\n'
+            '        sa.Column("active", sa.Boolean(), nullable=False),\n'
+            '        sa.Column("notes", sa.Text(), nullable=True),\n'
+            f'        schema="{schema}",\n    )',
+        )
+    added = [0] * models
+    for i in range(extra_migrations):
+        t = i % models
+        schema = SCHEMAS[t % len(SCHEMAS)]
+        c = added[t]
+        added[t] += 1
+        n += 1
+        write_revision(
+            mig_dir,
+            n,
+            f"add_extra_{c}_to_table_{t}",
+            f'    op.add_column("table_{t}", sa.Column("extra_{c}", sa.String(40), nullable=True), schema="{schema}")',
+        )
 
 
 if __name__ == "__main__":

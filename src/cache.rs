@@ -11,10 +11,22 @@
 //!   commit leaves behind is the next check's *before* side.
 //!
 //! The cache is best effort: a file that cannot be read, written or decoded is a miss, never an
-//! error. Keys include the driftguard version, so an upgrade never reads an old layout. Each
-//! folder is emptied when it holds more than [`MAX_ENTRIES`] files.
+//! error. Keys include the driftguard version and build and the config's fingerprint, so an
+//! upgrade or a config edit never reads an old result.
+//!
+//! **Bounded**: after a run that wrote to it, the cache is trimmed to [`MAX_BYTES`] (or
+//! `DRIFTGUARD_CACHE_MAX_MB`), least recently used first (a hit refreshes an entry's
+//! modification time). `driftguard cache clean` deletes the whole folder; deleting
+//! `.git/driftguard/` by hand is as safe.
+//!
+//! **Safe with two hooks at once**: every write goes to a temporary file named after the
+//! process and a counter, then is renamed over the entry — a rename is atomic, so a reader
+//! sees the old entry, the new one or none, never half of one; two writers of one key write
+//! the same bytes. Trimming another process's entry is a later miss, not an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,13 +35,35 @@ use crate::config::Config;
 use crate::discover::{FileKind, classify};
 use crate::git::{BlobId, Entry};
 
-/// Entries per folder before it is emptied.
-const MAX_ENTRIES: usize = 20_000;
+/// The cache's size cap: above it, the least recently used entries go.
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Trimming keeps this share of the cap, so that not every run trims.
+const TRIM_TO_PERCENT: u64 = 75;
+
+/// Temporary files older than this are a crashed writer's and are deleted by a trim.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// A cache folder, or none (plain directories, read-only git dirs, `DRIFTGUARD_NO_CACHE=1`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct DiskCache {
     dir: Option<PathBuf>,
+    /// Whether this run wrote an entry (then it trims at the end).
+    wrote: std::sync::atomic::AtomicBool,
+}
+
+impl Clone for DiskCache {
+    fn clone(&self) -> DiskCache {
+        DiskCache {
+            dir: self.dir.clone(),
+            wrote: Default::default(),
+        }
+    }
+}
+
+/// The folder of driftguard's cache under a git directory (every version's layout).
+pub fn folder(git_dir: &Path) -> PathBuf {
+    git_dir.join("driftguard")
 }
 
 impl DiskCache {
@@ -39,40 +73,170 @@ impl DiskCache {
             return DiskCache::default();
         }
         DiskCache {
-            dir: Some(git_dir.join("driftguard").join("cache-v1")),
+            dir: Some(folder(git_dir).join("cache-v1")),
+            wrote: Default::default(),
         }
+    }
+
+    fn entry(&self, kind: &str, key: &str) -> Option<PathBuf> {
+        Some(self.dir.as_ref()?.join(kind).join(format!("{key}.json")))
     }
 
     pub fn get<T: DeserializeOwned>(&self, kind: &str, key: &str) -> Option<T> {
-        let path = self.dir.as_ref()?.join(kind).join(format!("{key}.json"));
-        let bytes = std::fs::read(path).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let path = self.entry(kind, key)?;
+        let bytes = std::fs::read(&path).ok()?;
+        let value = serde_json::from_slice(&bytes).ok()?;
+        // Recently used: the trim keeps it.
+        if let Ok(file) = std::fs::File::options().append(true).open(&path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+        Some(value)
     }
 
     pub fn put<T: Serialize>(&self, kind: &str, key: &str, value: &T) {
-        let Some(dir) = &self.dir else {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let Some(path) = self.entry(kind, key) else {
             return;
         };
-        let folder = dir.join(kind);
-        if std::fs::create_dir_all(&folder).is_err() {
+        let Some(folder) = path.parent() else { return };
+        if std::fs::create_dir_all(folder).is_err() {
             return;
-        }
-        if std::fs::read_dir(&folder).is_ok_and(|entries| entries.count() > MAX_ENTRIES) {
-            let _ = std::fs::remove_dir_all(&folder);
-            if std::fs::create_dir_all(&folder).is_err() {
-                return;
-            }
         }
         let Ok(bytes) = serde_json::to_vec(value) else {
             return;
         };
-        // Write then rename, so a concurrent reader never sees half a file.
-        let tmp = folder.join(format!("{key}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, folder.join(format!("{key}.json")));
+        // Write then rename, so a concurrent reader never sees half a file, and two writers
+        // never write into one temporary file.
+        let tmp = folder.join(format!(
+            "{key}.{}.{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &path).is_ok() {
+            self.wrote.store(true, Ordering::Relaxed);
         }
         let _ = std::fs::remove_file(&tmp);
     }
+
+    /// Keeps the cache under its cap, after a run that wrote to it: deletes the least recently
+    /// used entries (and crashed writers' temporary files) until it holds
+    /// [`TRIM_TO_PERCENT`]% of the cap.
+    pub fn trim(&self) {
+        let Some(dir) = &self.dir else { return };
+        if !self.wrote.load(Ordering::Relaxed) {
+            return;
+        }
+        let cap = std::env::var("DRIFTGUARD_CACHE_MAX_MB")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(MAX_BYTES, |mb| mb * 1024 * 1024);
+        trim_folder(dir, cap, SystemTime::now());
+    }
+}
+
+/// Trims the entries under `dir` (one folder per kind) to [`TRIM_TO_PERCENT`]% of `cap` when
+/// they exceed it, oldest modification first.
+fn trim_folder(dir: &Path, cap: u64, now: SystemTime) {
+    let mut entries: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+    let Ok(kinds) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for kind in kinds.flatten() {
+        let Ok(files) = std::fs::read_dir(kind.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let Ok(meta) = file.metadata() else { continue };
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                if now
+                    .duration_since(modified)
+                    .is_ok_and(|age| age > STALE_TMP)
+                {
+                    let _ = std::fs::remove_file(&path);
+                }
+                continue;
+            }
+            entries.push((modified, meta.len(), path));
+        }
+    }
+    let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+    if total <= cap {
+        return;
+    }
+    let goal = cap / 100 * TRIM_TO_PERCENT;
+    entries.sort();
+    for (_, size, path) in entries {
+        if total <= goal {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(size);
+        }
+    }
+}
+
+/// What `driftguard cache clean` removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    pub folder: PathBuf,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// `driftguard cache clean PATH`: deletes the cache of the repository holding `path`; the
+/// message says what went.
+pub fn clean_command(path: &Path) -> Result<String, crate::error::Error> {
+    let repo = crate::git::Repo::discover(path).ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "`{}` is not inside a git repository; driftguard keeps its cache in a repository's git directory",
+            path.display()
+        ))
+    })?;
+    let cleaned = clean(repo.common_dir()).map_err(|e| {
+        crate::error::Error::io(
+            "cannot delete the cache folder",
+            &folder(repo.common_dir()),
+            e,
+        )
+    })?;
+    Ok(if cleaned.files == 0 {
+        format!("The cache is empty ({}).\n", cleaned.folder.display())
+    } else {
+        format!(
+            "Deleted the cache: {} files, {:.1} MB ({}).\n",
+            cleaned.files,
+            cleaned.bytes as f64 / 1e6,
+            cleaned.folder.display()
+        )
+    })
+}
+
+/// Deletes the cache folder under `git_dir` (every layout version): `driftguard cache clean`.
+pub fn clean(git_dir: &Path) -> std::io::Result<Cleaned> {
+    let folder = folder(git_dir);
+    let mut cleaned = Cleaned {
+        folder: folder.clone(),
+        ..Cleaned::default()
+    };
+    if !folder.exists() {
+        return Ok(cleaned);
+    }
+    let mut stack = vec![folder.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                cleaned.files += 1;
+                cleaned.bytes += meta.len();
+            }
+        }
+    }
+    std::fs::remove_dir_all(&folder)?;
+    Ok(cleaned)
 }
 
 /// A stable 128-bit FNV-1a hash of the parts, as 32 hex digits. (std's hashers are not stable
@@ -153,6 +317,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let cache = DiskCache {
             dir: Some(dir.path().to_path_buf()),
+            wrote: Default::default(),
         };
         cache.put("t", "k", &vec![1, 2, 3]);
         assert_eq!(cache.get::<Vec<i32>>("t", "k"), Some(vec![1, 2, 3]));
@@ -160,5 +325,68 @@ mod tests {
         std::fs::write(dir.path().join("t").join("bad.json"), "{").expect("write");
         assert_eq!(cache.get::<Vec<i32>>("t", "bad"), None);
         assert_eq!(DiskCache::default().get::<Vec<i32>>("t", "k"), None);
+    }
+
+    #[test]
+    fn a_trim_removes_the_least_recently_used_entries_and_stale_temporary_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = DiskCache {
+            dir: Some(dir.path().to_path_buf()),
+            wrote: Default::default(),
+        };
+        let blob = vec![7u8; 1000];
+        for key in ["old", "mid", "new"] {
+            cache.put("t", key, &blob);
+        }
+        let base = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (i, key) in ["old", "mid", "new"].iter().enumerate() {
+            let path = dir.path().join("t").join(format!("{key}.json"));
+            let file = std::fs::File::options()
+                .append(true)
+                .open(path)
+                .expect("open");
+            file.set_modified(base + std::time::Duration::from_secs(i as u64 * 60))
+                .expect("set time");
+        }
+        // `old` is read again: now it is the most recently used.
+        assert!(cache.get::<Vec<u8>>("t", "old").is_some());
+        let stale = dir.path().join("t").join("x.1.1.tmp");
+        std::fs::write(&stale, "half").expect("write");
+        let file = std::fs::File::options()
+            .append(true)
+            .open(&stale)
+            .expect("open");
+        file.set_modified(base).expect("set time");
+        let size = std::fs::metadata(dir.path().join("t/new.json"))
+            .expect("meta")
+            .len();
+        // Room for two entries: the trim keeps 75%, one entry.
+        trim_folder(dir.path(), size * 2, SystemTime::now());
+        let left: Vec<String> = std::fs::read_dir(dir.path().join("t"))
+            .expect("read")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec!["old.json".to_string()]);
+        // Under the cap nothing goes.
+        trim_folder(dir.path(), u64::MAX, SystemTime::now());
+        assert!(dir.path().join("t/old.json").exists());
+    }
+
+    #[test]
+    fn clean_removes_the_folder_and_counts_what_it_held() {
+        let git_dir = tempfile::tempdir().expect("temp dir");
+        let nothing = clean(git_dir.path()).expect("clean");
+        assert_eq!((nothing.files, nothing.bytes), (0, 0));
+        let cache = DiskCache {
+            dir: Some(folder(git_dir.path()).join("cache-v1")),
+            wrote: Default::default(),
+        };
+        cache.put("models", "a", &"x");
+        cache.put("findings", "b", &"y");
+        let cleaned = clean(git_dir.path()).expect("clean");
+        assert_eq!(cleaned.files, 2);
+        assert_eq!(cleaned.bytes, 6);
+        assert!(!folder(git_dir.path()).exists());
     }
 }

@@ -23,6 +23,7 @@ use crate::project::{
 };
 use crate::report::{Mode, Report, Summary};
 use crate::rule::{Rule, Severity};
+use crate::timing::span;
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -61,15 +62,20 @@ fn run_all(options: &CheckOptions) -> Result<Report, Error> {
 }
 
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {
+    let _total = span("check total");
     let repo = Repo::open(&options.path)?;
     let (before, after) = match &options.mode {
         Mode::Staged => (repo.head()?, Snapshot::Index),
         Mode::Base(reference) => (repo.merge_base_with(reference)?, repo.head()?),
         Mode::All => return run_all(options),
     };
+    let s = span("changed paths");
     let changed = repo.changed_paths(before, after)?;
+    drop(s);
+    let s = span("entries (both sides)");
     let after_entries = repo.entries(after)?;
     let before_entries = repo.entries(before)?;
+    drop(s);
     // Each side reads its own snapshot's config: a config edit is part of the change.
     let read_in = |entries: &[crate::git::Entry], name: &str| -> Option<String> {
         let entry = entries.iter().find(|e| e.path == name)?;
@@ -130,9 +136,14 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         root: repo.root().to_path_buf(),
     };
     let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
+    let s = span("snapshot keys");
     let after_key = snapshot_key(&after_entries, &config);
     let before_key = snapshot_key(&before_entries, &before_config);
+    drop(s);
+    let s = span("after side");
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
+    drop(s);
+    let _s = span("before side");
     let before_analysis = cached_analysis(
         &before_key,
         &before_files,
@@ -156,6 +167,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     if options.mode == Mode::Staged && !introduced.is_empty() {
         point_at_unstaged_migrations(&repo, &after_files, &config, &mut cache, &mut introduced);
     }
+    cache.trim_disk();
     let mut summary = after_analysis.summary;
     summary.findings = introduced.len();
     summary.preexisting = preexisting.len();

@@ -50,6 +50,22 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove driftguard's pre-commit hook and put back the hook it replaced.
     Uninstall(UninstallArgs),
+    /// Manage the parse cache of change checks (`.git/driftguard/`).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Delete the cache folder (`.git/driftguard/` of the repository; shared by its worktrees).
+    ///
+    /// Always safe: the next check rebuilds what it needs. The cache also stays under 256 MB
+    /// by itself (`DRIFTGUARD_CACHE_MAX_MB`), least recently used entries first.
+    Clean {
+        /// A folder inside the repository.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

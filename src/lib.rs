@@ -57,6 +57,7 @@ pub mod rules;
 pub mod schema;
 pub mod sqlalchemy;
 pub mod suppress;
+pub mod timing;
 
 // Other commands.
 pub mod dbdiff;
@@ -127,6 +128,9 @@ pub fn run(cli: Cli, streams: Streams) -> ExitStatus {
             .and_then(|message| say(streams.stdout, &message)),
         Command::Uninstall(args) => {
             install::uninstall(&args.path).and_then(|message| say(streams.stdout, &message))
+        }
+        Command::Cache(cli::CacheCommand::Clean { path }) => {
+            cache::clean_command(&path).and_then(|message| say(streams.stdout, &message))
         }
     };
     match result {

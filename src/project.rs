@@ -30,6 +30,7 @@ use crate::report::{Sources, Summary};
 use crate::rule::{Rule, Severity};
 use crate::rules::{self, Context, MigrationSource};
 use crate::source::SourceFile;
+use crate::timing::span;
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,6 +104,11 @@ impl ParseCache {
             summaries: HashMap::new(),
             disk,
         }
+    }
+
+    /// Keeps the disk cache under its cap (after a run that wrote to it).
+    pub fn trim_disk(&self) {
+        self.disk.trim();
     }
 }
 
@@ -415,6 +421,7 @@ fn analyze_as(
     assembly: Assembly,
 ) -> Analysis {
     let mut warnings = Vec::new();
+    let s = span("read (and model cache lookups)");
     // Read sequentially (git2 is not Sync), parse in parallel.
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
@@ -451,6 +458,8 @@ fn analyze_as(
             Err(message) => warnings.push(Warning::global(message)),
         }
     }
+    drop(s);
+    let s = span("parse");
     let fresh: Vec<(usize, ParsedFile)> = to_parse
         .into_par_iter()
         .map(|(i, bytes)| {
@@ -461,6 +470,8 @@ fn analyze_as(
             )
         })
         .collect();
+    drop(s);
+    let _s = span("model cache writes");
     for (i, file) in fresh {
         if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
             cache.disk.put(
@@ -480,8 +491,10 @@ fn analyze_as(
         }
         parsed[i] = Some(file);
     }
+    drop(_s);
     let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
     read_revisions_with_modules(&mut parsed, files, reader, config, cache, &mut warnings);
+    let _s = span("build");
     build(&parsed, config, assembly, warnings)
 }
 
@@ -693,6 +706,7 @@ fn build(
             _ => {}
         }
     }
+    let s = span("resolve models");
     let owned: Vec<FileModels> = model_files.iter().map(|m| (*m).clone()).collect();
     let (tables, model_warnings) = models::resolve(
         &owned,
@@ -701,6 +715,8 @@ fn build(
         },
     );
     warnings.extend(model_warnings);
+    drop(s);
+    let s = span("file rules + assemble (replay)");
 
     let sql_files = parsed
         .iter()
@@ -742,6 +758,8 @@ fn build(
         warnings.push(Warning::global(NO_MIGRATIONS));
     }
 
+    drop(s);
+    let _s = span("rules + suppressions");
     let ctx = Context {
         tables: &tables,
         sources: &sources,

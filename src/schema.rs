@@ -1930,11 +1930,6 @@ impl<'a> Replayer<'a> {
 
     /// `Some(result)` for a condition over the schema; `None` when it cannot be told.
     fn evaluate(&self, condition: &Condition) -> Option<bool> {
-        let in_schema = |schema: &Option<String>, actual: &str| {
-            self.guard_schema(schema)
-                .as_ref()
-                .is_none_or(|s| s == actual)
-        };
         // `to_regclass('t')`: the table the search path finds.
         let on_path = |table: &str| {
             let key = self.table_key(&QualifiedName::new(None, table));
@@ -1952,28 +1947,44 @@ impl<'a> Replayer<'a> {
                 schema: Some(s),
                 table,
             } if s == Condition::SEARCH_PATH => Some(on_path(table).is_some()),
+            // A guard that names its schema is one lookup (a scan per guard made a history of
+            // guarded migrations quadratic); one that does not matches a table in any schema.
             Condition::ColumnExists {
                 schema,
                 table,
                 column,
-            } => Some(self.schema.tables.values().any(|t| {
-                in_schema(schema, &t.schema) && &t.name == table && t.column(column).is_some()
-            })),
-            Condition::TableExists { schema, table } => Some(
-                self.schema
+            } => Some(match self.guard_schema(schema) {
+                Some(s) => self
+                    .schema
+                    .tables
+                    .get(&(s, table.clone()))
+                    .is_some_and(|t| t.column(column).is_some()),
+                None => self
+                    .schema
                     .tables
                     .values()
-                    .any(|t| in_schema(schema, &t.schema) && &t.name == table),
-            ),
+                    .any(|t| &t.name == table && t.column(column).is_some()),
+            }),
+            Condition::TableExists { schema, table } => Some(match self.guard_schema(schema) {
+                Some(s) => self.schema.tables.contains_key(&(s, table.clone())),
+                None => self.schema.tables.values().any(|t| &t.name == table),
+            }),
             // `pg_type` holds enums, domains and the row type of every table.
-            Condition::TypeExists { schema, name } => Some(
-                self.schema
+            Condition::TypeExists { schema, name } => Some(match self.guard_schema(schema) {
+                Some(s) => {
+                    let key = (s, name.clone());
+                    self.schema.enums.contains_key(&key)
+                        || self.schema.domains.contains_key(&key)
+                        || self.schema.tables.contains_key(&key)
+                }
+                None => self
+                    .schema
                     .enums
                     .keys()
                     .chain(self.schema.domains.keys())
                     .chain(self.schema.tables.keys())
-                    .any(|(s, n)| in_schema(schema, s) && n == name),
-            ),
+                    .any(|(_, n)| n == name),
+            }),
             Condition::Not(inner) => self.evaluate(inner).map(|b| !b),
             Condition::Unknown => None,
         }

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod cache;
 mod check;
 mod dbdiff;
 mod environments;

@@ -1,0 +1,316 @@
+//! The parse cache of change checks (issue 14): bounded, removable, and safe when two hooks
+//! run at once on one repository.
+
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+const CONTACT: &str = "contact_preference: Mapped[Optional[str]] = mapped_column(String(20))";
+
+fn cache_files(repo: &TestRepo) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![repo.path().join(".git/driftguard")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            } else {
+                files.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `check --staged` in two processes started together; returns both outputs.
+fn two_at_once(repo: &TestRepo) -> [(i32, String); 2] {
+    let spawn = || {
+        let mut cmd = Command::new(binary());
+        isolate(&mut cmd)
+            .args(["check", "--staged", "--format", "json"])
+            .current_dir(repo.path())
+            .env_remove("DRIFTGUARD_NO_CACHE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("driftguard starts")
+    };
+    let (a, b) = (spawn(), spawn());
+    [a, b].map(|child| {
+        let out = child.wait_with_output().expect("driftguard ends");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
+}
+
+#[test]
+fn two_hooks_at_once_give_the_same_result_as_a_run_without_cache() {
+    let repo = handbook_repo();
+    // A gap (a column without its migration) and a covered column, over several rounds.
+    let mut model = customer_with(CONTACT);
+    for round in 0..4 {
+        model.push_str(&format!(
+            "    extra_{round}: Mapped[Optional[str]] = mapped_column(String(20))\n"
+        ));
+        repo.write(MODELS, &model);
+        repo.write(
+            &format!("{MIGRATIONS}/{:03}_extra.sql", round + 2),
+            &format!("ALTER TABLE core.customers ADD COLUMN extra_{round} VARCHAR(20);\n"),
+        );
+        repo.git(&["add", "-A"]);
+        let mut expected_cmd = Command::new(binary());
+        let expected = isolate(&mut expected_cmd)
+            .args(["check", "--staged", "--format", "json"])
+            .current_dir(repo.path())
+            .env("DRIFTGUARD_NO_CACHE", "1")
+            .output()
+            .expect("driftguard runs");
+        assert_eq!(
+            expected.status.code(),
+            Some(1),
+            "the contact column is a gap"
+        );
+        let expected = String::from_utf8_lossy(&expected.stdout).into_owned();
+        assert!(expected.contains("contact_preference"), "{expected}");
+        // Cold (both write every entry) on even rounds, warm (both read) on odd ones.
+        if round % 2 == 0 {
+            let clean = repo.run(&["cache", "clean"]);
+            assert_eq!(clean.code, 0, "{clean:?}");
+        }
+        for (code, stdout) in two_at_once(&repo) {
+            assert_eq!(code, 1, "round {round}: {stdout}");
+            assert_eq!(stdout, expected, "round {round}");
+        }
+        assert!(
+            !cache_files(&repo).iter().any(|f| f.ends_with(".tmp")),
+            "no temporary file is left behind"
+        );
+    }
+}
+
+#[test]
+fn cache_clean_deletes_the_folder_and_says_what_it_held() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    assert_eq!(repo.run(&["check", "--staged"]).code, 1);
+    let files = cache_files(&repo);
+    assert!(files.iter().any(|f| f.ends_with(".json")), "{files:?}");
+    let run = repo.run(&["cache", "clean"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with(&format!("Deleted the cache: {} files, ", files.len())),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains(".git/driftguard"), "{run:?}");
+    assert!(!repo.path().join(".git/driftguard").exists());
+    let again = repo.run(&["cache", "clean"]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.starts_with("The cache is empty"), "{again:?}");
+    // Outside a repository there is no cache to clean.
+    let plain = TestRepo::plain();
+    let outside = plain.run(&["cache", "clean"]);
+    assert_eq!(outside.code, 2, "{outside:?}");
+    assert!(
+        outside.stderr.contains("not inside a git repository"),
+        "{outside:?}"
+    );
+}
+
+#[test]
+fn the_cache_stays_under_its_size_cap_and_results_do_not_change() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    let uncapped = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(uncapped.code, 1);
+    assert!(!cache_files(&repo).is_empty());
+    // A cap of 0 MB: every entry written is trimmed at the end of the run.
+    let mut cmd = Command::new(binary());
+    let capped = isolate(&mut cmd)
+        .args(["check", "--staged", "--format", "json"])
+        .current_dir(repo.path())
+        .env("DRIFTGUARD_CACHE_MAX_MB", "0")
+        .env_remove("DRIFTGUARD_NO_CACHE")
+        .output()
+        .expect("driftguard runs");
+    // Nothing new was written (all hits), so nothing was trimmed yet.
+    assert_eq!(String::from_utf8_lossy(&capped.stdout), uncapped.stdout);
+    repo.write(
+        MODELS,
+        &customer_with(&format!("{CONTACT}\n    other: Mapped[int]")),
+    )
+    .stage(&[MODELS]);
+    let capped = isolate(&mut Command::new(binary()))
+        .args(["check", "--staged", "--format", "json"])
+        .current_dir(repo.path())
+        .env("DRIFTGUARD_CACHE_MAX_MB", "0")
+        .output()
+        .expect("driftguard runs");
+    assert_eq!(capped.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&capped.stdout).contains("\"other\""));
+    assert_eq!(cache_files(&repo), Vec::<String>::new(), "all trimmed");
+}
+
+/// A small seeded generator (xorshift64*), so a failing sequence can be replayed by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+/// The staged check, with the cache and without it.
+fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
+    let cached = repo.run(&["check", "--staged", "--format", "json"]);
+    let mut cmd = Command::new(binary());
+    let output = isolate(&mut cmd)
+        .args(["check", "--staged", "--format", "json"])
+        .current_dir(repo.path())
+        .env("DRIFTGUARD_NO_CACHE", "1")
+        .output()
+        .expect("driftguard runs");
+    (
+        cached,
+        Run::new("driftguard", &["check", "--staged"], &output),
+    )
+}
+
+/// Issue 14: whatever the cache holds from earlier runs (both sides of many changes, configs
+/// that came and went), a change check gives exactly what a run without the cache gives.
+/// Random edit sequences on a real repository: columns added (with or without a migration),
+/// removed and renamed; migrations added, deleted and renamed; the config edited and
+/// deleted; commits in between (HEAD moves, so the before side changes too).
+#[test]
+fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
+    const CONFIGS: [&str; 4] = [
+        "rules: {DG006: \"off\"}\n",
+        "ignore: [\"core.customers.c1\"]\n",
+        "rules: {DG005: \"off\"}\nignore: [\"core.customers.c3\"]\n",
+        "models: [\"apps/**/*.py\"]\n",
+    ];
+    let started = std::time::Instant::now();
+    let mut checked = 0;
+    for seed in [
+        0x9e37_79b9_7f4a_7c15_u64,
+        0x1234_5678_9abc_def1,
+        0xdead_beef_cafe_f00d,
+    ] {
+        let mut rng = Rng(seed);
+        let repo = handbook_repo();
+        // The extra model columns, and the migrations beyond the first (file name, text).
+        let mut columns: Vec<String> = Vec::new();
+        let mut migrations: Vec<(String, String)> = Vec::new();
+        let mut next = 0;
+        for step in 0..14 {
+            for _ in 0..=rng.below(2) {
+                match rng.below(8) {
+                    0 | 1 => {
+                        next += 1;
+                        let name = format!("c{next}");
+                        if rng.below(3) > 0 {
+                            migrations.push((
+                                format!("{:03}_add_{name}.sql", next + 1),
+                                format!(
+                                    "ALTER TABLE core.customers ADD COLUMN IF NOT EXISTS {name} VARCHAR(20);\n"
+                                ),
+                            ));
+                        }
+                        columns.push(name);
+                    }
+                    2 if !columns.is_empty() => {
+                        columns.remove(rng.below(columns.len()));
+                    }
+                    3 if !columns.is_empty() => {
+                        next += 1;
+                        let i = rng.below(columns.len());
+                        let new = format!("c{next}");
+                        if rng.below(2) == 0 {
+                            migrations.push((
+                                format!("{:03}_rename_{new}.sql", next + 1),
+                                format!(
+                                    "ALTER TABLE core.customers RENAME COLUMN {} TO {new};\n",
+                                    columns[i]
+                                ),
+                            ));
+                        }
+                        columns[i] = new;
+                    }
+                    4 if !migrations.is_empty() => {
+                        migrations.remove(rng.below(migrations.len()));
+                    }
+                    5 if !migrations.is_empty() => {
+                        let i = rng.below(migrations.len());
+                        migrations[i].0 = format!("9{}", migrations[i].0);
+                    }
+                    6 => {
+                        let i = rng.below(CONFIGS.len() + 1);
+                        let path = repo.path().join("driftguard.yml");
+                        match CONFIGS.get(i) {
+                            Some(text) => {
+                                repo.write("driftguard.yml", text);
+                            }
+                            None => {
+                                let _ = std::fs::remove_file(path);
+                            }
+                        }
+                    }
+                    _ => {
+                        next += 1;
+                        // A migration for a column no model maps.
+                        migrations.push((
+                            format!("{:03}_unmapped_{next}.sql", next + 1),
+                            format!("ALTER TABLE core.customers ADD COLUMN u{next} TEXT;\n"),
+                        ));
+                    }
+                }
+            }
+            let mut model = customer_with(CONTACT);
+            for column in &columns {
+                model.push_str(&format!(
+                    "    {column}: Mapped[Optional[str]] = mapped_column(String(20))\n"
+                ));
+            }
+            repo.write(MODELS, &model);
+            let dir = repo.path().join(MIGRATIONS);
+            for entry in std::fs::read_dir(&dir).expect("migrations").flatten() {
+                if entry.file_name() != "001_initial.sql" {
+                    std::fs::remove_file(entry.path()).expect("remove");
+                }
+            }
+            for (name, text) in &migrations {
+                repo.write(&format!("{MIGRATIONS}/{name}"), text);
+            }
+            repo.git(&["add", "-A"]);
+            let (cached, fresh) = staged_both_ways(&repo);
+            assert!(
+                matches!(fresh.code, 0 | 1),
+                "seed {seed:#x} step {step}: {fresh:?}"
+            );
+            assert_eq!(
+                (cached.code, &cached.stdout),
+                (fresh.code, &fresh.stdout),
+                "seed {seed:#x} step {step}: the cached run differs from a run without cache"
+            );
+            checked += 1;
+            if rng.below(3) == 0 {
+                repo.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", "step"]);
+            }
+        }
+    }
+    assert_eq!(checked, 42);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "bounded runtime: {:?}",
+        started.elapsed()
+    );
+}
