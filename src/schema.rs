@@ -662,21 +662,27 @@ impl<'a> Replayer<'a> {
             return false;
         }
         let key = self.table_key(&fk.table);
-        let (columns, known): (Vec<Column>, bool) = match creating {
-            Some((creating_key, columns)) if *creating_key == key => (columns.to_vec(), true),
+        let (columns, known): (&[Column], bool) = match creating {
+            Some((creating_key, columns)) if *creating_key == key => (columns, true),
             _ => match self.schema.tables.get(&key) {
-                Some(table) => (table.columns.clone(), self.columns_known(&key)),
+                Some(table) => (&table.columns, self.columns_known(&key)),
                 None if self.own_source_creates(&key) => return self.missing_table(&key),
                 None => return false,
             },
         };
-        let targets: Vec<&Column> = if fk.columns.is_empty() {
-            columns.iter().filter(|c| c.primary_key).collect()
+        // (name, type, where it was created) of each referenced column.
+        let mut targets: Vec<(String, SqlType, Location)> = Vec::new();
+        if fk.columns.is_empty() {
+            targets.extend(
+                columns
+                    .iter()
+                    .filter(|c| c.primary_key)
+                    .map(|c| (c.name.clone(), c.ty.clone(), c.location.clone())),
+            );
         } else {
-            let mut found = Vec::new();
             for name in &fk.columns {
                 match columns.iter().find(|c| &c.name == name) {
-                    Some(column) => found.push(column),
+                    Some(c) => targets.push((c.name.clone(), c.ty.clone(), c.location.clone())),
                     None if known => {
                         return self.fail(
                             format!(
@@ -688,27 +694,26 @@ impl<'a> Replayer<'a> {
                     None => return false,
                 }
             }
-            found
-        };
+        }
         if targets.len() != from.len() {
             return false;
         }
-        for ((name, ty), target) in from.iter().zip(&targets) {
-            let (Some(a), Some(b)) = (key_category(ty), key_category(&target.ty)) else {
+        for ((name, ty), (target, target_ty, at)) in from.iter().zip(targets) {
+            let (Some(a), Some(b)) = (key_category(ty), key_category(&target_ty)) else {
                 continue;
             };
             if a != b {
                 let related = vec![(
                     format!(
-                        "`{}.{}.{}` is `{}` here",
-                        key.0, key.1, target.name, target.ty.name
+                        "`{}.{}.{target}` is `{}` here",
+                        key.0, key.1, target_ty.name
                     ),
-                    target.location.clone(),
+                    at,
                 )];
                 return self.fail(
                     format!(
-                        "foreign key constraint cannot be implemented: key columns \"{name}\" and \"{}\" are of incompatible types: {} and {}",
-                        target.name, ty.name, target.ty.name
+                        "foreign key constraint cannot be implemented: key columns \"{name}\" and \"{target}\" are of incompatible types: {} and {}",
+                        ty.name, target_ty.name
                     ),
                     related,
                 );
