@@ -313,7 +313,7 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
                 for statement in range.0..=range.1 {
                     voided.insert((failure.source, failure.file, statement));
                 }
-                kept.push(failure);
+                kept.push(*failure);
             }
         }
     }
@@ -321,7 +321,7 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
 
 /// A failure in a transaction some of which already ran: replay again without it.
 struct Restart {
-    failure: Failure,
+    failure: Box<Failure>,
     /// The statements (0-based, inclusive) the failure voids.
     range: (usize, usize),
 }
@@ -576,7 +576,10 @@ impl<'a> Replayer<'a> {
             };
             if restart {
                 self.check.on = false;
-                return Err(Restart { failure, range });
+                return Err(Restart {
+                    failure: Box::new(failure),
+                    range,
+                });
             }
             self.check.failures.push(failure);
             for statement in range.0..=range.1 {
