@@ -9,6 +9,13 @@
 //! nothing. `IF` guards over `information_schema` are evaluated against the schema built so
 //! far; any other condition runs its `THEN` branch.
 //!
+//! **What PostgreSQL rejects** (DG008). A SQL file given with its statements
+//! ([`FileEvents::statements`]) runs statement by statement as `psql -f` runs it: a statement
+//! that fails ([`Failure`]) changes nothing, and inside `BEGIN … COMMIT` its whole transaction
+//! is void ([`replay_checked`]). Only what is certain is reported: not inside `DO` blocks,
+//! `IF`s it cannot evaluate or statements not fully read, not about columns of tables made
+//! outside the migrations or by another source.
+//!
 //! Every table, column and enum remembers the [`Location`] of the statement that created it
 //! (or last renamed it), for "created here" labels.
 //!
@@ -618,7 +625,15 @@ impl<'a> Replayer<'a> {
 
     /// `relation "core.t" does not exist`, for a table the source creates later or dropped.
     /// (`schema "ai" does not exist` when its schema is missing too, as PostgreSQL says.)
+    ///
+    /// Reported only when the source creates the table under that very schema: an unqualified
+    /// `CREATE TABLE` after a `SET search_path` may land in any schema, and a table of that
+    /// name elsewhere (`auth.users`) may well exist, made outside the migrations.
     fn missing_table(&mut self, key: &(String, String)) -> bool {
+        let exact = self.creates[self.source].contains_key(&(Some(key.0.clone()), key.1.clone()));
+        if !exact {
+            return false;
+        }
         let error = if self.schema.schemas.contains(&key.0) {
             format!("relation \"{}.{}\" does not exist", key.0, key.1)
         } else {
