@@ -9,6 +9,13 @@
 //! nothing. `IF` guards over `information_schema` are evaluated against the schema built so
 //! far; any other condition runs its `THEN` branch.
 //!
+//! **What PostgreSQL rejects** (DG008). A SQL file given with its statements
+//! ([`FileEvents::statements`]) runs statement by statement as `psql -f` runs it: a statement
+//! that fails ([`Failure`]) changes nothing, and inside `BEGIN … COMMIT` its whole transaction
+//! is void ([`replay_checked`]). Only what is certain is reported: not inside `DO` blocks,
+//! `IF`s it cannot evaluate or statements not fully read, not about columns of tables made
+//! outside the migrations or by another source.
+//!
 //! Every table, column and enum remembers the [`Location`] of the statement that created it
 //! (or last renamed it), for "created here" labels.
 //!
@@ -313,7 +320,7 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
                 for statement in range.0..=range.1 {
                     voided.insert((failure.source, failure.file, statement));
                 }
-                kept.push(failure);
+                kept.push(*failure);
             }
         }
     }
@@ -321,7 +328,7 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
 
 /// A failure in a transaction some of which already ran: replay again without it.
 struct Restart {
-    failure: Failure,
+    failure: Box<Failure>,
     /// The statements (0-based, inclusive) the failure voids.
     range: (usize, usize),
 }
@@ -576,7 +583,10 @@ impl<'a> Replayer<'a> {
             };
             if restart {
                 self.check.on = false;
-                return Err(Restart { failure, range });
+                return Err(Restart {
+                    failure: Box::new(failure),
+                    range,
+                });
             }
             self.check.failures.push(failure);
             for statement in range.0..=range.1 {
@@ -615,7 +625,15 @@ impl<'a> Replayer<'a> {
 
     /// `relation "core.t" does not exist`, for a table the source creates later or dropped.
     /// (`schema "ai" does not exist` when its schema is missing too, as PostgreSQL says.)
+    ///
+    /// Reported only when the source creates the table under that very schema: an unqualified
+    /// `CREATE TABLE` after a `SET search_path` may land in any schema, and a table of that
+    /// name elsewhere (`auth.users`) may well exist, made outside the migrations.
     fn missing_table(&mut self, key: &(String, String)) -> bool {
+        let exact = self.creates[self.source].contains_key(&(Some(key.0.clone()), key.1.clone()));
+        if !exact {
+            return false;
+        }
         let error = if self.schema.schemas.contains(&key.0) {
             format!("relation \"{}.{}\" does not exist", key.0, key.1)
         } else {
@@ -662,21 +680,27 @@ impl<'a> Replayer<'a> {
             return false;
         }
         let key = self.table_key(&fk.table);
-        let (columns, known): (Vec<Column>, bool) = match creating {
-            Some((creating_key, columns)) if *creating_key == key => (columns.to_vec(), true),
+        let (columns, known): (&[Column], bool) = match creating {
+            Some((creating_key, columns)) if *creating_key == key => (columns, true),
             _ => match self.schema.tables.get(&key) {
-                Some(table) => (table.columns.clone(), self.columns_known(&key)),
+                Some(table) => (&table.columns, self.columns_known(&key)),
                 None if self.own_source_creates(&key) => return self.missing_table(&key),
                 None => return false,
             },
         };
-        let targets: Vec<&Column> = if fk.columns.is_empty() {
-            columns.iter().filter(|c| c.primary_key).collect()
+        // (name, type, where it was created) of each referenced column.
+        let mut targets: Vec<(String, SqlType, Location)> = Vec::new();
+        if fk.columns.is_empty() {
+            targets.extend(
+                columns
+                    .iter()
+                    .filter(|c| c.primary_key)
+                    .map(|c| (c.name.clone(), c.ty.clone(), c.location.clone())),
+            );
         } else {
-            let mut found = Vec::new();
             for name in &fk.columns {
                 match columns.iter().find(|c| &c.name == name) {
-                    Some(column) => found.push(column),
+                    Some(c) => targets.push((c.name.clone(), c.ty.clone(), c.location.clone())),
                     None if known => {
                         return self.fail(
                             format!(
@@ -688,27 +712,26 @@ impl<'a> Replayer<'a> {
                     None => return false,
                 }
             }
-            found
-        };
+        }
         if targets.len() != from.len() {
             return false;
         }
-        for ((name, ty), target) in from.iter().zip(&targets) {
-            let (Some(a), Some(b)) = (key_category(ty), key_category(&target.ty)) else {
+        for ((name, ty), (target, target_ty, at)) in from.iter().zip(targets) {
+            let (Some(a), Some(b)) = (key_category(ty), key_category(&target_ty)) else {
                 continue;
             };
             if a != b {
                 let related = vec![(
                     format!(
-                        "`{}.{}.{}` is `{}` here",
-                        key.0, key.1, target.name, target.ty.name
+                        "`{}.{}.{target}` is `{}` here",
+                        key.0, key.1, target_ty.name
                     ),
-                    target.location.clone(),
+                    at,
                 )];
                 return self.fail(
                     format!(
-                        "foreign key constraint cannot be implemented: key columns \"{name}\" and \"{}\" are of incompatible types: {} and {}",
-                        target.name, ty.name, target.ty.name
+                        "foreign key constraint cannot be implemented: key columns \"{name}\" and \"{target}\" are of incompatible types: {} and {}",
+                        ty.name, target_ty.name
                     ),
                     related,
                 );

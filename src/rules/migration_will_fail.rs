@@ -271,6 +271,15 @@ mod tests {
     }
 
     #[test]
+    fn an_unqualified_create_after_a_search_path_does_not_make_another_schema_s_table_missing() {
+        let found = failures(&[
+            "CREATE SCHEMA app;\nSET search_path TO app;\nCREATE TABLE users (id INT);\n",
+            "ALTER TABLE auth.users ADD COLUMN nickname TEXT;\n",
+        ]);
+        assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
     fn snapshot_human() {
         let migration = "BEGIN;\nCREATE TABLE core.notes (id UUID PRIMARY KEY);\nCREATE TABLE core.note_owners (\n    note_id UUID REFERENCES core.notes (id),\n    customer_id UUID REFERENCES core.customers (id)\n);\nCOMMIT;\n";
         let replayed = run(&[BASE, migration], 13);
