@@ -238,6 +238,19 @@ pub struct SourceEvents<'a> {
     pub ordered: Option<&'a dyn Fn(usize, usize) -> bool>,
 }
 
+/// The folder of a file's path, from the first place its events name (`""` when it has none).
+fn file_folder(file: &FileEvents<'_>) -> String {
+    let path = file
+        .statements
+        .first()
+        .map(|s| s.location.path.as_str())
+        .or_else(|| file.changes.first().map(|c| c.location().path.as_str()))
+        .unwrap_or("");
+    path.rsplit_once('/')
+        .map_or("", |(folder, _)| folder)
+        .to_string()
+}
+
 /// Replays the files of one source, in order, into a schema.
 pub fn replay<'a>(files: impl IntoIterator<Item = FileEvents<'a>>, default_schema: &str) -> Schema {
     let source = SourceEvents {
@@ -269,6 +282,10 @@ const DEFAULT_POSTGRES_VERSION: u32 = 13;
 /// nothing and needs no new start.
 pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -> Replayed {
     let creates: Vec<Creates> = sources.iter().map(created_tables).collect();
+    let folders: Vec<Vec<String>> = sources
+        .iter()
+        .map(|s| s.files.iter().map(file_folder).collect())
+        .collect();
     let mut voided: HashSet<(usize, usize, usize)> = HashSet::new();
     let mut kept: Vec<Failure> = Vec::new();
     loop {
@@ -281,6 +298,7 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
             ordered: None,
             names: sources.iter().map(|s| s.name.to_string()).collect(),
             creates: &creates,
+            folders: &folders,
             inheritance: false,
             warnings: Vec::new(),
             check: Check {
@@ -439,6 +457,10 @@ struct Replayer<'a> {
     creates: &'a [Creates],
     /// The file being replayed (index in its source's files).
     file: usize,
+    /// Each source's files' folders ([`file_folder`]): SQL files of different folders run in
+    /// an order the repository does not say, so only a `CREATE` in the same folder runs
+    /// "later" than a statement.
+    folders: &'a [Vec<String>],
     /// The source's graph order, if its files form a graph.
     ordered: Option<&'a dyn Fn(usize, usize) -> bool>,
     /// Some table inherits from another or is a partition. Until then no `ALTER` looks for
@@ -870,6 +892,7 @@ impl<'a> Replayer<'a> {
     }
 
     /// Whether a statement on the missing table `key` fails because its own source creates
+    /// (for SQL: in the same folder, whose files run in name order)
     /// that table in a file that must run after this one (or this very file), or dropped it
     /// after creating it earlier. A file on a concurrent branch of an Alembic graph may run
     /// before or after this one: its `CREATE` does not make this statement fail.
@@ -882,7 +905,11 @@ impl<'a> Replayer<'a> {
             .flatten();
         let current = self.file;
         match self.ordered {
-            None => files.count() > 0,
+            None => {
+                let folders = &self.folders[self.source];
+                let folder = |f: usize| folders.get(f).map(String::as_str);
+                files.copied().any(|f| folder(f) == folder(current))
+            }
             Some(ordered) => files
                 .copied()
                 .any(|f| f == current || ordered(current, f) || ordered(f, current)),

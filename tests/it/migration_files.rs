@@ -275,3 +275,48 @@ fn issue_13_a_migration_that_will_fail_is_reported_at_its_statement_and_voids_it
     let run = repo.run(&["check"]);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// The handbook team keeps SQL in two folders run by hand: a file of one folder may use a
+/// schema and a table that a file of the other folder makes, and which folder runs first is
+/// not written anywhere. Only a `CREATE` later in the same folder makes a statement fail.
+const LOGINS_SQL: &str = "CREATE TABLE IF NOT EXISTS security.login_history (\n    id UUID PRIMARY KEY,\n    alert_id UUID REFERENCES security.admin_alerts (id)\n);\nCREATE INDEX IF NOT EXISTS idx_login_history_alert ON security.login_history (alert_id);\n";
+
+const SECURITY_SQL: &str = "CREATE SCHEMA IF NOT EXISTS security;\nCREATE TABLE IF NOT EXISTS security.admin_alerts (\n    id UUID PRIMARY KEY\n);\n";
+
+#[test]
+fn issue_13_a_create_in_another_folder_may_have_run_first() {
+    let repo = handbook_repo();
+    repo.write("apps/backend/migrations/add_login_history.sql", LOGINS_SQL)
+        .write(
+            &format!("{MIGRATIONS}/add_security_tables.sql"),
+            SECURITY_SQL,
+        );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert!(
+        !run.findings_rules().contains(&"DG008".to_string()),
+        "{}",
+        run.stdout
+    );
+    let schema = repo.run(&["schema", "--format", "json"]);
+    assert!(
+        schema.stdout.contains("login_history"),
+        "the table counts: {}",
+        schema.stdout
+    );
+
+    // In one folder the order is the file names': the same files fail as psql runs them.
+    let repo = handbook_repo();
+    repo.write(&format!("{MIGRATIONS}/add_login_history.sql"), LOGINS_SQL)
+        .write(
+            &format!("{MIGRATIONS}/add_security_tables.sql"),
+            SECURITY_SQL,
+        );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.findings_rules(),
+        vec!["DG008", "DG008"],
+        "{}",
+        run.stdout
+    );
+}
