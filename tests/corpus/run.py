@@ -271,8 +271,17 @@ def mapped_columns(tree: Path) -> dict[str, set[str]]:
             for t in s.targets
             if isinstance(t, ast.Name)
         }
+        # A class built inside a function (a factory's `class Transaction(manager.base)`) is
+        # no model a reader of the source can know.
+        in_functions = {
+            id(inner)
+            for f in ast.walk(module)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for inner in ast.walk(f)
+            if isinstance(inner, ast.ClassDef)
+        }
         for node in ast.walk(module):
-            if isinstance(node, ast.ClassDef):
+            if isinstance(node, ast.ClassDef) and id(node) not in in_functions:
                 classes.setdefault(node.name, []).append(read_class(node, strings))
             elif (
                 isinstance(node, ast.Call)
