@@ -718,13 +718,16 @@ impl<'a> Resolver<'a> {
         call: Option<&'a Call>,
     ) -> Option<ModelColumn> {
         let annotation = input.annotation?;
-        if self.is_relationship_target(input.file, annotation) {
-            return None;
-        }
         if let Some(call) = call
             && let Some(Expr::Call(column)) = call.kwarg("sa_column")
         {
             return self.build(input, Style::Legacy, Some(column));
+        }
+        // `tags: list[str] = Field(sa_type=JSON)`: a collection stored in one column. The
+        // explicit column type says it is no relationship, whatever the annotation.
+        let stored = call.is_some_and(|c| c.kwarg("sa_type").is_some());
+        if !stored && self.is_relationship_target(input.file, annotation) {
+            return None;
         }
         let py = self.python_type(input.file, annotation);
         let mut spec = Spec::default();

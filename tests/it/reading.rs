@@ -191,3 +191,41 @@ fn the_example_project_output_is_stable() {
     assert_eq!(run.code, 1, "{run:?}");
     assert_shown!(run);
 }
+
+/// A SQLModel field typed as a Python collection but stored in a JSON column
+/// (`tags: list[str] = Field(sa_column=Column(JSON))`) is a column, not a relationship: the
+/// explicit `sa_column` (or `sa_type`) says so. `Relationship()` with the same kind of
+/// annotation stays a relationship.
+#[test]
+fn sqlmodel_collection_fields_stored_in_a_column_are_columns() {
+    let repo = TestRepo::new();
+    repo.write(
+        "app/models.py",
+        r#"from sqlmodel import JSON, Column, Field, Relationship, SQLModel
+
+
+class Board(SQLModel, table=True):
+    __tablename__ = "board"
+    id: int | None = Field(default=None, primary_key=True)
+    labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owners: set[str] = Field(default_factory=set, sa_type=JSON)
+    cards: list["Card"] = Relationship(back_populates="board")
+
+
+class Card(SQLModel, table=True):
+    __tablename__ = "card"
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int | None = Field(default=None, foreign_key="board.id")
+    board: Board | None = Relationship(back_populates="cards")
+"#,
+    )
+    .write(
+        "database/migrations/001_boards.sql",
+        "CREATE TABLE board (id serial PRIMARY KEY);\n\
+         CREATE TABLE card (id serial PRIMARY KEY, board_id int REFERENCES board (id));\n",
+    )
+    .commit_all("boards");
+    let mut found = gaps(&repo);
+    found.sort();
+    assert_eq!(found, vec!["public.board.labels", "public.board.owners"]);
+}
