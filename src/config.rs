@@ -929,7 +929,6 @@ mod tests {
             text.push_str(&format!("  - \"core.legacy_{i}_*\"\n"));
         }
         text.push_str("  - \"ops.audit_log.raw_*\"\n");
-        let started = std::time::Instant::now();
         let config = yaml(&text).expect("valid");
         assert!(config.is_ignored("core", "legacy_199999_orders", None));
         assert!(config.is_ignored("core", "legacy_7_x", Some("any")));
@@ -938,8 +937,10 @@ mod tests {
         assert!(!config.is_ignored("ops", "audit_log", Some("payload")));
         assert!(!config.is_ignored("ops", "audit_log", None));
         assert_eq!(config.ignore.patterns.len(), 200_001);
-        // Was 7.4 s in a release build as one matcher per pattern; a debug build is slower.
-        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        // One compiled set per part, not one matcher per pattern (7.4 s and 1.5 GB in a release
+        // build before); timings belong in benchmarks, not in tests.
+        assert_eq!(config.ignore.tables.len(), 200_000);
+        assert_eq!(config.ignore.columns.len(), 1);
     }
 
     #[test]

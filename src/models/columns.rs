@@ -219,7 +219,13 @@ impl<'a> Resolver<'a> {
                 }
                 "Field" if sqlmodel => self.sqlmodel_field(&input, Some(call)),
                 kind if NOT_COLUMNS.contains(&kind) => None,
-                _ if sqlmodel => self.sqlmodel_field(&input, None),
+                // A project helper that builds the `Field(…)` (ZenML's
+                // `build_foreign_key_field(…, nullable=True)`): the column is there, but its
+                // nullability is the helper's, not the annotation's.
+                _ if sqlmodel => self.sqlmodel_field(&input, None).map(|mut column| {
+                    column.nullable = None;
+                    column
+                }),
                 // A helper that returns a `mapped_column(…)`: the annotation decides.
                 _ => match mapped_t {
                     Some(t) if !self.is_relationship_target(file, t) => {

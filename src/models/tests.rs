@@ -879,6 +879,19 @@ fn flask_metadata_schema_and_model_alias() {
 // ----- SQLModel ------------------------------------------------------------------------------
 
 #[test]
+fn issue_12_a_sqlmodel_field_a_project_helper_builds_has_the_helpers_nullability() {
+    // ZenML: `model_version_id: UUID = build_foreign_key_field(…, nullable=True)`. The column
+    // is mapped; whether it may be NULL is the helper's to say, not the bare annotation's.
+    let tables = one(
+        "from uuid import UUID\nfrom sqlmodel import Field, SQLModel\nfrom app.utils import build_foreign_key_field\n\nclass Run(SQLModel, table=True):\n    id: UUID = Field(primary_key=True)\n    name: str\n    model_version_id: UUID = build_foreign_key_field(source='run', target='model_version', nullable=True)\n",
+    );
+    let run = &tables[0];
+    assert_eq!(names(run), vec!["id", "name", "model_version_id"]);
+    assert_eq!(col(run, "name").nullable, Some(false));
+    assert_eq!(col(run, "model_version_id").nullable, None);
+}
+
+#[test]
 fn sqlmodel_table_classes_and_fields() {
     let tables = one(
         "from typing import ClassVar, List, Optional\nfrom sqlmodel import Field, Relationship, SQLModel, Column, String\nfrom sqlalchemy import DateTime, text\nfrom datetime import datetime\n\nclass HeroBase(SQLModel):\n    name: str = Field(index=True, max_length=50)\n    secret_name: str\n    age: Optional[int] = Field(default=None)\n\nclass Team(SQLModel, table=True):\n    id: Optional[int] = Field(default=None, primary_key=True)\n    name: str\n    heroes: List['Hero'] = Relationship(back_populates='team')\n\nclass Hero(HeroBase, table=True):\n    __tablename__ = 'heroes'\n    id: Optional[int] = Field(default=None, primary_key=True)\n    team_id: Optional[int] = Field(default=None, foreign_key='team.id')\n    team: Optional[Team] = Relationship(back_populates='heroes')\n    created: datetime = Field(sa_column=Column(DateTime(timezone=True), server_default=text('now()'), nullable=False))\n    nick: str = Field(sa_type=String(30), nullable=True)\n    counter: ClassVar[int] = 0\n    _private: int = 0\n\nclass HeroRead(HeroBase):\n    id: int\n",

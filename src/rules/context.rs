@@ -40,6 +40,17 @@ pub struct SourcePart {
 }
 
 impl MigrationSource {
+    /// A chain kept for SQLite beside the PostgreSQL one (Prefect's
+    /// `_migrations/versions/sqlite/`): every file lies under a folder named `sqlite`. SQLite
+    /// has no enum types (`sa.Enum` is a `VARCHAR` there), so such a chain never adds enum
+    /// values and the enum rules do not ask it to.
+    pub fn is_sqlite_chain(&self) -> bool {
+        let files = || self.parts.iter().flat_map(|p| &p.files);
+        !self.live
+            && files().next().is_some()
+            && files().all(|f| f.split('/').rev().skip(1).any(|d| d == "sqlite"))
+    }
+
     /// Where the compared column lives, after "in": `the migrations` or `the database`.
     pub fn in_phrase(&self) -> &'static str {
         if self.live {

@@ -81,6 +81,7 @@ pub(crate) fn missing_enum_values<'a>(ctx: &Context<'a>) -> Vec<MissingEnumValue
             let with_type: Vec<(Migrated, &EnumType)> = ctx
                 .migrated_columns(table, column)
                 .into_iter()
+                .filter(|m| !m.source.is_sqlite_chain())
                 .filter_map(|m| {
                     ctx.resolve_enum(m.source, table, model_enum)
                         .map(|e| (m, e))
@@ -305,6 +306,37 @@ mod tests {
         );
         assert_eq!(declared.len(), 1);
         assert_eq!(declared[0].related[0].location.path, "old0.sql");
+    }
+
+    #[test]
+    fn a_chain_kept_for_sqlite_is_not_asked_for_enum_values() {
+        // Prefect: a PostgreSQL chain adds the value, the SQLite chain (no enum types there)
+        // never does. Declared as two sources, only the PostgreSQL one is judged.
+        let table = bookings(Some("core"), "booking_status", &["pending", "late"]);
+        let mut sqlite = source("Alembic (versions/sqlite)", "sqlite", &[CREATE]);
+        sqlite.parts = vec![crate::rules::SourcePart {
+            name: sqlite.name.clone(),
+            files: vec!["db/versions/sqlite/0001_initial.py".to_string()],
+        }];
+        assert!(sqlite.is_sqlite_chain());
+        let postgres = source(
+            "Alembic (versions/postgresql)",
+            "pg",
+            &[CREATE, "ALTER TYPE core.booking_status ADD VALUE 'late';"],
+        );
+        assert!(!postgres.is_sqlite_chain());
+        let tables = [table];
+        let findings = only(
+            run_sources(&[sqlite.clone(), postgres], &tables, true),
+            Rule::EnumValueWithoutMigration,
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+        // Without the sibling, a SQLite chain is still not asked: it has no enum types at all.
+        let findings = only(
+            run_sources(&[sqlite], &tables, true),
+            Rule::EnumValueWithoutMigration,
+        );
+        assert!(findings.is_empty(), "{findings:?}");
     }
 
     #[test]
