@@ -147,6 +147,10 @@ struct Facts {
 pub(super) struct Resolver<'a> {
     pub files: &'a [FileModels],
     modules: HashMap<String, usize>,
+    /// The most segments any module name has: no longer prefix of a dotted name can be a
+    /// module, so lookups never try one (a 8,000-segment `from a.a.a… import X` made every
+    /// use of `X` quadratic; issue 11).
+    max_segments: usize,
     /// Every dotted suffix of every module → the files.
     suffixes: HashMap<String, Vec<usize>>,
     /// Per file: the folders above it, nearest first, dotted (`""` is the repository root),
@@ -267,9 +271,15 @@ impl<'a> Resolver<'a> {
                     .collect::<HashMap<_, _>>(),
             );
         }
+        let max_segments = modules
+            .keys()
+            .map(|m| m.split('.').count())
+            .max()
+            .unwrap_or(0);
         Resolver {
             files,
             modules,
+            max_segments,
             suffixes,
             roots,
             locals,
@@ -397,7 +407,7 @@ impl<'a> Resolver<'a> {
                 rest: String::new(),
             });
         }
-        for k in (1..=segments.len()).rev() {
+        for k in (1..=segments.len().min(self.max_segments)).rev() {
             let prefix = segments[..k].join(".");
             let Some(module) = self.find_module(file, &prefix, rooted) else {
                 continue;
@@ -437,7 +447,7 @@ impl<'a> Resolver<'a> {
         if let [only] = candidates.as_slice() {
             return Some(*only);
         }
-        if package.is_empty() {
+        if package.is_empty() || package.len() > self.max_segments {
             return None;
         }
         let needle = format!(".{}.", package.join("."));
