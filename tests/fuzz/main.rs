@@ -164,7 +164,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Case `n`: every other case is the next seed as it is (until each was read once), the
 /// others a seed picked by `n`, mutated.
 fn case(seeds: &[Seed], seed: u64, n: usize) -> (Lang, String, String) {
-    if n % 2 == 0
+    if n.is_multiple_of(2)
         && let Some(s) = seeds.get(n / 2)
     {
         return (s.lang, s.name.clone(), s.text.clone());
@@ -224,7 +224,7 @@ fn parent(root: &Path, options: &Options) -> ExitCode {
         n += batch.len();
         failures.extend(run_batch(work.path(), &batch));
         if let Some(binary) = &options.binary {
-            for (i, lang, text) in batch.iter().filter(|(i, ..)| i % 16 == 0) {
+            for (i, lang, text) in batch.iter().filter(|(i, ..)| i.is_multiple_of(16)) {
                 binary_runs += 1;
                 if let Err(what) = run_binary(binary, work.path(), *lang, text) {
                     failures.push(Failure {
