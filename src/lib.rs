@@ -8,8 +8,9 @@
 //!    their files; [`discover`] — which files are models and migrations, and their order;
 //!    [`cache`] — parses and results kept on disk by blob id.
 //! 3. [`models`] — Python model files → tables and columns, through [`pyast`] (the one
-//!    tree-sitter walk) and [`sqlalchemy`] (SQLAlchemy types → the PostgreSQL
-//!    types of [`postgres_type`]).
+//!    tree-sitter walk), [`pyeval`] (what the project's own pure helpers compute, across its
+//!    modules) and [`sqlalchemy`] (SQLAlchemy types → the PostgreSQL types of
+//!    [`postgres_type`]).
 //! 4. [`migrations`] — SQL files and Alembic revisions → schema change events, assembled into
 //!    sources; [`schema`] — events replayed into the schema the migrations build.
 //! 5. [`rules`] — the comparison: models against schema → [`finding`]s; [`suppress`] — inline
@@ -50,6 +51,7 @@ pub mod models;
 pub mod postgres_type;
 pub mod project;
 pub mod pyast;
+pub mod pyeval;
 pub mod render;
 pub mod rules;
 pub mod schema;

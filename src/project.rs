@@ -25,6 +25,7 @@ use crate::git::{BlobId, Repo};
 use crate::migrations::sources::{Assembly, SqlMigration, alembic_sources, assemble};
 use crate::migrations::{MigrationEvents, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
+use crate::pyeval::ModuleSummary;
 use crate::report::{Sources, Summary};
 use crate::rule::{Rule, Severity};
 use crate::rules::{self, Context, MigrationSource};
@@ -49,7 +50,9 @@ pub struct FileRef {
 enum Parsed {
     Models(FileModels),
     Sql(MigrationEvents),
-    Alembic(Option<alembic::Revision>),
+    /// A revision as read from its own bytes, and what it imports (see
+    /// [`alembic::read_revision_alone`]); `None`: not a revision.
+    Alembic(Option<(alembic::Revision, ModuleSummary)>),
     /// A model candidate whose bytes do not mention SQLAlchemy.
     Nothing,
 }
@@ -61,6 +64,9 @@ struct ParsedFile {
     kind: FileKind,
     parsed: Parsed,
     warnings: Vec<Warning>,
+    /// For an Alembic environment's `env.py`: the schema its revisions run in, when the file
+    /// says (see [`alembic::env_default_schema`]).
+    env_schema: Option<String>,
 }
 
 /// Reads the bytes of files, from git or from disk.
@@ -83,6 +89,8 @@ impl FileReader<'_> {
 #[derive(Default)]
 pub struct ParseCache {
     parsed: HashMap<(String, BlobId), Arc<ParsedFile>>,
+    /// Summaries of the modules revisions import that are not model files.
+    summaries: HashMap<(String, BlobId), Arc<ModuleSummary>>,
     /// Model extractions and snapshot results kept between runs (change checks only).
     disk: DiskCache,
 }
@@ -92,6 +100,7 @@ impl ParseCache {
     pub fn with_disk(disk: DiskCache) -> ParseCache {
         ParseCache {
             parsed: HashMap::new(),
+            summaries: HashMap::new(),
             disk,
         }
     }
@@ -416,7 +425,9 @@ fn analyze_as(
                 continue;
             }
             let kind = classify(&file.path, config);
+            // An `env.py` is read again for its schema (cheap: there are few).
             if kind == FileKind::Model
+                && !is_env_py(&file.path)
                 && let Some(hit) = cache
                     .disk
                     .get::<CachedModels>("models", &model_key(config, &file.path, id))
@@ -426,6 +437,7 @@ fn analyze_as(
                     kind,
                     parsed: Parsed::Models(hit.models),
                     warnings: hit.warnings,
+                    env_schema: None,
                 });
                 cache
                     .parsed
@@ -468,8 +480,120 @@ fn analyze_as(
         }
         parsed[i] = Some(file);
     }
-    let parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
+    let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
+    read_revisions_with_modules(&mut parsed, files, reader, config, cache, &mut warnings);
     build(&parsed, config, assembly, warnings)
+}
+
+/// Reads again, with the project's modules, the revisions that import one: a column type,
+/// a constant or a helper from `app/migrations/utils.py` (Airflow's revisions import their
+/// timezone-aware `TIMESTAMP`). The index holds the model files' summaries, the revisions'
+/// own, and every other module such a revision reaches through at most
+/// [`crate::pyeval::modules::MAX_IMPORT_HOPS`] imports (read here, their summaries kept by
+/// blob id).
+///
+/// Caching: the first reading of a revision depends on its bytes alone and stays in the parse
+/// cache by (path, blob id); this second reading depends on other files too, so it is never
+/// cached — each snapshot of a change check reads such a revision with its own modules. The
+/// on-disk findings of a snapshot are keyed by every file driftguard reads (see
+/// [`crate::cache::snapshot_key`]), which includes every module an import can reach here.
+fn read_revisions_with_modules(
+    parsed: &mut [Arc<ParsedFile>],
+    files: &[FileRef],
+    reader: &FileReader,
+    config: &Config,
+    cache: &mut ParseCache,
+    warnings: &mut Vec<Warning>,
+) {
+    use crate::pyeval::modules::{ModulePaths, imports_of, reachable_modules, summarize_source};
+    let paths = ModulePaths::new(files.iter().map(|f| f.path.as_str()), &config.python_roots);
+    let dependent: Vec<usize> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, file)| match &file.parsed {
+            Parsed::Alembic(Some((_, summary)))
+                if imports_of(summary).iter().any(|(target, rooted)| {
+                    !paths.files_of(&file.path, target, *rooted).is_empty()
+                }) =>
+            {
+                Some(i)
+            }
+            _ => None,
+        })
+        .collect();
+    if dependent.is_empty() {
+        return;
+    }
+    let mut known: HashMap<String, &ModuleSummary> = HashMap::new();
+    for file in parsed.iter() {
+        match &file.parsed {
+            Parsed::Models(models) => {
+                known.insert(file.path.clone(), &models.summary);
+            }
+            Parsed::Alembic(Some((_, summary))) => {
+                known.insert(file.path.clone(), summary);
+            }
+            _ => {}
+        }
+    }
+    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let starts: Vec<&ModuleSummary> = dependent
+        .iter()
+        .filter_map(|&i| match &parsed[i].parsed {
+            Parsed::Alembic(Some((_, summary))) => Some(summary),
+            _ => None,
+        })
+        .collect();
+    let summaries = &mut cache.summaries;
+    let reached = reachable_modules(&starts, &paths, &known, &mut |path| {
+        let file = by_path.get(path)?;
+        if let Content::Blob(id) = file.content
+            && let Some(hit) = summaries.get(&(path.to_string(), id))
+        {
+            return Some((**hit).clone());
+        }
+        let summary = summarize_source(path, &reader.read(file).ok()?)?;
+        if let Content::Blob(id) = file.content {
+            summaries.insert((path.to_string(), id), Arc::new(summary.clone()));
+        }
+        Some(summary)
+    });
+    let index = crate::pyeval::ModuleIndex::new(
+        known.values().copied().chain(reached.iter()),
+        &config.python_roots,
+    );
+    let mut to_read: Vec<(usize, Vec<u8>)> = Vec::new();
+    for i in dependent {
+        match by_path.get(parsed[i].path.as_str()).map(|f| reader.read(f)) {
+            Some(Ok(bytes)) => to_read.push((i, bytes)),
+            Some(Err(message)) => warnings.push(Warning::global(message)),
+            None => {}
+        }
+    }
+    let again: Vec<(usize, Option<alembic::Revision>)> = to_read
+        .into_par_iter()
+        .map(|(i, bytes)| {
+            let file = &parsed[i];
+            let (source, _) = SourceFile::from_bytes(&file.path, &bytes);
+            let anywhere = file.kind == FileKind::Model;
+            (i, alembic::read_revision_in(&source, &index, anywhere))
+        })
+        .collect();
+    drop(index);
+    for (i, revision) in again {
+        let (Some(revision), Parsed::Alembic(Some((_, summary)))) = (revision, &parsed[i].parsed)
+        else {
+            continue;
+        };
+        let file = &parsed[i];
+        parsed[i] = Arc::new(ParsedFile {
+            path: file.path.clone(),
+            kind: file.kind.clone(),
+            parsed: Parsed::Alembic(Some((revision, summary.clone()))),
+            warnings: file.warnings.clone(),
+            env_schema: file.env_schema.clone(),
+        });
+    }
 }
 
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
@@ -486,7 +610,7 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         // found by content.
         FileKind::Model if alembic::may_be_revision(bytes) => {
             let file = decode(&mut warnings);
-            match alembic::read_revision_anywhere(&file) {
+            match alembic::read_revision_alone(&file, true) {
                 Some(revision) => Parsed::Alembic(Some(revision)),
                 None if models::is_candidate(bytes)
                     && !crate::discover::is_test_module(path, bytes) =>
@@ -503,15 +627,32 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         }
         FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
         FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
-        FileKind::Alembic(_) => Parsed::Alembic(alembic::read_revision(&decode(&mut warnings))),
+        FileKind::Alembic(_) => {
+            Parsed::Alembic(alembic::read_revision_alone(&decode(&mut warnings), false))
+        }
         FileKind::Config | FileKind::Other => Parsed::Nothing,
+    };
+    // An environment's `env.py` (never a revision): the schema it runs its revisions in.
+    let env_schema = match &parsed {
+        Parsed::Alembic(Some(_)) => None,
+        _ if is_env_py(path) && !matches!(kind, FileKind::Sql(_)) => {
+            let (file, _) = SourceFile::from_bytes(path, bytes);
+            alembic::env_default_schema(&file)
+        }
+        _ => None,
     };
     ParsedFile {
         path: path.to_string(),
         kind,
         parsed,
         warnings,
+        env_schema,
     }
+}
+
+/// Whether a path names an Alembic environment's `env.py`.
+fn is_env_py(path: &str) -> bool {
+    path == "env.py" || path.ends_with("/env.py")
 }
 
 /// Resolves models, assembles the migration sources, runs the rules, applies the config.
@@ -530,7 +671,7 @@ fn build(
         match (&file.parsed, &file.kind) {
             (Parsed::Models(models), _) => model_files.push(models),
             (Parsed::Sql(_), FileKind::Sql(_)) => migration_files += 1,
-            (Parsed::Alembic(Some(revision)), kind) => {
+            (Parsed::Alembic(Some((revision, _))), kind) => {
                 let declared = match kind {
                     FileKind::Alembic(path) => config
                         .sources
@@ -578,14 +719,22 @@ fn build(
         alembic: &alembic_envs,
         config,
     });
+    let env_schemas: HashMap<String, String> = parsed
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), f.env_schema.clone()?)))
+        .collect();
+    let mut failures = Vec::new();
     let sources = assemble(
         sql_files,
         alembic_envs,
+        &env_schemas,
         &tables,
         config,
         assembly,
         &mut warnings,
+        &mut failures,
     );
+    let failure_findings = rules::migration_will_fail::check(&failures);
     for source in &sources {
         crate::migrations::sources::advice(source, &tables, config, &mut warnings);
     }
@@ -628,6 +777,7 @@ fn build(
     let mut all = checked.reported;
     all.extend(checked.covered);
     all.extend(file_findings);
+    all.extend(failure_findings);
     let findings = crate::suppress::apply(all, &mut warnings, &tables, &py_ignores, &sql_ignores);
     let (covered, findings): (Vec<Finding>, Vec<Finding>) = apply_config(findings, config)
         .into_iter()

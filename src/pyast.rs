@@ -4,9 +4,11 @@
 //! syntax tree once and keeps what the model extractor and the Alembic reader need: imports,
 //! classes (bases, keywords, decorators, body), functions, assignments with annotations,
 //! expression statements, and the bodies of `if`/`try`/`with`/`for` blocks. Expressions become
-//! [`Expr`] values — names, literals, calls with keyword arguments, subscripts — and everything
-//! else is [`Expr::Other`]. Nothing outside this module sees a tree-sitter type, and the result
-//! is plain data that can be cached by blob id.
+//! [`Expr`] values — names, literals, f-strings, calls with keyword arguments and splats,
+//! subscripts, comprehensions, comparisons — and everything else is [`Expr::Other`]. Functions
+//! keep their parameters, so the evaluator ([`crate::pyeval`]) can call a project's helpers.
+//! Nothing outside this module sees a tree-sitter type, and the result is plain data that can
+//! be cached by blob id.
 //!
 //! Syntax errors never stop the walk: tree-sitter recovers, the statements it could still read
 //! are kept, and the first error is returned in [`PyModule::syntax_error`] for the caller to
@@ -70,8 +72,83 @@ pub enum Expr {
     },
     /// `lambda …: body`.
     Lambda(Box<Expr>),
+    /// An f-string with interpolations: its literal parts and `{…}` parts in order (an
+    /// f-string without any is an [`Expr::Str`]).
+    FString(Vec<FStringPart>),
+    /// `[e for x in xs if c]`, `(e for …)`, `{e for …}`, `{k: v for …}`.
+    Comprehension(Box<Comprehension>),
+    /// `*x` in a list or tuple display; `**x` in a dict display, where it is the pair
+    /// `(Splat { double: true, .. }, Expr::None)`. (In a call they are [`Call::star_args`] and
+    /// [`Call::kw_splats`].)
+    Splat {
+        double: bool,
+        value: Box<Expr>,
+    },
+    /// `a == b`, `x not in y`, `a < b < c`: the operators and the operands after the first.
+    Compare {
+        left: Box<Expr>,
+        ops: Vec<String>,
+        rights: Vec<Expr>,
+    },
+    /// `body if test else orelse`.
+    IfElse {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+    },
+    /// `not x`.
+    Not(Box<Expr>),
+    /// `start:stop:step` inside a subscript; each part may be left out.
+    Slice {
+        start: Option<Box<Expr>>,
+        stop: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
     /// Anything else, with its source text.
     Other(String),
+}
+
+/// A part of an f-string.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum FStringPart {
+    /// Literal text (escapes decoded, `{{` as `{`).
+    Text(String),
+    /// `{value!r:spec}`.
+    Value {
+        value: Expr,
+        /// `r`, `s` or `a` after `!`.
+        conversion: Option<char>,
+        /// The format spec after `:`, when it has no interpolation of its own.
+        spec: Option<String>,
+    },
+}
+
+/// What kind of display a comprehension builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ComprehensionKind {
+    List,
+    Set,
+    Generator,
+    Dict,
+}
+
+/// A comprehension: `element` (the key, for a dict) for each iteration of `clauses`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Comprehension {
+    pub kind: ComprehensionKind,
+    pub element: Expr,
+    /// The value of a dict comprehension.
+    pub value: Option<Expr>,
+    pub clauses: Vec<ComprehensionClause>,
+}
+
+/// `for target in iter if cond …` inside a comprehension.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ComprehensionClause {
+    /// A name, or an [`Expr::List`] of names for `for k, v in …`.
+    pub target: Expr,
+    pub iter: Expr,
+    pub conditions: Vec<Expr>,
 }
 
 /// A call: `mapped_column(String(20), nullable=False)`.
@@ -82,6 +159,12 @@ pub struct Call {
     pub kwargs: Vec<(String, Expr)>,
     /// `*args` / `**kwargs` were passed: the argument list is not fully known.
     pub has_splat: bool,
+    /// `*x` arguments, each with the number of positional arguments written before it.
+    #[serde(default)]
+    pub star_args: Vec<(usize, Expr)>,
+    /// `**x` arguments.
+    #[serde(default)]
+    pub kw_splats: Vec<Expr>,
     pub location: Location,
 }
 
@@ -169,16 +252,42 @@ pub struct ClassDef {
 pub struct FunctionDef {
     pub name: String,
     pub decorators: Vec<Expr>,
+    /// The parameters in order (`self`/`cls` included).
+    #[serde(default)]
+    pub params: Vec<Param>,
     pub body: Vec<Stmt>,
     /// The return annotation (`-> Mapped[int]`), if any.
     pub returns: Option<Expr>,
     pub location: Location,
 }
 
+/// A function parameter.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Param {
+    pub name: String,
+    pub kind: ParamKind,
+    pub default: Option<Expr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ParamKind {
+    /// Positional or keyword (also positional-only).
+    Plain,
+    /// `*args`.
+    VarArgs,
+    /// After `*` or `*args`: keyword only.
+    KeywordOnly,
+    /// `**kwargs`.
+    VarKeywords,
+}
+
 /// What kind of compound statement a [`Stmt::Block`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Eq)]
 pub enum BlockKind {
     If,
+    /// An `elif` clause: it follows its `if` (or another `elif`) in the statement list.
+    Elif,
+    /// The `else` of an `if`, `for`, `while` or `try`: it follows the block it belongs to.
     Else,
     Try,
     Except,
@@ -218,8 +327,25 @@ pub enum Stmt {
         value: Option<Expr>,
         location: Location,
     },
+    /// `x += value` (any augmented operator; `op` without the `=`).
+    AugAssign {
+        target: Expr,
+        op: String,
+        value: Expr,
+        location: Location,
+    },
+    /// `raise`, `break` or `continue`.
+    Jump(Jump),
     /// Any other simple statement (`pass`, `del`, `global`, …).
     Other,
+}
+
+/// A statement that leaves the normal flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Jump {
+    Raise,
+    Break,
+    Continue,
 }
 
 impl Stmt {
@@ -230,9 +356,10 @@ impl Stmt {
             Stmt::Assign { location, .. }
             | Stmt::Expr { location, .. }
             | Stmt::Block { location, .. }
-            | Stmt::Return { location, .. } => Some(location),
+            | Stmt::Return { location, .. }
+            | Stmt::AugAssign { location, .. } => Some(location),
             Stmt::Import(i) => Some(&i.location),
-            Stmt::Other => None,
+            Stmt::Jump(_) | Stmt::Other => None,
         }
     }
 }
@@ -469,6 +596,27 @@ fn read_chunks(
     body
 }
 
+/// Parses the text of one Python expression (a quoted annotation: `"Mapped[int]"`). `None` when
+/// it is not exactly one expression. Locations in the result point into `text`, not into a file.
+pub fn parse_expression(text: &str) -> Option<Expr> {
+    if text.contains(['\n', '\r']) {
+        return None;
+    }
+    let source = SourceFile::new("<expression>", format!("_ = ({text})\n"));
+    let module = parse(&source);
+    if module.syntax_error.is_some() || module.too_deep.is_some() {
+        return None;
+    }
+    match module.body.as_slice() {
+        [
+            Stmt::Assign {
+                value: Some(value), ..
+            },
+        ] => Some(value.clone()),
+        _ => None,
+    }
+}
+
 /// Byte ranges of the top-level chunks of a file: a chunk starts at a line that begins at
 /// column 0 with `class`, `def`, `async def`, `@`, `import` or `from`.
 fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
@@ -633,7 +781,7 @@ impl Walker<'_> {
                 };
                 match inner.kind() {
                     "assignment" => out.push(self.assignment(inner)),
-                    "augmented_assignment" => out.push(Stmt::Other),
+                    "augmented_assignment" => out.push(self.augmented(inner)),
                     _ => out.push(Stmt::Expr {
                         value: self.expr(inner),
                         location: self.loc(node),
@@ -663,7 +811,7 @@ impl Walker<'_> {
                                 .child_by_field_name("condition")
                                 .map(|c| self.expr(c))
                                 .unwrap_or(Expr::Other(String::new()));
-                            (BlockKind::If, vec![(cond, None)])
+                            (BlockKind::Elif, vec![(cond, None)])
                         }
                         _ => (BlockKind::Else, Vec::new()),
                     };
@@ -722,6 +870,9 @@ impl Walker<'_> {
                     _ => Vec::new(),
                 };
                 self.push_block(node, "body", BlockKind::For, items, out);
+                if let Some(alt) = node.child_by_field_name("alternative") {
+                    self.push_block(alt, "body", BlockKind::Else, Vec::new(), out);
+                }
             }
             "while_statement" => self.push_block(node, "body", BlockKind::While, Vec::new(), out),
             "match_statement" => {
@@ -733,6 +884,9 @@ impl Walker<'_> {
                     location: self.loc(node),
                 });
             }
+            "raise_statement" => out.push(Stmt::Jump(Jump::Raise)),
+            "break_statement" => out.push(Stmt::Jump(Jump::Break)),
+            "continue_statement" => out.push(Stmt::Jump(Jump::Continue)),
             "return_statement" => out.push(Stmt::Return {
                 value: node.named_child(0).map(|v| self.expr(v)),
                 location: self.loc(node),
@@ -847,11 +1001,99 @@ impl Walker<'_> {
         let returns = node
             .child_by_field_name("return_type")
             .map(|t| self.type_expr(t));
+        let params = node
+            .child_by_field_name("parameters")
+            .map(|p| self.params(p))
+            .unwrap_or_default();
         FunctionDef {
             name,
             decorators,
+            params,
             body,
             returns,
+            location: self.loc(node),
+        }
+    }
+
+    /// The parameters of a `def`, in order.
+    fn params(&self, node: Node) -> Vec<Param> {
+        let mut params = Vec::new();
+        let mut keyword_only = false;
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            let (name, kind, default) = match child.kind() {
+                "identifier" => (self.text(child).to_string(), ParamKind::Plain, None),
+                "default_parameter" | "typed_default_parameter" => {
+                    let name = child
+                        .child_by_field_name("name")
+                        .map(|n| self.text(n).to_string())
+                        .unwrap_or_default();
+                    let default = child.child_by_field_name("value").map(|v| self.expr(v));
+                    (name, ParamKind::Plain, default)
+                }
+                "typed_parameter" => match child.named_child(0) {
+                    Some(inner) => match inner.kind() {
+                        "identifier" => (self.text(inner).to_string(), ParamKind::Plain, None),
+                        "list_splat_pattern" => (self.splat_name(inner), ParamKind::VarArgs, None),
+                        "dictionary_splat_pattern" => {
+                            (self.splat_name(inner), ParamKind::VarKeywords, None)
+                        }
+                        _ => continue,
+                    },
+                    None => continue,
+                },
+                "list_splat_pattern" => (self.splat_name(child), ParamKind::VarArgs, None),
+                "dictionary_splat_pattern" => {
+                    (self.splat_name(child), ParamKind::VarKeywords, None)
+                }
+                "keyword_separator" => {
+                    keyword_only = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            let kind = match kind {
+                ParamKind::Plain if keyword_only => ParamKind::KeywordOnly,
+                ParamKind::VarArgs => {
+                    keyword_only = true;
+                    ParamKind::VarArgs
+                }
+                other => other,
+            };
+            params.push(Param {
+                name,
+                kind,
+                default,
+            });
+        }
+        params
+    }
+
+    /// `args` of `*args` / `**args`.
+    fn splat_name(&self, node: Node) -> String {
+        node.named_child(0)
+            .map(|n| self.text(n).to_string())
+            .unwrap_or_default()
+    }
+
+    /// `x += value`.
+    fn augmented(&self, node: Node) -> Stmt {
+        let target = node
+            .child_by_field_name("left")
+            .map(|l| self.expr(l))
+            .unwrap_or(Expr::Other(String::new()));
+        let value = node
+            .child_by_field_name("right")
+            .map(|r| self.expr(r))
+            .unwrap_or(Expr::Other(String::new()));
+        let op = node
+            .child_by_field_name("operator")
+            .map(|o| self.text(o).trim_end_matches('=').to_string())
+            .unwrap_or_default();
+        Stmt::AugAssign {
+            target,
+            op,
+            value,
             location: self.loc(node),
         }
     }
@@ -1044,8 +1286,13 @@ impl Walker<'_> {
                 let mut items = Vec::new();
                 let mut cursor = node.walk();
                 for item in node.named_children(&mut cursor) {
-                    if item.kind() != "comment" {
-                        items.push(self.expr(item));
+                    match item.kind() {
+                        "comment" => {}
+                        "list_splat" | "list_splat_pattern" => items.push(Expr::Splat {
+                            double: false,
+                            value: Box::new(self.first_expr(item)),
+                        }),
+                        _ => items.push(self.expr(item)),
                     }
                 }
                 Expr::List(items)
@@ -1054,6 +1301,17 @@ impl Walker<'_> {
                 let mut pairs = Vec::new();
                 let mut cursor = node.walk();
                 for pair in node.named_children(&mut cursor) {
+                    if pair.kind() == "dictionary_splat" {
+                        let value = Box::new(self.first_expr(pair));
+                        pairs.push((
+                            Expr::Splat {
+                                double: true,
+                                value,
+                            },
+                            Expr::None,
+                        ));
+                        continue;
+                    }
                     if pair.kind() != "pair" {
                         continue;
                     }
@@ -1097,6 +1355,32 @@ impl Walker<'_> {
                 Some(body) => Expr::Lambda(Box::new(self.expr(body))),
                 None => Expr::Other(self.text(node).to_string()),
             },
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
+            | "dictionary_comprehension" => self.comprehension(node),
+            "comparison_operator" => self.comparison(node),
+            "conditional_expression" => {
+                let mut cursor = node.walk();
+                let parts: Vec<Expr> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| self.expr(c))
+                    .collect();
+                match <[Expr; 3]>::try_from(parts) {
+                    Ok([body, test, orelse]) => Expr::IfElse {
+                        test: Box::new(test),
+                        body: Box::new(body),
+                        orelse: Box::new(orelse),
+                    },
+                    Err(_) => Expr::Other(self.text(node).to_string()),
+                }
+            }
+            "not_operator" => match node.child_by_field_name("argument") {
+                Some(arg) => Expr::Not(Box::new(self.expr(arg))),
+                None => Expr::Other(self.text(node).to_string()),
+            },
+            "slice" => self.slice(node),
             "await" => match node.named_child(0) {
                 Some(inner) => self.expr(inner),
                 None => Expr::Other(self.text(node).to_string()),
@@ -1113,9 +1397,11 @@ impl Walker<'_> {
         let mut args = Vec::new();
         let mut kwargs = Vec::new();
         let mut has_splat = false;
+        let mut star_args = Vec::new();
+        let mut kw_splats = Vec::new();
         if let Some(arguments) = node.child_by_field_name("arguments") {
             if arguments.kind() == "generator_expression" {
-                args.push(Expr::Other(self.text(arguments).to_string()));
+                args.push(self.expr(arguments));
             }
             let mut cursor = arguments.walk();
             for arg in arguments.named_children(&mut cursor) {
@@ -1128,7 +1414,14 @@ impl Walker<'_> {
                             kwargs.push((self.text(k).to_string(), self.expr(v)));
                         }
                     }
-                    "list_splat" | "dictionary_splat" => has_splat = true,
+                    "list_splat" => {
+                        has_splat = true;
+                        star_args.push((args.len(), self.first_expr(arg)));
+                    }
+                    "dictionary_splat" => {
+                        has_splat = true;
+                        kw_splats.push(self.first_expr(arg));
+                    }
                     "comment" => {}
                     _ if arguments.kind() == "argument_list" => args.push(self.expr(arg)),
                     _ => {}
@@ -1140,6 +1433,8 @@ impl Walker<'_> {
             args,
             kwargs,
             has_splat,
+            star_args,
+            kw_splats,
             location: self.loc(node),
         }))
     }
@@ -1173,6 +1468,10 @@ impl Walker<'_> {
                                 out.push_str(&unescape(text));
                             }
                             last = esc.end_byte();
+                        } else if esc.kind() == "escape_interpolation" {
+                            out.push_str(self.src.get(last..esc.start_byte()).unwrap_or(""));
+                            out.push_str(&self.text(esc)[..1]);
+                            last = esc.end_byte();
                         } else if esc.kind() == "interpolation" {
                             return Expr::Other(self.text(node).to_string());
                         }
@@ -1187,11 +1486,201 @@ impl Walker<'_> {
                         out.push_str(&unescape(text));
                     }
                 }
-                "interpolation" => return Expr::Other(self.text(node).to_string()),
+                "interpolation" => return self.fstring(node, raw),
                 _ => {}
             }
         }
         Expr::Str(out)
+    }
+
+    /// An f-string with interpolations: literal parts and `{…}` parts. A format spec with an
+    /// interpolation of its own, or any part that cannot be read, makes it [`Expr::Other`].
+    fn fstring(&self, node: Node, raw: bool) -> Expr {
+        let other = || Expr::Other(self.text(node).to_string());
+        let mut parts: Vec<FStringPart> = Vec::new();
+        let mut text = String::new();
+        let mut cursor = node.walk();
+        for part in node.named_children(&mut cursor) {
+            match part.kind() {
+                "string_content" => {
+                    let mut last = part.start_byte();
+                    let mut inner = part.walk();
+                    for esc in part.named_children(&mut inner) {
+                        text.push_str(self.src.get(last..esc.start_byte()).unwrap_or(""));
+                        let esc_text = self.text(esc);
+                        match esc.kind() {
+                            "escape_interpolation" => text.push_str(&esc_text[..1]),
+                            _ if raw => text.push_str(esc_text),
+                            _ => text.push_str(&unescape(esc_text)),
+                        }
+                        last = esc.end_byte();
+                    }
+                    text.push_str(self.src.get(last..part.end_byte()).unwrap_or(""));
+                }
+                "escape_sequence" => {
+                    let esc_text = self.text(part);
+                    text.push_str(&if raw {
+                        esc_text.to_string()
+                    } else {
+                        unescape(esc_text)
+                    });
+                }
+                "interpolation" => {
+                    let Some(value) = part.child_by_field_name("expression") else {
+                        return other();
+                    };
+                    let conversion = part
+                        .child_by_field_name("type_conversion")
+                        .and_then(|c| self.text(c).trim_start_matches('!').chars().next());
+                    let spec = match part.child_by_field_name("format_specifier") {
+                        Some(spec) if spec.named_child_count() > 0 => return other(),
+                        Some(spec) => Some(self.text(spec).trim_start_matches(':').to_string()),
+                        None => None,
+                    };
+                    if !text.is_empty() {
+                        parts.push(FStringPart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(FStringPart::Value {
+                        value: self.expr(value),
+                        conversion,
+                        spec,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if !text.is_empty() {
+            parts.push(FStringPart::Text(text));
+        }
+        Expr::FString(parts)
+    }
+
+    /// The expression inside a `*x` / `**x` node.
+    fn first_expr(&self, node: Node) -> Expr {
+        node.named_child(0)
+            .map(|e| self.expr(e))
+            .unwrap_or_else(|| Expr::Other(self.text(node).to_string()))
+    }
+
+    fn comprehension(&self, node: Node) -> Expr {
+        let kind = match node.kind() {
+            "list_comprehension" => ComprehensionKind::List,
+            "set_comprehension" => ComprehensionKind::Set,
+            "dictionary_comprehension" => ComprehensionKind::Dict,
+            _ => ComprehensionKind::Generator,
+        };
+        let Some(body) = node.child_by_field_name("body") else {
+            return Expr::Other(self.text(node).to_string());
+        };
+        let (element, value) = if kind == ComprehensionKind::Dict {
+            match (
+                body.child_by_field_name("key"),
+                body.child_by_field_name("value"),
+            ) {
+                (Some(k), Some(v)) => (self.expr(k), Some(self.expr(v))),
+                _ => return Expr::Other(self.text(node).to_string()),
+            }
+        } else {
+            (self.expr(body), None)
+        };
+        let mut clauses: Vec<ComprehensionClause> = Vec::new();
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "for_in_clause" => {
+                    let target = child
+                        .child_by_field_name("left")
+                        .map(|l| self.expr(l))
+                        .unwrap_or(Expr::Other(String::new()));
+                    let mut inner = child.walk();
+                    let iters: Vec<Expr> = child
+                        .children_by_field_name("right", &mut inner)
+                        .filter(|r| r.is_named())
+                        .map(|r| self.expr(r))
+                        .collect();
+                    let iter = match <[Expr; 1]>::try_from(iters) {
+                        Ok([one]) => one,
+                        Err(many) => Expr::List(many),
+                    };
+                    clauses.push(ComprehensionClause {
+                        target,
+                        iter,
+                        conditions: Vec::new(),
+                    });
+                }
+                "if_clause" => {
+                    if let (Some(clause), Some(cond)) = (clauses.last_mut(), child.named_child(0)) {
+                        clause.conditions.push(self.expr(cond));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if clauses.is_empty() {
+            return Expr::Other(self.text(node).to_string());
+        }
+        Expr::Comprehension(Box::new(Comprehension {
+            kind,
+            element,
+            value,
+            clauses,
+        }))
+    }
+
+    /// `a < b <= c`, `x not in y`, `a is not None`.
+    fn comparison(&self, node: Node) -> Expr {
+        let mut operands = Vec::new();
+        let mut ops = Vec::new();
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.is_named() {
+                if child.kind() != "comment" {
+                    operands.push(self.expr(child));
+                }
+            } else {
+                let op = self.text(child);
+                // `not in` and `is not` may come as two tokens.
+                let pending = ops.len() == operands.len();
+                match (ops.last_mut(), op) {
+                    (Some(last), "in") if pending && *last == "not" => {
+                        *last = "not in".to_string();
+                    }
+                    (Some(last), "not") if pending && *last == "is" => {
+                        *last = "is not".to_string();
+                    }
+                    _ => ops.push(op.split_whitespace().collect::<Vec<_>>().join(" ")),
+                }
+            }
+        }
+        if operands.len() != ops.len() + 1 || ops.is_empty() {
+            return Expr::Other(self.text(node).to_string());
+        }
+        let left = operands.remove(0);
+        Expr::Compare {
+            left: Box::new(left),
+            ops,
+            rights: operands,
+        }
+    }
+
+    /// `a:b:c` (each part optional).
+    fn slice(&self, node: Node) -> Expr {
+        let mut parts: [Option<Box<Expr>>; 3] = [None, None, None];
+        let mut index = 0;
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.is_named() {
+                if child.kind() != "comment"
+                    && let Some(slot) = parts.get_mut(index)
+                {
+                    *slot = Some(Box::new(self.expr(child)));
+                }
+            } else if self.text(child) == ":" {
+                index += 1;
+            }
+        }
+        let [start, stop, step] = parts;
+        Expr::Slice { start, stop, step }
     }
 }
 
@@ -1301,7 +1790,14 @@ mod tests {
             .collect();
         assert_eq!(values[0], &Expr::Str("a'bc".into()));
         assert_eq!(values[1], &Expr::Str("\\d".into()));
-        assert!(matches!(values[2], Expr::Other(_)));
+        assert_eq!(
+            values[2],
+            &Expr::FString(vec![FStringPart::Value {
+                value: Expr::Name("x".into()),
+                conversion: None,
+                spec: None,
+            }])
+        );
         let Some(Stmt::Block {
             kind: BlockKind::With,
             items,
@@ -1332,6 +1828,138 @@ mod tests {
             })
             .collect();
         assert!(names.contains(&"B"), "{names:?} in {m:?}");
+    }
+
+    /// The value of `_ = <src>`.
+    fn value(src: &str) -> Expr {
+        match parse_str(&format!("_ = {src}\n")).body.into_iter().next() {
+            Some(Stmt::Assign { value: Some(v), .. }) => v,
+            other => panic!("not an expression: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fstrings_keep_their_parts() {
+        let Expr::FString(parts) = value(r#"f"{{a}}_{cls.__name__!r:>4}\n{x.lower()}""#) else {
+            panic!("an f-string")
+        };
+        assert_eq!(parts[0], FStringPart::Text("{a}_".into()));
+        assert_eq!(
+            parts[1],
+            FStringPart::Value {
+                value: Expr::Name("cls.__name__".into()),
+                conversion: Some('r'),
+                spec: Some(">4".into()),
+            }
+        );
+        assert_eq!(parts[2], FStringPart::Text("\n".into()));
+        assert!(
+            matches!(&parts[3], FStringPart::Value { value: Expr::Call(c), .. } if c.func_name() == Some("x.lower"))
+        );
+        // A spec with an interpolation of its own is not read.
+        assert!(matches!(value(r#"f"{x:{w}}""#), Expr::Other(_)));
+    }
+
+    #[test]
+    fn comprehensions_comparisons_and_conditionals() {
+        let Expr::Comprehension(comp) = value("[x.lower() for x in names if x]") else {
+            panic!("a comprehension")
+        };
+        assert_eq!(comp.kind, ComprehensionKind::List);
+        assert_eq!(comp.clauses[0].target, Expr::Name("x".into()));
+        assert_eq!(comp.clauses[0].iter, Expr::Name("names".into()));
+        assert_eq!(comp.clauses[0].conditions, vec![Expr::Name("x".into())]);
+        let Expr::Comprehension(comp) = value("{k: v for k, v in d.items()}") else {
+            panic!("a dict comprehension")
+        };
+        assert_eq!(comp.kind, ComprehensionKind::Dict);
+        assert_eq!(comp.value, Some(Expr::Name("v".into())));
+        assert!(matches!(&comp.clauses[0].target, Expr::List(names) if names.len() == 2));
+        let Expr::Compare { ops, rights, .. } = value("a not in b is not c < d") else {
+            panic!("a comparison")
+        };
+        assert_eq!(ops, vec!["not in", "is not", "<"]);
+        assert_eq!(rights.len(), 3);
+        assert!(
+            matches!(value("a if b else c"), Expr::IfElse { test, .. } if *test == Expr::Name("b".into()))
+        );
+        assert!(matches!(value("not a"), Expr::Not(_)));
+        let Expr::Subscript { index, .. } = value("s[1:]") else {
+            panic!("a subscript")
+        };
+        assert_eq!(
+            index,
+            vec![Expr::Slice {
+                start: Some(Box::new(Expr::Int(1))),
+                stop: None,
+                step: None
+            }]
+        );
+    }
+
+    #[test]
+    fn splats_params_and_jumps() {
+        let Expr::Dict(pairs) = value("{**a, 'k': 1}") else {
+            panic!("a dict")
+        };
+        assert!(matches!(
+            &pairs[0],
+            (Expr::Splat { double: true, .. }, Expr::None)
+        ));
+        assert!(
+            matches!(&value("[*a, b]"), Expr::List(items) if matches!(items[0], Expr::Splat { double: false, .. }))
+        );
+        let Expr::Call(call) = value("f('t', *cols, x=1, **kw)") else {
+            panic!("a call")
+        };
+        assert_eq!(call.args.len(), 1);
+        assert_eq!(call.star_args, vec![(1, Expr::Name("cols".into()))]);
+        assert_eq!(call.kw_splats, vec![Expr::Name("kw".into())]);
+        assert!(call.has_splat);
+        let m = parse_str(
+            "def f(cls, a, b: int = 2, *rest, c='x', **kw):\n    x += 'a'\n    if a:\n        raise E\n    elif b:\n        pass\n    else:\n        return x\n",
+        );
+        let Stmt::Function(f) = &m.body[0] else {
+            panic!("a function")
+        };
+        let params: Vec<(&str, ParamKind, bool)> = f
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.kind, p.default.is_some()))
+            .collect();
+        assert_eq!(
+            params,
+            vec![
+                ("cls", ParamKind::Plain, false),
+                ("a", ParamKind::Plain, false),
+                ("b", ParamKind::Plain, true),
+                ("rest", ParamKind::VarArgs, false),
+                ("c", ParamKind::KeywordOnly, true),
+                ("kw", ParamKind::VarKeywords, false),
+            ]
+        );
+        assert!(matches!(&f.body[0], Stmt::AugAssign { op, .. } if op == "+"));
+        let kinds: Vec<BlockKind> = f.body[1..]
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Block { kind, .. } => Some(*kind),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, vec![BlockKind::If, BlockKind::Elif, BlockKind::Else]);
+        assert!(
+            matches!(&f.body[1], Stmt::Block { body, .. } if body[0] == Stmt::Jump(Jump::Raise))
+        );
+    }
+
+    #[test]
+    fn quoted_annotations_parse_as_expressions() {
+        assert!(matches!(
+            parse_expression("Mapped[Optional[int]]"),
+            Some(Expr::Subscript { value, .. }) if value.as_name() == Some("Mapped")
+        ));
+        assert_eq!(parse_expression("a b"), None);
+        assert_eq!(parse_expression("a\nb"), None);
     }
 
     fn class_names(m: &PyModule) -> Vec<&str> {

@@ -86,6 +86,7 @@ pub enum Rule {
     ColumnCommentMissing,
     DuplicateMigration,
     MigrationOrderAmbiguous,
+    MigrationWillFail,
 }
 
 impl Serialize for Rule {
@@ -127,6 +128,7 @@ impl Rule {
         Rule::ColumnTypeMismatch,
         Rule::NullabilityMismatch,
         Rule::ForeignKeyTargetMissing,
+        Rule::MigrationWillFail,
         Rule::AlembicMultipleHeads,
         Rule::UnusedSuppression,
         Rule::ColumnMissingInDatabase,
@@ -161,6 +163,7 @@ impl Rule {
             Rule::ForeignKeyTargetMissing => {
                 ("DG007", "foreign-key-target-missing", Error, Configurable)
             }
+            Rule::MigrationWillFail => ("DG008", "migration-will-fail", Error, Configurable),
             Rule::AlembicMultipleHeads => ("DG009", "alembic-multiple-heads", Error, Configurable),
             Rule::NonstandardMigrationName => {
                 ("DG201", "nonstandard-migration-name", Warning, Configurable)

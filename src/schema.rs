@@ -30,10 +30,13 @@
 //!   kept out, with a warning at the `DROP`: sources writing one database must not silently
 //!   cancel each other.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::finding::Warning;
-use crate::migrations::{ColumnDef, Condition, ForeignKeyRef, QualifiedName, SchemaChange};
+use crate::migrations::{
+    ColumnDef, Condition, ForeignKeyRef, QualifiedName, ReadWarning, SchemaChange, Statement,
+    StatementKind,
+};
 use crate::postgres_type::SqlType;
 use crate::source::Location;
 
@@ -165,6 +168,54 @@ impl Schema {
 /// One file's events, in migration order.
 pub struct FileEvents<'a> {
     pub changes: &'a [SchemaChange],
+    /// A SQL file's top-level statements ([`crate::migrations::SqlFacts`]). With them the
+    /// replay runs the file statement by statement as `psql -f` does, and finds what
+    /// PostgreSQL would reject ([`Failure`]); empty (Alembic revisions, tests): no check.
+    pub statements: &'a [Statement],
+    /// The reader's warnings for the file: a statement with one is not checked (part of it
+    /// was not read).
+    pub warnings: &'a [ReadWarning],
+}
+
+impl<'a> FileEvents<'a> {
+    /// A file's events without statement checks.
+    pub fn plain(changes: &'a [SchemaChange]) -> FileEvents<'a> {
+        FileEvents {
+            changes,
+            statements: &[],
+            warnings: &[],
+        }
+    }
+}
+
+/// A statement PostgreSQL would reject given the schema the migrations before it built
+/// (DG008). `psql -f` without `ON_ERROR_STOP` skips it and goes on; inside `BEGIN … COMMIT`
+/// the whole transaction is void, earlier statements included: the replayed schema leaves out
+/// what the statement, or its transaction, would have made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The statement's first token.
+    pub location: Location,
+    /// 1-based, among the file's top-level statements: the finding's identity.
+    pub ordinal: usize,
+    /// The error, as PostgreSQL words it.
+    pub error: String,
+    /// Places that explain it: where a table was created later or dropped, the referenced key.
+    pub related: Vec<(String, Location)>,
+    /// The transaction the failure voids: where its `BEGIN` is, and how many statements of it
+    /// that change the schema ran before this one (and are undone).
+    pub transaction: Option<(Location, usize)>,
+    source: usize,
+    file: usize,
+}
+
+/// What [`replay_checked`] finds: the schema, the replay's warnings, and the statements
+/// PostgreSQL would reject.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub schema: Schema,
+    pub warnings: Vec<Warning>,
+    pub failures: Vec<Failure>,
 }
 
 /// One migration source's files, in the order they run.
@@ -194,36 +245,111 @@ pub fn replay<'a>(files: impl IntoIterator<Item = FileEvents<'a>>, default_schem
 /// Replays several sources into one database, in the order given (see the module doc), and
 /// the warnings for `DROP`s that one source makes of what another made.
 pub fn replay_sources<'a>(sources: &[SourceEvents<'a>]) -> (Schema, Vec<Warning>) {
-    let mut replayer = Replayer {
-        schema: Schema::default(),
-        default_schema: String::new(),
-        search_path: Vec::new(),
-        source: 0,
-        file: 0,
-        ordered: None,
-        names: sources.iter().map(|s| s.name.to_string()).collect(),
-        creates: sources.iter().map(created_tables).collect(),
-        inheritance: false,
-        warnings: Vec::new(),
-    };
-    replayer.schema.schemas.insert("public".to_string());
-    for source in sources {
-        replayer
-            .schema
-            .schemas
-            .insert(source.default_schema.to_string());
-    }
-    for (index, source) in sources.iter().enumerate() {
-        replayer.source = index;
-        replayer.ordered = source.ordered;
-        replayer.default_schema = source.default_schema.to_string();
-        for (file_index, file) in source.files.iter().enumerate() {
-            replayer.file = file_index;
-            replayer.search_path = vec![source.default_schema.to_string()];
-            replayer.apply_all(file.changes);
+    let replayed = replay_checked(sources, DEFAULT_POSTGRES_VERSION);
+    (replayed.schema, replayed.warnings)
+}
+
+/// The PostgreSQL major version assumed when none is given.
+const DEFAULT_POSTGRES_VERSION: u32 = 13;
+
+/// [`replay_sources`], and the statements of SQL files (those given with their
+/// [`FileEvents::statements`]) that PostgreSQL `postgres_version` would reject.
+///
+/// A failure in a transaction voids what ran before it in that transaction. Rather than
+/// snapshot the schema at every `BEGIN` (a copy of the whole schema per file), the replay
+/// starts over with that transaction left out when — rarely — something of it already ran;
+/// a failure of a transaction's first schema change, or outside a transaction, changes
+/// nothing and needs no new start.
+pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -> Replayed {
+    let creates: Vec<Creates> = sources.iter().map(created_tables).collect();
+    let mut voided: HashSet<(usize, usize, usize)> = HashSet::new();
+    let mut kept: Vec<Failure> = Vec::new();
+    loop {
+        let mut replayer = Replayer {
+            schema: Schema::default(),
+            default_schema: String::new(),
+            search_path: Vec::new(),
+            source: 0,
+            file: 0,
+            ordered: None,
+            names: sources.iter().map(|s| s.name.to_string()).collect(),
+            creates: &creates,
+            inheritance: false,
+            warnings: Vec::new(),
+            check: Check {
+                postgres_version,
+                on: false,
+                uncertain: 0,
+                failed: None,
+                voided: &voided,
+                skip: HashSet::new(),
+                failures: Vec::new(),
+                in_transaction: false,
+                new_values: Vec::new(),
+                unsure: HashSet::new(),
+                type_sources: HashMap::new(),
+            },
+        };
+        replayer.schema.schemas.insert("public".to_string());
+        for source in sources {
+            replayer
+                .schema
+                .schemas
+                .insert(source.default_schema.to_string());
+        }
+        match replayer.run(sources) {
+            Ok(()) => {
+                let mut failures = kept;
+                failures.extend(replayer.check.failures);
+                failures.sort_by_key(|f| (f.source, f.file, f.ordinal));
+                return Replayed {
+                    schema: replayer.schema,
+                    warnings: replayer.warnings,
+                    failures,
+                };
+            }
+            Err(restart) => {
+                let Restart { failure, range } = restart;
+                for statement in range.0..=range.1 {
+                    voided.insert((failure.source, failure.file, statement));
+                }
+                kept.push(failure);
+            }
         }
     }
-    (replayer.schema, replayer.warnings)
+}
+
+/// A failure in a transaction some of which already ran: replay again without it.
+struct Restart {
+    failure: Failure,
+    /// The statements (0-based, inclusive) the failure voids.
+    range: (usize, usize),
+}
+
+/// The state of the statement checks (DG008) while a SQL file replays.
+struct Check<'v> {
+    postgres_version: u32,
+    /// The file being replayed is checked (it came with its statements).
+    on: bool,
+    /// Inside something whose outcome is not known (an `IF` driftguard cannot evaluate, a
+    /// `DO` block that may catch errors, a statement not fully read): nothing is reported.
+    uncertain: u32,
+    /// The error of the statement running, once something in it failed.
+    failed: Option<(String, Vec<(String, Location)>)>,
+    /// Statements (source, file, 0-based index) a failure voided in an earlier pass.
+    voided: &'v HashSet<(usize, usize, usize)>,
+    /// Statements a failure voided in this pass (a transaction's rest, without a restart).
+    skip: HashSet<(usize, usize, usize)>,
+    failures: Vec<Failure>,
+    /// Inside `BEGIN … COMMIT`.
+    in_transaction: bool,
+    /// Enum values added in the open transaction: using one there fails ("unsafe use").
+    new_values: Vec<((String, String), String)>,
+    /// Tables a statement not fully read created or changed: their columns are not all
+    /// known, so a missing one is not an error.
+    unsure: HashSet<(String, String)>,
+    /// Which source created each enum and domain.
+    type_sources: HashMap<(String, String), usize>,
 }
 
 /// A table name as written (the schema is `None` for an unqualified name, which may land in
@@ -294,6 +420,7 @@ fn created_tables(source: &SourceEvents) -> Creates {
 }
 
 struct Replayer<'a> {
+    check: Check<'a>,
     schema: Schema,
     default_schema: String,
     search_path: Vec<String>,
@@ -302,7 +429,7 @@ struct Replayer<'a> {
     /// Each source's name, for warnings.
     names: Vec<String>,
     /// Each source's created tables ([`created_tables`]).
-    creates: Vec<Creates>,
+    creates: &'a [Creates],
     /// The file being replayed (index in its source's files).
     file: usize,
     /// The source's graph order, if its files form a graph.
@@ -314,6 +441,411 @@ struct Replayer<'a> {
 }
 
 impl<'a> Replayer<'a> {
+    /// Replays every source's files in order.
+    fn run(&mut self, sources: &[SourceEvents<'a>]) -> Result<(), Restart> {
+        for (index, source) in sources.iter().enumerate() {
+            self.source = index;
+            self.ordered = source.ordered;
+            self.default_schema = source.default_schema.to_string();
+            for (file_index, file) in source.files.iter().enumerate() {
+                self.file = file_index;
+                self.search_path = vec![source.default_schema.to_string()];
+                if file.statements.is_empty() {
+                    self.apply_all(file.changes);
+                } else {
+                    self.run_statements(file)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays a SQL file statement by statement, as `psql -f` runs it: a statement that
+    /// fails changes nothing; in a transaction, nothing of the transaction counts.
+    fn run_statements(&mut self, file: &FileEvents<'_>) -> Result<(), Restart> {
+        let statements = file.statements;
+        let changes = file.changes;
+        let mut next = 0;
+        // The open transaction's `BEGIN`, and how many of its statements changed the schema.
+        let mut transaction: Option<(usize, usize)> = None;
+        self.check.on = true;
+        self.check.in_transaction = false;
+        self.check.new_values.clear();
+        for (i, statement) in statements.iter().enumerate() {
+            let end = match statements.get(i + 1) {
+                Some(following) => {
+                    let mut end = next;
+                    while changes
+                        .get(end)
+                        .is_some_and(|c| before(c.location(), &following.location))
+                    {
+                        end += 1;
+                    }
+                    end
+                }
+                None => changes.len(),
+            };
+            let events = changes.get(next..end).unwrap_or_default();
+            next = end;
+            match statement.kind {
+                StatementKind::Begin if transaction.is_none() => {
+                    transaction = Some((i, 0));
+                    self.check.new_values.clear();
+                }
+                StatementKind::Commit | StatementKind::Rollback => {
+                    transaction = None;
+                    self.check.new_values.clear();
+                }
+                _ => {}
+            }
+            self.check.in_transaction =
+                transaction.is_some() && !matches!(statement.kind, StatementKind::Begin);
+            let key = (self.source, self.file, i);
+            if self.check.voided.contains(&key) || self.check.skip.contains(&key) {
+                continue;
+            }
+            let last_line = statement.last_line.max(statement.location.line);
+            let unread = file
+                .warnings
+                .iter()
+                .any(|w| (statement.location.line..=last_line).contains(&w.location.line));
+            let uncertain = unread || matches!(statement.kind, StatementKind::Do { .. });
+            if uncertain {
+                self.check.uncertain += 1;
+                if unread {
+                    for event in events {
+                        let mut event = event.clone();
+                        let mut names = Vec::new();
+                        event.for_each_table_mut(&mut |name| names.push(name.clone()));
+                        for name in names {
+                            let key = self.table_key(&name);
+                            self.check.unsure.insert(key);
+                        }
+                    }
+                }
+            }
+            self.check.failed = None;
+            self.check_statement(statement);
+            let mut failed_at = None;
+            if self.check.failed.is_none() {
+                for (k, event) in events.iter().enumerate() {
+                    self.apply(event);
+                    if self.check.failed.is_some() {
+                        failed_at = Some(k);
+                        break;
+                    }
+                }
+            } else {
+                failed_at = Some(0);
+            }
+            if uncertain {
+                self.check.uncertain -= 1;
+            }
+            let Some((error, related)) = self.check.failed.take() else {
+                if let Some((_, ran)) = &mut transaction
+                    && !events.is_empty()
+                {
+                    *ran += 1;
+                }
+                continue;
+            };
+            let ran_before = failed_at.unwrap_or(0) > 0;
+            let (range, restart) = match transaction {
+                Some((begin, ran)) => {
+                    let end = statements
+                        .iter()
+                        .enumerate()
+                        .skip(i + 1)
+                        .find(|(_, s)| {
+                            matches!(s.kind, StatementKind::Commit | StatementKind::Rollback)
+                        })
+                        .map_or(statements.len().saturating_sub(1), |(e, _)| e);
+                    ((begin, end), ran > 0 || ran_before)
+                }
+                None => ((i, i), ran_before),
+            };
+            let failure = Failure {
+                location: statement.location.clone(),
+                ordinal: i + 1,
+                error,
+                related,
+                transaction: transaction
+                    .map(|(begin, ran)| (statements[begin].location.clone(), ran)),
+                source: self.source,
+                file: self.file,
+            };
+            if restart {
+                self.check.on = false;
+                return Err(Restart { failure, range });
+            }
+            self.check.failures.push(failure);
+            for statement in range.0..=range.1 {
+                self.check.skip.insert((self.source, self.file, statement));
+            }
+        }
+        self.check.on = false;
+        self.check.in_transaction = false;
+        Ok(())
+    }
+
+    /// Records that the statement running fails with `error`, unless its outcome is not
+    /// known; `true` when recorded (the caller then changes nothing). Outside checked files
+    /// nothing is recorded and the replay goes on as before.
+    fn fail(&mut self, error: String, related: Vec<(String, Location)>) -> bool {
+        if !self.check.on || self.check.uncertain > 0 {
+            return false;
+        }
+        if self.check.failed.is_none() {
+            self.check.failed = Some((error, related));
+        }
+        true
+    }
+
+    /// Whether every column of the table is known: created by a migration of the source
+    /// being replayed, whose statements were all read, and changed by no other source. Only
+    /// then is a missing column an error.
+    fn columns_known(&self, key: &(String, String)) -> bool {
+        !self.check.unsure.contains(key)
+            && self.schema.tables.get(key).is_some_and(|t| {
+                t.origin == Origin::Migrations
+                    && t.source == self.source
+                    && t.columns.iter().all(|c| c.source == self.source)
+            })
+    }
+
+    /// `relation "core.t" does not exist`, for a table the source creates later or dropped.
+    /// (`schema "ai" does not exist` when its schema is missing too, as PostgreSQL says.)
+    fn missing_table(&mut self, key: &(String, String)) -> bool {
+        let error = if self.schema.schemas.contains(&key.0) {
+            format!("relation \"{}.{}\" does not exist", key.0, key.1)
+        } else {
+            format!("schema \"{}\" does not exist", key.0)
+        };
+        self.fail(error, Vec::new())
+    }
+
+    /// `column "c" of relation "t" already exists`, when the source being replayed added it.
+    fn duplicate_column(&mut self, key: &(String, String), column: &str) -> bool {
+        let Some(existing) = self
+            .schema
+            .tables
+            .get(key)
+            .and_then(|t| t.column(column))
+            .filter(|c| c.source == self.source)
+        else {
+            return false;
+        };
+        let related = vec![(
+            format!("`{}.{}.{column}` is created here", key.0, key.1),
+            existing.location.clone(),
+        )];
+        self.fail(
+            format!(
+                "column \"{column}\" of relation \"{}\" already exists",
+                key.1
+            ),
+            related,
+        )
+    }
+
+    /// Checks a foreign key from columns of the given types to `fk`: its table exists (or was
+    /// made outside the migrations), has the referenced columns, of types PostgreSQL can
+    /// compare. `creating`: the table being created with its columns (a key onto itself).
+    /// `true` when the key fails.
+    fn foreign_key_fails(
+        &mut self,
+        from: &[(String, SqlType)],
+        fk: &ForeignKeyRef,
+        creating: Option<(&(String, String), &[Column])>,
+    ) -> bool {
+        if !self.check.on || self.check.uncertain > 0 {
+            return false;
+        }
+        let key = self.table_key(&fk.table);
+        let (columns, known): (Vec<Column>, bool) = match creating {
+            Some((creating_key, columns)) if *creating_key == key => (columns.to_vec(), true),
+            _ => match self.schema.tables.get(&key) {
+                Some(table) => (table.columns.clone(), self.columns_known(&key)),
+                None if self.own_source_creates(&key) => return self.missing_table(&key),
+                None => return false,
+            },
+        };
+        let targets: Vec<&Column> = if fk.columns.is_empty() {
+            columns.iter().filter(|c| c.primary_key).collect()
+        } else {
+            let mut found = Vec::new();
+            for name in &fk.columns {
+                match columns.iter().find(|c| &c.name == name) {
+                    Some(column) => found.push(column),
+                    None if known => {
+                        return self.fail(
+                            format!(
+                                "column \"{name}\" referenced in foreign key constraint does not exist"
+                            ),
+                            Vec::new(),
+                        );
+                    }
+                    None => return false,
+                }
+            }
+            found
+        };
+        if targets.len() != from.len() {
+            return false;
+        }
+        for ((name, ty), target) in from.iter().zip(&targets) {
+            let (Some(a), Some(b)) = (key_category(ty), key_category(&target.ty)) else {
+                continue;
+            };
+            if a != b {
+                let related = vec![(
+                    format!(
+                        "`{}.{}.{}` is `{}` here",
+                        key.0, key.1, target.name, target.ty.name
+                    ),
+                    target.location.clone(),
+                )];
+                return self.fail(
+                    format!(
+                        "foreign key constraint cannot be implemented: key columns \"{name}\" and \"{}\" are of incompatible types: {} and {}",
+                        target.name, ty.name, target.ty.name
+                    ),
+                    related,
+                );
+            }
+        }
+        false
+    }
+
+    /// `type "t" already exists`, when the source being replayed made it.
+    fn duplicate_type(&mut self, key: &(String, String)) -> bool {
+        if self.check.type_sources.get(key) != Some(&self.source) {
+            return false;
+        }
+        let location = self
+            .schema
+            .enums
+            .get(key)
+            .map(|e| e.location.clone())
+            .or_else(|| self.schema.domains.get(key).map(|d| d.location.clone()));
+        let related = location
+            .map(|l| vec![(format!("`{}.{}` is created here", key.0, key.1), l)])
+            .unwrap_or_default();
+        self.fail(format!("type \"{}\" already exists", key.1), related)
+    }
+
+    /// A column default that uses an enum value added in the open transaction: PostgreSQL
+    /// refuses it ("unsafe use of new value"). `true` when it fails.
+    fn unsafe_enum_default(&mut self, ty: &SqlType, default: Option<&str>) -> bool {
+        if self.check.new_values.is_empty() || !ty.user_defined || ty.array {
+            return false;
+        }
+        let Some(value) = default.and_then(string_literal) else {
+            return false;
+        };
+        let name = match ty.name.split_once('.') {
+            Some((schema, name)) => QualifiedName::new(Some(schema), name),
+            None => QualifiedName::new(None, &ty.name),
+        };
+        let key = self.enum_key(&name);
+        if self
+            .check
+            .new_values
+            .iter()
+            .any(|(k, v)| *k == key && *v == value)
+        {
+            return self.fail(
+                format!("unsafe use of new value \"{value}\" of enum type {}", key.1),
+                Vec::new(),
+            );
+        }
+        false
+    }
+
+    /// A column an altering statement names, on a table it found: an error when the table's
+    /// columns are all known and it has none of that name.
+    fn missing_column(&mut self, key: &(String, String), column: &str) -> bool {
+        if self.columns_known(key)
+            && self
+                .schema
+                .tables
+                .get(key)
+                .is_some_and(|t| t.column(column).is_none())
+        {
+            return self.fail(
+                format!(
+                    "column \"{column}\" of relation \"{}\" does not exist",
+                    key.1
+                ),
+                Vec::new(),
+            );
+        }
+        false
+    }
+
+    /// The checks of statements that change no schema: `COMMENT ON COLUMN`, `CREATE INDEX`
+    /// on a missing table or column, `ALTER TYPE … ADD VALUE` in a transaction before
+    /// PostgreSQL 12.
+    fn check_statement(&mut self, statement: &Statement) {
+        match &statement.kind {
+            StatementKind::CommentOnColumn { table, column } => {
+                if let Some(key) = self.existing_table(table)
+                    && self.columns_known(&key)
+                    && self
+                        .schema
+                        .tables
+                        .get(&key)
+                        .is_some_and(|t| t.column(column).is_none())
+                {
+                    self.fail(
+                        format!(
+                            "column \"{column}\" of relation \"{}\" does not exist",
+                            key.1
+                        ),
+                        Vec::new(),
+                    );
+                }
+            }
+            StatementKind::CreateIndex {
+                table: Some(table),
+                columns,
+                ..
+            } => {
+                if let Some(key) = self.existing_table(table)
+                    && self.columns_known(&key)
+                    && let Some(t) = self.schema.tables.get(&key)
+                    && let Some(column) = columns.iter().find(|c| t.column(c).is_none())
+                {
+                    let error = format!("column \"{column}\" does not exist");
+                    self.fail(error, Vec::new());
+                }
+            }
+            StatementKind::AlterTypeAddValue
+                if self.check.in_transaction && self.check.postgres_version < 12 =>
+            {
+                self.fail(
+                    "ALTER TYPE ... ADD cannot run inside a transaction block".to_string(),
+                    Vec::new(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The key of a table a statement that cannot create it names; `None` when it does not
+    /// exist — after recording the failure when its own source creates it later or dropped it
+    /// (a table no migration creates was made outside them, and exists).
+    fn existing_table(&mut self, name: &QualifiedName) -> Option<(String, String)> {
+        let key = self.table_key(name);
+        if self.schema.tables.contains_key(&key) {
+            return Some(key);
+        }
+        if self.own_source_creates(&key) {
+            self.missing_table(&key);
+        }
+        None
+    }
+
     /// Whether a statement on the missing table `key` fails because its own source creates
     /// that table in a file that must run after this one (or this very file), or dropped it
     /// after creating it earlier. A file on a concurrent branch of an Alembic graph may run
@@ -728,7 +1260,7 @@ impl<'a> Replayer<'a> {
                 copies_from,
                 likes,
                 location,
-                ..
+                if_not_exists,
             } => {
                 let key = (self.creation_schema(table), table.name.clone());
                 // A table that exists was made by a migration (the statement fails) or outside
@@ -753,7 +1285,16 @@ impl<'a> Replayer<'a> {
                         }
                         return;
                     }
-                    Some(_) => return,
+                    Some(existing) => {
+                        if !if_not_exists {
+                            let related = vec![(
+                                format!("`{}.{}` is created here", key.0, key.1),
+                                existing.location.clone(),
+                            )];
+                            self.fail(format!("relation \"{}\" already exists", key.1), related);
+                        }
+                        return;
+                    }
                     None => None,
                 };
                 // Inherited columns come first, a column of several parents once; then the
@@ -799,6 +1340,22 @@ impl<'a> Replayer<'a> {
                         column.primary_key = true;
                     }
                 }
+                // A foreign key that fails, or a default using a new enum value, fails the
+                // statement: the table is not created.
+                for def in columns {
+                    let Some(column) = new_columns.iter().find(|c| c.name == def.name) else {
+                        continue;
+                    };
+                    if self.unsafe_enum_default(&column.ty, def.default.as_deref()) {
+                        return;
+                    }
+                    if let Some(fk) = &def.references {
+                        let from = [(column.name.clone(), column.ty.clone())];
+                        if self.foreign_key_fails(&from, fk, Some((&key, &new_columns))) {
+                            return;
+                        }
+                    }
+                }
                 // What other sources added to it before it was created here comes after.
                 for column in outside.into_iter().flat_map(|t| t.columns) {
                     if !new_columns.iter().any(|c| c.name == column.name) {
@@ -840,6 +1397,8 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
                 let new_key = (key.0.clone(), new_name.clone());
@@ -859,6 +1418,8 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
                 let new_key = (new_schema.clone(), key.1.clone());
@@ -872,17 +1433,40 @@ impl<'a> Replayer<'a> {
                     self.rekey_parent(&key, &new_key);
                 }
             }
-            SchemaChange::AddColumn { table, column, .. } => {
-                let Some(key) = self.altered_table(table, &column.location) else {
+            SchemaChange::AddColumn {
+                table,
+                column: def,
+                if_not_exists,
+            } => {
+                let Some(key) = self.altered_table(table, &def.location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
-                let column = self.column(column, table, &key);
+                let column = self.column(def, table, &key);
+                let exists = self
+                    .schema
+                    .tables
+                    .get(&key)
+                    .is_some_and(|t| t.column(&column.name).is_some());
+                if exists {
+                    if !if_not_exists {
+                        self.duplicate_column(&key, &column.name);
+                    }
+                    return;
+                }
+                if self.unsafe_enum_default(&column.ty, def.default.as_deref()) {
+                    return;
+                }
+                if let Some(fk) = &def.references {
+                    let from = [(column.name.clone(), column.ty.clone())];
+                    if self.foreign_key_fails(&from, fk, None) {
+                        return;
+                    }
+                }
                 let Some(target) = self.schema.tables.get_mut(&key) else {
                     return;
                 };
-                if target.column(&column.name).is_some() {
-                    return;
-                }
                 target.columns.push(column.clone());
                 // The column reaches every table that inherits from this one.
                 for child in self.descendants(&key) {
@@ -899,9 +1483,12 @@ impl<'a> Replayer<'a> {
             SchemaChange::DropColumn {
                 table,
                 column,
+                if_exists,
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
                 let Some(made_by) = self
@@ -911,6 +1498,9 @@ impl<'a> Replayer<'a> {
                     .and_then(|t| t.column(column))
                     .map(|c| c.source)
                 else {
+                    if !if_exists {
+                        self.missing_column(&key, column);
+                    }
                     return;
                 };
                 let what = format!("the column `{}.{}.{column}`", key.0, key.1);
@@ -925,8 +1515,22 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                if self.missing_column(&key, column) {
+                    return;
+                }
+                if self
+                    .schema
+                    .tables
+                    .get(&key)
+                    .is_some_and(|t| t.column(new_name).is_some())
+                    && self.duplicate_column(&key, new_name)
+                {
+                    return;
+                }
                 // A column of an outside table that no migration added was made outside too:
                 // after the rename it exists under its new name (its type is not known).
                 if let Some(t) = self.schema.tables.get_mut(&key)
@@ -967,8 +1571,13 @@ impl<'a> Replayer<'a> {
             } => {
                 let (ty, domain) = self.resolve_column_type(ty);
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                if self.missing_column(&key, column) {
+                    return;
+                }
                 self.alter_column_everywhere(&key, column, |col| {
                     col.ty = ty.clone();
                     col.domain = domain.as_ref().map(|d| d.0.clone());
@@ -986,8 +1595,13 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                if self.missing_column(&key, column) {
+                    return;
+                }
                 self.alter_column_everywhere(&key, column, |col| col.nullable = *nullable);
             }
             SchemaChange::SetDefault {
@@ -997,8 +1611,24 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                if self.missing_column(&key, column) {
+                    return;
+                }
+                let ty = self
+                    .schema
+                    .tables
+                    .get(&key)
+                    .and_then(|t| t.column(column))
+                    .map(|c| c.ty.clone());
+                if let Some(ty) = ty
+                    && self.unsafe_enum_default(&ty, default.as_deref())
+                {
+                    return;
+                }
                 self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
             }
             SchemaChange::AddPrimaryKey {
@@ -1007,8 +1637,20 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                if self.columns_known(&key)
+                    && let Some(t) = self.schema.tables.get(&key)
+                    && let Some(name) = columns.iter().find(|c| t.column(c).is_none())
+                {
+                    let error =
+                        format!("column \"{name}\" of relation \"{}\" does not exist", key.1);
+                    if self.fail(error, Vec::new()) {
+                        return;
+                    }
+                }
                 if let Some(table) = self.schema.tables.get_mut(&key) {
                     for name in columns {
                         if let Some(col) = table.column_mut(name) {
@@ -1028,8 +1670,28 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
+                let mut from = Vec::new();
+                for name in columns {
+                    match self.schema.tables.get(&key).and_then(|t| t.column(name)) {
+                        Some(column) => from.push((name.clone(), column.ty.clone())),
+                        None if self.columns_known(&key) => {
+                            let error = format!(
+                                "column \"{name}\" referenced in foreign key constraint does not exist"
+                            );
+                            if self.fail(error, Vec::new()) {
+                                return;
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                if from.len() == columns.len() && self.foreign_key_fails(&from, references, None) {
+                    return;
+                }
                 if let Some(table) = self.schema.tables.get_mut(&key)
                     && columns.len() == 1
                     && let Some(col) = table.column_mut(&columns[0])
@@ -1043,9 +1705,11 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let key = (self.creation_schema(name), name.name.clone());
-                if self.schema.enums.contains_key(&key) {
+                if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
+                    self.duplicate_type(&key);
                     return;
                 }
+                self.check.type_sources.insert(key.clone(), self.source);
                 self.schema.enums.insert(
                     key.clone(),
                     EnumType {
@@ -1081,6 +1745,9 @@ impl<'a> Replayer<'a> {
                 };
                 enum_type.values.insert(index, value.clone());
                 enum_type.value_locations.insert(index, location.clone());
+                if self.check.in_transaction {
+                    self.check.new_values.push((key, value.clone()));
+                }
             }
             SchemaChange::RenameEnumValue {
                 name,
@@ -1126,8 +1793,10 @@ impl<'a> Replayer<'a> {
             } => {
                 let key = (self.creation_schema(name), name.name.clone());
                 if self.schema.enums.contains_key(&key) || self.schema.domains.contains_key(&key) {
+                    self.duplicate_type(&key);
                     return;
                 }
+                self.check.type_sources.insert(key.clone(), self.source);
                 // A domain over a domain takes the inner domain's type.
                 let (ty, inner) = self.resolve_column_type(ty);
                 self.schema.domains.insert(
@@ -1183,6 +1852,8 @@ impl<'a> Replayer<'a> {
                 location,
             } => {
                 let Some(child_key) = self.altered_table(table, location) else {
+                    let key = self.table_key(table);
+                    self.missing_table(&key);
                     return;
                 };
                 let parent_key = self.table_key(parent);
@@ -1309,6 +1980,40 @@ impl<'a> Replayer<'a> {
     }
 }
 
+/// The category of a key column's type in which PostgreSQL can compare values for a foreign
+/// key; `None` for types driftguard does not judge (enums, domains, arrays, the rest).
+fn key_category(ty: &SqlType) -> Option<&'static str> {
+    if ty.array || ty.user_defined {
+        return None;
+    }
+    match ty.name.as_str() {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => {
+            Some("number")
+        }
+        "uuid" => Some("uuid"),
+        "text" | "character varying" | "character" => Some("text"),
+        "boolean" => Some("boolean"),
+        "date" | "timestamp without time zone" | "timestamp with time zone" => Some("time"),
+        _ => None,
+    }
+}
+
+/// The value of a default that is a string literal, possibly cast: `'x'`, `'x'::t`.
+fn string_literal(default: &str) -> Option<String> {
+    let text = default.trim();
+    let text = text
+        .split_once("::")
+        .map_or(text, |(value, _)| value)
+        .trim();
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace("''", "'"))
+}
+
+/// Whether `a` comes before `b` in a file (the path is the same).
+fn before(a: &Location, b: &Location) -> bool {
+    (a.line, a.column) < (b.line, b.column)
+}
+
 /// Adds a column to a table being created, or merges it into the column of that name already
 /// there (from a parent, or a second parent): it keeps the first one's place and type, and is
 /// NOT NULL if either is.
@@ -1418,7 +2123,7 @@ mod tests {
     }
 
     fn run(files: &[Vec<SchemaChange>]) -> Schema {
-        replay(files.iter().map(|f| FileEvents { changes: f }), "public")
+        replay(files.iter().map(|f| FileEvents::plain(f)), "public")
     }
 
     #[test]
@@ -1483,6 +2188,7 @@ mod tests {
         let schema = run(&[vec![
             create(q(None, "t"), vec![col("a", "integer"), col("b", "text")]),
             SchemaChange::DropColumn {
+                if_exists: false,
                 table: q(None, "t"),
                 column: "a".into(),
                 location: loc(2),
@@ -1683,6 +2389,7 @@ mod tests {
             },
             // `logins` declared `at` itself: it keeps it, and so does its child.
             SchemaChange::DropColumn {
+                if_exists: false,
                 table: t("events"),
                 column: "at".into(),
                 location: loc(3),
@@ -1981,7 +2688,7 @@ mod tests {
             .map(|(name, changes)| SourceEvents {
                 name,
                 default_schema: "public",
-                files: vec![FileEvents { changes }],
+                files: vec![FileEvents::plain(changes)],
                 ordered: None,
             })
             .collect();
@@ -2058,11 +2765,13 @@ mod tests {
                 vec![
                     add(q(Some("core"), "customers"), "phone"),
                     SchemaChange::DropColumn {
+                        if_exists: false,
                         table: q(Some("core"), "customers"),
                         column: "email".into(),
                         location: loc(7),
                     },
                     SchemaChange::DropColumn {
+                        if_exists: false,
                         table: q(Some("core"), "customers"),
                         column: "phone".into(),
                         location: loc(8),
@@ -2142,11 +2851,9 @@ mod tests {
                 name: "Alembic",
                 default_schema: "public",
                 files: vec![
-                    FileEvents { changes: &[] },
-                    FileEvents { changes: &alter },
-                    FileEvents {
-                        changes: &create_users,
-                    },
+                    FileEvents::plain(&[]),
+                    FileEvents::plain(&alter),
+                    FileEvents::plain(&create_users),
                 ],
                 ordered: Some(ordered),
             };

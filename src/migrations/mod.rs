@@ -159,6 +159,9 @@ pub enum SchemaChange {
     DropColumn {
         table: QualifiedName,
         column: String,
+        /// `DROP COLUMN IF EXISTS`: a missing column is no error.
+        #[serde(default)]
+        if_exists: bool,
         location: Location,
     },
     RenameColumn {
@@ -291,6 +294,37 @@ pub struct SqlIgnore {
 }
 
 impl SchemaChange {
+    /// Where the change is written: the name it is about.
+    pub fn location(&self) -> &Location {
+        match self {
+            SchemaChange::AddColumn { column, .. } => &column.location,
+            SchemaChange::CreateSchema { location, .. }
+            | SchemaChange::DropSchema { location, .. }
+            | SchemaChange::SetSearchPath { location, .. }
+            | SchemaChange::CreateTable { location, .. }
+            | SchemaChange::DropTable { location, .. }
+            | SchemaChange::RenameTable { location, .. }
+            | SchemaChange::SetTableSchema { location, .. }
+            | SchemaChange::DropColumn { location, .. }
+            | SchemaChange::RenameColumn { location, .. }
+            | SchemaChange::AlterColumnType { location, .. }
+            | SchemaChange::SetNullable { location, .. }
+            | SchemaChange::SetDefault { location, .. }
+            | SchemaChange::AddPrimaryKey { location, .. }
+            | SchemaChange::AddForeignKey { location, .. }
+            | SchemaChange::CreateEnum { location, .. }
+            | SchemaChange::AddEnumValue { location, .. }
+            | SchemaChange::RenameEnumValue { location, .. }
+            | SchemaChange::RenameType { location, .. }
+            | SchemaChange::DropType { location, .. }
+            | SchemaChange::SetTypeSchema { location, .. }
+            | SchemaChange::CreateDomain { location, .. }
+            | SchemaChange::RenameSchema { location, .. }
+            | SchemaChange::SetParent { location, .. }
+            | SchemaChange::If { location, .. } => location,
+        }
+    }
+
     /// Calls `f` on every table name the change reads or writes (also inside `IF` branches and
     /// foreign key targets); type names are not table names and are left alone.
     pub fn for_each_table_mut(&mut self, f: &mut dyn FnMut(&mut QualifiedName)) {
@@ -415,6 +449,13 @@ pub enum StatementKind {
         if_not_exists: bool,
         concurrently: bool,
         name: Option<String>,
+        /// The table after `ON [ONLY]`, when it could be read.
+        #[serde(default)]
+        table: Option<QualifiedName>,
+        /// The indexed columns when every element is a plain column name (optionally `ASC` /
+        /// `DESC`); empty when any is an expression or has an operator class.
+        #[serde(default)]
+        columns: Vec<String>,
     },
     /// `COMMENT ON COLUMN [schema.]table.column IS …`.
     CommentOnColumn {

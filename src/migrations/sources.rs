@@ -106,15 +106,19 @@ impl Plan<'_> {
                 .iter()
                 .map(|f| FileEvents {
                     changes: &f.events.changes,
+                    statements: &f.events.facts.statements,
+                    warnings: &f.events.warnings,
                 })
                 .collect(),
-            PlanFiles::Alembic(revisions, version_table) => std::iter::once(FileEvents {
-                changes: version_table,
-            })
-            .chain(revisions.iter().map(|r| FileEvents {
-                changes: &r.events.changes,
-            }))
-            .collect(),
+            PlanFiles::Alembic(revisions, version_table) => {
+                std::iter::once(FileEvents::plain(version_table))
+                    .chain(
+                        revisions
+                            .iter()
+                            .map(|r| FileEvents::plain(&r.events.changes)),
+                    )
+                    .collect()
+            }
         };
         SourceEvents {
             name: &self.name,
@@ -139,10 +143,12 @@ impl Plan<'_> {
 pub fn assemble(
     sql: Vec<SqlMigration>,
     alembic_sources: AlembicSources,
+    env_schemas: &HashMap<String, String>,
     tables: &[ModelTable],
     config: &Config,
     assembly: Assembly,
     warnings: &mut Vec<Warning>,
+    failures: &mut Vec<schema::Failure>,
 ) -> Vec<MigrationSource> {
     let mut plans = Vec::new();
     let class_tables = class_tables(tables);
@@ -189,6 +195,7 @@ pub fn assemble(
             },
             default_schema: declared
                 .and_then(|s| s.default_schema.clone())
+                .or_else(|| env_schema(&name, env_schemas))
                 .unwrap_or_else(|| config.default_schema.clone()),
             models: declared.and_then(|s| s.models.clone()),
             ordered: Some(graph_order(&ordered)),
@@ -228,12 +235,13 @@ pub fn assemble(
         Assembly::Separate => plans
             .iter()
             .map(|plan| {
-                let (schema, replay_warnings) = schema::replay_sources(&[plan.events()]);
-                warnings.extend(replay_warnings);
+                let replayed = schema::replay_checked(&[plan.events()], config.postgres_version);
+                warnings.extend(replayed.warnings);
+                failures.extend(replayed.failures);
                 MigrationSource {
                     name: plan.name.clone(),
                     default_schema: plan.default_schema.clone(),
-                    schema,
+                    schema: replayed.schema,
                     models: plan.models.clone(),
                     live: false,
                     parts: vec![plan.part()],
@@ -243,18 +251,41 @@ pub fn assemble(
         Assembly::OneDatabase if plans.is_empty() => Vec::new(),
         Assembly::OneDatabase => {
             let events: Vec<SourceEvents> = plans.iter().map(Plan::events).collect();
-            let (schema, replay_warnings) = schema::replay_sources(&events);
-            warnings.extend(replay_warnings);
+            let replayed = schema::replay_checked(&events, config.postgres_version);
+            warnings.extend(replayed.warnings);
+            failures.extend(replayed.failures);
             vec![MigrationSource {
                 name: ONE_DATABASE.to_string(),
                 default_schema: config.default_schema.clone(),
-                schema,
+                schema: replayed.schema,
                 models: None,
                 live: false,
                 parts: plans.iter().map(Plan::part).collect(),
             }]
         }
     }
+}
+
+/// The schema an Alembic source's `env.py` runs its revisions in (`env_schemas`: by the path
+/// of each `env.py` that names one): the `env.py` in the source's folder, else in the folder
+/// above it or the one above that (revisions kept in `versions/2024/`).
+fn env_schema(source: &str, env_schemas: &HashMap<String, String>) -> Option<String> {
+    let mut dir = source;
+    for _ in 0..3 {
+        let path = if dir.is_empty() {
+            "env.py".to_string()
+        } else {
+            format!("{dir}/env.py")
+        };
+        if let Some(schema) = env_schemas.get(&path) {
+            return Some(schema.clone());
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = parent_dir(dir);
+    }
+    None
 }
 
 /// Which files of an Alembic source must run before which: file 0 is Alembic's version

@@ -13,6 +13,10 @@
 
 use crate::finding::Warning;
 use crate::pyast::{self, Call, ClassDef, Expr, FunctionDef, Stmt};
+use crate::pyeval::modules;
+use crate::pyeval::modules::ModuleSummary;
+pub use crate::pyeval::modules::module_of_path;
+pub use crate::pyeval::modules::{ImportBinding, StarImport};
 use crate::source::{Location, SourceFile};
 
 /// A cheap byte prefilter for model files: true when the file mentions one of the libraries or
@@ -66,28 +70,26 @@ pub struct FileModels {
     pub warnings: Vec<Warning>,
     /// `# driftguard: ignore[…]` comments.
     pub ignores: Vec<crate::suppress::PyIgnore>,
+    /// `X.metadata.schema = …` / `metadata.schema = …` at module level: the default schema
+    /// set on a base's (or a `MetaData` object's) metadata after it was made.
+    #[serde(default)]
+    pub metadata_schemas: Vec<MetadataSchema>,
+    /// What the file offers to the evaluator: its constants, functions, classes and imports,
+    /// for computed table names and schemas here or in files that import it.
+    #[serde(default)]
+    pub summary: ModuleSummary,
 }
 
-/// A name an import binds in the file.
+/// `SQLModel.metadata.schema = "app"` (`target` is `SQLModel`), or `metadata.schema = …`
+/// (`target` is `metadata`, `direct`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ImportBinding {
-    /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
-    pub local: String,
-    /// The full dotted target: `sqlalchemy` for `import sqlalchemy as sa`,
-    /// `app.db.base.Base` for `from app.db.base import Base`. For `import a.b` (no alias) the
-    /// local is `a` and the target `a`.
+pub struct MetadataSchema {
+    /// The dotted name before `.metadata.schema` (or before `.schema`).
     pub target: String,
-    /// The import was relative (`from ..base import Base`) and `target` is now dotted from the
-    /// repository root (`apps.backend.src.db.base.Base`); otherwise it is as written and is
-    /// looked up under the import roots.
-    pub rooted: bool,
-}
-
-/// `from m import *`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StarImport {
-    pub module: String,
-    pub rooted: bool,
+    /// `target.schema = …`: the target is a `MetaData` object itself.
+    pub direct: bool,
+    pub schema: StrValue,
+    pub location: Location,
 }
 
 /// A module-level class.
@@ -134,6 +136,18 @@ pub struct TableNameSpec {
     /// The `@declared_attr` returns `None` when `has_inherited_table(cls)` (single-table
     /// inheritance for subclasses of a mapped class).
     pub none_when_inherited: bool,
+    /// The code that computes the name when it is not a literal, for the evaluator.
+    #[serde(default)]
+    pub computed: Option<Computed>,
+}
+
+/// Code the project pass evaluates ([`crate::pyeval`]) in the file that holds it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Computed {
+    /// A `@declared_attr` method: called with the mapped class as `cls`.
+    Function(FunctionDef),
+    /// An assigned expression (`__tablename__ = f"{PREFIX}_users"`).
+    Expr(Expr),
 }
 
 /// A table name as written.
@@ -169,6 +183,9 @@ pub enum StrValue {
     Literal(String),
     Constant(String),
     Unknown(String),
+    /// Any other expression (an f-string, a call, `settings.SCHEMA`): evaluated in the project
+    /// pass.
+    Computed(Box<Expr>),
 }
 
 /// What `__table_args__` says about the schema.
@@ -180,6 +197,9 @@ pub enum TableArgs {
     NoSchema,
     /// A module-level name (`__table_args__ = TABLE_ARGS`), resolved in the project pass.
     Named(String),
+    /// Built by code (`auto_table_args(cls, schema="rb")`, `{**BASE_ARGS}`): evaluated in the
+    /// project pass.
+    Computed(Computed),
 }
 
 /// `__table__ = …`.
@@ -331,103 +351,19 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
             .push(Warning::at(at.clone(), pyast::too_deep_message()));
     }
     out.ignores = crate::suppress::python_ignores(&file.path, &module.comments);
-    let package = package_of(&file.path);
+    let package = modules::package_of(&file.path);
     for import in module.imports() {
         add_import(import, &package, &mut out);
     }
     module_body(&module.body, &mut out);
+    out.summary = ModuleSummary::new(&file.path, &module);
     out
 }
 
-/// The dotted package a file belongs to: `a/b/c.py` → `a.b`, `a/b/__init__.py` → `a.b`.
-fn package_of(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .map(str::to_string)
-        .collect();
-    parts.pop();
-    parts
-}
-
-/// The dotted module of a repository-relative path: `a/b/c.py` → `a.b.c`,
-/// `a/b/__init__.py` → `a.b`. `None` for a path that is not a Python module name.
-pub fn module_of_path(path: &str) -> Option<String> {
-    let stem = path
-        .strip_suffix(".py")
-        .or_else(|| path.strip_suffix(".pyi"))?;
-    let mut parts: Vec<&str> = stem
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.last() == Some(&"__init__") {
-        parts.pop();
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.join("."))
-}
-
 fn add_import(import: &pyast::Import, package: &[String], out: &mut FileModels) {
-    let Some(from) = &import.from else {
-        for (name, alias) in &import.names {
-            match alias {
-                Some(alias) => out.imports.push(ImportBinding {
-                    local: alias.clone(),
-                    target: name.clone(),
-                    rooted: false,
-                }),
-                None => {
-                    let first = name.split('.').next().unwrap_or(name);
-                    out.imports.push(ImportBinding {
-                        local: first.to_string(),
-                        target: first.to_string(),
-                        rooted: false,
-                    });
-                }
-            }
-        }
-        return;
-    };
-    let (module, rooted) = absolute_module(from, package);
-    if import.star {
-        out.star_imports.push(StarImport { module, rooted });
-        return;
-    }
-    for (name, alias) in &import.names {
-        let target = if module.is_empty() {
-            name.clone()
-        } else {
-            format!("{module}.{name}")
-        };
-        out.imports.push(ImportBinding {
-            local: alias.clone().unwrap_or_else(|| name.clone()),
-            target,
-            rooted,
-        });
-    }
-}
-
-/// `..base` in package `a.b.c` → (`a.b.base`, rooted). Too many dots: as written, not rooted.
-fn absolute_module(from: &str, package: &[String]) -> (String, bool) {
-    let dots = from.chars().take_while(|c| *c == '.').count();
-    if dots == 0 {
-        return (from.to_string(), false);
-    }
-    let rest = &from[dots..];
-    let up = dots - 1;
-    if up > package.len() {
-        return (rest.to_string(), false);
-    }
-    let mut parts: Vec<&str> = package[..package.len() - up]
-        .iter()
-        .map(String::as_str)
-        .collect();
-    if !rest.is_empty() {
-        parts.push(rest);
-    }
-    (parts.join("."), true)
+    let (bindings, star) = modules::import_bindings(import, package);
+    out.imports.extend(bindings);
+    out.star_imports.extend(star);
 }
 
 fn module_body(body: &[Stmt], out: &mut FileModels) {
@@ -443,6 +379,12 @@ fn module_body(body: &[Stmt], out: &mut FileModels) {
                 location,
                 ..
             } => {
+                if let [Expr::Name(target)] = targets.as_slice()
+                    && let Some(assign) = metadata_schema(target, value, location)
+                {
+                    out.metadata_schemas.push(assign);
+                    continue;
+                }
                 let name = match targets.as_slice() {
                     [Expr::Name(name)] if !name.contains('.') => Some(name.as_str()),
                     _ => None,
@@ -454,6 +396,22 @@ fn module_body(body: &[Stmt], out: &mut FileModels) {
             _ => {}
         }
     }
+}
+
+/// `SQLModel.metadata.schema = "app"`, `Base.metadata.schema = SCHEMA`,
+/// `metadata.schema = "app"`.
+fn metadata_schema(target: &str, value: &Expr, location: &Location) -> Option<MetadataSchema> {
+    let before = target.strip_suffix(".schema")?;
+    let (target, direct) = match before.strip_suffix(".metadata") {
+        Some(owner) => (owner, false),
+        None => (before, true),
+    };
+    Some(MetadataSchema {
+        target: target.to_string(),
+        direct,
+        schema: str_value(value)?,
+        location: location.clone(),
+    })
 }
 
 fn module_assign(name: Option<&str>, value: &Expr, location: &Location, out: &mut FileModels) {
@@ -563,7 +521,7 @@ pub(crate) fn str_value(expr: &Expr) -> Option<StrValue> {
         Expr::Name(name) => Some(StrValue::Constant(name.clone())),
         other => Some(match const_str(other) {
             Some(s) => StrValue::Literal(s),
-            None => StrValue::Unknown(crate::models::text::expr_text(other)),
+            None => StrValue::Computed(Box::new(other.clone())),
         }),
     }
 }
@@ -742,12 +700,22 @@ fn class_assign(
     value: &Option<Expr>,
     location: &Location,
 ) {
+    // `x: "Mapped[int]" = …`: a quoted annotation is the expression it spells.
+    let quoted = match annotation {
+        Some(Expr::Str(text)) => pyast::parse_expression(text),
+        _ => None,
+    };
+    let annotation = &quoted.or_else(|| annotation.clone());
     match (name, value) {
         ("__tablename__", Some(value)) => {
+            let value_read = name_value(value);
+            let computed = (!matches!(value_read, NameValue::Literal(_) | NameValue::NoName))
+                .then(|| Computed::Expr(value.clone()));
             model.tablename = Some(TableNameSpec {
-                value: name_value(value),
+                value: value_read,
                 declared_attr: false,
                 none_when_inherited: false,
+                computed,
             });
         }
         ("__table_args__", Some(value)) => {
@@ -776,12 +744,25 @@ fn class_assign(
     }
 }
 
-/// `__table_args__` → what it says about the schema.
+/// `__table_args__` → what it says about the schema: a dict or a tuple ending in one is read
+/// here; anything built by code (a call, `**` merges, a dict named at the end of a tuple) is
+/// left to the evaluator.
 fn table_args(value: &Expr) -> TableArgs {
-    match value {
-        Expr::Name(name) => TableArgs::Named(name.clone()),
-        _ => dict_schema(value).map_or(TableArgs::NoSchema, TableArgs::Schema),
+    let computed = || TableArgs::Computed(Computed::Expr(value.clone()));
+    let last_dict = match value {
+        Expr::Name(name) if !name.contains('.') => return TableArgs::Named(name.clone()),
+        Expr::Dict(pairs) => Some(pairs),
+        Expr::List(items) => match items.last() {
+            Some(Expr::Dict(pairs)) => Some(pairs),
+            Some(Expr::Str(_) | Expr::Call(_)) | None => None,
+            Some(_) => return computed(),
+        },
+        _ => return computed(),
+    };
+    if last_dict.is_some_and(|pairs| pairs.iter().any(|(k, _)| matches!(k, Expr::Splat { .. }))) {
+        return computed();
     }
+    dict_schema(value).map_or(TableArgs::NoSchema, TableArgs::Schema)
 }
 
 fn class_function(model: &mut ClassModel, function: &FunctionDef) {
@@ -792,13 +773,22 @@ fn class_function(model: &mut ClassModel, function: &FunctionDef) {
             model.tablename = Some(declared_tablename(function));
         }
         Some(_) if name == "__table_args__" => {
-            let returned = returns(&function.body);
+            // `return {"schema": "core"}` alone is read here; anything else is evaluated.
+            let simple = match function.body.as_slice() {
+                [
+                    Stmt::Return {
+                        value: Some(value), ..
+                    },
+                ] => Some(table_args(value)).filter(|args| {
+                    matches!(
+                        args,
+                        TableArgs::Schema(StrValue::Literal(_)) | TableArgs::NoSchema
+                    )
+                }),
+                _ => None,
+            };
             model.table_args = Some(
-                returned
-                    .iter()
-                    .rev()
-                    .find_map(|r| r.map(table_args))
-                    .unwrap_or(TableArgs::NoSchema),
+                simple.unwrap_or_else(|| TableArgs::Computed(Computed::Function(function.clone()))),
             );
         }
         _ if is_dunder(name) => {}
@@ -884,10 +874,12 @@ fn declared_tablename(function: &FunctionDef) -> TableNameSpec {
         .find_map(|r| *r)
         .map(name_value)
         .unwrap_or(NameValue::NoName);
+    let literal = matches!(value, NameValue::Literal(_)) && returned.len() == 1;
     TableNameSpec {
         value,
         declared_attr: true,
         none_when_inherited: has_none && tests_inherited_table(&function.body),
+        computed: (!literal).then(|| Computed::Function(function.clone())),
     }
 }
 

@@ -77,19 +77,21 @@ pub struct ModelEnum {
 }
 
 mod columns;
+mod computed;
 mod extract;
+mod library;
 mod resolve;
 #[cfg(test)]
 mod tests;
 mod text;
 
+pub use crate::pyeval::modules::{ImportBinding, StarImport};
 pub use extract::{
-    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, ImportBinding, MetadataRef,
-    ModuleValue, NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StarImport, StrValue, TableArgs,
-    TableAttr, TableCall, TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate,
-    module_of_path,
+    AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, MetadataRef, ModuleValue,
+    NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StrValue, TableArgs, TableAttr, TableCall,
+    TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate, module_of_path,
 };
-pub use resolve::{ResolveOptions, flask_table_name, resolve};
+pub use resolve::{ResolveOptions, flask_table_name, resolve, resolve_with_modules};
 
 /// Reads and resolves a set of model files in one go (tests, small runs).
 pub fn extract_all(

@@ -24,6 +24,8 @@ use super::extract::{
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
+use crate::pyeval::modules::{self, join_dotted};
+use crate::pyeval::{ModuleIndex, ModuleSummary};
 
 /// Options of the project pass.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +118,8 @@ struct Direct {
     markers: Vec<Marker>,
     /// Some base resolved to nothing known (neither a project class nor a library name).
     unresolved_base: bool,
+    /// Those bases, as written (`somelib.UserBase`).
+    unresolved: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +149,12 @@ struct Facts {
 }
 
 pub(super) struct Resolver<'a> {
-    pub files: &'a [FileModels],
+    /// The project's files, then the library modules ([`super::library`]).
+    pub files: Vec<&'a FileModels>,
+    /// The index of the first library module in `files`.
+    library_start: usize,
+    /// Library modules by dotted name → index in `files`.
+    library_modules: HashMap<&'static str, usize>,
     modules: HashMap<String, usize>,
     /// The most segments any module name has: no longer prefix of a dotted name can be a
     /// module, so lookups never try one (a 8,000-segment `from a.a.a… import X` made every
@@ -170,34 +179,32 @@ pub(super) struct Resolver<'a> {
     /// Classes whose mapping is being decided (cycle guard).
     mapping_in_progress: HashSet<ClassId>,
     depth: u32,
+    /// Every module the evaluator may import: the model files and the other modules given.
+    index: ModuleIndex<'a>,
     pub warnings: Vec<Warning>,
 }
 
 /// Resolves every file's models together into the mapped tables, sorted by file path and
 /// line, and the warnings for what could not be read.
 pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
-    let mut project = Resolver::new(files, options);
+    resolve_with_modules(files, &[], options)
+}
+
+/// [`resolve`], with the summaries of the project's other Python modules (those that are not
+/// model files), so that a computed table name or schema can call a helper or read a constant
+/// from any module of the project.
+pub fn resolve_with_modules(
+    files: &[FileModels],
+    modules: &[ModuleSummary],
+    options: &ResolveOptions,
+) -> (Vec<ModelTable>, Vec<Warning>) {
+    let mut project = Resolver::new(files, modules, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
     warnings.extend(project.warnings);
     warnings.sort();
     warnings.dedup();
     (tables, warnings)
-}
-
-fn dotted_root(path: &str) -> String {
-    path.split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-fn join_dotted(root: &str, name: &str) -> String {
-    if root.is_empty() {
-        name.to_string()
-    } else {
-        format!("{root}.{name}")
-    }
 }
 
 fn split_first(dotted: &str) -> (&str, &str) {
@@ -209,20 +216,31 @@ fn last_segment(dotted: &str) -> &str {
 }
 
 impl<'a> Resolver<'a> {
-    pub(super) fn new(files: &'a [FileModels], options: &ResolveOptions) -> Self {
+    pub(super) fn new(
+        files: &'a [FileModels],
+        other_modules: &'a [ModuleSummary],
+        options: &ResolveOptions,
+    ) -> Self {
         let mut modules = HashMap::new();
         let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
-        let extra_roots: Vec<String> = options
-            .python_roots
-            .iter()
-            .map(|r| dotted_root(r))
-            .collect();
         let mut roots = Vec::with_capacity(files.len());
         let mut locals = Vec::with_capacity(files.len());
         let mut imports = Vec::with_capacity(files.len());
         let mut classes_by_name: HashMap<&str, Vec<ClassId>> = HashMap::new();
-        for (i, file) in files.iter().enumerate() {
-            if let Some(module) = module_of_path(&file.path) {
+        let library_start = files.len();
+        let library = super::library::modules();
+        let all: Vec<&'a FileModels> = files
+            .iter()
+            .chain(library.iter().map(|(_, models)| models))
+            .collect();
+        let library_modules = library
+            .iter()
+            .enumerate()
+            .map(|(k, (module, _))| (*module, library_start + k))
+            .collect();
+        for (i, file) in all.iter().enumerate() {
+            let in_library = i >= library_start;
+            if !in_library && let Some(module) = module_of_path(&file.path) {
                 let parts: Vec<&str> = module.split('.').collect();
                 for start in 0..parts.len() {
                     suffixes
@@ -232,17 +250,7 @@ impl<'a> Resolver<'a> {
                 }
                 modules.entry(module).or_insert(i);
             }
-            let mut folders: Vec<String> = Vec::new();
-            let parts: Vec<&str> = file
-                .path
-                .split('/')
-                .filter(|p| !p.is_empty() && *p != ".")
-                .collect();
-            for end in (0..parts.len()).rev() {
-                folders.push(parts[..end].join("."));
-            }
-            folders.extend(extra_roots.iter().cloned());
-            roots.push(folders);
+            roots.push(modules::import_roots(&file.path, &options.python_roots));
 
             let mut names = HashMap::new();
             for (j, value) in file.values.iter().enumerate() {
@@ -258,10 +266,12 @@ impl<'a> Resolver<'a> {
             }
             for (j, class) in file.classes.iter().enumerate() {
                 names.insert(class.name.as_str(), Local::Class(j));
-                classes_by_name
-                    .entry(class.name.as_str())
-                    .or_default()
-                    .push((i, j));
+                if !in_library {
+                    classes_by_name
+                        .entry(class.name.as_str())
+                        .or_default()
+                        .push((i, j));
+                }
             }
             locals.push(names);
             imports.push(
@@ -277,7 +287,9 @@ impl<'a> Resolver<'a> {
             .max()
             .unwrap_or(0);
         Resolver {
-            files,
+            files: all,
+            library_start,
+            library_modules,
             modules,
             max_segments,
             suffixes,
@@ -293,12 +305,35 @@ impl<'a> Resolver<'a> {
             direct_in_progress: HashSet::new(),
             mapping_in_progress: HashSet::new(),
             depth: 0,
+            index: ModuleIndex::new(
+                files.iter().map(|f| &f.summary).chain(other_modules),
+                &options.python_roots,
+            ),
             warnings: Vec::new(),
         }
     }
 
+    /// The modules the evaluator may import.
+    pub(super) fn index(&self) -> &ModuleIndex<'a> {
+        &self.index
+    }
+
     pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
-        self.files.get(id.0)?.classes.get(id.1)
+        self.files.get(id.0).copied()?.classes.get(id.1)
+    }
+
+    /// Whether file `f` is one of the library modules.
+    pub(super) fn is_library(&self, f: usize) -> bool {
+        f >= self.library_start
+    }
+
+    /// The library module `dotted` describes, unless the project has a module of that name
+    /// (a vendored copy) as `file` would import it.
+    fn library_module(&self, file: usize, dotted: &str) -> Option<usize> {
+        let &module = self.library_modules.get(dotted)?;
+        self.find_module(file, dotted, false)
+            .is_none()
+            .then_some(module)
     }
 
     // ----- names -------------------------------------------------------------------------
@@ -401,7 +436,36 @@ impl<'a> Resolver<'a> {
         }
         let segments: Vec<&str> = full.split('.').collect();
         let first = segments.first().copied().unwrap_or("");
-        if !rooted && EXTERNAL_PACKAGES.contains(&first) {
+        let mut vendored = false;
+        if !rooted {
+            // A library driftguard describes: its module, or a library name it does not list.
+            for k in (1..=segments.len()).rev() {
+                let prefix = segments[..k].join(".");
+                if !self.library_modules.contains_key(prefix.as_str()) {
+                    continue;
+                }
+                let Some(module) = self.library_module(file, &prefix) else {
+                    // The project has its own copy: read it like the project's modules.
+                    vendored = true;
+                    break;
+                };
+                let rest = segments[k..].join(".");
+                if rest.is_empty() {
+                    return Some(Found {
+                        sym: Sym::Module(module),
+                        rest,
+                    });
+                }
+                if let Some(found) = self.lookup_depth(module, &rest, depth + 1, false, true) {
+                    return Some(found);
+                }
+                return Some(Found {
+                    sym: Sym::External(full.to_string()),
+                    rest: String::new(),
+                });
+            }
+        }
+        if !rooted && !vendored && EXTERNAL_PACKAGES.contains(&first) {
             return Some(Found {
                 sym: Sym::External(full.to_string()),
                 rest: String::new(),
@@ -524,19 +588,30 @@ impl<'a> Resolver<'a> {
         match value {
             StrValue::Literal(s) => Ok(s.clone()),
             StrValue::Unknown(text) => Err(text.clone()),
-            StrValue::Constant(name) => match self.lookup(file, name) {
-                Some(Found {
-                    sym: Sym::Value(f, j),
-                    rest,
-                }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
-                    Some(v) => match &v.kind {
-                        ValueKind::Str(s) => Ok(s.clone()),
-                        _ => Err(name.clone()),
-                    },
-                    None => Err(name.clone()),
+            StrValue::Computed(expr) => self
+                .eval_str(file, expr)
+                .ok_or_else(|| super::text::expr_text(expr)),
+            StrValue::Constant(name) => self.constant_str(file, name).or_else(|err| {
+                self.eval_str(file, &crate::pyast::Expr::Name(name.clone()))
+                    .ok_or(err)
+            }),
+        }
+    }
+
+    /// A module-level `NAME = "…"` reached from `file`, as the per-file form recorded it.
+    fn constant_str(&self, file: usize, name: &str) -> Result<String, String> {
+        match self.lookup(file, name) {
+            Some(Found {
+                sym: Sym::Value(f, j),
+                rest,
+            }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
+                Some(v) => match &v.kind {
+                    ValueKind::Str(s) => Ok(s.clone()),
+                    _ => Err(name.to_string()),
                 },
-                _ => Err(name.clone()),
+                None => Err(name.to_string()),
             },
+            _ => Err(name.to_string()),
         }
     }
 
@@ -663,10 +738,12 @@ impl<'a> Resolver<'a> {
                 let library = EXTERNAL_PACKAGES.contains(&split_first(&full).0);
                 if !self.external_base(&full, direct) && !library {
                     direct.unresolved_base = true;
+                    direct.unresolved.push(base.to_string());
                 }
             }
             None if !self.external_base(base, direct) && !BUILTIN_BASES.contains(&base) => {
                 direct.unresolved_base = true;
+                direct.unresolved.push(base.to_string());
             }
             _ => {}
         }
@@ -680,6 +757,11 @@ impl<'a> Resolver<'a> {
         let marker = match last {
             "DeclarativeBase" | "DeclarativeBaseNoMeta" => Marker::Root,
             "SQLModel" => Marker::SqlModel,
+            // `flask_sqlalchemy.model.Model` is the class `db.Model` is built from
+            // (`SQLAlchemy(model_class=…)`): deriving from it maps nothing.
+            "Model" if full.starts_with("flask_sqlalchemy.") && before != Some("db") => {
+                return true;
+            }
             "Model" if before == Some("db") || full.contains("flask_sqlalchemy") => {
                 Marker::Flask(None)
             }
@@ -791,6 +873,10 @@ impl<'a> Resolver<'a> {
         let Some(class) = self.class(id) else {
             return Mapping::NotMapped;
         };
+        // A library's class is a base the project's classes build on, never a table here.
+        if self.is_library(id.0) {
+            return Mapping::NotMapped;
+        }
         let facts = self.facts(id);
         if !facts.in_hierarchy || facts.is_root {
             return Mapping::NotMapped;
@@ -938,7 +1024,7 @@ impl<'a> Resolver<'a> {
                 ids.push((f, c));
             }
         }
-        let files = self.files;
+        let files = self.files.clone();
         let location_of = |id: &ClassId| {
             files
                 .get(id.0)
@@ -951,6 +1037,9 @@ impl<'a> Resolver<'a> {
         let mut table_of: HashMap<ClassId, usize> = HashMap::new();
         let mut singles: Vec<(ClassId, ClassId)> = Vec::new();
         for id in &ids {
+            if self.is_library(id.0) {
+                continue;
+            }
             match self.mapping(*id) {
                 Mapping::Own => {
                     if let Some(table) = self.class_table(*id) {
@@ -976,7 +1065,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        for (f, file) in self.files.iter().enumerate() {
+        let project = self.files[..self.library_start].to_vec();
+        for (f, file) in project.into_iter().enumerate() {
             for table in &file.tables {
                 if let Some(t) = self.table_call(f, table) {
                     tables.push(t);
@@ -1009,7 +1099,7 @@ impl<'a> Resolver<'a> {
                 return None;
             }
         };
-        let schema = match self.class_schema(id) {
+        let schema = match self.class_schema(id, &name) {
             Ok(schema) => schema,
             Err(text) => {
                 self.warnings.push(Warning::at(
@@ -1021,6 +1111,7 @@ impl<'a> Resolver<'a> {
                 return None;
             }
         };
+        self.warn_unread_bases(id);
         let mut columns = self.class_columns(id, schema.as_deref());
         if let Some(owner) = self.table_args_owner(id)
             && let Some(owner) = self.class(owner)
@@ -1036,6 +1127,41 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// A mapped class with a base driftguard cannot read (a library it does not describe, a
+    /// module outside the checked tree): the columns that base adds are not checked. One
+    /// warning per class, naming the bases and the setting to use.
+    fn warn_unread_bases(&mut self, id: ClassId) {
+        let Some(class) = self.class(id) else {
+            return;
+        };
+        let mut unread: Vec<String> = Vec::new();
+        for c in self.mro(id) {
+            if self.is_library(c.0) {
+                continue;
+            }
+            for base in self.direct(c).unresolved {
+                if !unread.contains(&base) {
+                    unread.push(base);
+                }
+            }
+        }
+        if unread.is_empty() {
+            return;
+        }
+        let bases: Vec<String> = unread.iter().map(|b| format!("`{b}`")).collect();
+        self.warnings.push(Warning::at(
+            class.location.clone(),
+            format!(
+                "class `{}` derives from {}, which driftguard cannot read (a library it does not \
+                 describe, or a module outside the checked tree): the columns it adds are not \
+                 checked; if it is part of the project, add its folder to `python_roots` in \
+                 driftguard.yml",
+                class.name,
+                bases.join(", ")
+            ),
+        ));
+    }
+
     fn table_name(&mut self, id: ClassId, facts: &Facts) -> Result<String, String> {
         let class = self.class(id).ok_or_else(String::new)?;
         let spec = match &class.tablename {
@@ -1043,7 +1169,13 @@ impl<'a> Resolver<'a> {
             None => self.inherited_tablename(id, false),
         };
         match spec {
-            Some((spec, owner)) if spec.value != NameValue::NoName => {
+            Some((spec, owner)) if spec.value != NameValue::NoName || spec.computed.is_some() => {
+                if let Some(computed) = &spec.computed
+                    && let Some(name) =
+                        self.computed_table_name(id, owner.0, computed, spec.none_when_inherited)
+                {
+                    return Ok(name);
+                }
                 self.name_value(owner.0, &spec.value, &class.name)
             }
             _ if facts.sqlmodel => Ok(class.name.to_lowercase()),
@@ -1080,10 +1212,16 @@ impl<'a> Resolver<'a> {
 
     /// The schema of a class's table: `__table_args__` (its own, else a mixin's or abstract
     /// base's), else the schema of the declarative base's `MetaData`.
-    fn class_schema(&mut self, id: ClassId) -> Result<Option<String>, String> {
+    fn class_schema(&mut self, id: ClassId, name: &str) -> Result<Option<String>, String> {
         let owner = self.table_args_owner(id);
         let class = owner.and_then(|c| self.class(c).map(|class| (c, class)));
         match class.and_then(|(c, class)| class.table_args.as_ref().map(|a| (c, a))) {
+            Some((c, TableArgs::Computed(computed))) => {
+                match self.computed_schema(id, c.0, computed, name)? {
+                    Some(schema) => Ok(Some(schema)),
+                    None => Ok(self.metadata_schema(id)),
+                }
+            }
             Some((c, TableArgs::Schema(value))) => self.str_value(c.0, value).map(Some),
             Some((c, TableArgs::Named(name))) => match self.schema_dict(c.0, name) {
                 Some(schema) => schema,
@@ -1129,6 +1267,12 @@ impl<'a> Resolver<'a> {
     /// The default schema the hierarchy's `MetaData` gives a class.
     fn metadata_schema(&mut self, id: ClassId) -> Option<String> {
         let mro = self.mro(id);
+        // `Base.metadata.schema = …` at module level, on a base class along the MRO.
+        for c in &mro {
+            if let Some(schema) = self.assigned_metadata_schema(&Sym::Class(*c), false) {
+                return Some(schema);
+            }
+        }
         for c in &mro {
             if let Some(class) = self.class(*c)
                 && let Some(metadata) = &class.metadata
@@ -1141,8 +1285,20 @@ impl<'a> Resolver<'a> {
                 Marker::DeclObj(f, j)
                 | Marker::Flask(Some((f, j)))
                 | Marker::Registry(Some((f, j))) => (f, j),
+                Marker::SqlModel => {
+                    let sqlmodel = Sym::External("sqlmodel.SQLModel".to_string());
+                    match self.assigned_metadata_schema(&sqlmodel, false) {
+                        Some(schema) => return Some(schema),
+                        None => continue,
+                    }
+                }
                 _ => continue,
             };
+            if let Some(schema) =
+                self.assigned_metadata_schema(&Sym::Value(value.0, value.1), false)
+            {
+                return Some(schema);
+            }
             let Some(v) = self.files.get(value.0).and_then(|x| x.values.get(value.1)) else {
                 continue;
             };
@@ -1178,9 +1334,11 @@ impl<'a> Resolver<'a> {
                     Sym::Value(f, j) => {
                         let kind = &self.files.get(f)?.values.get(j)?.kind;
                         match (kind, found.rest.as_str()) {
-                            (ValueKind::MetaData { schema }, "") => {
-                                schema.as_ref().and_then(|s| self.str_value(f, s).ok())
-                            }
+                            (ValueKind::MetaData { schema }, "") => self
+                                .assigned_metadata_schema(&Sym::Value(f, j), true)
+                                .or_else(|| {
+                                    schema.as_ref().and_then(|s| self.str_value(f, s).ok())
+                                }),
                             (ValueKind::Registry { metadata }, "" | "metadata")
                             | (ValueKind::DeclarativeBase { metadata, .. }, "metadata")
                             | (ValueKind::FlaskDb { metadata }, "metadata") => metadata
@@ -1270,12 +1428,26 @@ impl<'a> Resolver<'a> {
                 if seen.contains(attr.name.as_str()) {
                     continue;
                 }
-                let column = self.attr_column(c.0, attr, sqlmodel, schema);
+                // `@declared_attr def email(cls): if not cls.allow_emails: return` maps no
+                // column on a class that does not allow it.
+                let column = if attr.kind == AttrKind::DeclaredAttr
+                    && self.declared_attr_returns_none(id, *c, &attr.name)
+                {
+                    None
+                } else {
+                    self.attr_column(c.0, attr, sqlmodel, schema)
+                };
                 if column.is_none() && annotation_only {
                     continue;
                 }
                 seen.insert(attr.name.as_str());
-                if let Some(column) = column {
+                if let Some(mut column) = column {
+                    // A library's column points at the project's class.
+                    if self.is_library(c.0)
+                        && let Some(mapped) = self.class(id)
+                    {
+                        column.location = mapped.location.clone();
+                    }
                     found.push((rank, column));
                 }
             }

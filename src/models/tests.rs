@@ -536,6 +536,235 @@ fn metadata_schema_on_declarative_base_is_the_default() {
     );
 }
 
+// ----- computed names and schemas (issue 12) -------------------------------------------------
+
+#[test]
+fn issue_12_declared_tablename_from_a_lookahead_split_helper() {
+    // A base in `database/core.py` names every table with a helper of the same file:
+    // `re.split("(?=[A-Z])", name)`, lower-cased, joined with `_`.
+    let files = [
+        (
+            "src/app/database/core.py",
+            "import re\nfrom sqlalchemy.orm import DeclarativeBase, declared_attr\n\ndef resolve_table_name(name):\n    names = re.split(\"(?=[A-Z])\", name)  # noqa\n    return \"_\".join([x.lower() for x in names if x])\n\nclass Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return resolve_table_name(cls.__name__)\n",
+        ),
+        (
+            "src/app/case/models.py",
+            "from sqlalchemy import Column, Integer, String\nfrom app.database.core import Base\n\nclass CaseCostType(Base):\n    id = Column(Integer, primary_key=True)\n    name = Column(String)\n\nclass DispatchUser(Base):\n    __table_args__ = {'schema': 'app_core'}\n    id = Column(Integer, primary_key=True)\n",
+        ),
+    ];
+    let (tables, warnings) = run(&files);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["case_cost_type", "app_core.dispatch_user"]
+    );
+    assert_eq!(names(&tables[0]), vec!["id", "name"]);
+}
+
+#[test]
+fn issue_12_table_args_merged_by_a_helper_keep_their_schema() {
+    // `auto_table_args(cls, schema=…)` merges the `__auto_table_args` of the class and its
+    // mixins (found with `dir(cls)`) and then its keywords.
+    let util = "def auto_table_args(cls, **extra_kwargs):\n    posargs = []\n    kwargs = {}\n    for attr in dir(cls):\n        if not attr.endswith('__auto_table_args'):\n            continue\n        value = getattr(cls, attr)\n        if not value:\n            continue\n        if isinstance(value, dict):\n            kwargs.update(value)\n        elif isinstance(value, tuple):\n            if isinstance(value[-1], dict):\n                posargs.extend(value[:-1])\n                kwargs.update(value[-1])\n            else:\n                posargs.extend(value)\n        else:\n            raise TypeError(f'Unexpected tableargs: {value}')\n    kwargs.update(extra_kwargs)\n    if posargs and kwargs:\n        return (*posargs, kwargs)\n    elif kwargs:\n        return kwargs\n    else:\n        return tuple(posargs)\n";
+    let models = "from sqlalchemy import Column, Integer, Index\nfrom sqlalchemy.orm import declarative_base, declared_attr\nfrom pkg.db.util import auto_table_args\n\nBase = declarative_base()\n\nclass Room(Base):\n    __tablename__ = 'rooms'\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls, schema='roombooking')\n\n    id = Column(Integer, primary_key=True)\n\nclass PersonLinkMixin:\n    __auto_table_args = {'schema': 'events'}\n\nclass SessionPerson(PersonLinkMixin, Base):\n    __tablename__ = 'session_person_links'\n    __auto_table_args = (Index(None, 'person_id'),)\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls)\n\n    id = Column(Integer, primary_key=True)\n\nclass Plain(Base):\n    __tablename__ = 'plain'\n\n    @declared_attr\n    def __table_args__(cls):\n        return auto_table_args(cls)\n\n    id = Column(Integer, primary_key=True)\n";
+    let (tables, warnings) = run(&[("pkg/db/util.py", util), ("pkg/rb/models.py", models)]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["roombooking.rooms", "events.session_person_links", "plain"]
+    );
+}
+
+#[test]
+fn issue_12_names_and_schemas_from_fstrings_settings_and_helper_modules() {
+    // The helper module is not a model file: its summary comes from the caller.
+    let helper = crate::pyeval::ModuleSummary::new(
+        "app/core/naming.py",
+        &crate::pyast::parse(&SourceFile::new(
+            "app/core/naming.py",
+            "PREFIX = 'shop'\nSCHEMA = 'sales'\n\ndef prefixed(name):\n    return f'{PREFIX}_{name.lower()}'\n",
+        )),
+    );
+    let models = SourceFile::new(
+        "app/models.py",
+        format!(
+            "{BASE_20}from app.core.naming import PREFIX, SCHEMA, prefixed\n\nclass Order(Base):\n    __tablename__ = f'{{PREFIX}}_orders'\n    __table_args__ = {{'schema': SCHEMA}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Line(Base):\n    __tablename__ = prefixed('Lines')\n    __table_args__ = {{'schema': SCHEMA.upper().lower() + '_x'}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+    );
+    let files = vec![extract_file(&models)];
+    let (tables, warnings) = resolve_with_modules(&files, &[helper], &ResolveOptions::default());
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["sales.shop_orders", "sales_x.shop_lines"]
+    );
+    // Without the helper module nothing is guessed.
+    let (tables, warnings) = resolve(&files, &ResolveOptions::default());
+    assert!(tables.is_empty(), "{tables:#?}");
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+}
+
+#[test]
+fn issue_12_what_stays_unknown_keeps_its_warning() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        &format!(
+            "{BASE_20}import os\nfrom sqlalchemy.orm import declared_attr\nfrom somelib import make_args\n\nclass Env(Base):\n    @declared_attr.directive\n    def __tablename__(cls):\n        return os.environ['PREFIX'] + cls.__name__.lower()\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Args(Base):\n    __tablename__ = 'args'\n    __table_args__ = make_args(schema_from_env=True)\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Either(Base):\n    __tablename__ = 'either'\n\n    @declared_attr\n    def __table_args__(cls):\n        if os.environ.get('X'):\n            return {{'schema': 'a'}}\n        return {{'schema': 'b'}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        ),
+    )]);
+    assert!(tables.is_empty(), "{tables:#?}");
+    let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("table name of class `Env`"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("schema of table `args` (`make_args(schema_from_env=True)`)"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("schema of table `either`"))
+    );
+}
+
+#[test]
+fn issue_12_sqlmodel_metadata_schema_and_quoted_mapped_annotations() {
+    let tables = tables(&[
+        (
+            "app/db.py",
+            "from sqlmodel import SQLModel\nfrom sqlalchemy import MetaData\n\nSQLModel.metadata.schema = 'app'\nmeta = MetaData()\nmeta.schema = 'legacy'\n",
+        ),
+        (
+            "app/models.py",
+            "from typing import Optional\nfrom sqlmodel import SQLModel, Field\nfrom sqlalchemy import Table, Column, Integer\nfrom sqlalchemy.orm import Mapped, mapped_column, DeclarativeBase\nfrom app.db import meta\n\nclass Hero(SQLModel, table=True):\n    id: Optional[int] = Field(default=None, primary_key=True)\n    name: str\n\nold = Table('old', meta, Column('id', Integer, primary_key=True))\n\nclass Base(DeclarativeBase):\n    pass\n\nclass Note(Base):\n    __tablename__ = 'notes'\n    id: \"Mapped[int]\" = mapped_column(primary_key=True)\n    body: \"Mapped[Optional[str]]\"\n",
+        ),
+    ]);
+    assert_eq!(
+        table_names(&tables),
+        vec!["app.hero", "legacy.old", "notes"]
+    );
+    let notes = table(&tables, "notes");
+    assert_eq!(names(notes), vec!["id", "body"]);
+    assert_eq!(col(notes, "body").nullable, Some(true));
+}
+
+// ----- library bases (issue 12) ----------------------------------------------------------------
+
+#[test]
+fn issue_12_fastapi_users_base_tables_come_from_the_library() {
+    let (tables, warnings) = run(&[(
+        "app/db.py",
+        &format!(
+            "{BASE_20}from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID, SQLAlchemyBaseOAuthAccountTableUUID\nfrom fastapi_users_db_sqlalchemy.access_token import SQLAlchemyBaseAccessTokenTableUUID\n\nclass User(SQLAlchemyBaseUserTableUUID, Base):\n    nickname: Mapped[str]\n\nclass OAuthAccount(SQLAlchemyBaseOAuthAccountTableUUID, Base):\n    pass\n\nclass AccessToken(SQLAlchemyBaseAccessTokenTableUUID, Base):\n    pass\n"
+        ),
+    )]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(
+        table_names(&tables),
+        vec!["user", "oauth_account", "accesstoken"]
+    );
+    let user = table(&tables, "user");
+    assert_eq!(
+        names(user),
+        vec![
+            "email",
+            "hashed_password",
+            "is_active",
+            "is_superuser",
+            "is_verified",
+            "id",
+            "nickname"
+        ]
+    );
+    // A library column points at the project's class.
+    assert_eq!(col(user, "email").location, user.location);
+    assert_eq!(sql(col(user, "id")).as_deref(), Some("UUID"));
+    let oauth = table(&tables, "oauth_account");
+    assert_eq!(col(oauth, "user_id").foreign_keys, vec!["user.id"]);
+    let token = table(&tables, "accesstoken");
+    assert_eq!(
+        sql(col(token, "created_at")).as_deref(),
+        Some("TIMESTAMPTZ")
+    );
+}
+
+#[test]
+fn issue_12_flask_appbuilder_models_and_the_extended_user() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        "from flask_appbuilder import Model\nfrom flask_appbuilder.security.sqla.models import User\nfrom sqlalchemy import Column, Integer, String\n\nclass MyUser(User):\n    __tablename__ = 'ab_user'\n    extra = Column(String(256))\n\nclass Contact(Model):\n    __tablename__ = 'contact'\n    id = Column(Integer, primary_key=True)\n",
+    )]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(table_names(&tables), vec!["ab_user", "contact"]);
+    let user = table(&tables, "ab_user");
+    assert!(names(user).starts_with(&["id", "first_name", "last_name", "username"]));
+    assert_eq!(names(user).last(), Some(&"extra"));
+    assert_eq!(names(user).len(), 15);
+}
+
+#[test]
+fn issue_12_library_mixins_without_columns_and_unknown_bases() {
+    let (tables, warnings) = run(&[(
+        "app/models.py",
+        "from flask_sqlalchemy import SQLAlchemy\nfrom flask_login import UserMixin\nfrom flask_security import RoleMixin\nfrom sqlalchemy_utils import Timestamp, UUIDType\nfrom acme_auth.models import AuditMixin\n\ndb = SQLAlchemy()\n\nclass User(UserMixin, Timestamp, db.Model):\n    id = db.Column(UUIDType, primary_key=True)\n\nclass Role(RoleMixin, db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n\nclass Audit(AuditMixin, db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+    )]);
+    assert_eq!(table_names(&tables), vec!["user", "role", "audit"]);
+    assert_eq!(names(&tables[0]), vec!["created", "updated", "id"]);
+    assert_eq!(col(&tables[0], "created").nullable, Some(false));
+    let [warning] = warnings.as_slice() else {
+        panic!("one warning: {warnings:#?}")
+    };
+    assert!(
+        warning
+            .message
+            .starts_with("class `Audit` derives from `AuditMixin`, which driftguard cannot read"),
+        "{warning:?}"
+    );
+}
+
+#[test]
+fn issue_12_a_model_class_for_flask_sqlalchemy_is_not_a_table() {
+    let tables = tables(&[
+        (
+            "pkg/core/db.py",
+            "from flask_sqlalchemy import SQLAlchemy\nfrom flask_sqlalchemy.model import Model\n\nclass PkgModel(Model):\n    allow_preloading = False\n\n    @classmethod\n    def get(cls, oid):\n        return cls.query.get(oid)\n\ndb = SQLAlchemy(model_class=PkgModel)\n",
+        ),
+        (
+            "pkg/users/models.py",
+            "from pkg.core.db import db\n\nclass User(db.Model):\n    __tablename__ = 'users'\n    id = db.Column(db.Integer, primary_key=True)\n",
+        ),
+    ]);
+    assert_eq!(table_names(&tables), vec!["users"]);
+}
+
+#[test]
+fn issue_12_a_vendored_copy_of_a_library_wins() {
+    let files = [
+        (
+            "vendor/fastapi_users_db_sqlalchemy/__init__.py",
+            "from sqlalchemy.orm import Mapped, mapped_column\n\nclass SQLAlchemyBaseUserTableUUID:\n    __tablename__ = 'members'\n    handle: Mapped[str] = mapped_column()\n",
+        ),
+        (
+            "app/db.py",
+            &format!(
+                "{BASE_20}from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID\n\nclass User(SQLAlchemyBaseUserTableUUID, Base):\n    pass\n"
+            ),
+        ),
+    ];
+    let options = ResolveOptions {
+        python_roots: vec!["vendor".into()],
+    };
+    let (tables, warnings) = run_with(&files, &options);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(table_names(&tables), vec!["members"]);
+    assert_eq!(names(&tables[0]), vec!["handle"]);
+}
+
 // ----- inheritance ---------------------------------------------------------------------------
 
 #[test]
@@ -890,10 +1119,23 @@ fn odd_inputs_do_not_crash() {
 #[test]
 fn unresolvable_base_with_tablename_is_taken_for_a_model() {
     // `Base` lives in a file that was not read (no SQLAlchemy name in it, say).
-    let tables = one(
+    let (tables, warnings) = run(&[(
+        "app/models.py",
         "from app.database import Base\nfrom sqlalchemy import Column, Integer\nfrom pydantic import BaseModel\n\nclass Station(Base):\n    __tablename__ = 'stations'\n    id = Column(Integer, primary_key=True)\n\nclass Schema(BaseModel):\n    __tablename__ = 'not_a_table'\n",
-    );
+    )]);
     assert_eq!(table_names(&tables), vec!["stations"]);
+    // Its columns, if it has any, are not known: said once, at the class.
+    let [warning] = warnings.as_slice() else {
+        panic!("one warning: {warnings:#?}")
+    };
+    assert!(
+        warning
+            .message
+            .contains("class `Station` derives from `Base`")
+            && warning.message.contains("python_roots"),
+        "{warning:?}"
+    );
+    assert_eq!(warning.location.as_ref().map(|l| l.line), Some(5));
 }
 
 #[test]

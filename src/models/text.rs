@@ -3,7 +3,7 @@
 //! The plain syntax tree keeps values, not source spans, so the text is rebuilt: spacing is
 //! normalised (`String(20, collation="C")`) and strings are written with double quotes.
 
-use crate::pyast::Expr;
+use crate::pyast::{ComprehensionKind, Expr, FStringPart};
 
 /// The expression as Python-like source text.
 pub fn expr_text(expr: &Expr) -> String {
@@ -77,8 +77,10 @@ fn write_expr(expr: &Expr, out: &mut String) {
                     out.push_str(", ");
                 }
                 write_expr(k, out);
-                out.push_str(": ");
-                write_expr(v, out);
+                if !matches!(k, Expr::Splat { .. }) {
+                    out.push_str(": ");
+                    write_expr(v, out);
+                }
             }
             out.push('}');
         }
@@ -92,6 +94,107 @@ fn write_expr(expr: &Expr, out: &mut String) {
         Expr::Lambda(body) => {
             out.push_str("lambda: ");
             write_expr(body, out);
+        }
+        Expr::FString(parts) => {
+            out.push_str("f\"");
+            for part in parts {
+                match part {
+                    FStringPart::Text(text) => {
+                        for c in text.chars() {
+                            match c {
+                                '{' => out.push_str("{{"),
+                                '}' => out.push_str("}}"),
+                                '"' => out.push_str("\\\""),
+                                '\\' => out.push_str("\\\\"),
+                                '\n' => out.push_str("\\n"),
+                                c => out.push(c),
+                            }
+                        }
+                    }
+                    FStringPart::Value {
+                        value,
+                        conversion,
+                        spec,
+                    } => {
+                        out.push('{');
+                        write_expr(value, out);
+                        if let Some(c) = conversion {
+                            out.push('!');
+                            out.push(*c);
+                        }
+                        if let Some(spec) = spec {
+                            out.push(':');
+                            out.push_str(spec);
+                        }
+                        out.push('}');
+                    }
+                }
+            }
+            out.push('"');
+        }
+        Expr::Comprehension(comp) => {
+            let (open, close) = match comp.kind {
+                ComprehensionKind::List => ('[', ']'),
+                ComprehensionKind::Generator => ('(', ')'),
+                ComprehensionKind::Set | ComprehensionKind::Dict => ('{', '}'),
+            };
+            out.push(open);
+            write_expr(&comp.element, out);
+            if let Some(value) = &comp.value {
+                out.push_str(": ");
+                write_expr(value, out);
+            }
+            for clause in &comp.clauses {
+                out.push_str(" for ");
+                match &clause.target {
+                    Expr::List(names) => write_list(names, out),
+                    other => write_expr(other, out),
+                }
+                out.push_str(" in ");
+                write_expr(&clause.iter, out);
+                for condition in &clause.conditions {
+                    out.push_str(" if ");
+                    write_expr(condition, out);
+                }
+            }
+            out.push(close);
+        }
+        Expr::Splat { double, value } => {
+            out.push_str(if *double { "**" } else { "*" });
+            write_expr(value, out);
+        }
+        Expr::Compare { left, ops, rights } => {
+            write_expr(left, out);
+            for (op, right) in ops.iter().zip(rights) {
+                out.push(' ');
+                out.push_str(op);
+                out.push(' ');
+                write_expr(right, out);
+            }
+        }
+        Expr::IfElse { test, body, orelse } => {
+            write_expr(body, out);
+            out.push_str(" if ");
+            write_expr(test, out);
+            out.push_str(" else ");
+            write_expr(orelse, out);
+        }
+        Expr::Not(value) => {
+            out.push_str("not ");
+            write_expr(value, out);
+        }
+        Expr::Slice { start, stop, step } => {
+            if let Some(start) = start {
+                write_expr(start, out);
+            }
+            out.push(':');
+            if let Some(stop) = stop {
+                write_expr(stop, out);
+            }
+            if let Some(step) = step {
+                out.push(':');
+                write_expr(step, out);
+            }
         }
         Expr::Other(text) => out.push_str(text),
     }

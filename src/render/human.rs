@@ -198,6 +198,7 @@ fn primary_label(finding: &Finding) -> String {
             target.references.as_deref().unwrap_or_default()
         ),
         Rule::UnusedSuppression => "silences nothing".to_string(),
+        Rule::MigrationWillFail => "PostgreSQL rejects this".to_string(),
         Rule::AlembicMultipleHeads => "a second head".to_string(),
         Rule::NonstandardMigrationName => "named against the standard".to_string(),
         Rule::MigrationHeaderMissing => "no complete header".to_string(),

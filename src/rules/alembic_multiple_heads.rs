@@ -65,6 +65,10 @@ pub fn check(envs: &BTreeMap<String, Vec<Revision>>) -> Vec<Finding> {
         }
         let env_name = if env.is_empty() { "." } else { env.as_str() };
         for mut head_revisions in by_component.into_values() {
+            // A copy of a revision (a stray `alembic/versions/` folder beside the real one) is
+            // the same node for Alembic: one id, one head.
+            let mut seen = std::collections::HashSet::new();
+            head_revisions.retain(|r| seen.insert(r.revision.as_str()));
             head_revisions.sort_by(|a, b| {
                 a.create_date
                     .cmp(&b.create_date)
@@ -222,6 +226,31 @@ mod tests {
             at("2025", rev("z", &["x"], None)),
         ];
         assert_eq!(check(&envs(years)).len(), 1);
+    }
+
+    /// The handbook team's repository keeps a stray copy of four revisions in a second
+    /// `alembic/versions/` folder (no env.py) that hang off the real chain: a copy is the same
+    /// Alembic node, not a second head.
+    #[test]
+    fn a_copied_revision_is_not_a_second_head() {
+        let at = |folder: &str, mut r: Revision| {
+            r.path = format!("{folder}/{}.py", r.revision);
+            r
+        };
+        let revisions = vec![
+            at("src/alembic/versions", rev("base", &[], None)),
+            at("src/alembic/versions", rev("tags", &["base"], None)),
+            at("alembic/versions", rev("tags", &["base"], None)),
+        ];
+        assert!(check(&envs(revisions.clone())).is_empty());
+        // A real second head beside the copies is still one finding.
+        let mut forked = revisions;
+        forked.push(at(
+            "src/alembic/versions",
+            rev("other", &["base"], Some("2030-01-01")),
+        ));
+        let findings = check(&envs(forked));
+        assert_eq!(findings.len(), 1, "{findings:?}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod enum_value_without_migration;
 pub mod foreign_key_target_missing;
 pub mod migration_header_missing;
 pub mod migration_order_ambiguous;
+pub mod migration_will_fail;
 pub mod non_idempotent_ddl;
 pub mod nonstandard_migration_name;
 pub mod nullability_mismatch;
@@ -79,6 +80,7 @@ impl Rule {
             Rule::ColumnCommentMissing => &column_comment_missing::META,
             Rule::DuplicateMigration => &duplicate_migration::META,
             Rule::MigrationOrderAmbiguous => &migration_order_ambiguous::META,
+            Rule::MigrationWillFail => &migration_will_fail::META,
         }
     }
 
@@ -391,9 +393,9 @@ pub(crate) mod test_support {
             })
             .collect();
         let schema = crate::schema::replay(
-            events.iter().map(|e| crate::schema::FileEvents {
-                changes: &e.changes,
-            }),
+            events
+                .iter()
+                .map(|e| crate::schema::FileEvents::plain(&e.changes)),
             "public",
         );
         MigrationSource {

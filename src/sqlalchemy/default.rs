@@ -101,6 +101,8 @@ mod tests {
             args,
             kwargs: Vec::new(),
             has_splat: false,
+            star_args: Vec::new(),
+            kw_splats: Vec::new(),
             location: Location::new("m.py", 1, 1),
         }))
     }

@@ -120,7 +120,7 @@ fn revision_schema(text: &str) -> String {
 }
 
 fn schema_json(changes: &[driftguard::migrations::SchemaChange]) -> String {
-    let schema = schema::replay([FileEvents { changes }], "public");
+    let schema = schema::replay([FileEvents::plain(changes)], "public");
     // The maps are keyed by tuples, which JSON cannot key by: their values say it all.
     let value = serde_json::json!({
         "schemas": schema.schemas,

@@ -7,6 +7,7 @@ mod common;
 
 mod check;
 mod dbdiff;
+mod environments;
 mod fix;
 mod formats;
 mod hostile;

@@ -194,3 +194,84 @@ fn duplicates_across_the_two_handbook_folders() {
         )]
     );
 }
+
+/// Issue 13, part 2: the handbook team's case. A migration whose foreign key column is `UUID`
+/// while `core.customers.id` is `SERIAL` fails inside `BEGIN … COMMIT`: the whole file is void,
+/// so the model's `ai.conversations` has no migration either.
+const AI_SQL: &str = "BEGIN;\nCREATE SCHEMA IF NOT EXISTS ai;\nCREATE TABLE IF NOT EXISTS ai.conversations (\n    id UUID PRIMARY KEY,\n    customer_id UUID REFERENCES core.customers (id)\n);\nCOMMIT;\n";
+
+const AI_MODEL: &str = "apps/backend/src/db/models/ai.py";
+
+const AI_PY: &str = "from sqlalchemy import ForeignKey, Uuid\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom db.base_class import Base\n\n\nclass Conversation(Base):\n    __tablename__ = \"conversations\"\n    __table_args__ = {\"schema\": \"ai\"}\n\n    id: Mapped[str] = mapped_column(Uuid, primary_key=True)\n";
+
+#[test]
+fn issue_13_a_migration_that_will_fail_is_reported_at_its_statement_and_voids_its_transaction() {
+    let repo = handbook_repo();
+    repo.write(AI_MODEL, AI_PY)
+        .write(&format!("{MIGRATIONS}/002_ai.sql"), AI_SQL)
+        .stage(&[AI_MODEL, &format!("{MIGRATIONS}/002_ai.sql")]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![
+            ("DG002".to_string(), "ai.conversations".to_string(), 7),
+            (
+                "DG008".to_string(),
+                ".database/migrations/002_ai.sql.statement 3".to_string(),
+                3
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    let json = run.json();
+    let dg008 = &json["findings"][1];
+    assert!(
+        dg008["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("are of incompatible types: uuid and integer"),
+        "{dg008}"
+    );
+    assert_eq!(
+        dg008["related"][1]["location"]["line"], 1,
+        "the label at BEGIN: {dg008}"
+    );
+    repo.commit_all("ai");
+
+    // The finding's identity is the file and the statement's number: an unrelated edit above
+    // it that keeps the statement count is no new finding; fixing the type closes both.
+    repo.write(
+        &format!("{MIGRATIONS}/002_ai.sql"),
+        &format!("-- Migration: ai\n{AI_SQL}"),
+    )
+    .stage(&[&format!("{MIGRATIONS}/002_ai.sql")]);
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 0, "moved, not new: {run:?}");
+    repo.write(
+        &format!("{MIGRATIONS}/002_ai.sql"),
+        &AI_SQL.replace("customer_id UUID", "customer_id INTEGER"),
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+
+    // Below PostgreSQL 12, ALTER TYPE … ADD VALUE cannot run in a transaction; DG008 can be
+    // turned off like the other configurable rules.
+    repo.write(
+        &format!("{MIGRATIONS}/003_enum.sql"),
+        "CREATE TYPE core.mood AS ENUM ('a');\nBEGIN;\nALTER TYPE core.mood ADD VALUE 'b';\nCOMMIT;\n",
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "PostgreSQL 13 by default: {}", run.stdout);
+    repo.write("driftguard.yml", "postgres_version: 11\n");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.findings_rules(), vec!["DG008"]);
+    repo.write(
+        "driftguard.yml",
+        "postgres_version: 11\nrules: {DG008: \"off\"}\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -17,10 +17,13 @@
 //! [`MAX_SCOPE_STRING_BYTES`]): `s = s + s` forty times is a terabyte. Nothing here knows Alembic or SQLAlchemy; `op.*`,
 //! columns and types stay in [`super::ops`].
 //!
-//! Where it grows: a new place names come from (constants imported from another module) is a
-//! tier of [`Env::lookup`]; a new way to build a string (f-strings, `re.sub`) is an arm of
-//! `Env::str_in`; a new kind of iterable (merged dicts) is an arm of `Env::rows`; a value
-//! that is neither a string nor an expression of the file is a new [`Value`].
+//! Where it grows: a new place names come from is a tier of [`Env::lookup`]; a new kind of
+//! iterable (merged dicts) is an arm of `Env::rows`; a value that is neither a string nor an
+//! expression of the file is a new [`Value`]. Strings it does not build itself (f-strings,
+//! `str` methods, `re.sub`, `%`, a helper of the file or of another module of the project that
+//! returns one) and conditions (`op.get_bind().dialect.name == "sqlite"`) are asked of the
+//! project-wide evaluator [`crate::pyeval`], through the [`ModuleCtx`] the [`Globals`] carry:
+//! the revision's module summary and the index of the project's modules, on PostgreSQL.
 //!
 //! Two shortcuts, kept because the reader over-approximates anyway: a name's binding is the
 //! last one the walk has met, whatever branch it was in, and a loop's body is read once per
@@ -28,7 +31,11 @@
 
 use std::collections::HashMap;
 
-use crate::pyast::{Expr, FunctionDef, Stmt};
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use crate::pyast::{Comprehension, ComprehensionKind, Expr, FunctionDef, Stmt};
+use crate::pyeval::{self, Def, Evaluator, ModuleIndex, ModuleSummary, Names, PostgresHost};
 use crate::source::Location;
 
 /// How many times a name is followed to the name it is bound to (`a = b`, `b = "t"`).
@@ -72,14 +79,45 @@ pub(super) enum Value<'a> {
     Expr(Resolved<'a>),
 }
 
+/// The module a function being read belongs to, for the evaluator: its summary and the
+/// project's other modules.
+#[derive(Clone, Copy)]
+pub(super) struct ModuleCtx<'a> {
+    pub summary: &'a ModuleSummary,
+    pub index: &'a ModuleIndex<'a>,
+}
+
 /// The module-level bindings of a file: `NAME = value` outside any function or class (the
 /// last one wins, as in Python).
 #[derive(Default)]
 pub(super) struct Globals<'a> {
     bindings: HashMap<&'a str, Binding<'a>>,
+    /// The module, when the evaluator may be asked (not in the unit tests of this file).
+    pub ctx: Option<ModuleCtx<'a>>,
 }
 
 impl<'a> Globals<'a> {
+    /// The bindings of another module of the project, from its summary.
+    pub fn of_summary(ctx: ModuleCtx<'a>) -> Self {
+        let mut bindings = HashMap::new();
+        for (name, def) in &ctx.summary.names {
+            if let Def::Value(value, location) = def {
+                bindings.insert(name.as_str(), Binding { value, location });
+            } else {
+                bindings.remove(name.as_str());
+            }
+        }
+        Globals {
+            bindings,
+            ctx: Some(ctx),
+        }
+    }
+
+    /// The expressions module-level names are bound to.
+    pub fn values(&self) -> impl Iterator<Item = &'a Expr> + '_ {
+        self.bindings.values().map(|b| b.value)
+    }
+
     pub fn read(body: &'a [Stmt]) -> Self {
         let mut bindings = HashMap::new();
         for stmt in body {
@@ -95,7 +133,10 @@ impl<'a> Globals<'a> {
                 }
             }
         }
-        Globals { bindings }
+        Globals {
+            bindings,
+            ctx: None,
+        }
     }
 }
 
@@ -139,6 +180,22 @@ impl<'a> Scope<'a> {
     /// `return (old_names, new_names)`: each target stands for what the helper bound the
     /// returned name to, and the helper's other top-level bindings become visible (where not
     /// bound here), so `list(mapping.keys())` in the helper can be followed.
+    /// A parameter of a helper being read: it stands for the argument (already followed to
+    /// what it is bound to in the caller) and, when the caller knew it, that string.
+    pub fn bind_param(
+        &mut self,
+        name: &'a str,
+        value: &'a Expr,
+        location: &'a Location,
+        string: Option<String>,
+    ) {
+        match string {
+            Some(string) => self.strings.insert(name, string),
+            None => self.strings.remove(name),
+        };
+        self.locals.insert(name, Binding { value, location });
+    }
+
     pub fn bind_returned(&mut self, targets: &'a [Expr], function: &'a FunctionDef) {
         let [Expr::List(names)] = targets else {
             return;
@@ -244,8 +301,28 @@ impl<'e, 'a> Env<'e, 'a> {
                 s.push_str(&right);
                 Some(s)
             }
+            other if may_be_string(other) => self.evaluate(other).as_str().map(str::to_string),
             _ => None,
         }
+    }
+
+    /// What the project-wide evaluator makes of an expression of this function, on
+    /// PostgreSQL (`op.get_bind().dialect.name` is `"postgresql"`).
+    pub fn evaluate(&self, expr: &Expr) -> pyeval::Value<'a> {
+        let Some(ctx) = self.globals.ctx else {
+            return pyeval::Value::Unknown;
+        };
+        let ev = Evaluator::new(ctx.index, &PostgresHost);
+        let names = EnvNames {
+            env: *self,
+            resolving: RefCell::new(HashSet::new()),
+        };
+        ev.eval(expr, ctx.summary, &names)
+    }
+
+    /// Whether a condition holds, when the evaluator can tell (`if dialect == "sqlite":`).
+    pub fn truthy(&self, expr: &Expr) -> Option<bool> {
+        self.evaluate(expr).truthy()
     }
 
     /// `["a", "b"]`, `("a",)` or a single `"a"`; `None` if any item is not a constant.
@@ -320,11 +397,11 @@ impl<'e, 'a> Env<'e, 'a> {
                     Some((receiver, method @ ("keys" | "values" | "items"))) => {
                         let receiver = self.lookup(receiver)?;
                         let dict = self.resolve(receiver.value).value;
-                        if let Expr::Other(text) = dict
+                        if let Expr::Comprehension(comp) = dict
                             && method != "values"
                         {
                             // `{name: … for name in names}`: the keys are the items of `names`.
-                            let source = comprehension_keys(text)?;
+                            let source = comprehension_keys(comp)?;
                             let keys = self.rows(self.lookup(source)?.value, depth + 1)?;
                             return Some(
                                 keys.into_iter()
@@ -370,16 +447,63 @@ pub(super) fn loop_targets(target: &str) -> Option<Vec<&str>> {
     (!names.is_empty() && names.iter().all(|n| is_identifier(n))).then_some(names)
 }
 
+/// The function's own names for the evaluator: constant strings, and expressions the names
+/// are bound to (evaluated where asked; a name that refers to itself is unknown).
+struct EnvNames<'e, 'a> {
+    env: Env<'e, 'a>,
+    resolving: RefCell<HashSet<String>>,
+}
+
+impl<'a> Names<'a> for EnvNames<'_, 'a> {
+    fn lookup(&self, name: &str, ev: &Evaluator<'a, '_>) -> Option<pyeval::Value<'a>> {
+        if let Some(string) = self.env.scope.strings.get(name) {
+            return Some(pyeval::Value::Str(string.clone()));
+        }
+        let binding = self.env.scope.locals.get(name)?;
+        let ctx = self.env.globals.ctx?;
+        if !self.resolving.borrow_mut().insert(name.to_string()) {
+            return Some(pyeval::Value::Unknown);
+        }
+        let value = ev.eval(binding.value, ctx.summary, self);
+        self.resolving.borrow_mut().remove(name);
+        Some(value)
+    }
+}
+
+/// Whether an expression is worth asking the evaluator for a string: not a literal of another
+/// kind, not a constructor call (`sa.Column(…)`, `sa.Integer()`: SQLAlchemy objects).
+fn may_be_string(expr: &Expr) -> bool {
+    match expr {
+        Expr::FString(_)
+        | Expr::Name(_)
+        | Expr::Attribute { .. }
+        | Expr::Subscript { .. }
+        | Expr::IfElse { .. }
+        | Expr::BinOp { .. } => true,
+        Expr::Call(call) => !call
+            .func
+            .last_name()
+            .or(match &call.func {
+                Expr::Attribute { attr, .. } => Some(attr.as_str()),
+                _ => None,
+            })
+            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase())),
+        _ => false,
+    }
+}
+
 /// `{name: value for name in names}` → `names`: a dict comprehension keyed by its loop
-/// variable over a plain name. Anything else → `None`.
-fn comprehension_keys(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let (key, rest) = inner.split_once(':')?;
-    let key = key.trim();
-    let (_, clause) = rest.rsplit_once(" for ")?;
-    let (var, source) = clause.split_once(" in ")?;
-    let source = source.trim();
-    (is_identifier(key) && var.trim() == key && is_identifier(source)).then_some(source)
+/// variable over a plain name, without conditions. Anything else → `None`.
+fn comprehension_keys(comp: &Comprehension) -> Option<&str> {
+    let [clause] = comp.clauses.as_slice() else {
+        return None;
+    };
+    let key = bare_name(&comp.element)?;
+    (comp.kind == ComprehensionKind::Dict
+        && clause.conditions.is_empty()
+        && bare_name(&clause.target) == Some(key))
+    .then(|| bare_name(&clause.iter))
+    .flatten()
 }
 
 /// A Python identifier: `table`, `_old_name`.

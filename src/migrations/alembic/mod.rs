@@ -17,12 +17,14 @@
 //! Like every migration reader, this one leaves unqualified names unqualified: which schema
 //! `op.add_column("customers", …)` means is decided when the events are replayed.
 
+mod env;
 mod eval;
 mod ops;
 mod order;
 #[cfg(test)]
 mod tests;
 
+pub use env::env_default_schema;
 pub use order::{heads, histories, order};
 
 /// The name a reader gives a table written as a model class attribute
@@ -232,7 +234,23 @@ pub fn may_be_revision(bytes: &[u8]) -> bool {
 /// (`revision = "abc"`, `revision: str = "abc"`): it is then not a revision. A file with
 /// syntax errors is read as far as tree-sitter can recover, with a warning.
 pub fn read_revision(file: &SourceFile) -> Option<Revision> {
-    read(file, false)
+    read(
+        file,
+        &pyast::parse(file),
+        &crate::pyeval::ModuleIndex::default(),
+        false,
+    )
+}
+
+/// [`read_revision`] (or, with `anywhere`, [`read_revision_anywhere`]), with the project's
+/// other modules (`from app.migrations.utils import add_timestamps`, an imported column type):
+/// see [`crate::pyeval::modules`].
+pub fn read_revision_in(
+    file: &SourceFile,
+    modules: &crate::pyeval::ModuleIndex<'_>,
+    anywhere: bool,
+) -> Option<Revision> {
+    read(file, &pyast::parse(file), modules, anywhere)
 }
 
 /// Reads a file found by content anywhere in the repository (a plugin's migration chain, a
@@ -240,11 +258,41 @@ pub fn read_revision(file: &SourceFile) -> Option<Revision> {
 /// `down_revision` at module level and defines `upgrade` — a model file or a script that
 /// happens to have a `revision` variable is not one.
 pub fn read_revision_anywhere(file: &SourceFile) -> Option<Revision> {
-    read(file, true)
+    read(
+        file,
+        &pyast::parse(file),
+        &crate::pyeval::ModuleIndex::default(),
+        true,
+    )
 }
 
-fn read(file: &SourceFile, strict: bool) -> Option<Revision> {
+/// [`read_revision`] (or, with `anywhere`, [`read_revision_anywhere`]) without the project's
+/// other modules, and what the file imports: a caller that has the project reads the revision
+/// again with [`read_revision_in`] when it imports a module of the project. This first reading
+/// depends on the file's bytes alone, so it can be kept by blob id; the second cannot.
+pub fn read_revision_alone(
+    file: &SourceFile,
+    anywhere: bool,
+) -> Option<(Revision, crate::pyeval::ModuleSummary)> {
     let module = pyast::parse(file);
+    let revision = read(
+        file,
+        &module,
+        &crate::pyeval::ModuleIndex::default(),
+        anywhere,
+    )?;
+    Some((
+        revision,
+        crate::pyeval::ModuleSummary::new(&file.path, &module),
+    ))
+}
+
+fn read(
+    file: &SourceFile,
+    module: &pyast::PyModule,
+    modules: &crate::pyeval::ModuleIndex<'_>,
+    strict: bool,
+) -> Option<Revision> {
     let header = Header::read(&module.body);
     if strict
         && (header.down_revision.is_none()
@@ -259,7 +307,7 @@ fn read(file: &SourceFile, strict: bool) -> Option<Revision> {
     if revision.is_empty() {
         return None;
     }
-    let mut events = ops::read_upgrade(file, &module);
+    let mut events = ops::read_upgrade(file, module, modules);
     if let Some(at) = &module.too_deep {
         events.warnings.insert(
             0,

@@ -6,18 +6,27 @@
 //! the body is passed over.
 //!
 //! What is read, and why:
-//! - **Only `upgrade()`**, plus helper functions of the same file it calls by name, one level
-//!   deep (`upgrade()` → `_add_columns()`, also one defined inside `upgrade()`), never
-//!   anything named `downgrade…`. A column may come from such a function too
-//!   (`op.add_column("t", _workspace_column())` where it returns a `sa.Column(…)`). Alembic's
+//! - **Only `upgrade()`**, plus the helpers it calls by name, [`HELPER_DEPTH`] deep: functions
+//!   of the same file (also one defined inside `upgrade()`) and functions imported from other
+//!   modules of the project (through the evaluator's index), never anything named
+//!   `downgrade…`. A helper's parameters are bound to the call's arguments as the caller sees
+//!   them (`add_timestamps("jobs")`, defaults, keywords). A column, a list of columns or a
+//!   `sa.Table(…)` may come from such a function too (`op.add_column("t", _fk("owner"))`,
+//!   `op.create_table("t", *_common())`, `_make_table("audit").create(bind)`). Alembic's
 //!   multi-database template dispatches with `globals()["upgrade_%s" % engine_name]()`; then
 //!   every `upgrade_<engine>()` is read.
+//! - **Tables created without `op.create_table`**: `table.create(bind)` / `.drop(bind)` of a
+//!   `sa.Table(…)` (bound to a name, or returned by a helper), `metadata.create_all(bind,
+//!   tables=[…])` / `drop_all` (also `Model.__table__` items, and without `tables=` every table
+//!   the revision puts on that metadata), `op.create_table(name, *columns)`.
 //! - **A project's wrappers** of Alembic operations, imported by the operation's own name
 //!   (`from app.migrations.utils import create_table, add_columns`), are read as that
 //!   operation: wrappers exist to add guards (`if not has_table(…)`), not other meanings.
-//! - **Every branch of an `if`**, the body of a loop once, the `try` body (and its `else` and
-//!   `finally`) but not `except`: the question is "can this column exist after the
-//!   migrations", so the reader over-approximates what is created.
+//! - **Every branch of an `if` whose condition cannot be decided**, the body of a loop once,
+//!   the `try` body (and its `else` and `finally`) but not `except`: the question is "can this
+//!   column exist after the migrations", so the reader over-approximates what is created. A
+//!   condition the evaluator decides — on PostgreSQL, `op.get_bind().dialect.name ==
+//!   "sqlite"` is false — reads only the branch that runs.
 //! - **Names**: a bare name bound in the function or at module level to an expression
 //!   (`t = "customers"`, `status = postgresql.ENUM(…)`) stands for that expression (the last
 //!   binding); a constant string is evaluated where it is bound, so `sql = sql + "…"` works.
@@ -29,9 +38,11 @@
 //! - **Columns**: the arguments of `sa.Column(…)` are sorted by the reader the models share,
 //!   [`column::read`]; what they mean for a migration (a default rendered as SQL, `SERIAL`,
 //!   the reference of the last `ForeignKey`) is decided here.
-//! - **Types** come from [`types::column_type`]; a type it does not know (a project's
-//!   `TypeDecorator`) becomes the placeholder user-defined type `unknown`, so the column still
-//!   exists with "some type".
+//! - **Types** come from [`types::column_type`]; a type the project builds (a helper, a class
+//!   deriving a SQLAlchemy type whose `__init__` passes `timezone=True` on, an alias
+//!   `StringID = sa.String`, a name imported from another module) is evaluated to the
+//!   SQLAlchemy type first. A type it does not know (a project's `TypeDecorator`) becomes the
+//!   placeholder user-defined type `unknown`, so the column still exists with "some type".
 //! - **Enums**: `sa.Enum("a", "b", name="status")` in a column of `create_table`/`add_column`
 //!   creates the type first, as SQLAlchemy's `create_type=True` default does, unless
 //!   `create_type=False`; `<enum>.create(bind)` creates it explicitly. (Plain Alembic does not
@@ -41,25 +52,33 @@
 //!   `create_table`, as SQLAlchemy renders it: its default is the sequence's `nextval`.
 //! - **`op.execute`** of a constant string (also `sa.text(…)`, `DDL(…)`, implicit or `+`
 //!   concatenation, a name bound to one) goes to the SQL reader at the string's own location.
-//!   SQL built at run time (f-string, `%`, `.format`, `+` with variables) is a warning only
-//!   when its literal parts look like DDL on a table, type or schema; data statements
-//!   (`op.execute(t.update()…)`) are silent.
+//!   SQL the evaluator can build from constants (an f-string of module constants, `%` or
+//!   `.format` with a helper's result) is read the same way; SQL built from what only running
+//!   can know is a warning only when its literal parts look like DDL on a table, type or
+//!   schema; data statements (`op.execute(t.update()…)`) are silent.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::eval::{self, EVAL_DEPTH, Env, Globals, RESOLVE_DEPTH, Scope, Value, bare_name};
+use std::rc::Rc;
+
+use super::eval::{
+    self, EVAL_DEPTH, Env, Globals, ModuleCtx, RESOLVE_DEPTH, Scope, Value, bare_name,
+};
 use crate::migrations::{
     ColumnDef, ForeignKeyRef, MigrationEvents, QualifiedName, ReadWarning, SchemaChange, sql,
 };
 use crate::postgres_type::SqlType;
-use crate::pyast::{BlockKind, Call, ClassDef, Expr, FunctionDef, PyModule, Stmt};
+use crate::pyast::{
+    self, BlockKind, Call, ClassDef, Expr, FStringPart, FunctionDef, PyModule, Stmt,
+};
+use crate::pyeval::{ModuleIndex, ModuleSummary};
 use crate::source::{Location, SourceFile};
 use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
 use crate::sqlalchemy::types;
 
 /// How many helper calls deep the reader follows from `upgrade()`.
-const HELPER_DEPTH: usize = 1;
+const HELPER_DEPTH: usize = 3;
 
 /// Alembic operations a project commonly wraps in a shared helper module under the same name
 /// (Superset's `create_table`, `add_columns`, `drop_columns`, `drop_table`).
@@ -74,9 +93,19 @@ const OP_HELPERS: &[&str] = &[
     "alter_column",
 ];
 
-/// Reads the `upgrade()` of a parsed revision file.
-pub(super) fn read_upgrade(file: &SourceFile, module: &PyModule) -> MigrationEvents {
-    let mut reader = UpgradeReader::new(file, module);
+/// Reads the `upgrade()` of a parsed revision file, with the project's other modules in
+/// `index` (helpers, constants and column types a revision imports from them).
+pub(super) fn read_upgrade(
+    file: &SourceFile,
+    module: &PyModule,
+    index: &ModuleIndex<'_>,
+) -> MigrationEvents {
+    let summary = ModuleSummary::new(&file.path, module);
+    let ctx = ModuleCtx {
+        summary: &summary,
+        index,
+    };
+    let mut reader = UpgradeReader::new(file, module, ctx);
     reader.run();
     reader.finish()
 }
@@ -92,7 +121,13 @@ struct Frame<'a> {
     functions: HashMap<&'a str, &'a FunctionDef>,
     /// Names bound to `op.get_bind()`: their `.execute(…)` is `op.execute(…)`.
     binds: HashSet<&'a str>,
+    /// A helper's `*args` parameter and the positional arguments it received (followed to
+    /// what they stand for in the caller), for `op.create_table(name, …, *args)`.
+    varargs: Option<(&'a str, Vec<&'a Expr>)>,
     depth: usize,
+    /// The module-level names of the module the function belongs to, when it is not the
+    /// revision (a helper imported from another module of the project).
+    globals: Option<Rc<Globals<'a>>>,
 }
 
 /// The Alembic reader's answers to the shared `Column(…)` reader: constants through the
@@ -114,6 +149,8 @@ struct UpgradeReader<'a> {
     /// Module-level functions in file order, each name once.
     function_order: Vec<&'a str>,
     globals: Globals<'a>,
+    /// The revision's module and the project's other modules, for the evaluator.
+    ctx: ModuleCtx<'a>,
     /// Module-level `class Status(enum.Enum)`-like classes → member names.
     enum_classes: HashMap<&'a str, Vec<String>>,
     /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
@@ -127,7 +164,7 @@ struct UpgradeReader<'a> {
 }
 
 impl<'a> UpgradeReader<'a> {
-    fn new(file: &'a SourceFile, module: &'a PyModule) -> Self {
+    fn new(file: &'a SourceFile, module: &'a PyModule, ctx: ModuleCtx<'a>) -> Self {
         let mut functions = HashMap::new();
         let mut function_order = Vec::new();
         let mut enum_classes = HashMap::new();
@@ -167,11 +204,14 @@ impl<'a> UpgradeReader<'a> {
                 }
             }
         }
+        let mut globals = Globals::read(&module.body);
+        globals.ctx = Some(ctx);
         UpgradeReader {
             file,
             functions,
             function_order,
-            globals: Globals::read(&module.body),
+            globals,
+            ctx,
             enum_classes,
             classes,
             imported_ops,
@@ -222,7 +262,8 @@ impl<'a> UpgradeReader<'a> {
 
     /// What the evaluator sees inside `frame`.
     fn env<'e>(&'e self, frame: &'e Frame<'a>) -> Env<'e, 'a> {
-        Env::new(&self.globals, &frame.scope)
+        let globals = frame.globals.as_deref().unwrap_or(&self.globals);
+        Env::new(globals, &frame.scope)
     }
 
     fn warn(&mut self, location: &Location, message: impl Into<String>) {
@@ -239,7 +280,41 @@ impl<'a> UpgradeReader<'a> {
     // ----- statements -------------------------------------------------------------------
 
     fn body(&mut self, stmts: &'a [Stmt], frame: &mut Frame<'a>) {
+        let mut skip_chain = false;
         for stmt in stmts {
+            // `if`/`elif`/`else` on what the evaluator knows (the dialect is PostgreSQL's):
+            // a false condition's branch is not read; after a true one, the rest of the chain
+            // is not. A condition it cannot decide is read, as is every branch after it.
+            if let Stmt::Block {
+                kind: kind @ (BlockKind::If | BlockKind::Elif | BlockKind::Else),
+                items,
+                body,
+                ..
+            } = stmt
+            {
+                if *kind == BlockKind::If {
+                    skip_chain = false;
+                }
+                if skip_chain {
+                    continue;
+                }
+                let truth = match items.first() {
+                    Some((condition, _)) if *kind != BlockKind::Else => {
+                        self.env(frame).truthy(condition)
+                    }
+                    _ => None,
+                };
+                match truth {
+                    Some(false) => {}
+                    Some(true) => {
+                        self.body(body, frame);
+                        skip_chain = true;
+                    }
+                    None => self.body(body, frame),
+                }
+                continue;
+            }
+            skip_chain = false;
             match stmt {
                 Stmt::Expr { value, .. }
                 | Stmt::Return {
@@ -260,7 +335,9 @@ impl<'a> UpgradeReader<'a> {
                         frame.scope.bind_returned(targets, helper);
                     }
                     let names: Vec<&'a str> = targets.iter().filter_map(bare_name).collect();
-                    frame.scope.assign(&self.globals, &names, value, location);
+                    let globals = frame.globals.clone();
+                    let globals = globals.as_deref().unwrap_or(&self.globals);
+                    frame.scope.assign(globals, &names, value, location);
                     for name in names {
                         if is_get_bind(value) {
                             frame.binds.insert(name);
@@ -339,7 +416,9 @@ impl<'a> UpgradeReader<'a> {
         };
         for values in iterations {
             for (name, value) in names.iter().zip(values) {
-                frame.scope.assign(&self.globals, &[name], value, location);
+                let globals = frame.globals.clone();
+                let globals = globals.as_deref().unwrap_or(&self.globals);
+                frame.scope.assign(globals, &[name], value, location);
             }
             self.body(body, frame);
         }
@@ -371,6 +450,15 @@ impl<'a> UpgradeReader<'a> {
                         self.create_class_table(class, call, frame);
                     } else if method == "execute" && frame.binds.contains(receiver) {
                         self.execute(call, frame);
+                    } else if matches!(method, "create_all" | "drop_all") {
+                        self.metadata_tables(receiver, method == "create_all", call, frame);
+                    } else if matches!(method, "create" | "drop")
+                        && let Some(binding) = self.env(frame).lookup(receiver)
+                        && let Some((table, table_frame)) =
+                            self.table_object(binding.value, frame, 0)
+                    {
+                        let table_frame = table_frame.as_deref().unwrap_or(frame);
+                        self.table_object_change(table, method == "create", call, table_frame);
                     } else if method == "create"
                         && let Some(binding) = self.env(frame).lookup(receiver)
                         && let Some(ty) = self.enum_of(binding.value)
@@ -382,12 +470,17 @@ impl<'a> UpgradeReader<'a> {
                     Some(op) if !self.functions.contains_key(name.as_str()) => {
                         self.imported_op(op, call, frame);
                     }
-                    _ => self.helper(name, frame),
+                    _ => self.helper(name, call, frame),
                 },
             },
             Expr::Attribute { value, attr } => match attr.as_str() {
-                "create" => {
-                    if let Some(ty) = self.enum_of(value) {
+                "create" | "drop" => {
+                    if let Some((table, table_frame)) = self.table_object(value, frame, 0) {
+                        let table_frame = table_frame.as_deref().unwrap_or(frame);
+                        self.table_object_change(table, attr == "create", call, table_frame);
+                    } else if attr == "create"
+                        && let Some(ty) = self.enum_of(value)
+                    {
                         self.create_enum(ty, None, &call.location, true, frame);
                     }
                 }
@@ -414,8 +507,10 @@ impl<'a> UpgradeReader<'a> {
         })
     }
 
-    /// A call of a module-level function by bare name: read its body, one level deep.
-    fn helper(&mut self, name: &str, frame: &Frame<'a>) {
+    /// A call of a helper by bare name — a function of the revision, or one imported from
+    /// another module of the project — read with its parameters bound to the call's
+    /// arguments, [`HELPER_DEPTH`] deep.
+    fn helper(&mut self, name: &str, call: &'a Call, frame: &Frame<'a>) {
         if frame.depth >= HELPER_DEPTH
             || name == "upgrade"
             || name.starts_with("downgrade")
@@ -423,8 +518,118 @@ impl<'a> UpgradeReader<'a> {
         {
             return;
         }
-        if let Some(function) = self.function(name, frame) {
-            self.read_function(function, frame.depth + 1);
+        if let Some((function, mut callee)) = self.callee(name, call, frame) {
+            self.body(&function.body, &mut callee);
+        }
+    }
+
+    /// The function `name` calls (the revision's, one defined in the function being read, or
+    /// one imported from another module of the project) and a frame for reading it: its
+    /// parameters bound to `call`'s arguments as the caller sees them.
+    fn callee(
+        &self,
+        name: &str,
+        call: &'a Call,
+        frame: &Frame<'a>,
+    ) -> Option<(&'a FunctionDef, Frame<'a>)> {
+        let (function, globals) = match self.function(name, frame) {
+            Some(function) => (function, frame.globals.clone()),
+            None => {
+                let crate::pyeval::Value::Function(func) = self.env(frame).evaluate(&call.func)
+                else {
+                    return None;
+                };
+                if std::ptr::eq(func.module, self.ctx.summary) {
+                    (func.def, None)
+                } else {
+                    let ctx = ModuleCtx {
+                        summary: func.module,
+                        index: self.ctx.index,
+                    };
+                    (func.def, Some(Rc::new(Globals::of_summary(ctx))))
+                }
+            }
+        };
+        let mut callee = Frame {
+            depth: frame.depth + 1,
+            globals,
+            ..Frame::default()
+        };
+        self.bind_args(function, call, frame, &mut callee);
+        Some((function, callee))
+    }
+
+    /// Binds a function's parameters to a call's arguments: positional ones in order, then
+    /// keywords, then defaults. An argument is followed to what it stands for in the caller,
+    /// and a constant string is kept as one.
+    fn bind_args(
+        &self,
+        function: &'a FunctionDef,
+        call: &'a Call,
+        caller: &Frame<'a>,
+        callee: &mut Frame<'a>,
+    ) {
+        let env = self.env(caller);
+        // Positional arguments after a `*args` are not known.
+        let known_positional = call
+            .star_args
+            .first()
+            .map_or(call.args.len(), |(at, _)| *at);
+        let mut position = 0;
+        for param in &function.params {
+            let argument = match param.kind {
+                pyast::ParamKind::Plain => {
+                    let at = position;
+                    position += 1;
+                    if at >= known_positional
+                        && at < call.args.len() + call.star_args.len()
+                        && let Some((_, star)) = call.star_args.first()
+                    {
+                        // What `*args` holds is not this parameter's value.
+                        callee
+                            .scope
+                            .bind_param(&param.name, star, &call.location, None);
+                        continue;
+                    }
+                    call.args
+                        .get(at)
+                        .filter(|_| at < known_positional)
+                        .or_else(|| call.kwarg(&param.name))
+                }
+                pyast::ParamKind::KeywordOnly => call.kwarg(&param.name),
+                pyast::ParamKind::VarArgs => {
+                    // Known only when the call passes no `*x` of its own.
+                    if call.star_args.is_empty() {
+                        let rest = call.args.get(position..).unwrap_or_default();
+                        callee.varargs = Some((
+                            param.name.as_str(),
+                            rest.iter().map(|a| env.resolve(a).value).collect(),
+                        ));
+                    }
+                    position = usize::MAX / 2;
+                    continue;
+                }
+                pyast::ParamKind::VarKeywords => continue,
+            };
+            match argument {
+                Some(arg) => {
+                    let string = env.const_str(arg);
+                    callee.scope.bind_param(
+                        &param.name,
+                        env.resolve(arg).value,
+                        &call.location,
+                        string,
+                    );
+                }
+                None => {
+                    if let Some(default) = &param.default {
+                        let string = self.env(callee).const_str(default);
+                        callee
+                            .scope
+                            .bind_param(&param.name, default, &call.location, string);
+                    }
+                }
+            }
         }
     }
 
@@ -522,16 +727,34 @@ impl<'a> UpgradeReader<'a> {
                 break;
             }
             for stmt in &class.body {
-                let Stmt::Assign {
-                    targets,
-                    value: Some(value),
-                    ..
-                } = stmt
-                else {
-                    continue;
-                };
-                let Some(attr) = targets.first().and_then(bare_name) else {
-                    continue;
+                // `x = Column(…)`, or a `@declared_attr` method returning one.
+                let (attr, value) = match stmt {
+                    Stmt::Assign {
+                        targets,
+                        value: Some(value),
+                        ..
+                    } => match targets.first().and_then(bare_name) {
+                        Some(attr) => (attr, value),
+                        None => continue,
+                    },
+                    Stmt::Function(function)
+                        if function
+                            .decorators
+                            .iter()
+                            .any(|d| d.as_name().is_some_and(|n| n.ends_with("declared_attr"))) =>
+                    {
+                        let returned = function.body.iter().rev().find_map(|s| match s {
+                            Stmt::Return {
+                                value: Some(value), ..
+                            } => Some(value),
+                            _ => None,
+                        });
+                        match returned {
+                            Some(value) => (function.name.as_str(), value),
+                            None => continue,
+                        }
+                    }
+                    _ => continue,
                 };
                 let Some(column_call) = value
                     .as_call()
@@ -552,12 +775,18 @@ impl<'a> UpgradeReader<'a> {
                     columns.push(read);
                 }
             }
-            queue.extend(
-                class
-                    .bases
-                    .iter()
-                    .filter_map(|b| b.as_name().and_then(|n| self.classes.get(n)).copied()),
-            );
+            // Bases the revision declares, and mixins it imports from the project.
+            for base in &class.bases {
+                if let Some(local) = base.as_name().and_then(|n| self.classes.get(n)) {
+                    queue.push(local);
+                } else if let crate::pyeval::Value::Class(crate::pyeval::ClassRef::Def {
+                    def,
+                    ..
+                }) = self.env(frame).evaluate(base)
+                {
+                    queue.push(def);
+                }
+            }
         }
         let table = QualifiedName::new(None, &name);
         mark_serial(&table, &mut columns, &[], &[]);
@@ -664,8 +893,24 @@ impl<'a> UpgradeReader<'a> {
         );
     }
 
+    /// `op.create_table(name, *items, schema=…)`; the name and the items may come from a
+    /// `*list` (also one a helper returns).
     fn create_table(&mut self, call: &'a Call, frame: &Frame<'a>) {
-        let Some(table) = self.table(call, 0, "table_name", "schema", frame) else {
+        let mut positional = self.positional(call, frame);
+        let named = match call.kwarg("table_name") {
+            Some(name) => self.env(frame).const_str(name),
+            None if positional.is_empty() => None,
+            None => {
+                let (first, first_frame) = positional.remove(0);
+                self.env(first_frame.as_deref().unwrap_or(frame))
+                    .const_str(first)
+            }
+        };
+        let named = named.or_else(|| {
+            self.table(call, 0, "table_name", "schema", frame)
+                .map(|t| t.name)
+        });
+        let Some(name) = named else {
             self.warn(
                 &call.location,
                 "op.create_table with a table name that is not a constant string: the table \
@@ -673,60 +918,360 @@ impl<'a> UpgradeReader<'a> {
             );
             return;
         };
-        let items = if call.kwarg("table_name").is_some() {
-            &call.args[..]
-        } else {
-            call.args.get(1..).unwrap_or(&[])
-        };
-        let mut columns: Vec<ReadColumn> = Vec::new();
-        let mut primary_key = Vec::new();
-        let mut foreign_keys = Vec::new();
-        for item in items {
-            let Some(item_call) = self
-                .column_call(item, frame)
-                .or_else(|| self.env(frame).resolve(item).value.as_call())
-            else {
-                continue;
-            };
-            match item_call.func.last_name() {
-                Some("Column") => {
-                    if let Some(column) = self.column(item_call, frame) {
-                        columns.push(column);
-                    }
-                }
-                Some("PrimaryKeyConstraint") => {
-                    primary_key.extend(
-                        item_call
-                            .args
-                            .iter()
-                            .filter_map(|a| self.env(frame).const_str(a)),
-                    );
-                }
-                Some("ForeignKeyConstraint") => {
-                    let local =
-                        arg(item_call, 0, "columns").and_then(|e| self.env(frame).str_list(e));
-                    let remote =
-                        arg(item_call, 1, "refcolumns").and_then(|e| self.env(frame).str_list(e));
-                    if let (Some(local), Some(remote)) = (local, remote)
-                        && let Some(references) = dotted_reference(&remote)
-                    {
-                        foreign_keys.push(SchemaChange::AddForeignKey {
-                            table: table.clone(),
-                            columns: local,
-                            references,
-                            location: item_call.location.clone(),
-                        });
-                    }
-                }
-                _ => {}
-            }
+        let schema = call
+            .kwarg("schema")
+            .and_then(|e| self.env(frame).const_str(e));
+        let table = QualifiedName::new(schema.as_deref(), &name);
+        let mut parts = TableParts::default();
+        for (item, item_frame) in &positional {
+            self.table_item(
+                &table,
+                item,
+                item_frame.as_deref().unwrap_or(frame),
+                &mut parts,
+            );
         }
-        if columns.is_empty() && (call.has_splat || !items.is_empty()) {
+        if parts.columns.is_empty() && (call.has_splat || !positional.is_empty()) {
             self.warn(
                 &call.location,
                 format!("op.create_table of `{table}`: none of its columns could be read"),
             );
         }
+        let if_not_exists = call.kwarg("if_not_exists").and_then(Expr::as_bool) == Some(true);
+        self.push_table(table, parts, &call.location, if_not_exists, frame);
+    }
+
+    /// A call's positional arguments with `*args` expanded, each with the frame its names
+    /// belong to (`None`: the caller's): a list bound in the function, or returned by a
+    /// helper.
+    fn positional(
+        &self,
+        call: &'a Call,
+        frame: &Frame<'a>,
+    ) -> Vec<(&'a Expr, Option<Rc<Frame<'a>>>)> {
+        let mut out: Vec<(&'a Expr, Option<Rc<Frame<'a>>>)> = Vec::new();
+        let mut stars = call.star_args.iter().peekable();
+        for (i, arg) in call.args.iter().enumerate() {
+            while let Some((_, star)) = stars.next_if(|(at, _)| *at <= i) {
+                out.extend(self.splat(star, frame, 0));
+            }
+            out.push((arg, None));
+        }
+        for (_, star) in stars {
+            out.extend(self.splat(star, frame, 0));
+        }
+        out
+    }
+
+    /// The items of `*expr`: a list (or `a + b` of lists) it stands for, or the list a helper
+    /// returns (read in the helper's frame).
+    fn splat(
+        &self,
+        expr: &'a Expr,
+        frame: &Frame<'a>,
+        depth: usize,
+    ) -> Vec<(&'a Expr, Option<Rc<Frame<'a>>>)> {
+        if depth > HELPER_DEPTH {
+            return Vec::new();
+        }
+        if let (Some(name), Some((param, items))) = (bare_name(expr), &frame.varargs)
+            && name == *param
+        {
+            return items.iter().map(|item| (*item, None)).collect();
+        }
+        match self.env(frame).resolve(expr).value {
+            Expr::List(items) => items.iter().map(|item| (item, None)).collect(),
+            Expr::BinOp { op, left, right } if op == "+" => {
+                let mut items = self.splat(left, frame, depth + 1);
+                items.extend(self.splat(right, frame, depth + 1));
+                items
+            }
+            Expr::Call(call) => match self.returned(call, frame) {
+                Some((returned, callee)) => self
+                    .splat(returned, &callee, depth + 1)
+                    .into_iter()
+                    .map(|(item, inner)| (item, inner.or_else(|| Some(Rc::clone(&callee)))))
+                    .collect(),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `Table(…)` call an expression stands for: the call, a name bound to one, or what a
+    /// helper returns (`_make_table("audit")`), with the helper's frame.
+    fn table_object(
+        &self,
+        expr: &'a Expr,
+        frame: &Frame<'a>,
+        depth: usize,
+    ) -> Option<(&'a Call, Option<Rc<Frame<'a>>>)> {
+        if depth > HELPER_DEPTH {
+            return None;
+        }
+        let call = self.env(frame).resolve(expr).value.as_call()?;
+        if call.func.last_name() == Some("Table") {
+            return Some((call, None));
+        }
+        let (returned, callee) = self.returned(call, frame)?;
+        match self.table_object(returned, &callee, depth + 1)? {
+            (table, Some(inner)) => Some((table, Some(inner))),
+            (table, None) => Some((table, Some(callee))),
+        }
+    }
+
+    /// `table.create(bind)` / `table.drop(bind)` of a `Table(name, metadata, *items)`:
+    /// the table is created with its columns (`checkfirst=True`: if it does not exist), or
+    /// dropped.
+    fn table_object_change(
+        &mut self,
+        table_call: &'a Call,
+        create: bool,
+        call: &'a Call,
+        frame: &Frame<'a>,
+    ) {
+        let mut positional = self.positional(table_call, frame).into_iter();
+        let name = positional
+            .next()
+            .and_then(|(e, f)| self.env(f.as_deref().unwrap_or(frame)).const_str(e));
+        let Some(name) = name else {
+            self.warn(
+                &call.location,
+                "a `Table(…)` whose name is not a constant string is created or dropped here: \
+                 not read",
+            );
+            return;
+        };
+        let schema = table_call
+            .kwarg("schema")
+            .and_then(|e| self.env(frame).const_str(e));
+        let table = QualifiedName::new(schema.as_deref(), &name);
+        if !create {
+            self.push(SchemaChange::DropTable {
+                table,
+                location: call.location.clone(),
+            });
+            return;
+        }
+        // The metadata argument.
+        positional.next();
+        let mut parts = TableParts::default();
+        for (item, item_frame) in positional {
+            self.table_item(
+                &table,
+                item,
+                item_frame.as_deref().unwrap_or(frame),
+                &mut parts,
+            );
+        }
+        let checkfirst = call.kwarg("checkfirst").and_then(Expr::as_bool) == Some(true);
+        self.push_table(table, parts, &call.location, checkfirst, frame);
+    }
+
+    /// `metadata.create_all(bind, tables=[…])` / `drop_all`: the tables listed (`Table`
+    /// objects, a revision class's `__table__`); without `tables=`, the revision's own tables
+    /// on that metadata (its module-level `Table(…)` objects and, for `Base.metadata`, the
+    /// classes deriving from `Base`).
+    fn metadata_tables(&mut self, receiver: &str, create: bool, call: &'a Call, frame: &Frame<'a>) {
+        let (listed, classes): (Vec<&'a Expr>, Vec<&'a ClassDef>) = match call.kwarg("tables") {
+            Some(tables) => match self.env(frame).resolve(tables).value {
+                Expr::List(items) => (items.iter().collect(), Vec::new()),
+                _ => {
+                    self.warn(
+                        &call.location,
+                        format!(
+                            "{receiver}.create_all/drop_all with tables that could not be read"
+                        ),
+                    );
+                    return;
+                }
+            },
+            None => self.tables_on_metadata(receiver),
+        };
+        for item in listed {
+            if let Some(class) = item
+                .as_name()
+                .and_then(|n| n.strip_suffix(".__table__"))
+                .and_then(|c| self.classes.get(c).copied())
+            {
+                self.class_table_change(class, create, call, frame);
+            } else if let Some((table, table_frame)) = self.table_object(item, frame, 0) {
+                let table_frame = table_frame.as_deref().unwrap_or(frame);
+                self.table_object_change(table, create, call, table_frame);
+            }
+        }
+        for class in classes {
+            self.class_table_change(class, create, call, frame);
+        }
+    }
+
+    /// Creates or drops the table of a class the revision declares.
+    fn class_table_change(
+        &mut self,
+        class: &'a ClassDef,
+        create: bool,
+        call: &'a Call,
+        frame: &Frame<'a>,
+    ) {
+        if create {
+            self.create_class_table(class, call, frame);
+        } else if let Some(name) = self.class_table_name(class, frame) {
+            self.push(SchemaChange::DropTable {
+                table: QualifiedName::new(None, &name),
+                location: call.location.clone(),
+            });
+        }
+    }
+
+    /// The revision's tables on the metadata `receiver` names: module-level `Table(…, meta)`
+    /// objects with that metadata, and for `Base.metadata` the classes deriving from `Base`
+    /// that name a table.
+    fn tables_on_metadata(&self, receiver: &str) -> (Vec<&'a Expr>, Vec<&'a ClassDef>) {
+        let mut tables: Vec<&'a Expr> = self
+            .globals
+            .values()
+            .filter(|value| {
+                value.as_call().is_some_and(|call| {
+                    call.func.last_name() == Some("Table")
+                        && call.args.get(1).and_then(Expr::as_name) == Some(receiver)
+                })
+            })
+            .collect();
+        tables.sort_by_key(|value| value.as_call().map(|c| c.location.clone()));
+        tables.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        let mut classes: Vec<&'a ClassDef> = match receiver.strip_suffix(".metadata") {
+            Some(base) => self
+                .classes
+                .values()
+                .copied()
+                .filter(|class| {
+                    self.derives_from(class, base, 0)
+                        && class.body.iter().any(|s| {
+                            matches!(s, Stmt::Assign { targets, .. }
+                            if targets.first().and_then(bare_name) == Some("__tablename__"))
+                        })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        classes.sort_by_key(|c| c.location.clone());
+        (tables, classes)
+    }
+
+    /// Whether a class of the revision derives from `base` (through the revision's classes).
+    fn derives_from(&self, class: &ClassDef, base: &str, depth: usize) -> bool {
+        depth <= RESOLVE_DEPTH
+            && class.bases.iter().filter_map(Expr::as_name).any(|b| {
+                b == base
+                    || self
+                        .classes
+                        .get(b)
+                        .is_some_and(|c| self.derives_from(c, base, depth + 1))
+            })
+    }
+
+    /// What a helper call returns: the value of its last `return`, followed to what it is
+    /// bound to in the helper, and the helper's frame (parameters bound, assignments made).
+    fn returned(&self, call: &'a Call, frame: &Frame<'a>) -> Option<(&'a Expr, Rc<Frame<'a>>)> {
+        let name = call.func.as_name()?;
+        if frame.depth > HELPER_DEPTH {
+            return None;
+        }
+        let (function, mut callee) = self.callee(name, call, frame)?;
+        self.bind_assignments(&function.body, &mut callee);
+        let value = function.body.iter().rev().find_map(|s| match s {
+            Stmt::Return {
+                value: Some(value), ..
+            } => Some(value),
+            _ => None,
+        })?;
+        let callee = Rc::new(callee);
+        let value = self.env(&callee).resolve(value).value;
+        Some((value, callee))
+    }
+
+    /// The assignments of a body (and of its blocks), without reading operations: what a
+    /// helper's names stand for when only its result is wanted.
+    fn bind_assignments(&self, body: &'a [Stmt], frame: &mut Frame<'a>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Assign {
+                    targets,
+                    value: Some(value),
+                    location,
+                    ..
+                } => {
+                    let names: Vec<&'a str> = targets.iter().filter_map(bare_name).collect();
+                    let globals = frame.globals.clone();
+                    let globals = globals.as_deref().unwrap_or(&self.globals);
+                    frame.scope.assign(globals, &names, value, location);
+                }
+                Stmt::Block { body, .. } => self.bind_assignments(body, frame),
+                _ => {}
+            }
+        }
+    }
+
+    /// One item of a table: a column, a primary key or a foreign key constraint.
+    fn table_item(
+        &self,
+        table: &QualifiedName,
+        item: &'a Expr,
+        frame: &Frame<'a>,
+        parts: &mut TableParts<'a>,
+    ) {
+        if let Some((column, column_frame)) = self.column_call(item, frame) {
+            if let Some(column) = self.column(column, column_frame.as_deref().unwrap_or(frame)) {
+                parts.columns.push(column);
+            }
+            return;
+        }
+        let Some(item_call) = self.env(frame).resolve(item).value.as_call() else {
+            return;
+        };
+        match item_call.func.last_name() {
+            Some("PrimaryKeyConstraint") => {
+                parts.primary_key.extend(
+                    item_call
+                        .args
+                        .iter()
+                        .filter_map(|a| self.env(frame).const_str(a)),
+                );
+            }
+            Some("ForeignKeyConstraint") => {
+                let local = arg(item_call, 0, "columns").and_then(|e| self.env(frame).str_list(e));
+                let remote =
+                    arg(item_call, 1, "refcolumns").and_then(|e| self.env(frame).str_list(e));
+                if let (Some(local), Some(remote)) = (local, remote)
+                    && let Some(references) = dotted_reference(&remote)
+                {
+                    parts.foreign_keys.push(SchemaChange::AddForeignKey {
+                        table: table.clone(),
+                        columns: local,
+                        references,
+                        location: item_call.location.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Emits a table read from its parts: `SERIAL` for its integer key, the enum types its
+    /// columns create, then the table and its foreign keys.
+    fn push_table(
+        &mut self,
+        table: QualifiedName,
+        parts: TableParts<'a>,
+        location: &Location,
+        if_not_exists: bool,
+        frame: &Frame<'a>,
+    ) {
+        let TableParts {
+            mut columns,
+            primary_key,
+            foreign_keys,
+        } = parts;
         let fk_columns: Vec<&str> = foreign_keys
             .iter()
             .flat_map(|fk| match fk {
@@ -743,12 +1288,12 @@ impl<'a> UpgradeReader<'a> {
         }
         self.push(SchemaChange::CreateTable {
             table,
-            if_not_exists: call.kwarg("if_not_exists").and_then(Expr::as_bool) == Some(true),
+            if_not_exists,
             columns: columns.into_iter().map(|c| c.def).collect(),
             primary_key,
             copies_from: Vec::new(),
             likes: Vec::new(),
-            location: call.location.clone(),
+            location: location.clone(),
         });
         for fk in foreign_keys {
             self.push(fk);
@@ -764,7 +1309,7 @@ impl<'a> UpgradeReader<'a> {
     ) {
         let read = column
             .and_then(|c| self.column_call(c, frame))
-            .and_then(|c| self.column(c, frame));
+            .and_then(|(c, f)| self.column(c, f.as_deref().unwrap_or(frame)));
         let Some(read) = read else {
             self.warn(
                 &call.location,
@@ -793,6 +1338,7 @@ impl<'a> UpgradeReader<'a> {
             Some(column) => self.push(SchemaChange::DropColumn {
                 table,
                 column,
+                if_exists: false,
                 location: call.location.clone(),
             }),
             None => self.warn(
@@ -1009,22 +1555,22 @@ impl<'a> UpgradeReader<'a> {
     }
 
     /// The `Column(…)` call an expression stands for: the call itself, a name bound to one, or
-    /// a call of a function of the file that returns one (`_workspace_column()`).
-    fn column_call(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<&'a Call> {
+    /// what a helper returns (`_workspace_column()`, `_fk_column("owner_id")`) with the
+    /// helper's frame to read it in.
+    fn column_call(
+        &self,
+        expr: &'a Expr,
+        frame: &Frame<'a>,
+    ) -> Option<(&'a Call, Option<Rc<Frame<'a>>>)> {
         let call = self.env(frame).resolve(expr).value.as_call()?;
         if call.func.last_name() == Some("Column") {
-            return Some(call);
+            return Some((call, None));
         }
-        let function = bare_name(&call.func).and_then(|n| self.function(n, frame))?;
-        let returned = function.body.iter().rev().find_map(|s| match s {
-            Stmt::Return {
-                value: Some(value), ..
-            } => Some(value),
-            _ => None,
-        })?;
-        returned
+        let (returned, callee) = self.returned(call, frame)?;
+        let column = returned
             .as_call()
-            .filter(|c| c.func.last_name() == Some("Column"))
+            .filter(|c| c.func.last_name() == Some("Column"))?;
+        Some((column, Some(callee)))
     }
 
     /// A function by name: one defined in the function being read, else at module level.
@@ -1043,6 +1589,9 @@ impl<'a> UpgradeReader<'a> {
 
     fn sql_type_in(&self, expr: &'a Expr, frame: &Frame<'a>, depth: usize) -> SqlType {
         let expr = postgresql_variant(self.env(frame).resolve(expr).value);
+        if let Some(ty) = self.project_type(expr, frame) {
+            return ty;
+        }
         if let Expr::Call(call) = expr
             && call.func.last_name() == Some("ARRAY")
             && let Some(item) = arg(call, 0, "item_type")
@@ -1053,6 +1602,72 @@ impl<'a> UpgradeReader<'a> {
             return self.sql_type_in(item, frame, depth + 1).into_array();
         }
         types::column_type(expr).unwrap_or_else(unknown_type)
+    }
+
+    /// A column type the project builds itself — a helper function, a class deriving a
+    /// SQLAlchemy type (`class TIMESTAMP(sa.TIMESTAMP)` with `timezone=True` in its
+    /// `__init__`), a name imported from another module of the project — evaluated to the
+    /// SQLAlchemy type it stands for; `unknown` when it cannot be told. `None` when the type is
+    /// not the project's (a SQLAlchemy name as written).
+    fn project_type(&self, expr: &'a Expr, frame: &Frame<'a>) -> Option<SqlType> {
+        use crate::pyeval::{ClassRef, Value as V};
+        let head = match expr {
+            Expr::Call(call) => &call.func,
+            Expr::Name(_) => expr,
+            _ => return None,
+        };
+        let env = self.env(frame);
+        match env.evaluate(head) {
+            V::Function(_) | V::Class(ClassRef::Def { .. }) => {}
+            // A name another module of the project binds to a library type's instance
+            // (`TIMESTAMP = postgresql.TIMESTAMP(timezone=True)` in `db_types.py`).
+            value @ (V::LibCall(_) | V::OneOf(_)) if matches!(expr, Expr::Name(_)) => {
+                return crate::pyeval::to_expr(&value)
+                    .as_ref()
+                    .and_then(types::column_type);
+            }
+            // A library type under another name (`StringID = sa.String`), or called with
+            // arguments that are names (`sa.DateTime(timezone=tz)` in a helper).
+            V::Lib(path) => {
+                let written = head.last_name().unwrap_or("");
+                let aliased = path.rsplit('.').next() != Some(written);
+                let literal = |e: &Expr| {
+                    matches!(
+                        e,
+                        Expr::Str(_) | Expr::Int(_) | Expr::Bool(_) | Expr::None | Expr::Float(_)
+                    ) || e.as_call().is_some()
+                };
+                let named_args = expr.as_call().is_some_and(|call| {
+                    !call.args.iter().all(literal) || !call.kwargs.iter().all(|(_, v)| literal(v))
+                });
+                if !aliased && !named_args {
+                    return None;
+                }
+                return match crate::pyeval::to_expr(&env.evaluate(expr)) {
+                    Some(built @ Expr::Call(_) | built @ Expr::Name(_)) => {
+                        types::column_type(&built).or_else(|| types::column_type(expr))
+                    }
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+        let value = match env.evaluate(expr) {
+            // A type class used without calling it.
+            class @ V::Class(_) => {
+                let ev =
+                    crate::pyeval::Evaluator::new(self.ctx.index, &crate::pyeval::PostgresHost);
+                ev.call(class, Vec::new(), Vec::new())
+            }
+            other => other,
+        };
+        let built = crate::pyeval::to_expr(&value);
+        Some(
+            built
+                .as_ref()
+                .and_then(types::column_type)
+                .unwrap_or_else(unknown_type),
+        )
     }
 
     /// Emits `CreateEnum` for an `Enum(…)`/`ENUM(…)` call, once per name per revision.
@@ -1242,6 +1857,14 @@ impl<'a> UpgradeReader<'a> {
     }
 }
 
+/// What a table being read has so far.
+#[derive(Default)]
+struct TableParts<'a> {
+    columns: Vec<ReadColumn<'a>>,
+    primary_key: Vec<String>,
+    foreign_keys: Vec<SchemaChange>,
+}
+
 /// A column as read, with what `create_table` needs to finish it.
 struct ReadColumn<'a> {
     def: ColumnDef,
@@ -1423,6 +2046,13 @@ fn is_globals_call(expr: &Expr) -> bool {
 fn literal_text(expr: &Expr) -> String {
     match expr {
         Expr::Str(s) => s.clone(),
+        Expr::FString(parts) => parts
+            .iter()
+            .map(|part| match part {
+                FStringPart::Text(text) => text.as_str(),
+                FStringPart::Value { .. } => " ",
+            })
+            .collect(),
         Expr::Other(text) if is_fstring(text) => without_interpolations(text),
         Expr::BinOp { op, left, right } if op == "+" || op == "%" => {
             format!("{} {}", literal_text(left), literal_text(right))

@@ -386,24 +386,37 @@ mod upgrade {
     }
 
     #[test]
-    fn helpers_are_followed_one_level_deep() {
+    fn helpers_are_followed_three_levels_deep() {
         let changes = changes(
-            "def _columns():\n    op.add_column('t', sa.Column('one', sa.Integer()))\n    _deeper()\n\ndef _deeper():\n    op.add_column('t', sa.Column('two', sa.Integer()))\n\ndef upgrade():\n    upgrade_public()\n    _columns()\n\ndef upgrade_public():\n    op.create_table('p', sa.Column('id', sa.Integer()))\n\ndef downgrade():\n    op.drop_table('p')\n",
-        );
-        assert_eq!(summary(&changes), vec!["create p (id)", "add t.one"]);
-    }
-
-    #[test]
-    fn every_branch_of_conditionals_and_the_try_body_are_read() {
-        let changes = changes(
-            "def upgrade():\n    if context.get_context().dialect.name == 'postgresql':\n        op.add_column('t', sa.Column('a', postgresql.JSONB()))\n    elif False:\n        op.add_column('t', sa.Column('b', sa.JSON()))\n    else:\n        op.add_column('t', sa.Column('c', sa.Text()))\n    if not has_column('t', 'd'):\n        op.add_column('t', sa.Column('d', sa.Integer()))\n    try:\n        op.add_column('t', sa.Column('e', sa.Integer()))\n    except Exception:\n        op.drop_column('t', 'e')\n    for _ in range(3):\n        op.add_column('t', sa.Column('f', sa.Integer()))\n",
+            "def _columns():\n    op.add_column('t', sa.Column('one', sa.Integer()))\n    _deeper()\n\ndef _deeper():\n    op.add_column('t', sa.Column('two', sa.Integer()))\n    _deepest()\n\ndef _deepest():\n    op.add_column('t', sa.Column('three', sa.Integer()))\n    _too_deep()\n\ndef _too_deep():\n    op.add_column('t', sa.Column('four', sa.Integer()))\n\ndef upgrade():\n    upgrade_public()\n    _columns()\n\ndef upgrade_public():\n    op.create_table('p', sa.Column('id', sa.Integer()))\n\ndef downgrade():\n    op.drop_table('p')\n",
         );
         assert_eq!(
             summary(&changes),
-            vec![
-                "add t.a", "add t.b", "add t.c", "add t.d", "add t.e", "add t.f"
-            ]
+            vec!["create p (id)", "add t.one", "add t.two", "add t.three"]
         );
+    }
+
+    #[test]
+    fn every_branch_of_conditionals_it_cannot_decide_and_the_try_body_are_read() {
+        let changes = changes(
+            "def upgrade():\n    if context.get_context().dialect.name == 'postgresql':\n        op.add_column('t', sa.Column('a', postgresql.JSONB()))\n    elif False:\n        op.add_column('t', sa.Column('b', sa.JSON()))\n    else:\n        op.add_column('t', sa.Column('c', sa.Text()))\n    if not has_column('t', 'd'):\n        op.add_column('t', sa.Column('d', sa.Integer()))\n    try:\n        op.add_column('t', sa.Column('e', sa.Integer()))\n    except Exception:\n        op.drop_column('t', 'e')\n    for _ in range(3):\n        op.add_column('t', sa.Column('f', sa.Integer()))\n",
+        );
+        // `context` is not imported here: the first condition cannot be decided; `elif
+        // False` can.
+        assert_eq!(
+            summary(&changes),
+            vec!["add t.a", "add t.c", "add t.d", "add t.e", "add t.f"]
+        );
+    }
+
+    #[test]
+    fn issue_12_branches_for_other_dialects_are_not_read() {
+        // Shapes of Airflow's revisions: a SQLite branch that recreates a table with naive
+        // timestamps must not replace what PostgreSQL runs.
+        let changes = changes(
+            "from alembic import context, op\nimport sqlalchemy as sa\n\ndef upgrade():\n    conn = op.get_bind()\n    dialect_name = conn.dialect.name\n    if conn.dialect.name == 'mysql':\n        op.add_column('t', sa.Column('m', sa.Integer()))\n    elif conn.dialect.name == 'sqlite':\n        op.execute('CREATE TABLE t_new (ts TIMESTAMP)')\n    else:\n        op.add_column('t', sa.Column('p', sa.Integer()))\n    if dialect_name != 'postgresql':\n        op.add_column('t', sa.Column('x', sa.Integer()))\n    if context.get_context().dialect.name in ('postgresql', 'mssql'):\n        op.add_column('t', sa.Column('y', sa.Integer()))\n    if context.is_offline_mode():\n        op.add_column('t', sa.Column('z', sa.Integer()))\n",
+        );
+        assert_eq!(summary(&changes), vec!["add t.p", "add t.y", "add t.z"]);
     }
 
     #[test]
@@ -876,6 +889,277 @@ def upgrade():
         assert_eq!(
             summary(&changes),
             vec!["add row_level_security_filters.filter_type"]
+        );
+    }
+
+    #[test]
+    fn issue_12_helpers_with_parameters() {
+        let changes = changes(
+            r#"def add_timestamps(table, name="created_at", *, tz=True):
+    op.add_column(table, sa.Column(name, sa.DateTime(timezone=tz), nullable=False))
+    op.add_column(table, sa.Column(f"{name}_by", sa.Integer()))
+
+def fk_column(target):
+    return sa.Column(f"{target}_id", sa.Integer(), sa.ForeignKey(f"{target}s.id"))
+
+def upgrade():
+    add_timestamps("jobs")
+    add_timestamps("runs", name="started_at")
+    for table in ("a", "b"):
+        add_timestamps(table)
+    op.add_column("jobs", fk_column("owner"))
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "add jobs.created_at",
+                "add jobs.created_at_by",
+                "add runs.started_at",
+                "add runs.started_at_by",
+                "add a.created_at",
+                "add a.created_at_by",
+                "add b.created_at",
+                "add b.created_at_by",
+                "add jobs.owner_id",
+            ]
+        );
+        let SchemaChange::AddColumn { column, .. } = &changes[0] else {
+            panic!("a column")
+        };
+        assert_eq!(column.ty.to_sql(), "TIMESTAMPTZ");
+        let SchemaChange::AddColumn { column, .. } = &changes[8] else {
+            panic!("a column")
+        };
+        assert_eq!(
+            column.references.as_ref().map(|r| r.table.to_string()),
+            Some("owners".to_string())
+        );
+    }
+
+    #[test]
+    fn issue_12_tables_a_revision_creates_without_create_table() {
+        let changes = changes(
+            r#"meta = sa.MetaData()
+logs = sa.Table("logs", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("line", sa.Text))
+
+def _make(name, *extra):
+    table = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("payload", sa.JSON),
+        *extra,
+    )
+    return table
+
+def upgrade():
+    bind = op.get_bind()
+    audit = _make("audit")
+    audit.create(bind)
+    _make("events", sa.Column("kind", sa.String(20))).create(bind=bind, checkfirst=True)
+    logs.create(op.get_bind())
+    sa.Table("old_logs", meta, sa.Column("id", sa.Integer)).drop(bind)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create audit (id, payload)",
+                // `*extra` holds what the call passed on.
+                "create events (id, payload, kind)",
+                "create logs (id, line)",
+                "drop table old_logs",
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_12_create_all_and_drop_all_on_a_metadata() {
+        let changes = changes(
+            r#"from sqlalchemy.ext.declarative import declarative_base, declared_attr
+
+Base = declarative_base()
+link = sa.Table("links", Base.metadata, sa.Column("a_id", sa.Integer), sa.Column("b_id", sa.Integer))
+
+class AuditMixin:
+    created_on = sa.Column(sa.DateTime)
+
+    @declared_attr
+    def created_by_fk(cls):
+        return sa.Column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=True)
+
+class Item(AuditMixin, Base):
+    __tablename__ = "items"
+    id = sa.Column(sa.Integer, primary_key=True)
+
+new_tables = [Item.__table__, link]
+
+def upgrade():
+    bind = op.get_bind()
+    Base.metadata.drop_all(bind=bind, tables=new_tables)
+    Base.metadata.create_all(bind=bind, tables=new_tables)
+
+def other():
+    Base.metadata.create_all(bind=op.get_bind())
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "drop table items",
+                "drop table links",
+                "create items (id, created_on, created_by_fk)",
+                "create links (a_id, b_id)",
+            ]
+        );
+        let all = changes_of_function(
+            r#"from sqlalchemy.ext.declarative import declarative_base
+
+Base = declarative_base()
+link = sa.Table("links", Base.metadata, sa.Column("a_id", sa.Integer))
+
+class Item(Base):
+    __tablename__ = "items"
+    id = sa.Column(sa.Integer, primary_key=True)
+
+def upgrade():
+    Base.metadata.create_all(bind=op.get_bind())
+"#,
+        );
+        assert_eq!(
+            summary(&all),
+            vec!["create links (a_id)", "create items (id)"]
+        );
+    }
+
+    fn changes_of_function(body: &str) -> Vec<SchemaChange> {
+        changes(body)
+    }
+
+    #[test]
+    fn issue_12_create_table_with_splatted_columns() {
+        let changes = changes(
+            r#"COMMON = [sa.Column("id", sa.Integer, primary_key=True), sa.Column("created", sa.DateTime)]
+TABLE = ("settings", sa.Column("key", sa.String(50)))
+
+def _columns(prefix):
+    return [sa.Column(f"{prefix}_a", sa.Integer), sa.Column(f"{prefix}_b", sa.Integer)]
+
+def upgrade():
+    op.create_table("jobs", *COMMON, sa.Column("name", sa.Text))
+    op.create_table("runs", *COMMON, *_columns("x"))
+    op.create_table(*TABLE)
+"#,
+        );
+        assert_eq!(
+            summary(&changes),
+            vec![
+                "create jobs (id, created, name)",
+                "create runs (id, created, x_a, x_b)",
+                "create settings (key)",
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_12_sql_from_fstrings_and_helpers_is_read() {
+        let rev = read(
+            r#"TABLE = "jobs"
+SCHEMA = "ops"
+
+def qualified(name):
+    return f"{SCHEMA}.{name}"
+
+def upgrade():
+    op.execute(f"ALTER TABLE {TABLE} ADD COLUMN owner text")
+    op.execute("ALTER TABLE %s ADD COLUMN kind text" % qualified("runs"))
+    op.execute("CREATE TABLE {} (id int)".format(qualified("logs")))
+"#,
+        );
+        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec![
+                "add jobs.owner",
+                "add ops.runs.kind",
+                "create ops.logs (id)"
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_12_helpers_and_types_imported_from_other_modules() {
+        use crate::pyeval::{ModuleIndex, ModuleSummary};
+        let helpers = SourceFile::new(
+            "app/migrations/utils.py",
+            r#"from alembic import op
+import sqlalchemy as sa
+
+from app.migrations.db_types import TIMESTAMP
+
+AUDIT = "audit_log"
+
+def add_audit(table):
+    op.add_column(table, sa.Column("changed_at", TIMESTAMP(), nullable=True))
+    op.create_table(AUDIT, sa.Column("id", sa.Integer, primary_key=True))
+"#,
+        );
+        let types = SourceFile::new(
+            "app/migrations/db_types.py",
+            r#"import sqlalchemy as sa
+
+def _sa_TIMESTAMP():
+    class TIMESTAMP(sa.TIMESTAMP):
+        def __init__(self, *args, timezone=True, **kwargs):
+            super().__init__(*args, timezone=timezone, **kwargs)
+    return TIMESTAMP
+
+def __getattr__(name):
+    if name == "TIMESTAMP":
+        return _sa_TIMESTAMP()
+    raise AttributeError(name)
+
+StringID = sa.String
+"#,
+        );
+        let summaries: Vec<ModuleSummary> = [helpers, types]
+            .iter()
+            .map(|f| ModuleSummary::new(&f.path, &crate::pyast::parse(f)))
+            .collect();
+        let index = ModuleIndex::new(summaries.iter(), &[]);
+        let revision = SourceFile::new(
+            "app/migrations/versions/c3_x.py",
+            format!(
+                "{HEADER}from app.migrations.utils import add_audit\nfrom app.migrations.db_types import TIMESTAMP, StringID\n\ndef upgrade():\n    add_audit('jobs')\n    op.add_column('jobs', sa.Column('seen_at', TIMESTAMP(), nullable=True))\n    op.add_column('jobs', sa.Column('dag_id', StringID(250)))\n"
+            ),
+        );
+        let rev = super::super::read_revision_in(&revision, &index, false).expect("a revision");
+        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec![
+                "add jobs.changed_at",
+                "create audit_log (id)",
+                "add jobs.seen_at",
+                "add jobs.dag_id"
+            ]
+        );
+        let types: Vec<String> = rev
+            .events
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                SchemaChange::AddColumn { column, .. } => Some(column.ty.to_sql()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(types, vec!["TIMESTAMPTZ", "TIMESTAMPTZ", "VARCHAR(250)"]);
+        // Without the project's modules the imported names are read as written.
+        let rev = read_revision(&revision).expect("a revision");
+        assert_eq!(
+            summary(&rev.events.changes),
+            vec!["add jobs.seen_at", "add jobs.dag_id"]
         );
     }
 }

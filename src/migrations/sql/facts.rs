@@ -222,11 +222,87 @@ fn create(file: &SourceFile, toks: &[Token], words: &[String]) -> StatementKind 
         .get(i)
         .filter(|_| !is(i, "on"))
         .and_then(|t| lexer::ident_value(&file.text, *t));
+    let (table, columns) = match toks
+        .iter()
+        .skip(i)
+        .position(|t| text(t).eq_ignore_ascii_case("on"))
+    {
+        Some(on) => index_target(file, &toks[i + on + 1..]),
+        None => (None, Vec::new()),
+    };
     StatementKind::CreateIndex {
         if_not_exists,
         concurrently,
         name,
+        table,
+        columns,
     }
+}
+
+/// What follows `CREATE INDEX … ON`: `[ONLY] [schema.]table [USING method] (a, b DESC)` → the
+/// table, and the columns when every element is a plain name (else none).
+fn index_target(file: &SourceFile, toks: &[Token]) -> (Option<QualifiedName>, Vec<String>) {
+    let text = |t: &Token| tok_text(file, t);
+    let mut i = usize::from(
+        toks.first()
+            .is_some_and(|t| text(t).eq_ignore_ascii_case("only")),
+    );
+    let ident = |i: usize| {
+        toks.get(i)
+            .filter(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
+            .and_then(|t| lexer::ident_value(&file.text, *t))
+    };
+    let Some(first) = ident(i) else {
+        return (None, Vec::new());
+    };
+    let table = if toks.get(i + 1).is_some_and(|t| t.kind == Kind::Dot) {
+        let Some(second) = ident(i + 2) else {
+            return (None, Vec::new());
+        };
+        i += 3;
+        QualifiedName::new(Some(&first), &second)
+    } else {
+        i += 1;
+        QualifiedName::new(None, &first)
+    };
+    if toks
+        .get(i)
+        .is_some_and(|t| text(t).eq_ignore_ascii_case("using"))
+    {
+        i += 2;
+    }
+    if toks.get(i).is_none_or(|t| t.kind != Kind::LParen) {
+        return (Some(table), Vec::new());
+    }
+    i += 1;
+    let mut columns = Vec::new();
+    loop {
+        let Some(column) =
+            ident(i).filter(|_| toks[i].kind == Kind::Quoted || !is_keyword_start(text(&toks[i])))
+        else {
+            return (Some(table), Vec::new());
+        };
+        i += 1;
+        if toks.get(i).is_some_and(|t| {
+            text(t).eq_ignore_ascii_case("asc") || text(t).eq_ignore_ascii_case("desc")
+        }) {
+            i += 1;
+        }
+        columns.push(column);
+        match toks.get(i).map(|t| t.kind) {
+            Some(Kind::Comma) => i += 1,
+            Some(Kind::RParen) => return (Some(table), columns),
+            _ => return (Some(table), Vec::new()),
+        }
+    }
+}
+
+/// A word that starts an expression rather than naming a column (`lower(…)` is caught by the
+/// token after it; these are the bare ones).
+fn is_keyword_start(word: &str) -> bool {
+    ["case", "cast", "coalesce", "row", "array"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// `COMMENT ON COLUMN a.b.c IS …` → the table `a.b` and the column `c`.
@@ -284,7 +360,9 @@ mod tests {
                     &StatementKind::CreateIndex {
                         if_not_exists: true,
                         concurrently: true,
-                        name: Some("ix_t".into())
+                        name: Some("ix_t".into()),
+                        table: Some(QualifiedName::new(None, "t")),
+                        columns: vec!["id".into()],
                     },
                     true,
                     6

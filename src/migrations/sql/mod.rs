@@ -587,3 +587,73 @@ impl Nested<'_> {
         }
     }
 }
+
+/// The first schema of the first `SET [SESSION|LOCAL] search_path TO|= …` statement in `sql`
+/// (`"$user"` passed over; `DEFAULT` or a value that is not a name: `None`). For an Alembic
+/// environment's `env.py`, which runs such a statement before its revisions.
+pub fn search_path_schema(sql: &str) -> Option<String> {
+    let mut lexer = Lexer::new(
+        sql,
+        LexOptions {
+            sections: false,
+            directives: false,
+        },
+    );
+    let mut tokens: Vec<Token> = Vec::new();
+    while let Some(token) = lexer.next_token() {
+        tokens.push(token);
+    }
+    let text = |t: &Token| &sql[t.start..t.end];
+    let word = |t: Option<&Token>, w: &str| {
+        t.is_some_and(|t| t.kind == Kind::Word && text(t).eq_ignore_ascii_case(w))
+    };
+    let starts = (0..tokens.len())
+        .filter(|&i| word(tokens.get(i), "set") && (i == 0 || tokens[i - 1].kind == Kind::Semi));
+    for start in starts {
+        let mut i = start + 1;
+        if word(tokens.get(i), "session") || word(tokens.get(i), "local") {
+            i += 1;
+        }
+        if !word(tokens.get(i), "search_path") {
+            continue;
+        }
+        i += 1;
+        let to = tokens.get(i);
+        if !(word(to, "to") || to.is_some_and(|t| t.kind == Kind::Op && text(t) == "=")) {
+            return None;
+        }
+        i += 1;
+        while let Some(token) = tokens.get(i) {
+            let name = match token.kind {
+                Kind::Word => text(token).to_ascii_lowercase(),
+                Kind::Quoted => unquote(text(token), '"'),
+                Kind::Str => unquote(text(token), '\''),
+                _ => return None,
+            };
+            if name.eq_ignore_ascii_case("default") && token.kind == Kind::Word {
+                return None;
+            }
+            if name != "$user" && !name.is_empty() {
+                return Some(name);
+            }
+            i += 1;
+            if tokens.get(i).is_some_and(|t| t.kind == Kind::Comma) {
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+        return None;
+    }
+    None
+}
+
+/// `"a""b"` → `a"b` (and the same for `'…'`).
+fn unquote(token: &str, quote: char) -> String {
+    let inner = token
+        .strip_prefix(quote)
+        .and_then(|t| t.strip_suffix(quote))
+        .unwrap_or(token);
+    let doubled: String = [quote, quote].iter().collect();
+    inner.replace(&doubled, &quote.to_string())
+}

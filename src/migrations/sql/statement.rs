@@ -1103,11 +1103,12 @@ fn alter_action(
             return;
         }
         a.eat("column");
-        a.eat_seq(&["if", "exists"]);
+        let if_exists = a.eat_seq(&["if", "exists"]);
         match a.ident() {
             Some((column, tok)) => out.push(SchemaChange::DropColumn {
                 table: table.clone(),
                 column,
+                if_exists,
                 location: r.loc(src.abs(tok.start)),
             }),
             None => {

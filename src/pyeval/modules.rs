@@ -1,0 +1,621 @@
+//! The modules of a project as the evaluator sees them: one [`ModuleSummary`] per Python file
+//! and a [`ModuleIndex`] that finds a module by its dotted name, the way an import would.
+//!
+//! A summary is what another file can import and the evaluator can use, and nothing else:
+//! the imports (relative ones made absolute), the module-level names bound to an expression
+//! (constants, type aliases, `Table(…)` objects), module-level functions of bounded size and
+//! module-level classes. It is plain data built from one file's [`PyModule`], so it can be
+//! cached by blob id like a model file's extraction. Nothing here runs or imports anything.
+//!
+//! Where a name is found: a module-level binding of the importing file, else its imports,
+//! else its star imports. An absolute import (`from app.db.types import UtcDateTime`) is
+//! looked up under each folder above the importing file, up to the repository root, then under
+//! the configured `python_roots`, then as a module path that only one module of the project
+//! ends with (a package installed from `src/`). A module the project does not contain is a
+//! library: [`Found::Library`].
+
+use std::collections::HashMap;
+
+use crate::pyast::{ClassDef, Expr, FunctionDef, Import, PyModule, Stmt};
+use crate::source::Location;
+
+/// Statements (counted through nested blocks) a function may have to be kept in a summary:
+/// longer functions are not the pure helpers the evaluator can follow.
+const MAX_FUNCTION_STATEMENTS: usize = 200;
+
+/// A name an import binds in a file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportBinding {
+    /// The name bound in this file (`sa` for `import sqlalchemy as sa`).
+    pub local: String,
+    /// The full dotted target: `sqlalchemy` for `import sqlalchemy as sa`,
+    /// `app.db.base.Base` for `from app.db.base import Base`. For `import a.b` (no alias) the
+    /// local is `a` and the target `a`.
+    pub target: String,
+    /// The import was relative (`from ..base import Base`) and `target` is now dotted from the
+    /// repository root (`apps.backend.src.db.base.Base`); otherwise it is as written and is
+    /// looked up under the import roots.
+    pub rooted: bool,
+}
+
+/// `from m import *`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StarImport {
+    pub module: String,
+    pub rooted: bool,
+}
+
+/// What a module-level name is bound to.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Def {
+    /// `NAME = value` (the last binding wins, as in Python), and where.
+    Value(Expr, Location),
+    Function(FunctionDef),
+    Class(ClassDef),
+    Import(ImportBinding),
+}
+
+/// What one Python file offers to the files that import it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ModuleSummary {
+    /// Repository-relative path, `/`-separated.
+    pub path: String,
+    /// Module-level names in the order they are bound (also inside module-level `if`/`try`
+    /// blocks); a name may appear more than once and the last one wins.
+    pub names: Vec<(String, Def)>,
+    pub star_imports: Vec<StarImport>,
+}
+
+impl ModuleSummary {
+    /// The summary of a parsed file at `path`.
+    pub fn new(path: &str, module: &PyModule) -> ModuleSummary {
+        let mut summary = ModuleSummary {
+            path: path.to_string(),
+            ..ModuleSummary::default()
+        };
+        let package = package_of(path);
+        summary.read(&module.body, &package);
+        summary
+    }
+
+    fn read(&mut self, body: &[Stmt], package: &[String]) {
+        for stmt in body {
+            match stmt {
+                Stmt::Import(import) => {
+                    let (bindings, star) = import_bindings(import, package);
+                    self.star_imports.extend(star);
+                    for binding in bindings {
+                        self.names
+                            .push((binding.local.clone(), Def::Import(binding)));
+                    }
+                }
+                Stmt::Assign {
+                    targets,
+                    value: Some(value),
+                    location,
+                    ..
+                } => {
+                    for target in targets {
+                        if let Some(name) = target.as_name().filter(|n| !n.contains('.')) {
+                            self.names.push((
+                                name.to_string(),
+                                Def::Value(value.clone(), location.clone()),
+                            ));
+                        }
+                    }
+                }
+                Stmt::Function(function)
+                    if statement_count(&function.body) <= MAX_FUNCTION_STATEMENTS =>
+                {
+                    self.names
+                        .push((function.name.clone(), Def::Function(function.clone())));
+                }
+                Stmt::Class(class) => {
+                    self.names
+                        .push((class.name.clone(), Def::Class(class.clone())));
+                }
+                Stmt::Block { body, .. } => self.read(body, package),
+                _ => {}
+            }
+        }
+    }
+
+    /// What `name` is bound to at module level (the last binding).
+    pub fn get(&self, name: &str) -> Option<&Def> {
+        self.names
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, def)| def)
+    }
+
+    /// The dotted module name of this file (`a/b/c.py` → `a.b.c`).
+    pub fn module_name(&self) -> Option<String> {
+        module_of_path(&self.path)
+    }
+}
+
+/// The summary of a Python file's bytes (`None` when they are not UTF-8: such a file defines
+/// nothing the evaluator could use).
+pub fn summarize_source(path: &str, bytes: &[u8]) -> Option<ModuleSummary> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let file = crate::source::SourceFile::new(path, text);
+    Some(ModuleSummary::new(path, &crate::pyast::parse(&file)))
+}
+
+/// Statements in a body, nested blocks and functions included.
+fn statement_count(body: &[Stmt]) -> usize {
+    body.iter()
+        .map(|stmt| match stmt {
+            Stmt::Block { body, .. } => 1 + statement_count(body),
+            Stmt::Function(f) => 1 + statement_count(&f.body),
+            Stmt::Class(c) => 1 + statement_count(&c.body),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The dotted package a file belongs to: `a/b/c.py` → `a.b`, `a/b/__init__.py` → `a.b`.
+pub fn package_of(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .map(str::to_string)
+        .collect();
+    parts.pop();
+    parts
+}
+
+/// The dotted module of a repository-relative path: `a/b/c.py` → `a.b.c`,
+/// `a/b/__init__.py` → `a.b`. `None` for a path that is not a Python module name.
+pub fn module_of_path(path: &str) -> Option<String> {
+    let stem = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))?;
+    let mut parts: Vec<&str> = stem
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.last() == Some(&"__init__") {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("."))
+}
+
+/// The names one import statement binds in a file of `package`, and its star import.
+pub fn import_bindings(
+    import: &Import,
+    package: &[String],
+) -> (Vec<ImportBinding>, Option<StarImport>) {
+    let Some(from) = &import.from else {
+        let bindings = import
+            .names
+            .iter()
+            .map(|(name, alias)| match alias {
+                Some(alias) => ImportBinding {
+                    local: alias.clone(),
+                    target: name.clone(),
+                    rooted: false,
+                },
+                None => {
+                    let first = name.split('.').next().unwrap_or(name);
+                    ImportBinding {
+                        local: first.to_string(),
+                        target: first.to_string(),
+                        rooted: false,
+                    }
+                }
+            })
+            .collect();
+        return (bindings, None);
+    };
+    let (module, rooted) = absolute_module(from, package);
+    if import.star {
+        return (Vec::new(), Some(StarImport { module, rooted }));
+    }
+    let bindings = import
+        .names
+        .iter()
+        .map(|(name, alias)| ImportBinding {
+            local: alias.clone().unwrap_or_else(|| name.clone()),
+            target: if module.is_empty() {
+                name.clone()
+            } else {
+                format!("{module}.{name}")
+            },
+            rooted,
+        })
+        .collect();
+    (bindings, None)
+}
+
+/// `..base` in package `a.b.c` → (`a.b.base`, rooted). Too many dots: as written, not rooted.
+fn absolute_module(from: &str, package: &[String]) -> (String, bool) {
+    let dots = from.chars().take_while(|c| *c == '.').count();
+    if dots == 0 {
+        return (from.to_string(), false);
+    }
+    let rest = &from[dots..];
+    let up = dots - 1;
+    if up > package.len() {
+        return (rest.to_string(), false);
+    }
+    let mut parts: Vec<&str> = package[..package.len() - up]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if !rest.is_empty() {
+        parts.push(rest);
+    }
+    (parts.join("."), true)
+}
+
+/// The dotted import roots of a file: each folder above it, nearest first (`""` is the
+/// repository root), then the configured roots.
+pub fn import_roots(path: &str, python_roots: &[String]) -> Vec<String> {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let mut roots: Vec<String> = (0..parts.len())
+        .rev()
+        .map(|end| parts[..end].join("."))
+        .collect();
+    roots.extend(python_roots.iter().map(|r| dotted_root(r)));
+    roots
+}
+
+/// A repository-relative folder as a dotted prefix (`apps/backend/src` → `apps.backend.src`).
+pub fn dotted_root(path: &str) -> String {
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// `root.name`, or `name` for the repository root.
+pub fn join_dotted(root: &str, name: &str) -> String {
+    if root.is_empty() {
+        name.to_string()
+    } else {
+        format!("{root}.{name}")
+    }
+}
+
+/// What a dotted name reached through an import is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found<'a> {
+    /// A module of the project, and the attribute path left after it (empty: the module).
+    Module(&'a ModuleSummary, String),
+    /// A name the project does not contain, fully qualified (`sqlalchemy.String`).
+    Library(String),
+}
+
+/// Every module of a project, by dotted name.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleIndex<'a> {
+    modules: HashMap<String, &'a ModuleSummary>,
+    /// Every dotted suffix of every module → the modules that end with it.
+    suffixes: HashMap<String, Vec<&'a ModuleSummary>>,
+    python_roots: Vec<String>,
+}
+
+impl<'a> ModuleIndex<'a> {
+    /// An index of `modules` (a `.py` file wins over a `.pyi` stub of the same name).
+    pub fn new(
+        modules: impl IntoIterator<Item = &'a ModuleSummary>,
+        python_roots: &[String],
+    ) -> Self {
+        let mut index = ModuleIndex {
+            python_roots: python_roots.to_vec(),
+            ..ModuleIndex::default()
+        };
+        let mut stubs = Vec::new();
+        for summary in modules {
+            if summary.path.ends_with(".pyi") {
+                stubs.push(summary);
+            } else {
+                index.add(summary);
+            }
+        }
+        for stub in stubs {
+            if stub
+                .module_name()
+                .is_some_and(|m| !index.modules.contains_key(&m))
+            {
+                index.add(stub);
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, summary: &'a ModuleSummary) {
+        let Some(module) = summary.module_name() else {
+            return;
+        };
+        let parts: Vec<&str> = module.split('.').collect();
+        for start in 0..parts.len() {
+            self.suffixes
+                .entry(parts[start..].join("."))
+                .or_default()
+                .push(summary);
+        }
+        self.modules.entry(module).or_insert(summary);
+    }
+
+    /// The module `dotted` as `importer` imports it (`rooted`: already absolute from the
+    /// repository root).
+    pub fn module(&self, importer: &str, dotted: &str, rooted: bool) -> Option<&'a ModuleSummary> {
+        if rooted {
+            return self.modules.get(dotted).copied();
+        }
+        for root in import_roots(importer, &self.python_roots) {
+            if let Some(m) = self.modules.get(&join_dotted(&root, dotted)) {
+                return Some(m);
+            }
+        }
+        match self.suffixes.get(dotted).map(Vec::as_slice) {
+            Some([only]) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// A full dotted name imported by `importer` (`app.db.types.UtcDateTime`): the longest
+    /// prefix that is a module of the project and the rest, else a library name.
+    pub fn find(&self, importer: &str, full: &str, rooted: bool) -> Found<'a> {
+        let segments: Vec<&str> = full.split('.').collect();
+        for k in (1..=segments.len()).rev() {
+            if let Some(module) = self.module(importer, &segments[..k].join("."), rooted) {
+                return Found::Module(module, segments[k..].join("."));
+            }
+        }
+        Found::Library(full.to_string())
+    }
+
+    /// Whether the index holds no module.
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
+}
+
+/// The modules of a snapshot by dotted name, before any is read: where an import leads.
+#[derive(Debug, Clone, Default)]
+pub struct ModulePaths {
+    modules: HashMap<String, String>,
+    suffixes: HashMap<String, Vec<String>>,
+    python_roots: Vec<String>,
+}
+
+impl ModulePaths {
+    /// The `.py` (and `.pyi`, when no `.py` has the same name) files among `paths`.
+    pub fn new<'p>(paths: impl IntoIterator<Item = &'p str>, python_roots: &[String]) -> Self {
+        let mut index = ModulePaths {
+            python_roots: python_roots.to_vec(),
+            ..ModulePaths::default()
+        };
+        let mut stubs = Vec::new();
+        for path in paths {
+            if path.ends_with(".pyi") {
+                stubs.push(path);
+            } else if path.ends_with(".py") {
+                index.add(path);
+            }
+        }
+        for stub in stubs {
+            if module_of_path(stub).is_some_and(|m| !index.modules.contains_key(&m)) {
+                index.add(stub);
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, path: &str) {
+        let Some(module) = module_of_path(path) else {
+            return;
+        };
+        let parts: Vec<&str> = module.split('.').collect();
+        for start in 0..parts.len() {
+            self.suffixes
+                .entry(parts[start..].join("."))
+                .or_default()
+                .push(path.to_string());
+        }
+        self.modules
+            .entry(module)
+            .or_insert_with(|| path.to_string());
+    }
+
+    fn module(&self, importer: &str, dotted: &str, rooted: bool) -> Option<&str> {
+        if rooted {
+            return self.modules.get(dotted).map(String::as_str);
+        }
+        for root in import_roots(importer, &self.python_roots) {
+            if let Some(path) = self.modules.get(&join_dotted(&root, dotted)) {
+                return Some(path);
+            }
+        }
+        match self.suffixes.get(dotted).map(Vec::as_slice) {
+            Some([only]) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The files an import of `full` from `importer` reads: every package on the way and the
+    /// module itself (`from a.b.c import X` reads `a/__init__.py`, `a/b/__init__.py` and
+    /// `a/b/c.py`, or `a/b/c/X.py` when `X` is a module).
+    pub fn files_of(&self, importer: &str, full: &str, rooted: bool) -> Vec<&str> {
+        let segments: Vec<&str> = full.split('.').collect();
+        (1..=segments.len())
+            .filter_map(|k| self.module(importer, &segments[..k].join("."), rooted))
+            .collect()
+    }
+}
+
+/// Modules read at most, and import hops followed, by [`reachable_modules`].
+pub const MAX_REACHABLE_MODULES: usize = 2_000;
+pub const MAX_IMPORT_HOPS: usize = 4;
+
+/// The paths of the modules that `start` import, directly or through at most
+/// [`MAX_IMPORT_HOPS`] imports, among the snapshot's Python files; `summarize` reads one
+/// (`None`: unreadable) and is called once per path. Modules whose path is in `known` (the
+/// model files, already summarised) are followed but not read again. For the caller that
+/// gathers the summaries [`super::ModuleIndex`] needs without reading every file.
+pub fn reachable_modules(
+    start: &[&ModuleSummary],
+    paths: &ModulePaths,
+    known: &HashMap<String, &ModuleSummary>,
+    summarize: &mut dyn FnMut(&str) -> Option<ModuleSummary>,
+) -> Vec<ModuleSummary> {
+    let mut out: Vec<ModuleSummary> = Vec::new();
+    let mut seen: std::collections::HashSet<String> =
+        start.iter().map(|s| s.path.clone()).collect();
+    let mut frontier: Vec<(String, Vec<(String, bool)>)> = start
+        .iter()
+        .map(|s| (s.path.clone(), imports_of(s)))
+        .collect();
+    for _ in 0..MAX_IMPORT_HOPS {
+        let mut next = Vec::new();
+        for (importer, imports) in frontier {
+            for (target, rooted) in imports {
+                for path in paths.files_of(&importer, &target, rooted) {
+                    if out.len() >= MAX_REACHABLE_MODULES || !seen.insert(path.to_string()) {
+                        continue;
+                    }
+                    if let Some(summary) = known.get(path) {
+                        next.push((path.to_string(), imports_of(summary)));
+                    } else if let Some(summary) = summarize(path) {
+                        next.push((path.to_string(), imports_of(&summary)));
+                        out.push(summary);
+                    }
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// What a module imports: full dotted targets (also of star imports).
+pub fn imports_of(summary: &ModuleSummary) -> Vec<(String, bool)> {
+    let mut targets: Vec<(String, bool)> = summary
+        .names
+        .iter()
+        .filter_map(|(_, def)| match def {
+            Def::Import(binding) => Some((binding.target.clone(), binding.rooted)),
+            _ => None,
+        })
+        .collect();
+    targets.extend(
+        summary
+            .star_imports
+            .iter()
+            .map(|s| (s.module.clone(), s.rooted)),
+    );
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn summary(path: &str, src: &str) -> ModuleSummary {
+        ModuleSummary::new(path, &crate::pyast::parse(&SourceFile::new(path, src)))
+    }
+
+    #[test]
+    fn summaries_keep_names_in_binding_order() {
+        let s = summary(
+            "app/db/util.py",
+            "from .types import UtcDateTime\nimport re\nPREFIX = 'app'\nif X:\n    PREFIX = 'other'\ndef snake(name):\n    return name.lower()\nclass Mixin:\n    pass\nfrom .base import *\n",
+        );
+        assert!(matches!(s.get("PREFIX"), Some(Def::Value(Expr::Str(v), _)) if v == "other"));
+        assert!(matches!(s.get("snake"), Some(Def::Function(f)) if f.params.len() == 1));
+        assert!(matches!(s.get("Mixin"), Some(Def::Class(_))));
+        assert!(matches!(
+            s.get("UtcDateTime"),
+            Some(Def::Import(b)) if b.target == "app.db.types.UtcDateTime" && b.rooted
+        ));
+        assert!(matches!(s.get("re"), Some(Def::Import(b)) if b.target == "re" && !b.rooted));
+        assert_eq!(
+            s.star_imports,
+            vec![StarImport {
+                module: "app.db.base".into(),
+                rooted: true
+            }]
+        );
+    }
+
+    #[test]
+    fn only_the_modules_imports_reach_are_read() {
+        let files = [
+            (
+                "app/models.py",
+                "from app.core.db import util\nfrom app.core import naming\n",
+            ),
+            ("app/core/__init__.py", ""),
+            ("app/core/db/__init__.py", "from .helpers import *\n"),
+            ("app/core/db/util.py", "X = 1\n"),
+            ("app/core/db/helpers.py", "Y = 2\n"),
+            ("app/core/naming.py", "import os\n"),
+            ("app/unrelated.py", "Z = 3\n"),
+        ];
+        let paths = ModulePaths::new(files.iter().map(|(p, _)| *p), &[]);
+        let start = summary(files[0].0, files[0].1);
+        let mut read = Vec::new();
+        let found = reachable_modules(&[&start], &paths, &HashMap::new(), &mut |path| {
+            read.push(path.to_string());
+            let text = files.iter().find(|(p, _)| *p == path)?.1;
+            Some(summary(path, text))
+        });
+        read.sort();
+        assert_eq!(
+            read,
+            vec![
+                "app/core/__init__.py",
+                "app/core/db/__init__.py",
+                "app/core/db/helpers.py",
+                "app/core/db/util.py",
+                "app/core/naming.py",
+            ]
+        );
+        assert_eq!(found.len(), 5);
+    }
+
+    #[test]
+    fn the_index_finds_modules_as_imports_would() {
+        let util = summary("src/app/db/util.py", "X = 1\n");
+        let init = summary("src/app/db/__init__.py", "");
+        let stub = summary("src/app/db/types.pyi", "T = 1\n");
+        let real = summary("src/app/db/types.py", "T = 2\n");
+        let index = ModuleIndex::new([&util, &init, &stub, &real], &[]);
+        // A parent folder of the importer is a root.
+        let found = index.find("src/app/models.py", "app.db.util.X", false);
+        assert_eq!(found, Found::Module(&util, "X".into()));
+        // A package.
+        assert_eq!(
+            index.find("src/app/models.py", "app.db", false),
+            Found::Module(&init, String::new())
+        );
+        // The `.py` file wins over its stub.
+        assert_eq!(
+            index.module("src/app/models.py", "app.db.types", false),
+            Some(&real)
+        );
+        // From elsewhere: a unique suffix.
+        assert_eq!(
+            index.module("scripts/run.py", "app.db.util", false),
+            Some(&util)
+        );
+        assert_eq!(
+            index.find("src/app/models.py", "sqlalchemy.String", false),
+            Found::Library("sqlalchemy.String".into())
+        );
+    }
+}
