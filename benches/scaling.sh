@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole runs of the release binary at growing sizes: the time must grow linearly (issue 11).
-#   benches/scaling.sh [SIZES_MB...]
+#   benches/scaling.sh [SIZES_MB...]          (default 10 20 40)
+#   DRIFTGUARD_BIN=path/to/driftguard benches/scaling.sh
 # For each size: SQL with every statement on one line, the same with a line per statement,
 # and N tables each altered once (N = 1,000 x size); `check` and `schema` on each, the best
 # CPU time of 3 runs, and the time per unit relative to the smallest size (1.0 = linear).
@@ -9,9 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-10 20 40}")
 read -r -a sizes <<<"${sizes[*]}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/driftguard"
+# DRIFTGUARD_BIN: time that binary instead of building one.
+if [ -n "${DRIFTGUARD_BIN:-}" ]; then
+  bin="$DRIFTGUARD_BIN"
+else
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+  cargo build --release --quiet
+  bin="$CARGO_TARGET_DIR/release/driftguard"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$bin" "$work" "${sizes[@]}" <<'PY'

@@ -27,10 +27,12 @@
 //! A lone `\r` ends a line for Python (old Mac files) but not for tree-sitter-python: it is read
 //! as `\n` — the same length, so offsets, rows and columns are the file's.
 
+mod indent;
 mod repair;
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use crate::source::{Location, SourceFile};
 
@@ -451,6 +453,23 @@ pub fn parse(file: &SourceFile) -> PyModule {
         ..PyModule::default()
     };
     if !root.has_error() {
+        if let Some(dedent) = indent::check(root, &text) {
+            // tree-sitter reads an unindent to no outer level without an error, and closes the
+            // class there: the rest of its columns would be lost in silence.
+            module.syntax_error = Some(SyntaxError {
+                location: file.location_of_point(dedent.row, dedent.indent.len()),
+                detail: Some("unindent does not match any outer indentation level".to_string()),
+            });
+            if let Some(tree) = parser.parse(&dedent.repaired, None)
+                && !tree.root_node().has_error()
+            {
+                let mut fixed = Walker::new(file, &dedent.repaired);
+                fixed.shifts = dedent.shifts;
+                module.body = fixed.block(tree.root_node());
+                module.too_deep = fixed.too_deep.into_inner();
+                return module;
+            }
+        }
         module.body = walker.block(root);
         module.too_deep = walker.too_deep.into_inner();
         return module;
@@ -639,6 +658,9 @@ struct Walker<'f> {
     depth: Cell<u32>,
     /// The first place nesting went past [`MAX_NESTING`].
     too_deep: RefCell<Option<Location>>,
+    /// Rows whose indentation [`indent::check`] changed, with the bytes it added (a negative
+    /// count: removed), so that columns stay the file's.
+    shifts: HashMap<usize, isize>,
 }
 
 impl<'f> Walker<'f> {
@@ -648,6 +670,7 @@ impl<'f> Walker<'f> {
             src,
             depth: Cell::new(0),
             too_deep: RefCell::new(None),
+            shifts: HashMap::new(),
         }
     }
 }
@@ -659,7 +682,9 @@ impl Walker<'_> {
 
     fn loc(&self, node: Node) -> Location {
         let point = node.start_position();
-        self.file.location_of_point(point.row, point.column)
+        let shift = self.shifts.get(&point.row).copied().unwrap_or(0);
+        let column = point.column.saturating_add_signed(-shift);
+        self.file.location_of_point(point.row, column)
     }
 
     /// Enters one nesting level; `false` (the first time, with the place recorded) when that is

@@ -156,6 +156,10 @@ pub(super) struct Resolver<'a> {
     /// Library modules by dotted name → index in `files`.
     library_modules: HashMap<&'static str, usize>,
     modules: HashMap<String, usize>,
+    /// The most segments any module name has: no longer prefix of a dotted name can be a
+    /// module, so lookups never try one (a 8,000-segment `from a.a.a… import X` made every
+    /// use of `X` quadratic; issue 11).
+    max_segments: usize,
     /// Every dotted suffix of every module → the files.
     suffixes: HashMap<String, Vec<usize>>,
     /// Per file: the folders above it, nearest first, dotted (`""` is the repository root),
@@ -277,11 +281,17 @@ impl<'a> Resolver<'a> {
                     .collect::<HashMap<_, _>>(),
             );
         }
+        let max_segments = modules
+            .keys()
+            .map(|m| m.split('.').count())
+            .max()
+            .unwrap_or(0);
         Resolver {
             files: all,
             library_start,
             library_modules,
             modules,
+            max_segments,
             suffixes,
             roots,
             locals,
@@ -429,7 +439,13 @@ impl<'a> Resolver<'a> {
         let mut vendored = false;
         if !rooted {
             // A library driftguard describes: its module, or a library name it does not list.
-            for k in (1..=segments.len()).rev() {
+            let longest = self
+                .library_modules
+                .keys()
+                .map(|m| m.split('.').count())
+                .max()
+                .unwrap_or(0);
+            for k in (1..=segments.len().min(longest)).rev() {
                 let prefix = segments[..k].join(".");
                 if !self.library_modules.contains_key(prefix.as_str()) {
                     continue;
@@ -461,7 +477,7 @@ impl<'a> Resolver<'a> {
                 rest: String::new(),
             });
         }
-        for k in (1..=segments.len()).rev() {
+        for k in (1..=segments.len().min(self.max_segments)).rev() {
             let prefix = segments[..k].join(".");
             let Some(module) = self.find_module(file, &prefix, rooted) else {
                 continue;
@@ -501,7 +517,7 @@ impl<'a> Resolver<'a> {
         if let [only] = candidates.as_slice() {
             return Some(*only);
         }
-        if package.is_empty() {
+        if package.is_empty() || package.len() > self.max_segments {
             return None;
         }
         let needle = format!(".{}.", package.join("."));

@@ -301,6 +301,10 @@ pub struct ModuleIndex<'a> {
     /// Every dotted suffix of every module → the modules that end with it.
     suffixes: HashMap<String, Vec<&'a ModuleSummary>>,
     python_roots: Vec<String>,
+    /// The most segments any module name has: no longer prefix of a dotted name can be a
+    /// module, so lookups never join one (an 8,000-segment `from a.a.a… import X` would make
+    /// every lookup quadratic; issue 11).
+    max_segments: usize,
 }
 
 impl<'a> ModuleIndex<'a> {
@@ -337,6 +341,7 @@ impl<'a> ModuleIndex<'a> {
             return;
         };
         let parts: Vec<&str> = module.split('.').collect();
+        self.max_segments = self.max_segments.max(parts.len());
         for start in 0..parts.len() {
             self.suffixes
                 .entry(parts[start..].join("."))
@@ -367,7 +372,7 @@ impl<'a> ModuleIndex<'a> {
     /// prefix that is a module of the project and the rest, else a library name.
     pub fn find(&self, importer: &str, full: &str, rooted: bool) -> Found<'a> {
         let segments: Vec<&str> = full.split('.').collect();
-        for k in (1..=segments.len()).rev() {
+        for k in (1..=segments.len().min(self.max_segments)).rev() {
             if let Some(module) = self.module(importer, &segments[..k].join("."), rooted) {
                 return Found::Module(module, segments[k..].join("."));
             }
@@ -387,6 +392,8 @@ pub struct ModulePaths {
     modules: HashMap<String, String>,
     suffixes: HashMap<String, Vec<String>>,
     python_roots: Vec<String>,
+    /// As [`ModuleIndex`]'s: the most segments any module name has.
+    max_segments: usize,
 }
 
 impl ModulePaths {
@@ -417,6 +424,7 @@ impl ModulePaths {
             return;
         };
         let parts: Vec<&str> = module.split('.').collect();
+        self.max_segments = self.max_segments.max(parts.len());
         for start in 0..parts.len() {
             self.suffixes
                 .entry(parts[start..].join("."))
@@ -448,7 +456,7 @@ impl ModulePaths {
     /// `a/b/c.py`, or `a/b/c/X.py` when `X` is a module).
     pub fn files_of(&self, importer: &str, full: &str, rooted: bool) -> Vec<&str> {
         let segments: Vec<&str> = full.split('.').collect();
-        (1..=segments.len())
+        (1..=segments.len().min(self.max_segments))
             .filter_map(|k| self.module(importer, &segments[..k].join("."), rooted))
             .collect()
     }

@@ -96,7 +96,8 @@ fn insert_at_boundaries(text: &str, at: &[usize], fillers: &[&str], rng: &mut Rn
             continue;
         };
         out.push_str(piece);
-        out.push_str(*rng.pick(fillers));
+        let filler: &&str = rng.pick(fillers);
+        out.push_str(filler);
         from = offset;
     }
     out.push_str(text.get(from..).unwrap_or(""));

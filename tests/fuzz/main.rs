@@ -35,8 +35,11 @@ use std::time::{Duration, Instant};
 
 use mutate::{Lang, Rng};
 
-/// Per case, as the issue asks.
+/// Per case, as the issue asks: CPU time of the process reading it, so that a loaded machine
+/// (CI runners, parallel builds) does not fail a case that is merely waiting for a core.
 const CASE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Wall-clock limit per case, for a process that stops using the CPU and never ends.
+const CASE_WALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Address space of a child and of the binary.
 const MEMORY_BYTES: u64 = 1 << 30;
 /// Cases a child reads before the parent starts the next one.
@@ -161,7 +164,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Case `n`: every other case is the next seed as it is (until each was read once), the
 /// others a seed picked by `n`, mutated.
 fn case(seeds: &[Seed], seed: u64, n: usize) -> (Lang, String, String) {
-    if n % 2 == 0
+    if n.is_multiple_of(2)
         && let Some(s) = seeds.get(n / 2)
     {
         return (s.lang, s.name.clone(), s.text.clone());
@@ -221,7 +224,7 @@ fn parent(root: &Path, options: &Options) -> ExitCode {
         n += batch.len();
         failures.extend(run_batch(work.path(), &batch));
         if let Some(binary) = &options.binary {
-            for (i, lang, text) in batch.iter().filter(|(i, ..)| i % 16 == 0) {
+            for (i, lang, text) in batch.iter().filter(|(i, ..)| i.is_multiple_of(16)) {
                 binary_runs += 1;
                 if let Err(what) = run_binary(binary, work.path(), *lang, text) {
                     failures.push(Failure {
@@ -378,7 +381,7 @@ fn run_child(dir: &Path) -> ChildOutcome {
     let Ok(mut child) = cmd.spawn() else {
         return ChildOutcome::Died("cannot start a child".to_string());
     };
-    let mut last = (String::new(), Instant::now());
+    let mut last = (String::new(), Instant::now(), cpu_time(child.id()));
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
@@ -404,13 +407,14 @@ fn run_child(dir: &Path) -> ChildOutcome {
             Err(e) => return ChildOutcome::Died(format!("cannot wait for a child: {e}")),
         }
         let progress = std::fs::read_to_string(dir.join("progress")).unwrap_or_default();
+        let cpu = cpu_time(child.id());
         if progress != last.0 {
-            last = (progress, Instant::now());
-        } else if last.1.elapsed() > CASE_TIMEOUT {
+            last = (progress, Instant::now(), cpu);
+        } else if over_time(last.1, last.2, cpu) {
             let _ = child.kill();
             let _ = child.wait();
             return ChildOutcome::Died(format!(
-                "the case took more than {} s",
+                "the case took more than {} s of CPU",
                 CASE_TIMEOUT.as_secs()
             ));
         }
@@ -519,12 +523,12 @@ fn run_binary(binary: &Path, work: &Path, lang: Lang, text: &str) -> Result<(), 
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot run the binary: {e}"))?;
-        let started = Instant::now();
+        let started = (Instant::now(), cpu_time(child.id()));
         let status = loop {
             if let Ok(Some(status)) = child.try_wait() {
                 break status;
             }
-            if started.elapsed() > CASE_TIMEOUT {
+            if over_time(started.0, started.1, cpu_time(child.id())) {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
@@ -549,6 +553,26 @@ fn run_binary(binary: &Path, work: &Path, lang: Lang, text: &str) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// CPU time (user + system) a running process has used, from `/proc` (`None` elsewhere).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) : utime and stime are the 12th
+    // and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Whether a case that started at `since` (with `cpu_then` used) is over its limits.
+fn over_time(since: Instant, cpu_then: Option<Duration>, cpu_now: Option<Duration>) -> bool {
+    match (cpu_then, cpu_now) {
+        (Some(then), Some(now)) => {
+            now.saturating_sub(then) > CASE_TIMEOUT || since.elapsed() > CASE_WALL_TIMEOUT
+        }
+        _ => since.elapsed() > CASE_TIMEOUT,
+    }
 }
 
 /// Reads one saved case in process and says what happened.

@@ -384,7 +384,7 @@ fn edit(text: &str, other: &str, lang: Lang, rng: &mut Rng) -> String {
                         _ => None,
                     })
                     .collect();
-                out.push_str("1");
+                out.push('1');
                 out.push_str(&close.repeat(times));
             }
             out.push_str(&text[at..]);

@@ -170,6 +170,19 @@ fn regression_issue_11_a_syntax_error_hides_no_gap() {
         run.stderr
     );
     assert_shown!(run);
+
+    // An unindent to no outer level: tree-sitter reads it without an error and ends the class
+    // there, so the columns after it (and the gap on line 22) left the class in silence.
+    let models = example_file(EXAMPLE_MODELS).replace("\n    email:", "\n  email:");
+    repo.write(EXAMPLE_MODELS, &models);
+    let (code, findings, stderr) = json_findings(&repo, &["check", "--format", "json"]);
+    assert_eq!((code, findings), (1, ai_contact_ok_gap()), "{stderr}");
+    assert!(
+        stderr.contains(
+            "core.py:16:3: Python syntax error: unindent does not match any outer indentation level"
+        ),
+        "{stderr}"
+    );
 }
 
 /// Item 6: files with old Mac line endings (a lone CR; CPython accepts them) lost their
