@@ -494,8 +494,9 @@ fn analyze_as(
     drop(_s);
     let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
     read_revisions_with_modules(&mut parsed, files, reader, config, cache, &mut warnings);
+    let helpers = model_helper_modules(&parsed, files, reader, config, cache);
     let _s = span("build");
-    build(&parsed, config, assembly, warnings)
+    build(&parsed, &helpers, config, assembly, warnings)
 }
 
 /// Reads again, with the project's modules, the revisions that import one: a column type,
@@ -518,7 +519,7 @@ fn read_revisions_with_modules(
     cache: &mut ParseCache,
     warnings: &mut Vec<Warning>,
 ) {
-    use crate::pyeval::modules::{ModulePaths, imports_of, reachable_modules, summarize_source};
+    use crate::pyeval::modules::{ModulePaths, imports_of, reachable_modules};
     let paths = ModulePaths::new(files.iter().map(|f| f.path.as_str()), &config.python_roots);
     let dependent: Vec<usize> = parsed
         .iter()
@@ -559,17 +560,7 @@ fn read_revisions_with_modules(
         .collect();
     let summaries = &mut cache.summaries;
     let reached = reachable_modules(&starts, &paths, &known, &mut |path| {
-        let file = by_path.get(path)?;
-        if let Content::Blob(id) = file.content
-            && let Some(hit) = summaries.get(&(path.to_string(), id))
-        {
-            return Some((**hit).clone());
-        }
-        let summary = summarize_source(path, &reader.read(file).ok()?)?;
-        if let Content::Blob(id) = file.content {
-            summaries.insert((path.to_string(), id), Arc::new(summary.clone()));
-        }
-        Some(summary)
+        summarize_cached(path, &by_path, reader, summaries)
     });
     let index = crate::pyeval::ModuleIndex::new(
         known.values().copied().chain(reached.iter()),
@@ -607,6 +598,64 @@ fn read_revisions_with_modules(
             env_schema: file.env_schema.clone(),
         });
     }
+}
+
+/// The summary of one Python module of the snapshot, kept by (path, blob id).
+fn summarize_cached(
+    path: &str,
+    by_path: &HashMap<&str, &FileRef>,
+    reader: &FileReader,
+    summaries: &mut HashMap<(String, BlobId), Arc<ModuleSummary>>,
+) -> Option<ModuleSummary> {
+    let file = by_path.get(path)?;
+    if let Content::Blob(id) = file.content
+        && let Some(hit) = summaries.get(&(path.to_string(), id))
+    {
+        return Some((**hit).clone());
+    }
+    let summary = crate::pyeval::modules::summarize_source(path, &reader.read(file).ok()?)?;
+    if let Content::Blob(id) = file.content {
+        summaries.insert((path.to_string(), id), Arc::new(summary.clone()));
+    }
+    Some(summary)
+}
+
+/// The project's modules that are neither model files nor revisions but that model files
+/// import (directly or within [`crate::pyeval::modules::MAX_IMPORT_HOPS`] imports): a
+/// computed `__tablename__` or `__table_args__` may call a helper defined there
+/// (`resolve_table_name(cls.__name__)` from `app/util/naming.py`). Their summaries depend on
+/// their own bytes alone and are kept by blob id.
+fn model_helper_modules(
+    parsed: &[Arc<ParsedFile>],
+    files: &[FileRef],
+    reader: &FileReader,
+    config: &Config,
+    cache: &mut ParseCache,
+) -> Vec<ModuleSummary> {
+    use crate::pyeval::modules::{ModulePaths, reachable_modules};
+    let mut known: HashMap<String, &ModuleSummary> = HashMap::new();
+    let mut starts: Vec<&ModuleSummary> = Vec::new();
+    for file in parsed {
+        match &file.parsed {
+            Parsed::Models(models) => {
+                known.insert(file.path.clone(), &models.summary);
+                starts.push(&models.summary);
+            }
+            Parsed::Alembic(Some((_, summary))) => {
+                known.insert(file.path.clone(), summary);
+            }
+            _ => {}
+        }
+    }
+    if starts.is_empty() {
+        return Vec::new();
+    }
+    let paths = ModulePaths::new(files.iter().map(|f| f.path.as_str()), &config.python_roots);
+    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let summaries = &mut cache.summaries;
+    reachable_modules(&starts, &paths, &known, &mut |path| {
+        summarize_cached(path, &by_path, reader, summaries)
+    })
 }
 
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
@@ -671,6 +720,7 @@ fn is_env_py(path: &str) -> bool {
 /// Resolves models, assembles the migration sources, runs the rules, applies the config.
 fn build(
     parsed: &[Arc<ParsedFile>],
+    helpers: &[ModuleSummary],
     config: &Config,
     assembly: Assembly,
     mut warnings: Vec<Warning>,
@@ -708,8 +758,9 @@ fn build(
     }
     let s = span("resolve models");
     let owned: Vec<FileModels> = model_files.iter().map(|m| (*m).clone()).collect();
-    let (tables, model_warnings) = models::resolve(
+    let (tables, model_warnings) = models::resolve_with_modules(
         &owned,
+        helpers,
         &ResolveOptions {
             python_roots: config.python_roots.clone(),
         },

@@ -229,3 +229,55 @@ class Card(SQLModel, table=True):
     found.sort();
     assert_eq!(found, vec!["public.board.labels", "public.board.owners"]);
 }
+
+/// Issue 12: a computed `__tablename__` that calls a helper of a module with no SQLAlchemy in
+/// it (`app/util/naming.py`) is evaluated in a real check, and a staged edit of the helper
+/// alone is seen (the before side comes from the cache).
+#[test]
+fn a_table_name_helper_in_a_plain_module_is_evaluated_and_its_edits_are_seen() {
+    let naming = |sep: &str| {
+        format!(
+            "import re\n\n\ndef resolve_table_name(name):\n    return \"{sep}\".join(re.split(\"(?=[A-Z])\", name)[1:]).lower()\n"
+        )
+    };
+    let repo = TestRepo::new();
+    repo.write("app/util/naming.py", &naming("_"))
+        .write(
+            "app/db/base.py",
+            "from sqlalchemy.orm import declarative_base, declared_attr\nfrom app.util.naming import resolve_table_name\n\n\nclass _Base:\n    @declared_attr\n    def __tablename__(cls):\n        return resolve_table_name(cls.__name__)\n\n\nBase = declarative_base(cls=_Base)\n",
+        )
+        .write(
+            "app/db/models.py",
+            "from sqlalchemy import Column, Integer, String\nfrom app.db.base import Base\n\n\nclass CustomerOrder(Base):\n    id = Column(Integer, primary_key=True)\n    note = Column(String(20))\n",
+        )
+        .write(
+            "migrations/001_init.sql",
+            "CREATE TABLE customer_order (id INTEGER PRIMARY KEY);\n",
+        )
+        .commit_all("initial");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "public.customer_order.note".to_string(),
+            7
+        )],
+        "{run:?}"
+    );
+    assert!(
+        !run.stderr.contains("could not read the table name"),
+        "{run:?}"
+    );
+
+    // Only the helper changes: the table is now `customerorder`, which no migration makes.
+    repo.write("app/util/naming.py", &naming(""))
+        .stage(&["app/util/naming.py"]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.findings(),
+        vec![("DG002".to_string(), "public.customerorder".to_string(), 5)],
+        "{run:?}"
+    );
+}
