@@ -493,8 +493,21 @@ fn analyze_as(
     }
     drop(_s);
     let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
-    read_revisions_with_modules(&mut parsed, files, reader, config, cache, &mut warnings);
-    let helpers = model_helper_modules(&parsed, files, reader, config, cache);
+    // The snapshot's Python modules by dotted name, built once for both readings below.
+    let paths = crate::pyeval::modules::ModulePaths::new(
+        files.iter().map(|f| f.path.as_str()),
+        &config.python_roots,
+    );
+    read_revisions_with_modules(
+        &mut parsed,
+        files,
+        &paths,
+        reader,
+        config,
+        cache,
+        &mut warnings,
+    );
+    let helpers = model_helper_modules(&parsed, files, &paths, reader, cache);
     let _s = span("build");
     build(&parsed, &helpers, config, assembly, warnings)
 }
@@ -514,13 +527,13 @@ fn analyze_as(
 fn read_revisions_with_modules(
     parsed: &mut [Arc<ParsedFile>],
     files: &[FileRef],
+    paths: &crate::pyeval::modules::ModulePaths,
     reader: &FileReader,
     config: &Config,
     cache: &mut ParseCache,
     warnings: &mut Vec<Warning>,
 ) {
-    use crate::pyeval::modules::{ModulePaths, imports_of, reachable_modules};
-    let paths = ModulePaths::new(files.iter().map(|f| f.path.as_str()), &config.python_roots);
+    use crate::pyeval::modules::{imports_of, reachable_modules};
     let dependent: Vec<usize> = parsed
         .iter()
         .enumerate()
@@ -559,7 +572,7 @@ fn read_revisions_with_modules(
         })
         .collect();
     let summaries = &mut cache.summaries;
-    let reached = reachable_modules(&starts, &paths, &known, &mut |path| {
+    let reached = reachable_modules(&starts, paths, &known, &mut |path| {
         summarize_cached(path, &by_path, reader, summaries)
     });
     let index = crate::pyeval::ModuleIndex::new(
@@ -628,11 +641,11 @@ fn summarize_cached(
 fn model_helper_modules(
     parsed: &[Arc<ParsedFile>],
     files: &[FileRef],
+    paths: &crate::pyeval::modules::ModulePaths,
     reader: &FileReader,
-    config: &Config,
     cache: &mut ParseCache,
 ) -> Vec<ModuleSummary> {
-    use crate::pyeval::modules::{ModulePaths, reachable_modules};
+    use crate::pyeval::modules::reachable_modules;
     let mut known: HashMap<String, &ModuleSummary> = HashMap::new();
     let mut starts: Vec<&ModuleSummary> = Vec::new();
     for file in parsed {
@@ -650,10 +663,9 @@ fn model_helper_modules(
     if starts.is_empty() {
         return Vec::new();
     }
-    let paths = ModulePaths::new(files.iter().map(|f| f.path.as_str()), &config.python_roots);
     let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (f.path.as_str(), f)).collect();
     let summaries = &mut cache.summaries;
-    reachable_modules(&starts, &paths, &known, &mut |path| {
+    reachable_modules(&starts, paths, &known, &mut |path| {
         summarize_cached(path, &by_path, reader, summaries)
     })
 }
