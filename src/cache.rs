@@ -4,8 +4,10 @@
 //! file is the same blob as in the previous run. This cache keeps, under the repository's git
 //! directory (`<common dir>/driftguard/cache-v1/`, never in the work tree):
 //!
-//! - `models/<key>.json`: a model file's per-file extraction ([`crate::models::FileModels`]),
-//!   keyed by blob id and path — tree-sitter parsing is the slowest step of a check;
+//! - `packs/<key>.bin`: the *parse pack* — every file's parse (model extraction, SQL events,
+//!   Alembic revision) by path and blob id, in one binary file per build and config (see
+//!   [`crate::project::ParseCache`]): reading thousands of blobs and parsing them is the
+//!   slowest step of a check, and a new edit changes only a few of them;
 //! - `findings/<key>.json`: the findings, warnings and counts of a whole snapshot, keyed by
 //!   every relevant (path, blob id), the config text and the driftguard version — the snapshot a
 //!   commit leaves behind is the next check's *before* side.
@@ -33,7 +35,7 @@ use serde::de::DeserializeOwned;
 
 use crate::config::Config;
 use crate::discover::{FileKind, classify};
-use crate::git::{BlobId, Entry};
+use crate::git::Entry;
 
 /// The cache's size cap: above it, the least recently used entries go.
 pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
@@ -78,33 +80,46 @@ impl DiskCache {
         }
     }
 
-    fn entry(&self, kind: &str, key: &str) -> Option<PathBuf> {
-        Some(self.dir.as_ref()?.join(kind).join(format!("{key}.json")))
+    fn entry(&self, kind: &str, key: &str, extension: &str) -> Option<PathBuf> {
+        Some(
+            self.dir
+                .as_ref()?
+                .join(kind)
+                .join(format!("{key}.{extension}")),
+        )
     }
 
     pub fn get<T: DeserializeOwned>(&self, kind: &str, key: &str) -> Option<T> {
-        let path = self.entry(kind, key)?;
+        serde_json::from_slice(&self.get_bytes(kind, key, "json")?).ok()
+    }
+
+    pub fn put<T: Serialize>(&self, kind: &str, key: &str, value: &T) {
+        if let Ok(bytes) = serde_json::to_vec(value) {
+            self.put_bytes(kind, key, "json", &bytes);
+        }
+    }
+
+    /// An entry's bytes, as [`DiskCache::put_bytes`] stored them; `None` on a miss.
+    pub fn get_bytes(&self, kind: &str, key: &str, extension: &str) -> Option<Vec<u8>> {
+        let path = self.entry(kind, key, extension)?;
         let bytes = std::fs::read(&path).ok()?;
-        let value = serde_json::from_slice(&bytes).ok()?;
         // Recently used: the trim keeps it.
         if let Ok(file) = std::fs::File::options().append(true).open(&path) {
             let _ = file.set_modified(SystemTime::now());
         }
-        Some(value)
+        Some(bytes)
     }
 
-    pub fn put<T: Serialize>(&self, kind: &str, key: &str, value: &T) {
+    /// Stores an entry (atomically: see the module's documentation).
+    pub fn put_bytes(&self, kind: &str, key: &str, extension: &str, bytes: &[u8]) {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let Some(path) = self.entry(kind, key) else {
+        let Some(path) = self.entry(kind, key, extension) else {
             return;
         };
         let Some(folder) = path.parent() else { return };
         if std::fs::create_dir_all(folder).is_err() {
             return;
         }
-        let Ok(bytes) = serde_json::to_vec(value) else {
-            return;
-        };
         // Write then rename, so a concurrent reader never sees half a file, and two writers
         // never write into one temporary file.
         let tmp = folder.join(format!(
@@ -116,6 +131,11 @@ impl DiskCache {
             self.wrote.store(true, Ordering::Relaxed);
         }
         let _ = std::fs::remove_file(&tmp);
+    }
+
+    /// Whether there is a cache folder at all.
+    pub fn enabled(&self) -> bool {
+        self.dir.is_some()
     }
 
     /// Keeps the cache under its cap, after a run that wrote to it: deletes the least recently
@@ -275,13 +295,14 @@ fn build_identity() -> &'static str {
     })
 }
 
-/// The key of a model file's extraction: the build, the config, the path and the blob id.
-pub fn model_key(config: &Config, path: &str, id: BlobId) -> String {
+/// The key of the parse pack: every file's parse under one config, by path and blob id (see
+/// [`crate::project::ParseCache`]). The build and the config's fingerprint are part of it, so
+/// a pack is only ever read by the build that wrote it, under the config it was written for.
+pub fn pack_key(config: &Config) -> String {
     key([
         build_identity().as_bytes(),
         config.fingerprint.as_bytes(),
-        path.as_bytes(),
-        id.as_bytes(),
+        b"parse-pack".as_slice(),
     ])
 }
 

@@ -167,7 +167,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     if options.mode == Mode::Staged && !introduced.is_empty() {
         point_at_unstaged_migrations(&repo, &after_files, &config, &mut cache, &mut introduced);
     }
-    cache.trim_disk();
+    cache.finish();
     let mut summary = after_analysis.summary;
     summary.findings = introduced.len();
     summary.preexisting = preexisting.len();

@@ -34,7 +34,7 @@ pub fn is_skipped_dir(name: &str) -> bool {
 }
 
 /// What a file is to driftguard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FileKind {
     /// A Python file that may declare models (confirmed by content).
     Model,

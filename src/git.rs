@@ -70,6 +70,12 @@ impl BlobId {
     pub fn as_bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// The id whose bytes these are (as [`BlobId::as_bytes`] gave them); `None` for bytes
+    /// that are no id.
+    pub fn from_bytes(bytes: &[u8]) -> Option<BlobId> {
+        Oid::from_bytes(bytes).ok().map(BlobId)
+    }
 }
 
 impl std::fmt::Display for BlobId {

@@ -3,8 +3,8 @@
 //! This is the stage every command shares. It lists the files of a snapshot (a git tree, the
 //! index, or a working tree walked from disk), reads each relevant file once — a parse is
 //! shared between the two snapshots of a change check when the path and blob id are the same,
-//! and a model file's extraction is kept on disk by blob id ([`crate::cache`]) — parses in
-//! parallel, resolves the models, assembles the migration sources
+//! and every file's parse is kept on disk by path and blob id in one pack ([`ParseCache`]) —
+//! parses in parallel, resolves the models, assembles the migration sources
 //! ([`crate::migrations::sources`]), runs the rules and applies the config.
 //!
 //! [`crate::check`] compares two analyses; `db-diff` takes a [`Project`] (models and sources,
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::{DiskCache, model_key};
+use crate::cache::{DiskCache, pack_key};
 use crate::config::{Config, SourceKind};
 use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
@@ -47,7 +47,7 @@ pub struct FileRef {
 }
 
 /// What one file holds, once parsed.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Parsed {
     Models(FileModels),
     Sql(MigrationEvents),
@@ -59,7 +59,7 @@ enum Parsed {
 }
 
 /// A parsed file and the warnings its reading raised (not UTF-8, …).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ParsedFile {
     path: String,
     kind: FileKind,
@@ -86,37 +86,186 @@ impl FileReader<'_> {
     }
 }
 
-/// Parses shared between snapshots: keyed by path and blob id.
+/// Parses shared between the snapshots of a run and kept between runs.
+///
+/// In memory, a parse is keyed by the config's fingerprint (the config decides a file's kind),
+/// the path and the blob id. On disk (change checks), one *parse pack* per build and config
+/// holds every file's parse by path and blob id, in a compact binary encoding: a new edit
+/// reads and parses only the files the pack lacks — the ones changed since it was written —
+/// instead of every blob of the project. The pack is written again when a run parsed more than
+/// a few files it lacked ([`ParseCache::save_packs`]); it then holds exactly the files of that
+/// run's snapshots, so it never grows with history.
 #[derive(Default)]
 pub struct ParseCache {
-    parsed: HashMap<(String, BlobId), Arc<ParsedFile>>,
+    parsed: HashMap<String, HashMap<(String, BlobId), Arc<ParsedFile>>>,
     /// Summaries of the modules revisions import that are not model files.
     summaries: HashMap<(String, BlobId), Arc<ModuleSummary>>,
-    /// Model extractions and snapshot results kept between runs (change checks only).
+    /// Packs and snapshot results kept between runs (change checks only).
     disk: DiskCache,
+    /// Per config fingerprint: what this run did with its pack.
+    packs: HashMap<String, PackUse>,
+}
+
+/// One pack's use in a run.
+#[derive(Default)]
+struct PackUse {
+    key: String,
+    /// How many parses the pack held when loaded (0: no pack).
+    loaded: usize,
+    /// Files parsed in this run because the pack lacked them.
+    fresh: usize,
+    /// The files this run's snapshots hold, by path and blob id.
+    used: HashSet<(String, BlobId)>,
+}
+
+/// The first bytes of a parse pack: the format and its version.
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 1\n";
+
+/// One parse of a pack, as written and as read.
+#[derive(serde::Serialize)]
+struct PackEntryOut<'a> {
+    path: &'a str,
+    id: &'a [u8],
+    file: &'a ParsedFile,
+}
+
+#[derive(serde::Deserialize)]
+struct PackEntryIn {
+    path: String,
+    id: Vec<u8>,
+    file: ParsedFile,
 }
 
 impl ParseCache {
-    /// A cache that also keeps model extractions and snapshot results on disk.
+    /// A cache that also keeps parses (one pack per config) and snapshot results on disk.
     pub fn with_disk(disk: DiskCache) -> ParseCache {
         ParseCache {
-            parsed: HashMap::new(),
-            summaries: HashMap::new(),
             disk,
+            ..ParseCache::default()
         }
     }
 
-    /// Keeps the disk cache under its cap (after a run that wrote to it).
-    pub fn trim_disk(&self) {
+    /// At the end of a run: writes the parse packs that are out of date
+    /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
+    /// wrote to it).
+    pub fn finish(&self) {
+        self.save_packs();
         self.disk.trim();
+    }
+
+    /// The parses under `config`, with its pack loaded from disk the first time.
+    fn parses_for(&mut self, config: &Config) -> &mut HashMap<(String, BlobId), Arc<ParsedFile>> {
+        let fingerprint = &config.fingerprint;
+        if !self.packs.contains_key(fingerprint) {
+            let key = pack_key(config);
+            let loaded = if self.disk.enabled() {
+                let _s = span("parse pack load");
+                self.disk
+                    .get_bytes("packs", &key, "bin")
+                    .and_then(|bytes| decode_pack(&bytes))
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let map = self.parsed.entry(fingerprint.clone()).or_default();
+            let count = loaded.len();
+            for (path, id, file) in loaded {
+                map.entry((path, id)).or_insert_with(|| Arc::new(file));
+            }
+            self.packs.insert(
+                fingerprint.clone(),
+                PackUse {
+                    key,
+                    loaded: count,
+                    ..PackUse::default()
+                },
+            );
+        }
+        self.parsed.entry(fingerprint.clone()).or_default()
+    }
+
+    /// Writes the pack of each config this run used again, when the run parsed enough files
+    /// the pack lacked: none was there, or more than [`PACK_STALE_FILES`] (or one in
+    /// [`PACK_STALE_SHARE`]) of the files. A new edit of one or two files leaves the pack as
+    /// it is — parsing those few again next time costs less than writing the whole pack.
+    fn save_packs(&self) {
+        if !self.disk.enabled() {
+            return;
+        }
+        for (fingerprint, pack) in &self.packs {
+            let stale =
+                pack.fresh > PACK_STALE_FILES || pack.fresh * PACK_STALE_SHARE > pack.used.len();
+            if pack.fresh == 0 || (pack.loaded > 0 && !stale) {
+                continue;
+            }
+            let Some(map) = self.parsed.get(fingerprint) else {
+                continue;
+            };
+            let _s = span("parse pack write");
+            let mut entries: Vec<PackEntryOut> = map
+                .iter()
+                .filter(|(key, _)| pack.used.contains(*key))
+                .map(|((path, id), file)| PackEntryOut {
+                    path,
+                    id: id.as_bytes(),
+                    file,
+                })
+                .collect();
+            entries.sort_by(|a, b| (a.path, a.id).cmp(&(b.path, b.id)));
+            if let Some(bytes) = encode_pack(&entries) {
+                self.disk.put_bytes("packs", &pack.key, "bin", &bytes);
+            }
+        }
     }
 }
 
-/// A model file's extraction as the disk cache keeps it.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedModels {
-    models: FileModels,
-    warnings: Vec<Warning>,
+/// How many parses one chunk of a pack holds: chunks are encoded and decoded in parallel.
+const PACK_CHUNK: usize = 512;
+
+/// A pack: [`PACK_MAGIC`], then chunks of parses, each its length (8 bytes, little endian) and
+/// its parses in postcard's encoding.
+fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
+    let chunks: Vec<Vec<u8>> = entries
+        .par_chunks(PACK_CHUNK)
+        .map(|chunk| postcard::to_allocvec(chunk).ok())
+        .collect::<Option<_>>()?;
+    let mut bytes = PACK_MAGIC.to_vec();
+    bytes.reserve(chunks.iter().map(|c| c.len() + 8).sum());
+    for chunk in chunks {
+        bytes.extend_from_slice(&(chunk.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&chunk);
+    }
+    Some(bytes)
+}
+
+/// More files parsed than this, for want of them in the pack, and the pack is written again.
+const PACK_STALE_FILES: usize = 64;
+/// … or more than one file in this many.
+const PACK_STALE_SHARE: usize = 100;
+
+/// A pack's parses; `None` for bytes that are no pack of this format (a miss, never an error).
+fn decode_pack(bytes: &[u8]) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+    let mut rest = bytes.strip_prefix(PACK_MAGIC)?;
+    let mut chunks: Vec<&[u8]> = Vec::new();
+    while !rest.is_empty() {
+        let (length, tail) = rest.split_first_chunk::<8>()?;
+        let length = usize::try_from(u64::from_le_bytes(*length)).ok()?;
+        if length > tail.len() {
+            return None;
+        }
+        let (chunk, tail) = tail.split_at(length);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    let decoded: Vec<Vec<PackEntryIn>> = chunks
+        .into_par_iter()
+        .map(|chunk| postcard::from_bytes(chunk).ok())
+        .collect::<Option<_>>()?;
+    decoded
+        .into_iter()
+        .flatten()
+        .map(|e| Some((e.path, BlobId::from_bytes(&e.id)?, e.file)))
+        .collect()
 }
 
 /// A snapshot's result as the disk cache keeps it.
@@ -421,35 +570,18 @@ fn analyze_as(
     assembly: Assembly,
 ) -> Analysis {
     let mut warnings = Vec::new();
-    let s = span("read (and model cache lookups)");
+    let parses = cache.parses_for(config);
+    let s = span("read (what the parse pack lacks)");
     // Read sequentially (git2 is not Sync), parse in parallel.
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
+    let mut used: Vec<(String, BlobId)> = Vec::new();
     for (i, file) in files.iter().enumerate() {
         if let Content::Blob(id) = file.content {
-            if let Some(hit) = cache.parsed.get(&(file.path.clone(), id)) {
+            let key = (file.path.clone(), id);
+            if let Some(hit) = parses.get(&key) {
                 parsed[i] = Some(Arc::clone(hit));
-                continue;
-            }
-            let kind = classify(&file.path, config);
-            // An `env.py` is read again for its schema (cheap: there are few).
-            if kind == FileKind::Model
-                && !is_env_py(&file.path)
-                && let Some(hit) = cache
-                    .disk
-                    .get::<CachedModels>("models", &model_key(config, &file.path, id))
-            {
-                let hit = Arc::new(ParsedFile {
-                    path: file.path.clone(),
-                    kind,
-                    parsed: Parsed::Models(hit.models),
-                    warnings: hit.warnings,
-                    env_schema: None,
-                });
-                cache
-                    .parsed
-                    .insert((file.path.clone(), id), Arc::clone(&hit));
-                parsed[i] = Some(hit);
+                used.push(key);
                 continue;
             }
         }
@@ -471,27 +603,21 @@ fn analyze_as(
         })
         .collect();
     drop(s);
-    let _s = span("model cache writes");
+    let mut fresh_blobs = 0;
     for (i, file) in fresh {
-        if let (Content::Blob(id), Parsed::Models(models)) = (files[i].content, &file.parsed) {
-            cache.disk.put(
-                "models",
-                &model_key(config, &file.path, id),
-                &CachedModels {
-                    models: models.clone(),
-                    warnings: file.warnings.clone(),
-                },
-            );
-        }
         let file = Arc::new(file);
         if let Content::Blob(id) = files[i].content {
-            cache
-                .parsed
-                .insert((files[i].path.clone(), id), Arc::clone(&file));
+            let key = (files[i].path.clone(), id);
+            parses.insert(key.clone(), Arc::clone(&file));
+            used.push(key);
+            fresh_blobs += 1;
         }
         parsed[i] = Some(file);
     }
-    drop(_s);
+    if let Some(pack) = cache.packs.get_mut(&config.fingerprint) {
+        pack.fresh += fresh_blobs;
+        pack.used.extend(used);
+    }
     let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
     // The snapshot's Python modules by dotted name, built once for both readings below.
     let paths = crate::pyeval::modules::ModulePaths::new(
@@ -927,6 +1053,57 @@ mod tests {
     use crate::finding::Target;
     use crate::rule::Rule;
     use crate::source::Location;
+
+    /// Every kind of parse survives the pack's encoding unchanged — the pack's format has no
+    /// field names, so a serde attribute that skips a field would break it silently.
+    #[test]
+    fn a_parse_pack_round_trips_every_kind_of_parse() {
+        let model = b"import enum\nfrom sqlalchemy import Column, Enum, String\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\nclass Kind(enum.Enum):\n    a = 1\nclass Customer(Base):\n    __tablename__ = 'customers'\n    __table_args__ = {'schema': 'core'}\n    id = Column(String, primary_key=True)  # driftguard: ignore[DG005]\n    kind = Column(Enum(Kind), nullable=False)\n";
+        let sql = b"-- Migration: x\nBEGIN;\nCREATE TYPE core.kind AS ENUM ('a');\nCREATE TABLE core.customers (id text PRIMARY KEY);\nDO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'kind') THEN ALTER TABLE core.customers ADD COLUMN kind core.kind NOT NULL; END IF; END $$;\nCOMMENT ON COLUMN core.customers.kind IS 'k';\nCOMMIT;\n-- ROLLBACK\n-- DROP TABLE core.customers;\n\xff\n";
+        let revision = b"from alembic import op\nimport sqlalchemy as sa\nrevision = 'b2'\ndown_revision = 'a1'\ndef upgrade():\n    op.add_column('customers', sa.Column('note', sa.Text()), schema='core')\n";
+        let env = b"from alembic import context\ncontext.configure(version_table_schema='ops')\n";
+        let files = [
+            parse_file("app/models.py", FileKind::Model, model),
+            parse_file("db/migrations/001.sql", FileKind::Sql(None), sql),
+            parse_file(
+                "alembic/versions/b2.py",
+                FileKind::Alembic("alembic".into()),
+                revision,
+            ),
+            parse_file("alembic/env.py", FileKind::Model, env),
+            parse_file("app/other.py", FileKind::Model, b"x = 1\n"),
+        ];
+        assert!(matches!(files[0].parsed, Parsed::Models(_)));
+        assert!(matches!(files[1].parsed, Parsed::Sql(_)));
+        assert!(!files[1].warnings.is_empty(), "the non-UTF-8 byte warns");
+        assert!(matches!(files[2].parsed, Parsed::Alembic(Some(_))));
+        assert_eq!(files[3].env_schema.as_deref(), Some("ops"));
+        assert!(matches!(files[4].parsed, Parsed::Nothing));
+        let id = BlobId::from_bytes(&[7; 20]).expect("an id");
+        let entries: Vec<PackEntryOut> = files
+            .iter()
+            .map(|file| PackEntryOut {
+                path: &file.path,
+                id: id.as_bytes(),
+                file,
+            })
+            .collect();
+        let bytes = encode_pack(&entries).expect("encodes");
+        let decoded = decode_pack(&bytes).expect("decodes");
+        assert_eq!(decoded.len(), files.len());
+        for ((path, decoded_id, decoded), file) in decoded.iter().zip(&files) {
+            assert_eq!(path, &file.path);
+            assert_eq!(*decoded_id, id);
+            assert_eq!(
+                serde_json::to_value(decoded).expect("json"),
+                serde_json::to_value(file).expect("json"),
+                "{path}"
+            );
+        }
+        // Not a pack, or a damaged one: a miss.
+        assert!(decode_pack(b"something else").is_none());
+        assert!(decode_pack(&bytes[..bytes.len() / 2]).is_none());
+    }
 
     fn finding(rule: Rule, target: Target) -> Finding {
         Finding {

@@ -420,14 +420,14 @@ fn the_parse_cache_lives_in_the_git_dir_and_never_changes_a_result() {
     assert_eq!(first.code, 1, "{first:?}");
     let cache = repo.path().join(".git/driftguard/cache-v1");
     assert!(cache.join("findings").is_dir(), "cache folder made");
-    assert!(cache.join("models").is_dir());
+    assert!(cache.join("packs").is_dir(), "the parse pack is written");
     let second = repo.run(&["check", "--staged", "--format", "json"]);
     assert_eq!(
         second.stdout, first.stdout,
         "a cache hit gives the same answer"
     );
     // Garbage in the cache is a miss, not an error.
-    for folder in ["findings", "models"] {
+    for folder in ["findings", "packs"] {
         for entry in std::fs::read_dir(cache.join(folder)).expect("read cache") {
             std::fs::write(entry.expect("entry").path(), "not json").expect("write");
         }

@@ -96,7 +96,7 @@ use crate::pyast::{self, Expr, Stmt};
 use crate::source::SourceFile;
 
 /// One Alembic revision file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Revision {
     pub path: String,
     /// The revision id (`revision = "1a2b3c4d5e6f"`).
