@@ -189,7 +189,8 @@ fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
 /// that came and went), a change check gives exactly what a run without the cache gives.
 /// Random edit sequences on a real repository: columns added (with or without a migration),
 /// removed and renamed; migrations added, deleted and renamed; the config edited and
-/// deleted; commits in between (HEAD moves, so the before side changes too).
+/// deleted; commits in between (HEAD moves, so the before side changes too). `check --all`
+/// is compared the same way after every step.
 #[test]
 fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
     const CONFIGS: [&str; 4] = [
@@ -300,6 +301,14 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                 (cached.code, &cached.stdout),
                 (fresh.code, &fresh.stdout),
                 "seed {seed:#x} step {step}: the cached run differs from a run without cache"
+            );
+            // `--all` reads the work tree: the index's stat data, racy entries, and (from the
+            // second step on) a cache that holds earlier states.
+            let (cached_all, fresh_all) = all_both_ways(&repo, ".");
+            assert_eq!(
+                (cached_all.code, &cached_all.stdout),
+                (fresh_all.code, &fresh_all.stdout),
+                "seed {seed:#x} step {step}: the cached --all differs from a run without cache"
             );
             checked += 1;
             if rng.below(3) == 0 {
