@@ -57,6 +57,9 @@ enum Index {
     Listed(Vec<Entry>),
 }
 
+/// The bits of an index entry's flags that hold its merge stage (0: not conflicted).
+const STAGE_MASK: u16 = 0x3000;
+
 /// git's id of the empty blob: staged by `git add -N` without being written.
 const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 
@@ -426,49 +429,46 @@ impl Repo {
                 }
                 Some(prefix)
             });
+        let s = crate::timing::span("index read");
         let index = match (self.repo.index(), &prefix) {
             (Ok(index), Some(_)) if !self.may_convert(&index) => Some(index),
             _ => None,
         };
-        let index_mtime = index
+        let index_meta = index
             .as_ref()
             .and_then(|i| i.path().map(Path::to_path_buf))
             .and_then(|p| std::fs::metadata(p).ok());
-        let mut ids: Vec<Option<BlobId>> = vec![None; paths.len()];
-        let mut to_hash = Vec::new();
-        for (i, path) in paths.iter().enumerate() {
-            let full = dir.join(path);
-            let known = match (&index, &index_mtime, &prefix) {
-                (Some(index), Some(index_meta), Some(prefix)) => {
-                    let entry = index.get_path(Path::new(&format!("{prefix}{path}")), 0);
-                    let meta = std::fs::symlink_metadata(&full).ok();
-                    entry
-                        .zip(meta)
-                        .filter(|(entry, meta)| stat_matches(entry, meta, index_meta))
-                        .map(|(entry, _)| BlobId(entry.id))
-                }
-                _ => None,
-            };
-            match known {
-                Some(id) => ids[i] = Some(id),
-                None => to_hash.push((i, full)),
-            }
-        }
-        crate::timing::count("files hashed (stat data not usable)", to_hash.len());
+        // The staged entries under `dir`, by their path relative to it.
+        let entries: HashMap<Vec<u8>, git2::IndexEntry> = match (&index, &prefix) {
+            (Some(index), Some(prefix)) if index_meta.is_some() => index
+                .iter()
+                .filter(|e| e.flags & STAGE_MASK == 0)
+                .filter_map(|e| Some((e.path.strip_prefix(prefix.as_bytes())?.to_vec(), e)))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        drop(s);
+        let _s = crate::timing::span("stat (and hash what changed)");
+        let hashed = std::sync::atomic::AtomicUsize::new(0);
         use rayon::prelude::*;
-        let hashed: Vec<(usize, Option<BlobId>)> = to_hash
-            .into_par_iter()
-            .map(|(i, full)| {
-                let id = std::fs::read(&full)
+        let ids = paths
+            .par_iter()
+            .map(|path| {
+                let full = dir.join(path);
+                if let (Some(entry), Some(index_meta)) = (entries.get(path.as_bytes()), &index_meta)
+                    && let Ok(meta) = std::fs::symlink_metadata(&full)
+                    && stat_matches(entry, &meta, index_meta)
+                {
+                    return Some(BlobId(entry.id));
+                }
+                hashed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let bytes = std::fs::read(&full).ok()?;
+                Oid::hash_object(git2::ObjectType::Blob, &bytes)
                     .ok()
-                    .and_then(|bytes| Oid::hash_object(git2::ObjectType::Blob, &bytes).ok())
-                    .map(BlobId);
-                (i, id)
+                    .map(BlobId)
             })
             .collect();
-        for (i, id) in hashed {
-            ids[i] = id;
-        }
+        crate::timing::count("files hashed (stat data not usable)", hashed.into_inner());
         ids
     }
 
@@ -638,7 +638,6 @@ fn stat_matches(
 ) -> bool {
     use std::os::unix::fs::MetadataExt;
     // Stage 0 only, not intent-to-add (`git add -N`: the empty blob) nor skip-worktree.
-    const STAGE_MASK: u16 = 0x3000;
     const EXTENDED_SKIP: u16 = 0x2000 | 0x4000;
     if entry.flags & STAGE_MASK != 0 || entry.flags_extended & EXTENDED_SKIP != 0 {
         return false;
