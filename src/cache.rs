@@ -68,10 +68,15 @@ pub fn folder(git_dir: &Path) -> PathBuf {
     git_dir.join("driftguard")
 }
 
+/// Whether `DRIFTGUARD_NO_CACHE` turns the cache off.
+pub fn disabled() -> bool {
+    std::env::var_os("DRIFTGUARD_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 impl DiskCache {
     /// The cache under a git directory.
     pub fn in_git_dir(git_dir: &Path) -> DiskCache {
-        if std::env::var_os("DRIFTGUARD_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        if disabled() {
             return DiskCache::default();
         }
         DiskCache {

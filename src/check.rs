@@ -13,10 +13,10 @@ use std::path::PathBuf;
 
 use crate::cache::{DiskCache, snapshot_key};
 use crate::config::{Config, unstaged_config_warnings};
-use crate::discover::{FileKind, classify};
+use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
 use crate::finding::{Finding, Related, Warning};
-use crate::git::{Repo, Snapshot};
+use crate::git::{Entry, Repo, Snapshot};
 use crate::project::{
     Analysis, Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis,
     fail_on, load_config, read_disk, snippet_sources, unmatched_globs,
@@ -44,8 +44,11 @@ pub fn run(options: &CheckOptions) -> Result<Report, Error> {
 }
 
 fn run_all(options: &CheckOptions) -> Result<Report, Error> {
-    let (config, mut warnings, analysis) =
-        analyze_tree(&options.path, options.config.as_deref(), &|_| true)?;
+    let _total = span("check --all total");
+    let (config, mut warnings, analysis) = match all_in_work_tree(options)? {
+        Some(cached) => cached,
+        None => analyze_tree(&options.path, options.config.as_deref(), &|_| true)?,
+    };
     warnings.extend(analysis.warnings);
     let mut summary = analysis.summary;
     summary.findings = analysis.findings.len();
@@ -59,6 +62,61 @@ fn run_all(options: &CheckOptions) -> Result<Report, Error> {
         nothing_to_check: false,
         sources,
     })
+}
+
+/// `check --all` in a git work tree, through the cache of change checks: the same walk as a
+/// plain directory (untracked files count, ignored ones do not), each file named by its blob
+/// id — the index's when its stat data still matches, else the hash of its bytes (see
+/// [`Repo::worktree_ids`]) — so that an unchanged tree is one cache read and a changed one
+/// parses only the files that changed. The bytes are still read from disk: a file's blob need
+/// not be in the repository. `None` (the uncached path) outside a work tree, with
+/// `DRIFTGUARD_NO_CACHE`, or when a file cannot be read (the uncached run says so).
+fn all_in_work_tree(
+    options: &CheckOptions,
+) -> Result<Option<(Config, Vec<Warning>, Analysis)>, Error> {
+    let root = &options.path;
+    if crate::cache::disabled() || !root.is_dir() {
+        return Ok(None);
+    }
+    let Some(repo) = Repo::discover(root) else {
+        return Ok(None);
+    };
+    let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
+    let (config, mut warnings) = load_config(options.config.as_deref(), &read_root)?;
+    let s = span("walk");
+    let paths = walk(root, &config);
+    drop(s);
+    let s = span("blob ids");
+    let ids = repo.worktree_ids(root, &paths);
+    drop(s);
+    let Some(ids) = ids.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    let entries: Vec<Entry> = paths
+        .into_iter()
+        .zip(ids)
+        .map(|(path, id)| Entry { path, id })
+        .collect();
+    // A blob id with no repository to read from: the file on disk, whose bytes have that id.
+    let files: Vec<FileRef> = entries
+        .iter()
+        .map(|e| FileRef {
+            path: e.path.clone(),
+            content: Content::Blob(e.id),
+        })
+        .collect();
+    warnings.extend(unmatched_globs(&files, &config));
+    let reader = FileReader {
+        repo: None,
+        root: root.clone(),
+    };
+    let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
+    let s = span("snapshot key");
+    let key = snapshot_key(&entries, &config);
+    drop(s);
+    let analysis = cached_analysis(&key, &files, &reader, &config, &mut cache);
+    cache.trim_disk();
+    Ok(Some((config, warnings, analysis)))
 }
 
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {

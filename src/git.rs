@@ -57,6 +57,9 @@ enum Index {
     Listed(Vec<Entry>),
 }
 
+/// The bits of an index entry's flags that hold its merge stage (0: not conflicted).
+const STAGE_MASK: u16 = 0x3000;
+
 /// git's id of the empty blob: staged by `git add -N` without being written.
 const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 
@@ -409,6 +412,107 @@ impl Repo {
         Ok(entries)
     }
 
+    /// The blob id of each work tree file in `paths` (relative to `dir`, a folder of the work
+    /// tree), for `check --all`'s cache; `None` for a file that cannot be read. As `git status`
+    /// does, an index entry's id is taken when the entry's stat data still matches the file
+    /// (size, modification and change times to the nanosecond, inode and device); every other
+    /// file is hashed as a blob — so is a *racily clean* one (modified no earlier than the
+    /// index was written: an edit in the same tick keeps its stat data), every file when the
+    /// index cannot be read by libgit2 (sparse, corrupt), and every file when git may convert
+    /// bytes between the work tree and the index (`core.autocrlf`, an attributes file): then
+    /// the index's id is not the id of the bytes on disk. Reads the index, never writes it.
+    pub fn worktree_ids(&self, dir: &Path, paths: &[String]) -> Vec<Option<BlobId>> {
+        let prefix = dir
+            .canonicalize()
+            .ok()
+            .zip(self.root.canonicalize().ok())
+            .and_then(|(dir, root)| {
+                let rel = dir.strip_prefix(root).ok()?;
+                let mut prefix = String::new();
+                for part in rel.components() {
+                    prefix.push_str(part.as_os_str().to_str()?);
+                    prefix.push('/');
+                }
+                Some(prefix)
+            });
+        let s = crate::timing::span("index read");
+        let index = match (self.repo.index(), &prefix) {
+            (Ok(index), Some(_)) if !self.may_convert(&index) => Some(index),
+            _ => None,
+        };
+        let index_meta = index
+            .as_ref()
+            .and_then(|i| i.path().map(Path::to_path_buf))
+            .and_then(|p| std::fs::metadata(p).ok());
+        // The staged entries under `dir`, by their path relative to it.
+        let entries: HashMap<Vec<u8>, git2::IndexEntry> = match (&index, &prefix) {
+            (Some(index), Some(prefix)) if index_meta.is_some() => index
+                .iter()
+                .filter(|e| e.flags & STAGE_MASK == 0)
+                .filter_map(|e| Some((e.path.strip_prefix(prefix.as_bytes())?.to_vec(), e)))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        drop(s);
+        let _s = crate::timing::span("stat (and hash what changed)");
+        let hashed = std::sync::atomic::AtomicUsize::new(0);
+        use rayon::prelude::*;
+        let ids = paths
+            .par_iter()
+            .map(|path| {
+                let full = dir.join(path);
+                if let (Some(entry), Some(index_meta)) = (entries.get(path.as_bytes()), &index_meta)
+                    && let Ok(meta) = std::fs::symlink_metadata(&full)
+                    && stat_matches(entry, &meta, index_meta)
+                {
+                    return Some(BlobId(entry.id));
+                }
+                hashed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let bytes = std::fs::read(&full).ok()?;
+                Oid::hash_object(git2::ObjectType::Blob, &bytes)
+                    .ok()
+                    .map(BlobId)
+            })
+            .collect();
+        crate::timing::count("files hashed (stat data not usable)", hashed.into_inner());
+        ids
+    }
+
+    /// Whether git may convert a file's bytes on their way into the index (end of line
+    /// conversion, a filter, an encoding): `core.autocrlf` on, or any attributes file —
+    /// tracked `.gitattributes`, `info/attributes`, or the user's (`core.attributesFile`, the
+    /// XDG default). Then the index's ids are not the ids of the files on disk.
+    fn may_convert(&self, index: &git2::Index) -> bool {
+        let config = self.repo.config().ok();
+        let get = |name: &str| config.as_ref().and_then(|c| c.get_string(name).ok());
+        if get("core.autocrlf").is_some_and(|v| {
+            !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "false" | "no" | "off" | "0" | ""
+            )
+        }) {
+            return true;
+        }
+        if self.repo.commondir().join("info/attributes").exists()
+            || self.repo.path().join("info/attributes").exists()
+        {
+            return true;
+        }
+        let user_file = get("core.attributesFile")
+            .map(|v| expand_home(&v, std::env::var_os("HOME").map(PathBuf::from).as_deref()))
+            .map(|p| p.map_or(true, |p| p.exists()));
+        let xdg = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+            .is_some_and(|c| c.join("git/attributes").exists());
+        if user_file.unwrap_or(xdg) {
+            return true;
+        }
+        index
+            .iter()
+            .any(|e| e.path == b".gitattributes" || e.path.ends_with(b"/.gitattributes"))
+    }
+
     /// Notes for the run's warnings (the index was read through `git`).
     pub fn notes(&self) -> Vec<String> {
         self.notes.borrow().clone()
@@ -530,6 +634,44 @@ impl Repo {
 }
 
 /// Paths whose blob differs between two listings, or that only one has.
+/// Whether an index entry's stat data still describes the file `meta` describes, and the
+/// entry is not racily clean (the file was modified before the index `index_meta` was written).
+#[cfg(unix)]
+fn stat_matches(
+    entry: &git2::IndexEntry,
+    meta: &std::fs::Metadata,
+    index_meta: &std::fs::Metadata,
+) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // Stage 0 only, not intent-to-add (`git add -N`: the empty blob) nor skip-worktree.
+    const EXTENDED_SKIP: u16 = 0x2000 | 0x4000;
+    if entry.flags & STAGE_MASK != 0 || entry.flags_extended & EXTENDED_SKIP != 0 {
+        return false;
+    }
+    // A smudged entry (git zeroes the size of a racily clean one when writing the index).
+    if entry.file_size == 0 || !meta.is_file() {
+        return false;
+    }
+    let modified = (meta.mtime(), meta.mtime_nsec());
+    if modified >= (index_meta.mtime(), index_meta.mtime_nsec()) {
+        return false;
+    }
+    // The index keeps 32 bits of each field, as git does.
+    entry.file_size == meta.size() as u32
+        && entry.mtime.seconds() as u32 == meta.mtime() as u32
+        && i64::from(entry.mtime.nanoseconds()) == meta.mtime_nsec()
+        && entry.ctime.seconds() as u32 == meta.ctime() as u32
+        && i64::from(entry.ctime.nanoseconds()) == meta.ctime_nsec()
+        && entry.ino == meta.ino() as u32
+        && entry.dev == meta.dev() as u32
+}
+
+/// Without unix stat data every file is hashed.
+#[cfg(not(unix))]
+fn stat_matches(_: &git2::IndexEntry, _: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
 fn changed_between(before: &[Entry], after: &[Entry]) -> Vec<String> {
     let old: HashMap<&str, BlobId> = before.iter().map(|e| (e.path.as_str(), e.id)).collect();
     let new: HashMap<&str, BlobId> = after.iter().map(|e| (e.path.as_str(), e.id)).collect();

@@ -35,6 +35,8 @@ use crate::timing::span;
 /// Where a file's bytes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Content {
+    /// A blob: read from the repository, or — with a [`FileReader`] that has none (`check
+    /// --all` in a work tree) — from the work tree file whose bytes have this id.
     Blob(BlobId),
     Disk,
 }

@@ -37,3 +37,10 @@ impl Drop for Span {
         }
     }
 }
+
+/// Writes `driftguard timing: <name> <n>` (a count, such as the files hashed) when timings are on.
+pub fn count(name: &str, n: usize) {
+    if enabled() {
+        let _ = writeln!(std::io::stderr(), "driftguard timing: {name} {n}");
+    }
+}

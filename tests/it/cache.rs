@@ -189,7 +189,8 @@ fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
 /// that came and went), a change check gives exactly what a run without the cache gives.
 /// Random edit sequences on a real repository: columns added (with or without a migration),
 /// removed and renamed; migrations added, deleted and renamed; the config edited and
-/// deleted; commits in between (HEAD moves, so the before side changes too).
+/// deleted; commits in between (HEAD moves, so the before side changes too). `check --all`
+/// is compared the same way after every step.
 #[test]
 fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
     const CONFIGS: [&str; 4] = [
@@ -301,6 +302,14 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                 (fresh.code, &fresh.stdout),
                 "seed {seed:#x} step {step}: the cached run differs from a run without cache"
             );
+            // `--all` reads the work tree: the index's stat data, racy entries, and (from the
+            // second step on) a cache that holds earlier states.
+            let (cached_all, fresh_all) = all_both_ways(&repo, ".");
+            assert_eq!(
+                (cached_all.code, &cached_all.stdout),
+                (fresh_all.code, &fresh_all.stdout),
+                "seed {seed:#x} step {step}: the cached --all differs from a run without cache"
+            );
             checked += 1;
             if rng.below(3) == 0 {
                 repo.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", "step"]);
@@ -313,4 +322,188 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
         "bounded runtime: {:?}",
         started.elapsed()
     );
+}
+
+/// `check --all` in `dir` of the repository, with the cache and without it.
+fn all_both_ways(repo: &TestRepo, dir: &str) -> (Run, Run) {
+    let cached = repo.run(&["check", "--all", dir, "--format", "json"]);
+    let mut cmd = Command::new(binary());
+    let output = isolate(&mut cmd)
+        .args(["check", "--all", dir, "--format", "json"])
+        .current_dir(repo.path())
+        .env("DRIFTGUARD_NO_CACHE", "1")
+        .output()
+        .expect("driftguard runs");
+    (cached, Run::new("driftguard", &["check", "--all"], &output))
+}
+
+/// How many snapshot results the cache holds: a hit adds none.
+fn snapshot_results(repo: &TestRepo) -> usize {
+    std::fs::read_dir(repo.path().join(".git/driftguard/cache-v1/findings"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The index file's bytes and modification time: driftguard never writes it.
+fn index_state(repo: &TestRepo) -> (Vec<u8>, std::time::SystemTime) {
+    let path = repo.path().join(".git/index");
+    let bytes = std::fs::read(&path).expect("index");
+    let modified = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    (bytes, modified)
+}
+
+/// Asserts the cached `--all` equals the uncached one; returns it.
+fn same_all(repo: &TestRepo, dir: &str, what: &str) -> Run {
+    let (cached, fresh) = all_both_ways(repo, dir);
+    assert!(matches!(fresh.code, 0 | 1), "{what}: {fresh:?}");
+    assert_eq!(
+        (cached.code, &cached.stdout, &cached.stderr),
+        (fresh.code, &fresh.stdout, &fresh.stderr),
+        "{what}: the cached --all differs from a run without cache"
+    );
+    cached
+}
+
+/// Issue 14: a warm `check --all` in a git work tree reuses the cache — a file's blob id is
+/// the index's while its stat data matches, else the hash of its bytes — and says exactly what
+/// a run without the cache says after every kind of work tree change. The index is never
+/// written.
+#[test]
+fn a_warm_check_all_in_a_work_tree_equals_a_run_without_cache_after_each_kind_of_edit() {
+    let repo = handbook_repo();
+    let index = index_state(&repo);
+    let clean = same_all(&repo, ".", "clean tree, cold");
+    assert_eq!(clean.code, 0, "{clean:?}");
+    let stored = snapshot_results(&repo);
+    assert_eq!(stored, 1, "the cold run stored its result");
+    same_all(&repo, ".", "clean tree, warm");
+    assert_eq!(snapshot_results(&repo), stored, "a warm run is a hit");
+    assert_eq!(index_state(&repo), index, "the index is never written");
+
+    // An unstaged edit of a tracked model file: a column without its migration.
+    repo.write(MODELS, &customer_with(CONTACT));
+    let edited = same_all(&repo, ".", "unstaged model edit");
+    assert_eq!(edited.code, 1, "{edited:?}");
+    assert_eq!(edited.findings_rules(), ["DG001"], "{edited:?}");
+    assert_eq!(
+        snapshot_results(&repo),
+        stored + 1,
+        "a new state is analysed"
+    );
+
+    // The same size, within the same second as the index write: racily clean.
+    repo.git(&["add", MODELS]);
+    let renamed = customer_with(&CONTACT.replace("contact_preference", "contact_preferencf"));
+    assert_eq!(renamed.len(), customer_with(CONTACT).len());
+    repo.write(MODELS, &renamed);
+    let racy = same_all(&repo, ".", "same-size edit in the same second");
+    assert!(
+        racy.stdout.contains("contact_preferencf"),
+        "the edit is seen: {racy:?}"
+    );
+
+    // `touch` without a content change: the bytes are hashed again, and the result is a hit.
+    let before_touch = snapshot_results(&repo);
+    let full = repo.path().join(MODELS);
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .append(true)
+        .open(&full)
+        .and_then(|f| f.set_modified(later))
+        .expect("touch");
+    same_all(&repo, ".", "touch");
+    assert_eq!(snapshot_results(&repo), before_touch, "touch is a hit");
+
+    // A new untracked model file and its migration.
+    repo.write(
+        "apps/backend/src/db/models/orders.py",
+        "from sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n\n\nclass Order(Base):\n    __tablename__ = \"orders\"\n    __table_args__ = {\"schema\": \"core\"}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    note: Mapped[str] = mapped_column(String(40))\n",
+    );
+    let untracked_model = same_all(&repo, ".", "untracked model");
+    assert!(
+        untracked_model
+            .findings()
+            .iter()
+            .any(|f| f.1 == "core.orders"),
+        "the untracked model is read: {untracked_model:?}"
+    );
+    repo.write(
+        &format!("{MIGRATIONS}/002_orders.sql"),
+        "CREATE TABLE core.orders (id SERIAL PRIMARY KEY, note VARCHAR(40) NOT NULL);\n",
+    );
+    let untracked_migration = same_all(&repo, ".", "untracked migration");
+    assert!(
+        !untracked_migration
+            .findings()
+            .iter()
+            .any(|f| f.1.starts_with("core.orders")),
+        "the untracked migration is read: {untracked_migration:?}"
+    );
+
+    // A deleted tracked file: the table loses its migration.
+    std::fs::remove_file(repo.path().join(format!("{MIGRATIONS}/001_initial.sql")))
+        .expect("remove");
+    let deleted = same_all(&repo, ".", "deleted migration");
+    assert!(
+        deleted.findings_rules().contains(&"DG002".to_string()),
+        "{deleted:?}"
+    );
+
+    // An unstaged config edit.
+    repo.write("driftguard.yml", "ignore: [\"core.customers\"]\n");
+    let configured = same_all(&repo, ".", "config edit");
+    assert!(
+        !configured
+            .findings()
+            .iter()
+            .any(|f| f.1 == "core.customers"),
+        "{configured:?}"
+    );
+
+    // Back to the committed state: its result is still in the cache.
+    std::fs::remove_file(repo.path().join("driftguard.yml")).expect("remove");
+    repo.git(&["reset", "-q"]);
+    repo.git(&["checkout", "-q", "--", "."]);
+    std::fs::remove_file(repo.path().join("apps/backend/src/db/models/orders.py")).expect("remove");
+    std::fs::remove_file(repo.path().join(format!("{MIGRATIONS}/002_orders.sql"))).expect("remove");
+    let index = index_state(&repo);
+    let stored = snapshot_results(&repo);
+    assert_eq!(same_all(&repo, ".", "back to clean").code, 0);
+    assert_eq!(snapshot_results(&repo), stored, "the clean tree is a hit");
+    assert_eq!(index_state(&repo), index, "the index is never written");
+}
+
+/// `check --all sub/`: paths relative to the folder given, blob ids from the index's entries
+/// under it; a plain directory (no git) is checked without a cache.
+#[test]
+fn check_all_of_a_subfolder_and_of_a_plain_directory() {
+    let repo = TestRepo::new();
+    repo.write(&format!("svc/{BASE}"), BASE_PY)
+        .write(&format!("svc/{MODELS}"), &customer_with(CONTACT))
+        .write(&format!("svc/{MIGRATIONS}/001_initial.sql"), INITIAL_SQL)
+        .commit_all("initial");
+    let cold = same_all(&repo, "svc", "subfolder, cold");
+    assert_eq!(cold.findings_rules(), ["DG001"], "{cold:?}");
+    assert!(cold.stdout.contains(&format!("\"{MODELS}\"")), "{cold:?}");
+    let stored = snapshot_results(&repo);
+    same_all(&repo, "svc", "subfolder, warm");
+    assert_eq!(snapshot_results(&repo), stored, "a warm run is a hit");
+    repo.write(&format!("svc/{MODELS}"), CUSTOMER_PY);
+    assert_eq!(same_all(&repo, "svc", "subfolder, edited").code, 0);
+
+    let plain = TestRepo::plain();
+    plain
+        .write(BASE, BASE_PY)
+        .write(MODELS, &customer_with(CONTACT))
+        .write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL_SQL);
+    let run = plain.run(&["check", "--all", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings_rules(), ["DG001"], "{run:?}");
+    assert!(!plain.path().join(".git").exists(), "nothing written");
 }
