@@ -115,7 +115,7 @@ fn all_in_work_tree(
     let key = snapshot_key(&entries, &config);
     drop(s);
     let analysis = cached_analysis(&key, &files, &reader, &config, &mut cache);
-    cache.trim_disk();
+    cache.finish();
     Ok(Some((config, warnings, analysis)))
 }
 
