@@ -445,3 +445,33 @@ fn an_enum_class_the_revision_imports_from_the_models_is_read() {
         .collect();
     assert_eq!(values, ["SMALL", "LARGE", "HUGE"]);
 }
+
+#[test]
+fn an_imported_enum_class_deriving_a_project_enum_base_is_read() {
+    // `Kind(Choices)`: the base's name does not say "enum"; the base, in a third module, does
+    // derive `enum.Enum`.
+    for (members, expected) in [
+        (TWO_KINDS, (0, Vec::new())),
+        (
+            "    SMALL = \"small\"\n",
+            (1, vec![("DG003".to_string(), "LARGE".to_string())]),
+        ),
+    ] {
+        let repo = enum_repo(
+            TWO_KINDS,
+            TWO_KINDS,
+            "from app.migrations.frozen import Kind\n",
+            "sa.Enum(Kind)",
+        );
+        repo.write(
+            "app/migrations/choices.py",
+            "import enum\n\n\nclass Choices(enum.Enum):\n    @classmethod\n    def choices(cls):\n        return [(m.value, m.name) for m in cls]\n",
+        )
+        .write(
+            "app/migrations/frozen.py",
+            &format!("from .choices import Choices\n\n\nclass Kind(Choices):\n{members}"),
+        );
+        repo.commit_all("a project enum base");
+        assert_eq!(enum_findings(&repo), expected, "{members}");
+    }
+}
