@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 
 use super::extract::{
-    AttrKind, ClassAttr, EnumMember, EnumValue, annotated, callee_last, const_str, enum_members,
+    AttrKind, ClassAttr, EnumMember, annotated, callee_last, const_str, enum_members,
 };
 use super::resolve::{ClassId, Found, Resolver, Sym};
 use super::text::expr_text;
@@ -25,7 +25,7 @@ use crate::postgres_type::SqlType;
 use crate::pyast::{Call, Expr};
 use crate::source::Location;
 use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
-use crate::sqlalchemy::types;
+use crate::sqlalchemy::{enums, types};
 
 /// Class-level values that are never columns.
 const NOT_COLUMNS: &[&str] = &[
@@ -534,10 +534,7 @@ impl<'a> Resolver<'a> {
     ) -> (Option<SqlType>, Option<ModelEnum>) {
         let native = call.kwarg("native_enum").and_then(Expr::as_bool) != Some(false)
             || call.func.last_name() == Some("ENUM");
-        let by_value = call.kwarg("values_callable").is_some_and(|v| {
-            let text = expr_text(v);
-            !text.contains(".name") || text.contains(".value")
-        });
+        let by_value = enums::stores_values(call);
         let schema = match call.kwarg("schema") {
             Some(value) => self.const_string(file, value),
             None if call.kwarg("inherit_schema").and_then(Expr::as_bool) == Some(true) => {
@@ -606,33 +603,8 @@ impl<'a> Resolver<'a> {
             Some(members) => members.clone(),
             None => enum_members(&model.attrs),
         };
-        let str_enum = model
-            .bases
-            .iter()
-            .any(|b| b.rsplit('.').next() == Some("StrEnum"));
-        let mut next_int: i64 = 1;
-        let values = members
-            .iter()
-            .map(|m| {
-                if !by_value {
-                    return m.name.clone();
-                }
-                match &m.value {
-                    EnumValue::Str(s) => s.clone(),
-                    EnumValue::Int(n) => {
-                        next_int = n.saturating_add(1);
-                        n.to_string()
-                    }
-                    EnumValue::Auto if str_enum => m.name.to_lowercase(),
-                    EnumValue::Auto => {
-                        let n = next_int;
-                        next_int = n.saturating_add(1);
-                        n.to_string()
-                    }
-                    EnumValue::Other(text) => text.clone(),
-                }
-            })
-            .collect();
+        let str_enum = enums::is_str_enum(model.bases.iter().map(String::as_str));
+        let values = enums::labels(&members, by_value, str_enum);
         Some(ModelEnum {
             name: name.unwrap_or_else(|| model.name.to_lowercase()),
             schema,

@@ -243,21 +243,7 @@ pub enum AttrKind {
     Other,
 }
 
-/// A member of a Python enum class.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EnumMember {
-    pub name: String,
-    pub value: EnumValue,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum EnumValue {
-    Str(String),
-    Int(i64),
-    /// `auto()`.
-    Auto,
-    Other(String),
-}
+pub use crate::sqlalchemy::enums::{EnumMember, EnumValue};
 
 /// A `Table("name", metadata, Column(…), …, schema=…)` call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -978,12 +964,7 @@ fn decorator_name(expr: &Expr) -> Option<String> {
     }
 }
 
-/// A base that names Python's `enum` classes (`Enum`, `enum.StrEnum`, `PyEnum`, `IntFlag`, a
-/// project's `BaseEnum`).
-pub(crate) fn looks_like_enum_base(base: &str) -> bool {
-    let last = base.rsplit('.').next().unwrap_or(base);
-    last.ends_with("Enum") || matches!(last, "Flag" | "IntFlag")
-}
+pub(crate) use crate::sqlalchemy::enums::looks_like_enum_base;
 
 /// The members of an enum class body: simple assignments whose name is not private.
 pub(crate) fn enum_members(attrs: &[ClassAttr]) -> Vec<EnumMember> {
@@ -991,17 +972,9 @@ pub(crate) fn enum_members(attrs: &[ClassAttr]) -> Vec<EnumMember> {
         .iter()
         .filter(|a| a.kind == AttrKind::Assign && !a.name.starts_with('_'))
         .filter_map(|a| {
-            let value = a.value.as_ref()?;
-            let value = match value {
-                Expr::Str(s) => EnumValue::Str(s.clone()),
-                Expr::Int(n) => EnumValue::Int(*n),
-                Expr::Call(call) if callee_last(call) == Some("auto") => EnumValue::Auto,
-                Expr::Lambda(_) => return None,
-                other => EnumValue::Other(crate::models::text::expr_text(other)),
-            };
             Some(EnumMember {
                 name: a.name.clone(),
-                value,
+                value: crate::sqlalchemy::enums::member_value(a.value.as_ref()?)?,
             })
         })
         .collect()

@@ -85,6 +85,8 @@ mod resolve;
 mod tests;
 mod text;
 
+pub(crate) use text::expr_text;
+
 pub use crate::pyeval::modules::{ImportBinding, StarImport};
 pub use extract::{
     AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, MetadataRef, ModuleValue,

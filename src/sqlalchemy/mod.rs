@@ -4,7 +4,8 @@
 //! Alembic revisions ([`crate::migrations::alembic`]). What the two readers must agree on
 //! lives here, once, so that they cannot drift apart: [`column`](mod@column) sorts the
 //! arguments of a `Column(…)`/`mapped_column(…)` call, [`default`] renders a `server_default=`
-//! as SQL, and [`types`] maps a SQLAlchemy or
+//! as SQL, [`enums`] says which labels a Python enum class gives an `Enum(…)`, and
+//! [`types`] maps a SQLAlchemy or
 //! Python type to the [`SqlType`](crate::postgres_type::SqlType) PostgreSQL would create.
 //!
 //! Nothing here walks a file or resolves a name: callers hand in expressions from
@@ -13,4 +14,5 @@
 
 pub mod column;
 pub mod default;
+pub mod enums;
 pub mod types;

@@ -281,3 +281,197 @@ fn a_table_name_helper_in_a_plain_module_is_evaluated_and_its_edits_are_seen() {
         "{run:?}"
     );
 }
+
+/// Issue 12: a revision that creates an enum type from a Python enum class of another module
+/// of the project (`sa.Enum(Kind)` with `Kind` imported) creates the class's members, as
+/// SQLAlchemy does. The models declare `Kind` in `app/models.py`; the revision imports a
+/// frozen copy from `app/migrations/frozen.py`, so that the two can differ and the test sees
+/// which one the revision's labels come from.
+fn enum_repo(
+    model_members: &str,
+    frozen_members: &str,
+    revision_head: &str,
+    column: &str,
+) -> TestRepo {
+    let repo = TestRepo::new();
+    let class = |members: &str| {
+        format!(
+            "import enum\n\n\nclass Kind(enum.Enum):\n{members}\n    def label(self):\n        return self.value.title()\n"
+        )
+    };
+    let models = format!(
+        r#"import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+{}
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind = mapped_column(sa.Enum(Kind), nullable=True)
+"#,
+        class(model_members)
+    );
+    let revision = format!(
+        "from alembic import op\nimport sqlalchemy as sa\n{revision_head}\nrevision = \"0001\"\ndown_revision = None\n\n\ndef upgrade():\n    op.create_table(\n        \"item\",\n        sa.Column(\"id\", sa.Integer(), primary_key=True),\n        sa.Column(\"kind\", {column}, nullable=True),\n    )\n"
+    );
+    repo.write("app/__init__.py", "")
+        .write("app/models.py", &models)
+        .write("app/migrations/__init__.py", "")
+        .write(
+            "app/migrations/frozen.py",
+            &format!("import enum\n\n\n{}", class(frozen_members)),
+        )
+        .write("app/migrations/versions/0001_item.py", &revision);
+    repo.commit_all("state");
+    repo
+}
+
+const TWO_KINDS: &str = "    SMALL = \"small\"\n    LARGE = \"large\"\n";
+const THREE_KINDS: &str = "    SMALL = \"small\"\n    LARGE = \"large\"\n    HUGE = \"huge\"\n";
+
+/// `(rule, enum value)` of each finding.
+fn enum_findings(repo: &TestRepo) -> (i32, Vec<(String, String)>) {
+    let run = repo.run(&["check", "--format", "json"]);
+    let json = run.json();
+    let findings = json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("?").to_string(),
+                f["target"]["value"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    (run.code, findings)
+}
+
+#[test]
+fn an_enum_class_imported_into_a_revision_gives_the_type_its_members() {
+    let head = "from app.migrations.frozen import Kind\n";
+    // The same members on both sides: clean (before issue 12 the type had no labels and
+    // every member was DG003).
+    let repo = enum_repo(TWO_KINDS, TWO_KINDS, head, "sa.Enum(Kind)");
+    assert_eq!(enum_findings(&repo), (0, Vec::new()));
+    // The model's enum gains a member the imported class does not have: that one is missing.
+    let repo = enum_repo(THREE_KINDS, TWO_KINDS, head, "sa.Enum(Kind)");
+    assert_eq!(
+        enum_findings(&repo),
+        (1, vec![("DG003".to_string(), "HUGE".to_string())])
+    );
+    // And the other way: members the revision created that the model no longer has are no
+    // finding of DG003 (the labels come from the imported class, not from the model).
+    let repo = enum_repo(TWO_KINDS, THREE_KINDS, head, "sa.Enum(Kind)");
+    assert_eq!(enum_findings(&repo).0, 0);
+}
+
+#[test]
+fn an_enum_class_reached_as_a_module_attribute_or_relative_import_is_read() {
+    for (head, column) in [
+        (
+            "import app.migrations.frozen as frozen\n",
+            "sa.Enum(frozen.Kind, name=\"kind\")",
+        ),
+        (
+            "from app.migrations import frozen\n",
+            "sa.Enum(frozen.Kind)",
+        ),
+        (
+            "from ..frozen import Kind\n",
+            "postgresql.ENUM(Kind, name=\"kind\")",
+        ),
+    ] {
+        let head = format!("from sqlalchemy.dialects import postgresql\n{head}");
+        let repo = enum_repo(TWO_KINDS, TWO_KINDS, &head, column);
+        assert_eq!(enum_findings(&repo), (0, Vec::new()), "{head}{column}");
+        let repo = enum_repo(THREE_KINDS, TWO_KINDS, &head, column);
+        assert_eq!(
+            enum_findings(&repo),
+            (1, vec![("DG003".to_string(), "HUGE".to_string())]),
+            "{head}{column}"
+        );
+    }
+}
+
+#[test]
+fn values_callable_applies_to_an_imported_enum_class() {
+    // With `values_callable` the revision's type stores the members' values (small, large);
+    // the model's `Enum(Kind)` stores their names, so both are missing from the type.
+    let repo = enum_repo(
+        TWO_KINDS,
+        TWO_KINDS,
+        "from app.migrations.frozen import Kind\n",
+        "sa.Enum(Kind, values_callable=lambda e: [m.value for m in e])",
+    );
+    assert_eq!(
+        enum_findings(&repo),
+        (
+            1,
+            vec![
+                ("DG003".to_string(), "LARGE".to_string()),
+                ("DG003".to_string(), "SMALL".to_string()),
+            ]
+        )
+    );
+}
+
+#[test]
+fn an_enum_class_the_revision_imports_from_the_models_is_read() {
+    // ihatemoney's shape: the revision imports the model's own class.
+    let repo = enum_repo(
+        THREE_KINDS,
+        TWO_KINDS,
+        "from app.models import Kind\n",
+        "sa.Enum(Kind)",
+    );
+    assert_eq!(enum_findings(&repo), (0, Vec::new()));
+    let schema = repo.run(&["schema", "--format", "json"]);
+    assert_eq!(schema.code, 0, "{schema:?}");
+    let json = schema.json();
+    let values: Vec<&str> = json["enums"][0]["values"]
+        .as_array()
+        .expect("one enum type with values")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(values, ["SMALL", "LARGE", "HUGE"]);
+}
+
+#[test]
+fn an_imported_enum_class_deriving_a_project_enum_base_is_read() {
+    // `Kind(Choices)`: the base's name does not say "enum"; the base, in a third module, does
+    // derive `enum.Enum`.
+    for (members, expected) in [
+        (TWO_KINDS, (0, Vec::new())),
+        (
+            "    SMALL = \"small\"\n",
+            (1, vec![("DG003".to_string(), "LARGE".to_string())]),
+        ),
+    ] {
+        let repo = enum_repo(
+            TWO_KINDS,
+            TWO_KINDS,
+            "from app.migrations.frozen import Kind\n",
+            "sa.Enum(Kind)",
+        );
+        repo.write(
+            "app/migrations/choices.py",
+            "import enum\n\n\nclass Choices(enum.Enum):\n    @classmethod\n    def choices(cls):\n        return [(m.value, m.name) for m in cls]\n",
+        )
+        .write(
+            "app/migrations/frozen.py",
+            &format!("from .choices import Choices\n\n\nclass Kind(Choices):\n{members}"),
+        );
+        repo.commit_all("a project enum base");
+        assert_eq!(enum_findings(&repo), expected, "{members}");
+    }
+}

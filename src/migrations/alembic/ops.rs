@@ -75,7 +75,7 @@ use crate::pyast::{
 use crate::pyeval::{ModuleIndex, ModuleSummary};
 use crate::source::{Location, SourceFile};
 use crate::sqlalchemy::column::{self, Grammar, Repeated, TypeArg};
-use crate::sqlalchemy::types;
+use crate::sqlalchemy::{enums, types};
 
 /// How many helper calls deep the reader follows from `upgrade()`.
 const HELPER_DEPTH: usize = 3;
@@ -151,8 +151,8 @@ struct UpgradeReader<'a> {
     globals: Globals<'a>,
     /// The revision's module and the project's other modules, for the evaluator.
     ctx: ModuleCtx<'a>,
-    /// Module-level `class Status(enum.Enum)`-like classes → member names.
-    enum_classes: HashMap<&'a str, Vec<String>>,
+    /// Module-level `class Status(enum.Enum)`-like classes of the revision, by name.
+    enum_classes: HashMap<&'a str, &'a ClassDef>,
     /// Functions read as entry points (`upgrade_<engine>`): not read again as helpers.
     entry_points: HashSet<&'a str>,
     /// Module-level classes of the revision (models it declares for its own use), by name.
@@ -177,18 +177,8 @@ impl<'a> UpgradeReader<'a> {
                 Stmt::Function(f) if functions.insert(f.name.as_str(), f).is_none() => {
                     function_order.push(f.name.as_str());
                 }
-                Stmt::Class(class) if class.bases.iter().any(is_enum_base) => {
-                    let members = class
-                        .body
-                        .iter()
-                        .filter_map(|s| match s {
-                            Stmt::Assign { targets, .. } => targets.first().and_then(bare_name),
-                            _ => None,
-                        })
-                        .filter(|n| !n.starts_with('_'))
-                        .map(str::to_string)
-                        .collect();
-                    enum_classes.insert(class.name.as_str(), members);
+                Stmt::Class(class) if is_enum_class(class) => {
+                    enum_classes.insert(class.name.as_str(), class);
                 }
                 _ => {}
             }
@@ -1709,16 +1699,56 @@ impl<'a> UpgradeReader<'a> {
             .filter_map(|a| self.env(frame).const_str(a))
             .collect();
         if values.is_empty()
-            && let Some(class) = call.args.first().and_then(bare_name)
-            && let Some(members) = self.enum_classes.get(class)
+            && let Some(class) = call.args.first().and_then(|a| self.enum_class(a, frame))
         {
-            values.clone_from(members);
+            let str_enum = enums::is_str_enum(class.bases.iter().filter_map(Expr::as_name));
+            values = enums::labels(
+                &enums::members_of_body(&class.body),
+                enums::stores_values(call),
+                str_enum,
+            );
         }
         self.push(SchemaChange::CreateEnum {
             name,
             values,
             location: location.clone(),
         });
+    }
+
+    /// The Python enum class the first argument of an `Enum(…)` names: one the revision
+    /// declares, or one of another module of the project, reached through the revision's
+    /// imports (`from app.models import Status`, `import app.models as m` + `m.Status`).
+    fn enum_class(&self, arg: &'a Expr, frame: &Frame<'a>) -> Option<&'a ClassDef> {
+        if let Some(class) = bare_name(arg).and_then(|n| self.enum_classes.get(n)) {
+            return Some(class);
+        }
+        match self.env(frame).evaluate(arg) {
+            crate::pyeval::Value::Class(crate::pyeval::ClassRef::Def { def, module })
+                if self.derives_enum(def, module, 0) =>
+            {
+                Some(def)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a class of the project is a Python enum: a base named like one, or a base of
+    /// the project that is (`class Kind(Choices)` with `class Choices(enum.Enum)` elsewhere).
+    fn derives_enum(&self, class: &'a ClassDef, module: &'a ModuleSummary, depth: usize) -> bool {
+        if is_enum_class(class) {
+            return true;
+        }
+        if depth >= RESOLVE_DEPTH {
+            return false;
+        }
+        let evaluator = crate::pyeval::Evaluator::new(self.ctx.index, &crate::pyeval::PostgresHost);
+        class.bases.iter().any(|base| {
+            matches!(
+                evaluator.eval(base, module, &crate::pyeval::NoNames),
+                crate::pyeval::Value::Class(crate::pyeval::ClassRef::Def { def, module })
+                    if self.derives_enum(def, module, depth + 1)
+            )
+        })
     }
 
     /// The SQL text of a `server_default=` value.
@@ -1950,9 +1980,13 @@ fn is_get_bind(expr: &Expr) -> bool {
         .is_some_and(|n| is_op(n, "get_bind"))
 }
 
-fn is_enum_base(base: &Expr) -> bool {
-    base.last_name()
-        .is_some_and(|n| n.ends_with("Enum") || n == "StrEnum" || n == "IntEnum")
+/// `class Status(enum.Enum)`, `class Kind(str, PyEnum)`, `class Role(BaseEnum)`.
+fn is_enum_class(class: &ClassDef) -> bool {
+    class
+        .bases
+        .iter()
+        .filter_map(Expr::as_name)
+        .any(enums::looks_like_enum_base)
 }
 
 /// `sa.Enum(…)` / `postgresql.ENUM(…)`, also through `.with_variant(…, "postgresql")`.
