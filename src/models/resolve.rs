@@ -198,6 +198,8 @@ pub fn resolve_with_modules(
     modules: &[ModuleSummary],
     options: &ResolveOptions,
 ) -> (Vec<ModelTable>, Vec<Warning>) {
+    let expanded = super::computed::expand_column_helpers(files, modules, &options.python_roots);
+    let files = expanded.as_deref().unwrap_or(files);
     let mut project = Resolver::new(files, modules, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
