@@ -24,6 +24,8 @@ use super::extract::{
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
+// Packages that are libraries, never the project's own modules.
+use crate::pyeval::modules::LIBRARY_PACKAGES as EXTERNAL_PACKAGES;
 use crate::pyeval::modules::{self, join_dotted};
 use crate::pyeval::{ModuleIndex, ModuleSummary};
 
@@ -36,29 +38,6 @@ pub struct ResolveOptions {
 
 /// One class: (file index, class index in that file).
 pub(super) type ClassId = (usize, usize);
-
-/// Packages that are libraries, never the project's own modules.
-const EXTERNAL_PACKAGES: &[&str] = &[
-    "sqlalchemy",
-    "sqlmodel",
-    "flask_sqlalchemy",
-    "flask",
-    "enum",
-    "typing",
-    "typing_extensions",
-    "pydantic",
-    "datetime",
-    "uuid",
-    "decimal",
-    "dataclasses",
-    "abc",
-    "collections",
-    "builtins",
-    "sqlalchemy_utils",
-    "geoalchemy2",
-    "alembic",
-    "fastapi_users_db_sqlalchemy",
-];
 
 /// Bases that are Python's own, never a sign of an unread declarative base.
 const BUILTIN_BASES: &[&str] = &["object", "str", "int", "dict", "list", "Exception", "ABC"];

@@ -483,3 +483,57 @@ def upgrade():
         "{schema:?}"
     );
 }
+
+/// A project whose revisions live in its own package called `alembic` (`app/alembic/versions/`,
+/// with an `__init__.py`): `from alembic import op` is still Alembic's `op`, so a revision's
+/// SQLite-only branch (`if conn.dialect.name == "sqlite":` rebuilding the table with `CHAR(32)`
+/// ids) is known not to run on PostgreSQL.
+#[test]
+fn a_project_package_named_alembic_does_not_hide_alembic_op() {
+    let repo = TestRepo::new();
+    repo.write("app/__init__.py", "")
+        .write("app/alembic/__init__.py", "")
+        .write(
+            "app/models.py",
+            r#"import uuid
+
+from sqlalchemy import Column, Integer, Uuid
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id = Column(Integer, primary_key=True)
+    author = Column(Uuid, nullable=False)
+"#,
+        )
+        .write(
+            "app/alembic/versions/r1_notes.py",
+            r#"import sqlalchemy as sa
+from alembic import op
+
+revision = "r1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "note",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("author", sa.Uuid(), nullable=False),
+    )
+    bind = op.get_bind()
+    backend = bind.dialect.name
+    if backend == "sqlite":
+        op.execute("CREATE TABLE note_copy (id INTEGER PRIMARY KEY, author CHAR(32) NOT NULL)")
+        op.execute("DROP TABLE note")
+        op.execute("ALTER TABLE note_copy RENAME TO note")
+"#,
+        )
+        .commit_all("notes");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.findings(), Vec::new(), "{run:?}");
+}
