@@ -1234,15 +1234,29 @@ impl Walker<'_> {
             }
             "string" => self.string(node),
             "concatenated_string" => {
-                let mut joined = String::new();
+                // `"a" f"{b}" "c"`: one string, or one f-string when a part interpolates
+                // (Alembic revisions split long `ALTER TABLE {t} …` statements this way).
+                let mut parts: Vec<FStringPart> = Vec::new();
                 let mut cursor = node.walk();
                 for part in node.named_children(&mut cursor) {
                     match self.string(part) {
-                        Expr::Str(s) => joined.push_str(&s),
+                        Expr::Str(s) => push_text(&mut parts, &s),
+                        Expr::FString(inner) => {
+                            for p in inner {
+                                match p {
+                                    FStringPart::Text(s) => push_text(&mut parts, &s),
+                                    value => parts.push(value),
+                                }
+                            }
+                        }
                         _ => return Expr::Other(self.text(node).to_string()),
                     }
                 }
-                Expr::Str(joined)
+                match parts.as_slice() {
+                    [] => Expr::Str(String::new()),
+                    [FStringPart::Text(s)] => Expr::Str(s.clone()),
+                    _ => Expr::FString(parts),
+                }
             }
             "integer" => {
                 let digits: String = self.text(node).chars().filter(|c| *c != '_').collect();
@@ -1684,6 +1698,17 @@ impl Walker<'_> {
     }
 }
 
+/// Appends literal text to f-string parts, joined to the text before it.
+fn push_text(parts: &mut Vec<FStringPart>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match parts.last_mut() {
+        Some(FStringPart::Text(last)) => last.push_str(text),
+        _ => parts.push(FStringPart::Text(text.to_string())),
+    }
+}
+
 fn unescape(seq: &str) -> String {
     let mut chars = seq.chars();
     if chars.next() != Some('\\') {
@@ -2085,5 +2110,35 @@ mod tests {
         };
         assert_eq!(f.decorators, vec![Expr::Name("declared_attr".into())]);
         assert!(matches!(&f.body[0], Stmt::Return { value: Some(Expr::Str(s)), .. } if s == "a"));
+    }
+
+    #[test]
+    fn joined_strings_with_an_f_string_are_one_f_string() {
+        let m = parse_str("a = f'ALTER {t} ' 'SET ' f\"{c}!\"\nb = 'x' f'y'\n");
+        let values: Vec<&Expr> = m
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Assign { value: Some(v), .. } => Some(v),
+                _ => None,
+            })
+            .collect();
+        let value = |name: &str| FStringPart::Value {
+            value: Expr::Name(name.into()),
+            conversion: None,
+            spec: None,
+        };
+        assert_eq!(
+            values[0],
+            &Expr::FString(vec![
+                FStringPart::Text("ALTER ".into()),
+                value("t"),
+                FStringPart::Text(" SET ".into()),
+                value("c"),
+                FStringPart::Text("!".into()),
+            ])
+        );
+        // An f-string without interpolations is plain text: the whole is a string.
+        assert_eq!(values[1], &Expr::Str("xy".into()));
     }
 }

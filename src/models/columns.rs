@@ -699,7 +699,19 @@ impl<'a> Resolver<'a> {
         if let Some(call) = call
             && let Some(Expr::Call(column)) = call.kwarg("sa_column")
         {
-            return self.build(input, Style::Legacy, Some(column));
+            if matches!(
+                self.call_kind(input.file, column).as_str(),
+                "Column" | "mapped_column"
+            ) {
+                return self.build(input, Style::Legacy, Some(column));
+            }
+            // A project helper the evaluator could not follow (those it can follow were
+            // replaced by the `Column(…)` they return, see `computed::expand_column_helpers`):
+            // the column is there, its type and nullability are the helper's.
+            return self.build(input, Style::Legacy, None).map(|mut column| {
+                column.nullable = None;
+                column
+            });
         }
         // `tags: list[str] = Field(sa_type=JSON)`: a collection stored in one column. The
         // explicit column type says it is no relationship, whatever the annotation.

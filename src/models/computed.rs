@@ -16,11 +16,13 @@
 //! What the evaluator cannot tell stays unknown: the caller keeps its warning and leaves the
 //! table out rather than guess.
 
-use super::extract::{Computed, MetadataSchema};
+use super::extract::{Computed, FileModels, MetadataSchema};
 use super::resolve::{ClassId, Found, Resolver, Sym};
 use super::text::expr_text;
 use crate::pyast::{Expr, FunctionDef, Stmt};
-use crate::pyeval::{ClassRef, Def, Evaluator, Host, Item, ModuleSummary, NoHost, NoNames, Value};
+use crate::pyeval::{
+    ClassRef, Def, Evaluator, Host, Item, ModuleIndex, ModuleSummary, NoHost, NoNames, Value,
+};
 
 /// What `cls` is while a class's computed attributes are evaluated.
 struct ClassHost<'a> {
@@ -349,5 +351,81 @@ impl<'a> Resolver<'a> {
             ) => full == *want,
             _ => false,
         }
+    }
+}
+
+/// The callee of a `Field(sa_column=helper(…))` that is not `Column` itself: a project helper
+/// to evaluate.
+fn column_helper(value: &Expr) -> Option<&Expr> {
+    let Expr::Call(field) = value else {
+        return None;
+    };
+    column_helper_call(field.kwarg("sa_column")?)
+}
+
+/// SQLModel fields whose `sa_column=` is a project helper that builds the column
+/// (`sa_column=_tz_column(index=True)` with `def _tz_column(*, nullable=False, index=False):
+/// return Column(DateTime(timezone=True), nullable=nullable, index=index)`): the helper is
+/// evaluated in the file that calls it ([`crate::pyeval`], with the project's modules
+/// importable) and, when it returns a `Column(…)` the evaluator can write back as code, the
+/// field reads that call, arguments substituted, instead of the helper's name. `None` when no
+/// field needed it (the files are used as they are); a helper the evaluator cannot follow is
+/// left as written, and the column reader then trusts neither its type nor its nullability.
+pub(super) fn expand_column_helpers(
+    files: &[FileModels],
+    modules: &[ModuleSummary],
+    python_roots: &[String],
+) -> Option<Vec<FileModels>> {
+    let wanted = |file: &FileModels| {
+        file.classes
+            .iter()
+            .flat_map(|c| &c.attrs)
+            .any(|a| a.value.as_ref().and_then(column_helper).is_some())
+    };
+    if !files.iter().any(wanted) {
+        return None;
+    }
+    let index = ModuleIndex::new(
+        files.iter().map(|f| &f.summary).chain(modules),
+        python_roots,
+    );
+    let ev = Evaluator::new(&index, &NoHost);
+    let mut out = files.to_vec();
+    for (file, original) in out.iter_mut().zip(files) {
+        if !wanted(original) {
+            continue;
+        }
+        let summary = &original.summary;
+        for attr in file.classes.iter_mut().flat_map(|c| &mut c.attrs) {
+            let Some(Expr::Call(field)) = &mut attr.value else {
+                continue;
+            };
+            let Some((_, helper)) = field.kwargs.iter_mut().find(|(k, _)| k == "sa_column") else {
+                continue;
+            };
+            if column_helper_call(helper).is_none() {
+                continue;
+            }
+            let built = match ev.eval(helper, summary, &NoNames) {
+                Value::LibCall(call) if call.path.rsplit('.').next() == Some("Column") => {
+                    crate::pyeval::to_expr(&Value::LibCall(call))
+                }
+                _ => None,
+            };
+            if let Some(built) = built {
+                *helper = built;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `helper(…)` when it is a call of something other than `Column`/`mapped_column`.
+fn column_helper_call(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Call(call) if !matches!(call.func.last_name(), Some("Column" | "mapped_column")) => {
+            Some(expr)
+        }
+        _ => None,
     }
 }

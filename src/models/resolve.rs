@@ -24,6 +24,8 @@ use super::extract::{
 };
 use super::{ModelColumn, ModelTable};
 use crate::finding::Warning;
+// Packages that are libraries, never the project's own modules.
+use crate::pyeval::modules::LIBRARY_PACKAGES as EXTERNAL_PACKAGES;
 use crate::pyeval::modules::{self, join_dotted};
 use crate::pyeval::{ModuleIndex, ModuleSummary};
 
@@ -36,29 +38,6 @@ pub struct ResolveOptions {
 
 /// One class: (file index, class index in that file).
 pub(super) type ClassId = (usize, usize);
-
-/// Packages that are libraries, never the project's own modules.
-const EXTERNAL_PACKAGES: &[&str] = &[
-    "sqlalchemy",
-    "sqlmodel",
-    "flask_sqlalchemy",
-    "flask",
-    "enum",
-    "typing",
-    "typing_extensions",
-    "pydantic",
-    "datetime",
-    "uuid",
-    "decimal",
-    "dataclasses",
-    "abc",
-    "collections",
-    "builtins",
-    "sqlalchemy_utils",
-    "geoalchemy2",
-    "alembic",
-    "fastapi_users_db_sqlalchemy",
-];
 
 /// Bases that are Python's own, never a sign of an unread declarative base.
 const BUILTIN_BASES: &[&str] = &["object", "str", "int", "dict", "list", "Exception", "ABC"];
@@ -198,6 +177,8 @@ pub fn resolve_with_modules(
     modules: &[ModuleSummary],
     options: &ResolveOptions,
 ) -> (Vec<ModelTable>, Vec<Warning>) {
+    let expanded = super::computed::expand_column_helpers(files, modules, &options.python_roots);
+    let files = expanded.as_deref().unwrap_or(files);
     let mut project = Resolver::new(files, modules, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();

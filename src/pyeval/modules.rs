@@ -358,9 +358,15 @@ impl<'a> ModuleIndex<'a> {
             return self.modules.get(dotted).copied();
         }
         for root in import_roots(importer, &self.python_roots) {
+            if !root_allowed(&root, dotted, &self.python_roots) {
+                continue;
+            }
             if let Some(m) = self.modules.get(&join_dotted(&root, dotted)) {
                 return Some(m);
             }
+        }
+        if !suffix_guess_allowed(dotted) {
+            return None;
         }
         match self.suffixes.get(dotted).map(Vec::as_slice) {
             Some([only]) => Some(only),
@@ -384,6 +390,46 @@ impl<'a> ModuleIndex<'a> {
     pub fn is_empty(&self) -> bool {
         self.modules.is_empty()
     }
+}
+
+/// Packages that are libraries, never the project's own modules: an import of one is never
+/// guessed to mean a project module that merely ends with its name (Langflow's
+/// `langflow/alembic/` package is not the `alembic` of `from alembic import op`).
+pub const LIBRARY_PACKAGES: &[&str] = &[
+    "sqlalchemy",
+    "sqlmodel",
+    "flask_sqlalchemy",
+    "flask",
+    "enum",
+    "typing",
+    "typing_extensions",
+    "pydantic",
+    "datetime",
+    "uuid",
+    "decimal",
+    "dataclasses",
+    "abc",
+    "collections",
+    "builtins",
+    "sqlalchemy_utils",
+    "geoalchemy2",
+    "alembic",
+    "fastapi_users_db_sqlalchemy",
+];
+
+/// Whether `dotted` may be guessed to be the one project module ending with it.
+fn suffix_guess_allowed(dotted: &str) -> bool {
+    let first = dotted.split('.').next().unwrap_or(dotted);
+    !LIBRARY_PACKAGES.contains(&first)
+}
+
+/// Whether `dotted` may be looked up under `root`, a folder above the importer: a library's
+/// name only at the repository root or a configured root (where a project that vendors it
+/// would put it), never in a package that happens to be called the same.
+fn root_allowed(root: &str, dotted: &str, python_roots: &[String]) -> bool {
+    suffix_guess_allowed(dotted)
+        || root.is_empty()
+        || python_roots.iter().any(|r| dotted_root(r) == root)
 }
 
 /// The modules of a snapshot by dotted name, before any is read: where an import leads.
@@ -441,9 +487,15 @@ impl ModulePaths {
             return self.modules.get(dotted).map(String::as_str);
         }
         for root in import_roots(importer, &self.python_roots) {
+            if !root_allowed(&root, dotted, &self.python_roots) {
+                continue;
+            }
             if let Some(path) = self.modules.get(&join_dotted(&root, dotted)) {
                 return Some(path);
             }
+        }
+        if !suffix_guess_allowed(dotted) {
+            return None;
         }
         match self.suffixes.get(dotted).map(Vec::as_slice) {
             Some([only]) => Some(only),

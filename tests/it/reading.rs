@@ -475,3 +475,259 @@ fn an_imported_enum_class_deriving_a_project_enum_base_is_read() {
         assert_eq!(enum_findings(&repo), expected, "{members}");
     }
 }
+
+/// A SQLModel field whose `sa_column=` is a project helper (`sa_column=stamp()` with `def
+/// stamp(*, nullable=False): return Column(DateTime(timezone=True), nullable=nullable)`) maps
+/// the column the helper returns, its arguments substituted: NOT NULL and `TIMESTAMPTZ` here,
+/// not a nullable column of unknown type. The helper may live in another module.
+#[test]
+fn a_sqlmodel_sa_column_helper_is_evaluated() {
+    let repo = TestRepo::new();
+    repo.write(
+        "app/columns.py",
+        "import sqlalchemy as sa\n\n\ndef stamp(*, nullable=False, index=False):\n    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)\n",
+    )
+    .write(
+        "app/models.py",
+        r#"from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.columns import stamp
+
+
+def _plain_text(optional=True):
+    from sqlalchemy import Column, Text
+    return Column(Text(), nullable=optional)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    id: int | None = Field(default=None, primary_key=True)
+    opened_at: datetime = Field(sa_column=stamp(index=True))
+    closed_at: datetime | None = Field(default=None, sa_column=stamp(nullable=True))
+    body: str = Field(sa_column=_plain_text(optional=False))
+"#,
+    )
+    .write(
+        "migrations/versions/r1_tickets.py",
+        r#"import sqlalchemy as sa
+from alembic import op
+
+revision = "r1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "ticket",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
+    )
+"#,
+    )
+    .commit_all("tickets");
+    let run = repo.run(&["check", "--format", "json"]);
+    // Warnings: the check passes.
+    assert_eq!(run.code, 0, "{run:?}");
+    // `opened_at` matches; `closed_at` is aware in the model but naive in the revision; the
+    // helper makes `body` NOT NULL, the revision does not.
+    assert_eq!(
+        run.findings()
+            .into_iter()
+            .map(|(rule, target, _)| format!("{rule} {target}"))
+            .collect::<Vec<_>>(),
+        vec![
+            "DG005 public.ticket.closed_at".to_string(),
+            "DG006 public.ticket.body".to_string(),
+        ],
+        "{run:?}"
+    );
+}
+
+/// A revision that splits one `ALTER TABLE` over implicitly joined f-strings (`f"ALTER TABLE
+/// {TABLE} " f"ALTER COLUMN {name} TYPE …"`), in a helper's loop over constant column names,
+/// is read like one f-string: the columns become `TIMESTAMPTZ` as the model says.
+#[test]
+fn joined_f_strings_in_op_execute_are_read() {
+    let revision = |alter: &str| {
+        format!(
+            r#"import sqlalchemy as sa
+from alembic import op
+
+revision = "r1"
+down_revision = None
+
+TABLE = "visit"
+STAMPS = ("arrived_at", "left_at")
+
+
+def _retype(conn, *, aware):
+    if conn.dialect.name != "postgresql":
+        return
+    for name in STAMPS:
+        if aware:
+            {alter}
+
+
+def upgrade():
+    op.create_table(
+        "visit",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("arrived_at", sa.DateTime(), nullable=True),
+        sa.Column("left_at", sa.DateTime(), nullable=True),
+    )
+    _retype(op.get_bind(), aware=True)
+"#
+        )
+    };
+    let repo = TestRepo::new();
+    repo.write(
+        "app/models.py",
+        r#"from sqlalchemy import Column, DateTime, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Visit(Base):
+    __tablename__ = "visit"
+    id = Column(Integer, primary_key=True)
+    arrived_at = Column(DateTime(timezone=True))
+    left_at = Column(DateTime(timezone=True))
+"#,
+    )
+    .write("migrations/versions/r1_visits.py", &revision("pass"))
+    .commit_all("naive");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.findings_rules(), vec!["DG005", "DG005"], "{run:?}");
+
+    repo.write(
+        "migrations/versions/r1_visits.py",
+        &revision(
+            "op.execute(sa.text(f\"ALTER TABLE {TABLE} \" f\"ALTER COLUMN {name} TYPE \" \"TIMESTAMP WITH TIME ZONE\"))",
+        ),
+    )
+    .commit_all("aware");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("built at run time"), "{run:?}");
+}
+
+/// A revision that makes its enum type from constants (`sa.Enum(*STATES, name=STATE_TYPE)`
+/// then `.create(bind, checkfirst=True)`) creates that type with those values: the model's
+/// `Enum(…, name="shipment_state")` column has its type (no DG004, no DG003).
+#[test]
+fn an_enum_made_from_constants_with_a_star_argument_is_created() {
+    let repo = TestRepo::new();
+    repo.write(
+        "app/models.py",
+        r#"import enum
+
+from sqlalchemy import Column, Enum, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class State(enum.Enum):
+    packed = "packed"
+    sent = "sent"
+
+
+class Shipment(Base):
+    __tablename__ = "shipment"
+    id = Column(Integer, primary_key=True)
+    state = Column(Enum(State, name="shipment_state"))
+"#,
+    )
+    .write(
+        "migrations/versions/r1_shipments.py",
+        r#"import sqlalchemy as sa
+from alembic import op
+
+revision = "r1"
+down_revision = None
+
+STATE_TYPE = "shipment_state"
+STATES = ("packed", "sent")
+
+
+def upgrade():
+    bind = op.get_bind()
+    state = sa.Enum(*STATES, name=STATE_TYPE)
+    state.create(bind, checkfirst=True)
+    op.create_table(
+        "shipment",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("state", state, nullable=True),
+    )
+"#,
+    )
+    .commit_all("shipments");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.findings(), Vec::new(), "{run:?}");
+    let schema = repo.run(&["schema", "--format", "json"]);
+    assert_eq!(
+        schema.json()["enums"],
+        serde_json::json!([{"schema": "public", "name": "shipment_state", "values": ["packed", "sent"]}]),
+        "{schema:?}"
+    );
+}
+
+/// A project whose revisions live in its own package called `alembic` (`app/alembic/versions/`,
+/// with an `__init__.py`): `from alembic import op` is still Alembic's `op`, so a revision's
+/// SQLite-only branch (`if conn.dialect.name == "sqlite":` rebuilding the table with `CHAR(32)`
+/// ids) is known not to run on PostgreSQL.
+#[test]
+fn a_project_package_named_alembic_does_not_hide_alembic_op() {
+    let repo = TestRepo::new();
+    repo.write("app/__init__.py", "")
+        .write("app/alembic/__init__.py", "")
+        .write(
+            "app/models.py",
+            r#"import uuid
+
+from sqlalchemy import Column, Integer, Uuid
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id = Column(Integer, primary_key=True)
+    author = Column(Uuid, nullable=False)
+"#,
+        )
+        .write(
+            "app/alembic/versions/r1_notes.py",
+            r#"import sqlalchemy as sa
+from alembic import op
+
+revision = "r1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "note",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("author", sa.Uuid(), nullable=False),
+    )
+    bind = op.get_bind()
+    backend = bind.dialect.name
+    if backend == "sqlite":
+        op.execute("CREATE TABLE note_copy (id INTEGER PRIMARY KEY, author CHAR(32) NOT NULL)")
+        op.execute("DROP TABLE note")
+        op.execute("ALTER TABLE note_copy RENAME TO note")
+"#,
+        )
+        .commit_all("notes");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.findings(), Vec::new(), "{run:?}");
+}

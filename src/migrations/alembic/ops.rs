@@ -1676,7 +1676,12 @@ impl<'a> UpgradeReader<'a> {
         if !explicit && call.kwarg("create_type").and_then(Expr::as_bool) == Some(false) {
             return;
         }
-        let Some(name) = types::enum_type_name(call) else {
+        // `name=ENUM_NAME`: a constant of the revision or a module it imports.
+        let Some(name) = call
+            .kwarg("name")
+            .and_then(|e| self.env(frame).const_str(e))
+            .or_else(|| types::enum_type_name(call))
+        else {
             return;
         };
         let schema = match call
@@ -1698,6 +1703,13 @@ impl<'a> UpgradeReader<'a> {
             .iter()
             .filter_map(|a| self.env(frame).const_str(a))
             .collect();
+        // `sa.Enum(*VALUES, name=…)` with `VALUES` a constant sequence of strings, in place.
+        for (position, star) in call.star_args.iter().rev() {
+            if let Some(items) = self.env(frame).str_list(star) {
+                let at = (*position).min(values.len());
+                values.splice(at..at, items);
+            }
+        }
         if values.is_empty()
             && let Some(class) = call.args.first().and_then(|a| self.enum_class(a, frame))
         {
