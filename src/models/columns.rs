@@ -520,6 +520,20 @@ impl<'a> Resolver<'a> {
         }
         let canonical = self.canonical(file, t);
         let ty = types::annotation_type(&canonical).or_else(|| types::annotation_type(t));
+        if ty.is_none()
+            && matches!(t, Expr::Name(_))
+            && let Some((class_name, values)) = self.module_enum(file, t, false)
+        {
+            // An enum class of a module without models (`from app.enums import Kind`).
+            let model_enum = ModelEnum {
+                name: class_name.to_lowercase(),
+                schema: None,
+                values,
+                native: true,
+                location: None,
+            };
+            return (Some(enum_sql_type(&model_enum)), Some(model_enum));
+        }
         (ty, None)
     }
 
@@ -548,9 +562,24 @@ impl<'a> Resolver<'a> {
             .first()
             .and_then(Expr::as_name)
             .and_then(|n| self.enum_class(file, n));
-        let model_enum = match class {
-            Some(class) => self.model_enum(class, by_value, name, schema, native),
-            None => {
+        let imported = match class {
+            Some(_) => None,
+            None => call
+                .args
+                .first()
+                .and_then(|a| self.module_enum(file, a, by_value)),
+        };
+        let model_enum = match (class, imported) {
+            (Some(class), _) => self.model_enum(class, by_value, name, schema, native),
+            // An enum class of a module without models (`from app.enums import Kind`).
+            (None, Some((class_name, values))) => Some(ModelEnum {
+                name: name.unwrap_or_else(|| class_name.to_lowercase()),
+                schema,
+                values,
+                native,
+                location: None,
+            }),
+            (None, None) => {
                 let values: Vec<String> = call
                     .args
                     .iter()

@@ -23,6 +23,11 @@ use crate::pyast::{Expr, FunctionDef, Stmt};
 use crate::pyeval::{
     ClassRef, Def, Evaluator, Host, Item, ModuleIndex, ModuleSummary, NoHost, NoNames, Value,
 };
+use crate::sqlalchemy::enums;
+
+/// How many classes up an enum class's bases are followed to `enum.Enum`
+/// (`class Kind(Choices)`, `class Choices(enum.Enum)` in another module).
+const ENUM_BASE_DEPTH: usize = 3;
 
 /// What `cls` is while a class's computed attributes are evaluated.
 struct ClassHost<'a> {
@@ -320,6 +325,32 @@ impl<'a> Resolver<'a> {
         let module = &self.files.get(file)?.summary;
         let ev = Evaluator::new(self.index(), &NoHost);
         ev.eval(expr, module, &NoNames).as_str().map(str::to_string)
+    }
+
+    /// A Python enum class that `expr` names in `file` but that no model file declares
+    /// (`from app.enums import Kind`, a module without models, read as a plain module of the
+    /// project): its name and labels, when the evaluator reaches an enum class.
+    pub(super) fn module_enum(
+        &self,
+        file: usize,
+        expr: &Expr,
+        by_value: bool,
+    ) -> Option<(String, Vec<String>)> {
+        let module = &self.files.get(file)?.summary;
+        let ev = Evaluator::new(self.index(), &NoHost);
+        match ev.eval(expr, module, &NoNames) {
+            Value::Class(ClassRef::Def { def, module })
+                if enums::derives_enum(self.index(), def, module, ENUM_BASE_DEPTH) =>
+            {
+                let str_enum = enums::is_str_enum(def.bases.iter().filter_map(Expr::as_name));
+                let members = enums::members_of_body(&def.body);
+                Some((
+                    def.name.clone(),
+                    enums::labels(&members, by_value, str_enum),
+                ))
+            }
+            _ => None,
+        }
     }
 
     /// The schema that a module-level `X.metadata.schema = …` sets for the metadata the

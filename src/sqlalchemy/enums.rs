@@ -12,7 +12,10 @@
 //! Nothing here finds a class: callers hand in its body (or the members they already
 //! extracted) once they have followed the name to it.
 
-use crate::pyast::{Call, Expr, Stmt};
+use crate::pyast::{Call, ClassDef, Expr, Stmt};
+use crate::pyeval::{
+    ClassRef, Evaluator, ModuleIndex, ModuleSummary, NoNames, PostgresHost, Value,
+};
 
 /// A member of a Python enum class.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,6 +40,36 @@ pub enum EnumValue {
 pub fn looks_like_enum_base(base: &str) -> bool {
     let last = base.rsplit('.').next().unwrap_or(base);
     last.ends_with("Enum") || matches!(last, "Flag" | "IntFlag")
+}
+
+/// Whether a class of the project is a Python enum: a base named like one, or a base of the
+/// project that is (`class Kind(Choices)` with `class Choices(enum.Enum)` in another module),
+/// followed through the evaluator at most `depth_left` classes up.
+pub fn derives_enum(
+    index: &ModuleIndex,
+    class: &ClassDef,
+    module: &ModuleSummary,
+    depth_left: usize,
+) -> bool {
+    if class
+        .bases
+        .iter()
+        .filter_map(Expr::as_name)
+        .any(looks_like_enum_base)
+    {
+        return true;
+    }
+    if depth_left == 0 {
+        return false;
+    }
+    let evaluator = Evaluator::new(index, &PostgresHost);
+    class.bases.iter().any(|base| {
+        matches!(
+            evaluator.eval(base, module, &NoNames),
+            Value::Class(ClassRef::Def { def, module })
+                if derives_enum(index, def, module, depth_left - 1)
+        )
+    })
 }
 
 /// Whether a class with these bases (dotted names as written) is a `StrEnum`, whose `auto()`

@@ -402,6 +402,55 @@ fn an_enum_class_reached_as_a_module_attribute_or_relative_import_is_read() {
     }
 }
 
+/// The model side of the same shape: the models import their enum class from a module that
+/// declares no model (`app/enums.py`, `import enum` only). Its members are read through the
+/// project's modules, so a member the migration never created is DG003 — before, the type's
+/// values were unknown and no DG003 could fire. `Mapped[Kind]` (the default annotation map)
+/// and `sa.Enum(Kind)`, also through a base enum of a third module, are read alike.
+#[test]
+fn a_model_enum_class_from_a_module_without_models_gives_its_members() {
+    for (enums_py, column) in [
+        (
+            format!("import enum\n\n\nclass Kind(enum.Enum):\n{THREE_KINDS}"),
+            "kind = mapped_column(sa.Enum(Kind), nullable=True)",
+        ),
+        (
+            format!("import enum\n\n\nclass Kind(str, enum.Enum):\n{THREE_KINDS}"),
+            "kind: Mapped[Optional[Kind]]",
+        ),
+        (
+            format!("from app.choices import Choices\n\n\nclass Kind(Choices):\n{THREE_KINDS}"),
+            "kind = mapped_column(sa.Enum(Kind), nullable=True)",
+        ),
+    ] {
+        let repo = TestRepo::new();
+        let models = format!(
+            "from typing import Optional\n\nimport sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\nfrom app.enums import Kind\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Item(Base):\n    __tablename__ = \"item\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n    {column}\n"
+        );
+        repo.write("app/__init__.py", "")
+            .write("app/choices.py", "import enum\n\n\nclass Choices(enum.Enum):\n    pass\n")
+            .write("app/enums.py", &enums_py)
+            .write("app/models.py", &models)
+            .write(
+                "database/migrations/001_item.sql",
+                "CREATE TYPE kind AS ENUM ('SMALL', 'LARGE');\nCREATE TABLE item (id serial PRIMARY KEY, kind kind);\n",
+            );
+        repo.commit_all("state");
+        assert_eq!(
+            enum_findings(&repo),
+            (1, vec![("DG003".to_string(), "HUGE".to_string())]),
+            "{enums_py}{column}"
+        );
+        // The migration catches up: clean.
+        repo.write(
+            "database/migrations/002_huge.sql",
+            "ALTER TYPE kind ADD VALUE 'HUGE';\n",
+        );
+        repo.commit_all("huge");
+        assert_eq!(enum_findings(&repo), (0, Vec::new()), "{enums_py}{column}");
+    }
+}
+
 #[test]
 fn values_callable_applies_to_an_imported_enum_class() {
     // With `values_callable` the revision's type stores the members' values (small, large);

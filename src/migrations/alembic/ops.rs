@@ -1736,31 +1736,12 @@ impl<'a> UpgradeReader<'a> {
         }
         match self.env(frame).evaluate(arg) {
             crate::pyeval::Value::Class(crate::pyeval::ClassRef::Def { def, module })
-                if self.derives_enum(def, module, 0) =>
+                if enums::derives_enum(self.ctx.index, def, module, RESOLVE_DEPTH) =>
             {
                 Some(def)
             }
             _ => None,
         }
-    }
-
-    /// Whether a class of the project is a Python enum: a base named like one, or a base of
-    /// the project that is (`class Kind(Choices)` with `class Choices(enum.Enum)` elsewhere).
-    fn derives_enum(&self, class: &'a ClassDef, module: &'a ModuleSummary, depth: usize) -> bool {
-        if is_enum_class(class) {
-            return true;
-        }
-        if depth >= RESOLVE_DEPTH {
-            return false;
-        }
-        let evaluator = crate::pyeval::Evaluator::new(self.ctx.index, &crate::pyeval::PostgresHost);
-        class.bases.iter().any(|base| {
-            matches!(
-                evaluator.eval(base, module, &crate::pyeval::NoNames),
-                crate::pyeval::Value::Class(crate::pyeval::ClassRef::Def { def, module })
-                    if self.derives_enum(def, module, depth + 1)
-            )
-        })
     }
 
     /// The SQL text of a `server_default=` value.
