@@ -98,13 +98,7 @@ fn all_in_work_tree(
         .map(|(path, id)| Entry { path, id })
         .collect();
     // A blob id with no repository to read from: the file on disk, whose bytes have that id.
-    let files: Vec<FileRef> = entries
-        .iter()
-        .map(|e| FileRef {
-            path: e.path.clone(),
-            content: Content::Blob(e.id),
-        })
-        .collect();
+    let files: Vec<FileRef> = entries.iter().map(FileRef::of_entry).collect();
     warnings.extend(unmatched_globs(&files, &config));
     let reader = FileReader {
         repo: None,
@@ -180,10 +174,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
                     FileKind::Other | FileKind::Config
                 )
             })
-            .map(|e| FileRef {
-                path: e.path.clone(),
-                content: Content::Blob(e.id),
-            })
+            .map(FileRef::of_entry)
             .collect()
     };
     let after_files = to_refs(&after_entries, &config);

@@ -48,6 +48,17 @@ pub struct FileRef {
     pub content: Content,
 }
 
+impl FileRef {
+    /// A file of a git snapshot by its entry (or, read with no repository, the work tree
+    /// file whose bytes have that blob id).
+    pub fn of_entry(entry: &crate::git::Entry) -> FileRef {
+        FileRef {
+            path: entry.path.clone(),
+            content: Content::Blob(entry.id),
+        }
+    }
+}
+
 /// What one file holds, once parsed.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Parsed {

@@ -417,13 +417,7 @@ fn read_snapshot<'r>(options: &FixOptions, repo: Option<&'r Repo>) -> Result<Sna
         config: options.config.clone(),
         fail_on: None,
     })?;
-    let files: Vec<FileRef> = entries
-        .iter()
-        .map(|e| FileRef {
-            path: e.path.clone(),
-            content: Content::Blob(e.id),
-        })
-        .collect();
+    let files: Vec<FileRef> = entries.iter().map(FileRef::of_entry).collect();
     let relevant: Vec<FileRef> = files
         .iter()
         .filter(|f| {
