@@ -1744,6 +1744,17 @@ mod tests {
         parse(&SourceFile::new("m.py", src))
     }
 
+    /// The values of a module's top-level assignments, in order.
+    fn assigned_values(m: &PyModule) -> Vec<&Expr> {
+        m.body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Assign { value: Some(v), .. } => Some(v),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn class_with_annotated_mapped_columns() {
         let m = parse_str(
@@ -1805,14 +1816,7 @@ mod tests {
         assert_eq!(imports[1].from, None);
         assert_eq!(imports[1].names, vec![("x.y".into(), Some("z".into()))]);
         assert!(imports[2].star);
-        let values: Vec<&Expr> = m
-            .body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::Assign { value: Some(v), .. } => Some(v),
-                _ => None,
-            })
-            .collect();
+        let values = assigned_values(&m);
         assert_eq!(values[0], &Expr::Str("a'bc".into()));
         assert_eq!(values[1], &Expr::Str("\\d".into()));
         assert_eq!(
@@ -2115,14 +2119,7 @@ mod tests {
     #[test]
     fn joined_strings_with_an_f_string_are_one_f_string() {
         let m = parse_str("a = f'ALTER {t} ' 'SET ' f\"{c}!\"\nb = 'x' f'y'\n");
-        let values: Vec<&Expr> = m
-            .body
-            .iter()
-            .filter_map(|s| match s {
-                Stmt::Assign { value: Some(v), .. } => Some(v),
-                _ => None,
-            })
-            .collect();
+        let values = assigned_values(&m);
         let value = |name: &str| FStringPart::Value {
             value: Expr::Name(name.into()),
             conversion: None,
