@@ -908,9 +908,8 @@ fn build(
         }
     }
     let s = span("resolve models");
-    let owned: Vec<FileModels> = model_files.iter().map(|m| (*m).clone()).collect();
     let (tables, model_warnings) = models::resolve_with_modules(
-        &owned,
+        &model_files,
         helpers,
         &ResolveOptions {
             python_roots: config.python_roots.clone(),

@@ -16,6 +16,8 @@
 //! What the evaluator cannot tell stays unknown: the caller keeps its warning and leaves the
 //! table out rather than guess.
 
+use std::collections::HashMap;
+
 use super::extract::{Computed, FileModels, MetadataSchema};
 use super::resolve::{ClassId, Found, Resolver, Sym};
 use super::text::expr_text;
@@ -399,33 +401,35 @@ fn column_helper(value: &Expr) -> Option<&Expr> {
 /// return Column(DateTime(timezone=True), nullable=nullable, index=index)`): the helper is
 /// evaluated in the file that calls it ([`crate::pyeval`], with the project's modules
 /// importable) and, when it returns a `Column(…)` the evaluator can write back as code, the
-/// field reads that call, arguments substituted, instead of the helper's name. `None` when no
-/// field needed it (the files are used as they are); a helper the evaluator cannot follow is
-/// left as written, and the column reader then trusts neither its type nor its nullability.
+/// field reads that call, arguments substituted, instead of the helper's name. Returns the
+/// files that changed, by index (the others are used as they are); a helper the evaluator
+/// cannot follow is left as written, and the column reader then trusts neither its type nor
+/// its nullability.
 pub(super) fn expand_column_helpers(
-    files: &[FileModels],
+    files: &[&FileModels],
     modules: &[ModuleSummary],
     python_roots: &[String],
-) -> Option<Vec<FileModels>> {
+) -> HashMap<usize, FileModels> {
     let wanted = |file: &FileModels| {
         file.classes
             .iter()
             .flat_map(|c| &c.attrs)
             .any(|a| a.value.as_ref().and_then(column_helper).is_some())
     };
-    if !files.iter().any(wanted) {
-        return None;
+    let mut out = HashMap::new();
+    if !files.iter().any(|f| wanted(f)) {
+        return out;
     }
     let index = ModuleIndex::new(
         files.iter().map(|f| &f.summary).chain(modules),
         python_roots,
     );
     let ev = Evaluator::new(&index, &NoHost);
-    let mut out = files.to_vec();
-    for (file, original) in out.iter_mut().zip(files) {
+    for (i, original) in files.iter().enumerate() {
         if !wanted(original) {
             continue;
         }
+        let file = out.entry(i).or_insert_with(|| (*original).clone());
         let summary = &original.summary;
         for attr in file.classes.iter_mut().flat_map(|c| &mut c.attrs) {
             let Some(Expr::Call(field)) = &mut attr.value else {
@@ -448,7 +452,7 @@ pub(super) fn expand_column_helpers(
             }
         }
     }
-    Some(out)
+    out
 }
 
 /// `helper(…)` when it is a call of something other than `Column`/`mapped_column`.

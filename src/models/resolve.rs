@@ -166,20 +166,27 @@ pub(super) struct Resolver<'a> {
 /// Resolves every file's models together into the mapped tables, sorted by file path and
 /// line, and the warnings for what could not be read.
 pub fn resolve(files: &[FileModels], options: &ResolveOptions) -> (Vec<ModelTable>, Vec<Warning>) {
-    resolve_with_modules(files, &[], options)
+    let files: Vec<&FileModels> = files.iter().collect();
+    resolve_with_modules(&files, &[], options)
 }
 
 /// [`resolve`], with the summaries of the project's other Python modules (those that are not
 /// model files), so that a computed table name or schema can call a helper or read a constant
 /// from any module of the project.
 pub fn resolve_with_modules(
-    files: &[FileModels],
+    files: &[&FileModels],
     modules: &[ModuleSummary],
     options: &ResolveOptions,
 ) -> (Vec<ModelTable>, Vec<Warning>) {
+    // Borrowed, not copied: a project's model files are most of what a check holds. Only the
+    // files whose column helpers were expanded are new.
     let expanded = super::computed::expand_column_helpers(files, modules, &options.python_roots);
-    let files = expanded.as_deref().unwrap_or(files);
-    let mut project = Resolver::new(files, modules, options);
+    let files: Vec<&FileModels> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| expanded.get(&i).unwrap_or(file))
+        .collect();
+    let mut project = Resolver::new(&files, modules, options);
     let tables = project.tables();
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
     warnings.extend(project.warnings);
@@ -198,7 +205,7 @@ fn last_segment(dotted: &str) -> &str {
 
 impl<'a> Resolver<'a> {
     pub(super) fn new(
-        files: &'a [FileModels],
+        files: &[&'a FileModels],
         other_modules: &'a [ModuleSummary],
         options: &ResolveOptions,
     ) -> Self {
@@ -212,6 +219,7 @@ impl<'a> Resolver<'a> {
         let library = super::library::modules();
         let all: Vec<&'a FileModels> = files
             .iter()
+            .copied()
             .chain(library.iter().map(|(_, models)| models))
             .collect();
         let library_modules = library

@@ -371,7 +371,7 @@ fn mixins_across_files_with_relative_and_absolute_imports() {
         vec!["created_at", "updated_at", "deleted_at", "id"]
     );
     let created = col(payments, "created_at");
-    assert_eq!(created.location.path, "apps/backend/src/db/mixins.py");
+    assert_eq!(&*created.location.path, "apps/backend/src/db/mixins.py");
     assert_eq!(created.location.line, 6);
     assert!(created.server_default);
     assert_eq!(created.nullable, Some(false));
@@ -591,8 +591,12 @@ fn issue_12_names_and_schemas_from_fstrings_settings_and_helper_modules() {
             "{BASE_20}from app.core.naming import PREFIX, SCHEMA, prefixed\n\nclass Order(Base):\n    __tablename__ = f'{{PREFIX}}_orders'\n    __table_args__ = {{'schema': SCHEMA}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass Line(Base):\n    __tablename__ = prefixed('Lines')\n    __table_args__ = {{'schema': SCHEMA.upper().lower() + '_x'}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
         ),
     );
-    let files = vec![extract_file(&models)];
-    let (tables, warnings) = resolve_with_modules(&files, &[helper], &ResolveOptions::default());
+    let files = [extract_file(&models)];
+    let (tables, warnings) = resolve_with_modules(
+        &files.iter().collect::<Vec<_>>(),
+        &[helper],
+        &ResolveOptions::default(),
+    );
     assert!(warnings.is_empty(), "{warnings:#?}");
     assert_eq!(
         table_names(&tables),
@@ -1091,7 +1095,7 @@ fn syntax_error_file_keeps_the_tables_it_can_read_and_warns_once() {
     );
     // At the bracket, as CPython says: `mapped_column(` on the class's third line.
     let at = warnings[0].location.as_ref().expect("a location");
-    assert_eq!(at.path, "app/models.py");
+    assert_eq!(&*at.path, "app/models.py");
     assert_eq!((at.line, at.column), (8, 22), "{src}");
 }
 
