@@ -108,8 +108,13 @@ fn all_in_work_tree(
     let s = span("snapshot key");
     let key = snapshot_key(&entries, &config);
     drop(s);
-    let analysis = cached_analysis(&key, &files, &reader, &config, &mut cache);
+    let mut analysis = cached_analysis(&key, &files, &reader, &config, &mut cache);
     cache.finish();
+    drop_in_background(cache);
+    drop_in_background((
+        std::mem::take(&mut analysis.sources),
+        std::mem::take(&mut analysis.tables),
+    ));
     Ok(Some((config, warnings, analysis)))
 }
 
@@ -148,7 +153,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     warnings.extend(skipped_submodules(&repo, before, after)?);
     if options.mode == Mode::Staged && options.config.is_none() {
         warnings.extend(unstaged_config_warnings(
-            &repo.unstaged_paths().unwrap_or_default(),
+            &repo.unstaged_among(crate::config::CONFIG_NAMES),
         ));
     }
     let relevant = changed.iter().any(|p| {
@@ -211,12 +216,18 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     warnings.extend(after_analysis.warnings.into_iter().filter(|w| {
         w.location
             .as_ref()
-            .is_none_or(|l| changed_set.contains(l.path.as_str()))
+            .is_none_or(|l| changed_set.contains(&*l.path))
     }));
     if options.mode == Mode::Staged && !introduced.is_empty() {
         point_at_unstaged_migrations(&repo, &after_files, &config, &mut cache, &mut introduced);
     }
     cache.finish();
+    drop_in_background(cache);
+    drop_in_background((
+        before_analysis,
+        after_analysis.sources,
+        after_analysis.tables,
+    ));
     let mut summary = after_analysis.summary;
     summary.findings = introduced.len();
     summary.preexisting = preexisting.len();
@@ -239,6 +250,18 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         nothing_to_check: false,
         sources,
     })
+}
+
+/// Frees what a run no longer needs on another thread: a large project's parses take tens of
+/// milliseconds to free, and the process may exit before they are.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    if std::thread::Builder::new()
+        .name("driftguard-free".into())
+        .spawn(move || drop(value))
+        .is_err()
+    {
+        // No thread to spare: the value was dropped with the closure.
+    }
 }
 
 /// What the change introduces: the after side's findings that the before side lacks (by rule
@@ -350,7 +373,7 @@ fn point_at_unstaged_migrations(
                     None => Some(table.location.clone()),
                 }
             })
-            .filter(|l| pending.contains(&l.path));
+            .filter(|l| pending.iter().any(|p| **p == *l.path));
         let Some(location) = created_in else {
             continue;
         };

@@ -611,6 +611,21 @@ impl Repo {
         Ok(paths)
     }
 
+    /// Those of `paths` that [`Repo::unstaged_paths`] would list, asked file by file: no walk
+    /// of the work tree (a pre-commit check asks this of the config files on every run).
+    pub fn unstaged_among(&self, paths: &[&str]) -> Vec<String> {
+        let wanted = git2::Status::WT_NEW | git2::Status::WT_MODIFIED | git2::Status::WT_RENAMED;
+        paths
+            .iter()
+            .filter(|path| {
+                self.repo
+                    .status_file(Path::new(path))
+                    .is_ok_and(|status| status.intersects(wanted))
+            })
+            .map(|path| path.to_string())
+            .collect()
+    }
+
     /// Files that differ between the index and the work tree, or are untracked and not
     /// ignored: what `git add` would still stage. Used to say "this migration is not staged".
     pub fn unstaged_paths(&self) -> Result<Vec<String>, Error> {
