@@ -29,7 +29,7 @@ use crate::pyeval::ModuleSummary;
 use crate::report::{Sources, Summary};
 use crate::rule::{Rule, Severity};
 use crate::rules::{self, Context, MigrationSource};
-use crate::source::SourceFile;
+use crate::source::{Direction, SourceFile, with_shared_paths};
 use crate::timing::span;
 
 /// Where a file's bytes come from.
@@ -132,7 +132,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 1\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 2\n";
 
 /// One parse of a pack, as written and as read.
 #[derive(serde::Serialize)]
@@ -240,7 +240,7 @@ const PACK_CHUNK: usize = 512;
 fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
     let chunks: Vec<Vec<u8>> = entries
         .par_chunks(PACK_CHUNK)
-        .map(|chunk| postcard::to_allocvec(chunk).ok())
+        .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
         .collect::<Option<_>>()?;
     let mut bytes = PACK_MAGIC.to_vec();
     bytes.reserve(chunks.iter().map(|c| c.len() + 8).sum());
@@ -272,7 +272,7 @@ fn decode_pack(bytes: &[u8]) -> Option<Vec<(String, BlobId, ParsedFile)>> {
     }
     let decoded: Vec<Vec<PackEntryIn>> = chunks
         .into_par_iter()
-        .map(|chunk| postcard::from_bytes(chunk).ok())
+        .map(|chunk| with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok()))
         .collect::<Option<_>>()?;
     decoded
         .into_iter()
@@ -469,7 +469,7 @@ pub fn read_project(
             w.message != NO_MIGRATIONS
                 && w.location
                     .as_ref()
-                    .is_none_or(|l| !migration_files.contains(&l.path))
+                    .is_none_or(|l| !migration_files.contains(&*l.path))
         });
         summary.migration_files = 0;
     }
@@ -516,11 +516,14 @@ pub fn snippet_sources(
         let paths = std::iter::once(&finding.location.path)
             .chain(finding.related.iter().map(|r| &r.location.path));
         for path in paths {
-            if sources.contains_key(path) {
+            if sources.contains_key(&**path) {
                 continue;
             }
             if let Ok(bytes) = read(path) {
-                sources.insert(path.clone(), SourceFile::from_bytes(path, &bytes).0.text);
+                sources.insert(
+                    path.to_string(),
+                    SourceFile::from_bytes(&**path, &bytes).0.text,
+                );
             }
         }
     }
@@ -1024,7 +1027,7 @@ fn build(
 fn count_model_files(tables: &[ModelTable]) -> usize {
     tables
         .iter()
-        .map(|t| t.location.path.as_str())
+        .map(|t| &*t.location.path)
         .collect::<HashSet<_>>()
         .len()
 }

@@ -243,8 +243,8 @@ fn file_folder(file: &FileEvents<'_>) -> String {
     let path = file
         .statements
         .first()
-        .map(|s| s.location.path.as_str())
-        .or_else(|| file.changes.first().map(|c| c.location().path.as_str()))
+        .map(|s| &*s.location.path)
+        .or_else(|| file.changes.first().map(|c| &*c.location().path))
         .unwrap_or("");
     path.rsplit_once('/')
         .map_or("", |(folder, _)| folder)

@@ -6,7 +6,11 @@
 //! with old Mac endings still points at the right line. Decoding never fails: a file that is not
 //! UTF-8 is read lossily and the caller gets a warning to pass on.
 
-use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A place in a file of the repository, as users see it: the path is relative to the repository
 /// root (or the checked directory) with `/` separators; line and column are 1-based.
@@ -14,20 +18,132 @@ use serde::Serialize;
 /// Line 0 marks a place that is not a line of a file: `db-diff` locates what it read from a
 /// live database at the database, `postgresql://host:port/name` (never a user or password),
 /// and such a location displays as that path alone.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+///
+/// The path is shared (`Arc<str>`): a file's parse holds a location per statement, call and
+/// column, and copying them (the replay, findings) copies no text. Serialized as a struct
+/// (`{"path", "line", "column"}` in JSON) except inside [`with_shared_paths`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
-    pub path: String,
+    pub path: Arc<str>,
     pub line: u32,
     pub column: u32,
 }
 
 impl Location {
-    pub fn new(path: impl Into<String>, line: u32, column: u32) -> Self {
+    pub fn new(path: impl Into<Arc<str>>, line: u32, column: u32) -> Self {
         Location {
             path: path.into(),
             line,
             column,
         }
+    }
+}
+
+/// A location as JSON and other self-describing formats see it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "Location")]
+struct PlainLocation<P> {
+    path: P,
+    line: u32,
+    column: u32,
+}
+
+/// A location's path inside [`with_shared_paths`]: written once per encoding, then by number.
+#[derive(Serialize, Deserialize)]
+enum SharedPath<S> {
+    New(S),
+    Seen(u32),
+}
+
+/// The paths of the encoding or decoding that runs on this thread (see [`with_shared_paths`]).
+enum SharedPaths {
+    Encoding(HashMap<Arc<str>, u32>),
+    Decoding(Vec<Arc<str>>),
+}
+
+thread_local! {
+    static SHARED_PATHS: RefCell<Option<SharedPaths>> = const { RefCell::new(None) };
+}
+
+/// Whether [`with_shared_paths`] encodes or decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Encode,
+    Decode,
+}
+
+/// Runs `f` — one serialization or one deserialization on this thread — with the paths of
+/// its locations shared: each path is written once, then by number, and read back as one
+/// shared `Arc<str>`. For the parse pack, where a file's parse repeats its path hundreds of
+/// times: a third of the bytes, and most of the allocations of reading it back. Both sides
+/// must use it, in the same direction pairs, over the same value (a non-self-describing
+/// format such as postcard).
+pub fn with_shared_paths<T>(direction: Direction, f: impl FnOnce() -> T) -> T {
+    struct Reset(Option<SharedPaths>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SHARED_PATHS.with_borrow_mut(|shared| *shared = previous);
+        }
+    }
+    let fresh = match direction {
+        Direction::Encode => SharedPaths::Encoding(HashMap::new()),
+        Direction::Decode => SharedPaths::Decoding(Vec::new()),
+    };
+    let _reset = Reset(SHARED_PATHS.with_borrow_mut(|shared| shared.replace(fresh)));
+    f()
+}
+
+impl Serialize for Location {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let shared = SHARED_PATHS.with_borrow_mut(|shared| match shared {
+            Some(SharedPaths::Encoding(seen)) => Some(match seen.get(&*self.path) {
+                Some(&number) => SharedPath::Seen(number),
+                None => {
+                    let number = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+                    seen.insert(Arc::clone(&self.path), number);
+                    SharedPath::New(&*self.path)
+                }
+            }),
+            _ => None,
+        });
+        match shared {
+            Some(path) => (path, self.line, self.column).serialize(serializer),
+            None => PlainLocation {
+                path: &*self.path,
+                line: self.line,
+                column: self.column,
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let decoding =
+            SHARED_PATHS.with_borrow(|shared| matches!(shared, Some(SharedPaths::Decoding(_))));
+        if !decoding {
+            let plain = PlainLocation::<Arc<str>>::deserialize(deserializer)?;
+            return Ok(Location::new(plain.path, plain.line, plain.column));
+        }
+        let (path, line, column) = <(SharedPath<String>, u32, u32)>::deserialize(deserializer)?;
+        let path = SHARED_PATHS.with_borrow_mut(|shared| {
+            let Some(SharedPaths::Decoding(paths)) = shared else {
+                return None;
+            };
+            match path {
+                SharedPath::New(path) => {
+                    let path: Arc<str> = path.into();
+                    paths.push(Arc::clone(&path));
+                    Some(path)
+                }
+                SharedPath::Seen(number) => paths.get(usize::try_from(number).ok()?).cloned(),
+            }
+        });
+        let path =
+            path.ok_or_else(|| serde::de::Error::custom("a location names an unknown path"))?;
+        Ok(Location::new(path, line, column))
     }
 }
 
@@ -50,6 +166,8 @@ impl std::fmt::Display for Location {
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
+    /// The path every [`Location`] of the file shares.
+    shared_path: Arc<str>,
     pub text: String,
     /// Byte offset at which each line starts; `line_starts[0] == 0`.
     line_starts: Vec<usize>,
@@ -67,8 +185,10 @@ impl SourceFile {
         let text = text.into();
         let line_starts = line_starts(&text);
         let char_marks = char_marks(&text);
+        let path = path.into();
         SourceFile {
-            path: path.into(),
+            shared_path: Arc::from(path.as_str()),
+            path,
             text,
             line_starts,
             char_marks,
@@ -137,7 +257,7 @@ impl SourceFile {
     /// The [`Location`] of a byte offset in this file.
     pub fn location(&self, offset: usize) -> Location {
         let (line, column) = self.line_col(offset);
-        Location::new(self.path.clone(), line, column)
+        Location::new(Arc::clone(&self.shared_path), line, column)
     }
 
     /// The [`Location`] of a 0-based (row, byte column) pair as tree-sitter reports it.

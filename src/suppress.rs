@@ -115,12 +115,11 @@ pub fn apply(
             let (first, last) = ignore.statement_lines;
             // A finding about the migration itself (the handbook rules) sits in the statement.
             let located_in =
-                &finding.location.path == path && (first..=last).contains(&finding.location.line);
+                *finding.location.path == **path && (first..=last).contains(&finding.location.line);
             if located_in
-                || finding
-                    .related
-                    .iter()
-                    .any(|r| &r.location.path == path && (first..=last).contains(&r.location.line))
+                || finding.related.iter().any(|r| {
+                    *r.location.path == **path && (first..=last).contains(&r.location.line)
+                })
             {
                 sql_used[i] = true;
                 silenced = true;
@@ -138,7 +137,7 @@ pub fn apply(
         for (i, (path, ignore)) in sql_ignores.iter().enumerate() {
             let (first, last) = ignore.statement_lines;
             if ignore.codes.is_empty()
-                && path == &location.path
+                && **path == *location.path
                 && (first..=last).contains(&location.line)
             {
                 sql_used[i] = true;
@@ -174,7 +173,7 @@ pub fn unused_target(codes: &[String], location: &Location) -> Target {
     } else {
         format!("ignore[{}]", codes.join(", "))
     };
-    Target::column("", &location.path, directive)
+    Target::column("", &*location.path, directive)
 }
 
 #[cfg(test)]

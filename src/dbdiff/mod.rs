@@ -156,7 +156,7 @@ pub fn run(
     let mut summary = project.summary.clone();
     summary.model_files = tables
         .iter()
-        .map(|t| t.location.path.as_str())
+        .map(|t| &*t.location.path)
         .collect::<std::collections::HashSet<_>>()
         .len();
     summary.tables = tables.len();

@@ -121,7 +121,7 @@ impl Diagnostic for RelatedDiagnostic {
 
 /// The span of the word at a location (an identifier, or the rest of the line).
 fn span_at(text: &str, location: &Location) -> Option<SourceSpan> {
-    let file = SourceFile::new(location.path.clone(), text);
+    let file = SourceFile::new(location.path.to_string(), text);
     if location.line as usize > file.line_count() {
         return None;
     }
@@ -153,7 +153,7 @@ fn labeled(
     location: &Location,
     label: &str,
 ) -> (Option<NamedSource<String>>, Option<LabeledSpan>) {
-    let Some(text) = sources.get(&location.path) else {
+    let Some(text) = sources.get(&*location.path) else {
         return (None, None);
     };
     let Some(span) = span_at(text, location) else {

@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn fingerprints_ignore_the_line_and_path() {
         let mut report = moved(40);
-        report.findings[0].location.path = "elsewhere.py".to_string();
+        report.findings[0].location.path = "elsewhere.py".into();
         assert_eq!(
             fingerprints(&shared_report().findings),
             fingerprints(&report.findings)

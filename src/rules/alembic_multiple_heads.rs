@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(f.target.column.as_deref(), Some("b2"));
         assert_eq!(f.location, Location::new("migrations/versions/b2.py", 5, 1));
         assert!(f.help.contains("down_revision = \"a1\""), "{}", f.help);
-        assert_eq!(f.related[0].location.path, "migrations/versions/a1.py");
+        assert_eq!(&*f.related[0].location.path, "migrations/versions/a1.py");
     }
 
     #[test]

@@ -221,16 +221,16 @@ mod tests {
         );
         assert_eq!(findings.len(), 2, "{findings:?}");
         let mapped = &findings[0];
-        assert_eq!(mapped.location.path, "models.py");
+        assert_eq!(&*mapped.location.path, "models.py");
         assert_eq!(
             mapped.help,
             "Apply the migration that creates the column to the database."
         );
-        assert_eq!(mapped.related[0].location.path, "m1.sql");
+        assert_eq!(&*mapped.related[0].location.path, "m1.sql");
         assert_eq!(mapped.related[0].location.line, 1);
         let unmapped = &findings[1];
         assert_eq!(unmapped.target.column.as_deref(), Some("legacy_code"));
-        assert_eq!(unmapped.location.path, "m1.sql");
+        assert_eq!(&*unmapped.location.path, "m1.sql");
         assert_eq!(unmapped.location.line, 2);
         assert_eq!(
             unmapped.message,

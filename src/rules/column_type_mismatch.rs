@@ -675,7 +675,7 @@ mod tests {
         assert!(found(false).is_empty());
         let declared = found(true);
         assert_eq!(declared.len(), 1);
-        assert_eq!(declared[0].related[0].location.path, "old0.sql");
+        assert_eq!(&*declared[0].related[0].location.path, "old0.sql");
     }
 
     #[test]

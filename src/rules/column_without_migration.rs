@@ -259,7 +259,7 @@ mod tests {
             )
         );
         assert_eq!(f.related[0].message, "`core.customers` is created here");
-        assert_eq!(f.related[0].location.path, "m0.sql");
+        assert_eq!(&*f.related[0].location.path, "m0.sql");
     }
 
     #[test]

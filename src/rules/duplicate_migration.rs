@@ -174,12 +174,7 @@ mod tests {
         ]);
         let reported: Vec<(&str, &str)> = findings
             .iter()
-            .map(|f| {
-                (
-                    f.location.path.as_str(),
-                    f.related[0].location.path.as_str(),
-                )
-            })
+            .map(|f| (&*f.location.path, &*f.related[0].location.path))
             .collect();
         assert_eq!(
             reported,

@@ -182,7 +182,7 @@ mod tests {
             Rule::EnumTypeMissingInDatabase,
         );
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].related[1].location.path, "m1.sql");
+        assert_eq!(&*findings[0].related[1].location.path, "m1.sql");
     }
 
     #[test]

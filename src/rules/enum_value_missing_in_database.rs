@@ -167,7 +167,7 @@ mod tests {
         );
         assert_eq!(findings.len(), 1);
         let at = &findings[0].related[0].location;
-        assert_eq!((at.path.as_str(), at.line), ("m1.sql", 1));
+        assert_eq!((&*at.path, at.line), ("m1.sql", 1));
         assert_eq!(
             findings[0].help,
             "Apply the migration that adds the value to the database."

@@ -305,7 +305,7 @@ mod tests {
             Rule::EnumValueWithoutMigration,
         );
         assert_eq!(declared.len(), 1);
-        assert_eq!(declared[0].related[0].location.path, "old0.sql");
+        assert_eq!(&*declared[0].related[0].location.path, "old0.sql");
     }
 
     #[test]

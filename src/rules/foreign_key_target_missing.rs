@@ -347,7 +347,7 @@ mod tests {
         let f = &findings[0];
         assert!(f.message.contains("the column `id` of `core.customers`"));
         assert_eq!(f.related[0].message, "`core.customers` is created here");
-        assert_eq!(f.related[0].location.path, "m1.sql");
+        assert_eq!(&*f.related[0].location.path, "m1.sql");
     }
 
     #[test]

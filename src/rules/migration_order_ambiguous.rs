@@ -109,7 +109,7 @@ mod tests {
             ("other/migrations/008_elsewhere.sql", Some(0)),
             ("db/migrations/BATCH_1.sql", None),
         ]);
-        let reported: Vec<&str> = findings.iter().map(|f| f.location.path.as_str()).collect();
+        let reported: Vec<&str> = findings.iter().map(|f| &*f.location.path).collect();
         assert_eq!(
             reported,
             vec![
@@ -118,7 +118,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            findings[0].related[0].location.path,
+            &*findings[0].related[0].location.path,
             "db/migrations/007_add_invoices.sql"
         );
         assert_eq!(prefix("0000_x.sql"), Some("0"));

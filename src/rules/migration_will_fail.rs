@@ -68,7 +68,7 @@ pub fn check(failures: &[Failure]) -> Vec<Finding> {
 }
 
 fn finding(failure: &Failure) -> Finding {
-    let path = failure.location.path.as_str();
+    let path = &*failure.location.path;
     let consequence = match &failure.transaction {
         Some(_) => {
             "inside `BEGIN … COMMIT` the whole transaction is rolled back, and nothing it creates exists"

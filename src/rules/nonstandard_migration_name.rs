@@ -110,7 +110,7 @@ mod tests {
         let refs: Vec<&SqlMigration> = files.iter().collect();
         check(&refs, config)
             .into_iter()
-            .map(|f| f.location.path)
+            .map(|f| f.location.path.to_string())
             .collect()
     }
 

@@ -205,17 +205,17 @@ mod tests {
         let findings = run_database(&db, &tables, &migrations);
         assert_eq!(findings.len(), 2, "{findings:?}");
         let mapped = &findings[0];
-        assert_eq!(mapped.location.path, "models.py");
+        assert_eq!(&*mapped.location.path, "models.py");
         assert_eq!(
             mapped.help,
             "Apply the migration that creates the table to the database."
         );
         let at = &mapped.related[0].location;
-        assert_eq!((at.path.as_str(), at.line), ("m0.sql", 2));
+        assert_eq!((&*at.path, at.line), ("m0.sql", 2));
         let unmapped = &findings[1];
         assert_eq!(unmapped.target.table, "jobs");
         assert_eq!(
-            (unmapped.location.path.as_str(), unmapped.location.line),
+            (&*unmapped.location.path, unmapped.location.line),
             ("m0.sql", 3)
         );
         assert!(unmapped.message.contains("has not been applied"));

@@ -477,7 +477,7 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         let first = &warnings[0];
         assert_eq!(
-            first.location.as_ref().map(|l| l.path.as_str()),
+            first.location.as_ref().map(|l| &*l.path),
             Some("versions/b.py")
         );
         assert!(first.message.contains("`gone`"), "{}", first.message);
@@ -521,7 +521,7 @@ mod tests {
         assert!(warnings[0].message.contains("`a`"));
         assert!(warnings[0].message.contains("versions/a.py"));
         assert_eq!(
-            warnings[0].location.as_ref().map(|l| l.path.as_str()),
+            warnings[0].location.as_ref().map(|l| &*l.path),
             Some("versions/a_copy.py")
         );
     }

@@ -436,7 +436,7 @@ mod upgrade {
         let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
             panic!()
         };
-        assert_eq!(column.location.path, "alembic/versions/b2_x.py");
+        assert_eq!(&*column.location.path, "alembic/versions/b2_x.py");
         assert_eq!(column.location.line, 12);
         let SchemaChange::CreateTable { location, .. } = &rev.events.changes[1] else {
             panic!()

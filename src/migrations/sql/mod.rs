@@ -63,7 +63,7 @@ pub fn read(file: &SourceFile) -> MigrationEvents {
 /// Reads SQL embedded in another file (Alembic's `op.execute("…")`): locations are reported at
 /// `at` for the first line of `sql` and on following lines relative to it.
 pub fn read_fragment(sql: &str, at: &Location) -> MigrationEvents {
-    let lines = SourceFile::new(at.path.clone(), sql);
+    let lines = SourceFile::new(at.path.to_string(), sql);
     read_with(sql, &Locator::fragment(&lines, at))
 }
 
