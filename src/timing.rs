@@ -1,6 +1,7 @@
 //! Timing spans for profiling a run: with `DRIFTGUARD_TIMINGS=1` each [`span`] writes
-//! `driftguard timing: <name> <ms>` to stderr when it ends. Off (one relaxed load) otherwise.
-//! A debugging aid for `benches/`, not output a user relies on.
+//! `driftguard timing: <name> <ms>` to stderr when it ends, from whichever thread it ends on.
+//! Off (one relaxed load) otherwise. A debugging aid for `benches/`, not output a user relies
+//! on.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -25,15 +26,29 @@ pub fn span(name: &'static str) -> Span {
     }
 }
 
+/// Where spans write: the process's stderr opened anew, not `std::io::stderr()` — the command
+/// holds that lock while it runs, and a span that ends on one of rayon's threads would wait
+/// for it forever. `None` where there is no `/dev/stderr`: the spans are then silent.
+fn sink() -> Option<&'static std::fs::File> {
+    static SINK: OnceLock<Option<std::fs::File>> = OnceLock::new();
+    SINK.get_or_init(|| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open("/dev/stderr")
+            .ok()
+    })
+    .as_ref()
+}
+
 impl Drop for Span {
     fn drop(&mut self) {
-        if let Some(start) = self.start {
+        if let Some(start) = self.start
+            && let Some(mut sink) = sink()
+        {
             let ms = start.elapsed().as_secs_f64() * 1000.0;
-            let _ = writeln!(
-                std::io::stderr(),
-                "driftguard timing: {} {ms:.1} ms",
-                self.name
-            );
+            // One write per line, so lines of spans ending at once do not mix.
+            let line = format!("driftguard timing: {} {ms:.1} ms\n", self.name);
+            let _ = sink.write_all(line.as_bytes());
         }
     }
 }

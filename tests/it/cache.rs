@@ -507,3 +507,44 @@ fn check_all_of_a_subfolder_and_of_a_plain_directory() {
     assert_eq!(run.findings_rules(), ["DG001"], "{run:?}");
     assert!(!plain.path().join(".git").exists(), "nothing written");
 }
+
+/// `DRIFTGUARD_TIMINGS=1` (what `benches/` reads) on a change check: spans end on rayon's
+/// threads too (models are resolved while migrations replay), and once waited forever for the
+/// stderr lock the command holds. The run must end, with its result and its timing lines.
+#[test]
+fn timing_spans_from_every_thread_do_not_stop_a_check() {
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    repo.stage(&[MODELS]);
+    let mut cmd = Command::new(binary());
+    let mut child = isolate(&mut cmd)
+        .args(["check", "--staged", "--format", "json"])
+        .current_dir(repo.path())
+        .env("DRIFTGUARD_TIMINGS", "1")
+        .env("DRIFTGUARD_NO_CACHE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("driftguard starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("check --staged with DRIFTGUARD_TIMINGS=1 did not end within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("driftguard ends");
+    assert_eq!(out.status.code(), Some(1), "the gap is found");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for span in [
+        "resolve models",
+        "file rules + assemble (replay)",
+        "check total",
+    ] {
+        assert!(
+            stderr.contains(&format!("driftguard timing: {span} ")),
+            "{span}: {stderr}"
+        );
+    }
+}
