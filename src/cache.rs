@@ -314,17 +314,13 @@ pub fn pack_key(config: &Config) -> String {
 /// The identity of a snapshot for the findings cache: the build, the config (its file and
 /// text), and every relevant file and config file by path and blob id.
 pub fn snapshot_key(entries: &[Entry], config: &Config) -> String {
-    let mut parts: Vec<Vec<u8>> = vec![
-        build_identity().as_bytes().to_vec(),
-        config.fingerprint.as_bytes().to_vec(),
-    ];
-    for entry in entries {
-        if classify(&entry.path, config) != FileKind::Other {
-            parts.push(entry.path.as_bytes().to_vec());
-            parts.push(entry.id.as_bytes().to_vec());
-        }
-    }
-    key(parts.iter().map(Vec::as_slice))
+    let identity = [build_identity().as_bytes(), config.fingerprint.as_bytes()];
+    // Streamed: no copy of the listing (25,000 entries in a large backend).
+    let files = entries
+        .iter()
+        .filter(|entry| classify(&entry.path, config) != FileKind::Other)
+        .flat_map(|entry| [entry.path.as_bytes(), entry.id.as_bytes()]);
+    key(identity.into_iter().chain(files))
 }
 
 #[cfg(test)]

@@ -238,8 +238,14 @@ const PACK_CHUNK: usize = 512;
 /// A pack: [`PACK_MAGIC`], then chunks of parses, each its length (8 bytes, little endian) and
 /// its parses in postcard's encoding.
 fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
-    let chunks: Vec<Vec<u8>> = entries
-        .par_chunks(PACK_CHUNK)
+    // Dealt round robin, not cut in runs: the few large model-file parses sort together and
+    // would otherwise make one chunk that a single thread decodes while the others idle.
+    let count = entries.len().div_ceil(PACK_CHUNK).max(1);
+    let dealt: Vec<Vec<&PackEntryOut>> = (0..count)
+        .map(|k| entries.iter().skip(k).step_by(count).collect())
+        .collect();
+    let chunks: Vec<Vec<u8>> = dealt
+        .par_iter()
         .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
         .collect::<Option<_>>()?;
     let mut bytes = PACK_MAGIC.to_vec();
@@ -910,18 +916,16 @@ fn build(
             _ => {}
         }
     }
-    let s = span("resolve models");
-    let (tables, model_warnings) = models::resolve_with_modules(
-        &model_files,
-        helpers,
-        &ResolveOptions {
-            python_roots: config.python_roots.clone(),
-        },
-    );
-    warnings.extend(model_warnings);
-    drop(s);
-    let s = span("file rules + assemble (replay)");
-
+    let resolve = || {
+        let _s = span("resolve models");
+        models::resolve_with_modules(
+            &model_files,
+            helpers,
+            &ResolveOptions {
+                python_roots: config.python_roots.clone(),
+            },
+        )
+    };
     let sql_files = parsed
         .iter()
         .filter_map(|file| match (&file.parsed, &file.kind) {
@@ -934,26 +938,48 @@ fn build(
         })
         .collect::<Vec<SqlMigration>>();
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
-    let file_findings = rules::check_migration_files(&rules::MigrationFiles {
-        sql: &sql_files,
-        alembic: &alembic_envs,
-        config,
-    });
     let env_schemas: HashMap<String, String> = parsed
         .iter()
         .filter_map(|f| Some((f.path.clone(), f.env_schema.clone()?)))
         .collect();
-    let mut failures = Vec::new();
-    let sources = assemble(
-        sql_files,
-        alembic_envs,
-        &env_schemas,
-        &tables,
-        config,
-        assembly,
-        &mut warnings,
-        &mut failures,
-    );
+    // A revision that names a model class's table (`op.add_column(Run.__tablename__, …)`)
+    // replays after the models are resolved; otherwise the two run side by side.
+    let needs_tables = alembic_envs
+        .values()
+        .flatten()
+        .any(alembic::names_model_class);
+    let replay = move |tables: &[ModelTable]| {
+        let _s = span("file rules + assemble (replay)");
+        let file_findings = rules::check_migration_files(&rules::MigrationFiles {
+            sql: &sql_files,
+            alembic: &alembic_envs,
+            config,
+        });
+        let mut warnings = Vec::new();
+        let mut failures = Vec::new();
+        let sources = assemble(
+            sql_files,
+            alembic_envs,
+            &env_schemas,
+            tables,
+            config,
+            assembly,
+            &mut warnings,
+            &mut failures,
+        );
+        (file_findings, sources, failures, warnings)
+    };
+    let ((tables, model_warnings), (file_findings, sources, failures, replay_warnings)) =
+        if needs_tables {
+            let resolved = resolve();
+            let replayed = replay(&resolved.0);
+            (resolved, replayed)
+        } else {
+            rayon::join(resolve, || replay(&[]))
+        };
+    warnings.extend(model_warnings);
+    warnings.extend(replay_warnings);
+    let s = span("advice");
     let failure_findings = rules::migration_will_fail::check(&failures);
     for source in &sources {
         crate::migrations::sources::advice(source, &tables, config, &mut warnings);

@@ -58,6 +58,18 @@ pub fn version_table(first_revision: &str) -> SchemaChange {
     }
 }
 
+/// Whether a revision names a table by a model class attribute (see [`MODEL_TABLE_PREFIX`]):
+/// it cannot replay before the models are resolved ([`resolve_model_tables`]).
+pub fn names_model_class(revision: &Revision) -> bool {
+    let mut found = false;
+    for mut change in revision.events.changes.iter().cloned() {
+        change.for_each_table_mut(&mut |name| {
+            found |= name.name.starts_with(MODEL_TABLE_PREFIX);
+        });
+    }
+    found
+}
+
 /// Replaces the table names written as model class attributes (see [`MODEL_TABLE_PREFIX`])
 /// with the table `table_of(class)` names; the model's schema applies where the revision
 /// names none. Returns the classes that could not be resolved.
