@@ -255,13 +255,10 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
 /// Frees what a run no longer needs on another thread: a large project's parses take tens of
 /// milliseconds to free, and the process may exit before they are.
 fn drop_in_background<T: Send + 'static>(value: T) {
-    if std::thread::Builder::new()
+    // No thread to spare: the value is dropped here, with the closure.
+    let _ = std::thread::Builder::new()
         .name("driftguard-free".into())
-        .spawn(move || drop(value))
-        .is_err()
-    {
-        // No thread to spare: the value was dropped with the closure.
-    }
+        .spawn(move || drop(value));
 }
 
 /// What the change introduces: the after side's findings that the before side lacks (by rule

@@ -236,7 +236,8 @@ impl ParseCache {
 const PACK_CHUNK: usize = 512;
 
 /// A pack: [`PACK_MAGIC`], then chunks of parses, each its length (8 bytes, little endian) and
-/// its parses in postcard's encoding.
+/// its parses in postcard's encoding, each location's path written once per chunk
+/// ([`with_shared_paths`]).
 fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
     // Dealt round robin, not cut in runs: the few large model-file parses sort together and
     // would otherwise make one chunk that a single thread decodes while the others idle.
