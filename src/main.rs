@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc: a check allocates millions of small strings and trees (decoding its parse cache,
+/// resolving models). With the system allocator a new edit on 5,000 models / 20,000 migrations
+/// took 0.41 s, with mimalloc 0.27 s (peak RSS 220 → 270 MB).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[allow(
     clippy::disallowed_methods,
     reason = "main is the one place that maps ExitStatus to a process exit"
