@@ -34,7 +34,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::Config;
-use crate::discover::{FileKind, classify};
 use crate::git::Entry;
 
 /// The cache's size cap: above it, the least recently used entries go.
@@ -312,13 +311,15 @@ pub fn pack_key(config: &Config) -> String {
 }
 
 /// The identity of a snapshot for the findings cache: the build, the config (its file and
-/// text), and every relevant file and config file by path and blob id.
-pub fn snapshot_key(entries: &[Entry], config: &Config) -> String {
+/// text), and every relevant file and config file by path and blob id — `relevant`: the
+/// snapshot's files that [`crate::discover::classify`] does not call
+/// [`crate::discover::FileKind::Other`], in the listing's order (the caller has classified
+/// them already).
+pub fn snapshot_key<'e>(relevant: impl IntoIterator<Item = &'e Entry>, config: &Config) -> String {
     let identity = [build_identity().as_bytes(), config.fingerprint.as_bytes()];
     // Streamed: no copy of the listing (25,000 entries in a large backend).
-    let files = entries
-        .iter()
-        .filter(|entry| classify(&entry.path, config) != FileKind::Other)
+    let files = relevant
+        .into_iter()
         .flat_map(|entry| [entry.path.as_bytes(), entry.id.as_bytes()]);
     key(identity.into_iter().chain(files))
 }

@@ -16,7 +16,7 @@ use crate::config::{Config, unstaged_config_warnings};
 use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
 use crate::finding::{Finding, Related, Warning};
-use crate::git::{Entry, Repo, Snapshot};
+use crate::git::{Change, Entry, Repo, Snapshot};
 use crate::project::{
     Analysis, Content, FileReader, FileRef, ParseCache, analyze, analyze_tree, cached_analysis,
     fail_on, load_config, read_disk, snippet_sources, unmatched_globs,
@@ -126,12 +126,13 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         Mode::Base(reference) => (repo.merge_base_with(reference)?, repo.head()?),
         Mode::All => return run_all(options),
     };
-    let s = span("changed paths");
-    let changed = repo.changed_paths(before, after)?;
-    drop(s);
-    let s = span("entries (both sides)");
-    let after_entries = repo.entries(after)?;
-    let before_entries = repo.entries(before)?;
+    let s = span("listings and changed paths");
+    let Change {
+        before: before_entries,
+        after: after_entries,
+        changed,
+        submodules,
+    } = repo.change(before, after)?;
     drop(s);
     // Each side reads its own snapshot's config: a config edit is part of the change.
     let read_in = |entries: &[crate::git::Entry], name: &str| -> Option<String> {
@@ -150,7 +151,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         Err(_) => config.clone(),
     };
     warnings.extend(repo.notes().into_iter().map(Warning::global));
-    warnings.extend(skipped_submodules(&repo, before, after)?);
+    warnings.extend(skipped_submodules(submodules));
     if options.mode == Mode::Staged && options.config.is_none() {
         warnings.extend(unstaged_config_warnings(
             &repo.unstaged_among(crate::config::CONFIG_NAMES),
@@ -170,30 +171,32 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
-    let to_refs = |entries: &[crate::git::Entry], config: &Config| -> Vec<FileRef> {
-        entries
-            .iter()
-            .filter(|e| {
-                !matches!(
-                    classify(&e.path, config),
-                    FileKind::Other | FileKind::Config
-                )
-            })
-            .map(FileRef::of_entry)
-            .collect()
+    // Each file is classified once per side: for the snapshot key (config files count) and
+    // for the files to read (they do not).
+    let s = span("classify and snapshot keys");
+    let classified = |entries: &[Entry], config: &Config| -> (Vec<FileRef>, String) {
+        let mut files = Vec::new();
+        let mut kept: Vec<&Entry> = Vec::new();
+        for entry in entries {
+            match classify(&entry.path, config) {
+                FileKind::Other => continue,
+                FileKind::Config => {}
+                _ => files.push(FileRef::of_entry(entry)),
+            }
+            kept.push(entry);
+        }
+        let key = snapshot_key(kept, config);
+        (files, key)
     };
-    let after_files = to_refs(&after_entries, &config);
+    let (after_files, after_key) = classified(&after_entries, &config);
+    let (before_files, before_key) = classified(&before_entries, &before_config);
+    drop(s);
     warnings.extend(unmatched_globs(&after_files, &config));
-    let before_files = to_refs(&before_entries, &before_config);
     let reader = FileReader {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
     let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
-    let s = span("snapshot keys");
-    let after_key = snapshot_key(&after_entries, &config);
-    let before_key = snapshot_key(&before_entries, &before_config);
-    drop(s);
     let s = span("after side");
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
     drop(s);
@@ -304,20 +307,15 @@ fn introduced(
 
 /// A warning per submodule whose commit the change moves: driftguard does not read inside
 /// submodules, so their models and migrations were not checked.
-fn skipped_submodules(
-    repo: &Repo,
-    before: Snapshot,
-    after: Snapshot,
-) -> Result<Vec<Warning>, Error> {
-    Ok(repo
-        .changed_submodules(before, after)?
+fn skipped_submodules(moved: Vec<String>) -> Vec<Warning> {
+    moved
         .into_iter()
         .map(|path| {
             Warning::global(format!(
                 "`{path}` is a git submodule whose commit the change moves; driftguard does not read inside submodules, so its models and migrations were not checked: run `driftguard check` in `{path}`"
             ))
         })
-        .collect())
+        .collect()
 }
 
 /// In a pre-commit check, a migration that would close a gap may exist in the working tree

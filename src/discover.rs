@@ -30,7 +30,16 @@ const SKIPPED_DIRS: &[&str] = &[
 /// `backup` (`backups_20251125/`, `bug_fix_backups/`, `models_BACKUP/`): models copied there
 /// would be read twice, and findings would point at the copy.
 pub fn is_skipped_dir(name: &str) -> bool {
-    SKIPPED_DIRS.contains(&name) || name.to_ascii_lowercase().contains("backup")
+    SKIPPED_DIRS.contains(&name) || contains_ignoring_case(name, "backup")
+}
+
+/// Whether `haystack` holds `needle` (ASCII, lower case), in any case; no allocation, since
+/// [`classify`] runs for every file of both snapshots of a check.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// What a file is to driftguard.
@@ -51,25 +60,31 @@ pub enum FileKind {
 
 /// Classifies a path (relative, `/`-separated).
 pub fn classify(path: &str, config: &Config) -> FileKind {
-    let segments: Vec<&str> = path.split('/').collect();
-    let (file_name, dirs) = match segments.split_last() {
-        Some((name, dirs)) => (*name, dirs),
-        None => return FileKind::Other,
-    };
-    if dirs.iter().any(|d| is_skipped_dir(d)) {
-        return FileKind::Other;
-    }
-    if dirs.is_empty()
+    // The cheap tests first: most files of a repository are neither Python nor SQL.
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let at_root = file_name.len() == path.len();
+    if at_root
         && (crate::config::CONFIG_NAMES.contains(&file_name) || file_name == "pyproject.toml")
     {
         return FileKind::Config;
     }
-    if config.exclude.as_ref().is_some_and(|g| g.is_match(path)) {
-        return FileKind::Other;
-    }
     let is_sql = file_name.ends_with(".sql");
     let is_py = file_name.ends_with(".py");
     if !is_sql && !is_py {
+        return FileKind::Other;
+    }
+    let dirs: Vec<&str> = if at_root {
+        Vec::new()
+    } else {
+        path[..path.len() - file_name.len() - 1]
+            .split('/')
+            .collect()
+    };
+    let dirs = dirs.as_slice();
+    if dirs.iter().any(|d| is_skipped_dir(d)) {
+        return FileKind::Other;
+    }
+    if config.exclude.as_ref().is_some_and(|g| g.is_match(path)) {
         return FileKind::Other;
     }
     // Declared sources claim their folders first.
@@ -180,22 +195,29 @@ pub fn is_test_module(path: &str, bytes: &[u8]) -> bool {
 
 /// `*.down.sql`, `0002_x_rollback.sql`, `rollback/0002.sql`, `down/…`.
 pub fn is_down_migration(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let mut segments = lower.split('/').rev();
+    let is = |word: &str, names: &[&str]| names.iter().any(|n| word.eq_ignore_ascii_case(n));
+    let mut segments = path.split('/').rev();
     let name = segments.next().unwrap_or("");
-    let stem = name.trim_end_matches(".sql");
+    let mut stem = name;
+    while stem.len() >= 4 && stem.is_char_boundary(stem.len() - 4) {
+        let (head, tail) = stem.split_at(stem.len() - 4);
+        if !tail.eq_ignore_ascii_case(".sql") {
+            break;
+        }
+        stem = head;
+    }
     let name_down = stem
         .split(['.', '_', '-'])
-        .any(|s| s == "down" || s == "rollback" || s == "downgrade");
-    let dir_down = segments.any(|d| d == "down" || d == "rollback" || d == "rollbacks");
+        .any(|s| is(s, &["down", "rollback", "downgrade"]));
+    let dir_down = segments.any(|d| is(d, &["down", "rollback", "rollbacks"]));
     name_down || dir_down
 }
 
 /// Natural order of migration files: by file name with digit runs compared as numbers, ties by
 /// the whole path.
-pub fn migration_order(a: &str, b: &str) -> Ordering {
-    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-    natural_cmp(&name(a), &name(b)).then_with(|| a.cmp(b))
+pub fn migration_order<'a>(a: &'a str, b: &'a str) -> Ordering {
+    let name = |p: &'a str| p.rsplit('/').next().unwrap_or(p);
+    natural_cmp(name(a), name(b)).then_with(|| a.cmp(b))
 }
 
 /// Compares two strings with digit runs as numbers (`2_x` < `10_x`), case-insensitively, then
@@ -304,6 +326,30 @@ mod tests {
             "db/migrations/0002_add_downtime_table.sql"
         ));
         assert!(!is_down_migration("db/migrations/0002_add.up.sql"));
+        // In any case, as the names are written.
+        assert!(is_down_migration("db/Rollbacks/0002_add.sql"));
+        assert!(is_down_migration("db/migrations/0002_Add_DOWNGRADE.sql"));
+        assert!(is_down_migration("db/migrations/0002_add.Down.sql.SQL"));
+        assert!(!is_down_migration("db/migrations/0002_Downtime.sql"));
+    }
+
+    #[test]
+    fn folders_kept_aside_are_skipped_in_any_case() {
+        assert!(is_skipped_dir("models_BACKUP"));
+        assert!(is_skipped_dir("backups_20251125"));
+        assert!(is_skipped_dir("Bug_Fix_Backup"));
+        assert!(is_skipped_dir("node_modules"));
+        assert!(!is_skipped_dir("models"));
+        assert!(!is_skipped_dir("back"));
+        let config = Config::default();
+        assert_eq!(
+            classify("apps/models_Backup/core.py", &config),
+            FileKind::Other
+        );
+        assert_eq!(classify("driftguard.yml", &config), FileKind::Config);
+        assert_eq!(classify("sub/driftguard.yml", &config), FileKind::Other);
+        assert_eq!(classify("models.py", &config), FileKind::Model);
+        assert_eq!(classify("README.md", &config), FileKind::Other);
     }
 
     #[test]
