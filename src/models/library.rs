@@ -67,6 +67,18 @@ const MODULES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether an import may reach a library module: an import as written (not relative) of a
+/// package one of them belongs to. The resolver reaches the library through such imports only.
+pub(crate) fn may_name(import: &crate::pyeval::modules::ImportBinding) -> bool {
+    fn package(dotted: &str) -> &str {
+        dotted.split('.').next().unwrap_or(dotted)
+    }
+    !import.rooted
+        && MODULES
+            .iter()
+            .any(|(module, _)| package(module) == package(&import.target))
+}
+
 /// The library modules, read once: (dotted module, its per-file form).
 pub(crate) fn modules() -> &'static [(&'static str, FileModels)] {
     static READ: OnceLock<Vec<(&'static str, FileModels)>> = OnceLock::new();

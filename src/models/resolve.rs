@@ -216,7 +216,16 @@ impl<'a> Resolver<'a> {
         let mut imports = Vec::with_capacity(files.len());
         let mut classes_by_name: HashMap<&str, Vec<ClassId>> = HashMap::new();
         let library_start = files.len();
-        let library = super::library::modules();
+        // The library modules are read (parsed once per process, ~2 ms) only for a project
+        // that imports one of their packages: an import is the only way to reach them.
+        let library: &[(&str, FileModels)] = if files
+            .iter()
+            .any(|f| f.imports.iter().any(super::library::may_name))
+        {
+            super::library::modules()
+        } else {
+            &[]
+        };
         let all: Vec<&'a FileModels> = files
             .iter()
             .copied()
