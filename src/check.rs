@@ -83,6 +83,8 @@ fn all_in_work_tree(
     };
     let read_root = |name: &str| std::fs::read_to_string(root.join(name)).ok();
     let (config, mut warnings) = load_config(options.config.as_deref(), &read_root)?;
+    let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
+    cache.prefetch(&config);
     let s = span("walk");
     let paths = walk(root, &config);
     drop(s);
@@ -104,7 +106,6 @@ fn all_in_work_tree(
         repo: None,
         root: root.clone(),
     };
-    let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
     let s = span("snapshot key");
     let key = snapshot_key(&entries, &config);
     drop(s);
@@ -121,6 +122,13 @@ fn all_in_work_tree(
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let _total = span("check total");
     let repo = Repo::open(&options.path)?;
+    let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
+    // The parse pack of the work tree's config — nearly always the staged one — is decoded
+    // while the snapshots are listed.
+    let read_work_tree = |name: &str| std::fs::read_to_string(repo.root().join(name)).ok();
+    if let Ok((work_tree_config, _)) = load_config(options.config.as_deref(), &read_work_tree) {
+        cache.prefetch(&work_tree_config);
+    }
     let (before, after) = match &options.mode {
         Mode::Staged => (repo.head()?, Snapshot::Index),
         Mode::Base(reference) => (repo.merge_base_with(reference)?, repo.head()?),
@@ -188,15 +196,16 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         let key = snapshot_key(kept, config);
         (files, key)
     };
-    let (after_files, after_key) = classified(&after_entries, &config);
-    let (before_files, before_key) = classified(&before_entries, &before_config);
+    let ((after_files, after_key), (before_files, before_key)) = rayon::join(
+        || classified(&after_entries, &config),
+        || classified(&before_entries, &before_config),
+    );
     drop(s);
     warnings.extend(unmatched_globs(&after_files, &config));
     let reader = FileReader {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
-    let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(repo.common_dir()));
     let s = span("after side");
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
     drop(s);

@@ -117,6 +117,61 @@ pub struct ParseCache {
     disk: DiskCache,
     /// Per config fingerprint: what this run did with its pack.
     packs: HashMap<String, PackUse>,
+    /// A pack being read and decoded on another thread ([`ParseCache::prefetch`]).
+    prefetched: Option<Prefetch>,
+}
+
+/// A pack read and decoded ahead of need, under the config the work tree holds: the check
+/// lists its snapshots and hashes their keys on one core meanwhile. The thread decodes chunk
+/// after chunk; whoever needs the pack first helps with the chunks left ([`PackDecode`]).
+struct Prefetch {
+    fingerprint: String,
+    decode: Arc<PackDecode>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+/// A pack's chunks, decoded by whichever thread claims each next.
+#[derive(Default)]
+struct PackDecode {
+    /// The pack's bytes and its chunks' ranges, once read (`None`: no pack, or not one of
+    /// this format).
+    bytes: std::sync::OnceLock<Option<PackBytes>>,
+    /// The next chunk to claim.
+    next: std::sync::atomic::AtomicUsize,
+    /// Decoded chunks; `None` for one that would not decode (the whole pack is then a miss).
+    done: std::sync::Mutex<Vec<Option<Vec<PackEntryIn>>>>,
+}
+
+/// Sets a pack's bytes to "none" when dropped, unless they were set: a panic on the prefetch
+/// thread never leaves [`Prefetch::finish`] waiting.
+struct Unblock<'a>(&'a std::sync::OnceLock<Option<PackBytes>>);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
+    }
+}
+
+/// A pack's bytes and the ranges of its chunks.
+type PackBytes = (Vec<u8>, Vec<std::ops::Range<usize>>);
+
+impl PackDecode {
+    /// Decodes chunks until none is left to claim.
+    fn work(&self) {
+        let Some(Some((bytes, chunks))) = self.bytes.get() else {
+            return;
+        };
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(range) = chunks.get(i) else {
+                return;
+            };
+            let decoded = decode_chunk(&bytes[range.clone()]);
+            if let Ok(mut done) = self.done.lock() {
+                done.push(decoded);
+            }
+        }
+    }
 }
 
 /// One pack's use in a run.
@@ -158,6 +213,42 @@ impl ParseCache {
         }
     }
 
+    /// Starts reading and decoding the parse pack of `config` on another thread: a check
+    /// that will need it (a snapshot the findings cache lacks) finds it partly or wholly
+    /// decoded; a check that will not loses nothing but a core it was not using. Used by the
+    /// first [`ParseCache::parses_for`] under a config of the same fingerprint.
+    pub fn prefetch(&mut self, config: &Config) {
+        if !self.disk.enabled() || self.prefetched.is_some() {
+            return;
+        }
+        let disk = self.disk.clone();
+        let key = pack_key(config);
+        let decode = Arc::new(PackDecode::default());
+        let shared = Arc::clone(&decode);
+        let spawned = std::thread::Builder::new()
+            .name("driftguard pack".into())
+            .spawn(move || {
+                // Whatever happens here, a waiting check learns that the bytes will not come.
+                let _unblock = Unblock(&shared.bytes);
+                let read = {
+                    let _s = span("parse pack read (prefetch)");
+                    disk.get_bytes("packs", &key, "bin").and_then(|bytes| {
+                        let chunks = pack_chunks(&bytes)?;
+                        Some((bytes, chunks))
+                    })
+                };
+                let _ = shared.bytes.set(read);
+                shared.work();
+            });
+        if let Ok(thread) = spawned {
+            self.prefetched = Some(Prefetch {
+                fingerprint: config.fingerprint.clone(),
+                decode,
+                thread,
+            });
+        }
+    }
+
     /// At the end of a run: writes the parse packs that are out of date
     /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
     /// wrote to it).
@@ -171,14 +262,23 @@ impl ParseCache {
         let fingerprint = &config.fingerprint;
         if !self.packs.contains_key(fingerprint) {
             let key = pack_key(config);
-            let loaded = if self.disk.enabled() {
-                let _s = span("parse pack load");
-                self.disk
-                    .get_bytes("packs", &key, "bin")
-                    .and_then(|bytes| decode_pack(&bytes))
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
+            let loaded = match self.prefetched.take() {
+                Some(prefetch) if prefetch.fingerprint == *fingerprint => {
+                    let _s = span("parse pack load (prefetched: the rest)");
+                    prefetch.finish().unwrap_or_default()
+                }
+                other => {
+                    self.prefetched = other;
+                    if self.disk.enabled() {
+                        let _s = span("parse pack load");
+                        self.disk
+                            .get_bytes("packs", &key, "bin")
+                            .and_then(|bytes| decode_pack(&bytes))
+                            .unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    }
+                }
             };
             let map = self.parsed.entry(fingerprint.clone()).or_default();
             let count = loaded.len();
@@ -265,27 +365,59 @@ const PACK_STALE_SHARE: usize = 100;
 
 /// A pack's parses; `None` for bytes that are no pack of this format (a miss, never an error).
 fn decode_pack(bytes: &[u8]) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+    let chunks = pack_chunks(bytes)?;
+    let decoded: Vec<Option<Vec<PackEntryIn>>> = chunks
+        .into_par_iter()
+        .map(|range| decode_chunk(&bytes[range]))
+        .collect();
+    pack_parses(decoded)
+}
+
+/// The byte ranges of a pack's chunks; `None` for bytes that are no pack of this format.
+fn pack_chunks(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
     let mut rest = bytes.strip_prefix(PACK_MAGIC)?;
-    let mut chunks: Vec<&[u8]> = Vec::new();
+    let mut start = PACK_MAGIC.len();
+    let mut chunks = Vec::new();
     while !rest.is_empty() {
         let (length, tail) = rest.split_first_chunk::<8>()?;
         let length = usize::try_from(u64::from_le_bytes(*length)).ok()?;
         if length > tail.len() {
             return None;
         }
-        let (chunk, tail) = tail.split_at(length);
-        chunks.push(chunk);
-        rest = tail;
+        start += 8;
+        chunks.push(start..start + length);
+        start += length;
+        rest = &tail[length..];
     }
-    let decoded: Vec<Vec<PackEntryIn>> = chunks
-        .into_par_iter()
-        .map(|chunk| with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok()))
-        .collect::<Option<_>>()?;
-    decoded
+    Some(chunks)
+}
+
+/// One chunk's parses.
+fn decode_chunk(chunk: &[u8]) -> Option<Vec<PackEntryIn>> {
+    with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())
+}
+
+/// The parses of decoded chunks; `None` when one of them would not decode.
+fn pack_parses(chunks: Vec<Option<Vec<PackEntryIn>>>) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+    chunks
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
         .into_iter()
         .flatten()
         .map(|e| Some((e.path, BlobId::from_bytes(&e.id)?, e.file)))
         .collect()
+}
+
+impl Prefetch {
+    /// Helps decode the chunks left, waits for the other thread's last one, and returns the
+    /// parses (`None`: no pack, or one that would not decode).
+    fn finish(self) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+        self.decode.bytes.wait().as_ref()?;
+        self.decode.work();
+        self.thread.join().ok()?;
+        let decode = Arc::into_inner(self.decode)?;
+        pack_parses(decode.done.into_inner().ok()?)
+    }
 }
 
 /// A snapshot's result as the disk cache keeps it.
@@ -1145,6 +1277,66 @@ mod tests {
         // Not a pack, or a damaged one: a miss.
         assert!(decode_pack(b"something else").is_none());
         assert!(decode_pack(&bytes[..bytes.len() / 2]).is_none());
+    }
+
+    #[test]
+    fn a_prefetched_pack_gives_the_parses_a_plain_load_gives() {
+        let config = Config::default();
+        // Three chunks: the prefetch thread and the check decode them between them.
+        let files: Vec<ParsedFile> = (0..PACK_CHUNK * 2 + 7)
+            .map(|i| {
+                let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
+                parse_file(
+                    &format!("db/migrations/{i:05}.sql"),
+                    FileKind::Sql(None),
+                    sql.as_bytes(),
+                )
+            })
+            .collect();
+        let id = BlobId::from_bytes(&[9; 20]).expect("an id");
+        let entries: Vec<PackEntryOut> = files
+            .iter()
+            .map(|file| PackEntryOut {
+                path: &file.path,
+                id: id.as_bytes(),
+                file,
+            })
+            .collect();
+        let bytes = encode_pack(&entries).expect("encodes");
+        let as_json = |parses: &HashMap<(String, BlobId), Arc<ParsedFile>>| {
+            let mut all: Vec<(String, serde_json::Value)> = parses
+                .iter()
+                .map(|((path, _), file)| (path.clone(), serde_json::to_value(&**file).unwrap()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        };
+        let load = |bytes: &[u8], prefetch: bool| {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let disk = DiskCache::in_git_dir(dir.path());
+            disk.put_bytes("packs", &pack_key(&config), "bin", bytes);
+            let mut cache = ParseCache::with_disk(disk);
+            if prefetch {
+                cache.prefetch(&config);
+            }
+            as_json(cache.parses_for(&config))
+        };
+        let plain = load(&bytes, false);
+        assert_eq!(plain.len(), files.len());
+        assert_eq!(load(&bytes, true), plain);
+        // A damaged pack is a miss either way.
+        assert!(load(&bytes[..bytes.len() - 3], true).is_empty());
+        assert!(load(b"something else", true).is_empty());
+        // A prefetch under another config is left for that config.
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(dir.path()));
+        let other = Config {
+            fingerprint: "another".into(),
+            ..Config::default()
+        };
+        cache.prefetch(&other);
+        assert!(cache.parses_for(&config).is_empty());
+        assert!(cache.prefetched.is_some());
     }
 
     fn finding(rule: Rule, target: Target) -> Finding {
