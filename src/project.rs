@@ -1129,6 +1129,12 @@ fn build(
         default_schema: &config.default_schema,
         declared_sources: !config.sources.is_empty(),
         external: Some(&config.external),
+        memo: None,
+    };
+    let lookups = ctx.lookups();
+    let ctx = Context {
+        memo: Some(&lookups),
+        ..ctx
     };
     let py_ignores: Vec<crate::suppress::PyIgnore> = model_files
         .iter()

@@ -148,6 +148,7 @@ pub fn run(
             default_schema,
             declared_sources: false,
             external: None,
+            memo: None,
         },
         database: &database,
         migrations: &migrations,

@@ -233,6 +233,7 @@ mod tests {
             default_schema: "public",
             declared_sources: false,
             external: None,
+            memo: None,
         })
     }
 

@@ -447,6 +447,7 @@ pub(crate) mod test_support {
                 default_schema: "public",
                 declared_sources: false,
                 external: None,
+                memo: None,
             },
             database,
             migrations,
@@ -479,6 +480,7 @@ pub(crate) mod test_support {
             default_schema: "public",
             declared_sources,
             external: None,
+            memo: None,
         })
     }
 

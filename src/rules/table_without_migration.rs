@@ -346,6 +346,7 @@ mod tests {
             default_schema: "public",
             declared_sources: false,
             external: None,
+            memo: None,
         });
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
@@ -370,6 +371,7 @@ mod tests {
             default_schema: "public",
             declared_sources: false,
             external: None,
+            memo: None,
         });
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));
