@@ -371,8 +371,9 @@ impl Repo {
         ))
     }
 
-    /// Every staged blob must be in the repository: a corrupt index can name one that is not,
-    /// and reading around it would check nothing.
+    /// The staged blobs given must be in the repository: a corrupt index can name one that is
+    /// not, and reading around it would check nothing. ([`Repo::entries`] checks every staged
+    /// blob, [`Repo::change`] those the change stages.)
     fn check_objects<'e>(&self, entries: impl IntoIterator<Item = &'e Entry>) -> Result<(), Error> {
         let odb = self
             .repo

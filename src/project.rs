@@ -1236,6 +1236,19 @@ mod tests {
 
     /// Every kind of parse survives the pack's encoding unchanged — the pack's format has no
     /// field names, so a serde attribute that skips a field would break it silently.
+    /// A pack of `files`, each under blob id `id`.
+    fn pack_of(files: &[ParsedFile], id: BlobId) -> Vec<u8> {
+        let entries: Vec<PackEntryOut> = files
+            .iter()
+            .map(|file| PackEntryOut {
+                path: &file.path,
+                id: id.as_bytes(),
+                file,
+            })
+            .collect();
+        encode_pack(&entries).expect("encodes")
+    }
+
     #[test]
     fn a_parse_pack_round_trips_every_kind_of_parse() {
         let model = b"import enum\nfrom sqlalchemy import Column, Enum, String\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\nclass Kind(enum.Enum):\n    a = 1\nclass Customer(Base):\n    __tablename__ = 'customers'\n    __table_args__ = {'schema': 'core'}\n    id = Column(String, primary_key=True)  # driftguard: ignore[DG005]\n    kind = Column(Enum(Kind), nullable=False)\n";
@@ -1260,15 +1273,7 @@ mod tests {
         assert_eq!(files[3].env_schema.as_deref(), Some("ops"));
         assert!(matches!(files[4].parsed, Parsed::Nothing));
         let id = BlobId::from_bytes(&[7; 20]).expect("an id");
-        let entries: Vec<PackEntryOut> = files
-            .iter()
-            .map(|file| PackEntryOut {
-                path: &file.path,
-                id: id.as_bytes(),
-                file,
-            })
-            .collect();
-        let bytes = encode_pack(&entries).expect("encodes");
+        let bytes = pack_of(&files, id);
         let decoded = decode_pack(&bytes).expect("decodes");
         assert_eq!(decoded.len(), files.len());
         for ((path, decoded_id, decoded), file) in decoded.iter().zip(&files) {
@@ -1299,16 +1304,7 @@ mod tests {
                 )
             })
             .collect();
-        let id = BlobId::from_bytes(&[9; 20]).expect("an id");
-        let entries: Vec<PackEntryOut> = files
-            .iter()
-            .map(|file| PackEntryOut {
-                path: &file.path,
-                id: id.as_bytes(),
-                file,
-            })
-            .collect();
-        let bytes = encode_pack(&entries).expect("encodes");
+        let bytes = pack_of(&files, BlobId::from_bytes(&[9; 20]).expect("an id"));
         let as_json = |parses: &HashMap<(String, BlobId), Arc<ParsedFile>>| {
             let mut all: Vec<(String, serde_json::Value)> = parses
                 .iter()
