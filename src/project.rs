@@ -1234,8 +1234,6 @@ mod tests {
     use crate::rule::Rule;
     use crate::source::Location;
 
-    /// Every kind of parse survives the pack's encoding unchanged — the pack's format has no
-    /// field names, so a serde attribute that skips a field would break it silently.
     /// A pack of `files`, each under blob id `id`.
     fn pack_of(files: &[ParsedFile], id: BlobId) -> Vec<u8> {
         let entries: Vec<PackEntryOut> = files
@@ -1249,6 +1247,8 @@ mod tests {
         encode_pack(&entries).expect("encodes")
     }
 
+    /// Every kind of parse survives the pack's encoding unchanged — the pack's format has no
+    /// field names, so a serde attribute that skips a field would break it silently.
     #[test]
     fn a_parse_pack_round_trips_every_kind_of_parse() {
         let model = b"import enum\nfrom sqlalchemy import Column, Enum, String\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\nclass Kind(enum.Enum):\n    a = 1\nclass Customer(Base):\n    __tablename__ = 'customers'\n    __table_args__ = {'schema': 'core'}\n    id = Column(String, primary_key=True)  # driftguard: ignore[DG005]\n    kind = Column(Enum(Kind), nullable=False)\n";
