@@ -310,6 +310,12 @@ pub fn pack_key(config: &Config) -> String {
     ])
 }
 
+/// The key of the module summaries kept on disk (see [`crate::project::ParseCache`]): a
+/// summary depends on its module's path and bytes alone, so one file serves every config.
+pub fn summaries_key() -> String {
+    key([build_identity().as_bytes(), b"module-summaries".as_slice()])
+}
+
 /// The identity of a snapshot for the findings cache: the build, the config (its file and
 /// text), and every relevant file and config file by path and blob id — `relevant`: the
 /// snapshot's files that [`crate::discover::classify`] does not call

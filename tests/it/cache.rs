@@ -548,3 +548,86 @@ fn timing_spans_from_every_thread_do_not_stop_a_check() {
         );
     }
 }
+
+/// Issue 14: the summaries of plain modules that model files import (a table-name helper in
+/// `app/util/naming.py`) are kept on disk between change checks — a new edit no longer reads
+/// and parses them all again — and a staged edit of such a module is still seen: the results
+/// equal a run without the cache at every step.
+#[test]
+fn module_summaries_kept_between_checks_follow_edits_of_the_module() {
+    let naming = |sep: &str| {
+        format!(
+            "import re\n\n\ndef resolve_table_name(name):\n    return \"{sep}\".join(re.split(\"(?=[A-Z])\", name)[1:]).lower()\n"
+        )
+    };
+    let models = |extra: &str| {
+        format!(
+            "from sqlalchemy import Column, Integer, String\nfrom app.db.base import Base\n\n\nclass CustomerOrder(Base):\n    id = Column(Integer, primary_key=True)\n    note = Column(String(20)){extra}\n"
+        )
+    };
+    let repo = TestRepo::new();
+    repo.write("app/util/naming.py", &naming("_"))
+        .write(
+            "app/db/base.py",
+            "from sqlalchemy.orm import declarative_base, declared_attr\nfrom app.util.naming import resolve_table_name\n\n\nclass _Base:\n    @declared_attr\n    def __tablename__(cls):\n        return resolve_table_name(cls.__name__)\n\n\nBase = declarative_base(cls=_Base)\n",
+        )
+        .write("app/db/models.py", &models(""))
+        .write(
+            "migrations/001_init.sql",
+            "CREATE TABLE customer_order (id INTEGER PRIMARY KEY, note VARCHAR(20));\n",
+        )
+        .commit_all("initial");
+
+    // A new column: the helper's summary is made once, then kept on disk.
+    repo.write(
+        "app/db/models.py",
+        &models("\n    extra = Column(String(20))"),
+    )
+    .stage(&["app/db/models.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(
+        cached.findings(),
+        vec![(
+            "DG001".to_string(),
+            "public.customer_order.extra".to_string(),
+            8
+        )],
+        "{cached:?}"
+    );
+    assert_eq!(cached.stdout, uncached.stdout);
+    let modules = repo.path().join(".git/driftguard/cache-v1/modules");
+    assert_eq!(
+        std::fs::read_dir(&modules).map(|d| d.count()).unwrap_or(0),
+        1,
+        "one summaries file: {:?}",
+        cache_files(&repo)
+    );
+
+    // Another new edit reads the kept summary: same result as without the cache.
+    repo.write(
+        "app/db/models.py",
+        &models("\n    extra = Column(String(20))\n    other = Column(String(20))"),
+    )
+    .stage(&["app/db/models.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(cached.findings().len(), 2, "{cached:?}");
+    assert_eq!(cached.stdout, uncached.stdout);
+
+    // The helper itself changes (a new blob): its new summary is made, not the kept one used.
+    repo.write("app/util/naming.py", &naming(""))
+        .stage(&["app/util/naming.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(
+        cached.findings(),
+        vec![("DG002".to_string(), "public.customerorder".to_string(), 5)],
+        "{cached:?}"
+    );
+    assert_eq!(cached.stdout, uncached.stdout);
+
+    // And back: the first summary serves again.
+    repo.write("app/util/naming.py", &naming("_"))
+        .stage(&["app/util/naming.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(cached.findings().len(), 2, "{cached:?}");
+    assert_eq!(cached.stdout, uncached.stdout);
+}
