@@ -46,6 +46,7 @@ pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod git;
+pub mod lazy;
 pub mod migrations;
 pub mod models;
 pub mod postgres_type;

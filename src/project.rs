@@ -83,6 +83,36 @@ struct ParsedFile {
     env_schema: Option<String>,
 }
 
+/// The parses of one config, by blob id, then path (a blob is almost always at one path):
+/// looked up for every file of a snapshot without copying its path.
+#[derive(Default)]
+struct Parses(foldhash::HashMap<BlobId, Vec<Arc<ParsedFile>>>);
+
+impl Parses {
+    fn get(&self, path: &str, id: BlobId) -> Option<&Arc<ParsedFile>> {
+        self.0.get(&id)?.iter().find(|file| file.path == path)
+    }
+
+    /// Keeps `file` as the parse of its path and `id`, unless one is kept already.
+    fn insert(&mut self, id: BlobId, file: Arc<ParsedFile>) {
+        let at = self.0.entry(id).or_default();
+        if !at.iter().any(|kept| kept.path == file.path) {
+            at.push(file);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&BlobId, &Arc<ParsedFile>)> {
+        self.0
+            .iter()
+            .flat_map(|(id, files)| files.iter().map(move |file| (id, file)))
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Reads the bytes of files, from git or from disk.
 pub struct FileReader<'r> {
     pub repo: Option<&'r Repo>,
@@ -110,7 +140,7 @@ impl FileReader<'_> {
 /// run's snapshots, so it never grows with history.
 #[derive(Default)]
 pub struct ParseCache {
-    parsed: HashMap<String, HashMap<(String, BlobId), Arc<ParsedFile>>>,
+    parsed: HashMap<String, Parses>,
     /// Summaries of the modules revisions and model files import that are not model files.
     summaries: Summaries,
     /// Packs and snapshot results kept between runs (change checks only).
@@ -139,7 +169,7 @@ struct PackDecode {
     /// The next chunk to claim.
     next: std::sync::atomic::AtomicUsize,
     /// Decoded chunks; `None` for one that would not decode (the whole pack is then a miss).
-    done: std::sync::Mutex<Vec<Option<Vec<PackEntryIn>>>>,
+    done: std::sync::Mutex<Vec<Option<Vec<PackParse>>>>,
 }
 
 /// Sets a pack's bytes to "none" when dropped, unless they were set: a panic on the prefetch
@@ -279,8 +309,9 @@ struct PackUse {
     loaded: usize,
     /// Files parsed in this run because the pack lacked them.
     fresh: usize,
-    /// The files this run's snapshots hold, by path and blob id.
-    used: HashSet<(String, BlobId)>,
+    /// The parses this run's snapshots used, by the address of the one kept in
+    /// [`ParseCache::parsed`] (which holds them until the run ends).
+    used: foldhash::HashSet<usize>,
 }
 
 /// The first bytes of a parse pack: the format and its version.
@@ -356,7 +387,7 @@ impl ParseCache {
     }
 
     /// The parses under `config`, with its pack loaded from disk the first time.
-    fn parses_for(&mut self, config: &Config) -> &mut HashMap<(String, BlobId), Arc<ParsedFile>> {
+    fn parses_for(&mut self, config: &Config) -> &mut Parses {
         let fingerprint = &config.fingerprint;
         if !self.packs.contains_key(fingerprint) {
             let key = pack_key(config);
@@ -380,8 +411,9 @@ impl ParseCache {
             };
             let map = self.parsed.entry(fingerprint.clone()).or_default();
             let count = loaded.len();
-            for (path, id, file) in loaded {
-                map.entry((path, id)).or_insert_with(|| Arc::new(file));
+            map.0.reserve(count);
+            for (id, file) in loaded {
+                map.insert(id, file);
             }
             self.packs.insert(
                 fingerprint.clone(),
@@ -415,9 +447,9 @@ impl ParseCache {
             let _s = span("parse pack write");
             let mut entries: Vec<PackEntryOut> = map
                 .iter()
-                .filter(|(key, _)| pack.used.contains(*key))
-                .map(|((path, id), file)| PackEntryOut {
-                    path,
+                .filter(|(_, file)| pack.used.contains(&address(file)))
+                .map(|(id, file)| PackEntryOut {
+                    path: &file.path,
                     id: id.as_bytes(),
                     file,
                 })
@@ -462,9 +494,9 @@ const PACK_STALE_FILES: usize = 64;
 const PACK_STALE_SHARE: usize = 100;
 
 /// A pack's parses; `None` for bytes that are no pack of this format (a miss, never an error).
-fn decode_pack(bytes: &[u8]) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+fn decode_pack(bytes: &[u8]) -> Option<Vec<PackParse>> {
     let chunks = pack_chunks(bytes)?;
-    let decoded: Vec<Option<Vec<PackEntryIn>>> = chunks
+    let decoded: Vec<Option<Vec<PackParse>>> = chunks
         .into_par_iter()
         .map(|range| decode_chunk(&bytes[range]))
         .collect();
@@ -490,26 +522,40 @@ fn pack_chunks(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
     Some(chunks)
 }
 
+/// A parse of the pack, ready to keep: moved into its `Arc` by the thread that decoded it,
+/// so that gathering the chunks moves pointers, not parses.
+type PackParse = (BlobId, Arc<ParsedFile>);
+
 /// One chunk's parses.
-fn decode_chunk(chunk: &[u8]) -> Option<Vec<PackEntryIn>> {
-    with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())
+fn decode_chunk(chunk: &[u8]) -> Option<Vec<PackParse>> {
+    let entries: Vec<PackEntryIn> =
+        with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())?;
+    entries
+        .into_iter()
+        .map(|entry| {
+            let id = BlobId::from_bytes(&entry.id)?;
+            let mut file = entry.file;
+            file.path = entry.path;
+            Some((id, Arc::new(file)))
+        })
+        .collect()
 }
 
 /// The parses of decoded chunks; `None` when one of them would not decode.
-fn pack_parses(chunks: Vec<Option<Vec<PackEntryIn>>>) -> Option<Vec<(String, BlobId, ParsedFile)>> {
-    chunks
-        .into_iter()
-        .collect::<Option<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .map(|e| Some((e.path, BlobId::from_bytes(&e.id)?, e.file)))
-        .collect()
+fn pack_parses(chunks: Vec<Option<Vec<PackParse>>>) -> Option<Vec<PackParse>> {
+    let chunks = chunks.into_iter().collect::<Option<Vec<_>>>()?;
+    Some(chunks.into_iter().flatten().collect())
+}
+
+/// The identity of a kept parse, for [`PackUse::used`].
+fn address(file: &Arc<ParsedFile>) -> usize {
+    Arc::as_ptr(file) as usize
 }
 
 impl Prefetch {
     /// Helps decode the chunks left, waits for the other thread's last one, and returns the
     /// parses (`None`: no pack, or one that would not decode).
-    fn finish(self) -> Option<Vec<(String, BlobId, ParsedFile)>> {
+    fn finish(self) -> Option<Vec<PackParse>> {
         self.decode.bytes.wait().as_ref()?;
         self.decode.work();
         self.thread.join().ok()?;
@@ -828,15 +874,14 @@ fn analyze_as(
     // Read sequentially (git2 is not Sync), parse in parallel.
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = vec![None; files.len()];
-    let mut used: Vec<(String, BlobId)> = Vec::new();
+    let mut used: Vec<usize> = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
-        if let Content::Blob(id) = file.content {
-            let key = (file.path.clone(), id);
-            if let Some(hit) = parses.get(&key) {
-                parsed[i] = Some(Arc::clone(hit));
-                used.push(key);
-                continue;
-            }
+        if let Content::Blob(id) = file.content
+            && let Some(hit) = parses.get(&file.path, id)
+        {
+            used.push(address(hit));
+            parsed[i] = Some(Arc::clone(hit));
+            continue;
         }
         match reader.read(file) {
             Ok(bytes) => to_parse.push((i, bytes)),
@@ -858,11 +903,13 @@ fn analyze_as(
     drop(s);
     let mut fresh_blobs = 0;
     for (i, file) in fresh {
-        let file = Arc::new(file);
+        let mut file = Arc::new(file);
         if let Content::Blob(id) = files[i].content {
-            let key = (files[i].path.clone(), id);
-            parses.insert(key.clone(), Arc::clone(&file));
-            used.push(key);
+            parses.insert(id, Arc::clone(&file));
+            // The one kept (an identical parse may have been kept under this path and id
+            // by the other snapshot's reading just before).
+            file = Arc::clone(parses.get(&files[i].path, id).unwrap_or(&file));
+            used.push(address(&file));
             fresh_blobs += 1;
         }
         parsed[i] = Some(file);
@@ -1379,11 +1426,12 @@ mod tests {
         let bytes = pack_of(&files, id);
         let decoded = decode_pack(&bytes).expect("decodes");
         assert_eq!(decoded.len(), files.len());
-        for ((path, decoded_id, decoded), file) in decoded.iter().zip(&files) {
+        for ((decoded_id, decoded), file) in decoded.iter().zip(&files) {
+            let path = &decoded.path;
             assert_eq!(path, &file.path);
             assert_eq!(*decoded_id, id);
             assert_eq!(
-                serde_json::to_value(decoded).expect("json"),
+                serde_json::to_value(&**decoded).expect("json"),
                 serde_json::to_value(file).expect("json"),
                 "{path}"
             );
@@ -1408,10 +1456,10 @@ mod tests {
             })
             .collect();
         let bytes = pack_of(&files, BlobId::from_bytes(&[9; 20]).expect("an id"));
-        let as_json = |parses: &HashMap<(String, BlobId), Arc<ParsedFile>>| {
+        let as_json = |parses: &Parses| {
             let mut all: Vec<(String, serde_json::Value)> = parses
                 .iter()
-                .map(|((path, _), file)| (path.clone(), serde_json::to_value(&**file).unwrap()))
+                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
                 .collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             all

@@ -1,7 +1,7 @@
 //! Timing spans for profiling a run: with `DRIFTGUARD_TIMINGS=1` each [`span`] writes
-//! `driftguard timing: <name> <ms>` to stderr when it ends, from whichever thread it ends on.
-//! Off (one relaxed load) otherwise. A debugging aid for `benches/`, not output a user relies
-//! on.
+//! `driftguard timing: <name> <ms>` (and the resident memory then) to stderr when it ends,
+//! from whichever thread it ends on. Off (one relaxed load) otherwise. A debugging aid for
+//! `benches/`, not output a user relies on.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -47,10 +47,24 @@ impl Drop for Span {
         {
             let ms = start.elapsed().as_secs_f64() * 1000.0;
             // One write per line, so lines of spans ending at once do not mix.
-            let line = format!("driftguard timing: {} {ms:.1} ms\n", self.name);
+            let line = match resident_mb() {
+                Some(mb) => format!(
+                    "driftguard timing: {} {ms:.1} ms (resident {mb} MB)\n",
+                    self.name
+                ),
+                None => format!("driftguard timing: {} {ms:.1} ms\n", self.name),
+            };
             let _ = sink.write_all(line.as_bytes());
         }
     }
+}
+
+/// The process's resident memory in MiB when the span ends (Linux's `/proc/self/statm`, pages
+/// of 4 KiB), `None` elsewhere.
+fn resident_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / (1024 * 1024))
 }
 
 /// Writes `driftguard timing: <name> <n>` (a count, such as the files hashed) when timings are on.

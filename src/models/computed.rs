@@ -199,7 +199,9 @@ impl<'a> Resolver<'a> {
             let (Some(model), Some(file)) = (self.class(c), self.files.get(c.0)) else {
                 continue;
             };
-            if let Some(Def::Class(def)) = file.summary.get(&model.name) {
+            if let Some(Def::Class(def)) = file.summary.get(&model.name)
+                && let Some(def) = def.get()
+            {
                 mro.push((def, &file.summary));
             }
         }
@@ -289,7 +291,10 @@ impl<'a> Resolver<'a> {
             return false;
         };
         let module = &file.summary;
-        let Some(Def::Class(def)) = module.get(&class.name) else {
+        let Some(def) = (match module.get(&class.name) {
+            Some(Def::Class(def)) => def.get(),
+            _ => None,
+        }) else {
             return false;
         };
         let Some(function) = def.body.iter().rev().find_map(|s| match s {

@@ -258,7 +258,11 @@ impl<'a, 'h> Evaluator<'a, 'h> {
                 module,
                 captured: None,
             }))),
-            Some(Def::Class(def)) => Some(Value::Class(ClassRef::Def { def, module })),
+            // A class whose encoded body would not decode (a damaged cache) is unknown.
+            Some(Def::Class(def)) => Some(match def.get() {
+                Some(def) => Value::Class(ClassRef::Def { def, module }),
+                None => Value::Unknown,
+            }),
             Some(Def::Import(binding)) => {
                 Some(self.imported(module, &binding.target, binding.rooted))
             }

@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use crate::lazy::Lazy;
 use crate::pyast::{ClassDef, Expr, FunctionDef, Import, PyModule, Stmt};
 use crate::source::Location;
 
@@ -51,7 +52,8 @@ pub enum Def {
     /// `NAME = value` (the last binding wins, as in Python), and where.
     Value(Expr, Location),
     Function(FunctionDef),
-    Class(ClassDef),
+    /// Kept encoded in the parse pack until the evaluator asks for it (see [`Lazy`]).
+    Class(Lazy<ClassDef>),
     Import(ImportBinding),
 }
 
@@ -112,7 +114,7 @@ impl ModuleSummary {
                 }
                 Stmt::Class(class) => {
                     self.names
-                        .push((class.name.clone(), Def::Class(class.clone())));
+                        .push((class.name.clone(), Def::Class(Lazy::new(class.clone()))));
                 }
                 Stmt::Block { body, .. } => self.read(body, package),
                 _ => {}

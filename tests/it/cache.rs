@@ -631,3 +631,68 @@ fn module_summaries_kept_between_checks_follow_edits_of_the_module() {
     assert_eq!(cached.findings().len(), 2, "{cached:?}");
     assert_eq!(cached.stdout, uncached.stdout);
 }
+
+/// Issue 14: the parse pack keeps the classes of a model file's summary encoded until the
+/// evaluator asks for one. A computed table name that reads a class attribute of its base
+/// (`cls.__prefix__`) needs that body: a new edit, served from the pack, names the table
+/// exactly as a run without the cache does.
+#[test]
+fn class_bodies_kept_encoded_in_the_pack_are_read_when_a_computed_name_needs_them() {
+    let models = |extra: &str| {
+        format!(
+            "from sqlalchemy import Column, Integer, String\nfrom app.db.base import Base\n\n\nclass CustomerOrder(Base):\n    id = Column(Integer, primary_key=True)\n    note = Column(String(20)){extra}\n"
+        )
+    };
+    let repo = TestRepo::new();
+    repo.write(
+        "app/db/base.py",
+        "from sqlalchemy.orm import declarative_base, declared_attr\n\n\nclass _Base:\n    __prefix__ = \"app_\"\n\n    @declared_attr\n    def __tablename__(cls):\n        return cls.__prefix__ + cls.__name__.lower()\n\n\nBase = declarative_base(cls=_Base)\n",
+    )
+    .write("app/db/models.py", &models(""))
+    .write(
+        "migrations/001_init.sql",
+        "CREATE TABLE app_customerorder (id INTEGER PRIMARY KEY, note VARCHAR(20));\n",
+    )
+    .commit_all("initial");
+    let expected = |columns: &[(&str, u64)]| {
+        columns
+            .iter()
+            .map(|(c, line)| {
+                (
+                    "DG001".to_string(),
+                    format!("public.app_customerorder.{c}"),
+                    *line,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The first edit parses every file and writes the pack.
+    repo.write(
+        "app/db/models.py",
+        &models("\n    extra = Column(String(20))"),
+    )
+    .stage(&["app/db/models.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(cached.findings(), expected(&[("extra", 8)]), "{cached:?}");
+    assert_eq!(cached.stdout, uncached.stdout);
+    let packs = repo.path().join(".git/driftguard/cache-v1/packs");
+    assert_eq!(
+        std::fs::read_dir(&packs).map(|d| d.count()).unwrap_or(0),
+        1,
+        "a pack: {:?}",
+        cache_files(&repo)
+    );
+    // The next reads `base.py` from the pack, its class decoded only now.
+    repo.write(
+        "app/db/models.py",
+        &models("\n    extra = Column(String(20))\n    other = Column(String(20))"),
+    )
+    .stage(&["app/db/models.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(
+        cached.findings(),
+        expected(&[("extra", 8), ("other", 9)]),
+        "{cached:?}"
+    );
+    assert_eq!(cached.stdout, uncached.stdout);
+}
