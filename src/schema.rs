@@ -37,7 +37,8 @@
 //!   kept out, with a warning at the `DROP`: sources writing one database must not silently
 //!   cancel each other.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::Warning;
 use crate::migrations::{

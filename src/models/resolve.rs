@@ -16,7 +16,7 @@
 //! already maps. What cannot be read (a computed `__tablename__`, a schema from a settings
 //! object) becomes a warning and that table is left out rather than guessed.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::extract::{
     AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue,
@@ -403,7 +403,7 @@ impl<'a> Resolver<'a> {
     /// A name reached through `from m import *`: the star-imported modules, breadth first,
     /// each visited once (star imports often form cycles through `__init__.py` files).
     fn lookup_in_stars(&self, file: usize, dotted: &str, depth: u32) -> Option<Found> {
-        let mut visited = HashSet::from([file]);
+        let mut visited = HashSet::from_iter([file]);
         let mut queue = std::collections::VecDeque::from([file]);
         while let Some(current) = queue.pop_front() {
             let Some(models) = self.files.get(current) else {
