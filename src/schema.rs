@@ -638,12 +638,20 @@ impl<'a> Replayer<'a> {
     /// being replayed, whose statements were all read, and changed by no other source. Only
     /// then is a missing column an error.
     fn columns_known(&self, key: &(String, String)) -> bool {
-        !self.check.unsure.contains(key)
-            && self.schema.tables.get(key).is_some_and(|t| {
-                t.origin == Origin::Migrations
-                    && t.source == self.source
-                    && t.columns.iter().all(|c| c.source == self.source)
-            })
+        self.known_table(key).is_some()
+    }
+
+    /// The table `key`, when every column of it is known (see [`Replayer::columns_known`]):
+    /// one lookup for the checks that then look at its columns.
+    fn known_table(&self, key: &(String, String)) -> Option<&Table> {
+        if self.check.unsure.contains(key) {
+            return None;
+        }
+        self.schema.tables.get(key).filter(|t| {
+            t.origin == Origin::Migrations
+                && t.source == self.source
+                && t.columns.iter().all(|c| c.source == self.source)
+        })
     }
 
     /// `relation "core.t" does not exist`, for a table the source creates later or dropped.
@@ -836,11 +844,8 @@ impl<'a> Replayer<'a> {
         match &statement.kind {
             StatementKind::CommentOnColumn { table, column } => {
                 if let Some(key) = self.existing_table(table)
-                    && self.columns_known(&key)
                     && self
-                        .schema
-                        .tables
-                        .get(&key)
+                        .known_table(&key)
                         .is_some_and(|t| t.column(column).is_none())
                 {
                     self.fail(
@@ -858,8 +863,7 @@ impl<'a> Replayer<'a> {
                 ..
             } => {
                 if let Some(key) = self.existing_table(table)
-                    && self.columns_known(&key)
-                    && let Some(t) = self.schema.tables.get(&key)
+                    && let Some(t) = self.known_table(&key)
                     && let Some(column) = columns.iter().find(|c| t.column(c).is_none())
                 {
                     let error = format!("column \"{column}\" does not exist");
