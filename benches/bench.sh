@@ -7,7 +7,8 @@
 #
 # Per scenario: `check --staged` on a new edit (median of 5, HEAD's side cached by a first
 # run) against `git diff --cached --name-only`; cold (cache folder deleted) against `cat` of
-# every model and migration file; `check .` (--all) twice; peak RSS of each driftguard run.
+# every model and migration file; `check .` (--all) twice; peak RSS of the new edit's check and
+# of the cold one.
 # Release build. Not part of the test suite. Set BIN to time another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +28,8 @@ export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench \
   GIT_AUTHOR_EMAIL=bench@example.invalid GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 unset DRIFTGUARD_NO_CACHE
 
-printf '%-22s | %-34s | %-30s | %-9s | %s\n' scenario "new edit: driftguard / git diff" \
-  "cold: driftguard / cat" "peak RSS" "check --all: 1st / 2nd"
+printf '%-22s | %-34s | %-30s | %-15s | %s\n' scenario "new edit: driftguard / git diff" \
+  "cold: driftguard / cat" "RSS edit / cold" "check --all: 1st / 2nd"
 for scenario in "${scenarios[@]}"; do
   IFS=: read -r style models migrations <<<"$scenario"
   repo="$work/$style-$models"
@@ -36,10 +37,10 @@ for scenario in "${scenarios[@]}"; do
   (cd "$repo" && git init -q -b main && git add -A && git commit -qm generated)
   declare -A r=()
   while IFS='=' read -r k v; do r[$k]=$v; done < <(python3 "$here/benches/newedit.py" "$BIN" "$repo" --style "$style" --models "$models")
-  rss=${r[edit_rss_mb]}; ((r[cold_rss_mb] > rss)) && rss=${r[cold_rss_mb]}
-  printf '%-22s | %8s ms / %6s ms = %5sx | %8s ms / %6s ms = %5sx | %6s MB | %s ms / %s ms\n' \
+  printf '%-22s | %8s ms / %6s ms = %5sx | %8s ms / %6s ms = %5sx | %4s / %4s MB | %s ms / %s ms\n' \
     "$style $models/$migrations" "${r[edit_ms]}" "${r[floor_ms]}" "${r[edit_ratio]}" \
-    "${r[cold_ms]}" "${r[cat_ms]}" "${r[cold_ratio]}" "$rss" "${r[all_first_ms]}" "${r[all_again_ms]}"
+    "${r[cold_ms]}" "${r[cat_ms]}" "${r[cold_ratio]}" "${r[edit_rss_mb]}" "${r[cold_rss_mb]}" \
+    "${r[all_first_ms]}" "${r[all_again_ms]}"
   printf '%-22s   (first run %s ms; edit min %s ms; cache %s MB in %s files)\n' "" \
     "${r[first_ms]}" "${r[edit_min_ms]}" "${r[cache_mb]}" "${r[cache_files]}"
   rm -rf "$repo"
