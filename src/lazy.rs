@@ -1,11 +1,11 @@
 //! [`Lazy`]: a part of a parse that a compact encoding (the parse pack, the module summaries
 //! file) keeps as its own bytes, decoded the first time something asks for it.
 //!
-//! A model file's summary repeats every class of the file, bodies included, for the evaluator
-//! to follow computed table names and `@declared_attr` code — which most projects never ask
-//! for. Decoding them all on every new edit was about a fifth of the parse pack's bytes and
-//! of its decoding (5,000 models). Kept encoded, a class costs one copy of its bytes until
-//! used.
+//! A module summary repeats every class and function of its file, bodies included, for the
+//! evaluator to follow computed table names, `@declared_attr` code and helpers — which most
+//! checks never ask for. Decoding them all on every new edit was about a fifth of the parse
+//! pack's decoding at 5,000 models, and 62 of 230 ms on MLflow (an 8 MB module summaries
+//! file). Kept encoded, a class or function costs one copy of its bytes until used.
 //!
 //! In a human-readable format (JSON) a `Lazy` is simply its value.
 

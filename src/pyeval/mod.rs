@@ -253,11 +253,14 @@ impl<'a, 'h> Evaluator<'a, 'h> {
                 };
                 Some(self.expr(expr, &scope))
             }
-            Some(Def::Function(def)) => Some(Value::Function(Rc::new(Func {
-                def,
-                module,
-                captured: None,
-            }))),
+            Some(Def::Function(def)) => Some(match def.get() {
+                Some(def) => Value::Function(Rc::new(Func {
+                    def,
+                    module,
+                    captured: None,
+                })),
+                None => Value::Unknown,
+            }),
             // A class whose encoded body would not decode (a damaged cache) is unknown.
             Some(Def::Class(def)) => Some(match def.get() {
                 Some(def) => Value::Class(ClassRef::Def { def, module }),
@@ -1154,21 +1157,22 @@ impl<'a, 'h> Evaluator<'a, 'h> {
 
     /// A module's `__getattr__(name)` (PEP 562), for a name it does not bind.
     fn module_getattr(&self, module: &'a ModuleSummary, attr: &str) -> Value<'a> {
-        match module.get("__getattr__") {
-            Some(Def::Function(def)) => {
-                let func = Func {
-                    def,
-                    module,
-                    captured: None,
-                };
-                self.call_function(
-                    &func,
-                    vec![Item::One(Value::Str(attr.to_string()))],
-                    Vec::new(),
-                )
-            }
-            _ => Value::Unknown,
-        }
+        let Some(Def::Function(def)) = module.get("__getattr__") else {
+            return Value::Unknown;
+        };
+        let Some(def) = def.get() else {
+            return Value::Unknown;
+        };
+        let func = Func {
+            def,
+            module,
+            captured: None,
+        };
+        self.call_function(
+            &func,
+            vec![Item::One(Value::Str(attr.to_string()))],
+            Vec::new(),
+        )
     }
 
     /// An attribute of a project class: `__name__`, or a class-level name along its bases.

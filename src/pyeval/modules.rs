@@ -51,8 +51,9 @@ pub struct StarImport {
 pub enum Def {
     /// `NAME = value` (the last binding wins, as in Python), and where.
     Value(Expr, Location),
-    Function(FunctionDef),
-    /// Kept encoded in the parse pack until the evaluator asks for it (see [`Lazy`]).
+    /// Functions and classes are kept encoded in the parse pack and the module summaries file
+    /// until the evaluator asks for one (see [`Lazy`]).
+    Function(Lazy<FunctionDef>),
     Class(Lazy<ClassDef>),
     Import(ImportBinding),
 }
@@ -109,8 +110,10 @@ impl ModuleSummary {
                 Stmt::Function(function)
                     if statement_count(&function.body) <= MAX_FUNCTION_STATEMENTS =>
                 {
-                    self.names
-                        .push((function.name.clone(), Def::Function(function.clone())));
+                    self.names.push((
+                        function.name.clone(),
+                        Def::Function(Lazy::new(function.clone())),
+                    ));
                 }
                 Stmt::Class(class) => {
                     self.names
@@ -598,7 +601,9 @@ mod tests {
             "from .types import UtcDateTime\nimport re\nPREFIX = 'app'\nif X:\n    PREFIX = 'other'\ndef snake(name):\n    return name.lower()\nclass Mixin:\n    pass\nfrom .base import *\n",
         );
         assert!(matches!(s.get("PREFIX"), Some(Def::Value(Expr::Str(v), _)) if v == "other"));
-        assert!(matches!(s.get("snake"), Some(Def::Function(f)) if f.params.len() == 1));
+        assert!(
+            matches!(s.get("snake"), Some(Def::Function(f)) if f.get().is_some_and(|f| f.params.len() == 1))
+        );
         assert!(matches!(s.get("Mixin"), Some(Def::Class(_))));
         assert!(matches!(
             s.get("UtcDateTime"),
