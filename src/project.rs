@@ -81,6 +81,10 @@ struct ParsedFile {
     /// For an Alembic environment's `env.py`: the schema its revisions run in, when the file
     /// says (see [`alembic::env_default_schema`]).
     env_schema: Option<String>,
+    /// A revision's syntax tree, when it imports modules that may be the project's
+    /// ([`alembic::may_import_project`]): [`read_revisions_with_modules`] reads such a revision
+    /// again with them, and parsing it again was most of that (100 ms on Superset).
+    syntax: Option<crate::lazy::Lazy<crate::pyast::PyModule>>,
 }
 
 /// The parses of one config, by blob id, then path (a blob is almost always at one path):
@@ -315,7 +319,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 2\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 3\n";
 
 /// One parse of a pack, as written and as read.
 #[derive(serde::Serialize)]
@@ -1023,7 +1027,11 @@ fn read_revisions_with_modules(
             let file = &parsed[i];
             let (source, _) = SourceFile::from_bytes(&file.path, &bytes);
             let anywhere = file.kind == FileKind::Model;
-            (i, alembic::read_revision_in(&source, &index, anywhere))
+            let revision = match file.syntax.as_ref().and_then(|s| s.get()) {
+                Some(module) => alembic::read_parsed_revision_in(&source, module, &index, anywhere),
+                None => alembic::read_revision_in(&source, &index, anywhere),
+            };
+            (i, revision)
         })
         .collect();
     drop(index);
@@ -1039,6 +1047,7 @@ fn read_revisions_with_modules(
             parsed: Parsed::Alembic(Some((revision, summary.clone()))),
             warnings: file.warnings.clone(),
             env_schema: file.env_schema.clone(),
+            syntax: None,
         });
     }
 }
@@ -1110,12 +1119,22 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         }
         file
     };
+    let mut syntax = None;
+    let mut revision =
+        |read: Option<(alembic::Revision, ModuleSummary, crate::pyast::PyModule)>| {
+            read.map(|(revision, summary, module)| {
+                if alembic::may_import_project(&summary) {
+                    syntax = Some(crate::lazy::Lazy::new(module));
+                }
+                (revision, summary)
+            })
+        };
     let parsed = match &kind {
         // An Alembic revision may live anywhere (a plugin's chain, a Flask-Migrate folder):
         // found by content.
         FileKind::Model if alembic::may_be_revision(bytes) => {
             let file = decode(&mut warnings);
-            match alembic::read_revision_alone(&file, true) {
+            match revision(alembic::read_revision_alone(&file, true)) {
                 Some(revision) => Parsed::Alembic(Some(revision)),
                 None if models::is_candidate(bytes)
                     && !crate::discover::is_test_module(path, bytes) =>
@@ -1132,9 +1151,10 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         }
         FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
         FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
-        FileKind::Alembic(_) => {
-            Parsed::Alembic(alembic::read_revision_alone(&decode(&mut warnings), false))
-        }
+        FileKind::Alembic(_) => Parsed::Alembic(revision(alembic::read_revision_alone(
+            &decode(&mut warnings),
+            false,
+        ))),
         FileKind::Config | FileKind::Other => Parsed::Nothing,
     };
     // An environment's `env.py` (never a revision): the schema it runs its revisions in.
@@ -1152,6 +1172,7 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         parsed,
         warnings,
         env_schema,
+        syntax,
     }
 }
 

@@ -290,6 +290,17 @@ pub fn join_dotted(root: &str, name: &str) -> String {
     }
 }
 
+/// [`join_dotted`] into a buffer reused across lookups.
+fn join_dotted_into<'b>(buffer: &'b mut String, root: &str, name: &str) -> &'b str {
+    buffer.clear();
+    if !root.is_empty() {
+        buffer.push_str(root);
+        buffer.push('.');
+    }
+    buffer.push_str(name);
+    buffer
+}
+
 /// What a dotted name reached through an import is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Found<'a> {
@@ -302,9 +313,9 @@ pub enum Found<'a> {
 /// Every module of a project, by dotted name.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleIndex<'a> {
-    modules: HashMap<String, &'a ModuleSummary>,
+    modules: foldhash::HashMap<String, &'a ModuleSummary>,
     /// Every dotted suffix of every module → the modules that end with it.
-    suffixes: HashMap<String, Vec<&'a ModuleSummary>>,
+    suffixes: foldhash::HashMap<String, Vec<&'a ModuleSummary>>,
     python_roots: Vec<String>,
     /// The most segments any module name has: no longer prefix of a dotted name can be a
     /// module, so lookups never join one (an 8,000-segment `from a.a.a… import X` would make
@@ -362,11 +373,17 @@ impl<'a> ModuleIndex<'a> {
         if rooted {
             return self.modules.get(dotted).copied();
         }
-        for root in import_roots(importer, &self.python_roots) {
-            if !root_allowed(&root, dotted, &self.python_roots) {
+        self.module_under(&import_roots(importer, &self.python_roots), dotted)
+    }
+
+    /// The module `dotted` as a file under `roots` (its [`import_roots`]) imports it, not rooted.
+    fn module_under(&self, roots: &[String], dotted: &str) -> Option<&'a ModuleSummary> {
+        let mut name = String::new();
+        for root in roots {
+            if !root_allowed(root, dotted, &self.python_roots) {
                 continue;
             }
-            if let Some(m) = self.modules.get(&join_dotted(&root, dotted)) {
+            if let Some(m) = self.modules.get(join_dotted_into(&mut name, root, dotted)) {
                 return Some(m);
             }
         }
@@ -383,8 +400,20 @@ impl<'a> ModuleIndex<'a> {
     /// prefix that is a module of the project and the rest, else a library name.
     pub fn find(&self, importer: &str, full: &str, rooted: bool) -> Found<'a> {
         let segments: Vec<&str> = full.split('.').collect();
+        // The importer's roots once, not once per prefix.
+        let roots = if rooted {
+            Vec::new()
+        } else {
+            import_roots(importer, &self.python_roots)
+        };
         for k in (1..=segments.len().min(self.max_segments)).rev() {
-            if let Some(module) = self.module(importer, &segments[..k].join("."), rooted) {
+            let dotted = segments[..k].join(".");
+            let module = if rooted {
+                self.modules.get(&dotted).copied()
+            } else {
+                self.module_under(&roots, &dotted)
+            };
+            if let Some(module) = module {
                 return Found::Module(module, segments[k..].join("."));
             }
         }
@@ -440,8 +469,8 @@ fn root_allowed(root: &str, dotted: &str, python_roots: &[String]) -> bool {
 /// The modules of a snapshot by dotted name, before any is read: where an import leads.
 #[derive(Debug, Clone, Default)]
 pub struct ModulePaths {
-    modules: HashMap<String, String>,
-    suffixes: HashMap<String, Vec<String>>,
+    modules: foldhash::HashMap<String, String>,
+    suffixes: foldhash::HashMap<String, Vec<String>>,
     python_roots: Vec<String>,
     /// As [`ModuleIndex`]'s: the most segments any module name has.
     max_segments: usize,
@@ -487,15 +516,17 @@ impl ModulePaths {
             .or_insert_with(|| path.to_string());
     }
 
-    fn module(&self, importer: &str, dotted: &str, rooted: bool) -> Option<&str> {
+    /// The module `dotted` as a file under `roots` (the importer's [`import_roots`]) imports it.
+    fn module(&self, roots: &[String], dotted: &str, rooted: bool) -> Option<&str> {
         if rooted {
             return self.modules.get(dotted).map(String::as_str);
         }
-        for root in import_roots(importer, &self.python_roots) {
-            if !root_allowed(&root, dotted, &self.python_roots) {
+        let mut name = String::new();
+        for root in roots {
+            if !root_allowed(root, dotted, &self.python_roots) {
                 continue;
             }
-            if let Some(path) = self.modules.get(&join_dotted(&root, dotted)) {
+            if let Some(path) = self.modules.get(join_dotted_into(&mut name, root, dotted)) {
                 return Some(path);
             }
         }
@@ -513,8 +544,14 @@ impl ModulePaths {
     /// `a/b/c.py`, or `a/b/c/X.py` when `X` is a module).
     pub fn files_of(&self, importer: &str, full: &str, rooted: bool) -> Vec<&str> {
         let segments: Vec<&str> = full.split('.').collect();
+        // The importer's roots once, not once per package on the way.
+        let roots = if rooted {
+            Vec::new()
+        } else {
+            import_roots(importer, &self.python_roots)
+        };
         (1..=segments.len().min(self.max_segments))
-            .filter_map(|k| self.module(importer, &segments[..k].join("."), rooted))
+            .filter_map(|k| self.module(&roots, &segments[..k].join("."), rooted))
             .collect()
     }
 }

@@ -265,6 +265,17 @@ pub fn read_revision_in(
     read(file, &pyast::parse(file), modules, anywhere)
 }
 
+/// [`read_revision_in`] with the file's syntax tree already parsed (kept from the first
+/// reading, [`read_revision_alone`]): the tree depends on the bytes alone.
+pub fn read_parsed_revision_in(
+    file: &SourceFile,
+    module: &pyast::PyModule,
+    modules: &crate::pyeval::ModuleIndex<'_>,
+    anywhere: bool,
+) -> Option<Revision> {
+    read(file, module, modules, anywhere)
+}
+
 /// Reads a file found by content anywhere in the repository (a plugin's migration chain, a
 /// Flask-Migrate folder): a revision only when it assigns both `revision` and
 /// `down_revision` at module level and defines `upgrade` — a model file or a script that
@@ -281,11 +292,12 @@ pub fn read_revision_anywhere(file: &SourceFile) -> Option<Revision> {
 /// [`read_revision`] (or, with `anywhere`, [`read_revision_anywhere`]) without the project's
 /// other modules, and what the file imports: a caller that has the project reads the revision
 /// again with [`read_revision_in`] when it imports a module of the project. This first reading
-/// depends on the file's bytes alone, so it can be kept by blob id; the second cannot.
+/// depends on the file's bytes alone, so it can be kept by blob id; the second cannot. The
+/// syntax tree comes along, for a caller that keeps it for the second reading.
 pub fn read_revision_alone(
     file: &SourceFile,
     anywhere: bool,
-) -> Option<(Revision, crate::pyeval::ModuleSummary)> {
+) -> Option<(Revision, crate::pyeval::ModuleSummary, pyast::PyModule)> {
     let module = pyast::parse(file);
     let revision = read(
         file,
@@ -293,10 +305,19 @@ pub fn read_revision_alone(
         &crate::pyeval::ModuleIndex::default(),
         anywhere,
     )?;
-    Some((
-        revision,
-        crate::pyeval::ModuleSummary::new(&file.path, &module),
-    ))
+    let summary = crate::pyeval::ModuleSummary::new(&file.path, &module);
+    Some((revision, summary, module))
+}
+
+/// Whether a revision imports a module that may be the project's: one outside the libraries of
+/// [`crate::pyeval::modules::LIBRARY_PACKAGES`] (SQLAlchemy, Alembic, `typing` …). Only such a
+/// revision keeps its syntax tree for a second reading; a guess that decides what is kept,
+/// never what is read.
+pub fn may_import_project(summary: &crate::pyeval::ModuleSummary) -> bool {
+    use crate::pyeval::modules::{LIBRARY_PACKAGES, imports_of};
+    imports_of(summary).iter().any(|(target, rooted)| {
+        *rooted || !LIBRARY_PACKAGES.contains(&target.split('.').next().unwrap_or_default())
+    })
 }
 
 fn read(
