@@ -170,6 +170,12 @@ impl Rng {
 }
 
 /// The staged check, with the cache and without it.
+/// How many files the cache folder `kind` (`packs`, `modules` …) holds.
+fn cache_entries(repo: &TestRepo, kind: &str) -> usize {
+    let folder = repo.path().join(".git/driftguard/cache-v1").join(kind);
+    std::fs::read_dir(folder).map(|d| d.count()).unwrap_or(0)
+}
+
 fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
     let cached = repo.run(&["check", "--staged", "--format", "json"]);
     let mut cmd = Command::new(binary());
@@ -595,9 +601,8 @@ fn module_summaries_kept_between_checks_follow_edits_of_the_module() {
         "{cached:?}"
     );
     assert_eq!(cached.stdout, uncached.stdout);
-    let modules = repo.path().join(".git/driftguard/cache-v1/modules");
     assert_eq!(
-        std::fs::read_dir(&modules).map(|d| d.count()).unwrap_or(0),
+        cache_entries(&repo, "modules"),
         1,
         "one summaries file: {:?}",
         cache_files(&repo)
@@ -675,9 +680,8 @@ fn class_bodies_kept_encoded_in_the_pack_are_read_when_a_computed_name_needs_the
     let (cached, uncached) = staged_both_ways(&repo);
     assert_eq!(cached.findings(), expected(&[("extra", 8)]), "{cached:?}");
     assert_eq!(cached.stdout, uncached.stdout);
-    let packs = repo.path().join(".git/driftguard/cache-v1/packs");
     assert_eq!(
-        std::fs::read_dir(&packs).map(|d| d.count()).unwrap_or(0),
+        cache_entries(&repo, "packs"),
         1,
         "a pack: {:?}",
         cache_files(&repo)
