@@ -263,19 +263,21 @@ pub fn clean(git_dir: &Path) -> std::io::Result<Cleaned> {
     Ok(cleaned)
 }
 
-/// A stable 128-bit FNV-1a hash of the parts, as 32 hex digits. (std's hashers are not stable
-/// across Rust versions; this key names files on disk.)
+/// A 128-bit hash of the parts (two foldhash hashes of fixed seeds), as 32 hex digits. Every
+/// key on disk starts with [`build_identity`], so a hash need only be the same within one
+/// build: foldhash's fixed-seed output is. (The FNV-1a this replaced went byte by byte: 10 ms
+/// of a 5,000-model check hashing its two listings.)
 pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013B;
-    let mut hash = OFFSET;
+    use std::hash::{BuildHasher, Hasher};
+    let mut a = foldhash::quality::FixedState::with_seed(0x6472_6966_7467_7561).build_hasher();
+    let mut b = foldhash::quality::FixedState::with_seed(0x7264_2d63_6163_6865).build_hasher();
     for part in parts {
-        for byte in part.iter().chain(&[0xff]) {
-            hash ^= u128::from(*byte);
-            hash = hash.wrapping_mul(PRIME);
+        for hasher in [&mut a, &mut b] {
+            hasher.write_usize(part.len());
+            hasher.write(part);
         }
     }
-    format!("{hash:032x}")
+    format!("{:016x}{:016x}", a.finish(), b.finish())
 }
 
 /// What every key starts with: driftguard's version and the identity of this build (the
@@ -308,6 +310,21 @@ pub fn pack_key(config: &Config) -> String {
         config.fingerprint.as_bytes(),
         b"parse-pack".as_slice(),
     ])
+}
+
+/// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,
+/// and the names of the sources replayed together (one database, or one declared source).
+pub fn replay_key(config: &Config, sources: &[&str]) -> String {
+    let identity = [
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
+        b"replay".as_slice(),
+    ];
+    key(identity.into_iter().chain(
+        sources
+            .iter()
+            .flat_map(|name| [name.as_bytes(), b"\0".as_slice()]),
+    ))
 }
 
 /// The key of the module summaries kept on disk (see [`crate::project::ParseCache`]): a

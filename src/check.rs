@@ -206,10 +206,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         repo: Some(&repo),
         root: repo.root().to_path_buf(),
     };
-    let s = span("after side");
-    let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
-    drop(s);
-    let _s = span("before side");
+    // The before side first: when both must be analysed, the after side's replay then goes
+    // on from the one the before side kept (see `schema::resume`).
+    let s = span("before side");
     let before_analysis = cached_analysis(
         &before_key,
         &before_files,
@@ -217,6 +216,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         &before_config,
         &mut cache,
     );
+    drop(s);
+    let _s = span("after side");
+    let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
     let (preexisting, mut introduced) = introduced(
         &before_analysis,
         after_analysis.findings,

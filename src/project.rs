@@ -22,8 +22,10 @@ use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
 use crate::finding::{Finding, Target, Warning};
 use crate::git::{BlobId, Repo};
-use crate::migrations::sources::{Assembly, SqlMigration, alembic_sources, assemble};
-use crate::migrations::{MigrationEvents, alembic, sql};
+use crate::migrations::sources::{
+    Assembly, KeptReplays, SqlFile, SqlMigration, alembic_sources, assemble,
+};
+use crate::migrations::{SqlRead, alembic, sql};
 use crate::models::{self, FileModels, ModelTable, ResolveOptions};
 use crate::pyeval::ModuleSummary;
 use crate::report::{Sources, Summary};
@@ -63,7 +65,7 @@ impl FileRef {
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Parsed {
     Models(FileModels),
-    Sql(MigrationEvents),
+    Sql(SqlRead),
     /// A revision as read from its own bytes, and what it imports (see
     /// [`alembic::read_revision_alone`]); `None`: not a revision.
     Alembic(Option<(alembic::Revision, ModuleSummary)>),
@@ -319,7 +321,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 3\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 4\n";
 
 /// One parse of a pack, as written and as read.
 #[derive(serde::Serialize)]
@@ -922,6 +924,17 @@ fn analyze_as(
         pack.fresh += fresh_blobs;
         pack.used.extend(used);
     }
+    // Migration files by path and blob id, for a replay kept between runs to recognise them.
+    let mut ids: HashMap<&str, BlobId> = HashMap::new();
+    if cache.disk.enabled() {
+        for (file, parse) in files.iter().zip(&parsed) {
+            if let (Content::Blob(id), Some(parse)) = (file.content, parse)
+                && matches!(parse.parsed, Parsed::Sql(_) | Parsed::Alembic(_))
+            {
+                ids.insert(file.path.as_str(), id);
+            }
+        }
+    }
     let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
     // The snapshot's Python modules by dotted name, built once for both readings below.
     let paths = crate::pyeval::modules::ModulePaths::new(
@@ -929,7 +942,7 @@ fn analyze_as(
         &config.python_roots,
     );
     let s = span("revisions that import project modules");
-    read_revisions_with_modules(
+    let read_again = read_revisions_with_modules(
         &mut parsed,
         files,
         &paths,
@@ -942,8 +955,16 @@ fn analyze_as(
     let s = span("modules the model files import");
     let helpers = model_helper_modules(&parsed, files, &paths, reader, cache);
     drop(s);
+    // A revision read with other modules depends on more than its bytes.
+    for path in &read_again {
+        ids.remove(path.as_str());
+    }
+    let kept = cache.disk.enabled().then_some(KeptReplays {
+        disk: &cache.disk,
+        ids,
+    });
     let _s = span("build");
-    build(&parsed, &helpers, config, assembly, warnings)
+    build(&parsed, &helpers, config, assembly, kept, warnings)
 }
 
 /// Reads again, with the project's modules, the revisions that import one: a column type,
@@ -966,7 +987,7 @@ fn read_revisions_with_modules(
     config: &Config,
     cache: &mut ParseCache,
     warnings: &mut Vec<Warning>,
-) {
+) -> Vec<String> {
     use crate::pyeval::modules::{imports_of, reachable_modules};
     let dependent: Vec<usize> = parsed
         .iter()
@@ -983,7 +1004,7 @@ fn read_revisions_with_modules(
         })
         .collect();
     if dependent.is_empty() {
-        return;
+        return Vec::new();
     }
     let mut known: HashMap<String, &ModuleSummary> = HashMap::new();
     for file in parsed.iter() {
@@ -1035,6 +1056,7 @@ fn read_revisions_with_modules(
         })
         .collect();
     drop(index);
+    let mut read_again = Vec::new();
     for (i, revision) in again {
         let (Some(revision), Parsed::Alembic(Some((_, summary)))) = (revision, &parsed[i].parsed)
         else {
@@ -1049,7 +1071,9 @@ fn read_revisions_with_modules(
             env_schema: file.env_schema.clone(),
             syntax: None,
         });
+        read_again.push(parsed[i].path.clone());
     }
+    read_again
 }
 
 /// The summary of one Python module of the snapshot, kept by (path, blob id).
@@ -1150,7 +1174,7 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
             Parsed::Nothing
         }
         FileKind::Model => Parsed::Models(models::extract_file(&decode(&mut warnings))),
-        FileKind::Sql(_) => Parsed::Sql(sql::read(&decode(&mut warnings))),
+        FileKind::Sql(_) => Parsed::Sql(SqlRead::new(sql::read(&decode(&mut warnings)))),
         FileKind::Alembic(_) => Parsed::Alembic(revision(alembic::read_revision_alone(
             &decode(&mut warnings),
             false,
@@ -1187,6 +1211,7 @@ fn build(
     helpers: &[ModuleSummary],
     config: &Config,
     assembly: Assembly,
+    kept: Option<KeptReplays>,
     mut warnings: Vec<Warning>,
 ) -> Analysis {
     let mut model_files: Vec<&FileModels> = Vec::new();
@@ -1233,14 +1258,14 @@ fn build(
     let sql_files = parsed
         .iter()
         .filter_map(|file| match (&file.parsed, &file.kind) {
-            (Parsed::Sql(events), FileKind::Sql(source)) => Some(SqlMigration {
+            (Parsed::Sql(read), FileKind::Sql(source)) => Some(SqlFile {
                 path: &file.path,
                 source: *source,
-                events,
+                read,
             }),
             _ => None,
         })
-        .collect::<Vec<SqlMigration>>();
+        .collect::<Vec<SqlFile>>();
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
     let env_schemas: HashMap<String, String> = parsed
         .iter()
@@ -1254,8 +1279,14 @@ fn build(
         .any(alembic::names_model_class);
     let replay = move |tables: &[ModelTable]| {
         let _s = span("file rules + assemble (replay)");
+        // The handbook rules read every SQL file's statements: decoded only when one is on.
+        let sql_read: Vec<SqlMigration> = if rules::handbook_on(config) {
+            sql_files.iter().map(SqlFile::decoded).collect()
+        } else {
+            Vec::new()
+        };
         let file_findings = rules::check_migration_files(&rules::MigrationFiles {
-            sql: &sql_files,
+            sql: &sql_read,
             alembic: &alembic_envs,
             config,
         });
@@ -1268,6 +1299,7 @@ fn build(
             tables,
             config,
             assembly,
+            kept.as_ref(),
             &mut warnings,
             &mut failures,
         );
@@ -1314,12 +1346,11 @@ fn build(
     let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
         .iter()
         .filter_map(|file| match &file.parsed {
-            Parsed::Sql(events) => Some((file.path.clone(), events)),
+            Parsed::Sql(read) => Some((file.path.clone(), read)),
             _ => None,
         })
-        .flat_map(|(path, events)| {
-            events
-                .ignores
+        .flat_map(|(path, read)| {
+            read.ignores
                 .iter()
                 .map(move |ignore| (path.clone(), ignore.clone()))
         })

@@ -48,6 +48,8 @@ use crate::migrations::{
 use crate::postgres_type::SqlType;
 use crate::source::Location;
 
+pub mod resume;
+
 /// A column of the replayed schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
@@ -82,7 +84,9 @@ pub enum Origin {
     Outside,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+// Serialize by hand: JSON leaves out an empty `altered_at`, but a compact encoding (the
+// replay state, [`resume`]) cannot skip a field.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -98,8 +102,29 @@ pub struct Table {
     #[serde(default)]
     pub source: usize,
     /// For an outside table: the statements that altered it, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub altered_at: Vec<Location>,
+}
+
+impl serde::Serialize for Table {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let readable = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Table", 8)?;
+        out.serialize_field("schema", &self.schema)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("columns", &self.columns)?;
+        out.serialize_field("location", &self.location)?;
+        out.serialize_field("parents", &self.parents)?;
+        out.serialize_field("origin", &self.origin)?;
+        out.serialize_field("source", &self.source)?;
+        if self.altered_at.is_empty() && readable {
+            out.skip_field("altered_at")?;
+        } else {
+            out.serialize_field("altered_at", &self.altered_at)?;
+        }
+        out.end()
+    }
 }
 
 impl Table {
@@ -200,7 +225,7 @@ impl<'a> FileEvents<'a> {
 /// (DG008). `psql -f` without `ON_ERROR_STOP` skips it and goes on; inside `BEGIN … COMMIT`
 /// the whole transaction is void, earlier statements included: the replayed schema leaves out
 /// what the statement, or its transaction, would have made.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     /// The statement's first token.
     pub location: Location,
@@ -282,6 +307,15 @@ const DEFAULT_POSTGRES_VERSION: u32 = 13;
 /// a failure of a transaction's first schema change, or outside a transaction, changes
 /// nothing and needs no new start.
 pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -> Replayed {
+    replay_full(sources, postgres_version).0
+}
+
+/// [`replay_checked`], and what the replay leaves besides its schema ([`Carried`]) with the
+/// created tables and folders it looked at: what [`resume`] keeps to go on from.
+fn replay_full<'a>(
+    sources: &[SourceEvents<'a>],
+    postgres_version: u32,
+) -> (Replayed, Carried, Vec<Creates>, Vec<Vec<String>>) {
     let creates: Vec<Creates> = sources.iter().map(created_tables).collect();
     let folders: Vec<Vec<String>> = sources
         .iter()
@@ -289,51 +323,25 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
         .collect();
     let mut voided: HashSet<(usize, usize, usize)> = HashSet::new();
     let mut kept: Vec<Failure> = Vec::new();
-    loop {
-        let mut replayer = Replayer {
-            schema: Schema::default(),
-            default_schema: String::new(),
-            search_path: Vec::new(),
-            source: 0,
-            file: 0,
-            ordered: None,
-            names: sources.iter().map(|s| s.name.to_string()).collect(),
-            creates: &creates,
-            folders: &folders,
-            inheritance: false,
-            warnings: Vec::new(),
-            check: Check {
-                postgres_version,
-                on: false,
-                uncertain: 0,
-                failed: None,
-                voided: &voided,
-                skip: HashSet::new(),
-                failures: Vec::new(),
-                in_transaction: false,
-                new_values: Vec::new(),
-                unsure: HashSet::new(),
-                type_sources: HashMap::new(),
-            },
-        };
-        replayer.schema.schemas.insert("public".to_string());
+    let carried = loop {
+        let mut start = Carried::default();
+        start.schema.schemas.insert("public".to_string());
         for source in sources {
-            replayer
+            start
                 .schema
                 .schemas
                 .insert(source.default_schema.to_string());
         }
-        match replayer.run(sources) {
-            Ok(()) => {
-                let mut failures = kept;
-                failures.extend(replayer.check.failures);
-                failures.sort_by_key(|f| (f.source, f.file, f.ordinal));
-                return Replayed {
-                    schema: replayer.schema,
-                    warnings: replayer.warnings,
-                    failures,
-                };
-            }
+        let mut replayer = Replayer::new(
+            start,
+            sources,
+            &creates,
+            &folders,
+            &voided,
+            postgres_version,
+        );
+        match replayer.run(sources, (0, 0)) {
+            Ok(()) => break replayer.into_carried(),
             Err(restart) => {
                 let Restart { failure, range } = restart;
                 for statement in range.0..=range.1 {
@@ -341,6 +349,39 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
                 }
                 kept.push(*failure);
             }
+        }
+    };
+    let mut carried = carried;
+    kept.append(&mut carried.failures);
+    kept.sort_by_key(|f| (f.source, f.file, f.ordinal));
+    carried.failures = kept;
+    (carried.replayed(), carried, creates, folders)
+}
+
+/// What a replay carries from file to file besides the sources it reads: the schema built
+/// so far and what the checks remember. A finished replay's, kept, lets [`resume`] go on.
+#[derive(Debug, Default)]
+struct Carried {
+    schema: Schema,
+    inheritance: bool,
+    warnings: Vec<Warning>,
+    /// Sorted by (source, file, ordinal) once the replay is done.
+    failures: Vec<Failure>,
+    unsure: HashSet<(String, String)>,
+    type_sources: HashMap<(String, String), usize>,
+    /// The tables (source, schema, name) whose creation anywhere in their own source a
+    /// statement asked about ([`Replayer::own_source_creates`], [`Replayer::missing_table`]):
+    /// a file that creates one of them later changes what those statements did.
+    queried: HashSet<(usize, String, String)>,
+}
+
+impl Carried {
+    /// The replay's result. The schema is moved out; the rest is copied (it is small).
+    fn replayed(&mut self) -> Replayed {
+        Replayed {
+            schema: std::mem::take(&mut self.schema),
+            warnings: self.warnings.clone(),
+            failures: self.failures.clone(),
         }
     }
 }
@@ -387,11 +428,19 @@ type Creates = HashMap<(Option<String>, String), Vec<usize>>;
 /// the source's default schema until the file sets a `search_path`; after that it may land in
 /// any schema (`None`).
 fn created_tables(source: &SourceEvents) -> Creates {
+    let mut out = Creates::new();
+    add_created_tables(&source.files, 0, source.default_schema, &mut out);
+    out
+}
+
+/// [`created_tables`] of `files`, the first of which is file `first` of its source, added to
+/// `out`.
+fn add_created_tables(files: &[FileEvents], first: usize, default_schema: &str, out: &mut Creates) {
     struct Walk<'w> {
         file: usize,
         default_schema: &'w str,
         path_set: bool,
-        out: Creates,
+        out: &'w mut Creates,
     }
     impl Walk<'_> {
         fn note(&mut self, schema: &Option<String>, name: &str) {
@@ -432,17 +481,16 @@ fn created_tables(source: &SourceEvents) -> Creates {
         }
     }
     let mut walk = Walk {
-        file: 0,
-        default_schema: source.default_schema,
+        file: first,
+        default_schema,
         path_set: false,
-        out: Creates::new(),
+        out,
     };
-    for (file, events) in source.files.iter().enumerate() {
-        walk.file = file;
+    for (file, events) in files.iter().enumerate() {
+        walk.file = first + file;
         walk.path_set = false;
         walk.changes(events.changes);
     }
-    walk.out
 }
 
 struct Replayer<'a> {
@@ -468,16 +516,70 @@ struct Replayer<'a> {
     /// children, so that a project of many tables without inheritance replays in linear time.
     inheritance: bool,
     warnings: Vec<Warning>,
+    /// See [`Carried::queried`].
+    queried: std::cell::RefCell<HashSet<(usize, String, String)>>,
 }
 
 impl<'a> Replayer<'a> {
-    /// Replays every source's files in order.
-    fn run(&mut self, sources: &[SourceEvents<'a>]) -> Result<(), Restart> {
-        for (index, source) in sources.iter().enumerate() {
+    /// A replayer that goes on from `carried`.
+    fn new(
+        carried: Carried,
+        sources: &[SourceEvents<'a>],
+        creates: &'a [Creates],
+        folders: &'a [Vec<String>],
+        voided: &'a HashSet<(usize, usize, usize)>,
+        postgres_version: u32,
+    ) -> Replayer<'a> {
+        Replayer {
+            schema: carried.schema,
+            default_schema: String::new(),
+            search_path: Vec::new(),
+            source: 0,
+            file: 0,
+            ordered: None,
+            names: sources.iter().map(|s| s.name.to_string()).collect(),
+            creates,
+            folders,
+            inheritance: carried.inheritance,
+            warnings: carried.warnings,
+            queried: std::cell::RefCell::new(carried.queried),
+            check: Check {
+                postgres_version,
+                on: false,
+                uncertain: 0,
+                failed: None,
+                voided,
+                skip: HashSet::new(),
+                failures: carried.failures,
+                in_transaction: false,
+                new_values: Vec::new(),
+                unsure: carried.unsure,
+                type_sources: carried.type_sources,
+            },
+        }
+    }
+
+    /// What the replay carries on to the next file.
+    fn into_carried(self) -> Carried {
+        Carried {
+            schema: self.schema,
+            inheritance: self.inheritance,
+            warnings: self.warnings,
+            failures: self.check.failures,
+            unsure: self.check.unsure,
+            type_sources: self.check.type_sources,
+            queried: self.queried.into_inner(),
+        }
+    }
+
+    /// Replays every source's files in order, from file `start.1` of source `start.0` on.
+    fn run(&mut self, sources: &[SourceEvents<'a>], start: (usize, usize)) -> Result<(), Restart> {
+        for (index, source) in sources.iter().enumerate().skip(start.0) {
             self.source = index;
             self.ordered = source.ordered;
             self.default_schema = source.default_schema.to_string();
-            for (file_index, file) in source.files.iter().enumerate() {
+            let first = if index == start.0 { start.1 } else { 0 };
+            for (file_index, file) in source.files.iter().enumerate().skip(first) {
                 self.file = file_index;
                 self.search_path = vec![source.default_schema.to_string()];
                 if file.statements.is_empty() {
@@ -661,6 +763,9 @@ impl<'a> Replayer<'a> {
     /// `CREATE TABLE` after a `SET search_path` may land in any schema, and a table of that
     /// name elsewhere (`auth.users`) may well exist, made outside the migrations.
     fn missing_table(&mut self, key: &(String, String)) -> bool {
+        self.queried
+            .borrow_mut()
+            .insert((self.source, key.0.clone(), key.1.clone()));
         let exact = self.creates[self.source].contains_key(&(Some(key.0.clone()), key.1.clone()));
         if !exact {
             return false;
@@ -902,6 +1007,9 @@ impl<'a> Replayer<'a> {
     /// after creating it earlier. A file on a concurrent branch of an Alembic graph may run
     /// before or after this one: its `CREATE` does not make this statement fail.
     fn own_source_creates(&self, key: &(String, String)) -> bool {
+        self.queried
+            .borrow_mut()
+            .insert((self.source, key.0.clone(), key.1.clone()));
         let creates = &self.creates[self.source];
         let files = creates
             .get(&(Some(key.0.clone()), key.1.clone()))

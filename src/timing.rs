@@ -69,7 +69,9 @@ fn resident_mb() -> Option<u64> {
 
 /// Writes `driftguard timing: <name> <n>` (a count, such as the files hashed) when timings are on.
 pub fn count(name: &str, n: usize) {
-    if enabled() {
-        let _ = writeln!(std::io::stderr(), "driftguard timing: {name} {n}");
+    if enabled()
+        && let Some(mut sink) = sink()
+    {
+        let _ = sink.write_all(format!("driftguard timing: {name} {n}\n").as_bytes());
     }
 }

@@ -16,12 +16,17 @@
 //! [`assemble`] reads no files and runs no rules: [`crate::project`] hands it what was parsed,
 //! and the rules compare the models with what it returns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::cache::DiskCache;
+use crate::git::BlobId;
+use crate::schema::resume::{self, FileKey};
+use crate::timing::span;
 
 use crate::config::Config;
 use crate::discover::migration_order;
 use crate::finding::Warning;
-use crate::migrations::{MigrationEvents, QualifiedName, SchemaChange, alembic};
+use crate::migrations::{MigrationEvents, QualifiedName, SchemaChange, SqlRead, alembic};
 use crate::models::ModelTable;
 use crate::rules::{MigrationSource, SourcePart};
 use crate::schema::{self, FileEvents, SourceEvents};
@@ -35,6 +40,26 @@ pub struct SqlMigration<'a> {
     /// zero-config SQL source.
     pub source: Option<usize>,
     pub events: &'a MigrationEvents,
+}
+
+/// A SQL migration file whose events are decoded when needed ([`SqlRead`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SqlFile<'a> {
+    pub path: &'a str,
+    /// As [`SqlMigration::source`].
+    pub source: Option<usize>,
+    pub read: &'a SqlRead,
+}
+
+impl<'a> SqlFile<'a> {
+    /// The file with its events decoded.
+    pub fn decoded(&self) -> SqlMigration<'a> {
+        SqlMigration {
+            path: self.path,
+            source: self.source,
+            events: self.read.events(),
+        }
+    }
 }
 
 /// The Alembic sources of a snapshot: revisions of a declared `sources:` entry under its
@@ -75,6 +100,68 @@ impl Assembly {
     }
 }
 
+/// Replays kept between runs ([`schema::resume`]): where [`assemble`] finds one to go on
+/// from, and keeps its own.
+pub struct KeptReplays<'a> {
+    pub disk: &'a DiskCache,
+    /// The blob id of each migration file whose events depend on its bytes alone, by path.
+    pub ids: HashMap<&'a str, BlobId>,
+}
+
+impl KeptReplays<'_> {
+    /// The replay of `events` (of `plans`), going on from the one kept under the same config
+    /// and source names when it leads here, and kept in turn.
+    fn replay(
+        &self,
+        plans: &[&Plan],
+        model_named: &HashSet<String>,
+        config: &Config,
+    ) -> schema::Replayed {
+        let events = |skip: &[usize]| -> Vec<SourceEvents> {
+            plans
+                .iter()
+                .enumerate()
+                .map(|(i, plan)| plan.events(skip.get(i).copied().unwrap_or(0)))
+                .collect()
+        };
+        let keys: Vec<Vec<Option<FileKey>>> = plans
+            .iter()
+            .map(|plan| plan.file_keys(&self.ids, model_named))
+            .collect();
+        if keys.iter().flatten().any(Option::is_none) {
+            return schema::replay_checked(&events(&[]), config.postgres_version);
+        }
+        let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+        let key = crate::cache::replay_key(config, &names);
+        let saved = {
+            let _s = span("kept replay read");
+            self.disk
+                .get_bytes(REPLAYS, &key, "bin")
+                .and_then(|bytes| resume::decode(&bytes))
+        };
+        let _s = span("replay");
+        let outcome = resume::replay_resuming(&events, &keys, config.postgres_version, saved);
+        match outcome.how {
+            resume::How::Full => {
+                crate::timing::count("files replayed (in full)", keys.iter().map(Vec::len).sum())
+            }
+            resume::How::Resumed(n) => {
+                crate::timing::count("files replayed (after a kept replay)", n)
+            }
+        }
+        if let Some(keep) = &outcome.keep
+            && let Some(bytes) = resume::encode(keep, &outcome.replayed.schema)
+        {
+            let _s = span("kept replay write");
+            self.disk.put_bytes(REPLAYS, &key, "bin", &bytes);
+        }
+        outcome.replayed
+    }
+}
+
+/// The cache folder of kept replays.
+const REPLAYS: &str = "replays";
+
 /// One source's files in order, before replay.
 struct Plan<'a> {
     name: String,
@@ -87,7 +174,7 @@ struct Plan<'a> {
 }
 
 enum PlanFiles<'a> {
-    Sql(Vec<SqlMigration<'a>>),
+    Sql(Vec<SqlFile<'a>>),
     /// Ordered revisions, and Alembic's own version table (created before the first one).
     Alembic(Vec<alembic::Revision>, Vec<SchemaChange>),
 }
@@ -100,14 +187,50 @@ impl Plan<'_> {
         }
     }
 
-    fn events(&self) -> SourceEvents<'_> {
+    /// Each file's identity, in the order of [`Plan::events`]: its path and blob id, when its
+    /// events depend on its bytes alone.
+    fn file_keys<'k>(
+        &'k self,
+        ids: &'k HashMap<&str, BlobId>,
+        model_named: &HashSet<String>,
+    ) -> Vec<Option<FileKey<'k>>> {
+        let key = |path: &'k str| ids.get(path).map(|id| (path, id.as_bytes()));
+        match &self.files {
+            PlanFiles::Sql(files) => files.iter().map(|f| key(f.path)).collect(),
+            PlanFiles::Alembic(revisions, _) => {
+                // The version table's events follow from the first revision's path.
+                let first = revisions.first().map_or("", |r| r.path.as_str());
+                let version_table = Some((first, b"\0version table".as_slice()));
+                std::iter::once(version_table)
+                    .chain(revisions.iter().map(|r| {
+                        if model_named.contains(&r.path) {
+                            None
+                        } else {
+                            key(&r.path)
+                        }
+                    }))
+                    .collect()
+            }
+        }
+    }
+
+    /// The source's files' events, with the first `skip` SQL files left empty (not decoded):
+    /// a replay that goes on from a kept one does not read them.
+    fn events(&self, skip: usize) -> SourceEvents<'_> {
         let files = match &self.files {
             PlanFiles::Sql(files) => files
                 .iter()
-                .map(|f| FileEvents {
-                    changes: &f.events.changes,
-                    statements: &f.events.facts.statements,
-                    warnings: &f.events.warnings,
+                .enumerate()
+                .map(|(i, f)| {
+                    if i < skip {
+                        return FileEvents::plain(&[]);
+                    }
+                    let events = f.read.events();
+                    FileEvents {
+                        changes: &events.changes,
+                        statements: &events.facts.statements,
+                        warnings: &events.warnings,
+                    }
                 })
                 .collect(),
             PlanFiles::Alembic(revisions, version_table) => {
@@ -143,22 +266,28 @@ impl Plan<'_> {
 // The replay inputs and its two outputs; a struct for them would only rename the list.
 #[allow(clippy::too_many_arguments)]
 pub fn assemble(
-    sql: Vec<SqlMigration>,
+    sql: Vec<SqlFile>,
     alembic_sources: AlembicSources,
     env_schemas: &HashMap<String, String>,
     tables: &[ModelTable],
     config: &Config,
     assembly: Assembly,
+    kept: Option<&KeptReplays>,
     warnings: &mut Vec<Warning>,
     failures: &mut Vec<schema::Failure>,
 ) -> Vec<MigrationSource> {
     let mut plans = Vec::new();
     let class_tables = class_tables(tables);
     let table_of = |class: &str| class_tables.get(class).cloned().flatten();
+    // Revisions whose events depend on the models too: they have no identity of their own.
+    let mut model_named: HashSet<String> = HashSet::new();
     // Alembic sources first, by name: the declared ones by their path, the others by the
     // common folder of their files.
     for (name, mut revisions) in alembic_sources {
         for revision in &mut revisions {
+            if kept.is_some() && alembic::names_model_class(revision) {
+                model_named.insert(revision.path.clone());
+            }
             for class in alembic::resolve_model_tables(revision, &table_of) {
                 warnings.push(Warning::at(
                     Location::new(revision.path.clone(), 1, 1),
@@ -205,7 +334,7 @@ pub fn assemble(
         });
     }
     // Then SQL: the zero-config source, then the declared ones by index.
-    let mut by_source: BTreeMap<Option<usize>, Vec<SqlMigration>> = BTreeMap::new();
+    let mut by_source: BTreeMap<Option<usize>, Vec<SqlFile>> = BTreeMap::new();
     for file in sql {
         by_source.entry(file.source).or_default().push(file);
     }
@@ -213,7 +342,7 @@ pub fn assemble(
         files.sort_by(|a, b| migration_order(a.path, b.path));
         for file in &files {
             warnings.extend(
-                file.events
+                file.read
                     .warnings
                     .iter()
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
@@ -233,11 +362,18 @@ pub fn assemble(
             ordered: None,
         });
     }
+    let replay = |plans: &[&Plan]| match kept {
+        Some(kept) => kept.replay(plans, &model_named, config),
+        None => {
+            let events: Vec<SourceEvents> = plans.iter().map(|p| p.events(0)).collect();
+            schema::replay_checked(&events, config.postgres_version)
+        }
+    };
     match assembly {
         Assembly::Separate => plans
             .iter()
             .map(|plan| {
-                let replayed = schema::replay_checked(&[plan.events()], config.postgres_version);
+                let replayed = replay(&[plan]);
                 warnings.extend(replayed.warnings);
                 failures.extend(replayed.failures);
                 MigrationSource {
@@ -252,8 +388,7 @@ pub fn assemble(
             .collect(),
         Assembly::OneDatabase if plans.is_empty() => Vec::new(),
         Assembly::OneDatabase => {
-            let events: Vec<SourceEvents> = plans.iter().map(Plan::events).collect();
-            let replayed = schema::replay_checked(&events, config.postgres_version);
+            let replayed = replay(&plans.iter().collect::<Vec<&Plan>>());
             warnings.extend(replayed.warnings);
             failures.extend(replayed.failures);
             vec![MigrationSource {

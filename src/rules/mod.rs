@@ -166,10 +166,7 @@ pub struct MigrationFiles<'a> {
 pub fn check_migration_files(files: &MigrationFiles) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(alembic_multiple_heads::check(files.alembic));
-    let handbook_on = Rule::ALL.iter().any(|r| {
-        r.group() == Some(crate::rule::RuleGroup::Handbook) && files.config.severity(*r).is_some()
-    });
-    if handbook_on {
+    if handbook_on(files.config) {
         let sql = sql_in_order(files.sql);
         findings.extend(nonstandard_migration_name::check(&sql, files.config));
         findings.extend(migration_header_missing::check(&sql));
@@ -181,6 +178,13 @@ pub fn check_migration_files(files: &MigrationFiles) -> Vec<Finding> {
         findings.extend(migration_order_ambiguous::check(&sql));
     }
     findings
+}
+
+/// Whether the config turns any rule of the handbook group on (they read every SQL file).
+pub fn handbook_on(config: &crate::config::Config) -> bool {
+    Rule::ALL.iter().any(|r| {
+        r.group() == Some(crate::rule::RuleGroup::Handbook) && config.severity(*r).is_some()
+    })
 }
 
 /// The SQL migration files in the order they run (natural order of file names, then path).

@@ -1,6 +1,7 @@
 //! The parse cache of change checks (issue 14): bounded, removable, and safe when two hooks
 //! run at once on one repository.
 
+use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 
 use crate::common::*;
@@ -220,7 +221,7 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
         let mut next = 0;
         for step in 0..14 {
             for _ in 0..=rng.below(2) {
-                match rng.below(8) {
+                match rng.below(11) {
                     0 | 1 => {
                         next += 1;
                         let name = format!("c{next}");
@@ -270,6 +271,32 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                                 let _ = std::fs::remove_file(path);
                             }
                         }
+                    }
+                    // A table no migration creates (made elsewhere) until one does: then
+                    // the earlier ALTERs fail (DG008), which a kept replay must not miss.
+                    8 => {
+                        next += 1;
+                        migrations.push((
+                            format!("{:03}_alter_orders_{next}.sql", next + 1),
+                            format!("ALTER TABLE core.orders ADD COLUMN o{next} TEXT;\n"),
+                        ));
+                    }
+                    9 => {
+                        next += 1;
+                        migrations.push((
+                            format!("{:03}_create_orders.sql", next + 1),
+                            "CREATE TABLE IF NOT EXISTS core.orders (id INT);\n".to_string(),
+                        ));
+                    }
+                    // A transaction that fails after a change ran: the replay starts over.
+                    10 => {
+                        next += 1;
+                        migrations.push((
+                            format!("{:03}_twice_{next}.sql", next + 1),
+                            format!(
+                                "BEGIN;\nALTER TABLE core.customers ADD COLUMN t{next} TEXT;\nALTER TABLE core.customers ADD COLUMN t{next} TEXT;\nCOMMIT;\n"
+                            ),
+                        ));
                     }
                     _ => {
                         next += 1;
@@ -699,4 +726,79 @@ fn class_bodies_kept_encoded_in_the_pack_are_read_when_a_computed_name_needs_the
         "{cached:?}"
     );
     assert_eq!(cached.stdout, uncached.stdout);
+}
+
+/// The staged check with `DRIFTGUARD_TIMINGS=1`: how many files its replay ran after a kept
+/// replay (`None`: it replayed every file, or kept nothing).
+fn replayed_after_kept(repo: &TestRepo) -> (Run, Option<usize>) {
+    let run = run_in_with(
+        repo.path(),
+        &["check", "--staged", "--format", "json"],
+        &[("DRIFTGUARD_TIMINGS", OsStr::new("1"))],
+    );
+    let count = run.stderr.split('\n').find_map(|line| {
+        line.strip_prefix("driftguard timing: files replayed (after a kept replay) ")?
+            .trim()
+            .parse()
+            .ok()
+    });
+    (run, count)
+}
+
+/// Issue 14: a new migration appended after those of the last check replays alone, from the
+/// replay kept on disk (`.git/driftguard/cache-v1/replays/`), and the result is what a run
+/// without the cache gives.
+#[test]
+fn a_new_migration_replays_alone_after_the_kept_replay() {
+    let repo = handbook_repo();
+    for k in 2..=4 {
+        repo.write(
+            &format!("{MIGRATIONS}/{k:03}_add_c{k}.sql"),
+            &format!("ALTER TABLE core.customers ADD COLUMN c{k} TEXT;\n"),
+        );
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(&repo);
+        assert_eq!(run.code, 0, "{}", run.shown());
+        let (_, fresh) = staged_both_ways(&repo);
+        assert_eq!(run.stdout, fresh.stdout);
+        // The first check replays HEAD (its before side) and goes on from it; each one
+        // after goes on from the last with the new file alone.
+        assert_eq!(count, Some(1), "step {k}: {}", run.stderr);
+    }
+    assert_eq!(cache_entries(&repo, "replays"), 1);
+}
+
+/// Issue 14: a kept replay is not gone on from when a new migration creates a table an older
+/// statement looked for. `ALTER TABLE core.orders` on a table no migration creates applies to
+/// a table made elsewhere; once a later migration creates it, that ALTER fails (DG008), which
+/// only a replay of everything finds.
+#[test]
+fn a_new_migration_creating_a_table_an_older_one_altered_replays_everything() {
+    let repo = handbook_repo();
+    repo.write(
+        &format!("{MIGRATIONS}/002_orders_note.sql"),
+        "ALTER TABLE core.orders ADD COLUMN note TEXT;\n",
+    )
+    .commit_all("alter a table made elsewhere");
+    repo.write(
+        &format!("{MIGRATIONS}/003_add_c3.sql"),
+        "ALTER TABLE core.customers ADD COLUMN c3 TEXT;\n",
+    );
+    repo.git(&["add", "-A"]);
+    let (run, _) = replayed_after_kept(&repo);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    repo.write(
+        &format!("{MIGRATIONS}/004_create_orders.sql"),
+        "CREATE TABLE core.orders (id INT);\n",
+    );
+    repo.git(&["add", "-A"]);
+    let (run, count) = replayed_after_kept(&repo);
+    assert_eq!(count, None, "{}", run.stderr);
+    assert!(
+        run.findings_rules().contains(&"DG008".to_string()),
+        "the ALTER before the CREATE fails: {}",
+        run.shown()
+    );
+    let (_, fresh) = staged_both_ways(&repo);
+    assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout));
 }

@@ -1,0 +1,595 @@
+//! Going on from a replay kept from an earlier run: when a snapshot's migrations are the kept
+//! ones plus files appended after them, only the appended files replay.
+//!
+//! Replaying 20,000 migration files takes tens of milliseconds, most of a pre-commit check
+//! on a large project, while a commit nearly always adds a migration at the end.
+//! [`replay_resuming`] keeps what a finished replay carries (the schema, what the statement
+//! checks remember, which tables each source creates in which file) with the identity of
+//! every file it read (path and blob id), and goes on from it when:
+//!
+//! - the sources are the same (names, default schemas, SQL or graph) and so is the
+//!   PostgreSQL version;
+//! - every source has exactly the kept files, in the same order, except that the last may
+//!   have more after them;
+//! - no appended file creates a table that a kept statement looked for in its own source
+//!   (whether the source creates a table later decided what such a statement did: an `ALTER`
+//!   of a table no migration creates applies to a table made elsewhere, while one of a table
+//!   created later fails);
+//! - and no appended statement fails in a transaction part of which already ran (that
+//!   replay starts again from the beginning of the file, [`super::replay_checked`]).
+//!
+//! Otherwise everything replays. Either way the result is exactly a full replay's.
+
+use foldhash::quality::FixedState;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Carried, Creates, Failure, HashMap, HashMapExt, HashSet, HashSetExt, Replayed, Replayer,
+    Schema, SourceEvents, add_created_tables, file_folder, replay_full,
+};
+use crate::finding::Warning;
+use crate::source::{Direction, with_shared_paths};
+
+/// A file's identity: its path and blob id. The same identity means the same events.
+pub type FileKey<'k> = (&'k str, &'k [u8]);
+
+/// A running digest of file identities (two 64-bit hashes of fixed seeds): a source's files
+/// are kept as their count and this digest, so that a kept replay holds no list of 20,000
+/// paths. The build that writes a kept replay is the only one that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Digest(u64, u64);
+
+impl Digest {
+    const START: Digest = Digest(0, 0);
+
+    fn add(self, keys: &[FileKey]) -> Digest {
+        use std::hash::BuildHasher;
+        let (a, b) = (
+            FixedState::with_seed(0x5eed_0001),
+            FixedState::with_seed(0x5eed_0002),
+        );
+        let mut digest = self;
+        for key in keys {
+            digest = Digest(a.hash_one((digest.0, key)), b.hash_one((digest.1, key)));
+        }
+        digest
+    }
+}
+
+/// Distinct strings once, then each by number: the folders of 20,000 files are a handful.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Interned {
+    distinct: Vec<String>,
+    each: Vec<u32>,
+}
+
+impl Interned {
+    fn new(strings: Vec<String>) -> Interned {
+        let mut numbers: HashMap<String, u32> = HashMap::new();
+        let mut out = Interned::default();
+        for string in strings {
+            let next = out.distinct.len() as u32;
+            let number = *numbers.entry(string).or_insert_with_key(|s| {
+                out.distinct.push(s.clone());
+                next
+            });
+            out.each.push(number);
+        }
+        out
+    }
+
+    fn strings(self) -> Vec<String> {
+        self.each
+            .iter()
+            .map(|n| self.distinct.get(*n as usize).cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+/// The kept state's format; another one does not decode.
+const FORMAT: u32 = 1;
+
+/// A table a source creates (by schema as written, and name) and the files that do.
+type CreatedIn = ((Option<String>, String), Vec<usize>);
+
+/// One source of a kept replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceKey {
+    name: String,
+    default_schema: String,
+    graph: bool,
+    /// How many files, and the [`Digest`] of their identities in order.
+    files: usize,
+    digest: Digest,
+}
+
+/// A finished replay as kept between runs; its schema is kept beside it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Kept {
+    format: u32,
+    postgres_version: u32,
+    sources: Vec<SourceKey>,
+    inheritance: bool,
+    warnings: Vec<Warning>,
+    failures: Vec<Failure>,
+    unsure: Vec<(String, String)>,
+    type_sources: Vec<((String, String), usize)>,
+    creates: Vec<Vec<CreatedIn>>,
+    folders: Vec<Interned>,
+    queried: Vec<(usize, String, String)>,
+}
+
+impl Kept {
+    fn new(
+        postgres_version: u32,
+        sources: Vec<SourceKey>,
+        carried: Carried,
+        creates: Vec<Creates>,
+        folders: Vec<Vec<String>>,
+    ) -> Kept {
+        Kept {
+            format: FORMAT,
+            postgres_version,
+            sources,
+            inheritance: carried.inheritance,
+            warnings: carried.warnings,
+            failures: carried.failures,
+            unsure: carried.unsure.into_iter().collect(),
+            type_sources: carried.type_sources.into_iter().collect(),
+            creates: creates
+                .into_iter()
+                .map(|c| c.into_iter().collect())
+                .collect(),
+            folders: folders.into_iter().map(Interned::new).collect(),
+            queried: carried.queried.into_iter().collect(),
+        }
+    }
+}
+
+/// How a replay went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Every file replayed: nothing was kept, or what was kept does not lead here.
+    Full,
+    /// Went on from the kept replay, replaying this many files.
+    Resumed(usize),
+}
+
+/// What [`replay_resuming`] returns.
+#[derive(Debug)]
+pub struct Outcome {
+    pub replayed: Replayed,
+    /// The state to keep for the next run, with `replayed.schema`: `None` when it is what was
+    /// given, or when a file has no identity.
+    pub keep: Option<Kept>,
+    pub how: How,
+}
+
+/// The bytes of a kept replay and its schema.
+pub fn encode(kept: &Kept, schema: &Schema) -> Option<Vec<u8>> {
+    with_shared_paths(Direction::Encode, || {
+        postcard::to_allocvec(&(kept, schema)).ok()
+    })
+}
+
+/// A kept replay and its schema from [`encode`]'s bytes; `None` for bytes of another format
+/// or damaged ones.
+pub fn decode(bytes: &[u8]) -> Option<(Kept, Schema)> {
+    let (kept, schema): (Kept, Schema) =
+        with_shared_paths(Direction::Decode, || postcard::from_bytes(bytes).ok())?;
+    (kept.format == FORMAT).then_some((kept, schema))
+}
+
+/// [`super::replay_checked`], going on from `kept` when it leads here (see the module doc).
+/// `events(skip)` gives the sources' files, the first `skip[i]` files of source `i` possibly
+/// left empty (a replay that goes on from a kept one does not read them; missing entries
+/// are 0). `keys` holds each source's files' identities, in the same order; a file without
+/// one (its events depend on more than its bytes) makes the replay full and unkept.
+pub fn replay_resuming<'e>(
+    events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
+    keys: &[Vec<Option<FileKey>>],
+    postgres_version: u32,
+    kept: Option<(Kept, Schema)>,
+) -> Outcome {
+    let keys: Option<Vec<Vec<FileKey>>> = keys
+        .iter()
+        .map(|k| k.iter().copied().collect::<Option<Vec<FileKey>>>())
+        .collect();
+    if let (Some(keys), Some((kept, schema))) = (&keys, kept) {
+        let skip: Vec<usize> = kept.sources.iter().map(|s| s.files).collect();
+        if let Some(outcome) = go_on(&events(&skip), keys, postgres_version, kept, schema) {
+            return outcome;
+        }
+    }
+    let sources = events(&[]);
+    let (replayed, carried, creates, folders) = replay_full(&sources, postgres_version);
+    let keep = keys.filter(|keys| same_shape(&sources, keys)).map(|keys| {
+        let now = sources
+            .iter()
+            .zip(&keys)
+            .map(|(source, keys)| source_key(source, keys.len(), Digest::START.add(keys)))
+            .collect();
+        Kept::new(postgres_version, now, carried, creates, folders)
+    });
+    Outcome {
+        replayed,
+        keep,
+        how: How::Full,
+    }
+}
+
+/// Whether `keys` has an identity for each file of `sources`.
+fn same_shape(sources: &[SourceEvents<'_>], keys: &[Vec<FileKey>]) -> bool {
+    sources.len() == keys.len()
+        && sources
+            .iter()
+            .zip(keys)
+            .all(|(s, k)| s.files.len() == k.len())
+}
+
+fn source_key(source: &SourceEvents<'_>, files: usize, digest: Digest) -> SourceKey {
+    SourceKey {
+        name: source.name.to_string(),
+        default_schema: source.default_schema.to_string(),
+        graph: source.ordered.is_some(),
+        files,
+        digest,
+    }
+}
+
+/// The replay from `kept` on, when it leads to the files of `keys`.
+fn go_on(
+    sources: &[SourceEvents<'_>],
+    keys: &[Vec<FileKey>],
+    postgres_version: u32,
+    kept: Kept,
+    schema: Schema,
+) -> Option<Outcome> {
+    if kept.postgres_version != postgres_version
+        || !same_shape(sources, keys)
+        || kept.sources.len() != sources.len()
+        || kept.creates.len() != sources.len()
+        || kept.folders.len() != sources.len()
+    {
+        return None;
+    }
+    let last = sources.len().checked_sub(1)?;
+    let mut now = Vec::with_capacity(sources.len());
+    for (i, ((old, source), keys)) in kept.sources.iter().zip(sources).zip(keys).enumerate() {
+        let same_source = old.name == source.name
+            && old.default_schema == source.default_schema
+            && old.graph == source.ordered.is_some();
+        let kept_files = keys.get(..old.files)?;
+        let digest = Digest::START.add(kept_files);
+        let same_files = digest == old.digest && (i == last || keys.len() == old.files);
+        if !same_source || !same_files {
+            return None;
+        }
+        let appended = keys.get(old.files..).unwrap_or_default();
+        now.push(source_key(source, keys.len(), digest.add(appended)));
+    }
+    let from = kept.sources[last].files;
+    let appended = sources[last].files.get(from..)?;
+    if appended.is_empty() {
+        return Some(Outcome {
+            replayed: Replayed {
+                schema,
+                warnings: kept.warnings,
+                failures: kept.failures,
+            },
+            keep: None,
+            how: How::Resumed(0),
+        });
+    }
+    let queried: HashSet<(usize, String, String)> = kept.queried.into_iter().collect();
+    let mut added = Creates::new();
+    add_created_tables(appended, from, sources[last].default_schema, &mut added);
+    let asked = added.keys().any(|(schema, name)| match schema {
+        Some(schema) => queried.contains(&(last, schema.clone(), name.clone())),
+        None => queried.iter().any(|(s, _, n)| *s == last && n == name),
+    });
+    if asked {
+        return None;
+    }
+    let mut creates: Vec<Creates> = kept
+        .creates
+        .into_iter()
+        .map(|c| c.into_iter().collect())
+        .collect();
+    for (key, files) in added {
+        creates[last].entry(key).or_default().extend(files);
+    }
+    let mut folders: Vec<Vec<String>> = kept.folders.into_iter().map(Interned::strings).collect();
+    folders[last].extend(appended.iter().map(file_folder));
+    let carried = Carried {
+        schema,
+        inheritance: kept.inheritance,
+        warnings: kept.warnings,
+        failures: kept.failures,
+        unsure: kept.unsure.into_iter().collect(),
+        type_sources: kept.type_sources.into_iter().collect(),
+        queried,
+    };
+    let voided = HashSet::new();
+    let mut replayer = Replayer::new(
+        carried,
+        sources,
+        &creates,
+        &folders,
+        &voided,
+        postgres_version,
+    );
+    replayer.run(sources, (last, from)).ok()?;
+    let mut carried = replayer.into_carried();
+    carried
+        .failures
+        .sort_by_key(|f| (f.source, f.file, f.ordinal));
+    let replayed = carried.replayed();
+    Some(Outcome {
+        replayed,
+        keep: Some(Kept::new(postgres_version, now, carried, creates, folders)),
+        how: How::Resumed(appended.len()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::MigrationEvents;
+    use crate::migrations::sql::read;
+    use crate::schema::{FileEvents, replay_checked};
+    use crate::source::SourceFile;
+
+    /// SQL files that exercise what a replay carries: schemas, enums, an outside table, a
+    /// failure in a transaction (which restarts the replay), a `DO` block, inheritance, a
+    /// `search_path`, drops and comments.
+    const FILES: &[&str] = &[
+        "CREATE SCHEMA core;\nCREATE TABLE core.customers (id serial PRIMARY KEY, email text);\nCREATE TYPE core.status AS ENUM ('a', 'b');\n",
+        "BEGIN;\nALTER TABLE core.customers ADD COLUMN phone text;\nCOMMIT;\n",
+        "ALTER TABLE core.orders ADD COLUMN note text;\n",
+        "BEGIN;\nALTER TABLE core.customers ADD COLUMN tier int;\nALTER TABLE core.customers ADD COLUMN email text;\nCOMMIT;\n",
+        "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'core' AND table_name = 'customers' AND column_name = 'region') THEN\n    ALTER TABLE core.customers ADD COLUMN region text;\n  END IF;\nEND $$;\n",
+        "ALTER TYPE core.status ADD VALUE 'c';\nCREATE TABLE core.vip (level int) INHERITS (core.customers);\n",
+        "SET search_path TO core;\nCREATE TABLE invoices (id int);\nALTER TABLE customers ADD COLUMN invoice_id int;\n",
+        "ALTER TABLE core.customers DROP COLUMN phone;\nCOMMENT ON COLUMN core.customers.email IS 'mail';\nALTER TABLE core.customers ADD COLUMN email text;\n",
+        "ALTER TABLE core.customers ADD COLUMN status core.status;\nALTER TABLE core.vip ADD COLUMN since date;\n",
+    ];
+
+    fn parse(files: &[&str]) -> Vec<MigrationEvents> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, text)| read(&SourceFile::new(format!("db/{i:03}.sql"), *text)))
+            .collect()
+    }
+
+    fn source<'a>(name: &'a str, events: &'a [MigrationEvents]) -> SourceEvents<'a> {
+        skipping(name, events, 0)
+    }
+
+    /// The source with its first `skip` files left empty, as a caller that does not decode
+    /// them gives it: going on from a kept replay must not need them.
+    fn skipping<'a>(name: &'a str, events: &'a [MigrationEvents], skip: usize) -> SourceEvents<'a> {
+        SourceEvents {
+            name,
+            default_schema: "public",
+            files: events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if i < skip {
+                        return FileEvents::plain(&[]);
+                    }
+                    FileEvents {
+                        changes: &e.changes,
+                        statements: &e.facts.statements,
+                        warnings: &e.warnings,
+                    }
+                })
+                .collect(),
+            ordered: None,
+        }
+    }
+
+    /// Each file's identity: its path and its text (in place of a blob id).
+    fn keys<'k>(files: &[&'k str]) -> Vec<Option<FileKey<'k>>> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Some((PATHS[i], text.as_bytes())))
+            .collect()
+    }
+
+    const PATHS: &[&str] = &[
+        "db/000.sql",
+        "db/001.sql",
+        "db/002.sql",
+        "db/003.sql",
+        "db/004.sql",
+        "db/005.sql",
+        "db/006.sql",
+        "db/007.sql",
+        "db/008.sql",
+        "db/009.sql",
+        "db/010.sql",
+    ];
+
+    /// Replays `first`, keeps the result through its bytes, and replays `all` from it.
+    fn resumed(first: &[&str], all: &[&str]) -> Outcome {
+        let events = parse(first);
+        let earlier = replay_resuming(&|_| vec![source("SQL", &events)], &[keys(first)], 13, None);
+        assert_eq!(earlier.how, How::Full);
+        let kept = earlier.keep.expect("every file has an identity");
+        let bytes = encode(&kept, &earlier.replayed.schema).expect("encodes");
+        let kept = decode(&bytes).expect("decodes");
+        let events = parse(all);
+        replay_resuming(
+            &|skip| vec![skipping("SQL", &events, skip.first().copied().unwrap_or(0))],
+            &[keys(all)],
+            13,
+            Some(kept),
+        )
+    }
+
+    fn assert_same(outcome: &Outcome, all: &[&str]) {
+        let events = parse(all);
+        let full = replay_checked(&[source("SQL", &events)], 13);
+        assert_eq!(outcome.replayed.schema, full.schema);
+        assert_eq!(outcome.replayed.warnings, full.warnings);
+        assert_eq!(outcome.replayed.failures, full.failures);
+    }
+
+    #[test]
+    fn going_on_from_any_kept_prefix_gives_the_full_replay() {
+        let full = replay_checked(&[source("SQL", &parse(FILES))], 13);
+        // The fixture does what it claims: a failure, an outside table, an enum value.
+        assert!(!full.failures.is_empty());
+        assert!(full.schema.table("core", "orders").is_some());
+        assert!(full.schema.table("core", "invoices").is_some());
+        for k in 0..=FILES.len() {
+            let outcome = resumed(&FILES[..k], FILES);
+            assert_same(&outcome, FILES);
+            // File 3's transaction fails after a change ran: the replay of the file starts
+            // over, and going on from a kept state does not.
+            let expected = if k <= 3 {
+                How::Full
+            } else {
+                How::Resumed(FILES.len() - k)
+            };
+            assert_eq!(outcome.how, expected, "kept {k} files");
+            // What it keeps leads on as well.
+            if k < FILES.len() {
+                assert!(outcome.keep.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_file_that_creates_a_table_a_kept_statement_looked_for_replays_everything() {
+        // File 2 altered core.orders, which no file created: a table made elsewhere. A new
+        // file that creates it makes that ALTER fail instead (the table comes later).
+        let mut all = FILES.to_vec();
+        all.push("CREATE TABLE core.orders (id int);\n");
+        let outcome = resumed(FILES, &all);
+        assert_eq!(outcome.how, How::Full);
+        assert_same(&outcome, &all);
+        // A new file creating a table nothing looked for goes on.
+        let mut all = FILES.to_vec();
+        all.push("CREATE TABLE core.payments (id int);\n");
+        let outcome = resumed(FILES, &all);
+        assert_eq!(outcome.how, How::Resumed(1));
+        assert_same(&outcome, &all);
+    }
+
+    #[test]
+    fn a_new_file_whose_transaction_fails_after_a_change_replays_everything() {
+        let mut all = FILES.to_vec();
+        all.push("BEGIN;\nALTER TABLE core.customers ADD COLUMN late int;\nALTER TABLE core.customers ADD COLUMN email text;\nCOMMIT;\n");
+        let outcome = resumed(FILES, &all);
+        assert_eq!(outcome.how, How::Full);
+        assert_same(&outcome, &all);
+        assert!(
+            outcome
+                .replayed
+                .schema
+                .table("core", "customers")
+                .unwrap()
+                .column("late")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_edited_removed_or_inserted_file_replays_everything() {
+        let mut edited = FILES.to_vec();
+        edited[3] = "ALTER TABLE core.customers ADD COLUMN tier int;\n";
+        let removed: Vec<&str> = FILES.iter().copied().filter(|f| *f != FILES[4]).collect();
+        let mut inserted = FILES.to_vec();
+        inserted.insert(2, "CREATE TABLE core.orders (id int);\n");
+        for all in [edited, removed, inserted] {
+            let outcome = resumed(FILES, &all);
+            assert_eq!(outcome.how, How::Full);
+            assert_same(&outcome, &all);
+        }
+        // The same files: the kept replay itself, nothing new to keep.
+        let outcome = resumed(FILES, FILES);
+        assert_eq!(outcome.how, How::Resumed(0));
+        assert!(outcome.keep.is_none());
+        assert_same(&outcome, FILES);
+    }
+
+    #[test]
+    fn only_the_last_source_may_grow_and_sources_must_be_the_same() {
+        let a = parse(&FILES[..2]);
+        let b = parse(&FILES[2..5]);
+        let keys_a = keys(&FILES[..2]);
+        let keys_b: Vec<Option<FileKey>> = keys(FILES)[2..5].to_vec();
+        let earlier = replay_resuming(
+            &|_: &[usize]| vec![source("A", &a), source("B", &b[..2])],
+            &[keys_a.clone(), keys_b[..2].to_vec()],
+            13,
+            None,
+        );
+        let kept = || {
+            let keep = earlier.keep.as_ref().unwrap();
+            decode(&encode(keep, &earlier.replayed.schema).unwrap()).unwrap()
+        };
+        // The last source grows: goes on.
+        let sources = || vec![source("A", &a), source("B", &b)];
+        let outcome = replay_resuming(
+            &|_: &[usize]| sources(),
+            &[keys_a.clone(), keys_b.clone()],
+            13,
+            Some(kept()),
+        );
+        assert_eq!(outcome.how, How::Resumed(1));
+        assert_eq!(
+            outcome.replayed.schema,
+            replay_checked(&sources(), 13).schema
+        );
+        // The first source grows: everything replays.
+        let sources = || vec![source("A", &a[..1]), source("B", &b[..2])];
+        let outcome = replay_resuming(
+            &|_: &[usize]| sources(),
+            &[keys_a[..1].to_vec(), keys_b[..2].to_vec()],
+            13,
+            Some(kept()),
+        );
+        assert_eq!(outcome.how, How::Full);
+        assert_eq!(
+            outcome.replayed.schema,
+            replay_checked(&sources(), 13).schema
+        );
+        // Another PostgreSQL version, or a renamed source: everything replays.
+        let sources = || vec![source("A", &a), source("B", &b)];
+        let outcome = replay_resuming(
+            &|_: &[usize]| sources(),
+            &[keys_a.clone(), keys_b.clone()],
+            16,
+            Some(kept()),
+        );
+        assert_eq!(outcome.how, How::Full);
+        let sources = || vec![source("A", &a), source("C", &b)];
+        let outcome = replay_resuming(
+            &|_: &[usize]| sources(),
+            &[keys_a, keys_b],
+            13,
+            Some(kept()),
+        );
+        assert_eq!(outcome.how, How::Full);
+    }
+
+    #[test]
+    fn a_file_without_identity_is_neither_resumed_nor_kept_and_damaged_bytes_do_not_decode() {
+        let events = parse(FILES);
+        let mut keys = keys(FILES);
+        keys[4] = None;
+        let outcome = replay_resuming(&|_| vec![source("SQL", &events)], &[keys], 13, None);
+        assert_eq!(outcome.how, How::Full);
+        assert!(outcome.keep.is_none());
+        let earlier = resumed(&FILES[..3], &FILES[..5]);
+        let bytes = encode(earlier.keep.as_ref().unwrap(), &earlier.replayed.schema).unwrap();
+        assert!(decode(&bytes[..bytes.len() / 2]).is_none());
+        assert!(decode(b"not a replay").is_none());
+    }
+}
