@@ -268,6 +268,11 @@ pub fn clean(git_dir: &Path) -> std::io::Result<Cleaned> {
 /// build: foldhash's fixed-seed output is. (The FNV-1a this replaced went byte by byte: 10 ms
 /// of a 5,000-model check hashing its two listings.)
 pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    digest(parts).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`key`]'s 16 bytes.
+pub fn digest<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 16] {
     use std::hash::{BuildHasher, Hasher};
     let mut a = foldhash::quality::FixedState::with_seed(0x6472_6966_7467_7561).build_hasher();
     let mut b = foldhash::quality::FixedState::with_seed(0x7264_2d63_6163_6865).build_hasher();
@@ -277,7 +282,10 @@ pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
             hasher.write(part);
         }
     }
-    format!("{:016x}{:016x}", a.finish(), b.finish())
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&a.finish().to_be_bytes());
+    out[8..].copy_from_slice(&b.finish().to_be_bytes());
+    out
 }
 
 /// What every key starts with: driftguard's version and the identity of this build (the

@@ -924,12 +924,13 @@ fn analyze_as(
         pack.fresh += fresh_blobs;
         pack.used.extend(used);
     }
-    // Migration files by path and blob id, for a replay kept between runs to recognise them.
+    // SQL migration files by path and blob id, for a replay kept between runs to recognise
+    // them (a revision is recognised by what was read of it: see `KeptReplays`).
     let mut ids: HashMap<&str, BlobId> = HashMap::new();
     if cache.disk.enabled() {
         for (file, parse) in files.iter().zip(&parsed) {
             if let (Content::Blob(id), Some(parse)) = (file.content, parse)
-                && matches!(parse.parsed, Parsed::Sql(_) | Parsed::Alembic(_))
+                && matches!(parse.parsed, Parsed::Sql(_))
             {
                 ids.insert(file.path.as_str(), id);
             }
@@ -942,7 +943,7 @@ fn analyze_as(
         &config.python_roots,
     );
     let s = span("revisions that import project modules");
-    let read_again = read_revisions_with_modules(
+    read_revisions_with_modules(
         &mut parsed,
         files,
         &paths,
@@ -955,10 +956,6 @@ fn analyze_as(
     let s = span("modules the model files import");
     let helpers = model_helper_modules(&parsed, files, &paths, reader, cache);
     drop(s);
-    // A revision read with other modules depends on more than its bytes.
-    for path in &read_again {
-        ids.remove(path.as_str());
-    }
     let kept = cache.disk.enabled().then_some(KeptReplays {
         disk: &cache.disk,
         ids,
@@ -987,7 +984,7 @@ fn read_revisions_with_modules(
     config: &Config,
     cache: &mut ParseCache,
     warnings: &mut Vec<Warning>,
-) -> Vec<String> {
+) {
     use crate::pyeval::modules::{imports_of, reachable_modules};
     let dependent: Vec<usize> = parsed
         .iter()
@@ -1004,7 +1001,7 @@ fn read_revisions_with_modules(
         })
         .collect();
     if dependent.is_empty() {
-        return Vec::new();
+        return;
     }
     let mut known: HashMap<String, &ModuleSummary> = HashMap::new();
     for file in parsed.iter() {
@@ -1056,7 +1053,6 @@ fn read_revisions_with_modules(
         })
         .collect();
     drop(index);
-    let mut read_again = Vec::new();
     for (i, revision) in again {
         let (Some(revision), Parsed::Alembic(Some((_, summary)))) = (revision, &parsed[i].parsed)
         else {
@@ -1071,9 +1067,7 @@ fn read_revisions_with_modules(
             env_schema: file.env_schema.clone(),
             syntax: None,
         });
-        read_again.push(parsed[i].path.clone());
     }
-    read_again
 }
 
 /// The summary of one Python module of the snapshot, kept by (path, blob id).

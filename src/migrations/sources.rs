@@ -16,7 +16,7 @@
 //! [`assemble`] reads no files and runs no rules: [`crate::project`] hands it what was parsed,
 //! and the rules compare the models with what it returns.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::cache::DiskCache;
 use crate::git::BlobId;
@@ -111,12 +111,7 @@ pub struct KeptReplays<'a> {
 impl KeptReplays<'_> {
     /// The replay of `events` (of `plans`), going on from the one kept under the same config
     /// and source names when it leads here, and kept in turn.
-    fn replay(
-        &self,
-        plans: &[&Plan],
-        model_named: &HashSet<String>,
-        config: &Config,
-    ) -> schema::Replayed {
+    fn replay(&self, plans: &[&Plan], config: &Config) -> schema::Replayed {
         let events = |skip: &[usize]| -> Vec<SourceEvents> {
             plans
                 .iter()
@@ -124,9 +119,11 @@ impl KeptReplays<'_> {
                 .map(|(i, plan)| plan.events(skip.get(i).copied().unwrap_or(0)))
                 .collect()
         };
+        let digests: Vec<Vec<Option<[u8; 16]>>> = plans.iter().map(|plan| plan.digests()).collect();
         let keys: Vec<Vec<Option<FileKey>>> = plans
             .iter()
-            .map(|plan| plan.file_keys(&self.ids, model_named))
+            .zip(&digests)
+            .map(|(plan, digests)| plan.file_keys(&self.ids, digests))
             .collect();
         if keys.iter().flatten().any(Option::is_none) {
             return schema::replay_checked(&events(&[]), config.postgres_version);
@@ -187,31 +184,48 @@ impl Plan<'_> {
         }
     }
 
-    /// Each file's identity, in the order of [`Plan::events`]: its path and blob id, when its
-    /// events depend on its bytes alone.
+    /// Each file's identity, in the order of [`Plan::events`]: a SQL file's path and blob id
+    /// (its events depend on its bytes alone), a revision's path and [`Plan::digests`].
     fn file_keys<'k>(
         &'k self,
         ids: &'k HashMap<&str, BlobId>,
-        model_named: &HashSet<String>,
+        digests: &'k [Option<[u8; 16]>],
     ) -> Vec<Option<FileKey<'k>>> {
-        let key = |path: &'k str| ids.get(path).map(|id| (path, id.as_bytes()));
         match &self.files {
-            PlanFiles::Sql(files) => files.iter().map(|f| key(f.path)).collect(),
+            PlanFiles::Sql(files) => files
+                .iter()
+                .map(|f| ids.get(f.path).map(|id| (f.path, id.as_bytes())))
+                .collect(),
             PlanFiles::Alembic(revisions, _) => {
                 // The version table's events follow from the first revision's path.
                 let first = revisions.first().map_or("", |r| r.path.as_str());
                 let version_table = Some((first, b"\0version table".as_slice()));
                 std::iter::once(version_table)
-                    .chain(revisions.iter().map(|r| {
-                        if model_named.contains(&r.path) {
-                            None
-                        } else {
-                            key(&r.path)
-                        }
-                    }))
+                    .chain(
+                        revisions.iter().zip(digests).map(|(r, digest)| {
+                            Some((r.path.as_str(), digest.as_ref()?.as_slice()))
+                        }),
+                    )
                     .collect()
             }
         }
+    }
+
+    /// A digest of each revision as read — its events and its place in the graph — in the
+    /// order of [`Plan::events`] (empty for SQL). A revision's events may depend on more than
+    /// its bytes (the project's modules it imports, the model classes whose tables it names),
+    /// so the digest is of what was read, not of the file.
+    fn digests(&self) -> Vec<Option<[u8; 16]>> {
+        let PlanFiles::Alembic(revisions, _) = &self.files else {
+            return Vec::new();
+        };
+        revisions
+            .iter()
+            .map(|revision| {
+                let bytes = postcard::to_allocvec(revision).ok()?;
+                Some(crate::cache::digest([bytes.as_slice()]))
+            })
+            .collect()
     }
 
     /// The source's files' events, with the first `skip` SQL files left empty (not decoded):
@@ -279,15 +293,10 @@ pub fn assemble(
     let mut plans = Vec::new();
     let class_tables = class_tables(tables);
     let table_of = |class: &str| class_tables.get(class).cloned().flatten();
-    // Revisions whose events depend on the models too: they have no identity of their own.
-    let mut model_named: HashSet<String> = HashSet::new();
     // Alembic sources first, by name: the declared ones by their path, the others by the
     // common folder of their files.
     for (name, mut revisions) in alembic_sources {
         for revision in &mut revisions {
-            if kept.is_some() && alembic::names_model_class(revision) {
-                model_named.insert(revision.path.clone());
-            }
             for class in alembic::resolve_model_tables(revision, &table_of) {
                 warnings.push(Warning::at(
                     Location::new(revision.path.clone(), 1, 1),
@@ -363,7 +372,7 @@ pub fn assemble(
         });
     }
     let replay = |plans: &[&Plan]| match kept {
-        Some(kept) => kept.replay(plans, &model_named, config),
+        Some(kept) => kept.replay(plans, config),
         None => {
             let events: Vec<SourceEvents> = plans.iter().map(|p| p.events(0)).collect();
             schema::replay_checked(&events, config.postgres_version)

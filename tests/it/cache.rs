@@ -802,3 +802,96 @@ fn a_new_migration_creating_a_table_an_older_one_altered_replays_everything() {
     let (_, fresh) = staged_both_ways(&repo);
     assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout));
 }
+
+/// An Alembic revision: `revision` and `down_revision` (as written), `upgrade()` runs `body`.
+fn alembic_revision(id: &str, down: &str, imports: &str, body: &str) -> String {
+    format!(
+        "from alembic import op\nimport sqlalchemy as sa\n{imports}\nrevision = \"{id}\"\ndown_revision = {down}\n\n\ndef upgrade():\n{body}\n"
+    )
+}
+
+const APP_MODELS: &str = r#"from typing import Optional
+
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_preference: Mapped[Optional[str]] = mapped_column(String(20))
+"#;
+
+/// Issue 14: Alembic revisions are recognised by what was read of them, not by their bytes: a
+/// new revision at the head replays alone, and an edit of a project module that an older
+/// revision imports (its column name lives there) changes what that revision does, so the
+/// replay starts over — with exactly the result of a run without the cache.
+#[test]
+fn a_new_alembic_revision_replays_alone_and_an_edit_of_a_module_a_revision_imports_does_not() {
+    let repo = TestRepo::new();
+    let versions = "app/migrations/versions";
+    repo.write("app/__init__.py", "")
+        .write("app/migrations/__init__.py", "")
+        .write("app/migrations/names.py", "CONTACT = \"contact_preference\"\n")
+        .write("app/models.py", APP_MODELS)
+        .write(
+            &format!("{versions}/0001_initial.py"),
+            &alembic_revision(
+                "0001",
+                "None",
+                "",
+                "    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+            ),
+        )
+        .write(
+            &format!("{versions}/0002_contact.py"),
+            &alembic_revision(
+                "0002",
+                "\"0001\"",
+                "\nfrom app.migrations.names import CONTACT\n",
+                "    op.add_column(\"customers\", sa.Column(CONTACT, sa.String(20)))",
+            ),
+        )
+        .commit_all("initial");
+    let mut down = "0002".to_string();
+    for k in 3..=4 {
+        let id = format!("000{k}");
+        repo.write(
+            &format!("{versions}/{id}_note_{k}.py"),
+            &alembic_revision(
+                &id,
+                &format!("\"{down}\""),
+                "",
+                &format!("    op.add_column(\"customers\", sa.Column(\"note_{k}\", sa.Text()))"),
+            ),
+        );
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(&repo);
+        assert_eq!(run.code, 0, "{}", run.shown());
+        assert_eq!(count, Some(1), "revision {id}: {}", run.stderr);
+        let (_, fresh) = staged_both_ways(&repo);
+        assert_eq!(run.stdout, fresh.stdout);
+        down = id;
+    }
+    // Revision 0002's bytes are the same, but the column it adds is not.
+    repo.write("app/migrations/names.py", "CONTACT = \"contact_pref\"\n");
+    repo.git(&["add", "-A"]);
+    let (run, count) = replayed_after_kept(&repo);
+    assert_eq!(count, None, "{}", run.stderr);
+    assert_eq!(
+        run.findings(),
+        vec![(
+            "DG001".to_string(),
+            "public.customers.contact_preference".to_string(),
+            14
+        )],
+        "{}",
+        run.shown()
+    );
+    let (_, fresh) = staged_both_ways(&repo);
+    assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout));
+}
