@@ -14,8 +14,8 @@
 //! not parse, or stages an object the repository does not have — is an error that says how to
 //! rebuild it, never a run that silently checks nothing.
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

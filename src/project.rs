@@ -10,7 +10,9 @@
 //! [`crate::check`] compares two analyses; `db-diff` takes a [`Project`] (models and sources,
 //! no rules); `driftguard schema` takes the sources alone ([`migration_sources`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -6,8 +6,8 @@
 //! with old Mac endings still points at the right line. Decoding never fails: a file that is not
 //! UTF-8 is read lossily and the caller gets a warning to pass on.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

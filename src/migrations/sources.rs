@@ -16,7 +16,9 @@
 //! [`assemble`] reads no files and runs no rules: [`crate::project`] hands it what was parsed,
 //! and the rules compare the models with what it returns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::cache::DiskCache;
 use crate::git::BlobId;
@@ -527,7 +529,7 @@ pub fn advice(
             .clone()
             .unwrap_or_else(|| source.default_schema.clone())
     };
-    let mapped: std::collections::HashSet<(String, &str)> = tables
+    let mapped: foldhash::HashSet<(String, &str)> = tables
         .iter()
         .map(|t| (schema_of(t), t.name.as_str()))
         .collect();

@@ -14,8 +14,6 @@
 //! ends with (a package installed from `src/`). A module the project does not contain is a
 //! library: [`Found::Library`].
 
-use std::collections::HashMap;
-
 use crate::lazy::Lazy;
 use crate::pyast::{ClassDef, Expr, FunctionDef, Import, PyModule, Stmt};
 use crate::source::Location;
@@ -568,12 +566,11 @@ pub const MAX_IMPORT_HOPS: usize = 4;
 pub fn reachable_modules(
     start: &[&ModuleSummary],
     paths: &ModulePaths,
-    known: &HashMap<String, &ModuleSummary>,
+    known: &foldhash::HashMap<String, &ModuleSummary>,
     summarize: &mut dyn FnMut(&str) -> Option<ModuleSummary>,
 ) -> Vec<ModuleSummary> {
     let mut out: Vec<ModuleSummary> = Vec::new();
-    let mut seen: std::collections::HashSet<String> =
-        start.iter().map(|s| s.path.clone()).collect();
+    let mut seen: foldhash::HashSet<String> = start.iter().map(|s| s.path.clone()).collect();
     let mut frontier: Vec<(String, Vec<(String, bool)>)> = start
         .iter()
         .map(|s| (s.path.clone(), imports_of(s)))
@@ -673,7 +670,7 @@ mod tests {
         let paths = ModulePaths::new(files.iter().map(|(p, _)| *p), &[]);
         let start = summary(files[0].0, files[0].1);
         let mut read = Vec::new();
-        let found = reachable_modules(&[&start], &paths, &HashMap::new(), &mut |path| {
+        let found = reachable_modules(&[&start], &paths, &Default::default(), &mut |path| {
             read.push(path.to_string());
             let text = files.iter().find(|(p, _)| *p == path)?.1;
             Some(summary(path, text))
