@@ -106,7 +106,8 @@ impl Assembly {
 /// from, and keeps its own.
 pub struct KeptReplays<'a> {
     pub disk: &'a DiskCache,
-    /// The blob id of each migration file whose events depend on its bytes alone, by path.
+    /// The blob id of each SQL migration file, by path (its events depend on its bytes
+    /// alone; a revision is recognised by a digest of what was read of it instead).
     pub ids: HashMap<&'a str, BlobId>,
 }
 
