@@ -323,7 +323,7 @@ fn replay_full<'a>(
         .collect();
     let mut voided: HashSet<(usize, usize, usize)> = HashSet::new();
     let mut kept: Vec<Failure> = Vec::new();
-    let carried = loop {
+    let mut carried = loop {
         let mut start = Carried::default();
         start.schema.schemas.insert("public".to_string());
         for source in sources {
@@ -351,7 +351,6 @@ fn replay_full<'a>(
             }
         }
     };
-    let mut carried = carried;
     kept.append(&mut carried.failures);
     kept.sort_by_key(|f| (f.source, f.file, f.ordinal));
     carried.failures = kept;
