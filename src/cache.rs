@@ -8,6 +8,10 @@
 //!   Alembic revision) by path and blob id, in one binary file per build and config (see
 //!   [`crate::project::ParseCache`]): reading thousands of blobs and parsing them is the
 //!   slowest step of a check, and a new edit changes only a few of them;
+//! - `replays/<key>.bin`: the last replay of the migrations, which a check whose migrations
+//!   grew at the end goes on from ([`crate::schema::resume`]);
+//! - `trees/<key>.bin`: the files of a large tree (HEAD's, a merge base's) by tree id and
+//!   build, read back instead of walking the tree again ([`crate::git::KeptTrees`]);
 //! - `findings/<key>.json`: the findings, warnings and counts of a whole snapshot, keyed by
 //!   every relevant (path, blob id), the config text and the driftguard version — the snapshot a
 //!   commit leaves behind is the next check's *before* side.
@@ -44,6 +48,22 @@ const TRIM_TO_PERCENT: u64 = 75;
 
 /// Temporary files older than this are a crashed writer's and are deleted by a trim.
 const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Tree listings by build and tree id ([`crate::git::KeptTrees`]). A tree's files do not
+/// depend on the config, so its fingerprint is not part of the key.
+impl crate::git::KeptTrees for DiskCache {
+    fn get(&self, tree: &str) -> Option<Vec<u8>> {
+        self.get_bytes("trees", &tree_key(tree), "bin")
+    }
+
+    fn put(&self, tree: &str, bytes: &[u8]) {
+        self.put_bytes("trees", &tree_key(tree), "bin", bytes);
+    }
+}
+
+fn tree_key(tree: &str) -> String {
+    key([build_identity().as_bytes(), b"tree", tree.as_bytes()])
+}
 
 /// A cache folder, or none (plain directories, read-only git dirs, `DRIFTGUARD_NO_CACHE=1`).
 #[derive(Debug, Default)]

@@ -140,7 +140,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         after: after_entries,
         changed,
         submodules,
-    } = repo.change(before, after)?;
+    } = repo.change(before, after, cache.disk())?;
     drop(s);
     // Each side reads its own snapshot's config: a config edit is part of the change.
     let read_in = |entries: &[crate::git::Entry], name: &str| -> Option<String> {

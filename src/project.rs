@@ -342,6 +342,11 @@ struct PackEntryIn {
 
 impl ParseCache {
     /// A cache that also keeps parses (one pack per config) and snapshot results on disk.
+    /// The disk cache this run keeps its results in.
+    pub fn disk(&self) -> &DiskCache {
+        &self.disk
+    }
+
     pub fn with_disk(disk: DiskCache) -> ParseCache {
         ParseCache {
             disk,
