@@ -1,7 +1,9 @@
 //! Reader throughput: `cargo bench --bench readers`.
 //!
-//! The SQL reader on generated plain DDL and on the handbook's `DO $$ … $$` template, and the
-//! model reader on a generated file of model classes. Speed goals live here, not in tests.
+//! The SQL reader on generated plain DDL and on the handbook's `DO $$ … $$` template, the
+//! model reader on a generated file of model classes, and model resolution over a generated
+//! backend of 5,000 classes in 200 files (what every check of such a backend pays, since it
+//! resolves the models of the whole project). Speed goals live here, not in tests.
 //!
 //! The `*_scaling` benches read the same kind of input at several sizes: the time per byte
 //! must stay flat (linear growth). They guard against what issue 11 found — a column counted
@@ -99,6 +101,48 @@ fn models_extract(bencher: divan::Bencher) {
 }
 
 /// `mib` MiB of statements, all on one line.
+/// 200 model files of 25 classes each on a shared declarative base, as `benches/generate.py`
+/// writes them, already read.
+fn backend_models() -> Vec<driftguard::models::FileModels> {
+    let mut files = vec![SourceFile::new(
+        "apps/backend/src/db/base_class.py",
+        "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+    )];
+    for f in 0..200 {
+        let mut text = String::from(
+            "from typing import Optional\nfrom sqlalchemy import Boolean, ForeignKey, Integer, String, Text\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n",
+        );
+        for c in 0..25 {
+            let i = f * 25 + c;
+            let schema = ["core", "identity", "ops"][i % 3];
+            text.push_str(&format!(
+                "\n\nclass Model{i}(Base):\n    __tablename__ = \"table_{i}\"\n    __table_args__ = {{\"schema\": \"{schema}\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    name: Mapped[str] = mapped_column(String(120))\n    active: Mapped[bool] = mapped_column(Boolean, default=True)\n    notes: Mapped[Optional[str]] = mapped_column(Text)\n    owner_id: Mapped[Optional[int]] = mapped_column(Integer, ForeignKey(\"core.table_0.id\"))\n"
+            ));
+            for e in 0..(i % 12) {
+                text.push_str(&format!(
+                    "    extra_{e}: Mapped[Optional[str]] = mapped_column(String(40))\n"
+                ));
+            }
+        }
+        files.push(SourceFile::new(
+            format!("apps/backend/src/db/models/models_{f:04}.py"),
+            text,
+        ));
+    }
+    files.iter().map(driftguard::models::extract_file).collect()
+}
+
+#[divan::bench(sample_count = 20)]
+fn models_resolve_5000_classes(bencher: divan::Bencher) {
+    let models = backend_models();
+    let options = driftguard::models::ResolveOptions::default();
+    bencher.bench(|| {
+        let (tables, _) = driftguard::models::resolve(divan::black_box(&models), &options);
+        assert_eq!(tables.len(), 5_000);
+        tables
+    });
+}
+
 fn one_line_sql(mib: usize) -> SourceFile {
     let mut sql = String::from("CREATE SCHEMA core; ");
     let mut i = 0;

@@ -161,18 +161,16 @@ fn is_classvar(annotation: &Expr) -> bool {
 }
 
 impl<'a> Resolver<'a> {
-    /// The kind of a call as the library names it (`sa.Column` → `Column`, `SAEnum` → `Enum`).
-    fn call_kind(&self, file: usize, call: &Call) -> String {
+    /// The kind of a call as the library names it (`sa.Column` → `Column`, `SAEnum` → `Enum`):
+    /// the last segment of [`Resolver::qualify`]'s name, found without building that name
+    /// (every attribute of every model asks).
+    fn call_kind<'c>(&self, file: usize, call: &'c Call) -> &'c str
+    where
+        'a: 'c,
+    {
         match &call.func {
-            Expr::Name(name) => {
-                let qualified = self.qualify(file, name);
-                qualified
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&qualified)
-                    .to_string()
-            }
-            _ => callee_last(call).unwrap_or_default().to_string(),
+            Expr::Name(name) => self.qualified_last(file, name),
+            _ => callee_last(call).unwrap_or_default(),
         }
     }
 
@@ -206,12 +204,12 @@ impl<'a> Resolver<'a> {
             schema,
         };
         match &attr.value {
-            Some(Expr::Call(call)) => match self.call_kind(file, call).as_str() {
+            Some(Expr::Call(call)) => match self.call_kind(file, call) {
                 "Column" => self.build(&input, Style::Legacy, Some(call)),
                 "mapped_column" => self.build(&input, Style::Mapped, Some(call)),
                 "deferred" | "column_property" => {
                     let inner = call.args.first()?.as_call()?;
-                    match self.call_kind(file, inner).as_str() {
+                    match self.call_kind(file, inner) {
                         "Column" => self.build(&input, Style::Legacy, Some(inner)),
                         "mapped_column" => self.build(&input, Style::Mapped, Some(inner)),
                         _ => None,
@@ -277,10 +275,7 @@ impl<'a> Resolver<'a> {
         let mut spec = Spec::default();
         let py = input.mapped_t.map(|t| self.python_type(input.file, t));
         if let Some((f, alias_call)) = py.and_then(|p| p.alias_call)
-            && matches!(
-                self.call_kind(f, alias_call).as_str(),
-                "mapped_column" | "Column"
-            )
+            && matches!(self.call_kind(f, alias_call), "mapped_column" | "Column")
         {
             self.read_call(f, alias_call, &mut spec);
         }
@@ -729,7 +724,7 @@ impl<'a> Resolver<'a> {
             && let Some(Expr::Call(column)) = call.kwarg("sa_column")
         {
             if matches!(
-                self.call_kind(input.file, column).as_str(),
+                self.call_kind(input.file, column),
                 "Column" | "mapped_column"
             ) {
                 return self.build(input, Style::Legacy, Some(column));
@@ -868,7 +863,8 @@ impl<'a> column::Names<'a> for InFile<'_, 'a> {
     }
 
     fn kind<'c>(&self, call: &'c Call) -> Cow<'c, str> {
-        Cow::Owned(self.project.call_kind(self.file, call))
+        let call: &Call = call;
+        Cow::Owned(self.project.call_kind(self.file, call).to_string())
     }
 }
 

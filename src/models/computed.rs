@@ -195,7 +195,7 @@ impl<'a> Resolver<'a> {
     fn class_host(&mut self, id: ClassId, tablename: Option<String>) -> Option<ClassHost<'a>> {
         let class = self.class(id)?;
         let mut mro = Vec::new();
-        for c in self.mro(id) {
+        for &c in self.mro(id).iter() {
             let (Some(model), Some(file)) = (self.class(c), self.files.get(c.0)) else {
                 continue;
             };

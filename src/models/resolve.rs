@@ -17,6 +17,8 @@
 //! object) becomes a warning and that table is left out rather than guessed.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::extract::{
     AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue,
@@ -147,8 +149,9 @@ pub(super) struct Resolver<'a> {
     locals: Vec<HashMap<&'a str, Local>>,
     imports: Vec<HashMap<&'a str, &'a ImportBinding>>,
     classes_by_name: HashMap<&'a str, Vec<ClassId>>,
-    direct: HashMap<ClassId, Direct>,
-    mros: HashMap<ClassId, Vec<ClassId>>,
+    direct: HashMap<ClassId, Rc<Direct>>,
+    /// Shared, not copied: a class's MRO is read once per attribute of every class below it.
+    mros: HashMap<ClassId, Rc<[ClassId]>>,
     mappings: HashMap<ClassId, Mapping>,
     facts: HashMap<ClassId, Facts>,
     /// Classes whose MRO is being computed (cycle guard).
@@ -158,6 +161,8 @@ pub(super) struct Resolver<'a> {
     /// Classes whose mapping is being decided (cycle guard).
     mapping_in_progress: HashSet<ClassId>,
     depth: u32,
+    /// [`Resolver::lookup`]'s answers, per file and dotted name.
+    lookups: RefCell<Vec<HashMap<Box<str>, Option<Found>>>>,
     /// Every module the evaluator may import: the model files and the other modules given.
     index: ModuleIndex<'a>,
     pub warnings: Vec<Warning>,
@@ -303,6 +308,7 @@ impl<'a> Resolver<'a> {
             direct_in_progress: HashSet::new(),
             mapping_in_progress: HashSet::new(),
             depth: 0,
+            lookups: RefCell::default(),
             index: ModuleIndex::new(
                 files.iter().map(|f| &f.summary).chain(other_modules),
                 &options.python_roots,
@@ -338,7 +344,24 @@ impl<'a> Resolver<'a> {
 
     /// Resolves a dotted name as written in `file`.
     pub(super) fn lookup(&self, file: usize, dotted: &str) -> Option<Found> {
-        self.lookup_depth(file, dotted, 0, false, true)
+        // Remembered per file: every `Mapped[str]` of a file asks what `str` is, and a name
+        // no import binds walks the star imports each time. The lookup reads only what
+        // `Resolver::new` built, so its answer never changes.
+        if let Some(found) = self
+            .lookups
+            .borrow()
+            .get(file)
+            .and_then(|names| names.get(dotted))
+        {
+            return found.clone();
+        }
+        let found = self.lookup_depth(file, dotted, 0, false, true);
+        let mut lookups = self.lookups.borrow_mut();
+        if lookups.len() <= file {
+            lookups.resize_with(file + 1, HashMap::new);
+        }
+        lookups[file].insert(dotted.into(), found.clone());
+        found
     }
 
     fn lookup_depth(
@@ -558,6 +581,39 @@ impl<'a> Resolver<'a> {
         self.qualify_depth(file, dotted, 0)
     }
 
+    /// The last segment of [`Resolver::qualify`]'s name, without building it: a dotted name
+    /// keeps its last segment (qualifying replaces only the first), a plain one follows
+    /// module-level aliases and then an import, as `qualify_depth` does, to the same depth.
+    pub(super) fn qualified_last<'d>(&self, file: usize, dotted: &'d str) -> &'d str
+    where
+        'a: 'd,
+    {
+        let mut dotted = dotted;
+        for _ in 0..=8 {
+            let (first, rest) = split_first(dotted);
+            if !rest.is_empty() {
+                return last_segment(rest);
+            }
+            if let Some(Local::Value(j)) = self.locals.get(file).and_then(|l| l.get(first))
+                && let Some(ValueKind::Alias(target)) = self
+                    .files
+                    .get(file)
+                    .copied()
+                    .and_then(|f| f.values.get(*j))
+                    .map(|v| &v.kind)
+                && target != first
+            {
+                dotted = target;
+                continue;
+            }
+            if let Some(binding) = self.imports.get(file).and_then(|i| i.get(first)).copied() {
+                return last_segment(&binding.target);
+            }
+            return last_segment(dotted);
+        }
+        last_segment(dotted)
+    }
+
     fn qualify_depth(&self, file: usize, dotted: &str, depth: u32) -> String {
         if depth > 8 {
             return dotted.to_string();
@@ -621,9 +677,9 @@ impl<'a> Resolver<'a> {
 
     // ----- classes -----------------------------------------------------------------------
 
-    fn direct(&mut self, id: ClassId) -> Direct {
+    fn direct(&mut self, id: ClassId) -> Rc<Direct> {
         if let Some(d) = self.direct.get(&id) {
-            return d.clone();
+            return Rc::clone(d);
         }
         let mut direct = Direct::default();
         if let Some(class) = self.class(id) {
@@ -665,7 +721,8 @@ impl<'a> Resolver<'a> {
                 direct.markers.push(Marker::Assumed);
             }
         }
-        self.direct.insert(id, direct.clone());
+        let direct = Rc::new(direct);
+        self.direct.insert(id, Rc::clone(&direct));
         direct
     }
 
@@ -777,17 +834,18 @@ impl<'a> Resolver<'a> {
 
     /// The method resolution order of a class, itself first (C3; a left-to-right walk when
     /// the bases cannot be linearised).
-    pub(super) fn mro(&mut self, id: ClassId) -> Vec<ClassId> {
+    pub(super) fn mro(&mut self, id: ClassId) -> Rc<[ClassId]> {
         if let Some(m) = self.mros.get(&id) {
-            return m.clone();
+            return Rc::clone(m);
         }
         if self.mro_in_progress.contains(&id) || self.depth > MAX_DEPTH * 8 {
-            return vec![id];
+            return Rc::from([id]);
         }
         self.mro_in_progress.insert(id);
         self.depth += 1;
-        let parents = self.direct(id).parents;
-        let mut sequences: Vec<Vec<ClassId>> = parents.iter().map(|p| self.mro(*p)).collect();
+        let parents = self.direct(id).parents.clone();
+        let mut sequences: Vec<Vec<ClassId>> =
+            parents.iter().map(|p| self.mro(*p).to_vec()).collect();
         sequences.push(parents.clone());
         let mut mro = vec![id];
         match c3_merge(sequences.clone()) {
@@ -813,7 +871,8 @@ impl<'a> Resolver<'a> {
         });
         self.depth -= 1;
         self.mro_in_progress.remove(&id);
-        self.mros.insert(id, mro.clone());
+        let mro: Rc<[ClassId]> = Rc::from(mro);
+        self.mros.insert(id, Rc::clone(&mro));
         mro
     }
 
@@ -825,7 +884,7 @@ impl<'a> Resolver<'a> {
         let mut facts = Facts::default();
         let mut sa = false;
         for (pos, c) in mro.iter().enumerate() {
-            for marker in self.direct(*c).markers {
+            for marker in self.direct(*c).markers.clone() {
                 facts.in_hierarchy = true;
                 match marker {
                     Marker::Root => {
@@ -852,7 +911,9 @@ impl<'a> Resolver<'a> {
 
     fn markers_in_mro(&mut self, id: ClassId) -> Vec<Marker> {
         let mro = self.mro(id);
-        mro.iter().flat_map(|c| self.direct(*c).markers).collect()
+        mro.iter()
+            .flat_map(|c| self.direct(*c).markers.clone())
+            .collect()
     }
 
     pub(super) fn is_in_hierarchy(&mut self, id: ClassId) -> bool {
@@ -1139,13 +1200,13 @@ impl<'a> Resolver<'a> {
             return;
         };
         let mut unread: Vec<String> = Vec::new();
-        for c in self.mro(id) {
+        for &c in self.mro(id).iter() {
             if self.is_library(c.0) {
                 continue;
             }
-            for base in self.direct(c).unresolved {
-                if !unread.contains(&base) {
-                    unread.push(base);
+            for base in self.direct(c).unresolved.iter() {
+                if !unread.contains(base) {
+                    unread.push(base.clone());
                 }
             }
         }
@@ -1272,12 +1333,12 @@ impl<'a> Resolver<'a> {
     fn metadata_schema(&mut self, id: ClassId) -> Option<String> {
         let mro = self.mro(id);
         // `Base.metadata.schema = …` at module level, on a base class along the MRO.
-        for c in &mro {
+        for c in mro.iter() {
             if let Some(schema) = self.assigned_metadata_schema(&Sym::Class(*c), false) {
                 return Some(schema);
             }
         }
-        for c in &mro {
+        for c in mro.iter() {
             if let Some(class) = self.class(*c)
                 && let Some(metadata) = &class.metadata
             {
@@ -1413,7 +1474,7 @@ impl<'a> Resolver<'a> {
         let mut found: Vec<(usize, ModelColumn)> = Vec::new();
         for (pos, c) in mro.iter().enumerate() {
             if pos > 0 && self.mapping(*c).is_mapped() {
-                for hidden in self.mro(*c) {
+                for &hidden in self.mro(*c).iter() {
                     if let Some(class) = self.class(hidden) {
                         seen.extend(class.attrs.iter().map(|a| a.name.as_str()));
                     }
@@ -1480,7 +1541,7 @@ impl<'a> Resolver<'a> {
                 continue;
             }
             stack.push((c, true));
-            for parent in self.direct(c).parents.into_iter().rev() {
+            for &parent in self.direct(c).parents.iter().rev() {
                 if !visited.contains(&parent) {
                     stack.push((parent, false));
                 }
@@ -1573,5 +1634,51 @@ mod tests {
         let merged = c3_merge(vec![vec![b, a], vec![c, a], vec![b, c]]);
         assert_eq!(merged, Some(vec![b, c, a]));
         assert_eq!(c3_merge(vec![vec![a, b], vec![b, a]]), None);
+    }
+
+    #[test]
+    fn the_last_segment_of_a_qualified_name_is_found_without_building_it() {
+        let mut chain = String::new();
+        // `A0 = A1`, …, `A11 = sa.Column`: deeper than qualifying follows.
+        for k in 0..12 {
+            chain.push_str(&format!("A{k} = A{}\n", k + 1));
+        }
+        chain.push_str("A12 = sa.Column\n");
+        let source = format!(
+            "import sqlalchemy as sa\nfrom sqlalchemy import Enum as SAEnum, orm\nfrom . import helpers\nMyCol = sa.Column\nMine = MyCol\nSelf = Self\nLoop1 = Loop2\nLoop2 = Loop1\n{chain}"
+        );
+        let file = crate::source::SourceFile::new("app/models.py", &source);
+        let models = super::super::extract_file(&file);
+        let files = [&models];
+        let resolver = Resolver::new(&files, &[], &ResolveOptions::default());
+        for name in [
+            "SAEnum",
+            "sa.Column",
+            "sa.types.String",
+            "MyCol",
+            "Mine",
+            "orm.mapped_column",
+            "helpers.pk_column",
+            "Self",
+            "Loop1",
+            "A0",
+            "A3",
+            "A11",
+            "Unknown",
+            "Unknown.attr",
+            "a.",
+            ".b",
+            "",
+        ] {
+            let qualified = resolver.qualify(0, name);
+            let expected = qualified.rsplit('.').next().unwrap_or(&qualified);
+            assert_eq!(
+                resolver.qualified_last(0, name),
+                expected,
+                "{name}: {qualified}"
+            );
+        }
+        assert_eq!(resolver.qualified_last(0, "Mine"), "Column");
+        assert_eq!(resolver.qualified_last(0, "SAEnum"), "Enum");
     }
 }
