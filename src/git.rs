@@ -977,7 +977,9 @@ mod tests {
         }
 
         fn put(&self, tree: &str, bytes: &[u8]) {
-            self.trees.borrow_mut().insert(tree.to_string(), bytes.to_vec());
+            self.trees
+                .borrow_mut()
+                .insert(tree.to_string(), bytes.to_vec());
         }
     }
 
@@ -1035,7 +1037,12 @@ mod tests {
         let commit = "0123456789abcdef0123456789abcdef01234567";
         git(
             root,
-            &["update-index", "--add", "--cacheinfo", &format!("160000,{commit},vendor/lib")],
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{commit},vendor/lib"),
+            ],
         );
         git(root, &["commit", "-qm", "one"]);
         std::fs::write(root.join("models.py"), "x = 2\n").expect("write");
@@ -1074,7 +1081,12 @@ mod tests {
         assert_eq!(walked.submodules, first.submodules);
         // A small tree is not kept.
         let small = Kept::default();
-        let empty_tree = repo.repo.treebuilder(None).expect("builder").write().expect("tree");
+        let empty_tree = repo
+            .repo
+            .treebuilder(None)
+            .expect("builder")
+            .write()
+            .expect("tree");
         repo.change(Snapshot::Tree(empty_tree), Snapshot::Index, &small)
             .expect("change");
         assert!(small.trees.borrow().is_empty());
