@@ -119,6 +119,31 @@ fn all_in_work_tree(
     Ok(Some((config, warnings, analysis)))
 }
 
+/// The kinds of `entries`, taking a path's kind from `known` (the other side's listing and
+/// kinds, under the same config) where it lists the path. Listings in git's order pair up in
+/// one pass; a path not paired (another order, never seen) is classified again, so the
+/// answer never depends on the order.
+fn kinds_alongside(
+    entries: &[Entry],
+    known: &[Entry],
+    known_kinds: &[FileKind],
+    config: &Config,
+) -> Vec<FileKind> {
+    let mut j = 0;
+    entries
+        .iter()
+        .map(|entry| {
+            while known.get(j).is_some_and(|k| k.path < entry.path) {
+                j += 1;
+            }
+            match (known.get(j), known_kinds.get(j)) {
+                (Some(k), Some(kind)) if k.path == entry.path => kind.clone(),
+                _ => classify(&entry.path, config),
+            }
+        })
+        .collect()
+}
+
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let _total = span("check total");
     let repo = Repo::open(&options.path)?;
@@ -161,8 +186,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     warnings.extend(repo.notes().into_iter().map(Warning::global));
     warnings.extend(skipped_submodules(submodules));
     if options.mode == Mode::Staged && options.config.is_none() {
+        let _s = span("unstaged config files");
         warnings.extend(unstaged_config_warnings(
-            &repo.unstaged_among(crate::config::CONFIG_NAMES),
+            &repo.unstaged_among(crate::config::CONFIG_NAMES, &after_entries),
         ));
     }
     let relevant = changed.iter().any(|p| {
@@ -182,11 +208,11 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     // Each file is classified once per side: for the snapshot key (config files count) and
     // for the files to read (they do not).
     let s = span("classify and snapshot keys");
-    let classified = |entries: &[Entry], config: &Config| -> (Vec<FileRef>, String) {
+    let classified = |entries: &[Entry], kinds: &[FileKind], config: &Config| {
         let mut files = Vec::new();
         let mut kept: Vec<&Entry> = Vec::new();
-        for entry in entries {
-            match classify(&entry.path, config) {
+        for (entry, kind) in entries.iter().zip(kinds) {
+            match kind {
                 FileKind::Other => continue,
                 FileKind::Config => {}
                 _ => files.push(FileRef::of_entry(entry)),
@@ -196,9 +222,28 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         let key = snapshot_key(kept, config);
         (files, key)
     };
+    let after_kinds: Vec<FileKind> = after_entries
+        .iter()
+        .map(|e| classify(&e.path, &config))
+        .collect();
+    // Under the same config a path is the same kind on both sides: the before side takes
+    // the after side's kinds (both listings are in git's order, so one pass pairs them).
+    let before_kinds = if before_config.fingerprint == config.fingerprint {
+        kinds_alongside(
+            &before_entries,
+            &after_entries,
+            &after_kinds,
+            &before_config,
+        )
+    } else {
+        before_entries
+            .iter()
+            .map(|e| classify(&e.path, &before_config))
+            .collect()
+    };
     let ((after_files, after_key), (before_files, before_key)) = rayon::join(
-        || classified(&after_entries, &config),
-        || classified(&before_entries, &before_config),
+        || classified(&after_entries, &after_kinds, &config),
+        || classified(&before_entries, &before_kinds, &before_config),
     );
     drop(s);
     warnings.extend(unmatched_globs(&after_files, &config));
@@ -391,5 +436,63 @@ fn point_at_unstaged_migrations(
             message: "created here, in a file that is not staged".to_string(),
             location,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::BlobId;
+
+    fn listing(paths: &[&str]) -> Vec<Entry> {
+        paths
+            .iter()
+            .map(|path| Entry {
+                path: path.to_string(),
+                id: BlobId::from_bytes(&[7; 20]).expect("an id"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_other_sides_kinds_are_the_kinds_classification_gives() {
+        let config = Config::default();
+        let after = listing(&[
+            "README.md",
+            "app/models/customer.py",
+            "db/alembic/versions/001_init.py",
+            "db/migrations/001.sql",
+            "db/migrations/001.down.sql",
+            "db/migrations/003.sql",
+            "driftguard.yml",
+            "tests/test_models.py",
+        ]);
+        let after_kinds: Vec<FileKind> = after.iter().map(|e| classify(&e.path, &config)).collect();
+        let before = listing(&[
+            "app/models/account.py",
+            "app/models/customer.py",
+            "db/migrations/001.sql",
+            "db/migrations/002.sql",
+            "driftguard.yml",
+            "zz/models.py",
+        ]);
+        let fresh: Vec<FileKind> = before.iter().map(|e| classify(&e.path, &config)).collect();
+        assert_eq!(
+            kinds_alongside(&before, &after, &after_kinds, &config),
+            fresh
+        );
+        // Out of order, or nothing to pair with: still every path's own kind.
+        let mut shuffled = before.clone();
+        shuffled.reverse();
+        let fresh_shuffled: Vec<FileKind> = shuffled
+            .iter()
+            .map(|e| classify(&e.path, &config))
+            .collect();
+        assert_eq!(
+            kinds_alongside(&shuffled, &after, &after_kinds, &config),
+            fresh_shuffled
+        );
+        assert_eq!(kinds_alongside(&before, &[], &[], &config), fresh);
+        assert!(kinds_alongside(&[], &after, &after_kinds, &config).is_empty());
     }
 }
