@@ -300,12 +300,24 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             content,
         })
     });
+    // Both sides' listings (tens of thousands of paths) and the repository are freed on
+    // another thread too.
+    let fail_on = fail_on(options.fail_on, &config);
+    drop(reader);
+    drop_in_background((
+        repo,
+        before_entries,
+        after_entries,
+        before_files,
+        after_files,
+        changed,
+    ));
     Ok(Report {
         mode: options.mode.clone(),
         findings: introduced,
         warnings,
         summary,
-        fail_on: fail_on(options.fail_on, &config),
+        fail_on,
         nothing_to_check: false,
         sources,
     })
