@@ -1101,6 +1101,23 @@ mod tests {
         assert_eq!(quick, libgit2_index_listing(&repo));
         assert_eq!(quick.1.len(), 1);
         assert!(quick.0.iter().any(|e| e.path == "new.py"));
+        // Index format 4 (paths prefix-compressed), then a split index (libgit2 cannot read
+        // one): the same listing.
+        git(root, &["update-index", "--index-version", "4"]);
+        let v4 = Repo::open(root).expect("repo");
+        assert_eq!(v4.quick_index_listing().as_ref(), Some(&quick));
+        assert_eq!(libgit2_index_listing(&v4), quick);
+        git(root, &["update-index", "--split-index"]);
+        let split = Repo::open(root).expect("repo");
+        assert!(
+            split.repo.index().is_err(),
+            "libgit2 reads split indexes now"
+        );
+        assert_eq!(split.quick_index_listing().as_ref(), Some(&quick));
+        git(
+            root,
+            &["update-index", "--no-split-index", "--index-version", "2"],
+        );
 
         let kept = Kept::default();
         let head = repo.head().expect("head");
