@@ -205,8 +205,8 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
-    // Each file is classified once per side: for the snapshot key (config files count) and
-    // for the files to read (they do not).
+    // Each path is classified once, for the snapshot key (config files count) and for the
+    // files to read (they do not); under the same config, once for both sides.
     let s = span("classify and snapshot keys");
     let classified = |entries: &[Entry], kinds: &[FileKind], config: &Config| {
         let mut files = Vec::new();
@@ -222,10 +222,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         let key = snapshot_key(kept, config);
         (files, key)
     };
-    let after_kinds: Vec<FileKind> = after_entries
-        .iter()
-        .map(|e| classify(&e.path, &config))
-        .collect();
+    let after_kinds = kinds_alongside(&after_entries, &[], &[], &config);
     // Under the same config a path is the same kind on both sides: the before side takes
     // the after side's kinds (both listings are in git's order, so one pass pairs them).
     let before_kinds = if before_config.fingerprint == config.fingerprint {
@@ -236,10 +233,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             &before_config,
         )
     } else {
-        before_entries
-            .iter()
-            .map(|e| classify(&e.path, &before_config))
-            .collect()
+        kinds_alongside(&before_entries, &[], &[], &before_config)
     };
     let ((after_files, after_key), (before_files, before_key)) = rayon::join(
         || classified(&after_entries, &after_kinds, &config),

@@ -7,12 +7,14 @@
 //! for hooks. Everything it returns is plain data; an `Err` is a "could not run" whose message
 //! says how to fix it.
 //!
-//! The index is read by libgit2, except an index libgit2 cannot read: a **sparse index**
-//! (`git sparse-checkout init --cone --sparse-index`, the `sdir` extension) is read through the
+//! The index of a listing is read by gix-index (faster on a large index; format 4 and split
+//! indexes too), else by libgit2; an index neither reads as a listing, a **sparse index**
+//! (`git sparse-checkout init --cone --sparse-index`, the `sdir` extension), is read through the
 //! `git` command instead (`git ls-files --stage`, which expands sparse directories through their
 //! trees), and the run says so in a note ([`Repo::notes`]). A **corrupt index** — one that does
 //! not parse, or stages an object the repository does not have — is an error that says how to
-//! rebuild it, never a run that silently checks nothing.
+//! rebuild it, never a run that silently checks nothing. A large tree's listing is kept by
+//! the caller ([`KeptTrees`]) and read back instead of walked again.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::cell::RefCell;
@@ -86,6 +88,9 @@ pub trait KeptTrees {
 /// Trees with fewer files are walked each time: faster than reading a file back.
 const KEEP_TREES_FROM: usize = 2_000;
 
+/// The fewest bytes an entry of a kept listing takes: its id and its path's length.
+const LISTING_ENTRY_MIN: usize = 20 + 8;
+
 /// The first bytes of a kept listing: another layout is never read as this one.
 const LISTING_MAGIC: &[u8] = b"driftguard tree listing 1\n";
 
@@ -95,7 +100,7 @@ fn encode_listing(files: &[Entry], submodules: &[Entry]) -> Vec<u8> {
     let size: usize = files
         .iter()
         .chain(submodules)
-        .map(|e| e.path.len() + 28)
+        .map(|e| e.path.len() + LISTING_ENTRY_MIN)
         .sum();
     let mut out = Vec::with_capacity(LISTING_MAGIC.len() + 8 + size);
     out.extend_from_slice(LISTING_MAGIC);
@@ -126,8 +131,8 @@ fn decode_listing(bytes: &[u8]) -> Option<(Vec<Entry>, Vec<Entry>)> {
     let mut lists = [Vec::new(), Vec::new()];
     for list in &mut lists {
         let count = number(&mut rest)?;
-        // Each entry takes at least 28 bytes: a count larger than that is damage.
-        if count > rest.len() / 28 {
+        // A count more entries than the bytes left could hold is damage.
+        if count > rest.len() / LISTING_ENTRY_MIN {
             return None;
         }
         list.reserve_exact(count);
