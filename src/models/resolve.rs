@@ -19,6 +19,7 @@
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::extract::{
     AttrKind, ClassAttr, ClassModel, FileModels, ImportBinding, MetadataRef, NameCase, NameValue,
@@ -46,6 +47,15 @@ const BUILTIN_BASES: &[&str] = &["object", "str", "int", "dict", "list", "Except
 
 /// Deeper chains of imports, aliases or bases than this are treated as unresolved.
 const MAX_DEPTH: u32 = 24;
+
+/// From this many classes, [`Resolver::tables`] decides runs of files side by side.
+const SPLIT_FROM: usize = 512;
+
+/// The fewest classes a run of whole files holds (the last run may hold fewer).
+const SPLIT_RUN: usize = 128;
+
+/// A class, its mapping, and its table when it has its own.
+type Decided = (ClassId, Mapping, Option<ModelTable>);
 
 #[derive(Debug, Clone, Copy)]
 enum Local {
@@ -129,7 +139,9 @@ struct Facts {
     sqlmodel: bool,
 }
 
-pub(super) struct Resolver<'a> {
+/// What [`Resolver::new`] builds from the files and never changes afterwards: shared by
+/// the resolvers that split a project's classes between threads.
+pub(super) struct Shared<'a> {
     /// The project's files, then the library modules ([`super::library`]).
     pub files: Vec<&'a FileModels>,
     /// The index of the first library module in `files`.
@@ -149,6 +161,12 @@ pub(super) struct Resolver<'a> {
     locals: Vec<HashMap<&'a str, Local>>,
     imports: Vec<HashMap<&'a str, &'a ImportBinding>>,
     classes_by_name: HashMap<&'a str, Vec<ClassId>>,
+    /// Every module the evaluator may import: the model files and the other modules given.
+    index: ModuleIndex<'a>,
+}
+
+pub(super) struct Resolver<'a> {
+    shared: Arc<Shared<'a>>,
     direct: HashMap<ClassId, Rc<Direct>>,
     /// Shared, not copied: a class's MRO is read once per attribute of every class below it.
     mros: HashMap<ClassId, Rc<[ClassId]>>,
@@ -161,11 +179,19 @@ pub(super) struct Resolver<'a> {
     /// Classes whose mapping is being decided (cycle guard).
     mapping_in_progress: HashSet<ClassId>,
     depth: u32,
+    /// A cycle or depth guard answered: what was remembered since may depend on the order
+    /// classes were resolved in, so a split resolution is redone in one piece.
+    guarded: bool,
     /// [`Resolver::lookup`]'s answers, per file and dotted name.
     lookups: RefCell<Vec<HashMap<Box<str>, Option<Found>>>>,
-    /// Every module the evaluator may import: the model files and the other modules given.
-    index: ModuleIndex<'a>,
     pub warnings: Vec<Warning>,
+}
+
+impl<'a> std::ops::Deref for Resolver<'a> {
+    type Target = Shared<'a>;
+    fn deref(&self) -> &Shared<'a> {
+        &self.shared
+    }
 }
 
 /// Resolves every file's models together into the mapped tables, sorted by file path and
@@ -289,7 +315,7 @@ impl<'a> Resolver<'a> {
             .map(|m| m.split('.').count())
             .max()
             .unwrap_or(0);
-        Resolver {
+        Resolver::with_shared(Arc::new(Shared {
             files: all,
             library_start,
             library_modules,
@@ -300,6 +326,17 @@ impl<'a> Resolver<'a> {
             locals,
             imports,
             classes_by_name,
+            index: ModuleIndex::new(
+                files.iter().map(|f| &f.summary).chain(other_modules),
+                &options.python_roots,
+            ),
+        }))
+    }
+
+    /// A resolver that remembers nothing yet, over what another one built.
+    fn with_shared(shared: Arc<Shared<'a>>) -> Self {
+        Resolver {
+            shared,
             direct: HashMap::new(),
             mros: HashMap::new(),
             mappings: HashMap::new(),
@@ -308,11 +345,8 @@ impl<'a> Resolver<'a> {
             direct_in_progress: HashSet::new(),
             mapping_in_progress: HashSet::new(),
             depth: 0,
+            guarded: false,
             lookups: RefCell::default(),
-            index: ModuleIndex::new(
-                files.iter().map(|f| &f.summary).chain(other_modules),
-                &options.python_roots,
-            ),
             warnings: Vec::new(),
         }
     }
@@ -735,6 +769,7 @@ impl<'a> Resolver<'a> {
         }
         parents.iter().any(|p| {
             if self.direct_in_progress.contains(p) {
+                self.guarded = true;
                 return false;
             }
             self.direct_in_progress.insert(*p);
@@ -839,6 +874,7 @@ impl<'a> Resolver<'a> {
             return Rc::clone(m);
         }
         if self.mro_in_progress.contains(&id) || self.depth > MAX_DEPTH * 8 {
+            self.guarded = true;
             return Rc::from([id]);
         }
         self.mro_in_progress.insert(id);
@@ -925,6 +961,7 @@ impl<'a> Resolver<'a> {
             return *m;
         }
         if self.mapping_in_progress.contains(&id) {
+            self.guarded = true;
             return Mapping::NotMapped;
         }
         self.mapping_in_progress.insert(id);
@@ -1083,13 +1120,18 @@ impl<'a> Resolver<'a> {
 
     /// Every mapped table of the project, sorted by file and line.
     pub(super) fn tables(&mut self) -> Vec<ModelTable> {
+        self.tables_from(SPLIT_FROM)
+    }
+
+    /// [`Resolver::tables`], split between threads from `split_from` classes.
+    fn tables_from(&mut self, split_from: usize) -> Vec<ModelTable> {
+        let files = self.files.clone();
         let mut ids: Vec<ClassId> = Vec::new();
-        for (f, file) in self.files.iter().enumerate() {
+        for (f, file) in files.iter().enumerate().take(self.library_start) {
             for c in 0..file.classes.len() {
                 ids.push((f, c));
             }
         }
-        let files = self.files.clone();
         let location_of = |id: &ClassId| {
             files
                 .get(id.0)
@@ -1097,22 +1139,81 @@ impl<'a> Resolver<'a> {
                 .map(|c| c.location.clone())
         };
         ids.sort_by_key(|id| location_of(id));
+        crate::timing::count("model classes", ids.len());
+        if ids.len() >= split_from {
+            let shared = Arc::clone(&self.shared);
+            match self.tables_split(&ids) {
+                Some(tables) => return tables,
+                // Redone in one piece by a resolver that remembers nothing of the split.
+                None => *self = Resolver::with_shared(shared),
+            }
+        }
+        let decided: Vec<Decided> = ids.iter().map(|&id| self.decide_class(id)).collect();
+        self.assemble_tables(decided)
+    }
 
+    /// A class's mapping, and its table when it has its own.
+    fn decide_class(&mut self, id: ClassId) -> Decided {
+        let mapping = self.mapping(id);
+        let table = match mapping {
+            Mapping::Own => self.class_table(id),
+            _ => None,
+        };
+        (id, mapping, table)
+    }
+
+    /// [`Resolver::tables`] over many classes: runs of whole files decided side by side, each
+    /// by a resolver of its own over the shared index (what one remembers, another computes
+    /// again: the MROs of a few shared bases). `None` when some cycle or depth guard
+    /// answered, in a run or afterwards: what a guard answers depends on what was resolved
+    /// before, so the caller resolves in one piece, in the order one resolver would.
+    fn tables_split(&mut self, ids: &[ClassId]) -> Option<Vec<ModelTable>> {
+        use rayon::prelude::*;
+        let mut runs: Vec<&[ClassId]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=ids.len() {
+            let boundary = end == ids.len() || ids[end].0 != ids[end - 1].0;
+            if boundary && (end - start >= SPLIT_RUN || end == ids.len()) {
+                runs.push(&ids[start..end]);
+                start = end;
+            }
+        }
+        let shared = &self.shared;
+        let parts: Vec<(Vec<Decided>, Vec<Warning>, bool)> = runs
+            .par_iter()
+            .map(|run| {
+                let mut resolver = Resolver::with_shared(Arc::clone(shared));
+                let decided = run.iter().map(|&id| resolver.decide_class(id)).collect();
+                (decided, resolver.warnings, resolver.guarded)
+            })
+            .collect();
+        if parts.iter().any(|(_, _, guarded)| *guarded) {
+            return None;
+        }
+        let mut decided = Vec::with_capacity(ids.len());
+        for (part, warnings, _) in parts {
+            decided.extend(part);
+            self.warnings.extend(warnings);
+        }
+        let tables = self.assemble_tables(decided);
+        (!self.guarded).then_some(tables)
+    }
+
+    /// The tables of the decided classes (in source order), with each single-table
+    /// subclass's columns added to its parent's table and the module-level `Table(…)` calls.
+    fn assemble_tables(&mut self, decided: Vec<Decided>) -> Vec<ModelTable> {
         let mut tables: Vec<ModelTable> = Vec::new();
         let mut table_of: HashMap<ClassId, usize> = HashMap::new();
         let mut singles: Vec<(ClassId, ClassId)> = Vec::new();
-        for id in &ids {
-            if self.is_library(id.0) {
-                continue;
-            }
-            match self.mapping(*id) {
+        for (id, mapping, table) in decided {
+            match mapping {
                 Mapping::Own => {
-                    if let Some(table) = self.class_table(*id) {
-                        table_of.insert(*id, tables.len());
+                    if let Some(table) = table {
+                        table_of.insert(id, tables.len());
                         tables.push(table);
                     }
                 }
-                Mapping::Single(owner) => singles.push((*id, owner)),
+                Mapping::Single(owner) => singles.push((id, owner)),
                 Mapping::NotMapped | Mapping::External => {}
             }
         }
@@ -1680,5 +1781,121 @@ mod tests {
         }
         assert_eq!(resolver.qualified_last(0, "Mine"), "Column");
         assert_eq!(resolver.qualified_last(0, "SAEnum"), "Enum");
+    }
+
+    /// `count` model files of 30 classes each over shared mixins and bases: single-table
+    /// subclasses of the previous file's classes, foreign keys into it, abstract classes, a
+    /// `@declared_attr` mixin and a table name that cannot be read (a warning).
+    fn many_classes(count: usize) -> Vec<crate::source::SourceFile> {
+        let mut files = vec![crate::source::SourceFile::new(
+            "app/models/base.py",
+            "from datetime import datetime\nfrom sqlalchemy import DateTime, String\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column\n\nclass Base(DeclarativeBase):\n    pass\n\nclass Stamped:\n    created_at: Mapped[datetime] = mapped_column(DateTime)\n\nclass Named:\n    @declared_attr\n    def name(cls) -> Mapped[str]:\n        return mapped_column(String(40))\n",
+        )];
+        for k in 0..count {
+            let mut text = String::from(
+                "from typing import Optional\nfrom sqlalchemy import ForeignKey, String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base, Named, Stamped\n",
+            );
+            if k > 0 {
+                text.push_str(&format!(
+                    "from .m{} import Model{}_0, Model{}_1\n",
+                    k - 1,
+                    k - 1,
+                    k - 1
+                ));
+            }
+            for i in 0..30 {
+                match i {
+                    0 if k > 0 => text.push_str(&format!(
+                        "\nclass Model{k}_0(Model{}_1):\n    extra_{k}: Mapped[Optional[str]] = mapped_column(String(10))\n",
+                        k - 1
+                    )),
+                    1 => text.push_str(&format!(
+                        "\nclass Abstract{k}(Base):\n    __abstract__ = True\n    note: Mapped[Optional[str]]\n\nclass Model{k}_1(Abstract{k}, Named):\n    __tablename__ = \"named_{k}\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                    )),
+                    2 => text.push_str(&format!(
+                        "\nclass Model{k}_2(Base):\n    __tablename__ = compute_{k}()\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                    )),
+                    _ => {
+                        text.push_str(&format!(
+                            "\nclass Model{k}_{i}(Stamped, Base):\n    __tablename__ = \"t{k}_{i}\"\n    __table_args__ = {{\"schema\": \"s{}\"}}\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
+                            i % 3
+                        ));
+                        if k > 0 {
+                            text.push_str(&format!(
+                                "    parent_id: Mapped[int] = mapped_column(ForeignKey(Model{}_0.id))\n",
+                                k - 1
+                            ));
+                        }
+                    }
+                }
+            }
+            files.push(crate::source::SourceFile::new(
+                format!("app/models/m{k}.py"),
+                &text,
+            ));
+        }
+        files
+    }
+
+    /// The tables and sorted warnings of `files`, resolved with the split from `split_from`
+    /// classes; and whether the split kept its answer.
+    fn resolved(
+        files: &[crate::source::SourceFile],
+        split_from: usize,
+    ) -> (Vec<ModelTable>, Vec<Warning>, bool) {
+        let models: Vec<FileModels> = files.iter().map(super::super::extract_file).collect();
+        let refs: Vec<&FileModels> = models.iter().collect();
+        let mut resolver = Resolver::new(&refs, &[], &ResolveOptions::default());
+        let tables = resolver.tables_from(split_from);
+        let mut warnings = resolver.warnings;
+        warnings.sort();
+        warnings.dedup();
+        let mut fresh = Resolver::new(&refs, &[], &ResolveOptions::default());
+        let mut ids: Vec<ClassId> = Vec::new();
+        for (f, file) in refs.iter().enumerate() {
+            ids.extend((0..file.classes.len()).map(|c| (f, c)));
+        }
+        let kept = fresh.tables_split(&ids).is_some();
+        (tables, warnings, kept)
+    }
+
+    #[test]
+    fn classes_resolved_side_by_side_give_what_one_resolver_gives() {
+        let files = many_classes(24);
+        let (one, one_warnings, _) = resolved(&files, usize::MAX);
+        let (split, split_warnings, kept) = resolved(&files, 0);
+        assert!(kept, "no guard answers here: the split keeps its answer");
+        assert_eq!(one.len(), 29 + 23 * 28, "{one:#?}");
+        assert_eq!(split, one);
+        assert_eq!(split_warnings, one_warnings);
+        assert_eq!(one_warnings.len(), 24, "{one_warnings:#?}");
+        // A single-table subclass in the next file adds its column to its parent's table.
+        let named_0 = one.iter().find(|t| t.name == "named_0").expect("named_0");
+        assert!(
+            named_0.columns.iter().any(|c| c.name == "extra_1"),
+            "{named_0:#?}"
+        );
+        assert!(
+            named_0.columns.iter().any(|c| c.name == "name"),
+            "{named_0:#?}"
+        );
+    }
+
+    #[test]
+    fn a_cycle_of_bases_across_runs_is_resolved_in_one_piece() {
+        let mut files = many_classes(24);
+        files.push(crate::source::SourceFile::new(
+            "app/models/a.py",
+            "from .b import B\nfrom .base import Base\n\nclass A(B, Base):\n    __tablename__ = \"a\"\n",
+        ));
+        files.push(crate::source::SourceFile::new(
+            "app/models/b.py",
+            "from .a import A\nfrom .base import Base\n\nclass B(A, Base):\n    __tablename__ = \"b\"\n",
+        ));
+        let (one, one_warnings, _) = resolved(&files, usize::MAX);
+        let (split, split_warnings, kept) = resolved(&files, 0);
+        assert!(!kept, "a guard answered: the split gives its answer up");
+        assert_eq!(split, one);
+        assert_eq!(split_warnings, one_warnings);
     }
 }
