@@ -37,5 +37,27 @@ fn main() {
             },
         )
     });
-    std::process::exit(status.code());
+    exit_now(status.code());
+}
+
+/// Ends the process once the output is flushed, without the exit handlers: mimalloc's would
+/// first hand every page of the heap back to the system, one `madvise` per 64 KiB (~850
+/// calls and ~4 ms after a check of 5,000 models), memory the system takes back anyway.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "main is the one place that maps ExitStatus to a process exit"
+)]
+fn exit_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(unix)]
+    // SAFETY: `_exit` ends the process at once. Nothing is left to run: the output is flushed,
+    // every cache file was written whole and renamed into place before, and the threads that
+    // free memory in the background need not finish.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(code)
 }

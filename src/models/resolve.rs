@@ -49,10 +49,10 @@ const BUILTIN_BASES: &[&str] = &["object", "str", "int", "dict", "list", "Except
 const MAX_DEPTH: u32 = 24;
 
 /// From this many classes, [`Resolver::tables`] decides runs of files side by side.
-const SPLIT_FROM: usize = 512;
+const SPLIT_FROM: usize = 256;
 
 /// The fewest classes a run of whole files holds (the last run may hold fewer).
-const SPLIT_RUN: usize = 128;
+const SPLIT_RUN: usize = 64;
 
 /// A class, its mapping, and its table when it has its own.
 type Decided = (ClassId, Mapping, Option<ModelTable>);
