@@ -205,6 +205,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
+    cache.parse_early(early_files(&repo, &changed, &after_entries, &config));
     // Each path is classified once, for the snapshot key (config files count) and for the
     // files to read (they do not); under the same config, once for both sides.
     let s = span("classify and snapshot keys");
@@ -315,6 +316,48 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         nothing_to_check: false,
         sources,
     })
+}
+
+/// At most this many changed files are parsed ahead of need ([`early_files`]).
+const EARLY_FILES: usize = 64;
+
+/// The model and migration files the change gives new bytes on its after side, read: their
+/// parses are never in the parse pack on a new edit, so they are started on the thread pool
+/// while both sides are classified and the pack is decoded ([`ParseCache::parse_early`]). A
+/// change of more files than [`EARLY_FILES`] reads them all in its analysis, as before.
+fn early_files(
+    repo: &Repo,
+    changed: &[String],
+    after: &[Entry],
+    config: &Config,
+) -> Vec<(String, crate::git::BlobId, FileKind, Vec<u8>)> {
+    let wanted: Vec<(&String, FileKind)> = changed
+        .iter()
+        .map(|path| (path, classify(path, config)))
+        .filter(|(_, kind)| {
+            matches!(
+                kind,
+                FileKind::Model | FileKind::Sql(_) | FileKind::Alembic(_)
+            )
+        })
+        .collect();
+    if wanted.len() > EARLY_FILES {
+        return Vec::new();
+    }
+    wanted
+        .into_iter()
+        .filter_map(|(path, kind)| {
+            // Git lists paths in byte order; a path with several stages (a conflict) is
+            // left to the analysis.
+            let at = after.partition_point(|e| e.path.as_str() < path.as_str());
+            let entry = after.get(at).filter(|e| e.path == *path)?;
+            if after.get(at + 1).is_some_and(|e| e.path == *path) {
+                return None;
+            }
+            let bytes = repo.read_blob(entry.id).ok()?;
+            Some((path.clone(), entry.id, kind, bytes))
+        })
+        .collect()
 }
 
 /// Frees what a run no longer needs on another thread: a large project's parses take tens of

@@ -157,6 +157,9 @@ pub struct ParseCache {
     packs: HashMap<String, PackUse>,
     /// A pack being read and decoded on another thread ([`ParseCache::prefetch`]).
     prefetched: Option<Prefetch>,
+    /// Files being parsed on the thread pool ahead of need ([`ParseCache::parse_early`]), by
+    /// path and blob id: the kind they are parsed as, and where the parse will arrive.
+    early: HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>,
 }
 
 /// A pack read and decoded ahead of need, under the config the work tree holds: the check
@@ -387,6 +390,21 @@ impl ParseCache {
                 decode,
                 thread,
             });
+        }
+    }
+
+    /// Starts parsing `files` (path, blob id, kind, bytes) on the thread pool: the files a
+    /// change check's change touches, which the parse pack cannot hold yet when the edit is
+    /// new. They parse while the snapshots are classified and the pack is decoded, and the
+    /// first [`analyze`] that needs one of them, as that kind, takes its parse.
+    pub fn parse_early(&mut self, files: Vec<(String, BlobId, FileKind, Vec<u8>)>) {
+        for (path, id, kind, bytes) in files {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+            let (at, as_kind) = (path.clone(), kind.clone());
+            rayon::spawn(move || {
+                let _ = sender.send(parse_file(&at, as_kind, &bytes));
+            });
+            self.early.insert((path, id), (kind, receiver));
         }
     }
 
@@ -882,6 +900,7 @@ fn analyze_as(
     assembly: Assembly,
 ) -> Analysis {
     let mut warnings = Vec::new();
+    let mut early = std::mem::take(&mut cache.early);
     let parses = cache.parses_for(config);
     let s = span("read (what the parse pack lacks)");
     // Found in parallel (20,000 lookups are mostly cache misses); read sequentially (git2 is
@@ -895,10 +914,17 @@ fn analyze_as(
         })
         .collect();
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut parsed_early: Vec<(usize, ParsedFile)> = Vec::new();
     let mut used: Vec<usize> = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
         if let Some(hit) = &parsed[i] {
             used.push(address(hit));
+            continue;
+        }
+        if let Content::Blob(id) = file.content
+            && let Some(parse) = take_early(&mut early, &file.path, id, config)
+        {
+            parsed_early.push((i, parse));
             continue;
         }
         match reader.read(file) {
@@ -920,7 +946,7 @@ fn analyze_as(
         .collect();
     drop(s);
     let mut fresh_blobs = 0;
-    for (i, file) in fresh {
+    for (i, file) in fresh.into_iter().chain(parsed_early) {
         let mut file = Arc::new(file);
         if let Content::Blob(id) = files[i].content {
             parses.insert(id, Arc::clone(&file));
@@ -936,6 +962,7 @@ fn analyze_as(
         pack.fresh += fresh_blobs;
         pack.used.extend(used);
     }
+    cache.early = early;
     // SQL migration files by path and blob id, for a replay kept between runs to recognise
     // them (a revision is recognised by what was read of it: see `KeptReplays`).
     let mut ids: HashMap<&str, BlobId> = HashMap::new();
@@ -1138,6 +1165,23 @@ fn model_helper_modules(
     reachable_modules(&starts, paths, &known, &mut |path| {
         summarize_cached(path, &by_path, reader, summaries, disk)
     })
+}
+
+/// The early parse of `path` at blob `id` ([`ParseCache::parse_early`]), waited for, when it
+/// was parsed as the kind `config` gives the path.
+fn take_early(
+    early: &mut HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>,
+    path: &str,
+    id: BlobId,
+    config: &Config,
+) -> Option<ParsedFile> {
+    let key = (path.to_string(), id);
+    if early.get(&key)?.0 != classify(path, config) {
+        return None;
+    }
+    let (_, receiver) = early.remove(&key)?;
+    // A parse that panicked sends nothing: the file is then read and parsed here.
+    receiver.recv().ok()
 }
 
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
@@ -1548,6 +1592,71 @@ mod tests {
         cache.prefetch(&other);
         assert!(cache.parses_for(&config).is_empty());
         assert!(cache.prefetched.is_some());
+    }
+
+    #[test]
+    fn an_early_parse_is_taken_as_its_kind_and_gives_what_reading_gives() {
+        let config = Config::default();
+        let model = "apps/backend/src/db/models/customer.py";
+        let sql = "database/migrations/0001_customers.sql";
+        let model_bytes = b"from sqlalchemy import Column, String\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\nclass Customer(Base):\n    __tablename__ = 'customers'\n    id = Column(String, primary_key=True)\n    email = Column(String)\n".to_vec();
+        let sql_bytes = b"CREATE TABLE customers (id text PRIMARY KEY);\n".to_vec();
+        assert_eq!(classify(model, &config), FileKind::Model);
+        assert!(matches!(classify(sql, &config), FileKind::Sql(_)));
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for (path, bytes) in [(model, &model_bytes), (sql, &sql_bytes)] {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().expect("a folder")).expect("folders");
+            std::fs::write(full, bytes).expect("a file");
+        }
+        let (model_id, sql_id) = (
+            BlobId::from_bytes(&[1; 20]).expect("an id"),
+            BlobId::from_bytes(&[2; 20]).expect("an id"),
+        );
+        let files = vec![
+            FileRef {
+                path: model.into(),
+                content: Content::Blob(model_id),
+            },
+            FileRef {
+                path: sql.into(),
+                content: Content::Blob(sql_id),
+            },
+        ];
+        let reader = FileReader {
+            repo: None,
+            root: dir.path().to_path_buf(),
+        };
+        let shown = |analysis: &Analysis| {
+            format!(
+                "{:?}\n{:?}\n{:?}",
+                analysis.findings, analysis.tables, analysis.warnings
+            )
+        };
+        let read = analyze(&files, &reader, &config, &mut ParseCache::default());
+        assert_eq!(read.findings.len(), 1, "{}", shown(&read));
+        let mut cache = ParseCache::default();
+        cache.parse_early(vec![
+            (model.into(), model_id, FileKind::Model, model_bytes.clone()),
+            (sql.into(), sql_id, classify(sql, &config), sql_bytes),
+        ]);
+        // Gone from disk: what the analysis finds now comes from the early parses.
+        std::fs::remove_dir_all(dir.path().join("apps")).expect("removed");
+        std::fs::remove_dir_all(dir.path().join("database")).expect("removed");
+        let early = analyze(&files, &reader, &config, &mut cache);
+        assert_eq!(shown(&early), shown(&read));
+        assert!(cache.early.is_empty());
+        // Parsed as another kind than the config gives: left alone, and the file is read.
+        let mut cache = ParseCache::default();
+        cache.parse_early(vec![(model.into(), model_id, FileKind::Other, model_bytes)]);
+        let unread = analyze(&files[..1], &reader, &config, &mut cache);
+        assert!(unread.tables.is_empty());
+        assert!(
+            unread.warnings.iter().any(|w| w.message.contains(model)),
+            "{:?}",
+            unread.warnings
+        );
+        assert_eq!(cache.early.len(), 1);
     }
 
     fn finding(rule: Rule, target: Target) -> Finding {
