@@ -157,10 +157,13 @@ pub struct ParseCache {
     packs: HashMap<String, PackUse>,
     /// A pack being read and decoded on another thread ([`ParseCache::prefetch`]).
     prefetched: Option<Prefetch>,
-    /// Files being parsed on the thread pool ahead of need ([`ParseCache::parse_early`]), by
-    /// path and blob id: the kind they are parsed as, and where the parse will arrive.
-    early: HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>,
+    /// Files being parsed on the thread pool ahead of need ([`ParseCache::parse_early`]).
+    early: EarlyParses,
 }
+
+/// Parses started ahead of need, by path and blob id: the kind each is parsed as, and where
+/// it will arrive.
+type EarlyParses = HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>;
 
 /// A pack read and decoded ahead of need, under the config the work tree holds: the check
 /// lists its snapshots and hashes their keys on one core meanwhile. The thread decodes chunk
@@ -1170,7 +1173,7 @@ fn model_helper_modules(
 /// The early parse of `path` at blob `id` ([`ParseCache::parse_early`]), waited for, when it
 /// was parsed as the kind `config` gives the path.
 fn take_early(
-    early: &mut HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>,
+    early: &mut EarlyParses,
     path: &str,
     id: BlobId,
     config: &Config,
