@@ -342,6 +342,16 @@ pub fn pack_key(config: &Config) -> String {
 
 /// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,
 /// and the names of the sources replayed together (one database, or one declared source).
+/// The key of the resolution kept for a config ([`crate::models::resolve_keeping`]).
+pub fn resolution_key(config: &Config) -> String {
+    let identity = [
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
+        b"resolution".as_slice(),
+    ];
+    key(identity)
+}
+
 pub fn replay_key(config: &Config, sources: &[&str]) -> String {
     let identity = [
         build_identity().as_bytes(),

@@ -969,6 +969,13 @@ fn analyze_as(
     // SQL migration files by path and blob id, for a replay kept between runs to recognise
     // them (a revision is recognised by what was read of it: see `KeptReplays`).
     let mut ids: HashMap<&str, BlobId> = HashMap::new();
+    let parsed_kinds: Vec<bool> = parsed
+        .iter()
+        .map(|p| {
+            p.as_ref()
+                .is_some_and(|p| matches!(p.parsed, Parsed::Models(_)))
+        })
+        .collect();
     if cache.disk.enabled() {
         for (file, parse) in files.iter().zip(&parsed) {
             if let (Content::Blob(id), Some(parse)) = (file.content, parse)
@@ -998,12 +1005,38 @@ fn analyze_as(
     let s = span("modules the model files import");
     let helpers = model_helper_modules(&parsed, files, &paths, reader, cache);
     drop(s);
+    // Model files by path and blob id and the other modules' digest, for a resolution kept
+    // between runs to recognise them.
+    let resolution = cache.disk.enabled().then(|| {
+        let blob = |path: &str| {
+            files
+                .iter()
+                .find(|f| f.path == path)
+                .and_then(|f| match f.content {
+                    Content::Blob(id) => Some(id),
+                    Content::Disk => None,
+                })
+        };
+        let mut models: HashMap<&str, BlobId> = HashMap::new();
+        for (file, parse) in files.iter().zip(&parsed_kinds) {
+            if let (Content::Blob(id), true) = (file.content, *parse) {
+                models.insert(file.path.as_str(), id);
+            }
+        }
+        KeptResolutions {
+            disk: &cache.disk,
+            models,
+            others: helpers_digest(&helpers, &blob),
+        }
+    });
     let kept = cache.disk.enabled().then_some(KeptReplays {
         disk: &cache.disk,
         ids,
     });
     let _s = span("build");
-    build(&parsed, &helpers, config, assembly, kept, warnings)
+    build(
+        &parsed, &helpers, config, assembly, kept, resolution, warnings,
+    )
 }
 
 /// Reads again, with the project's modules, the revisions that import one: a column type,
@@ -1259,12 +1292,83 @@ fn is_env_py(path: &str) -> bool {
 }
 
 /// Resolves models, assembles the migration sources, runs the rules, applies the config.
+/// What a resolution kept between runs is recognised by ([`models::resolve_keeping`]), and
+/// where it is kept.
+struct KeptResolutions<'a> {
+    disk: &'a DiskCache,
+    /// The blob id of each model file, by path.
+    models: HashMap<&'a str, BlobId>,
+    /// A digest of the other modules' paths and blob ids (`None`: one has no blob id).
+    others: Option<u64>,
+}
+
+/// The cache folder of kept resolutions.
+const RESOLUTIONS: &str = "resolutions";
+
+impl KeptResolutions<'_> {
+    /// [`models::resolve_keeping`] over `model_files`, from and to the kept resolution.
+    fn resolve(
+        &self,
+        model_files: &[&FileModels],
+        helpers: &[ModuleSummary],
+        options: &ResolveOptions,
+        config: &Config,
+    ) -> (Vec<ModelTable>, Vec<Warning>) {
+        let identity = models::Identity {
+            files: model_files
+                .iter()
+                .map(|f| {
+                    self.models
+                        .get(f.path.as_str())
+                        .map(|id| id.as_bytes().to_vec())
+                })
+                .collect(),
+            others: self.others,
+        };
+        if identity.files.iter().all(Option::is_none) {
+            return models::resolve_with_modules(model_files, helpers, options);
+        }
+        let key = crate::cache::resolution_key(config);
+        let bytes = {
+            let _s = span("kept resolution read");
+            self.disk.get_bytes(RESOLUTIONS, &key, "bin")
+        };
+        let (tables, warnings, keep) = models::resolve_keeping(
+            model_files,
+            helpers,
+            options,
+            Some(models::KeptResolution {
+                identity: &identity,
+                bytes: bytes.as_deref(),
+            }),
+        );
+        if let Some(keep) = keep {
+            let _s = span("kept resolution write");
+            self.disk.put_bytes(RESOLUTIONS, &key, "bin", &keep);
+        }
+        (tables, warnings)
+    }
+}
+
+/// A digest of the modules' paths and blob ids; `None` when one has no blob id.
+fn helpers_digest(helpers: &[ModuleSummary], blob: &dyn Fn(&str) -> Option<BlobId>) -> Option<u64> {
+    use std::hash::BuildHasher;
+    let state = foldhash::quality::FixedState::with_seed(0x5eed_0003);
+    let mut digest = 0u64;
+    for helper in helpers {
+        let id = blob(&helper.path)?;
+        digest = state.hash_one((digest, helper.path.as_str(), id.as_bytes()));
+    }
+    Some(digest)
+}
+
 fn build(
     parsed: &[Arc<ParsedFile>],
     helpers: &[ModuleSummary],
     config: &Config,
     assembly: Assembly,
     kept: Option<KeptReplays>,
+    resolution: Option<KeptResolutions>,
     mut warnings: Vec<Warning>,
 ) -> Analysis {
     let mut model_files: Vec<&FileModels> = Vec::new();
@@ -1300,13 +1404,13 @@ fn build(
     }
     let resolve = || {
         let _s = span("resolve models");
-        models::resolve_with_modules(
-            &model_files,
-            helpers,
-            &ResolveOptions {
-                python_roots: config.python_roots.clone(),
-            },
-        )
+        let options = ResolveOptions {
+            python_roots: config.python_roots.clone(),
+        };
+        match &resolution {
+            Some(kept) => kept.resolve(&model_files, helpers, &options, config),
+            None => models::resolve_with_modules(&model_files, helpers, &options),
+        }
     };
     let sql_files = parsed
         .iter()

@@ -415,7 +415,7 @@ impl<'a> Resolver<'a> {
                 rest,
             }) = self.lookup(file, name)
             && rest.is_empty()
-            && let Some(alias) = self.files.get(f).and_then(|x| x.aliases.get(j))
+            && let Some(alias) = self.file(f).and_then(|x| x.aliases.get(j))
         {
             let (ty, inner_optional) = types::unwrap_optional(&alias.python_type);
             return PyType {

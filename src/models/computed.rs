@@ -196,7 +196,7 @@ impl<'a> Resolver<'a> {
         let class = self.class(id)?;
         let mut mro = Vec::new();
         for &c in self.mro(id).iter() {
-            let (Some(model), Some(file)) = (self.class(c), self.files.get(c.0)) else {
+            let (Some(model), Some(file)) = (self.class(c), self.file(c.0)) else {
                 continue;
             };
             if let Some(Def::Class(def)) = file.summary.get(&model.name)
@@ -223,7 +223,7 @@ impl<'a> Resolver<'a> {
         let Some(host) = self.class_host(id, tablename) else {
             return Value::Unknown;
         };
-        let Some(module) = self.files.get(file).map(|f| &f.summary) else {
+        let Some(module) = self.file(file).map(|f| &f.summary) else {
             return Value::Unknown;
         };
         let index = self.index();
@@ -287,7 +287,7 @@ impl<'a> Resolver<'a> {
         let Some(class) = self.class(owner) else {
             return false;
         };
-        let Some(file) = self.files.get(owner.0) else {
+        let Some(file) = self.file(owner.0) else {
             return false;
         };
         let module = &file.summary;
@@ -329,7 +329,7 @@ impl<'a> Resolver<'a> {
     /// A string computed at module level in `file` (`SCHEMA = f"{APP}_core"`,
     /// `settings.SCHEMA` of a settings module): `None` when it cannot be told.
     pub(super) fn eval_str(&self, file: usize, expr: &Expr) -> Option<String> {
-        let module = &self.files.get(file)?.summary;
+        let module = &self.file(file)?.summary;
         let ev = Evaluator::new(self.index(), &NoHost);
         ev.eval(expr, module, &NoNames).as_str().map(str::to_string)
     }
@@ -343,7 +343,7 @@ impl<'a> Resolver<'a> {
         expr: &Expr,
         by_value: bool,
     ) -> Option<(String, Vec<String>)> {
-        let module = &self.files.get(file)?.summary;
+        let module = &self.file(file)?.summary;
         let ev = Evaluator::new(self.index(), &NoHost);
         match ev.eval(expr, module, &NoNames) {
             Value::Class(ClassRef::Def { def, module })
@@ -364,7 +364,7 @@ impl<'a> Resolver<'a> {
     /// symbol `target` carries (a declarative base class, a `declarative_base()` value, Flask's
     /// `db`, `sqlmodel.SQLModel`), or `X.schema = …` for a `MetaData` object.
     pub(super) fn assigned_metadata_schema(&self, target: &Sym, direct: bool) -> Option<String> {
-        for (f, file) in self.files.iter().enumerate() {
+        for (f, file) in self.scan_files() {
             for assign in &file.metadata_schemas {
                 if assign.direct != direct || !self.same_symbol(f, assign, target) {
                     continue;

@@ -93,7 +93,10 @@ pub use extract::{
     NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StrValue, TableArgs, TableAttr, TableCall,
     TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate, module_of_path,
 };
-pub use resolve::{ResolveOptions, flask_table_name, resolve, resolve_with_modules};
+pub use resolve::{
+    Identity, KeptResolution, ResolveOptions, flask_table_name, resolve, resolve_keeping,
+    resolve_with_modules,
+};
 
 /// Reads and resolves a set of model files in one go (tests, small runs).
 pub fn extract_all(

@@ -32,6 +32,9 @@ use crate::pyeval::modules::LIBRARY_PACKAGES as EXTERNAL_PACKAGES;
 use crate::pyeval::modules::{self, join_dotted};
 use crate::pyeval::{ModuleIndex, ModuleSummary};
 
+mod kept;
+pub use kept::Identity;
+
 /// Options of the project pass.
 #[derive(Debug, Clone, Default)]
 pub struct ResolveOptions {
@@ -53,6 +56,10 @@ const SPLIT_FROM: usize = 256;
 
 /// The fewest classes a run of whole files holds (the last run may hold fewer).
 const SPLIT_RUN: usize = 64;
+
+/// A kept resolution is written again once this many files (or a sixteenth of the files
+/// with classes, when fewer) were decided again ([`resolve_keeping`]).
+const KEEP_FROM: usize = 8;
 
 /// A class, its mapping, and its table when it has its own.
 type Decided = (ClassId, Mapping, Option<ModelTable>);
@@ -142,8 +149,9 @@ struct Facts {
 /// What [`Resolver::new`] builds from the files and never changes afterwards: shared by
 /// the resolvers that split a project's classes between threads.
 pub(super) struct Shared<'a> {
-    /// The project's files, then the library modules ([`super::library`]).
-    pub files: Vec<&'a FileModels>,
+    /// The project's files, then the library modules ([`super::library`]): read through
+    /// [`Resolver::file`], which remembers which project files a resolver read.
+    files: Vec<&'a FileModels>,
     /// The index of the first library module in `files`.
     library_start: usize,
     /// Library modules by dotted name → index in `files`.
@@ -184,6 +192,8 @@ pub(super) struct Resolver<'a> {
     guarded: bool,
     /// [`Resolver::lookup`]'s answers, per file and dotted name.
     lookups: RefCell<Vec<HashMap<Box<str>, Option<Found>>>>,
+    /// What this resolver read of the project (see [`kept`]).
+    reads: RefCell<kept::Reads>,
     pub warnings: Vec<Warning>,
 }
 
@@ -209,6 +219,26 @@ pub fn resolve_with_modules(
     modules: &[ModuleSummary],
     options: &ResolveOptions,
 ) -> (Vec<ModelTable>, Vec<Warning>) {
+    let (tables, warnings, _) = resolve_keeping(files, modules, options, None);
+    (tables, warnings)
+}
+
+/// A resolution kept between runs ([`resolve_keeping`]): the identity of what it reads and
+/// the bytes of the one kept before, if any.
+pub struct KeptResolution<'k> {
+    pub identity: &'k Identity,
+    pub bytes: Option<&'k [u8]>,
+}
+
+/// [`resolve_with_modules`], going on from a kept resolution when one is given (only the
+/// files a change can reach are decided again: see [`kept`]), and the bytes to keep for the
+/// next run (`None`: nothing to keep).
+pub fn resolve_keeping(
+    files: &[&FileModels],
+    modules: &[ModuleSummary],
+    options: &ResolveOptions,
+    kept: Option<KeptResolution>,
+) -> (Vec<ModelTable>, Vec<Warning>, Option<Vec<u8>>) {
     // Borrowed, not copied: a project's model files are most of what a check holds. Only the
     // files whose column helpers were expanded are new.
     let expanded = super::computed::expand_column_helpers(files, modules, &options.python_roots);
@@ -217,13 +247,44 @@ pub fn resolve_with_modules(
         .enumerate()
         .map(|(i, file)| expanded.get(&i).unwrap_or(file))
         .collect();
+    let s = crate::timing::span("model index");
     let mut project = Resolver::new(&files, modules, options);
-    let tables = project.tables();
+    drop(s);
+    let mut keep = None;
+    // An expanded file's columns come from other modules too: such a resolution is neither
+    // kept nor taken from a kept one.
+    let tables = match kept.filter(|_| expanded.is_empty()) {
+        Some(kept) => {
+            let shared = Arc::clone(&project.shared);
+            let s = crate::timing::span("kept resolution decode");
+            let previous = kept.bytes.and_then(kept::decode);
+            drop(s);
+            match project.tables_kept(kept.identity, previous) {
+                Some(out) => {
+                    crate::timing::count("model files decided again", out.decided_again);
+                    // Writing costs what deciding a few files costs: a resolution that
+                    // decided few files again leaves the kept one (still recognised: the
+                    // next run decides those files again).
+                    let files_with_classes = files.iter().filter(|f| !f.classes.is_empty()).count();
+                    if out.decided_again >= KEEP_FROM.min(files_with_classes.div_ceil(16).max(1)) {
+                        let _s = crate::timing::span("kept resolution encode");
+                        keep = out.keep.as_ref().and_then(kept::encode);
+                    }
+                    out.tables
+                }
+                None => {
+                    project = Resolver::with_shared(shared);
+                    project.tables_from(usize::MAX)
+                }
+            }
+        }
+        None => project.tables(),
+    };
     let mut warnings: Vec<Warning> = files.iter().flat_map(|f| f.warnings.clone()).collect();
     warnings.extend(project.warnings);
     warnings.sort();
     warnings.dedup();
-    (tables, warnings)
+    (tables, warnings, keep)
 }
 
 fn split_first(dotted: &str) -> (&str, &str) {
@@ -347,17 +408,52 @@ impl<'a> Resolver<'a> {
             depth: 0,
             guarded: false,
             lookups: RefCell::default(),
+            reads: RefCell::default(),
             warnings: Vec::new(),
         }
     }
 
-    /// The modules the evaluator may import.
+    /// The modules the evaluator may import (any module of the project: a resolver that
+    /// asks depends on every file).
     pub(super) fn index(&self) -> &ModuleIndex<'a> {
+        self.reads.borrow_mut().everything = true;
         &self.index
     }
 
+    /// File `f`, remembered as read.
+    pub(super) fn file(&self, f: usize) -> Option<&'a FileModels> {
+        self.read(f);
+        self.files.get(f).copied()
+    }
+
+    /// Remembers that project file `f` was read (the library modules never change).
+    fn read(&self, f: usize) {
+        if f < self.library_start {
+            self.reads.borrow_mut().file(f);
+        }
+    }
+
+    /// File `f`'s module-level names.
+    fn locals_of(&self, f: usize) -> Option<&HashMap<&'a str, Local>> {
+        self.read(f);
+        self.locals.get(f)
+    }
+
+    /// File `f`'s imports by local name.
+    fn imports_of(&self, f: usize) -> Option<&HashMap<&'a str, &'a ImportBinding>> {
+        self.read(f);
+        self.imports.get(f)
+    }
+
+    /// Every file, for a scan of what any file assigns (`Base.metadata.schema = …`): a
+    /// resolver that scans depends on every file that assigns one.
+    pub(super) fn scan_files(&self) -> impl Iterator<Item = (usize, &'a FileModels)> + '_ {
+        self.reads.borrow_mut().scans = true;
+        self.files.iter().copied().enumerate()
+    }
+
     pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
-        self.files.get(id.0).copied()?.classes.get(id.1)
+        self.file(id.0)?.classes.get(id.1)
     }
 
     /// Whether file `f` is one of the library modules.
@@ -410,15 +506,14 @@ impl<'a> Resolver<'a> {
             return None;
         }
         let (first, rest) = split_first(dotted);
-        if !skip_locals && let Some(local) = self.locals.get(file)?.get(first) {
+        if !skip_locals && let Some(local) = self.locals_of(file)?.get(first) {
             let sym = match *local {
                 Local::Class(j) => Sym::Class((file, j)),
                 Local::Table(j) => Sym::Table(file, j),
                 Local::Alias(j) => Sym::Alias(file, j),
                 Local::Value(j) => {
                     if let Some(ValueKind::Alias(target)) = self
-                        .files
-                        .get(file)
+                        .file(file)
                         .and_then(|f| f.values.get(j))
                         .map(|v| &v.kind)
                     {
@@ -443,7 +538,7 @@ impl<'a> Resolver<'a> {
                 rest: rest.to_string(),
             });
         }
-        if let Some(binding) = self.imports.get(file)?.get(first) {
+        if let Some(binding) = self.imports_of(file)?.get(first) {
             let full = if rest.is_empty() {
                 binding.target.clone()
             } else {
@@ -463,7 +558,7 @@ impl<'a> Resolver<'a> {
         let mut visited = HashSet::from_iter([file]);
         let mut queue = std::collections::VecDeque::from([file]);
         while let Some(current) = queue.pop_front() {
-            let Some(models) = self.files.get(current) else {
+            let Some(models) = self.file(current) else {
                 continue;
             };
             for star in &models.star_imports {
@@ -568,6 +663,7 @@ impl<'a> Resolver<'a> {
     /// A class named `name`: the only one in the project, or the only one whose module path
     /// contains `package` (the import's module path).
     fn unique_class(&self, name: &str, package: &[&str]) -> Option<ClassId> {
+        self.reads.borrow_mut().names.insert(name.into());
         let candidates = self.classes_by_name.get(name)?;
         if let [only] = candidates.as_slice() {
             return Some(*only);
@@ -628,11 +724,9 @@ impl<'a> Resolver<'a> {
             if !rest.is_empty() {
                 return last_segment(rest);
             }
-            if let Some(Local::Value(j)) = self.locals.get(file).and_then(|l| l.get(first))
+            if let Some(Local::Value(j)) = self.locals_of(file).and_then(|l| l.get(first))
                 && let Some(ValueKind::Alias(target)) = self
-                    .files
-                    .get(file)
-                    .copied()
+                    .file(file)
                     .and_then(|f| f.values.get(*j))
                     .map(|v| &v.kind)
                 && target != first
@@ -640,7 +734,7 @@ impl<'a> Resolver<'a> {
                 dotted = target;
                 continue;
             }
-            if let Some(binding) = self.imports.get(file).and_then(|i| i.get(first)).copied() {
+            if let Some(binding) = self.imports_of(file).and_then(|i| i.get(first)).copied() {
                 return last_segment(&binding.target);
             }
             return last_segment(dotted);
@@ -660,17 +754,16 @@ impl<'a> Resolver<'a> {
                 format!("{target}.{rest}")
             }
         };
-        if let Some(Local::Value(j)) = self.locals.get(file).and_then(|l| l.get(first))
+        if let Some(Local::Value(j)) = self.locals_of(file).and_then(|l| l.get(first))
             && let Some(ValueKind::Alias(target)) = self
-                .files
-                .get(file)
+                .file(file)
                 .and_then(|f| f.values.get(*j))
                 .map(|v| &v.kind)
             && target != first
         {
             return self.qualify_depth(file, &join(target), depth + 1);
         }
-        if let Some(binding) = self.imports.get(file).and_then(|i| i.get(first)) {
+        if let Some(binding) = self.imports_of(file).and_then(|i| i.get(first)) {
             return join(&binding.target);
         }
         dotted.to_string()
@@ -698,7 +791,7 @@ impl<'a> Resolver<'a> {
             Some(Found {
                 sym: Sym::Value(f, j),
                 rest,
-            }) if rest.is_empty() => match self.files.get(f).and_then(|x| x.values.get(j)) {
+            }) if rest.is_empty() => match self.file(f).and_then(|x| x.values.get(j)) {
                 Some(v) => match &v.kind {
                     ValueKind::Str(s) => Ok(s.clone()),
                     _ => Err(name.to_string()),
@@ -803,12 +896,7 @@ impl<'a> Resolver<'a> {
             Some(Found {
                 sym: Sym::Value(f, j),
                 rest,
-            }) => match self
-                .files
-                .get(f)
-                .and_then(|x| x.values.get(j))
-                .map(|v| &v.kind)
-            {
+            }) => match self.file(f).and_then(|x| x.values.get(j)).map(|v| &v.kind) {
                 Some(ValueKind::DeclarativeBase { mixin, .. }) if rest.is_empty() => {
                     direct.markers.push(Marker::DeclObj(f, j));
                     if let Some(mixin) = mixin
@@ -1422,7 +1510,7 @@ impl<'a> Resolver<'a> {
             Found {
                 sym: Sym::Value(f, j),
                 rest,
-            } if rest.is_empty() => match &self.files.get(f)?.values.get(j)?.kind {
+            } if rest.is_empty() => match &self.file(f)?.values.get(j)?.kind {
                 ValueKind::SchemaDict(value) => Some(self.str_value(f, value).map(Some)),
                 _ => None,
             },
@@ -1465,7 +1553,7 @@ impl<'a> Resolver<'a> {
             {
                 return Some(schema);
             }
-            let Some(v) = self.files.get(value.0).and_then(|x| x.values.get(value.1)) else {
+            let Some(v) = self.file(value.0).and_then(|x| x.values.get(value.1)) else {
                 continue;
             };
             let metadata = match &v.kind {
@@ -1498,7 +1586,7 @@ impl<'a> Resolver<'a> {
                 let found = self.lookup(file, name)?;
                 match found.sym {
                     Sym::Value(f, j) => {
-                        let kind = &self.files.get(f)?.values.get(j)?.kind;
+                        let kind = &self.file(f)?.values.get(j)?.kind;
                         match (kind, found.rest.as_str()) {
                             (ValueKind::MetaData { schema }, "") => self
                                 .assigned_metadata_schema(&Sym::Value(f, j), true)

@@ -1,0 +1,787 @@
+//! A resolution kept between runs: a new edit decides again only the classes it can change.
+//!
+//! A pre-commit check of a new edit resolves every model class of the project although the
+//! edit touched one file: at 5,000 classes that was most of the check. Here each model file's
+//! classes are decided by a resolver of their own, which remembers what it read
+//! ([`Reads`]): the project files it looked into (through [`Resolver::file`] and the per-file
+//! name tables), the class names it looked up project-wide, whether it asked the evaluator
+//! (which may import any module) and whether it scanned every file for a
+//! `Base.metadata.schema = …`. What each file decided, its warnings and its reads are kept
+//! ([`Kept`]) with the identity of every model file (path and blob id).
+//!
+//! The next resolution over the same model files (same paths in the same order, the same
+//! library modules) takes a file's kept decisions when:
+//!
+//! - the file itself is unchanged, and so is every file its resolver read;
+//! - no class name it looked up project-wide is declared in a changed file (before or after
+//!   the change): such a lookup's answer depends on which classes have that name;
+//! - it did not ask the evaluator, unless nothing changed at all (the project's other
+//!   modules included);
+//! - it did not scan for metadata schemas, unless no changed file assigns one (before or
+//!   after).
+//!
+//! Every other file is decided again, then the tables are assembled as a full resolution
+//! assembles them (single-table subclasses, `Table(…)` calls). The result is exactly a full
+//! resolution's (a property test edits projects at random and compares). A resolution whose
+//! cycle or depth guard answered, or whose files' column helpers were expanded from other
+//! modules, is neither kept nor taken from a kept one.
+
+use foldhash::{HashSet, HashSetExt};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use super::{ClassId, Decided, Mapping, Resolver};
+use crate::finding::Warning;
+use crate::models::ModelTable;
+use crate::source::{Direction, with_shared_paths};
+
+/// Bumped whenever what is kept changes shape or meaning.
+const FORMAT: u32 = 1;
+
+/// What a resolver read of the project.
+#[derive(Debug, Default)]
+pub(in crate::models) struct Reads {
+    /// The project files read, as a bit set of their indexes.
+    files: Vec<u64>,
+    /// Class names looked up project-wide (an import whose module the project lacks).
+    pub names: HashSet<Box<str>>,
+    /// The evaluator was asked: it may import any module.
+    pub everything: bool,
+    /// Every file was scanned for `X.metadata.schema = …`.
+    pub scans: bool,
+}
+
+impl Reads {
+    pub fn file(&mut self, f: usize) {
+        let word = f / 64;
+        if self.files.len() <= word {
+            self.files.resize(word + 1, 0);
+        }
+        self.files[word] |= 1 << (f % 64);
+    }
+
+    fn files(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (w, &bits) in self.files.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let b = bits.trailing_zeros() as usize;
+                out.push((w * 64 + b) as u32);
+                bits &= bits - 1;
+            }
+        }
+        out
+    }
+}
+
+/// The identity of what a resolution reads, from the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// Each model file's blob id, in the order the files are given; `None` when unknown
+    /// (such a file is always decided again).
+    pub files: Vec<Option<Vec<u8>>>,
+    /// A digest of the identities of the other modules the evaluator may import; `None`
+    /// when one is unknown.
+    pub others: Option<u64>,
+}
+
+/// A kept resolution (see the module doc).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Kept {
+    format: u32,
+    paths: Vec<String>,
+    ids: Vec<Option<Vec<u8>>>,
+    others: Option<u64>,
+    /// How many library modules the resolution read ([`super::super::library`]).
+    library: u32,
+    files: Vec<KeptFile>,
+}
+
+/// One model file's part of a kept resolution.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct KeptFile {
+    class_names: Vec<String>,
+    assigns_schema: bool,
+    decided: Vec<(u32, KeptMapping, Option<ModelTable>)>,
+    warnings: Vec<Warning>,
+    reads: Vec<u32>,
+    names: Vec<String>,
+    everything: bool,
+    scans: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+enum KeptMapping {
+    NotMapped,
+    Own,
+    External,
+    Single(u32, u32),
+}
+
+impl From<Mapping> for KeptMapping {
+    fn from(mapping: Mapping) -> KeptMapping {
+        match mapping {
+            Mapping::NotMapped => KeptMapping::NotMapped,
+            Mapping::Own => KeptMapping::Own,
+            Mapping::External => KeptMapping::External,
+            Mapping::Single((f, c)) => KeptMapping::Single(f as u32, c as u32),
+        }
+    }
+}
+
+impl From<KeptMapping> for Mapping {
+    fn from(mapping: KeptMapping) -> Mapping {
+        match mapping {
+            KeptMapping::NotMapped => Mapping::NotMapped,
+            KeptMapping::Own => Mapping::Own,
+            KeptMapping::External => Mapping::External,
+            KeptMapping::Single(f, c) => Mapping::Single((f as usize, c as usize)),
+        }
+    }
+}
+
+/// The bytes of a kept resolution.
+pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
+    with_shared_paths(Direction::Encode, || postcard::to_allocvec(kept).ok())
+}
+
+/// A kept resolution from [`encode`]'s bytes; `None` for bytes of another format or damaged
+/// ones.
+pub fn decode(bytes: &[u8]) -> Option<Kept> {
+    let kept: Kept = with_shared_paths(Direction::Decode, || postcard::from_bytes(bytes).ok())?;
+    (kept.format == FORMAT).then_some(kept)
+}
+
+/// A file's classes decided again: the file, its decisions and warnings, what its resolver
+/// read, and whether a guard answered.
+type FreshFile = (usize, Vec<Decided>, Vec<Warning>, Reads, bool);
+
+/// What [`Resolver::tables_kept`] returns.
+pub(super) struct KeptTables {
+    pub tables: Vec<ModelTable>,
+    /// `None` when the kept resolution is this one already.
+    pub keep: Option<Kept>,
+    /// The model files whose classes were decided again.
+    pub decided_again: usize,
+}
+
+impl<'a> Resolver<'a> {
+    /// [`Resolver::tables`], each file's classes decided by a resolver of its own or taken
+    /// from `kept` where nothing they read changed. `None` when a cycle or depth guard
+    /// answered: the caller resolves in one piece and keeps nothing.
+    pub(super) fn tables_kept(
+        &mut self,
+        identity: &Identity,
+        kept: Option<Kept>,
+    ) -> Option<KeptTables> {
+        use rayon::prelude::*;
+        let project = self.library_start;
+        let files: Vec<_> = self.files[..project].to_vec();
+        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        let ids: Vec<Option<Vec<u8>>> = (0..project)
+            .map(|f| identity.files.get(f).cloned().flatten())
+            .collect();
+        let library = (self.files.len() - project) as u32;
+        let kept = kept.filter(|k| {
+            k.format == FORMAT
+                && k.library == library
+                && k.paths == paths
+                && k.ids.len() == project
+                && k.files.len() == project
+        });
+        let changed: Vec<bool> = match &kept {
+            Some(k) => (0..project)
+                .map(|f| ids[f].is_none() || k.ids[f] != ids[f])
+                .collect(),
+            None => vec![true; project],
+        };
+        let mut reusable = vec![false; project];
+        let same = kept
+            .as_ref()
+            .is_some_and(|k| !changed.iter().any(|&c| c) && k.others == identity.others);
+        if let Some(k) = &kept {
+            let any_changed = changed.iter().any(|&c| c)
+                || identity.others.is_none()
+                || k.others != identity.others;
+            let mut changed_names: HashSet<&str> = HashSet::new();
+            let mut schema_assigned = false;
+            for f in (0..project).filter(|&f| changed[f]) {
+                changed_names.extend(k.files[f].class_names.iter().map(String::as_str));
+                changed_names.extend(files[f].classes.iter().map(|c| c.name.as_str()));
+                schema_assigned |=
+                    k.files[f].assigns_schema || !files[f].metadata_schemas.is_empty();
+            }
+            for f in 0..project {
+                let unit = &k.files[f];
+                reusable[f] = !changed[f]
+                    && unit
+                        .reads
+                        .iter()
+                        .all(|&r| !changed.get(r as usize).copied().unwrap_or(true))
+                    && unit
+                        .names
+                        .iter()
+                        .all(|n| !changed_names.contains(n.as_str()))
+                    && !(unit.everything && any_changed)
+                    && !(unit.scans && schema_assigned);
+            }
+        }
+        // Each file's classes in source order; the files in the order their classes sort.
+        let mut order: Vec<ClassId> = Vec::new();
+        for (f, file) in files.iter().enumerate() {
+            order.extend((0..file.classes.len()).map(|c| (f, c)));
+        }
+        let location_of = |id: &ClassId| {
+            files
+                .get(id.0)
+                .and_then(|f| f.classes.get(id.1))
+                .map(|c| c.location.clone())
+        };
+        order.sort_by_key(|id| location_of(id));
+        crate::timing::count("model classes", order.len());
+        let mut runs: Vec<&[ClassId]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            if end == order.len() || order[end].0 != order[end - 1].0 {
+                runs.push(&order[start..end]);
+                start = end;
+            }
+        }
+        let again: Vec<&[ClassId]> = runs
+            .iter()
+            .copied()
+            .filter(|run| !reusable[run[0].0])
+            .collect();
+        let shared = &self.shared;
+        let fresh: Vec<FreshFile> = again
+            .par_iter()
+            .map(|run| {
+                let mut resolver = Resolver::with_shared(Arc::clone(shared));
+                let decided: Vec<Decided> =
+                    run.iter().map(|&id| resolver.decide_class(id)).collect();
+                let reads = resolver.reads.into_inner();
+                (
+                    run[0].0,
+                    decided,
+                    resolver.warnings,
+                    reads,
+                    resolver.guarded,
+                )
+            })
+            .collect();
+        if fresh.iter().any(|(_, _, _, _, guarded)| *guarded) {
+            return None;
+        }
+        let mut units: Vec<KeptFile> = match kept {
+            Some(k) => k.files,
+            None => Vec::new(),
+        };
+        units.resize_with(project, KeptFile::default);
+        for (f, decided, warnings, reads, _) in fresh {
+            units[f] = KeptFile {
+                class_names: Vec::new(),
+                assigns_schema: false,
+                decided: decided
+                    .into_iter()
+                    .map(|((_, c), mapping, table)| (c as u32, mapping.into(), table))
+                    .collect(),
+                warnings,
+                reads: reads.files(),
+                names: reads.names.into_iter().map(String::from).collect(),
+                everything: reads.everything,
+                scans: reads.scans,
+            };
+        }
+        let decided_again = again.len();
+        let mut decided: Vec<Decided> = Vec::with_capacity(order.len());
+        for run in &runs {
+            let f = run[0].0;
+            let unit = &units[f];
+            self.warnings.extend(unit.warnings.iter().cloned());
+            decided.extend(
+                unit.decided.iter().map(|(c, mapping, table)| {
+                    ((f, *c as usize), (*mapping).into(), table.clone())
+                }),
+            );
+        }
+        let tables = self.assemble_tables(decided);
+        if self.guarded {
+            return None;
+        }
+        for (f, unit) in units.iter_mut().enumerate() {
+            unit.class_names = files[f].classes.iter().map(|c| c.name.clone()).collect();
+            unit.assigns_schema = !files[f].metadata_schemas.is_empty();
+        }
+        Some(KeptTables {
+            tables,
+            keep: (!same).then_some(Kept {
+                format: FORMAT,
+                paths,
+                ids,
+                others: identity.others,
+                library,
+                files: units,
+            }),
+            decided_again,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{KeptResolution, ResolveOptions, resolve_keeping, resolve_with_modules};
+    use super::*;
+    use crate::models::FileModels;
+    use crate::source::SourceFile;
+
+    /// xorshift64*: the same edits on every run, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+        fn chance(&mut self, percent: u64) -> bool {
+            self.next() % 100 < percent
+        }
+    }
+
+    /// How a class names its base.
+    #[derive(Clone, Debug)]
+    enum Base {
+        /// The declarative base (`Base`), with the `Stamped` mixin or not.
+        Root { stamped: bool },
+        /// A class of this file, declared above.
+        Local(String),
+        /// A class of another model file: `from .mK import X`, through the package's star
+        /// re-exports (`from app.models import X`), or from a module the project lacks
+        /// (`from app.gone.mK import X`: found when its name is unique).
+        Other { name: String, file: usize, how: u8 },
+    }
+
+    #[derive(Clone, Debug)]
+    struct Class {
+        name: String,
+        base: Base,
+        abstract_: bool,
+        /// `None`: no `__tablename__` (a single-table subclass when the base is mapped);
+        /// `Some(Ok(t))` a literal, `Some(Err(k))` the constant `NAME_k`.
+        table: Option<Result<String, usize>>,
+        columns: Vec<String>,
+    }
+
+    #[derive(Clone, Debug)]
+    struct Project {
+        /// Model files `app/models/m{k}.py` (a removed file is `None`).
+        files: Vec<Option<Vec<Class>>>,
+        /// `Base.metadata.schema = …` in the base file, or in a model file.
+        schema_in_base: Option<String>,
+        schema_in: Option<(usize, String)>,
+        constants: Vec<String>,
+        counter: usize,
+    }
+
+    impl Project {
+        fn fresh_name(&mut self) -> String {
+            self.counter += 1;
+            format!("C{}", self.counter)
+        }
+
+        fn class(&mut self, rng: &mut Rng, file: usize) -> Class {
+            let name = self.fresh_name();
+            let earlier: Vec<String> = self.files[file]
+                .iter()
+                .flatten()
+                .map(|c| c.name.clone())
+                .collect();
+            let others: Vec<(usize, String)> = self
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != file)
+                .flat_map(|(k, f)| f.iter().flatten().map(move |c| (k, c.name.clone())))
+                .collect();
+            let base = match rng.below(4) {
+                0 if !earlier.is_empty() => Base::Local(earlier[rng.below(earlier.len())].clone()),
+                1 | 2 if !others.is_empty() => {
+                    let (k, n) = others[rng.below(others.len())].clone();
+                    Base::Other {
+                        name: n,
+                        file: k,
+                        how: rng.below(3) as u8,
+                    }
+                }
+                _ => Base::Root {
+                    stamped: rng.chance(40),
+                },
+            };
+            let abstract_ = rng.chance(10);
+            let table = match rng.below(5) {
+                0 => None,
+                1 => Some(Err(rng.below(self.constants.len()))),
+                _ => Some(Ok(format!("t_{}", name.to_lowercase()))),
+            };
+            let mut columns = vec!["id: Mapped[int] = mapped_column(primary_key=True)".to_string()];
+            for c in 0..rng.below(3) {
+                columns.push(format!(
+                    "c{c}: Mapped[Optional[str]] = mapped_column(String({}))",
+                    10 + rng.below(50)
+                ));
+            }
+            if rng.chance(20) {
+                columns
+                    .push("parent_id: Mapped[int] = mapped_column(ForeignKey(\"t_c1.id\"))".into());
+            }
+            Class {
+                name,
+                base,
+                abstract_,
+                table,
+                columns,
+            }
+        }
+
+        fn new(rng: &mut Rng, files: usize) -> Project {
+            let mut project = Project {
+                files: vec![Some(Vec::new()); files],
+                schema_in_base: None,
+                schema_in: None,
+                constants: (0..4).map(|k| format!("named_{k}")).collect(),
+                counter: 0,
+            };
+            for f in 0..files {
+                for _ in 0..1 + rng.below(5) {
+                    let class = project.class(rng, f);
+                    if let Some(classes) = &mut project.files[f] {
+                        classes.push(class);
+                    }
+                }
+            }
+            project
+        }
+
+        /// One random edit; its name, for a failing assertion.
+        fn edit(&mut self, rng: &mut Rng) -> String {
+            let live: Vec<usize> = (0..self.files.len())
+                .filter(|&f| self.files[f].as_ref().is_some_and(|c| !c.is_empty()))
+                .collect();
+            let f = live.get(rng.below(live.len())).copied().unwrap_or(0);
+            match rng.below(12) {
+                0..=2 => {
+                    if let Some(classes) = &mut self.files[f]
+                        && !classes.is_empty()
+                    {
+                        let i = rng.below(classes.len());
+                        classes[i]
+                            .columns
+                            .push(format!("added_{}: Mapped[Optional[int]]", rng.below(1000)));
+                    }
+                    format!("column added in m{f}")
+                }
+                3 => {
+                    if let Some(classes) = &mut self.files[f]
+                        && !classes.is_empty()
+                    {
+                        let i = rng.below(classes.len());
+                        classes.remove(i);
+                    }
+                    format!("class removed from m{f}")
+                }
+                4 => {
+                    let name = self.fresh_name();
+                    if let Some(classes) = &mut self.files[f]
+                        && !classes.is_empty()
+                    {
+                        let i = rng.below(classes.len());
+                        classes[i].name = name;
+                    }
+                    format!("class renamed in m{f}")
+                }
+                5 => {
+                    let k = rng.below(self.constants.len());
+                    self.constants[k] = format!("renamed_{}", rng.below(1000));
+                    format!("constant NAME_{k} changed")
+                }
+                6 => {
+                    let mut class = self.class(rng, f);
+                    if rng.chance(30)
+                        && let Some(other) = self.files.iter().flatten().flatten().next()
+                    {
+                        // A second class of an existing name.
+                        class.name = other.name.clone();
+                    }
+                    if let Some(classes) = &mut self.files[f] {
+                        classes.push(class);
+                    }
+                    format!("class added to m{f}")
+                }
+                7 => {
+                    self.schema_in_base = match self.schema_in_base {
+                        Some(_) => None,
+                        None => Some(format!("s{}", rng.below(10))),
+                    };
+                    "schema of the base toggled".into()
+                }
+                8 => {
+                    self.schema_in = match self.schema_in {
+                        Some(_) => None,
+                        None => Some((f, format!("m{}", rng.below(10)))),
+                    };
+                    format!("schema assigned in m{f} toggled")
+                }
+                9 => {
+                    let class = self.class(rng, f);
+                    if let Some(classes) = &mut self.files[f]
+                        && !classes.is_empty()
+                    {
+                        let i = rng.below(classes.len());
+                        classes[i].base = class.base;
+                    }
+                    format!("base changed in m{f}")
+                }
+                10 => {
+                    if rng.chance(50) {
+                        self.files.push(Some(Vec::new()));
+                        let n = self.files.len() - 1;
+                        let class = self.class(rng, n);
+                        self.files[n] = Some(vec![class]);
+                        format!("file m{n} added")
+                    } else {
+                        self.files[f] = None;
+                        format!("file m{f} removed")
+                    }
+                }
+                _ => "nothing".into(),
+            }
+        }
+
+        fn sources(&self) -> Vec<SourceFile> {
+            let mut base = String::from(
+                "from datetime import datetime\nfrom sqlalchemy import DateTime\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\nclass Base(DeclarativeBase):\n    pass\n\nclass Stamped:\n    created_at: Mapped[datetime] = mapped_column(DateTime)\n",
+            );
+            if let Some(schema) = &self.schema_in_base {
+                base.push_str(&format!("\nBase.metadata.schema = \"{schema}\"\n"));
+            }
+            let mut out = vec![
+                SourceFile::new("app/models/base.py", base),
+                SourceFile::new(
+                    "app/models/consts.py",
+                    self.constants
+                        .iter()
+                        .enumerate()
+                        .map(|(k, v)| format!("NAME_{k} = \"{v}\"\n"))
+                        .collect::<String>(),
+                ),
+            ];
+            let mut init = String::from("from .base import Base\n");
+            for (k, file) in self.files.iter().enumerate() {
+                let Some(classes) = file else { continue };
+                init.push_str(&format!("from .m{k} import *\n"));
+                let mut text = String::from(
+                    "from typing import Optional\nfrom sqlalchemy import ForeignKey, String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base, Stamped\nfrom .consts import NAME_0, NAME_1, NAME_2, NAME_3\n",
+                );
+                for class in classes {
+                    if let Base::Other { name, file, how } = &class.base {
+                        text.push_str(&match how {
+                            0 => format!("from .m{file} import {name}\n"),
+                            1 => format!("from app.models import {name}\n"),
+                            _ => format!("from app.gone.m{file} import {name}\n"),
+                        });
+                    }
+                }
+                if let Some((f, schema)) = &self.schema_in
+                    && *f == k
+                {
+                    text.push_str(&format!("\nBase.metadata.schema = \"{schema}\"\n"));
+                }
+                for class in classes {
+                    let base = match &class.base {
+                        Base::Root { stamped: true } => "Stamped, Base".to_string(),
+                        Base::Root { stamped: false } => "Base".to_string(),
+                        Base::Local(name) | Base::Other { name, .. } => name.clone(),
+                    };
+                    text.push_str(&format!("\nclass {}({base}):\n", class.name));
+                    if class.abstract_ {
+                        text.push_str("    __abstract__ = True\n");
+                    }
+                    match &class.table {
+                        Some(Ok(t)) => text.push_str(&format!("    __tablename__ = \"{t}\"\n")),
+                        Some(Err(k)) => text.push_str(&format!("    __tablename__ = NAME_{k}\n")),
+                        None => {}
+                    }
+                    for column in &class.columns {
+                        text.push_str(&format!("    {column}\n"));
+                    }
+                }
+                out.push(SourceFile::new(format!("app/models/m{k}.py"), text));
+            }
+            out.push(SourceFile::new("app/models/__init__.py", init));
+            out
+        }
+    }
+
+    fn identity(files: &[SourceFile]) -> Identity {
+        use std::hash::BuildHasher;
+        let state = foldhash::quality::FixedState::with_seed(7);
+        Identity {
+            files: files
+                .iter()
+                .map(|f| Some(state.hash_one(&f.text).to_le_bytes().to_vec()))
+                .collect(),
+            others: Some(0),
+        }
+    }
+
+    #[test]
+    fn a_kept_resolution_gives_what_a_full_one_gives_over_random_edits() {
+        let options = ResolveOptions::default();
+        let (mut steps, mut reused_steps) = (0, 0);
+        let (mut column_steps, mut column_decided, mut column_total) = (0, 0, 0);
+        for seed in 1..=12u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let files = 3 + rng.below(6);
+            let mut project = Project::new(&mut rng, files);
+            let mut kept: Option<Vec<u8>> = None;
+            let mut what = String::from("first resolution");
+            for _ in 0..40 {
+                let sources = project.sources();
+                let models: Vec<FileModels> =
+                    sources.iter().map(crate::models::extract_file).collect();
+                let refs: Vec<&FileModels> = models.iter().collect();
+                let id = identity(&sources);
+                let full = resolve_with_modules(&refs, &[], &options);
+                // What a kept resolution decides again, seen from inside.
+                let mut inside = Resolver::new(&refs, &[], &options);
+                let again = inside
+                    .tables_kept(&id, kept.as_deref().and_then(decode))
+                    .map(|out| out.decided_again);
+                let (tables, warnings, keep) = resolve_keeping(
+                    &refs,
+                    &[],
+                    &options,
+                    Some(KeptResolution {
+                        identity: &id,
+                        bytes: kept.as_deref(),
+                    }),
+                );
+                assert_eq!(tables, full.0, "seed {seed}, after: {what}");
+                assert_eq!(warnings, full.1, "seed {seed}, after: {what}");
+                let with_classes = refs.iter().filter(|f| !f.classes.is_empty()).count();
+                if let Some(again) = again {
+                    steps += 1;
+                    if again < with_classes {
+                        reused_steps += 1;
+                    }
+                    if what.starts_with("column added") && kept.is_some() {
+                        column_steps += 1;
+                        column_decided += again;
+                        column_total += with_classes;
+                        // The edited file, and no more than the files that read it.
+                        assert!(again >= 1, "seed {seed}: the edited file is decided again");
+                    }
+                    if what == "nothing" && kept.is_some() {
+                        assert_eq!(again, 0, "seed {seed}: nothing changed");
+                        assert!(keep.is_none(), "seed {seed}: nothing new to keep");
+                    }
+                }
+                if keep.is_some() {
+                    kept = keep;
+                }
+                what = project.edit(&mut rng);
+            }
+        }
+        assert!(steps > 400, "{steps}");
+        assert!(reused_steps > steps / 2, "{reused_steps} of {steps}");
+        assert!(
+            column_steps > 60 && column_decided * 4 < column_total * 3,
+            "a column added: {column_decided} of {column_total} files decided again over {column_steps} steps"
+        );
+    }
+
+    /// The files decided again when `edited` (indexes into `files`) change, going on from
+    /// the resolution of `files`.
+    fn decided_again(files: &[SourceFile], edited: &[(usize, &str)]) -> usize {
+        let options = ResolveOptions::default();
+        let models: Vec<FileModels> = files.iter().map(crate::models::extract_file).collect();
+        let refs: Vec<&FileModels> = models.iter().collect();
+        let mut first = Resolver::new(&refs, &[], &options);
+        let keep = first
+            .tables_kept(&identity(files), None)
+            .and_then(|out| out.keep)
+            .expect("kept");
+        let mut after = files.to_vec();
+        for &(i, line) in edited {
+            after[i] = SourceFile::new(after[i].path.clone(), format!("{}{line}\n", after[i].text));
+        }
+        let models: Vec<FileModels> = after.iter().map(crate::models::extract_file).collect();
+        let refs: Vec<&FileModels> = models.iter().collect();
+        let mut second = Resolver::new(&refs, &[], &options);
+        let out = second
+            .tables_kept(&identity(&after), decode(&encode(&keep).expect("encodes")))
+            .expect("no guard");
+        assert_eq!(out.tables, resolve_with_modules(&refs, &[], &options).0);
+        out.decided_again
+    }
+
+    #[test]
+    fn only_the_edited_file_and_the_files_that_read_it_are_decided_again() {
+        let header = "from typing import Optional\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n";
+        let mut files = vec![SourceFile::new(
+            "app/models/base.py",
+            format!(
+                "{header}\nclass Base(DeclarativeBase):\n    pass\n\nclass Stamped:\n    note: Mapped[Optional[str]]\n"
+            ),
+        )];
+        for k in 0..8 {
+            let import = if k == 7 { "from .m0 import M0_0\n" } else { "" };
+            let base = if k == 7 { "M0_0" } else { "Stamped, Base" };
+            files.push(SourceFile::new(
+                format!("app/models/m{k}.py"),
+                format!("{header}from .base import Base, Stamped\n{import}\nclass M{k}_0(Base):\n    __tablename__ = \"t{k}_0\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n\nclass M{k}_1({base}):\n    __tablename__ = \"t{k}_1\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n"),
+            ));
+        }
+        let column = "    added: Mapped[Optional[str]] = mapped_column(String(9))";
+        // A column of m3: m3 alone. A column of m0: m0 and m7, whose class derives from it.
+        assert_eq!(decided_again(&files, &[(4, column)]), 1);
+        assert_eq!(decided_again(&files, &[(1, column)]), 2);
+        assert_eq!(decided_again(&files, &[]), 0);
+        // The base file: every file (itself included).
+        assert_eq!(decided_again(&files, &[(0, "X = 1")]), 9);
+        // A new class whose name a fallback looked up: that file too.
+        files[5] = SourceFile::new(
+            files[5].path.clone(),
+            format!(
+                "{}from app.gone import M0_1\n\nclass Late(M0_1):\n    pass\n",
+                files[5].text
+            ),
+        );
+        assert_eq!(decided_again(&files, &[(2, "class M0_1:\n    pass")]), 2);
+        // `Base.metadata.schema = …` assigned in a model file: every class scans for it.
+        assert_eq!(
+            decided_again(&files, &[(3, "Base.metadata.schema = \"s\"")]),
+            8
+        );
+    }
+
+    #[test]
+    fn damaged_or_foreign_bytes_are_not_taken() {
+        assert!(decode(b"").is_none());
+        assert!(decode(&[0xff; 64]).is_none());
+        let kept = Kept {
+            format: FORMAT + 1,
+            paths: Vec::new(),
+            ids: Vec::new(),
+            others: None,
+            library: 0,
+            files: Vec::new(),
+        };
+        let bytes = encode(&kept).expect("encodes");
+        assert!(decode(&bytes).is_none(), "another format is not read");
+    }
+}
