@@ -413,10 +413,9 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The modules the evaluator may import (any module of the project: a resolver that
-    /// asks depends on every file).
+    /// The modules the evaluator may import (what it finds there is noted by
+    /// [`modules::recording_reads`] while a kept resolution decides a file).
     pub(super) fn index(&self) -> &ModuleIndex<'a> {
-        self.reads.borrow_mut().everything = true;
         &self.index
     }
 

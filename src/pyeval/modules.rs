@@ -308,6 +308,53 @@ pub enum Found<'a> {
     Library(String),
 }
 
+thread_local! {
+    /// The modules this thread's [`ModuleIndex`] lookups found, while [`recording_reads`]
+    /// runs: by the address of their summary.
+    static READS: std::cell::RefCell<Option<Vec<usize>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and returns, with its result, the address of every module summary that
+/// [`ModuleIndex::module`] and [`ModuleIndex::find`] found on this thread meanwhile: what an
+/// evaluation could read besides the module it started in. (A kept model resolution notes
+/// which files its evaluations read; `f` must not hand work to other threads.)
+pub fn recording_reads<T>(f: impl FnOnce() -> T) -> (T, Vec<usize>) {
+    struct Reset(Option<Vec<usize>>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            READS.with_borrow_mut(|reads| *reads = previous);
+        }
+    }
+    let reset = Reset(READS.with_borrow_mut(|reads| reads.replace(Vec::new())));
+    let out = f();
+    let reads = READS
+        .with_borrow_mut(|reads| reads.take())
+        .unwrap_or_default();
+    drop(reset);
+    (out, reads)
+}
+
+/// Notes a module found, when [`recording_reads`] runs.
+fn noted(summary: &ModuleSummary) -> &ModuleSummary {
+    note(summary as *const ModuleSummary as usize);
+    summary
+}
+
+/// Notes a lookup that found no module (the address 0): its answer depends on which modules
+/// the project has.
+fn noted_missing() {
+    note(0);
+}
+
+fn note(address: usize) {
+    READS.with_borrow_mut(|reads| {
+        if let Some(reads) = reads {
+            reads.push(address);
+        }
+    });
+}
+
 /// Every module of a project, by dotted name.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleIndex<'a> {
@@ -368,10 +415,15 @@ impl<'a> ModuleIndex<'a> {
     /// The module `dotted` as `importer` imports it (`rooted`: already absolute from the
     /// repository root).
     pub fn module(&self, importer: &str, dotted: &str, rooted: bool) -> Option<&'a ModuleSummary> {
-        if rooted {
-            return self.modules.get(dotted).copied();
+        let found = if rooted {
+            self.modules.get(dotted).copied()
+        } else {
+            self.module_under(&import_roots(importer, &self.python_roots), dotted)
+        };
+        if found.is_none() {
+            noted_missing();
         }
-        self.module_under(&import_roots(importer, &self.python_roots), dotted)
+        found.map(noted)
     }
 
     /// The module `dotted` as a file under `roots` (its [`import_roots`]) imports it, not rooted.
@@ -412,9 +464,10 @@ impl<'a> ModuleIndex<'a> {
                 self.module_under(&roots, &dotted)
             };
             if let Some(module) = module {
-                return Found::Module(module, segments[k..].join("."));
+                return Found::Module(noted(module), segments[k..].join("."));
             }
         }
+        noted_missing();
         Found::Library(full.to_string())
     }
 

@@ -3,9 +3,10 @@
 //! A pre-commit check of a new edit resolves every model class of the project although the
 //! edit touched one file: at 5,000 classes that was most of the check. Here each model file's
 //! classes are decided by a resolver of their own, which remembers what it read
-//! ([`Reads`]): the project files it looked into (through [`Resolver::file`] and the per-file
-//! name tables), the class names it looked up project-wide, whether it asked the evaluator
-//! (which may import any module) and whether it scanned every file for a
+//! ([`Reads`]): the project files it looked into (through [`Resolver::file`], the per-file
+//! name tables and the modules the evaluator found: [`crate::pyeval::modules::recording_reads`]),
+//! the class names it looked up project-wide, whether the evaluator found one of the project's
+//! other modules (not a model file) and whether it scanned every file for a
 //! `Base.metadata.schema = …`. What each file decided, its warnings and its reads are kept
 //! ([`Kept`]) with the identity of every model file (path and blob id).
 //!
@@ -15,8 +16,8 @@
 //! - the file itself is unchanged, and so is every file its resolver read;
 //! - no class name it looked up project-wide is declared in a changed file (before or after
 //!   the change): such a lookup's answer depends on which classes have that name;
-//! - it did not ask the evaluator, unless nothing changed at all (the project's other
-//!   modules included);
+//! - its evaluations found none of the project's other modules and missed none, unless
+//!   those modules are unchanged (same paths and blob ids);
 //! - it did not scan for metadata schemas, unless no changed file assigns one (before or
 //!   after).
 //!
@@ -26,13 +27,14 @@
 //! cycle or depth guard answered, or whose files' column helpers were expanded from other
 //! modules, is neither kept nor taken from a kept one.
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::{ClassId, Decided, Mapping, Resolver};
 use crate::finding::Warning;
 use crate::models::ModelTable;
+use crate::pyeval::modules::recording_reads;
 use crate::source::{Direction, with_shared_paths};
 
 /// Bumped whenever what is kept changes shape or meaning.
@@ -45,8 +47,9 @@ pub(in crate::models) struct Reads {
     files: Vec<u64>,
     /// Class names looked up project-wide (an import whose module the project lacks).
     pub names: HashSet<Box<str>>,
-    /// The evaluator was asked: it may import any module.
-    pub everything: bool,
+    /// The evaluator found one of the project's other modules (not a model file), or looked
+    /// for a module the project lacks.
+    pub others: bool,
     /// Every file was scanned for `X.metadata.schema = …`.
     pub scans: bool,
 }
@@ -106,7 +109,7 @@ struct KeptFile {
     warnings: Vec<Warning>,
     reads: Vec<u32>,
     names: Vec<String>,
-    everything: bool,
+    others: bool,
     scans: bool,
 }
 
@@ -200,9 +203,7 @@ impl<'a> Resolver<'a> {
             .as_ref()
             .is_some_and(|k| !changed.iter().any(|&c| c) && k.others == identity.others);
         if let Some(k) = &kept {
-            let any_changed = changed.iter().any(|&c| c)
-                || identity.others.is_none()
-                || k.others != identity.others;
+            let others_changed = identity.others.is_none() || k.others != identity.others;
             let mut changed_names: HashSet<&str> = HashSet::new();
             let mut schema_assigned = false;
             for f in (0..project).filter(|&f| changed[f]) {
@@ -222,7 +223,7 @@ impl<'a> Resolver<'a> {
                         .names
                         .iter()
                         .all(|n| !changed_names.contains(n.as_str()))
-                    && !(unit.everything && any_changed)
+                    && !(unit.others && others_changed)
                     && !(unit.scans && schema_assigned);
             }
         }
@@ -252,14 +253,28 @@ impl<'a> Resolver<'a> {
             .copied()
             .filter(|run| !reusable[run[0].0])
             .collect();
+        // The model files' summaries by address, for what the evaluator found.
+        let summaries: HashMap<usize, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(f, file)| (&file.summary as *const _ as usize, f))
+            .collect();
         let shared = &self.shared;
         let fresh: Vec<FreshFile> = again
             .par_iter()
             .map(|run| {
                 let mut resolver = Resolver::with_shared(Arc::clone(shared));
-                let decided: Vec<Decided> =
-                    run.iter().map(|&id| resolver.decide_class(id)).collect();
-                let reads = resolver.reads.into_inner();
+                let (decided, evaluated): (Vec<Decided>, _) =
+                    recording_reads(|| run.iter().map(|&id| resolver.decide_class(id)).collect());
+                let mut reads = resolver.reads.into_inner();
+                for address in evaluated {
+                    match summaries.get(&address) {
+                        Some(&f) => reads.file(f),
+                        // One of the other modules, or none found (which ones the project
+                        // has decided that).
+                        None => reads.others = true,
+                    }
+                }
                 (
                     run[0].0,
                     decided,
@@ -288,7 +303,7 @@ impl<'a> Resolver<'a> {
                 warnings,
                 reads: reads.files(),
                 names: reads.names.into_iter().map(String::from).collect(),
-                everything: reads.everything,
+                others: reads.others,
                 scans: reads.scans,
             };
         }
@@ -366,13 +381,24 @@ mod tests {
     }
 
     #[derive(Clone, Debug)]
+    enum Table {
+        Literal(String),
+        /// The constant `NAME_k` of `consts.py` (a model file without classes).
+        Constant(usize),
+        /// `f"{NAME_k}_f"`: computed by the evaluator from a model file.
+        Computed(usize),
+        /// `f"{PREFIX}_…"` with `PREFIX` from `app/settings.py`, a module that is not a model
+        /// file (and may be missing).
+        Settings,
+    }
+
+    #[derive(Clone, Debug)]
     struct Class {
         name: String,
         base: Base,
         abstract_: bool,
-        /// `None`: no `__tablename__` (a single-table subclass when the base is mapped);
-        /// `Some(Ok(t))` a literal, `Some(Err(k))` the constant `NAME_k`.
-        table: Option<Result<String, usize>>,
+        /// `None`: no `__tablename__` (a single-table subclass when the base is mapped).
+        table: Option<Table>,
         columns: Vec<String>,
     }
 
@@ -384,6 +410,8 @@ mod tests {
         schema_in_base: Option<String>,
         schema_in: Option<(usize, String)>,
         constants: Vec<String>,
+        /// `PREFIX` in `app/settings.py`; `None`: no such module.
+        settings: Option<String>,
         counter: usize,
     }
 
@@ -422,10 +450,12 @@ mod tests {
                 },
             };
             let abstract_ = rng.chance(10);
-            let table = match rng.below(5) {
+            let table = match rng.below(7) {
                 0 => None,
-                1 => Some(Err(rng.below(self.constants.len()))),
-                _ => Some(Ok(format!("t_{}", name.to_lowercase()))),
+                1 => Some(Table::Constant(rng.below(self.constants.len()))),
+                2 => Some(Table::Computed(rng.below(self.constants.len()))),
+                3 => Some(Table::Settings),
+                _ => Some(Table::Literal(format!("t_{}", name.to_lowercase()))),
             };
             let mut columns = vec!["id: Mapped[int] = mapped_column(primary_key=True)".to_string()];
             for c in 0..rng.below(3) {
@@ -453,6 +483,7 @@ mod tests {
                 schema_in_base: None,
                 schema_in: None,
                 constants: (0..4).map(|k| format!("named_{k}")).collect(),
+                settings: Some("pre".into()),
                 counter: 0,
             };
             for f in 0..files {
@@ -472,7 +503,7 @@ mod tests {
                 .filter(|&f| self.files[f].as_ref().is_some_and(|c| !c.is_empty()))
                 .collect();
             let f = live.get(rng.below(live.len())).copied().unwrap_or(0);
-            match rng.below(12) {
+            match rng.below(13) {
                 0..=2 => {
                     if let Some(classes) = &mut self.files[f]
                         && !classes.is_empty()
@@ -557,8 +588,28 @@ mod tests {
                         format!("file m{f} removed")
                     }
                 }
+                11 => {
+                    self.settings = match (&self.settings, rng.chance(30)) {
+                        (Some(_), true) => None,
+                        _ => Some(format!("p{}", rng.below(1000))),
+                    };
+                    "settings changed".into()
+                }
                 _ => "nothing".into(),
             }
+        }
+
+        /// The project's other module, when it has one.
+        fn modules(&self) -> Vec<crate::pyeval::ModuleSummary> {
+            self.settings
+                .iter()
+                .filter_map(|prefix| {
+                    crate::pyeval::modules::summarize_source(
+                        "app/settings.py",
+                        format!("PREFIX = \"{prefix}\"\n").as_bytes(),
+                    )
+                })
+                .collect()
         }
 
         fn sources(&self) -> Vec<SourceFile> {
@@ -584,7 +635,7 @@ mod tests {
                 let Some(classes) = file else { continue };
                 init.push_str(&format!("from .m{k} import *\n"));
                 let mut text = String::from(
-                    "from typing import Optional\nfrom sqlalchemy import ForeignKey, String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base, Stamped\nfrom .consts import NAME_0, NAME_1, NAME_2, NAME_3\n",
+                    "from typing import Optional\nfrom sqlalchemy import ForeignKey, String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom app.settings import PREFIX\nfrom .base import Base, Stamped\nfrom .consts import NAME_0, NAME_1, NAME_2, NAME_3\n",
                 );
                 for class in classes {
                     if let Base::Other { name, file, how } = &class.base {
@@ -611,8 +662,19 @@ mod tests {
                         text.push_str("    __abstract__ = True\n");
                     }
                     match &class.table {
-                        Some(Ok(t)) => text.push_str(&format!("    __tablename__ = \"{t}\"\n")),
-                        Some(Err(k)) => text.push_str(&format!("    __tablename__ = NAME_{k}\n")),
+                        Some(Table::Literal(t)) => {
+                            text.push_str(&format!("    __tablename__ = \"{t}\"\n"))
+                        }
+                        Some(Table::Constant(k)) => {
+                            text.push_str(&format!("    __tablename__ = NAME_{k}\n"))
+                        }
+                        Some(Table::Computed(k)) => {
+                            text.push_str(&format!("    __tablename__ = f\"{{NAME_{k}}}_f\"\n"))
+                        }
+                        Some(Table::Settings) => text.push_str(&format!(
+                            "    __tablename__ = f\"{{PREFIX}}_{}\"\n",
+                            class.name.to_lowercase()
+                        )),
                         None => {}
                     }
                     for column in &class.columns {
@@ -627,6 +689,10 @@ mod tests {
     }
 
     fn identity(files: &[SourceFile]) -> Identity {
+        identity_with(files, &[])
+    }
+
+    fn identity_with(files: &[SourceFile], modules: &[crate::pyeval::ModuleSummary]) -> Identity {
         use std::hash::BuildHasher;
         let state = foldhash::quality::FixedState::with_seed(7);
         Identity {
@@ -634,14 +700,14 @@ mod tests {
                 .iter()
                 .map(|f| Some(state.hash_one(&f.text).to_le_bytes().to_vec()))
                 .collect(),
-            others: Some(0),
+            others: Some(state.hash_one(format!("{modules:?}"))),
         }
     }
 
     #[test]
     fn a_kept_resolution_gives_what_a_full_one_gives_over_random_edits() {
         let options = ResolveOptions::default();
-        let (mut steps, mut reused_steps) = (0, 0);
+        let (mut steps, mut reused_steps, mut computed, mut from_settings) = (0, 0, 0, 0);
         let (mut column_steps, mut column_decided, mut column_total) = (0, 0, 0);
         for seed in 1..=12u64 {
             let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -651,19 +717,20 @@ mod tests {
             let mut what = String::from("first resolution");
             for _ in 0..40 {
                 let sources = project.sources();
+                let others = project.modules();
                 let models: Vec<FileModels> =
                     sources.iter().map(crate::models::extract_file).collect();
                 let refs: Vec<&FileModels> = models.iter().collect();
-                let id = identity(&sources);
-                let full = resolve_with_modules(&refs, &[], &options);
+                let id = identity_with(&sources, &others);
+                let full = resolve_with_modules(&refs, &others, &options);
                 // What a kept resolution decides again, seen from inside.
-                let mut inside = Resolver::new(&refs, &[], &options);
+                let mut inside = Resolver::new(&refs, &others, &options);
                 let again = inside
                     .tables_kept(&id, kept.as_deref().and_then(decode))
                     .map(|out| out.decided_again);
                 let (tables, warnings, keep) = resolve_keeping(
                     &refs,
-                    &[],
+                    &others,
                     &options,
                     Some(KeptResolution {
                         identity: &id,
@@ -671,6 +738,16 @@ mod tests {
                     }),
                 );
                 assert_eq!(tables, full.0, "seed {seed}, after: {what}");
+                // The evaluator's answers are among them: from a model file, from the other
+                // module.
+                computed += tables.iter().filter(|t| t.name.ends_with("_f")).count();
+                if let Some(prefix) = &project.settings {
+                    let settings = format!("{prefix}_c");
+                    from_settings += tables
+                        .iter()
+                        .filter(|t| t.name.starts_with(&settings))
+                        .count();
+                }
                 assert_eq!(warnings, full.1, "seed {seed}, after: {what}");
                 let with_classes = refs.iter().filter(|f| !f.classes.is_empty()).count();
                 if let Some(again) = again {
@@ -697,6 +774,10 @@ mod tests {
             }
         }
         assert!(steps > 400, "{steps}");
+        assert!(
+            computed > 100 && from_settings > 100,
+            "{computed}, {from_settings}"
+        );
         assert!(reused_steps > steps / 2, "{reused_steps} of {steps}");
         assert!(
             column_steps > 60 && column_decided * 4 < column_total * 3,
@@ -762,6 +843,18 @@ mod tests {
             ),
         );
         assert_eq!(decided_again(&files, &[(2, "class M0_1:\n    pass")]), 2);
+        // A table name the evaluator computes from another model file: that file's edit
+        // decides it again, another file's does not.
+        files.push(SourceFile::new("app/models/consts.py", "NAME = \"n\"\n"));
+        files[6] = SourceFile::new(
+            files[6].path.clone(),
+            format!(
+                "{}from .consts import NAME\n\nclass Named(Base):\n    __tablename__ = f\"{{NAME}}_x\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
+                files[6].text
+            ),
+        );
+        assert_eq!(decided_again(&files, &[(9, "OTHER = 1")]), 1);
+        assert_eq!(decided_again(&files, &[(4, column)]), 1);
         // `Base.metadata.schema = …` assigned in a model file: every class scans for it.
         assert_eq!(
             decided_again(&files, &[(3, "Base.metadata.schema = \"s\"")]),
