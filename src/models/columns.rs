@@ -625,7 +625,7 @@ impl<'a> Resolver<'a> {
         let model = self.class(class)?;
         let members: Vec<EnumMember> = match &model.enum_members {
             Some(members) => members.clone(),
-            None => enum_members(&model.attrs),
+            None => enum_members(model.attrs()),
         };
         let str_enum = enums::is_str_enum(model.bases.iter().map(String::as_str));
         let values = enums::labels(&members, by_value, str_enum);

@@ -394,6 +394,11 @@ impl<'a> Resolver<'a> {
 
 /// The callee of a `Field(sa_column=helper(…))` that is not `Column` itself: a project helper
 /// to evaluate.
+/// Whether `value` is a SQLModel field whose `sa_column=` calls a project helper.
+pub(super) fn is_column_helper(value: &Expr) -> bool {
+    column_helper(value).is_some()
+}
+
 fn column_helper(value: &Expr) -> Option<&Expr> {
     let Expr::Call(field) = value else {
         return None;
@@ -415,12 +420,7 @@ pub(super) fn expand_column_helpers(
     modules: &[ModuleSummary],
     python_roots: &[String],
 ) -> HashMap<usize, FileModels> {
-    let wanted = |file: &FileModels| {
-        file.classes
-            .iter()
-            .flat_map(|c| &c.attrs)
-            .any(|a| a.value.as_ref().and_then(column_helper).is_some())
-    };
+    let wanted = |file: &FileModels| file.classes.iter().any(|c| c.column_helpers);
     let mut out = HashMap::new();
     if !files.iter().any(|f| wanted(f)) {
         return out;
@@ -436,28 +436,42 @@ pub(super) fn expand_column_helpers(
         }
         let file = out.entry(i).or_insert_with(|| (*original).clone());
         let summary = &original.summary;
-        for attr in file.classes.iter_mut().flat_map(|c| &mut c.attrs) {
-            let Some(Expr::Call(field)) = &mut attr.value else {
-                continue;
-            };
-            let Some((_, helper)) = field.kwargs.iter_mut().find(|(k, _)| k == "sa_column") else {
-                continue;
-            };
-            if column_helper_call(helper).is_none() {
-                continue;
+        for class in file.classes.iter_mut().filter(|c| c.column_helpers) {
+            let mut attrs = class.attrs().to_vec();
+            for attr in &mut attrs {
+                expand_helper(attr, summary, &ev);
             }
-            let built = match ev.eval(helper, summary, &NoNames) {
-                Value::LibCall(call) if call.path.rsplit('.').next() == Some("Column") => {
-                    crate::pyeval::to_expr(&Value::LibCall(call))
-                }
-                _ => None,
-            };
-            if let Some(built) = built {
-                *helper = built;
-            }
+            class.attrs = crate::lazy::Lazy::new(attrs);
         }
     }
     out
+}
+
+/// A SQLModel field's `sa_column=` helper call replaced by the `Column(…)` it builds, when
+/// the evaluator can tell.
+fn expand_helper<'a>(
+    attr: &mut super::ClassAttr,
+    summary: &'a ModuleSummary,
+    ev: &Evaluator<'a, '_>,
+) {
+    let Some(Expr::Call(field)) = &mut attr.value else {
+        return;
+    };
+    let Some((_, helper)) = field.kwargs.iter_mut().find(|(k, _)| k == "sa_column") else {
+        return;
+    };
+    if column_helper_call(helper).is_none() {
+        return;
+    }
+    let built = match ev.eval(helper, summary, &NoNames) {
+        Value::LibCall(call) if call.path.rsplit('.').next() == Some("Column") => {
+            crate::pyeval::to_expr(&Value::LibCall(call))
+        }
+        _ => None,
+    };
+    if let Some(built) = built {
+        *helper = built;
+    }
 }
 
 /// `helper(…)` when it is a call of something other than `Column`/`mapped_column`.

@@ -12,6 +12,7 @@
 //! The result holds [`Expr`] values, not tree-sitter nodes, so it can be cached by blob id.
 
 use crate::finding::Warning;
+use crate::lazy::Lazy;
 use crate::pyast::{self, Call, ClassDef, Expr, FunctionDef, Stmt};
 use crate::pyeval::modules;
 use crate::pyeval::modules::ModuleSummary;
@@ -119,12 +120,25 @@ pub struct ClassModel {
     pub table_attr: Option<TableAttr>,
     /// `metadata = MetaData(schema=…)` / `metadata = some_metadata` in the class body.
     pub metadata: Option<MetadataRef>,
-    /// Every other class-level attribute, method and nested class, in order.
-    pub attrs: Vec<ClassAttr>,
+    /// Every other class-level attribute, method and nested class, in order ([`ClassModel::attrs`]):
+    /// kept encoded in the parse pack until the resolution asks for them (a new edit decides
+    /// again only the classes it can reach; the others' attributes are never decoded).
+    pub attrs: Lazy<Vec<ClassAttr>>,
+    /// Some attribute is a SQLModel field whose `sa_column=` calls a project helper
+    /// ([`super::computed::expand_column_helpers`]), told without decoding the attributes.
+    pub column_helpers: bool,
     /// For classes whose bases look like `enum.Enum`: the members in order.
     pub enum_members: Option<Vec<EnumMember>>,
     /// The `class` line.
     pub location: Location,
+}
+
+impl ClassModel {
+    /// Every other class-level attribute, method and nested class, in order (none when a
+    /// damaged cache file would not decode them).
+    pub fn attrs(&self) -> &[ClassAttr] {
+        self.attrs.get().map_or(&[], Vec::as_slice)
+    }
 }
 
 /// How a class names its table.
@@ -607,6 +621,7 @@ fn is_dunder(name: &str) -> bool {
 }
 
 fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
+    let mut attrs: Vec<ClassAttr> = Vec::new();
     let mut model = ClassModel {
         name: class.name.clone(),
         bases: class.bases.iter().filter_map(base_name).collect(),
@@ -629,7 +644,8 @@ fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
         table_args_primary_key: Vec::new(),
         table_attr: None,
         metadata: None,
-        attrs: Vec::new(),
+        attrs: Lazy::new(Vec::new()),
+        column_helpers: false,
         enum_members: None,
         location: class.location.clone(),
     };
@@ -647,10 +663,10 @@ fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
                 if name.contains('.') {
                     continue;
                 }
-                class_assign(&mut model, name, annotation, value, location);
+                class_assign(&mut model, &mut attrs, name, annotation, value, location);
             }
-            Stmt::Function(function) => class_function(&mut model, function),
-            Stmt::Class(nested) => model.attrs.push(ClassAttr {
+            Stmt::Function(function) => class_function(&mut model, &mut attrs, function),
+            Stmt::Class(nested) => attrs.push(ClassAttr {
                 name: nested.name.clone(),
                 kind: AttrKind::Other,
                 annotation: None,
@@ -674,13 +690,20 @@ fn class_model(class: &ClassDef, imports: &[ImportBinding]) -> ClassModel {
         .iter()
         .any(|b| looks_like_enum_base(b) && !from_sqlalchemy(b))
     {
-        model.enum_members = Some(enum_members(&model.attrs));
+        model.enum_members = Some(enum_members(&attrs));
     }
+    model.column_helpers = attrs.iter().any(|a| {
+        a.value
+            .as_ref()
+            .is_some_and(super::computed::is_column_helper)
+    });
+    model.attrs = Lazy::new(attrs);
     model
 }
 
 fn class_assign(
     model: &mut ClassModel,
+    attrs: &mut Vec<ClassAttr>,
     name: &str,
     annotation: &Option<Expr>,
     value: &Option<Expr>,
@@ -720,7 +743,7 @@ fn class_assign(
         }
         ("metadata", Some(value)) => model.metadata = metadata_ref(value),
         _ if is_dunder(name) => {}
-        _ => model.attrs.push(ClassAttr {
+        _ => attrs.push(ClassAttr {
             name: name.to_string(),
             kind: AttrKind::Assign,
             annotation: annotation.clone(),
@@ -751,7 +774,7 @@ fn table_args(value: &Expr) -> TableArgs {
     dict_schema(value).map_or(TableArgs::NoSchema, TableArgs::Schema)
 }
 
-fn class_function(model: &mut ClassModel, function: &FunctionDef) {
+fn class_function(model: &mut ClassModel, attrs: &mut Vec<ClassAttr>, function: &FunctionDef) {
     let declared = function.decorators.iter().find_map(declared_attr_kind);
     let name = function.name.as_str();
     match declared {
@@ -780,7 +803,7 @@ fn class_function(model: &mut ClassModel, function: &FunctionDef) {
         _ if is_dunder(name) => {}
         Some(DeclaredKind::Attr) => {
             let returned = returns(&function.body);
-            model.attrs.push(ClassAttr {
+            attrs.push(ClassAttr {
                 name: name.to_string(),
                 kind: AttrKind::DeclaredAttr,
                 annotation: function.returns.clone(),
@@ -788,7 +811,7 @@ fn class_function(model: &mut ClassModel, function: &FunctionDef) {
                 location: function.location.clone(),
             });
         }
-        _ => model.attrs.push(ClassAttr {
+        _ => attrs.push(ClassAttr {
             name: name.to_string(),
             kind: AttrKind::Other,
             annotation: None,

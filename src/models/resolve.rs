@@ -1124,7 +1124,7 @@ impl<'a> Resolver<'a> {
                 {
                     Mapping::Own
                 } else {
-                    if !class.attrs.is_empty() && self.has_own_columns(id) {
+                    if !class.attrs().is_empty() && self.has_own_columns(id) {
                         let location = class.location.clone();
                         self.warnings.push(Warning::at(
                             location,
@@ -1179,7 +1179,7 @@ impl<'a> Resolver<'a> {
         let Some(class) = self.class(id) else {
             return false;
         };
-        class.attrs.iter().any(|attr| {
+        class.attrs().iter().any(|attr| {
             let call = match &attr.value {
                 Some(crate::pyast::Expr::Call(call)) => call,
                 _ => return false,
@@ -1194,7 +1194,7 @@ impl<'a> Resolver<'a> {
         let Some(class) = self.class(id) else {
             return false;
         };
-        class.attrs.iter().any(|attr| {
+        class.attrs().iter().any(|attr| {
             attr.value
                 .as_ref()
                 .and_then(crate::pyast::Expr::as_call)
@@ -1664,7 +1664,7 @@ impl<'a> Resolver<'a> {
             if pos > 0 && self.mapping(*c).is_mapped() {
                 for &hidden in self.mro(*c).iter() {
                     if let Some(class) = self.class(hidden) {
-                        seen.extend(class.attrs.iter().map(|a| a.name.as_str()));
+                        seen.extend(class.attrs().iter().map(|a| a.name.as_str()));
                     }
                 }
                 continue;
@@ -1673,7 +1673,7 @@ impl<'a> Resolver<'a> {
                 continue;
             };
             let rank = order.iter().position(|o| o == c).unwrap_or(usize::MAX);
-            for attr in &class.attrs {
+            for attr in class.attrs() {
                 // `default_endpoint: str | None` without a value creates no class attribute:
                 // unless it maps a column itself (`Mapped[…]`, a SQLModel field) it hides
                 // nothing (Superset's abstract `CoreDataset` before its `BaseDatasource` mixin).
@@ -1740,7 +1740,7 @@ impl<'a> Resolver<'a> {
 
     /// The attribute of a class, for column builders that need it.
     pub(super) fn attr<'c>(class: &'c ClassModel, name: &str) -> Option<&'c ClassAttr> {
-        class.attrs.iter().find(|a| a.name == name)
+        class.attrs().iter().find(|a| a.name == name)
     }
 }
 

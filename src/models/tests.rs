@@ -108,7 +108,7 @@ fn per_file_form_keeps_imports_classes_and_aliases() {
         class.table_args,
         Some(TableArgs::Schema(StrValue::Constant("SCHEMA".into())))
     );
-    assert_eq!(class.attrs[0].name, "email");
+    assert_eq!(class.attrs()[0].name, "email");
     assert!(models.warnings.is_empty());
     assert_eq!(
         module_of_path("apps/backend/src/db/models/__init__.py").as_deref(),
