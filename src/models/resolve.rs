@@ -1212,21 +1212,7 @@ impl<'a> Resolver<'a> {
 
     /// [`Resolver::tables`], split between threads from `split_from` classes.
     fn tables_from(&mut self, split_from: usize) -> Vec<ModelTable> {
-        let files = self.files.clone();
-        let mut ids: Vec<ClassId> = Vec::new();
-        for (f, file) in files.iter().enumerate().take(self.library_start) {
-            for c in 0..file.classes.len() {
-                ids.push((f, c));
-            }
-        }
-        let location_of = |id: &ClassId| {
-            files
-                .get(id.0)
-                .and_then(|f| f.classes.get(id.1))
-                .map(|c| c.location.clone())
-        };
-        ids.sort_by_key(|id| location_of(id));
-        crate::timing::count("model classes", ids.len());
+        let ids = self.classes_in_order();
         if ids.len() >= split_from {
             let shared = Arc::clone(&self.shared);
             match self.tables_split(&ids) {
@@ -1237,6 +1223,25 @@ impl<'a> Resolver<'a> {
         }
         let decided: Vec<Decided> = ids.iter().map(|&id| self.decide_class(id)).collect();
         self.assemble_tables(decided)
+    }
+
+    /// Every class of the project's files, sorted by location (so each file's classes are
+    /// together, in source order).
+    fn classes_in_order(&self) -> Vec<ClassId> {
+        let files = &self.files[..self.library_start];
+        let mut ids: Vec<ClassId> = Vec::new();
+        for (f, file) in files.iter().enumerate() {
+            ids.extend((0..file.classes.len()).map(|c| (f, c)));
+        }
+        let location_of = |id: &ClassId| {
+            files
+                .get(id.0)
+                .and_then(|f| f.classes.get(id.1))
+                .map(|c| c.location.clone())
+        };
+        ids.sort_by_key(|id| location_of(id));
+        crate::timing::count("model classes", ids.len());
+        ids
     }
 
     /// A class's mapping, and its table when it has its own.

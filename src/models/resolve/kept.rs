@@ -228,18 +228,7 @@ impl<'a> Resolver<'a> {
             }
         }
         // Each file's classes in source order; the files in the order their classes sort.
-        let mut order: Vec<ClassId> = Vec::new();
-        for (f, file) in files.iter().enumerate() {
-            order.extend((0..file.classes.len()).map(|c| (f, c)));
-        }
-        let location_of = |id: &ClassId| {
-            files
-                .get(id.0)
-                .and_then(|f| f.classes.get(id.1))
-                .map(|c| c.location.clone())
-        };
-        order.sort_by_key(|id| location_of(id));
-        crate::timing::count("model classes", order.len());
+        let order = self.classes_in_order();
         let mut runs: Vec<&[ClassId]> = Vec::new();
         let mut start = 0;
         for end in 1..=order.len() {
