@@ -16,9 +16,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::source::{Direction, with_shared_paths};
 
-/// A value, or the bytes it decodes from on first use.
+/// A value, or the bytes it decodes from on first use. The value is boxed: a `Lazy` that is
+/// never decoded (most of them) takes two words and its bytes, however large its type.
 pub struct Lazy<T> {
-    value: OnceLock<Option<T>>,
+    value: OnceLock<Option<Box<T>>>,
     /// The value's postcard encoding (paths shared within it), when it was read as bytes.
     encoded: Option<Box<[u8]>>,
 }
@@ -27,7 +28,7 @@ impl<T> Lazy<T> {
     /// An already decoded value.
     pub fn new(value: T) -> Self {
         Lazy {
-            value: OnceLock::from(Some(value)),
+            value: OnceLock::from(Some(Box::new(value))),
             encoded: None,
         }
     }
@@ -41,8 +42,9 @@ impl<T: DeserializeOwned> Lazy<T> {
             .get_or_init(|| {
                 let bytes = self.encoded.as_deref()?;
                 with_shared_paths(Direction::Decode, || postcard::from_bytes(bytes).ok())
+                    .map(Box::new)
             })
-            .as_ref()
+            .as_deref()
     }
 }
 
@@ -89,7 +91,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lazy<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if deserializer.is_human_readable() {
             return Option::<T>::deserialize(deserializer).map(|value| Lazy {
-                value: OnceLock::from(value),
+                value: OnceLock::from(value.map(Box::new)),
                 encoded: None,
             });
         }

@@ -318,7 +318,7 @@ impl<'a> Resolver<'a> {
             index: spec.index,
             unique: spec.unique,
             foreign_keys: spec.foreign_keys,
-            enum_type,
+            enum_type: enum_type.map(Box::new),
             comment: spec.comment,
             location: input.location.clone(),
         })
@@ -843,7 +843,7 @@ impl<'a> Resolver<'a> {
             index: spec.index,
             unique: spec.unique,
             foreign_keys: spec.foreign_keys,
-            enum_type,
+            enum_type: enum_type.map(Box::new),
             comment: spec.comment,
             location: input.location.clone(),
         })

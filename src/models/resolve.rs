@@ -259,17 +259,15 @@ pub fn resolve_keeping(
             let s = crate::timing::span("kept resolution decode");
             let previous = kept.bytes.and_then(kept::decode);
             drop(s);
-            match project.tables_kept(kept.identity, previous) {
+            // Writing costs what deciding a few files costs: a resolution that decided few
+            // files again leaves the kept one (still recognised: the next run decides those
+            // files again).
+            let files_with_classes = files.iter().filter(|f| !f.classes.is_empty()).count();
+            let keep_from = KEEP_FROM.min(files_with_classes.div_ceil(16).max(1));
+            match project.tables_kept(kept.identity, previous, keep_from) {
                 Some(out) => {
                     crate::timing::count("model files decided again", out.decided_again);
-                    // Writing costs what deciding a few files costs: a resolution that
-                    // decided few files again leaves the kept one (still recognised: the
-                    // next run decides those files again).
-                    let files_with_classes = files.iter().filter(|f| !f.classes.is_empty()).count();
-                    if out.decided_again >= KEEP_FROM.min(files_with_classes.div_ceil(16).max(1)) {
-                        let _s = crate::timing::span("kept resolution encode");
-                        keep = out.keep.as_ref().and_then(kept::encode);
-                    }
+                    keep = out.keep;
                     out.tables
                 }
                 None => {

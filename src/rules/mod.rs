@@ -383,13 +383,13 @@ pub(crate) mod test_support {
             None => name.to_string(),
         };
         column.ty = Some(SqlType::from_sql_name(&qualified, Vec::new(), true));
-        column.enum_type = Some(ModelEnum {
+        column.enum_type = Some(Box::new(ModelEnum {
             name: name.to_string(),
             schema: schema.map(str::to_string),
             values: values.iter().map(|v| v.to_string()).collect(),
             native: true,
             location: Some(Location::new("enums.py", 1, 7)),
-        });
+        }));
     }
 
     /// One SQL source from migration texts (files `<prefix>0.sql`, `<prefix>1.sql`, …).

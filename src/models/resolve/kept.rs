@@ -162,8 +162,9 @@ type FreshFile = (usize, Vec<Decided>, Vec<Warning>, Reads, bool);
 /// What [`Resolver::tables_kept`] returns.
 pub(super) struct KeptTables {
     pub tables: Vec<ModelTable>,
-    /// `None` when the kept resolution is this one already.
-    pub keep: Option<Kept>,
+    /// The bytes to keep: `None` when the kept resolution is this one already, or when fewer
+    /// files than asked were decided again.
+    pub keep: Option<Vec<u8>>,
     /// The model files whose classes were decided again.
     pub decided_again: usize,
 }
@@ -176,6 +177,7 @@ impl<'a> Resolver<'a> {
         &mut self,
         identity: &Identity,
         kept: Option<Kept>,
+        keep_from: usize,
     ) -> Option<KeptTables> {
         use rayon::prelude::*;
         let project = self.library_start;
@@ -296,36 +298,47 @@ impl<'a> Resolver<'a> {
                 scans: reads.scans,
             };
         }
-        let decided_again = again.len();
-        let mut decided: Vec<Decided> = Vec::with_capacity(order.len());
-        for run in &runs {
-            let f = run[0].0;
-            let unit = &units[f];
-            self.warnings.extend(unit.warnings.iter().cloned());
-            decided.extend(
-                unit.decided.iter().map(|(c, mapping, table)| {
-                    ((f, *c as usize), (*mapping).into(), table.clone())
-                }),
-            );
-        }
-        let tables = self.assemble_tables(decided);
-        if self.guarded {
-            return None;
-        }
         for (f, unit) in units.iter_mut().enumerate() {
             unit.class_names = files[f].classes.iter().map(|c| c.name.clone()).collect();
             unit.assigns_schema = !files[f].metadata_schemas.is_empty();
         }
-        Some(KeptTables {
-            tables,
-            keep: (!same).then_some(Kept {
+        let decided_again = again.len();
+        // Encoded before the tables move out of it (a project's tables are most of what a
+        // kept resolution holds: they are moved, never copied).
+        let keep = if !same && decided_again >= keep_from {
+            let _s = crate::timing::span("kept resolution encode");
+            let kept = Kept {
                 format: FORMAT,
                 paths,
                 ids,
                 others: identity.others,
                 library,
                 files: units,
-            }),
+            };
+            let bytes = encode(&kept);
+            units = kept.files;
+            bytes
+        } else {
+            None
+        };
+        let mut decided: Vec<Decided> = Vec::with_capacity(order.len());
+        for run in &runs {
+            let f = run[0].0;
+            let unit = &mut units[f];
+            self.warnings.append(&mut unit.warnings);
+            decided.extend(
+                std::mem::take(&mut unit.decided)
+                    .into_iter()
+                    .map(|(c, mapping, table)| ((f, c as usize), mapping.into(), table)),
+            );
+        }
+        let tables = self.assemble_tables(decided);
+        if self.guarded {
+            return None;
+        }
+        Some(KeptTables {
+            tables,
+            keep,
             decided_again,
         })
     }
@@ -715,7 +728,7 @@ mod tests {
                 // What a kept resolution decides again, seen from inside.
                 let mut inside = Resolver::new(&refs, &others, &options);
                 let again = inside
-                    .tables_kept(&id, kept.as_deref().and_then(decode))
+                    .tables_kept(&id, kept.as_deref().and_then(decode), usize::MAX)
                     .map(|out| out.decided_again);
                 let (tables, warnings, keep) = resolve_keeping(
                     &refs,
@@ -782,7 +795,7 @@ mod tests {
         let refs: Vec<&FileModels> = models.iter().collect();
         let mut first = Resolver::new(&refs, &[], &options);
         let keep = first
-            .tables_kept(&identity(files), None)
+            .tables_kept(&identity(files), None, 0)
             .and_then(|out| out.keep)
             .expect("kept");
         let mut after = files.to_vec();
@@ -793,7 +806,7 @@ mod tests {
         let refs: Vec<&FileModels> = models.iter().collect();
         let mut second = Resolver::new(&refs, &[], &options);
         let out = second
-            .tables_kept(&identity(&after), decode(&encode(&keep).expect("encodes")))
+            .tables_kept(&identity(&after), decode(&keep), 0)
             .expect("no guard");
         assert_eq!(out.tables, resolve_with_modules(&refs, &[], &options).0);
         out.decided_again
