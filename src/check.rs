@@ -144,6 +144,9 @@ fn kinds_alongside(
         .collect()
 }
 
+/// The cache folder of snapshot keys remembered by tree ([`crate::cache::tree_key_memo`]).
+const TREE_KEYS: &str = "tree-keys";
+
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let _total = span("check total");
     let repo = Repo::open(&options.path)?;
@@ -224,22 +227,48 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         (files, key)
     };
     let after_kinds = kinds_alongside(&after_entries, &[], &[], &config);
-    // Under the same config a path is the same kind on both sides: the before side takes
-    // the after side's kinds (both listings are in git's order, so one pass pairs them).
-    let before_kinds = if before_config.fingerprint == config.fingerprint {
-        kinds_alongside(
-            &before_entries,
-            &after_entries,
-            &after_kinds,
-            &before_config,
-        )
-    } else {
-        kinds_alongside(&before_entries, &[], &[], &before_config)
+    // The before side's key, remembered by its tree: when its findings are cached too (a
+    // commit's tree, checked before), its paths need no classifying.
+    let memo = match before {
+        Snapshot::Tree(tree) => Some(crate::cache::tree_key_memo(tree.as_bytes(), &before_config)),
+        Snapshot::Index | Snapshot::Empty => None,
     };
-    let ((after_files, after_key), (before_files, before_key)) = rayon::join(
-        || classified(&after_entries, &after_kinds, &config),
-        || classified(&before_entries, &before_kinds, &before_config),
-    );
+    let remembered = memo.as_ref().and_then(|memo| {
+        let key = String::from_utf8(cache.disk().get_bytes(TREE_KEYS, memo, "key")?).ok()?;
+        let analysis = crate::project::cached_only(&key, &cache)?;
+        Some(analysis)
+    });
+    let ((after_files, after_key), before) = match remembered {
+        Some(analysis) => (
+            classified(&after_entries, &after_kinds, &config),
+            Ok(analysis),
+        ),
+        None => {
+            // Under the same config a path is the same kind on both sides: the before side
+            // takes the after side's kinds (both listings are in git's order, so one pass
+            // pairs them).
+            let before_kinds = if before_config.fingerprint == config.fingerprint {
+                kinds_alongside(
+                    &before_entries,
+                    &after_entries,
+                    &after_kinds,
+                    &before_config,
+                )
+            } else {
+                kinds_alongside(&before_entries, &[], &[], &before_config)
+            };
+            let (after, before) = rayon::join(
+                || classified(&after_entries, &after_kinds, &config),
+                || classified(&before_entries, &before_kinds, &before_config),
+            );
+            if let Some(memo) = &memo {
+                cache
+                    .disk()
+                    .put_bytes(TREE_KEYS, memo, "key", before.1.as_bytes());
+            }
+            (after, Err(before))
+        }
+    };
     drop(s);
     warnings.extend(unmatched_globs(&after_files, &config));
     let reader = FileReader {
@@ -249,13 +278,19 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     // The before side first: when both must be analysed, the after side's replay then goes
     // on from the one the before side kept (see `schema::resume`).
     let s = span("before side");
-    let before_analysis = cached_analysis(
-        &before_key,
-        &before_files,
-        &reader,
-        &before_config,
-        &mut cache,
-    );
+    let (before_analysis, before_files) = match before {
+        Ok(analysis) => (analysis, Vec::new()),
+        Err((before_files, before_key)) => (
+            cached_analysis(
+                &before_key,
+                &before_files,
+                &reader,
+                &before_config,
+                &mut cache,
+            ),
+            before_files,
+        ),
+    };
     drop(s);
     let _s = span("after side");
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);

@@ -609,6 +609,19 @@ struct CachedAnalysis {
     summary: Summary,
 }
 
+/// A snapshot's analysis as the disk cache keeps it under `key`, if it does.
+pub fn cached_only(key: &str, cache: &ParseCache) -> Option<Analysis> {
+    let hit = cache.disk.get::<CachedAnalysis>("findings", key)?;
+    Some(Analysis {
+        findings: hit.findings,
+        covered: hit.covered,
+        warnings: hit.warnings,
+        summary: hit.summary,
+        sources: Vec::new(),
+        tables: Vec::new(),
+    })
+}
+
 /// A snapshot's analysis, from the disk cache or computed (and then stored).
 pub fn cached_analysis(
     key: &str,
@@ -617,15 +630,8 @@ pub fn cached_analysis(
     config: &Config,
     cache: &mut ParseCache,
 ) -> Analysis {
-    if let Some(hit) = cache.disk.get::<CachedAnalysis>("findings", key) {
-        return Analysis {
-            findings: hit.findings,
-            covered: hit.covered,
-            warnings: hit.warnings,
-            summary: hit.summary,
-            sources: Vec::new(),
-            tables: Vec::new(),
-        };
+    if let Some(hit) = cached_only(key, cache) {
+        return hit;
     }
     let analysis = analyze(files, reader, config, cache);
     cache.disk.put(

@@ -170,6 +170,69 @@ impl Rng {
     }
 }
 
+/// Issue 14: the before side's snapshot key is remembered by its tree and config, so a
+/// change check whose before side is cached skips classifying it; the result stays what a run
+/// without the cache gives, with a pre-existing gap at HEAD, after a config edit at HEAD, and
+/// when the remembered key's findings were trimmed away.
+#[test]
+fn the_before_side_found_by_its_tree_gives_what_a_run_without_cache_gives() {
+    let repo = handbook_repo();
+    // HEAD has a gap of its own: pre-existing, never reported by a change check.
+    repo.write(MODELS, &customer_with(CONTACT));
+    repo.commit_all("a gap at HEAD");
+    let same = |what: &str| {
+        let (cached, fresh) = staged_both_ways(&repo);
+        assert_eq!(
+            (cached.code, &cached.stdout, &cached.stderr),
+            (fresh.code, &fresh.stdout, &fresh.stderr),
+            "{what}: the cached check differs from a run without cache"
+        );
+        cached
+    };
+    let mut model = customer_with(CONTACT);
+    for round in 0..3 {
+        model.push_str(&format!(
+            "    late_{round}: Mapped[Optional[str]] = mapped_column(String(20))\n"
+        ));
+        repo.write(MODELS, &model);
+        repo.git(&["add", "-A"]);
+        let run = same(&format!("round {round}"));
+        assert_eq!(run.code, 1, "{run:?}");
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        assert_eq!(json["summary"]["preexisting"], 1, "{}", run.stdout);
+        assert_eq!(
+            json["summary"]["findings"],
+            round + 1,
+            "only the staged gaps: {}",
+            run.stdout
+        );
+    }
+    assert_eq!(cache_entries(&repo, "tree-keys"), 1, "one tree, one config");
+    // The remembered key's findings trimmed away: the before side is classified again.
+    std::fs::remove_dir_all(repo.path().join(".git/driftguard/cache-v1/findings"))
+        .expect("findings folder");
+    let run = same("findings trimmed");
+    assert_eq!(run.code, 1, "{run:?}");
+    // A config committed at HEAD that ignores the gaps: another key for the same tree.
+    repo.write(
+        "driftguard.yml",
+        "ignore: [\"core.customers.contact_preference\", \"core.customers.late_0\", \"core.customers.late_1\", \"core.customers.late_2\"]\n",
+    );
+    repo.commit_all("config");
+    model.push_str("    late_3: Mapped[Optional[str]] = mapped_column(String(20))\n");
+    repo.write(MODELS, &model);
+    repo.write(
+        &format!("{MIGRATIONS}/009_late.sql"),
+        "ALTER TABLE core.customers ADD COLUMN late_3 VARCHAR(20);\n",
+    );
+    repo.git(&["add", "-A"]);
+    let run = same("config at HEAD");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(cache_entries(&repo, "tree-keys"), 2, "{run:?}");
+    let run = same("config at HEAD, again");
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
 /// The staged check, with the cache and without it.
 /// How many files the cache folder `kind` (`packs`, `modules` …) holds.
 fn cache_entries(repo: &TestRepo, kind: &str) -> usize {
