@@ -147,6 +147,13 @@ fn kinds_alongside(
 /// The cache folder of snapshot keys remembered by tree ([`crate::cache::tree_key_memo`]).
 const TREE_KEYS: &str = "tree-keys";
 
+/// A change check's before side: its findings, cached under the key remembered for its tree,
+/// or its files and key, to analyse (or find cached under that key).
+enum BeforeSide {
+    Cached(Analysis),
+    ToCheck(Vec<FileRef>, String),
+}
+
 fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let _total = span("check total");
     let repo = Repo::open(&options.path)?;
@@ -241,7 +248,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let ((after_files, after_key), before) = match remembered {
         Some(analysis) => (
             classified(&after_entries, &after_kinds, &config),
-            Ok(analysis),
+            BeforeSide::Cached(analysis),
         ),
         None => {
             // Under the same config a path is the same kind on both sides: the before side
@@ -266,7 +273,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
                     .disk()
                     .put_bytes(TREE_KEYS, memo, "key", before.1.as_bytes());
             }
-            (after, Err(before))
+            (after, BeforeSide::ToCheck(before.0, before.1))
         }
     };
     drop(s);
@@ -279,8 +286,8 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     // on from the one the before side kept (see `schema::resume`).
     let s = span("before side");
     let (before_analysis, before_files) = match before {
-        Ok(analysis) => (analysis, Vec::new()),
-        Err((before_files, before_key)) => (
+        BeforeSide::Cached(analysis) => (analysis, Vec::new()),
+        BeforeSide::ToCheck(before_files, before_key) => (
             cached_analysis(
                 &before_key,
                 &before_files,
