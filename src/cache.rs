@@ -340,9 +340,16 @@ pub fn pack_key(config: &Config) -> String {
     ])
 }
 
-/// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,
-/// and the names of the sources replayed together (one database, or one declared source).
 /// The key of the resolution kept for a config ([`crate::models::resolve_keeping`]).
+pub fn resolution_key(config: &Config) -> String {
+    let identity = [
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
+        b"resolution".as_slice(),
+    ];
+    key(identity)
+}
+
 /// The key under which the snapshot key of the tree `tree` under `config` is remembered
 /// (see [`snapshot_key`]): the key depends on the tree's files and the config alone, so a
 /// change check whose before side (HEAD) is cached finds that side's findings without
@@ -356,15 +363,8 @@ pub fn tree_key_memo(tree: &[u8], config: &Config) -> String {
     ])
 }
 
-pub fn resolution_key(config: &Config) -> String {
-    let identity = [
-        build_identity().as_bytes(),
-        config.fingerprint.as_bytes(),
-        b"resolution".as_slice(),
-    ];
-    key(identity)
-}
-
+/// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,
+/// and the names of the sources replayed together (one database, or one declared source).
 pub fn replay_key(config: &Config, sources: &[&str]) -> String {
     let identity = [
         build_identity().as_bytes(),

@@ -242,8 +242,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     };
     let remembered = memo.as_ref().and_then(|memo| {
         let key = String::from_utf8(cache.disk().get_bytes(TREE_KEYS, memo, "key")?).ok()?;
-        let analysis = crate::project::cached_only(&key, &cache)?;
-        Some(analysis)
+        crate::project::cached_only(&key, &cache)
     });
     let ((after_files, after_key), before) = match remembered {
         Some(analysis) => (
