@@ -52,7 +52,7 @@ const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
 /// Tree listings by build and tree id ([`crate::git::KeptTrees`]). A tree's files do not
 /// depend on the config, so its fingerprint is not part of the key.
 impl crate::git::KeptTrees for DiskCache {
-    fn get(&self, tree: &str) -> Option<Vec<u8>> {
+    fn get(&self, tree: &str) -> Option<CacheBytes> {
         self.get_bytes("trees", &tree_key(tree), "bin")
     }
 
@@ -63,6 +63,56 @@ impl crate::git::KeptTrees for DiskCache {
 
 fn tree_key(tree: &str) -> String {
     key([build_identity().as_bytes(), b"tree", tree.as_bytes()])
+}
+
+/// An entry's bytes: read into memory, or — from [`MAP_FROM`] bytes on — mapped.
+///
+/// A parse pack of 20,000 files is ~19 MB. Read, it took a fresh 19 MB of heap that the
+/// system zeroes page by page before the file's bytes are copied over it; mapped, the
+/// process reads the page cache's own pages.
+pub enum CacheBytes {
+    Read(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+/// Entries of at least this many bytes are mapped: below it one read costs less than setting
+/// up and tearing down a mapping.
+pub const MAP_FROM: u64 = 256 * 1024;
+
+impl CacheBytes {
+    pub(crate) fn of(file: &std::fs::File) -> Option<CacheBytes> {
+        let length = file.metadata().ok()?.len();
+        if length >= MAP_FROM
+            && let Some(map) = map(file)
+        {
+            return Some(CacheBytes::Mapped(map));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+        std::io::Read::read_to_end(&mut &*file, &mut bytes).ok()?;
+        Some(CacheBytes::Read(bytes))
+    }
+}
+
+/// A read-only mapping of a whole cache entry, its pages faulted in up front (the callers
+/// decode all of it); `None` where mapping fails (the entry is then read).
+fn map(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    // SAFETY: a mapping's bytes must not change while it lives. driftguard never writes an
+    // entry in place: each is written whole to a temporary file that is then renamed over the
+    // entry (`put_bytes`), and trimming or `cache clean` unlinks entries. Either way the inode
+    // mapped here keeps its bytes until the mapping is dropped. Only someone truncating a file
+    // under `.git/driftguard/` by hand during a run could change them.
+    unsafe { memmap2::MmapOptions::new().populate().map(file) }.ok()
+}
+
+impl std::ops::Deref for CacheBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            CacheBytes::Read(bytes) => bytes,
+            CacheBytes::Mapped(map) => map,
+        }
+    }
 }
 
 /// A cache folder, or none (plain directories, read-only git dirs, `DRIFTGUARD_NO_CACHE=1`).
@@ -123,10 +173,12 @@ impl DiskCache {
         }
     }
 
-    /// An entry's bytes, as [`DiskCache::put_bytes`] stored them; `None` on a miss.
-    pub fn get_bytes(&self, kind: &str, key: &str, extension: &str) -> Option<Vec<u8>> {
+    /// An entry's bytes, as [`DiskCache::put_bytes`] stored them; `None` on a miss. A large
+    /// entry is mapped rather than read ([`CacheBytes`]).
+    pub fn get_bytes(&self, kind: &str, key: &str, extension: &str) -> Option<CacheBytes> {
         let path = self.entry(kind, key, extension)?;
-        let bytes = std::fs::read(&path).ok()?;
+        let file = std::fs::File::open(&path).ok()?;
+        let bytes = CacheBytes::of(&file)?;
         // Recently used: the trim keeps it.
         if let Ok(file) = std::fs::File::options().append(true).open(&path) {
             let _ = file.set_modified(SystemTime::now());
@@ -422,6 +474,42 @@ mod tests {
         std::fs::write(dir.path().join("t").join("bad.json"), "{").expect("write");
         assert_eq!(cache.get::<Vec<i32>>("t", "bad"), None);
         assert_eq!(DiskCache::default().get::<Vec<i32>>("t", "k"), None);
+    }
+
+    #[test]
+    fn a_large_entry_is_mapped_and_keeps_its_bytes_when_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = DiskCache {
+            dir: Some(dir.path().to_path_buf()),
+            wrote: Default::default(),
+        };
+        let large: Vec<u8> = (0..MAP_FROM + 5).map(|i| (i % 251) as u8).collect();
+        cache.put_bytes("packs", "k", "bin", &large);
+        cache.put_bytes("packs", "small", "bin", b"abc");
+        let small = cache.get_bytes("packs", "small", "bin").expect("kept");
+        assert!(matches!(small, CacheBytes::Read(_)));
+        assert_eq!(&*small, b"abc");
+        let mapped = cache.get_bytes("packs", "k", "bin").expect("kept");
+        assert!(matches!(mapped, CacheBytes::Mapped(_)));
+        assert_eq!(&*mapped, large.as_slice());
+        // Another run writes the entry again, and a trim or `cache clean` deletes it, while
+        // this one still reads its mapping.
+        let other = vec![7u8; large.len() + 100];
+        cache.put_bytes("packs", "k", "bin", &other);
+        assert_eq!(&*mapped, large.as_slice());
+        assert_eq!(
+            &*cache.get_bytes("packs", "k", "bin").expect("kept"),
+            other.as_slice()
+        );
+        std::fs::remove_dir_all(dir.path().join("packs")).expect("removed");
+        assert_eq!(&*mapped, large.as_slice());
+        assert!(cache.get_bytes("packs", "k", "bin").is_none());
+        // An empty entry reads as no bytes, not an error.
+        cache.put_bytes("packs", "empty", "bin", b"");
+        assert_eq!(
+            cache.get_bytes("packs", "empty", "bin").as_deref(),
+            Some(&[][..])
+        );
     }
 
     #[test]

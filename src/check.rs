@@ -241,8 +241,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         Snapshot::Index | Snapshot::Empty => None,
     };
     let remembered = memo.as_ref().and_then(|memo| {
-        let key = String::from_utf8(cache.disk().get_bytes(TREE_KEYS, memo, "key")?).ok()?;
-        crate::project::cached_only(&key, &cache)
+        let bytes = cache.disk().get_bytes(TREE_KEYS, memo, "key")?;
+        let key = std::str::from_utf8(&bytes).ok()?;
+        crate::project::cached_only(key, &cache)
     });
     let ((after_files, after_key), before) = match remembered {
         Some(analysis) => (

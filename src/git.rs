@@ -81,7 +81,7 @@ const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
 /// listing back takes ~2.
 pub trait KeptTrees {
     /// The bytes kept for a tree (its id in hex), as [`KeptTrees::put`] was given them.
-    fn get(&self, tree: &str) -> Option<Vec<u8>>;
+    fn get(&self, tree: &str) -> Option<crate::cache::CacheBytes>;
     fn put(&self, tree: &str, bytes: &[u8]);
 }
 
@@ -1114,8 +1114,13 @@ mod tests {
     }
 
     impl KeptTrees for Kept {
-        fn get(&self, tree: &str) -> Option<Vec<u8>> {
-            let bytes = self.trees.borrow().get(tree).cloned();
+        fn get(&self, tree: &str) -> Option<crate::cache::CacheBytes> {
+            let bytes = self
+                .trees
+                .borrow()
+                .get(tree)
+                .cloned()
+                .map(crate::cache::CacheBytes::Read);
             if bytes.is_some() {
                 self.hits.set(self.hits.get() + 1);
             }

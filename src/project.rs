@@ -18,12 +18,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::{DiskCache, pack_key};
+use crate::cache::{CacheBytes, DiskCache, pack_key};
 use crate::config::{Config, SourceKind};
 use crate::discover::{FileKind, classify, walk};
 use crate::error::Error;
 use crate::finding::{Finding, Target, Warning};
 use crate::git::{BlobId, Repo};
+use crate::lazy::with_backing;
 use crate::migrations::sources::{
     Assembly, KeptReplays, SqlFile, SqlMigration, alembic_sources, assemble,
 };
@@ -93,28 +94,42 @@ struct ParsedFile {
     syntax: Option<crate::lazy::Lazy<crate::pyast::PyModule>>,
 }
 
-/// The parses of one config, by blob id, then path (a blob is almost always at one path):
-/// looked up for every file of a snapshot without copying its path.
+/// The parses of one config, by blob id, then path: looked up for every file of a snapshot
+/// without copying its path. A blob is almost always at one path, so the first parse of a
+/// blob is held in place and only the others in a list (20,000 lists of one were 20,000
+/// allocations of every run).
 #[derive(Default)]
-struct Parses(foldhash::HashMap<BlobId, Vec<Arc<ParsedFile>>>);
+struct Parses(foldhash::HashMap<BlobId, (Arc<ParsedFile>, Vec<Arc<ParsedFile>>)>);
 
 impl Parses {
     fn get(&self, path: &str, id: BlobId) -> Option<&Arc<ParsedFile>> {
-        self.0.get(&id)?.iter().find(|file| file.path == path)
+        let (first, others) = self.0.get(&id)?;
+        std::iter::once(first)
+            .chain(others)
+            .find(|file| file.path == path)
     }
 
     /// Keeps `file` as the parse of its path and `id`, unless one is kept already.
     fn insert(&mut self, id: BlobId, file: Arc<ParsedFile>) {
-        let at = self.0.entry(id).or_default();
-        if !at.iter().any(|kept| kept.path == file.path) {
-            at.push(file);
+        match self.0.entry(id) {
+            std::collections::hash_map::Entry::Vacant(at) => {
+                at.insert((file, Vec::new()));
+            }
+            std::collections::hash_map::Entry::Occupied(mut at) => {
+                let (first, others) = at.get_mut();
+                if first.path != file.path && !others.iter().any(|kept| kept.path == file.path) {
+                    others.push(file);
+                }
+            }
         }
     }
 
     fn iter(&self) -> impl Iterator<Item = (&BlobId, &Arc<ParsedFile>)> {
-        self.0
-            .iter()
-            .flat_map(|(id, files)| files.iter().map(move |file| (id, file)))
+        self.0.iter().flat_map(|(id, (first, others))| {
+            std::iter::once(first)
+                .chain(others)
+                .map(move |file| (id, file))
+        })
     }
 
     #[cfg(test)]
@@ -199,7 +214,7 @@ impl Drop for Unblock<'_> {
 }
 
 /// A pack's bytes and the ranges of its chunks.
-type PackBytes = (Vec<u8>, Vec<std::ops::Range<usize>>);
+type PackBytes = (Arc<CacheBytes>, Vec<std::ops::Range<usize>>);
 
 impl PackDecode {
     /// Decodes chunks until none is left to claim.
@@ -212,7 +227,7 @@ impl PackDecode {
             let Some(range) = chunks.get(i) else {
                 return;
             };
-            let decoded = decode_chunk(&bytes[range.clone()]);
+            let decoded = decode_chunk(bytes, range.clone());
             if let Ok(mut done) = self.done.lock() {
                 done.push(decoded);
             }
@@ -262,7 +277,7 @@ impl Summaries {
                 let _s = span("module summaries load");
                 let loaded = disk
                     .get_bytes("modules", &crate::cache::summaries_key(), "bin")
-                    .and_then(|bytes| decode_summaries(&bytes))
+                    .and_then(|bytes| decode_summaries(&Arc::new(bytes)))
                     .unwrap_or_default();
                 for entry in loaded {
                     if let Some(id) = BlobId::from_bytes(&entry.id) {
@@ -312,9 +327,11 @@ impl Summaries {
 }
 
 /// The summaries of a summaries file; `None` for bytes of another format (a miss).
-fn decode_summaries(bytes: &[u8]) -> Option<Vec<SummaryIn>> {
+fn decode_summaries(bytes: &Arc<CacheBytes>) -> Option<Vec<SummaryIn>> {
     let rest = bytes.strip_prefix(SUMMARIES_MAGIC)?;
-    with_shared_paths(Direction::Decode, || postcard::from_bytes(rest).ok())
+    with_backing(bytes, || {
+        with_shared_paths(Direction::Decode, || postcard::from_bytes(rest).ok())
+    })
 }
 
 /// One pack's use in a run.
@@ -383,7 +400,7 @@ impl ParseCache {
                     let _s = span("parse pack read (prefetch)");
                     disk.get_bytes("packs", &key, "bin").and_then(|bytes| {
                         let chunks = pack_chunks(&bytes)?;
-                        Some((bytes, chunks))
+                        Some((Arc::new(bytes), chunks))
                     })
                 };
                 let _ = shared.bytes.set(read);
@@ -438,7 +455,7 @@ impl ParseCache {
                         let _s = span("parse pack load");
                         self.disk
                             .get_bytes("packs", &key, "bin")
-                            .and_then(|bytes| decode_pack(&bytes))
+                            .and_then(|bytes| decode_pack(&Arc::new(bytes)))
                             .unwrap_or_default()
                     } else {
                         Vec::new()
@@ -530,11 +547,11 @@ const PACK_STALE_FILES: usize = 64;
 const PACK_STALE_SHARE: usize = 100;
 
 /// A pack's parses; `None` for bytes that are no pack of this format (a miss, never an error).
-fn decode_pack(bytes: &[u8]) -> Option<Vec<PackParse>> {
+fn decode_pack(bytes: &Arc<CacheBytes>) -> Option<Vec<PackParse>> {
     let chunks = pack_chunks(bytes)?;
     let decoded: Vec<Option<Vec<PackParse>>> = chunks
         .into_par_iter()
-        .map(|range| decode_chunk(&bytes[range]))
+        .map(|range| decode_chunk(bytes, range))
         .collect();
     pack_parses(decoded)
 }
@@ -562,10 +579,12 @@ fn pack_chunks(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
 /// so that gathering the chunks moves pointers, not parses.
 type PackParse = (BlobId, Arc<ParsedFile>);
 
-/// One chunk's parses.
-fn decode_chunk(chunk: &[u8]) -> Option<Vec<PackParse>> {
-    let entries: Vec<PackEntryIn> =
-        with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())?;
+/// The parses of the chunk at `range` of a pack's bytes.
+fn decode_chunk(bytes: &Arc<CacheBytes>, range: std::ops::Range<usize>) -> Option<Vec<PackParse>> {
+    let chunk = bytes.get(range)?;
+    let entries: Vec<PackEntryIn> = with_backing(bytes, || {
+        with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())
+    })?;
     entries
         .into_iter()
         .map(|entry| {
@@ -1641,7 +1660,7 @@ mod tests {
         assert!(matches!(files[4].parsed, Parsed::Nothing));
         let id = BlobId::from_bytes(&[7; 20]).expect("an id");
         let bytes = pack_of(&files, id);
-        let decoded = decode_pack(&bytes).expect("decodes");
+        let decoded = decode_pack(&Arc::new(CacheBytes::Read(bytes.clone()))).expect("decodes");
         assert_eq!(decoded.len(), files.len());
         for ((decoded_id, decoded), file) in decoded.iter().zip(&files) {
             let path = &decoded.path;
@@ -1654,8 +1673,88 @@ mod tests {
             );
         }
         // Not a pack, or a damaged one: a miss.
-        assert!(decode_pack(b"something else").is_none());
-        assert!(decode_pack(&bytes[..bytes.len() / 2]).is_none());
+        let read = |bytes: &[u8]| Arc::new(CacheBytes::Read(bytes.to_vec()));
+        assert!(decode_pack(&read(b"something else")).is_none());
+        assert!(decode_pack(&read(&bytes[..bytes.len() / 2])).is_none());
+    }
+
+    #[test]
+    fn parses_of_one_blob_at_several_paths_are_kept_once_each() {
+        let id = BlobId::from_bytes(&[3; 20]).expect("an id");
+        let sql = b"CREATE TABLE t (id int);\n";
+        let parse = |path: &str| Arc::new(parse_file(path, FileKind::Sql(None), sql));
+        let mut parses = Parses::default();
+        parses.insert(id, parse("a/0001.sql"));
+        parses.insert(id, parse("b/0001.sql"));
+        parses.insert(id, parse("a/0001.sql"));
+        parses.insert(id, parse("c/0001.sql"));
+        parses.insert(id, parse("b/0001.sql"));
+        let mut paths: Vec<&str> = parses.iter().map(|(_, f)| f.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["a/0001.sql", "b/0001.sql", "c/0001.sql"]);
+        for path in paths {
+            assert_eq!(parses.get(path, id).map(|f| f.path.as_str()), Some(path));
+        }
+        assert!(parses.get("d/0001.sql", id).is_none());
+        let other = BlobId::from_bytes(&[4; 20]).expect("an id");
+        assert!(parses.get("a/0001.sql", other).is_none());
+    }
+
+    #[test]
+    fn a_mapped_pack_gives_the_parses_a_read_one_gives() {
+        let config = Config::default();
+        // Model files whose module summaries hold lazy parts, enough of them for the pack to
+        // be mapped rather than read.
+        let files: Vec<ParsedFile> = (0..400)
+            .map(|i| {
+                let source = format!(
+                    "from sqlalchemy import Column, String\nfrom app.base import Base\n\n\nclass Customer{i}(Base):\n    __tablename__ = 'customers_{i}'\n    id = Column(String, primary_key=True)\n    email = Column(String)\n\n    def label(self):\n        return self.email or 'none {i}'\n"
+                );
+                parse_file(
+                    &format!("app/models/m{i:04}.py"),
+                    FileKind::Model,
+                    source.as_bytes(),
+                )
+            })
+            .collect();
+        let bytes = pack_of(&files, BlobId::from_bytes(&[5; 20]).expect("an id"));
+        assert!(
+            bytes.len() as u64 >= crate::cache::MAP_FROM,
+            "{} bytes: too few to be mapped",
+            bytes.len()
+        );
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let disk = DiskCache::in_git_dir(dir.path());
+        disk.put_bytes("packs", &pack_key(&config), "bin", &bytes);
+        let mapped = disk
+            .get_bytes("packs", &pack_key(&config), "bin")
+            .expect("kept");
+        assert!(matches!(mapped, CacheBytes::Mapped(_)));
+        // By path: a pack's chunks are dealt round robin.
+        let json = |parses: Vec<PackParse>| -> Vec<serde_json::Value> {
+            let mut all: Vec<(String, serde_json::Value)> = parses
+                .iter()
+                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.into_iter().map(|(_, json)| json).collect()
+        };
+        let from_map = json(decode_pack(&Arc::new(mapped)).expect("decodes"));
+        let from_read = json(decode_pack(&Arc::new(CacheBytes::Read(bytes))).expect("decodes"));
+        assert_eq!(from_map.len(), files.len());
+        assert_eq!(from_map, from_read);
+        let prefetched = {
+            let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(dir.path()));
+            cache.prefetch(&config);
+            let parses = cache.parses_for(&config);
+            let mut all: Vec<(String, serde_json::Value)> = parses
+                .iter()
+                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.into_iter().map(|(_, json)| json).collect::<Vec<_>>()
+        };
+        assert_eq!(prefetched, from_read);
     }
 
     #[test]
