@@ -329,9 +329,11 @@ impl Summaries {
 /// The summaries of a summaries file; `None` for bytes of another format (a miss).
 fn decode_summaries(bytes: &Arc<CacheBytes>) -> Option<Vec<SummaryIn>> {
     let rest = bytes.strip_prefix(SUMMARIES_MAGIC)?;
-    with_backing(bytes, || {
+    let summaries = with_backing(bytes, || {
         with_shared_paths(Direction::Decode, || postcard::from_bytes(rest).ok())
-    })
+    });
+    bytes.release_pages();
+    summaries
 }
 
 /// One pack's use in a run.
@@ -553,6 +555,7 @@ fn decode_pack(bytes: &Arc<CacheBytes>) -> Option<Vec<PackParse>> {
         .into_par_iter()
         .map(|range| decode_chunk(bytes, range))
         .collect();
+    bytes.release_pages();
     pack_parses(decoded)
 }
 
@@ -615,6 +618,9 @@ impl Prefetch {
         self.decode.work();
         self.thread.join().ok()?;
         let decode = Arc::into_inner(self.decode)?;
+        if let Some(Some((bytes, _))) = decode.bytes.get() {
+            bytes.release_pages();
+        }
         pack_parses(decode.done.into_inner().ok()?)
     }
 }
