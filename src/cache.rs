@@ -12,6 +12,11 @@
 //!   grew at the end goes on from ([`crate::schema::resume`]);
 //! - `trees/<key>.bin`: the files of a large tree (HEAD's, a merge base's) by tree id and
 //!   build, read back instead of walking the tree again ([`crate::git::KeptTrees`]);
+//! - `resolutions/<key>.bin` and `modules/<key>.bin`: the last model resolution and the
+//!   summaries of the modules model files import, which a check goes on from;
+//! - `tree-keys/` and `replay-keys/`: small files remembering the snapshot key of a tree and
+//!   the key of a config's replay, so that a check finds HEAD's findings without classifying
+//!   its paths, and decodes the kept replay while it lists its snapshots;
 //! - `findings/<key>.json`: the findings, warnings and counts of a whole snapshot, keyed by
 //!   every relevant (path, blob id), the config text and the driftguard version — the snapshot a
 //!   commit leaves behind is the next check's *before* side.
@@ -429,6 +434,25 @@ pub fn tree_key_memo(tree: &[u8], config: &Config) -> String {
         b"tree".as_slice(),
         tree,
     ])
+}
+
+/// The key under which the key of the first replay a run under `config` kept or read is
+/// remembered: a change check decodes that replay ahead of need, before its sources are
+/// known ([`crate::project::ParseCache::decode_kept_ahead`]).
+pub fn replay_key_memo(config: &Config) -> String {
+    key([
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
+        b"replay key".as_slice(),
+    ])
+}
+
+/// Whether the cache holds an entry (without reading it).
+impl DiskCache {
+    pub fn has(&self, kind: &str, key: &str, extension: &str) -> bool {
+        self.entry(kind, key, extension)
+            .is_some_and(|path| path.is_file())
+    }
 }
 
 /// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,

@@ -277,6 +277,12 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         }
     };
     drop(s);
+    // A snapshot to analyse: its kept replay and resolution are decoded meanwhile.
+    let analyses = matches!(before, BeforeSide::ToCheck(..))
+        || !cache.disk().has("findings", &after_key, "json");
+    if analyses {
+        cache.decode_kept_ahead(&config);
+    }
     warnings.extend(unmatched_globs(&after_files, &config));
     let reader = FileReader {
         repo: Some(&repo),

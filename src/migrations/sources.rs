@@ -109,6 +109,8 @@ pub struct KeptReplays<'a> {
     /// The blob id of each SQL migration file, by path (its events depend on its bytes
     /// alone; a revision is recognised by a digest of what was read of it instead).
     pub ids: HashMap<&'a str, BlobId>,
+    /// The kept replay, when it is being decoded ahead of need.
+    pub ahead: Option<&'a crate::project::KeptAhead>,
 }
 
 impl KeptReplays<'_> {
@@ -133,11 +135,22 @@ impl KeptReplays<'_> {
         }
         let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
         let key = crate::cache::replay_key(config, &names);
-        let saved = {
+        let read = || {
             let _s = span("kept replay read");
             self.disk
                 .get_bytes(REPLAYS, &key, "bin")
                 .and_then(|bytes| resume::decode(&bytes))
+        };
+        let saved = match self.ahead.map(|ahead| ahead.replay(&key)) {
+            Some(crate::project::Ahead::Taken(saved)) => saved,
+            // The first replay of the run is the one the next run decodes ahead.
+            Some(crate::project::Ahead::Missed) => {
+                let memo = crate::cache::replay_key_memo(config);
+                self.disk
+                    .put_bytes(REPLAY_KEYS, &memo, "key", key.as_bytes());
+                read()
+            }
+            Some(crate::project::Ahead::Gone) | None => read(),
         };
         let _s = span("replay");
         let outcome = resume::replay_resuming(&events, &keys, config.postgres_version, saved);
@@ -160,7 +173,11 @@ impl KeptReplays<'_> {
 }
 
 /// The cache folder of kept replays.
-const REPLAYS: &str = "replays";
+pub const REPLAYS: &str = "replays";
+
+/// The cache folder of the remembered key of each config's first replay
+/// ([`crate::cache::replay_key_memo`]).
+pub const REPLAY_KEYS: &str = "replay-keys";
 
 /// One source's files in order, before replay.
 struct Plan<'a> {

@@ -95,6 +95,7 @@ pub use extract::{
     NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StrValue, TableArgs, TableAttr, TableCall,
     TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate, module_of_path,
 };
+pub use resolve::kept::{Kept as KeptResolutionState, decode as decode_kept_resolution};
 pub use resolve::{
     Identity, KeptResolution, ResolveOptions, flask_table_name, resolve, resolve_keeping,
     resolve_with_modules,

@@ -32,7 +32,7 @@ use crate::pyeval::modules::LIBRARY_PACKAGES as EXTERNAL_PACKAGES;
 use crate::pyeval::modules::{self, join_dotted};
 use crate::pyeval::{ModuleIndex, ModuleSummary};
 
-mod kept;
+pub(crate) mod kept;
 pub use kept::Identity;
 
 /// Options of the project pass.
@@ -228,6 +228,8 @@ pub fn resolve_with_modules(
 pub struct KeptResolution<'k> {
     pub identity: &'k Identity,
     pub bytes: Option<&'k [u8]>,
+    /// The kept resolution, decoded ahead of need; `bytes` are then not read.
+    pub decoded: Option<kept::Kept>,
 }
 
 /// [`resolve_with_modules`], going on from a kept resolution when one is given (only the
@@ -257,7 +259,10 @@ pub fn resolve_keeping(
         Some(kept) => {
             let shared = Arc::clone(&project.shared);
             let s = crate::timing::span("kept resolution decode");
-            let previous = kept.bytes.and_then(kept::decode);
+            let previous = match kept.decoded {
+                Some(decoded) => Some(decoded),
+                None => kept.bytes.and_then(kept::decode),
+            };
             drop(s);
             // Writing costs what deciding a few files costs: a resolution that decided few
             // files again leaves the kept one (still recognised: the next run decides those

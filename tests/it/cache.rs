@@ -830,6 +830,8 @@ fn a_new_migration_replays_alone_after_the_kept_replay() {
         assert_eq!(count, Some(k - 1), "step {k}: {}", run.stderr);
     }
     assert_eq!(cache_entries(&repo, "replays"), 1);
+    // The replay's key is remembered once, for later checks to decode it ahead of need.
+    assert_eq!(cache_entries(&repo, "replay-keys"), 1);
 }
 
 /// Issue 14: a kept replay is not gone on from when a new migration creates a table an older

@@ -735,6 +735,7 @@ mod tests {
                     &others,
                     &options,
                     Some(KeptResolution {
+                        decoded: None,
                         identity: &id,
                         bytes: kept.as_deref(),
                     }),
