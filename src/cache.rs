@@ -194,6 +194,12 @@ impl DiskCache {
         }
     }
 
+    /// Whether the cache holds an entry, without reading it.
+    pub fn has(&self, kind: &str, key: &str, extension: &str) -> bool {
+        self.entry(kind, key, extension)
+            .is_some_and(|path| path.is_file())
+    }
+
     /// An entry's bytes, as [`DiskCache::put_bytes`] stored them; `None` on a miss. A large
     /// entry is mapped rather than read ([`CacheBytes`]).
     pub fn get_bytes(&self, kind: &str, key: &str, extension: &str) -> Option<CacheBytes> {
@@ -445,14 +451,6 @@ pub fn replay_key_memo(config: &Config) -> String {
         config.fingerprint.as_bytes(),
         b"replay key".as_slice(),
     ])
-}
-
-/// Whether the cache holds an entry (without reading it).
-impl DiskCache {
-    pub fn has(&self, kind: &str, key: &str, extension: &str) -> bool {
-        self.entry(kind, key, extension)
-            .is_some_and(|path| path.is_file())
-    }
 }
 
 /// The key of a kept replay ([`crate::schema::resume`]): the build, the config's fingerprint,

@@ -188,7 +188,6 @@ type AheadSlot<T> = std::sync::Mutex<Option<std::sync::mpsc::Receiver<(String, O
 /// be decoded at the start of the build (~15–20 ms each at 5,000 models / 20,000 migrations),
 /// the replay's on the longer of its two sides. Each is taken once, by the first analysis
 /// that asks for it under the same key; later ones read the cache as before.
-#[derive(Default)]
 pub struct KeptAhead {
     replay: AheadSlot<(crate::schema::resume::Kept, crate::schema::Schema)>,
     resolution: AheadSlot<models::KeptResolutionState>,
