@@ -492,6 +492,14 @@ pub fn snapshot_key<'e>(relevant: impl IntoIterator<Item = &'e Entry>, config: &
 mod tests {
     use super::*;
 
+    /// A cache straight in `folder` (not under a git directory's `driftguard/cache-v1`).
+    fn in_folder(folder: &Path) -> DiskCache {
+        DiskCache {
+            dir: Some(folder.to_path_buf()),
+            wrote: Default::default(),
+        }
+    }
+
     #[test]
     fn keys_are_stable_and_separate_parts() {
         assert_eq!(key([b"a".as_slice(), b"bc"]), key([b"a".as_slice(), b"bc"]));
@@ -502,10 +510,7 @@ mod tests {
     #[test]
     fn a_round_trip_and_a_miss() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = DiskCache {
-            dir: Some(dir.path().to_path_buf()),
-            wrote: Default::default(),
-        };
+        let cache = in_folder(dir.path());
         cache.put("t", "k", &vec![1, 2, 3]);
         assert_eq!(cache.get::<Vec<i32>>("t", "k"), Some(vec![1, 2, 3]));
         assert_eq!(cache.get::<Vec<i32>>("t", "other"), None);
@@ -517,10 +522,7 @@ mod tests {
     #[test]
     fn a_large_entry_is_mapped_and_keeps_its_bytes_when_replaced() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = DiskCache {
-            dir: Some(dir.path().to_path_buf()),
-            wrote: Default::default(),
-        };
+        let cache = in_folder(dir.path());
         let large: Vec<u8> = (0..MAP_FROM + 5).map(|i| (i % 251) as u8).collect();
         cache.put_bytes("packs", "k", "bin", &large);
         cache.put_bytes("packs", "small", "bin", b"abc");
@@ -559,10 +561,7 @@ mod tests {
     #[test]
     fn a_trim_removes_the_least_recently_used_entries_and_stale_temporary_files() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = DiskCache {
-            dir: Some(dir.path().to_path_buf()),
-            wrote: Default::default(),
-        };
+        let cache = in_folder(dir.path());
         let blob = vec![7u8; 1000];
         for key in ["old", "mid", "new"] {
             cache.put("t", key, &blob);

@@ -493,12 +493,11 @@ impl ParseCache {
             .spawn(move || {
                 let replay_key = disk
                     .get_bytes(crate::migrations::sources::REPLAY_KEYS, &memo, "key")
-                    .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+                    .and_then(|bytes| Some(std::str::from_utf8(&bytes).ok()?.to_string()))
                     .unwrap_or_default();
                 let decoded = {
                     let _s = span("kept replay read (ahead)");
-                    disk.get_bytes(crate::migrations::sources::REPLAYS, &replay_key, "bin")
-                        .and_then(|bytes| crate::schema::resume::decode(&bytes))
+                    crate::migrations::sources::kept_replay(&disk, &replay_key)
                 };
                 let _ = replay_sender.send((replay_key, decoded));
                 let decoded = {

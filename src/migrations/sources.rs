@@ -137,9 +137,7 @@ impl KeptReplays<'_> {
         let key = crate::cache::replay_key(config, &names);
         let read = || {
             let _s = span("kept replay read");
-            self.disk
-                .get_bytes(REPLAYS, &key, "bin")
-                .and_then(|bytes| resume::decode(&bytes))
+            kept_replay(self.disk, &key)
         };
         let saved = match self.ahead.map(|ahead| ahead.replay(&key)) {
             Some(crate::project::Ahead::Taken(saved)) => saved,
@@ -172,8 +170,14 @@ impl KeptReplays<'_> {
     }
 }
 
+/// The replay kept under `key`, decoded; `None` when there is none or it would not decode.
+pub fn kept_replay(disk: &DiskCache, key: &str) -> Option<(resume::Kept, schema::Schema)> {
+    disk.get_bytes(REPLAYS, key, "bin")
+        .and_then(|bytes| resume::decode(&bytes))
+}
+
 /// The cache folder of kept replays.
-pub const REPLAYS: &str = "replays";
+const REPLAYS: &str = "replays";
 
 /// The cache folder of the remembered key of each config's first replay
 /// ([`crate::cache::replay_key_memo`]).
