@@ -6,15 +6,19 @@
 //! spellings (`character varying`, `timestamp with time zone`), so `int4`, `int` and `integer`
 //! are one type and never a mismatch.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A column type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SqlType {
     /// Built-in types: PostgreSQL's canonical name (`integer`, `character varying`).
     /// Other types: the name as written, lower-cased unless quoted, schema-qualified when it was
-    /// qualified (`core.booking_status`).
-    pub name: String,
+    /// qualified (`core.booking_status`). A built-in's canonical name is the static spelling,
+    /// also when read back from the cache: a replayed schema holds tens of thousands of them.
+    #[serde(deserialize_with = "canonical_or_owned")]
+    pub name: Cow<'static, str>,
     /// Type modifiers: the length of `character varying(20)`, precision and scale of
     /// `numeric(10,2)`, the precision of `timestamp(3)`.
     pub modifiers: Vec<u32>,
@@ -156,6 +160,40 @@ const EXTENSION_TYPES: &[&str] = &[
     "vector",
 ];
 
+/// The static spelling of a canonical built-in name, for a name read back (see
+/// [`SqlType::name`]).
+fn canonical_static(name: &str) -> Option<&'static str> {
+    static CANONICAL: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            BUILTINS
+                .iter()
+                .map(|&(_, canonical)| canonical)
+                .chain([SqlType::ONE_BYTE_CHAR])
+                .collect()
+        });
+    CANONICAL.get(name).copied()
+}
+
+/// A type name read back: a built-in's canonical name as its static spelling, others owned.
+fn canonical_or_owned<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Cow<'static, str>, D::Error> {
+    struct Name;
+    impl serde::de::Visitor<'_> for Name {
+        type Value = Cow<'static, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a type name")
+        }
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+            Ok(canonical_static(name).map_or_else(|| Cow::Owned(name.to_string()), Cow::Borrowed))
+        }
+        fn visit_string<E: serde::de::Error>(self, name: String) -> Result<Self::Value, E> {
+            Ok(canonical_static(&name).map_or(Cow::Owned(name), Cow::Borrowed))
+        }
+    }
+    deserializer.deserialize_str(Name)
+}
+
 impl SqlType {
     /// PostgreSQL's internal one-byte `"char"` type, spelled with its quotes (as
     /// `information_schema` spells it) so that it never meets `char` (`character`).
@@ -185,14 +223,14 @@ impl SqlType {
                 };
                 let user_defined = EXTENSION_TYPES.contains(&canonical);
                 SqlType {
-                    name: canonical.to_string(),
+                    name: Cow::Borrowed(canonical),
                     modifiers,
                     array: false,
                     user_defined,
                 }
             }
             None => SqlType {
-                name: lowered,
+                name: Cow::Owned(lowered),
                 modifiers,
                 array: false,
                 user_defined: true,
@@ -223,19 +261,19 @@ impl SqlType {
     /// `information_schema.columns.data_type` spelling: `ARRAY` for arrays, `USER-DEFINED` for
     /// enums and extension types, otherwise the canonical name.
     pub fn information_schema_data_type(&self) -> String {
-        if self.array || VECTOR_TYPES.contains(&self.name.as_str()) {
+        if self.array || VECTOR_TYPES.contains(&&*self.name) {
             "ARRAY".to_string()
         } else if self.user_defined {
             "USER-DEFINED".to_string()
         } else {
-            self.name.clone()
+            self.name.to_string()
         }
     }
 
     /// A type of a standard extension (`citext`, `geometry`, `hstore` …): user-defined for
     /// `information_schema`, but not an enum or a domain.
     pub fn is_extension_type(&self) -> bool {
-        EXTENSION_TYPES.contains(&self.name.as_str())
+        EXTENSION_TYPES.contains(&&*self.name)
     }
 
     /// The unqualified name of a user-defined type (`core.status` → `status`).
@@ -245,7 +283,7 @@ impl SqlType {
 
     /// SQL to write in a migration: `VARCHAR(20)`, `NUMERIC(10, 2)`, `TIMESTAMPTZ`, `core.status`.
     pub fn to_sql(&self) -> String {
-        let base = match self.name.as_str() {
+        let base = match &*self.name {
             "character varying" => "VARCHAR".to_string(),
             "character" => "CHAR".to_string(),
             "timestamp with time zone" => "TIMESTAMPTZ".to_string(),
@@ -278,6 +316,37 @@ impl std::fmt::Display for SqlType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_built_in_name_read_back_is_its_static_spelling_and_others_are_owned() {
+        let types = vec![
+            SqlType::from_sql_name("varchar", vec![40], false),
+            SqlType::from_sql_name("TIMESTAMPTZ", vec![], false),
+            SqlType::from_sql_name(SqlType::ONE_BYTE_CHAR, vec![], true),
+            SqlType::from_sql_name("core.booking_status", vec![], false),
+            SqlType::from_sql_name("Mood", vec![], true),
+        ];
+        assert!(matches!(types[0].name, Cow::Borrowed("character varying")));
+        assert!(matches!(types[3].name, Cow::Owned(_)));
+        let bytes = postcard::to_allocvec(&types).expect("encodes");
+        let postcard_back: Vec<SqlType> = postcard::from_bytes(&bytes).expect("decodes");
+        let json_back: Vec<SqlType> =
+            serde_json::from_str(&serde_json::to_string(&types).expect("encodes"))
+                .expect("decodes");
+        for back in [&postcard_back, &json_back] {
+            assert_eq!(back, &types);
+            let borrowed: Vec<bool> = back
+                .iter()
+                .map(|t| matches!(t.name, Cow::Borrowed(_)))
+                .collect();
+            assert_eq!(borrowed, [true, true, true, false, false]);
+        }
+        assert_eq!(postcard_back[4].name, "Mood");
+        // The same bytes as a plain string field: the cache format is unchanged.
+        let plain = postcard::to_allocvec(&("character varying", vec![40u32], false, false))
+            .expect("encodes");
+        assert_eq!(postcard::to_allocvec(&types[0]).expect("encodes"), plain);
+    }
 
     #[test]
     fn aliases_share_one_canonical_name() {

@@ -1146,7 +1146,7 @@ impl<'a> Replayer<'a> {
             self.schema.enums.insert(new.clone(), moved);
             let follow = |ty: &mut SqlType| {
                 if ty.user_defined && ty.name == old_qualified {
-                    ty.name = new_qualified.clone();
+                    ty.name = new_qualified.clone().into();
                 }
             };
             for table in self.schema.tables.values_mut() {
@@ -1369,7 +1369,7 @@ impl<'a> Replayer<'a> {
         let key = self.enum_key(&name);
         if self.schema.enums.contains_key(&key) {
             SqlType {
-                name: format!("{}.{}", key.0, key.1),
+                name: format!("{}.{}", key.0, key.1).into(),
                 ..ty.clone()
             }
         } else {
@@ -2161,7 +2161,7 @@ fn key_category(ty: &SqlType) -> Option<&'static str> {
     if ty.array || ty.user_defined {
         return None;
     }
-    match ty.name.as_str() {
+    match &*ty.name {
         "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => {
             Some("number")
         }
@@ -2717,7 +2717,7 @@ mod tests {
             .table("imports", "imports")
             .expect("moved with its schema");
         assert_eq!(
-            imports.column("state").map(|c| c.ty.name.as_str()),
+            imports.column("state").map(|c| &*c.ty.name),
             Some("public.state")
         );
         assert!(schema.enum_type("public", "state").is_some());

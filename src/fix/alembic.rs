@@ -181,7 +181,7 @@ impl Writer<'_> {
             return format!("{}({inner})", self.pg("ARRAY"));
         }
         let m = &ty.modifiers;
-        match ty.name.as_str() {
+        match &*ty.name {
             "integer" => format!("{}()", self.sa("Integer")),
             "bigint" => format!("{}()", self.sa("BigInteger")),
             "smallint" => format!("{}()", self.sa("SmallInteger")),

@@ -193,7 +193,7 @@ impl ColumnPlan {
             );
         }
         match (&self.ty, &self.type_text) {
-            (Some(ty), _) if self.serial => match ty.name.as_str() {
+            (Some(ty), _) if self.serial => match &*ty.name {
                 "bigint" => "BIGSERIAL".to_string(),
                 "smallint" => "SMALLSERIAL".to_string(),
                 _ => "SERIAL".to_string(),
@@ -498,9 +498,10 @@ impl<'a> Builder<'_, 'a> {
                 e.name.clone(),
             )
         });
-        let integer = column.ty.as_ref().is_some_and(|t| {
-            !t.array && matches!(t.name.as_str(), "integer" | "bigint" | "smallint")
-        });
+        let integer = column
+            .ty
+            .as_ref()
+            .is_some_and(|t| !t.array && matches!(&*t.name, "integer" | "bigint" | "smallint"));
         let serial = single_pk
             && column.primary_key
             && integer

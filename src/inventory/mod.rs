@@ -362,10 +362,10 @@ fn cast_name(ty: &SqlType) -> Option<String> {
     let base = if ty.user_defined {
         match ty.name.split_once('.') {
             Some(("public", name)) => name.to_string(),
-            _ => ty.name.clone(),
+            _ => ty.name.to_string(),
         }
     } else {
-        match ty.name.as_str() {
+        match &*ty.name {
             "integer" | "bigint" | "smallint" | "numeric" | "real" | "double precision"
             | "boolean" => return None,
             "character" => "bpchar".to_string(),

@@ -1022,7 +1022,7 @@ fn enums_with_names_schemas_values_and_non_native() {
         Some(Location::new("app/enums.py", 3, 1))
     );
     assert_eq!(
-        status.ty.as_ref().map(|t| t.name.as_str()),
+        status.ty.as_ref().map(|t| &*t.name),
         Some("core.booking_status")
     );
     assert_eq!(status.nullable, Some(false));
@@ -1320,7 +1320,7 @@ fn enum_class_outside_the_read_files_keeps_its_name() {
     assert_eq!(tier_enum.name, "tier");
     assert!(tier_enum.values.is_empty());
     assert_eq!(tier_enum.location, None);
-    assert_eq!(tier.ty.as_ref().map(|t| t.name.as_str()), Some("tier"));
+    assert_eq!(tier.ty.as_ref().map(|t| &*t.name), Some("tier"));
 }
 
 #[test]

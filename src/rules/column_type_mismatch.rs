@@ -115,7 +115,7 @@ fn model_type(
         .and_then(|e| ctx.resolve_enum(source, table, e));
     match resolved {
         Some(e) => SqlType {
-            name: format!("{}.{}", e.schema, e.name),
+            name: format!("{}.{}", e.schema, e.name).into(),
             ..ty.clone()
         },
         None => ty.clone(),
@@ -162,7 +162,7 @@ enum Kind {
 /// The kind of a type's element (arrays are compared by element). `None`: cannot be compared.
 fn kind(ty: &SqlType) -> Option<Kind> {
     let first = ty.modifiers.first().copied();
-    Some(match ty.name.as_str() {
+    Some(match &*ty.name {
         "unknown" => return None,
         "smallint" => Kind::Integer(2),
         "integer" => Kind::Integer(4),
@@ -301,7 +301,7 @@ fn pg_name(ty: &SqlType) -> String {
     let name = if ty.user_defined {
         ty.user_type_name()
     } else {
-        ty.name.as_str()
+        &*ty.name
     };
     if ty.array {
         format!("{name}[]")

@@ -265,7 +265,7 @@ mod tests {
         assert_eq!(status.name, "core.booking_status");
         assert!(status.user_defined);
         assert_eq!(
-            column_type(&expr("Enum(BookingStatus)")).map(|t| t.name),
+            column_type(&expr("Enum(BookingStatus)")).map(|t| t.name.to_string()),
             Some("bookingstatus".to_string())
         );
         assert_eq!(

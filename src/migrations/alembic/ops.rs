@@ -1921,10 +1921,8 @@ fn mark_serial(
     let Some(column) = columns.iter_mut().find(|c| c.def.name == only) else {
         return;
     };
-    let integer = matches!(
-        column.def.ty.name.as_str(),
-        "integer" | "bigint" | "smallint"
-    ) && !column.def.ty.array;
+    let integer =
+        matches!(&*column.def.ty.name, "integer" | "bigint" | "smallint") && !column.def.ty.array;
     if integer
         && column.serial_candidate
         && column.def.default.is_none()
