@@ -53,7 +53,7 @@ pub mod resume;
 /// A column of the replayed schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
-    pub name: String,
+    pub name: compact_str::CompactString,
     pub ty: SqlType,
     pub nullable: bool,
     pub default: Option<String>,
@@ -832,12 +832,12 @@ impl<'a> Replayer<'a> {
                 columns
                     .iter()
                     .filter(|c| c.primary_key)
-                    .map(|c| (c.name.clone(), c.ty.clone(), c.location.clone())),
+                    .map(|c| (c.name.to_string(), c.ty.clone(), c.location.clone())),
             );
         } else {
             for name in &fk.columns {
-                match columns.iter().find(|c| &c.name == name) {
-                    Some(c) => targets.push((c.name.clone(), c.ty.clone(), c.location.clone())),
+                match columns.iter().find(|c| c.name == *name) {
+                    Some(c) => targets.push((c.name.to_string(), c.ty.clone(), c.location.clone())),
                     None if known => {
                         return self.fail(
                             format!(
@@ -1182,7 +1182,7 @@ impl<'a> Replayer<'a> {
     fn column(&self, def: &ColumnDef, written: &QualifiedName, key: &(String, String)) -> Column {
         let (ty, domain) = self.resolve_column_type(&def.ty);
         Column {
-            name: def.name.clone(),
+            name: def.name.as_str().into(),
             ty,
             nullable: def.nullable && !def.primary_key && domain.as_ref().is_none_or(|d| d.1),
             default: def
@@ -1499,7 +1499,7 @@ impl<'a> Replayer<'a> {
                     merge_column(&mut new_columns, column);
                 }
                 for name in primary_key {
-                    if let Some(column) = new_columns.iter_mut().find(|c| &c.name == name) {
+                    if let Some(column) = new_columns.iter_mut().find(|c| c.name == *name) {
                         column.nullable = false;
                         column.primary_key = true;
                     }
@@ -1514,7 +1514,7 @@ impl<'a> Replayer<'a> {
                         return;
                     }
                     if let Some(fk) = &def.references {
-                        let from = [(column.name.clone(), column.ty.clone())];
+                        let from = [(column.name.to_string(), column.ty.clone())];
                         if self.foreign_key_fails(&from, fk, Some((&key, &new_columns))) {
                             return;
                         }
@@ -1623,7 +1623,7 @@ impl<'a> Replayer<'a> {
                     return;
                 }
                 if let Some(fk) = &def.references {
-                    let from = [(column.name.clone(), column.ty.clone())];
+                    let from = [(column.name.to_string(), column.ty.clone())];
                     if self.foreign_key_fails(&from, fk, None) {
                         return;
                     }
@@ -1703,7 +1703,7 @@ impl<'a> Replayer<'a> {
                     && t.column(new_name).is_none()
                 {
                     t.columns.push(Column {
-                        name: new_name.clone(),
+                        name: new_name.as_str().into(),
                         ty: SqlType::from_sql_name("unknown", Vec::new(), false),
                         nullable: true,
                         default: None,
@@ -1722,7 +1722,7 @@ impl<'a> Replayer<'a> {
                     });
                 if renamable {
                     self.alter_column_everywhere(&key, column, |col| {
-                        col.name = new_name.clone();
+                        col.name = new_name.as_str().into();
                         col.location = location.clone();
                     });
                 }
@@ -2489,7 +2489,7 @@ mod tests {
             .map(|t| {
                 t.columns
                     .iter()
-                    .map(|c| (c.name.clone(), c.nullable))
+                    .map(|c| (c.name.to_string(), c.nullable))
                     .collect()
             })
             .unwrap_or_default()
@@ -2642,7 +2642,7 @@ mod tests {
             .iter()
             .map(|c| {
                 (
-                    c.name.clone(),
+                    c.name.to_string(),
                     c.ty.information_schema_data_type(),
                     c.nullable,
                 )
@@ -2873,7 +2873,7 @@ mod tests {
     fn column_names(schema: &Schema, s: &str, t: &str) -> Vec<String> {
         schema
             .table(s, t)
-            .map(|t| t.columns.iter().map(|c| c.name.clone()).collect())
+            .map(|t| t.columns.iter().map(|c| c.name.to_string()).collect())
             .unwrap_or_default()
     }
 

@@ -447,7 +447,7 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
             .iter()
             .any(|(s, t, c)| s == &row.schema && t == &row.table && c == &row.column);
         table.columns.push(Column {
-            name: row.column.clone(),
+            name: row.column.as_str().into(),
             ty: column_type(row),
             nullable: row.is_nullable == "YES",
             default: row.column_default.clone(),

@@ -345,7 +345,7 @@ impl<'a> Builder<'_, 'a> {
                         && let Some((schema, name)) = qualified.split_once('.')
                         && let Some(model_enum) = self
                             .model_table(&t.schema, &t.table)
-                            .and_then(|m| m.columns.iter().find(|c| &c.name == column))
+                            .and_then(|m| m.columns.iter().find(|c| c.name == *column))
                             .and_then(|c| c.enum_type.as_ref())
                     {
                         let key = (
@@ -387,7 +387,7 @@ impl<'a> Builder<'_, 'a> {
             let Some(model) = self.model_table(schema, table) else {
                 continue;
             };
-            let Some(model_column) = model.columns.iter().find(|c| &c.name == column) else {
+            let Some(model_column) = model.columns.iter().find(|c| c.name == *column) else {
                 continue;
             };
             let mut plan = self.column(model_column, false);
@@ -508,9 +508,9 @@ impl<'a> Builder<'_, 'a> {
             && column.foreign_keys.is_empty()
             && !column.server_default;
         ColumnPlan {
-            name: column.name.clone(),
+            name: column.name.to_string(),
             ty: column.ty.clone(),
-            type_text: column.type_text.clone(),
+            type_text: column.type_text.as_ref().map(ToString::to_string),
             enum_type,
             nullable: !column.primary_key && column.nullable != Some(false),
             primary_key: column.primary_key,

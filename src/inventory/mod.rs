@@ -188,7 +188,7 @@ pub fn from_sources(sources: &[MigrationSource]) -> Inventory {
                 data_type: c.ty.information_schema_data_type(),
                 is_nullable: if c.nullable { "YES" } else { "NO" },
                 column_default: c.default.as_deref().and_then(|d| pg_default(d, &c.ty)),
-                column_name: c.name,
+                column_name: c.name.to_string(),
                 location: c.location,
             })
         })

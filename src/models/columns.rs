@@ -307,10 +307,10 @@ impl<'a> Resolver<'a> {
             (None, None) => (None, None, input.annotation.map(expr_text)),
         };
         Some(ModelColumn {
-            name,
+            name: name.into(),
             attribute: input.attribute.map(str::to_string),
             ty,
-            type_text,
+            type_text: type_text.map(Into::into),
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
@@ -832,10 +832,10 @@ impl<'a> Resolver<'a> {
             }
         };
         Some(ModelColumn {
-            name,
+            name: name.into(),
             attribute: input.attribute.map(str::to_string),
             ty,
-            type_text,
+            type_text: type_text.map(Into::into),
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,

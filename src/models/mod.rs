@@ -29,13 +29,13 @@ pub struct ModelTable {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModelColumn {
     /// The column's name in the database (`mapped_column("venue_latitude", …)` → that name).
-    pub name: String,
+    pub name: compact_str::CompactString,
     /// The Python attribute, when it is not the column name or for messages.
     pub attribute: Option<String>,
     /// The PostgreSQL type the model's type maps to, when it can be told.
     pub ty: Option<SqlType>,
     /// The type as written in the model (`String(20)`, `Mapped[int]`), for messages.
-    pub type_text: Option<String>,
+    pub type_text: Option<compact_str::CompactString>,
     /// `Some(false)`: the model says NOT NULL (explicitly, by `primary_key`, or by `Mapped[T]`
     /// without Optional); `None`: cannot be told.
     pub nullable: Option<bool>,

@@ -105,7 +105,7 @@ fn mapped(ctx: &DatabaseContext, missing: &MissingColumn) -> Finding {
     Finding::new(
         Rule::ColumnMissingInDatabase,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name),
+        Target::column(schema, &table.name, column.name.as_str()),
         format!(
             "column `{path}` is mapped by {by} but {} has no such column; queries fail there with `column {}.{} does not exist`",
             ctx.database.name, table.name, column.name
@@ -143,7 +143,7 @@ fn unapplied(ctx: &DatabaseContext) -> Vec<Finding> {
                 findings.push(Finding::new(
                     Rule::ColumnMissingInDatabase,
                     column.location.clone(),
-                    Target::column(&table.schema, &table.name, &column.name),
+                    Target::column(&table.schema, &table.name, column.name.as_str()),
                     format!(
                         "column `{}.{}.{}` is created by {} but {} has no such column: the migration has not been applied",
                         table.schema, table.name, column.name, source.name, ctx.database.name

@@ -374,7 +374,7 @@ fn finding(
     Finding::new(
         Rule::ColumnTypeMismatch,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name),
+        Target::column(schema, &table.name, column.name.as_str()),
         format!(
             "`{path}` is `{model}` in the model but `{migrated_ty}` in {}: {}",
             migrated.source.in_phrase(),
@@ -524,7 +524,7 @@ mod tests {
         let table = with_column(
             model_table("public", "t", &[("id", "INTEGER"), ("c", "TIMESTAMP")]),
             "c",
-            |c| c.type_text = Some("Mapped[datetime]".to_string()),
+            |c| c.type_text = Some("Mapped[datetime]".into()),
         );
         let findings = only(
             run(&["CREATE TABLE t (id int, c timestamptz);"], vec![table]),

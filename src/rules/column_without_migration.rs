@@ -183,7 +183,7 @@ fn finding(
     Finding::new(
         Rule::ColumnWithoutMigration,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name),
+        Target::column(schema, &table.name, column.name.as_str()),
         format!(
             "column `{schema}.{}.{}` is mapped by {by} but no migration creates it{source_note}; queries fail with `column {}.{} does not exist`",
             table.name, column.name, table.name, column.name

@@ -104,7 +104,7 @@ fn finding(ctx: &DatabaseContext, missing: &MissingEnumType) -> Finding {
     Finding::new(
         Rule::EnumTypeMissingInDatabase,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name).with_enum(&qualified),
+        Target::column(schema, &table.name, column.name.as_str()).with_enum(&qualified),
         format!(
             "`{path}` is mapped as the enum type `{qualified}`, which {} does not have; casts to it fail there with `type \"{qualified}\" does not exist`",
             ctx.database.name

@@ -144,7 +144,7 @@ fn finding(ctx: &Context, missing: &MissingEnumType) -> Finding {
     Finding::new(
         Rule::EnumTypeWithoutMigration,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name).with_enum(&qualified),
+        Target::column(schema, &table.name, column.name.as_str()).with_enum(&qualified),
         format!(
             "`{path}` is mapped as the enum type `{qualified}`, which no migration creates; casts to it fail with `type \"{qualified}\" does not exist`"
         ),

@@ -87,7 +87,7 @@ fn finding(ctx: &DatabaseContext, missing: &MissingEnumValue) -> Finding {
     Finding::new(
         Rule::EnumValueMissingInDatabase,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name).with_enum_value(&qualified, value),
+        Target::column(schema, &table.name, column.name.as_str()).with_enum_value(&qualified, value),
         format!(
             "the enum of `{}` has the value `{value}`, which `{qualified}` in {} lacks; writing it fails there with `invalid input value for enum {}: \"{value}\"`",
             super::column_path(schema, table, column),

@@ -122,7 +122,7 @@ fn finding(missing: &MissingEnumValue) -> Finding {
     Finding::new(
         Rule::EnumValueWithoutMigration,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name).with_enum_value(&qualified, value),
+        Target::column(schema, &table.name, column.name.as_str()).with_enum_value(&qualified, value),
         format!(
             "the enum of `{}` has the value `{value}`, which no migration adds to `{qualified}`; writing it fails with `invalid input value for enum {}: \"{value}\"`",
             super::column_path(schema, table, column),

@@ -240,7 +240,7 @@ fn finding(
             column: target_column,
         } => {
             let model_column = mapped(&target.schema, &target.name)
-                .and_then(|model| model.columns.iter().find(|c| &c.name == target_column));
+                .and_then(|model| model.columns.iter().find(|c| c.name == *target_column));
             (
                 format!(
                     "`{path}` references `{written}`, but no migration creates the column `{target_column}` of `{}.{}`: the foreign key fails with `column \"{target_column}\" referenced in foreign key constraint does not exist`",
@@ -264,7 +264,7 @@ fn finding(
         ..Finding::new(
             Rule::ForeignKeyTargetMissing,
             column.location.clone(),
-            Target::column(schema, &table.name, &column.name).with_references(reference),
+            Target::column(schema, &table.name, column.name.as_str()).with_references(reference),
             message,
             help,
         )

@@ -345,7 +345,7 @@ pub(crate) mod test_support {
                 .iter()
                 .enumerate()
                 .map(|(i, (column, ty))| ModelColumn {
-                    name: column.to_string(),
+                    name: (*column).into(),
                     attribute: None,
                     ty: Some(sql_type(ty)),
                     type_text: None,

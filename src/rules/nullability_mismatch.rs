@@ -125,7 +125,7 @@ fn finding(
     Finding::new(
         Rule::NullabilityMismatch,
         column.location.clone(),
-        Target::column(schema, &table.name, &column.name),
+        Target::column(schema, &table.name, column.name.as_str()),
         message,
         help,
     )
