@@ -2268,6 +2268,33 @@ mod tests {
         QualifiedName::new(schema, name)
     }
 
+    #[test]
+    fn a_column_name_short_or_long_encodes_as_a_plain_string_and_comes_back() {
+        let long = "a_column_name_longer_than_twenty_four_bytes";
+        for name in ["id", long] {
+            let column = Column {
+                name: name.into(),
+                ty: SqlType::builtin("text"),
+                nullable: true,
+                default: None,
+                primary_key: false,
+                references: None,
+                location: loc(3),
+                inherited: false,
+                domain: None,
+                source: 0,
+            };
+            let bytes = postcard::to_allocvec(&column).expect("encodes");
+            // The name's bytes are a plain string's: the cache format did not change with it.
+            let plain = postcard::to_allocvec(&name.to_string()).expect("encodes");
+            assert_eq!(&bytes[..plain.len()], &plain[..]);
+            let back: Column = postcard::from_bytes(&bytes).expect("decodes");
+            assert_eq!(back, column);
+            assert_eq!(back.name, name);
+            assert_eq!(back.name.is_heap_allocated(), name == long);
+        }
+    }
+
     fn create(table: QualifiedName, columns: Vec<ColumnDef>) -> SchemaChange {
         SchemaChange::CreateTable {
             table,
