@@ -1548,9 +1548,13 @@ fn build(
         })
         .collect::<Vec<SqlFile>>();
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
+    // A path is cloned only for a file that has a schema (an `env.py`), not for every file.
     let env_schemas: HashMap<String, String> = parsed
         .iter()
-        .filter_map(|f| Some((f.path.clone(), f.env_schema.clone()?)))
+        .filter_map(|f| {
+            let schema = f.env_schema.as_ref()?;
+            Some((f.path.clone(), schema.clone()))
+        })
         .collect();
     // A revision that names a model class's table (`op.add_column(Run.__tablename__, …)`)
     // replays after the models are resolved; otherwise the two run side by side.
@@ -1627,7 +1631,8 @@ fn build(
     let sql_ignores: Vec<(String, crate::migrations::SqlIgnore)> = parsed
         .iter()
         .filter_map(|file| match &file.parsed {
-            Parsed::Sql(read) => Some((file.path.clone(), read)),
+            // The path is cloned for each ignore comment, not for each file.
+            Parsed::Sql(read) => Some((&file.path, read)),
             _ => None,
         })
         .flat_map(|(path, read)| {
