@@ -220,6 +220,23 @@ pub fn migration_order<'a>(a: &'a str, b: &'a str) -> Ordering {
     natural_cmp(name(a), name(b)).then_with(|| a.cmp(b))
 }
 
+/// Sorts `items` in [`migration_order`] by `path(item)`, finding each file name once rather than
+/// in every comparison (20,000 migration files: ~60,000 reverse searches of a path less);
+/// items already in order (git lists a folder's zero-padded names in it) are left as they are
+/// after one pass.
+pub fn sort_in_migration_order<T>(items: &mut Vec<T>, path: impl Fn(&T) -> &str) {
+    let name_at = |p: &str| p.rfind('/').map_or(0, |i| i + 1);
+    let mut named: Vec<(usize, T)> = items.drain(..).map(|t| (name_at(path(&t)), t)).collect();
+    let order = |(x, a): &(usize, T), (y, b): &(usize, T)| {
+        let (p, q) = (path(a), path(b));
+        natural_cmp(&p[*x..], &q[*y..]).then_with(|| p.cmp(q))
+    };
+    if !named.is_sorted_by(|a, b| order(a, b) != Ordering::Greater) {
+        named.sort_by(order);
+    }
+    items.extend(named.into_iter().map(|(_, t)| t));
+}
+
 /// Compares two strings with digit runs as numbers (`2_x` < `10_x`), case-insensitively, then
 /// exactly.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
@@ -350,6 +367,31 @@ mod tests {
         assert_eq!(classify("sub/driftguard.yml", &config), FileKind::Other);
         assert_eq!(classify("models.py", &config), FileKind::Model);
         assert_eq!(classify("README.md", &config), FileKind::Other);
+    }
+
+    #[test]
+    fn sorting_in_migration_order_gives_what_comparing_in_pairs_gives() {
+        let paths = [
+            "database/migrations/20251126220831_add_travel_fee.sql",
+            "database/migrations/BATCH_1_COMBINED_MIGRATION.sql",
+            "apps/backend/src/db/migrations/010_b.sql",
+            "database/migrations/002_smart_scheduling_phase1.sql",
+            "database/migrations/9_a.sql",
+            "b/9_a.sql",
+            "a/9_a.sql",
+            "no_folder_1.sql",
+            "x/y/.sql",
+        ];
+        let mut expected = paths.to_vec();
+        expected.sort_by(|a, b| migration_order(a, b));
+        let mut sorted: Vec<(usize, &str)> = paths.iter().copied().enumerate().collect();
+        sort_in_migration_order(&mut sorted, |(_, p)| p);
+        let sorted: Vec<&str> = sorted.into_iter().map(|(_, p)| p).collect();
+        assert_eq!(sorted, expected);
+        // Already in order: unchanged.
+        let mut again: Vec<&str> = expected.clone();
+        sort_in_migration_order(&mut again, |p| p);
+        assert_eq!(again, expected);
     }
 
     #[test]

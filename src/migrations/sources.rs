@@ -26,7 +26,6 @@ use crate::schema::resume::{self, FileKey};
 use crate::timing::span;
 
 use crate::config::Config;
-use crate::discover::migration_order;
 use crate::finding::Warning;
 use crate::migrations::{MigrationEvents, QualifiedName, SchemaChange, SqlRead, alembic};
 use crate::models::ModelTable;
@@ -372,7 +371,7 @@ pub fn assemble(
         by_source.entry(file.source).or_default().push(file);
     }
     for (source_index, mut files) in by_source {
-        files.sort_by(|a, b| migration_order(a.path, b.path));
+        crate::discover::sort_in_migration_order(&mut files, |f| f.path);
         for file in &files {
             warnings.extend(
                 file.read

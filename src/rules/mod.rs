@@ -192,7 +192,7 @@ fn sql_in_order<'a>(
     files: &'a [crate::migrations::sources::SqlMigration<'a>],
 ) -> Vec<&'a crate::migrations::sources::SqlMigration<'a>> {
     let mut sorted: Vec<_> = files.iter().collect();
-    sorted.sort_by(|a, b| crate::discover::migration_order(a.path, b.path));
+    crate::discover::sort_in_migration_order(&mut sorted, |f| f.path);
     sorted
 }
 
