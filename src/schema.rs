@@ -168,11 +168,48 @@ pub struct EnumType {
 pub struct Schema {
     pub schemas: BTreeSet<String>,
     /// Keyed by (schema, table).
+    #[serde(deserialize_with = "map_in_bulk")]
     pub tables: BTreeMap<(String, String), Table>,
     /// Keyed by (schema, type name).
+    #[serde(deserialize_with = "map_in_bulk")]
     pub enums: BTreeMap<(String, String), EnumType>,
     /// Keyed by (schema, domain name).
+    #[serde(deserialize_with = "map_in_bulk")]
     pub domains: BTreeMap<(String, String), Domain>,
+}
+
+/// A map read back in one piece: its entries gathered, then the tree built from them at once
+/// (they come in key order, as written), instead of inserted one by one — a kept replay holds
+/// thousands of tables. The same map either way (a repeated key keeps its last value).
+fn map_in_bulk<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Ord + serde::Deserialize<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K, V> serde::de::Visitor<'de> for Entries<K, V>
+    where
+        K: Ord + serde::Deserialize<'de>,
+        V: serde::Deserialize<'de>,
+    {
+        type Value = BTreeMap<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            // A damaged length is not trusted for more than it can hold.
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(BTreeMap::from_iter(entries))
+        }
+    }
+    deserializer.deserialize_map(Entries(std::marker::PhantomData))
 }
 
 /// A `CREATE DOMAIN`: a named type over another, possibly NOT NULL.
@@ -2293,6 +2330,55 @@ mod tests {
             assert_eq!(back.name, name);
             assert_eq!(back.name.is_heap_allocated(), name == long);
         }
+    }
+
+    #[test]
+    fn a_schema_read_back_in_bulk_is_the_schema_written() {
+        let schema = run(&[vec![
+            SchemaChange::CreateSchema {
+                name: "core".into(),
+                location: loc(1),
+            },
+            create(q(Some("core"), "zebras"), vec![col("id", "integer")]),
+            create(q(None, "apples"), vec![col("id", "integer")]),
+            create(
+                q(Some("core"), "apples"),
+                vec![col("a", "text"), col("b", "text")],
+            ),
+            create(q(None, "mangos"), vec![col("id", "bigint")]),
+        ]]);
+        assert_eq!(schema.tables.len(), 4);
+        let bytes = postcard::to_allocvec(&schema).expect("encodes");
+        let back: Schema = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(back, schema);
+        let keys: Vec<_> = back.tables.keys().cloned().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert!(
+            back.table("core", "apples")
+                .is_some_and(|t| t.columns.len() == 2)
+        );
+        // Entries out of order, and a key twice: the tree a one-by-one insert builds (the
+        // last value of a key wins).
+        let t = |name: &str| back.table("core", name).cloned().expect("table");
+        let key = |name: &str| ("core".to_string(), name.to_string());
+        let entries = vec![
+            (key("zebras"), t("zebras")),
+            (key("apples"), t("zebras")),
+            (key("apples"), t("apples")),
+        ];
+        let bytes = postcard::to_allocvec(&(
+            BTreeSet::<String>::new(),
+            entries,
+            Vec::<((String, String), EnumType)>::new(),
+            Vec::<((String, String), Domain)>::new(),
+        ))
+        .expect("encodes");
+        let odd: Schema = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(odd.tables.len(), 2);
+        assert_eq!(odd.tables[&key("apples")], t("apples"));
+        assert_eq!(odd.tables[&key("zebras")], t("zebras"));
     }
 
     fn create(table: QualifiedName, columns: Vec<ColumnDef>) -> SchemaChange {
