@@ -20,8 +20,9 @@ pub struct SqlType {
     #[serde(deserialize_with = "canonical_or_owned")]
     pub name: Cow<'static, str>,
     /// Type modifiers: the length of `character varying(20)`, precision and scale of
-    /// `numeric(10,2)`, the precision of `timestamp(3)`.
-    pub modifiers: Vec<u32>,
+    /// `numeric(10,2)`, the precision of `timestamp(3)`. Two are kept inline (no type has
+    /// more): a schema holds a type per column, by the tens of thousands. Encoded as a list.
+    pub modifiers: smallvec::SmallVec<[u32; 2]>,
     /// `text[]`, `integer ARRAY`.
     pub array: bool,
     /// Not a built-in type: an enum, a domain or an extension's type.
@@ -210,6 +211,7 @@ impl SqlType {
         };
         let bare = lowered.strip_prefix("pg_catalog.").unwrap_or(&lowered);
         let builtin = BUILTINS.iter().find(|(alias, _)| *alias == bare);
+        let modifiers = smallvec::SmallVec::from_slice(&modifiers);
         match builtin {
             Some((alias, canonical)) => {
                 let mut modifiers = modifiers;
@@ -346,6 +348,33 @@ mod tests {
         let plain = postcard::to_allocvec(&("character varying", vec![40u32], false, false))
             .expect("encodes");
         assert_eq!(postcard::to_allocvec(&types[0]).expect("encodes"), plain);
+    }
+
+    #[test]
+    fn modifiers_are_inline_up_to_two_and_encode_as_a_list() {
+        for (name, modifiers) in [
+            ("varchar", vec![40]),
+            ("numeric", vec![10, 2]),
+            ("text", vec![]),
+            ("core.odd_type", vec![1, 2, 3]),
+        ] {
+            let ty = SqlType::from_sql_name(name, modifiers.clone(), false);
+            assert_eq!(ty.modifiers.as_slice(), modifiers.as_slice());
+            assert_eq!(ty.modifiers.spilled(), modifiers.len() > 2);
+            let bytes = postcard::to_allocvec(&ty).expect("encodes");
+            let plain = postcard::to_allocvec(&(&*ty.name, &modifiers, ty.array, ty.user_defined))
+                .expect("encodes");
+            assert_eq!(bytes, plain);
+            let back: SqlType = postcard::from_bytes(&bytes).expect("decodes");
+            assert_eq!(back, ty);
+            assert_eq!(back.modifiers.spilled(), modifiers.len() > 2);
+            let json = serde_json::to_string(&ty).expect("encodes");
+            assert!(json.contains(&format!(
+                "\"modifiers\":{}",
+                serde_json::to_string(&modifiers).expect("encodes")
+            )));
+            assert_eq!(serde_json::from_str::<SqlType>(&json).expect("decodes"), ty);
+        }
     }
 
     #[test]

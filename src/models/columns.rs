@@ -308,7 +308,7 @@ impl<'a> Resolver<'a> {
         };
         Some(ModelColumn {
             name: name.into(),
-            attribute: input.attribute.map(str::to_string),
+            attribute: input.attribute.map(compact_str::CompactString::from),
             ty,
             type_text: type_text.map(Into::into),
             nullable,
@@ -833,7 +833,7 @@ impl<'a> Resolver<'a> {
         };
         Some(ModelColumn {
             name: name.into(),
-            attribute: input.attribute.map(str::to_string),
+            attribute: input.attribute.map(compact_str::CompactString::from),
             ty,
             type_text: type_text.map(Into::into),
             nullable,

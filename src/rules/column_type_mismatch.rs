@@ -691,7 +691,7 @@ mod tests {
 
     #[test]
     fn the_test_helper_reads_types_like_a_migration() {
-        assert_eq!(sql_type("numeric(10, 2)").modifiers, vec![10, 2]);
+        assert_eq!(sql_type("numeric(10, 2)").modifiers.as_slice(), [10, 2]);
         assert!(sql_type("text[]").array);
     }
 
