@@ -73,8 +73,10 @@ pub fn classify(path: &str, config: &Config) -> FileKind {
     if !is_sql && !is_py {
         return FileKind::Other;
     }
-    let dirs: Vec<&str> = if at_root {
-        Vec::new()
+    // Inline: every path of both snapshots is classified (25,000 at 5,000 models / 20,000
+    // migrations), and few are more than eight folders deep.
+    let dirs: smallvec::SmallVec<[&str; 8]> = if at_root {
+        smallvec::SmallVec::new()
     } else {
         path[..path.len() - file_name.len() - 1]
             .split('/')

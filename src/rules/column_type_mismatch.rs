@@ -100,25 +100,26 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings
 }
 
-/// The model's type, with an enum qualified by the type it resolves to in the source.
-fn model_type(
+/// The model's type, with an enum qualified by the type it resolves to in the source (the
+/// model's own, borrowed, otherwise).
+fn model_type<'t>(
     ctx: &Context,
     table: &ModelTable,
     column: &ModelColumn,
-    ty: &SqlType,
+    ty: &'t SqlType,
     source: &MigrationSource,
-) -> SqlType {
+) -> std::borrow::Cow<'t, SqlType> {
     let resolved = column
         .enum_type
         .as_ref()
         .filter(|e| e.native && ty.user_defined)
         .and_then(|e| ctx.resolve_enum(source, table, e));
     match resolved {
-        Some(e) => SqlType {
+        Some(e) => std::borrow::Cow::Owned(SqlType {
             name: format!("{}.{}", e.schema, e.name).into(),
             ..ty.clone()
-        },
-        None => ty.clone(),
+        }),
+        None => std::borrow::Cow::Borrowed(ty),
     }
 }
 
@@ -132,7 +133,7 @@ fn from_annotation(column: &ModelColumn) -> bool {
 
 /// What a type is, for the comparison.
 #[derive(Debug, Clone, PartialEq)]
-enum Kind {
+enum Kind<'a> {
     /// `smallint`, `integer`, `bigint`, by width in bytes.
     Integer(u8),
     /// `real`, `double precision`, by width in bytes.
@@ -154,13 +155,13 @@ enum Kind {
     },
     /// An enum (or, on the migrated side, a named type that is not an extension's); the name as
     /// written, qualified or not.
-    Named(String),
+    Named(&'a str),
     /// Any other type, by canonical name.
-    Other(String),
+    Other(&'a str),
 }
 
 /// The kind of a type's element (arrays are compared by element). `None`: cannot be compared.
-fn kind(ty: &SqlType) -> Option<Kind> {
+fn kind(ty: &SqlType) -> Option<Kind<'_>> {
     let first = ty.modifiers.first().copied();
     Some(match &*ty.name {
         "unknown" => return None,
@@ -188,8 +189,8 @@ fn kind(ty: &SqlType) -> Option<Kind> {
         "timestamp with time zone" => Kind::Timestamp { tz: true },
         "time without time zone" => Kind::Time { tz: false },
         "time with time zone" => Kind::Time { tz: true },
-        name if ty.user_defined && !ty.is_extension_type() => Kind::Named(name.to_string()),
-        name => Kind::Other(name.to_string()),
+        name if ty.user_defined && !ty.is_extension_type() => Kind::Named(name),
+        name => Kind::Other(name),
     })
 }
 
@@ -273,7 +274,7 @@ fn compare(
         (Timestamp { tz: a }, Timestamp { tz: b }) | (Time { tz: a }, Time { tz: b }) => {
             (a != b && !from_annotation).then_some(Mismatch::TimeZone)
         }
-        (Named(a), Named(b)) => (!same_name(&a, &b)).then_some(Mismatch::Kind),
+        (Named(a), Named(b)) => (!same_name(a, b)).then_some(Mismatch::Kind),
         (Other(a), Other(b)) => (a != b).then_some(Mismatch::Kind),
         _ => Some(Mismatch::Kind),
     }

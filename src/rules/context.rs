@@ -180,7 +180,11 @@ impl<'a> Context<'a> {
     /// The migrated columns a model column maps to: one per serving source that creates both
     /// its table and the column. The rules that compare a column (DG003–DG007) look only at
     /// these; where there are none, DG001 or DG002 already speak.
-    pub fn migrated_columns(&self, table: &ModelTable, column: &ModelColumn) -> Vec<Migrated<'a>> {
+    pub fn migrated_columns(
+        &self,
+        table: &ModelTable,
+        column: &ModelColumn,
+    ) -> PerSource<Migrated<'a>> {
         self.found(table)
             .iter()
             .filter_map(|&(source, migrated)| {
@@ -200,7 +204,7 @@ impl<'a> Context<'a> {
     /// Declared sources: the first source with a problem, since each must serve the models.
     pub fn decide<T>(
         &self,
-        per_source: Vec<(Migrated<'a>, Option<T>)>,
+        per_source: PerSource<(Migrated<'a>, Option<T>)>,
     ) -> Option<(Migrated<'a>, T)> {
         if !self.declared_sources && per_source.iter().any(|(_, problem)| problem.is_none()) {
             return None;
@@ -254,6 +258,10 @@ impl<'a> DatabaseContext<'a> {
         })
     }
 }
+
+/// One entry per migration source, held inline for up to two: nearly every project has one or
+/// two, and the column rules ask for each of tens of thousands of model columns.
+pub type PerSource<T> = smallvec::SmallVec<[T; 2]>;
 
 /// A model column's counterpart in one migration source.
 #[derive(Debug, Clone, Copy)]
