@@ -56,7 +56,9 @@ pub struct Column {
     pub name: compact_str::CompactString,
     pub ty: SqlType,
     pub nullable: bool,
-    pub default: Option<String>,
+    /// Inline up to 24 bytes (`true`, `now()`, `'pending'`): a schema holds tens of thousands
+    /// of columns.
+    pub default: Option<compact_str::CompactString>,
     pub primary_key: bool,
     /// Boxed: few columns reference another table, and a replayed schema holds its columns
     /// by the tens of thousands (240 → 176 bytes a column).
@@ -222,9 +224,29 @@ pub struct Domain {
     pub location: Location,
 }
 
+/// A key of [`Schema`]'s maps built in a buffer of this thread's, so that a lookup by two
+/// borrowed names allocates nothing (the rules look up every model table: thousands a check).
+fn with_key<R>(schema: &str, name: &str, f: impl FnOnce(&(String, String)) -> R) -> R {
+    thread_local! {
+        static KEY: std::cell::RefCell<(String, String)> =
+            const { std::cell::RefCell::new((String::new(), String::new())) };
+    }
+    KEY.with(|key| match key.try_borrow_mut() {
+        Ok(mut key) => {
+            key.0.clear();
+            key.0.push_str(schema);
+            key.1.clear();
+            key.1.push_str(name);
+            f(&key)
+        }
+        // Never nested today; if it were, an owned key.
+        Err(_) => f(&(schema.to_string(), name.to_string())),
+    })
+}
+
 impl Schema {
     pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
-        self.tables.get(&(schema.to_string(), name.to_string()))
+        with_key(schema, name, |key| self.tables.get(key))
     }
 
     /// Tables of that name in any schema.
@@ -233,7 +255,7 @@ impl Schema {
     }
 
     pub fn enum_type(&self, schema: &str, name: &str) -> Option<&EnumType> {
-        self.enums.get(&(schema.to_string(), name.to_string()))
+        with_key(schema, name, |key| self.enums.get(key))
     }
 }
 
@@ -1225,7 +1247,7 @@ impl<'a> Replayer<'a> {
             default: def
                 .default
                 .as_ref()
-                .map(|d| qualify_serial_default(d, written, key, &def.name)),
+                .map(|d| qualify_serial_default(d, written, key, &def.name).into()),
             primary_key: def.primary_key,
             references: def.references.clone().map(Box::new),
             location: def.location.clone(),
@@ -1830,7 +1852,9 @@ impl<'a> Replayer<'a> {
                 {
                     return;
                 }
-                self.alter_column_everywhere(&key, column, |col| col.default = default.clone());
+                self.alter_column_everywhere(&key, column, |col| {
+                    col.default = default.as_deref().map(compact_str::CompactString::from)
+                });
             }
             SchemaChange::AddPrimaryKey {
                 table,

@@ -450,7 +450,10 @@ pub fn build_schema(live: &LiveDatabase, location: &Location) -> Schema {
             name: row.column.as_str().into(),
             ty: column_type(row),
             nullable: row.is_nullable == "YES",
-            default: row.column_default.clone(),
+            default: row
+                .column_default
+                .as_deref()
+                .map(compact_str::CompactString::from),
             primary_key,
             references: None,
             location: location.clone(),
