@@ -326,16 +326,56 @@ pub struct SourceEvents<'a> {
 }
 
 /// The folder of a file's path, from the first place its events name (`""` when it has none).
-fn file_folder(file: &FileEvents<'_>) -> String {
+fn file_folder<'f>(file: &FileEvents<'f>) -> &'f str {
     let path = file
         .statements
         .first()
         .map(|s| &*s.location.path)
         .or_else(|| file.changes.first().map(|c| &*c.location().path))
         .unwrap_or("");
-    path.rsplit_once('/')
-        .map_or("", |(folder, _)| folder)
-        .to_string()
+    path.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
+/// A source's files' folders ([`file_folder`]): each distinct folder once, then each file's by
+/// number (the folders of 20,000 files are a handful). Two files are in the same folder when
+/// their numbers are equal.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Folders {
+    distinct: Vec<String>,
+    each: Vec<u32>,
+}
+
+impl Folders {
+    fn of<'f>(files: impl IntoIterator<Item = &'f str>) -> Folders {
+        let mut folders = Folders::default();
+        folders.extend(files);
+        folders
+    }
+
+    /// Adds the folders of files that come after the ones it has.
+    fn extend<'f>(&mut self, files: impl IntoIterator<Item = &'f str>) {
+        let mut numbers: HashMap<&str, u32> = self
+            .distinct
+            .iter()
+            .enumerate()
+            .map(|(n, folder)| (folder.as_str(), n as u32))
+            .collect();
+        let mut added: Vec<String> = Vec::new();
+        for folder in files {
+            let next = (self.distinct.len() + added.len()) as u32;
+            let number = *numbers.entry(folder).or_insert_with(|| {
+                added.push(folder.to_string());
+                next
+            });
+            self.each.push(number);
+        }
+        self.distinct.extend(added);
+    }
+
+    /// The number of file `f`'s folder.
+    fn of_file(&self, f: usize) -> Option<u32> {
+        self.each.get(f).copied()
+    }
 }
 
 /// Replays the files of one source, in order, into a schema.
@@ -376,11 +416,11 @@ pub fn replay_checked<'a>(sources: &[SourceEvents<'a>], postgres_version: u32) -
 fn replay_full<'a>(
     sources: &[SourceEvents<'a>],
     postgres_version: u32,
-) -> (Replayed, Carried, Vec<Creates>, Vec<Vec<String>>) {
+) -> (Replayed, Carried, Vec<Creates>, Vec<Folders>) {
     let creates: Vec<Creates> = sources.iter().map(created_tables).collect();
-    let folders: Vec<Vec<String>> = sources
+    let folders: Vec<Folders> = sources
         .iter()
-        .map(|s| s.files.iter().map(file_folder).collect())
+        .map(|s| Folders::of(s.files.iter().map(file_folder)))
         .collect();
     let mut voided: HashSet<(usize, usize, usize)> = HashSet::new();
     let mut kept: Vec<Failure> = Vec::new();
@@ -569,7 +609,7 @@ struct Replayer<'a> {
     /// Each source's files' folders ([`file_folder`]): SQL files of different folders run in
     /// an order the repository does not say, so only a `CREATE` in the same folder runs
     /// "later" than a statement.
-    folders: &'a [Vec<String>],
+    folders: &'a [Folders],
     /// The source's graph order, if its files form a graph.
     ordered: Option<&'a dyn Fn(usize, usize) -> bool>,
     /// Some table inherits from another or is a partition. Until then no `ALTER` looks for
@@ -586,7 +626,7 @@ impl<'a> Replayer<'a> {
         carried: Carried,
         sources: &[SourceEvents<'a>],
         creates: &'a [Creates],
-        folders: &'a [Vec<String>],
+        folders: &'a [Folders],
         voided: &'a HashSet<(usize, usize, usize)>,
         postgres_version: u32,
     ) -> Replayer<'a> {
@@ -1080,7 +1120,7 @@ impl<'a> Replayer<'a> {
         match self.ordered {
             None => {
                 let folders = &self.folders[self.source];
-                let folder = |f: usize| folders.get(f).map(String::as_str);
+                let folder = |f: usize| folders.of_file(f);
                 files.copied().any(|f| folder(f) == folder(current))
             }
             Some(ordered) => files
@@ -2354,6 +2394,24 @@ mod tests {
             assert_eq!(back.name, name);
             assert_eq!(back.name.is_heap_allocated(), name == long);
         }
+    }
+
+    #[test]
+    fn folders_are_numbered_once_each_and_grow_as_files_are_appended() {
+        let paths = ["db/a", "db/b", "db/a", "", "other/x", "db/b"];
+        let all = Folders::of(paths);
+        assert_eq!(all.distinct, ["db/a", "db/b", "", "other/x"]);
+        assert_eq!(all.each, [0, 1, 0, 2, 3, 1]);
+        let mut grown = Folders::of(paths[..2].iter().copied());
+        grown.extend(paths[2..].iter().copied());
+        assert_eq!((&grown.distinct, &grown.each), (&all.distinct, &all.each));
+        assert_eq!(all.of_file(2), all.of_file(0));
+        assert_ne!(all.of_file(1), all.of_file(0));
+        assert_eq!(all.of_file(6), None);
+        // Encoded as the list of distinct folders, then each file's number.
+        let bytes = postcard::to_allocvec(&all).expect("encodes");
+        let plain = postcard::to_allocvec(&(&all.distinct, &all.each)).expect("encodes");
+        assert_eq!(bytes, plain);
     }
 
     #[test]

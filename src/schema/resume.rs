@@ -25,7 +25,7 @@ use foldhash::quality::FixedState;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Carried, Creates, Failure, HashMap, HashMapExt, HashSet, HashSetExt, Replayed, Replayer,
+    Carried, Creates, Failure, Folders, HashMapExt, HashSet, HashSetExt, Replayed, Replayer,
     Schema, SourceEvents, add_created_tables, file_folder, replay_full,
 };
 use crate::finding::Warning;
@@ -54,36 +54,6 @@ impl Digest {
             digest = Digest(a.hash_one((digest.0, key)), b.hash_one((digest.1, key)));
         }
         digest
-    }
-}
-
-/// Distinct strings once, then each by number: the folders of 20,000 files are a handful.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Interned {
-    distinct: Vec<String>,
-    each: Vec<u32>,
-}
-
-impl Interned {
-    fn new(strings: Vec<String>) -> Interned {
-        let mut numbers: HashMap<String, u32> = HashMap::new();
-        let mut out = Interned::default();
-        for string in strings {
-            let next = out.distinct.len() as u32;
-            let number = *numbers.entry(string).or_insert_with_key(|s| {
-                out.distinct.push(s.clone());
-                next
-            });
-            out.each.push(number);
-        }
-        out
-    }
-
-    fn strings(self) -> Vec<String> {
-        self.each
-            .iter()
-            .map(|n| self.distinct.get(*n as usize).cloned().unwrap_or_default())
-            .collect()
     }
 }
 
@@ -121,7 +91,7 @@ pub struct Kept {
     unsure: Vec<(String, String)>,
     type_sources: Vec<((String, String), usize)>,
     creates: Vec<Vec<CreatedIn>>,
-    folders: Vec<Interned>,
+    folders: Vec<Folders>,
     queried: Vec<(usize, String, String)>,
 }
 
@@ -131,7 +101,7 @@ impl Kept {
         sources: Vec<SourceKey>,
         carried: Carried,
         creates: Vec<Creates>,
-        folders: Vec<Vec<String>>,
+        folders: Vec<Folders>,
     ) -> Kept {
         Kept {
             format: FORMAT,
@@ -146,7 +116,7 @@ impl Kept {
                 .into_iter()
                 .map(|c| c.into_iter().collect())
                 .collect(),
-            folders: folders.into_iter().map(Interned::new).collect(),
+            folders,
             queried: carried.queried.into_iter().collect(),
         }
     }
@@ -305,7 +275,7 @@ fn go_on(
     for (key, files) in added {
         creates[last].entry(key).or_default().extend(files);
     }
-    let mut folders: Vec<Vec<String>> = kept.folders.into_iter().map(Interned::strings).collect();
+    let mut folders: Vec<Folders> = kept.folders;
     folders[last].extend(appended.iter().map(file_folder));
     let carried = Carried {
         schema,
