@@ -86,11 +86,15 @@ pub struct Context<'a> {
     /// What [`Context::lookup`] finds for each of `tables`, by position, when computed once
     /// ahead ([`Context::lookups`]): the column rules ask it for every model column (60,000
     /// lookups of a 5,000-table schema otherwise). `None`: each lookup is computed.
-    pub memo: Option<&'a [Found<'a>]>,
+    pub memo: Option<&'a [Memo<'a>]>,
 }
 
 /// The migrated table a model table maps to, per serving source.
-pub type Found<'a> = Vec<(&'a MigrationSource, Option<&'a Table>)>;
+pub type Found<'a> = PerSource<(&'a MigrationSource, Option<&'a Table>)>;
+
+/// One entry of [`Context::memo`]: what [`Context::lookup`] finds, as a plain list (a memo
+/// borrowed for the context's lifetime must be droppable after what it points at).
+pub type Memo<'a> = Vec<(&'a MigrationSource, Option<&'a Table>)>;
 
 impl<'a> Context<'a> {
     /// The sources that serve a model table (all, unless the config narrows them).
@@ -116,28 +120,29 @@ impl<'a> Context<'a> {
 
     /// The migrated table a model table maps to, per serving source (`None` where a source
     /// does not create it).
-    pub fn lookup(&self, table: &ModelTable) -> Vec<(&'a MigrationSource, Option<&'a Table>)> {
-        self.found(table).into_owned()
+    pub fn lookup(&self, table: &ModelTable) -> Found<'a> {
+        self.found(table)
     }
 
     /// [`Context::lookup`], borrowed from the memo when `table` is one of [`Context::tables`].
-    fn found(
-        &self,
-        table: &ModelTable,
-    ) -> std::borrow::Cow<'_, [(&'a MigrationSource, Option<&'a Table>)]> {
+    /// (Copied from the memo: up to two sources are held inline, so a copy allocates nothing.)
+    fn found(&self, table: &ModelTable) -> Found<'a> {
         match self
             .memo
             .zip(self.position(table))
             .and_then(|(memo, i)| memo.get(i))
         {
-            Some(found) => std::borrow::Cow::Borrowed(found),
-            None => std::borrow::Cow::Owned(self.find(table)),
+            Some(found) => Found::from_slice(found),
+            None => self.find(table),
         }
     }
 
     /// What [`Context::lookup`] finds for each of [`Context::tables`]: a [`Context::memo`].
-    pub fn lookups(&self) -> Vec<Found<'a>> {
-        self.tables.iter().map(|t| self.find(t)).collect()
+    pub fn lookups(&self) -> Vec<Memo<'a>> {
+        self.tables
+            .iter()
+            .map(|t| self.find(t).into_vec())
+            .collect()
     }
 
     /// The position of `table` in [`Context::tables`], by its address (`None`: a table from
@@ -151,11 +156,17 @@ impl<'a> Context<'a> {
     }
 
     fn find(&self, table: &ModelTable) -> Found<'a> {
-        self.serving(table)
-            .into_iter()
+        self.sources
+            .iter()
+            .filter(|s| {
+                s.models
+                    .as_ref()
+                    .is_none_or(|g| g.is_match(&table.location.path))
+            })
             .map(|source| {
-                let schema = self.schema_of(table, Some(source));
-                (source, source.schema.table(&schema, &table.name))
+                // As `schema_of`, borrowed.
+                let schema = table.schema.as_deref().unwrap_or(&source.default_schema);
+                (source, source.schema.table(schema, &table.name))
             })
             .collect()
     }
@@ -306,18 +317,17 @@ mod tests {
             memo: Some(&lookups),
             ..plain
         };
-        let names =
-            |found: Vec<(&MigrationSource, Option<&Table>)>| -> Vec<(String, Option<String>)> {
-                found
-                    .into_iter()
-                    .map(|(s, t)| {
-                        (
-                            s.name.clone(),
-                            t.map(|t| format!("{}.{}", t.schema, t.name)),
-                        )
-                    })
-                    .collect()
-            };
+        let names = |found: Found| -> Vec<(String, Option<String>)> {
+            found
+                .into_iter()
+                .map(|(s, t)| {
+                    (
+                        s.name.clone(),
+                        t.map(|t| format!("{}.{}", t.schema, t.name)),
+                    )
+                })
+                .collect()
+        };
         for table in &tables {
             assert_eq!(names(memoized.lookup(table)), names(plain.lookup(table)));
             for column in &table.columns {
