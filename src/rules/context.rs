@@ -98,15 +98,12 @@ pub type Memo<'a> = Vec<(&'a MigrationSource, Option<&'a Table>)>;
 
 impl<'a> Context<'a> {
     /// The sources that serve a model table (all, unless the config narrows them).
-    pub fn serving(&self, table: &ModelTable) -> Vec<&'a MigrationSource> {
-        self.sources
-            .iter()
-            .filter(|s| {
-                s.models
-                    .as_ref()
-                    .is_none_or(|g| g.is_match(&table.location.path))
-            })
-            .collect()
+    pub fn serving(&self, table: &ModelTable) -> impl Iterator<Item = &'a MigrationSource> {
+        self.sources.iter().filter(|s| {
+            s.models
+                .as_ref()
+                .is_none_or(|g| g.is_match(&table.location.path))
+        })
     }
 
     /// The schema a model table lives in, for a source.
@@ -156,13 +153,7 @@ impl<'a> Context<'a> {
     }
 
     fn find(&self, table: &ModelTable) -> Found<'a> {
-        self.sources
-            .iter()
-            .filter(|s| {
-                s.models
-                    .as_ref()
-                    .is_none_or(|g| g.is_match(&table.location.path))
-            })
+        self.serving(table)
             .map(|source| {
                 // As `schema_of`, borrowed.
                 let schema = table.schema.as_deref().unwrap_or(&source.default_schema);
