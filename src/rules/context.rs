@@ -108,10 +108,19 @@ impl<'a> Context<'a> {
 
     /// The schema a model table lives in, for a source.
     pub fn schema_of(&self, table: &ModelTable, source: Option<&MigrationSource>) -> String {
+        self.schema_name(table, source).to_string()
+    }
+
+    /// [`Context::schema_of`], borrowed.
+    fn schema_name<'s>(
+        &'s self,
+        table: &'s ModelTable,
+        source: Option<&'s MigrationSource>,
+    ) -> &'s str {
         match (&table.schema, source) {
-            (Some(schema), _) => schema.clone(),
-            (None, Some(source)) => source.default_schema.clone(),
-            (None, None) => self.default_schema.to_string(),
+            (Some(schema), _) => schema,
+            (None, Some(source)) => &source.default_schema,
+            (None, None) => self.default_schema,
         }
     }
 
@@ -155,8 +164,7 @@ impl<'a> Context<'a> {
     fn find(&self, table: &ModelTable) -> Found<'a> {
         self.serving(table)
             .map(|source| {
-                // As `schema_of`, borrowed.
-                let schema = table.schema.as_deref().unwrap_or(&source.default_schema);
+                let schema = self.schema_name(table, Some(source));
                 (source, source.schema.table(schema, &table.name))
             })
             .collect()
