@@ -27,8 +27,11 @@
 //!
 //! **Bounded**: after a run that wrote to it, the cache is trimmed to [`MAX_BYTES`] (or
 //! `DRIFTGUARD_CACHE_MAX_MB`), least recently used first (a hit refreshes an entry's
-//! modification time). `driftguard cache clean` deletes the whole folder; deleting
-//! `.git/driftguard/` by hand is as safe.
+//! modification time). What a trim costs does not grow with the cache: a small ledger file
+//! (`cache-v1/ledger`) holds the size the last sweep found plus what runs wrote since, and
+//! the folder is swept (every entry's size and time read) only when that estimate passes the
+//! cap or the last sweep is a day old ([`SWEEP_EVERY`]). `driftguard cache clean` deletes the
+//! whole folder; deleting `.git/driftguard/` by hand is as safe.
 //!
 //! **Safe with two hooks at once**: every write goes to a temporary file named after the
 //! process and a counter, then is renamed over the entry — a rename is atomic, so a reader
@@ -51,8 +54,16 @@ pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// Trimming keeps this share of the cap, so that not every run trims.
 const TRIM_TO_PERCENT: u64 = 75;
 
-/// Temporary files older than this are a crashed writer's and are deleted by a trim.
+/// Temporary files older than this are a crashed writer's and are deleted by a sweep.
 const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The folder is swept at least this often, even while the ledger's estimate is under the cap:
+/// two runs that update the ledger at once may lose one run's bytes, and a crashed writer's
+/// temporary files are found only by a sweep.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The ledger's file name, beside the kinds' folders.
+const LEDGER: &str = "ledger";
 
 /// Tree listings by build and tree id ([`crate::git::KeptTrees`]). A tree's files do not
 /// depend on the config, so its fingerprint is not part of the key.
@@ -142,6 +153,9 @@ pub struct DiskCache {
     dir: Option<PathBuf>,
     /// Whether this run wrote an entry (then it trims at the end).
     wrote: std::sync::atomic::AtomicBool,
+    /// What this run's writes added to the folder's size, in bytes: an entry written over
+    /// counts the difference, so a negative sum is possible.
+    grew: std::sync::atomic::AtomicI64,
 }
 
 impl Clone for DiskCache {
@@ -149,6 +163,7 @@ impl Clone for DiskCache {
         DiskCache {
             dir: self.dir.clone(),
             wrote: Default::default(),
+            grew: Default::default(),
         }
     }
 }
@@ -172,6 +187,7 @@ impl DiskCache {
         DiskCache {
             dir: Some(folder(git_dir).join("cache-v1")),
             wrote: Default::default(),
+            grew: Default::default(),
         }
     }
 
@@ -230,8 +246,14 @@ impl DiskCache {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        // The entry this one replaces, if any, no longer counts towards the folder's size.
+        let replaced = std::fs::metadata(&path).map_or(0, |meta| meta.len());
         if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &path).is_ok() {
             self.wrote.store(true, Ordering::Relaxed);
+            let grew = i64::try_from(bytes.len())
+                .unwrap_or(i64::MAX)
+                .saturating_sub(i64::try_from(replaced).unwrap_or(i64::MAX));
+            self.grew.fetch_add(grew, Ordering::Relaxed);
         }
         let _ = std::fs::remove_file(&tmp);
     }
@@ -241,9 +263,11 @@ impl DiskCache {
         self.dir.is_some()
     }
 
-    /// Keeps the cache under its cap, after a run that wrote to it: deletes the least recently
-    /// used entries (and crashed writers' temporary files) until it holds
-    /// [`TRIM_TO_PERCENT`]% of the cap.
+    /// Keeps the cache under its cap, after a run that wrote to it: adds what the run wrote to
+    /// the ledger's estimate, and sweeps the folder when the estimate passes the cap or the
+    /// last sweep is older than [`SWEEP_EVERY`] ([`trim_folder`]: the least recently used
+    /// entries, and crashed writers' temporary files, go until it holds [`TRIM_TO_PERCENT`]% of
+    /// the cap).
     pub fn trim(&self) {
         let Some(dir) = &self.dir else { return };
         if !self.wrote.load(Ordering::Relaxed) {
@@ -252,17 +276,83 @@ impl DiskCache {
         let cap = std::env::var("DRIFTGUARD_CACHE_MAX_MB")
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(MAX_BYTES, |mb| mb * 1024 * 1024);
-        trim_folder(dir, cap, SystemTime::now());
+            .map_or(MAX_BYTES, |mb| mb.saturating_mul(1024 * 1024));
+        trim_with_ledger(
+            dir,
+            cap,
+            self.grew.load(Ordering::Relaxed),
+            SystemTime::now(),
+        );
     }
 }
 
+/// What the ledger holds: when the folder was last swept (seconds since the epoch) and its
+/// estimated size in bytes (what that sweep left, plus what runs wrote since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ledger {
+    swept: u64,
+    bytes: u64,
+}
+
+impl Ledger {
+    /// The ledger in `dir`; `None` when it is missing or damaged (the folder is then swept).
+    fn read(dir: &Path) -> Option<Ledger> {
+        let text = std::fs::read_to_string(dir.join(LEDGER)).ok()?;
+        let mut fields = text
+            .strip_prefix("driftguard-cache-ledger-1 ")?
+            .split_whitespace();
+        let swept = fields.next()?.parse().ok()?;
+        let bytes = fields.next()?.parse().ok()?;
+        fields.next().is_none().then_some(Ledger { swept, bytes })
+    }
+
+    /// Writes the ledger (to a temporary file renamed over it, as entries are written).
+    fn write(self, dir: &Path) {
+        let tmp = dir.join(format!("{LEDGER}.{}.tmp", std::process::id()));
+        let text = format!("driftguard-cache-ledger-1 {} {}\n", self.swept, self.bytes);
+        if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, dir.join(LEDGER)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+fn seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// [`DiskCache::trim`] for the cache folder `dir`, after a run that grew it by `grew` bytes.
+/// Returns whether it swept the folder.
+fn trim_with_ledger(dir: &Path, cap: u64, grew: i64, now: SystemTime) -> bool {
+    if let Some(ledger) = Ledger::read(dir) {
+        let bytes = ledger.bytes.saturating_add_signed(grew);
+        let recent = seconds(now).saturating_sub(ledger.swept) < SWEEP_EVERY.as_secs()
+            // A ledger from the future (a clock set back) is not trusted.
+            && ledger.swept <= seconds(now);
+        if bytes <= cap && recent {
+            Ledger {
+                swept: ledger.swept,
+                bytes,
+            }
+            .write(dir);
+            return false;
+        }
+    }
+    let bytes = trim_folder(dir, cap, now);
+    Ledger {
+        swept: seconds(now),
+        bytes,
+    }
+    .write(dir);
+    true
+}
+
 /// Trims the entries under `dir` (one folder per kind) to [`TRIM_TO_PERCENT`]% of `cap` when
-/// they exceed it, oldest modification first.
-fn trim_folder(dir: &Path, cap: u64, now: SystemTime) {
+/// they exceed it, oldest modification first. Returns the size of the entries left, in bytes.
+fn trim_folder(dir: &Path, cap: u64, now: SystemTime) -> u64 {
     let mut entries: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
     let Ok(kinds) = std::fs::read_dir(dir) else {
-        return;
+        return 0;
     };
     for kind in kinds.flatten() {
         let Ok(files) = std::fs::read_dir(kind.path()) else {
@@ -286,7 +376,7 @@ fn trim_folder(dir: &Path, cap: u64, now: SystemTime) {
     }
     let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
     if total <= cap {
-        return;
+        return total;
     }
     let goal = cap / 100 * TRIM_TO_PERCENT;
     entries.sort();
@@ -298,6 +388,7 @@ fn trim_folder(dir: &Path, cap: u64, now: SystemTime) {
             total = total.saturating_sub(size);
         }
     }
+    total
 }
 
 /// What `driftguard cache clean` removed.
@@ -496,7 +587,7 @@ mod tests {
     fn in_folder(folder: &Path) -> DiskCache {
         DiskCache {
             dir: Some(folder.to_path_buf()),
-            wrote: Default::default(),
+            ..Default::default()
         }
     }
 
@@ -602,13 +693,76 @@ mod tests {
     }
 
     #[test]
+    fn the_ledger_sweeps_only_past_the_cap_or_after_a_day() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = in_folder(dir.path());
+        cache.put_bytes("t", "a", "bin", &[1; 1000]);
+        cache.put_bytes("t", "b", "bin", &[2; 1000]);
+        // Written over by 400 bytes less: the run grew the folder by 1,600 bytes.
+        cache.put_bytes("t", "b", "bin", &[3; 600]);
+        assert_eq!(cache.grew.load(Ordering::Relaxed), 1600);
+        let now = SystemTime::now();
+        let ledger = |dir: &Path| Ledger::read(dir).expect("a ledger");
+        // No ledger yet: the folder is swept, and the ledger holds what it found.
+        assert!(trim_with_ledger(dir.path(), 10_000, 1600, now));
+        assert_eq!(
+            ledger(dir.path()),
+            Ledger {
+                swept: seconds(now),
+                bytes: 1600
+            }
+        );
+        // A stale temporary file is left until the next sweep: a run under the cap adds what
+        // it wrote to the estimate and reads no entry.
+        let stale = dir.path().join("t").join("x.1.1.tmp");
+        std::fs::write(&stale, "half").expect("write");
+        let file = std::fs::File::options()
+            .append(true)
+            .open(&stale)
+            .expect("open");
+        file.set_modified(now - STALE_TMP * 2).expect("set time");
+        let later = now + std::time::Duration::from_secs(60);
+        assert!(!trim_with_ledger(dir.path(), 10_000, 5000, later));
+        assert_eq!(ledger(dir.path()).bytes, 6600);
+        assert_eq!(ledger(dir.path()).swept, seconds(now));
+        assert!(stale.exists());
+        // An entry written over by a smaller one shrinks the estimate, never below zero.
+        assert!(!trim_with_ledger(dir.path(), 10_000, -7000, later));
+        assert_eq!(ledger(dir.path()).bytes, 0);
+        // Past the cap: swept, and the estimate is what is really there.
+        assert!(!trim_with_ledger(dir.path(), 10_000, 9000, later));
+        assert!(trim_with_ledger(dir.path(), 10_000, 2000, later));
+        assert_eq!(ledger(dir.path()).bytes, 1600);
+        assert_eq!(ledger(dir.path()).swept, seconds(later));
+        assert!(
+            !stale.exists(),
+            "the sweep deleted the stale temporary file"
+        );
+        // A day after the last sweep: swept again, even under the cap.
+        let next_day = later + SWEEP_EVERY;
+        assert!(trim_with_ledger(dir.path(), 10_000, 10, next_day));
+        // A ledger from the future (the clock was set back) is not trusted.
+        assert!(trim_with_ledger(dir.path(), 10_000, 10, now));
+        // A damaged ledger is a sweep, then written whole again.
+        std::fs::write(dir.path().join(LEDGER), "driftguard-cache-ledger-1 12 x\n").expect("write");
+        assert!(Ledger::read(dir.path()).is_none());
+        assert!(trim_with_ledger(dir.path(), 10_000, 10, later));
+        assert_eq!(ledger(dir.path()).bytes, 1600);
+        // Over a cap of 1,000 bytes the sweep keeps 75%: the least recently used entry goes.
+        assert!(trim_with_ledger(dir.path(), 1000, 0, later));
+        assert_eq!(ledger(dir.path()).bytes, 600);
+        assert!(dir.path().join("t/b.bin").exists());
+        assert!(!dir.path().join("t/a.bin").exists());
+    }
+
+    #[test]
     fn clean_removes_the_folder_and_counts_what_it_held() {
         let git_dir = tempfile::tempdir().expect("temp dir");
         let nothing = clean(git_dir.path()).expect("clean");
         assert_eq!((nothing.files, nothing.bytes), (0, 0));
         let cache = DiskCache {
             dir: Some(folder(git_dir.path()).join("cache-v1")),
-            wrote: Default::default(),
+            ..Default::default()
         };
         cache.put("models", "a", &"x");
         cache.put("findings", "b", &"y");
