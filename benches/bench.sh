@@ -6,7 +6,8 @@
 #   benches/bench.sh sql:500:2000    # only the named ones (style:models:migrations)
 #
 # Per scenario: `check --staged` on a new edit (median of 5, HEAD's side cached by a first
-# run) against `git diff --cached --name-only`; cold (cache folder deleted) against `cat` of
+# run) against `git diff --cached --name-only`, and again with an aged cache (30,000 more findings
+# entries, as months of commits leave); cold (cache folder deleted) against `cat` of
 # every model and migration file; `check .` (--all) twice; peak RSS of the new edit's check and
 # of the cold one.
 # Release build. Not part of the test suite. Set BIN to time another binary.
@@ -41,8 +42,9 @@ for scenario in "${scenarios[@]}"; do
     "$style $models/$migrations" "${r[edit_ms]}" "${r[floor_ms]}" "${r[edit_ratio]}" \
     "${r[cold_ms]}" "${r[cat_ms]}" "${r[cold_ratio]}" "${r[edit_rss_mb]}" "${r[cold_rss_mb]}" \
     "${r[all_first_ms]}" "${r[all_again_ms]}"
-  printf '%-22s   (first run %s ms; edit min %s ms; cache %s MB in %s files)\n' "" \
-    "${r[first_ms]}" "${r[edit_min_ms]}" "${r[cache_mb]}" "${r[cache_files]}"
+  printf '%-22s   (first run %s ms; edit min %s ms; cache %s MB in %s files; new edit with %s more cached findings: %s ms)\n' "" \
+    "${r[first_ms]}" "${r[edit_min_ms]}" "${r[cache_mb]}" "${r[cache_files]}" \
+    "${r[aged_entries]}" "${r[aged_ms]}"
   rm -rf "$repo"
   unset r
 done

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The new-edit benchmark of a pre-commit check, on one generated backend.
 
-    newedit.py BIN REPO --style sql|alembic --models N [--runs R]
+    newedit.py BIN REPO --style sql|alembic --models N [--runs R] [--aged E]
 
 REPO is a committed repository made by generate.py. Each run adds one new model column (to
 the last class of models_0000.py) and the migration that creates it, stages both, and times
 `BIN check --staged` beside `git diff --cached --name-only` (the floor of any pre-commit
 check). HEAD never moves, so the before side is what the first (untimed) run left in the
-cache; every timed run is a *new* edit. Then, cold: the cache folder is deleted and one more
+cache; every timed run is a *new* edit. Then the same with an aged cache (E more findings entries, as months of commits
+leave). Then, cold: the cache folder is deleted and one more
 new edit is timed against `cat` of every model and migration file. Peak RSS is each
 driftguard process's own (wait4's rusage), not the whole run's.
 
@@ -49,6 +50,9 @@ def main():
     parser.add_argument("--style", choices=["sql", "alembic"], default="sql")
     parser.add_argument("--models", type=int, required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--aged", type=int, default=30000, help="findings entries added for the aged cache"
+    )
     args = parser.parse_args()
     repo = args.repo
     model_file = os.path.join(repo, "apps/backend/src/db/models/models_0000.py")
@@ -103,9 +107,25 @@ def main():
         os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(cache_dir) for f in fs
     )
     cache_files = sum(len(fs) for _, _, fs in os.walk(cache_dir))
+    # An aged cache: every new snapshot checked leaves one findings entry, so months of
+    # commits leave tens of thousands (the 256 MB cap holds ~60,000 of ~4 KB). A new edit must
+    # cost the same with them as without.
+    findings = os.path.join(cache_dir, "cache-v1", "findings")
+    entries = sorted(os.listdir(findings))
+    with open(os.path.join(findings, entries[0]), "rb") as f:
+        entry = f.read()
+    for i in range(args.aged):
+        with open(os.path.join(findings, f"{i:032x}.json"), "wb") as f:
+            f.write(entry)
+    # Written back now, not while the runs are timed.
+    os.sync()
+    aged = []
+    for k in range(args.runs):
+        new_edit(args.runs + 1 + k)
+        aged.append(timed(check, repo)[0])
     # Cold: no cache, a new edit, files in the page cache.
     shutil.rmtree(cache_dir, ignore_errors=True)
-    new_edit(args.runs + 1)
+    new_edit(2 * args.runs + 1)
     files = sorted(glob.glob(os.path.join(repo, "apps/backend/src/db/models/*.py")))
     files += sorted(os.path.join(mig_dir, f) for f in os.listdir(mig_dir))
     cat = ["cat", *files]
@@ -122,6 +142,8 @@ def main():
     print(f"floor_ms={ms(statistics.median(floor))}")
     print(f"edit_ratio={statistics.median(dg) / statistics.median(floor):.1f}")
     print(f"edit_rss_mb={max(rss) / 1024:.0f}")
+    print(f"aged_ms={ms(statistics.median(aged))}")
+    print(f"aged_entries={args.aged}")
     print(f"cold_ms={ms(cold)}")
     print(f"cat_ms={ms(cat_t)}")
     print(f"cold_ratio={cold / cat_t:.1f}")
