@@ -17,6 +17,9 @@
 //! - `tree-keys/` and `replay-keys/`: small files remembering the snapshot key of a tree and
 //!   the key of a config's replay, so that a check finds HEAD's findings without classifying
 //!   its paths, and decodes the kept replay while it lists its snapshots;
+//! - `tree-kinds/<key>.bin`: what each path of a tree is under a config (model, migration,
+//!   config, other), so that the index's paths take HEAD's kinds and only the paths a change
+//!   adds are classified;
 //! - `findings/<key>.json`: the findings, warnings and counts of a whole snapshot, keyed by
 //!   every relevant (path, blob id), the config text and the driftguard version — the snapshot a
 //!   commit leaves behind is the next check's *before* side.

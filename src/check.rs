@@ -123,10 +123,13 @@ fn all_in_work_tree(
 /// kinds, under the same config) where it lists the path. Listings in git's order pair up in
 /// one pass; a path not paired (another order, never seen) is classified again, so the
 /// answer never depends on the order.
+///
+/// `known_kind` gives the kind of `known`'s entry at a position; positions are asked in
+/// ascending order.
 fn kinds_alongside(
     entries: &[Entry],
     known: &[Entry],
-    known_kinds: &[FileKind],
+    mut known_kind: impl FnMut(usize) -> FileKind,
     config: &Config,
 ) -> Vec<FileKind> {
     let mut j = 0;
@@ -136,16 +139,84 @@ fn kinds_alongside(
             while known.get(j).is_some_and(|k| k.path < entry.path) {
                 j += 1;
             }
-            match (known.get(j), known_kinds.get(j)) {
-                (Some(k), Some(kind)) if k.path == entry.path => kind.clone(),
+            match known.get(j) {
+                Some(k) if k.path == entry.path => known_kind(j),
                 _ => classify(&entry.path, config),
             }
         })
         .collect()
 }
 
+/// [`kinds_alongside`]'s `known_kind` for a list of kinds in `known`'s order.
+fn in_list(kinds: &[FileKind]) -> impl FnMut(usize) -> FileKind + '_ {
+    |at| kinds.get(at).cloned().unwrap_or(FileKind::Other)
+}
+
+/// [`kinds_alongside`] with nothing known: every path is classified.
+fn kinds_of(entries: &[Entry], config: &Config) -> Vec<FileKind> {
+    kinds_alongside(entries, &[], in_list(&[]), config)
+}
+
 /// The cache folder of snapshot keys remembered by tree ([`crate::cache::tree_key_memo`]).
 const TREE_KEYS: &str = "tree-keys";
+
+/// The cache folder of a tree's path kinds under a config, remembered by tree beside its key
+/// ([`KeptKinds`]).
+const TREE_KINDS: &str = "tree-kinds";
+
+/// The kinds of a tree's paths under one config, kept so that a check whose before side is
+/// cached takes the after side's kinds from its before side's, classifying only the paths the
+/// change adds (25,000 paths at 5,000 models / 20,000 migrations took ~4 ms to classify).
+/// Only the entries that are not [`FileKind::Other`] are written, by position in the tree's
+/// listing.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptKinds {
+    /// How many entries the listing holds: kinds kept for another listing are not used.
+    entries: u32,
+    kinds: Vec<(u32, FileKind)>,
+}
+
+impl KeptKinds {
+    fn encode(kinds: &[FileKind]) -> Option<Vec<u8>> {
+        let kept = KeptKinds {
+            entries: u32::try_from(kinds.len()).ok()?,
+            kinds: kinds
+                .iter()
+                .enumerate()
+                .filter(|(_, kind)| **kind != FileKind::Other)
+                .map(|(i, kind)| Some((u32::try_from(i).ok()?, kind.clone())))
+                .collect::<Option<_>>()?,
+        };
+        postcard::to_allocvec(&kept).ok()
+    }
+
+    /// The kinds kept for a listing of `entries` paths, or `None` when the bytes are damaged or
+    /// were kept for another listing.
+    fn decode(bytes: &[u8], entries: usize) -> Option<KeptKinds> {
+        let kept: KeptKinds = postcard::from_bytes(bytes).ok()?;
+        let ascending = kept.kinds.windows(2).all(|w| w[0].0 < w[1].0);
+        let inside = kept.kinds.last().is_none_or(|(i, _)| *i < kept.entries);
+        (usize::try_from(kept.entries).ok()? == entries && ascending && inside).then_some(kept)
+    }
+
+    /// The kind of each entry position, asked in ascending order (as [`kinds_alongside`] asks).
+    fn by_position(&self) -> impl FnMut(usize) -> FileKind + '_ {
+        let mut next = 0;
+        move |at| {
+            while self
+                .kinds
+                .get(next)
+                .is_some_and(|(i, _)| usize::try_from(*i).is_ok_and(|i| i < at))
+            {
+                next += 1;
+            }
+            match self.kinds.get(next) {
+                Some((i, kind)) if usize::try_from(*i).is_ok_and(|i| i == at) => kind.clone(),
+                _ => FileKind::Other,
+            }
+        }
+    }
+}
 
 /// A change check's before side: its findings, cached under the key remembered for its tree,
 /// or its files and key, to analyse (or find cached under that key).
@@ -233,7 +304,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         let key = snapshot_key(kept, config);
         (files, key)
     };
-    let after_kinds = kinds_alongside(&after_entries, &[], &[], &config);
+    // Under the same config a path is the same kind on both sides: one side takes the other's
+    // kinds (both listings are in git's order, so one pass pairs them).
+    let same_config = before_config.fingerprint == config.fingerprint;
     // The before side's key, remembered by its tree: when its findings are cached too (a
     // commit's tree, checked before), its paths need no classifying.
     let memo = match before {
@@ -245,24 +318,57 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
         let key = std::str::from_utf8(&bytes).ok()?;
         crate::project::cached_only(key, &cache)
     });
+    let keep_kinds = |memo: &str, kinds: &[FileKind]| {
+        if let Some(bytes) = KeptKinds::encode(kinds) {
+            cache.disk().put_bytes(TREE_KINDS, memo, "bin", &bytes);
+        }
+    };
     let ((after_files, after_key), before) = match remembered {
-        Some(analysis) => (
-            classified(&after_entries, &after_kinds, &config),
-            BeforeSide::Cached(analysis),
-        ),
+        Some(analysis) => {
+            // The before side's kinds, kept by its tree: only the paths the change adds are
+            // classified.
+            let kept = memo
+                .as_deref()
+                .filter(|_| same_config)
+                .and_then(|memo| cache.disk().get_bytes(TREE_KINDS, memo, "bin"))
+                .and_then(|bytes| KeptKinds::decode(&bytes, before_entries.len()));
+            let after_kinds = match kept {
+                Some(before_kinds) => kinds_alongside(
+                    &after_entries,
+                    &before_entries,
+                    before_kinds.by_position(),
+                    &config,
+                ),
+                None => {
+                    let after_kinds = kinds_of(&after_entries, &config);
+                    if let (Some(memo), true) = (&memo, same_config) {
+                        let before_kinds = kinds_alongside(
+                            &before_entries,
+                            &after_entries,
+                            in_list(&after_kinds),
+                            &before_config,
+                        );
+                        keep_kinds(memo, &before_kinds);
+                    }
+                    after_kinds
+                }
+            };
+            (
+                classified(&after_entries, &after_kinds, &config),
+                BeforeSide::Cached(analysis),
+            )
+        }
         None => {
-            // Under the same config a path is the same kind on both sides: the before side
-            // takes the after side's kinds (both listings are in git's order, so one pass
-            // pairs them).
-            let before_kinds = if before_config.fingerprint == config.fingerprint {
+            let after_kinds = kinds_of(&after_entries, &config);
+            let before_kinds = if same_config {
                 kinds_alongside(
                     &before_entries,
                     &after_entries,
-                    &after_kinds,
+                    in_list(&after_kinds),
                     &before_config,
                 )
             } else {
-                kinds_alongside(&before_entries, &[], &[], &before_config)
+                kinds_of(&before_entries, &before_config)
             };
             let (after, before) = rayon::join(
                 || classified(&after_entries, &after_kinds, &config),
@@ -272,6 +378,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
                 cache
                     .disk()
                     .put_bytes(TREE_KEYS, memo, "key", before.1.as_bytes());
+                keep_kinds(memo, &before_kinds);
             }
             (after, BeforeSide::ToCheck(before.0, before.1))
         }
@@ -575,9 +682,40 @@ mod tests {
         ]);
         let fresh: Vec<FileKind> = before.iter().map(|e| classify(&e.path, &config)).collect();
         assert_eq!(
-            kinds_alongside(&before, &after, &after_kinds, &config),
+            kinds_alongside(&before, &after, in_list(&after_kinds), &config),
             fresh
         );
+        // The same from the after side's kinds kept in the cache's form.
+        let bytes = KeptKinds::encode(&after_kinds).expect("encoded");
+        let kept = KeptKinds::decode(&bytes, after.len()).expect("decoded");
+        assert_eq!(
+            kept.kinds.len(),
+            5,
+            "only the kinds that are not Other are kept"
+        );
+        assert_eq!(
+            kinds_alongside(&before, &after, kept.by_position(), &config),
+            fresh
+        );
+        assert_eq!(
+            kinds_alongside(&after, &after, kept.by_position(), &config),
+            after_kinds
+        );
+        // Kept for a listing of another length, damaged, or out of order: not used.
+        assert!(KeptKinds::decode(&bytes, after.len() + 1).is_none());
+        assert!(KeptKinds::decode(&bytes[..bytes.len() - 1], after.len()).is_none());
+        let backwards = KeptKinds {
+            entries: 8,
+            kinds: vec![(3, FileKind::Model), (1, FileKind::Model)],
+        };
+        let bytes = postcard::to_allocvec(&backwards).expect("encoded");
+        assert!(KeptKinds::decode(&bytes, 8).is_none());
+        let outside = KeptKinds {
+            entries: 2,
+            kinds: vec![(2, FileKind::Model)],
+        };
+        let bytes = postcard::to_allocvec(&outside).expect("encoded");
+        assert!(KeptKinds::decode(&bytes, 2).is_none());
         // Out of order, or nothing to pair with: still every path's own kind.
         let mut shuffled = before.clone();
         shuffled.reverse();
@@ -586,10 +724,14 @@ mod tests {
             .map(|e| classify(&e.path, &config))
             .collect();
         assert_eq!(
-            kinds_alongside(&shuffled, &after, &after_kinds, &config),
+            kinds_alongside(&shuffled, &after, in_list(&after_kinds), &config),
             fresh_shuffled
         );
-        assert_eq!(kinds_alongside(&before, &[], &[], &config), fresh);
-        assert!(kinds_alongside(&[], &after, &after_kinds, &config).is_empty());
+        assert_eq!(
+            kinds_alongside(&shuffled, &after, kept.by_position(), &config),
+            fresh_shuffled
+        );
+        assert_eq!(kinds_of(&before, &config), fresh);
+        assert!(kinds_alongside(&[], &after, in_list(&after_kinds), &config).is_empty());
     }
 }
