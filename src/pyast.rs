@@ -36,6 +36,74 @@ use std::collections::HashMap;
 
 use crate::source::{Location, SourceFile};
 
+/// The Python grammar's field ids, and the one node kind id the comment walk compares, looked
+/// up once per process: `child_by_field_name` compares the name with the grammar's field names
+/// one by one on every call, and `kind()` makes a `&str` of a node's kind each time (both were
+/// ~10% of reading a model file).
+#[derive(Debug)]
+struct Grammar {
+    alias: u16,
+    alternative: u16,
+    argument: u16,
+    arguments: u16,
+    attribute: u16,
+    body: u16,
+    condition: u16,
+    definition: u16,
+    expression: u16,
+    format_specifier: u16,
+    function: u16,
+    key: u16,
+    left: u16,
+    module_name: u16,
+    name: u16,
+    object: u16,
+    operator: u16,
+    parameters: u16,
+    return_type: u16,
+    right: u16,
+    superclasses: u16,
+    type_: u16,
+    type_conversion: u16,
+    value: u16,
+    consequence: u16,
+    comment: u16,
+}
+
+static GRAMMAR: std::sync::LazyLock<Grammar> = std::sync::LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    // 0 is no field: `child_by_field_id(0)` finds no child, as an unknown name would.
+    let id = |name: &str| language.field_id_for_name(name).map_or(0, |id| id.get());
+    Grammar {
+        alias: id("alias"),
+        alternative: id("alternative"),
+        argument: id("argument"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        condition: id("condition"),
+        definition: id("definition"),
+        expression: id("expression"),
+        format_specifier: id("format_specifier"),
+        function: id("function"),
+        key: id("key"),
+        left: id("left"),
+        module_name: id("module_name"),
+        name: id("name"),
+        object: id("object"),
+        operator: id("operator"),
+        parameters: id("parameters"),
+        return_type: id("return_type"),
+        right: id("right"),
+        superclasses: id("superclasses"),
+        type_: id("type"),
+        type_conversion: id("type_conversion"),
+        value: id("value"),
+        consequence: id("consequence"),
+        comment: language.id_for_node_kind("comment", true),
+    }
+});
+
 /// A Python expression, reduced to what static reading of models and migrations needs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Expr {
@@ -709,21 +777,24 @@ impl Walker<'_> {
     /// Every `#` comment, in line order (iterative: trees can be deep).
     fn comments(&self, root: Node) -> Vec<Comment> {
         let mut comments = Vec::new();
+        let comment = GRAMMAR.comment;
+        // Every node once, in file order, with one cursor (iterative: trees can be deep).
         let mut cursor = root.walk();
-        let mut stack = vec![root];
-        while let Some(node) = stack.pop() {
-            if node.kind() == "comment" {
+        'walk: loop {
+            let node = cursor.node();
+            if node.kind_id() == comment {
                 let location = self.loc(node);
                 comments.push(Comment {
                     line: location.line,
                     column: location.column,
                     text: self.text(node).to_string(),
                 });
+            } else if cursor.goto_first_child() {
                 continue;
             }
-            if node.child_count() > 0 {
-                for child in node.children(&mut cursor) {
-                    stack.push(child);
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
                 }
             }
         }
@@ -765,7 +836,7 @@ impl Walker<'_> {
                         decorators.push(self.expr(expr));
                     }
                 }
-                if let Some(def) = node.child_by_field_name("definition") {
+                if let Some(def) = node.child_by_field_id(GRAMMAR.definition) {
                     match def.kind() {
                         "class_definition" => out.push(Stmt::Class(self.class(def, decorators))),
                         "function_definition" => {
@@ -793,12 +864,12 @@ impl Walker<'_> {
             }
             "if_statement" => {
                 let condition = node
-                    .child_by_field_name("condition")
+                    .child_by_field_id(GRAMMAR.condition)
                     .map(|c| self.expr(c))
                     .unwrap_or(Expr::Other(String::new()));
                 self.push_block(
                     node,
-                    "consequence",
+                    GRAMMAR.consequence,
                     BlockKind::If,
                     vec![(condition, None)],
                     out,
@@ -808,7 +879,7 @@ impl Walker<'_> {
                     let (kind, items) = match alt.kind() {
                         "elif_clause" => {
                             let cond = alt
-                                .child_by_field_name("condition")
+                                .child_by_field_id(GRAMMAR.condition)
                                 .map(|c| self.expr(c))
                                 .unwrap_or(Expr::Other(String::new()));
                             (BlockKind::Elif, vec![(cond, None)])
@@ -816,15 +887,15 @@ impl Walker<'_> {
                         _ => (BlockKind::Else, Vec::new()),
                     };
                     let field = if alt.kind() == "elif_clause" {
-                        "consequence"
+                        GRAMMAR.consequence
                     } else {
-                        "body"
+                        GRAMMAR.body
                     };
                     self.push_block(alt, field, kind, items, out);
                 }
             }
             "try_statement" => {
-                self.push_block(node, "body", BlockKind::Try, Vec::new(), out);
+                self.push_block(node, GRAMMAR.body, BlockKind::Try, Vec::new(), out);
                 let mut cursor = node.walk();
                 for clause in node.named_children(&mut cursor) {
                     let kind = match clause.kind() {
@@ -851,30 +922,32 @@ impl Walker<'_> {
                     }
                     let mut inner = child.walk();
                     for item in child.named_children(&mut inner) {
-                        if let Some(value) = item.child_by_field_name("value") {
+                        if let Some(value) = item.child_by_field_id(GRAMMAR.value) {
                             items.push(self.with_item(value));
                         }
                     }
                 }
-                self.push_block(node, "body", BlockKind::With, items, out);
+                self.push_block(node, GRAMMAR.body, BlockKind::With, items, out);
             }
             "for_statement" => {
                 // The iterable, with the loop target's text (`table`, `old, new`).
                 let items = match (
-                    node.child_by_field_name("right"),
-                    node.child_by_field_name("left"),
+                    node.child_by_field_id(GRAMMAR.right),
+                    node.child_by_field_id(GRAMMAR.left),
                 ) {
                     (Some(right), Some(left)) => {
                         vec![(self.expr(right), Some(self.text(left).to_string()))]
                     }
                     _ => Vec::new(),
                 };
-                self.push_block(node, "body", BlockKind::For, items, out);
-                if let Some(alt) = node.child_by_field_name("alternative") {
-                    self.push_block(alt, "body", BlockKind::Else, Vec::new(), out);
+                self.push_block(node, GRAMMAR.body, BlockKind::For, items, out);
+                if let Some(alt) = node.child_by_field_id(GRAMMAR.alternative) {
+                    self.push_block(alt, GRAMMAR.body, BlockKind::Else, Vec::new(), out);
                 }
             }
-            "while_statement" => self.push_block(node, "body", BlockKind::While, Vec::new(), out),
+            "while_statement" => {
+                self.push_block(node, GRAMMAR.body, BlockKind::While, Vec::new(), out)
+            }
             "match_statement" => {
                 let body = self.clause_body(node);
                 out.push(Stmt::Block {
@@ -905,13 +978,13 @@ impl Walker<'_> {
     fn push_block(
         &self,
         node: Node,
-        field: &str,
+        field: u16,
         kind: BlockKind,
         items: Vec<(Expr, Option<String>)>,
         out: &mut Vec<Stmt>,
     ) {
         let body = node
-            .child_by_field_name(field)
+            .child_by_field_id(field)
             .map(|b| self.block(b))
             .unwrap_or_default();
         out.push(Stmt::Block {
@@ -943,7 +1016,7 @@ impl Walker<'_> {
                 .map(|e| self.expr(e))
                 .unwrap_or(Expr::Other(String::new()));
             let alias = value
-                .child_by_field_name("alias")
+                .child_by_field_id(GRAMMAR.alias)
                 .map(|a| self.text(a).to_string());
             (expr, alias)
         } else {
@@ -953,19 +1026,19 @@ impl Walker<'_> {
 
     fn class(&self, node: Node, decorators: Vec<Expr>) -> ClassDef {
         let name = node
-            .child_by_field_name("name")
+            .child_by_field_id(GRAMMAR.name)
             .map(|n| self.text(n).to_string())
             .unwrap_or_default();
         let mut bases = Vec::new();
         let mut keywords = Vec::new();
-        if let Some(args) = node.child_by_field_name("superclasses") {
+        if let Some(args) = node.child_by_field_id(GRAMMAR.superclasses) {
             let mut cursor = args.walk();
             for arg in args.named_children(&mut cursor) {
                 match arg.kind() {
                     "keyword_argument" => {
                         if let (Some(k), Some(v)) = (
-                            arg.child_by_field_name("name"),
-                            arg.child_by_field_name("value"),
+                            arg.child_by_field_id(GRAMMAR.name),
+                            arg.child_by_field_id(GRAMMAR.value),
                         ) {
                             keywords.push((self.text(k).to_string(), self.expr(v)));
                         }
@@ -976,7 +1049,7 @@ impl Walker<'_> {
             }
         }
         let body = node
-            .child_by_field_name("body")
+            .child_by_field_id(GRAMMAR.body)
             .map(|b| self.block(b))
             .unwrap_or_default();
         ClassDef {
@@ -991,18 +1064,18 @@ impl Walker<'_> {
 
     fn function(&self, node: Node, decorators: Vec<Expr>) -> FunctionDef {
         let name = node
-            .child_by_field_name("name")
+            .child_by_field_id(GRAMMAR.name)
             .map(|n| self.text(n).to_string())
             .unwrap_or_default();
         let body = node
-            .child_by_field_name("body")
+            .child_by_field_id(GRAMMAR.body)
             .map(|b| self.block(b))
             .unwrap_or_default();
         let returns = node
-            .child_by_field_name("return_type")
+            .child_by_field_id(GRAMMAR.return_type)
             .map(|t| self.type_expr(t));
         let params = node
-            .child_by_field_name("parameters")
+            .child_by_field_id(GRAMMAR.parameters)
             .map(|p| self.params(p))
             .unwrap_or_default();
         FunctionDef {
@@ -1025,10 +1098,10 @@ impl Walker<'_> {
                 "identifier" => (self.text(child).to_string(), ParamKind::Plain, None),
                 "default_parameter" | "typed_default_parameter" => {
                     let name = child
-                        .child_by_field_name("name")
+                        .child_by_field_id(GRAMMAR.name)
                         .map(|n| self.text(n).to_string())
                         .unwrap_or_default();
-                    let default = child.child_by_field_name("value").map(|v| self.expr(v));
+                    let default = child.child_by_field_id(GRAMMAR.value).map(|v| self.expr(v));
                     (name, ParamKind::Plain, default)
                 }
                 "typed_parameter" => match child.named_child(0) {
@@ -1079,15 +1152,15 @@ impl Walker<'_> {
     /// `x += value`.
     fn augmented(&self, node: Node) -> Stmt {
         let target = node
-            .child_by_field_name("left")
+            .child_by_field_id(GRAMMAR.left)
             .map(|l| self.expr(l))
             .unwrap_or(Expr::Other(String::new()));
         let value = node
-            .child_by_field_name("right")
+            .child_by_field_id(GRAMMAR.right)
             .map(|r| self.expr(r))
             .unwrap_or(Expr::Other(String::new()));
         let op = node
-            .child_by_field_name("operator")
+            .child_by_field_id(GRAMMAR.operator)
             .map(|o| self.text(o).trim_end_matches('=').to_string())
             .unwrap_or_default();
         Stmt::AugAssign {
@@ -1103,16 +1176,20 @@ impl Walker<'_> {
         let mut current = node;
         // `a = b = c` nests: assignment(left: a, right: assignment(left: b, right: c)).
         loop {
-            if let Some(left) = current.child_by_field_name("left") {
+            if let Some(left) = current.child_by_field_id(GRAMMAR.left) {
                 targets.push(self.expr(left));
             }
-            match current.child_by_field_name("right") {
+            match current.child_by_field_id(GRAMMAR.right) {
                 Some(right) if right.kind() == "assignment" => current = right,
                 _ => break,
             }
         }
-        let annotation = node.child_by_field_name("type").map(|t| self.type_expr(t));
-        let value = current.child_by_field_name("right").map(|r| self.expr(r));
+        let annotation = node
+            .child_by_field_id(GRAMMAR.type_)
+            .map(|t| self.type_expr(t));
+        let value = current
+            .child_by_field_id(GRAMMAR.right)
+            .map(|r| self.expr(r));
         Stmt::Assign {
             targets,
             annotation,
@@ -1125,9 +1202,9 @@ impl Walker<'_> {
         let mut names = Vec::new();
         let mut star = false;
         let from = node
-            .child_by_field_name("module_name")
+            .child_by_field_id(GRAMMAR.module_name)
             .map(|m| self.text(m).split_whitespace().collect::<String>());
-        let module_id = node.child_by_field_name("module_name").map(|m| m.id());
+        let module_id = node.child_by_field_id(GRAMMAR.module_name).map(|m| m.id());
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             if Some(child.id()) == module_id {
@@ -1137,11 +1214,11 @@ impl Walker<'_> {
                 "dotted_name" => names.push((self.dotted(child), None)),
                 "aliased_import" => {
                     let name = child
-                        .child_by_field_name("name")
+                        .child_by_field_id(GRAMMAR.name)
                         .map(|n| self.dotted(n))
                         .unwrap_or_default();
                     let alias = child
-                        .child_by_field_name("alias")
+                        .child_by_field_id(GRAMMAR.alias)
                         .map(|a| self.text(a).to_string());
                     names.push((name, alias));
                 }
@@ -1218,9 +1295,9 @@ impl Walker<'_> {
         match node.kind() {
             "identifier" => Expr::Name(self.text(node).to_string()),
             "attribute" => {
-                let object = node.child_by_field_name("object").map(|o| self.expr(o));
+                let object = node.child_by_field_id(GRAMMAR.object).map(|o| self.expr(o));
                 let attr = node
-                    .child_by_field_name("attribute")
+                    .child_by_field_id(GRAMMAR.attribute)
                     .map(|a| self.text(a).to_string())
                     .unwrap_or_default();
                 match object {
@@ -1274,7 +1351,7 @@ impl Walker<'_> {
             "call" => self.call(node),
             "subscript" => {
                 let value = node
-                    .child_by_field_name("value")
+                    .child_by_field_id(GRAMMAR.value)
                     .map(|v| self.expr(v))
                     .unwrap_or(Expr::Other(String::new()));
                 let mut index = Vec::new();
@@ -1330,8 +1407,8 @@ impl Walker<'_> {
                         continue;
                     }
                     if let (Some(k), Some(v)) = (
-                        pair.child_by_field_name("key"),
-                        pair.child_by_field_name("value"),
+                        pair.child_by_field_id(GRAMMAR.key),
+                        pair.child_by_field_id(GRAMMAR.value),
                     ) {
                         pairs.push((self.expr(k), self.expr(v)));
                     }
@@ -1343,10 +1420,10 @@ impl Walker<'_> {
                 None => Expr::Other(self.text(node).to_string()),
             },
             "binary_operator" | "boolean_operator" => {
-                let left = node.child_by_field_name("left").map(|l| self.expr(l));
-                let right = node.child_by_field_name("right").map(|r| self.expr(r));
+                let left = node.child_by_field_id(GRAMMAR.left).map(|l| self.expr(l));
+                let right = node.child_by_field_id(GRAMMAR.right).map(|r| self.expr(r));
                 let op = node
-                    .child_by_field_name("operator")
+                    .child_by_field_id(GRAMMAR.operator)
                     .map(|o| self.text(o).to_string())
                     .unwrap_or_default();
                 match (left, right) {
@@ -1360,12 +1437,15 @@ impl Walker<'_> {
             }
             "unary_operator" => {
                 let text = self.text(node);
-                match node.child_by_field_name("argument").map(|a| self.expr(a)) {
+                match node
+                    .child_by_field_id(GRAMMAR.argument)
+                    .map(|a| self.expr(a))
+                {
                     Some(Expr::Int(n)) if text.trim_start().starts_with('-') => Expr::Int(-n),
                     _ => Expr::Other(text.to_string()),
                 }
             }
-            "lambda" => match node.child_by_field_name("body") {
+            "lambda" => match node.child_by_field_id(GRAMMAR.body) {
                 Some(body) => Expr::Lambda(Box::new(self.expr(body))),
                 None => Expr::Other(self.text(node).to_string()),
             },
@@ -1390,7 +1470,7 @@ impl Walker<'_> {
                     Err(_) => Expr::Other(self.text(node).to_string()),
                 }
             }
-            "not_operator" => match node.child_by_field_name("argument") {
+            "not_operator" => match node.child_by_field_id(GRAMMAR.argument) {
                 Some(arg) => Expr::Not(Box::new(self.expr(arg))),
                 None => Expr::Other(self.text(node).to_string()),
             },
@@ -1405,7 +1485,7 @@ impl Walker<'_> {
 
     fn call(&self, node: Node) -> Expr {
         let func = node
-            .child_by_field_name("function")
+            .child_by_field_id(GRAMMAR.function)
             .map(|f| self.expr(f))
             .unwrap_or(Expr::Other(String::new()));
         let mut args = Vec::new();
@@ -1413,7 +1493,7 @@ impl Walker<'_> {
         let mut has_splat = false;
         let mut star_args = Vec::new();
         let mut kw_splats = Vec::new();
-        if let Some(arguments) = node.child_by_field_name("arguments") {
+        if let Some(arguments) = node.child_by_field_id(GRAMMAR.arguments) {
             if arguments.kind() == "generator_expression" {
                 args.push(self.expr(arguments));
             }
@@ -1422,8 +1502,8 @@ impl Walker<'_> {
                 match arg.kind() {
                     "keyword_argument" => {
                         if let (Some(k), Some(v)) = (
-                            arg.child_by_field_name("name"),
-                            arg.child_by_field_name("value"),
+                            arg.child_by_field_id(GRAMMAR.name),
+                            arg.child_by_field_id(GRAMMAR.value),
                         ) {
                             kwargs.push((self.text(k).to_string(), self.expr(v)));
                         }
@@ -1540,13 +1620,13 @@ impl Walker<'_> {
                     });
                 }
                 "interpolation" => {
-                    let Some(value) = part.child_by_field_name("expression") else {
+                    let Some(value) = part.child_by_field_id(GRAMMAR.expression) else {
                         return other();
                     };
                     let conversion = part
-                        .child_by_field_name("type_conversion")
+                        .child_by_field_id(GRAMMAR.type_conversion)
                         .and_then(|c| self.text(c).trim_start_matches('!').chars().next());
-                    let spec = match part.child_by_field_name("format_specifier") {
+                    let spec = match part.child_by_field_id(GRAMMAR.format_specifier) {
                         Some(spec) if spec.named_child_count() > 0 => return other(),
                         Some(spec) => Some(self.text(spec).trim_start_matches(':').to_string()),
                         None => None,
@@ -1583,13 +1663,13 @@ impl Walker<'_> {
             "dictionary_comprehension" => ComprehensionKind::Dict,
             _ => ComprehensionKind::Generator,
         };
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = node.child_by_field_id(GRAMMAR.body) else {
             return Expr::Other(self.text(node).to_string());
         };
         let (element, value) = if kind == ComprehensionKind::Dict {
             match (
-                body.child_by_field_name("key"),
-                body.child_by_field_name("value"),
+                body.child_by_field_id(GRAMMAR.key),
+                body.child_by_field_id(GRAMMAR.value),
             ) {
                 (Some(k), Some(v)) => (self.expr(k), Some(self.expr(v))),
                 _ => return Expr::Other(self.text(node).to_string()),
@@ -1603,7 +1683,7 @@ impl Walker<'_> {
             match child.kind() {
                 "for_in_clause" => {
                     let target = child
-                        .child_by_field_name("left")
+                        .child_by_field_id(GRAMMAR.left)
                         .map(|l| self.expr(l))
                         .unwrap_or(Expr::Other(String::new()));
                     let mut inner = child.walk();
@@ -2097,6 +2177,16 @@ mod tests {
             })
             .collect();
         assert_eq!(targets, [&Expr::Name("x".into()), &Expr::Name("y".into())]);
+    }
+
+    #[test]
+    fn every_field_and_kind_the_walker_asks_for_is_in_the_grammar() {
+        // A grammar update that renamed one would make its lookups find nothing, silently.
+        let grammar = format!("{:?}", *GRAMMAR);
+        assert!(
+            !grammar.contains(": 0,") && !grammar.contains(": 0 }"),
+            "{grammar}"
+        );
     }
 
     #[test]

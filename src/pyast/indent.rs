@@ -79,12 +79,14 @@ pub(super) fn check(root: Node<'_>, text: &str) -> Option<Dedent> {
 fn statement_lines<'t>(root: Node<'_>, text: &'t str) -> Vec<(usize, usize, &'t str)> {
     let mut out = Vec::new();
     let mut cursor = root.walk();
+    // Whether each node the cursor went down from is a `module` or a `block`: the last one is
+    // the current node's parent (asking a node for its parent walks down from the root).
+    let mut bodies: Vec<bool> = Vec::new();
     'walk: loop {
         let node = cursor.node();
-        let in_body = node
-            .parent()
-            .is_some_and(|p| matches!(p.kind(), "module" | "block"));
-        if in_body && node.kind() != "comment" {
+        let kind = node.kind();
+        let in_body = bodies.last().copied().unwrap_or(false);
+        if in_body && kind != "comment" {
             let column = node.start_position().column;
             let start = node.start_byte().saturating_sub(column);
             if let Some(indent) = text.get(start..node.start_byte())
@@ -94,17 +96,20 @@ fn statement_lines<'t>(root: Node<'_>, text: &'t str) -> Vec<(usize, usize, &'t 
             }
         }
         // Only statements and blocks hold statements: expressions are not descended into.
-        let descend = matches!(node.kind(), "module" | "block")
-            || node.kind().ends_with("_statement")
-            || node.kind().ends_with("_definition")
-            || node.kind().ends_with("_clause");
+        let body = matches!(kind, "module" | "block");
+        let descend = body
+            || kind.ends_with("_statement")
+            || kind.ends_with("_definition")
+            || kind.ends_with("_clause");
         if descend && cursor.goto_first_child() {
+            bodies.push(body);
             continue;
         }
         while !cursor.goto_next_sibling() {
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            bodies.pop();
         }
     }
     out
