@@ -652,6 +652,18 @@ mod tests {
         );
     }
 
+    /// A crashed writer's temporary file in `folder`, last modified at `modified`.
+    fn stale_temporary_file(folder: &Path, modified: SystemTime) -> PathBuf {
+        let stale = folder.join("x.1.1.tmp");
+        std::fs::write(&stale, "half").expect("write");
+        let file = std::fs::File::options()
+            .append(true)
+            .open(&stale)
+            .expect("open");
+        file.set_modified(modified).expect("set time");
+        stale
+    }
+
     #[test]
     fn a_trim_removes_the_least_recently_used_entries_and_stale_temporary_files() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -672,13 +684,7 @@ mod tests {
         }
         // `old` is read again: now it is the most recently used.
         assert!(cache.get::<Vec<u8>>("t", "old").is_some());
-        let stale = dir.path().join("t").join("x.1.1.tmp");
-        std::fs::write(&stale, "half").expect("write");
-        let file = std::fs::File::options()
-            .append(true)
-            .open(&stale)
-            .expect("open");
-        file.set_modified(base).expect("set time");
+        stale_temporary_file(&dir.path().join("t"), base);
         let size = std::fs::metadata(dir.path().join("t/new.json"))
             .expect("meta")
             .len();
@@ -717,13 +723,7 @@ mod tests {
         );
         // A stale temporary file is left until the next sweep: a run under the cap adds what
         // it wrote to the estimate and reads no entry.
-        let stale = dir.path().join("t").join("x.1.1.tmp");
-        std::fs::write(&stale, "half").expect("write");
-        let file = std::fs::File::options()
-            .append(true)
-            .open(&stale)
-            .expect("open");
-        file.set_modified(now - STALE_TMP * 2).expect("set time");
+        let stale = stale_temporary_file(&dir.path().join("t"), now - STALE_TMP * 2);
         let later = now + std::time::Duration::from_secs(60);
         assert!(!trim_with_ledger(dir.path(), 10_000, 5000, later));
         assert_eq!(ledger(dir.path()).bytes, 6600);
