@@ -234,7 +234,6 @@ impl DiskCache {
 
     /// Stores an entry (atomically: see the module's documentation).
     pub fn put_bytes(&self, kind: &str, key: &str, extension: &str, bytes: &[u8]) {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let Some(path) = self.entry(kind, key, extension) else {
             return;
         };
@@ -242,23 +241,15 @@ impl DiskCache {
         if std::fs::create_dir_all(folder).is_err() {
             return;
         }
-        // Write then rename, so a concurrent reader never sees half a file, and two writers
-        // never write into one temporary file.
-        let tmp = folder.join(format!(
-            "{key}.{}.{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
         // The entry this one replaces, if any, no longer counts towards the folder's size.
         let replaced = std::fs::metadata(&path).map_or(0, |meta| meta.len());
-        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &path).is_ok() {
+        if write_replacing(&path, bytes) {
             self.wrote.store(true, Ordering::Relaxed);
             let grew = i64::try_from(bytes.len())
                 .unwrap_or(i64::MAX)
                 .saturating_sub(i64::try_from(replaced).unwrap_or(i64::MAX));
             self.grew.fetch_add(grew, Ordering::Relaxed);
         }
-        let _ = std::fs::remove_file(&tmp);
     }
 
     /// Whether there is a cache folder at all.
@@ -311,12 +302,31 @@ impl Ledger {
 
     /// Writes the ledger (to a temporary file renamed over it, as entries are written).
     fn write(self, dir: &Path) {
-        let tmp = dir.join(format!("{LEDGER}.{}.tmp", std::process::id()));
         let text = format!("driftguard-cache-ledger-1 {} {}\n", self.swept, self.bytes);
-        if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, dir.join(LEDGER)).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        write_replacing(&dir.join(LEDGER), text.as_bytes());
     }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a concurrent
+/// reader never sees half a file, and two writers (processes or threads) never write into one
+/// temporary file. Returns whether `path` now holds the bytes.
+fn write_replacing(path: &Path, bytes: &[u8]) -> bool {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let Some(name) = path.file_name() else {
+        return false;
+    };
+    let mut tmp = name.to_os_string();
+    tmp.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = path.with_file_name(tmp);
+    let written = std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_ok();
+    if !written {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn seconds(time: SystemTime) -> u64 {
