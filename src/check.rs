@@ -413,6 +413,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     };
     drop(s);
     let _s = span("after side");
+    cache.begin_change(changed.iter().cloned().collect());
     let after_analysis = cached_analysis(&after_key, &after_files, &reader, &config, &mut cache);
     let (preexisting, mut introduced) = introduced(
         &before_analysis,

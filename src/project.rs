@@ -178,6 +178,9 @@ pub struct ParseCache {
     early: EarlyParses,
     /// Kept states being decoded ahead of need ([`ParseCache::decode_kept_ahead`]).
     kept_ahead: Option<KeptAhead>,
+    /// The paths a change check's change touches, for its after side's replay
+    /// ([`ParseCache::begin_change`]).
+    changed: Option<HashSet<String>>,
 }
 
 /// A kept state decoded ahead of need, with the key it was kept under.
@@ -532,6 +535,15 @@ impl ParseCache {
                 resolution: std::sync::Mutex::new(Some(resolution)),
             });
         }
+    }
+
+    /// Says which paths the change touches, before a change check analyses its after side:
+    /// when the kept replay does not lead to the after side's migrations, the ones before the
+    /// first changed file replay in full and the rest goes on from there, and that state (the
+    /// one before the change) is kept for the next edit of the same change (see
+    /// [`crate::schema::resume`]).
+    pub fn begin_change(&mut self, changed: HashSet<String>) {
+        self.changed = Some(changed);
     }
 
     /// At the end of a run: writes the parse packs that are out of date
@@ -1164,6 +1176,7 @@ fn analyze_as(
         disk: &cache.disk,
         ids,
         ahead: cache.kept_ahead.as_ref(),
+        changed: cache.changed.as_ref(),
     });
     let _s = span("build");
     build(

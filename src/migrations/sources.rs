@@ -110,6 +110,10 @@ pub struct KeptReplays<'a> {
     pub ids: HashMap<&'a str, BlobId>,
     /// The kept replay, when it is being decoded ahead of need.
     pub ahead: Option<&'a crate::project::KeptAhead>,
+    /// For a change check's after side: the paths its change touches. When the kept replay
+    /// does not lead here, the last source's files before the first of them replay in full
+    /// and the rest goes on from there (see [`resume::replay_resuming`]).
+    pub changed: Option<&'a foldhash::HashSet<String>>,
 }
 
 impl KeptReplays<'_> {
@@ -150,7 +154,13 @@ impl KeptReplays<'_> {
             Some(crate::project::Ahead::Gone) | None => read(),
         };
         let _s = span("replay");
-        let outcome = resume::replay_resuming(&events, &keys, config.postgres_version, saved);
+        // Where the change begins in the last source: its first file the change touches.
+        let base = self.changed.and_then(|changed| {
+            keys.last()?
+                .iter()
+                .position(|key| key.is_some_and(|(path, _)| changed.contains(path)))
+        });
+        let outcome = resume::replay_resuming(&events, &keys, config.postgres_version, saved, base);
         match outcome.how {
             resume::How::Full => {
                 crate::timing::count("files replayed (in full)", keys.iter().map(Vec::len).sum())
@@ -158,10 +168,17 @@ impl KeptReplays<'_> {
             resume::How::Resumed(n) => {
                 crate::timing::count("files replayed (after a kept replay)", n)
             }
+            resume::How::FromBase(before, after) => {
+                crate::timing::count("files replayed (before the change, in full)", before);
+                crate::timing::count("files replayed (the change, going on)", after);
+            }
         }
-        if let Some(keep) = &outcome.keep
-            && let Some(bytes) = resume::encode(keep, &outcome.replayed.schema)
-        {
+        let bytes = match (outcome.keep_encoded, &outcome.keep) {
+            (Some(bytes), _) => Some(bytes),
+            (None, Some(keep)) => resume::encode(keep, &outcome.replayed.schema),
+            (None, None) => None,
+        };
+        if let Some(bytes) = bytes {
             let _s = span("kept replay write");
             self.disk.put_bytes(REPLAYS, &key, "bin", &bytes);
         }

@@ -874,6 +874,59 @@ fn a_new_migration_creating_a_table_an_older_one_altered_replays_everything() {
     assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout));
 }
 
+/// Issue 14: the migration a developer fixes after the hook complained. A kept replay that
+/// ends with the change's own file (here: none was kept when the before side came from the
+/// cache) does not lead to the edited file; the check then replays the files before the
+/// change in full and goes on from there, and keeps *that* state, so every later edit of the
+/// change goes on from it instead of replaying everything again. Results equal a run without
+/// the cache at every step.
+#[test]
+fn editing_the_changes_own_migration_goes_on_from_the_state_before_the_change() {
+    let repo = handbook_repo();
+    let migration = format!("{MIGRATIONS}/002_add_c2.sql");
+    repo.write(
+        &migration,
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\n",
+    );
+    repo.git(&["add", "-A"]);
+    let (run, count) = replayed_after_kept(&repo);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert_eq!(count, Some(1), "{}", run.stderr);
+    // The before side's result stays cached; its replay is gone.
+    let cache = repo.path().join(".git/driftguard/cache-v1");
+    std::fs::remove_dir_all(cache.join("replays")).expect("replays removed");
+    std::fs::remove_dir_all(cache.join("replay-keys")).expect("replay keys removed");
+    for (step, text) in [
+        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n",
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\nALTER TABLE core.customers ADD COLUMN c3 TEXT;\n",
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n",
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT DEFAULT 'none';\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        repo.write(&migration, text);
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(&repo);
+        if step == 0 {
+            // Nothing kept leads here: the file before the change in full, then on.
+            assert_eq!(count, None, "{}", run.stderr);
+            assert!(
+                run.stderr.contains(
+                    "driftguard timing: files replayed (before the change, in full) 1\n"
+                ),
+                "{}",
+                run.stderr
+            );
+        } else {
+            assert_eq!(count, Some(1), "edit {step}: {}", run.stderr);
+        }
+        let (_, fresh) = staged_both_ways(&repo);
+        assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout), "edit {step}");
+    }
+    assert_eq!(cache_entries(&repo, "replays"), 1);
+}
+
 /// An Alembic revision: `revision` and `down_revision` (as written), `upgrade()` runs `body`.
 fn alembic_revision(id: &str, down: &str, imports: &str, body: &str) -> String {
     format!(
