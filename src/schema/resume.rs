@@ -195,7 +195,7 @@ pub fn replay_resuming<'e>(
         .iter()
         .map(|k| k.iter().copied().collect::<Option<Vec<FileKey>>>())
         .collect();
-    // A base inside the last source, which is not a graph.
+    // A base inside the last source.
     let base = base.filter(|&base| {
         let sources = keys.as_ref().map_or(0, Vec::len);
         let files = keys.as_ref().and_then(|k| k.last()).map_or(0, Vec::len);
@@ -251,8 +251,9 @@ pub fn replay_resuming<'e>(
 
 /// The replay of the last source's first `base` files (and every file of the others) in full,
 /// as sources of their own, then on from that state to the files of `keys`; `None` when
-/// `base` is not inside the last source, the last source is a graph, or the rest cannot go on
-/// from there (see [`go_on`]). The state at `base` is what a change check's before side
+/// `base` is not inside the last source or the rest cannot go on from there (see [`go_on`]).
+/// A graph's files (Alembic) are in an order the graph allows, so its first `base` files are
+/// a graph of their own, as an earlier check's before side would have kept it. The state at `base` is what a change check's before side
 /// would have kept: kept here (unless the rest is long enough to be kept itself), a later edit
 /// of the change's files goes on from it.
 fn from_base<'e>(
@@ -264,8 +265,7 @@ fn from_base<'e>(
     let sources = events(&[]);
     let last = sources.len().checked_sub(1)?;
     let total = keys.get(last)?.len();
-    if base == 0 || base >= total || sources[last].ordered.is_some() || !same_shape(&sources, keys)
-    {
+    if base == 0 || base >= total || !same_shape(&sources, keys) {
         return None;
     }
     let mut prefix = events(&[]);
@@ -304,7 +304,7 @@ fn through_base<'e>(
     let from = skip.last().copied().unwrap_or(0);
     let mut prefix = events(skip);
     let last = prefix.len().checked_sub(1)?;
-    if prefix[last].ordered.is_some() || keys.len() != prefix.len() {
+    if keys.len() != prefix.len() {
         return None;
     }
     prefix[last].files.truncate(base);
@@ -809,6 +809,44 @@ mod tests {
             kept_bytes(&outcome).is_none(),
             "the state before the change stays"
         );
+    }
+
+    #[test]
+    fn a_graphs_first_files_are_a_base_too() {
+        // An Alembic-like source: each file runs after every earlier one.
+        let chain = |a: usize, b: usize| a < b;
+        let graph = |events: &'static [MigrationEvents]| SourceEvents {
+            ordered: Some(&chain),
+            ..source("Alembic", events)
+        };
+        let first: &'static [MigrationEvents] = Box::leak(parse(FILES).into_boxed_slice());
+        let earlier = replay_resuming(&|_| vec![graph(first)], &[keys(FILES)], 13, None, None);
+        let kept = kept_bytes(&earlier).expect("a full replay is kept");
+        let mut edited = FILES.to_vec();
+        edited[8] = "ALTER TABLE core.customers ADD COLUMN fixed int;\n";
+        let all: &'static [MigrationEvents] = Box::leak(parse(&edited).into_boxed_slice());
+        let outcome = replay_resuming(
+            &|_| vec![graph(all)],
+            &[keys(&edited)],
+            13,
+            decode(&kept),
+            Some(8),
+        );
+        assert_eq!(outcome.how, How::FromBase(8, 1));
+        let full = replay_checked(&[graph(all)], 13);
+        assert_eq!(outcome.replayed.schema, full.schema);
+        assert_eq!(outcome.replayed.failures, full.failures);
+        assert_eq!(outcome.replayed.warnings, full.warnings);
+        let before = kept_bytes(&outcome).expect("the state before the change is kept");
+        let again = replay_resuming(
+            &|_| vec![graph(all)],
+            &[keys(&edited)],
+            13,
+            decode(&before),
+            Some(8),
+        );
+        assert_eq!(again.how, How::Resumed(1));
+        assert_eq!(again.replayed.schema, full.schema);
     }
 
     #[test]

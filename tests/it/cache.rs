@@ -950,6 +950,74 @@ class Customer(Base):
     contact_preference: Mapped[Optional[str]] = mapped_column(String(20))
 "#;
 
+/// The same for Alembic: a revision the change adds, edited again and again after the kept
+/// replay stopped leading to it, goes on from the state before the change (the version table
+/// and the two committed revisions), and results equal a run without the cache.
+#[test]
+fn editing_the_changes_own_revision_goes_on_from_the_state_before_the_change() {
+    let repo = TestRepo::new();
+    let versions = "app/migrations/versions";
+    repo.write("app/models.py", APP_MODELS)
+        .write(
+            &format!("{versions}/0001_initial.py"),
+            &alembic_revision(
+                "0001",
+                "None",
+                "",
+                "    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+            ),
+        )
+        .write(
+            &format!("{versions}/0002_contact.py"),
+            &alembic_revision(
+                "0002",
+                "\"0001\"",
+                "",
+                "    op.add_column(\"customers\", sa.Column(\"contact_preference\", sa.String(20)))",
+            ),
+        )
+        .commit_all("initial");
+    let revision = format!("{versions}/0003_note.py");
+    let body = |column: &str| {
+        alembic_revision(
+            "0003",
+            "\"0002\"",
+            "",
+            &format!("    op.add_column(\"customers\", sa.Column(\"{column}\", sa.Text()))"),
+        )
+    };
+    repo.write(&revision, &body("note"));
+    repo.git(&["add", "-A"]);
+    let (run, count) = replayed_after_kept(&repo);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert_eq!(count, Some(1), "{}", run.stderr);
+    let cache = repo.path().join(".git/driftguard/cache-v1");
+    std::fs::remove_dir_all(cache.join("replays")).expect("replays removed");
+    std::fs::remove_dir_all(cache.join("replay-keys")).expect("replay keys removed");
+    for (step, column) in ["remark", "comment", "memo"].into_iter().enumerate() {
+        repo.write(&revision, &body(column));
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(&repo);
+        if step == 0 {
+            assert_eq!(count, None, "{}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("driftguard timing: files replayed (before the change, in full) 3\n"),
+                "{}",
+                run.stderr
+            );
+        } else {
+            assert_eq!(count, Some(1), "edit {step}: {}", run.stderr);
+        }
+        let (_, fresh) = staged_both_ways(&repo);
+        assert_eq!(
+            (run.code, &run.stdout),
+            (fresh.code, &fresh.stdout),
+            "edit {step}"
+        );
+    }
+}
+
 /// Issue 14: Alembic revisions are recognised by what was read of them, not by their bytes: a
 /// new revision at the head replays alone, and an edit of a project module that an older
 /// revision imports (its column name lives there) changes what that revision does, so the
