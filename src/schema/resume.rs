@@ -207,10 +207,12 @@ pub fn replay_resuming<'e>(
         match base {
             // The kept replay ends before the change: on to its base (kept), then on.
             Some(base) if from < base => {
-                if let Some(outcome) =
-                    through_base(events, keys, postgres_version, (kept, schema), &skip, base)
-                {
-                    return outcome;
+                match through_base(events, keys, postgres_version, (kept, schema), &skip, base) {
+                    Ok(outcome) => return outcome,
+                    // The state at the base was reached and the change cannot go on from it:
+                    // building it again in full would end the same way.
+                    Err(true) => return full(events, Some(keys), postgres_version),
+                    Err(false) => {}
                 }
             }
             _ => {
@@ -231,12 +233,21 @@ pub fn replay_resuming<'e>(
     {
         return outcome;
     }
+    full(events, keys.as_deref(), postgres_version)
+}
+
+/// The replay of every file, kept when every file has an identity (`keys`).
+fn full<'e>(
+    events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
+    keys: Option<&[Vec<FileKey>]>,
+    postgres_version: u32,
+) -> Outcome {
     let sources = events(&[]);
     let (replayed, carried, creates, folders) = replay_full(&sources, postgres_version);
     let keep = keys.filter(|keys| same_shape(&sources, keys)).map(|keys| {
         let now = sources
             .iter()
-            .zip(&keys)
+            .zip(keys)
             .map(|(source, keys)| source_key(source, keys.len(), Digest::START.add(keys)))
             .collect();
         Kept::new(postgres_version, now, carried, creates, folders)
@@ -250,12 +261,11 @@ pub fn replay_resuming<'e>(
 }
 
 /// The replay of the last source's first `base` files (and every file of the others) in full,
-/// as sources of their own, then on from that state to the files of `keys`; `None` when
-/// `base` is not inside the last source or the rest cannot go on from there (see [`go_on`]).
-/// A graph's files (Alembic) are in an order the graph allows, so its first `base` files are
-/// a graph of their own, as an earlier check's before side would have kept it. The state at `base` is what a change check's before side
-/// would have kept: kept here (unless the rest is long enough to be kept itself), a later edit
-/// of the change's files goes on from it.
+/// as sources of their own, then on from that state to the files of `keys`; `None` when the
+/// rest cannot go on from there (see [`go_on`]). A graph's files (Alembic) are in an order the
+/// graph allows, so its first `base` files are a graph of their own. The state at `base`, what
+/// a change check's before side would have kept, is kept: a later edit of the change's files
+/// goes on from it.
 fn from_base<'e>(
     events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
     keys: &[Vec<FileKey>],
@@ -263,15 +273,10 @@ fn from_base<'e>(
     base: usize,
 ) -> Option<Outcome> {
     let sources = events(&[]);
-    let last = sources.len().checked_sub(1)?;
-    let total = keys.get(last)?.len();
-    if base == 0 || base >= total || !same_shape(&sources, keys) {
+    if !same_shape(&sources, keys) {
         return None;
     }
-    let mut prefix = events(&[]);
-    prefix[last].files.truncate(base);
-    let mut prefix_keys = keys.to_vec();
-    prefix_keys[last].truncate(base);
+    let (prefix, prefix_keys) = before_base(events(&[]), keys, base)?;
     let (replayed, carried, creates, folders) = replay_full(&prefix, postgres_version);
     let now = prefix
         .iter()
@@ -286,13 +291,16 @@ fn from_base<'e>(
     let mut outcome = go_on(&sources, keys, postgres_version, kept, schema, false)?;
     outcome.keep = None;
     outcome.keep_encoded = before;
+    let total = keys.last().map_or(0, Vec::len);
     outcome.how = How::FromBase(base, total - base);
     Some(outcome)
 }
 
 /// From a kept replay that ends before the change's `base` (its last source's first `skip`
-/// files): on to `base`, whose state is kept, then on to the files of `keys`. `None` when
-/// either step cannot go on (see [`go_on`]).
+/// files): on to `base`, whose state is kept, then on to the files of `keys`.
+/// `Err(reached)` when a step cannot go on (see [`go_on`]); `reached` says that the first did:
+/// the state at `base` is then exactly what [`from_base`] would build, and the change cannot
+/// go on from it either.
 fn through_base<'e>(
     events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
     keys: &[Vec<FileKey>],
@@ -300,26 +308,37 @@ fn through_base<'e>(
     (kept, schema): (Kept, Schema),
     skip: &[usize],
     base: usize,
-) -> Option<Outcome> {
+) -> Result<Outcome, bool> {
     let from = skip.last().copied().unwrap_or(0);
-    let mut prefix = events(skip);
-    let last = prefix.len().checked_sub(1)?;
-    if keys.len() != prefix.len() {
-        return None;
-    }
-    prefix[last].files.truncate(base);
-    let mut prefix_keys = keys.to_vec();
-    prefix_keys[last].truncate(base);
-    let mid = go_on(&prefix, &prefix_keys, postgres_version, kept, schema, true)?;
+    let (prefix, prefix_keys) = before_base(events(skip), keys, base).ok_or(false)?;
+    let mid = go_on(&prefix, &prefix_keys, postgres_version, kept, schema, true).ok_or(false)?;
     drop(prefix);
-    let (state, schema) = (mid.keep?, mid.replayed.schema);
+    let (state, schema) = (mid.keep.ok_or(false)?, mid.replayed.schema);
     let before = encode(&state, &schema);
     let skip: Vec<usize> = state.sources.iter().map(|s| s.files).collect();
-    let mut outcome = go_on(&events(&skip), keys, postgres_version, state, schema, false)?;
+    let mut outcome =
+        go_on(&events(&skip), keys, postgres_version, state, schema, false).ok_or(true)?;
     outcome.keep = None;
     outcome.keep_encoded = before;
-    outcome.how = How::Resumed(keys[last].len() - from);
-    Some(outcome)
+    outcome.how = How::Resumed(keys.last().map_or(0, Vec::len) - from);
+    Ok(outcome)
+}
+
+/// `sources` and `keys` with the last source cut before its file `base`; `None` when they
+/// differ in length or there is no source.
+fn before_base<'e, 'k>(
+    mut sources: Vec<SourceEvents<'e>>,
+    keys: &[Vec<FileKey<'k>>],
+    base: usize,
+) -> Option<(Vec<SourceEvents<'e>>, Vec<Vec<FileKey<'k>>>)> {
+    if sources.len() != keys.len() {
+        return None;
+    }
+    let last = sources.len().checked_sub(1)?;
+    sources[last].files.truncate(base);
+    let mut keys = keys.to_vec();
+    keys[last].truncate(base);
+    Some((sources, keys))
 }
 
 /// Whether `keys` has an identity for each file of `sources`.
@@ -874,6 +893,11 @@ mod tests {
         let mut all = FILES.to_vec();
         all.push("CREATE TABLE core.orders (id int);\n");
         let outcome = with_base(&all, Some(&kept), FILES.len());
+        assert_eq!(outcome.how, How::Full);
+        assert_same(&outcome, &all);
+        // From a kept replay that ends before the change: the state at the change is reached,
+        // and the change cannot go on from it.
+        let outcome = with_base(&all, Some(&full_kept(&FILES[..5])), FILES.len());
         assert_eq!(outcome.how, How::Full);
         assert_same(&outcome, &all);
         // Without a kept replay at all, the same.
