@@ -26,9 +26,9 @@
 //! change, so that the next edit of the same change (the migration a developer fixes after
 //! the hook complained) goes on from it:
 //!
-//! - a kept replay that ends before `base` goes on to `base` (that state is kept) and then on
-//!   ([`through_base`]);
-//! - one that ends at or after `base` and leads here goes on as above, keeping nothing new;
+//! - a kept replay that ends before `base`, with [`KEEP_FROM`] files or more after it, goes on
+//!   to `base` (that state is kept) and then on ([`through_base`]);
+//! - one that leads here otherwise goes on as above, keeping nothing new;
 //! - one that does not lead here (it ends with a file the change then edited): the files
 //!   before `base` replay in full as sources of their own, that state is kept, and the rest
 //!   goes on from it ([`from_base`]). Before, every later check of such a change replayed
@@ -204,9 +204,12 @@ pub fn replay_resuming<'e>(
     if let (Some(keys), Some((kept, schema))) = (&keys, kept) {
         let skip: Vec<usize> = kept.sources.iter().map(|s| s.files).collect();
         let from = skip.last().copied().unwrap_or(0);
+        let total = keys.last().map_or(0, Vec::len);
         match base {
-            // The kept replay ends before the change: on to its base (kept), then on.
-            Some(base) if from < base => {
+            // The kept replay ends before the change and enough files follow it to keep a
+            // new state: on to the change's base (that state is kept), then on. With fewer,
+            // nothing new is kept (below), as without a change.
+            Some(base) if from < base && total - from >= KEEP_FROM => {
                 match through_base(events, keys, postgres_version, (kept, schema), &skip, base) {
                     Ok(outcome) => return outcome,
                     // The state at the base was reached and the change cannot go on from it:
@@ -871,17 +874,32 @@ mod tests {
     #[test]
     fn a_kept_replay_that_ends_before_the_change_goes_on_to_its_base_and_keeps_that() {
         let kept = full_kept(&FILES[..5]);
+        // A few files after the kept replay: it goes on, nothing new is kept.
         let mut all = FILES.to_vec();
         all.push("ALTER TABLE core.customers ADD COLUMN new_one int;\n");
         let outcome = with_base(&all, Some(&kept), FILES.len());
         assert_eq!(outcome.how, How::Resumed(all.len() - 5));
         assert_same(&outcome, &all);
+        assert!(kept_bytes(&outcome).is_none());
+        // Enough files to keep a new state (commits since, then the change): the state at the
+        // change's base is kept, not the one after it.
+        let committed: Vec<String> = (0..4)
+            .map(|i| format!("ALTER TABLE core.customers ADD COLUMN committed_{i} int;\n"))
+            .collect();
+        let mut all = FILES.to_vec();
+        all.extend(committed.iter().map(String::as_str));
+        let base = all.len();
+        all.push("ALTER TABLE core.customers ADD COLUMN new_one int;\n");
+        assert!(all.len() - 5 >= KEEP_FROM);
+        let outcome = with_base(&all, Some(&kept), base);
+        assert_eq!(outcome.how, How::Resumed(all.len() - 5));
+        assert_same(&outcome, &all);
         let before = kept_bytes(&outcome).expect("the state at the base is kept");
         let (state, _) = decode(&before).expect("decodes");
-        assert_eq!(state.sources[0].files, FILES.len());
+        assert_eq!(state.sources[0].files, base);
         // The next edit of the change goes on from there.
-        all[FILES.len()] = "ALTER TABLE core.customers ADD COLUMN renamed int;\n";
-        let outcome = with_base(&all, Some(&before), FILES.len());
+        all[base] = "ALTER TABLE core.customers ADD COLUMN renamed int;\n";
+        let outcome = with_base(&all, Some(&before), base);
         assert_eq!(outcome.how, How::Resumed(1));
         assert_same(&outcome, &all);
     }
@@ -895,11 +913,18 @@ mod tests {
         let outcome = with_base(&all, Some(&kept), FILES.len());
         assert_eq!(outcome.how, How::Full);
         assert_same(&outcome, &all);
-        // From a kept replay that ends before the change: the state at the change is reached,
-        // and the change cannot go on from it.
-        let outcome = with_base(&all, Some(&full_kept(&FILES[..5])), FILES.len());
+        // From a kept replay that ends well before the change: the state at the change is
+        // reached, and the change cannot go on from it.
+        let mut longer = FILES.to_vec();
+        longer.extend(std::iter::repeat_n(
+            "ALTER TABLE core.customers ADD COLUMN committed int;\n",
+            KEEP_FROM,
+        ));
+        let base = longer.len();
+        longer.push("CREATE TABLE core.orders (id int);\n");
+        let outcome = with_base(&longer, Some(&full_kept(&FILES[..5])), base);
         assert_eq!(outcome.how, How::Full);
-        assert_same(&outcome, &all);
+        assert_same(&outcome, &longer);
         // Without a kept replay at all, the same.
         let outcome = with_base(&all, None, FILES.len());
         assert_eq!(outcome.how, How::Full);
