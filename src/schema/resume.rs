@@ -555,18 +555,7 @@ mod tests {
 
     /// Replays `first`, keeps the result through its bytes, and replays `all` from it.
     fn resumed(first: &[&str], all: &[&str]) -> Outcome {
-        let events = parse(first);
-        let earlier = replay_resuming(
-            &|_| vec![source("SQL", &events)],
-            &[keys(first)],
-            13,
-            None,
-            None,
-        );
-        assert_eq!(earlier.how, How::Full);
-        let kept = earlier.keep.expect("every file has an identity");
-        let bytes = encode(&kept, &earlier.replayed.schema).expect("encodes");
-        let kept = decode(&bytes).expect("decodes");
+        let kept = decode(&full_kept(first)).expect("decodes");
         let events = parse(all);
         replay_resuming(
             &|skip| vec![skipping("SQL", &events, skip.first().copied().unwrap_or(0))],

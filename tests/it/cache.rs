@@ -950,6 +950,16 @@ fn alembic_revision(id: &str, down: &str, imports: &str, body: &str) -> String {
     )
 }
 
+/// Revision 0001: creates `customers` with its `id`.
+fn create_customers_revision() -> String {
+    alembic_revision(
+        "0001",
+        "None",
+        "",
+        "    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
+    )
+}
+
 const APP_MODELS: &str = r#"from typing import Optional
 
 from sqlalchemy import String
@@ -976,12 +986,7 @@ fn editing_the_changes_own_revision_goes_on_from_the_state_before_the_change() {
     repo.write("app/models.py", APP_MODELS)
         .write(
             &format!("{versions}/0001_initial.py"),
-            &alembic_revision(
-                "0001",
-                "None",
-                "",
-                "    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
-            ),
+            &create_customers_revision(),
         )
         .write(
             &format!("{versions}/0002_contact.py"),
@@ -1044,16 +1049,14 @@ fn a_new_alembic_revision_replays_alone_and_an_edit_of_a_module_a_revision_impor
     let versions = "app/migrations/versions";
     repo.write("app/__init__.py", "")
         .write("app/migrations/__init__.py", "")
-        .write("app/migrations/names.py", "CONTACT = \"contact_preference\"\n")
+        .write(
+            "app/migrations/names.py",
+            "CONTACT = \"contact_preference\"\n",
+        )
         .write("app/models.py", APP_MODELS)
         .write(
             &format!("{versions}/0001_initial.py"),
-            &alembic_revision(
-                "0001",
-                "None",
-                "",
-                "    op.create_table(\"customers\", sa.Column(\"id\", sa.Integer(), primary_key=True))",
-            ),
+            &create_customers_revision(),
         )
         .write(
             &format!("{versions}/0002_contact.py"),
