@@ -976,6 +976,50 @@ class Customer(Base):
     contact_preference: Mapped[Optional[str]] = mapped_column(String(20))
 "#;
 
+/// A folder with a file that sorts after every numbered migration (a verification script, as
+/// a real project keeps): a new migration is never appended, so no kept replay led to it and
+/// every check replayed everything. Now the files before the change replay once and later
+/// edits go on from there; results equal a run without the cache.
+#[test]
+fn a_new_migration_before_a_file_that_always_sorts_last_goes_on_from_before_it() {
+    let repo = handbook_repo();
+    repo.write(
+        &format!("{MIGRATIONS}/verify_schema.sql"),
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'core';\n",
+    )
+    .commit_all("verification script");
+    let migration = format!("{MIGRATIONS}/002_add_c2.sql");
+    for (step, text) in [
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\n",
+        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n",
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        repo.write(&migration, text);
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(&repo);
+        if step == 0 {
+            assert!(
+                run.stderr
+                    .contains("driftguard timing: files replayed (before the change, in full) 1\n"),
+                "{}",
+                run.stderr
+            );
+        } else {
+            // The new file and the one after it.
+            assert_eq!(count, Some(2), "edit {step}: {}", run.stderr);
+        }
+        let (_, fresh) = staged_both_ways(&repo);
+        assert_eq!(
+            (run.code, &run.stdout),
+            (fresh.code, &fresh.stdout),
+            "edit {step}"
+        );
+    }
+}
+
 /// The same for Alembic: a revision the change adds, edited again and again after the kept
 /// replay stopped leading to it, goes on from the state before the change (the version table
 /// and the two committed revisions), and results equal a run without the cache.
