@@ -829,6 +829,39 @@ fn replayed_after_kept(repo: &TestRepo) -> (Run, Option<usize>) {
     (run, count)
 }
 
+/// Writes each of `texts` to `path` in turn, stages it and checks: the first check finds no
+/// kept replay that leads to the staged files and replays the `before` files before the change
+/// in full; every later one goes on from that kept state with `after` files. Each result
+/// equals a run without the cache.
+fn restaged_go_on_from_before_the_change(
+    repo: &TestRepo,
+    path: &str,
+    texts: &[String],
+    before: usize,
+    after: usize,
+) {
+    for (step, text) in texts.iter().enumerate() {
+        repo.write(path, text);
+        repo.git(&["add", "-A"]);
+        let (run, count) = replayed_after_kept(repo);
+        if step == 0 {
+            assert_eq!(count, None, "{}", run.stderr);
+            let line = format!(
+                "driftguard timing: files replayed (before the change, in full) {before}\n"
+            );
+            assert!(run.stderr.contains(&line), "{}", run.stderr);
+        } else {
+            assert_eq!(count, Some(after), "edit {step}: {}", run.stderr);
+        }
+        let (_, fresh) = staged_both_ways(repo);
+        assert_eq!(
+            (run.code, &run.stdout),
+            (fresh.code, &fresh.stdout),
+            "edit {step}"
+        );
+    }
+}
+
 /// Issue 14: new migrations appended after those of a kept replay replay alone, from the
 /// replay kept on disk (`.git/driftguard/cache-v1/replays/`), and the result is what a run
 /// without the cache gives.
@@ -912,34 +945,13 @@ fn editing_the_changes_own_migration_goes_on_from_the_state_before_the_change() 
     let cache = repo.path().join(".git/driftguard/cache-v1");
     std::fs::remove_dir_all(cache.join("replays")).expect("replays removed");
     std::fs::remove_dir_all(cache.join("replay-keys")).expect("replay keys removed");
-    for (step, text) in [
-        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n",
-        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\nALTER TABLE core.customers ADD COLUMN c3 TEXT;\n",
-        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n",
-        "ALTER TABLE core.customers ADD COLUMN c2 TEXT DEFAULT 'none';\n",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        repo.write(&migration, text);
-        repo.git(&["add", "-A"]);
-        let (run, count) = replayed_after_kept(&repo);
-        if step == 0 {
-            // Nothing kept leads here: the file before the change in full, then on.
-            assert_eq!(count, None, "{}", run.stderr);
-            assert!(
-                run.stderr.contains(
-                    "driftguard timing: files replayed (before the change, in full) 1\n"
-                ),
-                "{}",
-                run.stderr
-            );
-        } else {
-            assert_eq!(count, Some(1), "edit {step}: {}", run.stderr);
-        }
-        let (_, fresh) = staged_both_ways(&repo);
-        assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout), "edit {step}");
-    }
+    let texts = [
+        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n".to_string(),
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\nALTER TABLE core.customers ADD COLUMN c3 TEXT;\n".to_string(),
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n".to_string(),
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT DEFAULT 'none';\n".to_string(),
+    ];
+    restaged_go_on_from_before_the_change(&repo, &migration, &texts, 1, 1);
     assert_eq!(cache_entries(&repo, "replays"), 1);
 }
 
@@ -989,35 +1001,13 @@ fn a_new_migration_before_a_file_that_always_sorts_last_goes_on_from_before_it()
     )
     .commit_all("verification script");
     let migration = format!("{MIGRATIONS}/002_add_c2.sql");
-    for (step, text) in [
-        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\n",
-        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n",
-        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        repo.write(&migration, text);
-        repo.git(&["add", "-A"]);
-        let (run, count) = replayed_after_kept(&repo);
-        if step == 0 {
-            assert!(
-                run.stderr
-                    .contains("driftguard timing: files replayed (before the change, in full) 1\n"),
-                "{}",
-                run.stderr
-            );
-        } else {
-            // The new file and the one after it.
-            assert_eq!(count, Some(2), "edit {step}: {}", run.stderr);
-        }
-        let (_, fresh) = staged_both_ways(&repo);
-        assert_eq!(
-            (run.code, &run.stdout),
-            (fresh.code, &fresh.stdout),
-            "edit {step}"
-        );
-    }
+    let texts = [
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT;\n".to_string(),
+        "ALTER TABLE core.customers ADD COLUMN c2 VARCHAR(40);\n".to_string(),
+        "ALTER TABLE core.customers ADD COLUMN c2 TEXT NOT NULL;\n".to_string(),
+    ];
+    // Later edits: the new file and the one after it.
+    restaged_go_on_from_before_the_change(&repo, &migration, &texts, 1, 2);
 }
 
 /// The same for Alembic: a revision the change adds, edited again and again after the kept
@@ -1059,28 +1049,8 @@ fn editing_the_changes_own_revision_goes_on_from_the_state_before_the_change() {
     let cache = repo.path().join(".git/driftguard/cache-v1");
     std::fs::remove_dir_all(cache.join("replays")).expect("replays removed");
     std::fs::remove_dir_all(cache.join("replay-keys")).expect("replay keys removed");
-    for (step, column) in ["remark", "comment", "memo"].into_iter().enumerate() {
-        repo.write(&revision, &body(column));
-        repo.git(&["add", "-A"]);
-        let (run, count) = replayed_after_kept(&repo);
-        if step == 0 {
-            assert_eq!(count, None, "{}", run.stderr);
-            assert!(
-                run.stderr
-                    .contains("driftguard timing: files replayed (before the change, in full) 3\n"),
-                "{}",
-                run.stderr
-            );
-        } else {
-            assert_eq!(count, Some(1), "edit {step}: {}", run.stderr);
-        }
-        let (_, fresh) = staged_both_ways(&repo);
-        assert_eq!(
-            (run.code, &run.stdout),
-            (fresh.code, &fresh.stdout),
-            "edit {step}"
-        );
-    }
+    let texts: Vec<String> = ["remark", "comment", "memo"].map(body).to_vec();
+    restaged_go_on_from_before_the_change(&repo, &revision, &texts, 3, 1);
 }
 
 /// Issue 14: Alembic revisions are recognised by what was read of them, not by their bytes: a
