@@ -836,26 +836,23 @@ mod tests {
         let mut edited = FILES.to_vec();
         edited[8] = "ALTER TABLE core.customers ADD COLUMN fixed int;\n";
         let all: &'static [MigrationEvents] = Box::leak(parse(&edited).into_boxed_slice());
-        let outcome = replay_resuming(
-            &|_| vec![graph(all)],
-            &[keys(&edited)],
-            13,
-            decode(&kept),
-            Some(8),
-        );
+        let from_kept = |kept: &[u8]| {
+            replay_resuming(
+                &|_| vec![graph(all)],
+                &[keys(&edited)],
+                13,
+                decode(kept),
+                Some(8),
+            )
+        };
+        let outcome = from_kept(&kept);
         assert_eq!(outcome.how, How::FromBase(8, 1));
         let full = replay_checked(&[graph(all)], 13);
         assert_eq!(outcome.replayed.schema, full.schema);
         assert_eq!(outcome.replayed.failures, full.failures);
         assert_eq!(outcome.replayed.warnings, full.warnings);
         let before = kept_bytes(&outcome).expect("the state before the change is kept");
-        let again = replay_resuming(
-            &|_| vec![graph(all)],
-            &[keys(&edited)],
-            13,
-            decode(&before),
-            Some(8),
-        );
+        let again = from_kept(&before);
         assert_eq!(again.how, How::Resumed(1));
         assert_eq!(again.replayed.schema, full.schema);
     }
