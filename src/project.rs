@@ -1108,9 +1108,6 @@ fn analyze_as(
         pack.used.extend(used);
     }
     cache.early = early;
-    // SQL migration files by path and blob id, for a replay kept between runs to recognise
-    // them (a revision is recognised by what was read of it: see `KeptReplays`).
-    let mut ids: HashMap<&str, BlobId> = HashMap::new();
     let parsed_kinds: Vec<bool> = parsed
         .iter()
         .map(|p| {
@@ -1118,16 +1115,20 @@ fn analyze_as(
                 .is_some_and(|p| matches!(p.parsed, Parsed::Models(_)))
         })
         .collect();
-    if cache.disk.enabled() {
-        for (file, parse) in files.iter().zip(&parsed) {
-            if let (Content::Blob(id), Some(parse)) = (file.content, parse)
-                && matches!(parse.parsed, Parsed::Sql(_))
-            {
-                ids.insert(file.path.as_str(), id);
-            }
-        }
-    }
-    let mut parsed: Vec<Arc<ParsedFile>> = parsed.into_iter().flatten().collect();
+    // Each parsed file's blob id beside it: a replay kept between runs recognises a SQL
+    // migration file by path and blob id (a revision by what was read of it: see
+    // `KeptReplays`).
+    let (mut parsed, blob_ids): (Vec<Arc<ParsedFile>>, Vec<Option<BlobId>>) = files
+        .iter()
+        .zip(parsed)
+        .filter_map(|(file, parse)| {
+            let id = match file.content {
+                Content::Blob(id) => Some(id),
+                Content::Disk => None,
+            };
+            Some((parse?, id))
+        })
+        .unzip();
     // The snapshot's Python modules by dotted name, built once for both readings below.
     let paths = crate::pyeval::modules::ModulePaths::new(
         files.iter().map(|f| f.path.as_str()),
@@ -1174,13 +1175,12 @@ fn analyze_as(
     });
     let kept = cache.disk.enabled().then_some(KeptReplays {
         disk: &cache.disk,
-        ids,
         ahead: cache.kept_ahead.as_ref(),
         changed: cache.changed.as_ref(),
     });
     let _s = span("build");
     build(
-        &parsed, &helpers, config, assembly, kept, resolution, warnings,
+        &parsed, &blob_ids, &helpers, config, assembly, kept, resolution, warnings,
     )
 }
 
@@ -1512,8 +1512,11 @@ fn helpers_digest(helpers: &[ModuleSummary], blob: &dyn Fn(&str) -> Option<BlobI
     Some(digest)
 }
 
+/// `blob_ids`: each of `parsed`'s blob id, by position (`None`: read from disk).
+#[allow(clippy::too_many_arguments)] // the snapshot's parts, each read once
 fn build(
     parsed: &[Arc<ParsedFile>],
+    blob_ids: &[Option<BlobId>],
     helpers: &[ModuleSummary],
     config: &Config,
     assembly: Assembly,
@@ -1565,9 +1568,11 @@ fn build(
     };
     let sql_files = parsed
         .iter()
-        .filter_map(|file| match (&file.parsed, &file.kind) {
+        .zip(blob_ids)
+        .filter_map(|(file, id)| match (&file.parsed, &file.kind) {
             (Parsed::Sql(read), FileKind::Sql(source)) => Some(SqlFile {
                 path: &file.path,
+                id: *id,
                 source: *source,
                 read,
             }),

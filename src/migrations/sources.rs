@@ -47,6 +47,9 @@ pub struct SqlMigration<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct SqlFile<'a> {
     pub path: &'a str,
+    /// Its blob id (`None`: read from disk), by which a kept replay recognises it with its
+    /// path: its events depend on its bytes alone.
+    pub id: Option<BlobId>,
     /// As [`SqlMigration::source`].
     pub source: Option<usize>,
     pub read: &'a SqlRead,
@@ -105,9 +108,6 @@ impl Assembly {
 /// from, and keeps its own.
 pub struct KeptReplays<'a> {
     pub disk: &'a DiskCache,
-    /// The blob id of each SQL migration file, by path (its events depend on its bytes
-    /// alone; a revision is recognised by a digest of what was read of it instead).
-    pub ids: HashMap<&'a str, BlobId>,
     /// The kept replay, when it is being decoded ahead of need.
     pub ahead: Option<&'a crate::project::KeptAhead>,
     /// For a change check's after side: the paths its change touches. When the kept replay
@@ -131,7 +131,7 @@ impl KeptReplays<'_> {
         let keys: Vec<Vec<Option<FileKey>>> = plans
             .iter()
             .zip(&digests)
-            .map(|(plan, digests)| plan.file_keys(&self.ids, digests))
+            .map(|(plan, digests)| plan.file_keys(digests))
             .collect();
         if keys.iter().flatten().any(Option::is_none) {
             return schema::replay_checked(&events(&[]), config.postgres_version);
@@ -225,16 +225,13 @@ impl Plan<'_> {
     }
 
     /// Each file's identity, in the order of [`Plan::events`]: a SQL file's path and blob id
-    /// (its events depend on its bytes alone), a revision's path and [`Plan::digests`].
-    fn file_keys<'k>(
-        &'k self,
-        ids: &'k HashMap<&str, BlobId>,
-        digests: &'k [Option<[u8; 16]>],
-    ) -> Vec<Option<FileKey<'k>>> {
+    /// (its events depend on its bytes alone; `None` for a file read from disk), a revision's
+    /// path and [`Plan::digests`].
+    fn file_keys<'k>(&'k self, digests: &'k [Option<[u8; 16]>]) -> Vec<Option<FileKey<'k>>> {
         match &self.files {
             PlanFiles::Sql(files) => files
                 .iter()
-                .map(|f| ids.get(f.path).map(|id| (f.path, id.as_bytes())))
+                .map(|f| f.id.as_ref().map(|id| (f.path, id.as_bytes())))
                 .collect(),
             PlanFiles::Alembic(revisions, _) => {
                 // The version table's events follow from the first revision's path.
