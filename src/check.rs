@@ -517,8 +517,15 @@ fn early_files(
 }
 
 /// Frees what a run no longer needs on another thread: a large project's parses take tens of
-/// milliseconds to free, and the process may exit before they are.
+/// milliseconds to free, and the process may exit before they are. When the process ends
+/// right after the command ([`crate::process_ends_after_run`]), nothing is freed at all: the
+/// system takes the memory back at exit, and freeing it would only compete with the rest of
+/// the run for the cores.
 fn drop_in_background<T: Send + 'static>(value: T) {
+    if crate::PROCESS_ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+        return;
+    }
     // No thread to spare: the value is dropped here, with the closure.
     let _ = std::thread::Builder::new()
         .name("driftguard-free".into())

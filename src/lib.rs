@@ -187,6 +187,17 @@ pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> Exi
         .unwrap_or(ExitStatus::Error)
 }
 
+/// Set by [`process_ends_after_run`].
+pub(crate) static PROCESS_ENDS_AFTER_RUN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the library that the process ends as soon as the command returns (the binary's
+/// `main`, which ends it with `_exit`): what a run holds at its end is then left to the system
+/// instead of being freed. A library caller that goes on running never calls this.
+pub fn process_ends_after_run() {
+    PROCESS_ENDS_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Whether stdout is a terminal; for `main`.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()

@@ -28,6 +28,7 @@ fn main() {
             std::process::exit(code);
         }
     };
+    driftguard::process_ends_after_run();
     let status = driftguard::on_large_stack(move || {
         let mut stdout = std::io::stdout().lock();
         let mut stderr = std::io::stderr().lock();
