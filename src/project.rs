@@ -183,17 +183,57 @@ pub struct ParseCache {
     changed: Option<HashSet<String>>,
 }
 
-/// A kept state decoded ahead of need, with the key it was kept under.
-type AheadSlot<T> = std::sync::Mutex<Option<std::sync::mpsc::Receiver<(String, Option<T>)>>>;
+/// A kept state and the key it was kept under, decoded on the thread pool ahead of need — or
+/// by the first analysis that asks for it, when the pool has not started it yet: nobody ever
+/// waits for work that has not begun (the pool's threads may all be waiting for it).
+struct AheadSlot<T> {
+    /// The decoding, until a thread takes it on.
+    decode: std::sync::Mutex<Option<AheadDecode<T>>>,
+    /// What it gave, until an analysis takes it (`None` inside: taken, or the decoding
+    /// panicked).
+    decoded: std::sync::OnceLock<std::sync::Mutex<Option<(String, Option<T>)>>>,
+}
 
-/// The kept replay and resolution of a config, read and decoded on a thread of their own while
-/// a change check lists and classifies its snapshots and decodes the parse pack: both used to
+/// A kept state's decoding: the key it was kept under, and the state.
+type AheadDecode<T> = Box<dyn FnOnce() -> (String, Option<T>) + Send>;
+
+impl<T: Send + 'static> AheadSlot<T> {
+    /// The slot, its decoding started on the thread pool.
+    fn start(decode: impl FnOnce() -> (String, Option<T>) + Send + 'static) -> Arc<Self> {
+        let slot = Arc::new(AheadSlot {
+            decode: std::sync::Mutex::new(Some(Box::new(decode))),
+            decoded: std::sync::OnceLock::new(),
+        });
+        let on_pool = Arc::clone(&slot);
+        rayon::spawn(move || {
+            // A panic is the slot's "nothing decoded", never an abort of the pool.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_pool.value()));
+        });
+        slot
+    }
+
+    /// What the decoding gave: decoded here when no thread has taken the decoding on yet,
+    /// waited for when one has.
+    fn value(&self) -> &std::sync::Mutex<Option<(String, Option<T>)>> {
+        self.decoded.get_or_init(|| {
+            let decode = self
+                .decode
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            std::sync::Mutex::new(decode.map(|decode| decode()))
+        })
+    }
+}
+
+/// The kept replay and resolution of a config, read and decoded on the thread pool while a
+/// change check lists and classifies its snapshots and decodes the parse pack: both used to
 /// be decoded at the start of the build (~15–20 ms each at 5,000 models / 20,000 migrations),
 /// the replay's on the longer of its two sides. Each is taken once, by the first analysis
 /// that asks for it under the same key; later ones read the cache as before.
 pub struct KeptAhead {
-    replay: AheadSlot<(crate::schema::resume::Kept, crate::schema::Schema)>,
-    resolution: AheadSlot<models::KeptResolutionState>,
+    replay: Arc<AheadSlot<(crate::schema::resume::Kept, crate::schema::Schema)>>,
+    resolution: Arc<AheadSlot<models::KeptResolutionState>>,
 }
 
 /// What a [`KeptAhead`] gives the analysis that asks for a kept state under a key.
@@ -207,11 +247,11 @@ pub enum Ahead<T> {
 }
 
 impl KeptAhead {
-    fn take<T>(slot: &AheadSlot<T>, key: &str) -> Ahead<T> {
-        let receiver = slot.lock().ok().and_then(|mut slot| slot.take());
-        match receiver.map(|receiver| receiver.recv()) {
+    fn take<T: Send + 'static>(slot: &AheadSlot<T>, key: &str) -> Ahead<T> {
+        let decoded = slot.value().lock().ok().and_then(|mut value| value.take());
+        match decoded {
             None => Ahead::Gone,
-            Some(Ok((kept_key, value))) if kept_key == key => Ahead::Taken(value),
+            Some((kept_key, value)) if kept_key == key => Ahead::Taken(value),
             Some(_) => Ahead::Missed,
         }
     }
@@ -230,43 +270,52 @@ impl KeptAhead {
 type EarlyParses = HashMap<(String, BlobId), (FileKind, std::sync::mpsc::Receiver<ParsedFile>)>;
 
 /// A pack read and decoded ahead of need, under the config the work tree holds: the check
-/// lists its snapshots and hashes their keys on one core meanwhile. The thread decodes chunk
-/// after chunk; whoever needs the pack first helps with the chunks left ([`PackDecode`]).
+/// lists its snapshots and hashes their keys on one core meanwhile. A job on the thread pool
+/// decodes chunk after chunk; whoever needs the pack first helps with the chunks left
+/// ([`PackDecode`]), and reads the pack itself when the pool has not started yet.
 struct Prefetch {
     fingerprint: String,
     decode: Arc<PackDecode>,
-    thread: std::thread::JoinHandle<()>,
 }
 
 /// A pack's chunks, decoded by whichever thread claims each next.
-#[derive(Default)]
 struct PackDecode {
-    /// The pack's bytes and its chunks' ranges, once read (`None`: no pack, or not one of
-    /// this format).
+    /// Where the pack is kept: the cache and the pack's key.
+    disk: DiskCache,
+    key: String,
+    /// The pack's bytes and its chunks' ranges, once read by the first thread that needs them
+    /// (`None`: no pack, or not one of this format).
     bytes: std::sync::OnceLock<Option<PackBytes>>,
     /// The next chunk to claim.
     next: std::sync::atomic::AtomicUsize,
     /// Decoded chunks; `None` for one that would not decode (the whole pack is then a miss).
     done: std::sync::Mutex<Vec<Option<Vec<PackParse>>>>,
-}
-
-/// Sets a pack's bytes to "none" when dropped, unless they were set: a panic on the prefetch
-/// thread never leaves [`Prefetch::finish`] waiting.
-struct Unblock<'a>(&'a std::sync::OnceLock<Option<PackBytes>>);
-
-impl Drop for Unblock<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.set(None);
-    }
+    /// Signalled each time a chunk joins `done`.
+    pushed: std::sync::Condvar,
 }
 
 /// A pack's bytes and the ranges of its chunks.
 type PackBytes = (Arc<CacheBytes>, Vec<std::ops::Range<usize>>);
 
 impl PackDecode {
+    /// The pack's bytes and chunks, read here unless another thread has read them (or is).
+    fn bytes(&self) -> Option<&PackBytes> {
+        self.bytes
+            .get_or_init(|| {
+                let _s = span("parse pack read (prefetch)");
+                self.disk
+                    .get_bytes("packs", &self.key, "bin")
+                    .and_then(|bytes| {
+                        let chunks = pack_chunks(&bytes)?;
+                        Some((Arc::new(bytes), chunks))
+                    })
+            })
+            .as_ref()
+    }
+
     /// Decodes chunks until none is left to claim.
     fn work(&self) {
-        let Some(Some((bytes, chunks))) = self.bytes.get() else {
+        let Some((bytes, chunks)) = self.bytes() else {
             return;
         };
         loop {
@@ -274,10 +323,16 @@ impl PackDecode {
             let Some(range) = chunks.get(i) else {
                 return;
             };
-            let decoded = decode_chunk(bytes, range.clone());
-            if let Ok(mut done) = self.done.lock() {
-                done.push(decoded);
-            }
+            // A chunk that panics is one that would not decode: it still joins `done`, so
+            // nobody waits for it.
+            let decoded =
+                std::panic::catch_unwind(|| decode_chunk(bytes, range.clone())).unwrap_or(None);
+            let mut done = self
+                .done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            done.push(decoded);
+            self.pushed.notify_all();
         }
     }
 }
@@ -447,7 +502,7 @@ impl ParseCache {
         }
     }
 
-    /// Starts reading and decoding the parse pack of `config` on another thread: a check
+    /// Starts reading and decoding the parse pack of `config` on the thread pool: a check
     /// that will need it (a snapshot the findings cache lacks) finds it partly or wholly
     /// decoded; a check that will not loses nothing but a core it was not using. Used by the
     /// first [`ParseCache::parses_for`] under a config of the same fingerprint.
@@ -455,32 +510,24 @@ impl ParseCache {
         if !self.disk.enabled() || self.prefetched.is_some() {
             return;
         }
-        let disk = self.disk.clone();
-        let key = pack_key(config);
-        let decode = Arc::new(PackDecode::default());
+        let decode = Arc::new(PackDecode {
+            disk: self.disk.clone(),
+            key: pack_key(config),
+            bytes: std::sync::OnceLock::new(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            done: std::sync::Mutex::new(Vec::new()),
+            pushed: std::sync::Condvar::new(),
+        });
         let shared = Arc::clone(&decode);
-        let spawned = std::thread::Builder::new()
-            .name("driftguard pack".into())
-            .spawn(move || {
-                // Whatever happens here, a waiting check learns that the bytes will not come.
-                let _unblock = Unblock(&shared.bytes);
-                let read = {
-                    let _s = span("parse pack read (prefetch)");
-                    disk.get_bytes("packs", &key, "bin").and_then(|bytes| {
-                        let chunks = pack_chunks(&bytes)?;
-                        Some((Arc::new(bytes), chunks))
-                    })
-                };
-                let _ = shared.bytes.set(read);
-                shared.work();
-            });
-        if let Ok(thread) = spawned {
-            self.prefetched = Some(Prefetch {
-                fingerprint: config.fingerprint.clone(),
-                decode,
-                thread,
-            });
-        }
+        // A panic while reading leaves the bytes to whoever needs them next, never an abort
+        // of the pool.
+        rayon::spawn(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.work()));
+        });
+        self.prefetched = Some(Prefetch {
+            fingerprint: config.fingerprint.clone(),
+            decode,
+        });
     }
 
     /// Starts parsing `files` (path, blob id, kind, bytes) on the thread pool: the files a
@@ -492,49 +539,43 @@ impl ParseCache {
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let (at, as_kind) = (path.clone(), kind.clone());
             rayon::spawn(move || {
-                let _ = sender.send(parse_file(&at, as_kind, &bytes));
+                // A parse that panics sends nothing (rather than aborting the pool).
+                if let Ok(parsed) = std::panic::catch_unwind(|| parse_file(&at, as_kind, &bytes)) {
+                    let _ = sender.send(parsed);
+                }
             });
             self.early.insert((path, id), (kind, receiver));
         }
     }
 
-    /// Starts reading and decoding the kept replay and resolution of `config` on another
-    /// thread ([`KeptAhead`]): for a check that will analyse a snapshot under it. The replay
+    /// Starts reading and decoding the kept replay and resolution of `config` on the thread
+    /// pool ([`KeptAhead`]): for a check that will analyse a snapshot under it. The replay
     /// is the one whose key the last run remembered ([`crate::cache::replay_key_memo`]).
     pub fn decode_kept_ahead(&mut self, config: &Config) {
         if !self.disk.enabled() || self.kept_ahead.is_some() {
             return;
         }
-        let (replay_sender, replay) = std::sync::mpsc::sync_channel(1);
-        let (resolution_sender, resolution) = std::sync::mpsc::sync_channel(1);
         let disk = self.disk.clone();
         let memo = crate::cache::replay_key_memo(config);
+        let replay = AheadSlot::start(move || {
+            let replay_key = disk
+                .get_bytes(crate::migrations::sources::REPLAY_KEYS, &memo, "key")
+                .and_then(|bytes| Some(std::str::from_utf8(&bytes).ok()?.to_string()))
+                .unwrap_or_default();
+            let _s = span("kept replay read (ahead)");
+            let decoded = crate::migrations::sources::kept_replay(&disk, &replay_key);
+            (replay_key, decoded)
+        });
+        let disk = self.disk.clone();
         let resolution_key = crate::cache::resolution_key(config);
-        let spawned = std::thread::Builder::new()
-            .name("driftguard kept".into())
-            .spawn(move || {
-                let replay_key = disk
-                    .get_bytes(crate::migrations::sources::REPLAY_KEYS, &memo, "key")
-                    .and_then(|bytes| Some(std::str::from_utf8(&bytes).ok()?.to_string()))
-                    .unwrap_or_default();
-                let decoded = {
-                    let _s = span("kept replay read (ahead)");
-                    crate::migrations::sources::kept_replay(&disk, &replay_key)
-                };
-                let _ = replay_sender.send((replay_key, decoded));
-                let decoded = {
-                    let _s = span("kept resolution read and decode (ahead)");
-                    disk.get_bytes(RESOLUTIONS, &resolution_key, "bin")
-                        .and_then(|bytes| models::decode_kept_resolution(&bytes))
-                };
-                let _ = resolution_sender.send((resolution_key, decoded));
-            });
-        if spawned.is_ok() {
-            self.kept_ahead = Some(KeptAhead {
-                replay: std::sync::Mutex::new(Some(replay)),
-                resolution: std::sync::Mutex::new(Some(resolution)),
-            });
-        }
+        let resolution = AheadSlot::start(move || {
+            let _s = span("kept resolution read and decode (ahead)");
+            let decoded = disk
+                .get_bytes(RESOLUTIONS, &resolution_key, "bin")
+                .and_then(|bytes| models::decode_kept_resolution(&bytes));
+            (resolution_key, decoded)
+        });
+        self.kept_ahead = Some(KeptAhead { replay, resolution });
     }
 
     /// Says which paths the change touches, before a change check analyses its after side:
@@ -720,17 +761,27 @@ fn address(file: &Arc<ParsedFile>) -> usize {
 }
 
 impl Prefetch {
-    /// Helps decode the chunks left, waits for the other thread's last one, and returns the
-    /// parses (`None`: no pack, or one that would not decode).
+    /// Helps decode the chunks left (reading the pack first if the pool has not), waits for
+    /// the chunks other threads claimed, and returns the parses (`None`: no pack, or one that
+    /// would not decode).
     fn finish(self) -> Option<Vec<PackParse>> {
-        self.decode.bytes.wait().as_ref()?;
-        self.decode.work();
-        self.thread.join().ok()?;
-        let decode = Arc::into_inner(self.decode)?;
-        if let Some(Some((bytes, _))) = decode.bytes.get() {
-            bytes.release_pages();
+        let decode = &self.decode;
+        let (bytes, chunks) = decode.bytes()?;
+        decode.work();
+        let mut done = decode
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while done.len() < chunks.len() {
+            done = decode
+                .pushed
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
-        pack_parses(decode.done.into_inner().ok()?)
+        let decoded = std::mem::take(&mut *done);
+        drop(done);
+        bytes.release_pages();
+        pack_parses(decoded)
     }
 }
 
@@ -1810,10 +1861,9 @@ mod tests {
 
     #[test]
     fn a_kept_state_decoded_ahead_is_taken_once_under_its_own_key() {
-        let slot = |key: &str, value: Option<u32>| -> AheadSlot<u32> {
-            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-            sender.send((key.to_string(), value)).expect("sent");
-            std::sync::Mutex::new(Some(receiver))
+        let slot = |key: &str, value: Option<u32>| {
+            let key = key.to_string();
+            AheadSlot::start(move || (key, value))
         };
         let taken = slot("k", Some(7));
         assert!(matches!(
@@ -1829,11 +1879,13 @@ mod tests {
         let other = slot("k", Some(7));
         assert!(matches!(KeptAhead::take(&other, "j"), Ahead::Missed));
         assert!(matches!(KeptAhead::take(&other, "k"), Ahead::Gone));
-        // A thread that ended without sending: a miss, never a wait.
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<(String, Option<u32>)>(1);
-        drop(sender);
-        let ended: AheadSlot<u32> = std::sync::Mutex::new(Some(receiver));
-        assert!(matches!(KeptAhead::take(&ended, "k"), Ahead::Missed));
+        // A decoding that panicked (on the pool, or here): nothing to take, never a wait.
+        let panicked = AheadSlot::<u32>::start(|| panic!("a damaged kept state"));
+        let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            KeptAhead::take(&panicked, "k")
+        }));
+        assert!(matches!(asked, Ok(Ahead::Gone) | Err(_)));
+        assert!(matches!(KeptAhead::take(&panicked, "k"), Ahead::Gone));
     }
 
     #[test]
@@ -1964,6 +2016,82 @@ mod tests {
         cache.prefetch(&other);
         assert!(cache.parses_for(&config).is_empty());
         assert!(cache.prefetched.is_some());
+    }
+
+    /// Runs `f` while every thread of the global pool waits (on jobs queued before it), and
+    /// fails instead of hanging when `f` waits for work the pool never starts.
+    fn with_pool_busy<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let (started, busy) = mpsc::channel();
+        let mut releases = Vec::new();
+        for _ in 0..rayon::current_num_threads() {
+            let (release, wait) = mpsc::channel::<()>();
+            releases.push(release);
+            let started = started.clone();
+            rayon::spawn(move || {
+                let _ = started.send(());
+                let _ = wait.recv();
+            });
+        }
+        // The pool may be busy with other tests' work first; either way, nothing queued
+        // after the blocking jobs runs before `f` is done.
+        for _ in 0..rayon::current_num_threads() {
+            let _ = busy.recv_timeout(Duration::from_secs(5));
+        }
+        let (sender, result) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(f());
+        });
+        let got = result.recv_timeout(Duration::from_secs(60));
+        drop(releases);
+        got.expect("the work was done by the thread that needed it, not waited for")
+    }
+
+    #[test]
+    fn a_kept_state_the_pool_has_not_started_is_decoded_by_the_analysis_that_asks() {
+        let taken = with_pool_busy(|| {
+            let slot = AheadSlot::start(|| ("key".to_string(), Some(41_u32 + 1)));
+            let first = KeptAhead::take(&slot, "key");
+            let again = KeptAhead::take(&slot, "key");
+            (first, again)
+        });
+        assert!(matches!(taken.0, Ahead::Taken(Some(42))));
+        assert!(matches!(taken.1, Ahead::Gone));
+    }
+
+    #[test]
+    fn a_pack_the_pool_has_not_started_is_read_by_the_check_that_needs_it() {
+        let config = Config::default();
+        let files: Vec<ParsedFile> = (0..PACK_CHUNK + 3)
+            .map(|i| {
+                let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
+                parse_file(
+                    &format!("db/migrations/{i:05}.sql"),
+                    FileKind::Sql(None),
+                    sql.as_bytes(),
+                )
+            })
+            .collect();
+        let bytes = pack_of(&files, BlobId::from_bytes(&[7; 20]).expect("an id"));
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let disk = DiskCache::in_git_dir(dir.path());
+        disk.put_bytes("packs", &pack_key(&config), "bin", &bytes);
+        let root = dir.path().to_path_buf();
+        let paths = with_pool_busy(move || {
+            let mut cache = ParseCache::with_disk(DiskCache::in_git_dir(&root));
+            cache.prefetch(&config);
+            let mut paths: Vec<String> = cache
+                .parses_for(&config)
+                .iter()
+                .map(|(_, file)| file.path.clone())
+                .collect();
+            paths.sort();
+            paths
+        });
+        let mut expected: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        expected.sort();
+        assert_eq!(paths, expected);
     }
 
     #[test]
