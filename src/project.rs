@@ -191,15 +191,18 @@ struct AheadSlot<T> {
     decode: std::sync::Mutex<Option<AheadDecode<T>>>,
     /// What it gave, until an analysis takes it (`None` inside: taken, or the decoding
     /// panicked).
-    decoded: std::sync::OnceLock<std::sync::Mutex<Option<(String, Option<T>)>>>,
+    decoded: std::sync::OnceLock<std::sync::Mutex<Option<Keyed<T>>>>,
 }
 
-/// A kept state's decoding: the key it was kept under, and the state.
-type AheadDecode<T> = Box<dyn FnOnce() -> (String, Option<T>) + Send>;
+/// A kept state (`None`: nothing kept, or it would not decode) and the key it was kept under.
+type Keyed<T> = (String, Option<T>);
+
+/// A kept state's decoding.
+type AheadDecode<T> = Box<dyn FnOnce() -> Keyed<T> + Send>;
 
 impl<T: Send + 'static> AheadSlot<T> {
     /// The slot, its decoding started on the thread pool.
-    fn start(decode: impl FnOnce() -> (String, Option<T>) + Send + 'static) -> Arc<Self> {
+    fn start(decode: impl FnOnce() -> Keyed<T> + Send + 'static) -> Arc<Self> {
         let slot = Arc::new(AheadSlot {
             decode: std::sync::Mutex::new(Some(Box::new(decode))),
             decoded: std::sync::OnceLock::new(),
@@ -214,7 +217,7 @@ impl<T: Send + 'static> AheadSlot<T> {
 
     /// What the decoding gave: decoded here when no thread has taken the decoding on yet,
     /// waited for when one has.
-    fn value(&self) -> &std::sync::Mutex<Option<(String, Option<T>)>> {
+    fn value(&self) -> &std::sync::Mutex<Option<Keyed<T>>> {
         self.decoded.get_or_init(|| {
             let decode = self
                 .decode
