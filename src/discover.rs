@@ -222,20 +222,23 @@ pub fn migration_order<'a>(a: &'a str, b: &'a str) -> Ordering {
     natural_cmp(name(a), name(b)).then_with(|| a.cmp(b))
 }
 
-/// Sorts `items` in [`migration_order`] by `path(item)`, finding each file name once rather than
-/// in every comparison (20,000 migration files: ~60,000 reverse searches of a path less);
-/// items already in order (git lists a folder's zero-padded names in it) are left as they are
-/// after one pass.
+/// Sorts `items` in [`migration_order`] by `path(item)`. Items already in order (git lists a
+/// folder's zero-padded names in it) are left where they are after one pass over neighbours,
+/// with nothing copied (20,000 migration files: moving them out and back was ~3% of a new
+/// edit's CPU); otherwise each file name is found once rather than in every comparison.
 pub fn sort_in_migration_order<T>(items: &mut Vec<T>, path: impl Fn(&T) -> &str) {
     let name_at = |p: &str| p.rfind('/').map_or(0, |i| i + 1);
+    let by_paths =
+        |p: &str, q: &str| natural_cmp(&p[name_at(p)..], &q[name_at(q)..]).then_with(|| p.cmp(q));
+    // Already in order (the usual case): checked in place, nothing moved.
+    if items.is_sorted_by(|a, b| by_paths(path(a), path(b)) != Ordering::Greater) {
+        return;
+    }
     let mut named: Vec<(usize, T)> = items.drain(..).map(|t| (name_at(path(&t)), t)).collect();
-    let order = |(x, a): &(usize, T), (y, b): &(usize, T)| {
+    named.sort_by(|(x, a), (y, b)| {
         let (p, q) = (path(a), path(b));
         natural_cmp(&p[*x..], &q[*y..]).then_with(|| p.cmp(q))
-    };
-    if !named.is_sorted_by(|a, b| order(a, b) != Ordering::Greater) {
-        named.sort_by(order);
-    }
+    });
     items.extend(named.into_iter().map(|(_, t)| t));
 }
 

@@ -154,9 +154,37 @@ fn decode_listing(bytes: &[u8]) -> Option<(Vec<Entry>, Vec<Entry>)> {
 }
 
 /// A blob's id: equal ids mean equal bytes. Plain data, so that nothing outside this module
-/// names git2's types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// names git2's types. Compared by its bytes here rather than by git2's `Oid`, whose
+/// comparisons call into libgit2 (a new edit compares ids for each of tens of thousands of
+/// files it looks up in the parse pack).
+#[derive(Debug, Clone, Copy)]
 pub struct BlobId(Oid);
+
+impl std::hash::Hash for BlobId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for BlobId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for BlobId {}
+
+impl PartialOrd for BlobId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for BlobId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
 
 impl BlobId {
     /// The id's 20 bytes, for cache keys.
@@ -1026,6 +1054,28 @@ fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_ids_compare_as_git_compares_them() {
+        let ids: Vec<BlobId> = [
+            [0u8; 20],
+            [255; 20],
+            [7; 20],
+            [7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8],
+            [
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+            ],
+        ]
+        .iter()
+        .map(|bytes| BlobId::from_bytes(bytes).expect("an id"))
+        .collect();
+        for a in &ids {
+            for b in &ids {
+                assert_eq!(a == b, a.0 == b.0, "{a} == {b}");
+                assert_eq!(a.cmp(b), a.0.cmp(&b.0), "{a} cmp {b}");
+            }
+        }
+    }
 
     fn entry(path: &str, content: &str) -> Entry {
         Entry {
