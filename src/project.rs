@@ -98,19 +98,73 @@ struct ParsedFile {
 /// without copying its path. A blob is almost always at one path, so the first parse of a
 /// blob is held in place and only the others in a list (20,000 lists of one were 20,000
 /// allocations of every run).
+///
+/// The parse pack's parses are not in the map: they stay in a list in the order the pack
+/// keeps them (by path, then blob id), and a snapshot's files, listed in the same order, find
+/// theirs by walking both lists side by side ([`Parses::find_all`]). 20,000 lookups in the map
+/// missed the processor's caches three times each, and filling it cost as much again.
 #[derive(Default)]
-struct Parses(foldhash::HashMap<BlobId, (Arc<ParsedFile>, Vec<Arc<ParsedFile>>)>);
+struct Parses(
+    foldhash::HashMap<BlobId, (Arc<ParsedFile>, Vec<Arc<ParsedFile>>)>,
+    /// The parse pack's parses as loaded, by path then blob id.
+    Vec<PackParse>,
+);
 
 impl Parses {
+    /// The parse of each of `files` (`None`: none kept). Each file is looked for first at the
+    /// place of its path in the pack's ordered parses — a file listed out of that order finds
+    /// nothing there — then by [`Parses::get`].
+    fn find_all(&self, files: &[FileRef]) -> Vec<Option<Arc<ParsedFile>>> {
+        let ordered = &self.1;
+        let mut at = 0;
+        files
+            .iter()
+            .map(|file| {
+                let Content::Blob(id) = file.content else {
+                    return None;
+                };
+                let path = file.path.as_str();
+                while ordered
+                    .get(at)
+                    .is_some_and(|(_, kept)| kept.path.as_str() < path)
+                {
+                    at += 1;
+                }
+                let in_order = ordered[at.min(ordered.len())..]
+                    .iter()
+                    .take_while(|(_, kept)| kept.path == path)
+                    .find(|(kept_id, _)| *kept_id == id)
+                    .map(|(_, kept)| kept);
+                in_order.or_else(|| self.get(path, id)).cloned()
+            })
+            .collect()
+    }
+
     fn get(&self, path: &str, id: BlobId) -> Option<&Arc<ParsedFile>> {
-        let (first, others) = self.0.get(&id)?;
-        std::iter::once(first)
-            .chain(others)
-            .find(|file| file.path == path)
+        let in_map = self.0.get(&id).and_then(|(first, others)| {
+            std::iter::once(first)
+                .chain(others)
+                .find(|file| file.path == path)
+        });
+        in_map.or_else(|| {
+            let at = self
+                .1
+                .binary_search_by(|(kept_id, kept)| {
+                    (kept.path.as_str(), kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
+                })
+                .ok()?;
+            self.1.get(at).map(|(_, kept)| kept)
+        })
     }
 
     /// Keeps `file` as the parse of its path and `id`, unless one is kept already.
     fn insert(&mut self, id: BlobId, file: Arc<ParsedFile>) {
+        if self.1.is_empty() || self.get(&file.path, id).is_none() {
+            self.insert_in_map(id, file);
+        }
+    }
+
+    fn insert_in_map(&mut self, id: BlobId, file: Arc<ParsedFile>) {
         match self.0.entry(id) {
             std::collections::hash_map::Entry::Vacant(at) => {
                 at.insert((file, Vec::new()));
@@ -125,16 +179,17 @@ impl Parses {
     }
 
     fn iter(&self) -> impl Iterator<Item = (&BlobId, &Arc<ParsedFile>)> {
-        self.0.iter().flat_map(|(id, (first, others))| {
+        let in_map = self.0.iter().flat_map(|(id, (first, others))| {
             std::iter::once(first)
                 .chain(others)
                 .map(move |file| (id, file))
-        })
+        });
+        in_map.chain(self.1.iter().map(|(id, file)| (id, file)))
     }
 
     #[cfg(test)]
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && self.1.is_empty()
     }
 }
 
@@ -291,8 +346,9 @@ struct PackDecode {
     bytes: std::sync::OnceLock<Option<PackBytes>>,
     /// The next chunk to claim.
     next: std::sync::atomic::AtomicUsize,
-    /// Decoded chunks; `None` for one that would not decode (the whole pack is then a miss).
-    done: std::sync::Mutex<Vec<Option<Vec<PackParse>>>>,
+    /// Decoded chunks, by their place in the pack; `None` for one that would not decode (the
+    /// whole pack is then a miss).
+    done: std::sync::Mutex<Vec<(usize, Option<Vec<PackParse>>)>>,
     /// Signalled each time a chunk joins `done`.
     pushed: std::sync::Condvar,
 }
@@ -334,7 +390,7 @@ impl PackDecode {
                 .done
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            done.push(decoded);
+            done.push((i, decoded));
             self.pushed.notify_all();
         }
     }
@@ -624,9 +680,12 @@ impl ParseCache {
             };
             let map = self.parsed.entry(fingerprint.clone()).or_default();
             let count = loaded.len();
-            map.0.reserve(count);
-            for (id, file) in loaded {
-                map.insert(id, file);
+            if map.1.is_empty() && map.0.is_empty() {
+                map.1 = loaded;
+            } else {
+                for (id, file) in loaded {
+                    map.insert(id, file);
+                }
             }
             self.packs.insert(
                 fingerprint.clone(),
@@ -752,10 +811,22 @@ fn decode_chunk(bytes: &Arc<CacheBytes>, range: std::ops::Range<usize>) -> Optio
     )
 }
 
-/// The parses of decoded chunks; `None` when one of them would not decode.
+/// The parses of decoded chunks (in the pack's order of chunks), in the order the pack was
+/// written in — by path, then blob id ([`ParseCache::save_packs`]): its parses were dealt to
+/// the chunks round robin, so they are taken back the same way. `None` when a chunk would not
+/// decode.
 fn pack_parses(chunks: Vec<Option<Vec<PackParse>>>) -> Option<Vec<PackParse>> {
     let chunks = chunks.into_iter().collect::<Option<Vec<_>>>()?;
-    Some(chunks.into_iter().flatten().collect())
+    let mut parses = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    let mut dealt: Vec<std::vec::IntoIter<PackParse>> =
+        chunks.into_iter().map(Vec::into_iter).collect();
+    loop {
+        let before = parses.len();
+        parses.extend(dealt.iter_mut().filter_map(Iterator::next));
+        if parses.len() == before {
+            return Some(parses);
+        }
+    }
 }
 
 /// The identity of a kept parse, for [`PackUse::used`].
@@ -781,10 +852,11 @@ impl Prefetch {
                 .wait(done)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
-        let decoded = std::mem::take(&mut *done);
+        let mut decoded = std::mem::take(&mut *done);
         drop(done);
         bytes.release_pages();
-        pack_parses(decoded)
+        decoded.sort_unstable_by_key(|(i, _)| *i);
+        pack_parses(decoded.into_iter().map(|(_, chunk)| chunk).collect())
     }
 }
 
@@ -1102,16 +1174,9 @@ fn analyze_as(
     let mut early = std::mem::take(&mut cache.early);
     let parses = cache.parses_for(config);
     let s = span("read (what the parse pack lacks)");
-    // Found in parallel (20,000 lookups are mostly cache misses); read sequentially (git2 is
-    // not Sync), parse in parallel.
-    let found: &Parses = parses;
-    let mut parsed: Vec<Option<Arc<ParsedFile>>> = files
-        .par_iter()
-        .map(|file| match file.content {
-            Content::Blob(id) => found.get(&file.path, id).cloned(),
-            Content::Disk => None,
-        })
-        .collect();
+    // Found beside the pack's ordered parses; read sequentially (git2 is not Sync), parse in
+    // parallel.
+    let mut parsed: Vec<Option<Arc<ParsedFile>>> = parses.find_all(files);
     let mut to_parse: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut parsed_early: Vec<(usize, ParsedFile)> = Vec::new();
     let mut used: Vec<usize> = Vec::with_capacity(files.len());
@@ -1889,6 +1954,100 @@ mod tests {
         }));
         assert!(matches!(asked, Ok(Ahead::Gone) | Err(_)));
         assert!(matches!(KeptAhead::take(&panicked, "k"), Ahead::Gone));
+    }
+
+    #[test]
+    fn a_pack_loads_in_its_order_and_every_file_finds_its_parse_in_any_order() {
+        // Three chunks, dealt round robin: taken back in the order the pack was written in.
+        let id = |k: u8| BlobId::from_bytes(&[k; 20]).expect("an id");
+        let mut entries: Vec<(BlobId, ParsedFile)> = (0..PACK_CHUNK * 2 + 7)
+            .map(|i| {
+                let path = format!("db/migrations/{i:05}.sql");
+                let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
+                let k = u8::try_from(i % 3).expect("small");
+                (
+                    id(k),
+                    parse_file(&path, FileKind::Sql(None), sql.as_bytes()),
+                )
+            })
+            .collect();
+        // One path at two blob ids (both sides of a change), kept side by side.
+        let twin = parse_file(
+            "db/migrations/00003.sql",
+            FileKind::Sql(None),
+            b"ALTER TABLE t3 ADD COLUMN d text;\n",
+        );
+        entries.push((id(9), twin));
+        let out: Vec<PackEntryOut> = {
+            let mut out: Vec<PackEntryOut> = entries
+                .iter()
+                .map(|(id, file)| PackEntryOut { id, file })
+                .collect();
+            out.sort_by(|a, b| {
+                (&a.file.path, a.id.as_bytes()).cmp(&(&b.file.path, b.id.as_bytes()))
+            });
+            out
+        };
+        let bytes = encode_pack(&out).expect("encodes");
+        let loaded = decode_pack(&Arc::new(CacheBytes::Read(bytes))).expect("decodes");
+        let order = |parses: &[PackParse]| -> Vec<(String, BlobId)> {
+            parses.iter().map(|(id, f)| (f.path.clone(), *id)).collect()
+        };
+        let written: Vec<(String, BlobId)> =
+            out.iter().map(|e| (e.file.path.clone(), *e.id)).collect();
+        assert_eq!(order(&loaded), written);
+        let mut parses = Parses(foldhash::HashMap::default(), loaded);
+        // A fresh parse, kept in the map; one the pack holds already is not kept twice.
+        let fresh = Arc::new(parse_file(
+            "db/migrations/99999.sql",
+            FileKind::Sql(None),
+            b"CREATE TABLE z (id int);\n",
+        ));
+        parses.insert(id(5), Arc::clone(&fresh));
+        let again = Arc::new(parse_file(
+            "db/migrations/00004.sql",
+            FileKind::Sql(None),
+            b"ALTER TABLE t4 ADD COLUMN c4 text;\n",
+        ));
+        parses.insert(id(1), again);
+        assert_eq!(parses.iter().count(), entries.len() + 1);
+        let file = |path: &str, k: u8| FileRef {
+            path: path.to_string(),
+            content: Content::Blob(id(k)),
+        };
+        let mut files = vec![
+            file("db/migrations/00001.sql", 1),
+            file("db/migrations/00003.sql", 0),
+            file("db/migrations/00003.sql", 9),
+            file("db/migrations/00004.sql", 2),
+            file("db/migrations/00500.sql", 2),
+            file("db/migrations/99999.sql", 5),
+        ];
+        let found = |files: &[FileRef]| -> Vec<Option<String>> {
+            parses
+                .find_all(files)
+                .into_iter()
+                .map(|f| f.map(|f| f.path.clone()))
+                .collect()
+        };
+        let expected: Vec<Option<String>> = vec![
+            Some("db/migrations/00001.sql".into()),
+            Some("db/migrations/00003.sql".into()),
+            Some("db/migrations/00003.sql".into()),
+            // 00004 is at blob 1 in the pack, not 2.
+            None,
+            Some("db/migrations/00500.sql".into()),
+            Some("db/migrations/99999.sql".into()),
+        ];
+        assert_eq!(found(&files), expected);
+        // Out of the pack's order: the same answers.
+        files.reverse();
+        let mut reversed = expected.clone();
+        reversed.reverse();
+        assert_eq!(found(&files), reversed);
+        assert!(parses.get("db/migrations/00003.sql", id(9)).is_some());
+        assert!(parses.get("db/migrations/00003.sql", id(4)).is_none());
+        assert!(parses.get("db/migrations/00004.sql", id(1)).is_some());
     }
 
     #[test]
