@@ -381,8 +381,17 @@ pub fn assemble(
     }
     // Then SQL: the zero-config source, then the declared ones by index.
     let mut by_source: BTreeMap<Option<usize>, Vec<SqlFile>> = BTreeMap::new();
-    for file in sql {
-        by_source.entry(file.source).or_default().push(file);
+    match sql.first().map(|first| first.source) {
+        // One source (nearly always): its files as they are, not pushed one by one into a
+        // new list (20,000 at 5,000 models / 20,000 migrations).
+        Some(only) if sql.iter().all(|file| file.source == only) => {
+            by_source.insert(only, sql);
+        }
+        _ => {
+            for file in sql {
+                by_source.entry(file.source).or_default().push(file);
+            }
+        }
     }
     for (source_index, mut files) in by_source {
         crate::discover::sort_in_migration_order(&mut files, |f| f.path);
