@@ -130,7 +130,7 @@ impl Parses {
                 {
                     at += 1;
                 }
-                let in_order = ordered[at.min(ordered.len())..]
+                let in_order = ordered[at..]
                     .iter()
                     .take_while(|(_, kept)| kept.path == path)
                     .find(|(kept_id, _)| *kept_id == id)
@@ -146,25 +146,25 @@ impl Parses {
                 .chain(others)
                 .find(|file| file.path == path)
         });
-        in_map.or_else(|| {
-            let at = self
-                .1
-                .binary_search_by(|(kept_id, kept)| {
-                    (kept.path.as_str(), kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
-                })
-                .ok()?;
-            self.1.get(at).map(|(_, kept)| kept)
-        })
+        in_map.or_else(|| self.in_pack(path, id))
+    }
+
+    /// The pack's parse of `path` at `id`, found by a binary search of its ordered parses.
+    fn in_pack(&self, path: &str, id: BlobId) -> Option<&Arc<ParsedFile>> {
+        let at = self
+            .1
+            .binary_search_by(|(kept_id, kept)| {
+                (kept.path.as_str(), kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
+            })
+            .ok()?;
+        self.1.get(at).map(|(_, kept)| kept)
     }
 
     /// Keeps `file` as the parse of its path and `id`, unless one is kept already.
     fn insert(&mut self, id: BlobId, file: Arc<ParsedFile>) {
-        if self.1.is_empty() || self.get(&file.path, id).is_none() {
-            self.insert_in_map(id, file);
+        if self.in_pack(&file.path, id).is_some() {
+            return;
         }
-    }
-
-    fn insert_in_map(&mut self, id: BlobId, file: Arc<ParsedFile>) {
         match self.0.entry(id) {
             std::collections::hash_map::Entry::Vacant(at) => {
                 at.insert((file, Vec::new()));
