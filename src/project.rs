@@ -1960,16 +1960,10 @@ mod tests {
     fn a_pack_loads_in_its_order_and_every_file_finds_its_parse_in_any_order() {
         // Three chunks, dealt round robin: taken back in the order the pack was written in.
         let id = |k: u8| BlobId::from_bytes(&[k; 20]).expect("an id");
-        let mut entries: Vec<(BlobId, ParsedFile)> = (0..PACK_CHUNK * 2 + 7)
-            .map(|i| {
-                let path = format!("db/migrations/{i:05}.sql");
-                let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
-                let k = u8::try_from(i % 3).expect("small");
-                (
-                    id(k),
-                    parse_file(&path, FileKind::Sql(None), sql.as_bytes()),
-                )
-            })
+        let mut entries: Vec<(BlobId, ParsedFile)> = numbered_sql_parses(PACK_CHUNK * 2 + 7)
+            .into_iter()
+            .enumerate()
+            .map(|(i, file)| (id(u8::try_from(i % 3).expect("small")), file))
             .collect();
         // One path at two blob ids (both sides of a change), kept side by side.
         let twin = parse_file(
@@ -2129,11 +2123,9 @@ mod tests {
         assert_eq!(prefetched, from_read);
     }
 
-    #[test]
-    fn a_prefetched_pack_gives_the_parses_a_plain_load_gives() {
-        let config = Config::default();
-        // Three chunks: the prefetch thread and the check decode them between them.
-        let files: Vec<ParsedFile> = (0..PACK_CHUNK * 2 + 7)
+    /// `count` parses of one-statement SQL files, `db/migrations/00000.sql` on.
+    fn numbered_sql_parses(count: usize) -> Vec<ParsedFile> {
+        (0..count)
             .map(|i| {
                 let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
                 parse_file(
@@ -2142,7 +2134,14 @@ mod tests {
                     sql.as_bytes(),
                 )
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_prefetched_pack_gives_the_parses_a_plain_load_gives() {
+        let config = Config::default();
+        // Three chunks: the prefetch thread and the check decode them between them.
+        let files = numbered_sql_parses(PACK_CHUNK * 2 + 7);
         let bytes = pack_of(&files, BlobId::from_bytes(&[9; 20]).expect("an id"));
         let as_json = |parses: &Parses| {
             let mut all: Vec<(String, serde_json::Value)> = parses
@@ -2225,16 +2224,7 @@ mod tests {
     #[test]
     fn a_pack_the_pool_has_not_started_is_read_by_the_check_that_needs_it() {
         let config = Config::default();
-        let files: Vec<ParsedFile> = (0..PACK_CHUNK + 3)
-            .map(|i| {
-                let sql = format!("ALTER TABLE t{i} ADD COLUMN c{i} text;\n");
-                parse_file(
-                    &format!("db/migrations/{i:05}.sql"),
-                    FileKind::Sql(None),
-                    sql.as_bytes(),
-                )
-            })
-            .collect();
+        let files = numbered_sql_parses(PACK_CHUNK + 3);
         let bytes = pack_of(&files, BlobId::from_bytes(&[7; 20]).expect("an id"));
         let dir = tempfile::tempdir().expect("a temporary folder");
         let disk = DiskCache::in_git_dir(dir.path());
