@@ -678,15 +678,10 @@ impl ParseCache {
                     }
                 }
             };
-            let map = self.parsed.entry(fingerprint.clone()).or_default();
             let count = loaded.len();
-            if map.1.is_empty() && map.0.is_empty() {
-                map.1 = loaded;
-            } else {
-                for (id, file) in loaded {
-                    map.insert(id, file);
-                }
-            }
+            // The first parses under this config (a pack loads once per config), in the
+            // pack's order.
+            self.parsed.entry(fingerprint.clone()).or_default().1 = loaded;
             self.packs.insert(
                 fingerprint.clone(),
                 PackUse {
