@@ -291,8 +291,10 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     // files to read (they do not); under the same config, once for both sides.
     let s = span("classify and snapshot keys");
     let classified = |entries: &[Entry], kinds: &[FileKind], config: &Config| {
-        let mut files = Vec::new();
-        let mut kept: Vec<&Entry> = Vec::new();
+        // Sized ahead (a backend's model and migration files are tens of thousands).
+        let relevant = kinds.iter().filter(|k| **k != FileKind::Other).count();
+        let mut files = Vec::with_capacity(relevant);
+        let mut kept: Vec<&Entry> = Vec::with_capacity(relevant);
         for (entry, kind) in entries.iter().zip(kinds) {
             match kind {
                 FileKind::Other => continue,

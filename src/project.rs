@@ -1232,17 +1232,18 @@ fn analyze_as(
     // Each parsed file's blob id beside it: a replay kept between runs recognises a SQL
     // migration file by path and blob id (a revision by what was read of it: see
     // `KeptReplays`).
-    let (mut parsed, blob_ids): (Vec<Arc<ParsedFile>>, Vec<Option<BlobId>>) = files
-        .iter()
-        .zip(parsed)
-        .filter_map(|(file, parse)| {
-            let id = match file.content {
-                Content::Blob(id) => Some(id),
-                Content::Disk => None,
-            };
-            Some((parse?, id))
-        })
-        .unzip();
+    // Both sized ahead (an unzip of a filtered list grows each step by step).
+    let mut blob_ids: Vec<Option<BlobId>> = Vec::with_capacity(files.len());
+    let mut read: Vec<Arc<ParsedFile>> = Vec::with_capacity(files.len());
+    for (file, parse) in files.iter().zip(parsed) {
+        let Some(parse) = parse else { continue };
+        read.push(parse);
+        blob_ids.push(match file.content {
+            Content::Blob(id) => Some(id),
+            Content::Disk => None,
+        });
+    }
+    let mut parsed = read;
     // The snapshot's Python modules by dotted name, built once for both readings below.
     let paths = crate::pyeval::modules::ModulePaths::new(
         files.iter().map(|f| f.path.as_str()),
@@ -1680,10 +1681,10 @@ fn build(
             None => models::resolve_with_modules(&model_files, helpers, &options),
         }
     };
-    let sql_files = parsed
-        .iter()
-        .zip(blob_ids)
-        .filter_map(|(file, id)| match (&file.parsed, &file.kind) {
+    // Sized ahead: tens of thousands of files (a filtered list would grow step by step).
+    let mut sql_files: Vec<SqlFile> = Vec::with_capacity(migration_files);
+    sql_files.extend(parsed.iter().zip(blob_ids).filter_map(|(file, id)| {
+        match (&file.parsed, &file.kind) {
             (Parsed::Sql(read), FileKind::Sql(source)) => Some(SqlFile {
                 path: &file.path,
                 id: *id,
@@ -1691,8 +1692,8 @@ fn build(
                 read,
             }),
             _ => None,
-        })
-        .collect::<Vec<SqlFile>>();
+        }
+    }));
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
     // A path is cloned only for a file that has a schema (an `env.py`), not for every file.
     let env_schemas: HashMap<String, String> = parsed

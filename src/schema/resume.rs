@@ -191,9 +191,16 @@ pub fn replay_resuming<'e>(
     kept: Option<(Kept, Schema)>,
     base: Option<usize>,
 ) -> Outcome {
+    // Each list sized ahead (collecting options into a list grows it step by step).
     let keys: Option<Vec<Vec<FileKey>>> = keys
         .iter()
-        .map(|k| k.iter().copied().collect::<Option<Vec<FileKey>>>())
+        .map(|k| {
+            let mut all = Vec::with_capacity(k.len());
+            for key in k {
+                all.push((*key)?);
+            }
+            Some(all)
+        })
         .collect();
     // A base inside the last source.
     let base = base.filter(|&base| {

@@ -182,21 +182,21 @@ impl<'a> Resolver<'a> {
         use rayon::prelude::*;
         let project = self.library_start;
         let files: Vec<_> = self.files[..project].to_vec();
-        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-        let ids: Vec<Option<Vec<u8>>> = (0..project)
-            .map(|f| identity.files.get(f).cloned().flatten())
-            .collect();
+        // Compared in place: the lists of paths and ids are built only for a resolution to
+        // keep (5,000 allocations each otherwise).
+        let id = |f: usize| identity.files.get(f).and_then(Option::as_deref);
         let library = (self.files.len() - project) as u32;
         let kept = kept.filter(|k| {
             k.format == FORMAT
                 && k.library == library
-                && k.paths == paths
+                && k.paths.len() == project
+                && k.paths.iter().zip(&files).all(|(p, f)| *p == f.path)
                 && k.ids.len() == project
                 && k.files.len() == project
         });
         let changed: Vec<bool> = match &kept {
             Some(k) => (0..project)
-                .map(|f| ids[f].is_none() || k.ids[f] != ids[f])
+                .map(|f| id(f).is_none() || k.ids[f].as_deref() != id(f))
                 .collect(),
             None => vec![true; project],
         };
@@ -298,19 +298,21 @@ impl<'a> Resolver<'a> {
                 scans: reads.scans,
             };
         }
-        for (f, unit) in units.iter_mut().enumerate() {
-            unit.class_names = files[f].classes.iter().map(|c| c.name.clone()).collect();
-            unit.assigns_schema = !files[f].metadata_schemas.is_empty();
-        }
         let decided_again = again.len();
         // Encoded before the tables move out of it (a project's tables are most of what a
         // kept resolution holds: they are moved, never copied).
         let keep = if !same && decided_again >= keep_from {
             let _s = crate::timing::span("kept resolution encode");
+            // What the next resolution compares: each file's class names and schema
+            // assignment as they are now (the kept ones may be older).
+            for (f, unit) in units.iter_mut().enumerate() {
+                unit.class_names = files[f].classes.iter().map(|c| c.name.clone()).collect();
+                unit.assigns_schema = !files[f].metadata_schemas.is_empty();
+            }
             let kept = Kept {
                 format: FORMAT,
-                paths,
-                ids,
+                paths: files.iter().map(|f| f.path.clone()).collect(),
+                ids: (0..project).map(|f| id(f).map(<[u8]>::to_vec)).collect(),
                 others: identity.others,
                 library,
                 files: units,
