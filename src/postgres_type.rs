@@ -11,13 +11,18 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A column type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Its JSON is `{"name", "modifiers", "array", "user_defined"}`. The compact encoding of the
+/// cache (postcard, not human-readable) writes a built-in's name as its number in
+/// [`canonical_names`] instead ([`Compact`]): a kept replay and a kept resolution hold a type
+/// per column, by the tens of thousands, and reading each name back as text was a UTF-8 check
+/// and a hash lookup apiece.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SqlType {
     /// Built-in types: PostgreSQL's canonical name (`integer`, `character varying`).
     /// Other types: the name as written, lower-cased unless quoted, schema-qualified when it was
     /// qualified (`core.booking_status`). A built-in's canonical name is the static spelling,
     /// also when read back from the cache: a replayed schema holds tens of thousands of them.
-    #[serde(deserialize_with = "canonical_or_owned")]
     pub name: Cow<'static, str>,
     /// Type modifiers: the length of `character varying(20)`, precision and scale of
     /// `numeric(10,2)`, the precision of `timestamp(3)`. Two are kept inline (no type has
@@ -161,38 +166,123 @@ const EXTENSION_TYPES: &[&str] = &[
     "vector",
 ];
 
+/// The canonical built-in names, each once, in the order [`BUILTINS`] first gives them (then
+/// [`SqlType::ONE_BYTE_CHAR`]): the numbers of [`Compact`]. The cache's keys name the build,
+/// so a number never outlives the list it indexes.
+fn canonical_names() -> &'static [&'static str] {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<&'static str> = Vec::new();
+        for name in BUILTINS
+            .iter()
+            .map(|&(_, canonical)| canonical)
+            .chain([SqlType::ONE_BYTE_CHAR])
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    });
+    &NAMES
+}
+
+/// The position of a canonical built-in name in [`canonical_names`].
+fn canonical_index(name: &str) -> Option<usize> {
+    static INDEX: std::sync::LazyLock<foldhash::HashMap<&'static str, usize>> =
+        std::sync::LazyLock::new(|| {
+            canonical_names()
+                .iter()
+                .enumerate()
+                .map(|(i, &name)| (name, i))
+                .collect()
+        });
+    INDEX.get(name).copied()
+}
+
 /// The static spelling of a canonical built-in name, for a name read back (see
 /// [`SqlType::name`]).
 fn canonical_static(name: &str) -> Option<&'static str> {
-    static CANONICAL: std::sync::LazyLock<foldhash::HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| {
-            BUILTINS
-                .iter()
-                .map(|&(_, canonical)| canonical)
-                .chain([SqlType::ONE_BYTE_CHAR])
-                .collect()
-        });
-    CANONICAL.get(name).copied()
+    canonical_index(name).map(|i| canonical_names()[i])
 }
 
-/// A type name read back: a built-in's canonical name as its static spelling, others owned.
-fn canonical_or_owned<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Cow<'static, str>, D::Error> {
-    struct Name;
-    impl serde::de::Visitor<'_> for Name {
-        type Value = Cow<'static, str>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a type name")
+/// [`SqlType`] as JSON writes and reads it.
+#[derive(Serialize, Deserialize)]
+struct Text<'a> {
+    name: Cow<'a, str>,
+    modifiers: Cow<'a, [u32]>,
+    array: bool,
+    user_defined: bool,
+}
+
+/// [`SqlType`] in the cache's compact encoding: a built-in's name as 1 + its number in
+/// [`canonical_names`] and no text; another name as 0 and the text. Then the modifiers and
+/// the two flags (bit 0: array, bit 1: user-defined).
+#[derive(Serialize, Deserialize)]
+struct Compact<'a>(u8, Option<Cow<'a, str>>, smallvec::SmallVec<[u32; 2]>, u8);
+
+impl Serialize for SqlType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            return Text {
+                name: Cow::Borrowed(&self.name),
+                modifiers: Cow::Borrowed(&self.modifiers),
+                array: self.array,
+                user_defined: self.user_defined,
+            }
+            .serialize(serializer);
         }
-        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
-            Ok(canonical_static(name).map_or_else(|| Cow::Owned(name.to_string()), Cow::Borrowed))
-        }
-        fn visit_string<E: serde::de::Error>(self, name: String) -> Result<Self::Value, E> {
-            Ok(canonical_static(&name).map_or(Cow::Owned(name), Cow::Borrowed))
-        }
+        let builtin = canonical_index(&self.name).and_then(|i| u8::try_from(i + 1).ok());
+        let flags = u8::from(self.array) | (u8::from(self.user_defined) << 1);
+        Compact(
+            builtin.unwrap_or(0),
+            builtin.is_none().then(|| Cow::Borrowed(&*self.name)),
+            self.modifiers.clone(),
+            flags,
+        )
+        .serialize(serializer)
     }
-    deserializer.deserialize_str(Name)
+}
+
+impl<'de> Deserialize<'de> for SqlType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        if deserializer.is_human_readable() {
+            let text = Text::deserialize(deserializer)?;
+            let name = match canonical_static(&text.name) {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(text.name.into_owned()),
+            };
+            return Ok(SqlType {
+                name,
+                modifiers: smallvec::SmallVec::from_slice(&text.modifiers),
+                array: text.array,
+                user_defined: text.user_defined,
+            });
+        }
+        let Compact(builtin, text, modifiers, flags) = Compact::deserialize(deserializer)?;
+        let name = match (builtin, text) {
+            (0, Some(text)) => match canonical_static(&text) {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(text.into_owned()),
+            },
+            (n @ 1.., None) => Cow::Borrowed(
+                *canonical_names()
+                    .get(usize::from(n) - 1)
+                    .ok_or_else(|| D::Error::custom("unknown built-in type number"))?,
+            ),
+            _ => {
+                return Err(D::Error::custom(
+                    "a type needs a number or a name, not both",
+                ));
+            }
+        };
+        Ok(SqlType {
+            name,
+            modifiers,
+            array: flags & 1 != 0,
+            user_defined: flags & 2 != 0,
+        })
+    }
 }
 
 impl SqlType {
@@ -344,10 +434,46 @@ mod tests {
             assert_eq!(borrowed, [true, true, true, false, false]);
         }
         assert_eq!(postcard_back[4].name, "Mood");
-        // The same bytes as a plain string field: the cache format is unchanged.
-        let plain = postcard::to_allocvec(&("character varying", vec![40u32], false, false))
-            .expect("encodes");
-        assert_eq!(postcard::to_allocvec(&types[0]).expect("encodes"), plain);
+        // In the cache a built-in is its number, another type its name.
+        let varchar = canonical_index("character varying").expect("a built-in") as u8 + 1;
+        assert_eq!(
+            postcard::to_allocvec(&types[0]).expect("encodes"),
+            postcard::to_allocvec(&(varchar, None::<&str>, vec![40u32], 0u8)).expect("encodes")
+        );
+        assert_eq!(
+            postcard::to_allocvec(&types[4]).expect("encodes"),
+            postcard::to_allocvec(&(0u8, Some("Mood"), Vec::<u32>::new(), 2u8)).expect("encodes")
+        );
+        assert!(serde_json::to_string(&types[0]).expect("encodes").contains(
+            r#""name":"character varying","modifiers":[40],"array":false,"user_defined":false"#
+        ));
+    }
+
+    #[test]
+    fn every_built_in_name_has_one_number_and_bad_numbers_do_not_decode() {
+        let names = canonical_names();
+        assert!(names.len() < usize::from(u8::MAX));
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(canonical_index(name), Some(i));
+            let ty = SqlType {
+                name: Cow::Borrowed(name),
+                modifiers: smallvec::SmallVec::new(),
+                array: true,
+                user_defined: false,
+            };
+            let back: SqlType = postcard::from_bytes(&postcard::to_allocvec(&ty).expect("encodes"))
+                .expect("decodes");
+            assert_eq!(back, ty);
+            assert!(matches!(back.name, Cow::Borrowed(_)));
+        }
+        for bad in [
+            postcard::to_allocvec(&(0u8, None::<&str>, Vec::<u32>::new(), 0u8)),
+            postcard::to_allocvec(&(1u8, Some("integer"), Vec::<u32>::new(), 0u8)),
+            postcard::to_allocvec(&(u8::MAX, None::<&str>, Vec::<u32>::new(), 0u8)),
+        ] {
+            let bytes = bad.expect("encodes");
+            assert!(postcard::from_bytes::<SqlType>(&bytes).is_err());
+        }
     }
 
     #[test]
@@ -362,8 +488,10 @@ mod tests {
             assert_eq!(ty.modifiers.as_slice(), modifiers.as_slice());
             assert_eq!(ty.modifiers.spilled(), modifiers.len() > 2);
             let bytes = postcard::to_allocvec(&ty).expect("encodes");
-            let plain = postcard::to_allocvec(&(&*ty.name, &modifiers, ty.array, ty.user_defined))
-                .expect("encodes");
+            let number = canonical_index(&ty.name).map_or(0, |i| i as u8 + 1);
+            let name = (number == 0).then_some(&*ty.name);
+            let flags = u8::from(ty.array) | (u8::from(ty.user_defined) << 1);
+            let plain = postcard::to_allocvec(&(number, name, &modifiers, flags)).expect("encodes");
             assert_eq!(bytes, plain);
             let back: SqlType = postcard::from_bytes(&bytes).expect("decodes");
             assert_eq!(back, ty);
