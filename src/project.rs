@@ -81,7 +81,9 @@ enum Parsed {
 /// A parsed file and the warnings its reading raised (not UTF-8, …).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct ParsedFile {
-    path: String,
+    /// Shared with the locations of its parse (one path read back per file, not two).
+    #[serde(with = "crate::source::shared_path")]
+    path: Arc<str>,
     kind: FileKind,
     parsed: Parsed,
     warnings: Vec<Warning>,
@@ -124,15 +126,12 @@ impl Parses {
                     return None;
                 };
                 let path = file.path.as_str();
-                while ordered
-                    .get(at)
-                    .is_some_and(|(_, kept)| kept.path.as_str() < path)
-                {
+                while ordered.get(at).is_some_and(|(_, kept)| &*kept.path < path) {
                     at += 1;
                 }
                 let in_order = ordered[at..]
                     .iter()
-                    .take_while(|(_, kept)| kept.path == path)
+                    .take_while(|(_, kept)| &*kept.path == path)
                     .find(|(kept_id, _)| *kept_id == id)
                     .map(|(_, kept)| kept);
                 in_order.or_else(|| self.get(path, id)).cloned()
@@ -144,7 +143,7 @@ impl Parses {
         let in_map = self.0.get(&id).and_then(|(first, others)| {
             std::iter::once(first)
                 .chain(others)
-                .find(|file| file.path == path)
+                .find(|file| &*file.path == path)
         });
         in_map.or_else(|| self.in_pack(path, id))
     }
@@ -154,7 +153,7 @@ impl Parses {
         let at = self
             .1
             .binary_search_by(|(kept_id, kept)| {
-                (kept.path.as_str(), kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
+                (&*kept.path, kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
             })
             .ok()?;
         self.1.get(at).map(|(_, kept)| kept)
@@ -1342,10 +1341,10 @@ fn read_revisions_with_modules(
     for file in parsed.iter() {
         match &file.parsed {
             Parsed::Models(models) => {
-                known.insert(file.path.clone(), &models.summary);
+                known.insert(file.path.to_string(), &models.summary);
             }
             Parsed::Alembic(Some(read)) => {
-                known.insert(file.path.clone(), &read.1);
+                known.insert(file.path.to_string(), &read.1);
             }
             _ => {}
         }
@@ -1368,7 +1367,7 @@ fn read_revisions_with_modules(
     );
     let mut to_read: Vec<(usize, Vec<u8>)> = Vec::new();
     for i in dependent {
-        match by_path.get(parsed[i].path.as_str()).map(|f| reader.read(f)) {
+        match by_path.get(&*parsed[i].path).map(|f| reader.read(f)) {
             Some(Ok(bytes)) => to_read.push((i, bytes)),
             Some(Err(message)) => warnings.push(Warning::global(message)),
             None => {}
@@ -1378,7 +1377,7 @@ fn read_revisions_with_modules(
         .into_par_iter()
         .map(|(i, bytes)| {
             let file = &parsed[i];
-            let (source, _) = SourceFile::from_bytes(&file.path, &bytes);
+            let (source, _) = SourceFile::from_bytes(&*file.path, &bytes);
             let anywhere = file.kind == FileKind::Model;
             let revision = match file.syntax.as_ref().and_then(|s| s.get()) {
                 Some(module) => alembic::read_parsed_revision_in(&source, module, &index, anywhere),
@@ -1444,11 +1443,11 @@ fn model_helper_modules(
     for file in parsed {
         match &file.parsed {
             Parsed::Models(models) => {
-                known.insert(file.path.clone(), &models.summary);
+                known.insert(file.path.to_string(), &models.summary);
                 starts.push(&models.summary);
             }
             Parsed::Alembic(Some(read)) => {
-                known.insert(file.path.clone(), &read.1);
+                known.insert(file.path.to_string(), &read.1);
             }
             _ => {}
         }
@@ -1536,7 +1535,7 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         _ => None,
     };
     ParsedFile {
-        path: path.to_string(),
+        path: path.into(),
         kind,
         parsed,
         warnings,
@@ -1700,7 +1699,7 @@ fn build(
         .iter()
         .filter_map(|f| {
             let schema = f.env_schema.as_ref()?;
-            Some((f.path.clone(), schema.clone()))
+            Some((f.path.to_string(), schema.clone()))
         })
         .collect();
     // A revision that names a model class's table (`op.add_column(Run.__tablename__, …)`)
@@ -1785,7 +1784,7 @@ fn build(
         .flat_map(|(path, read)| {
             read.ignores
                 .iter()
-                .map(move |ignore| (path.clone(), ignore.clone()))
+                .map(move |ignore| (path.to_string(), ignore.clone()))
         })
         .collect();
     // Suppressions and the config apply to both lists (a suppression used by a covered
@@ -1981,10 +1980,15 @@ mod tests {
         let bytes = encode_pack(&out).expect("encodes");
         let loaded = decode_pack(&Arc::new(CacheBytes::Read(bytes))).expect("decodes");
         let order = |parses: &[PackParse]| -> Vec<(String, BlobId)> {
-            parses.iter().map(|(id, f)| (f.path.clone(), *id)).collect()
+            parses
+                .iter()
+                .map(|(id, f)| (f.path.to_string(), *id))
+                .collect()
         };
-        let written: Vec<(String, BlobId)> =
-            out.iter().map(|e| (e.file.path.clone(), *e.id)).collect();
+        let written: Vec<(String, BlobId)> = out
+            .iter()
+            .map(|e| (e.file.path.to_string(), *e.id))
+            .collect();
         assert_eq!(order(&loaded), written);
         let mut parses = Parses(foldhash::HashMap::default(), loaded);
         // A fresh parse, kept in the map; one the pack holds already is not kept twice.
@@ -2017,7 +2021,7 @@ mod tests {
             parses
                 .find_all(files)
                 .into_iter()
-                .map(|f| f.map(|f| f.path.clone()))
+                .map(|f| f.map(|f| f.path.to_string()))
                 .collect()
         };
         let expected: Vec<Option<String>> = vec![
@@ -2051,11 +2055,11 @@ mod tests {
         parses.insert(id, parse("a/0001.sql"));
         parses.insert(id, parse("c/0001.sql"));
         parses.insert(id, parse("b/0001.sql"));
-        let mut paths: Vec<&str> = parses.iter().map(|(_, f)| f.path.as_str()).collect();
+        let mut paths: Vec<&str> = parses.iter().map(|(_, f)| &*f.path).collect();
         paths.sort_unstable();
         assert_eq!(paths, ["a/0001.sql", "b/0001.sql", "c/0001.sql"]);
         for path in paths {
-            assert_eq!(parses.get(path, id).map(|f| f.path.as_str()), Some(path));
+            assert_eq!(parses.get(path, id).map(|f| &*f.path), Some(path));
         }
         assert!(parses.get("d/0001.sql", id).is_none());
         let other = BlobId::from_bytes(&[4; 20]).expect("an id");
@@ -2096,7 +2100,12 @@ mod tests {
         let json = |parses: Vec<PackParse>| -> Vec<serde_json::Value> {
             let mut all: Vec<(String, serde_json::Value)> = parses
                 .iter()
-                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
+                .map(|(_, file)| {
+                    (
+                        file.path.to_string(),
+                        serde_json::to_value(&**file).unwrap(),
+                    )
+                })
                 .collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             all.into_iter().map(|(_, json)| json).collect()
@@ -2111,7 +2120,12 @@ mod tests {
             let parses = cache.parses_for(&config);
             let mut all: Vec<(String, serde_json::Value)> = parses
                 .iter()
-                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
+                .map(|(_, file)| {
+                    (
+                        file.path.to_string(),
+                        serde_json::to_value(&**file).unwrap(),
+                    )
+                })
                 .collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             all.into_iter().map(|(_, json)| json).collect::<Vec<_>>()
@@ -2142,7 +2156,12 @@ mod tests {
         let as_json = |parses: &Parses| {
             let mut all: Vec<(String, serde_json::Value)> = parses
                 .iter()
-                .map(|(_, file)| (file.path.clone(), serde_json::to_value(&**file).unwrap()))
+                .map(|(_, file)| {
+                    (
+                        file.path.to_string(),
+                        serde_json::to_value(&**file).unwrap(),
+                    )
+                })
                 .collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             all
@@ -2232,12 +2251,12 @@ mod tests {
             let mut paths: Vec<String> = cache
                 .parses_for(&config)
                 .iter()
-                .map(|(_, file)| file.path.clone())
+                .map(|(_, file)| file.path.to_string())
                 .collect();
             paths.sort();
             paths
         });
-        let mut expected: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        let mut expected: Vec<String> = files.iter().map(|f| f.path.to_string()).collect();
         expected.sort();
         assert_eq!(paths, expected);
     }

@@ -94,20 +94,71 @@ pub fn with_shared_paths<T>(direction: Direction, f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// `path` as [`with_shared_paths`] writes it: its number when this encoding wrote it before;
+/// `None` outside one.
+fn share(path: &Arc<str>) -> Option<SharedPath<&str>> {
+    SHARED_PATHS.with_borrow_mut(|shared| match shared {
+        Some(SharedPaths::Encoding(seen)) => Some(match seen.get(&**path) {
+            Some(&number) => SharedPath::Seen(number),
+            None => {
+                let number = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+                seen.insert(Arc::clone(path), number);
+                SharedPath::New(&**path)
+            }
+        }),
+        _ => None,
+    })
+}
+
+/// Whether a [`with_shared_paths`] decoding runs on this thread.
+fn decoding_shared() -> bool {
+    SHARED_PATHS.with_borrow(|shared| matches!(shared, Some(SharedPaths::Decoding(_))))
+}
+
+/// The path a [`SharedPath`] read back stands for, shared with every other place it was read.
+fn unshare<E: serde::de::Error>(path: SharedPath<String>) -> Result<Arc<str>, E> {
+    SHARED_PATHS
+        .with_borrow_mut(|shared| {
+            let Some(SharedPaths::Decoding(paths)) = shared else {
+                return None;
+            };
+            match path {
+                SharedPath::New(path) => {
+                    let path: Arc<str> = path.into();
+                    paths.push(Arc::clone(&path));
+                    Some(path)
+                }
+                SharedPath::Seen(number) => paths.get(usize::try_from(number).ok()?).cloned(),
+            }
+        })
+        .ok_or_else(|| E::custom("a location names an unknown path"))
+}
+
+/// A path field written like a [`Location`]'s (`#[serde(with = "crate::source::shared_path")]`):
+/// a plain string, except inside [`with_shared_paths`], where it is written once and then by
+/// number, and read back as the one `Arc<str>` the locations of the same file share.
+pub mod shared_path {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(path: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+        match share(path) {
+            Some(shared) => shared.serialize(serializer),
+            None => serializer.serialize_str(path),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<str>, D::Error> {
+        if decoding_shared() {
+            unshare(SharedPath::<String>::deserialize(deserializer)?)
+        } else {
+            Ok(String::deserialize(deserializer)?.into())
+        }
+    }
+}
+
 impl Serialize for Location {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let shared = SHARED_PATHS.with_borrow_mut(|shared| match shared {
-            Some(SharedPaths::Encoding(seen)) => Some(match seen.get(&*self.path) {
-                Some(&number) => SharedPath::Seen(number),
-                None => {
-                    let number = u32::try_from(seen.len()).unwrap_or(u32::MAX);
-                    seen.insert(Arc::clone(&self.path), number);
-                    SharedPath::New(&*self.path)
-                }
-            }),
-            _ => None,
-        });
-        match shared {
+        match share(&self.path) {
             Some(path) => (path, self.line, self.column).serialize(serializer),
             None => PlainLocation {
                 path: &*self.path,
@@ -121,29 +172,12 @@ impl Serialize for Location {
 
 impl<'de> Deserialize<'de> for Location {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let decoding =
-            SHARED_PATHS.with_borrow(|shared| matches!(shared, Some(SharedPaths::Decoding(_))));
-        if !decoding {
+        if !decoding_shared() {
             let plain = PlainLocation::<Arc<str>>::deserialize(deserializer)?;
             return Ok(Location::new(plain.path, plain.line, plain.column));
         }
         let (path, line, column) = <(SharedPath<String>, u32, u32)>::deserialize(deserializer)?;
-        let path = SHARED_PATHS.with_borrow_mut(|shared| {
-            let Some(SharedPaths::Decoding(paths)) = shared else {
-                return None;
-            };
-            match path {
-                SharedPath::New(path) => {
-                    let path: Arc<str> = path.into();
-                    paths.push(Arc::clone(&path));
-                    Some(path)
-                }
-                SharedPath::Seen(number) => paths.get(usize::try_from(number).ok()?).cloned(),
-            }
-        });
-        let path =
-            path.ok_or_else(|| serde::de::Error::custom("a location names an unknown path"))?;
-        Ok(Location::new(path, line, column))
+        Ok(Location::new(unshare(path)?, line, column))
     }
 }
 
