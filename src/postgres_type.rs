@@ -186,6 +186,12 @@ fn canonical_names() -> &'static [&'static str] {
     &NAMES
 }
 
+/// Every canonical built-in name, for tests that go over them all.
+#[cfg(test)]
+pub(crate) fn all_canonical_names() -> &'static [&'static str] {
+    canonical_names()
+}
+
 /// The position of a canonical built-in name in [`canonical_names`].
 fn canonical_index(name: &str) -> Option<usize> {
     static INDEX: std::sync::LazyLock<foldhash::HashMap<&'static str, usize>> =
