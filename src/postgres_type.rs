@@ -169,7 +169,7 @@ const EXTENSION_TYPES: &[&str] = &[
 /// The canonical built-in names, each once, in the order [`BUILTINS`] first gives them (then
 /// [`SqlType::ONE_BYTE_CHAR`]): the numbers of [`Compact`]. The cache's keys name the build,
 /// so a number never outlives the list it indexes.
-fn canonical_names() -> &'static [&'static str] {
+pub(crate) fn canonical_names() -> &'static [&'static str] {
     static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
         let mut names: Vec<&'static str> = Vec::new();
         for name in BUILTINS
@@ -184,12 +184,6 @@ fn canonical_names() -> &'static [&'static str] {
         names
     });
     &NAMES
-}
-
-/// Every canonical built-in name, for tests that go over them all.
-#[cfg(test)]
-pub(crate) fn all_canonical_names() -> &'static [&'static str] {
-    canonical_names()
 }
 
 /// The position of a canonical built-in name in [`canonical_names`].

@@ -433,7 +433,7 @@ mod tests {
             "a",
             &["CREATE TYPE core.status AS ENUM ('a');"],
         );
-        let mut types: Vec<SqlType> = crate::postgres_type::all_canonical_names()
+        let mut types: Vec<SqlType> = crate::postgres_type::canonical_names()
             .iter()
             .flat_map(|name| {
                 [vec![], vec![1], vec![10, 2], vec![40]]
