@@ -135,7 +135,11 @@ def main():
     all_cmd = [args.bin, "check", "."]
     all1, all_rss, _, _ = timed(all_cmd, repo)
     all2 = min(timed(all_cmd, repo)[0] for _ in range(2))
+    # The cost of being a process of its own: driftguard starting and exiting with nothing to
+    # check (`--version`), the least any separate hook pays beside `git diff`.
+    start = min(timed([args.bin, "--version"], repo)[0] for _ in range(10))
     ms = lambda s: f"{s * 1000:.1f}"
+    print(f"start_ms={ms(start)}")
     print(f"first_ms={ms(first)}")
     print(f"edit_ms={ms(statistics.median(dg))}")
     print(f"edit_min_ms={ms(min(dg))}")
