@@ -1803,10 +1803,12 @@ fn build(
         declared_sources: !config.sources.is_empty(),
         external: Some(&config.external),
         memo: None,
+        scope: None,
     };
     let lookups = ctx.lookups();
     let ctx = Context {
         memo: Some(&lookups),
+        scope: None,
         ..ctx
     };
     let py_ignores: Vec<crate::suppress::PyIgnore> = model_files

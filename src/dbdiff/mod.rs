@@ -149,6 +149,7 @@ pub fn run(
             declared_sources: false,
             external: None,
             memo: None,
+            scope: None,
         },
         database: &database,
         migrations: &migrations,

@@ -78,7 +78,7 @@ match the column. Turn the rule off or down with `rules: {DG005: "off"}` in `dri
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         for column in &table.columns {
             let Some(model_ty) = &column.ty else {
                 continue;

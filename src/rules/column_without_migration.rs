@@ -63,7 +63,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 /// migrations and only altered by them, or declared `external:` — that no migration adds.
 fn uncreated_columns(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         let found = ctx.lookup(table);
         if ctx.table_created(&found) {
             continue;
@@ -104,7 +104,7 @@ pub(crate) struct MissingColumn<'a> {
 /// serving source lacks (declared sources). A missing table is DG002's or DG102's.
 pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
     let mut missing_columns = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         let found = ctx.lookup(table);
         if !ctx.table_created(&found) {
             continue;
@@ -234,6 +234,7 @@ mod tests {
             declared_sources: false,
             external: None,
             memo: None,
+            scope: None,
         })
     }
 

@@ -72,6 +72,7 @@ impl MigrationSource {
 }
 
 /// What every check reads.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub tables: &'a [ModelTable],
     pub sources: &'a [MigrationSource],
@@ -87,6 +88,10 @@ pub struct Context<'a> {
     /// ahead ([`Context::lookups`]): the column rules ask it for every model column (60,000
     /// lookups of a 5,000-table schema otherwise). `None`: each lookup is computed.
     pub memo: Option<&'a [Memo<'a>]>,
+    /// The tables the checks go over, a part of [`Context::tables`] (`None`: all of them), so
+    /// that [`super::check_all`] can share one rule's work between threads. Lookups across
+    /// tables (a foreign key naming a mapped class) still see every table.
+    pub scope: Option<&'a [ModelTable]>,
 }
 
 /// The migrated table a model table maps to, per serving source.
@@ -97,6 +102,11 @@ pub type Found<'a> = PerSource<(&'a MigrationSource, Option<&'a Table>)>;
 pub type Memo<'a> = Vec<(&'a MigrationSource, Option<&'a Table>)>;
 
 impl<'a> Context<'a> {
+    /// The tables the checks go over: [`Context::scope`], or every table.
+    pub fn checked(&self) -> &'a [ModelTable] {
+        self.scope.unwrap_or(self.tables)
+    }
+
     /// The sources that serve a model table (all, unless the config narrows them).
     pub fn serving(&self, table: &ModelTable) -> impl Iterator<Item = &'a MigrationSource> {
         self.sources.iter().filter(|s| {
@@ -145,8 +155,9 @@ impl<'a> Context<'a> {
 
     /// What [`Context::lookup`] finds for each of [`Context::tables`]: a [`Context::memo`].
     pub fn lookups(&self) -> Vec<Memo<'a>> {
+        use rayon::prelude::*;
         self.tables
-            .iter()
+            .par_iter()
             .map(|t| self.find(t).into_vec())
             .collect()
     }
@@ -310,10 +321,12 @@ mod tests {
             declared_sources: false,
             external: None,
             memo: None,
+            scope: None,
         };
         let lookups = plain.lookups();
         let memoized = Context {
             memo: Some(&lookups),
+            scope: None,
             ..plain
         };
         let names = |found: Found| -> Vec<(String, Option<String>)> {

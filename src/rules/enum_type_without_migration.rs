@@ -69,7 +69,7 @@ pub(crate) struct MissingEnumType<'a> {
 /// another named type (DG005's) or of one driftguard cannot name.
 pub(crate) fn missing_enum_types<'a>(ctx: &Context<'a>) -> Vec<MissingEnumType<'a>> {
     let mut missing = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         for column in &table.columns {
             let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
                 continue;

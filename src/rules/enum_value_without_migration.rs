@@ -73,7 +73,7 @@ pub(crate) struct MissingEnumValue<'a> {
 /// the column and the type (where the type is missing, DG004 or DG104 speaks).
 pub(crate) fn missing_enum_values<'a>(ctx: &Context<'a>) -> Vec<MissingEnumValue<'a>> {
     let mut missing = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         for column in &table.columns {
             let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
                 continue;

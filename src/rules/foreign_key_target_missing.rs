@@ -73,7 +73,7 @@ impl Missing<'_> {
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         for column in &table.columns {
             for written in &column.foreign_keys {
                 let Some(reference) = parse(written) else {

@@ -114,20 +114,60 @@ pub struct Checked {
     pub covered: Vec<Finding>,
 }
 
+/// The tables one job of [`check_all`] goes over: enough that a job outweighs handing it to a
+/// thread, few enough that one rule's work is shared between threads (at 5,000 tables, the
+/// column-type rule alone was half the rules' time, and it ran on one thread).
+const TABLES_PER_JOB: usize = 256;
+
+/// One rule's check over a context.
+type RuleCheck = fn(&Context) -> Vec<Finding>;
+
+/// The rules [`check_all`] runs, side by side (each reads the context alone); their findings
+/// in this order.
+const RULES: [RuleCheck; 7] = [
+    table_without_migration::check,
+    column_without_migration::check,
+    enum_value_without_migration::check,
+    enum_type_without_migration::check,
+    column_type_mismatch::check,
+    nullability_mismatch::check,
+    foreign_key_target_missing::check,
+];
+
 /// Runs every rule: [`check`], and the findings it leaves unreported under a table finding.
 pub fn check_all(ctx: &Context) -> Checked {
-    // Side by side (each reads the context alone), their findings in this order.
-    let rules: [fn(&Context) -> Vec<Finding>; 7] = [
-        table_without_migration::check,
-        column_without_migration::check,
-        enum_value_without_migration::check,
-        enum_type_without_migration::check,
-        column_type_mismatch::check,
-        nullability_mismatch::check,
-        foreign_key_target_missing::check,
-    ];
-    let found: Vec<Vec<Finding>> = rules.par_iter().map(|rule| rule(ctx)).collect();
-    let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
+    // One job per run of tables and rule. A run's rules follow one another, so that its
+    // tables (and the migrated ones) are still in the cache for the next rule. The findings
+    // are then taken rule by rule, each rule's in table order, as one pass over every table
+    // gives them.
+    let parts: Vec<&[ModelTable]> = ctx.checked().chunks(TABLES_PER_JOB).collect();
+    let jobs: Vec<(&[ModelTable], RuleCheck)> = parts
+        .iter()
+        .flat_map(|part| RULES.iter().map(move |rule| (*part, *rule)))
+        .collect();
+    let mut found: Vec<Vec<Finding>> = jobs
+        .par_iter()
+        .map(|(part, rule)| {
+            rule(&Context {
+                scope: Some(part),
+                ..*ctx
+            })
+        })
+        .collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    for rule in 0..RULES.len() {
+        for part in 0..parts.len() {
+            if let Some(part_found) = found.get_mut(part * RULES.len() + rule) {
+                findings.append(part_found);
+            }
+        }
+    }
+    settle(ctx, findings)
+}
+
+/// The rules' findings, in [`RULES`]' order, as [`Checked`]: a target reported once (the first
+/// place wins), and the column findings under a table finding set apart.
+fn settle(ctx: &Context, mut findings: Vec<Finding>) -> Checked {
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.rule, f.target.clone())));
     let uncreated: HashSet<(&str, &str)> = findings
@@ -452,6 +492,7 @@ pub(crate) mod test_support {
                 declared_sources: false,
                 external: None,
                 memo: None,
+                scope: None,
             },
             database,
             migrations,
@@ -485,6 +526,7 @@ pub(crate) mod test_support {
             declared_sources,
             external: None,
             memo: None,
+            scope: None,
         })
     }
 
@@ -637,5 +679,103 @@ mod tests {
                 "postgresql://127.0.0.1:5432/shop"
             );
         }
+    }
+
+    #[test]
+    fn rules_shared_between_threads_find_what_one_pass_finds() {
+        use super::test_support::{model_table, set_enum, source, with_column};
+        // Enough tables for several runs of TABLES_PER_JOB, with every column rule finding
+        // something in each run, and two classes mapping one table in different runs (the
+        // first place wins).
+        let count = super::TABLES_PER_JOB * 3 + 17;
+        let mut tables = Vec::new();
+        let mut sql = String::new();
+        for i in 0..count {
+            let name = format!("t{i}");
+            let mut table = model_table(
+                "core",
+                &name,
+                &[
+                    ("id", "INTEGER"),
+                    ("label", "VARCHAR(20)"),
+                    ("extra", "TEXT"),
+                ],
+            );
+            if i % 5 == 1 {
+                table = with_column(table, "label", |c| {
+                    set_enum(c, Some("core"), &format!("kind{i}"), &["a", "b"]);
+                });
+                sql.push_str(&format!("CREATE TYPE core.kind{i} AS ENUM ('a');\n"));
+            }
+            if i % 7 == 2 {
+                table = with_column(table, "extra", |c| {
+                    c.foreign_keys = vec![format!("core.t{}.missing", i + 1)];
+                });
+            }
+            for column in &mut table.columns {
+                column.location.line += u32::try_from(i * 10).unwrap_or(0);
+            }
+            tables.push(table);
+            match i % 4 {
+                // No migration: DG002, and DG001 under it.
+                0 => {}
+                // The extra column missing: DG001.
+                1 => sql.push_str(&format!(
+                    "CREATE TABLE core.{name} (id int PRIMARY KEY, label core.kind{i});\n"
+                )),
+                // Another type, NOT NULL: DG005 and DG006.
+                2 => sql.push_str(&format!(
+                    "CREATE TABLE core.{name} (id int PRIMARY KEY, label int NOT NULL, extra text NOT NULL);\n"
+                )),
+                _ => sql.push_str(&format!(
+                    "CREATE TABLE core.{name} (id int PRIMARY KEY, label varchar(20), extra text);\n"
+                )),
+            }
+        }
+        let mut twin = model_table("core", "t1", &[("id", "INTEGER"), ("extra", "TEXT")]);
+        twin.location.line = 9_999;
+        tables.insert(count - 3, twin);
+        let sources = vec![source("SQL migrations", "m", &[&sql])];
+        let ctx = Context {
+            tables: &tables,
+            sources: &sources,
+            default_schema: "public",
+            declared_sources: false,
+            external: None,
+            memo: None,
+            scope: None,
+        };
+        let split = check_all(&ctx);
+        let one_pass = settle(&ctx, RULES.iter().flat_map(|rule| rule(&ctx)).collect());
+        let keys = |findings: &[Finding]| -> Vec<String> {
+            findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:?} {} {}",
+                        f.rule.code(),
+                        f.target,
+                        f.location,
+                        f.message
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(keys(&split.reported), keys(&one_pass.reported));
+        assert_eq!(keys(&split.covered), keys(&one_pass.covered));
+        for rule in [
+            Rule::TableWithoutMigration,
+            Rule::ColumnWithoutMigration,
+            Rule::EnumValueWithoutMigration,
+            Rule::ColumnTypeMismatch,
+            Rule::NullabilityMismatch,
+            Rule::ForeignKeyTargetMissing,
+        ] {
+            assert!(
+                split.reported.iter().filter(|f| f.rule == rule).count() > 3,
+                "{rule:?}"
+            );
+        }
+        assert!(!split.covered.is_empty());
     }
 }

@@ -58,7 +58,7 @@ enum Disagreement {
 
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         for column in &table.columns {
             if column.primary_key {
                 continue;

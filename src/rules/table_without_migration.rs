@@ -65,7 +65,7 @@ pub(crate) struct MissingTable<'a> {
 /// (declared sources).
 pub(crate) fn missing_tables<'a>(ctx: &Context<'a>) -> Vec<MissingTable<'a>> {
     let mut missing_tables = Vec::new();
-    for table in ctx.tables {
+    for table in ctx.checked() {
         let found = ctx.lookup(table);
         if ctx.table_created(&found) {
             continue;
@@ -347,6 +347,7 @@ mod tests {
             declared_sources: false,
             external: None,
             memo: None,
+            scope: None,
         });
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
@@ -372,6 +373,7 @@ mod tests {
             declared_sources: false,
             external: None,
             memo: None,
+            scope: None,
         });
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));
