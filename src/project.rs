@@ -1265,11 +1265,16 @@ fn analyze_as(
     // migration file by path and blob id (a revision by what was read of it: see
     // `KeptReplays`).
     // Both sized ahead (an unzip of a filtered list grows each step by step).
+    // The paths too, as the listing holds them: its strings lie side by side, while a parse
+    // read from the pack has its path among its other parts (the passes over 20,000 SQL
+    // files' paths were each a cache miss per file).
     let mut blob_ids: Vec<Option<BlobId>> = Vec::with_capacity(files.len());
     let mut read: Vec<Arc<ParsedFile>> = Vec::with_capacity(files.len());
+    let mut read_paths: Vec<&str> = Vec::with_capacity(files.len());
     for (file, parse) in files.iter().zip(parsed) {
         let Some(parse) = parse else { continue };
         read.push(parse);
+        read_paths.push(&file.path);
         blob_ids.push(match file.content {
             Content::Blob(id) => Some(id),
             Content::Disk => None,
@@ -1327,7 +1332,15 @@ fn analyze_as(
     });
     let _s = span("build");
     build(
-        &parsed, &blob_ids, &helpers, config, assembly, kept, resolution, warnings,
+        &parsed,
+        &read_paths,
+        &blob_ids,
+        &helpers,
+        config,
+        assembly,
+        kept,
+        resolution,
+        warnings,
     )
 }
 
@@ -1665,10 +1678,12 @@ fn helpers_digest(helpers: &[ModuleSummary], blob: &dyn Fn(&str) -> Option<BlobI
     Some(digest)
 }
 
-/// `blob_ids`: each of `parsed`'s blob id, by position (`None`: read from disk).
+/// `paths` and `blob_ids`: each of `parsed`'s path and blob id, by position (`None`: read from
+/// disk).
 #[allow(clippy::too_many_arguments)] // the snapshot's parts, each read once
 fn build(
     parsed: &[Arc<ParsedFile>],
+    paths: &[&str],
     blob_ids: &[Option<BlobId>],
     helpers: &[ModuleSummary],
     config: &Config,
@@ -1721,17 +1736,17 @@ fn build(
     };
     // Sized ahead: tens of thousands of files (a filtered list would grow step by step).
     let mut sql_files: Vec<SqlFile> = Vec::with_capacity(migration_files);
-    sql_files.extend(parsed.iter().zip(blob_ids).filter_map(|(file, id)| {
-        match (&file.parsed, &file.kind) {
+    sql_files.extend(parsed.iter().zip(paths).zip(blob_ids).filter_map(
+        |((file, path), id)| match (&file.parsed, &file.kind) {
             (Parsed::Sql(read), FileKind::Sql(source)) => Some(SqlFile {
-                path: &file.path,
+                path,
                 id: *id,
                 source: *source,
                 read,
             }),
             _ => None,
-        }
-    }));
+        },
+    ));
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
     // A path is cloned only for a file that has a schema (an `env.py`), not for every file.
     let env_schemas: HashMap<String, String> = parsed
