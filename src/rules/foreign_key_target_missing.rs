@@ -149,10 +149,7 @@ fn missing<'a>(
     }
     // `ForeignKey("Customer.id")`: a mapped class stands for its table.
     if reference.schema.is_none()
-        && let Some(model) = ctx
-            .tables
-            .iter()
-            .find(|t| t.class_name.as_deref() == Some(reference.table))
+        && let Some(model) = ctx.class_named(reference.table)
     {
         push(ctx.schema_of(model, Some(source)), model.name.clone());
     }

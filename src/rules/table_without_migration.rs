@@ -181,7 +181,7 @@ fn outside_finding(ctx: &Context, table: &ModelTable, schema: &str, outside: &Ta
 
 /// Whether the schema exists in `known` (created, or holding a table).
 pub fn has_schema(known: &crate::schema::Schema, schema: &str) -> bool {
-    known.schemas.contains(schema) || known.tables.keys().any(|(s, _)| s == schema)
+    known.schemas.contains(schema) || known.has_table_in(schema)
 }
 
 /// What a suggestion must create first so that it runs where `known` is all there is: the
