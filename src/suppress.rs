@@ -7,6 +7,8 @@
 //! handbook rules' findings about the migration itself), and warnings located in it.
 //! Without a code list (`# driftguard: ignore`) every code is silenced.
 
+use std::collections::HashMap;
+
 use crate::finding::{Finding, Target, Warning};
 use crate::migrations::SqlIgnore;
 use crate::models::ModelTable;
@@ -83,6 +85,17 @@ pub fn apply(
     let mut py_used = vec![false; py_ignores.len()];
     let mut sql_used = vec![false; sql_ignores.len()];
     let mut kept = Vec::with_capacity(findings.len());
+    // The tables by the line of their class (or `Table(` call), for the ignores on such a
+    // line: looked up, not found by a pass over every table for each finding and ignore.
+    let mut at_line: HashMap<(&str, u32), Vec<&ModelTable>> = HashMap::new();
+    if !py_ignores.is_empty() {
+        for table in tables {
+            at_line
+                .entry((&*table.location.path, table.location.line))
+                .or_default()
+                .push(table);
+        }
+    }
     for finding in findings {
         let mut silenced = false;
         for (i, ignore) in py_ignores.iter().enumerate() {
@@ -91,10 +104,11 @@ pub fn apply(
                 continue;
             }
             let on_line = ignore.location.line == finding.location.line;
-            let on_table = tables.iter().any(|t| {
-                t.location.path == ignore.location.path
-                    && t.location.line == ignore.location.line
-                    && t.name == finding.target.table
+            let on_ignored_line = at_line
+                .get(&(&*ignore.location.path, ignore.location.line))
+                .map_or(&[][..], Vec::as_slice);
+            let on_table = on_ignored_line.iter().any(|t| {
+                t.name == finding.target.table
                     && t.schema
                         .as_ref()
                         .is_none_or(|s| *s == finding.target.schema)
@@ -192,5 +206,51 @@ mod tests {
         );
         assert_eq!(parse_directive(" driftguard: ignored"), None);
         assert_eq!(parse_directive(" noqa"), None);
+    }
+
+    #[test]
+    fn an_ignore_on_a_class_line_silences_that_table_alone() {
+        use crate::rules::test_support::model_table;
+        // `models.py`: class A on line 1 (columns on 2 and 3), class B on line 10 (column on
+        // 11), and a `Table(` of the same name as A's in another schema on line 1 of another
+        // file.
+        let a = model_table("core", "a", &[("id", "INTEGER"), ("x", "TEXT")]);
+        let mut b = model_table("core", "b", &[("id", "INTEGER")]);
+        b.location.line = 10;
+        b.columns[0].location.line = 11;
+        let mut elsewhere = model_table("ops", "a", &[("id", "INTEGER")]);
+        elsewhere.location.path = "other.py".into();
+        let tables = [a, b, elsewhere];
+        let at = |path: &str, line: u32, rule: Rule, schema: &str, table: &str| {
+            Finding::new(
+                rule,
+                Location::new(path, line, 5),
+                Target::column(schema, table, "x"),
+                "m",
+                "h",
+            )
+        };
+        let findings = vec![
+            at("models.py", 3, Rule::ColumnWithoutMigration, "core", "a"),
+            at("models.py", 11, Rule::ColumnTypeMismatch, "core", "b"),
+            at("models.py", 11, Rule::ColumnWithoutMigration, "core", "b"),
+            at("other.py", 2, Rule::ColumnWithoutMigration, "ops", "a"),
+        ];
+        let ignore = |line: u32, codes: &[&str]| PyIgnore {
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            location: Location::new("models.py", line, 20),
+        };
+        // On A's class line (every code), on B's (DG005 only), and on a line with nothing.
+        let py_ignores = [ignore(1, &[]), ignore(10, &["DG005"]), ignore(40, &[])];
+        let kept = apply(findings, &mut Vec::new(), &tables, &py_ignores, &[]);
+        let left: Vec<(Rule, u32)> = kept.iter().map(|f| (f.rule, f.location.line)).collect();
+        assert_eq!(
+            left,
+            [
+                (Rule::ColumnWithoutMigration, 11),
+                (Rule::ColumnWithoutMigration, 2),
+                (Rule::UnusedSuppression, 40),
+            ]
+        );
     }
 }
