@@ -96,11 +96,26 @@ pub fn apply(
                 .push(table);
         }
     }
+    // The ignores by file: only those in a file a finding (or its related place) is in can
+    // silence it, so each finding is held against those, not against every ignore.
+    let mut py_in: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, ignore) in py_ignores.iter().enumerate() {
+        py_in.entry(&*ignore.location.path).or_default().push(i);
+    }
+    let mut sql_in: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (path, _)) in sql_ignores.iter().enumerate() {
+        sql_in.entry(path.as_str()).or_default().push(i);
+    }
+    let in_file = |by_file: &HashMap<&str, Vec<usize>>, path: &str| -> Vec<usize> {
+        by_file.get(path).cloned().unwrap_or_default()
+    };
     for finding in findings {
         let mut silenced = false;
-        for (i, ignore) in py_ignores.iter().enumerate() {
-            if !covers(&ignore.codes, finding.rule) || ignore.location.path != finding.location.path
-            {
+        for i in in_file(&py_in, &finding.location.path) {
+            let Some(ignore) = py_ignores.get(i) else {
+                continue;
+            };
+            if !covers(&ignore.codes, finding.rule) {
                 continue;
             }
             let on_line = ignore.location.line == finding.location.line;
@@ -122,7 +137,16 @@ pub fn apply(
                 silenced = true;
             }
         }
-        for (i, (path, ignore)) in sql_ignores.iter().enumerate() {
+        // In the finding's file or a related place's (one may be looked at twice: it only
+        // sets flags).
+        let mut candidates = in_file(&sql_in, &finding.location.path);
+        for related in &finding.related {
+            candidates.extend(in_file(&sql_in, &related.location.path));
+        }
+        for i in candidates {
+            let Some((path, ignore)) = sql_ignores.get(i) else {
+                continue;
+            };
             if !covers(&ignore.codes, finding.rule) {
                 continue;
             }
@@ -148,7 +172,10 @@ pub fn apply(
             return true;
         };
         let mut keep = true;
-        for (i, (path, ignore)) in sql_ignores.iter().enumerate() {
+        for i in in_file(&sql_in, &location.path) {
+            let Some((path, ignore)) = sql_ignores.get(i) else {
+                continue;
+            };
             let (first, last) = ignore.statement_lines;
             if ignore.codes.is_empty()
                 && **path == *location.path
