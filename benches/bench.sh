@@ -4,6 +4,7 @@
 #
 #   benches/bench.sh                 # every scenario below
 #   benches/bench.sh sql:500:2000    # only the named ones (style:models:migrations)
+#   benches/bench.sh sql+fk:5000:20000  # `+fk`: a foreign key per model (generate.py --foreign-keys)
 #
 # Per scenario: `check --staged` on a new edit (median of 5, HEAD's side cached by a first
 # run) against `git diff --cached --name-only`, and again with an aged cache (30,000 more findings
@@ -34,11 +35,15 @@ printf '%-22s | %-34s | %-30s | %-15s | %s\n' scenario "new edit: driftguard / g
   "cold: driftguard / cat" "RSS edit / cold" "check --all: 1st / 2nd"
 for scenario in "${scenarios[@]}"; do
   IFS=: read -r style models migrations <<<"$scenario"
+  # `sql+fk`, `alembic+fk`: with a foreign key per model (generate.py --foreign-keys).
+  keys=()
+  [[ $style == *+fk ]] && keys=(--foreign-keys)
   repo="$work/$style-$models"
-  python3 "$here/benches/generate.py" "$repo" --models "$models" --migrations "$migrations" --style "$style"
+  python3 "$here/benches/generate.py" "$repo" --models "$models" --migrations "$migrations" \
+    --style "${style%+fk}" "${keys[@]}"
   (cd "$repo" && git init -q -b main && git add -A && git commit -qm generated)
   declare -A r=()
-  while IFS='=' read -r k v; do r[$k]=$v; done < <(python3 "$here/benches/newedit.py" "$BIN" "$repo" --style "$style" --models "$models")
+  while IFS='=' read -r k v; do r[$k]=$v; done < <(python3 "$here/benches/newedit.py" "$BIN" "$repo" --style "${style%+fk}" --models "$models")
   printf '%-22s | %8s ms / %6s ms = %5sx | %8s ms / %6s ms = %5sx | %4s / %4s MB | %s ms / %s ms\n' \
     "$style $models/$migrations" "${r[edit_ms]}" "${r[floor_ms]}" "${r[edit_ratio]}" \
     "${r[cold_ms]}" "${r[cat_ms]}" "${r[cold_ratio]}" "${r[edit_rss_mb]}" "${r[cold_rss_mb]}" \

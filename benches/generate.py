@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Generates a large backend shaped like the handbook's, for benchmarks.
 
-    generate.py DIR [--models N] [--migrations M] [--style sql|alembic]
+    generate.py DIR [--models N] [--migrations M] [--style sql|alembic] [--foreign-keys]
 
 N model classes spread over N/25 model files under apps/backend/src/db/models/, and M
 migrations: with `--style sql` (the default) SQL files under database/migrations/ — the first
 create the tables in the handbook's style, the rest add columns with idempotent DO $$ … $$
 blocks, COMMENT ON COLUMN and indexes; with `--style alembic` one linear chain of Alembic
 revisions under apps/backend/alembic/versions/ (op.create_table, then op.add_column).
+With `--foreign-keys` every model from the sixth on has a `parent_id` column whose foreign
+key names the table five before it (same schema) without its schema, as SQLAlchemy projects
+write them (`ForeignKey("table_3.id")`), and its create-table migration adds it.
 Every mapped column is created, so a full check is clean. Deterministic: no randomness.
 """
 import argparse
@@ -22,7 +25,10 @@ def main():
     parser.add_argument("--models", type=int, default=5000)
     parser.add_argument("--migrations", type=int, default=20000)
     parser.add_argument("--style", choices=["sql", "alembic"], default="sql")
+    parser.add_argument("--foreign-keys", action="store_true")
     args = parser.parse_args()
+    # The table each table's foreign key names (five before: the same schema), if any.
+    parent = lambda t: t - len(SCHEMAS) if args.foreign_keys and t >= len(SCHEMAS) else None
     root = args.dir
     models_dir = os.path.join(root, "apps/backend/src/db/models")
     if args.style == "alembic":
@@ -44,7 +50,9 @@ def main():
     for start in range(0, args.models, per_file):
         lines = [
             "from typing import Optional\n",
-            "from sqlalchemy import Boolean, Integer, String, Text\n",
+            "from sqlalchemy import Boolean, ForeignKey, Integer, String, Text\n"
+            if args.foreign_keys
+            else "from sqlalchemy import Boolean, Integer, String, Text\n",
             "from sqlalchemy.orm import Mapped, mapped_column\n\n",
             "from ..base_class import Base\n\n",
         ]
@@ -57,25 +65,36 @@ def main():
             lines.append("    name: Mapped[str] = mapped_column(String(120))\n")
             lines.append("    active: Mapped[bool] = mapped_column(Boolean, default=True)\n")
             lines.append("    notes: Mapped[Optional[str]] = mapped_column(Text)\n")
+            if parent(t) is not None:
+                lines.append(
+                    "    parent_id: Mapped[Optional[int]] = "
+                    f'mapped_column(ForeignKey("table_{parent(t)}.id"))\n'
+                )
             for c in range(extra_per_table[t]):
                 lines.append(f"    extra_{c}: Mapped[Optional[str]] = mapped_column(String(40))\n")
         with open(os.path.join(models_dir, f"models_{start // per_file:04d}.py"), "w") as f:
             f.writelines(lines)
 
     if args.style == "alembic":
-        write_alembic(mig_dir, args.models, extra_migrations)
+        write_alembic(mig_dir, args.models, extra_migrations, parent)
         return
     n = 0
     for t in range(args.models):
         schema = SCHEMAS[t % len(SCHEMAS)]
         n += 1
+        reference = (
+            f",\n    parent_id INTEGER REFERENCES {schema}.table_{parent(t)}(id)"
+            if parent(t) is not None
+            else ""
+        )
         with open(os.path.join(mig_dir, f"{n:06d}_create_table_{t}.sql"), "w") as f:
             f.write(
                 f"-- Migration: create {schema}.table_{t}\nBEGIN;\n"
                 f"CREATE SCHEMA IF NOT EXISTS {schema};\n"
                 f"CREATE TABLE IF NOT EXISTS {schema}.table_{t} (\n"
                 "    id SERIAL PRIMARY KEY,\n    name VARCHAR(120) NOT NULL,\n"
-                "    active BOOLEAN NOT NULL DEFAULT true,\n    notes TEXT\n);\nCOMMIT;\n"
+                f"    active BOOLEAN NOT NULL DEFAULT true,\n    notes TEXT{reference}\n);\n"
+                "COMMIT;\n"
             )
     added = [0] * args.models
     for i in range(extra_migrations):
@@ -116,12 +135,17 @@ def write_revision(mig_dir, n, slug, body):
         )
 
 
-def write_alembic(mig_dir, models, extra_migrations):
+def write_alembic(mig_dir, models, extra_migrations, parent):
     """One linear chain: a create_table per model, then one add_column per extra column."""
     n = 0
     for t in range(models):
         schema = SCHEMAS[t % len(SCHEMAS)]
         n += 1
+        reference = (
+            f'        sa.Column("parent_id", sa.Integer(), sa.ForeignKey("{schema}.table_{parent(t)}.id")),\n'
+            if parent(t) is not None
+            else ""
+        )
         write_revision(
             mig_dir,
             n,
@@ -131,7 +155,7 @@ def write_alembic(mig_dir, models, extra_migrations):
             '        sa.Column("name", sa.String(120), nullable=False),\n'
             '        sa.Column("active", sa.Boolean(), nullable=False),\n'
             '        sa.Column("notes", sa.Text(), nullable=True),\n'
-            f'        schema="{schema}",\n    )',
+            f'{reference}        schema="{schema}",\n    )',
         )
     added = [0] * models
     for i in range(extra_migrations):
