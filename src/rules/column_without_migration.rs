@@ -223,19 +223,11 @@ pub fn add_column_sql(schema: &str, table: &str, column: &ModelColumn) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table, render_human};
+    use crate::rules::test_support::{context_for, model_table, render_human, zero_config};
 
     fn run(migrations: &[&str], table: ModelTable) -> Vec<Finding> {
         let (sources, tables) = context_for(migrations, vec![table]);
-        crate::rules::check(&Context {
-            tables: &tables,
-            sources: &sources,
-            default_schema: "public",
-            declared_sources: false,
-            external: None,
-            memo: None,
-            scope: None,
-        })
+        crate::rules::check(&zero_config(&tables, &sources))
     }
 
     #[test]

@@ -350,15 +350,7 @@ mod tests {
             ),
             source("Alembic", "b", &["CREATE TABLE core.orders (id int);"]),
         ];
-        let plain = Context {
-            tables: &tables,
-            sources: &sources,
-            default_schema: "public",
-            declared_sources: false,
-            external: None,
-            memo: None,
-            scope: None,
-        };
+        let plain = crate::rules::test_support::zero_config(&tables, &sources);
         let lookups = plain.lookups();
         let memoized = Context {
             memo: Some(&lookups),

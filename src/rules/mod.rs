@@ -485,18 +485,27 @@ pub(crate) mod test_support {
         migrations: &[MigrationSource],
     ) -> Vec<Finding> {
         super::check_database(&super::DatabaseContext {
-            models: Context {
-                tables,
-                sources: std::slice::from_ref(database),
-                default_schema: "public",
-                declared_sources: false,
-                external: None,
-                memo: None,
-                scope: None,
-            },
+            models: zero_config(tables, std::slice::from_ref(database)),
             database,
             migrations,
         })
+    }
+
+    /// The context a zero-config check gives the rules: schema `public`, nothing external,
+    /// nothing looked up ahead.
+    pub fn zero_config<'a>(
+        tables: &'a [ModelTable],
+        sources: &'a [MigrationSource],
+    ) -> Context<'a> {
+        Context {
+            tables,
+            sources,
+            default_schema: "public",
+            declared_sources: false,
+            external: None,
+            memo: None,
+            scope: None,
+        }
     }
 
     /// One SQL source from migration texts (files `m0.sql`, `m1.sql`, …).
@@ -520,13 +529,8 @@ pub(crate) mod test_support {
         declared_sources: bool,
     ) -> Vec<Finding> {
         super::check(&Context {
-            tables,
-            sources,
-            default_schema: "public",
             declared_sources,
-            external: None,
-            memo: None,
-            scope: None,
+            ..zero_config(tables, sources)
         })
     }
 
@@ -736,15 +740,7 @@ mod tests {
         twin.location.line = 9_999;
         tables.insert(count - 3, twin);
         let sources = vec![source("SQL migrations", "m", &[&sql])];
-        let ctx = Context {
-            tables: &tables,
-            sources: &sources,
-            default_schema: "public",
-            declared_sources: false,
-            external: None,
-            memo: None,
-            scope: None,
-        };
+        let ctx = super::test_support::zero_config(&tables, &sources);
         let split = check_all(&ctx);
         let one_pass = settle(&ctx, RULES.iter().flat_map(|rule| rule(&ctx)).collect());
         let keys = |findings: &[Finding]| -> Vec<String> {

@@ -287,7 +287,9 @@ pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::test_support::{context_for, model_table, only, render_human, run};
+    use crate::rules::test_support::{
+        context_for, model_table, only, render_human, run, zero_config,
+    };
 
     #[test]
     fn issue_11_a_composite_primary_key_is_one_table_constraint() {
@@ -340,15 +342,7 @@ mod tests {
         let table = model_table("core", "reviews", &[("id", "INTEGER"), ("body", "TEXT")]);
         let (sources, tables) =
             context_for(&["CREATE TABLE core.customers (id int);"], vec![table]);
-        let findings = crate::rules::check(&Context {
-            tables: &tables,
-            sources: &sources,
-            default_schema: "public",
-            declared_sources: false,
-            external: None,
-            memo: None,
-            scope: None,
-        });
+        let findings = crate::rules::check(&zero_config(&tables, &sources));
         assert_eq!(findings.len(), 1, "{findings:?}");
         let f = &findings[0];
         assert_eq!(f.rule, Rule::TableWithoutMigration);
@@ -366,15 +360,7 @@ mod tests {
     fn a_table_created_in_another_schema_is_pointed_at() {
         let table = model_table("core", "reviews", &[("id", "INTEGER")]);
         let (sources, tables) = context_for(&["CREATE TABLE reviews (id int);"], vec![table]);
-        let findings = check(&Context {
-            tables: &tables,
-            sources: &sources,
-            default_schema: "public",
-            declared_sources: false,
-            external: None,
-            memo: None,
-            scope: None,
-        });
+        let findings = check(&zero_config(&tables, &sources));
         assert_eq!(findings.len(), 1);
         assert!(findings[0].related[0].message.contains("`public.reviews`"));
     }
