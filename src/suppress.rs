@@ -85,17 +85,6 @@ pub fn apply(
     let mut py_used = vec![false; py_ignores.len()];
     let mut sql_used = vec![false; sql_ignores.len()];
     let mut kept = Vec::with_capacity(findings.len());
-    // The tables by the line of their class (or `Table(` call), for the ignores on such a
-    // line: looked up, not found by a pass over every table for each finding and ignore.
-    let mut at_line: HashMap<(&str, u32), Vec<&ModelTable>> = HashMap::new();
-    if !py_ignores.is_empty() {
-        for table in tables {
-            at_line
-                .entry((&*table.location.path, table.location.line))
-                .or_default()
-                .push(table);
-        }
-    }
     // The ignores by file: only those in a file a finding (or its related place) is in can
     // silence it, so each finding is held against those, not against every ignore.
     let mut py_in: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -109,6 +98,18 @@ pub fn apply(
     let in_file = |by_file: &HashMap<&str, Vec<usize>>, path: &str| -> Vec<usize> {
         by_file.get(path).cloned().unwrap_or_default()
     };
+    // The tables by the line of their class (or `Table(` call), in the files that have
+    // ignores, for the ignores on such a line: looked up, not found by a pass over every
+    // table for each finding and ignore.
+    let mut at_line: HashMap<(&str, u32), Vec<&ModelTable>> = HashMap::new();
+    for table in tables {
+        if py_in.contains_key(&*table.location.path) {
+            at_line
+                .entry((&*table.location.path, table.location.line))
+                .or_default()
+                .push(table);
+        }
+    }
     for finding in findings {
         let mut silenced = false;
         for i in in_file(&py_in, &finding.location.path) {

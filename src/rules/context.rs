@@ -9,8 +9,6 @@
 //!
 //! Plain data and lookups only: no check lives here, and nothing here builds a finding.
 
-use std::collections::HashMap;
-
 use crate::config::{ExternalTables, Globs};
 use crate::models::{ModelColumn, ModelEnum, ModelTable};
 use crate::schema::{Column, EnumType, Origin, Schema, Table};
@@ -110,8 +108,9 @@ pub struct Lookups<'a> {
     found: Vec<Memo<'a>>,
     /// A foreign key may name a mapped class for its table (`ForeignKey("Customer.id")`): each
     /// foreign key asked, which was a pass over every model table (25 million comparisons for
-    /// 5,000 foreign keys among 5,000 tables).
-    by_class: HashMap<&'a str, usize>,
+    /// 5,000 foreign keys among 5,000 tables). Built when first asked: the positions of the
+    /// tables that have a class, by class name, then position.
+    by_class: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
@@ -170,27 +169,36 @@ impl<'a> Context<'a> {
     /// class name: a [`Context::memo`].
     pub fn lookups(&self) -> Lookups<'a> {
         use rayon::prelude::*;
-        let tables = self.tables;
-        let (found, by_class) = rayon::join(
-            || tables.par_iter().map(|t| self.find(t).into_vec()).collect(),
-            || {
-                let mut by_class = HashMap::with_capacity(tables.len());
-                for (i, table) in tables.iter().enumerate() {
-                    if let Some(class) = &table.class_name {
-                        // The first place wins, as a pass in order finds it.
-                        by_class.entry(class.as_str()).or_insert(i);
-                    }
-                }
-                by_class
-            },
-        );
-        Lookups { found, by_class }
+        Lookups {
+            found: self
+                .tables
+                .par_iter()
+                .map(|t| self.find(t).into_vec())
+                .collect(),
+            by_class: std::sync::OnceLock::new(),
+        }
     }
 
     /// The first model table whose class is named `name`.
     pub fn class_named(&self, name: &str) -> Option<&'a ModelTable> {
+        let tables = self.tables;
+        let class = |i: usize| tables.get(i).and_then(|t| t.class_name.as_deref());
+        let index = || {
+            let mut by_class: Vec<usize> =
+                (0..tables.len()).filter(|&i| class(i).is_some()).collect();
+            by_class.sort_by(|&a, &b| (class(a), a).cmp(&(class(b), b)));
+            by_class
+        };
         match self.memo {
-            Some(memo) => memo.by_class.get(name).and_then(|&i| self.tables.get(i)),
+            Some(memo) => {
+                let by_class = memo.by_class.get_or_init(index);
+                // The first place wins, as a pass in order finds it: the lowest position.
+                let at = by_class.partition_point(|&i| class(i) < Some(name));
+                by_class
+                    .get(at)
+                    .filter(|&&i| class(i) == Some(name))
+                    .and_then(|&i| tables.get(i))
+            }
             None => self
                 .tables
                 .iter()
@@ -406,5 +414,38 @@ mod tests {
         );
         assert_eq!(memoized.position(&copy), None);
         assert_eq!(memoized.position(&tables[2]), Some(2));
+    }
+
+    #[test]
+    fn a_class_is_found_by_name_at_its_first_place_with_or_without_the_memo() {
+        let classes = [Some("B"), Some("A"), Some("B"), None, Some("C"), Some("A")];
+        let tables: Vec<ModelTable> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, class)| {
+                let mut table = model_table("core", &format!("t{i}"), &[("id", "INTEGER")]);
+                table.class_name = class.map(str::to_string);
+                table
+            })
+            .collect();
+        let sources = vec![source(
+            "SQL migrations",
+            "a",
+            &["CREATE TABLE core.t0 (id int);"],
+        )];
+        let plain = crate::rules::test_support::zero_config(&tables, &sources);
+        let lookups = plain.lookups();
+        let memoized = Context {
+            memo: Some(&lookups),
+            ..plain
+        };
+        for ctx in [&plain, &memoized] {
+            let found = |name: &str| ctx.class_named(name).map(|t| t.name.as_str());
+            assert_eq!(found("A"), Some("t1"));
+            assert_eq!(found("B"), Some("t0"));
+            assert_eq!(found("C"), Some("t4"));
+            assert_eq!(found("D"), None);
+            assert_eq!(found(""), None);
+        }
     }
 }
