@@ -1264,10 +1264,10 @@ fn analyze_as(
     // Each parsed file's blob id beside it: a replay kept between runs recognises a SQL
     // migration file by path and blob id (a revision by what was read of it: see
     // `KeptReplays`).
-    // Both sized ahead (an unzip of a filtered list grows each step by step).
-    // The paths too, as the listing holds them: its strings lie side by side, while a parse
-    // read from the pack has its path among its other parts (the passes over 20,000 SQL
-    // files' paths were each a cache miss per file).
+    // The paths beside them, as the listing holds them: its strings lie side by side, while a
+    // parse read from the pack has its path among its other parts (the passes over 20,000 SQL
+    // files' paths were each a cache miss per file). All three sized ahead (an unzip of a
+    // filtered list grows each step by step).
     let mut blob_ids: Vec<Option<BlobId>> = Vec::with_capacity(files.len());
     let mut read: Vec<Arc<ParsedFile>> = Vec::with_capacity(files.len());
     let mut read_paths: Vec<&str> = Vec::with_capacity(files.len());

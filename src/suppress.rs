@@ -95,9 +95,6 @@ pub fn apply(
     for (i, (path, _)) in sql_ignores.iter().enumerate() {
         sql_in.entry(path.as_str()).or_default().push(i);
     }
-    let in_file = |by_file: &HashMap<&str, Vec<usize>>, path: &str| -> Vec<usize> {
-        by_file.get(path).cloned().unwrap_or_default()
-    };
     // The tables by the line of their class (or `Table(` call), in the files that have
     // ignores, for the ignores on such a line: looked up, not found by a pass over every
     // table for each finding and ignore.
@@ -112,7 +109,7 @@ pub fn apply(
     }
     for finding in findings {
         let mut silenced = false;
-        for i in in_file(&py_in, &finding.location.path) {
+        for &i in in_file(&py_in, &finding.location.path) {
             let Some(ignore) = py_ignores.get(i) else {
                 continue;
             };
@@ -140,11 +137,10 @@ pub fn apply(
         }
         // In the finding's file or a related place's (one may be looked at twice: it only
         // sets flags).
-        let mut candidates = in_file(&sql_in, &finding.location.path);
-        for related in &finding.related {
-            candidates.extend(in_file(&sql_in, &related.location.path));
-        }
-        for i in candidates {
+        let files = std::iter::once(&finding.location)
+            .chain(finding.related.iter().map(|r| &r.location))
+            .map(|location| &*location.path);
+        for &i in files.flat_map(|path| in_file(&sql_in, path)) {
             let Some((path, ignore)) = sql_ignores.get(i) else {
                 continue;
             };
@@ -173,7 +169,7 @@ pub fn apply(
             return true;
         };
         let mut keep = true;
-        for i in in_file(&sql_in, &location.path) {
+        for &i in in_file(&sql_in, &location.path) {
             let Some((path, ignore)) = sql_ignores.get(i) else {
                 continue;
             };
@@ -205,6 +201,11 @@ pub fn apply(
         }
     }
     kept
+}
+
+/// The positions of the ignores in `path` (see [`apply`]).
+fn in_file<'m>(by_file: &'m HashMap<&str, Vec<usize>>, path: &str) -> &'m [usize] {
+    by_file.get(path).map_or(&[], Vec::as_slice)
 }
 
 /// The target of a DG100 finding: the file in the place of the table and the directive in the
