@@ -70,7 +70,7 @@ pub struct Column {
     pub inherited: bool,
     /// The domain the column was declared with (`core.email_address`); `ty` is then the
     /// domain's type, as `information_schema.columns.data_type` reports it.
-    pub domain: Option<String>,
+    pub domain: Option<Box<str>>,
     /// The source (index in [`replay_sources`]) that added the column.
     #[serde(default)]
     pub source: usize,
@@ -1298,7 +1298,7 @@ impl<'a> Replayer<'a> {
             for table in self.schema.tables.values_mut() {
                 for col in &mut table.columns {
                     if col.domain.as_deref() == Some(old_qualified.as_str()) {
-                        col.domain = Some(new_qualified.clone());
+                        col.domain = Some(new_qualified.as_str().into());
                     }
                 }
             }
@@ -1322,7 +1322,7 @@ impl<'a> Replayer<'a> {
             references: def.references.clone().map(Box::new),
             location: def.location.clone(),
             inherited: false,
-            domain: domain.map(|d| d.0),
+            domain: domain.map(|d| d.0.into()),
             source: self.source,
         }
     }
@@ -1873,7 +1873,7 @@ impl<'a> Replayer<'a> {
                 }
                 self.alter_column_everywhere(&key, column, |col| {
                     col.ty = ty.clone();
-                    col.domain = domain.as_ref().map(|d| d.0.clone());
+                    col.domain = domain.as_ref().map(|d| d.0.as_str().into());
                     if domain.as_ref().is_some_and(|d| !d.1) {
                         col.nullable = false;
                     }

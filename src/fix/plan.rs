@@ -515,9 +515,9 @@ impl<'a> Builder<'_, 'a> {
             nullable: !column.primary_key && column.nullable != Some(false),
             primary_key: column.primary_key,
             serial,
-            default: column.server_default_sql.clone(),
+            default: column.server_default_sql.as_deref().map(str::to_string),
             references: None,
-            comment: column.comment.clone(),
+            comment: column.comment.as_deref().map(str::to_string),
             index: column.index,
             unique: column.unique,
             location: column.location.clone(),
@@ -838,7 +838,7 @@ mod tests {
         ] {
             bookings = with_column(bookings, column, |c| {
                 crate::rules::test_support::set_enum(c, Some("core"), name, values);
-                c.server_default_sql = (column == "kind").then(|| "'a'".to_string());
+                c.server_default_sql = (column == "kind").then(|| "'a'".into());
             });
         }
         let findings = [

@@ -314,12 +314,12 @@ impl<'a> Resolver<'a> {
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
-            server_default_sql: spec.server_default_sql,
+            server_default_sql: spec.server_default_sql.map(Into::into),
             index: spec.index,
             unique: spec.unique,
             foreign_keys: spec.foreign_keys,
             enum_type: enum_type.map(Box::new),
-            comment: spec.comment,
+            comment: spec.comment.map(Into::into),
             location: input.location.clone(),
         })
     }
@@ -839,12 +839,12 @@ impl<'a> Resolver<'a> {
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
-            server_default_sql: spec.server_default_sql,
+            server_default_sql: spec.server_default_sql.map(Into::into),
             index: spec.index,
             unique: spec.unique,
             foreign_keys: spec.foreign_keys,
             enum_type: enum_type.map(Box::new),
-            comment: spec.comment,
+            comment: spec.comment.map(Into::into),
             location: input.location.clone(),
         })
     }

@@ -159,9 +159,9 @@ pub struct TableNameSpec {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Computed {
     /// A `@declared_attr` method: called with the mapped class as `cls`.
-    Function(FunctionDef),
+    Function(Box<FunctionDef>),
     /// An assigned expression (`__tablename__ = f"{PREFIX}_users"`).
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 /// A table name as written.
@@ -219,7 +219,7 @@ pub enum TableArgs {
 /// `__table__ = …`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableAttr {
-    Inline(TableCall),
+    Inline(Box<TableCall>),
     /// A module-level `Table` object by name: the table is reported there, once.
     Named(String),
     Other,
@@ -719,7 +719,7 @@ fn class_assign(
         ("__tablename__", Some(value)) => {
             let value_read = name_value(value);
             let computed = (!matches!(value_read, NameValue::Literal(_) | NameValue::NoName))
-                .then(|| Computed::Expr(value.clone()));
+                .then(|| Computed::Expr(Box::new(value.clone())));
             model.tablename = Some(TableNameSpec {
                 value: value_read,
                 declared_attr: false,
@@ -735,7 +735,7 @@ fn class_assign(
         ("__table__", Some(value)) => {
             model.table_attr = Some(match value {
                 Expr::Call(call) => table_call(call, None)
-                    .map(TableAttr::Inline)
+                    .map(|call| TableAttr::Inline(Box::new(call)))
                     .unwrap_or(TableAttr::Other),
                 Expr::Name(name) => TableAttr::Named(name.clone()),
                 _ => TableAttr::Other,
@@ -757,7 +757,7 @@ fn class_assign(
 /// here; anything built by code (a call, `**` merges, a dict named at the end of a tuple) is
 /// left to the evaluator.
 fn table_args(value: &Expr) -> TableArgs {
-    let computed = || TableArgs::Computed(Computed::Expr(value.clone()));
+    let computed = || TableArgs::Computed(Computed::Expr(Box::new(value.clone())));
     let last_dict = match value {
         Expr::Name(name) if !name.contains('.') => return TableArgs::Named(name.clone()),
         Expr::Dict(pairs) => Some(pairs),
@@ -796,9 +796,9 @@ fn class_function(model: &mut ClassModel, attrs: &mut Vec<ClassAttr>, function: 
                 }),
                 _ => None,
             };
-            model.table_args = Some(
-                simple.unwrap_or_else(|| TableArgs::Computed(Computed::Function(function.clone()))),
-            );
+            model.table_args = Some(simple.unwrap_or_else(|| {
+                TableArgs::Computed(Computed::Function(Box::new(function.clone())))
+            }));
         }
         _ if is_dunder(name) => {}
         Some(DeclaredKind::Attr) => {
@@ -888,7 +888,7 @@ fn declared_tablename(function: &FunctionDef) -> TableNameSpec {
         value,
         declared_attr: true,
         none_when_inherited: has_none && tests_inherited_table(&function.body),
-        computed: (!literal).then(|| Computed::Function(function.clone())),
+        computed: (!literal).then(|| Computed::Function(Box::new(function.clone()))),
     }
 }
 

@@ -45,7 +45,7 @@ pub struct ModelColumn {
     pub server_default: bool,
     /// That default as SQL (`'pending'`, `now()`), when it can be told statically.
     #[serde(default)]
-    pub server_default_sql: Option<String>,
+    pub server_default_sql: Option<Box<str>>,
     /// `index=True`: SQLAlchemy creates an index on the column.
     #[serde(default)]
     pub index: bool,
@@ -59,7 +59,7 @@ pub struct ModelColumn {
     /// thousands (336 → 240 bytes a column).
     pub enum_type: Option<Box<ModelEnum>>,
     /// `comment=`.
-    pub comment: Option<String>,
+    pub comment: Option<Box<str>>,
     /// The line that declares the column (the attribute, or the `Column(` call in a `Table`).
     pub location: Location,
 }
