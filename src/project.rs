@@ -1838,7 +1838,7 @@ fn build(
             _ => None,
         })
         .flat_map(|(path, read)| {
-            read.ignores
+            read.ignores()
                 .iter()
                 .map(move |ignore| (path.to_string(), ignore.clone()))
         })

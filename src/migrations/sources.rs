@@ -398,7 +398,7 @@ pub fn assemble(
         for file in &files {
             warnings.extend(
                 file.read
-                    .warnings
+                    .warnings()
                     .iter()
                     .map(|w| Warning::at(w.location.clone(), &w.message)),
             );
