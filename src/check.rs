@@ -97,7 +97,7 @@ fn all_in_work_tree(
     let entries: Vec<Entry> = paths
         .into_iter()
         .zip(ids)
-        .map(|(path, id)| Entry { path, id })
+        .map(|(path, id)| Entry { path: path.into(), id })
         .collect();
     // A blob id with no repository to read from: the file on disk, whose bytes have that id.
     let files: Vec<FileRef> = entries.iter().map(FileRef::of_entry).collect();
@@ -250,7 +250,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     drop(s);
     // Each side reads its own snapshot's config: a config edit is part of the change.
     let read_in = |entries: &[crate::git::Entry], name: &str| -> Option<String> {
-        let entry = entries.iter().find(|e| e.path == name)?;
+        let entry = entries.iter().find(|e| &*e.path == name)?;
         let bytes = repo.read_blob(entry.id).ok()?;
         String::from_utf8(bytes).ok()
     };
@@ -446,10 +446,10 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     let sources = snippet_sources(&introduced, &|path| {
         let content = after_files
             .iter()
-            .find(|f| f.path == path)
+            .find(|f| &*f.path == path)
             .map_or(Content::Disk, |f| f.content);
         reader.read(&FileRef {
-            path: path.to_string(),
+            path: path.into(),
             content,
         })
     });
@@ -507,9 +507,9 @@ fn early_files(
         .filter_map(|(path, kind)| {
             // Git lists paths in byte order; a path with several stages (a conflict) is
             // left to the analysis.
-            let at = after.partition_point(|e| e.path.as_str() < path.as_str());
-            let entry = after.get(at).filter(|e| e.path == *path)?;
-            if after.get(at + 1).is_some_and(|e| e.path == *path) {
+            let at = after.partition_point(|e| &*e.path < path.as_str());
+            let entry = after.get(at).filter(|e| *e.path == **path)?;
+            if after.get(at + 1).is_some_and(|e| *e.path == **path) {
                 return None;
             }
             let bytes = repo.read_blob(entry.id).ok()?;
@@ -609,11 +609,11 @@ fn point_at_unstaged_migrations(
     }
     let mut files: Vec<FileRef> = staged
         .iter()
-        .filter(|f| !pending.contains(&f.path))
+        .filter(|f| !pending.iter().any(|p| **p == *f.path))
         .cloned()
         .collect();
     files.extend(pending.iter().map(|p| FileRef {
-        path: p.clone(),
+        path: p.as_str().into(),
         content: Content::Disk,
     }));
     let reader = FileReader {
@@ -662,7 +662,7 @@ mod tests {
         paths
             .iter()
             .map(|path| Entry {
-                path: path.to_string(),
+                path: (*path).into(),
                 id: BlobId::from_bytes(&[7; 20]).expect("an id"),
             })
             .collect()

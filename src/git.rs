@@ -40,7 +40,7 @@ pub enum Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Relative to the work tree root, `/`-separated.
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     /// The blob id: equal ids mean equal bytes, so a parse can be reused.
     pub id: BlobId,
 }
@@ -141,7 +141,7 @@ fn decode_listing(bytes: &[u8]) -> Option<(Vec<Entry>, Vec<Entry>)> {
             let len = number(&mut rest)?;
             let path = std::str::from_utf8(take(&mut rest, len)?).ok()?;
             list.push(Entry {
-                path: path.to_string(),
+                path: path.into(),
                 id,
             });
         }
@@ -368,11 +368,11 @@ impl Repo {
                     Index::Libgit2(index) => {
                         let mut entries = Vec::with_capacity(index.len());
                         for e in index.iter() {
-                            let Ok(path) = String::from_utf8(e.path) else {
+                            let Ok(path) = std::str::from_utf8(&e.path) else {
                                 continue;
                             };
                             let entry = Entry {
-                                path,
+                                path: path.into(),
                                 id: BlobId(e.id),
                             };
                             if e.mode == 0o160000 {
@@ -408,7 +408,7 @@ impl Repo {
                     };
                     if let Ok(name) = entry.name() {
                         list.push(Entry {
-                            path: format!("{dir}{name}"),
+                            path: format!("{dir}{name}").into(),
                             id: BlobId(entry.id()),
                         });
                     }
@@ -468,11 +468,11 @@ impl Repo {
         let mut entries = Vec::with_capacity(file.entries().len());
         let mut submodules = Vec::new();
         for e in file.entries() {
-            let Ok(path) = String::from_utf8(e.path(&file).to_vec()) else {
+            let Ok(path) = std::str::from_utf8(e.path(&file)) else {
                 continue;
             };
             let id = BlobId(Oid::from_bytes(e.id.as_bytes()).ok()?);
-            let entry = Entry { path, id };
+            let entry = Entry { path: path.into(), id };
             if e.mode == gix_index::entry::Mode::COMMIT {
                 submodules.push(entry);
             } else {
@@ -608,7 +608,7 @@ impl Repo {
                 ))
             })?;
             entries.push(Entry {
-                path: path.to_string(),
+                path: path.into(),
                 id: BlobId(id),
             });
         }
@@ -790,18 +790,18 @@ impl Repo {
         let changed = changed_between(&before_entries, &after_entries);
         let old: HashMap<&str, BlobId> = before_submodules
             .iter()
-            .map(|e| (e.path.as_str(), e.id))
+            .map(|e| (&*e.path, e.id))
             .collect();
         let submodules = after_submodules
             .iter()
-            .filter(|e| old.get(e.path.as_str()) != Some(&e.id))
-            .map(|e| e.path.clone())
+            .filter(|e| old.get(&*e.path) != Some(&e.id))
+            .map(|e| e.path.to_string())
             .collect();
         if after == Snapshot::Index {
             let changed_set: HashSet<&str> = changed.iter().map(String::as_str).collect();
             let staged: Vec<&Entry> = after_entries
                 .iter()
-                .filter(|e| changed_set.contains(e.path.as_str()))
+                .filter(|e| changed_set.contains(&*e.path))
                 .collect();
             self.check_objects(staged)?;
         }
@@ -836,10 +836,10 @@ impl Repo {
                 if meta.is_dir() {
                     return false;
                 }
-                let entry = match staged.binary_search_by(|e| e.path.as_str().cmp(path)) {
+                let entry = match staged.binary_search_by(|e| (*e.path).cmp(path)) {
                     Ok(at) => staged.get(at),
                     // A listing out of git's order (never seen, not promised).
-                    Err(_) => staged.iter().find(|e| e.path == **path),
+                    Err(_) => staged.iter().find(|e| &*e.path == **path),
                 };
                 let Some(entry) = entry else {
                     return !self.repo.is_path_ignored(path).unwrap_or(false);
@@ -991,21 +991,21 @@ fn changed_between(before: &[Entry], after: &[Entry]) -> Vec<String> {
             (None, None) => break,
             (Some(o), Some(n)) if o.path == n.path => {
                 if o.id != n.id {
-                    paths.push(n.path.clone());
+                    paths.push(n.path.to_string());
                 }
                 old.next();
                 new.next();
             }
             (Some(o), Some(n)) if o.path < n.path => {
-                paths.push(o.path.clone());
+                paths.push(o.path.to_string());
                 old.next();
             }
             (Some(o), None) => {
-                paths.push(o.path.clone());
+                paths.push(o.path.to_string());
                 old.next();
             }
             (_, Some(n)) => {
-                paths.push(n.path.clone());
+                paths.push(n.path.to_string());
                 new.next();
             }
         }
@@ -1014,13 +1014,13 @@ fn changed_between(before: &[Entry], after: &[Entry]) -> Vec<String> {
 }
 
 fn changed_between_unordered(before: &[Entry], after: &[Entry]) -> Vec<String> {
-    let old: HashMap<&str, BlobId> = before.iter().map(|e| (e.path.as_str(), e.id)).collect();
-    let new: HashMap<&str, BlobId> = after.iter().map(|e| (e.path.as_str(), e.id)).collect();
+    let old: HashMap<&str, BlobId> = before.iter().map(|e| (&*e.path, e.id)).collect();
+    let new: HashMap<&str, BlobId> = after.iter().map(|e| (&*e.path, e.id)).collect();
     let mut paths: Vec<String> = after
         .iter()
-        .filter(|e| old.get(e.path.as_str()) != Some(&e.id))
-        .chain(before.iter().filter(|e| !new.contains_key(e.path.as_str())))
-        .map(|e| e.path.clone())
+        .filter(|e| old.get(&*e.path) != Some(&e.id))
+        .chain(before.iter().filter(|e| !new.contains_key(&*e.path)))
+        .map(|e| e.path.to_string())
         .collect();
     paths.sort();
     paths.dedup();
@@ -1079,7 +1079,7 @@ mod tests {
 
     fn entry(path: &str, content: &str) -> Entry {
         Entry {
-            path: path.to_string(),
+            path: path.into(),
             id: BlobId(Oid::hash_object(git2::ObjectType::Blob, content.as_bytes()).unwrap()),
         }
     }
@@ -1204,7 +1204,7 @@ mod tests {
         let (mut files, mut submodules) = (Vec::new(), Vec::new());
         for e in index.iter() {
             let entry = Entry {
-                path: String::from_utf8(e.path).expect("utf-8"),
+                path: String::from_utf8(e.path).expect("utf-8").into(),
                 id: BlobId(e.id),
             };
             if e.mode == 0o160000 {
@@ -1256,7 +1256,7 @@ mod tests {
         let quick = repo.quick_index_listing().expect("gix-index reads it");
         assert_eq!(quick, libgit2_index_listing(&repo));
         assert_eq!(quick.1.len(), 1);
-        assert!(quick.0.iter().any(|e| e.path == "new.py"));
+        assert!(quick.0.iter().any(|e| &*e.path == "new.py"));
         // Index format 4 (paths prefix-compressed), then a split index (libgit2 cannot read
         // one): the same listing.
         git(root, &["update-index", "--index-version", "4"]);

@@ -49,7 +49,7 @@ pub enum Content {
 /// A file of a snapshot.
 #[derive(Debug, Clone)]
 pub struct FileRef {
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     pub content: Content,
 }
 
@@ -158,7 +158,7 @@ impl Parses {
                 let Content::Blob(id) = file.content else {
                     return None;
                 };
-                let path = file.path.as_str();
+                let path = &*file.path;
                 while ordered.get(at).is_some_and(|(_, kept)| &*kept.path < path) {
                     at += 1;
                 }
@@ -235,7 +235,7 @@ impl FileReader<'_> {
     pub fn read(&self, file: &FileRef) -> Result<Vec<u8>, String> {
         match (file.content, self.repo) {
             (Content::Blob(id), Some(repo)) => repo.read_blob(id).map_err(|e| e.to_string()),
-            _ => std::fs::read(self.root.join(&file.path))
+            _ => std::fs::read(self.root.join(&*file.path))
                 .map_err(|e| format!("cannot read {}: {e}", file.path)),
         }
     }
@@ -980,7 +980,7 @@ fn disk_files(root: &Path, config: &Config, keep: &dyn Fn(&FileKind) -> bool) ->
         .into_iter()
         .filter(|path| keep(&classify(path, config)))
         .map(|path| FileRef {
-            path,
+            path: path.into(),
             content: Content::Disk,
         })
         .collect()
@@ -1152,7 +1152,7 @@ pub fn unmatched_globs(files: &[FileRef], config: &Config) -> Vec<Warning> {
         ("migrations", &config.migrations),
     ] {
         let Some(globs) = globs else { continue };
-        for pattern in globs.unmatched(files.iter().map(|f| f.path.as_str())) {
+        for pattern in globs.unmatched(files.iter().map(|f| &*f.path)) {
             warnings.push(Warning::global(format!(
                 "the `{key}:` pattern `{pattern}` in {name} matches no file, so it reads nothing; check the path (patterns are relative to the project root, `**` crosses folders)"
             )));
@@ -1283,7 +1283,7 @@ fn analyze_as(
     let mut parsed = read;
     // The snapshot's Python modules by dotted name, built once for both readings below.
     let paths = crate::pyeval::modules::ModulePaths::new(
-        files.iter().map(|f| f.path.as_str()),
+        files.iter().map(|f| &*f.path),
         &config.python_roots,
     );
     let s = span("revisions that import project modules");
@@ -1306,7 +1306,7 @@ fn analyze_as(
         let blob = |path: &str| {
             files
                 .iter()
-                .find(|f| f.path == path)
+                .find(|f| &*f.path == path)
                 .and_then(|f| match f.content {
                     Content::Blob(id) => Some(id),
                     Content::Disk => None,
@@ -1315,7 +1315,7 @@ fn analyze_as(
         let mut models: HashMap<&str, BlobId> = HashMap::new();
         for (file, parse) in files.iter().zip(&parsed_kinds) {
             if let (Content::Blob(id), true) = (file.content, *parse) {
-                models.insert(file.path.as_str(), id);
+                models.insert(&*file.path, id);
             }
         }
         KeptResolutions {
@@ -1395,7 +1395,7 @@ fn read_revisions_with_modules(
             _ => {}
         }
     }
-    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (&*f.path, f)).collect();
     let starts: Vec<&ModuleSummary> = dependent
         .iter()
         .filter_map(|&i| match &parsed[i].parsed {
@@ -1504,7 +1504,7 @@ fn model_helper_modules(
     if starts.is_empty() {
         return Vec::new();
     }
-    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let by_path: HashMap<&str, &FileRef> = files.iter().map(|f| (&*f.path, f)).collect();
     let (summaries, disk) = (&mut cache.summaries, &cache.disk);
     reachable_modules(&starts, paths, &known, &mut |path| {
         summarize_cached(path, &by_path, reader, summaries, disk)
@@ -2065,7 +2065,7 @@ mod tests {
         parses.insert(id(1), again);
         assert_eq!(parses.iter().count(), entries.len() + 1);
         let file = |path: &str, k: u8| FileRef {
-            path: path.to_string(),
+            path: path.into(),
             content: Content::Blob(id(k)),
         };
         let mut files = vec![

@@ -189,12 +189,12 @@ impl Snap<'_> {
         let content = self
             .files
             .iter()
-            .find(|f| f.path == path)
+            .find(|f| &*f.path == path)
             .map_or(Content::Disk, |f| f.content);
         let bytes = self
             .reader
             .read(&FileRef {
-                path: path.to_string(),
+                path: path.into(),
                 content,
             })
             .ok()?;
@@ -377,7 +377,7 @@ fn read_snapshot<'r>(options: &FixOptions, repo: Option<&'r Repo>) -> Result<Sna
         let files = crate::discover::walk(&options.path, &config)
             .into_iter()
             .map(|path| FileRef {
-                path,
+                path: path.into(),
                 content: Content::Disk,
             })
             .collect();
@@ -404,7 +404,7 @@ fn read_snapshot<'r>(options: &FixOptions, repo: Option<&'r Repo>) -> Result<Sna
     };
     let entries = repo.entries(after)?;
     let read_after = |name: &str| -> Option<String> {
-        let entry = entries.iter().find(|e| e.path == name)?;
+        let entry = entries.iter().find(|e| &*e.path == name)?;
         String::from_utf8(repo.read_blob(entry.id).ok()?).ok()
     };
     let (config, _) = load_config(options.config.as_deref(), &read_after)?;
@@ -454,7 +454,7 @@ fn refuse_unstaged(repo: &Repo, index: &[crate::git::Entry], config: &Config) ->
     let mut unstaged: Vec<String> = repo
         .unstaged_paths()?
         .into_iter()
-        .filter(|p| index.iter().any(|e| &e.path == p))
+        .filter(|p| index.iter().any(|e| *e.path == **p))
         .filter(|p| classify(p, config) != FileKind::Other)
         .collect();
     if unstaged.is_empty() {
@@ -484,8 +484,8 @@ fn kinds(snap: &Snap) -> (Vec<String>, Vec<String>) {
         .collect();
     for file in &snap.files {
         match classify(&file.path, &snap.config) {
-            FileKind::Sql(_) => sql.push(file.path.clone()),
-            FileKind::Alembic(env) if replayed.contains(&&file.path) && !envs.contains(&env) => {
+            FileKind::Sql(_) => sql.push(file.path.to_string()),
+            FileKind::Alembic(env) if replayed.iter().any(|r| r.as_str() == &*file.path) && !envs.contains(&env) => {
                 envs.push(env);
             }
             _ => {}
@@ -678,7 +678,7 @@ fn alembic_file(
         .files
         .iter()
         .filter(|f| classify(&f.path, &snap.config) == FileKind::Alembic(env.clone()))
-        .map(|f| f.path.as_str())
+        .map(|f| &*f.path)
         .collect();
     revision_paths.sort_by(|a, b| migration_order(a, b));
     let all: Vec<crate::migrations::alembic::Revision> = revision_paths
