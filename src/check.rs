@@ -97,7 +97,10 @@ fn all_in_work_tree(
     let entries: Vec<Entry> = paths
         .into_iter()
         .zip(ids)
-        .map(|(path, id)| Entry { path: path.into(), id })
+        .map(|(path, id)| Entry {
+            path: path.into(),
+            id,
+        })
         .collect();
     // A blob id with no repository to read from: the file on disk, whose bytes have that id.
     let files: Vec<FileRef> = entries.iter().map(FileRef::of_entry).collect();

@@ -485,7 +485,9 @@ fn kinds(snap: &Snap) -> (Vec<String>, Vec<String>) {
     for file in &snap.files {
         match classify(&file.path, &snap.config) {
             FileKind::Sql(_) => sql.push(file.path.to_string()),
-            FileKind::Alembic(env) if replayed.iter().any(|r| r.as_str() == &*file.path) && !envs.contains(&env) => {
+            FileKind::Alembic(env)
+                if replayed.iter().any(|r| r.as_str() == &*file.path) && !envs.contains(&env) =>
+            {
                 envs.push(env);
             }
             _ => {}
