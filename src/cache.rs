@@ -42,6 +42,7 @@
 //! the same bytes. Trimming another process's entry is a later miss, not an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
@@ -466,6 +467,129 @@ pub fn clean(git_dir: &Path) -> std::io::Result<Cleaned> {
     Ok(cleaned)
 }
 
+/// An entry of several parts that can be decoded side by side: `magic`, then each part as its
+/// length (8 bytes, little endian) and its bytes ([`frames`] reads them back).
+pub fn framed(magic: &[u8], parts: &[Vec<u8>]) -> Vec<u8> {
+    let mut bytes =
+        Vec::with_capacity(magic.len() + parts.iter().map(|p| p.len() + 8).sum::<usize>());
+    bytes.extend_from_slice(magic);
+    for part in parts {
+        bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(part);
+    }
+    bytes
+}
+
+/// The byte ranges of the parts of a [`framed`] entry; `None` for bytes that do not start with
+/// `magic` or whose parts do not fit them.
+pub fn frames(bytes: &[u8], magic: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut rest = bytes.strip_prefix(magic)?;
+    let mut start = magic.len();
+    let mut parts = Vec::new();
+    while !rest.is_empty() {
+        let (length, tail) = rest.split_first_chunk::<8>()?;
+        let length = usize::try_from(u64::from_le_bytes(*length)).ok()?;
+        if length > tail.len() {
+            return None;
+        }
+        start += 8;
+        parts.push(start..start + length);
+        start += length;
+        rest = &tail[length..];
+    }
+    Some(parts)
+}
+
+/// Decodes parts of `bytes` side by side (`decode` gets a part's index and bytes): the calling
+/// thread claims one part after another, and so does a job on the thread pool for each other
+/// thread it has, when one is free. `None` when a part would not decode (or its decoding
+/// panicked).
+///
+/// The caller waits only for parts another thread has claimed, which are being decoded and
+/// wait for nothing. (A nested parallel loop would not do: a pool thread waiting for its loop
+/// takes on other jobs meanwhile, and a decoding started ahead of need is waited for by such
+/// jobs — a deadlock seen in testing.) Whatever no free thread claims, the caller decodes: a
+/// busy pool costs nothing but the jobs' start.
+pub fn decode_parts<B, T, F>(
+    bytes: Arc<B>,
+    parts: Vec<std::ops::Range<usize>>,
+    decode: F,
+) -> Option<Vec<T>>
+where
+    B: std::ops::Deref<Target = [u8]> + Send + Sync + 'static,
+    T: Send + 'static,
+    F: Fn(usize, &[u8]) -> Option<T> + Send + Sync + 'static,
+{
+    let count = parts.len();
+    let shared = Arc::new(Parts {
+        bytes,
+        parts,
+        decode,
+        next: std::sync::atomic::AtomicUsize::new(0),
+        done: std::sync::Mutex::new(Vec::with_capacity(count)),
+        pushed: std::sync::Condvar::new(),
+    });
+    for _ in 1..rayon::current_num_threads().min(count) {
+        let helper = Arc::clone(&shared);
+        rayon::spawn(move || helper.work());
+    }
+    shared.work();
+    let mut done = shared
+        .done
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    while done.len() < count {
+        done = shared
+            .pushed
+            .wait(done)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+    let mut decoded = std::mem::take(&mut *done);
+    drop(done);
+    decoded.sort_unstable_by_key(|(i, _)| *i);
+    decoded.into_iter().map(|(_, part)| part).collect()
+}
+
+/// What the threads of one [`decode_parts`] share.
+struct Parts<B, T, F> {
+    bytes: Arc<B>,
+    parts: Vec<std::ops::Range<usize>>,
+    decode: F,
+    /// The next part to claim.
+    next: std::sync::atomic::AtomicUsize,
+    /// Decoded parts, by index; `None` for one that would not decode.
+    done: std::sync::Mutex<Vec<(usize, Option<T>)>>,
+    /// Signalled each time a part joins `done`.
+    pushed: std::sync::Condvar,
+}
+
+impl<B, T, F> Parts<B, T, F>
+where
+    B: std::ops::Deref<Target = [u8]>,
+    F: Fn(usize, &[u8]) -> Option<T>,
+{
+    /// Decodes parts until none is left to claim.
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(range) = self.parts.get(i) else {
+                return;
+            };
+            // A part that panics is one that would not decode: it still joins `done`, so
+            // nobody waits for it.
+            let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (self.decode)(i, self.bytes.get(range.clone())?)
+            }))
+            .unwrap_or(None);
+            self.done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((i, part));
+            self.pushed.notify_all();
+        }
+    }
+}
+
 /// A 128-bit hash of the parts (two foldhash hashes of fixed seeds), as 32 hex digits. Every
 /// key on disk starts with [`build_identity`], so a hash need only be the same within one
 /// build: foldhash's fixed-seed output is. (The FNV-1a this replaced went byte by byte: 10 ms
@@ -595,6 +719,43 @@ pub fn snapshot_key<'e>(relevant: impl IntoIterator<Item = &'e Entry>, config: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framed_parts_are_read_back_and_decoded_side_by_side_in_order() {
+        let parts: Vec<Vec<u8>> = (0..37u8).map(|k| vec![k; usize::from(k)]).collect();
+        let bytes = framed(b"magic\n", &parts);
+        let ranges = frames(&bytes, b"magic\n").expect("framed");
+        assert_eq!(ranges.len(), parts.len());
+        for (range, part) in ranges.iter().zip(&parts) {
+            assert_eq!(&bytes[range.clone()], part.as_slice());
+        }
+        // Each part decoded once, given back in the parts' order whichever thread took it.
+        let bytes = Arc::new(bytes);
+        let decoded = decode_parts(Arc::clone(&bytes), ranges.clone(), |k, part| {
+            Some((k, part.len()))
+        })
+        .expect("every part decodes");
+        assert_eq!(decoded, (0..37).map(|k| (k, k)).collect::<Vec<_>>());
+        // One part that does not decode, or panics, and the whole is a miss (nobody waits).
+        assert!(
+            decode_parts(Arc::clone(&bytes), ranges.clone(), |k, _| (k != 20)
+                .then_some(k))
+            .is_none()
+        );
+        let panicked = decode_parts(Arc::clone(&bytes), ranges.clone(), |k, _| {
+            assert!(k != 3, "a damaged part");
+            Some(k)
+        });
+        assert!(panicked.is_none());
+        // Another magic, or a part cut short, is no entry of this kind.
+        assert!(frames(&bytes, b"other\n").is_none());
+        assert!(frames(&bytes[..bytes.len() - 1], b"magic\n").is_none());
+        assert_eq!(frames(b"magic\n", b"magic\n"), Some(Vec::new()));
+        assert_eq!(
+            decode_parts(Arc::new(Vec::new()), Vec::new(), |_, _| Some(())),
+            Some(Vec::new())
+        );
+    }
 
     /// A cache straight in `folder` (not under a git directory's `driftguard/cache-v1`).
     fn in_folder(folder: &Path) -> DiskCache {

@@ -663,7 +663,7 @@ impl ParseCache {
             let _s = span("kept resolution read and decode (ahead)");
             let decoded = disk
                 .get_bytes(RESOLUTIONS, &resolution_key, "bin")
-                .and_then(|bytes| models::decode_kept_resolution(&bytes));
+                .and_then(models::decode_kept_resolution);
             (resolution_key, decoded)
         });
         self.kept_ahead = Some(KeptAhead { replay, resolution });
@@ -776,13 +776,7 @@ fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
         .par_iter()
         .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
         .collect::<Option<_>>()?;
-    let mut bytes = PACK_MAGIC.to_vec();
-    bytes.reserve(chunks.iter().map(|c| c.len() + 8).sum());
-    for chunk in chunks {
-        bytes.extend_from_slice(&(chunk.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&chunk);
-    }
-    Some(bytes)
+    Some(crate::cache::framed(PACK_MAGIC, &chunks))
 }
 
 /// More files parsed than this, for want of them in the pack, and the pack is written again.
@@ -803,21 +797,7 @@ fn decode_pack(bytes: &Arc<CacheBytes>) -> Option<Vec<PackParse>> {
 
 /// The byte ranges of a pack's chunks; `None` for bytes that are no pack of this format.
 fn pack_chunks(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
-    let mut rest = bytes.strip_prefix(PACK_MAGIC)?;
-    let mut start = PACK_MAGIC.len();
-    let mut chunks = Vec::new();
-    while !rest.is_empty() {
-        let (length, tail) = rest.split_first_chunk::<8>()?;
-        let length = usize::try_from(u64::from_le_bytes(*length)).ok()?;
-        if length > tail.len() {
-            return None;
-        }
-        start += 8;
-        chunks.push(start..start + length);
-        start += length;
-        rest = &tail[length..];
-    }
-    Some(chunks)
+    crate::cache::frames(bytes, PACK_MAGIC)
 }
 
 /// A parse of the pack, ready to keep: moved into its `Arc` by the thread that decoded it,
@@ -1689,7 +1669,7 @@ impl KeptResolutions<'_> {
             options,
             Some(models::KeptResolution {
                 identity: &identity,
-                bytes: bytes.as_deref(),
+                bytes,
                 decoded,
             }),
         );

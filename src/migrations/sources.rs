@@ -188,8 +188,7 @@ impl KeptReplays<'_> {
 
 /// The replay kept under `key`, decoded; `None` when there is none or it would not decode.
 pub fn kept_replay(disk: &DiskCache, key: &str) -> Option<(resume::Kept, schema::Schema)> {
-    disk.get_bytes(REPLAYS, key, "bin")
-        .and_then(|bytes| resume::decode(&bytes))
+    disk.get_bytes(REPLAYS, key, "bin").and_then(resume::decode)
 }
 
 /// The cache folder of kept replays.

@@ -227,7 +227,7 @@ pub fn resolve_with_modules(
 /// the bytes of the one kept before, if any.
 pub struct KeptResolution<'k> {
     pub identity: &'k Identity,
-    pub bytes: Option<&'k [u8]>,
+    pub bytes: Option<crate::cache::CacheBytes>,
     /// The kept resolution, decoded ahead of need; `bytes` are then not read.
     pub decoded: Option<kept::Kept>,
 }

@@ -38,7 +38,7 @@ use crate::pyeval::modules::recording_reads;
 use crate::source::{Direction, with_shared_paths};
 
 /// Bumped whenever what is kept changes shape or meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What a resolver read of the project.
 #[derive(Debug, Default)]
@@ -89,7 +89,7 @@ pub struct Identity {
 }
 
 /// A kept resolution (see the module doc).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct Kept {
     format: u32,
     paths: Vec<String>,
@@ -143,16 +143,114 @@ impl From<KeptMapping> for Mapping {
     }
 }
 
-/// The bytes of a kept resolution.
-pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
-    with_shared_paths(Direction::Encode, || postcard::to_allocvec(kept).ok())
+/// What a kept resolution's encoding starts with.
+const MAGIC: &[u8] = b"driftguard kept resolution\n";
+
+/// Model files per chunk of a kept resolution's encoding: the chunks are decoded side by side.
+/// At 5,000 model files one thread decoding them all was 10 ms of a new edit's check, while
+/// the other cores waited for it.
+const CHUNK_FILES: usize = 256;
+
+/// The first part of a kept resolution's encoding.
+#[derive(Serialize, Deserialize)]
+struct Head {
+    format: u32,
+    others: Option<u64>,
+    library: u32,
+    /// How many model files the chunks hold.
+    files: u64,
 }
 
-/// A kept resolution from [`encode`]'s bytes; `None` for bytes of another format or damaged
-/// ones.
-pub fn decode(bytes: &[u8]) -> Option<Kept> {
-    let kept: Kept = with_shared_paths(Direction::Decode, || postcard::from_bytes(bytes).ok())?;
-    (kept.format == FORMAT).then_some(kept)
+/// One model file in a chunk, as written: its path, blob id and kept part.
+type FileOut<'k> = (&'k str, Option<&'k [u8]>, &'k KeptFile);
+/// … and as read.
+type FileIn = (String, Option<Vec<u8>>, KeptFile);
+
+/// How many chunks hold `files` model files.
+fn chunk_count(files: usize) -> usize {
+    files.div_ceil(CHUNK_FILES).max(1)
+}
+
+/// The bytes of a kept resolution: [`Head`], then the model files in chunks, dealt round robin
+/// (a project's large files are often neighbours; dealt, no chunk holds them all), each
+/// location's path written once per chunk ([`with_shared_paths`]).
+pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
+    use rayon::prelude::*;
+    let files = kept.files.len();
+    if kept.paths.len() != files || kept.ids.len() != files {
+        return None;
+    }
+    let head = postcard::to_allocvec(&Head {
+        format: kept.format,
+        others: kept.others,
+        library: kept.library,
+        files: files as u64,
+    })
+    .ok()?;
+    let count = chunk_count(files);
+    let chunks: Vec<Vec<u8>> = (0..count)
+        .into_par_iter()
+        .map(|k| {
+            let dealt: Vec<FileOut> = (k..files)
+                .step_by(count)
+                .map(|f| {
+                    (
+                        kept.paths[f].as_str(),
+                        kept.ids[f].as_deref(),
+                        &kept.files[f],
+                    )
+                })
+                .collect();
+            with_shared_paths(Direction::Encode, || postcard::to_allocvec(&dealt).ok())
+        })
+        .collect::<Option<_>>()?;
+    let mut parts = Vec::with_capacity(count + 1);
+    parts.push(head);
+    parts.extend(chunks);
+    Some(crate::cache::framed(MAGIC, &parts))
+}
+
+/// A kept resolution from [`encode`]'s bytes, its chunks decoded side by side
+/// ([`crate::cache::decode_parts`]); `None` for bytes of another format or damaged ones.
+pub fn decode<B>(bytes: B) -> Option<Kept>
+where
+    B: std::ops::Deref<Target = [u8]> + Send + Sync + 'static,
+{
+    let bytes = Arc::new(bytes);
+    let parts = crate::cache::frames(&bytes, MAGIC)?;
+    let (head, chunks) = parts.split_first()?;
+    let head: Head = postcard::from_bytes(bytes.get(head.clone())?).ok()?;
+    let files = usize::try_from(head.files).ok()?;
+    let count = chunks.len();
+    if head.format != FORMAT || count != chunk_count(files) {
+        return None;
+    }
+    let decoded: Vec<Vec<FileIn>> =
+        crate::cache::decode_parts(Arc::clone(&bytes), chunks.to_vec(), move |k, chunk| {
+            let dealt: Vec<FileIn> =
+                with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())?;
+            // Chunk `k` holds the files `k`, `k + count`, … below `files`.
+            (dealt.len() == files.saturating_sub(k).div_ceil(count)).then_some(dealt)
+        })?;
+    let mut paths = Vec::with_capacity(files);
+    let mut ids = Vec::with_capacity(files);
+    let mut kept_files = Vec::with_capacity(files);
+    let mut dealt: Vec<std::vec::IntoIter<FileIn>> =
+        decoded.into_iter().map(Vec::into_iter).collect();
+    for f in 0..files {
+        let (path, id, file) = dealt.get_mut(f % count)?.next()?;
+        paths.push(path);
+        ids.push(id);
+        kept_files.push(file);
+    }
+    Some(Kept {
+        format: head.format,
+        paths,
+        ids,
+        others: head.others,
+        library: head.library,
+        files: kept_files,
+    })
 }
 
 /// A file's classes decided again: the file, its decisions and warnings, what its resolver
@@ -730,7 +828,7 @@ mod tests {
                 // What a kept resolution decides again, seen from inside.
                 let mut inside = Resolver::new(&refs, &others, &options);
                 let again = inside
-                    .tables_kept(&id, kept.as_deref().and_then(decode), usize::MAX)
+                    .tables_kept(&id, kept.clone().and_then(decode), usize::MAX)
                     .map(|out| out.decided_again);
                 let (tables, warnings, keep) = resolve_keeping(
                     &refs,
@@ -739,7 +837,7 @@ mod tests {
                     Some(KeptResolution {
                         decoded: None,
                         identity: &id,
-                        bytes: kept.as_deref(),
+                        bytes: kept.clone().map(crate::cache::CacheBytes::Read),
                     }),
                 );
                 assert_eq!(tables, full.0, "seed {seed}, after: {what}");
@@ -809,7 +907,7 @@ mod tests {
         let refs: Vec<&FileModels> = models.iter().collect();
         let mut second = Resolver::new(&refs, &[], &options);
         let out = second
-            .tables_kept(&identity(&after), decode(&keep), 0)
+            .tables_kept(&identity(&after), decode(keep), 0)
             .expect("no guard");
         assert_eq!(out.tables, resolve_with_modules(&refs, &[], &options).0);
         out.decided_again
@@ -868,9 +966,57 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_resolution_round_trips_in_chunks_of_any_size() {
+        let table = |f: usize| ModelTable {
+            schema: f.is_multiple_of(3).then(|| "core".to_string()),
+            name: format!("t{f}"),
+            class_name: Some(format!("T{f}")),
+            location: crate::source::Location::new(format!("models/m{}.py", f / 7), 3, 1),
+            columns: Vec::new(),
+        };
+        for files in [
+            0,
+            1,
+            CHUNK_FILES - 1,
+            CHUNK_FILES,
+            CHUNK_FILES + 1,
+            3 * CHUNK_FILES + 5,
+        ] {
+            let kept = Kept {
+                format: FORMAT,
+                paths: (0..files)
+                    .map(|f| format!("models/m{}.py", f / 7))
+                    .collect(),
+                ids: (0..files)
+                    .map(|f| (!f.is_multiple_of(5)).then(|| (f as u32).to_le_bytes().to_vec()))
+                    .collect(),
+                others: Some(7),
+                library: 2,
+                files: (0..files)
+                    .map(|f| KeptFile {
+                        class_names: vec![format!("T{f}")],
+                        assigns_schema: f.is_multiple_of(11),
+                        decided: vec![(0, KeptMapping::Own, Some(table(f)))],
+                        warnings: Vec::new(),
+                        reads: vec![f as u32],
+                        names: Vec::new(),
+                        others: f.is_multiple_of(2),
+                        scans: false,
+                    })
+                    .collect(),
+            };
+            let bytes = encode(&kept).expect("encodes");
+            let back = decode(bytes.clone()).expect("decodes");
+            assert_eq!(format!("{back:?}"), format!("{kept:?}"), "{files} files");
+            // A chunk cut short is a miss, not a shorter resolution.
+            assert!(decode(bytes[..bytes.len() - 1].to_vec()).is_none());
+        }
+    }
+
+    #[test]
     fn damaged_or_foreign_bytes_are_not_taken() {
-        assert!(decode(b"").is_none());
-        assert!(decode(&[0xff; 64]).is_none());
+        assert!(decode(Vec::new()).is_none());
+        assert!(decode(vec![0xff; 64]).is_none());
         let kept = Kept {
             format: FORMAT + 1,
             paths: Vec::new(),
@@ -880,6 +1026,6 @@ mod tests {
             files: Vec::new(),
         };
         let bytes = encode(&kept).expect("encodes");
-        assert!(decode(&bytes).is_none(), "another format is not read");
+        assert!(decode(bytes).is_none(), "another format is not read");
     }
 }
