@@ -279,6 +279,8 @@ struct AheadSlot<T> {
     /// What it gave, until an analysis takes it (`None` inside: taken, or the decoding
     /// panicked).
     decoded: std::sync::OnceLock<std::sync::Mutex<Option<Keyed<T>>>>,
+    /// Where the running decoding offers its parts to the threads that wait for it.
+    offer: Arc<crate::cache::Offer>,
 }
 
 /// A kept state (`None`: nothing kept, or it would not decode) and the key it was kept under.
@@ -293,6 +295,7 @@ impl<T: Send + 'static> AheadSlot<T> {
         let slot = Arc::new(AheadSlot {
             decode: std::sync::Mutex::new(Some(Box::new(decode))),
             decoded: std::sync::OnceLock::new(),
+            offer: Arc::default(),
         });
         let on_pool = Arc::clone(&slot);
         rayon::spawn(move || {
@@ -303,15 +306,19 @@ impl<T: Send + 'static> AheadSlot<T> {
     }
 
     /// What the decoding gave: decoded here when no thread has taken the decoding on yet,
-    /// waited for when one has.
+    /// waited for when one has — after decoding the parts it offers that no thread has
+    /// claimed yet.
     fn value(&self) -> &std::sync::Mutex<Option<Keyed<T>>> {
+        if self.decoded.get().is_none() {
+            self.offer.help();
+        }
         self.decoded.get_or_init(|| {
             let decode = self
                 .decode
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take();
-            std::sync::Mutex::new(decode.map(|decode| decode()))
+            std::sync::Mutex::new(decode.map(|decode| self.offer.during(decode)))
         })
     }
 }
@@ -2345,6 +2352,58 @@ mod tests {
         let got = result.recv_timeout(Duration::from_secs(60));
         drop(releases);
         got.expect("the work was done by the thread that needed it, not waited for")
+    }
+
+    #[test]
+    fn a_thread_that_needs_a_running_decoding_decodes_the_parts_no_thread_has_claimed() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        // The pool is busy, so only the thread that asks can take the second part; the first
+        // part waits for the second to be decoded.
+        let (helped, waited) = with_pool_busy(|| {
+            let offer = Arc::new(crate::cache::Offer::default());
+            let bytes = Arc::new(crate::cache::framed(b"m\n", &[vec![0], vec![1]]));
+            let parts = crate::cache::frames(&bytes, b"m\n").expect("framed");
+            let (second, first_waits) = mpsc::channel::<()>();
+            let first_waits = std::sync::Mutex::new(first_waits);
+            let decoding = {
+                let offer = Arc::clone(&offer);
+                std::thread::spawn(move || {
+                    offer.during(|| {
+                        crate::cache::decode_parts(bytes, parts, move |i, _| match i {
+                            0 => first_waits
+                                .lock()
+                                .ok()?
+                                .recv_timeout(Duration::from_secs(20))
+                                .ok()
+                                .map(|()| "waited for the second part"),
+                            _ => second
+                                .send(())
+                                .ok()
+                                .map(|()| "decoded by the thread that asked"),
+                        })
+                    })
+                })
+            };
+            // The decoding offers its parts once it has started.
+            let mut helped = false;
+            for _ in 0..2_000 {
+                if offer.help() {
+                    helped = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            (helped, decoding.join().ok().flatten())
+        });
+        assert!(helped, "the running decoding offered its parts");
+        assert_eq!(
+            waited,
+            Some(vec![
+                "waited for the second part",
+                "decoded by the thread that asked"
+            ])
+        );
     }
 
     #[test]
