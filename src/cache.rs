@@ -537,7 +537,7 @@ where
     let offered = OFFER.with_borrow(Option::clone);
     if let Some(offer) = &offered {
         let helper = Arc::clone(&shared);
-        *offer.lock() = Some(Arc::new(move || helper.work()));
+        offer.set(Some(Arc::new(move || helper.work())));
     }
     shared.work();
     let mut done = shared
@@ -553,7 +553,7 @@ where
     let mut decoded = std::mem::take(&mut *done);
     drop(done);
     if let Some(offer) = offered {
-        offer.lock().take();
+        offer.set(None);
     }
     decoded.sort_unstable_by_key(|(i, _)| *i);
     decoded.into_iter().map(|(_, part)| part).collect()
@@ -565,7 +565,20 @@ where
 /// pool thread while the pool's other thread waited for it, and the jobs that would have
 /// shared its parts sat behind that wait.
 #[derive(Default)]
-pub struct Offer(std::sync::Mutex<Option<Arc<dyn Fn() + Send + Sync>>>);
+pub struct Offer {
+    state: std::sync::Mutex<Offered>,
+    /// Signalled when parts are offered and when the decoding ends.
+    changed: std::sync::Condvar,
+}
+
+/// What an [`Offer`] holds.
+#[derive(Default)]
+struct Offered {
+    /// Decodes the parts no thread has claimed yet, while the decoding's parts are offered.
+    work: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// The decoding is running ([`Offer::during`]).
+    running: bool,
+}
 
 thread_local! {
     /// The [`Offer`] of the decoding running on this thread ([`Offer::during`]).
@@ -573,30 +586,59 @@ thread_local! {
 }
 
 impl Offer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<dyn Fn() + Send + Sync>>> {
-        self.0
+    fn lock(&self) -> std::sync::MutexGuard<'_, Offered> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Offers `work` (`None`: withdraws the offer).
+    fn set(&self, work: Option<Arc<dyn Fn() + Send + Sync>>) {
+        self.lock().work = work;
+        self.changed.notify_all();
+    }
+
     /// Runs `decode` on this thread, any [`decode_parts`] in it offering its parts here.
     pub fn during<R>(self: &Arc<Self>, decode: impl FnOnce() -> R) -> R {
-        struct Reset(Option<Arc<Offer>>);
-        impl Drop for Reset {
+        struct Ended(Arc<Offer>, Option<Arc<Offer>>);
+        impl Drop for Ended {
             fn drop(&mut self) {
-                let previous = self.0.take();
+                let previous = self.1.take();
                 OFFER.with_borrow_mut(|offer| *offer = previous);
+                let mut state = self.0.lock();
+                state.running = false;
+                state.work = None;
+                drop(state);
+                self.0.changed.notify_all();
             }
         }
-        let _reset = Reset(OFFER.with_borrow_mut(|offer| offer.replace(Arc::clone(self))));
+        self.lock().running = true;
+        let _ended = Ended(
+            Arc::clone(self),
+            OFFER.with_borrow_mut(|offer| offer.replace(Arc::clone(self))),
+        );
         decode()
     }
 
-    /// Decodes the parts still unclaimed of the decoding offered here, if one is running;
-    /// whether one was.
+    /// Decodes the parts still unclaimed of the decoding offered here; whether one was
+    /// offered. While the decoding runs but has offered nothing yet (it reads its bytes
+    /// first), waits for its offer or its end: it waits for nothing itself.
     pub fn help(&self) -> bool {
-        let work = self.lock().clone();
-        work.map(|work| work()).is_some()
+        let mut state = self.lock();
+        loop {
+            if let Some(work) = state.work.clone() {
+                drop(state);
+                work();
+                return true;
+            }
+            if !state.running {
+                return false;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 }
 

@@ -146,10 +146,11 @@ impl From<KeptMapping> for Mapping {
 /// What a kept resolution's encoding starts with.
 const MAGIC: &[u8] = b"driftguard kept resolution\n";
 
-/// Model files per chunk of a kept resolution's encoding: the chunks are decoded side by side.
-/// At 5,000 model files one thread decoding them all was 10 ms of a new edit's check, while
-/// the other cores waited for it.
-const CHUNK_FILES: usize = 256;
+/// Model classes per chunk of a kept resolution's encoding (whole files, dealt round robin):
+/// the chunks are decoded side by side. At 5,000 model classes one thread decoding them all
+/// was 10 ms of a new edit's check, while the other cores waited for it. Counted in classes,
+/// not files: a project keeps 5,000 classes in 200 files or in 5,000.
+const CHUNK_CLASSES: usize = 256;
 
 /// The first part of a kept resolution's encoding.
 #[derive(Serialize, Deserialize)]
@@ -159,6 +160,8 @@ struct Head {
     library: u32,
     /// How many model files the chunks hold.
     files: u64,
+    /// How many chunks hold them (at most one per file, at least one).
+    chunks: u64,
 }
 
 /// One model file in a chunk, as written: its path, blob id and kept part.
@@ -166,9 +169,10 @@ type FileOut<'k> = (&'k str, Option<&'k [u8]>, &'k KeptFile);
 /// … and as read.
 type FileIn = (String, Option<Vec<u8>>, KeptFile);
 
-/// How many chunks hold `files` model files.
-fn chunk_count(files: usize) -> usize {
-    files.div_ceil(CHUNK_FILES).max(1)
+/// How many chunks hold the model files of `kept`.
+fn chunk_count(kept: &Kept) -> usize {
+    let classes: usize = kept.files.iter().map(|f| f.decided.len()).sum();
+    classes.div_ceil(CHUNK_CLASSES).min(kept.files.len()).max(1)
 }
 
 /// The bytes of a kept resolution: [`Head`], then the model files in chunks, dealt round robin
@@ -180,14 +184,15 @@ pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
     if kept.paths.len() != files || kept.ids.len() != files {
         return None;
     }
+    let count = chunk_count(kept);
     let head = postcard::to_allocvec(&Head {
         format: kept.format,
         others: kept.others,
         library: kept.library,
         files: files as u64,
+        chunks: count as u64,
     })
     .ok()?;
-    let count = chunk_count(files);
     let chunks: Vec<Vec<u8>> = (0..count)
         .into_par_iter()
         .map(|k| {
@@ -222,7 +227,7 @@ where
     let head: Head = postcard::from_bytes(bytes.get(head.clone())?).ok()?;
     let files = usize::try_from(head.files).ok()?;
     let count = chunks.len();
-    if head.format != FORMAT || count != chunk_count(files) {
+    if head.format != FORMAT || head.chunks != count as u64 || count > files.max(1) {
         return None;
     }
     let decoded: Vec<Vec<FileIn>> =
@@ -974,13 +979,16 @@ mod tests {
             location: crate::source::Location::new(format!("models/m{}.py", f / 7), 3, 1),
             columns: Vec::new(),
         };
-        for files in [
-            0,
-            1,
-            CHUNK_FILES - 1,
-            CHUNK_FILES,
-            CHUNK_FILES + 1,
-            3 * CHUNK_FILES + 5,
+        // (files, classes in each): chunks of one file or many, up to one per file.
+        for (files, classes) in [
+            (0, 1),
+            (1, 1),
+            (CHUNK_CLASSES - 1, 1),
+            (CHUNK_CLASSES, 1),
+            (CHUNK_CLASSES + 1, 1),
+            (3 * CHUNK_CLASSES + 5, 1),
+            (40, 25),
+            (3, 400),
         ] {
             let kept = Kept {
                 format: FORMAT,
@@ -996,7 +1004,9 @@ mod tests {
                     .map(|f| KeptFile {
                         class_names: vec![format!("T{f}")],
                         assigns_schema: f.is_multiple_of(11),
-                        decided: vec![(0, KeptMapping::Own, Some(table(f)))],
+                        decided: (0..classes)
+                            .map(|c| (c as u32, KeptMapping::Own, Some(table(f * 1000 + c))))
+                            .collect(),
                         warnings: Vec::new(),
                         reads: vec![f as u32],
                         names: Vec::new(),
@@ -1008,6 +1018,11 @@ mod tests {
             let bytes = encode(&kept).expect("encodes");
             let back = decode(bytes.clone()).expect("decodes");
             assert_eq!(format!("{back:?}"), format!("{kept:?}"), "{files} files");
+            let chunks = crate::cache::frames(&bytes, MAGIC).expect("framed").len() - 1;
+            let expected = (files * classes)
+                .div_ceil(CHUNK_CLASSES)
+                .clamp(1, files.max(1));
+            assert_eq!(chunks, expected, "{files} files of {classes} classes");
             // A chunk cut short is a miss, not a shorter resolution.
             assert!(decode(bytes[..bytes.len() - 1].to_vec()).is_none());
         }
