@@ -128,14 +128,14 @@ impl KeptReplays<'_> {
                 .collect()
         };
         let digests: Vec<Vec<Option<[u8; 16]>>> = plans.iter().map(|plan| plan.digests()).collect();
-        let keys: Vec<Vec<Option<FileKey>>> = plans
+        let keys: Option<Vec<Vec<FileKey>>> = plans
             .iter()
             .zip(&digests)
             .map(|(plan, digests)| plan.file_keys(digests))
             .collect();
-        if keys.iter().flatten().any(Option::is_none) {
+        let Some(keys) = keys else {
             return schema::replay_checked(&events(&[]), config.postgres_version);
-        }
+        };
         let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
         let key = crate::cache::replay_key(config, &names);
         let read = || {
@@ -158,9 +158,15 @@ impl KeptReplays<'_> {
         let base = self.changed.and_then(|changed| {
             keys.last()?
                 .iter()
-                .position(|key| key.is_some_and(|(path, _)| changed.contains(path)))
+                .position(|(path, _)| changed.contains(*path))
         });
-        let outcome = resume::replay_resuming(&events, &keys, config.postgres_version, saved, base);
+        let outcome = resume::replay_resuming_keyed(
+            &events,
+            Some(&keys),
+            config.postgres_version,
+            saved,
+            base,
+        );
         match outcome.how {
             resume::How::Full => {
                 crate::timing::count("files replayed (in full)", keys.iter().map(Vec::len).sum())
@@ -226,12 +232,17 @@ impl Plan<'_> {
     /// Each file's identity, in the order of [`Plan::events`]: a SQL file's path and blob id
     /// (its events depend on its bytes alone; `None` for a file read from disk), a revision's
     /// path and [`Plan::digests`].
-    fn file_keys<'k>(&'k self, digests: &'k [Option<[u8; 16]>]) -> Vec<Option<FileKey<'k>>> {
+    /// `None` when a file has no identity.
+    fn file_keys<'k>(&'k self, digests: &'k [Option<[u8; 16]>]) -> Option<Vec<FileKey<'k>>> {
         match &self.files {
-            PlanFiles::Sql(files) => files
-                .iter()
-                .map(|f| f.id.as_ref().map(|id| (f.path, id.as_bytes())))
-                .collect(),
+            PlanFiles::Sql(files) => {
+                // Sized ahead: collecting options into a list grows it step by step.
+                let mut keys = Vec::with_capacity(files.len());
+                for f in files {
+                    keys.push((f.path, f.id.as_ref()?.as_bytes()));
+                }
+                Some(keys)
+            }
             PlanFiles::Alembic(revisions, _) => {
                 // The version table's events follow from the first revision's path.
                 let first = revisions.first().map_or("", |r| r.path.as_str());
@@ -264,25 +275,25 @@ impl Plan<'_> {
             .collect()
     }
 
-    /// The source's files' events, with the first `skip` SQL files left empty (not decoded):
-    /// a replay that goes on from a kept one does not read them.
+    /// The source's files' events, the first `skip` SQL files left out (not decoded): a
+    /// replay that goes on from a kept one does not read them.
     fn events(&self, skip: usize) -> SourceEvents<'_> {
+        let mut skipped = 0;
         let files = match &self.files {
-            PlanFiles::Sql(files) => files
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    if i < skip {
-                        return FileEvents::plain(&[]);
-                    }
-                    let events = f.read.events();
-                    FileEvents {
-                        changes: &events.changes,
-                        statements: &events.facts.statements,
-                        warnings: &events.warnings,
-                    }
-                })
-                .collect(),
+            PlanFiles::Sql(files) => {
+                skipped = skip.min(files.len());
+                files[skipped..]
+                    .iter()
+                    .map(|f| {
+                        let events = f.read.events();
+                        FileEvents {
+                            changes: &events.changes,
+                            statements: &events.facts.statements,
+                            warnings: &events.warnings,
+                        }
+                    })
+                    .collect()
+            }
             PlanFiles::Alembic(revisions, version_table) => {
                 std::iter::once(FileEvents::plain(version_table))
                     .chain(
@@ -297,6 +308,7 @@ impl Plan<'_> {
             name: &self.name,
             default_schema: &self.default_schema,
             files,
+            skipped,
             ordered: self.ordered.as_deref(),
         }
     }

@@ -123,6 +123,7 @@ mod tests {
             .map(|(i, text)| read(&SourceFile::new(format!("m{}.sql", i + 1), *text)))
             .collect();
         let source = SourceEvents {
+            skipped: 0,
             name: "SQL migrations",
             default_schema: "public",
             files: events

@@ -250,15 +250,9 @@ where
     ))
 }
 
-/// [`super::replay_checked`], going on from `kept` when it leads here (see the module doc).
-/// `events(skip)` gives the sources' files, the first `skip[i]` files of source `i` possibly
-/// left empty (a replay that goes on from a kept one does not read them; missing entries
-/// are 0). `keys` holds each source's files' identities, in the same order; a file without
-/// one (its events depend on more than its bytes) makes the replay full and unkept.
-///
-/// `base`, for a change check's after side: the position in the last source of the first file
-/// the change touches. When the kept replay does not lead here, the files before it replay in
-/// full and the rest goes on from there ([`from_base`]).
+/// [`replay_resuming_keyed`], with each file's identity or `None`; a file without one makes
+/// the replay full and unkept.
+#[cfg(test)]
 pub fn replay_resuming<'e>(
     events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
     keys: &[Vec<Option<FileKey>>],
@@ -266,24 +260,34 @@ pub fn replay_resuming<'e>(
     kept: Option<(Kept, Schema)>,
     base: Option<usize>,
 ) -> Outcome {
-    // Each list sized ahead (collecting options into a list grows it step by step).
-    let keys: Option<Vec<Vec<FileKey>>> = keys
-        .iter()
-        .map(|k| {
-            let mut all = Vec::with_capacity(k.len());
-            for key in k {
-                all.push((*key)?);
-            }
-            Some(all)
-        })
-        .collect();
+    let keys: Option<Vec<Vec<FileKey>>> =
+        keys.iter().map(|k| k.iter().copied().collect()).collect();
+    replay_resuming_keyed(events, keys.as_deref(), postgres_version, kept, base)
+}
+
+/// [`super::replay_checked`], going on from `kept` when it leads here (see the module doc).
+/// `events(skip)` gives the sources' files, the first `skip[i]` files of source `i` possibly
+/// left empty (a replay that goes on from a kept one does not read them; missing entries
+/// are 0). `keys` holds each source's files' identities, in the same order; `None` when a file has
+/// none (its events depend on more than its bytes): the replay is then full and unkept.
+///
+/// `base`, for a change check's after side: the position in the last source of the first file
+/// the change touches. When the kept replay does not lead here, the files before it replay in
+/// full and the rest goes on from there ([`from_base`]).
+pub fn replay_resuming_keyed<'e>(
+    events: &dyn Fn(&[usize]) -> Vec<SourceEvents<'e>>,
+    keys: Option<&[Vec<FileKey>]>,
+    postgres_version: u32,
+    kept: Option<(Kept, Schema)>,
+    base: Option<usize>,
+) -> Outcome {
     // A base inside the last source.
     let base = base.filter(|&base| {
-        let sources = keys.as_ref().map_or(0, Vec::len);
-        let files = keys.as_ref().and_then(|k| k.last()).map_or(0, Vec::len);
+        let sources = keys.map_or(0, <[_]>::len);
+        let files = keys.and_then(<[_]>::last).map_or(0, Vec::len);
         base > 0 && base < files && sources > 0
     });
-    if let (Some(keys), Some((kept, schema))) = (&keys, kept) {
+    if let (Some(keys), Some((kept, schema))) = (keys, kept) {
         let skip: Vec<usize> = kept.sources.iter().map(|s| s.files).collect();
         let from = skip.last().copied().unwrap_or(0);
         let total = keys.last().map_or(0, Vec::len);
@@ -313,12 +317,12 @@ pub fn replay_resuming<'e>(
             }
         }
     }
-    if let (Some(keys), Some(base)) = (&keys, base)
+    if let (Some(keys), Some(base)) = (keys, base)
         && let Some(outcome) = from_base(events, keys, postgres_version, base)
     {
         return outcome;
     }
-    full(events, keys.as_deref(), postgres_version)
+    full(events, keys, postgres_version)
 }
 
 /// The replay of every file, kept when every file has an identity (`keys`).
@@ -420,7 +424,9 @@ fn before_base<'e, 'k>(
         return None;
     }
     let last = sources.len().checked_sub(1)?;
-    sources[last].files.truncate(base);
+    let source = &mut sources[last];
+    source.skipped = source.skipped.min(base);
+    source.files.truncate(base - source.skipped);
     let mut keys = keys.to_vec();
     keys[last].truncate(base);
     Some((sources, keys))
@@ -432,7 +438,7 @@ fn same_shape(sources: &[SourceEvents<'_>], keys: &[Vec<FileKey>]) -> bool {
         && sources
             .iter()
             .zip(keys)
-            .all(|(s, k)| s.files.len() == k.len())
+            .all(|(s, k)| s.skipped + s.files.len() == k.len())
 }
 
 fn source_key(source: &SourceEvents<'_>, files: usize, digest: Digest) -> SourceKey {
@@ -478,7 +484,9 @@ fn go_on(
         now.push(source_key(source, keys.len(), digest.add(appended)));
     }
     let from = kept.sources[last].files;
-    let appended = sources[last].files.get(from..)?;
+    let appended = sources[last]
+        .files
+        .get(from.checked_sub(sources[last].skipped)?..)?;
     if appended.is_empty() {
         return Some(Outcome {
             replayed: Replayed {
@@ -581,24 +589,20 @@ mod tests {
         skipping(name, events, 0)
     }
 
-    /// The source with its first `skip` files left empty, as a caller that does not decode
+    /// The source with its first `skip` files left out, as a caller that does not decode
     /// them gives it: going on from a kept replay must not need them.
     fn skipping<'a>(name: &'a str, events: &'a [MigrationEvents], skip: usize) -> SourceEvents<'a> {
+        let skipped = skip.min(events.len());
         SourceEvents {
+            skipped,
             name,
             default_schema: "public",
-            files: events
+            files: events[skipped..]
                 .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    if i < skip {
-                        return FileEvents::plain(&[]);
-                    }
-                    FileEvents {
-                        changes: &e.changes,
-                        statements: &e.facts.statements,
-                        warnings: &e.warnings,
-                    }
+                .map(|e| FileEvents {
+                    changes: &e.changes,
+                    statements: &e.facts.statements,
+                    warnings: &e.warnings,
                 })
                 .collect(),
             ordered: None,
