@@ -6,7 +6,7 @@
 #   benches/bench.sh sql:500:2000    # only the named ones (style:models:migrations)
 #   benches/bench.sh sql+fk:5000:20000  # `+fk`: a foreign key per model (generate.py --foreign-keys)
 #
-# Per scenario: `check --staged` on a new edit (median of 5, HEAD's side cached by a first
+# Per scenario: `check --staged` on a new edit (median of 11, HEAD's side cached by a first
 # run) against `git diff --cached --name-only`, and again with an aged cache (30,000 more findings
 # entries, as months of commits leave); cold (cache folder deleted) against `cat` of
 # every model and migration file; `check .` (--all) twice; peak RSS of the new edit's check and

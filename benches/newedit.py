@@ -49,7 +49,7 @@ def main():
     parser.add_argument("repo")
     parser.add_argument("--style", choices=["sql", "alembic"], default="sql")
     parser.add_argument("--models", type=int, required=True)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument(
         "--aged", type=int, default=30000, help="findings entries added for the aged cache"
     )

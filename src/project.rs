@@ -1663,11 +1663,13 @@ impl KeptResolutions<'_> {
             return models::resolve_with_modules(model_files, helpers, options);
         }
         let key = crate::cache::resolution_key(config);
-        let (bytes, decoded) = match self.ahead.map(|ahead| ahead.resolution(&key)) {
-            Some(Ahead::Taken(decoded)) => (None, decoded),
+        // Taken once the model index is built: a kept one decoding ahead goes on meanwhile.
+        let load = || match self.ahead.map(|ahead| ahead.resolution(&key)) {
+            Some(Ahead::Taken(decoded)) => decoded,
             _ => {
                 let _s = span("kept resolution read");
-                (self.disk.get_bytes(RESOLUTIONS, &key, "bin"), None)
+                let bytes = self.disk.get_bytes(RESOLUTIONS, &key, "bin");
+                bytes.and_then(models::decode_kept_resolution)
             }
         };
         let (tables, warnings, keep) = models::resolve_keeping(
@@ -1676,8 +1678,7 @@ impl KeptResolutions<'_> {
             options,
             Some(models::KeptResolution {
                 identity: &identity,
-                bytes,
-                decoded,
+                load: Box::new(load),
             }),
         );
         if let Some(keep) = keep {

@@ -224,12 +224,12 @@ pub fn resolve_with_modules(
 }
 
 /// A resolution kept between runs ([`resolve_keeping`]): the identity of what it reads and
-/// the bytes of the one kept before, if any.
+/// the one kept before, if any.
 pub struct KeptResolution<'k> {
     pub identity: &'k Identity,
-    pub bytes: Option<crate::cache::CacheBytes>,
-    /// The kept resolution, decoded ahead of need; `bytes` are then not read.
-    pub decoded: Option<kept::Kept>,
+    /// Gives the kept resolution (`None`: none, or it would not decode). Called once the
+    /// model index is built: the kept one may still be decoding on other threads meanwhile.
+    pub load: Box<dyn FnOnce() -> Option<kept::Kept> + 'k>,
 }
 
 /// [`resolve_with_modules`], going on from a kept resolution when one is given (only the
@@ -259,10 +259,7 @@ pub fn resolve_keeping(
         Some(kept) => {
             let shared = Arc::clone(&project.shared);
             let s = crate::timing::span("kept resolution decode");
-            let previous = match kept.decoded {
-                Some(decoded) => Some(decoded),
-                None => kept.bytes.and_then(kept::decode),
-            };
+            let previous = (kept.load)();
             drop(s);
             // Writing costs what deciding a few files costs: a resolution that decided few
             // files again leaves the kept one (still recognised: the next run decides those

@@ -840,9 +840,8 @@ mod tests {
                     &others,
                     &options,
                     Some(KeptResolution {
-                        decoded: None,
                         identity: &id,
-                        bytes: kept.clone().map(crate::cache::CacheBytes::Read),
+                        load: Box::new(|| kept.clone().and_then(decode)),
                     }),
                 );
                 assert_eq!(tables, full.0, "seed {seed}, after: {what}");
