@@ -525,9 +525,7 @@ where
         bytes,
         parts,
         decode,
-        next: std::sync::atomic::AtomicUsize::new(0),
-        done: std::sync::Mutex::new(Vec::with_capacity(count)),
-        pushed: std::sync::Condvar::new(),
+        claims: Claims::default(),
     });
     for _ in 1..rayon::current_num_threads().min(count) {
         let helper = Arc::clone(&shared);
@@ -540,23 +538,11 @@ where
         offer.set(Some(Arc::new(move || helper.work())));
     }
     shared.work();
-    let mut done = shared
-        .done
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    while done.len() < count {
-        done = shared
-            .pushed
-            .wait(done)
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-    }
-    let mut decoded = std::mem::take(&mut *done);
-    drop(done);
+    let decoded = shared.claims.wait_all(count);
     if let Some(offer) = offered {
         offer.set(None);
     }
-    decoded.sort_unstable_by_key(|(i, _)| *i);
-    decoded.into_iter().map(|(_, part)| part).collect()
+    decoded.into_iter().collect()
 }
 
 /// Where a decoding started ahead of need ([`crate::project::KeptAhead`]) offers the parts
@@ -647,12 +633,7 @@ struct Parts<B, T, F> {
     bytes: Arc<B>,
     parts: Vec<std::ops::Range<usize>>,
     decode: F,
-    /// The next part to claim.
-    next: std::sync::atomic::AtomicUsize,
-    /// Decoded parts, by index; `None` for one that would not decode.
-    done: std::sync::Mutex<Vec<(usize, Option<T>)>>,
-    /// Signalled each time a part joins `done`.
-    pushed: std::sync::Condvar,
+    claims: Claims<T>,
 }
 
 impl<B, T, F> Parts<B, T, F>
@@ -662,23 +643,75 @@ where
 {
     /// Decodes parts until none is left to claim.
     fn work(&self) {
+        self.claims.work(&self.parts, |i, range| {
+            (self.decode)(i, self.bytes.get(range)?)
+        });
+    }
+}
+
+/// Parts of an entry claimed one by one by the threads that decode them, and what each gave
+/// ([`decode_parts`], the parse pack read ahead of need): a thread that needs the whole claims
+/// parts too, then waits only for the parts other threads claimed, which are being decoded.
+pub struct Claims<T> {
+    /// The next part to claim.
+    next: std::sync::atomic::AtomicUsize,
+    /// Decoded parts, by index; `None` for one that would not decode.
+    done: std::sync::Mutex<Vec<(usize, Option<T>)>>,
+    /// Signalled each time a part joins `done`.
+    pushed: std::sync::Condvar,
+}
+
+impl<T> Default for Claims<T> {
+    fn default() -> Self {
+        Claims {
+            next: std::sync::atomic::AtomicUsize::new(0),
+            done: std::sync::Mutex::new(Vec::new()),
+            pushed: std::sync::Condvar::new(),
+        }
+    }
+}
+
+impl<T> Claims<T> {
+    /// Claims and decodes parts of `parts` until none is left. A part that panics is one that
+    /// would not decode: it still joins the decoded ones, so nobody waits for it.
+    pub fn work(
+        &self,
+        parts: &[std::ops::Range<usize>],
+        decode: impl Fn(usize, std::ops::Range<usize>) -> Option<T>,
+    ) {
         loop {
             let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(range) = self.parts.get(i) else {
+            let Some(range) = parts.get(i) else {
                 return;
             };
-            // A part that panics is one that would not decode: it still joins `done`, so
-            // nobody waits for it.
-            let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                (self.decode)(i, self.bytes.get(range.clone())?)
-            }))
-            .unwrap_or(None);
+            let part =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(i, range.clone())))
+                    .unwrap_or(None);
             self.done
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((i, part));
             self.pushed.notify_all();
         }
+    }
+
+    /// What the `count` parts gave, in their order, once all have been decoded; called after
+    /// [`Claims::work`] has claimed the last one.
+    pub fn wait_all(&self, count: usize) -> Vec<Option<T>> {
+        let mut done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while done.len() < count {
+            done = self
+                .pushed
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        let mut decoded = std::mem::take(&mut *done);
+        drop(done);
+        decoded.sort_unstable_by_key(|(i, _)| *i);
+        decoded.into_iter().map(|(_, part)| part).collect()
     }
 }
 

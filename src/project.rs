@@ -383,13 +383,9 @@ struct PackDecode {
     /// The pack's bytes and its chunks' ranges, once read by the first thread that needs them
     /// (`None`: no pack, or not one of this format).
     bytes: std::sync::OnceLock<Option<PackBytes>>,
-    /// The next chunk to claim.
-    next: std::sync::atomic::AtomicUsize,
-    /// Decoded chunks, by their place in the pack; `None` for one that would not decode (the
-    /// whole pack is then a miss).
-    done: std::sync::Mutex<Vec<(usize, Option<Vec<PackParse>>)>>,
-    /// Signalled each time a chunk joins `done`.
-    pushed: std::sync::Condvar,
+    /// The chunks, claimed and decoded one by one; a chunk that would not decode makes the
+    /// whole pack a miss.
+    claims: crate::cache::Claims<Vec<PackParse>>,
 }
 
 /// A pack's bytes and the ranges of its chunks.
@@ -416,22 +412,8 @@ impl PackDecode {
         let Some((bytes, chunks)) = self.bytes() else {
             return;
         };
-        loop {
-            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(range) = chunks.get(i) else {
-                return;
-            };
-            // A chunk that panics is one that would not decode: it still joins `done`, so
-            // nobody waits for it.
-            let decoded =
-                std::panic::catch_unwind(|| decode_chunk(bytes, range.clone())).unwrap_or(None);
-            let mut done = self
-                .done
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            done.push((i, decoded));
-            self.pushed.notify_all();
-        }
+        self.claims
+            .work(chunks, |_, range| decode_chunk(bytes, range));
     }
 }
 
@@ -612,9 +594,7 @@ impl ParseCache {
             disk: self.disk.clone(),
             key: pack_key(config),
             bytes: std::sync::OnceLock::new(),
-            next: std::sync::atomic::AtomicUsize::new(0),
-            done: std::sync::Mutex::new(Vec::new()),
-            pushed: std::sync::Condvar::new(),
+            claims: crate::cache::Claims::default(),
         });
         let shared = Arc::clone(&decode);
         // A panic while reading leaves the bytes to whoever needs them next, never an abort
@@ -856,21 +836,9 @@ impl Prefetch {
         let decode = &self.decode;
         let (bytes, chunks) = decode.bytes()?;
         decode.work();
-        let mut done = decode
-            .done
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        while done.len() < chunks.len() {
-            done = decode
-                .pushed
-                .wait(done)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        let mut decoded = std::mem::take(&mut *done);
-        drop(done);
+        let decoded = decode.claims.wait_all(chunks.len());
         bytes.release_pages();
-        decoded.sort_unstable_by_key(|(i, _)| *i);
-        pack_parses(decoded.into_iter().map(|(_, chunk)| chunk).collect())
+        pack_parses(decoded)
     }
 }
 
