@@ -78,7 +78,7 @@ impl Digest {
 const KEEP_FROM: usize = 8;
 
 /// The kept state's format; another one does not decode.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A table a source creates (by schema as written, and name) and the files that do.
 type CreatedIn = ((Option<String>, String), Vec<usize>);
@@ -172,21 +172,18 @@ const CHUNK_TABLES: usize = 512;
 /// A schema's table as a chunk holds it.
 type TableOut<'s> = (&'s (String, String), &'s Table);
 
-/// The first part of a kept replay's encoding: the state, the schema's other parts, and how
-/// many tables the chunks hold.
-type HeadOut<'s> = (
-    &'s Kept,
+/// The first part of a kept replay's encoding: the state, the schema in [`Schema`]'s own
+/// layout with its tables left out (an empty map; read back, [`Schema`]'s own decoding), and
+/// how many tables the chunks hold.
+type HeadOut<'s> = (&'s Kept, SchemaOut<'s>, u64);
+type HeadIn = (Kept, Schema, u64);
+
+/// A [`Schema`] as written: its fields in order, the tables apart.
+type SchemaOut<'s> = (
     &'s BTreeSet<String>,
+    &'s BTreeMap<(String, String), Table>,
     &'s BTreeMap<(String, String), EnumType>,
     &'s BTreeMap<(String, String), Domain>,
-    u64,
-);
-type HeadIn = (
-    Kept,
-    BTreeSet<String>,
-    BTreeMap<(String, String), EnumType>,
-    BTreeMap<(String, String), Domain>,
-    u64,
 );
 
 /// The bytes of a kept replay and its schema: the state and the schema's schemas, enums and
@@ -194,11 +191,10 @@ type HeadIn = (
 /// written once per part ([`with_shared_paths`]).
 pub fn encode(kept: &Kept, schema: &Schema) -> Option<Vec<u8>> {
     use rayon::prelude::*;
+    let no_tables = BTreeMap::new();
     let head: HeadOut = (
         kept,
-        &schema.schemas,
-        &schema.enums,
-        &schema.domains,
+        (&schema.schemas, &no_tables, &schema.enums, &schema.domains),
         schema.tables.len() as u64,
     );
     let head = with_shared_paths(Direction::Encode, || postcard::to_allocvec(&head).ok())?;
@@ -223,10 +219,13 @@ where
     let parts = crate::cache::frames(&bytes, MAGIC)?;
     let (head, chunks) = parts.split_first()?;
     let head = bytes.get(head.clone())?;
-    let (kept, schemas, enums, domains, tables): HeadIn =
+    let (kept, mut schema, tables): HeadIn =
         with_shared_paths(Direction::Decode, || postcard::from_bytes(head).ok())?;
     let tables = usize::try_from(tables).ok()?;
-    if kept.format != FORMAT || chunks.len() != tables.div_ceil(CHUNK_TABLES) {
+    if kept.format != FORMAT
+        || !schema.tables.is_empty()
+        || chunks.len() != tables.div_ceil(CHUNK_TABLES)
+    {
         return None;
     }
     let decoded: Vec<Vec<((String, String), Table)>> = crate::cache::decode_parts(
@@ -238,16 +237,8 @@ where
         return None;
     }
     // In key order, as written: the tree is built from them at once.
-    let tables: BTreeMap<(String, String), Table> = decoded.into_iter().flatten().collect();
-    Some((
-        kept,
-        Schema {
-            schemas,
-            tables,
-            enums,
-            domains,
-        },
-    ))
+    schema.tables = decoded.into_iter().flatten().collect();
+    Some((kept, schema))
 }
 
 /// [`replay_resuming_keyed`], with each file's identity or `None`; a file without one makes
