@@ -109,14 +109,17 @@ pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
         if !ctx.table_created(&found) {
             continue;
         }
+        // Each with its place in `found`, where the memo keeps its columns.
         let with_table: Vec<_> = found
             .iter()
-            .filter_map(|(s, t)| t.map(|t| (*s, t)))
+            .enumerate()
+            .filter_map(|(k, (s, t))| t.map(|t| (k, *s, t)))
             .collect();
         for column in &table.columns {
             let missing: Vec<_> = with_table
                 .iter()
-                .filter(|(_, t)| t.column(&column.name).is_none())
+                .filter(|(k, _, t)| !ctx.has_migrated_column(table, column, *k, t))
+                .map(|&(_, s, t)| (s, t))
                 .collect();
             let created = if ctx.declared_sources {
                 missing.is_empty()
@@ -126,7 +129,7 @@ pub(crate) fn missing_columns<'a>(ctx: &Context<'a>) -> Vec<MissingColumn<'a>> {
             if created {
                 continue;
             }
-            if let Some(&&(source, in_table)) = missing.first() {
+            if let Some(&(source, in_table)) = missing.first() {
                 missing_columns.push(MissingColumn {
                     table,
                     column,
