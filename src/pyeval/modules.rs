@@ -359,8 +359,8 @@ fn note(address: usize) {
 #[derive(Debug, Clone, Default)]
 pub struct ModuleIndex<'a> {
     modules: foldhash::HashMap<String, &'a ModuleSummary>,
-    /// Every dotted suffix of every module → the modules that end with it.
-    suffixes: foldhash::HashMap<String, Vec<&'a ModuleSummary>>,
+    /// Every module, for the guess at the one that ends with a dotted name.
+    suffixes: BySuffix<&'a ModuleSummary>,
     python_roots: Vec<String>,
     /// The most segments any module name has: no longer prefix of a dotted name can be a
     /// module, so lookups never join one (an 8,000-segment `from a.a.a… import X` would make
@@ -401,14 +401,8 @@ impl<'a> ModuleIndex<'a> {
         let Some(module) = summary.module_name() else {
             return;
         };
-        let parts: Vec<&str> = module.split('.').collect();
-        self.max_segments = self.max_segments.max(parts.len());
-        for start in 0..parts.len() {
-            self.suffixes
-                .entry(parts[start..].join("."))
-                .or_default()
-                .push(summary);
-        }
+        self.max_segments = self.max_segments.max(module.split('.').count());
+        self.suffixes.add(&module, summary);
         self.modules.entry(module).or_insert(summary);
     }
 
@@ -440,10 +434,7 @@ impl<'a> ModuleIndex<'a> {
         if !suffix_guess_allowed(dotted) {
             return None;
         }
-        match self.suffixes.get(dotted).map(Vec::as_slice) {
-            Some([only]) => Some(only),
-            _ => None,
-        }
+        self.suffixes.only(dotted).copied()
     }
 
     /// A full dotted name imported by `importer` (`app.db.types.UtcDateTime`): the longest
@@ -517,11 +508,65 @@ fn root_allowed(root: &str, dotted: &str, python_roots: &[String]) -> bool {
         || python_roots.iter().any(|r| dotted_root(r) == root)
 }
 
+/// A project's modules by the last segment of their dotted name, for the guess at the one
+/// module a dotted name ends with (`from models import Base` finding `app/db/models.py`). Each
+/// dotted suffix of each module was a key of its own before: a joined string and a list per
+/// suffix, ~14 allocations for every module on every check. A lookup now checks the few
+/// modules with the same last segment.
+#[derive(Debug, Clone)]
+struct BySuffix<T> {
+    by_last: foldhash::HashMap<String, Vec<(String, T)>>,
+}
+
+impl<T> Default for BySuffix<T> {
+    fn default() -> Self {
+        BySuffix {
+            by_last: foldhash::HashMap::default(),
+        }
+    }
+}
+
+impl<T> BySuffix<T> {
+    fn add(&mut self, module: &str, value: T) {
+        let last = module.rsplit('.').next().unwrap_or(module);
+        match self.by_last.get_mut(last) {
+            Some(modules) => modules.push((module.to_string(), value)),
+            None => {
+                self.by_last
+                    .insert(last.to_string(), vec![(module.to_string(), value)]);
+            }
+        }
+    }
+
+    /// The value of the one module named `dotted` or ending with `.dotted`; `None` when no
+    /// module or several do.
+    fn only(&self, dotted: &str) -> Option<&T> {
+        let last = dotted.rsplit('.').next().unwrap_or(dotted);
+        let mut found = self
+            .by_last
+            .get(last)?
+            .iter()
+            .filter(|(module, _)| ends_with_segments(module, dotted));
+        let (_, first) = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+}
+
+/// Whether the dotted name `module` is `dotted` or ends with `.dotted` (whole segments).
+fn ends_with_segments(module: &str, dotted: &str) -> bool {
+    match module.strip_suffix(dotted) {
+        Some("") => true,
+        Some(head) => head.ends_with('.'),
+        None => false,
+    }
+}
+
 /// The modules of a snapshot by dotted name, before any is read: where an import leads.
 #[derive(Debug, Clone, Default)]
 pub struct ModulePaths {
     modules: foldhash::HashMap<String, String>,
-    suffixes: foldhash::HashMap<String, Vec<String>>,
+    /// Every module's path, for the guess at the one that ends with a dotted name.
+    suffixes: BySuffix<String>,
     python_roots: Vec<String>,
     /// As [`ModuleIndex`]'s: the most segments any module name has.
     max_segments: usize,
@@ -554,14 +599,8 @@ impl ModulePaths {
         let Some(module) = module_of_path(path) else {
             return;
         };
-        let parts: Vec<&str> = module.split('.').collect();
-        self.max_segments = self.max_segments.max(parts.len());
-        for start in 0..parts.len() {
-            self.suffixes
-                .entry(parts[start..].join("."))
-                .or_default()
-                .push(path.to_string());
-        }
+        self.max_segments = self.max_segments.max(module.split('.').count());
+        self.suffixes.add(&module, path.to_string());
         self.modules
             .entry(module)
             .or_insert_with(|| path.to_string());
@@ -584,10 +623,7 @@ impl ModulePaths {
         if !suffix_guess_allowed(dotted) {
             return None;
         }
-        match self.suffixes.get(dotted).map(Vec::as_slice) {
-            Some([only]) => Some(only),
-            _ => None,
-        }
+        self.suffixes.only(dotted).map(String::as_str)
     }
 
     /// The files an import of `full` from `importer` reads: every package on the way and the
@@ -681,6 +717,67 @@ mod tests {
 
     fn summary(path: &str, src: &str) -> ModuleSummary {
         ModuleSummary::new(path, &crate::pyast::parse(&SourceFile::new(path, src)))
+    }
+
+    #[test]
+    fn a_suffix_finds_the_one_module_that_ends_with_it_in_whole_segments() {
+        let modules = [
+            "app.db.models",
+            "app.db.base",
+            "other.models",
+            "app.base",
+            "b.b",
+            "a.b.b",
+            "app.db",
+            "app.db",
+            "xmodels",
+        ];
+        let mut index = BySuffix::default();
+        for (i, module) in modules.iter().enumerate() {
+            index.add(module, i);
+        }
+        // Every dotted suffix of every module as its own key, as the index once was.
+        let mut reference: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (i, module) in modules.iter().enumerate() {
+            let parts: Vec<&str> = module.split('.').collect();
+            for start in 0..parts.len() {
+                reference
+                    .entry(parts[start..].join("."))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let asked = [
+            "models",
+            "db.models",
+            "app.db.models",
+            "base",
+            "db.base",
+            "b",
+            "b.b",
+            "a.b.b",
+            "db",
+            "app.db",
+            "odels",
+            "s",
+            "",
+            ".models",
+            "x.app.db.models",
+            "missing",
+            "xmodels",
+            "app",
+        ];
+        for dotted in asked {
+            let expected = match reference.get(dotted).map(Vec::as_slice) {
+                Some([only]) => Some(*only),
+                _ => None,
+            };
+            assert_eq!(index.only(dotted).copied(), expected, "{dotted}");
+        }
+        assert_eq!(index.only("db.models"), Some(&0));
+        assert_eq!(index.only("models"), None, "two modules end with it");
+        assert_eq!(index.only("app.db"), None, "one module at two paths");
+        assert_eq!(index.only("odels"), None, "not a whole segment");
     }
 
     #[test]
