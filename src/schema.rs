@@ -146,8 +146,15 @@ impl Table {
         }
     }
 
+    /// The column named `name`. Lengths are compared before bytes: the rules ask for every
+    /// model column's migrated one, and the comparison of two inline names was mostly the call
+    /// that compares their bytes.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        let name = name.as_bytes();
+        self.columns.iter().find(|c| {
+            let other = c.name.as_bytes();
+            other.len() == name.len() && other.first() == name.first() && other == name
+        })
     }
 
     fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
