@@ -719,6 +719,30 @@ impl<T> Claims<T> {
 /// key on disk starts with [`build_identity`], so a hash need only be the same within one
 /// build: foldhash's fixed-seed output is. (The FNV-1a this replaced went byte by byte: 10 ms
 /// of a 5,000-model check hashing its two listings.)
+/// The next part of a value a compact encoding writes as a tuple of the parts it has (a kept
+/// resolution's model columns, a kept replay's columns): an error when the parts end early.
+pub fn next_part<'de, T, A>(seq: &mut A, what: &str) -> Result<T, A::Error>
+where
+    T: serde::Deserialize<'de>,
+    A: serde::de::SeqAccess<'de>,
+{
+    seq.next_element()?
+        .ok_or_else(|| serde::de::Error::custom(format!("{what} ends early")))
+}
+
+/// [`next_part`], read only when the value's flags say it has the part.
+pub fn optional_part<'de, T, A>(
+    seq: &mut A,
+    present: bool,
+    what: &str,
+) -> Result<Option<T>, A::Error>
+where
+    T: serde::Deserialize<'de>,
+    A: serde::de::SeqAccess<'de>,
+{
+    present.then(|| next_part(seq, what)).transpose()
+}
+
 pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     digest(parts).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -76,6 +76,135 @@ pub struct Column {
     pub source: usize,
 }
 
+/// A table's columns as a kept replay holds them (postcard): each column's flags and the
+/// presence of its optional parts in one byte, then only the parts it has. A kept replay's
+/// tens of thousands of columns are decoded on every new edit, and field by field (ten, most
+/// of them absent, `false` or 0) that was most of its decoding. In a human-readable format
+/// (JSON) the columns are written field by field.
+mod compact_columns {
+    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::ser::SerializeTuple;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Column;
+    use crate::cache::{next_part, optional_part};
+    use crate::migrations::ForeignKeyRef;
+
+    const NULLABLE: u8 = 1;
+    const PRIMARY_KEY: u8 = 1 << 1;
+    const INHERITED: u8 = 1 << 2;
+    const DEFAULT: u8 = 1 << 3;
+    const REFERENCES: u8 = 1 << 4;
+    const DOMAIN: u8 = 1 << 5;
+    const SOURCE: u8 = 1 << 6;
+    /// The most parts a column has: flags, name, type, the four optional ones, location.
+    const MOST_PARTS: usize = 8;
+
+    pub(super) struct Columns<'c>(pub &'c [Column]);
+
+    impl Serialize for Columns<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.iter().map(Compact))
+        }
+    }
+
+    struct Compact<'c>(&'c Column);
+
+    impl Serialize for Compact<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let c = self.0;
+            let mut flags = 0;
+            for (on, flag) in [
+                (c.nullable, NULLABLE),
+                (c.primary_key, PRIMARY_KEY),
+                (c.inherited, INHERITED),
+                (c.default.is_some(), DEFAULT),
+                (c.references.is_some(), REFERENCES),
+                (c.domain.is_some(), DOMAIN),
+                (c.source != 0, SOURCE),
+            ] {
+                if on {
+                    flags |= flag;
+                }
+            }
+            let parts = 4 + (flags >> 3).count_ones() as usize;
+            let mut out = serializer.serialize_tuple(parts)?;
+            out.serialize_element(&flags)?;
+            out.serialize_element(c.name.as_str())?;
+            out.serialize_element(&c.ty)?;
+            if let Some(default) = &c.default {
+                out.serialize_element(default.as_str())?;
+            }
+            if let Some(references) = &c.references {
+                out.serialize_element(references)?;
+            }
+            if let Some(domain) = &c.domain {
+                out.serialize_element(domain)?;
+            }
+            if c.source != 0 {
+                out.serialize_element(&c.source)?;
+            }
+            out.serialize_element(&c.location)?;
+            out.end()
+        }
+    }
+
+    pub(super) struct Read(Column);
+
+    impl<'de> Deserialize<'de> for Read {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Parts;
+            impl<'de> Visitor<'de> for Parts {
+                type Value = Read;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a column's parts")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read, A::Error> {
+                    const WHAT: &str = "a column";
+                    let flags: u8 = next_part(&mut seq, WHAT)?;
+                    if flags >> 7 != 0 {
+                        return Err(A::Error::custom("unknown column flags"));
+                    }
+                    let on = |flag: u8| flags & flag != 0;
+                    let name: compact_str::CompactString = next_part(&mut seq, WHAT)?;
+                    let ty = next_part(&mut seq, WHAT)?;
+                    let default = optional_part(&mut seq, on(DEFAULT), WHAT)?;
+                    let references: Option<Box<ForeignKeyRef>> =
+                        optional_part(&mut seq, on(REFERENCES), WHAT)?;
+                    let domain = optional_part(&mut seq, on(DOMAIN), WHAT)?;
+                    let source = optional_part(&mut seq, on(SOURCE), WHAT)?.unwrap_or(0);
+                    let location = next_part(&mut seq, WHAT)?;
+                    Ok(Read(Column {
+                        name,
+                        ty,
+                        nullable: on(NULLABLE),
+                        default,
+                        primary_key: on(PRIMARY_KEY),
+                        references,
+                        location,
+                        inherited: on(INHERITED),
+                        domain,
+                        source,
+                    }))
+                }
+            }
+            // Postcard writes a tuple's parts one after the other and reads as many as the
+            // visitor asks for: `MOST_PARTS` is only the bound.
+            deserializer.deserialize_tuple(MOST_PARTS, Parts)
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Column>, D::Error> {
+        if deserializer.is_human_readable() {
+            return Vec::<Column>::deserialize(deserializer);
+        }
+        let columns = Vec::<Read>::deserialize(deserializer)?;
+        Ok(columns.into_iter().map(|Read(c)| c).collect())
+    }
+}
+
 /// Where a table comes from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +224,7 @@ pub struct Table {
     pub schema: String,
     pub name: String,
     /// In creation order, like `information_schema.columns.ordinal_position`.
+    #[serde(deserialize_with = "compact_columns::deserialize")]
     pub columns: Vec<Column>,
     /// The statement that created it; for an outside table, the first that altered it.
     pub location: Location,
@@ -117,7 +247,11 @@ impl serde::Serialize for Table {
         let mut out = serializer.serialize_struct("Table", 8)?;
         out.serialize_field("schema", &self.schema)?;
         out.serialize_field("name", &self.name)?;
-        out.serialize_field("columns", &self.columns)?;
+        if readable {
+            out.serialize_field("columns", &self.columns)?;
+        } else {
+            out.serialize_field("columns", &compact_columns::Columns(&self.columns))?;
+        }
         out.serialize_field("location", &self.location)?;
         out.serialize_field("parents", &self.parents)?;
         out.serialize_field("origin", &self.origin)?;
@@ -2445,6 +2579,66 @@ mod tests {
             assert_eq!(back.name, name);
             assert_eq!(back.name.is_heap_allocated(), name == long);
         }
+    }
+
+    #[test]
+    fn a_tables_compact_columns_round_trip_with_every_flag_and_part() {
+        let columns: Vec<Column> = (0..128u32)
+            .map(|i| {
+                let on = |bit: u32| i & (1 << bit) != 0;
+                Column {
+                    name: format!("column_{i}").into(),
+                    ty: SqlType::builtin(if on(0) { "text" } else { "integer" }),
+                    nullable: on(1),
+                    default: on(2).then(|| "now()".into()),
+                    primary_key: on(3),
+                    references: on(4).then(|| {
+                        Box::new(ForeignKeyRef {
+                            table: q(Some("core"), "customers"),
+                            columns: vec!["id".to_string()],
+                        })
+                    }),
+                    location: Location::new(if on(5) { "a.sql" } else { "b.sql" }, i + 1, 3),
+                    inherited: on(5),
+                    domain: on(6).then(|| "core.email_address".into()),
+                    source: if i % 3 == 0 { 0 } else { i as usize },
+                }
+            })
+            .collect();
+        let mut table = Table::new("core", "customers", loc(1));
+        table.columns = columns.clone();
+        let tables = vec![table.clone(), Table::new("ops", "jobs", loc(2))];
+        for shared in [false, true] {
+            use crate::source::{Direction, with_shared_paths};
+            let bytes = if shared {
+                with_shared_paths(Direction::Encode, || postcard::to_allocvec(&tables))
+            } else {
+                postcard::to_allocvec(&tables)
+            }
+            .expect("encode");
+            let read = |bytes: &[u8]| -> Option<Vec<Table>> {
+                let decode = || postcard::from_bytes::<Vec<Table>>(bytes).ok();
+                if shared {
+                    with_shared_paths(Direction::Decode, decode)
+                } else {
+                    decode()
+                }
+            };
+            assert_eq!(read(&bytes), Some(tables.clone()));
+            assert_eq!(read(&bytes[..bytes.len() - 2]), None, "cut short");
+        }
+        // JSON keeps every field of every column.
+        let json = serde_json::to_value(&table).expect("json");
+        assert_eq!(
+            json["columns"],
+            serde_json::to_value(&columns).expect("json")
+        );
+        assert_eq!(json["columns"][16]["references"]["columns"][0], "id");
+        let back: Table = serde_json::from_value(json).expect("back");
+        assert_eq!(back, table);
+        // Flags no version writes are an error.
+        let unknown = postcard::to_allocvec(&(0x80u8, "c")).expect("encode");
+        assert!(postcard::from_bytes::<compact_columns::Read>(&unknown).is_err());
     }
 
     #[test]

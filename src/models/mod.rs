@@ -91,6 +91,7 @@ mod compact_columns {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::{ModelColumn, ModelEnum};
+    use crate::cache::{next_part, optional_part};
     use crate::postgres_type::SqlType;
     use crate::source::Location;
 
@@ -176,33 +177,23 @@ mod compact_columns {
                     f.write_str("a model column's parts")
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Column, A::Error> {
-                    fn next<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
-                        seq: &mut A,
-                    ) -> Result<T, A::Error> {
-                        seq.next_element()?
-                            .ok_or_else(|| A::Error::custom("a model column ends early"))
-                    }
-                    fn part<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
-                        seq: &mut A,
-                        present: bool,
-                    ) -> Result<Option<T>, A::Error> {
-                        present.then(|| next(seq)).transpose()
-                    }
-                    let flags: u16 = next(&mut seq)?;
+                    const WHAT: &str = "a model column";
+                    let flags: u16 = next_part(&mut seq, WHAT)?;
                     if flags >> 13 != 0 {
                         return Err(A::Error::custom("unknown model column flags"));
                     }
                     let on = |flag: u16| flags & flag != 0;
-                    let name: compact_str::CompactString = next(&mut seq)?;
-                    let attribute = part(&mut seq, on(ATTRIBUTE))?;
-                    let ty: Option<SqlType> = part(&mut seq, on(TY))?;
-                    let type_text = part(&mut seq, on(TYPE_TEXT))?;
-                    let server_default_sql = part(&mut seq, on(SERVER_DEFAULT_SQL))?;
+                    let name: compact_str::CompactString = next_part(&mut seq, WHAT)?;
+                    let attribute = optional_part(&mut seq, on(ATTRIBUTE), WHAT)?;
+                    let ty: Option<SqlType> = optional_part(&mut seq, on(TY), WHAT)?;
+                    let type_text = optional_part(&mut seq, on(TYPE_TEXT), WHAT)?;
+                    let server_default_sql = optional_part(&mut seq, on(SERVER_DEFAULT_SQL), WHAT)?;
                     let foreign_keys: Vec<String> =
-                        part(&mut seq, on(FOREIGN_KEYS))?.unwrap_or_default();
-                    let enum_type: Option<Box<ModelEnum>> = part(&mut seq, on(ENUM_TYPE))?;
-                    let comment = part(&mut seq, on(COMMENT))?;
-                    let location: Location = next(&mut seq)?;
+                        optional_part(&mut seq, on(FOREIGN_KEYS), WHAT)?.unwrap_or_default();
+                    let enum_type: Option<Box<ModelEnum>> =
+                        optional_part(&mut seq, on(ENUM_TYPE), WHAT)?;
+                    let comment = optional_part(&mut seq, on(COMMENT), WHAT)?;
+                    let location: Location = next_part(&mut seq, WHAT)?;
                     Ok(Column(ModelColumn {
                         name,
                         attribute,
