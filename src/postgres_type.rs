@@ -214,11 +214,22 @@ struct Text<'a> {
     user_defined: bool,
 }
 
-/// [`SqlType`] in the cache's compact encoding: a built-in's name as 1 + its number in
-/// [`canonical_names`] and no text; another name as 0 and the text. Then the modifiers and
-/// the two flags (bit 0: array, bit 1: user-defined).
-#[derive(Serialize, Deserialize)]
-struct Compact<'a>(u8, Option<Cow<'a, str>>, smallvec::SmallVec<[u32; 2]>, u8);
+/// [`SqlType`] in the cache's compact encoding: one number, then only the parts the type
+/// has. The number's low byte is a built-in's name as 1 + its number in [`canonical_names`],
+/// or 0 for a name written out next; bit 8: an array; bit 9: user-defined; bits 10–11: the
+/// count of modifiers (0–2), or 3 when a list of them follows. Then the name (for 0), then the
+/// modifiers one by one (or the list). A replayed schema and a kept resolution read a type per
+/// column, by the tens of thousands: four parts each (a flag for the absent name, a list for
+/// the modifiers) were most of a type's decoding.
+mod compact {
+    pub const ARRAY: u16 = 1 << 8;
+    pub const USER_DEFINED: u16 = 1 << 9;
+    pub const COUNT_SHIFT: u16 = 10;
+    /// In the count's bits: a list of modifiers follows.
+    pub const LISTED: u16 = 3;
+    /// The most parts a type has: the number, a name, two modifiers.
+    pub const MOST_PARTS: usize = 4;
+}
 
 impl Serialize for SqlType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -231,21 +242,44 @@ impl Serialize for SqlType {
             }
             .serialize(serializer);
         }
+        use serde::ser::SerializeTuple;
         let builtin = canonical_index(&self.name).and_then(|i| u8::try_from(i + 1).ok());
-        let flags = u8::from(self.array) | (u8::from(self.user_defined) << 1);
-        Compact(
-            builtin.unwrap_or(0),
-            builtin.is_none().then(|| Cow::Borrowed(&*self.name)),
-            self.modifiers.clone(),
-            flags,
-        )
-        .serialize(serializer)
+        let count = match self.modifiers.len() {
+            n @ 0..=2 => n as u16,
+            _ => compact::LISTED,
+        };
+        let mut head = u16::from(builtin.unwrap_or(0)) | (count << compact::COUNT_SHIFT);
+        if self.array {
+            head |= compact::ARRAY;
+        }
+        if self.user_defined {
+            head |= compact::USER_DEFINED;
+        }
+        let parts = 1
+            + usize::from(builtin.is_none())
+            + if count == compact::LISTED {
+                1
+            } else {
+                usize::from(count)
+            };
+        let mut out = serializer.serialize_tuple(parts)?;
+        out.serialize_element(&head)?;
+        if builtin.is_none() {
+            out.serialize_element(&*self.name)?;
+        }
+        if count == compact::LISTED {
+            out.serialize_element(&self.modifiers)?;
+        } else {
+            for modifier in &self.modifiers {
+                out.serialize_element(modifier)?;
+            }
+        }
+        out.end()
     }
 }
 
 impl<'de> Deserialize<'de> for SqlType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
         if deserializer.is_human_readable() {
             let text = Text::deserialize(deserializer)?;
             let name = match canonical_static(&text.name) {
@@ -259,28 +293,57 @@ impl<'de> Deserialize<'de> for SqlType {
                 user_defined: text.user_defined,
             });
         }
-        let Compact(builtin, text, modifiers, flags) = Compact::deserialize(deserializer)?;
-        let name = match (builtin, text) {
-            (0, Some(text)) => match canonical_static(&text) {
-                Some(name) => Cow::Borrowed(name),
-                None => Cow::Owned(text.into_owned()),
-            },
-            (n @ 1.., None) => Cow::Borrowed(
-                *canonical_names()
-                    .get(usize::from(n) - 1)
-                    .ok_or_else(|| D::Error::custom("unknown built-in type number"))?,
-            ),
-            _ => {
-                return Err(D::Error::custom(
-                    "a type needs a number or a name, not both",
-                ));
+        deserializer.deserialize_tuple(compact::MOST_PARTS, CompactParts)
+    }
+}
+
+/// Reads [`compact`]'s parts.
+struct CompactParts;
+
+impl<'de> serde::de::Visitor<'de> for CompactParts {
+    type Value = SqlType;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a type's parts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<SqlType, A::Error> {
+        use serde::de::Error;
+        const WHAT: &str = "a type";
+        let head: u16 = crate::cache::next_part(&mut seq, WHAT)?;
+        if head >> (compact::COUNT_SHIFT + 2) != 0 {
+            return Err(A::Error::custom("unknown type flags"));
+        }
+        let builtin = usize::from(head & 0xff);
+        let name = match builtin {
+            0 => {
+                let text: std::borrow::Cow<'de, str> = crate::cache::next_part(&mut seq, WHAT)?;
+                match canonical_static(&text) {
+                    Some(name) => Cow::Borrowed(name),
+                    None => Cow::Owned(text.into_owned()),
+                }
             }
+            n => Cow::Borrowed(
+                *canonical_names()
+                    .get(n - 1)
+                    .ok_or_else(|| A::Error::custom("unknown built-in type number"))?,
+            ),
+        };
+        let count = (head >> compact::COUNT_SHIFT) & 3;
+        let modifiers = if count == compact::LISTED {
+            crate::cache::next_part(&mut seq, WHAT)?
+        } else {
+            let mut modifiers = smallvec::SmallVec::new();
+            for _ in 0..count {
+                modifiers.push(crate::cache::next_part(&mut seq, WHAT)?);
+            }
+            modifiers
         };
         Ok(SqlType {
             name,
             modifiers,
-            array: flags & 1 != 0,
-            user_defined: flags & 2 != 0,
+            array: head & compact::ARRAY != 0,
+            user_defined: head & compact::USER_DEFINED != 0,
         })
     }
 }
@@ -434,15 +497,17 @@ mod tests {
             assert_eq!(borrowed, [true, true, true, false, false]);
         }
         assert_eq!(postcard_back[4].name, "Mood");
-        // In the cache a built-in is its number, another type its name.
-        let varchar = canonical_index("character varying").expect("a built-in") as u8 + 1;
+        // In the cache a built-in is its number, another type its name after a 0, both in one
+        // number with the flags and the count of modifiers.
+        let varchar = canonical_index("character varying").expect("a built-in") as u16 + 1;
         assert_eq!(
             postcard::to_allocvec(&types[0]).expect("encodes"),
-            postcard::to_allocvec(&(varchar, None::<&str>, vec![40u32], 0u8)).expect("encodes")
+            postcard::to_allocvec(&(varchar | (1 << compact::COUNT_SHIFT), 40u32))
+                .expect("encodes")
         );
         assert_eq!(
             postcard::to_allocvec(&types[4]).expect("encodes"),
-            postcard::to_allocvec(&(0u8, Some("Mood"), Vec::<u32>::new(), 2u8)).expect("encodes")
+            postcard::to_allocvec(&(compact::USER_DEFINED, "Mood")).expect("encodes")
         );
         assert!(serde_json::to_string(&types[0]).expect("encodes").contains(
             r#""name":"character varying","modifiers":[40],"array":false,"user_defined":false"#
@@ -467,9 +532,14 @@ mod tests {
             assert!(matches!(back.name, Cow::Borrowed(_)));
         }
         for bad in [
-            postcard::to_allocvec(&(0u8, None::<&str>, Vec::<u32>::new(), 0u8)),
-            postcard::to_allocvec(&(1u8, Some("integer"), Vec::<u32>::new(), 0u8)),
-            postcard::to_allocvec(&(u8::MAX, None::<&str>, Vec::<u32>::new(), 0u8)),
+            // A name announced, none written.
+            postcard::to_allocvec(&0u16),
+            // No built-in has that number.
+            postcard::to_allocvec(&0xffu16),
+            // Flags no version writes.
+            postcard::to_allocvec(&(1u16 | (1 << 12))),
+            // Two modifiers announced, one written.
+            postcard::to_allocvec(&(1u16 | (2 << compact::COUNT_SHIFT), 7u32)),
         ] {
             let bytes = bad.expect("encodes");
             assert!(postcard::from_bytes::<SqlType>(&bytes).is_err());
@@ -477,7 +547,7 @@ mod tests {
     }
 
     #[test]
-    fn modifiers_are_inline_up_to_two_and_encode_as_a_list() {
+    fn modifiers_are_inline_up_to_two_and_encode_one_by_one_or_as_a_list() {
         for (name, modifiers) in [
             ("varchar", vec![40]),
             ("numeric", vec![10, 2]),
@@ -488,10 +558,24 @@ mod tests {
             assert_eq!(ty.modifiers.as_slice(), modifiers.as_slice());
             assert_eq!(ty.modifiers.spilled(), modifiers.len() > 2);
             let bytes = postcard::to_allocvec(&ty).expect("encodes");
-            let number = canonical_index(&ty.name).map_or(0, |i| i as u8 + 1);
-            let name = (number == 0).then_some(&*ty.name);
-            let flags = u8::from(ty.array) | (u8::from(ty.user_defined) << 1);
-            let plain = postcard::to_allocvec(&(number, name, &modifiers, flags)).expect("encodes");
+            let number = canonical_index(&ty.name).map_or(0, |i| i as u16 + 1);
+            let flags = if ty.user_defined {
+                compact::USER_DEFINED
+            } else {
+                0
+            };
+            let count = (modifiers.len().min(3) as u16) << compact::COUNT_SHIFT;
+            let mut plain = postcard::to_allocvec(&(number | flags | count)).expect("encodes");
+            if number == 0 {
+                plain.extend(postcard::to_allocvec(&*ty.name).expect("encodes"));
+            }
+            if modifiers.len() > 2 {
+                plain.extend(postcard::to_allocvec(&modifiers).expect("encodes"));
+            } else {
+                for modifier in &modifiers {
+                    plain.extend(postcard::to_allocvec(modifier).expect("encodes"));
+                }
+            }
             assert_eq!(bytes, plain);
             let back: SqlType = postcard::from_bytes(&bytes).expect("decodes");
             assert_eq!(back, ty);

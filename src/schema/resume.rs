@@ -78,7 +78,7 @@ impl Digest {
 const KEEP_FROM: usize = 8;
 
 /// The kept state's format; another one does not decode.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// A table a source creates (by schema as written, and name) and the files that do.
 type CreatedIn = ((Option<String>, String), Vec<usize>);

@@ -38,7 +38,7 @@ use crate::pyeval::modules::recording_reads;
 use crate::source::{Direction, with_shared_paths};
 
 /// Bumped whenever what is kept changes shape or meaning.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What a resolver read of the project.
 #[derive(Debug, Default)]
