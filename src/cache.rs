@@ -719,8 +719,101 @@ impl<T> Claims<T> {
 /// key on disk starts with [`build_identity`], so a hash need only be the same within one
 /// build: foldhash's fixed-seed output is. (The FNV-1a this replaced went byte by byte: 10 ms
 /// of a 5,000-model check hashing its two listings.)
-/// The next part of a value a compact encoding writes as a tuple of the parts it has (a kept
-/// resolution's model columns, a kept replay's columns): an error when the parts end early.
+/// A value the cache writes compactly (postcard): one number for its flags and which of its
+/// optional parts it has, then only those parts, as a tuple — a model column, a replayed
+/// column, a column type, a model class. Written field by field, most of their fields absent,
+/// empty or `false`, such values were most of what a new edit decoded (tens of thousands of
+/// each). Postcard writes a tuple's parts one after the other and reads as many as the reader
+/// asks for, so a tuple's length is only a bound ([`CompactParts::MOST_PARTS`]). JSON keeps
+/// writing them field by field ([`compact_list`]).
+pub trait CompactParts: Sized {
+    /// The value, for error messages (`a model column`).
+    const WHAT: &'static str;
+    /// The most parts a value writes.
+    const MOST_PARTS: usize;
+    /// How many parts this value writes.
+    fn part_count(&self) -> usize;
+    /// Writes the parts: the flags first.
+    fn write_parts<S: serde::ser::SerializeTuple>(&self, out: &mut S) -> Result<(), S::Error>;
+    /// Reads the parts back, with [`next_part`] and [`optional_part`].
+    fn read_parts<'de, A: serde::de::SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error>;
+}
+
+/// A value written in its [`CompactParts`] encoding.
+pub struct Compact<'v, T>(pub &'v T);
+
+impl<T: CompactParts> serde::Serialize for Compact<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut out = serializer.serialize_tuple(self.0.part_count())?;
+        self.0.write_parts(&mut out)?;
+        out.end()
+    }
+}
+
+/// A value read back from its [`CompactParts`] encoding.
+pub struct FromParts<T>(pub T);
+
+impl<'de, T: CompactParts> serde::Deserialize<'de> for FromParts<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Parts<T>(std::marker::PhantomData<T>);
+        impl<'de, T: CompactParts> serde::de::Visitor<'de> for Parts<T> {
+            type Value = FromParts<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "the parts of {}", T::WHAT)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FromParts<T>, A::Error> {
+                T::read_parts(&mut seq).map(FromParts)
+            }
+        }
+        deserializer.deserialize_tuple(T::MOST_PARTS, Parts(std::marker::PhantomData))
+    }
+}
+
+/// A list of values in their [`CompactParts`] encoding, for a hand-written `Serialize`.
+pub struct CompactList<'v, T>(pub &'v [T]);
+
+impl<T: CompactParts> serde::Serialize for CompactList<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Compact))
+    }
+}
+
+/// `#[serde(with = "crate::cache::compact_list")]`: a list in its values' [`CompactParts`]
+/// encoding, except in a human-readable format (JSON), where they are written field by field.
+pub mod compact_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{CompactList, CompactParts, FromParts};
+
+    pub fn serialize<T, S>(values: &[T], serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: CompactParts + Serialize,
+        S: Serializer,
+    {
+        if serializer.is_human_readable() {
+            return values.serialize(serializer);
+        }
+        CompactList(values).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Vec<T>, D::Error>
+    where
+        T: CompactParts + Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        if deserializer.is_human_readable() {
+            return Vec::<T>::deserialize(deserializer);
+        }
+        let values = Vec::<FromParts<T>>::deserialize(deserializer)?;
+        Ok(values.into_iter().map(|FromParts(v)| v).collect())
+    }
+}
+
+/// The next part of a [`CompactParts`] value: an error when its parts end early.
 pub fn next_part<'de, T, A>(seq: &mut A, what: &str) -> Result<T, A::Error>
 where
     T: serde::Deserialize<'de>,
@@ -741,6 +834,13 @@ where
     A: serde::de::SeqAccess<'de>,
 {
     present.then(|| next_part(seq, what)).transpose()
+}
+
+/// The flags of a [`CompactParts`] value: each `(set, flag)` that is set, or'ed together.
+pub fn flags<const N: usize>(bits: [(bool, u16); N]) -> u16 {
+    bits.iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |flags, (_, flag)| flags | flag)
 }
 
 pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 ///
 /// Its JSON is `{"name", "modifiers", "array", "user_defined"}`. The compact encoding of the
 /// cache (postcard, not human-readable) writes a built-in's name as its number in
-/// [`canonical_names`] instead ([`Compact`]): a kept replay and a kept resolution hold a type
+/// [`canonical_names`] instead ([`compact`]): a kept replay and a kept resolution hold a type
 /// per column, by the tens of thousands, and reading each name back as text was a UTF-8 check
 /// and a hash lookup apiece.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -167,7 +167,7 @@ const EXTENSION_TYPES: &[&str] = &[
 ];
 
 /// The canonical built-in names, each once, in the order [`BUILTINS`] first gives them (then
-/// [`SqlType::ONE_BYTE_CHAR`]): the numbers of [`Compact`]. The cache's keys name the build,
+/// [`SqlType::ONE_BYTE_CHAR`]): the numbers of [`compact`]. The cache's keys name the build,
 /// so a number never outlives the list it indexes.
 pub(crate) fn canonical_names() -> &'static [&'static str] {
     static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
@@ -227,8 +227,6 @@ mod compact {
     pub const COUNT_SHIFT: u16 = 10;
     /// In the count's bits: a list of modifiers follows.
     pub const LISTED: u16 = 3;
-    /// The most parts a type has: the number, a name, two modifiers.
-    pub const MOST_PARTS: usize = 4;
 }
 
 impl Serialize for SqlType {
@@ -242,39 +240,7 @@ impl Serialize for SqlType {
             }
             .serialize(serializer);
         }
-        use serde::ser::SerializeTuple;
-        let builtin = canonical_index(&self.name).and_then(|i| u8::try_from(i + 1).ok());
-        let count = match self.modifiers.len() {
-            n @ 0..=2 => n as u16,
-            _ => compact::LISTED,
-        };
-        let mut head = u16::from(builtin.unwrap_or(0)) | (count << compact::COUNT_SHIFT);
-        if self.array {
-            head |= compact::ARRAY;
-        }
-        if self.user_defined {
-            head |= compact::USER_DEFINED;
-        }
-        let parts = 1
-            + usize::from(builtin.is_none())
-            + if count == compact::LISTED {
-                1
-            } else {
-                usize::from(count)
-            };
-        let mut out = serializer.serialize_tuple(parts)?;
-        out.serialize_element(&head)?;
-        if builtin.is_none() {
-            out.serialize_element(&*self.name)?;
-        }
-        if count == compact::LISTED {
-            out.serialize_element(&self.modifiers)?;
-        } else {
-            for modifier in &self.modifiers {
-                out.serialize_element(modifier)?;
-            }
-        }
-        out.end()
+        crate::cache::Compact(self).serialize(serializer)
     }
 }
 
@@ -293,31 +259,58 @@ impl<'de> Deserialize<'de> for SqlType {
                 user_defined: text.user_defined,
             });
         }
-        deserializer.deserialize_tuple(compact::MOST_PARTS, CompactParts)
+        crate::cache::FromParts::deserialize(deserializer).map(|crate::cache::FromParts(ty)| ty)
     }
 }
 
-/// Reads [`compact`]'s parts.
-struct CompactParts;
+impl crate::cache::CompactParts for SqlType {
+    const WHAT: &'static str = "a type";
+    /// The number, a name, two modifiers.
+    const MOST_PARTS: usize = 4;
 
-impl<'de> serde::de::Visitor<'de> for CompactParts {
-    type Value = SqlType;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a type's parts")
+    fn part_count(&self) -> usize {
+        let (builtin, count) = self.compact_head_parts();
+        1 + usize::from(builtin.is_none())
+            + if count == compact::LISTED {
+                1
+            } else {
+                usize::from(count)
+            }
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<SqlType, A::Error> {
+    fn write_parts<S: serde::ser::SerializeTuple>(&self, out: &mut S) -> Result<(), S::Error> {
+        let (builtin, count) = self.compact_head_parts();
+        let mut head = u16::from(builtin.unwrap_or(0)) | (count << compact::COUNT_SHIFT);
+        if self.array {
+            head |= compact::ARRAY;
+        }
+        if self.user_defined {
+            head |= compact::USER_DEFINED;
+        }
+        out.serialize_element(&head)?;
+        if builtin.is_none() {
+            out.serialize_element(&*self.name)?;
+        }
+        if count == compact::LISTED {
+            out.serialize_element(&self.modifiers)
+        } else {
+            self.modifiers
+                .iter()
+                .try_for_each(|modifier| out.serialize_element(modifier))
+        }
+    }
+
+    fn read_parts<'de, A: serde::de::SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+        use crate::cache::next_part;
         use serde::de::Error;
-        const WHAT: &str = "a type";
-        let head: u16 = crate::cache::next_part(&mut seq, WHAT)?;
+        const WHAT: &str = SqlType::WHAT;
+        let head: u16 = next_part(seq, WHAT)?;
         if head >> (compact::COUNT_SHIFT + 2) != 0 {
             return Err(A::Error::custom("unknown type flags"));
         }
-        let builtin = usize::from(head & 0xff);
-        let name = match builtin {
+        let name = match usize::from(head & 0xff) {
             0 => {
-                let text: std::borrow::Cow<'de, str> = crate::cache::next_part(&mut seq, WHAT)?;
+                let text: Cow<'de, str> = next_part(seq, WHAT)?;
                 match canonical_static(&text) {
                     Some(name) => Cow::Borrowed(name),
                     None => Cow::Owned(text.into_owned()),
@@ -331,11 +324,11 @@ impl<'de> serde::de::Visitor<'de> for CompactParts {
         };
         let count = (head >> compact::COUNT_SHIFT) & 3;
         let modifiers = if count == compact::LISTED {
-            crate::cache::next_part(&mut seq, WHAT)?
+            next_part(seq, WHAT)?
         } else {
             let mut modifiers = smallvec::SmallVec::new();
             for _ in 0..count {
-                modifiers.push(crate::cache::next_part(&mut seq, WHAT)?);
+                modifiers.push(next_part(seq, WHAT)?);
             }
             modifiers
         };
@@ -345,6 +338,19 @@ impl<'de> serde::de::Visitor<'de> for CompactParts {
             array: head & compact::ARRAY != 0,
             user_defined: head & compact::USER_DEFINED != 0,
         })
+    }
+}
+
+impl SqlType {
+    /// A built-in's number in the compact encoding (`None`: the name is written), and the
+    /// count of modifiers as the encoding's two bits say it.
+    fn compact_head_parts(&self) -> (Option<u8>, u16) {
+        let builtin = canonical_index(&self.name).and_then(|i| u8::try_from(i + 1).ok());
+        let count = match self.modifiers.len() {
+            n @ 0..=2 => n as u16,
+            _ => compact::LISTED,
+        };
+        (builtin, count)
     }
 }
 

@@ -76,132 +76,87 @@ pub struct Column {
     pub source: usize,
 }
 
-/// A table's columns as a kept replay holds them (postcard): each column's flags and the
-/// presence of its optional parts in one byte, then only the parts it has. A kept replay's
-/// tens of thousands of columns are decoded on every new edit, and field by field (ten, most
-/// of them absent, `false` or 0) that was most of its decoding. In a human-readable format
-/// (JSON) the columns are written field by field.
+/// A column of the replayed schema as a kept replay holds it
+/// ([`crate::cache::CompactParts`]): its flags and which optional parts it has in one number,
+/// then those parts. A kept replay's tens of thousands of columns are decoded on every new
+/// edit; field by field (ten, most of them absent, `false` or 0) that was most of its decoding.
 mod compact_columns {
-    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::de::{Error, SeqAccess};
     use serde::ser::SerializeTuple;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::Column;
-    use crate::cache::{next_part, optional_part};
-    use crate::migrations::ForeignKeyRef;
+    use crate::cache::{CompactParts, flags, next_part, optional_part};
 
-    const NULLABLE: u8 = 1;
-    const PRIMARY_KEY: u8 = 1 << 1;
-    const INHERITED: u8 = 1 << 2;
-    const DEFAULT: u8 = 1 << 3;
-    const REFERENCES: u8 = 1 << 4;
-    const DOMAIN: u8 = 1 << 5;
-    const SOURCE: u8 = 1 << 6;
-    /// The most parts a column has: flags, name, type, the four optional ones, location.
-    const MOST_PARTS: usize = 8;
+    const NULLABLE: u16 = 1;
+    const PRIMARY_KEY: u16 = 1 << 1;
+    const INHERITED: u16 = 1 << 2;
+    const DEFAULT: u16 = 1 << 3;
+    const REFERENCES: u16 = 1 << 4;
+    const DOMAIN: u16 = 1 << 5;
+    const SOURCE: u16 = 1 << 6;
 
-    pub(super) struct Columns<'c>(pub &'c [Column]);
+    impl CompactParts for Column {
+        const WHAT: &'static str = "a column";
+        /// Flags, name, type, the four optional parts, location.
+        const MOST_PARTS: usize = 8;
 
-    impl Serialize for Columns<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(self.0.iter().map(Compact))
+        fn part_count(&self) -> usize {
+            4 + (self.flags() >> 3).count_ones() as usize
         }
-    }
 
-    struct Compact<'c>(&'c Column);
-
-    impl Serialize for Compact<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let c = self.0;
-            let mut flags = 0;
-            for (on, flag) in [
-                (c.nullable, NULLABLE),
-                (c.primary_key, PRIMARY_KEY),
-                (c.inherited, INHERITED),
-                (c.default.is_some(), DEFAULT),
-                (c.references.is_some(), REFERENCES),
-                (c.domain.is_some(), DOMAIN),
-                (c.source != 0, SOURCE),
-            ] {
-                if on {
-                    flags |= flag;
-                }
-            }
-            let parts = 4 + (flags >> 3).count_ones() as usize;
-            let mut out = serializer.serialize_tuple(parts)?;
-            out.serialize_element(&flags)?;
-            out.serialize_element(c.name.as_str())?;
-            out.serialize_element(&c.ty)?;
-            if let Some(default) = &c.default {
+        fn write_parts<S: SerializeTuple>(&self, out: &mut S) -> Result<(), S::Error> {
+            out.serialize_element(&self.flags())?;
+            out.serialize_element(self.name.as_str())?;
+            out.serialize_element(&self.ty)?;
+            if let Some(default) = &self.default {
                 out.serialize_element(default.as_str())?;
             }
-            if let Some(references) = &c.references {
+            if let Some(references) = &self.references {
                 out.serialize_element(references)?;
             }
-            if let Some(domain) = &c.domain {
+            if let Some(domain) = &self.domain {
                 out.serialize_element(domain)?;
             }
-            if c.source != 0 {
-                out.serialize_element(&c.source)?;
+            if self.source != 0 {
+                out.serialize_element(&self.source)?;
             }
-            out.serialize_element(&c.location)?;
-            out.end()
+            out.serialize_element(&self.location)
+        }
+
+        fn read_parts<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+            const WHAT: &str = Column::WHAT;
+            let flags: u16 = next_part(seq, WHAT)?;
+            if flags >> 7 != 0 {
+                return Err(A::Error::custom("unknown column flags"));
+            }
+            let on = |flag: u16| flags & flag != 0;
+            Ok(Column {
+                name: next_part(seq, WHAT)?,
+                ty: next_part(seq, WHAT)?,
+                default: optional_part(seq, on(DEFAULT), WHAT)?,
+                references: optional_part(seq, on(REFERENCES), WHAT)?,
+                domain: optional_part(seq, on(DOMAIN), WHAT)?,
+                source: optional_part(seq, on(SOURCE), WHAT)?.unwrap_or(0),
+                location: next_part(seq, WHAT)?,
+                nullable: on(NULLABLE),
+                primary_key: on(PRIMARY_KEY),
+                inherited: on(INHERITED),
+            })
         }
     }
 
-    pub(super) struct Read(Column);
-
-    impl<'de> Deserialize<'de> for Read {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Parts;
-            impl<'de> Visitor<'de> for Parts {
-                type Value = Read;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a column's parts")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read, A::Error> {
-                    const WHAT: &str = "a column";
-                    let flags: u8 = next_part(&mut seq, WHAT)?;
-                    if flags >> 7 != 0 {
-                        return Err(A::Error::custom("unknown column flags"));
-                    }
-                    let on = |flag: u8| flags & flag != 0;
-                    let name: compact_str::CompactString = next_part(&mut seq, WHAT)?;
-                    let ty = next_part(&mut seq, WHAT)?;
-                    let default = optional_part(&mut seq, on(DEFAULT), WHAT)?;
-                    let references: Option<Box<ForeignKeyRef>> =
-                        optional_part(&mut seq, on(REFERENCES), WHAT)?;
-                    let domain = optional_part(&mut seq, on(DOMAIN), WHAT)?;
-                    let source = optional_part(&mut seq, on(SOURCE), WHAT)?.unwrap_or(0);
-                    let location = next_part(&mut seq, WHAT)?;
-                    Ok(Read(Column {
-                        name,
-                        ty,
-                        nullable: on(NULLABLE),
-                        default,
-                        primary_key: on(PRIMARY_KEY),
-                        references,
-                        location,
-                        inherited: on(INHERITED),
-                        domain,
-                        source,
-                    }))
-                }
-            }
-            // Postcard writes a tuple's parts one after the other and reads as many as the
-            // visitor asks for: `MOST_PARTS` is only the bound.
-            deserializer.deserialize_tuple(MOST_PARTS, Parts)
+    impl Column {
+        fn flags(&self) -> u16 {
+            flags([
+                (self.nullable, NULLABLE),
+                (self.primary_key, PRIMARY_KEY),
+                (self.inherited, INHERITED),
+                (self.default.is_some(), DEFAULT),
+                (self.references.is_some(), REFERENCES),
+                (self.domain.is_some(), DOMAIN),
+                (self.source != 0, SOURCE),
+            ])
         }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<Column>, D::Error> {
-        if deserializer.is_human_readable() {
-            return Vec::<Column>::deserialize(deserializer);
-        }
-        let columns = Vec::<Read>::deserialize(deserializer)?;
-        Ok(columns.into_iter().map(|Read(c)| c).collect())
     }
 }
 
@@ -224,7 +179,7 @@ pub struct Table {
     pub schema: String,
     pub name: String,
     /// In creation order, like `information_schema.columns.ordinal_position`.
-    #[serde(deserialize_with = "compact_columns::deserialize")]
+    #[serde(deserialize_with = "crate::cache::compact_list::deserialize")]
     pub columns: Vec<Column>,
     /// The statement that created it; for an outside table, the first that altered it.
     pub location: Location,
@@ -250,7 +205,7 @@ impl serde::Serialize for Table {
         if readable {
             out.serialize_field("columns", &self.columns)?;
         } else {
-            out.serialize_field("columns", &compact_columns::Columns(&self.columns))?;
+            out.serialize_field("columns", &crate::cache::CompactList(&self.columns))?;
         }
         out.serialize_field("location", &self.location)?;
         out.serialize_field("parents", &self.parents)?;
@@ -2637,8 +2592,8 @@ mod tests {
         let back: Table = serde_json::from_value(json).expect("back");
         assert_eq!(back, table);
         // Flags no version writes are an error.
-        let unknown = postcard::to_allocvec(&(0x80u8, "c")).expect("encode");
-        assert!(postcard::from_bytes::<compact_columns::Read>(&unknown).is_err());
+        let unknown = postcard::to_allocvec(&(0x80u16, "c")).expect("encode");
+        assert!(postcard::from_bytes::<crate::cache::FromParts<Column>>(&unknown).is_err());
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub struct FileModels {
     /// `from m import *`: the modules, absolute (see [`ImportBinding::rooted`]).
     pub star_imports: Vec<StarImport>,
     /// Module-level classes (also inside module-level `if`/`try` blocks), in file order.
-    #[serde(with = "compact_classes")]
+    #[serde(with = "crate::cache::compact_list")]
     pub classes: Vec<ClassModel>,
     /// Module-level `Table("name", metadata, Column(…), …)` calls, assigned or not.
     pub tables: Vec<TableCall>,
@@ -94,19 +94,16 @@ pub struct MetadataSchema {
     pub location: Location,
 }
 
-/// A file's classes as the parse pack holds them (postcard): each class's flags and the
-/// presence of its optional parts in one number, then only the parts it has. A new edit
-/// decodes every model file's classes (5,000 at 5,000 models, for the names the resolution
-/// looks up), and field by field (16, most of them empty, absent or `false`) that was most of
-/// a class's decoding. In a human-readable format (JSON) the classes are written field by
-/// field.
+/// A model class as the parse pack holds it ([`crate::cache::CompactParts`]): its flags and
+/// which optional parts it has in one number, then those parts. A new edit decodes every model
+/// file's classes (5,000 at 5,000 models, for the names the resolution looks up); field by
+/// field (16, most of them empty, absent or `false`) that was most of a class's decoding.
 mod compact_classes {
-    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::de::{Error, SeqAccess};
     use serde::ser::SerializeTuple;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::ClassModel;
-    use crate::cache::{next_part, optional_part};
+    use crate::cache::{CompactParts, flags, next_part, optional_part};
 
     const BASES: u16 = 1;
     const KEYWORDS: u16 = 1 << 1;
@@ -133,152 +130,104 @@ mod compact_classes {
         | TABLE_ATTR
         | METADATA
         | ENUM_MEMBERS;
-    /// The most parts a class has: flags, name, the ten optional ones, attributes, location.
-    const MOST_PARTS: usize = 14;
 
-    struct Compact<'c>(&'c ClassModel);
+    impl CompactParts for ClassModel {
+        const WHAT: &'static str = "a class";
+        /// Flags, name, the ten optional parts, attributes, location.
+        const MOST_PARTS: usize = 14;
 
-    impl Serialize for Compact<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let c = self.0;
-            let mut flags = 0;
-            for (on, flag) in [
-                (!c.bases.is_empty(), BASES),
-                (!c.keywords.is_empty(), KEYWORDS),
-                (c.metaclass.is_some(), METACLASS),
-                (c.table_keyword.is_some(), TABLE_KEYWORD),
-                (c.table_keyword == Some(true), TABLE_KEYWORD_TRUE),
-                (!c.decorators.is_empty(), DECORATORS),
-                (c.is_abstract, ABSTRACT),
-                (c.tablename.is_some(), TABLENAME),
-                (c.table_args.is_some(), TABLE_ARGS),
-                (!c.table_args_primary_key.is_empty(), TABLE_ARGS_PRIMARY_KEY),
-                (c.table_attr.is_some(), TABLE_ATTR),
-                (c.metadata.is_some(), METADATA),
-                (c.column_helpers, COLUMN_HELPERS),
-                (c.enum_members.is_some(), ENUM_MEMBERS),
-            ] {
-                if on {
-                    flags |= flag;
-                }
+        fn part_count(&self) -> usize {
+            4 + (self.flags() & WRITTEN).count_ones() as usize
+        }
+
+        fn write_parts<S: SerializeTuple>(&self, out: &mut S) -> Result<(), S::Error> {
+            out.serialize_element(&self.flags())?;
+            out.serialize_element(&self.name)?;
+            if !self.bases.is_empty() {
+                out.serialize_element(&self.bases)?;
             }
-            let parts = 4 + (flags & WRITTEN).count_ones() as usize;
-            let mut out = serializer.serialize_tuple(parts)?;
-            out.serialize_element(&flags)?;
-            out.serialize_element(&c.name)?;
-            if !c.bases.is_empty() {
-                out.serialize_element(&c.bases)?;
+            if !self.keywords.is_empty() {
+                out.serialize_element(&self.keywords)?;
             }
-            if !c.keywords.is_empty() {
-                out.serialize_element(&c.keywords)?;
-            }
-            if let Some(metaclass) = &c.metaclass {
+            if let Some(metaclass) = &self.metaclass {
                 out.serialize_element(metaclass)?;
             }
-            if !c.decorators.is_empty() {
-                out.serialize_element(&c.decorators)?;
+            if !self.decorators.is_empty() {
+                out.serialize_element(&self.decorators)?;
             }
-            if let Some(tablename) = &c.tablename {
+            if let Some(tablename) = &self.tablename {
                 out.serialize_element(tablename)?;
             }
-            if let Some(table_args) = &c.table_args {
+            if let Some(table_args) = &self.table_args {
                 out.serialize_element(table_args)?;
             }
-            if !c.table_args_primary_key.is_empty() {
-                out.serialize_element(&c.table_args_primary_key)?;
+            if !self.table_args_primary_key.is_empty() {
+                out.serialize_element(&self.table_args_primary_key)?;
             }
-            if let Some(table_attr) = &c.table_attr {
+            if let Some(table_attr) = &self.table_attr {
                 out.serialize_element(table_attr)?;
             }
-            if let Some(metadata) = &c.metadata {
+            if let Some(metadata) = &self.metadata {
                 out.serialize_element(metadata)?;
             }
-            if let Some(members) = &c.enum_members {
+            if let Some(members) = &self.enum_members {
                 out.serialize_element(members)?;
             }
-            out.serialize_element(&c.attrs)?;
-            out.serialize_element(&c.location)?;
-            out.end()
+            out.serialize_element(&self.attrs)?;
+            out.serialize_element(&self.location)
         }
-    }
 
-    struct Read(ClassModel);
-
-    impl<'de> Deserialize<'de> for Read {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Parts;
-            impl<'de> Visitor<'de> for Parts {
-                type Value = Read;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a class's parts")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read, A::Error> {
-                    const WHAT: &str = "a class";
-                    let flags: u16 = next_part(&mut seq, WHAT)?;
-                    if flags >> 14 != 0 {
-                        return Err(A::Error::custom("unknown class flags"));
-                    }
-                    let on = |flag: u16| flags & flag != 0;
-                    let name = next_part(&mut seq, WHAT)?;
-                    let bases = optional_part(&mut seq, on(BASES), WHAT)?.unwrap_or_default();
-                    let keywords = optional_part(&mut seq, on(KEYWORDS), WHAT)?.unwrap_or_default();
-                    let metaclass = optional_part(&mut seq, on(METACLASS), WHAT)?;
-                    let decorators =
-                        optional_part(&mut seq, on(DECORATORS), WHAT)?.unwrap_or_default();
-                    let tablename = optional_part(&mut seq, on(TABLENAME), WHAT)?;
-                    let table_args = optional_part(&mut seq, on(TABLE_ARGS), WHAT)?;
-                    let table_args_primary_key =
-                        optional_part(&mut seq, on(TABLE_ARGS_PRIMARY_KEY), WHAT)?
-                            .unwrap_or_default();
-                    let table_attr = optional_part(&mut seq, on(TABLE_ATTR), WHAT)?;
-                    let metadata = optional_part(&mut seq, on(METADATA), WHAT)?;
-                    let enum_members = optional_part(&mut seq, on(ENUM_MEMBERS), WHAT)?;
-                    let attrs = next_part(&mut seq, WHAT)?;
-                    let location = next_part(&mut seq, WHAT)?;
-                    Ok(Read(ClassModel {
-                        name,
-                        bases,
-                        keywords,
-                        metaclass,
-                        table_keyword: on(TABLE_KEYWORD).then_some(on(TABLE_KEYWORD_TRUE)),
-                        decorators,
-                        is_abstract: on(ABSTRACT),
-                        tablename,
-                        table_args,
-                        table_args_primary_key,
-                        table_attr,
-                        metadata,
-                        attrs,
-                        column_helpers: on(COLUMN_HELPERS),
-                        enum_members,
-                        location,
-                    }))
-                }
+        fn read_parts<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+            const WHAT: &str = ClassModel::WHAT;
+            let flags: u16 = next_part(seq, WHAT)?;
+            if flags >> 14 != 0 {
+                return Err(A::Error::custom("unknown class flags"));
             }
-            // Postcard writes a tuple's parts one after the other and reads as many as the
-            // visitor asks for: `MOST_PARTS` is only the bound.
-            deserializer.deserialize_tuple(MOST_PARTS, Parts)
+            let on = |flag: u16| flags & flag != 0;
+            Ok(ClassModel {
+                name: next_part(seq, WHAT)?,
+                bases: optional_part(seq, on(BASES), WHAT)?.unwrap_or_default(),
+                keywords: optional_part(seq, on(KEYWORDS), WHAT)?.unwrap_or_default(),
+                metaclass: optional_part(seq, on(METACLASS), WHAT)?,
+                decorators: optional_part(seq, on(DECORATORS), WHAT)?.unwrap_or_default(),
+                tablename: optional_part(seq, on(TABLENAME), WHAT)?,
+                table_args: optional_part(seq, on(TABLE_ARGS), WHAT)?,
+                table_args_primary_key: optional_part(seq, on(TABLE_ARGS_PRIMARY_KEY), WHAT)?
+                    .unwrap_or_default(),
+                table_attr: optional_part(seq, on(TABLE_ATTR), WHAT)?,
+                metadata: optional_part(seq, on(METADATA), WHAT)?,
+                enum_members: optional_part(seq, on(ENUM_MEMBERS), WHAT)?,
+                attrs: next_part(seq, WHAT)?,
+                location: next_part(seq, WHAT)?,
+                table_keyword: on(TABLE_KEYWORD).then_some(on(TABLE_KEYWORD_TRUE)),
+                is_abstract: on(ABSTRACT),
+                column_helpers: on(COLUMN_HELPERS),
+            })
         }
     }
 
-    pub fn serialize<S: Serializer>(
-        classes: &[ClassModel],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        if serializer.is_human_readable() {
-            return classes.serialize(serializer);
+    impl ClassModel {
+        fn flags(&self) -> u16 {
+            flags([
+                (!self.bases.is_empty(), BASES),
+                (!self.keywords.is_empty(), KEYWORDS),
+                (self.metaclass.is_some(), METACLASS),
+                (self.table_keyword.is_some(), TABLE_KEYWORD),
+                (self.table_keyword == Some(true), TABLE_KEYWORD_TRUE),
+                (!self.decorators.is_empty(), DECORATORS),
+                (self.is_abstract, ABSTRACT),
+                (self.tablename.is_some(), TABLENAME),
+                (self.table_args.is_some(), TABLE_ARGS),
+                (
+                    !self.table_args_primary_key.is_empty(),
+                    TABLE_ARGS_PRIMARY_KEY,
+                ),
+                (self.table_attr.is_some(), TABLE_ATTR),
+                (self.metadata.is_some(), METADATA),
+                (self.column_helpers, COLUMN_HELPERS),
+                (self.enum_members.is_some(), ENUM_MEMBERS),
+            ])
         }
-        serializer.collect_seq(classes.iter().map(Compact))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<ClassModel>, D::Error> {
-        if deserializer.is_human_readable() {
-            return Vec::<ClassModel>::deserialize(deserializer);
-        }
-        let classes = Vec::<Read>::deserialize(deserializer)?;
-        Ok(classes.into_iter().map(|Read(c)| c).collect())
     }
 
     #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct ModelTable {
     pub class_name: Option<String>,
     /// The `class` line, or the `Table(` call.
     pub location: Location,
-    #[serde(with = "compact_columns")]
+    #[serde(with = "crate::cache::compact_list")]
     pub columns: Vec<ModelColumn>,
 }
 
@@ -80,20 +80,16 @@ pub struct ModelEnum {
     pub location: Option<Location>,
 }
 
-/// A table's columns as a kept resolution holds them (postcard): each column's flags and the
-/// presence of its optional parts in one number, then only the parts it has. A project's
-/// columns are decoded by the tens of thousands on every new edit, and field by field (14, most
-/// of them absent or `false`) the decoding of a column was most of a kept resolution's. In a
-/// human-readable format (JSON) the columns are written field by field as before.
+/// A model column as a kept resolution holds it ([`crate::cache::CompactParts`]): its flags
+/// and which optional parts it has in one number, then those parts. A kept resolution's tens
+/// of thousands of columns are decoded on every new edit; field by field (14, most of them
+/// absent or `false`) that was most of its decoding.
 mod compact_columns {
-    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::de::{Error, SeqAccess};
     use serde::ser::SerializeTuple;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    use super::{ModelColumn, ModelEnum};
-    use crate::cache::{next_part, optional_part};
-    use crate::postgres_type::SqlType;
-    use crate::source::Location;
+    use super::ModelColumn;
+    use crate::cache::{CompactParts, flags, next_part, optional_part};
 
     const NULLABLE_KNOWN: u16 = 1;
     const NULLABLE: u16 = 1 << 1;
@@ -108,141 +104,95 @@ mod compact_columns {
     const FOREIGN_KEYS: u16 = 1 << 10;
     const ENUM_TYPE: u16 = 1 << 11;
     const COMMENT: u16 = 1 << 12;
-    /// The most parts a column has: flags, name, the seven optional ones, location.
-    const MOST_PARTS: usize = 10;
 
-    struct Compact<'c>(&'c ModelColumn);
+    impl CompactParts for ModelColumn {
+        const WHAT: &'static str = "a model column";
+        /// Flags, name, the seven optional parts, location.
+        const MOST_PARTS: usize = 10;
 
-    impl Serialize for Compact<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let c = self.0;
-            let mut flags = 0;
-            for (on, flag) in [
-                (c.nullable.is_some(), NULLABLE_KNOWN),
-                (c.nullable == Some(true), NULLABLE),
-                (c.primary_key, PRIMARY_KEY),
-                (c.server_default, SERVER_DEFAULT),
-                (c.index, INDEX),
-                (c.unique, UNIQUE),
-                (c.attribute.is_some(), ATTRIBUTE),
-                (c.ty.is_some(), TY),
-                (c.type_text.is_some(), TYPE_TEXT),
-                (c.server_default_sql.is_some(), SERVER_DEFAULT_SQL),
-                (!c.foreign_keys.is_empty(), FOREIGN_KEYS),
-                (c.enum_type.is_some(), ENUM_TYPE),
-                (c.comment.is_some(), COMMENT),
-            ] {
-                if on {
-                    flags |= flag;
-                }
-            }
-            let parts = 3 + (flags >> 6).count_ones() as usize;
-            let mut out = serializer.serialize_tuple(parts)?;
-            out.serialize_element(&flags)?;
-            out.serialize_element(c.name.as_str())?;
-            if let Some(attribute) = &c.attribute {
+        fn part_count(&self) -> usize {
+            3 + (self.flags() >> 6).count_ones() as usize
+        }
+
+        fn write_parts<S: SerializeTuple>(&self, out: &mut S) -> Result<(), S::Error> {
+            out.serialize_element(&self.flags())?;
+            out.serialize_element(self.name.as_str())?;
+            if let Some(attribute) = &self.attribute {
                 out.serialize_element(attribute.as_str())?;
             }
-            if let Some(ty) = &c.ty {
+            if let Some(ty) = &self.ty {
                 out.serialize_element(ty)?;
             }
-            if let Some(text) = &c.type_text {
+            if let Some(text) = &self.type_text {
                 out.serialize_element(text.as_str())?;
             }
-            if let Some(sql) = &c.server_default_sql {
+            if let Some(sql) = &self.server_default_sql {
                 out.serialize_element(sql)?;
             }
-            if !c.foreign_keys.is_empty() {
-                out.serialize_element(&c.foreign_keys)?;
+            if !self.foreign_keys.is_empty() {
+                out.serialize_element(&self.foreign_keys)?;
             }
-            if let Some(enum_type) = &c.enum_type {
+            if let Some(enum_type) = &self.enum_type {
                 out.serialize_element(enum_type)?;
             }
-            if let Some(comment) = &c.comment {
+            if let Some(comment) = &self.comment {
                 out.serialize_element(comment)?;
             }
-            out.serialize_element(&c.location)?;
-            out.end()
+            out.serialize_element(&self.location)
         }
-    }
 
-    struct Column(ModelColumn);
-
-    impl<'de> Deserialize<'de> for Column {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Parts;
-            impl<'de> Visitor<'de> for Parts {
-                type Value = Column;
-                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str("a model column's parts")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Column, A::Error> {
-                    const WHAT: &str = "a model column";
-                    let flags: u16 = next_part(&mut seq, WHAT)?;
-                    if flags >> 13 != 0 {
-                        return Err(A::Error::custom("unknown model column flags"));
-                    }
-                    let on = |flag: u16| flags & flag != 0;
-                    let name: compact_str::CompactString = next_part(&mut seq, WHAT)?;
-                    let attribute = optional_part(&mut seq, on(ATTRIBUTE), WHAT)?;
-                    let ty: Option<SqlType> = optional_part(&mut seq, on(TY), WHAT)?;
-                    let type_text = optional_part(&mut seq, on(TYPE_TEXT), WHAT)?;
-                    let server_default_sql = optional_part(&mut seq, on(SERVER_DEFAULT_SQL), WHAT)?;
-                    let foreign_keys: Vec<String> =
-                        optional_part(&mut seq, on(FOREIGN_KEYS), WHAT)?.unwrap_or_default();
-                    let enum_type: Option<Box<ModelEnum>> =
-                        optional_part(&mut seq, on(ENUM_TYPE), WHAT)?;
-                    let comment = optional_part(&mut seq, on(COMMENT), WHAT)?;
-                    let location: Location = next_part(&mut seq, WHAT)?;
-                    Ok(Column(ModelColumn {
-                        name,
-                        attribute,
-                        ty,
-                        type_text,
-                        nullable: on(NULLABLE_KNOWN).then_some(on(NULLABLE)),
-                        primary_key: on(PRIMARY_KEY),
-                        server_default: on(SERVER_DEFAULT),
-                        server_default_sql,
-                        index: on(INDEX),
-                        unique: on(UNIQUE),
-                        foreign_keys,
-                        enum_type,
-                        comment,
-                        location,
-                    }))
-                }
+        fn read_parts<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+            const WHAT: &str = ModelColumn::WHAT;
+            let flags: u16 = next_part(seq, WHAT)?;
+            if flags >> 13 != 0 {
+                return Err(A::Error::custom("unknown model column flags"));
             }
-            // Postcard writes a tuple's parts one after the other and reads as many as the
-            // visitor asks for: `MOST_PARTS` is only the bound.
-            deserializer.deserialize_tuple(MOST_PARTS, Parts)
+            let on = |flag: u16| flags & flag != 0;
+            Ok(ModelColumn {
+                name: next_part(seq, WHAT)?,
+                attribute: optional_part(seq, on(ATTRIBUTE), WHAT)?,
+                ty: optional_part(seq, on(TY), WHAT)?,
+                type_text: optional_part(seq, on(TYPE_TEXT), WHAT)?,
+                server_default_sql: optional_part(seq, on(SERVER_DEFAULT_SQL), WHAT)?,
+                foreign_keys: optional_part(seq, on(FOREIGN_KEYS), WHAT)?.unwrap_or_default(),
+                enum_type: optional_part(seq, on(ENUM_TYPE), WHAT)?,
+                comment: optional_part(seq, on(COMMENT), WHAT)?,
+                location: next_part(seq, WHAT)?,
+                nullable: on(NULLABLE_KNOWN).then_some(on(NULLABLE)),
+                primary_key: on(PRIMARY_KEY),
+                server_default: on(SERVER_DEFAULT),
+                index: on(INDEX),
+                unique: on(UNIQUE),
+            })
         }
     }
 
-    pub fn serialize<S: Serializer>(
-        columns: &[ModelColumn],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        if serializer.is_human_readable() {
-            return columns.serialize(serializer);
+    impl ModelColumn {
+        fn flags(&self) -> u16 {
+            flags([
+                (self.nullable.is_some(), NULLABLE_KNOWN),
+                (self.nullable == Some(true), NULLABLE),
+                (self.primary_key, PRIMARY_KEY),
+                (self.server_default, SERVER_DEFAULT),
+                (self.index, INDEX),
+                (self.unique, UNIQUE),
+                (self.attribute.is_some(), ATTRIBUTE),
+                (self.ty.is_some(), TY),
+                (self.type_text.is_some(), TYPE_TEXT),
+                (self.server_default_sql.is_some(), SERVER_DEFAULT_SQL),
+                (!self.foreign_keys.is_empty(), FOREIGN_KEYS),
+                (self.enum_type.is_some(), ENUM_TYPE),
+                (self.comment.is_some(), COMMENT),
+            ])
         }
-        serializer.collect_seq(columns.iter().map(Compact))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Vec<ModelColumn>, D::Error> {
-        if deserializer.is_human_readable() {
-            return Vec::<ModelColumn>::deserialize(deserializer);
-        }
-        let columns = Vec::<Column>::deserialize(deserializer)?;
-        Ok(columns.into_iter().map(|Column(c)| c).collect())
     }
 
     #[cfg(test)]
     mod tests {
-        use super::super::ModelTable;
-        use super::*;
-        use crate::source::{Direction, with_shared_paths};
+        use super::super::{ModelColumn, ModelEnum, ModelTable};
+        use crate::cache::FromParts;
+        use crate::postgres_type::SqlType;
+        use crate::source::{Direction, Location, with_shared_paths};
 
         /// Columns with every combination of flags and parts, in two files.
         fn columns() -> Vec<ModelColumn> {
@@ -331,9 +281,9 @@ mod compact_columns {
                 assert!(read.is_err());
             }
             let unknown = postcard::to_allocvec(&(1u16 << 14, "c")).expect("encode");
-            assert!(postcard::from_bytes::<Column>(&unknown).is_err());
+            assert!(postcard::from_bytes::<FromParts<ModelColumn>>(&unknown).is_err());
             let known = postcard::to_allocvec(&(0u16, "c", (0u32, 1u32, 1u32))).expect("encode");
-            assert!(postcard::from_bytes::<Column>(&known).is_ok());
+            assert!(postcard::from_bytes::<FromParts<ModelColumn>>(&known).is_ok());
         }
 
         #[test]
