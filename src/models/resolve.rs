@@ -161,8 +161,8 @@ pub(super) struct Shared<'a> {
     /// module, so lookups never try one (a 8,000-segment `from a.a.a… import X` made every
     /// use of `X` quadratic; issue 11).
     max_segments: usize,
-    /// Every dotted suffix of every module → the files.
-    suffixes: HashMap<String, Vec<usize>>,
+    /// Every module's file, for the guess at the one that ends with a dotted name.
+    suffixes: crate::pyeval::modules::BySuffix<usize>,
     /// Per file: the folders above it, nearest first, dotted (`""` is the repository root),
     /// then the configured roots.
     roots: Vec<Vec<String>>,
@@ -304,7 +304,7 @@ impl<'a> Resolver<'a> {
         options: &ResolveOptions,
     ) -> Self {
         let mut modules = HashMap::new();
-        let mut suffixes: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut suffixes = crate::pyeval::modules::BySuffix::default();
         let mut roots = Vec::with_capacity(files.len());
         let mut locals = Vec::with_capacity(files.len());
         let mut imports = Vec::with_capacity(files.len());
@@ -337,13 +337,7 @@ impl<'a> Resolver<'a> {
         for (i, file) in all.iter().enumerate() {
             let in_library = i >= library_start;
             if !in_library && let Some(module) = module_of_path(&file.path) {
-                let parts: Vec<&str> = module.split('.').collect();
-                for start in 0..parts.len() {
-                    suffixes
-                        .entry(parts[start..].join("."))
-                        .or_default()
-                        .push(i);
-                }
+                suffixes.add(&module, i);
                 modules.entry(module).or_insert(i);
             }
             roots.push(modules::import_roots(&file.path, &options.python_roots));
@@ -705,10 +699,7 @@ impl<'a> Resolver<'a> {
                 return Some(m);
             }
         }
-        match self.suffixes.get(dotted).map(Vec::as_slice) {
-            Some([only]) => Some(*only),
-            _ => None,
-        }
+        self.suffixes.only(dotted).copied()
     }
 
     /// The fully qualified spelling of a dotted name for recognising library constructs:

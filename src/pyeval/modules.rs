@@ -514,7 +514,7 @@ fn root_allowed(root: &str, dotted: &str, python_roots: &[String]) -> bool {
 /// suffix, ~14 allocations for every module on every check. A lookup now checks the few
 /// modules with the same last segment.
 #[derive(Debug, Clone)]
-struct BySuffix<T> {
+pub(crate) struct BySuffix<T> {
     by_last: foldhash::HashMap<String, Vec<(String, T)>>,
 }
 
@@ -527,7 +527,7 @@ impl<T> Default for BySuffix<T> {
 }
 
 impl<T> BySuffix<T> {
-    fn add(&mut self, module: &str, value: T) {
+    pub(crate) fn add(&mut self, module: &str, value: T) {
         let last = module.rsplit('.').next().unwrap_or(module);
         match self.by_last.get_mut(last) {
             Some(modules) => modules.push((module.to_string(), value)),
@@ -540,7 +540,7 @@ impl<T> BySuffix<T> {
 
     /// The value of the one module named `dotted` or ending with `.dotted`; `None` when no
     /// module or several do.
-    fn only(&self, dotted: &str) -> Option<&T> {
+    pub(crate) fn only(&self, dotted: &str) -> Option<&T> {
         let last = dotted.rsplit('.').next().unwrap_or(dotted);
         let mut found = self
             .by_last
