@@ -12,10 +12,10 @@ cache; every timed run is a *new* edit.
 Each timed process runs after a pause (--pause, 2.5 s), as a hook runs seconds after the
 last command, not back to back: a virtual machine hands its idle memory back to the host after
 about two seconds, and fresh memory after that costs several times what it costs back to back
-(huge pages most). The same edits back to back are measured too (`hot_*`). Then the same with an aged cache (E more findings entries, as months of commits
-leave). Then, cold: the cache folder is deleted and one more
-new edit is timed against `cat` of every model and migration file. Peak RSS is each
-driftguard process's own (wait4's rusage), not the whole run's.
+(huge pages most). The same edits back to back are measured too (`hot_*`). Then the same with
+an aged cache (E more findings entries, as months of commits leave). Then, cold: the cache
+folder is deleted and one more new edit is timed against `cat` of every model and migration
+file. Peak RSS is each driftguard process's own (wait4's rusage), not the whole run's.
 
 Prints one `key=value` line per measure (read by bench.sh) and fails when a run's exit code
 is not 0 (every edit is covered by its migration, so the check must be clean).

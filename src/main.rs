@@ -52,8 +52,9 @@ fn main() {
 /// migrations, a new edit with a 2-second pause before it, as a developer commits (8 edits
 /// each, alternating): 90.4 ms with huge pages against 37.5 ms without (CPU 156 → 58 ms). Memory
 /// the system has handed back to its host while idle is slow to fault in again, and slowest
-/// as huge pages. Back to back, with the memory still warm, huge pages were ~4 ms faster: a
-/// hook does not run back to back. Applies to this process (and what it starts) only.
+/// as huge pages. Back to back, with the memory still warm, huge pages were faster (30.1 →
+/// 36.1 ms; `benches/bench.sh` 25.5 → 39.4 ms): a hook does not run back to back. Applies to
+/// this process (and what it starts) only.
 fn heap_in_small_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: `prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)` takes plain integers, touches no memory
