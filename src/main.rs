@@ -104,6 +104,8 @@ fn exit_now(code: i32) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
+    #[cfg(target_os = "linux")]
+    memory_freed_after_exit();
     #[cfg(unix)]
     // SAFETY: `_exit` ends the process at once. Nothing is left to run: the output is flushed,
     // every cache file was written whole and renamed into place before, and the threads that
@@ -113,6 +115,118 @@ fn exit_now(code: i32) -> ! {
     }
     #[cfg(not(unix))]
     std::process::exit(code)
+}
+
+/// Leaves the freeing of the process's memory to a helper that shares it, so that whoever waits
+/// for driftguard (a git hook, pre-commit, CI) is told it ended before the kernel has freed its
+/// pages: freeing ~45 MB of 4 KiB pages took ~3 ms after a new edit at 5,000 models / 20,000
+/// migrations, all of it after the output was written. The kernel frees an address space when
+/// its last user ends; the helper (a process sharing the address space, `CLONE_VM`) is that
+/// last user. It closes every file it inherited — a reader of driftguard's output then sees the
+/// end of it when driftguard ends — waits for a pipe whose other end only driftguard holds (it
+/// closes when driftguard has ended), and ends. Anything that fails here leaves the ordinary
+/// exit, which frees the memory itself.
+#[cfg(target_os = "linux")]
+fn memory_freed_after_exit() {
+    const STACK: usize = 64 << 10;
+    let mut ends = [0 as libc::c_int; 2];
+    // SAFETY: `pipe2` writes two descriptors into the array it is given, which holds two.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return;
+    }
+    let [read_end, write_end] = ends;
+    // SAFETY: a fresh private mapping for the helper's stack; nothing else uses it. It stays
+    // mapped as long as the address space, which the helper keeps alive.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        // SAFETY: both descriptors are ours and open.
+        unsafe {
+            libc::close(read_end);
+            libc::close(write_end);
+        }
+        return;
+    }
+    // Both descriptors travel in the argument's bits: the helper reads no memory of ours.
+    let ends_bits = ((read_end as u32 as usize) << 32) | write_end as u32 as usize;
+    // SAFETY: `clone` starts `helper` on the top of `stack` (the stack grows down) in this
+    // address space. `helper` only makes system calls on its own stack and ends with `_exit`;
+    // `SIGCHLD` makes it an ordinary child, reaped by whoever inherits it. A failed `clone`
+    // (-1) starts nothing.
+    let started = unsafe {
+        libc::clone(
+            helper,
+            stack.cast::<u8>().add(STACK).cast(),
+            libc::CLONE_VM | libc::SIGCHLD,
+            ends_bits as *mut libc::c_void,
+        )
+    };
+    // SAFETY: the read end is ours and open; the helper has its own copy. The write end stays
+    // open until the process ends.
+    unsafe {
+        libc::close(read_end);
+    }
+    let _ = started;
+}
+
+/// The helper of [`memory_freed_after_exit`]: closes every inherited descriptor but the pipe's
+/// read end, waits until that pipe has no writer (driftguard has ended), and ends.
+#[cfg(target_os = "linux")]
+extern "C" fn helper(ends_bits: *mut libc::c_void) -> libc::c_int {
+    let bits = ends_bits as usize;
+    let read_end = (bits >> 32) as u32 as libc::c_int;
+    let write_end = (bits & 0xffff_ffff) as u32 as libc::c_int;
+    // SAFETY: system calls through `syscall` on descriptors of this process's own table (a copy
+    // of driftguard's), not the C library's wrappers (whose cancellation bookkeeping works on
+    // the thread that called `clone`); on failure `syscall` sets `errno`, in memory this
+    // address space keeps until the helper has ended. Nothing else is touched but the
+    // one-byte buffer on this stack.
+    unsafe {
+        libc::syscall(libc::SYS_close, write_end);
+        let below = match read_end {
+            0 => 0,
+            _ => libc::syscall(
+                libc::SYS_close_range,
+                0u32,
+                (read_end as u32).wrapping_sub(1),
+                0u32,
+            ),
+        };
+        let above = libc::syscall(
+            libc::SYS_close_range,
+            (read_end as u32).wrapping_add(1),
+            u32::MAX,
+            0u32,
+        );
+        if below != 0 || above != 0 {
+            // A kernel before 5.9: the descriptors a reader may wait on are the first ones.
+            for fd in 0..1024 {
+                if fd != read_end {
+                    libc::syscall(libc::SYS_close, fd);
+                }
+            }
+        }
+        let mut byte = 0u8;
+        // Until the pipe has no writer (0), or fails for good; an interrupted read goes on.
+        while libc::syscall(
+            libc::SYS_read,
+            read_end,
+            (&raw mut byte).cast::<libc::c_void>(),
+            1usize,
+        ) < 0
+            && *libc::__errno_location() == libc::EINTR
+        {}
+        libc::syscall(libc::SYS_exit_group, 0);
+    }
+    0
 }
 
 #[cfg(all(test, target_os = "linux"))]

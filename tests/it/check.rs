@@ -469,3 +469,75 @@ fn regression_issue_3_model_class_table_names_and_the_alembic_version_table() {
         "{run:?}"
     );
 }
+
+/// A finished check leaves nothing running. driftguard hands the freeing of its memory to a
+/// helper that shares it (`src/main.rs`), so the helper must end once driftguard has ended, and
+/// must hold none of driftguard's output: a hook runner reads the output to its end and waits.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_check_leaves_nothing_running_and_its_output_ends_with_it() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let repo = handbook_repo();
+    repo.write(MODELS, &customer_with(CONTACT));
+    // The repository's path is in the command line, which the helper shares: it finds them.
+    let marker = repo.path().to_str().expect("UTF-8 temp path").to_string();
+    let mut child = isolate(
+        std::process::Command::new(binary())
+            .args(["check", "--format", "json", &marker])
+            .current_dir(repo.path()),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("driftguard starts");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_string(&mut stdout)
+        .expect("stdout reads to its end");
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr reads to its end");
+    let status = child.wait().expect("driftguard ends");
+    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("whole JSON output");
+    assert_eq!(json["findings"][0]["rule"], "DG001", "{stdout}");
+    let running = |marker: &str| -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter_map(|e| {
+                let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                cmdline
+                    .contains(marker)
+                    .then(|| format!("{}: {cmdline}", e.file_name().to_string_lossy()))
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut left = running(&marker);
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        left = running(&marker);
+    }
+    assert!(
+        left.is_empty(),
+        "still running after the check ended: {left:?}"
+    );
+}
