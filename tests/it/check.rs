@@ -476,39 +476,14 @@ fn regression_issue_3_model_class_table_names_and_the_alembic_version_table() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_check_leaves_nothing_running_and_its_output_ends_with_it() {
-    use std::io::Read;
-    use std::process::Stdio;
     let repo = handbook_repo();
     repo.write(MODELS, &customer_with(CONTACT));
     // The repository's path is in the command line, which the helper shares: it finds them.
     let marker = repo.path().to_str().expect("UTF-8 temp path").to_string();
-    let mut child = isolate(
-        std::process::Command::new(binary())
-            .args(["check", "--format", "json", &marker])
-            .current_dir(repo.path()),
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("driftguard starts");
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .expect("piped stdout")
-        .read_to_string(&mut stdout)
-        .expect("stdout reads to its end");
-    child
-        .stderr
-        .take()
-        .expect("piped stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr reads to its end");
-    let status = child.wait().expect("driftguard ends");
-    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
-    let json: serde_json::Value = serde_json::from_str(&stdout).expect("whole JSON output");
-    assert_eq!(json["findings"][0]["rule"], "DG001", "{stdout}");
+    // `run_in` reads both piped outputs to their end, then waits for the process.
+    let run = run_in(repo.path(), &["check", "--format", "json", &marker]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["findings"][0]["rule"], "DG001", "{run:?}");
     let running = |marker: &str| -> Vec<String> {
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
