@@ -16,7 +16,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     reason = "main is the one place that maps ExitStatus to a process exit"
 )]
 fn main() {
-    heap_in_small_pages();
     tree_sitter_allocates_from_mimalloc();
     let cli = match driftguard::cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -55,10 +54,21 @@ fn main() {
 /// as huge pages. Back to back, with the memory still warm, huge pages were faster (30.1 →
 /// 36.1 ms; `benches/bench.sh` 25.5 → 39.4 ms): a hook does not run back to back. Applies to
 /// this process (and what it starts) only.
-fn heap_in_small_pages() {
-    #[cfg(target_os = "linux")]
+///
+/// Set by the C library's start-up, before `main` and before the Rust runtime's first
+/// allocation: set in `main`, it came after that allocation, which had already faulted
+/// mimalloc's first 2 MiB in as one huge page (`thp_fault_alloc` in `/proc/vmstat` rose by
+/// one for each run, `--version` included).
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static HEAP_IN_SMALL_PAGES: extern "C" fn() = heap_in_small_pages;
+
+#[cfg(target_os = "linux")]
+extern "C" fn heap_in_small_pages() {
     // SAFETY: `prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)` takes plain integers, touches no memory
     // of ours and only sets a flag of the process; on a kernel without it, it fails (ignored).
+    // It allocates nothing, so it may run before the allocator and the Rust runtime are set up.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
@@ -230,8 +240,9 @@ extern "C" fn helper(ends_bits: *mut libc::c_void) -> libc::c_int {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]
-    fn the_heap_is_faulted_in_small_pages() {
-        super::heap_in_small_pages();
+    fn the_heap_is_faulted_in_small_pages_from_before_main() {
+        // Not called here: the C library's start-up called it, before this test binary's
+        // `main` (it holds the same `.init_array` entry as driftguard's).
         // SAFETY: `PR_GET_THP_DISABLE` reads the process's flag and touches no memory.
         let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
         assert_eq!(disabled, 1, "huge pages are still allowed for this process");
