@@ -591,6 +591,33 @@ fn skipped_submodules(moved: Vec<String>) -> Vec<Warning> {
         .collect()
 }
 
+/// Where a migration the user has not staged would be: the folders of the staged migration
+/// files and of the configured sources. `None` (ask of the whole work tree): none is known,
+/// or a migration sits at the root, or more folders than it pays to walk one by one.
+fn migration_folders(staged: &[FileRef], config: &Config) -> Option<Vec<String>> {
+    const MAX_FOLDERS: usize = 64;
+    let mut folders: std::collections::BTreeSet<&str> = config
+        .sources
+        .iter()
+        .map(|s| s.path.trim_end_matches('/'))
+        .collect();
+    for file in staged {
+        if matches!(
+            classify(&file.path, config),
+            FileKind::Sql(_) | FileKind::Alembic(_)
+        ) {
+            folders.insert(file.path.rsplit_once('/').map_or("", |(dir, _)| dir));
+        }
+    }
+    if folders.is_empty()
+        || folders.iter().any(|f| f.is_empty() || *f == ".")
+        || folders.len() > MAX_FOLDERS
+    {
+        return None;
+    }
+    Some(folders.into_iter().map(str::to_string).collect())
+}
+
 /// In a pre-commit check, a migration that would close a gap may exist in the working tree
 /// without being staged: say so, and name the `git add` to run.
 fn point_at_unstaged_migrations(
@@ -600,7 +627,18 @@ fn point_at_unstaged_migrations(
     cache: &mut ParseCache,
     findings: &mut [Finding],
 ) {
-    let Ok(unstaged) = repo.unstaged_paths() else {
+    let s = span("unstaged migrations");
+    let unstaged = match migration_folders(staged, config) {
+        Some(folders) => repo.unstaged_in(&folders, &|path| {
+            matches!(
+                classify(path, config),
+                FileKind::Sql(_) | FileKind::Alembic(_)
+            )
+        }),
+        None => repo.unstaged_paths(),
+    };
+    drop(s);
+    let Ok(unstaged) = unstaged else {
         return;
     };
     let pending: Vec<String> = unstaged

@@ -881,6 +881,96 @@ impl Repo {
             .collect()
     }
 
+    /// [`Repo::unstaged_paths`] in `folders` and below them only, asked of the files there
+    /// rather than of git's status of the whole work tree: a tracked file is unstaged when its
+    /// stat data no longer matches the index's and its bytes are not the staged blob, an
+    /// untracked one unless git ignores it. A conflicted path (staged at stages 1–3 only) is
+    /// neither. When the index cannot be read by gix-index or git may convert bytes on their
+    /// way into it ([`Repo::may_convert_with`]), git's status answers as before.
+    ///
+    /// Used to say "this migration is not staged" when a check has findings: libgit2's status
+    /// of 25,000 files took ~45% of such a check at 5,000 models / 20,000 migrations (130–160
+    /// ms in all, against ~50 ms for a clean one), most of it beyond the `stat` of each file.
+    ///
+    /// `keep`: the paths asked about (a migration file's, by the config); others are neither
+    /// compared nor asked of git's ignore rules (an Alembic folder's `__pycache__`).
+    pub fn unstaged_in(
+        &self,
+        folders: &[String],
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, Error> {
+        let Some(file) = self.gix_index() else {
+            return self.unstaged_paths();
+        };
+        if self.may_convert_with(file.entries().iter().map(|e| e.path(&file))) {
+            return self.unstaged_paths();
+        }
+        let Ok(index_meta) = std::fs::metadata(self.index_path()) else {
+            return self.unstaged_paths();
+        };
+        let under = |path: &[u8]| {
+            folders.iter().any(|folder| {
+                path.strip_prefix(folder.as_bytes())
+                    .is_some_and(|rest| rest.first() == Some(&b'/'))
+            })
+        };
+        let mut staged: HashMap<&[u8], StagedStat> = HashMap::default();
+        let mut conflicted: HashSet<&[u8]> = HashSet::default();
+        for entry in file.entries() {
+            let path = entry.path(&file).as_ref();
+            if !under(path) {
+                continue;
+            }
+            if entry.flags.stage_raw() != 0 {
+                conflicted.insert(path);
+            } else if let Some(stat) = StagedStat::of_gix(entry) {
+                staged.insert(path, stat);
+            }
+        }
+        let mut found = Vec::new();
+        for folder in folders {
+            files_below(&self.root, folder, keep, &mut found);
+        }
+        found.sort_unstable();
+        found.dedup();
+        use rayon::prelude::*;
+        let root = &self.root;
+        // `(path, true)`: tracked and unstaged; `(path, false)`: untracked (git's ignore rules
+        // are asked below: libgit2's repository is used from one thread).
+        let unstaged: Vec<(String, bool)> = found
+            .into_par_iter()
+            .filter_map(|path| {
+                let key = path.as_bytes();
+                if conflicted.contains(key) {
+                    return None;
+                }
+                let Some(entry) = staged.get(key) else {
+                    return Some((path, false));
+                };
+                let full = root.join(&path);
+                let meta = std::fs::symlink_metadata(&full).ok()?;
+                if stat_matches(entry, &meta, &index_meta) {
+                    return None;
+                }
+                let bytes = if meta.file_type().is_symlink() {
+                    std::fs::read_link(&full)
+                        .ok()?
+                        .to_str()
+                        .map(|target| target.as_bytes().to_vec())?
+                } else {
+                    std::fs::read(&full).ok()?
+                };
+                let id = Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
+                (id != entry.id.0).then_some((path, true))
+            })
+            .collect();
+        Ok(unstaged
+            .into_iter()
+            .filter(|(path, tracked)| *tracked || !self.repo.is_path_ignored(path).unwrap_or(false))
+            .map(|(path, _)| path)
+            .collect())
+    }
+
     /// Files that differ between the index and the work tree, or are untracked and not
     /// ignored: what `git add` would still stage. Used to say "this migration is not staged".
     pub fn unstaged_paths(&self) -> Result<Vec<String>, Error> {
@@ -900,6 +990,32 @@ impl Repo {
             .filter(|s| s.status().intersects(wanted))
             .filter_map(|s| s.path().ok().map(str::to_string))
             .collect())
+    }
+}
+
+/// The files in `folder` (relative to `root`, `/`-separated) and in the folders below it that
+/// `keep` takes, appended to `out` as paths relative to `root`. Symbolic links are listed, not
+/// followed; a folder holding a `.git` (a nested repository, a submodule's checkout: not this
+/// index's files) and names that are not UTF-8 are skipped, as is a folder that cannot be read.
+fn files_below(root: &Path, folder: &str, keep: &dyn Fn(&str) -> bool, out: &mut Vec<String>) {
+    let Ok(read) = std::fs::read_dir(root.join(folder)) else {
+        return;
+    };
+    for entry in read.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = format!("{folder}/{name}");
+        if kind.is_dir() {
+            if std::fs::symlink_metadata(entry.path().join(".git")).is_err() {
+                files_below(root, &path, keep, out);
+            }
+        } else if keep(&path) {
+            out.push(path);
+        }
     }
 }
 

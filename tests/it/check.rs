@@ -119,6 +119,57 @@ fn staged_mode_blocks_only_what_the_change_introduces() {
 }
 
 #[test]
+fn a_blocked_commit_points_at_an_unstaged_migration_edit_and_never_at_an_ignored_file() {
+    let repo = handbook_repo();
+    let placeholder = "-- Migration: placeholder\nSELECT 1;\n";
+    let tracked = format!("{MIGRATIONS}/002_contact.sql");
+    repo.write(&tracked, placeholder).commit_all("placeholder");
+    repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
+    let help = |run: &Run| {
+        run.json()["findings"][0]["help"]
+            .as_str()
+            .map(str::to_string)
+    };
+
+    // The fix is an edit of a tracked migration, made in the work tree but not staged.
+    repo.write(&tracked, add_contact_sql());
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        help(&run).as_deref(),
+        Some(
+            format!("`{tracked}` creates it but is not staged: run `git add {tracked}`.").as_str()
+        ),
+        "{run:?}"
+    );
+
+    // The file written back with its staged bytes (new stat data, same blob): nothing to stage.
+    // An ignored file that would create the column is not pointed at either: `git add`
+    // would refuse it.
+    repo.write(&tracked, placeholder)
+        .write(".gitignore", "database/migrations/*.local.sql\n")
+        .write(
+            &format!("{MIGRATIONS}/003_contact.local.sql"),
+            add_contact_sql(),
+        );
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let shown = help(&run).unwrap_or_default();
+    assert!(!shown.contains("not staged"), "{run:?}");
+
+    // The same file, not ignored: pointed at.
+    repo.write(".gitignore", "");
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let local = format!("{MIGRATIONS}/003_contact.local.sql");
+    assert_eq!(
+        help(&run).as_deref(),
+        Some(format!("`{local}` creates it but is not staged: run `git add {local}`.").as_str()),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn staged_mode_reads_the_index_not_the_working_tree() {
     let repo = handbook_repo();
     repo.write(MODELS, &customer_with(CONTACT)).stage(&[MODELS]);
