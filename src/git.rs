@@ -866,16 +866,7 @@ impl Repo {
                         .status_file(Path::new(path))
                         .is_ok_and(|status| status.intersects(wanted));
                 }
-                let bytes = if meta.file_type().is_symlink() {
-                    std::fs::read_link(&full)
-                        .ok()
-                        .and_then(|target| target.to_str().map(|t| t.as_bytes().to_vec()))
-                } else {
-                    std::fs::read(&full).ok()
-                };
-                bytes
-                    .and_then(|b| Oid::hash_object(git2::ObjectType::Blob, &b).ok())
-                    .is_none_or(|id| id != entry.id.0)
+                blob_id_on_disk(&full, &meta).is_none_or(|id| id != entry.id.0)
             })
             .map(|path| path.to_string())
             .collect()
@@ -952,15 +943,7 @@ impl Repo {
                 if stat_matches(entry, &meta, &index_meta) {
                     return None;
                 }
-                let bytes = if meta.file_type().is_symlink() {
-                    std::fs::read_link(&full)
-                        .ok()?
-                        .to_str()
-                        .map(|target| target.as_bytes().to_vec())?
-                } else {
-                    std::fs::read(&full).ok()?
-                };
-                let id = Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
+                let id = blob_id_on_disk(&full, &meta)?;
                 (id != entry.id.0).then_some((path, true))
             })
             .collect();
@@ -991,6 +974,18 @@ impl Repo {
             .filter_map(|s| s.path().ok().map(str::to_string))
             .collect())
     }
+}
+
+/// The blob id git gives the file at `full` as it is on disk (`meta`: its own metadata, not
+/// its target's): a symbolic link's is its target path's, any other file's its bytes'. `None`
+/// when it cannot be read.
+fn blob_id_on_disk(full: &Path, meta: &std::fs::Metadata) -> Option<Oid> {
+    let bytes = if meta.file_type().is_symlink() {
+        std::fs::read_link(full).ok()?.to_str()?.as_bytes().to_vec()
+    } else {
+        std::fs::read(full).ok()?
+    };
+    Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()
 }
 
 /// The files in `folder` (relative to `root`, `/`-separated) and in the folders below it that
