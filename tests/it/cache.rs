@@ -164,10 +164,10 @@ fn the_cache_stays_under_its_size_cap_and_results_do_not_change() {
 }
 
 /// A small seeded generator (xorshift64*), so a failing sequence can be replayed by its seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -245,7 +245,7 @@ fn cache_entries(repo: &TestRepo, kind: &str) -> usize {
     std::fs::read_dir(folder).map(|d| d.count()).unwrap_or(0)
 }
 
-fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
+pub(crate) fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
     let cached = repo.run(&["check", "--staged", "--format", "json"]);
     let mut cmd = Command::new(binary());
     let output = isolate(&mut cmd)
@@ -442,7 +442,7 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
 }
 
 /// `check --all` in `dir` of the repository, with the cache and without it.
-fn all_both_ways(repo: &TestRepo, dir: &str) -> (Run, Run) {
+pub(crate) fn all_both_ways(repo: &TestRepo, dir: &str) -> (Run, Run) {
     let cached = repo.run(&["check", "--all", dir, "--format", "json"]);
     let mut cmd = Command::new(binary());
     let output = isolate(&mut cmd)

@@ -6,6 +6,7 @@
 mod common;
 
 mod cache;
+mod cache_world;
 mod check;
 mod dbdiff;
 mod environments;
