@@ -399,15 +399,7 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                 ));
             }
             repo.write(MODELS, &model);
-            let dir = repo.path().join(MIGRATIONS);
-            for entry in std::fs::read_dir(&dir).expect("migrations").flatten() {
-                if entry.file_name() != "001_initial.sql" {
-                    std::fs::remove_file(entry.path()).expect("remove");
-                }
-            }
-            for (name, text) in &migrations {
-                repo.write(&format!("{MIGRATIONS}/{name}"), text);
-            }
+            write_migrations(&repo, &migrations);
             repo.git(&["add", "-A"]);
             let (cached, fresh) = staged_both_ways(&repo);
             assert!(
@@ -439,6 +431,19 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
         "bounded runtime: {:?}",
         started.elapsed()
     );
+}
+
+/// Makes the migrations folder hold `001_initial.sql` and `migrations` (file name, text) alone.
+pub(crate) fn write_migrations(repo: &TestRepo, migrations: &[(String, String)]) {
+    let dir = repo.path().join(MIGRATIONS);
+    for entry in std::fs::read_dir(&dir).expect("migrations").flatten() {
+        if entry.file_name() != "001_initial.sql" {
+            std::fs::remove_file(entry.path()).expect("remove");
+        }
+    }
+    for (name, text) in migrations {
+        repo.write(&format!("{MIGRATIONS}/{name}"), text);
+    }
 }
 
 /// `check --all` in `dir` of the repository, with the cache and without it.

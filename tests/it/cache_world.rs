@@ -13,7 +13,7 @@
 //! sections, suppression comments that come and go, and configs that declare a table external
 //! or ignore one. Every step compares `check --staged` and `check --all`.
 
-use crate::cache::{Rng, all_both_ways, staged_both_ways};
+use crate::cache::{Rng, all_both_ways, staged_both_ways, write_migrations};
 use crate::common::*;
 
 const MIXINS: &str = "apps/backend/src/db/models/mixins.py";
@@ -494,15 +494,7 @@ impl World {
             }
             repo.write(path, &text);
         }
-        let dir = repo.path().join(MIGRATIONS);
-        for entry in std::fs::read_dir(&dir).expect("migrations").flatten() {
-            if entry.file_name() != "001_initial.sql" {
-                std::fs::remove_file(entry.path()).expect("remove");
-            }
-        }
-        for (name, text) in &self.migrations {
-            repo.write(&format!("{MIGRATIONS}/{name}"), text);
-        }
+        write_migrations(repo, &self.migrations);
     }
 }
 
