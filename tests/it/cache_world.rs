@@ -591,6 +591,10 @@ fn cached_results_match_a_run_without_cache_over_random_edits_across_files_and_t
         "clean / with findings: {codes:?}"
     );
     assert!(
+        schema_suggested > 0,
+        "no step dropped a schema's last table"
+    );
+    assert!(
         started.elapsed() < std::time::Duration::from_secs(90),
         "bounded runtime: {:?}",
         started.elapsed()
