@@ -11,7 +11,8 @@
 //! schema, made again or not), an enum type whose values grow, which is renamed, and which a migration drops with
 //! the columns that use it or after turning them into text, idempotent `DO` blocks, rollback
 //! sections, suppression comments that come and go, and configs that declare a table external
-//! or ignore one. Every step compares `check --staged` and `check --all`.
+//! or ignore one. Every step compares `check --staged` and `check --all`. The same edits run
+//! twice: with the migrations as SQL files, and as one chain of Alembic revisions.
 
 use crate::cache::{Rng, all_both_ways, staged_both_ways, write_migrations};
 use crate::common::*;
@@ -19,6 +20,8 @@ use crate::common::*;
 const MIXINS: &str = "apps/backend/src/db/models/mixins.py";
 /// A model file whose class is sometimes named `AuditMixin` too.
 const LEGACY: &str = "apps/backend/src/db/models/legacy.py";
+/// Where the revisions are when the migrations are Alembic's.
+const VERSIONS: &str = "database/alembic/versions";
 /// The model files a class can live in, by index.
 const FILES: [&str; 3] = [
     "apps/backend/src/db/models/core.py",
@@ -68,6 +71,9 @@ struct World {
     /// [`LEGACY`]'s class is named `AuditMixin`: a class found by its name alone is then
     /// ambiguous.
     legacy: bool,
+    /// The migrations are Alembic revisions in [`VERSIONS`], one chain in the order of their
+    /// names, each running its SQL with `op.execute`; otherwise SQL files.
+    alembic: bool,
 }
 
 const INITIAL: &str = r#"-- Migration: initial
@@ -97,7 +103,7 @@ COMMIT;
 "#;
 
 impl World {
-    fn new() -> World {
+    fn new(alembic: bool) -> World {
         let class = |name, schema, table: &str, file| Class {
             name,
             schema,
@@ -125,6 +131,7 @@ impl World {
             next: 1,
             mixin_by_name: false,
             legacy: false,
+            alembic,
         }
     }
 
@@ -497,7 +504,42 @@ impl World {
             }
             repo.write(path, &text);
         }
-        write_migrations(repo, &self.migrations);
+        if self.alembic {
+            self.write_revisions(repo);
+        } else {
+            write_migrations(repo, &self.migrations);
+        }
+    }
+
+    /// The migrations as one chain of Alembic revisions, in the order of their names (the
+    /// order the SQL files run in): a migration deleted or moved rewires the chain around it.
+    fn write_revisions(&self, repo: &TestRepo) {
+        let dir = repo.path().join(VERSIONS);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                std::fs::remove_file(entry.path()).expect("remove");
+            }
+        }
+        let mut chain: Vec<(&str, &str)> = vec![("001_initial.sql", INITIAL)];
+        let mut later: Vec<(&str, &str)> = self
+            .migrations
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_str()))
+            .collect();
+        later.sort();
+        chain.extend(later);
+        let mut down = "None".to_string();
+        for (name, sql) in chain {
+            let stem = name.trim_end_matches(".sql");
+            let revision = format!("r{stem}");
+            repo.write(
+                &format!("{VERSIONS}/{stem}.py"),
+                &format!(
+                    "\"\"\"{stem}\"\"\"\nfrom alembic import op\n\nrevision = \"{revision}\"\ndown_revision = {down}\n\n\ndef upgrade():\n    op.execute(\n        \"\"\"\n{sql}\"\"\"\n    )\n\n\ndef downgrade():\n    pass\n"
+                ),
+            );
+            down = format!("\"{revision}\"");
+        }
     }
 }
 
@@ -510,28 +552,25 @@ fn sql_type(ty: &str) -> &'static str {
     }
 }
 
-#[test]
-fn cached_results_match_a_run_without_cache_over_random_edits_across_files_and_tables() {
+/// Runs the edit sequences of `seeds` on a backend whose migrations are SQL files or (with
+/// `alembic`) revisions, comparing every step with a run without the cache; then asserts that
+/// the sequences reached every rule that compares the models with the migrations, DG008 (SQL
+/// files only), DG100, and a finding whose suggested SQL creates its schema first.
+fn edit_sequences(alembic: bool, seeds: &[u64]) {
     let started = std::time::Instant::now();
     let mut checked = 0;
     let mut codes = [0usize; 2];
     // Steps whose findings suggest creating a schema first: a schema's last table is gone.
     let mut schema_suggested = 0;
     let mut rules: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    // Chosen so that, together, the sequences reach every rule listed below.
-    for seed in [
-        0x5151_7a7a_0bad_cafe_u64,
-        0x0000_0000_0001_0001,
-        0x0000_0000_0003_0003,
-        0x0000_0000_0005_0005,
-        0x0000_0000_001f_001f,
-        0x7777_1234_abcd_0042,
-    ] {
+    for &seed in seeds {
         let mut rng = Rng(seed);
         let repo = TestRepo::new();
-        let mut world = World::new();
-        repo.write(BASE, BASE_PY)
-            .write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL);
+        let mut world = World::new(alembic);
+        repo.write(BASE, BASE_PY);
+        if !alembic {
+            repo.write(&format!("{MIGRATIONS}/001_initial.sql"), INITIAL);
+        }
         world.render(&repo);
         repo.commit_all("initial");
         let initial = repo.run(&["check", "--all", ".", "--format", "json"]);
@@ -575,12 +614,16 @@ fn cached_results_match_a_run_without_cache_over_random_edits_across_files_and_t
             }
         }
     }
-    assert_eq!(checked, 84);
-    // The sequences reach every rule that compares the models with the migrations, DG008 and
-    // DG100: each of them is checked against a run without the cache somewhere.
-    let expected = [
-        "DG001", "DG002", "DG003", "DG004", "DG005", "DG006", "DG007", "DG008", "DG100",
+    assert_eq!(checked, 14 * seeds.len());
+    // The sequences reach every rule that compares the models with the migrations, DG008
+    // (SQL files only: it does not check Alembic revisions) and DG100: each of them is checked
+    // against a run without the cache somewhere.
+    let mut expected = vec![
+        "DG001", "DG002", "DG003", "DG004", "DG005", "DG006", "DG007", "DG100",
     ];
+    if !alembic {
+        expected.push("DG008");
+    }
     assert!(
         expected.iter().all(|r| rules.contains(*r)),
         "rules reached: {rules:?}"
@@ -598,5 +641,33 @@ fn cached_results_match_a_run_without_cache_over_random_edits_across_files_and_t
         started.elapsed() < std::time::Duration::from_secs(90),
         "bounded runtime: {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn cached_results_match_a_run_without_cache_over_random_edits_across_files_and_tables() {
+    // Chosen so that, together, the sequences reach every rule the test asks for.
+    edit_sequences(
+        false,
+        &[
+            0x5151_7a7a_0bad_cafe,
+            0x0000_0000_0001_0001,
+            0x0000_0000_0003_0003,
+            0x0000_0000_0005_0005,
+            0x0000_0000_001f_001f,
+            0x7777_1234_abcd_0042,
+        ],
+    );
+}
+
+#[test]
+fn cached_results_match_a_run_without_cache_over_the_same_edits_as_alembic_revisions() {
+    edit_sequences(
+        true,
+        &[
+            0x0000_0000_0001_0001,
+            0x0000_0000_0003_0003,
+            0x0000_0000_0009_0009,
+        ],
     );
 }
