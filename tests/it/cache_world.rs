@@ -1,18 +1,18 @@
-//! Issue 14, correctness first: the kept states a change check goes on from (the kept replay,
-//! the kept resolution, the parse pack, the before side remembered by its tree) give exactly
-//! what a run without the cache gives, over random edit sequences on a backend of several
-//! model files, schemas and tables that refer to one another.
+//! Issue 14, correctness first: the kept states a change check goes on from (the kept replay, the
+//! kept resolution, the parse pack, the before side remembered by its tree) give exactly what a run
+//! without the cache gives, over random edit sequences on a backend of several model files, schemas
+//! and tables that refer to one another.
 //!
-//! `cache.rs` edits one table of one model file. Here the edits reach across files and tables:
-//! a mixin in its own file whose columns every class that uses it maps (imported from its
-//! module, or from one the project lacks, so that it is found by its name, which another
-//! file's class may then share), a class moved to another file, a table renamed on both sides,
-//! foreign keys into tables that a migration drops (alone, with `CASCADE`, or with their whole
-//! schema, made again or not), an enum type whose values grow, which is renamed, and which a migration drops with
-//! the columns that use it or after turning them into text, idempotent `DO` blocks, rollback
-//! sections, suppression comments that come and go, and configs that declare a table external
-//! or ignore one. Every step compares `check --staged` and `check --all`. The same edits run
-//! twice: with the migrations as SQL files, and as one chain of Alembic revisions.
+//! `cache.rs` edits one table of one model file. Here the edits reach across files and tables: a
+//! mixin in its own file whose columns every class that uses it maps (imported from its module, or
+//! from one the project lacks, so that it is found by its name, which another file's class may then
+//! share), a class moved to another file, a table renamed on both sides, foreign keys into tables
+//! that a migration drops (alone, with `CASCADE`, or with their whole schema, made again or not),
+//! an enum type whose values grow, which is renamed, and which a migration drops with the columns
+//! that use it or after turning them into text, idempotent `DO` blocks, rollback sections,
+//! suppression comments that come and go, and configs that declare a table external or ignore one.
+//! Every step compares `check --staged` and `check --all`. The same edits run twice: with the
+//! migrations as SQL files, and as one chain of Alembic revisions.
 
 use crate::cache::{Rng, all_both_ways, staged_both_ways, write_migrations};
 use crate::common::*;
