@@ -668,6 +668,9 @@ fn cached_results_match_a_run_without_cache_over_the_same_edits_as_alembic_revis
             0x0000_0000_0001_0001,
             0x0000_0000_0003_0003,
             0x0000_0000_0009_0009,
+            // Edits a kept revision in the middle of the chain: going on from the kept replay
+            // regardless fails here.
+            0x0000_0000_001f_001f,
         ],
     );
 }
