@@ -245,7 +245,7 @@ fn cache_entries(repo: &TestRepo, kind: &str) -> usize {
     std::fs::read_dir(folder).map(|d| d.count()).unwrap_or(0)
 }
 
-pub(crate) fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
+fn staged_both_ways(repo: &TestRepo) -> (Run, Run) {
     let cached = repo.run(&["check", "--staged", "--format", "json"]);
     let mut cmd = Command::new(binary());
     let output = isolate(&mut cmd)
@@ -401,24 +401,7 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
             repo.write(MODELS, &model);
             write_migrations(&repo, &migrations);
             repo.git(&["add", "-A"]);
-            let (cached, fresh) = staged_both_ways(&repo);
-            assert!(
-                matches!(fresh.code, 0 | 1),
-                "seed {seed:#x} step {step}: {fresh:?}"
-            );
-            assert_eq!(
-                (cached.code, &cached.stdout),
-                (fresh.code, &fresh.stdout),
-                "seed {seed:#x} step {step}: the cached run differs from a run without cache"
-            );
-            // `--all` reads the work tree: the index's stat data, racy entries, and (from the
-            // second step on) a cache that holds earlier states.
-            let (cached_all, fresh_all) = all_both_ways(&repo, ".");
-            assert_eq!(
-                (cached_all.code, &cached_all.stdout),
-                (fresh_all.code, &fresh_all.stdout),
-                "seed {seed:#x} step {step}: the cached --all differs from a run without cache"
-            );
+            same_with_and_without_cache(&repo, &format!("seed {seed:#x} step {step}"));
             checked += 1;
             if rng.below(3) == 0 {
                 repo.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", "step"]);
@@ -431,6 +414,28 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
         "bounded runtime: {:?}",
         started.elapsed()
     );
+}
+
+/// `check --staged` and `check --all` of the repository as it is, each with the cache and
+/// without it: asserts that both give the same (a change check exits 0 or 1), and returns the
+/// runs without the cache. `at` names the step in a failure.
+pub(crate) fn same_with_and_without_cache(repo: &TestRepo, at: &str) -> (Run, Run) {
+    let (cached, fresh) = staged_both_ways(repo);
+    assert!(matches!(fresh.code, 0 | 1), "{at}: {fresh:?}");
+    assert_eq!(
+        (cached.code, &cached.stdout),
+        (fresh.code, &fresh.stdout),
+        "{at}: the cached run differs from a run without cache"
+    );
+    // `--all` reads the work tree: the index's stat data, racy entries, and (from the second
+    // step on) a cache that holds earlier states.
+    let (cached_all, fresh_all) = all_both_ways(repo, ".");
+    assert_eq!(
+        (cached_all.code, &cached_all.stdout),
+        (fresh_all.code, &fresh_all.stdout),
+        "{at}: the cached --all differs from a run without cache"
+    );
+    (fresh, fresh_all)
 }
 
 /// Makes the migrations folder hold `001_initial.sql` and `migrations` (file name, text) alone.
@@ -447,7 +452,7 @@ pub(crate) fn write_migrations(repo: &TestRepo, migrations: &[(String, String)])
 }
 
 /// `check --all` in `dir` of the repository, with the cache and without it.
-pub(crate) fn all_both_ways(repo: &TestRepo, dir: &str) -> (Run, Run) {
+fn all_both_ways(repo: &TestRepo, dir: &str) -> (Run, Run) {
     let cached = repo.run(&["check", "--all", dir, "--format", "json"]);
     let mut cmd = Command::new(binary());
     let output = isolate(&mut cmd)
