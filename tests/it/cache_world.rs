@@ -54,6 +54,13 @@ struct Class {
     suppressed: Option<String>,
 }
 
+impl Class {
+    /// `schema.table`.
+    fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+}
+
 /// The backend as the test holds it: rendered to files at every step.
 struct World {
     classes: Vec<Class>,
@@ -173,9 +180,8 @@ impl World {
                 .map(|(c, ty)| format!("{c} {}", sql_type(ty))),
         );
         format!(
-            "CREATE TABLE IF NOT EXISTS {}.{} (\n    {}\n);\n",
-            class.schema,
-            class.table,
+            "CREATE TABLE IF NOT EXISTS {} (\n    {}\n);\n",
+            class.qualified(),
             columns.join(",\n    ")
         )
     }
@@ -213,12 +219,11 @@ impl World {
                 let i = rng.below(self.classes[c].columns.len());
                 let (column, _) = self.classes[c].columns.remove(i);
                 if rng.below(2) == 0 {
-                    let class = &self.classes[c];
-                    let sql = format!(
-                        "ALTER TABLE {}.{} DROP COLUMN IF EXISTS {column};\n",
-                        class.schema, class.table
+                    let table = self.classes[c].qualified();
+                    self.migrate(
+                        "drop_column",
+                        format!("ALTER TABLE {table} DROP COLUMN IF EXISTS {column};\n"),
                     );
-                    self.migrate("drop_column", sql);
                 }
             }
             // A column's type changed, with its migration or not.
@@ -232,14 +237,12 @@ impl World {
                 };
                 self.classes[c].columns[i].1 = new;
                 if rng.below(2) == 0 {
-                    let class = &self.classes[c];
-                    let sql = format!(
-                        "ALTER TABLE {}.{} ALTER COLUMN {column} TYPE {};\n",
-                        class.schema,
-                        class.table,
-                        sql_type(new)
+                    let table = self.classes[c].qualified();
+                    let ty = sql_type(new);
+                    self.migrate(
+                        "alter_type",
+                        format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty};\n"),
                     );
-                    self.migrate("alter_type", sql);
                 }
             }
             // The mixin gains a column: every class that uses it maps it; a migration adds it
@@ -285,12 +288,11 @@ impl World {
                     self.classes[c].table.split('_').next().unwrap_or("t")
                 ));
                 if rng.below(2) == 0 {
-                    let class = &self.classes[c];
-                    let sql = format!(
-                        "ALTER TABLE {}.{} RENAME TO {new};\n",
-                        class.schema, class.table
+                    let table = self.classes[c].qualified();
+                    self.migrate(
+                        "rename_table",
+                        format!("ALTER TABLE {table} RENAME TO {new};\n"),
                     );
-                    self.migrate("rename_table", sql);
                 }
                 self.classes[c].table = new;
             }
@@ -303,8 +305,8 @@ impl World {
                 class.user_fk = !class.user_fk;
                 if class.user_fk && rng.below(2) == 0 {
                     let sql = format!(
-                        "ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS user_id INT REFERENCES identity.users(id);\n",
-                        class.schema, class.table
+                        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS user_id INT REFERENCES identity.users(id);\n",
+                        class.qualified()
                     );
                     self.migrate("user_fk", sql);
                 }
@@ -346,11 +348,8 @@ impl World {
             13 => {
                 let class = &self.classes[c];
                 let sql = match rng.below(4) {
-                    0 => format!("DROP TABLE IF EXISTS {}.{};\n", class.schema, class.table),
-                    1 => format!(
-                        "DROP TABLE IF EXISTS {}.{} CASCADE;\n",
-                        class.schema, class.table
-                    ),
+                    0 => format!("DROP TABLE IF EXISTS {};\n", class.qualified()),
+                    1 => format!("DROP TABLE IF EXISTS {} CASCADE;\n", class.qualified()),
                     2 => format!(
                         "DROP SCHEMA IF EXISTS {schema} CASCADE;\nCREATE SCHEMA {schema};\n",
                         schema = class.schema
