@@ -1,6 +1,7 @@
 //! Timing spans for profiling a run: with `DRIFTGUARD_TIMINGS=1` each [`span`] writes
-//! `driftguard timing: <name> <ms>` (and the resident memory then) to stderr when it ends,
-//! from whichever thread it ends on. Off (one relaxed load) otherwise. A debugging aid for
+//! `driftguard timing: <name> [<from>–<to>] <ms>` (when it began and ended, in ms from the
+//! first span, so the threads' spans read as one timeline; and the resident memory then) to
+//! stderr when it ends, from whichever thread it ends on. Off (one relaxed load) otherwise. A debugging aid for
 //! `benches/`, not output a user relies on.
 
 use std::io::Write;
@@ -9,7 +10,20 @@ use std::time::Instant;
 
 fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("DRIFTGUARD_TIMINGS").is_some_and(|v| v == "1"))
+    *ON.get_or_init(|| {
+        let on = std::env::var_os("DRIFTGUARD_TIMINGS").is_some_and(|v| v == "1");
+        if on {
+            epoch();
+        }
+        on
+    })
+}
+
+/// When the first span began: each span also says when it began and ended from then, to
+/// read the threads' spans as one timeline.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 /// A span that reports its wall time when dropped.
@@ -46,13 +60,12 @@ impl Drop for Span {
             && let Some(mut sink) = sink()
         {
             let ms = start.elapsed().as_secs_f64() * 1000.0;
+            let from = start.duration_since(epoch()).as_secs_f64() * 1000.0;
+            let name = format!("{} [{from:.1}–{:.1}]", self.name, from + ms);
             // One write per line, so lines of spans ending at once do not mix.
             let line = match resident_mb() {
-                Some(mb) => format!(
-                    "driftguard timing: {} {ms:.1} ms (resident {mb} MB)\n",
-                    self.name
-                ),
-                None => format!("driftguard timing: {} {ms:.1} ms\n", self.name),
+                Some(mb) => format!("driftguard timing: {name} {ms:.1} ms (resident {mb} MB)\n"),
+                None => format!("driftguard timing: {name} {ms:.1} ms\n"),
             };
             let _ = sink.write_all(line.as_bytes());
         }
