@@ -76,6 +76,22 @@ fn issue_11_a_corrupt_index_says_so_and_how_to_rebuild_it() {
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert_shown!(run);
+    // An absurd entry count, with the checksum broken and then made to match: the entries are
+    // decoded while the checksum is checked, and neither run may reserve memory for four
+    // billion entries.
+    let mut bad = good.clone();
+    bad[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&index, &bad).expect("write");
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
+    let body = bad.len() - 20;
+    let sum = sha1(&bad[..body]);
+    bad[body..].copy_from_slice(&sum);
+    std::fs::write(&index, &bad).expect("write");
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
 }
 
 /// SHA-1, for the index checksum of the corrupt-index test (git's own hash).
