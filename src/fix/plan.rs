@@ -346,7 +346,7 @@ impl<'a> Builder<'_, 'a> {
                         && let Some(model_enum) = self
                             .model_table(&t.schema, &t.table)
                             .and_then(|m| m.columns.iter().find(|c| c.name == *column))
-                            .and_then(|c| c.enum_type.as_ref())
+                            .and_then(|c| c.enum_type())
                     {
                         let key = (
                             schema.to_string(),
@@ -479,7 +479,7 @@ impl<'a> Builder<'_, 'a> {
     fn model_enum_values(&self, schema: &str, name: &str) -> Option<Vec<String>> {
         self.inputs.tables.iter().find_map(|t| {
             t.columns.iter().find_map(|c| {
-                let e = c.enum_type.as_ref().filter(|e| e.native)?;
+                let e = c.enum_type().filter(|e| e.native)?;
                 let type_schema = e
                     .schema
                     .clone()
@@ -490,7 +490,7 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn column(&self, column: &ModelColumn, single_pk: bool) -> ColumnPlan {
-        let enum_type = column.enum_type.as_ref().filter(|e| e.native).map(|e| {
+        let enum_type = column.enum_type().filter(|e| e.native).map(|e| {
             (
                 e.schema
                     .clone()
@@ -505,7 +505,7 @@ impl<'a> Builder<'_, 'a> {
         let serial = single_pk
             && column.primary_key
             && integer
-            && column.foreign_keys.is_empty()
+            && column.foreign_keys().is_empty()
             && !column.server_default;
         ColumnPlan {
             name: column.name.to_string(),
@@ -515,9 +515,9 @@ impl<'a> Builder<'_, 'a> {
             nullable: !column.primary_key && column.nullable != Some(false),
             primary_key: column.primary_key,
             serial,
-            default: column.server_default_sql.as_deref().map(str::to_string),
+            default: column.server_default_sql().map(str::to_string),
             references: None,
-            comment: column.comment.as_deref().map(str::to_string),
+            comment: column.comment().map(str::to_string),
             index: column.index,
             unique: column.unique,
             location: column.location.clone(),
@@ -671,7 +671,7 @@ impl<'a> Builder<'_, 'a> {
         planned_tables: &[(String, String)],
         planned_columns: &[(String, String, String)],
     ) -> Option<Reference> {
-        let written = column.foreign_keys.first()?;
+        let written = column.foreign_keys().first()?;
         let (rest, target_column) = written.rsplit_once('.')?;
         let mut candidates: Vec<(String, String)> = Vec::new();
         match rest.rsplit_once('.') {
@@ -756,7 +756,7 @@ mod tests {
     }
 
     fn fk(table: ModelTable, column: &str, target: &str) -> ModelTable {
-        with_column(table, column, |c| c.foreign_keys = vec![target.to_string()])
+        with_column(table, column, |c| c.set_foreign_keys(vec![target.to_string()]))
     }
 
     #[test]
@@ -838,7 +838,7 @@ mod tests {
         ] {
             bookings = with_column(bookings, column, |c| {
                 crate::rules::test_support::set_enum(c, Some("core"), name, values);
-                c.server_default_sql = (column == "kind").then(|| "'a'".into());
+                c.set_server_default_sql((column == "kind").then(|| "'a'".into()));
             });
         }
         let findings = [

@@ -306,22 +306,24 @@ impl<'a> Resolver<'a> {
             }
             (None, None) => (None, None, input.annotation.map(expr_text)),
         };
-        Some(ModelColumn {
-            name: name.into(),
-            attribute: input.attribute.map(compact_str::CompactString::from),
+        let mut column = ModelColumn {
             ty,
             type_text: type_text.map(Into::into),
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
-            server_default_sql: spec.server_default_sql.map(Into::into),
             index: spec.index,
             unique: spec.unique,
-            foreign_keys: spec.foreign_keys,
-            enum_type: enum_type.map(Box::new),
-            comment: spec.comment.map(Into::into),
-            location: input.location.clone(),
-        })
+            attribute: input.attribute.map(compact_str::CompactString::from),
+            ..ModelColumn::new(name, input.location.clone())
+        };
+        column.change_rare(|rare| {
+            rare.server_default_sql = spec.server_default_sql.map(Into::into);
+            rare.foreign_keys = spec.foreign_keys;
+            rare.enum_type = enum_type;
+            rare.comment = spec.comment.map(Into::into);
+        });
+        Some(column)
     }
 
     /// A string literal or a module-level string constant.
@@ -831,22 +833,24 @@ impl<'a> Resolver<'a> {
                 (ty, e, Some(expr_text(annotation)))
             }
         };
-        Some(ModelColumn {
-            name: name.into(),
-            attribute: input.attribute.map(compact_str::CompactString::from),
+        let mut column = ModelColumn {
             ty,
             type_text: type_text.map(Into::into),
             nullable,
             primary_key: spec.primary_key,
             server_default: spec.server_default,
-            server_default_sql: spec.server_default_sql.map(Into::into),
             index: spec.index,
             unique: spec.unique,
-            foreign_keys: spec.foreign_keys,
-            enum_type: enum_type.map(Box::new),
-            comment: spec.comment.map(Into::into),
-            location: input.location.clone(),
-        })
+            attribute: input.attribute.map(compact_str::CompactString::from),
+            ..ModelColumn::new(name, input.location.clone())
+        };
+        column.change_rare(|rare| {
+            rare.server_default_sql = spec.server_default_sql.map(Into::into);
+            rare.foreign_keys = spec.foreign_keys;
+            rare.enum_type = enum_type;
+            rare.comment = spec.comment.map(Into::into);
+        });
+        Some(column)
     }
 }
 

@@ -175,7 +175,7 @@ fn handbook_customer_maps_core_customers() {
     assert_eq!(sql(ok).as_deref(), Some("BOOLEAN"));
 
     let score = col(customers, "flexibility_score");
-    assert_eq!(score.comment.as_deref(), Some("0-10"));
+    assert_eq!(score.comment(), Some("0-10"));
     assert_eq!(score.location.line, 18);
 
     let notes = col(customers, "notes");
@@ -214,7 +214,7 @@ fn legacy_columns_through_every_spelling() {
     assert_eq!(sql(col(items, "b")).as_deref(), Some("VARCHAR(10)"));
     assert_eq!(col(items, "c").nullable, Some(true));
     assert_eq!(sql(col(items, "c")).as_deref(), Some("TEXT"));
-    assert_eq!(col(items, "d").foreign_keys, vec!["core.customers.id"]);
+    assert_eq!(col(items, "d").foreign_keys(), vec!["core.customers.id"]);
     assert_eq!(sql(col(items, "d")).as_deref(), Some("INTEGER"));
 }
 
@@ -257,11 +257,11 @@ fn table_objects_with_schema_and_column_locations() {
     assert_eq!(names(t), vec!["id", "chef_id", "note"]);
     let chef = col(t, "chef_id");
     assert_eq!(chef.location, Location::new("app/models.py", 9, 5));
-    assert_eq!(chef.foreign_keys, vec!["ops.chefs.id"]);
+    assert_eq!(chef.foreign_keys(), vec!["ops.chefs.id"]);
     assert_eq!(chef.nullable, Some(false));
     assert_eq!(chef.attribute, None);
     assert_eq!(col(t, "id").nullable, Some(false));
-    assert_eq!(col(t, "note").comment.as_deref(), Some("free text"));
+    assert_eq!(col(t, "note").comment(), Some("free text"));
     assert_eq!(tables[1].location, Location::new("app/models.py", 14, 1));
 }
 
@@ -333,7 +333,7 @@ fn relationships_and_other_attributes_are_not_columns() {
     let bookings = table(&tables, "bookings");
     assert_eq!(names(bookings), vec!["id", "customer_id"]);
     assert_eq!(
-        col(bookings, "customer_id").foreign_keys,
+        col(bookings, "customer_id").foreign_keys(),
         vec!["customers.id"]
     );
 }
@@ -430,7 +430,7 @@ fn declared_attr_columns_and_tablename_on_mixins() {
     let chef = &tables[0];
     assert_eq!(names(chef), vec!["owner_id", "id"]);
     let owner = col(chef, "owner_id");
-    assert_eq!(owner.foreign_keys, vec!["identity.users.id"]);
+    assert_eq!(owner.foreign_keys(), vec!["identity.users.id"]);
     assert_eq!(owner.location.line, 16, "the `def` of the declared_attr");
 }
 
@@ -689,7 +689,7 @@ fn issue_12_fastapi_users_base_tables_come_from_the_library() {
     assert_eq!(col(user, "email").location, user.location);
     assert_eq!(sql(col(user, "id")).as_deref(), Some("UUID"));
     let oauth = table(&tables, "oauth_account");
-    assert_eq!(col(oauth, "user_id").foreign_keys, vec!["user.id"]);
+    assert_eq!(col(oauth, "user_id").foreign_keys(), vec!["user.id"]);
     let token = table(&tables, "accesstoken");
     assert_eq!(
         sql(col(token, "created_at")).as_deref(),
@@ -800,7 +800,7 @@ fn joined_table_inheritance_gives_the_subclass_its_own_columns_only() {
     assert_eq!(table_names(&tables), vec!["people", "ops.chefs"]);
     assert_eq!(names(&tables[0]), vec!["id", "name"]);
     assert_eq!(names(&tables[1]), vec!["id", "specialty"]);
-    assert_eq!(col(&tables[1], "id").foreign_keys, vec!["people.id"]);
+    assert_eq!(col(&tables[1], "id").foreign_keys(), vec!["people.id"]);
 }
 
 #[test]
@@ -854,7 +854,7 @@ fn flask_models_get_implicit_snake_case_names() {
     assert_eq!(col(profile, "bio").nullable, Some(false));
     assert_eq!(sql(col(profile, "bio")).as_deref(), Some("TEXT"));
     assert_eq!(
-        col(&tables[3], "profile_id").foreign_keys,
+        col(&tables[3], "profile_id").foreign_keys(),
         vec!["user_profile.id"]
     );
 }
@@ -921,7 +921,7 @@ fn sqlmodel_table_classes_and_fields() {
     assert_eq!(sql(col(hero, "name")).as_deref(), Some("VARCHAR(50)"));
     assert_eq!(col(hero, "name").nullable, Some(false));
     assert_eq!(col(hero, "age").nullable, Some(true));
-    assert_eq!(col(hero, "team_id").foreign_keys, vec!["team.id"]);
+    assert_eq!(col(hero, "team_id").foreign_keys(), vec!["team.id"]);
     let created = col(hero, "created");
     assert!(created.server_default);
     assert_eq!(created.nullable, Some(false));
@@ -959,7 +959,7 @@ fn annotated_aliases_across_files() {
     assert_eq!(col(menu, "name").nullable, Some(false));
     assert_eq!(col(menu, "label").nullable, Some(true));
     assert_eq!(col(menu, "blurb").nullable, Some(true));
-    assert_eq!(col(menu, "blurb").comment.as_deref(), Some("optional"));
+    assert_eq!(col(menu, "blurb").comment(), Some("optional"));
     assert_eq!(
         col(menu, "title").nullable,
         Some(false),
@@ -1009,7 +1009,7 @@ fn enums_with_names_schemas_values_and_non_native() {
     ]);
     let booking = table(&tables, "bookings");
     let status = col(booking, "status");
-    let status_enum = status.enum_type.as_ref().expect("an enum");
+    let status_enum = status.enum_type().expect("an enum");
     assert_eq!(status_enum.name, "booking_status");
     assert_eq!(status_enum.schema.as_deref(), Some("core"));
     assert_eq!(
@@ -1028,14 +1028,14 @@ fn enums_with_names_schemas_values_and_non_native() {
     assert_eq!(status.nullable, Some(false));
 
     let channel = col(booking, "channel");
-    let channel_enum = channel.enum_type.as_ref().expect("an enum");
+    let channel_enum = channel.enum_type().expect("an enum");
     assert_eq!(channel_enum.name, "channel");
     assert!(!channel_enum.native);
     assert_eq!(channel_enum.values, vec!["EMAIL", "SMS"]);
     assert_eq!(sql(channel).as_deref(), Some("VARCHAR(5)"));
 
     let implicit = col(booking, "implicit");
-    let implicit_enum = implicit.enum_type.as_ref().expect("an inferred enum");
+    let implicit_enum = implicit.enum_type().expect("an inferred enum");
     assert_eq!(implicit_enum.name, "bookingstatus");
     assert_eq!(
         implicit_enum.values,
@@ -1046,14 +1046,13 @@ fn enums_with_names_schemas_values_and_non_native() {
     let inherited = col(booking, "inherited");
     assert_eq!(
         inherited
-            .enum_type
-            .as_ref()
+            .enum_type()
             .and_then(|e| e.schema.as_deref()),
         Some("core")
     );
     let literal = col(booking, "literal");
     assert_eq!(
-        literal.enum_type.as_ref().map(|e| e.values.clone()),
+        literal.enum_type().map(|e| e.values.clone()),
         Some(vec!["a".to_string(), "bb".to_string()])
     );
 }
@@ -1307,7 +1306,7 @@ fn sqlmodel_api_schemas_and_tables_side_by_side() {
     assert_eq!(sql(col(account, "id")).as_deref(), Some("UUID"));
     let note = &tables[1];
     assert_eq!(names(note), vec!["id", "account_id"]);
-    assert_eq!(col(note, "account_id").foreign_keys, vec!["account.id"]);
+    assert_eq!(col(note, "account_id").foreign_keys(), vec!["account.id"]);
 }
 
 #[test]
@@ -1316,7 +1315,7 @@ fn enum_class_outside_the_read_files_keeps_its_name() {
         "{BASE_20}from sqlalchemy import Enum\nfrom app.enums import Tier\n\nclass Price(Base):\n    __tablename__ = 'pricing_tiers'\n    id: Mapped[int] = mapped_column(primary_key=True)\n    tier: Mapped[Tier] = mapped_column(Enum(Tier))\n"
     ));
     let tier = col(&tables[0], "tier");
-    let tier_enum = tier.enum_type.as_ref().expect("an enum");
+    let tier_enum = tier.enum_type().expect("an enum");
     assert_eq!(tier_enum.name, "tier");
     assert!(tier_enum.values.is_empty());
     assert_eq!(tier_enum.location, None);
@@ -1344,15 +1343,15 @@ fn server_defaults_indexes_and_unique_are_read_for_fix() {
     ));
     let leads = table(&tables, "leads");
     let status = col(leads, "status");
-    assert_eq!(status.server_default_sql.as_deref(), Some("'new'"));
+    assert_eq!(status.server_default_sql(), Some("'new'"));
     assert!(status.index && !status.unique);
     let created = col(leads, "created_at");
-    assert_eq!(created.server_default_sql.as_deref(), Some("now()"));
+    assert_eq!(created.server_default_sql(), Some("now()"));
     let code = col(leads, "code");
-    assert_eq!(code.server_default_sql.as_deref(), Some("'x'"));
+    assert_eq!(code.server_default_sql(), Some("'x'"));
     assert!(code.unique && !code.index);
     let plain = col(leads, "plain");
-    assert_eq!(plain.server_default_sql, None);
+    assert_eq!(plain.server_default_sql(), None);
     assert!(!plain.server_default && !plain.index);
 }
 

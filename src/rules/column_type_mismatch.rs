@@ -86,7 +86,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             // A type the source does not qualify (no enum of the model's to resolve) that is
             // the migrated column's own type cannot disagree with it: most columns, compared
             // without telling their kinds apart.
-            let as_written = !(model_ty.user_defined && column.enum_type.is_some());
+            let as_written = !(model_ty.user_defined && column.enum_type().is_some());
             let per_source = ctx
                 .migrated_columns(table, column)
                 .into_iter()
@@ -117,8 +117,7 @@ fn model_type<'t>(
     source: &MigrationSource,
 ) -> std::borrow::Cow<'t, SqlType> {
     let resolved = column
-        .enum_type
-        .as_ref()
+        .enum_type()
         .filter(|e| e.native && ty.user_defined)
         .and_then(|e| ctx.resolve_enum(source, table, e));
     match resolved {

@@ -213,7 +213,7 @@ pub fn add_column_sql(schema: &str, table: &str, column: &ModelColumn) -> String
         column.name,
         super::column_type_sql(column)
     );
-    if let Some(comment) = &column.comment {
+    if let Some(comment) = column.comment() {
         sql.push_str(&format!(
             "\nCOMMENT ON COLUMN {schema}.{table}.{} IS {};",
             column.name,

@@ -71,7 +71,7 @@ pub(crate) fn missing_enum_types<'a>(ctx: &Context<'a>) -> Vec<MissingEnumType<'
     let mut missing = Vec::new();
     for table in ctx.checked() {
         for column in &table.columns {
-            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
+            let Some(model_enum) = column.enum_type().filter(|e| e.native) else {
                 continue;
             };
             let per_source = ctx
@@ -291,7 +291,7 @@ mod tests {
         assert!(dg004(&[], bookings(Some("core"))).is_empty());
         // native_enum=False stores a VARCHAR.
         let mut table = bookings(Some("core"));
-        if let Some(e) = table.columns[1].enum_type.as_mut() {
+        if let Some(e) = table.columns[1].enum_type_mut() {
             e.native = false;
         }
         assert!(dg004(&[TEXT_COLUMN], table).is_empty());

@@ -75,7 +75,7 @@ pub(crate) fn missing_enum_values<'a>(ctx: &Context<'a>) -> Vec<MissingEnumValue
     let mut missing = Vec::new();
     for table in ctx.checked() {
         for column in &table.columns {
-            let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
+            let Some(model_enum) = column.enum_type().filter(|e| e.native) else {
                 continue;
             };
             let with_type: Vec<(Migrated, &EnumType)> = ctx
@@ -258,7 +258,7 @@ mod tests {
     #[test]
     fn non_native_enums_missing_types_and_missing_columns_are_not_dg003() {
         let mut table = bookings(Some("core"), "booking_status", &["pending", "other"]);
-        if let Some(e) = table.columns[1].enum_type.as_mut() {
+        if let Some(e) = table.columns[1].enum_type_mut() {
             e.native = false;
         }
         assert!(dg003(&[CREATE], table).is_empty());

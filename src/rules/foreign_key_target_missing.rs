@@ -75,7 +75,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let mut findings = Vec::new();
     for table in ctx.checked() {
         for column in &table.columns {
-            for written in &column.foreign_keys {
+            for written in column.foreign_keys() {
                 let Some(reference) = parse(written) else {
                     continue;
                 };
@@ -285,7 +285,7 @@ mod tests {
                 &[("id", "INTEGER"), ("customer_id", "INTEGER")],
             ),
             "customer_id",
-            |c| c.foreign_keys = vec![target.to_string()],
+            |c| c.set_foreign_keys(vec![target.to_string()]),
         )
     }
 
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn each_foreign_key_of_a_column_is_its_own_finding() {
         let table = with_column(reviews("core.customers.id"), "customer_id", |c| {
-            c.foreign_keys.push("core.accounts.id".to_string());
+            c.foreign_keys_mut().push("core.accounts.id".to_string());
         });
         let findings = dg007(&[REVIEWS], vec![table]);
         assert_eq!(findings.len(), 2, "{findings:?}");

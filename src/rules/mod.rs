@@ -384,21 +384,15 @@ pub(crate) mod test_support {
             columns: columns
                 .iter()
                 .enumerate()
-                .map(|(i, (column, ty))| ModelColumn {
-                    name: (*column).into(),
-                    attribute: None,
-                    ty: Some(sql_type(ty)),
-                    type_text: None,
-                    nullable: Some(i != 0),
-                    primary_key: i == 0,
-                    server_default: false,
-                    server_default_sql: None,
-                    index: false,
-                    unique: false,
-                    foreign_keys: Vec::new(),
-                    enum_type: None,
-                    comment: None,
-                    location: Location::new("models.py", u32::try_from(i + 2).unwrap_or(0), 5),
+                .map(|(i, (column, ty))| {
+                    let mut column = ModelColumn::new(
+                        *column,
+                        Location::new("models.py", u32::try_from(i + 2).unwrap_or(0), 5),
+                    );
+                    column.ty = Some(sql_type(ty));
+                    column.nullable = Some(i != 0);
+                    column.primary_key = i == 0;
+                    column
                 })
                 .collect(),
         }
@@ -423,7 +417,7 @@ pub(crate) mod test_support {
             None => name.to_string(),
         };
         column.ty = Some(SqlType::from_sql_name(&qualified, Vec::new(), true));
-        column.enum_type = Some(Box::new(ModelEnum {
+        column.set_enum_type(Some(ModelEnum {
             name: name.to_string(),
             schema: schema.map(str::to_string),
             values: values.iter().map(|v| v.to_string()).collect(),
@@ -713,7 +707,7 @@ mod tests {
             }
             if i % 7 == 2 {
                 table = with_column(table, "extra", |c| {
-                    c.foreign_keys = vec![format!("core.t{}.missing", i + 1)];
+                    c.set_foreign_keys(vec![format!("core.t{}.missing", i + 1)]);
                 });
             }
             for column in &mut table.columns {

@@ -204,7 +204,7 @@ pub fn prerequisites_sql(
         ensure_schema(schema, &mut out);
     }
     for column in columns {
-        let Some(model_enum) = column.enum_type.as_ref().filter(|e| e.native) else {
+        let Some(model_enum) = column.enum_type().filter(|e| e.native) else {
             continue;
         };
         let type_schema = model_enum.schema.as_deref().unwrap_or(default_schema);
@@ -272,7 +272,7 @@ pub fn create_table_sql(schema: &str, table: &ModelTable) -> String {
         lines.join(",\n")
     );
     for column in &table.columns {
-        if let Some(comment) = &column.comment {
+        if let Some(comment) = column.comment() {
             sql.push_str(&format!(
                 "\nCOMMENT ON COLUMN {schema}.{}.{} IS {};",
                 table.name,
