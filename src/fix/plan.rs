@@ -756,7 +756,9 @@ mod tests {
     }
 
     fn fk(table: ModelTable, column: &str, target: &str) -> ModelTable {
-        with_column(table, column, |c| c.set_foreign_keys(vec![target.to_string()]))
+        with_column(table, column, |c| {
+            c.set_foreign_keys(vec![target.to_string()])
+        })
     }
 
     #[test]

@@ -314,8 +314,7 @@ mod compact_columns {
             let rare = if flags & RARE != 0 {
                 let rare = RareParts {
                     server_default_sql: optional_part(seq, on(SERVER_DEFAULT_SQL), WHAT)?,
-                    foreign_keys: optional_part(seq, on(FOREIGN_KEYS), WHAT)?
-                        .unwrap_or_default(),
+                    foreign_keys: optional_part(seq, on(FOREIGN_KEYS), WHAT)?.unwrap_or_default(),
                     enum_type: optional_part(seq, on(ENUM_TYPE), WHAT)?,
                     comment: optional_part(seq, on(COMMENT), WHAT)?,
                 };

@@ -1045,9 +1045,7 @@ fn enums_with_names_schemas_values_and_non_native() {
 
     let inherited = col(booking, "inherited");
     assert_eq!(
-        inherited
-            .enum_type()
-            .and_then(|e| e.schema.as_deref()),
+        inherited.enum_type().and_then(|e| e.schema.as_deref()),
         Some("core")
     );
     let literal = col(booking, "literal");
