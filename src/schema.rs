@@ -45,7 +45,7 @@ use crate::migrations::{
     ColumnDef, Condition, ForeignKeyRef, QualifiedName, ReadWarning, SchemaChange, Statement,
     StatementKind,
 };
-use crate::postgres_type::SqlType;
+use crate::postgres_type::{SqlType, TypeParts};
 use crate::source::Location;
 
 pub mod resume;
@@ -54,6 +54,8 @@ pub mod resume;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     pub name: compact_str::CompactString,
+    /// A pointer to parts shared with the equal types of the schema ([`SqlType`]): 168 → 120
+    /// bytes a column.
     pub ty: SqlType,
     pub nullable: bool,
     /// Inline up to 24 bytes (`true`, `now()`, `'pending'`): a schema holds tens of thousands
@@ -1385,7 +1387,10 @@ impl<'a> Replayer<'a> {
             self.schema.enums.insert(new.clone(), moved);
             let follow = |ty: &mut SqlType| {
                 if ty.user_defined && ty.name == old_qualified {
-                    ty.name = new_qualified.clone().into();
+                    *ty = SqlType::new(TypeParts {
+                        name: new_qualified.clone().into(),
+                        ..(**ty).clone()
+                    });
                 }
             };
             for table in self.schema.tables.values_mut() {
@@ -1449,7 +1454,9 @@ impl<'a> Replayer<'a> {
             let key = self.enum_key(&name);
             if let Some(domain) = self.schema.domains.get(&key) {
                 let mut base = domain.ty.clone();
-                base.array |= ty.array;
+                if ty.array && !base.array {
+                    base = base.into_array();
+                }
                 let nullable = domain.nullable || ty.array;
                 return (base, Some((format!("{}.{}", key.0, key.1), nullable)));
             }
@@ -1607,10 +1614,10 @@ impl<'a> Replayer<'a> {
         let name = QualifiedName::new(None, &ty.name);
         let key = self.enum_key(&name);
         if self.schema.enums.contains_key(&key) {
-            SqlType {
+            SqlType::new(TypeParts {
                 name: format!("{}.{}", key.0, key.1).into(),
-                ..ty.clone()
-            }
+                ..(**ty).clone()
+            })
         } else {
             ty.clone()
         }

@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use super::plan::{ColumnPlan, Plan};
-use crate::postgres_type::SqlType;
+use crate::postgres_type::{SqlType, TypeParts};
 
 /// How the project writes its revisions, read from its newest one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,10 +173,10 @@ impl Writer<'_> {
 
     fn sql_type(&mut self, ty: &SqlType, type_text: Option<&str>) -> String {
         if ty.array {
-            let element = SqlType {
+            let element = SqlType::new(TypeParts {
                 array: false,
-                ..ty.clone()
-            };
+                ..(**ty).clone()
+            });
             let inner = self.sql_type(&element, type_text);
             return format!("{}({inner})", self.pg("ARRAY"));
         }

@@ -9,7 +9,7 @@
 use super::{Context, Migrated, MigrationSource, RuleMeta};
 use crate::finding::{Finding, Related, Target};
 use crate::models::{ModelColumn, ModelTable};
-use crate::postgres_type::SqlType;
+use crate::postgres_type::{SqlType, TypeParts};
 use crate::rule::Rule;
 
 pub const META: RuleMeta = RuleMeta {
@@ -121,10 +121,10 @@ fn model_type<'t>(
         .filter(|e| e.native && ty.user_defined)
         .and_then(|e| ctx.resolve_enum(source, table, e));
     match resolved {
-        Some(e) => std::borrow::Cow::Owned(SqlType {
+        Some(e) => std::borrow::Cow::Owned(SqlType::new(TypeParts {
             name: format!("{}.{}", e.schema, e.name).into(),
-            ..ty.clone()
-        }),
+            ..(**ty).clone()
+        })),
         None => std::borrow::Cow::Borrowed(ty),
     }
 }
@@ -441,10 +441,10 @@ mod tests {
             })
             .collect();
         for named in ["core.status", "status", "mood", "geometry"] {
-            types.push(SqlType {
+            types.push(SqlType::new(TypeParts {
                 user_defined: true,
-                ..SqlType::from_sql_name(named, vec![], false)
-            });
+                ..(*SqlType::from_sql_name(named, vec![], false)).clone()
+            }));
         }
         let arrays: Vec<SqlType> = types.iter().cloned().map(SqlType::into_array).collect();
         types.extend(arrays);

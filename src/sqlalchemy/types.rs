@@ -280,14 +280,14 @@ mod tests {
         let (inner, optional) = unwrap_optional(&e);
         assert!(optional);
         assert_eq!(
-            annotation_type(inner).map(|t| t.name),
+            annotation_type(inner).map(|t| t.name.clone()),
             Some("character varying".into())
         );
         let e = expr("datetime.datetime | None");
         let (inner, optional) = unwrap_optional(&e);
         assert!(optional);
         assert_eq!(
-            annotation_type(inner).map(|t| t.name),
+            annotation_type(inner).map(|t| t.name.clone()),
             Some("timestamp without time zone".into())
         );
         let e = expr("int");
