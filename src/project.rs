@@ -827,8 +827,9 @@ fn decode_chunk(bytes: &Arc<CacheBytes>, range: std::ops::Range<usize>) -> Optio
 }
 
 /// A chunk's parses, each put behind its pointer as it is read: read into a list of entries
-/// first and then moved behind pointers, each parse was written twice to fresh memory (~3 MB
-/// more at 5,000 models / 20,000 migrations, ~800 page faults).
+/// first and then moved behind pointers, each parse was written twice (into the chunk's list,
+/// then behind its pointer). Measured at 5,000 models / 20,000 migrations: ~160 page faults
+/// fewer a new edit (the list's memory was reused chunk after chunk).
 struct PackChunkIn(Vec<PackParse>);
 
 impl<'de> serde::Deserialize<'de> for PackChunkIn {

@@ -123,6 +123,38 @@ struct Spec<'a> {
     comment: Option<String>,
 }
 
+impl Spec<'_> {
+    /// The column these keywords make, with what the builder told of its type.
+    fn into_column(
+        self,
+        name: String,
+        input: &Input,
+        ty: Option<SqlType>,
+        type_text: Option<String>,
+        nullable: Option<bool>,
+        enum_type: Option<ModelEnum>,
+    ) -> ModelColumn {
+        let mut column = ModelColumn {
+            ty,
+            type_text: type_text.map(Into::into),
+            nullable,
+            primary_key: self.primary_key,
+            server_default: self.server_default,
+            index: self.index,
+            unique: self.unique,
+            attribute: input.attribute.map(compact_str::CompactString::from),
+            ..ModelColumn::new(name, input.location.clone())
+        };
+        column.change_rare(|rare| {
+            rare.server_default_sql = self.server_default_sql.map(Into::into);
+            rare.foreign_keys = self.foreign_keys;
+            rare.enum_type = enum_type;
+            rare.comment = self.comment.map(Into::into);
+        });
+        column
+    }
+}
+
 /// The Python type of a `Mapped[T]` or SQLModel annotation.
 #[derive(Debug, Clone, Copy)]
 struct PyType<'a> {
@@ -306,24 +338,7 @@ impl<'a> Resolver<'a> {
             }
             (None, None) => (None, None, input.annotation.map(expr_text)),
         };
-        let mut column = ModelColumn {
-            ty,
-            type_text: type_text.map(Into::into),
-            nullable,
-            primary_key: spec.primary_key,
-            server_default: spec.server_default,
-            index: spec.index,
-            unique: spec.unique,
-            attribute: input.attribute.map(compact_str::CompactString::from),
-            ..ModelColumn::new(name, input.location.clone())
-        };
-        column.change_rare(|rare| {
-            rare.server_default_sql = spec.server_default_sql.map(Into::into);
-            rare.foreign_keys = spec.foreign_keys;
-            rare.enum_type = enum_type;
-            rare.comment = spec.comment.map(Into::into);
-        });
-        Some(column)
+        Some(spec.into_column(name, input, ty, type_text, nullable, enum_type))
     }
 
     /// A string literal or a module-level string constant.
@@ -833,24 +848,7 @@ impl<'a> Resolver<'a> {
                 (ty, e, Some(expr_text(annotation)))
             }
         };
-        let mut column = ModelColumn {
-            ty,
-            type_text: type_text.map(Into::into),
-            nullable,
-            primary_key: spec.primary_key,
-            server_default: spec.server_default,
-            index: spec.index,
-            unique: spec.unique,
-            attribute: input.attribute.map(compact_str::CompactString::from),
-            ..ModelColumn::new(name, input.location.clone())
-        };
-        column.change_rare(|rare| {
-            rare.server_default_sql = spec.server_default_sql.map(Into::into);
-            rare.foreign_keys = spec.foreign_keys;
-            rare.enum_type = enum_type;
-            rare.comment = spec.comment.map(Into::into);
-        });
-        Some(column)
+        Some(spec.into_column(name, input, ty, type_text, nullable, enum_type))
     }
 }
 

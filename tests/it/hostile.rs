@@ -57,9 +57,7 @@ fn issue_11_a_corrupt_index_says_so_and_how_to_rebuild_it() {
     // A staged object id the repository does not have, under a valid checksum.
     let mut bad = good.clone();
     bad[12 + 40 + 3] ^= 0xff;
-    let body = bad.len() - 20;
-    let sum = sha1(&bad[..body]);
-    bad[body..].copy_from_slice(&sum);
+    resum(&mut bad);
     std::fs::write(&index, &bad).expect("write");
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 2, "{run:?}");
@@ -85,13 +83,18 @@ fn issue_11_a_corrupt_index_says_so_and_how_to_rebuild_it() {
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
-    let body = bad.len() - 20;
-    let sum = sha1(&bad[..body]);
-    bad[body..].copy_from_slice(&sum);
+    resum(&mut bad);
     std::fs::write(&index, &bad).expect("write");
     let run = repo.run(&["check", "--staged"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
+}
+
+/// Gives an index's bytes the checksum that matches them.
+fn resum(index: &mut [u8]) {
+    let body = index.len() - 20;
+    let sum = sha1(&index[..body]);
+    index[body..].copy_from_slice(&sum);
 }
 
 /// SHA-1, for the index checksum of the corrupt-index test (git's own hash).
