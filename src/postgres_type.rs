@@ -48,7 +48,7 @@ pub struct TypeParts {
 const SHARED_TYPES: usize = 4096;
 
 thread_local! {
-    static TYPES: std::cell::RefCell<foldhash::HashMap<TypeParts, std::sync::Arc<TypeParts>>> =
+    static TYPES: std::cell::RefCell<foldhash::HashSet<std::sync::Arc<TypeParts>>> =
         std::cell::RefCell::default();
 }
 
@@ -61,7 +61,7 @@ impl SqlType {
             }
             let made = std::sync::Arc::new(parts);
             if types.len() < SHARED_TYPES {
-                types.insert((*made).clone(), std::sync::Arc::clone(&made));
+                types.insert(std::sync::Arc::clone(&made));
             }
             SqlType(made)
         })

@@ -124,9 +124,8 @@ impl ModelColumn {
         self.change_rare(|r| r.foreign_keys = foreign_keys);
     }
 
-    /// The foreign keys, to add to.
-    pub fn foreign_keys_mut(&mut self) -> &mut Vec<String> {
-        &mut self.rare.get_or_insert_with(Box::default).foreign_keys
+    pub fn add_foreign_key(&mut self, target: String) {
+        self.change_rare(|r| r.foreign_keys.push(target));
     }
 
     pub fn set_enum_type(&mut self, enum_type: Option<ModelEnum>) {

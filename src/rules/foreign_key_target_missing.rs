@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn each_foreign_key_of_a_column_is_its_own_finding() {
         let table = with_column(reviews("core.customers.id"), "customer_id", |c| {
-            c.foreign_keys_mut().push("core.accounts.id".to_string());
+            c.add_foreign_key("core.accounts.id".to_string());
         });
         let findings = dg007(&[REVIEWS], vec![table]);
         assert_eq!(findings.len(), 2, "{findings:?}");
