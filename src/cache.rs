@@ -37,9 +37,10 @@
 //! whole folder; deleting `.git/driftguard/` by hand is as safe.
 //!
 //! **Safe with two hooks at once**: every write goes to a temporary file named after the
-//! process and a counter, then is renamed over the entry — a rename is atomic, so a reader
-//! sees the old entry, the new one or none, never half of one; two writers of one key write
-//! the same bytes. Trimming another process's entry is a later miss, not an error.
+//! process and a counter, then the old entry is removed and the new one renamed into place —
+//! a rename is atomic, so a reader sees the old entry, the new one or none, never half of one;
+//! two writers of one key write the same bytes. Trimming another process's entry is a later
+//! miss, not an error.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -323,7 +324,14 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> bool {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let tmp = path.with_file_name(tmp);
-    let written = std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_ok();
+    // The old file goes first: renamed over a file, the new one is written out to the disk at
+    // once, in the rename (ext4's `auto_da_alloc`, on by default: a data-loss guard for files
+    // that must survive a crash, which a cache entry need not). A reader in between finds no
+    // entry, which is a miss.
+    let written = std::fs::write(&tmp, bytes).is_ok() && {
+        let _ = std::fs::remove_file(path);
+        std::fs::rename(&tmp, path).is_ok()
+    };
     if !written {
         let _ = std::fs::remove_file(&tmp);
     }
