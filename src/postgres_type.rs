@@ -50,6 +50,11 @@ const SHARED_TYPES: usize = 4096;
 thread_local! {
     static TYPES: std::cell::RefCell<foldhash::HashSet<std::sync::Arc<TypeParts>>> =
         std::cell::RefCell::default();
+    /// The built-in types this thread read from the compact encoding, by their number (the
+    /// encoding's head) and modifiers (see [`SqlType`]'s `read_parts`); up to
+    /// [`SHARED_TYPES`].
+    static DECODED: std::cell::RefCell<foldhash::HashMap<(u16, [u32; 2]), SqlType>> =
+        std::cell::RefCell::default();
 }
 
 impl SqlType {
@@ -361,6 +366,35 @@ impl crate::cache::CompactParts for SqlType {
         if head >> (compact::COUNT_SHIFT + 2) != 0 {
             return Err(A::Error::custom("unknown type flags"));
         }
+        let count = (head >> compact::COUNT_SHIFT) & 3;
+        // A built-in type with at most two modifiers (nearly every column's): its number and
+        // modifiers are the whole type, so a type read before on this thread is shared by
+        // them alone, without making its parts and hashing its name.
+        if head & 0xff != 0 && count != compact::LISTED {
+            let mut modifiers = [0u32; 2];
+            for modifier in modifiers.iter_mut().take(usize::from(count)) {
+                *modifier = next_part(seq, WHAT)?;
+            }
+            let key = (head, modifiers);
+            if let Some(known) = DECODED.with_borrow(|decoded| decoded.get(&key).cloned()) {
+                return Ok(known);
+            }
+            let name = *canonical_names()
+                .get(usize::from(head & 0xff) - 1)
+                .ok_or_else(|| A::Error::custom("unknown built-in type number"))?;
+            let ty = SqlType::new(TypeParts {
+                name: Cow::Borrowed(name),
+                modifiers: smallvec::SmallVec::from_slice(&modifiers[..usize::from(count)]),
+                array: head & compact::ARRAY != 0,
+                user_defined: head & compact::USER_DEFINED != 0,
+            });
+            DECODED.with_borrow_mut(|decoded| {
+                if decoded.len() < SHARED_TYPES {
+                    decoded.insert(key, ty.clone());
+                }
+            });
+            return Ok(ty);
+        }
         let name = match usize::from(head & 0xff) {
             0 => {
                 let text: Cow<'de, str> = next_part(seq, WHAT)?;
@@ -375,7 +409,6 @@ impl crate::cache::CompactParts for SqlType {
                     .ok_or_else(|| A::Error::custom("unknown built-in type number"))?,
             ),
         };
-        let count = (head >> compact::COUNT_SHIFT) & 3;
         let modifiers = if count == compact::LISTED {
             next_part(seq, WHAT)?
         } else {
@@ -603,6 +636,64 @@ mod tests {
                 let again = SqlType::from_sql_name(&name, vec![], false);
                 assert_eq!(first, again);
                 assert_eq!(std::sync::Arc::ptr_eq(&first.0, &again.0), n < SHARED_TYPES);
+            }
+        })
+        .join()
+        .expect("thread");
+    }
+
+    #[test]
+    fn types_read_back_are_the_types_written_and_built_ins_are_shared_by_their_numbers() {
+        std::thread::spawn(|| {
+            let round = |ty: &SqlType| -> SqlType {
+                let bytes = postcard::to_allocvec(ty).expect("encodes");
+                postcard::from_bytes(&bytes).expect("decodes")
+            };
+            let types = [
+                SqlType::from_sql_name("integer", vec![], false),
+                SqlType::from_sql_name("varchar", vec![40], false),
+                SqlType::from_sql_name("varchar", vec![41], false),
+                SqlType::from_sql_name("numeric", vec![10, 2], false),
+                SqlType::from_sql_name("numeric", vec![10, 3], false),
+                SqlType::from_sql_name("numeric", vec![10, 2], false).into_array(),
+                SqlType::from_sql_name("varchar", vec![u32::MAX], false),
+                // Three modifiers, a user-defined and an unknown name: read part by part.
+                SqlType::new(TypeParts {
+                    name: Cow::Borrowed("numeric"),
+                    modifiers: smallvec::smallvec![1, 2, 3],
+                    array: false,
+                    user_defined: false,
+                }),
+                SqlType::from_sql_name("core.status", vec![], false),
+                SqlType::from_sql_name("citext", vec![], false),
+            ];
+            for ty in &types {
+                let first = round(ty);
+                assert_eq!(&first, ty);
+                assert_eq!(format!("{first:?}"), format!("{ty:?}"));
+                let again = round(ty);
+                assert!(std::sync::Arc::ptr_eq(&first.0, &again.0), "{ty:?}");
+            }
+            // Read on a thread that had never seen them: the same types, made there.
+            let there: Vec<SqlType> = std::thread::spawn({
+                let bytes: Vec<Vec<u8>> = types
+                    .iter()
+                    .map(|ty| postcard::to_allocvec(ty).expect("encodes"))
+                    .collect();
+                move || {
+                    bytes
+                        .iter()
+                        .map(|b| postcard::from_bytes(b).expect("decodes"))
+                        .collect()
+                }
+            })
+            .join()
+            .expect("thread");
+            assert_eq!(there, types);
+            // Past the cap, built-ins read back are made apart, and still equal.
+            for n in 0..SHARED_TYPES as u32 + 10 {
+                let ty = SqlType::from_sql_name("varchar", vec![1000 + n], false);
+                assert_eq!(round(&ty), ty);
             }
         })
         .join()
