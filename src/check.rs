@@ -486,13 +486,17 @@ const EARLY_FILES: usize = 64;
 /// parses are never in the parse pack on a new edit, so they are started on the thread pool
 /// while both sides are classified and the pack is decoded ([`ParseCache::parse_early`]). A
 /// change of more files than [`EARLY_FILES`] reads them all in its analysis, as before.
-fn early_files(
-    repo: &Repo,
-    changed: &[String],
-    after: &[Entry],
+///
+/// Read one by one as the parses are started, model files first: a model file's parse is the
+/// one a check waits for (a migration file's is a fraction of it), and it starts as soon as
+/// its own bytes are read, not after every changed file's.
+fn early_files<'a>(
+    repo: &'a Repo,
+    changed: &'a [String],
+    after: &'a [Entry],
     config: &Config,
-) -> Vec<(String, crate::git::BlobId, FileKind, Vec<u8>)> {
-    let wanted: Vec<(&String, FileKind)> = changed
+) -> impl Iterator<Item = (String, crate::git::BlobId, FileKind, Vec<u8>)> + 'a {
+    let mut wanted: Vec<(&String, FileKind)> = changed
         .iter()
         .map(|path| (path, classify(path, config)))
         .filter(|(_, kind)| {
@@ -503,22 +507,21 @@ fn early_files(
         })
         .collect();
     if wanted.len() > EARLY_FILES {
-        return Vec::new();
+        wanted.clear();
     }
-    wanted
-        .into_iter()
-        .filter_map(|(path, kind)| {
-            // Git lists paths in byte order; a path with several stages (a conflict) is
-            // left to the analysis.
-            let at = after.partition_point(|e| &*e.path < path.as_str());
-            let entry = after.get(at).filter(|e| *e.path == **path)?;
-            if after.get(at + 1).is_some_and(|e| *e.path == **path) {
-                return None;
-            }
-            let bytes = repo.read_blob(entry.id).ok()?;
-            Some((path.clone(), entry.id, kind, bytes))
-        })
-        .collect()
+    // Stable: migration files keep the change's order among themselves.
+    wanted.sort_by_key(|(_, kind)| *kind != FileKind::Model);
+    wanted.into_iter().filter_map(move |(path, kind)| {
+        // Git lists paths in byte order; a path with several stages (a conflict) is
+        // left to the analysis.
+        let at = after.partition_point(|e| &*e.path < path.as_str());
+        let entry = after.get(at).filter(|e| *e.path == **path)?;
+        if after.get(at + 1).is_some_and(|e| *e.path == **path) {
+            return None;
+        }
+        let bytes = repo.read_blob(entry.id).ok()?;
+        Some((path.clone(), entry.id, kind, bytes))
+    })
 }
 
 /// Frees what a run no longer needs on another thread: a large project's parses take tens of

@@ -612,7 +612,10 @@ impl ParseCache {
     /// change check's change touches, which the parse pack cannot hold yet when the edit is
     /// new. They parse while the snapshots are classified and the pack is decoded, and the
     /// first [`analyze`] that needs one of them, as that kind, takes its parse.
-    pub fn parse_early(&mut self, files: Vec<(String, BlobId, FileKind, Vec<u8>)>) {
+    pub fn parse_early(
+        &mut self,
+        files: impl IntoIterator<Item = (String, BlobId, FileKind, Vec<u8>)>,
+    ) {
         for (path, id, kind, bytes) in files {
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let (at, as_kind) = (path.clone(), kind.clone());
