@@ -893,27 +893,29 @@ impl Walker<'_> {
     }
 
     /// Every `#` comment, in line order (iterative: trees can be deep).
+    /// The comments under `root`, in file order. Every comment starts with a `#`, and a `#`
+    /// that starts a comment is where the tree's smallest node there is that comment: the
+    /// `#`s of the text are asked about, not every node of the tree (a `#` in a string is in
+    /// a string node).
     fn comments(&self, root: Node) -> Vec<Comment> {
         let mut comments = Vec::new();
         let comment = GRAMMAR.comment;
-        // Every node once, in file order, with one cursor (iterative: trees can be deep).
-        let mut cursor = root.walk();
-        'walk: loop {
-            let node = cursor.node();
-            if node.kind_id() == comment {
+        let range = root.byte_range();
+        let Some(text) = self.src.get(range.clone()) else {
+            return comments;
+        };
+        for (offset, _) in text.match_indices('#') {
+            let at = range.start + offset;
+            let Some(node) = root.descendant_for_byte_range(at, at + 1) else {
+                continue;
+            };
+            if node.kind_id() == comment && node.start_byte() == at {
                 let location = self.loc(node);
                 comments.push(Comment {
                     line: location.line,
                     column: location.column,
                     text: self.text(node).to_string(),
                 });
-            } else if cursor.goto_first_child() {
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    break 'walk;
-                }
             }
         }
         comments.sort_by_key(|c| (c.line, c.column));
