@@ -103,7 +103,7 @@ impl Globs {
             .collect()
     }
 
-    fn new(patterns: Vec<String>) -> Result<Self, (String, String)> {
+    pub(crate) fn new(patterns: Vec<String>) -> Result<Self, (String, String)> {
         let mut builder = GlobSetBuilder::new();
         for pattern in &patterns {
             let glob = Glob::new(pattern).map_err(|e| (pattern.clone(), e.kind().to_string()))?;

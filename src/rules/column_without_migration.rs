@@ -37,12 +37,12 @@ column is created outside the migrations on purpose, add it to `ignore:` in `dri
 "#,
 };
 
-/// DG001 for the columns missing from tables the migrations create, and — for change checks —
-/// for the columns of tables they do not create ([`uncreated_columns`]): those are under a
-/// table finding (DG002) or on an `external:` table, and a full audit shows only the table's
-/// finding (see [`crate::project`]).
-pub fn check(ctx: &Context) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = missing_columns(ctx)
+/// DG001, first pass: the columns missing from tables the migrations create. The second,
+/// for change checks, is [`check_uncreated`]; [`crate::rules::check_all`] runs the two as two
+/// rules, so that every table's first-pass findings come before any second-pass one however
+/// the tables are split between threads.
+pub fn check_created(ctx: &Context) -> Vec<Finding> {
+    missing_columns(ctx)
         .iter()
         .map(|missing| {
             finding(
@@ -54,9 +54,15 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 ctx.declared_sources.then_some(missing.source),
             )
         })
-        .collect();
-    findings.extend(uncreated_columns(ctx));
-    findings
+        .collect()
+}
+
+/// DG001, second pass, for change checks: the model columns of tables the migrations do not
+/// create ([`uncreated_columns`]). Those are under a table finding (DG002) or on an
+/// `external:` table, and a full audit shows only the table's finding (see
+/// [`crate::project`]).
+pub fn check_uncreated(ctx: &Context) -> Vec<Finding> {
+    uncreated_columns(ctx)
 }
 
 /// The model columns of tables that no migration creates — missing, made outside the

@@ -123,10 +123,14 @@ const TABLES_PER_JOB: usize = 256;
 type RuleCheck = fn(&Context) -> Vec<Finding>;
 
 /// The rules [`check_all`] runs, side by side (each reads the context alone); their findings
-/// in this order.
-const RULES: [RuleCheck; 7] = [
+/// in this order. DG001's two passes are two entries: one pass over every table gives all the
+/// columns missing from created tables before any of an uncreated table, and so must the runs
+/// of tables, whatever runs they are cut into (a column two sources report differently keeps
+/// the created table's finding).
+const RULES: [RuleCheck; 8] = [
     table_without_migration::check,
-    column_without_migration::check,
+    column_without_migration::check_created,
+    column_without_migration::check_uncreated,
     enum_value_without_migration::check,
     enum_type_without_migration::check,
     column_type_mismatch::check,
@@ -767,5 +771,68 @@ mod tests {
             );
         }
         assert!(!split.covered.is_empty());
+    }
+
+    #[test]
+    fn a_column_two_sources_report_differently_keeps_the_first_pass_however_tables_are_split() {
+        use super::test_support::{model_table, source};
+        // Declared sources, each serving its own model files: `a` creates `core.shared`
+        // without `extra`, `b` never creates it. A class in `b/` maps the table early in the
+        // list, one in `a/` late, more than one job's tables apart. Both report
+        // `core.shared.extra` (DG001): from a table a migration creates and from one none
+        // does. One pass gives the created table's finding first, and so must the split.
+        let globs = |pattern: &str| {
+            crate::config::Globs::new(vec![pattern.to_string()])
+                .map_err(|_| "glob")
+                .expect("glob")
+        };
+        let mut a = source(
+            "SQL migrations (a)",
+            "a",
+            &["CREATE TABLE core.shared (id int PRIMARY KEY);"],
+        );
+        a.models = Some(globs("a/**"));
+        let mut b = source(
+            "SQL migrations (b)",
+            "b",
+            &["CREATE TABLE core.other (id int PRIMARY KEY);"],
+        );
+        b.models = Some(globs("b/**"));
+        let sources = vec![a, b];
+        let mut tables = Vec::new();
+        let mut early = model_table("core", "shared", &[("id", "INTEGER"), ("extra", "TEXT")]);
+        early.location.path = "b/early.py".into();
+        tables.push(early);
+        for i in 0..super::TABLES_PER_JOB + 5 {
+            let mut filler = model_table("core", "other", &[("id", "INTEGER")]);
+            filler.location.path = "b/filler.py".into();
+            filler.location.line = u32::try_from(i + 10).unwrap_or(0);
+            tables.push(filler);
+        }
+        let mut late = model_table("core", "shared", &[("id", "INTEGER"), ("extra", "TEXT")]);
+        late.location.path = "a/zz_late.py".into();
+        tables.push(late);
+        let ctx = Context {
+            declared_sources: true,
+            ..super::test_support::zero_config(&tables, &sources)
+        };
+        let split = check_all(&ctx);
+        let one_pass = settle(&ctx, RULES.iter().flat_map(|rule| rule(&ctx)).collect());
+        let extra = |checked: &Checked| -> Vec<String> {
+            checked
+                .reported
+                .iter()
+                .chain(&checked.covered)
+                .filter(|f| f.target.column.as_deref() == Some("extra"))
+                .map(|f| format!("{} {}", f.location.path, f.message))
+                .collect()
+        };
+        assert_eq!(extra(&split), extra(&one_pass));
+        assert_eq!(extra(&split).len(), 1);
+        assert!(
+            extra(&split)[0].contains("in SQL migrations (a)"),
+            "{:?}",
+            extra(&split)
+        );
     }
 }
