@@ -289,7 +289,14 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
-    cache.parse_early(early_files(&repo, &changed, &after_entries, &config));
+    let early = early_files(&changed, &after_entries, &config, |path, id| {
+        cache.packed(&config, path, id)
+    });
+    cache.parse_early(
+        early
+            .into_iter()
+            .filter_map(|(path, id, kind)| Some((path, id, kind, repo.read_blob(id).ok()?))),
+    );
     // Each path is classified once, for the snapshot key (config files count) and for the
     // files to read (they do not); under the same config, once for both sides.
     let s = span("classify and snapshot keys");
@@ -487,15 +494,16 @@ const EARLY_FILES: usize = 64;
 /// while both sides are classified and the pack is decoded ([`ParseCache::parse_early`]). A
 /// change of more files than [`EARLY_FILES`] reads them all in its analysis, as before.
 ///
-/// Read one by one as the parses are started, model files first: a model file's parse is the
-/// one a check waits for (a migration file's is a fraction of it), and it starts as soon as
-/// its own bytes are read, not after every changed file's.
-fn early_files<'a>(
-    repo: &'a Repo,
-    changed: &'a [String],
-    after: &'a [Entry],
+/// Model files first: a model file's parse is the one a check waits for (a migration file's is
+/// a fraction of it), and the caller reads each file as it starts its parse, not after reading
+/// every changed file. Files the parse pack already holds (`packed`: an earlier check of the
+/// same change wrote them there) are left out: their early parse would go unused.
+fn early_files(
+    changed: &[String],
+    after: &[Entry],
     config: &Config,
-) -> impl Iterator<Item = (String, crate::git::BlobId, FileKind, Vec<u8>)> + 'a {
+    packed: impl Fn(&str, crate::git::BlobId) -> bool,
+) -> Vec<(String, crate::git::BlobId, FileKind)> {
     let mut wanted: Vec<(&String, FileKind)> = changed
         .iter()
         .map(|path| (path, classify(path, config)))
@@ -511,17 +519,19 @@ fn early_files<'a>(
     }
     // Stable: migration files keep the change's order among themselves.
     wanted.sort_by_key(|(_, kind)| *kind != FileKind::Model);
-    wanted.into_iter().filter_map(move |(path, kind)| {
-        // Git lists paths in byte order; a path with several stages (a conflict) is
-        // left to the analysis.
-        let at = after.partition_point(|e| &*e.path < path.as_str());
-        let entry = after.get(at).filter(|e| *e.path == **path)?;
-        if after.get(at + 1).is_some_and(|e| *e.path == **path) {
-            return None;
-        }
-        let bytes = repo.read_blob(entry.id).ok()?;
-        Some((path.clone(), entry.id, kind, bytes))
-    })
+    wanted
+        .into_iter()
+        .filter_map(|(path, kind)| {
+            // Git lists paths in byte order; a path with several stages (a conflict) is
+            // left to the analysis.
+            let at = after.partition_point(|e| &*e.path < path.as_str());
+            let entry = after.get(at).filter(|e| *e.path == **path)?;
+            if after.get(at + 1).is_some_and(|e| *e.path == **path) {
+                return None;
+            }
+            (!packed(path, entry.id)).then(|| (path.clone(), entry.id, kind))
+        })
+        .collect()
 }
 
 /// Frees what a run no longer needs on another thread: a large project's parses take tens of

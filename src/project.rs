@@ -388,8 +388,47 @@ struct PackDecode {
     claims: crate::cache::Claims<Vec<PackParse>>,
 }
 
-/// A pack's bytes and the ranges of its chunks.
-type PackBytes = (Arc<CacheBytes>, Vec<std::ops::Range<usize>>);
+/// A pack's bytes, the range of its index ([`PackIds`]) and the ranges of its chunks.
+struct PackBytes {
+    bytes: Arc<CacheBytes>,
+    ids: std::ops::Range<usize>,
+    chunks: Vec<std::ops::Range<usize>>,
+}
+
+/// What a pack holds, told without decoding it: the sorted [`pack_id`]s of its parses (the
+/// first frame of the pack).
+struct PackIds<'a>(&'a [u8]);
+
+impl PackIds<'_> {
+    /// Whether the pack holds a parse of `path` at blob `id` (or, once in 2⁶⁴, of another file
+    /// whose [`pack_id`] is the same: the file is then parsed when the pack lacks it).
+    fn holds(&self, path: &str, id: BlobId) -> bool {
+        let wanted = pack_id(path, id);
+        let count = self.0.len() / 8;
+        let at = |i: usize| {
+            self.0
+                .get(i * 8..i * 8 + 8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let (mut low, mut high) = (0, count);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match at(middle).cmp(&wanted) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
+
+/// A parse's identity in a pack's index ([`PackIds`]): its path and blob id, hashed.
+fn pack_id(path: &str, id: BlobId) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x5eed_0009).hash_one((path, id.as_bytes()))
+}
 
 impl PackDecode {
     /// The pack's bytes and chunks, read here unless another thread has read them (or is).
@@ -400,8 +439,12 @@ impl PackDecode {
                 self.disk
                     .get_bytes("packs", &self.key, "bin")
                     .and_then(|bytes| {
-                        let chunks = pack_chunks(&bytes)?;
-                        Some((Arc::new(bytes), chunks))
+                        let (ids, chunks) = pack_frames(&bytes)?;
+                        Some(PackBytes {
+                            bytes: Arc::new(bytes),
+                            ids,
+                            chunks,
+                        })
                     })
             })
             .as_ref()
@@ -409,11 +452,11 @@ impl PackDecode {
 
     /// Decodes chunks until none is left to claim.
     fn work(&self) {
-        let Some((bytes, chunks)) = self.bytes() else {
+        let Some(pack) = self.bytes() else {
             return;
         };
         self.claims
-            .work(chunks, |_, range| decode_chunk(bytes, range));
+            .work(&pack.chunks, |_, range| decode_chunk(&pack.bytes, range));
     }
 }
 
@@ -529,7 +572,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 8\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 9\n";
 
 /// One parse of a pack, as written and as read: its blob id and the parse (which holds its
 /// path). The id is a byte string, read back in one piece: as a sequence, postcard reads it
@@ -606,6 +649,27 @@ impl ParseCache {
             fingerprint: config.fingerprint.clone(),
             decode,
         });
+    }
+
+    /// Whether the parse pack prefetched under `config` holds a parse of `path` at blob `id`,
+    /// told from the pack's index without decoding it: an early parse of that file would go
+    /// unused ([`ParseCache::parse_early`]). A file changed since HEAD is in the pack when an
+    /// earlier check of the same change wrote it there (a small backend's pack is written
+    /// again after most edits).
+    pub fn packed(&self, config: &Config, path: &str, id: BlobId) -> bool {
+        let Some(prefetch) = self
+            .prefetched
+            .as_ref()
+            .filter(|p| p.fingerprint == config.fingerprint)
+        else {
+            return false;
+        };
+        let Some(pack) = prefetch.decode.bytes() else {
+            return false;
+        };
+        pack.bytes
+            .get(pack.ids.clone())
+            .is_some_and(|ids| PackIds(ids).holds(path, id))
     }
 
     /// Starts parsing `files` (path, blob id, kind, bytes) on the thread pool: the files a
@@ -763,9 +827,10 @@ fn pack_weight(file: &ParsedFile) -> usize {
     }
 }
 
-/// A pack: [`PACK_MAGIC`], then chunks of parses, each its length (8 bytes, little endian) and
-/// its parses in postcard's encoding, each location's path written once per chunk
-/// ([`with_shared_paths`]).
+/// A pack: [`PACK_MAGIC`], then frames, each its length (8 bytes, little endian) and its
+/// bytes: first the index ([`PackIds`]: each parse's [`pack_id`], sorted, 8 bytes little
+/// endian each), then the chunks of parses in postcard's encoding, each location's path written
+/// once per chunk ([`with_shared_paths`]).
 fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
     // Cut in runs of the entries' order, of about equal weight: a check walks the parses in
     // that order, and those one thread decoded one after the other lie side by side in its
@@ -788,11 +853,20 @@ fn encode_pack(entries: &[PackEntryOut]) -> Option<Vec<u8>> {
     if start < entries.len() || runs.is_empty() {
         runs.push(&entries[start..]);
     }
-    let chunks: Vec<Vec<u8>> = runs
-        .par_iter()
-        .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
-        .collect::<Option<_>>()?;
-    Some(crate::cache::framed(PACK_MAGIC, &chunks))
+    let mut ids: Vec<u64> = entries
+        .iter()
+        .map(|e| pack_id(&e.file.path, *e.id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut frames: Vec<Vec<u8>> = Vec::with_capacity(runs.len() + 1);
+    frames.push(ids.iter().flat_map(|id| id.to_le_bytes()).collect());
+    frames.extend(
+        runs.par_iter()
+            .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
+            .collect::<Option<Vec<_>>>()?,
+    );
+    Some(crate::cache::framed(PACK_MAGIC, &frames))
 }
 
 /// More files parsed than this, for want of them in the pack, and the pack is written again.
@@ -802,7 +876,7 @@ const PACK_STALE_SHARE: usize = 100;
 
 /// A pack's parses; `None` for bytes that are no pack of this format (a miss, never an error).
 fn decode_pack(bytes: &Arc<CacheBytes>) -> Option<Vec<PackParse>> {
-    let chunks = pack_chunks(bytes)?;
+    let (_, chunks) = pack_frames(bytes)?;
     let decoded: Vec<Option<Vec<PackParse>>> = chunks
         .into_par_iter()
         .map(|range| decode_chunk(bytes, range))
@@ -811,9 +885,15 @@ fn decode_pack(bytes: &Arc<CacheBytes>) -> Option<Vec<PackParse>> {
     pack_parses(decoded)
 }
 
-/// The byte ranges of a pack's chunks; `None` for bytes that are no pack of this format.
-fn pack_chunks(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
-    crate::cache::frames(bytes, PACK_MAGIC)
+/// The byte ranges of a pack's index ([`PackIds`]) and of its chunks; `None` for bytes that
+/// are no pack of this format.
+fn pack_frames(bytes: &[u8]) -> Option<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
+    let mut frames = crate::cache::frames(bytes, PACK_MAGIC)?;
+    if frames.is_empty() {
+        return None;
+    }
+    let ids = frames.remove(0);
+    (ids.len() % 8 == 0).then_some((ids, frames))
 }
 
 /// A parse of the pack, ready to keep: moved into its `Arc` by the thread that decoded it,
@@ -882,10 +962,10 @@ impl Prefetch {
     /// would not decode).
     fn finish(self) -> Option<Vec<PackParse>> {
         let decode = &self.decode;
-        let (bytes, chunks) = decode.bytes()?;
+        let pack = decode.bytes()?;
         decode.work();
-        let decoded = decode.claims.wait_all(chunks.len());
-        bytes.release_pages();
+        let decoded = decode.claims.wait_all(pack.chunks.len());
+        pack.bytes.release_pages();
         pack_parses(decoded)
     }
 }
@@ -2314,8 +2394,9 @@ mod tests {
             .map(|file| PackEntryOut { id: &id, file })
             .collect();
         let bytes = Arc::new(CacheBytes::Read(encode_pack(&out).expect("encodes")));
-        let chunks: Vec<Vec<PackParse>> = pack_chunks(&bytes)
+        let chunks: Vec<Vec<PackParse>> = pack_frames(&bytes)
             .expect("chunks")
+            .1
             .into_iter()
             .map(|range| decode_chunk(&bytes, range).expect("decodes"))
             .collect();
@@ -2384,6 +2465,52 @@ mod tests {
         cache.prefetch(&other);
         assert!(cache.parses_for(&config).is_empty());
         assert!(cache.prefetched.is_some());
+    }
+
+    #[test]
+    fn a_pack_tells_which_parses_it_holds_without_decoding_them() {
+        let config = Config::default();
+        let id = BlobId::from_bytes(&[9; 20]).expect("an id");
+        let other_id = BlobId::from_bytes(&[8; 20]).expect("an id");
+        let files = numbered_sql_parses(PACK_CHUNK + 7);
+        let bytes = pack_of(&files, id);
+        let (ids, chunks) = pack_frames(&bytes).expect("a pack");
+        assert_eq!(ids.len(), files.len() * 8);
+        assert_eq!(chunks.len(), 2);
+        let index = PackIds(&bytes[ids]);
+        for file in &files {
+            assert!(index.holds(&file.path, id), "{}", file.path);
+            assert!(!index.holds(&file.path, other_id), "{}", file.path);
+        }
+        assert!(!index.holds("db/migrations/never.sql", id));
+        assert!(!PackIds(&[]).holds(&files[0].path, id));
+        // An index that is not whole ids, or a pack of the previous format: no pack.
+        let mut odd = PACK_MAGIC.to_vec();
+        odd.extend(3u64.to_le_bytes());
+        odd.extend([1, 2, 3]);
+        assert!(pack_frames(&odd).is_none());
+        let mut previous = bytes.clone();
+        previous[..PACK_MAGIC.len()].copy_from_slice(b"driftguard parse pack 8\n");
+        assert!(pack_frames(&previous).is_none());
+        // Asked of the check's cache: only under the config the pack was prefetched for.
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let disk = DiskCache::in_git_dir(dir.path());
+        disk.put_bytes("packs", &pack_key(&config), "bin", &bytes);
+        let mut cache = ParseCache::with_disk(disk);
+        assert!(
+            !cache.packed(&config, &files[0].path, id),
+            "nothing prefetched"
+        );
+        cache.prefetch(&config);
+        assert!(cache.packed(&config, &files[0].path, id));
+        assert!(!cache.packed(&config, &files[0].path, other_id));
+        let other = Config {
+            fingerprint: "another".into(),
+            ..Config::default()
+        };
+        assert!(!cache.packed(&other, &files[0].path, id));
+        // The pack still decodes whole after its index was asked.
+        assert_eq!(cache.parses_for(&config).iter().count(), files.len());
     }
 
     /// Runs `f` while every thread of the global pool waits (on jobs queued before it), and
