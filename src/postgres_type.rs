@@ -367,34 +367,6 @@ impl crate::cache::CompactParts for SqlType {
             return Err(A::Error::custom("unknown type flags"));
         }
         let count = (head >> compact::COUNT_SHIFT) & 3;
-        // A built-in type with at most two modifiers (nearly every column's): its number and
-        // modifiers are the whole type, so a type read before on this thread is shared by
-        // them alone, without making its parts and hashing its name.
-        if head & 0xff != 0 && count != compact::LISTED {
-            let mut modifiers = [0u32; 2];
-            for modifier in modifiers.iter_mut().take(usize::from(count)) {
-                *modifier = next_part(seq, WHAT)?;
-            }
-            let key = (head, modifiers);
-            if let Some(known) = DECODED.with_borrow(|decoded| decoded.get(&key).cloned()) {
-                return Ok(known);
-            }
-            let name = *canonical_names()
-                .get(usize::from(head & 0xff) - 1)
-                .ok_or_else(|| A::Error::custom("unknown built-in type number"))?;
-            let ty = SqlType::new(TypeParts {
-                name: Cow::Borrowed(name),
-                modifiers: smallvec::SmallVec::from_slice(&modifiers[..usize::from(count)]),
-                array: head & compact::ARRAY != 0,
-                user_defined: head & compact::USER_DEFINED != 0,
-            });
-            DECODED.with_borrow_mut(|decoded| {
-                if decoded.len() < SHARED_TYPES {
-                    decoded.insert(key, ty.clone());
-                }
-            });
-            return Ok(ty);
-        }
         let name = match usize::from(head & 0xff) {
             0 => {
                 let text: Cow<'de, str> = next_part(seq, WHAT)?;
@@ -418,12 +390,30 @@ impl crate::cache::CompactParts for SqlType {
             }
             modifiers
         };
-        Ok(SqlType::new(TypeParts {
+        let parts = TypeParts {
             name,
             modifiers,
             array: head & compact::ARRAY != 0,
             user_defined: head & compact::USER_DEFINED != 0,
-        }))
+        };
+        // A built-in type with at most two modifiers (nearly every column's): its number and
+        // modifiers are the whole type, so a type read before on this thread is shared by
+        // them alone, without hashing its parts.
+        if head & 0xff == 0 || count == compact::LISTED {
+            return Ok(SqlType::new(parts));
+        }
+        let modifier = |i: usize| parts.modifiers.get(i).copied().unwrap_or(0);
+        let key = (head, [modifier(0), modifier(1)]);
+        if let Some(known) = DECODED.with_borrow(|decoded| decoded.get(&key).cloned()) {
+            return Ok(known);
+        }
+        let ty = SqlType::new(parts);
+        DECODED.with_borrow_mut(|decoded| {
+            if decoded.len() < SHARED_TYPES {
+                decoded.insert(key, ty.clone());
+            }
+        });
+        Ok(ty)
     }
 }
 
