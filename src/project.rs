@@ -404,23 +404,9 @@ impl PackIds<'_> {
     /// whose [`pack_id`] is the same: the file is then parsed when the pack lacks it).
     fn holds(&self, path: &str, id: BlobId) -> bool {
         let wanted = pack_id(path, id);
-        let count = self.0.len() / 8;
-        let at = |i: usize| {
-            self.0
-                .get(i * 8..i * 8 + 8)
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, u64::from_le_bytes)
-        };
-        let (mut low, mut high) = (0, count);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match at(middle).cmp(&wanted) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
+        let (ids, _) = self.0.as_chunks::<8>();
+        ids.binary_search_by(|id| u64::from_le_bytes(*id).cmp(&wanted))
+            .is_ok()
     }
 }
 

@@ -582,7 +582,6 @@ fn parse_pieces(
 /// `text` cut into about `count` ranges of about equal length, each cut at the first line at
 /// or past its share that may start a piece ([`in_pieces`]). One range: no cut was found.
 fn piece_ranges(text: &str, count: usize) -> Vec<tree_sitter::Range> {
-    const STARTS: &[&str] = &["class ", "def ", "async def ", "@", "import ", "from "];
     let share = text.len() / count.max(1);
     let point = |row: usize, column: usize| tree_sitter::Point { row, column };
     let mut ranges = Vec::with_capacity(count);
@@ -594,7 +593,7 @@ fn piece_ranges(text: &str, count: usize) -> Vec<tree_sitter::Range> {
         if offset >= next_piece
             && ranges.len() + 1 < count
             && !after_decorator
-            && STARTS.iter().any(|s| line.starts_with(s))
+            && TOP_LEVEL_STARTS.iter().any(|s| line.starts_with(s))
         {
             ranges.push(tree_sitter::Range {
                 start_byte: start,
@@ -803,14 +802,17 @@ pub fn parse_expression(text: &str) -> Option<Expr> {
     }
 }
 
+/// How a line at column 0 that starts a top-level chunk ([`top_level_chunks`]) or a piece
+/// ([`piece_ranges`]) begins.
+const TOP_LEVEL_STARTS: &[&str] = &["class ", "def ", "async def ", "@", "import ", "from "];
+
 /// Byte ranges of the top-level chunks of a file: a chunk starts at a line that begins at
 /// column 0 with `class`, `def`, `async def`, `@`, `import` or `from`.
 fn top_level_chunks(text: &str) -> Vec<(usize, usize)> {
-    const STARTS: &[&str] = &["class ", "def ", "async def ", "@", "import ", "from "];
     let mut starts = vec![0];
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        if offset > 0 && STARTS.iter().any(|s| line.starts_with(s)) {
+        if offset > 0 && TOP_LEVEL_STARTS.iter().any(|s| line.starts_with(s)) {
             starts.push(offset);
         }
         offset += line.len();
