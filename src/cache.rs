@@ -100,11 +100,21 @@ pub enum CacheBytes {
 /// up and tearing down a mapping.
 pub const MAP_FROM: u64 = 256 * 1024;
 
+/// When a mapped entry's pages are faulted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pages {
+    /// All of them, up front: the caller decodes the whole entry.
+    Ahead,
+    /// As they are read: the caller reads parts of the entry (a parse pack's plain SQL files
+    /// are most of its bytes, and a check reads the events of a few).
+    OnUse,
+}
+
 impl CacheBytes {
-    pub(crate) fn of(file: &std::fs::File) -> Option<CacheBytes> {
+    pub(crate) fn with_pages(file: &std::fs::File, pages: Pages) -> Option<CacheBytes> {
         let length = file.metadata().ok()?.len();
         if length >= MAP_FROM
-            && let Some(map) = map(file)
+            && let Some(map) = map(file, pages)
         {
             return Some(CacheBytes::Mapped(map));
         }
@@ -114,15 +124,19 @@ impl CacheBytes {
     }
 }
 
-/// A read-only mapping of a whole cache entry, its pages faulted in up front (the callers
-/// decode all of it); `None` where mapping fails (the entry is then read).
-fn map(file: &std::fs::File) -> Option<memmap2::Mmap> {
+/// A read-only mapping of a whole cache entry, its pages faulted in up front or as read;
+/// `None` where mapping fails (the entry is then read).
+fn map(file: &std::fs::File, pages: Pages) -> Option<memmap2::Mmap> {
+    let mut options = memmap2::MmapOptions::new();
+    if pages == Pages::Ahead {
+        options.populate();
+    }
     // SAFETY: a mapping's bytes must not change while it lives. driftguard never writes an
     // entry in place: each is written whole to a temporary file that is then renamed over the
     // entry (`put_bytes`), and trimming or `cache clean` unlinks entries. Either way the inode
     // mapped here keeps its bytes until the mapping is dropped. Only someone truncating a file
     // under `.git/driftguard/` by hand during a run could change them.
-    unsafe { memmap2::MmapOptions::new().populate().map(file) }.ok()
+    unsafe { options.map(file) }.ok()
 }
 
 impl CacheBytes {
@@ -224,9 +238,20 @@ impl DiskCache {
     /// An entry's bytes, as [`DiskCache::put_bytes`] stored them; `None` on a miss. A large
     /// entry is mapped rather than read ([`CacheBytes`]).
     pub fn get_bytes(&self, kind: &str, key: &str, extension: &str) -> Option<CacheBytes> {
+        self.get_bytes_with(kind, key, extension, Pages::Ahead)
+    }
+
+    /// [`DiskCache::get_bytes`], a mapped entry's pages faulted in as `pages` says.
+    pub fn get_bytes_with(
+        &self,
+        kind: &str,
+        key: &str,
+        extension: &str,
+        pages: Pages,
+    ) -> Option<CacheBytes> {
         let path = self.entry(kind, key, extension)?;
         let file = std::fs::File::open(&path).ok()?;
-        let bytes = CacheBytes::of(&file)?;
+        let bytes = CacheBytes::with_pages(&file, pages)?;
         // Recently used: the trim keeps it.
         if let Ok(file) = std::fs::File::options().append(true).open(&path) {
             let _ = file.set_modified(SystemTime::now());

@@ -91,6 +91,32 @@ impl<T> Lazy<T> {
     }
 }
 
+impl<T> Lazy<T> {
+    /// A value still to decode from `range` of `backing`: bytes a [`Lazy`] of this type wrote
+    /// ([`Lazy::encoded`]), read in place (a parse pack's SQL files: [`crate::project`]).
+    pub fn from_part(backing: &Arc<CacheBytes>, range: Range<usize>) -> Self {
+        Lazy {
+            value: OnceLock::new(),
+            encoded: Some(Encoded::Part(Arc::clone(backing), range)),
+        }
+    }
+}
+
+impl<T: Serialize> Lazy<T> {
+    /// The bytes the value decodes from, as [`Lazy::from_part`] takes them: its own when it
+    /// was read as bytes, else its encoding (with its own table of shared paths, so that they
+    /// decode alone). `None` for a value with neither, or one that would not encode.
+    pub fn encoded(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if let Some(bytes) = self.encoded.as_ref().and_then(Encoded::bytes) {
+            return Some(std::borrow::Cow::Borrowed(bytes));
+        }
+        let value = self.value.get()?.as_deref()?;
+        with_shared_paths(Direction::Encode, || postcard::to_allocvec(value))
+            .ok()
+            .map(std::borrow::Cow::Owned)
+    }
+}
+
 impl<T: DeserializeOwned> Lazy<T> {
     /// The value, decoded on first use. `None` when the bytes would not decode: only a
     /// damaged cache file can do that, and a caller then treats the value as unknown.
@@ -131,15 +157,9 @@ impl<T: Serialize + DeserializeOwned> Serialize for Lazy<T> {
         if serializer.is_human_readable() {
             return self.get().serialize(serializer);
         }
-        if let Some(bytes) = self.encoded.as_ref().and_then(Encoded::bytes) {
-            return serializer.serialize_bytes(bytes);
-        }
-        // Its own encoding, with its own table of shared paths: the bytes decode alone.
-        let value = self.get().ok_or_else(|| {
-            serde::ser::Error::custom("a lazy value with neither value nor bytes")
+        let bytes = self.encoded().ok_or_else(|| {
+            serde::ser::Error::custom("a lazy value with neither bytes nor a value that encodes")
         })?;
-        let bytes = with_shared_paths(Direction::Encode, || postcard::to_allocvec(value))
-            .map_err(serde::ser::Error::custom)?;
         serializer.serialize_bytes(&bytes)
     }
 }
@@ -250,7 +270,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entry.bin");
         std::fs::write(&path, &file_bytes).unwrap();
-        let mapped = Arc::new(CacheBytes::of(&std::fs::File::open(&path).unwrap()).unwrap());
+        let mapped = Arc::new(
+            CacheBytes::with_pages(
+                &std::fs::File::open(&path).unwrap(),
+                crate::cache::Pages::Ahead,
+            )
+            .unwrap(),
+        );
         assert!(matches!(*mapped, CacheBytes::Mapped(_)));
         let read = Arc::new(CacheBytes::Read(file_bytes));
         let decode = |backing: &Arc<CacheBytes>| -> Whole {

@@ -433,6 +433,21 @@ impl SqlRead {
         }
     }
 
+    /// A read without warnings or suppression comments (most files), its events still in
+    /// their bytes: a parse pack keeps such reads as those bytes alone.
+    pub fn plain(events: crate::lazy::Lazy<MigrationEvents>) -> SqlRead {
+        SqlRead {
+            notes: None,
+            events,
+        }
+    }
+
+    /// The events of a read [`SqlRead::plain`] can make again; `None` for a read with
+    /// warnings or suppression comments.
+    pub fn plain_events(&self) -> Option<&crate::lazy::Lazy<MigrationEvents>> {
+        self.notes.is_none().then_some(&self.events)
+    }
+
     /// What the reader warned of.
     pub fn warnings(&self) -> &[ReadWarning] {
         self.notes.as_ref().map_or(&[], |n| &n.warnings)
