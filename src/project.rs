@@ -150,8 +150,9 @@ struct Parses(
 
 impl Parses {
     /// The parse of each of `files` (`None`: none kept). Each file is looked for first at the
-    /// place of its path in the pack's ordered parses — a file listed out of that order finds
-    /// nothing there — then by [`Parses::get`].
+    /// place of its path in the pack's ordered parses, then at its place among the pack's
+    /// plain SQL files (its parse made there, with the file's own path) — a file listed out of
+    /// that order finds nothing in either — then by [`Parses::get`].
     fn find_all(&self, files: &[FileRef]) -> Vec<Option<Arc<ParsedFile>>> {
         let ordered = &self.1;
         let (mut at, mut sql_at) = (0, 0);
@@ -198,24 +199,29 @@ impl Parses {
     }
 
     /// The pack's parse of `path` at `id`, found by a binary search of its ordered parses
-    /// (then of its plain SQL files).
+    /// (then of its plain SQL files, the parse made if it was not yet).
     fn in_pack(&self, path: &str, id: BlobId) -> Option<&Arc<ParsedFile>> {
+        match self.pack_place(path, id)? {
+            Ok(at) => self.1.get(at).map(|(_, kept)| kept),
+            Err(record) => self.2.as_ref()?.parse(record, None),
+        }
+    }
+
+    /// Where the pack holds `path` at `id`: among its ordered parses, or among its plain SQL
+    /// files (`Err`, the record's number); `None` when it does not.
+    fn pack_place(&self, path: &str, id: BlobId) -> Option<Result<usize, usize>> {
         let at = self.1.binary_search_by(|(kept_id, kept)| {
             (&*kept.path, kept_id.as_bytes()).cmp(&(path, id.as_bytes()))
         });
         match at {
-            Ok(at) => self.1.get(at).map(|(_, kept)| kept),
-            Err(_) => {
-                let sql = self.2.as_ref()?;
-                sql.parse(sql.find(path, id)?, None)
-            }
+            Ok(at) => Some(Ok(at)),
+            Err(_) => self.2.as_ref()?.find(path, id).map(Err),
         }
     }
 
     /// Keeps `file` as the parse of its path and `id`, unless one is kept already.
     fn insert(&mut self, id: BlobId, file: Arc<ParsedFile>) {
-        let in_sql = || self.2.as_ref().and_then(|sql| sql.find(&file.path, id));
-        if self.in_pack(&file.path, id).is_some() || in_sql().is_some() {
+        if self.pack_place(&file.path, id).is_some() {
             return;
         }
         match self.0.entry(id) {
@@ -2860,7 +2866,9 @@ mod tests {
             )),
         );
         assert!(parses.0.is_empty());
+        assert_eq!(parses.iter().count(), 6, "nor made by the insert");
         assert!(parses.get("db/migrations/00003.sql", id(3)).is_some());
+        assert_eq!(parses.iter().count(), 7, "made when asked for");
     }
 
     /// A damaged frame of plain SQL files: too short for its count, no files; a record whose
