@@ -484,8 +484,7 @@ impl LoadedPack {
 struct PackedSql {
     bytes: Arc<CacheBytes>,
     frame: std::ops::Range<usize>,
-    count: usize,
-    /// Each record's parse, once made.
+    /// Each record's parse, once made (one slot a record).
     made: Vec<std::sync::OnceLock<(BlobId, Arc<ParsedFile>)>>,
 }
 
@@ -505,12 +504,11 @@ impl PackedSql {
             made: (0..count).map(|_| std::sync::OnceLock::new()).collect(),
             bytes,
             frame,
-            count,
         })
     }
 
     fn len(&self) -> usize {
-        self.count
+        self.made.len()
     }
 
     /// The frame's bytes.
@@ -551,7 +549,7 @@ impl PackedSql {
     /// The file with `path` at `id`, found by a binary search of the records.
     fn find(&self, path: &str, id: BlobId) -> Option<usize> {
         let wanted = (path.as_bytes(), id.as_bytes());
-        let (mut low, mut high) = (0, self.count);
+        let (mut low, mut high) = (0, self.len());
         while low < high {
             let mid = low + (high - low) / 2;
             let here = (self.path(mid)?, self.id(mid)?);
