@@ -131,6 +131,24 @@ impl<T: DeserializeOwned> Lazy<T> {
     }
 }
 
+impl<T> Lazy<T> {
+    /// Whether the value is decoded (or was made decoded).
+    #[cfg(test)]
+    pub fn is_decoded(&self) -> bool {
+        self.value.get().is_some()
+    }
+}
+
+impl<T: DeserializeOwned> Lazy<T> {
+    /// The value to change, decoded first; its bytes are dropped (they no longer say it), so
+    /// [`Lazy::encoded`] and serializing encode the changed value. `None` as for [`Lazy::get`].
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        self.get()?;
+        self.encoded = None;
+        self.value.get_mut()?.as_deref_mut()
+    }
+}
+
 impl<T: DeserializeOwned + std::fmt::Debug> std::fmt::Debug for Lazy<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.get().fmt(f)

@@ -815,7 +815,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 10\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 11\n";
 
 /// One parse of a pack, as written and as read: its blob id and the parse (which holds its
 /// path). The id is a byte string, read back in one piece: as a sequence, postcard reads it
@@ -1708,7 +1708,7 @@ fn analyze_as(
 fn read_revisions_with_modules(
     parsed: &mut [Arc<ParsedFile>],
     files: &[FileRef],
-    paths: &crate::pyeval::modules::ModulePaths,
+    paths: &crate::pyeval::modules::ModulePaths<'_>,
     reader: &FileReader,
     config: &Config,
     cache: &mut ParseCache,
@@ -1831,7 +1831,7 @@ fn summarize_cached(
 fn model_helper_modules(
     parsed: &[Arc<ParsedFile>],
     files: &[FileRef],
-    paths: &crate::pyeval::modules::ModulePaths,
+    paths: &crate::pyeval::modules::ModulePaths<'_>,
     reader: &FileReader,
     cache: &mut ParseCache,
 ) -> Vec<ModuleSummary> {
@@ -2375,6 +2375,101 @@ mod tests {
         let read = |bytes: &[u8]| Arc::new(CacheBytes::Read(bytes.to_vec()));
         assert!(decode_pack(&read(b"something else")).is_none());
         assert!(decode_pack(&read(&bytes[..bytes.len() / 2])).is_none());
+    }
+
+    /// A revision read back from a pack keeps its events encoded: only a replay of it, or a
+    /// table named by a model class, decodes them. Its flags and its encoding (a kept replay's
+    /// identity of it) are those of the revision as parsed.
+    #[test]
+    fn a_packed_revisions_events_stay_encoded_until_read() {
+        let head = "from alembic import op\nimport sqlalchemy as sa\n";
+        let plain = format!(
+            "{head}revision = 'b2'\ndown_revision = 'a1'\ndef upgrade():\n    op.add_column('customers', sa.Column('note', sa.Text()), schema='core')\n"
+        );
+        let by_class = format!(
+            "{head}from app.models import Customer\nrevision = 'c3'\ndown_revision = 'b2'\ndef upgrade():\n    op.add_column(Customer.__tablename__, sa.Column('kind', sa.Text()))\n"
+        );
+        let warned = format!(
+            "{head}revision = 'd4'\ndown_revision = 'c3'\ndef upgrade():\n    for name in names():\n        op.add_column(name, sa.Column('x', sa.Text()))\n"
+        );
+        let files: Vec<ParsedFile> = [("b2", &plain), ("c3", &by_class), ("d4", &warned)]
+            .iter()
+            .map(|(id, text)| {
+                parse_file(
+                    &format!("alembic/versions/{id}.py"),
+                    FileKind::Alembic("alembic".into()),
+                    text.as_bytes(),
+                )
+            })
+            .collect();
+        let revision = |file: &ParsedFile| match &file.parsed {
+            Parsed::Alembic(Some(read)) => read.0.clone(),
+            other => panic!("not a revision: {other:?}"),
+        };
+        let fresh: Vec<alembic::Revision> = files.iter().map(revision).collect();
+        let flags: Vec<(bool, bool)> = fresh.iter().map(|r| (r.warned, r.names_class)).collect();
+        assert_eq!(flags, [(false, false), (false, true), (true, false)]);
+        let id = BlobId::from_bytes(&[3; 20]).expect("an id");
+        let loaded =
+            decode_pack(&Arc::new(CacheBytes::Read(pack_of(&files, id)))).expect("decodes");
+        let mut packed: Vec<alembic::Revision> = loaded
+            .all()
+            .iter()
+            .map(|(_, file)| revision(file))
+            .collect();
+        packed.sort_by(|a, b| a.revision.cmp(&b.revision));
+        for (packed, fresh) in packed.iter().zip(&fresh) {
+            assert!(
+                !packed.events.is_decoded(),
+                "{} decoded early",
+                packed.revision
+            );
+            assert_eq!(
+                (packed.warned, packed.names_class),
+                (fresh.warned, fresh.names_class)
+            );
+            assert_eq!(
+                postcard::to_allocvec(packed).expect("encodes"),
+                postcard::to_allocvec(fresh).expect("encodes"),
+                "{}: not the identity a kept replay knows",
+                packed.revision
+            );
+            assert!(
+                !packed.events.is_decoded(),
+                "{} decoded to encode",
+                packed.revision
+            );
+            // Read from a copy: the copy decodes, the revision itself stays encoded.
+            let copy = packed.clone();
+            assert_eq!(copy.events(), fresh.events());
+            assert!(!packed.events.is_decoded());
+        }
+        // A revision that names no class is left as it is; the one that does is rewritten,
+        // and encodes as rewritten.
+        let table_of = |class: &str| {
+            (class == "Customer")
+                .then(|| crate::migrations::QualifiedName::new(Some("core"), "customers"))
+        };
+        let [mut plain, mut by_class, _] =
+            <[alembic::Revision; 3]>::try_from(packed).expect("three");
+        assert!(alembic::resolve_model_tables(&mut plain, &table_of).is_empty());
+        assert!(!plain.events.is_decoded());
+        let before = postcard::to_allocvec(&by_class).expect("encodes");
+        assert!(alembic::resolve_model_tables(&mut by_class, &table_of).is_empty());
+        assert!(!by_class.names_class, "no class name is left");
+        assert_ne!(postcard::to_allocvec(&by_class).expect("encodes"), before);
+        let tables: Vec<String> = by_class
+            .events()
+            .changes
+            .iter()
+            .cloned()
+            .flat_map(|mut change| {
+                let mut names = Vec::new();
+                change.for_each_table_mut(&mut |name| names.push(format!("{name:?}")));
+                names
+            })
+            .collect();
+        assert!(tables.iter().all(|t| t.contains("customers")), "{tables:?}");
     }
 
     #[test]

@@ -79,7 +79,14 @@ pub fn alembic_sources(
 ) -> AlembicSources {
     let mut sources = declared;
     for (name, revisions) in alembic::components(found) {
-        sources.entry(name).or_default().extend(revisions);
+        match sources.entry(name) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(revisions);
+            }
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().extend(revisions)
+            }
+        }
     }
     sources
 }
@@ -275,10 +282,10 @@ impl Plan<'_> {
             .collect()
     }
 
-    /// The source's files' events, the first `skip` SQL files left out (not decoded): a
-    /// replay that goes on from a kept one does not read them.
+    /// The source's files' events, the first `skip` files left out (not decoded): a replay
+    /// that goes on from a kept one does not read them.
     fn events(&self, skip: usize) -> SourceEvents<'_> {
-        let mut skipped = 0;
+        let skipped;
         let files = match &self.files {
             PlanFiles::Sql(files) => {
                 skipped = skip.min(files.len());
@@ -294,12 +301,17 @@ impl Plan<'_> {
                     })
                     .collect()
             }
+            // File 0 is Alembic's version table, then the revisions; the skipped ones are not
+            // decoded either.
             PlanFiles::Alembic(revisions, version_table) => {
-                std::iter::once(FileEvents::plain(version_table))
+                skipped = skip.min(revisions.len() + 1);
+                let table = (skipped == 0).then(|| FileEvents::plain(version_table));
+                table
+                    .into_iter()
                     .chain(
-                        revisions
+                        revisions[skipped.saturating_sub(1)..]
                             .iter()
-                            .map(|r| FileEvents::plain(&r.events.changes)),
+                            .map(|r| FileEvents::plain(&r.events().changes)),
                     )
                     .collect()
             }
@@ -358,10 +370,11 @@ pub fn assemble(
         }
         let (ordered, order_warnings) = alembic::order(revisions);
         warnings.extend(order_warnings);
-        for revision in &ordered {
+        // Told by a flag: the events of a revision without warnings are not decoded.
+        for revision in ordered.iter().filter(|r| r.warned) {
             warnings.extend(
                 revision
-                    .events
+                    .events()
                     .warnings
                     .iter()
                     .map(|w| Warning::at(w.location.clone(), &w.message)),

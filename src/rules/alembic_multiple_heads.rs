@@ -144,7 +144,9 @@ mod tests {
             branch_labels: Vec::new(),
             down_revision_at: Some(Location::new(format!("migrations/versions/{id}.py"), 5, 1)),
             create_date: date.map(str::to_string),
-            events: MigrationEvents::default(),
+            events: crate::lazy::Lazy::new(MigrationEvents::default()),
+            warned: false,
+            names_class: false,
         }
     }
 

@@ -114,7 +114,7 @@ fn sql_schema(text: &str) -> String {
 fn revision_schema(text: &str) -> String {
     let file = SourceFile::new("migrations/versions/0001_fuzz.py", text);
     match alembic::read_revision(&file) {
-        Some(revision) => schema_json(&revision.events.changes),
+        Some(revision) => schema_json(&revision.events().changes),
         None => "not a revision".to_string(),
     }
 }

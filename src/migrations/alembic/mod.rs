@@ -61,8 +61,13 @@ pub fn version_table(first_revision: &str) -> SchemaChange {
 /// Whether a revision names a table by a model class attribute (see [`MODEL_TABLE_PREFIX`]):
 /// it cannot replay before the models are resolved ([`resolve_model_tables`]).
 pub fn names_model_class(revision: &Revision) -> bool {
+    revision.names_class
+}
+
+/// Whether some change of `events` names a table by a model class attribute.
+fn names_class_in(events: &MigrationEvents) -> bool {
     let mut found = false;
-    for mut change in revision.events.changes.iter().cloned() {
+    for mut change in events.changes.iter().cloned() {
         change.for_each_table_mut(&mut |name| {
             found |= name.name.starts_with(MODEL_TABLE_PREFIX);
         });
@@ -78,7 +83,14 @@ pub fn resolve_model_tables(
     table_of: &dyn Fn(&str) -> Option<super::QualifiedName>,
 ) -> Vec<String> {
     let mut unresolved = Vec::new();
-    for change in &mut revision.events.changes {
+    // Told by its flag: the events of a revision that names no class are left encoded.
+    if !revision.names_class {
+        return unresolved;
+    }
+    let Some(events) = revision.events.get_mut() else {
+        return unresolved;
+    };
+    for change in &mut events.changes {
         change.for_each_table_mut(&mut |name| {
             let Some(class) = name.name.strip_prefix(MODEL_TABLE_PREFIX) else {
                 return;
@@ -98,12 +110,14 @@ pub fn resolve_model_tables(
             }
         });
     }
+    revision.names_class = names_class_in(events);
     unresolved
 }
 
 use serde::Serialize;
 
 use super::{MigrationEvents, ReadWarning, SchemaChange};
+use crate::lazy::Lazy;
 use crate::pyast::{self, Expr, Stmt};
 use crate::source::SourceFile;
 
@@ -122,8 +136,60 @@ pub struct Revision {
     pub down_revision_at: Option<crate::source::Location>,
     /// The `Create Date:` of the docstring Alembic writes, as written.
     pub create_date: Option<String>,
-    /// What `upgrade()` does.
-    pub events: MigrationEvents,
+    /// What `upgrade()` does: kept encoded in the parse pack until it is read ([`Revision::
+    /// events`]). A change check that goes on from a kept replay replays only the revisions
+    /// after it, and decodes only theirs.
+    pub events: Lazy<MigrationEvents>,
+    /// The events hold reader warnings: told without decoding them.
+    pub warned: bool,
+    /// Some event names a table by a model class attribute ([`names_model_class`]): told
+    /// without decoding the events.
+    pub names_class: bool,
+}
+
+impl Revision {
+    /// A revision with its header and events; the flags told from the events.
+    pub fn new(header: RevisionHeader, events: MigrationEvents) -> Revision {
+        let RevisionHeader {
+            path,
+            revision,
+            down_revisions,
+            depends_on,
+            branch_labels,
+            down_revision_at,
+            create_date,
+        } = header;
+        Revision {
+            path,
+            revision,
+            down_revisions,
+            depends_on,
+            branch_labels,
+            down_revision_at,
+            create_date,
+            warned: !events.warnings.is_empty(),
+            names_class: names_class_in(&events),
+            events: Lazy::new(events),
+        }
+    }
+
+    /// What `upgrade()` does (nothing, for events a damaged cache file would not decode).
+    pub fn events(&self) -> &MigrationEvents {
+        static EMPTY: std::sync::LazyLock<MigrationEvents> =
+            std::sync::LazyLock::new(MigrationEvents::default);
+        self.events.get().unwrap_or(&EMPTY)
+    }
+}
+
+/// A [`Revision`]'s parts besides its events.
+pub struct RevisionHeader {
+    pub path: String,
+    pub revision: String,
+    pub down_revisions: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub branch_labels: Vec<String>,
+    pub down_revision_at: Option<crate::source::Location>,
+    pub create_date: Option<String>,
 }
 
 /// Revisions → Alembic sources: the connected components of their graph (linked by
@@ -149,8 +215,8 @@ pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
             parent[ra.max(rb)] = ra.min(rb);
         }
     };
-    let mut by_id: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-    let mut by_folder: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut by_id: foldhash::HashMap<&str, Vec<usize>> = foldhash::HashMap::default();
+    let mut by_folder: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
     for (i, revision) in revisions.iter().enumerate() {
         by_id.entry(revision.revision.as_str()).or_default().push(i);
         let folder = revision.path.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -169,21 +235,25 @@ pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
             let Some(candidates) = by_id.get(id.as_str()) else {
                 continue;
             };
-            let near: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&j| folder_of(j) == folder_of(i))
-                .collect();
-            for j in if near.is_empty() {
-                candidates.clone()
-            } else {
-                near
-            } {
-                union(&mut parent, i, j);
+            let near = |j: usize| folder_of(j) == folder_of(i);
+            let any_near = candidates.iter().any(|&j| near(j));
+            for &j in candidates {
+                if !any_near || near(j) {
+                    union(&mut parent, i, j);
+                }
             }
         }
     }
     let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    // One component (nearly always): the revisions as they came, not moved one by one into a
+    // list grown step by step.
+    if roots.iter().all(|&root| root == 0) {
+        return if revisions.is_empty() {
+            Vec::new()
+        } else {
+            vec![(source_name(&revisions), revisions)]
+        };
+    }
     let mut groups: std::collections::BTreeMap<usize, Vec<Revision>> =
         std::collections::BTreeMap::new();
     for (revision, root) in revisions.into_iter().zip(roots) {
@@ -199,26 +269,37 @@ pub fn components(revisions: Vec<Revision>) -> Vec<(String, Vec<Revision>)> {
 
 /// The common folder of the revisions' files, without a last `versions` segment.
 fn source_name(revisions: &[Revision]) -> String {
-    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
-    let mut common: Option<Vec<String>> = None;
+    fn folder(path: &str) -> &str {
+        path.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
+    fn segments(folder: &str) -> impl Iterator<Item = &str> {
+        folder.split('/').filter(|s| !s.is_empty())
+    }
+    // Borrowed segments, each folder compared once: a source's revisions mostly share one
+    // folder (each revision's segments were five strings of their own, 2,000 revisions a run).
+    let mut common: Option<Vec<&str>> = None;
+    let mut last_folder = None;
     for revision in revisions {
-        let segments: Vec<String> = folder(&revision.path)
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
+        let this = folder(&revision.path);
+        if last_folder == Some(this) {
+            continue;
+        }
+        last_folder = Some(this);
         common = Some(match common {
-            None => segments,
-            Some(prefix) => prefix
-                .into_iter()
-                .zip(segments)
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
+            None => segments(this).collect(),
+            Some(mut prefix) => {
+                let same = prefix
+                    .iter()
+                    .zip(segments(this))
+                    .take_while(|(a, b)| **a == *b)
+                    .count();
+                prefix.truncate(same);
+                prefix
+            }
         });
     }
     let mut common = common.unwrap_or_default();
-    if common.last().is_some_and(|s| s == "versions") {
+    if common.last().is_some_and(|s| *s == "versions") {
         common.pop();
     }
     common.join("/")
@@ -362,16 +443,18 @@ fn read(
             },
         );
     }
-    Some(Revision {
-        path: file.path.clone(),
-        revision,
-        down_revisions: ids(header.down_revision),
-        depends_on: ids(header.depends_on),
-        branch_labels: ids(header.branch_labels),
-        down_revision_at: header.down_revision_at,
-        create_date: create_date(&file.text),
+    Some(Revision::new(
+        RevisionHeader {
+            path: file.path.clone(),
+            revision,
+            down_revisions: ids(header.down_revision),
+            depends_on: ids(header.depends_on),
+            branch_labels: ids(header.branch_labels),
+            down_revision_at: header.down_revision_at,
+            create_date: create_date(&file.text),
+        },
         events,
-    })
+    ))
 }
 
 /// The module-level assignments Alembic reads from a revision file (the last one wins, as in

@@ -49,8 +49,8 @@ def upgrade() -> None:
         assert!(rev.depends_on.is_empty());
         assert!(rev.branch_labels.is_empty());
         assert_eq!(rev.path, "migrations/versions/a1_x.py");
-        assert!(rev.events.changes.is_empty());
-        assert!(rev.events.warnings.is_empty());
+        assert!(rev.events().changes.is_empty());
+        assert!(rev.events().warnings.is_empty());
     }
 
     #[test]
@@ -86,12 +86,12 @@ def upgrade() -> None:
         .expect("a revision");
         assert_eq!(rev.revision, "a1");
         assert!(
-            rev.events
+            rev.events()
                 .warnings
                 .iter()
                 .any(|w| w.message.contains("syntax error")),
             "{:?}",
-            rev.events.warnings
+            rev.events().warnings
         );
         for src in [
             "revision = ",
@@ -120,11 +120,11 @@ mod upgrade {
     fn changes(body: &str) -> Vec<SchemaChange> {
         let rev = read(body);
         assert!(
-            rev.events.warnings.is_empty(),
+            rev.events().warnings.is_empty(),
             "unexpected warnings: {:?}",
-            rev.events.warnings
+            rev.events().warnings
         );
-        rev.events.changes
+        rev.events().changes.clone()
     }
 
     fn t(name: &str) -> QualifiedName {
@@ -425,7 +425,7 @@ mod upgrade {
             "def upgrade():\n    op.execute(\"ALTER TABLE core.customers ADD COLUMN contact_preference VARCHAR(20)\")\n    op.execute(sa.text(\n        \"\"\"\n        CREATE TABLE audit (\n            id serial PRIMARY KEY\n        )\n        \"\"\"\n    ))\n    op.execute(text('ALTER TABLE a ' 'ADD COLUMN b integer'))\n",
         );
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec![
                 "add core.customers.contact_preference",
                 "create audit (id)",
@@ -433,12 +433,12 @@ mod upgrade {
             ]
         );
         // Locations point into the revision file: the string's own lines.
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+        let SchemaChange::AddColumn { column, .. } = &rev.events().changes[0] else {
             panic!()
         };
         assert_eq!(&*column.location.path, "alembic/versions/b2_x.py");
         assert_eq!(column.location.line, 12);
-        let SchemaChange::CreateTable { location, .. } = &rev.events.changes[1] else {
+        let SchemaChange::CreateTable { location, .. } = &rev.events().changes[1] else {
             panic!()
         };
         assert_eq!(location.line, 15);
@@ -450,7 +450,7 @@ mod upgrade {
             "ADD_FLAG = \"ALTER TABLE t ADD COLUMN flag boolean\"\n\ndef upgrade():\n    op.execute(ADD_FLAG)\n    conn = op.get_bind()\n    conn.execute(sa.text('ALTER TABLE t ADD COLUMN other integer'))\n    op.get_bind().execute(text('ALTER TABLE t ADD COLUMN third integer'))\n    op.execute(sa.schema.CreateSchema('reporting'))\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN fourth integer'\n    op.execute(sql)\n",
         );
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec![
                 "add t.flag",
                 "add t.other",
@@ -459,7 +459,7 @@ mod upgrade {
                 "add t.fourth"
             ]
         );
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[0] else {
+        let SchemaChange::AddColumn { column, .. } = &rev.events().changes[0] else {
             panic!()
         };
         assert_eq!(column.location.line, 11);
@@ -471,14 +471,18 @@ mod upgrade {
             "def upgrade():\n    table = get_table()\n    op.execute(f\"ALTER TABLE {table} ADD COLUMN x integer\")\n    op.execute(\"CREATE TYPE %s AS ENUM ('a')\" % name)\n    op.execute(sa.text('ALTER TABLE {} DROP COLUMN y'.format(table)))\n    op.execute(f\"UPDATE {table} SET x = 1\")\n    op.execute(f\"CREATE INDEX ix ON {table} (x)\")\n    op.execute(orders.update().values(x=1))\n    op.execute(some_sql)\n",
         );
         let lines: Vec<u32> = rev
-            .events
+            .events()
             .warnings
             .iter()
             .map(|w| w.location.line)
             .collect();
-        assert_eq!(lines, vec![13, 14, 15], "{:?}", rev.events.warnings);
-        assert!(rev.events.warnings[0].message.contains("built at run time"));
-        assert!(rev.events.changes.is_empty());
+        assert_eq!(lines, vec![13, 14, 15], "{:?}", rev.events().warnings);
+        assert!(
+            rev.events().warnings[0]
+                .message
+                .contains("built at run time")
+        );
+        assert!(rev.events().changes.is_empty());
     }
 
     #[test]
@@ -596,16 +600,16 @@ mod upgrade {
             "def upgrade():\n    for table in ['a', 'b']:\n        op.add_column(table, sa.Column('created_at', sa.DateTime()))\n    op.create_table(name_of_table(), sa.Column('id', sa.Integer()))\n    op.create_table('c', *common_columns())\n    op.add_column('d', make_column())\n    op.bulk_insert(t, [{'id': 1}])\n    op.create_index('ix', 'c', ['id'])\n",
         );
         let lines: Vec<u32> = rev
-            .events
+            .events()
             .warnings
             .iter()
             .map(|w| w.location.line)
             .collect();
         // The loop over a constant list is read once per table (see the corpus tests below).
-        assert_eq!(lines, vec![14, 15, 16], "{:?}", rev.events.warnings);
+        assert_eq!(lines, vec![14, 15, 16], "{:?}", rev.events().warnings);
         // The table built from splats is still created, with the columns that could be read.
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec!["add a.created_at", "add b.created_at", "create c ()"]
         );
     }
@@ -663,13 +667,17 @@ mod upgrade {
         let rev = read(
             "T = sa.ARRAY(T)\nD = sa.text(D)\n\ndef upgrade():\n    sql = 'ALTER TABLE t '\n    sql = sql + 'ADD COLUMN c int'\n    op.execute(sql)\n    q = sa.text(q)\n    op.execute(q)\n    op.add_column('t', sa.Column('a', T, server_default=D))\n",
         );
-        assert_eq!(summary(&rev.events.changes), vec!["add t.c", "add t.a"]);
-        let SchemaChange::AddColumn { column, .. } = &rev.events.changes[1] else {
-            panic!("{:?}", rev.events.changes)
+        assert_eq!(summary(&rev.events().changes), vec!["add t.c", "add t.a"]);
+        let SchemaChange::AddColumn { column, .. } = &rev.events().changes[1] else {
+            panic!("{:?}", rev.events().changes)
         };
         assert_eq!(column.ty.name, "unknown");
         assert!(column.default.is_some());
-        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+        assert!(
+            rev.events().warnings.is_empty(),
+            "{:?}",
+            rev.events().warnings
+        );
     }
 
     #[test]
@@ -775,8 +783,13 @@ def upgrade():
         let rev = read(
             "def upgrade():\n    for t in get_tables():\n        op.add_column(t, sa.Column('x', sa.Integer()))\n    op.add_column('a', sa.Column('y', sa.Integer()))\n",
         );
-        assert_eq!(summary(&rev.events.changes), vec!["add a.y"]);
-        assert_eq!(rev.events.warnings.len(), 1, "{:?}", rev.events.warnings);
+        assert_eq!(summary(&rev.events().changes), vec!["add a.y"]);
+        assert_eq!(
+            rev.events().warnings.len(),
+            1,
+            "{:?}",
+            rev.events().warnings
+        );
     }
 
     #[test]
@@ -1077,9 +1090,13 @@ def upgrade():
     op.execute("CREATE TABLE {} (id int)".format(qualified("logs")))
 "#,
         );
-        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+        assert!(
+            rev.events().warnings.is_empty(),
+            "{:?}",
+            rev.events().warnings
+        );
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec![
                 "add jobs.owner",
                 "add ops.runs.kind",
@@ -1135,9 +1152,13 @@ StringID = sa.String
             ),
         );
         let rev = super::super::read_revision_in(&revision, &index, false).expect("a revision");
-        assert!(rev.events.warnings.is_empty(), "{:?}", rev.events.warnings);
+        assert!(
+            rev.events().warnings.is_empty(),
+            "{:?}",
+            rev.events().warnings
+        );
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec![
                 "add jobs.changed_at",
                 "create audit_log (id)",
@@ -1146,7 +1167,7 @@ StringID = sa.String
             ]
         );
         let types: Vec<String> = rev
-            .events
+            .events()
             .changes
             .iter()
             .filter_map(|c| match c {
@@ -1158,7 +1179,7 @@ StringID = sa.String
         // Without the project's modules the imported names are read as written.
         let rev = read_revision(&revision).expect("a revision");
         assert_eq!(
-            summary(&rev.events.changes),
+            summary(&rev.events().changes),
             vec!["add jobs.seen_at", "add jobs.dag_id"]
         );
     }
