@@ -737,13 +737,13 @@ pub const MAX_IMPORT_HOPS: usize = 4;
 
 /// The paths of the modules that `start` import, directly or through at most
 /// [`MAX_IMPORT_HOPS`] imports, among the snapshot's Python files; `summarize` reads one
-/// (`None`: unreadable) and is called once per path. Modules whose path is in `known` (the
-/// model files, already summarised) are followed but not read again. For the caller that
+/// (`None`: unreadable) and is called once per path. Modules `known` gives the summary of (the
+/// model files and revisions, already summarised) are followed but not read again. For the caller that
 /// gathers the summaries [`super::ModuleIndex`] needs without reading every file.
-pub fn reachable_modules<'a>(
+pub fn reachable_modules<'a, 'k>(
     start: &[&'a ModuleSummary],
     paths: &'a ModulePaths<'a>,
-    known: &foldhash::HashMap<&str, &ModuleSummary>,
+    known: &dyn Fn(&str) -> Option<&'k ModuleSummary>,
     summarize: &mut dyn FnMut(&str) -> Option<ModuleSummary>,
 ) -> Vec<ModuleSummary> {
     let mut out: Vec<ModuleSummary> = Vec::new();
@@ -762,7 +762,7 @@ pub fn reachable_modules<'a>(
                     if out.len() >= MAX_REACHABLE_MODULES || !seen.insert(path) {
                         continue;
                     }
-                    if let Some(summary) = known.get(path) {
+                    if let Some(summary) = known(path) {
                         next.push((path, imports_of(summary)));
                     } else if let Some(summary) = summarize(path) {
                         next.push((path, imports_of(&summary)));
@@ -1090,7 +1090,7 @@ mod tests {
         let paths = ModulePaths::new(files.iter().map(|(p, _)| *p), &[]);
         let start = summary(files[0].0, files[0].1);
         let mut read = Vec::new();
-        let found = reachable_modules(&[&start], &paths, &Default::default(), &mut |path| {
+        let found = reachable_modules(&[&start], &paths, &|_| None, &mut |path| {
             read.push(path.to_string());
             let text = files.iter().find(|(p, _)| *p == path)?.1;
             Some(summary(path, text))
