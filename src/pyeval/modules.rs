@@ -172,20 +172,7 @@ pub fn package_of(path: &str) -> Vec<String> {
 /// The dotted module of a repository-relative path: `a/b/c.py` → `a.b.c`,
 /// `a/b/__init__.py` → `a.b`. `None` for a path that is not a Python module name.
 pub fn module_of_path(path: &str) -> Option<String> {
-    let stem = path
-        .strip_suffix(".py")
-        .or_else(|| path.strip_suffix(".pyi"))?;
-    let mut parts: Vec<&str> = stem
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.last() == Some(&"__init__") {
-        parts.pop();
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.join("."))
+    module_segments(path).map(|segments| segments.join("."))
 }
 
 /// The names one import statement binds in a file of `package`, and its star import.
@@ -579,7 +566,7 @@ pub struct ModulePaths<'p> {
     max_segments: usize,
 }
 
-/// The segments of the dotted module name [`module_of_path`] gives `path`, borrowed from it.
+/// The segments of `path`'s dotted module name, borrowed from it ([`module_of_path`] joins them).
 fn module_segments(path: &str) -> Option<smallvec::SmallVec<[&str; 12]>> {
     let stem = path
         .strip_suffix(".py")

@@ -148,48 +148,12 @@ pub struct Revision {
 }
 
 impl Revision {
-    /// A revision with its header and events; the flags told from the events.
-    pub fn new(header: RevisionHeader, events: MigrationEvents) -> Revision {
-        let RevisionHeader {
-            path,
-            revision,
-            down_revisions,
-            depends_on,
-            branch_labels,
-            down_revision_at,
-            create_date,
-        } = header;
-        Revision {
-            path,
-            revision,
-            down_revisions,
-            depends_on,
-            branch_labels,
-            down_revision_at,
-            create_date,
-            warned: !events.warnings.is_empty(),
-            names_class: names_class_in(&events),
-            events: Lazy::new(events),
-        }
-    }
-
     /// What `upgrade()` does (nothing, for events a damaged cache file would not decode).
     pub fn events(&self) -> &MigrationEvents {
         static EMPTY: std::sync::LazyLock<MigrationEvents> =
             std::sync::LazyLock::new(MigrationEvents::default);
         self.events.get().unwrap_or(&EMPTY)
     }
-}
-
-/// A [`Revision`]'s parts besides its events.
-pub struct RevisionHeader {
-    pub path: String,
-    pub revision: String,
-    pub down_revisions: Vec<String>,
-    pub depends_on: Vec<String>,
-    pub branch_labels: Vec<String>,
-    pub down_revision_at: Option<crate::source::Location>,
-    pub create_date: Option<String>,
 }
 
 /// Revisions → Alembic sources: the connected components of their graph (linked by
@@ -443,18 +407,18 @@ fn read(
             },
         );
     }
-    Some(Revision::new(
-        RevisionHeader {
-            path: file.path.clone(),
-            revision,
-            down_revisions: ids(header.down_revision),
-            depends_on: ids(header.depends_on),
-            branch_labels: ids(header.branch_labels),
-            down_revision_at: header.down_revision_at,
-            create_date: create_date(&file.text),
-        },
-        events,
-    ))
+    Some(Revision {
+        path: file.path.clone(),
+        revision,
+        down_revisions: ids(header.down_revision),
+        depends_on: ids(header.depends_on),
+        branch_labels: ids(header.branch_labels),
+        down_revision_at: header.down_revision_at,
+        create_date: create_date(&file.text),
+        warned: !events.warnings.is_empty(),
+        names_class: names_class_in(&events),
+        events: Lazy::new(events),
+    })
 }
 
 /// The module-level assignments Alembic reads from a revision file (the last one wins, as in
