@@ -1964,10 +1964,11 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
     let mut revision =
         |read: Option<(alembic::Revision, ModuleSummary, crate::pyast::PyModule)>| {
             read.map(|(revision, summary, module)| {
-                if alembic::may_import_project(&summary) {
+                let module_part = RevisionModule::new(summary);
+                if alembic::may_import_project(&module_part.imports) {
                     syntax = Some(crate::lazy::Lazy::new(module));
                 }
-                (revision, RevisionModule::new(summary))
+                (revision, module_part)
             })
         };
     let parsed = match &kind {

@@ -354,13 +354,14 @@ pub fn read_revision_alone(
     Some((revision, summary, module))
 }
 
-/// Whether a revision imports a module that may be the project's: one outside the libraries of
+/// Whether a revision's imports (its summary's [`crate::pyeval::modules::imports_of`]) may reach
+/// the project's own modules: one outside the libraries of
 /// [`crate::pyeval::modules::LIBRARY_PACKAGES`] (SQLAlchemy, Alembic, `typing` …). Only such a
 /// revision keeps its syntax tree for a second reading; a guess that decides what is kept,
 /// never what is read.
-pub fn may_import_project(summary: &crate::pyeval::ModuleSummary) -> bool {
-    use crate::pyeval::modules::{LIBRARY_PACKAGES, imports_of};
-    imports_of(summary).iter().any(|(target, rooted)| {
+pub fn may_import_project(imports: &[(String, bool)]) -> bool {
+    use crate::pyeval::modules::LIBRARY_PACKAGES;
+    imports.iter().any(|(target, rooted)| {
         *rooted || !LIBRARY_PACKAGES.contains(&target.split('.').next().unwrap_or_default())
     })
 }
