@@ -929,6 +929,16 @@ pub fn pack_key(config: &Config) -> String {
     ])
 }
 
+/// The key of what the last parse of the Python file at `path` kept for the next
+/// ([`crate::pyast::parse_reusing`]): a parse does not depend on the config.
+pub fn pieces_key(path: &str) -> String {
+    key([
+        build_identity().as_bytes(),
+        b"python-pieces".as_slice(),
+        path.as_bytes(),
+    ])
+}
+
 /// The key of the resolution kept for a config ([`crate::models::resolve_keeping`]).
 pub fn resolution_key(config: &Config) -> String {
     let identity = [

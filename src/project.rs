@@ -336,6 +336,58 @@ pub struct ParseCache {
     /// The paths a change check's change touches, for its after side's replay
     /// ([`ParseCache::begin_change`]).
     changed: Option<HashSet<String>>,
+    /// Where a model file's parse finds and leaves its pieces.
+    pieces: PieceStore,
+}
+
+/// The cache folder of what the parses of model files keep for the next parse of the same
+/// path ([`crate::pyast::parse_reusing`]).
+const PIECES: &str = "pieces";
+
+/// Where the parse of a Python model file finds what an earlier parse of its path kept
+/// ([`crate::pyast::parse_reusing`]: an edit's next version re-parses only the pieces it
+/// changed), and leaves what to keep, written when the run ends ([`ParseCache::finish`]).
+#[derive(Clone, Default)]
+struct PieceStore {
+    disk: DiskCache,
+    kept: Arc<std::sync::Mutex<Vec<KeptPieces>>>,
+}
+
+/// What one parse kept ([`PieceStore`]): its key and bytes.
+type KeptPieces = (String, Vec<u8>);
+
+impl PieceStore {
+    /// The models of `file`, parsed with what an earlier parse of its path kept.
+    fn extract(&self, file: &SourceFile) -> models::FileModels {
+        if !self.disk.enabled() || !crate::pyast::reuses_pieces(&file.text) {
+            return models::extract_file(file);
+        }
+        let key = crate::cache::pieces_key(&file.path);
+        let previous = self.disk.get_bytes(PIECES, &key, "bin");
+        let (models, keep) = models::extract_file_reusing(file, previous.as_deref());
+        if let Some(keep) = keep
+            && previous.as_deref() != Some(keep.as_slice())
+        {
+            self.kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((key, keep));
+        }
+        models
+    }
+
+    /// Writes what this run's parses kept.
+    fn save(&self, disk: &DiskCache) {
+        let kept = std::mem::take(
+            &mut *self
+                .kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for (key, bytes) in kept {
+            disk.put_bytes(PIECES, &key, "bin", &bytes);
+        }
+    }
 }
 
 /// A kept state and the key it was kept under, decoded on the thread pool ahead of need — or
@@ -890,6 +942,10 @@ impl ParseCache {
 
     pub fn with_disk(disk: DiskCache) -> ParseCache {
         ParseCache {
+            pieces: PieceStore {
+                disk: disk.clone(),
+                kept: Arc::default(),
+            },
             disk,
             ..ParseCache::default()
         }
@@ -953,9 +1009,12 @@ impl ParseCache {
         for (path, id, kind, bytes) in files {
             let (sender, receiver) = std::sync::mpsc::sync_channel(1);
             let (at, as_kind) = (path.clone(), kind.clone());
+            let pieces = self.pieces.clone();
             rayon::spawn(move || {
                 // A parse that panics sends nothing (rather than aborting the pool).
-                if let Ok(parsed) = std::panic::catch_unwind(|| parse_file(&at, as_kind, &bytes)) {
+                if let Ok(parsed) = std::panic::catch_unwind(|| {
+                    parse_file_with(&at, as_kind, &bytes, Some(&pieces))
+                }) {
                     let _ = sender.send(parsed);
                 }
             });
@@ -1006,6 +1065,7 @@ impl ParseCache {
     /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
     /// wrote to it).
     pub fn finish(&self) {
+        self.pieces.save(&self.disk);
         self.save_packs();
         self.summaries.save(&self.disk);
         self.disk.trim();
@@ -1575,6 +1635,11 @@ fn analyze_as(
 ) -> Analysis {
     let mut warnings = Vec::new();
     let mut early = std::mem::take(&mut cache.early);
+    // A model file's pieces are kept for the files a change touches (parsed early, or here
+    // when they were not): the next edit of a file is most likely one edited now, and a
+    // first check, which parses every file, keeps nothing for the others.
+    let pieces = cache.pieces.clone();
+    let changed = cache.changed.clone().unwrap_or_default();
     let parses = cache.parses_for(config);
     let s = span("read (what the parse pack lacks)");
     // Found beside the pack's ordered parses; read sequentially (git2 is not Sync), parse in
@@ -1607,7 +1672,12 @@ fn analyze_as(
             let file = &files[i];
             (
                 i,
-                parse_file(&file.path, classify(&file.path, config), &bytes),
+                parse_file_with(
+                    &file.path,
+                    classify(&file.path, config),
+                    &bytes,
+                    Some(&pieces).filter(|_| changed.contains(&*file.path)),
+                ),
             )
         })
         .collect();
@@ -1951,7 +2021,19 @@ fn take_early(
     receiver.recv().ok()
 }
 
+#[cfg(test)]
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
+    parse_file_with(path, kind, bytes, None)
+}
+
+/// [`parse_file`], a model file parsed with what an earlier parse of its path kept in
+/// `pieces`, when given.
+fn parse_file_with(
+    path: &str,
+    kind: FileKind,
+    bytes: &[u8],
+    pieces: Option<&PieceStore>,
+) -> ParsedFile {
     let mut warnings = Vec::new();
     let decode = |warnings: &mut Vec<Warning>| {
         let (file, warning) = SourceFile::from_bytes(path, bytes);
@@ -1991,7 +2073,13 @@ fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {
         {
             Parsed::Nothing
         }
-        FileKind::Model => Parsed::Models(Box::new(models::extract_file(&decode(&mut warnings)))),
+        FileKind::Model => {
+            let file = decode(&mut warnings);
+            Parsed::Models(Box::new(match pieces {
+                Some(pieces) => pieces.extract(&file),
+                None => models::extract_file(&file),
+            }))
+        }
         FileKind::Sql(_) => Parsed::Sql(SqlRead::new(sql::read(&decode(&mut warnings)))),
         FileKind::Alembic(_) => Parsed::Alembic(
             revision(alembic::read_revision_alone(&decode(&mut warnings), false)).map(Box::new),

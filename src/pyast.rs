@@ -550,22 +550,7 @@ fn parse_pieces(
     }
     let pieces: Vec<Option<Piece>> = ranges
         .into_par_iter()
-        .map(|range| {
-            let mut parser = tree_sitter::Parser::new();
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .ok()?;
-            parser.set_included_ranges(&[range]).ok()?;
-            let tree = parser.parse(text, None)?;
-            let root = tree.root_node();
-            if root.has_error() || indent::check(root, text).is_some() {
-                return None;
-            }
-            let walker = Walker::new(file, text);
-            let comments = walker.comments(root);
-            let body = walker.block(root);
-            Some((body, comments, walker.too_deep.into_inner()))
-        })
+        .map(|range| parse_range(&mut python_parser()?, file, text, range))
         .collect();
     let mut module = PyModule::default();
     for piece in pieces {
@@ -579,18 +564,211 @@ fn parse_pieces(
     Some(module)
 }
 
+/// A parser of Python.
+fn python_parser() -> Option<tree_sitter::Parser> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    Some(parser)
+}
+
+/// The piece of `text` in `range` ([`in_pieces`]), parsed over the whole text with only that
+/// range included; `None` when it has a syntax error or an unindent that matches no level.
+fn parse_range(
+    parser: &mut tree_sitter::Parser,
+    file: &SourceFile,
+    text: &str,
+    range: tree_sitter::Range,
+) -> Option<Piece> {
+    parser.set_included_ranges(&[range]).ok()?;
+    let tree = parser.parse(text, None)?;
+    let root = tree.root_node();
+    if root.has_error() || indent::check(root, text).is_some() {
+        return None;
+    }
+    let walker = Walker::new(file, text);
+    let comments = walker.comments(root);
+    let body = walker.block(root);
+    Some((body, comments, walker.too_deep.into_inner()))
+}
+
+/// Files from this many bytes are parsed by [`parse_reusing`] piece by piece; smaller ones
+/// parse in less time than keeping their pieces takes.
+const REUSE_FROM: usize = 2 * 1024;
+
+/// Whether [`parse_reusing`] parses `text` piece by piece (from [`REUSE_FROM`] bytes).
+pub fn reuses_pieces(text: &str) -> bool {
+    text.len() >= REUSE_FROM
+}
+
+/// [`parse`], reusing what an earlier parse of (nearly always) another version of the file
+/// kept: the text is cut where [`in_pieces`] may cut it, before every top-level `class`,
+/// `def`, decorator or import line; a piece whose text an earlier parse kept (`previous`, the
+/// bytes this function returned then) is read back, its lines moved to where it stands now,
+/// and only the other pieces are parsed. A pre-commit check parses the model file an edit
+/// changed while the check waits for it: one new column re-parses one class, not the file.
+///
+/// Returns the module and what to keep for the next parse (`None`: nothing new to keep — a
+/// small file, a lone `\r` line break, or a piece with a syntax error, for which the whole
+/// file is parsed as [`parse`] parses it). The result is always [`parse`]'s.
+pub fn parse_reusing(file: &SourceFile, previous: Option<&[u8]>) -> (PyModule, Option<Vec<u8>>) {
+    let (module, keep, _) = parse_reusing_counted(file, previous);
+    (module, keep)
+}
+
+/// [`parse_reusing`], and how many pieces it parsed (`None`: it parsed the whole file).
+fn parse_reusing_counted(
+    file: &SourceFile,
+    previous: Option<&[u8]>,
+) -> (PyModule, Option<Vec<u8>>, Option<usize>) {
+    use rayon::prelude::*;
+    let text = python_line_breaks(&file.text);
+    if matches!(text, Cow::Owned(_)) || !reuses_pieces(&text) {
+        return (parse(file), None, None);
+    }
+    let ranges = piece_ranges(&text, usize::MAX);
+    let kept = previous.and_then(kept_pieces).unwrap_or_default();
+    let path = file.shared_path();
+    let digests: Vec<[u8; 16]> = ranges
+        .iter()
+        .map(|r| {
+            crate::cache::digest([text.as_bytes().get(r.start_byte..r.end_byte).unwrap_or(&[])])
+        })
+        .collect();
+    let reused: Vec<Option<(Piece, &[u8])>> = ranges
+        .iter()
+        .zip(&digests)
+        .map(|(range, digest)| {
+            let bytes = *kept.get(digest)?;
+            let piece = decode_piece(bytes, path, range.start_point.row)?;
+            Some((piece, bytes))
+        })
+        .collect();
+    let missing: Vec<usize> = (0..ranges.len()).filter(|&i| reused[i].is_none()).collect();
+    let fresh: Vec<Option<(usize, Piece, Vec<u8>)>> = missing
+        .par_iter()
+        .map_init(python_parser, |parser, &i| {
+            let range = *ranges.get(i)?;
+            let piece = parse_range(parser.as_mut()?, file, &text, range)?;
+            let bytes = encode_piece(&piece, path, range.start_point.row)?;
+            Some((i, piece, bytes))
+        })
+        .collect();
+    let mut pieces: Vec<Option<(Piece, Cow<[u8]>)>> = reused
+        .into_iter()
+        .map(|r| r.map(|(piece, bytes)| (piece, Cow::Borrowed(bytes))))
+        .collect();
+    for made in fresh {
+        let Some((i, piece, bytes)) = made else {
+            return (parse(file), None, None);
+        };
+        if let Some(slot) = pieces.get_mut(i) {
+            *slot = Some((piece, Cow::Owned(bytes)));
+        }
+    }
+    let mut module = PyModule::default();
+    let mut keep: Vec<([u8; 16], Cow<[u8]>)> = Vec::with_capacity(pieces.len());
+    for (piece, digest) in pieces.into_iter().zip(digests) {
+        let Some(((body, comments, too_deep), bytes)) = piece else {
+            return (parse(file), None, None);
+        };
+        module.body.extend(body);
+        module.comments.extend(comments);
+        if module.too_deep.is_none() {
+            module.too_deep = too_deep;
+        }
+        keep.push((digest, bytes));
+    }
+    (module, encode_kept_pieces(&keep), Some(missing.len()))
+}
+
+/// A piece's syntax as [`parse_reusing`] keeps it: its statements, comments and first place
+/// nested too deep, every line counted from the piece's first row and no path written
+/// ([`crate::source::with_piece_lines`]).
+fn encode_piece(piece: &Piece, path: &std::sync::Arc<str>, row: usize) -> Option<Vec<u8>> {
+    use crate::source::{Direction, with_piece_lines};
+    let base = u32::try_from(row).ok()?;
+    let (body, comments, too_deep) = piece;
+    let comments: Vec<(u32, u32, &str)> = comments
+        .iter()
+        .map(|c| Some((c.line.checked_sub(base)?, c.column, c.text.as_str())))
+        .collect::<Option<_>>()?;
+    with_piece_lines(Direction::Encode, path, base, || {
+        postcard::to_allocvec(&(body, comments, too_deep)).ok()
+    })
+}
+
+/// [`encode_piece`]'s bytes read back into a file at `path`, the piece's first row `row`.
+fn decode_piece(bytes: &[u8], path: &std::sync::Arc<str>, row: usize) -> Option<Piece> {
+    use crate::source::{Direction, with_piece_lines};
+    let base = u32::try_from(row).ok()?;
+    type Kept = (Vec<Stmt>, Vec<(u32, u32, String)>, Option<Location>);
+    let (body, comments, too_deep) = with_piece_lines(Direction::Decode, path, base, || {
+        postcard::from_bytes::<Kept>(bytes).ok()
+    })?;
+    let comments = comments
+        .into_iter()
+        .map(|(line, column, text)| {
+            Some(Comment {
+                line: line.checked_add(base)?,
+                column,
+                text,
+            })
+        })
+        .collect::<Option<_>>()?;
+    Some((body, comments, too_deep))
+}
+
+/// What [`parse_reusing`] keeps: the count of pieces (4 bytes), then for each its text's digest
+/// (16 bytes) and the length of its syntax (4 bytes), then every piece's syntax
+/// ([`encode_piece`]) one after another. Little endian. `None` past 4 GiB.
+fn encode_kept_pieces(pieces: &[([u8; 16], Cow<[u8]>)]) -> Option<Vec<u8>> {
+    let body: usize = pieces.iter().map(|(_, bytes)| bytes.len()).sum();
+    let mut out = Vec::with_capacity(4 + pieces.len() * 20 + body);
+    out.extend(u32::try_from(pieces.len()).ok()?.to_le_bytes());
+    for (digest, bytes) in pieces {
+        out.extend(digest);
+        out.extend(u32::try_from(bytes.len()).ok()?.to_le_bytes());
+    }
+    for (_, bytes) in pieces {
+        out.extend(bytes.iter());
+    }
+    Some(out)
+}
+
+/// [`encode_kept_pieces`]' bytes as each piece's syntax by its text's digest; `None` when they
+/// are not whole.
+fn kept_pieces(bytes: &[u8]) -> Option<HashMap<[u8; 16], &[u8]>> {
+    let count = usize::try_from(u32::from_le_bytes(*bytes.first_chunk::<4>()?)).ok()?;
+    let table = bytes.get(4..4 + count.checked_mul(20)?)?;
+    let mut at = 4 + table.len();
+    let mut out = HashMap::with_capacity(count);
+    for entry in table.chunks_exact(20) {
+        let digest = *entry.first_chunk::<16>()?;
+        let len =
+            usize::try_from(u32::from_le_bytes(*entry.get(16..)?.first_chunk::<4>()?)).ok()?;
+        let end = at.checked_add(len)?;
+        out.insert(digest, bytes.get(at..end)?);
+        at = end;
+    }
+    (at == bytes.len()).then_some(out)
+}
+
 /// `text` cut into about `count` ranges of about equal length, each cut at the first line at
 /// or past its share that may start a piece ([`in_pieces`]). One range: no cut was found.
 fn piece_ranges(text: &str, count: usize) -> Vec<tree_sitter::Range> {
     let share = text.len() / count.max(1);
     let point = |row: usize, column: usize| tree_sitter::Point { row, column };
-    let mut ranges = Vec::with_capacity(count);
+    // (`count` is `usize::MAX` for every cut: see [`parse_reusing`].)
+    let mut ranges = Vec::with_capacity(count.min(64));
     let (mut start, mut start_row) = (0, 0);
     let (mut offset, mut row) = (0, 0);
     let mut after_decorator = false;
     for line in text.split_inclusive('\n') {
         let next_piece = share.saturating_mul(ranges.len() + 1);
         if offset >= next_piece
+            && offset > start
             && ranges.len() + 1 < count
             && !after_decorator
             && TOP_LEVEL_STARTS.iter().any(|s| line.starts_with(s))
@@ -2063,6 +2241,144 @@ mod tests {
         // A small file, or one without a place to cut, is one piece.
         assert_eq!(pieces("class A(Base):\n    x = 1\n", 2).0, 1);
         assert_eq!(pieces(&format!("x = [{}]\n", "1, ".repeat(5000)), 2).0, 1);
+    }
+
+    /// A small random number generator (xorshift), the same sequence every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+    }
+
+    /// One random edit of a model file's lines, as a developer makes them: a column added to
+    /// a class, a line changed or removed, a class added, lines added above everything, a
+    /// syntax error made or mended, a string that runs over a cut.
+    fn edit(lines: &mut Vec<String>, rng: &mut Rng, step: usize) {
+        // What the step before broke is mended first.
+        lines.retain(|l| l != "class Broken(:" && l != "s = '''" && l != "'''");
+        let at = rng.below(lines.len() + 1);
+        // The class at or above `at`.
+        let class = (0..=at.min(lines.len().saturating_sub(1)))
+            .rev()
+            .find(|&i| lines[i].starts_with("class "));
+        match rng.below(12) {
+            0..=3 => {
+                if let Some(class) = class {
+                    lines.insert(
+                        class + 1,
+                        format!("    col_{step}: Mapped[str] = mapped_column(String({step}))  # é {step}"),
+                    );
+                }
+            }
+            4 | 5 => {
+                let added: Vec<usize> = (0..lines.len())
+                    .filter(|&i| {
+                        lines[i].starts_with("    col_") || lines[i].starts_with("# header")
+                    })
+                    .collect();
+                if !added.is_empty() {
+                    lines.remove(added[rng.below(added.len())]);
+                }
+            }
+            6 if !lines.is_empty() => {
+                let i = at.min(lines.len() - 1);
+                lines[i] = format!("{}  # edited {step}", lines[i]);
+            }
+            7 => {
+                let top = class.unwrap_or(0);
+                let added = [
+                    format!("class Added{step}(Base):"),
+                    format!("    __tablename__ = 'added_{step}'"),
+                    "    id = mapped_column(Integer, primary_key=True)".to_string(),
+                ];
+                for (k, line) in added.into_iter().enumerate() {
+                    lines.insert(top + k, line);
+                }
+            }
+            8 => {
+                for k in 0..=rng.below(3) {
+                    lines.insert(0, format!("# header {step}.{k}"));
+                }
+            }
+            9 => lines.insert(class.unwrap_or(0), "class Broken(:".to_string()),
+            10 => {
+                let top = class.unwrap_or(0);
+                lines.insert(top, "s = '''".to_string());
+                let end = (top + 2 + rng.below(20)).min(lines.len());
+                lines.insert(end, "'''".to_string());
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_file_parsed_with_an_earlier_versions_pieces_reads_as_parsed_whole() {
+        for line_break in ["\n", "\r\n"] {
+            edits_read_piece_by_piece_as_parsed_whole(line_break);
+        }
+    }
+
+    fn edits_read_piece_by_piece_as_parsed_whole(line_break: &str) {
+        let mut lines: Vec<String> = model_source(40).split('\n').map(str::to_string).collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut kept: Option<Vec<u8>> = None;
+        let (mut reused_runs, mut whole_runs) = (0, 0);
+        for step in 0..300 {
+            edit(&mut lines, &mut rng, step);
+            let text = format!("{}{line_break}", lines.join(line_break));
+            let file = SourceFile::new("app/models.py", text.as_str());
+            let (module, keep, parsed) = parse_reusing_counted(&file, kept.as_deref());
+            assert_eq!(module, parse(&file), "step {step}, {line_break:?}");
+            match parsed {
+                Some(parsed) => {
+                    // One edit re-parses a few pieces, not the file's (40 classes and more).
+                    if kept.is_some() {
+                        assert!(parsed <= 8, "step {step}: {parsed} pieces parsed");
+                        reused_runs += 1;
+                    }
+                    kept = Some(keep.expect("pieces kept"));
+                }
+                None => {
+                    assert!(keep.is_none());
+                    whole_runs += 1;
+                }
+            }
+        }
+        // Most edits leave the file readable piece by piece; some do not.
+        assert!(reused_runs > 200, "{reused_runs} runs reused pieces");
+        assert!(whole_runs > 20, "{whole_runs} runs parsed the file whole");
+    }
+
+    #[test]
+    fn kept_pieces_are_read_back_under_the_path_and_rows_they_are_read_into() {
+        let clean = model_source(10);
+        let first = SourceFile::new("old/path.py", clean.as_str());
+        let (module, kept, parsed) = parse_reusing_counted(&first, None);
+        assert_eq!(module, parse(&first));
+        let pieces = parsed.expect("read in pieces");
+        let kept = kept.expect("pieces kept");
+        // Renamed, three lines added above: nothing is parsed but the new lines' pieces, and
+        // every location names the new path at the new line.
+        let moved = format!("import a\nimport b\nimport c\n{clean}");
+        let second = SourceFile::new("new/path.py", moved.as_str());
+        let (module, _, parsed) = parse_reusing_counted(&second, Some(&kept));
+        assert_eq!(module, parse(&second));
+        assert_eq!(parsed, Some(3), "of {pieces} pieces, only the new imports");
+        assert!(module.comments.iter().all(|c| c.line > 3));
+        // Damaged or foreign bytes are not read: the file is parsed.
+        for bad in [&kept[..kept.len() - 1], b"\x01\x00\x00\x00", b""] {
+            let (module, _, parsed) = parse_reusing_counted(&second, Some(bad));
+            assert_eq!(module, parse(&second));
+            assert_eq!(parsed, Some(pieces + 3));
+        }
+        // A small file is parsed whole, and nothing is kept.
+        let small = SourceFile::new("s.py", "class A(Base):\n    x = 1\n");
+        assert_eq!(parse_reusing_counted(&small, Some(&kept)).2, None);
     }
 
     /// The values of a module's top-level assignments, in order.

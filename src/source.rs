@@ -59,6 +59,10 @@ enum SharedPath<S> {
 enum SharedPaths {
     Encoding(HashMap<Arc<str>, u32>),
     Decoding(Vec<Arc<str>>),
+    /// One piece of a file ([`with_piece_lines`]) written: no path, lines from this row.
+    PieceEncoding(u32),
+    /// One piece of a file read back: the file's path, lines from this row.
+    PieceDecoding(Arc<str>, u32),
 }
 
 thread_local! {
@@ -94,11 +98,47 @@ pub fn with_shared_paths<T>(direction: Direction, f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// `path` as [`with_shared_paths`] writes it: its number when this encoding wrote it before;
-/// `None` outside one.
-fn share(path: &Arc<str>) -> Option<SharedPath<&str>> {
+/// Runs `f` — one serialization or one deserialization, on this thread, of a piece of a
+/// Python file's syntax (see [`crate::pyast::parse_reusing`]) — with its locations written
+/// without their path and with their lines counted from row `base` (0-based) of the file, and
+/// read back with `path` and the lines counted from row `base` of the file they are read
+/// into: a piece's syntax kept from one version of a file serves another where the same text
+/// stands lower or higher. A line the piece's base would take below 1 fails the encoding.
+pub fn with_piece_lines<T>(
+    direction: Direction,
+    path: &Arc<str>,
+    base: u32,
+    f: impl FnOnce() -> T,
+) -> T {
+    struct Reset(Option<SharedPaths>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SHARED_PATHS.with_borrow_mut(|shared| *shared = previous);
+        }
+    }
+    let fresh = match direction {
+        Direction::Encode => SharedPaths::PieceEncoding(base),
+        Direction::Decode => SharedPaths::PieceDecoding(Arc::clone(path), base),
+    };
+    let _reset = Reset(SHARED_PATHS.with_borrow_mut(|shared| shared.replace(fresh)));
+    f()
+}
+
+/// How this thread writes a location: with its path shared ([`with_shared_paths`]), as a
+/// piece's line alone ([`with_piece_lines`]: the line from the piece's base), or plainly.
+enum Writing<'a> {
+    Shared(SharedPath<&'a str>),
+    Piece(Option<u32>),
+    Plain,
+}
+
+fn writing<'a>(path: &'a Arc<str>, line: u32) -> Writing<'a> {
     SHARED_PATHS.with_borrow_mut(|shared| match shared {
-        Some(SharedPaths::Encoding(seen)) => Some(match seen.get(&**path) {
+        Some(SharedPaths::PieceEncoding(base)) => {
+            Writing::Piece(line.checked_sub(*base).filter(|l| *l > 0))
+        }
+        Some(SharedPaths::Encoding(seen)) => Writing::Shared(match seen.get(&**path) {
             Some(&number) => SharedPath::Seen(number),
             None => {
                 let number = u32::try_from(seen.len()).unwrap_or(u32::MAX);
@@ -106,13 +146,37 @@ fn share(path: &Arc<str>) -> Option<SharedPath<&str>> {
                 SharedPath::New(&**path)
             }
         }),
-        _ => None,
+        _ => Writing::Plain,
     })
+}
+
+/// How this thread reads a location back (see [`Writing`]).
+enum Reading {
+    Shared,
+    Piece(Arc<str>, u32),
+    Plain,
+}
+
+fn reading() -> Reading {
+    SHARED_PATHS.with_borrow(|shared| match shared {
+        Some(SharedPaths::Decoding(_)) => Reading::Shared,
+        Some(SharedPaths::PieceDecoding(path, base)) => Reading::Piece(Arc::clone(path), *base),
+        _ => Reading::Plain,
+    })
+}
+
+/// `path` as [`with_shared_paths`] writes it: its number when this encoding wrote it before;
+/// `None` outside one.
+fn share(path: &Arc<str>) -> Option<SharedPath<&str>> {
+    match writing(path, 0) {
+        Writing::Shared(shared) => Some(shared),
+        Writing::Piece(_) | Writing::Plain => None,
+    }
 }
 
 /// Whether a [`with_shared_paths`] decoding runs on this thread.
 fn decoding_shared() -> bool {
-    SHARED_PATHS.with_borrow(|shared| matches!(shared, Some(SharedPaths::Decoding(_))))
+    matches!(reading(), Reading::Shared)
 }
 
 /// A path's text read straight into the `Arc<str>` it is kept as: from a borrowed string (a
@@ -182,9 +246,13 @@ pub mod shared_path {
 
 impl Serialize for Location {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match share(&self.path) {
-            Some(path) => (path, self.line, self.column).serialize(serializer),
-            None => PlainLocation {
+        match writing(&self.path, self.line) {
+            Writing::Shared(path) => (path, self.line, self.column).serialize(serializer),
+            Writing::Piece(Some(line)) => (line, self.column).serialize(serializer),
+            Writing::Piece(None) => Err(serde::ser::Error::custom(
+                "a location above the piece it is written with",
+            )),
+            Writing::Plain => PlainLocation {
                 path: &*self.path,
                 line: self.line,
                 column: self.column,
@@ -196,12 +264,24 @@ impl Serialize for Location {
 
 impl<'de> Deserialize<'de> for Location {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if !decoding_shared() {
-            let plain = PlainLocation::<Arc<str>>::deserialize(deserializer)?;
-            return Ok(Location::new(plain.path, plain.line, plain.column));
+        match reading() {
+            Reading::Plain => {
+                let plain = PlainLocation::<Arc<str>>::deserialize(deserializer)?;
+                Ok(Location::new(plain.path, plain.line, plain.column))
+            }
+            Reading::Shared => {
+                let (path, line, column) =
+                    <(SharedPath<ArcText>, u32, u32)>::deserialize(deserializer)?;
+                Ok(Location::new(unshare(path)?, line, column))
+            }
+            Reading::Piece(path, base) => {
+                let (line, column) = <(u32, u32)>::deserialize(deserializer)?;
+                let line = line
+                    .checked_add(base)
+                    .ok_or_else(|| serde::de::Error::custom("a line past the end of numbers"))?;
+                Ok(Location::new(path, line, column))
+            }
         }
-        let (path, line, column) = <(SharedPath<ArcText>, u32, u32)>::deserialize(deserializer)?;
-        Ok(Location::new(unshare(path)?, line, column))
     }
 }
 
@@ -310,6 +390,11 @@ impl SourceFile {
             (from, count) = self.char_marks.get(block).copied().unwrap_or((0, 0));
         }
         count + self.text.get(from..offset).map_or(0, |s| s.chars().count())
+    }
+
+    /// The path every [`Location`] of the file shares.
+    pub fn shared_path(&self) -> &Arc<str> {
+        &self.shared_path
     }
 
     /// The [`Location`] of a byte offset in this file.

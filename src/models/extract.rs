@@ -552,7 +552,21 @@ pub const SYNTAX_ERROR_MESSAGE: &str =
 
 /// Reads one Python file into its per-file form. Never fails.
 pub fn extract_file(file: &SourceFile) -> FileModels {
-    let module = pyast::parse(file);
+    extract_module(file, &pyast::parse(file))
+}
+
+/// [`extract_file`], parsing the file with what an earlier parse kept
+/// ([`pyast::parse_reusing`]); and what to keep for the next (`None`: nothing new).
+pub fn extract_file_reusing(
+    file: &SourceFile,
+    previous: Option<&[u8]>,
+) -> (FileModels, Option<Vec<u8>>) {
+    let (module, keep) = pyast::parse_reusing(file, previous);
+    (extract_module(file, &module), keep)
+}
+
+/// The models of `file`, parsed as `module`.
+fn extract_module(file: &SourceFile, module: &pyast::PyModule) -> FileModels {
     let mut out = FileModels {
         path: file.path.clone(),
         ..FileModels::default()
@@ -578,7 +592,7 @@ pub fn extract_file(file: &SourceFile) -> FileModels {
         add_import(import, &package, &mut out);
     }
     module_body(&module.body, &mut out);
-    out.summary = ModuleSummary::new(&file.path, &module);
+    out.summary = ModuleSummary::new(&file.path, module);
     out
 }
 

@@ -489,7 +489,8 @@ pub use crate::pyeval::modules::{ImportBinding, StarImport};
 pub use extract::{
     AttrKind, ClassAttr, ClassModel, EnumMember, EnumValue, FileModels, MetadataRef, ModuleValue,
     NameCase, NameValue, SYNTAX_ERROR_MESSAGE, StrValue, TableArgs, TableAttr, TableCall,
-    TableNameSpec, TypeAlias, ValueKind, extract_file, is_candidate, module_of_path,
+    TableNameSpec, TypeAlias, ValueKind, extract_file, extract_file_reusing, is_candidate,
+    module_of_path,
 };
 pub use resolve::kept::{Kept as KeptResolutionState, decode as decode_kept_resolution};
 pub use resolve::{

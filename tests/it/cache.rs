@@ -392,7 +392,16 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                     }
                 }
             }
-            let mut model = customer_with(CONTACT);
+            // Helpers above the class make the file long enough to be parsed piece by piece
+            // with what the last check's parse kept: an edit re-parses the class alone.
+            let helpers: String = (0..30)
+                .map(|k| format!("def helper_{k}(value):\n    # keeps the file long\n    return value + {k}\n\n\n"))
+                .collect();
+            let mut model = customer_with(CONTACT).replacen(
+                "class Customer(Base):",
+                &format!("{helpers}class Customer(Base):"),
+                1,
+            );
             for column in &columns {
                 model.push_str(&format!(
                     "    {column}: Mapped[Optional[str]] = mapped_column(String(20))\n"
@@ -407,6 +416,8 @@ fn cached_results_match_a_run_without_cache_over_random_edit_sequences() {
                 repo.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", "step"]);
             }
         }
+        // The model file's parses kept its pieces for the next.
+        assert_eq!(cache_entries(&repo, "pieces"), 1, "seed {seed:#x}");
     }
     assert_eq!(checked, 42);
     assert!(
