@@ -83,19 +83,11 @@ pub enum Direction {
 /// must use it, in the same direction pairs, over the same value (a non-self-describing
 /// format such as postcard).
 pub fn with_shared_paths<T>(direction: Direction, f: impl FnOnce() -> T) -> T {
-    struct Reset(Option<SharedPaths>);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            SHARED_PATHS.with_borrow_mut(|shared| *shared = previous);
-        }
-    }
     let fresh = match direction {
         Direction::Encode => SharedPaths::Encoding(HashMap::new()),
         Direction::Decode => SharedPaths::Decoding(Vec::new()),
     };
-    let _reset = Reset(SHARED_PATHS.with_borrow_mut(|shared| shared.replace(fresh)));
-    f()
+    with_mode(fresh, f)
 }
 
 /// Runs `f` — one serialization or one deserialization, on this thread, of a piece of a
@@ -110,6 +102,16 @@ pub fn with_piece_lines<T>(
     base: u32,
     f: impl FnOnce() -> T,
 ) -> T {
+    let fresh = match direction {
+        Direction::Encode => SharedPaths::PieceEncoding(base),
+        Direction::Decode => SharedPaths::PieceDecoding(Arc::clone(path), base),
+    };
+    with_mode(fresh, f)
+}
+
+/// Runs `f` with this thread's locations written and read as `mode` says, then puts back the
+/// mode before (also when `f` panics).
+fn with_mode<T>(mode: SharedPaths, f: impl FnOnce() -> T) -> T {
     struct Reset(Option<SharedPaths>);
     impl Drop for Reset {
         fn drop(&mut self) {
@@ -117,11 +119,7 @@ pub fn with_piece_lines<T>(
             SHARED_PATHS.with_borrow_mut(|shared| *shared = previous);
         }
     }
-    let fresh = match direction {
-        Direction::Encode => SharedPaths::PieceEncoding(base),
-        Direction::Decode => SharedPaths::PieceDecoding(Arc::clone(path), base),
-    };
-    let _reset = Reset(SHARED_PATHS.with_borrow_mut(|shared| shared.replace(fresh)));
+    let _reset = Reset(SHARED_PATHS.with_borrow_mut(|shared| shared.replace(mode)));
     f()
 }
 
