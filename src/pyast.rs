@@ -659,28 +659,110 @@ fn parse_reusing_counted(
         .into_iter()
         .map(|r| r.map(|(piece, bytes)| (piece, Cow::Borrowed(bytes))))
         .collect();
-    for made in fresh {
-        let Some((i, piece, bytes)) = made else {
-            return (parse(file), None, None);
-        };
+    for (i, piece, bytes) in fresh.into_iter().flatten() {
         if let Some(slot) = pieces.get_mut(i) {
             *slot = Some((piece, Cow::Owned(bytes)));
         }
     }
+    let mut parsed = missing.len();
     let mut module = PyModule::default();
     let mut keep: Vec<([u8; 16], Cow<[u8]>)> = Vec::with_capacity(pieces.len());
-    for (piece, digest) in pieces.into_iter().zip(digests) {
-        let Some(((body, comments, too_deep), bytes)) = piece else {
-            return (parse(file), None, None);
+    let mut parser = None;
+    let mut i = 0;
+    while i < pieces.len() {
+        let (piece, bytes, digest, next) = match pieces.get_mut(i).and_then(Option::take) {
+            Some((piece, bytes)) => (piece, bytes, digests[i], i + 1),
+            // A piece that does not parse alone (a cut inside a string or brackets, a
+            // decorator cut from its definition): it is read together with the pieces after
+            // it, one, two, four … of them, until the run parses.
+            None => {
+                let parser = parser.get_or_insert_with(python_parser);
+                match merged_piece(file, &text, &ranges, i, &kept, parser.as_mut()) {
+                    Some(run) => {
+                        parsed += usize::from(run.parsed);
+                        (run.piece, run.bytes, run.digest, run.next)
+                    }
+                    None => return (parse(file), None, None),
+                }
+            }
         };
+        let (body, comments, too_deep) = piece;
         module.body.extend(body);
         module.comments.extend(comments);
         if module.too_deep.is_none() {
             module.too_deep = too_deep;
         }
         keep.push((digest, bytes));
+        i = next;
     }
-    (module, encode_kept_pieces(&keep), Some(missing.len()))
+    (module, encode_kept_pieces(&keep), Some(parsed))
+}
+
+/// A run of pieces [`parse_reusing`] reads as one ([`merged_piece`]).
+struct Run<'k> {
+    /// Its syntax, kept or parsed.
+    piece: Piece,
+    /// What is kept of it, and the digest of its text.
+    bytes: Cow<'k, [u8]>,
+    digest: [u8; 16],
+    /// The piece after the run.
+    next: usize,
+    /// Whether it was parsed (not read back).
+    parsed: bool,
+}
+
+/// The run of pieces from `first` that [`parse_reusing`] reads as one when piece `first`
+/// does not parse alone. The run takes one, two, four … more pieces until it parses; `None`
+/// once it would pass half the text (a syntax error: the file is parsed whole).
+fn merged_piece<'k>(
+    file: &SourceFile,
+    text: &str,
+    ranges: &[tree_sitter::Range],
+    first: usize,
+    kept: &HashMap<[u8; 16], &'k [u8]>,
+    mut parser: Option<&mut tree_sitter::Parser>,
+) -> Option<Run<'k>> {
+    let start = *ranges.get(first)?;
+    let (mut more, mut tried) = (1, first);
+    loop {
+        let last = (first + more).min(ranges.len().saturating_sub(1));
+        let end = ranges.get(last)?;
+        if last == tried || end.end_byte - start.start_byte > text.len() / 2 {
+            return None;
+        }
+        tried = last;
+        let range = tree_sitter::Range {
+            start_byte: start.start_byte,
+            end_byte: end.end_byte,
+            start_point: start.start_point,
+            end_point: end.end_point,
+        };
+        let digest =
+            crate::cache::digest([text.as_bytes().get(range.start_byte..range.end_byte)?]);
+        let row = range.start_point.row;
+        if let Some(bytes) = kept.get(&digest)
+            && let Some(piece) = decode_piece(bytes, file.shared_path(), row)
+        {
+            return Some(Run {
+                piece,
+                bytes: Cow::Borrowed(*bytes),
+                digest,
+                next: last + 1,
+                parsed: false,
+            });
+        }
+        if let Some(piece) = parse_range(parser.as_deref_mut()?, file, text, range) {
+            let bytes = encode_piece(&piece, file.shared_path(), row)?;
+            return Some(Run {
+                piece,
+                bytes: Cow::Owned(bytes),
+                digest,
+                next: last + 1,
+                parsed: true,
+            });
+        }
+        more *= 2;
+    }
 }
 
 /// A piece's syntax as [`parse_reusing`] keeps it: its statements, comments and first place
@@ -2352,6 +2434,38 @@ mod tests {
         // Most edits leave the file readable piece by piece; some do not.
         assert!(reused_runs > 200, "{reused_runs} runs reused pieces");
         assert!(whole_runs > 20, "{whole_runs} runs parsed the file whole");
+    }
+
+    #[test]
+    fn a_piece_that_does_not_parse_alone_is_read_with_the_pieces_after_it() {
+        // A docstring with lines that look like the start of a piece: each cut inside it
+        // leaves a piece that does not parse alone.
+        let docstring =
+            "\"\"\"Models.\n\nfrom app import models\nclass Example: pass\nimport os\n\"\"\"\n";
+        let clean = format!("{docstring}{}", model_source(20));
+        let first = SourceFile::new("m.py", clean.as_str());
+        let (module, kept, parsed) = parse_reusing_counted(&first, None);
+        assert_eq!(module, parse(&first));
+        let kept = kept.expect("read in pieces, the docstring's as one");
+        assert!(parsed.is_some());
+        // An edit below it reads the docstring's run back, parsing the edited class alone.
+        let edited = clean.replacen(
+            "class Model7(Base):\n",
+            "class Model7(Base):\n    added: Mapped[str] = mapped_column(String(9))\n",
+            1,
+        );
+        let second = SourceFile::new("m.py", edited.as_str());
+        let (module, _, parsed) = parse_reusing_counted(&second, Some(&kept));
+        assert_eq!(module, parse(&second));
+        // The pieces cut inside the docstring are tried alone again (its lines each), the
+        // class is parsed; the other 19 classes and the docstring's run are read back.
+        assert!(parsed.is_some_and(|p| p <= 6), "{parsed:?}");
+        // A real syntax error: the file is parsed whole.
+        let broken = format!("{clean}class Broken(:\n    x = 1\n");
+        let third = SourceFile::new("m.py", broken.as_str());
+        let (module, keep, parsed) = parse_reusing_counted(&third, Some(&kept));
+        assert_eq!(module, parse(&third));
+        assert_eq!((keep, parsed), (None, None));
     }
 
     #[test]
