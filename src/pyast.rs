@@ -609,9 +609,10 @@ pub fn reuses_pieces(text: &str) -> bool {
 /// and only the other pieces are parsed. A pre-commit check parses the model file an edit
 /// changed while the check waits for it: one new column re-parses one class, not the file.
 ///
+/// A piece that does not parse alone is read with the pieces after it ([`merged_piece`]).
 /// Returns the module and what to keep for the next parse (`None`: nothing new to keep — a
-/// small file, a lone `\r` line break, or a piece with a syntax error, for which the whole
-/// file is parsed as [`parse`] parses it). The result is always [`parse`]'s.
+/// small file, a lone `\r` line break, or a syntax error no run of pieces gets past, for
+/// which the whole file is parsed as [`parse`] parses it). The result is always [`parse`]'s.
 pub fn parse_reusing(file: &SourceFile, previous: Option<&[u8]>) -> (PyModule, Option<Vec<u8>>) {
     let (module, keep, _) = parse_reusing_counted(file, previous);
     (module, keep)
@@ -630,12 +631,7 @@ fn parse_reusing_counted(
     let ranges = piece_ranges(&text, usize::MAX);
     let kept = previous.and_then(kept_pieces).unwrap_or_default();
     let path = file.shared_path();
-    let digests: Vec<[u8; 16]> = ranges
-        .iter()
-        .map(|r| {
-            crate::cache::digest([text.as_bytes().get(r.start_byte..r.end_byte).unwrap_or(&[])])
-        })
-        .collect();
+    let digests: Vec<[u8; 16]> = ranges.iter().map(|r| piece_digest(&text, r)).collect();
     let reused: Vec<Option<(Piece, &[u8])>> = ranges
         .iter()
         .zip(&digests)
@@ -698,6 +694,15 @@ fn parse_reusing_counted(
     (module, encode_kept_pieces(&keep), Some(parsed))
 }
 
+/// The digest of the text of a piece (or run of pieces) in `range`: what its kept syntax is
+/// found by.
+fn piece_digest(text: &str, range: &tree_sitter::Range) -> [u8; 16] {
+    crate::cache::digest([text
+        .as_bytes()
+        .get(range.start_byte..range.end_byte)
+        .unwrap_or(&[])])
+}
+
 /// A run of pieces [`parse_reusing`] reads as one ([`merged_piece`]).
 struct Run<'k> {
     /// Its syntax, kept or parsed.
@@ -737,8 +742,7 @@ fn merged_piece<'k>(
             start_point: start.start_point,
             end_point: end.end_point,
         };
-        let digest =
-            crate::cache::digest([text.as_bytes().get(range.start_byte..range.end_byte)?]);
+        let digest = piece_digest(text, &range);
         let row = range.start_point.row;
         if let Some(bytes) = kept.get(&digest)
             && let Some(piece) = decode_piece(bytes, file.shared_path(), row)
