@@ -487,7 +487,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
 }
 
 /// At most this many changed files are parsed ahead of need ([`early_files`]).
-const EARLY_FILES: usize = 64;
+pub(crate) const EARLY_FILES: usize = 64;
 
 /// The model and migration files the change gives new bytes on its after side, read: their
 /// parses are never in the parse pack on a new edit, so they are started on the thread pool

@@ -833,6 +833,70 @@ fn class_bodies_kept_encoded_in_the_pack_are_read_when_a_computed_name_needs_the
     assert_eq!(cached.stdout, uncached.stdout);
 }
 
+/// Issue 14: a new edit that parses only the change's own files leaves the parse pack as it
+/// is (every check of the change parses them again ahead of need); after a commit they are
+/// files outside the change, and the next check writes the pack again.
+#[test]
+fn a_new_edit_leaves_the_pack_as_it_is_and_a_commit_renews_it() {
+    let models = |extra: &str| {
+        format!(
+            "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Customer(Base):\n    __tablename__ = \"customers\"\n    id = Column(Integer, primary_key=True)\n    name = Column(String(20)){extra}\n"
+        )
+    };
+    let repo = TestRepo::new();
+    repo.write("app/models.py", &models(""))
+        .write(
+            "migrations/001_init.sql",
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(20));\n",
+        )
+        .commit_all("initial");
+    let pack = || {
+        let folder = repo.path().join(".git/driftguard/cache-v1/packs");
+        let entries: Vec<_> = std::fs::read_dir(&folder)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert_eq!(entries.len(), 1, "one pack: {entries:?}");
+        std::fs::read(&entries[0]).expect("pack")
+    };
+    // The first edit parses every file and writes the pack.
+    repo.write("app/models.py", &models("\n    email = Column(String(40))"))
+        .stage(&["app/models.py"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(cached.code, 1, "{cached:?}");
+    assert_eq!(cached.stdout, uncached.stdout);
+    let first = pack();
+    // New edits of the change (a migration added, the model edited again): the same pack.
+    for (k, extra) in [
+        "\n    email = Column(String(40))\n    phone = Column(String(20))",
+        "\n    email = Column(String(40))\n    phone = Column(String(20))\n    city = Column(String(20))",
+    ]
+    .iter()
+    .enumerate()
+    {
+        repo.write("app/models.py", &models(extra))
+            .write(
+                &format!("migrations/00{}_more.sql", k + 2),
+                "ALTER TABLE customers ADD COLUMN email VARCHAR(40);\n",
+            )
+            .git(&["add", "-A"]);
+        let (cached, uncached) = staged_both_ways(&repo);
+        assert_eq!(cached.stdout, uncached.stdout, "edit {k}");
+        assert!(cached.stdout.contains("customers.phone"), "{cached:?}");
+        assert!(first == pack(), "edit {k} wrote the pack again");
+    }
+    // Committed, the change's files are outside the next change: the pack is written again
+    // and holds them.
+    repo.commit_all("more columns");
+    repo.write(
+        "migrations/004_fix.sql",
+        "ALTER TABLE customers ADD COLUMN phone VARCHAR(20);\n",
+    )
+    .git(&["add", "-A"]);
+    let (cached, uncached) = staged_both_ways(&repo);
+    assert_eq!(cached.stdout, uncached.stdout);
+    assert!(first != pack(), "the commit's files are packed");
+}
+
 /// The staged check with `DRIFTGUARD_TIMINGS=1`: how many files its replay ran after a kept
 /// replay (`None`: it replayed every file, or kept nothing).
 fn replayed_after_kept(repo: &TestRepo) -> (Run, Option<usize>) {
