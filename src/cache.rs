@@ -42,6 +42,7 @@
 //! two writers of one key write the same bytes. Trimming another process's entry is a later
 //! miss, not an error.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -261,6 +262,44 @@ impl DiskCache {
 
     /// Stores an entry (atomically: see the module's documentation).
     pub fn put_bytes(&self, kind: &str, key: &str, extension: &str, bytes: &[u8]) {
+        self.put_with(kind, key, extension, bytes.len(), |file| {
+            file.write_all(bytes)
+        });
+    }
+
+    /// Stores `parts` under `magic` as [`framed`] would join them, written part by part: a
+    /// parse pack's parts are ~17 MB at 5,000 models / 20,000 migrations, and joined first they
+    /// were a second copy of them in fresh memory (~9 ms of a cold check, most of it the system
+    /// zeroing the pages the copy went to).
+    pub fn put_framed(
+        &self,
+        kind: &str,
+        key: &str,
+        extension: &str,
+        magic: &[u8],
+        parts: &[Vec<u8>],
+    ) {
+        let length = magic.len() + parts.iter().map(|p| p.len() + 8).sum::<usize>();
+        self.put_with(kind, key, extension, length, |file| {
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+            out.write_all(magic)?;
+            for part in parts {
+                out.write_all(&(part.len() as u64).to_le_bytes())?;
+                out.write_all(part)?;
+            }
+            out.flush()
+        });
+    }
+
+    /// Stores the entry `write` writes (`length` bytes) under `key`, replacing any before it.
+    fn put_with(
+        &self,
+        kind: &str,
+        key: &str,
+        extension: &str,
+        length: usize,
+        write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+    ) {
         let Some(path) = self.entry(kind, key, extension) else {
             return;
         };
@@ -270,9 +309,9 @@ impl DiskCache {
         }
         // The entry this one replaces, if any, no longer counts towards the folder's size.
         let replaced = std::fs::metadata(&path).map_or(0, |meta| meta.len());
-        if write_replacing(&path, bytes) {
+        if write_replacing(&path, write) {
             self.wrote.store(true, Ordering::Relaxed);
-            let grew = i64::try_from(bytes.len())
+            let grew = i64::try_from(length)
                 .unwrap_or(i64::MAX)
                 .saturating_sub(i64::try_from(replaced).unwrap_or(i64::MAX));
             self.grew.fetch_add(grew, Ordering::Relaxed);
@@ -330,14 +369,17 @@ impl Ledger {
     /// Writes the ledger (to a temporary file renamed over it, as entries are written).
     fn write(self, dir: &Path) {
         let text = format!("driftguard-cache-ledger-1 {} {}\n", self.swept, self.bytes);
-        write_replacing(&dir.join(LEDGER), text.as_bytes());
+        write_replacing(&dir.join(LEDGER), |file| file.write_all(text.as_bytes()));
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a concurrent
-/// reader never sees half a file, and two writers (processes or threads) never write into one
-/// temporary file. Returns whether `path` now holds the bytes.
-fn write_replacing(path: &Path, bytes: &[u8]) -> bool {
+/// Writes a temporary file beside `path` (`write` fills it), then renames it over `path`: a
+/// concurrent reader never sees half a file, and two writers (processes or threads) never write
+/// into one temporary file. Returns whether `path` now holds what `write` wrote.
+fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> bool {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let Some(name) = path.file_name() else {
         return false;
@@ -353,10 +395,13 @@ fn write_replacing(path: &Path, bytes: &[u8]) -> bool {
     // once, in the rename (ext4's `auto_da_alloc`, on by default: a data-loss guard for files
     // that must survive a crash, which a cache entry need not). A reader in between finds no
     // entry, which is a miss.
-    let written = std::fs::write(&tmp, bytes).is_ok() && {
-        let _ = std::fs::remove_file(path);
-        std::fs::rename(&tmp, path).is_ok()
-    };
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut file| write(&mut file))
+        .is_ok()
+        && {
+            let _ = std::fs::remove_file(path);
+            std::fs::rename(&tmp, path).is_ok()
+        };
     if !written {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -1162,6 +1207,37 @@ mod tests {
         // Under the cap nothing goes.
         trim_folder(dir.path(), u64::MAX, SystemTime::now());
         assert!(dir.path().join("t/old.json").exists());
+    }
+
+    #[test]
+    fn an_entry_written_part_by_part_holds_what_framed_joins() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = in_folder(dir.path());
+        // Parts around the writer's buffer: empty, small, and larger than it.
+        let parts: Vec<Vec<u8>> = [0usize, 3, 70_000, 9, 200_000, 0]
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| vec![k as u8; len])
+            .collect();
+        cache.put_framed("t", "p", "bin", b"magic\n", &parts);
+        let written =
+            std::fs::read(cache.entry("t", "p", "bin").expect("an entry")).expect("written");
+        assert_eq!(written, framed(b"magic\n", &parts));
+        let length = written.len() as i64;
+        assert_eq!(cache.grew.load(Ordering::Relaxed), length);
+        // Written over: replaced whole, and the folder grew by nothing more.
+        cache.put_framed("t", "p", "bin", b"magic\n", &parts[..2]);
+        let again =
+            std::fs::read(cache.entry("t", "p", "bin").expect("an entry")).expect("written");
+        assert_eq!(again, framed(b"magic\n", &parts[..2]));
+        assert_eq!(cache.grew.load(Ordering::Relaxed), again.len() as i64);
+        // No temporary file left beside it.
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("t"))
+            .expect("folder")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]

@@ -1150,8 +1150,9 @@ impl ParseCache {
             entries.sort_by(|a, b| {
                 (&a.file.path, a.id.as_bytes()).cmp(&(&b.file.path, b.id.as_bytes()))
             });
-            if let Some(bytes) = encode_pack(&entries) {
-                self.disk.put_bytes("packs", &pack.key, "bin", &bytes);
+            if let Some(frames) = encode_pack_frames(&entries) {
+                self.disk
+                    .put_framed("packs", &pack.key, "bin", PACK_MAGIC, &frames);
             }
         }
     }
@@ -1175,8 +1176,9 @@ fn pack_weight(file: &ParsedFile) -> usize {
 /// bytes: first the index ([`PackIds`]: each parse's [`pack_id`], sorted, 8 bytes little
 /// endian each), then the plain SQL files ([`PackedSql`]), then the chunks of the other parses
 /// in postcard's encoding, each location's path written once per chunk
-/// ([`with_shared_paths`]).
-fn encode_pack(all: &[PackEntryOut]) -> Option<Vec<u8>> {
+/// ([`with_shared_paths`]). These are the frames, for [`DiskCache::put_framed`] to write one
+/// by one after the magic.
+fn encode_pack_frames(all: &[PackEntryOut]) -> Option<Vec<Vec<u8>>> {
     let mut sql = Vec::new();
     let mut entries: Vec<&PackEntryOut> = Vec::with_capacity(all.len());
     for entry in all {
@@ -1217,7 +1219,13 @@ fn encode_pack(all: &[PackEntryOut]) -> Option<Vec<u8>> {
             .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
             .collect::<Option<Vec<_>>>()?,
     );
-    Some(crate::cache::framed(PACK_MAGIC, &frames))
+    Some(frames)
+}
+
+/// A pack's bytes ([`encode_pack_frames`] joined as [`DiskCache::put_framed`] writes them).
+#[cfg(test)]
+fn encode_pack(all: &[PackEntryOut]) -> Option<Vec<u8>> {
+    Some(crate::cache::framed(PACK_MAGIC, &encode_pack_frames(all)?))
 }
 
 /// More files parsed than this, for want of them in the pack, and the pack is written again.
