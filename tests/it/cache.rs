@@ -834,8 +834,8 @@ fn class_bodies_kept_encoded_in_the_pack_are_read_when_a_computed_name_needs_the
 }
 
 /// Issue 14: a new edit that parses only the change's own files leaves the parse pack as it
-/// is (every check of the change parses them again ahead of need); after a commit they are
-/// files outside the change, and the next check writes the pack again.
+/// is (every check of the change parses them again ahead of need); after a commit they count as
+/// any file the pack lacks (here more than one in a hundred), and the next check writes it again.
 #[test]
 fn a_new_edit_leaves_the_pack_as_it_is_and_a_commit_renews_it() {
     let models = |extra: &str| {
