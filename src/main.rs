@@ -1,7 +1,5 @@
 //! The `driftguard` binary: parse the command line, run, exit with the status's code.
 
-use clap::Parser;
-
 /// mimalloc: a check allocates millions of small strings and trees (decoding its parse cache,
 /// resolving models). With the system allocator a new edit on 5,000 models / 20,000 migrations
 /// took 0.41 s, with mimalloc 0.27 s (peak RSS 220 → 270 MB). Its 2.x line, not 3.x: most of
@@ -17,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 )]
 fn main() {
     tree_sitter_allocates_from_mimalloc();
-    let cli = match driftguard::cli::Cli::try_parse() {
+    let cli = match driftguard::cli::Cli::from_command_line() {
         Ok(cli) => cli,
         Err(err) => {
             let code = if err.use_stderr() {
