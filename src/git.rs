@@ -502,29 +502,38 @@ impl Repo {
     /// or a sparse one (directory entries), which libgit2 and the `git` command are left to.
     fn gix_index(&self) -> Option<gix_index::File> {
         let path = self.index_path();
-        // The checksum is checked on a thread of its own while the entries are decoded (the
-        // SHA-1 of a 25,000-entry index was ~2 ms on the path of every check): a mismatch is
-        // `None`, as gix's own check gave, and libgit2 then says the index is corrupt.
-        let (file, checksum) = std::thread::scope(|scope| {
-            let checksum = scope.spawn(|| index_checksum_holds(&path));
-            // Decoded before its checksum is known: a damaged entry count must not make gix
-            // reserve more than a real index of this size could need (an in-memory entry is
-            // at most about twice its on-disk bytes).
-            let limit = std::fs::metadata(&path)
-                .ok()
-                .and_then(|m| usize::try_from(m.len()).ok())
-                .map(|len| len.saturating_mul(8).saturating_add(1 << 20));
-            let file = gix_index::File::at(
+        let size = std::fs::metadata(&path)
+            .ok()
+            .and_then(|m| usize::try_from(m.len()).ok());
+        // Decoded before its checksum is known: a damaged entry count must not make gix
+        // reserve more than a real index of this size could need (an in-memory entry is at
+        // most about twice its on-disk bytes).
+        let decode = || {
+            gix_index::File::at(
                 &path,
                 gix_hash::Kind::Sha1,
                 true,
                 gix_index::decode::Options {
-                    alloc_limit_bytes: limit,
+                    alloc_limit_bytes: size
+                        .map(|len| len.saturating_mul(8).saturating_add(1 << 20)),
                     ..gix_index::decode::Options::default()
                 },
-            );
-            (file, checksum.join())
-        });
+            )
+        };
+        // The checksum of a large index is checked on a thread of its own while the entries
+        // are decoded (the SHA-1 of a 25,000-entry index was ~2 ms on the path of every
+        // check); a small one's here, first, which costs less than starting a thread. A
+        // mismatch is `None`, as gix's own check gave, and libgit2 then says the index is
+        // corrupt.
+        let (file, checksum) = if size.is_some_and(|size| size < CHECKSUM_ASIDE_FROM) {
+            let holds = index_checksum_holds(&path);
+            (decode(), Ok(holds))
+        } else {
+            std::thread::scope(|scope| {
+                let checksum = scope.spawn(|| index_checksum_holds(&path));
+                (decode(), checksum.join())
+            })
+        };
         if !matches!(checksum, Ok(true)) {
             return None;
         }
@@ -1196,6 +1205,10 @@ fn expand_home(value: &str, home: Option<&Path>) -> Result<PathBuf, Error> {
     })?;
     Ok(home.join(rest))
 }
+
+/// From this many bytes on, an index's checksum is checked beside its decoding
+/// ([`Repo::gix_index`]): 256 KiB is about 2,500 entries, whose SHA-1 takes ~0.2 ms.
+const CHECKSUM_ASIDE_FROM: usize = 256 * 1024;
 
 /// Whether an index file's trailing checksum is the SHA-1 of the bytes before it, as git
 /// checks it; an all-zero trailer (`index.skipHash`) holds. Read in 64 KiB pieces: no copy of

@@ -90,6 +90,55 @@ fn issue_11_a_corrupt_index_says_so_and_how_to_rebuild_it() {
     assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
 }
 
+/// The same for a large index, whose checksum is checked on a thread of its own beside its
+/// decoding (from 256 KiB on; a small one's first, on the check's thread).
+#[test]
+fn issue_11_a_large_corrupt_index_says_so_too() {
+    let repo = handbook_repo();
+    repo.write("docs/copy.md", "# a copy\n")
+        .stage(&["docs/copy.md"]);
+    let id = repo.git(&["rev-parse", ":docs/copy.md"]);
+    let mut args = vec!["update-index".to_string(), "--add".to_string()];
+    for k in 0..3_000 {
+        args.push("--cacheinfo".to_string());
+        args.push(format!("100644,{},docs/copies/copy_{k:04}.md", id.trim()));
+    }
+    repo.git(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    repo.git(&["commit", "-qm", "copies"]);
+    stage_gap(&repo);
+    let index = repo.path().join(".git/index");
+    let good = std::fs::read(&index).expect("index");
+    assert!(
+        good.len() > 256 * 1024,
+        "a large index: {} bytes",
+        good.len()
+    );
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.findings().len(), 1, "{run:?}");
+    // A broken checksum.
+    let mut bad = good.clone();
+    bad[30] ^= 0xff;
+    std::fs::write(&index, &bad).expect("write");
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("calculated checksum does not match expected")
+            && run.stderr.contains("`rm .git/index && git reset`"),
+        "{}",
+        run.stderr
+    );
+    // An absurd entry count under a checksum made to match.
+    let mut bad = good.clone();
+    bad[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+    resum(&mut bad);
+    std::fs::write(&index, &bad).expect("write");
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("is corrupt"), "{}", run.stderr);
+}
+
 /// Gives an index's bytes the checksum that matches them.
 fn resum(index: &mut [u8]) {
     let body = index.len() - 20;
