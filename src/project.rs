@@ -377,7 +377,7 @@ impl PieceStore {
     }
 
     /// Writes what this run's parses kept.
-    fn save(&self, disk: &DiskCache) {
+    fn save(&self) {
         let kept = std::mem::take(
             &mut *self
                 .kept
@@ -385,7 +385,7 @@ impl PieceStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         for (key, bytes) in kept {
-            disk.put_bytes(PIECES, &key, "bin", &bytes);
+            self.disk.put_bytes(PIECES, &key, "bin", &bytes);
         }
     }
 }
@@ -1067,7 +1067,7 @@ impl ParseCache {
     /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
     /// wrote to it).
     pub fn finish(&self) {
-        self.pieces.save(&self.disk);
+        self.pieces.save();
         self.save_packs();
         self.summaries.save(&self.disk);
         self.disk.trim();
@@ -1122,8 +1122,7 @@ impl ParseCache {
     /// The change's own files do not count while there are at most [`PACK_SPARES_CHANGED`] of
     /// them: every check of the change parses them again ahead of need, beside its listing
     /// ([`crate::check::EARLY_FILES`] of them). After a commit they count as any file the pack
-    /// lacks.
-    /// A small backend's pack used to be written again after every new edit (one file in a
+    /// lacks. A small backend's pack used to be written again after every new edit (one file in a
     /// hundred): ~0.3 ms at the end of a 3 ms check at 50 models.
     fn save_packs(&self) {
         if !self.disk.enabled() {
