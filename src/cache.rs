@@ -994,6 +994,15 @@ pub fn resolution_key(config: &Config) -> String {
     key(identity)
 }
 
+/// The key of the rules' memo kept under `config` ([`crate::rules::scope`]).
+pub fn rule_memo_key(config: &Config) -> String {
+    key([
+        build_identity().as_bytes(),
+        config.fingerprint.as_bytes(),
+        b"rules".as_slice(),
+    ])
+}
+
 /// The key under which the snapshot key of the tree `tree` under `config` is remembered
 /// (see [`snapshot_key`]): the key depends on the tree's files and the config alone, so a
 /// change check whose before side (HEAD) is cached finds that side's findings without

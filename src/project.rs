@@ -1800,7 +1800,9 @@ fn analyze_as(
         disk: &cache.disk,
         ahead: cache.kept_ahead.as_ref(),
         changed: cache.changed.as_ref(),
+        bases: Default::default(),
     });
+    let memos = cache.disk.enabled().then_some(&cache.disk);
     let _s = span("build");
     build(
         &parsed,
@@ -1811,6 +1813,7 @@ fn analyze_as(
         assembly,
         kept,
         resolution,
+        memos,
         warnings,
     )
 }
@@ -2154,6 +2157,9 @@ struct KeptResolutions<'a> {
 /// The cache folder of kept resolutions.
 const RESOLUTIONS: &str = "resolutions";
 
+/// The cache folder of the rules' memos ([`rules::scope`]).
+const RULE_MEMOS: &str = "rule-memos";
+
 impl KeptResolutions<'_> {
     /// [`models::resolve_keeping`] over `model_files`, from and to the kept resolution.
     fn resolve(
@@ -2162,7 +2168,11 @@ impl KeptResolutions<'_> {
         helpers: &[ModuleSummary],
         options: &ResolveOptions,
         config: &Config,
-    ) -> (Vec<ModelTable>, Vec<Warning>) {
+    ) -> (
+        Vec<ModelTable>,
+        Vec<Warning>,
+        crate::rules::scope::ResolutionBases,
+    ) {
         let identity = models::Identity {
             files: model_files
                 .iter()
@@ -2175,7 +2185,8 @@ impl KeptResolutions<'_> {
             others: self.others,
         };
         if identity.files.iter().all(Option::is_none) {
-            return models::resolve_with_modules(model_files, helpers, options);
+            let (tables, warnings) = models::resolve_with_modules(model_files, helpers, options);
+            return (tables, warnings, Default::default());
         }
         let key = crate::cache::resolution_key(config);
         // Taken once the model index is built: a kept one decoding ahead goes on meanwhile.
@@ -2187,7 +2198,7 @@ impl KeptResolutions<'_> {
                 bytes.and_then(models::decode_kept_resolution)
             }
         };
-        let (tables, warnings, keep) = models::resolve_keeping(
+        let (tables, warnings, keep, bases) = models::resolve_keeping(
             model_files,
             helpers,
             options,
@@ -2200,7 +2211,7 @@ impl KeptResolutions<'_> {
             let _s = span("kept resolution write");
             self.disk.put_bytes(RESOLUTIONS, &key, "bin", &keep);
         }
-        (tables, warnings)
+        (tables, warnings, bases)
     }
 }
 
@@ -2228,6 +2239,7 @@ fn build(
     assembly: Assembly,
     kept: Option<KeptReplays>,
     resolution: Option<KeptResolutions>,
+    memos: Option<&DiskCache>,
     mut warnings: Vec<Warning>,
 ) -> Analysis {
     let mut model_files: Vec<&FileModels> = Vec::new();
@@ -2294,7 +2306,11 @@ fn build(
         };
         match &resolution {
             Some(kept) => kept.resolve(&model_files, helpers, &options, config),
-            None => models::resolve_with_modules(&model_files, helpers, &options),
+            None => {
+                let (tables, warnings) =
+                    models::resolve_with_modules(&model_files, helpers, &options);
+                (tables, warnings, Default::default())
+            }
         }
     };
     let alembic_envs = alembic_sources(declared_revisions, found_revisions);
@@ -2330,16 +2346,22 @@ fn build(
             &mut warnings,
             &mut failures,
         );
-        (file_findings, sources, failures, warnings)
+        let bases = kept
+            .as_ref()
+            .map(KeptReplays::take_bases)
+            .unwrap_or_default();
+        (file_findings, sources, failures, warnings, bases)
     };
-    let ((tables, model_warnings), (file_findings, sources, failures, replay_warnings)) =
-        if needs_tables {
-            let resolved = resolve();
-            let replayed = replay(&resolved.0);
-            (resolved, replayed)
-        } else {
-            rayon::join(resolve, || replay(&[]))
-        };
+    let (
+        (tables, model_warnings, resolution_bases),
+        (file_findings, sources, failures, replay_warnings, replay_bases),
+    ) = if needs_tables {
+        let resolved = resolve();
+        let replayed = replay(&resolved.0);
+        (resolved, replayed)
+    } else {
+        rayon::join(resolve, || replay(&[]))
+    };
     warnings.extend(model_warnings);
     warnings.extend(replay_warnings);
     let s = span("advice");
@@ -2362,7 +2384,27 @@ fn build(
         memo: None,
         scope: None,
     };
-    let lookups = ctx.lookups();
+    // The memo of the last analysis under this config: only the tables whose findings may
+    // differ from it are checked (see `rules::scope`).
+    let memo_key = memos.map(|_| crate::cache::rule_memo_key(config));
+    let memo: Option<rules::scope::Memo> = memos
+        .zip(memo_key.as_deref())
+        .and_then(|(disk, key)| disk.get(RULE_MEMOS, key));
+    let shape = rules::scope::shape(&sources);
+    let scope = memo.as_ref().and_then(|memo| {
+        rules::scope::scope(
+            &tables,
+            &sources,
+            shape,
+            memo,
+            &resolution_bases,
+            &replay_bases,
+        )
+    });
+    if let Some(scope) = &scope {
+        crate::timing::count("model tables checked again", scope.len());
+    }
+    let lookups = ctx.lookups_for(scope.as_deref());
     let ctx = Context {
         memo: Some(&lookups),
         scope: None,
@@ -2374,7 +2416,30 @@ fn build(
         .collect();
     // Suppressions and the config apply to both lists (a suppression used by a covered
     // finding is used); they are split again afterwards.
-    let checked = rules::check_all(&ctx);
+    let checked = match memos.zip(memo_key.as_deref()) {
+        Some((disk, key)) => {
+            let fresh = rules::check_per_table(&ctx, scope.as_deref());
+            let per_table = match (&scope, &memo) {
+                (Some(scope), Some(memo)) => rules::scope::merge(&tables, scope, fresh, memo),
+                _ => fresh,
+            };
+            let checked = rules::settle_per_table(&ctx, &per_table);
+            let keep = rules::scope::memo_to_keep(
+                &tables,
+                &sources,
+                shape,
+                &per_table,
+                &resolution_bases,
+                &replay_bases,
+            );
+            if let Some(keep) = keep.filter(|keep| memo.as_ref() != Some(keep)) {
+                let _s = span("rule memo write");
+                disk.put(RULE_MEMOS, key, &keep);
+            }
+            checked
+        }
+        None => rules::check_all(&ctx),
+    };
     let covered_keys: HashSet<(Rule, Target)> = checked
         .covered
         .iter()

@@ -121,6 +121,9 @@ pub struct KeptReplays<'a> {
     /// does not lead here, the last source's files before the first of them replay in full
     /// and the rest goes on from there (see [`resume::replay_resuming`]).
     pub changed: Option<&'a foldhash::HashSet<String>>,
+    /// What each replay went on from and leaves kept, in the order they ran (for the rules'
+    /// memo: [`crate::rules::scope`]).
+    pub bases: std::sync::Mutex<Vec<crate::rules::scope::ReplayBases>>,
 }
 
 impl KeptReplays<'_> {
@@ -141,6 +144,7 @@ impl KeptReplays<'_> {
             .map(|(plan, digests)| plan.file_keys(digests))
             .collect();
         let Some(keys) = keys else {
+            self.record(crate::rules::scope::ReplayBases::default());
             return schema::replay_checked(&events(&[]), config.postgres_version);
         };
         let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
@@ -186,16 +190,64 @@ impl KeptReplays<'_> {
                 crate::timing::count("files replayed (the change, going on)", after);
             }
         }
+        // The files replayed after the state it went on from: the last ones of the last
+        // source.
+        let from = outcome.went_on_from.and_then(|(token, replayed)| {
+            use std::hash::BuildHasher;
+            let last: &[FileKey] = keys.last().map_or(&[], Vec::as_slice);
+            let skip = last.len().saturating_sub(replayed);
+            let digest = foldhash::quality::FixedState::with_seed(0x5eed_0006);
+            let files = plans.last().map_or_else(Vec::new, |plan| {
+                plan.events(skip)
+                    .files
+                    .iter()
+                    .zip(&last[skip..])
+                    .map(|(file, key)| {
+                        crate::rules::scope::ReplayedFile::new(digest.hash_one(key), file.changes)
+                    })
+                    .collect()
+            });
+            (files.len() == replayed).then_some(crate::rules::scope::ReplayBasis { token, files })
+        });
+        let fresh = outcome.keep.as_ref().map(|keep| keep.token());
         let bytes = match (outcome.keep_encoded, &outcome.keep) {
             (Some(bytes), _) => Some(bytes),
             (None, Some(keep)) => resume::encode(keep, &outcome.replayed.schema),
             (None, None) => None,
         };
+        let written = bytes.is_some();
         if let Some(bytes) = bytes {
             let _s = span("kept replay write");
             self.disk.put_bytes(REPLAYS, &key, "bin", &bytes);
         }
+        // What the cache holds after this replay: the final state when it was kept, else the
+        // one it went on from (kept before, or just now: the state before a change).
+        let kept = match fresh {
+            Some(token) => written.then(|| crate::rules::scope::ReplayBasis {
+                token,
+                files: Vec::new(),
+            }),
+            None => from.clone(),
+        };
+        self.record(crate::rules::scope::ReplayBases { from, kept });
         outcome.replayed
+    }
+
+    fn record(&self, bases: crate::rules::scope::ReplayBases) {
+        self.bases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(bases);
+    }
+
+    /// What each replay went on from and leaves kept, in the order they ran.
+    pub fn take_bases(&self) -> Vec<crate::rules::scope::ReplayBases> {
+        std::mem::take(
+            &mut *self
+                .bases
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 

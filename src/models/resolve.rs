@@ -221,7 +221,7 @@ pub fn resolve_with_modules(
     modules: &[ModuleSummary],
     options: &ResolveOptions,
 ) -> (Vec<ModelTable>, Vec<Warning>) {
-    let (tables, warnings, _) = resolve_keeping(files, modules, options, None);
+    let (tables, warnings, _, _) = resolve_keeping(files, modules, options, None);
     (tables, warnings)
 }
 
@@ -236,13 +236,14 @@ pub struct KeptResolution<'k> {
 
 /// [`resolve_with_modules`], going on from a kept resolution when one is given (only the
 /// files a change can reach are decided again: see [`kept`]), and the bytes to keep for the
-/// next run (`None`: nothing to keep).
+/// next run (`None`: nothing to keep), with what the rules' memo needs of the kept states
+/// ([`crate::rules::scope`]; unknown when nothing was kept or taken).
 pub fn resolve_keeping(
     files: &[&FileModels],
     modules: &[ModuleSummary],
     options: &ResolveOptions,
     kept: Option<KeptResolution>,
-) -> (Vec<ModelTable>, Vec<Warning>, Option<Vec<u8>>) {
+) -> Resolved {
     // Borrowed, not copied: a project's model files are most of what a check holds. Only the
     // files whose column helpers were expanded are new.
     let expanded = super::computed::expand_column_helpers(files, modules, &options.python_roots);
@@ -255,6 +256,7 @@ pub fn resolve_keeping(
     let mut project = Resolver::new(&files, modules, options);
     drop(s);
     let mut keep = None;
+    let mut bases = crate::rules::scope::ResolutionBases::default();
     // An expanded file's columns come from other modules too: such a resolution is neither
     // kept nor taken from a kept one.
     let tables = match kept.filter(|_| expanded.is_empty()) {
@@ -272,6 +274,7 @@ pub fn resolve_keeping(
                 Some(out) => {
                     crate::timing::count("model files decided again", out.decided_again);
                     keep = out.keep;
+                    bases = out.bases;
                     out.tables
                 }
                 None => {
@@ -286,8 +289,17 @@ pub fn resolve_keeping(
     warnings.extend(project.warnings);
     warnings.sort();
     warnings.dedup();
-    (tables, warnings, keep)
+    (tables, warnings, keep, bases)
 }
+
+/// What [`resolve_keeping`] returns: the tables, the warnings, the bytes to keep and the
+/// kept states' part of the rules' memo.
+pub type Resolved = (
+    Vec<ModelTable>,
+    Vec<Warning>,
+    Option<Vec<u8>>,
+    crate::rules::scope::ResolutionBases,
+);
 
 fn split_first(dotted: &str) -> (&str, &str) {
     dotted.split_once('.').unwrap_or((dotted, ""))
@@ -1221,7 +1233,7 @@ impl<'a> Resolver<'a> {
             }
         }
         let decided: Vec<Decided> = ids.iter().map(|&id| self.decide_class(id)).collect();
-        self.assemble_tables(decided)
+        self.assemble_tables(decided).0
     }
 
     /// Every class of the project's files, sorted by location (so each file's classes are
@@ -1286,13 +1298,18 @@ impl<'a> Resolver<'a> {
             decided.extend(part);
             self.warnings.extend(warnings);
         }
-        let tables = self.assemble_tables(decided);
+        let (tables, _) = self.assemble_tables(decided);
         (!self.guarded).then_some(tables)
     }
 
     /// The tables of the decided classes (in source order), with each single-table
-    /// subclass's columns added to its parent's table and the module-level `Table(…)` calls.
-    fn assemble_tables(&mut self, decided: Vec<Decided>) -> Vec<ModelTable> {
+    /// subclass's columns added to its parent's table and the module-level `Table(…)` calls;
+    /// and the locations of the tables not made by one class's decision alone (those parents,
+    /// those calls).
+    fn assemble_tables(
+        &mut self,
+        decided: Vec<Decided>,
+    ) -> (Vec<ModelTable>, Vec<crate::source::Location>) {
         // Sized ahead: a project's tables are thousands, each a few hundred bytes.
         let mut tables: Vec<ModelTable> = Vec::with_capacity(decided.len());
         let mut table_of: HashMap<ClassId, usize> = HashMap::with_capacity(decided.len());
@@ -1309,10 +1326,14 @@ impl<'a> Resolver<'a> {
                 Mapping::NotMapped | Mapping::External => {}
             }
         }
+        let mut assembled = Vec::new();
         for (id, owner) in singles {
             let Some(&index) = table_of.get(&owner) else {
                 continue;
             };
+            if let Some(table) = tables.get(index) {
+                assembled.push(table.location.clone());
+            }
             let schema = tables.get(index).and_then(|t| t.schema.clone());
             let columns = self.class_columns(id, schema.as_deref());
             if let Some(table) = tables.get_mut(index) {
@@ -1327,6 +1348,7 @@ impl<'a> Resolver<'a> {
         for (f, file) in project.into_iter().enumerate() {
             for table in &file.tables {
                 if let Some(t) = self.table_call(f, table) {
+                    assembled.push(t.location.clone());
                     tables.push(t);
                 }
             }
@@ -1336,7 +1358,7 @@ impl<'a> Resolver<'a> {
         if !tables.is_sorted_by(|a, b| a.location <= b.location) {
             tables.sort_by(|a, b| a.location.cmp(&b.location));
         }
-        tables
+        (tables, assembled)
     }
 
     fn class_table(&mut self, id: ClassId) -> Option<ModelTable> {

@@ -116,6 +116,9 @@ pub struct Lookups<'a> {
     /// 5,000 foreign keys among 5,000 tables). Built when first asked: the positions of the
     /// tables that have a class, by class name, then position.
     by_class: std::sync::OnceLock<Vec<usize>>,
+    /// Which tables the memo holds (`None`: all of them): [`Context::lookups_for`] computes
+    /// only the tables a scoped run checks; any other is looked up when asked.
+    filled: Option<Vec<bool>>,
 }
 
 impl<'a> Context<'a> {
@@ -163,6 +166,7 @@ impl<'a> Context<'a> {
         match self
             .memo
             .zip(self.position(table))
+            .filter(|(memo, i)| memo.holds(*i))
             .and_then(|(memo, i)| memo.found.get(i))
         {
             Some(found) => Found::from_slice(found),
@@ -173,11 +177,29 @@ impl<'a> Context<'a> {
     /// What [`Context::lookup`] finds for each of [`Context::tables`], and the tables by
     /// class name: a [`Context::memo`].
     pub fn lookups(&self) -> Lookups<'a> {
+        self.lookups_for(None)
+    }
+
+    /// [`Context::lookups`] for the tables at the positions `only` (`None`: every table).
+    pub fn lookups_for(&self, only: Option<&[usize]>) -> Lookups<'a> {
         use rayon::prelude::*;
+        let filled = only.map(|only| {
+            let mut filled = vec![false; self.tables.len()];
+            for &i in only {
+                if let Some(slot) = filled.get_mut(i) {
+                    *slot = true;
+                }
+            }
+            filled
+        });
         let (found, columns) = self
             .tables
             .par_iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
+                if filled.as_ref().is_some_and(|filled| !filled[i]) {
+                    return (Vec::new(), Vec::new());
+                }
                 let found = self.find(t);
                 let columns = found
                     .iter()
@@ -194,6 +216,7 @@ impl<'a> Context<'a> {
             found,
             columns,
             by_class: std::sync::OnceLock::new(),
+            filled,
         }
     }
 
@@ -243,7 +266,7 @@ impl<'a> Context<'a> {
         column: &ModelColumn,
     ) -> Option<(&'a Memo<'a>, &'a [Option<&'a Column>], usize)> {
         let memo = self.memo?;
-        let i = self.position(table)?;
+        let i = self.position(table).filter(|&i| memo.holds(i))?;
         let size = std::mem::size_of::<ModelColumn>();
         let offset =
             (column as *const ModelColumn as usize).checked_sub(table.columns.as_ptr() as usize)?;
@@ -388,6 +411,15 @@ impl<'a> DatabaseContext<'a> {
                 && self.models.schema_of(t, Some(self.database)) == schema
                 && column.is_none_or(|c| t.columns.iter().any(|mc| mc.name == c))
         })
+    }
+}
+
+impl Lookups<'_> {
+    /// Whether the memo holds the table at position `i`.
+    fn holds(&self, i: usize) -> bool {
+        self.filled
+            .as_ref()
+            .is_none_or(|filled| filled.get(i).copied().unwrap_or(false))
     }
 }
 

@@ -104,6 +104,12 @@ struct Reference<'a> {
     column: &'a str,
 }
 
+/// The table (or mapped class) a foreign key's text names, as this rule reads it; `None` when
+/// the rule reads nothing of it.
+pub(crate) fn referenced_table(text: &str) -> Option<&str> {
+    parse(text).map(|reference| reference.table)
+}
+
 /// `None` for what cannot be a `[schema.]table.column` name (quoted names included).
 fn parse(text: &str) -> Option<Reference<'_>> {
     if text.contains('"') {

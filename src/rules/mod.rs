@@ -32,6 +32,7 @@ pub mod non_idempotent_ddl;
 pub mod nonstandard_migration_name;
 pub mod nullability_mismatch;
 pub mod rollback_script_missing;
+pub mod scope;
 pub mod table_missing_in_database;
 pub mod table_without_migration;
 pub mod unused_suppression;
@@ -167,6 +168,87 @@ pub fn check_all(ctx: &Context) -> Checked {
         }
     }
     settle(ctx, findings)
+}
+
+/// Each model table's findings (by position in [`Context::tables`]), rule by rule: the rule's
+/// place in [`RULES`] and its findings for that table alone, in the rule's order. Tables
+/// without findings have an empty list.
+pub type PerTable = Vec<Vec<(u8, Finding)>>;
+
+/// [`check_all`], with each table's findings told apart ([`PerTable`]), for a run that keeps
+/// them ([`scope`]). `only`: the positions of the tables to check, in order; the others get
+/// no findings here (`None`: every table).
+///
+/// Every rule reads one table at a time (a run of tables gives what each table alone gives,
+/// in order), so a run with findings is checked again table by table to tell them apart; a
+/// run without findings (nearly all) costs nothing more.
+pub fn check_per_table(ctx: &Context, only: Option<&[usize]>) -> PerTable {
+    let tables = ctx.tables;
+    let runs: Vec<std::ops::Range<usize>> = match only {
+        None => (0..tables.len())
+            .step_by(TABLES_PER_JOB.max(1))
+            .map(|start| start..(start + TABLES_PER_JOB).min(tables.len()))
+            .collect(),
+        Some(only) => only
+            .iter()
+            .filter(|&&i| i < tables.len())
+            .map(|&i| i..i + 1)
+            .collect(),
+    };
+    let jobs: Vec<(std::ops::Range<usize>, usize)> = runs
+        .iter()
+        .flat_map(|run| (0..RULES.len()).map(move |rule| (run.clone(), rule)))
+        .collect();
+    let found: Vec<Vec<(usize, u8, Finding)>> = jobs
+        .par_iter()
+        .map(|(run, rule)| {
+            let check = RULES[*rule];
+            let in_run = |range: std::ops::Range<usize>| {
+                check(&Context {
+                    scope: tables.get(range),
+                    ..*ctx
+                })
+            };
+            let all = in_run(run.clone());
+            if all.is_empty() {
+                return Vec::new();
+            }
+            if run.len() == 1 {
+                return all
+                    .into_iter()
+                    .map(|f| (run.start, *rule as u8, f))
+                    .collect();
+            }
+            run.clone()
+                .flat_map(|i| {
+                    in_run(i..i + 1)
+                        .into_iter()
+                        .map(move |f| (i, *rule as u8, f))
+                })
+                .collect()
+        })
+        .collect();
+    let mut per_table: PerTable = Vec::new();
+    per_table.resize_with(tables.len(), Vec::new);
+    // Jobs are run by run, rule by rule: each table's findings come in rule order.
+    for (i, rule, finding) in found.into_iter().flatten() {
+        if let Some(table) = per_table.get_mut(i) {
+            table.push((rule, finding));
+        }
+    }
+    per_table
+}
+
+/// [`check_all`]'s result from each table's findings ([`check_per_table`], or kept ones):
+/// rule by rule, each rule's in table order, then [`settle`]d.
+pub fn settle_per_table(ctx: &Context, per_table: &PerTable) -> Checked {
+    let mut by_rule: Vec<Vec<&Finding>> = vec![Vec::new(); RULES.len()];
+    for (rule, finding) in per_table.iter().flatten() {
+        if let Some(found) = by_rule.get_mut(usize::from(*rule)) {
+            found.push(finding);
+        }
+    }
+    settle(ctx, by_rule.into_iter().flatten().cloned().collect())
 }
 
 /// The rules' findings, in [`RULES`]' order, as [`Checked`]: a target reported once (the first
@@ -574,6 +656,94 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 600 tables (more than two runs of [`TABLES_PER_JOB`]): gaps of every kind in some,
+    /// two tables of one name (the first place wins), a foreign key by class name.
+    fn many_tables() -> (Vec<MigrationSource>, Vec<ModelTable>) {
+        use test_support::*;
+        let mut tables = Vec::new();
+        let mut sql = vec!["CREATE SCHEMA core;".to_string()];
+        for i in 0..600 {
+            let name = format!("t{}", i % 590);
+            let mut table = model_table(
+                "core",
+                &name,
+                &[("id", "INTEGER"), ("a", "TEXT"), ("b", "VARCHAR(20)")],
+            );
+            table.class_name = Some(format!("C{i}"));
+            table.location = crate::source::Location::new(
+                format!("m{}.py", i / 50),
+                (i % 50) as u32 * 10 + 1,
+                1,
+            );
+            if i % 7 == 0 {
+                table = with_column(table, "a", |c| {
+                    c.set_foreign_keys(vec![format!("C{}.id", (i + 3) % 650)]);
+                });
+            }
+            tables.push(table);
+            match i % 5 {
+                0 => {}
+                1 => sql.push(format!("CREATE TABLE core.{name} (id INTEGER, a TEXT);")),
+                2 => sql.push(format!(
+                    "CREATE TABLE core.{name} (id INTEGER, a INTEGER, b VARCHAR(20) NOT NULL);"
+                )),
+                _ => sql.push(format!(
+                    "CREATE TABLE core.{name} (id INTEGER, a TEXT, b VARCHAR(20));"
+                )),
+            }
+        }
+        let sql: Vec<&str> = sql.iter().map(String::as_str).collect();
+        context_for(&sql, tables)
+    }
+
+    #[test]
+    fn findings_told_apart_table_by_table_settle_as_a_full_run_does() {
+        let (sources, tables) = many_tables();
+        let ctx = test_support::zero_config(&tables, &sources);
+        let lookups = ctx.lookups();
+        let ctx = Context {
+            memo: Some(&lookups),
+            ..ctx
+        };
+        let full = check_all(&ctx);
+        assert!(full.reported.len() > 100, "{}", full.reported.len());
+        let per_table = check_per_table(&ctx, None);
+        let settled = settle_per_table(&ctx, &per_table);
+        assert_eq!(settled.reported, full.reported);
+        assert_eq!(settled.covered, full.covered);
+        // Each table's findings are the ones a run over that table alone gives.
+        for i in [0, 7, 255, 256, 599] {
+            let alone: Vec<Finding> = RULES
+                .iter()
+                .flat_map(|rule| {
+                    rule(&Context {
+                        scope: Some(&tables[i..=i]),
+                        ..ctx
+                    })
+                })
+                .collect();
+            let told: Vec<Finding> = per_table[i].iter().map(|(_, f)| f.clone()).collect();
+            assert_eq!(told, alone, "table {i}");
+        }
+        // Checked for some tables only, with lookups for those alone: the same findings for
+        // them, none for the others.
+        let only = [3, 7, 300, 597];
+        let scoped = Context { memo: None, ..ctx };
+        let some = scoped.lookups_for(Some(&only));
+        let scoped = Context {
+            memo: Some(&some),
+            ..scoped
+        };
+        let partial = check_per_table(&scoped, Some(&only));
+        for (i, found) in partial.iter().enumerate() {
+            if only.contains(&i) {
+                assert_eq!(found, &per_table[i], "table {i}");
+            } else {
+                assert!(found.is_empty(), "table {i}");
+            }
+        }
+    }
 
     #[test]
     fn every_rule_file_describes_its_own_rule() {

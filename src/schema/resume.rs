@@ -111,6 +111,28 @@ pub struct Kept {
 }
 
 impl Kept {
+    /// What identifies the state: the PostgreSQL version and every source's name, default
+    /// schema, kind, file count and file digest. Two kept states with one token are replays
+    /// of the same files, so the same schema.
+    pub fn token(&self) -> u64 {
+        use std::hash::BuildHasher;
+        let sources: Vec<_> = self
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    &s.name,
+                    &s.default_schema,
+                    s.graph,
+                    s.files,
+                    s.digest.0,
+                    s.digest.1,
+                )
+            })
+            .collect();
+        FixedState::with_seed(0x5eed_0003).hash_one((FORMAT, self.postgres_version, sources))
+    }
+
     fn new(
         postgres_version: u32,
         sources: Vec<SourceKey>,
@@ -160,6 +182,10 @@ pub struct Outcome {
     /// before the change, after a replay that went on from there ([`How::FromBase`]).
     pub keep_encoded: Option<Vec<u8>>,
     pub how: How,
+    /// The kept state the replay went on from ([`Kept::token`]) and how many files of the
+    /// last source it replayed after it: `replayed.schema` differs from that state's schema
+    /// only by what those files do. `None` for a replay in full.
+    pub went_on_from: Option<(u64, usize)>,
 }
 
 /// What a kept replay's encoding starts with.
@@ -344,6 +370,7 @@ fn full<'e>(
         keep,
         keep_encoded: None,
         how: How::Full,
+        went_on_from: None,
     }
 }
 
@@ -467,6 +494,7 @@ fn go_on(
         return None;
     }
     let last = sources.len().checked_sub(1)?;
+    let token = kept.token();
     let mut now = Vec::with_capacity(sources.len());
     for (i, ((old, source), keys)) in kept.sources.iter().zip(sources).zip(keys).enumerate() {
         let same_source = old.name == source.name
@@ -495,6 +523,7 @@ fn go_on(
             keep: None,
             keep_encoded: None,
             how: How::Resumed(0),
+            went_on_from: Some((token, 0)),
         });
     }
     let queried: HashSet<(usize, String, String)> = kept.queried.into_iter().collect();
@@ -549,6 +578,7 @@ fn go_on(
         keep,
         keep_encoded: None,
         how: How::Resumed(appended.len()),
+        went_on_from: Some((token, appended.len())),
     })
 }
 

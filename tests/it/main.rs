@@ -18,4 +18,5 @@ mod migration_files;
 mod one_database;
 mod reading;
 mod robust;
+mod rule_scope;
 mod schema;

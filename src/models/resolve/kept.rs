@@ -270,6 +270,29 @@ pub(super) struct KeptTables {
     pub keep: Option<Vec<u8>>,
     /// The model files whose classes were decided again.
     pub decided_again: usize,
+    /// The kept resolution the tables went on from and the one the cache holds after this
+    /// one, for the rules' memo ([`crate::rules::scope`]).
+    pub bases: crate::rules::scope::ResolutionBases,
+}
+
+/// What identifies a resolution's kept state: its files' paths and ids, the other modules'
+/// digest and how many library modules it read. One token, one resolution.
+fn token<'p>(
+    paths: impl Iterator<Item = &'p str>,
+    ids: impl Iterator<Item = Option<&'p [u8]>>,
+    others: Option<u64>,
+    library: u32,
+) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut hasher = foldhash::quality::FixedState::with_seed(0x5eed_0005).build_hasher();
+    (FORMAT, others, library).hash(&mut hasher);
+    for path in paths {
+        path.hash(&mut hasher);
+    }
+    for id in ids {
+        id.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 impl<'a> Resolver<'a> {
@@ -347,6 +370,33 @@ impl<'a> Resolver<'a> {
             .copied()
             .filter(|run| !reusable[run[0].0])
             .collect();
+        // The kept state these tables go on from, the files decided again beside it, and the
+        // names it holds for them.
+        let from = kept.as_ref().map(|k| {
+            let mut dirty_files = std::collections::BTreeSet::new();
+            let mut dirty_names = std::collections::BTreeSet::new();
+            for run in &again {
+                let f = run[0].0;
+                dirty_files.insert(files[f].path.clone());
+                let unit = &k.files[f];
+                dirty_names.extend(unit.class_names.iter().cloned());
+                dirty_names.extend(
+                    unit.decided
+                        .iter()
+                        .filter_map(|(_, _, table)| Some(table.as_ref()?.name.clone())),
+                );
+            }
+            crate::rules::scope::ResolutionBasis {
+                token: token(
+                    k.paths.iter().map(String::as_str),
+                    k.ids.iter().map(Option::as_deref),
+                    k.others,
+                    k.library,
+                ),
+                dirty_files,
+                dirty_names,
+            }
+        });
         // The model files' summaries by address, for what the evaluator found.
         let summaries: HashMap<usize, usize> = files
             .iter()
@@ -437,14 +487,33 @@ impl<'a> Resolver<'a> {
                     .map(|(c, mapping, table)| ((f, c as usize), mapping.into(), table)),
             );
         }
-        let tables = self.assemble_tables(decided);
+        let (tables, assembled) = self.assemble_tables(decided);
         if self.guarded {
             return None;
         }
+        // Kept now, this resolution is the kept one: nothing differs from it.
+        let kept = match &keep {
+            Some(_) => Some(crate::rules::scope::ResolutionBasis {
+                token: token(
+                    files.iter().map(|f| f.path.as_str()),
+                    (0..project).map(id),
+                    identity.others,
+                    library,
+                ),
+                dirty_files: Default::default(),
+                dirty_names: Default::default(),
+            }),
+            None => from.clone(),
+        };
         Some(KeptTables {
             tables,
             keep,
             decided_again,
+            bases: crate::rules::scope::ResolutionBases {
+                from,
+                kept,
+                assembled,
+            },
         })
     }
 }
@@ -835,7 +904,7 @@ mod tests {
                 let again = inside
                     .tables_kept(&id, kept.clone().and_then(decode), usize::MAX)
                     .map(|out| out.decided_again);
-                let (tables, warnings, keep) = resolve_keeping(
+                let (tables, warnings, keep, _) = resolve_keeping(
                     &refs,
                     &others,
                     &options,
