@@ -35,7 +35,7 @@ use crate::models::ModelTable;
 use crate::source::Location;
 
 /// Bumped whenever what a memo holds changes shape or meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A replay's side of a memo: the kept state a schema went on from (or that the cache holds
 /// after the run), and the files replayed after it, in order.
@@ -147,6 +147,9 @@ pub struct Memo {
     shape: u64,
     dirty_files: Vec<String>,
     dirty_names: Vec<String>,
+    /// Each inheriting table's name and its parents' names, as that analysis's schemas had
+    /// them: dropping a parent drops its children, which the next schemas then lack.
+    inheritance: Vec<(String, Vec<String>)>,
     /// The findings of each table that has any, by the table's location, with each finding's
     /// rule (its place in the rules' order).
     findings: Vec<(Location, Vec<(u8, Finding)>)>,
@@ -248,20 +251,32 @@ pub fn shape(sources: &[MigrationSource]) -> u64 {
     hasher.finish()
 }
 
-/// The names with the tables that inherit from one of them (any source), repeatedly: a
-/// parent's column changes reach its children.
-fn with_children(mut names: BTreeSet<String>, sources: &[MigrationSource]) -> BTreeSet<String> {
-    let children: Vec<(&str, &[(String, String)])> = sources
+/// Each inheriting table's name and its parents' names (any source).
+fn inheritance(sources: &[MigrationSource]) -> Vec<(String, Vec<String>)> {
+    sources
         .iter()
         .flat_map(|s| s.schema.tables.values())
         .filter(|t| !t.parents.is_empty())
-        .map(|t| (t.name.as_str(), t.parents.as_slice()))
-        .collect();
+        .map(|t| {
+            let parents = t.parents.iter().map(|(_, p)| p.clone()).collect();
+            (t.name.clone(), parents)
+        })
+        .collect()
+}
+
+/// The names with the tables that inherit from one of them, repeatedly (a parent's column
+/// changes reach its children, and dropping it drops them), by the links of `inheritance`
+/// and `more`.
+fn with_children(
+    mut names: BTreeSet<String>,
+    inheritance: &[(String, Vec<String>)],
+    more: &[(String, Vec<String>)],
+) -> BTreeSet<String> {
     loop {
         let before = names.len();
-        for (child, parents) in &children {
-            if !names.contains(*child) && parents.iter().any(|(_, p)| names.contains(p)) {
-                names.insert((*child).to_string());
+        for (child, parents) in inheritance.iter().chain(more) {
+            if !names.contains(child) && parents.iter().any(|p| names.contains(p)) {
+                names.insert(child.clone());
             }
         }
         if names.len() == before {
@@ -321,7 +336,8 @@ pub fn scope(
     names.extend(from.dirty_names.iter().cloned());
     let assembled: HashSet<&Location> = resolution.assembled.iter().collect();
     names_of(tables, &files, &assembled, &mut names);
-    let names = with_children(names, sources);
+    // The links of both analyses: a table dropped since, or before, took its children along.
+    let names = with_children(names, &inheritance(sources), &memo.inheritance);
     let names: HashSet<&str> = names.iter().map(String::as_str).collect();
     // A table is checked when it is one a change may reach itself (a first pass over the
     // tables alone), or when a foreign key of its names a table or mapped class of those
@@ -407,7 +423,8 @@ pub fn memo_to_keep(
         .collect::<Option<_>>()?;
     let assembled: HashSet<&Location> = resolution.assembled.iter().collect();
     names_of(tables, &kept.dirty_files, &assembled, &mut names);
-    let names = with_children(names, sources);
+    let inheritance = inheritance(sources);
+    let names = with_children(names, &inheritance, &[]);
     // Tables come sorted by location: told unique by their neighbours.
     let unique = if tables.is_sorted_by(|a, b| a.location <= b.location) {
         tables.windows(2).all(|w| w[0].location != w[1].location)
@@ -425,6 +442,7 @@ pub fn memo_to_keep(
         shape,
         dirty_files: kept.dirty_files.iter().cloned().collect(),
         dirty_names: names.into_iter().collect(),
+        inheritance,
         findings: tables
             .iter()
             .zip(per_table)

@@ -691,3 +691,66 @@ fn issue_14_a_schemas_first_table_reaches_the_suggestions_for_that_schema() {
     let after = same_scoped(&repo, "a table in the schema", false);
     assert_eq!(after, ["DG002"]);
 }
+
+/// Dropping a parent table drops the tables that inherit from it: the model of such a child
+/// is checked again although the migration names the parent alone (and the child is gone from
+/// the schema it is checked against).
+#[test]
+fn issue_14_a_dropped_parent_table_reaches_the_model_of_its_child() {
+    let repo = handbook_repo();
+    let header = "from typing import Optional\n\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n";
+    repo.write(
+        &file(0),
+        &format!("{header}\n\nclass Event(Base):\n    __tablename__ = \"events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n"),
+    );
+    repo.write(
+        &file(1),
+        &format!("{header}\n\nclass Archived(Base):\n    __tablename__ = \"archived_events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    note: Mapped[Optional[str]] = mapped_column(String(20))\n"),
+    );
+    let created = (
+        "002_events.sql".to_string(),
+        "CREATE TABLE core.events (id SERIAL PRIMARY KEY);\nCREATE TABLE core.archived_events (note VARCHAR(20)) INHERITS (core.events);\n".to_string(),
+    );
+    write_migrations(&repo, std::slice::from_ref(&created));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "events"]);
+    assert!(same_scoped(&repo, "at HEAD", false).is_empty());
+    write_migrations(
+        &repo,
+        &[
+            created,
+            (
+                "003_drop.sql".into(),
+                "DROP TABLE core.events CASCADE;\n".into(),
+            ),
+        ],
+    );
+    repo.git(&["add", "-A"]);
+    assert_eq!(
+        same_scoped(&repo, "parent dropped", true),
+        ["DG002", "DG002"]
+    );
+}
+
+/// A model file edited down to its imports: the foreign keys that named its class are checked
+/// again, and so is everything once the file is edited back.
+#[test]
+fn issue_14_a_model_file_left_without_classes_reaches_what_named_them() {
+    let repo = referring_repo("Customer", 0);
+    assert!(same_scoped(&repo, "at HEAD", false).is_empty());
+    let imports = CUSTOMER_PY
+        .split("\n\n\nclass")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    repo.write(MODELS, &format!("{imports}\n"));
+    repo.git(&["add", "-A"]);
+    assert_eq!(same_scoped(&repo, "class removed", true), ["DG007"]);
+    repo.write(MODELS, CUSTOMER_PY);
+    repo.write(
+        &format!("{MIGRATIONS}/003_extra.sql"),
+        "CREATE TABLE core.extra (id INTEGER);\n",
+    );
+    repo.git(&["add", "-A"]);
+    assert!(same_scoped(&repo, "edited back", true).is_empty());
+}

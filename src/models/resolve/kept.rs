@@ -370,13 +370,13 @@ impl<'a> Resolver<'a> {
             .copied()
             .filter(|run| !reusable[run[0].0])
             .collect();
-        // The kept state these tables go on from, the files decided again beside it, and the
-        // names it holds for them.
+        // The kept state these tables go on from, the files whose decisions may differ from it
+        // (those decided again, and a changed file left without classes: the rules look its
+        // old classes up by name), and the names it holds for them.
         let from = kept.as_ref().map(|k| {
             let mut dirty_files = std::collections::BTreeSet::new();
             let mut dirty_names = std::collections::BTreeSet::new();
-            for run in &again {
-                let f = run[0].0;
+            for f in (0..project).filter(|&f| !reusable[f]) {
                 dirty_files.insert(files[f].path.clone());
                 let unit = &k.files[f];
                 dirty_names.extend(unit.class_names.iter().cloned());
