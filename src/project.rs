@@ -2386,21 +2386,30 @@ fn build(
     };
     // The memo of the last analysis under this config: only the tables whose findings may
     // differ from it are checked (see `rules::scope`).
-    let memo_key = memos.map(|_| crate::cache::rule_memo_key(config));
-    let memo: Option<rules::scope::Memo> = memos
-        .zip(memo_key.as_deref())
-        .and_then(|(disk, key)| disk.get(RULE_MEMOS, key));
-    let shape = rules::scope::shape(&sources);
-    let scope = memo.as_ref().and_then(|memo| {
-        rules::scope::scope(
-            &tables,
-            &sources,
-            shape,
-            memo,
-            &resolution_bases,
-            &replay_bases,
+    // Its key and the sources' shape are worked out only with a cache to keep it in.
+    let memos = memos.map(|disk| {
+        (
+            disk,
+            crate::cache::rule_memo_key(config),
+            rules::scope::shape(&sources),
         )
     });
+    let memo: Option<rules::scope::Memo> = memos
+        .as_ref()
+        .and_then(|(disk, key, _)| disk.get(RULE_MEMOS, key));
+    let scope = memos
+        .as_ref()
+        .zip(memo.as_ref())
+        .and_then(|((_, _, shape), memo)| {
+            rules::scope::scope(
+                &tables,
+                &sources,
+                *shape,
+                memo,
+                &resolution_bases,
+                &replay_bases,
+            )
+        });
     if let Some(scope) = &scope {
         crate::timing::count("model tables checked again", scope.len());
     }
@@ -2416,8 +2425,8 @@ fn build(
         .collect();
     // Suppressions and the config apply to both lists (a suppression used by a covered
     // finding is used); they are split again afterwards.
-    let checked = match memos.zip(memo_key.as_deref()) {
-        Some((disk, key)) => {
+    let checked = match &memos {
+        Some((disk, key, shape)) => {
             let fresh = rules::check_per_table(&ctx, scope.as_deref());
             let per_table = match (&scope, &memo) {
                 (Some(scope), Some(memo)) => rules::scope::merge(&tables, scope, fresh, memo),
@@ -2427,7 +2436,7 @@ fn build(
             let keep = rules::scope::memo_to_keep(
                 &tables,
                 &sources,
-                shape,
+                *shape,
                 &per_table,
                 &resolution_bases,
                 &replay_bases,

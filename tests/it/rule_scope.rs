@@ -539,11 +539,9 @@ fn random_edits(
     (steps, scoped)
 }
 
-/// A parent table's new column reaches the tables that inherit from it: the model of such a
-/// child table is checked again although no edited file names it.
-#[test]
-fn issue_14_a_parent_tables_new_column_reaches_the_model_of_its_child() {
-    let repo = handbook_repo();
+/// Models `Event` (`core.events`, in one file) and `Archived` (`core.archived_events`, in
+/// another) with its `column`: the inheriting table's model and its parent's.
+fn write_event_models(repo: &TestRepo, column: &str) {
     let header = "from typing import Optional\n\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n";
     repo.write(
         &file(0),
@@ -551,8 +549,16 @@ fn issue_14_a_parent_tables_new_column_reaches_the_model_of_its_child() {
     );
     repo.write(
         &file(1),
-        &format!("{header}\n\nclass Archived(Base):\n    __tablename__ = \"archived_events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    region: Mapped[Optional[str]] = mapped_column(String(20))\n"),
+        &format!("{header}\n\nclass Archived(Base):\n    __tablename__ = \"archived_events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    {column}: Mapped[Optional[str]] = mapped_column(String(20))\n"),
     );
+}
+
+/// A parent table's new column reaches the tables that inherit from it: the model of such a
+/// child table is checked again although no edited file names it.
+#[test]
+fn issue_14_a_parent_tables_new_column_reaches_the_model_of_its_child() {
+    let repo = handbook_repo();
+    write_event_models(&repo, "region");
     write_migrations(
         &repo,
         &[(
@@ -764,15 +770,7 @@ fn issue_14_a_schemas_first_table_reaches_the_suggestions_for_that_schema() {
 #[test]
 fn issue_14_a_dropped_parent_table_reaches_the_model_of_its_child() {
     let repo = handbook_repo();
-    let header = "from typing import Optional\n\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n";
-    repo.write(
-        &file(0),
-        &format!("{header}\n\nclass Event(Base):\n    __tablename__ = \"events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n"),
-    );
-    repo.write(
-        &file(1),
-        &format!("{header}\n\nclass Archived(Base):\n    __tablename__ = \"archived_events\"\n    __table_args__ = {{\"schema\": \"core\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    note: Mapped[Optional[str]] = mapped_column(String(20))\n"),
-    );
+    write_event_models(&repo, "note");
     let created = (
         "002_events.sql".to_string(),
         "CREATE TABLE core.events (id SERIAL PRIMARY KEY);\nCREATE TABLE core.archived_events (note VARCHAR(20)) INHERITS (core.events);\n".to_string(),
