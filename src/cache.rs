@@ -211,6 +211,14 @@ impl DiskCache {
         }
     }
 
+    /// Deletes this cache's folder, every entry in it: after a run that read a damaged entry,
+    /// whatever it wrote may hold what that entry gave. Returns the folder.
+    pub fn discard(&self) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let _ = std::fs::remove_dir_all(dir);
+        Some(dir.clone())
+    }
+
     fn entry(&self, kind: &str, key: &str, extension: &str) -> Option<PathBuf> {
         Some(
             self.dir

@@ -113,7 +113,7 @@ fn all_in_work_tree(
     let key = snapshot_key(&entries, &config);
     drop(s);
     let mut analysis = cached_analysis(&key, &files, &reader, &config, &mut cache);
-    cache.finish();
+    cache.finish()?;
     drop_in_background(cache);
     drop_in_background((
         std::mem::take(&mut analysis.sources),
@@ -443,7 +443,7 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
     if options.mode == Mode::Staged && !introduced.is_empty() {
         point_at_unstaged_migrations(&repo, &after_files, &config, &mut cache, &mut introduced);
     }
-    cache.finish();
+    cache.finish()?;
     drop_in_background(cache);
     drop_in_background((
         before_analysis,

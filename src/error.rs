@@ -57,6 +57,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An entry of driftguard's own cache did not read back (the folder is deleted, and the
+    /// next run builds it again).
+    #[error("{0}")]
+    Cache(String),
     /// The command line asks for something that cannot be done (not a directory, an unknown
     /// rule, a bad baseline, …).
     #[error("{0}")]

@@ -1066,11 +1066,27 @@ impl ParseCache {
     /// At the end of a run: writes the parse packs that are out of date
     /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
     /// wrote to it).
-    pub fn finish(&self) {
+    ///
+    /// An error when the run read a kept replay whose columns did not decode
+    /// ([`crate::schema::Columns`]): what it found rests on a schema it did not really read,
+    /// and what it wrote to the cache may too, so the cache folder is deleted instead.
+    pub fn finish(&self) -> Result<(), crate::error::Error> {
+        crate::timing::count(
+            "kept tables whose columns were read",
+            crate::schema::columns_decoded(),
+        );
+        if crate::schema::columns_damaged() {
+            let folder = self.disk.discard().unwrap_or_default();
+            return Err(crate::error::Error::Cache(format!(
+                "driftguard's cache held a damaged kept replay (a table's columns did not read back); the cache folder `{}` is deleted: run the command again",
+                folder.display()
+            )));
+        }
         self.pieces.save();
         self.save_packs();
         self.summaries.save(&self.disk);
         self.disk.trim();
+        Ok(())
     }
 
     /// The parses under `config`, with its pack loaded from disk the first time.

@@ -48,7 +48,10 @@ use crate::migrations::{
 use crate::postgres_type::{SqlType, TypeParts};
 use crate::source::Location;
 
+mod columns;
 pub mod resume;
+
+pub use columns::{Columns, damaged as columns_damaged, decoded as columns_decoded};
 
 /// A column of the replayed schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -180,9 +183,10 @@ pub enum Origin {
 pub struct Table {
     pub schema: String,
     pub name: String,
-    /// In creation order, like `information_schema.columns.ordinal_position`.
-    #[serde(deserialize_with = "crate::cache::compact_list::deserialize")]
-    pub columns: Vec<Column>,
+    /// In creation order, like `information_schema.columns.ordinal_position`; read back from
+    /// a kept replay, decoded when first read ([`Columns`]).
+    #[serde(deserialize_with = "columns::deserialize")]
+    pub columns: Columns,
     /// The statement that created it; for an outside table, the first that altered it.
     pub location: Location,
     /// The tables it inherits from or is a partition of: their column changes reach it.
@@ -228,7 +232,7 @@ impl Table {
         Table {
             schema: schema.to_string(),
             name: name.to_string(),
-            columns: Vec::new(),
+            columns: Columns::default(),
             location,
             parents: Vec::new(),
             origin: Origin::Migrations,
@@ -1778,7 +1782,7 @@ impl<'a> Replayer<'a> {
                     Table {
                         schema: key.0,
                         name: key.1,
-                        columns: new_columns,
+                        columns: new_columns.into(),
                         location: location.clone(),
                         parents,
                         origin: Origin::Migrations,
@@ -2568,7 +2572,7 @@ mod tests {
             })
             .collect();
         let mut table = Table::new("core", "customers", loc(1));
-        table.columns = columns.clone();
+        table.columns = columns.clone().into();
         let tables = vec![table.clone(), Table::new("ops", "jobs", loc(2))];
         for shared in [false, true] {
             use crate::source::{Direction, with_shared_paths};

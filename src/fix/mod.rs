@@ -434,7 +434,7 @@ fn read_snapshot<'r>(options: &FixOptions, repo: Option<&'r Repo>) -> Result<Sna
     };
     let mut cache = ParseCache::with_disk(crate::cache::DiskCache::in_git_dir(repo.common_dir()));
     let analysis = analyze(&relevant, &reader, &config, &mut cache);
-    cache.finish();
+    cache.finish()?;
     Ok(Snap {
         root: repo.root().to_path_buf(),
         fail_on: report.fail_on,

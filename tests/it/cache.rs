@@ -1205,3 +1205,58 @@ fn a_new_alembic_revision_replays_alone_and_an_edit_of_a_module_a_revision_impor
     let (_, fresh) = staged_both_ways(&repo);
     assert_eq!((run.code, &run.stdout), (fresh.code, &fresh.stdout));
 }
+
+/// Issue 14: a kept replay's columns are decoded only for the tables a check reads. When
+/// those bytes are damaged, the check stops (exit 2) and says so rather than report on a
+/// schema it did not read, and the cache folder is deleted: the next run builds it again and
+/// gives what a run without the cache gives.
+#[test]
+fn a_kept_replay_whose_columns_do_not_read_back_stops_the_check_and_goes() {
+    let repo = handbook_repo();
+    repo.write(
+        &format!("{MIGRATIONS}/002_marker.sql"),
+        "ALTER TABLE core.customers ADD COLUMN zz_marker_column TEXT;\n",
+    );
+    repo.commit_all("marker");
+    // A first check keeps HEAD's replay.
+    repo.write(
+        MODELS,
+        &customer_with("nickname: Mapped[Optional[str]] = mapped_column(String(40))"),
+    );
+    repo.git(&["add", "-A"]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{}", first.shown());
+    let folder = repo.path().join(".git/driftguard/cache-v1/replays");
+    let entries: Vec<_> = std::fs::read_dir(&folder)
+        .expect("a kept replay")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    let mut bytes = std::fs::read(&entries[0]).expect("reads");
+    let at = bytes
+        .windows(16)
+        .position(|w| w == b"zz_marker_column")
+        .expect("the column's name is in the kept replay");
+    // The column's flags (before its name's length): a number that goes on into the name.
+    bytes[at - 2] = 0xff;
+    std::fs::write(&entries[0], &bytes).expect("writes");
+    // Another edit of the same table: its columns are read.
+    repo.write(
+        MODELS,
+        &customer_with("nickname: Mapped[Optional[str]] = mapped_column(String(50))"),
+    );
+    repo.git(&["add", "-A"]);
+    let damaged = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(damaged.code, 2, "{}", damaged.shown());
+    assert!(
+        damaged.stderr.contains("damaged kept replay")
+            && damaged.stderr.contains("run the command again"),
+        "{}",
+        damaged.stderr
+    );
+    assert_eq!(damaged.stdout, "");
+    assert!(!repo.path().join(".git/driftguard/cache-v1").exists());
+    let (again, fresh) = staged_both_ways(&repo);
+    assert_eq!(again.code, 1, "{}", again.shown());
+    assert_eq!((again.code, &again.stdout), (fresh.code, &fresh.stdout));
+}
