@@ -111,6 +111,12 @@ pub enum Pages {
     OnUse,
 }
 
+impl From<Vec<u8>> for CacheBytes {
+    fn from(bytes: Vec<u8>) -> CacheBytes {
+        CacheBytes::Read(bytes)
+    }
+}
+
 impl CacheBytes {
     pub(crate) fn with_pages(file: &std::fs::File, pages: Pages) -> Option<CacheBytes> {
         let length = file.metadata().ok()?.len();

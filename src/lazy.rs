@@ -20,7 +20,9 @@ use std::sync::{Arc, OnceLock};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::cache::CacheBytes;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::cache::{CacheBytes, CompactParts, FromParts};
 use crate::source::{Direction, with_shared_paths};
 
 /// A value, or the bytes it decodes from on first use. The value is boxed: a `Lazy` that is
@@ -217,6 +219,264 @@ fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Encoded
     deserializer.deserialize_byte_buf(Bytes)
 }
 
+/// A list of values that a compact encoding keeps as its own bytes, read back encoded and
+/// decoded the first time something reads it: a kept replay's table columns and a kept
+/// resolution's model columns. A new edit's check at 5,000 models / 20,000 migrations goes on
+/// from both and reads the columns of the few tables its change can reach (the rules' scope,
+/// [`crate::rules::scope`]); decoding all 60,000 of each was most of their decoding and of its
+/// page faults.
+///
+/// Reading is `Deref` to the list (decoded once, whichever thread asks first); changing is
+/// `DerefMut`, which decodes and drops the bytes. Unread, a list is written again as it was
+/// read. Its length ([`LazyList::count`]) and its values' keys ([`Listed::keys`]: a model
+/// column's foreign keys) are written beside the bytes and read without decoding them. A list
+/// that does not decode (a damaged cache entry) reads as empty and is remembered
+/// ([`damaged`]): the command that read it then stops with an error rather than report on
+/// what it did not really read.
+///
+/// In a human-readable format (JSON) a `LazyList` is simply its list.
+pub struct LazyList<T> {
+    list: Vec<T>,
+    /// Set while the list is the one these bytes hold: `list` is then empty.
+    lazy: Option<Box<ListPart<T>>>,
+}
+
+struct ListPart<T> {
+    encoded: Encoded,
+    count: usize,
+    keys: Box<[Box<str>]>,
+    decoded: OnceLock<Vec<T>>,
+}
+
+/// A value a [`LazyList`] holds.
+pub trait Listed: CompactParts + Sized {
+    /// Strings a caller asks of every list without reading its values ([`LazyList::any_key`]).
+    fn keys(&self) -> &[String] {
+        &[]
+    }
+
+    /// Counts the lists of this type decoded, for `DRIFTGUARD_TIMINGS`.
+    fn decoded() -> &'static AtomicUsize;
+}
+
+/// Set when a [`LazyList`] did not decode.
+static DAMAGED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a [`LazyList`] read since the process started did not decode.
+pub fn damaged() -> bool {
+    DAMAGED.load(Ordering::Relaxed)
+}
+
+impl<T: Listed> ListPart<T> {
+    fn decode(&self) -> Vec<T> {
+        T::decoded().fetch_add(1, Ordering::Relaxed);
+        self.try_decode().unwrap_or_else(|| {
+            DAMAGED.store(true, Ordering::Relaxed);
+            Vec::new()
+        })
+    }
+
+    fn try_decode(&self) -> Option<Vec<T>> {
+        let bytes = self.encoded.bytes()?;
+        let list: Vec<FromParts<T>> =
+            with_shared_paths(Direction::Decode, || postcard::from_bytes(bytes).ok())?;
+        (list.len() == self.count).then(|| list.into_iter().map(|FromParts(v)| v).collect())
+    }
+}
+
+impl<T: Listed> LazyList<T> {
+    /// Whether the list is still the encoded one it was read as, not decoded yet.
+    pub fn is_encoded(&self) -> bool {
+        self.lazy
+            .as_ref()
+            .is_some_and(|l| l.decoded.get().is_none())
+    }
+
+    /// How many values the list holds, told without decoding it.
+    pub fn count(&self) -> usize {
+        match &self.lazy {
+            Some(lazy) if lazy.decoded.get().is_none() => lazy.count,
+            _ => self.len(),
+        }
+    }
+
+    /// Whether a key of one of the values ([`Listed::keys`]) satisfies `f`, told without
+    /// decoding the list.
+    pub fn any_key(&self, f: impl Fn(&str) -> bool) -> bool {
+        match &self.lazy {
+            Some(lazy) if lazy.decoded.get().is_none() => lazy.keys.iter().any(|k| f(k)),
+            _ => self.iter().flat_map(Listed::keys).any(|k| f(k)),
+        }
+    }
+
+    /// The list's own encoding: the bytes it was read from while it has not changed, else
+    /// encoded now (with its own table of shared paths, so that it decodes alone); `None`
+    /// when it does not encode.
+    pub fn encoded(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if let Some(lazy) = &self.lazy {
+            return lazy.encoded.bytes().map(std::borrow::Cow::Borrowed);
+        }
+        with_shared_paths(Direction::Encode, || {
+            postcard::to_allocvec(&crate::cache::CompactList(&self.list)).ok()
+        })
+        .map(std::borrow::Cow::Owned)
+    }
+}
+
+impl<T> Default for LazyList<T> {
+    fn default() -> Self {
+        LazyList {
+            list: Vec::new(),
+            lazy: None,
+        }
+    }
+}
+
+impl<T> FromIterator<T> for LazyList<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
+        LazyList::from(values.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T> From<Vec<T>> for LazyList<T> {
+    fn from(list: Vec<T>) -> LazyList<T> {
+        LazyList { list, lazy: None }
+    }
+}
+
+impl<T: Listed> std::ops::Deref for LazyList<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        match &self.lazy {
+            Some(lazy) => lazy.decoded.get_or_init(|| lazy.decode()),
+            None => &self.list,
+        }
+    }
+}
+
+impl<T: Listed> std::ops::DerefMut for LazyList<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        if let Some(lazy) = self.lazy.take() {
+            let mut lazy = *lazy;
+            self.list = lazy.decoded.take().unwrap_or_else(|| lazy.decode());
+        }
+        &mut self.list
+    }
+}
+
+impl<T: Listed> IntoIterator for LazyList<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(&mut *self).into_iter()
+    }
+}
+
+impl<'l, T: Listed> IntoIterator for &'l LazyList<T> {
+    type Item = &'l T;
+    type IntoIter = std::slice::Iter<'l, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'l, T: Listed> IntoIterator for &'l mut LazyList<T> {
+    type Item = &'l mut T;
+    type IntoIter = std::slice::IterMut<'l, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter_mut()
+    }
+}
+
+impl<T: Clone> Clone for LazyList<T> {
+    fn clone(&self) -> Self {
+        LazyList {
+            list: self.list.clone(),
+            lazy: self.lazy.as_ref().map(|lazy| {
+                Box::new(ListPart {
+                    encoded: lazy.encoded.clone(),
+                    count: lazy.count,
+                    keys: lazy.keys.clone(),
+                    decoded: lazy.decoded.clone(),
+                })
+            }),
+        }
+    }
+}
+
+impl<T: Listed + PartialEq> PartialEq for LazyList<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Listed + std::fmt::Debug> std::fmt::Debug for LazyList<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A list's bytes as written: `serialize_bytes`.
+struct ListBytes<'b>(&'b [u8]);
+
+impl Serialize for ListBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
+}
+
+/// A list's bytes as read: a part of the backing, or a copy ([`serde_bytes_buf`]).
+struct ReadBytes(Encoded);
+
+impl<'de> Deserialize<'de> for ReadBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_bytes_buf(deserializer).map(ReadBytes)
+    }
+}
+
+impl<T: Listed + Serialize> Serialize for LazyList<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            return (**self).serialize(serializer);
+        }
+        let bytes = self
+            .encoded()
+            .ok_or_else(|| serde::ser::Error::custom("a list that does not encode"))?;
+        let keys: Vec<&str> = match &self.lazy {
+            Some(lazy) if lazy.decoded.get().is_none() => lazy.keys.iter().map(|k| &**k).collect(),
+            _ => self
+                .iter()
+                .flat_map(Listed::keys)
+                .map(String::as_str)
+                .collect(),
+        };
+        (self.count(), keys, ListBytes(&bytes)).serialize(serializer)
+    }
+}
+
+impl<'de, T: Listed + Deserialize<'de>> Deserialize<'de> for LazyList<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            return Vec::<T>::deserialize(deserializer).map(LazyList::from);
+        }
+        let (count, keys, ReadBytes(encoded)) =
+            <(usize, Vec<Box<str>>, ReadBytes)>::deserialize(deserializer)?;
+        Ok(LazyList {
+            list: Vec::new(),
+            lazy: Some(Box::new(ListPart {
+                encoded,
+                count,
+                keys: keys.into_boxed_slice(),
+                decoded: OnceLock::new(),
+            })),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,5 +619,142 @@ mod tests {
             encoded: Some(Encoded::Own(vec![0xff, 0xff, 0xff].into_boxed_slice())),
         };
         assert_eq!(lazy.get(), None);
+    }
+
+    /// A model column with a foreign key, and one without.
+    fn model_columns() -> Vec<crate::models::ModelColumn> {
+        let mut owner = crate::models::ModelColumn::new("owner_id", Location::new("m.py", 4, 5));
+        owner.set_foreign_keys(vec!["core.customers.id".into()]);
+        let note = crate::models::ModelColumn::new("note", Location::new("m.py", 5, 5));
+        vec![owner, note]
+    }
+
+    /// A table as a kept resolution holds it, and the chunk it is written in.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Held {
+        name: String,
+        columns: LazyList<crate::models::ModelColumn>,
+    }
+
+    /// `held` written in a file large enough to be mapped, behind a prefix, and read back
+    /// in place.
+    fn mapped_back(held: &[Held]) -> (Vec<Held>, Arc<CacheBytes>, Vec<u8>) {
+        let encoded = with_shared_paths(Direction::Encode, || postcard::to_allocvec(held)).unwrap();
+        let prefix = usize::try_from(crate::cache::MAP_FROM).unwrap();
+        let mut file_bytes = vec![0u8; prefix];
+        file_bytes.extend_from_slice(&encoded);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.bin");
+        std::fs::write(&path, &file_bytes).unwrap();
+        let mapped = Arc::new(
+            CacheBytes::with_pages(
+                &std::fs::File::open(&path).unwrap(),
+                crate::cache::Pages::Ahead,
+            )
+            .unwrap(),
+        );
+        let back = with_backing(&mapped, || {
+            with_shared_paths(Direction::Decode, || {
+                postcard::from_bytes(&mapped[prefix..])
+            })
+        })
+        .unwrap();
+        (back, mapped, encoded)
+    }
+
+    #[test]
+    fn a_lazy_list_decodes_when_first_read_and_is_written_again_as_it_was_read() {
+        let held = vec![
+            Held {
+                name: "orders".into(),
+                columns: model_columns().into(),
+            },
+            Held {
+                name: "empty".into(),
+                columns: LazyList::default(),
+            },
+        ];
+        let (back, mapped, encoded) = mapped_back(&held);
+        assert!(back.iter().all(|h| h.columns.is_encoded()));
+        assert!(matches!(
+            &back[0].columns.lazy.as_ref().unwrap().encoded,
+            Encoded::Part(backing, _) if Arc::ptr_eq(backing, &mapped)
+        ));
+        // Counted, and its foreign keys asked, without decoding.
+        assert_eq!(back[0].columns.count(), 2);
+        assert!(back[0].columns.any_key(|k| k == "core.customers.id"));
+        assert!(!back[1].columns.any_key(|_| true));
+        assert!(back[0].columns.is_encoded());
+        // Unread, written again: the very bytes.
+        let again = with_shared_paths(Direction::Encode, || postcard::to_allocvec(&back)).unwrap();
+        assert_eq!(again, encoded);
+        // Read: the list, the same keys and count, still written from its bytes.
+        assert_eq!(back, held);
+        assert!(!back[0].columns.is_encoded());
+        assert_eq!(back[0].columns.count(), 2);
+        assert!(back[0].columns.any_key(|k| k == "core.customers.id"));
+        let again = with_shared_paths(Direction::Encode, || postcard::to_allocvec(&back)).unwrap();
+        assert_eq!(again, encoded);
+        // Read by several threads at once: each sees the one list.
+        let (back, _, _) = mapped_back(&held);
+        std::thread::scope(|scope| {
+            let reads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| back[0].columns.len()))
+                .collect();
+            for read in reads {
+                assert_eq!(read.join().ok(), Some(2));
+            }
+        });
+        // Changed: its new values, keys and count written.
+        let (mut back, _, _) = mapped_back(&held);
+        back[0].columns.retain(|c| c.name != "owner_id");
+        assert!(!back[0].columns.any_key(|_| true));
+        let (again, _, _) = mapped_back(&back);
+        assert!(!again[0].columns.any_key(|_| true));
+        assert_eq!(again[0].columns.count(), 1);
+        assert_eq!(again, back);
+        // Taken, cloned and iterated as a list; JSON holds the list itself.
+        let (back, _, _) = mapped_back(&held);
+        assert_eq!(back[0].clone().columns, held[0].columns);
+        assert_eq!((&back[0].columns).into_iter().count(), 2);
+        let json = serde_json::to_value(&back[0]).unwrap();
+        assert_eq!(json["columns"][0]["name"], "owner_id");
+        let from_json: Held = serde_json::from_value(json).unwrap();
+        assert_eq!(from_json, held[0]);
+        assert_eq!(back[0].columns.clone().into_iter().count(), 2);
+        // Read outside a mapped backing: a copy of the bytes, decoded the same.
+        let copied: Vec<Held> =
+            with_shared_paths(Direction::Decode, || postcard::from_bytes(&encoded)).unwrap();
+        assert!(matches!(
+            &copied[0].columns.lazy.as_ref().unwrap().encoded,
+            Encoded::Own(_)
+        ));
+        assert_eq!(copied, held);
+    }
+
+    #[test]
+    fn a_lazy_list_that_does_not_decode_is_none_and_not_a_panic() {
+        let columns: LazyList<crate::models::ModelColumn> = model_columns().into();
+        let bytes = columns.encoded().unwrap().into_owned();
+        let part = |bytes: Vec<u8>, count: usize| ListPart::<crate::models::ModelColumn> {
+            encoded: Encoded::Own(bytes.into_boxed_slice()),
+            count,
+            keys: Box::default(),
+            decoded: OnceLock::new(),
+        };
+        assert_eq!(
+            part(bytes.clone(), 2).try_decode().map(|l| l.len()),
+            Some(2)
+        );
+        // Another count than written, bytes cut short, a list longer than its bytes.
+        assert!(part(bytes.clone(), 3).try_decode().is_none());
+        assert!(
+            part(bytes[..bytes.len() - 1].to_vec(), 2)
+                .try_decode()
+                .is_none()
+        );
+        let mut longer = bytes;
+        longer[0] = 0x7f;
+        assert!(part(longer, 2).try_decode().is_none());
     }
 }

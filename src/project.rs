@@ -1067,18 +1067,22 @@ impl ParseCache {
     /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
     /// wrote to it).
     ///
-    /// An error when the run read a kept replay whose columns did not decode
-    /// ([`crate::schema::Columns`]): what it found rests on a schema it did not really read,
-    /// and what it wrote to the cache may too, so the cache folder is deleted instead.
+    /// An error when the run read a kept replay or resolution whose columns did not decode
+    /// ([`crate::lazy::LazyList`]): what it found rests on tables it did not really read, and
+    /// what it wrote to the cache may too, so the cache folder is deleted instead.
     pub fn finish(&self) -> Result<(), crate::error::Error> {
         crate::timing::count(
             "kept tables whose columns were read",
             crate::schema::columns_decoded(),
         );
-        if crate::schema::columns_damaged() {
+        crate::timing::count(
+            "kept model tables whose columns were read",
+            crate::models::columns_decoded(),
+        );
+        if crate::lazy::damaged() {
             let folder = self.disk.discard().unwrap_or_default();
             return Err(crate::error::Error::Cache(format!(
-                "driftguard's cache held a damaged kept replay (a table's columns did not read back); the cache folder `{}` is deleted: run the command again",
+                "driftguard's cache held a damaged entry (a kept table's columns did not read back); the cache folder `{}` is deleted: run the command again",
                 folder.display()
             )));
         }
@@ -2481,7 +2485,8 @@ fn build(
     let summary = Summary {
         model_files: count_model_files(&tables),
         tables: tables.len(),
-        columns: tables.iter().map(|t| t.columns.len()).sum(),
+        // Counted without decoding a kept table's columns.
+        columns: tables.iter().map(|t| t.columns.count()).sum(),
         migration_files,
         findings: findings.len(),
         preexisting: 0,

@@ -48,10 +48,24 @@ use crate::migrations::{
 use crate::postgres_type::{SqlType, TypeParts};
 use crate::source::Location;
 
-mod columns;
 pub mod resume;
 
-pub use columns::{Columns, damaged as columns_damaged, decoded as columns_decoded};
+/// A table's columns: read back from a kept replay, decoded when first read.
+pub type Columns = crate::lazy::LazyList<Column>;
+
+/// How many kept tables' column lists were decoded since the process started.
+static COLUMNS_DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl crate::lazy::Listed for Column {
+    fn decoded() -> &'static std::sync::atomic::AtomicUsize {
+        &COLUMNS_DECODED
+    }
+}
+
+/// How many kept tables' column lists were decoded since the process started.
+pub fn columns_decoded() -> usize {
+    COLUMNS_DECODED.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// A column of the replayed schema.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -185,7 +199,6 @@ pub struct Table {
     pub name: String,
     /// In creation order, like `information_schema.columns.ordinal_position`; read back from
     /// a kept replay, decoded when first read ([`Columns`]).
-    #[serde(deserialize_with = "columns::deserialize")]
     pub columns: Columns,
     /// The statement that created it; for an outside table, the first that altered it.
     pub location: Location,
@@ -208,11 +221,7 @@ impl serde::Serialize for Table {
         let mut out = serializer.serialize_struct("Table", 8)?;
         out.serialize_field("schema", &self.schema)?;
         out.serialize_field("name", &self.name)?;
-        if readable {
-            out.serialize_field("columns", &self.columns)?;
-        } else {
-            out.serialize_field("columns", &crate::cache::CompactList(&self.columns))?;
-        }
+        out.serialize_field("columns", &self.columns)?;
         out.serialize_field("location", &self.location)?;
         out.serialize_field("parents", &self.parents)?;
         out.serialize_field("origin", &self.origin)?;

@@ -22,8 +22,31 @@ pub struct ModelTable {
     pub class_name: Option<String>,
     /// The `class` line, or the `Table(` call.
     pub location: Location,
-    #[serde(with = "crate::cache::compact_list")]
-    pub columns: Vec<ModelColumn>,
+    /// Read back from a kept resolution, decoded when first read.
+    pub columns: ModelColumns,
+}
+
+/// A model table's columns: read back from a kept resolution, decoded when first read.
+pub type ModelColumns = crate::lazy::LazyList<ModelColumn>;
+
+/// How many kept model tables' column lists were decoded since the process started.
+static COLUMNS_DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl crate::lazy::Listed for ModelColumn {
+    /// Its foreign keys: the rules' scope asks every table whether one names a table the
+    /// change reaches ([`crate::rules::scope`]).
+    fn keys(&self) -> &[String] {
+        self.foreign_keys()
+    }
+
+    fn decoded() -> &'static std::sync::atomic::AtomicUsize {
+        &COLUMNS_DECODED
+    }
+}
+
+/// How many kept model tables' column lists were decoded since the process started.
+pub fn columns_decoded() -> usize {
+    COLUMNS_DECODED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A column a model maps.
@@ -422,7 +445,7 @@ mod compact_columns {
                 name: "customers".to_string(),
                 class_name: Some("Customer".to_string()),
                 location: Location::new("a/models.py", 1, 1),
-                columns,
+                columns: columns.into(),
             }
         }
 
@@ -469,7 +492,7 @@ mod compact_columns {
             );
             assert_eq!(json["columns"][8]["foreign_keys"][0], "core.customers.id");
             let back: ModelTable = serde_json::from_value(json).expect("back");
-            assert_eq!(back.columns, columns);
+            assert_eq!(*back.columns, columns);
         }
     }
 }

@@ -1407,7 +1407,7 @@ impl<'a> Resolver<'a> {
             name,
             class_name: Some(class.name.clone()),
             location: class.location.clone(),
-            columns,
+            columns: columns.into(),
         })
     }
 
@@ -1677,7 +1677,7 @@ impl<'a> Resolver<'a> {
             name: table.name.clone(),
             class_name: None,
             location: table.location.clone(),
-            columns,
+            columns: columns.into(),
         })
     }
 

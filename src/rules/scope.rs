@@ -362,11 +362,11 @@ pub fn scope(
             .zip(checked)
             .enumerate()
             .filter(|(_, (table, checked))| {
+                // The foreign keys as the kept resolution wrote them beside a table's columns,
+                // which stay encoded.
                 *checked
-                    || table.columns.iter().any(|c| {
-                        c.foreign_keys().iter().any(|fk| {
-                            foreign_key_target_missing::referenced_table(fk).is_some_and(reaches)
-                        })
+                    || table.columns.any_key(|fk| {
+                        foreign_key_target_missing::referenced_table(fk).is_some_and(reaches)
                     })
             })
             .map(|(i, _)| i)

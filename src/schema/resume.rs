@@ -39,16 +39,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use foldhash::quality::FixedState;
 use serde::{Deserialize, Serialize};
 
-use std::borrow::Cow;
-
-use super::columns::Bytes;
 use super::{
-    Carried, Columns, Creates, Domain, EnumType, Failure, Folders, HashMapExt, HashSet, HashSetExt,
-    Origin, Replayed, Replayer, Schema, SourceEvents, Table, add_created_tables, file_folder,
-    replay_full,
+    Carried, Creates, Domain, EnumType, Failure, Folders, HashMapExt, HashSet, HashSetExt,
+    Replayed, Replayer, Schema, SourceEvents, Table, add_created_tables, file_folder, replay_full,
 };
+use crate::cache::CacheBytes;
 use crate::finding::Warning;
-use crate::source::{Direction, Location, with_shared_paths};
+use crate::lazy::with_backing;
+use crate::source::{Direction, with_shared_paths};
 
 /// A file's identity: its path and blob id. The same identity means the same events.
 pub type FileKey<'k> = (&'k str, &'k [u8]);
@@ -82,7 +80,7 @@ impl Digest {
 const KEEP_FROM: usize = 8;
 
 /// The kept state's format; another one does not decode.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// A table a source creates (by schema as written, and name) and the files that do.
 type CreatedIn = ((Option<String>, String), Vec<usize>);
@@ -199,40 +197,8 @@ const MAGIC: &[u8] = b"driftguard kept replay\n";
 /// 5,000 tables one thread decoding them all was 6 ms of a new edit's check.
 const CHUNK_TABLES: usize = 512;
 
-/// A schema's table as a chunk holds it: its key, its fields but the columns, and the
-/// columns' own encoding ([`Columns::encoded`]), decoded only when the table's columns are
-/// read ([`super::columns`]).
-type TableOut<'s> = (&'s (String, String), TableHeadOut<'s>, Blob<'s>);
-type TableIn<'b> = ((String, String), TableHeadIn, &'b [u8]);
-
-/// A [`Table`]'s fields but its columns, in order.
-type TableHeadOut<'s> = (
-    &'s str,
-    &'s str,
-    &'s Location,
-    &'s [(String, String)],
-    Origin,
-    usize,
-    &'s [Location],
-);
-type TableHeadIn = (
-    String,
-    String,
-    Location,
-    Vec<(String, String)>,
-    Origin,
-    usize,
-    Vec<Location>,
-);
-
-/// Bytes written as bytes (a length, then the bytes), which read back borrowed.
-struct Blob<'b>(&'b [u8]);
-
-impl Serialize for Blob<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(self.0)
-    }
-}
+/// A schema's table as a chunk holds it.
+type TableOut<'s> = (&'s (String, String), &'s Table);
 
 /// The first part of a kept replay's encoding: the state, the schema in [`Schema`]'s own
 /// layout with its tables left out (an empty map; read back, [`Schema`]'s own decoding), and
@@ -250,8 +216,9 @@ type SchemaOut<'s> = (
 
 /// The bytes of a kept replay and its schema: the state and the schema's schemas, enums and
 /// domains, then its tables in chunks of [`CHUNK_TABLES`] in key order, each location's path
-/// written once per part ([`with_shared_paths`]), each table's columns apart. Columns read
-/// from a kept replay and never changed are written as they were read, undecoded.
+/// written once per part ([`with_shared_paths`]), each table's columns as bytes of their own
+/// ([`crate::lazy::LazyList`]: read back, they are decoded only when read, and written again
+/// as they were read until then).
 pub fn encode(kept: &Kept, schema: &Schema) -> Option<Vec<u8>> {
     use rayon::prelude::*;
     let no_tables = BTreeMap::new();
@@ -261,32 +228,10 @@ pub fn encode(kept: &Kept, schema: &Schema) -> Option<Vec<u8>> {
         schema.tables.len() as u64,
     );
     let head = with_shared_paths(Direction::Encode, || postcard::to_allocvec(&head).ok())?;
-    let tables: Vec<(&(String, String), &Table)> = schema.tables.iter().collect();
+    let tables: Vec<TableOut> = schema.tables.iter().collect();
     let chunks: Vec<Vec<u8>> = tables
         .par_chunks(CHUNK_TABLES)
-        .map(|chunk| {
-            let columns: Vec<Cow<[u8]>> = chunk
-                .iter()
-                .map(|(_, table)| table.columns.encoded())
-                .collect::<Option<_>>()?;
-            let out: Vec<TableOut> = chunk
-                .iter()
-                .zip(&columns)
-                .map(|((key, table), columns)| {
-                    let head = (
-                        table.schema.as_str(),
-                        table.name.as_str(),
-                        &table.location,
-                        table.parents.as_slice(),
-                        table.origin,
-                        table.source,
-                        table.altered_at.as_slice(),
-                    );
-                    (*key, head, Blob(columns))
-                })
-                .collect();
-            with_shared_paths(Direction::Encode, || postcard::to_allocvec(&out).ok())
-        })
+        .map(|chunk| with_shared_paths(Direction::Encode, || postcard::to_allocvec(chunk).ok()))
         .collect::<Option<_>>()?;
     let mut parts = Vec::with_capacity(chunks.len() + 1);
     parts.push(head);
@@ -295,13 +240,10 @@ pub fn encode(kept: &Kept, schema: &Schema) -> Option<Vec<u8>> {
 }
 
 /// A kept replay and its schema from [`encode`]'s bytes, the chunks of tables decoded side by
-/// side, each table's columns left encoded until read; `None` for bytes of another format or
-/// damaged ones.
-pub fn decode<B>(bytes: B) -> Option<(Kept, Schema)>
-where
-    B: std::ops::Deref<Target = [u8]> + Send + Sync + 'static,
-{
-    let bytes = std::sync::Arc::new(bytes);
+/// side, each table's columns left as their bytes (in place in a mapped entry,
+/// [`with_backing`]) until read; `None` for bytes of another format or damaged ones.
+pub fn decode<B: Into<CacheBytes>>(bytes: B) -> Option<(Kept, Schema)> {
+    let bytes = std::sync::Arc::new(bytes.into());
     let parts = crate::cache::frames(&bytes, MAGIC)?;
     let (head, chunks) = parts.split_first()?;
     let head = bytes.get(head.clone())?;
@@ -314,35 +256,14 @@ where
     {
         return None;
     }
-    let shared: std::sync::Arc<dyn Bytes> = std::sync::Arc::clone(&bytes) as _;
+    let backing = std::sync::Arc::clone(&bytes);
     let decoded: Vec<Vec<((String, String), Table)>> = crate::cache::decode_parts(
         std::sync::Arc::clone(&bytes),
         chunks.to_vec(),
         move |_, chunk| {
-            let read: Vec<TableIn> =
-                with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())?;
-            let start = shared.bytes().as_ptr().addr();
-            read.into_iter()
-                .map(|(key, head, columns)| {
-                    let (schema, name, location, parents, origin, source, altered_at) = head;
-                    let at = columns.as_ptr().addr().checked_sub(start)?;
-                    let columns = Columns::lazy(
-                        std::sync::Arc::clone(&shared),
-                        at..at.checked_add(columns.len())?,
-                    );
-                    let table = Table {
-                        schema,
-                        name,
-                        columns,
-                        location,
-                        parents,
-                        origin,
-                        source,
-                        altered_at,
-                    };
-                    Some((key, table))
-                })
-                .collect()
+            with_backing(&backing, || {
+                with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())
+            })
         },
     )?;
     if decoded.iter().map(Vec::len).sum::<usize>() != tables {

@@ -1249,7 +1249,7 @@ fn a_kept_replay_whose_columns_do_not_read_back_stops_the_check_and_goes() {
     let damaged = repo.run(&["check", "--staged", "--format", "json"]);
     assert_eq!(damaged.code, 2, "{}", damaged.shown());
     assert!(
-        damaged.stderr.contains("damaged kept replay")
+        damaged.stderr.contains("damaged entry")
             && damaged.stderr.contains("run the command again"),
         "{}",
         damaged.stderr

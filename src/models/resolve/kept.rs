@@ -32,13 +32,15 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::{ClassId, Decided, Mapping, Resolver};
+use crate::cache::CacheBytes;
 use crate::finding::Warning;
+use crate::lazy::with_backing;
 use crate::models::ModelTable;
 use crate::pyeval::modules::recording_reads;
 use crate::source::{Direction, with_shared_paths};
 
 /// Bumped whenever what is kept changes shape or meaning.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What a resolver read of the project.
 #[derive(Debug, Default)]
@@ -177,7 +179,9 @@ fn chunk_count(kept: &Kept) -> usize {
 
 /// The bytes of a kept resolution: [`Head`], then the model files in chunks, dealt round robin
 /// (a project's large files are often neighbours; dealt, no chunk holds them all), each
-/// location's path written once per chunk ([`with_shared_paths`]).
+/// location's path written once per chunk ([`with_shared_paths`]), each model table's columns
+/// as bytes of their own ([`crate::lazy::LazyList`]: read back, they are decoded only when
+/// read, and written again as they were read until then).
 pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
     use rayon::prelude::*;
     let files = kept.files.len();
@@ -216,12 +220,11 @@ pub fn encode(kept: &Kept) -> Option<Vec<u8>> {
 }
 
 /// A kept resolution from [`encode`]'s bytes, its chunks decoded side by side
-/// ([`crate::cache::decode_parts`]); `None` for bytes of another format or damaged ones.
-pub fn decode<B>(bytes: B) -> Option<Kept>
-where
-    B: std::ops::Deref<Target = [u8]> + Send + Sync + 'static,
-{
-    let bytes = Arc::new(bytes);
+/// ([`crate::cache::decode_parts`]), each model table's columns left as their bytes (in place
+/// in a mapped entry, [`with_backing`]) until read; `None` for bytes of another format or
+/// damaged ones.
+pub fn decode<B: Into<CacheBytes>>(bytes: B) -> Option<Kept> {
+    let bytes = Arc::new(bytes.into());
     let parts = crate::cache::frames(&bytes, MAGIC)?;
     let (head, chunks) = parts.split_first()?;
     let head: Head = postcard::from_bytes(bytes.get(head.clone())?).ok()?;
@@ -230,10 +233,12 @@ where
     if head.format != FORMAT || head.chunks != count as u64 || count > files.max(1) {
         return None;
     }
+    let backing = Arc::clone(&bytes);
     let decoded: Vec<Vec<FileIn>> =
         crate::cache::decode_parts(Arc::clone(&bytes), chunks.to_vec(), move |k, chunk| {
-            let dealt: Vec<FileIn> =
-                with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())?;
+            let dealt: Vec<FileIn> = with_backing(&backing, || {
+                with_shared_paths(Direction::Decode, || postcard::from_bytes(chunk).ok())
+            })?;
             // Chunk `k` holds the files `k`, `k + count`, … below `files`.
             (dealt.len() == files.saturating_sub(k).div_ceil(count)).then_some(dealt)
         })?;
@@ -1045,7 +1050,7 @@ mod tests {
             name: format!("t{f}"),
             class_name: Some(format!("T{f}")),
             location: crate::source::Location::new(format!("models/m{}.py", f / 7), 3, 1),
-            columns: Vec::new(),
+            columns: Default::default(),
         };
         // (files, classes in each): chunks of one file or many, up to one per file.
         for (files, classes) in [
