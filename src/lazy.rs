@@ -12,15 +12,17 @@
 //! models, copied from pages the system already holds.
 //!
 //! In a human-readable format (JSON) a `Lazy` is simply its value.
+//!
+//! [`LazyList`]: a list of table columns (a kept replay's, a kept resolution's) kept the same
+//! way, read through `Deref` as the list itself.
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::cache::{CacheBytes, CompactParts, FromParts};
 use crate::source::{Direction, with_shared_paths};
