@@ -225,6 +225,19 @@ impl DiskCache {
         Some(dir.clone())
     }
 
+    /// The error of a command that read a kept table whose columns did not decode
+    /// ([`crate::lazy::LazyList`]): what it found rests on tables it did not really read, and
+    /// what it wrote to the cache may too, so the cache folder is deleted first.
+    pub fn damaged_entry(&self) -> crate::error::Error {
+        let deleted = match self.discard() {
+            Some(folder) => format!("the cache folder `{}` is deleted", folder.display()),
+            None => "no cache folder was kept".to_string(),
+        };
+        crate::error::Error::Cache(format!(
+            "driftguard's cache held a damaged entry (a kept table's columns did not read back); {deleted}: run the command again"
+        ))
+    }
+
     fn entry(&self, kind: &str, key: &str, extension: &str) -> Option<PathBuf> {
         Some(
             self.dir

@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
@@ -232,9 +232,9 @@ fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Encoded
 /// `DerefMut`, which decodes and drops the bytes. Unread, a list is written again as it was
 /// read. Its length ([`LazyList::count`]) and its values' keys ([`Listed::keys`]: a model
 /// column's foreign keys) are written beside the bytes and read without decoding them. A list
-/// that does not decode (a damaged cache entry) reads as empty and is remembered
-/// ([`damaged`]): the command that read it then stops with an error rather than report on
-/// what it did not really read.
+/// that does not decode (a damaged cache entry) reads as empty and is counted
+/// ([`damaged_since`]): the command that read it then stops with an error rather than report
+/// on what it did not really read.
 ///
 /// In a human-readable format (JSON) a `LazyList` is simply its list.
 pub struct LazyList<T> {
@@ -261,19 +261,25 @@ pub trait Listed: CompactParts + Sized {
     fn decoded() -> &'static AtomicUsize;
 }
 
-/// Set when a [`LazyList`] did not decode.
-static DAMAGED: AtomicBool = AtomicBool::new(false);
+/// How many [`LazyList`]s did not decode since the process started.
+static DAMAGED: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether a [`LazyList`] read since the process started did not decode.
-pub fn damaged() -> bool {
+/// A mark for [`damaged_since`]: a command takes one when it starts, and asks about the lists
+/// read after it (a library caller may run commands one after the other in one process).
+pub fn damage_mark() -> usize {
     DAMAGED.load(Ordering::Relaxed)
+}
+
+/// Whether a [`LazyList`] read since `mark` ([`damage_mark`]) did not decode.
+pub fn damaged_since(mark: usize) -> bool {
+    DAMAGED.load(Ordering::Relaxed) != mark
 }
 
 impl<T: Listed> ListPart<T> {
     fn decode(&self) -> Vec<T> {
         T::decoded().fetch_add(1, Ordering::Relaxed);
         self.try_decode().unwrap_or_else(|| {
-            DAMAGED.store(true, Ordering::Relaxed);
+            DAMAGED.fetch_add(1, Ordering::Relaxed);
             Vec::new()
         })
     }
@@ -697,8 +703,9 @@ mod tests {
         assert!(back[0].columns.any_key(|k| k == "core.customers.id"));
         let again = with_shared_paths(Direction::Encode, || postcard::to_allocvec(&back)).unwrap();
         assert_eq!(again, encoded);
-        // Read by several threads at once: each sees the one list.
+        // Read by several threads at once: each sees the one list, decoded once.
         let (back, _, _) = mapped_back(&held);
+        let decoded = <crate::models::ModelColumn as Listed>::decoded().load(Ordering::Relaxed);
         std::thread::scope(|scope| {
             let reads: Vec<_> = (0..4)
                 .map(|_| scope.spawn(|| back[0].columns.len()))
@@ -707,6 +714,11 @@ mod tests {
                 assert_eq!(read.join().ok(), Some(2));
             }
         });
+        // (Other tests decode lists of this type at the same time: at least this one.)
+        assert!(
+            <crate::models::ModelColumn as Listed>::decoded().load(Ordering::Relaxed) > decoded
+        );
+        assert!(back[1].columns.is_encoded() && !back[0].columns.is_encoded());
         // Changed: its new values, keys and count written.
         let (mut back, _, _) = mapped_back(&held);
         back[0].columns.retain(|c| c.name != "owner_id");
@@ -757,6 +769,15 @@ mod tests {
         );
         let mut longer = bytes;
         longer[0] = 0x7f;
-        assert!(part(longer, 2).try_decode().is_none());
+        assert!(part(longer.clone(), 2).try_decode().is_none());
+        // Read through the list: empty, and counted as damaged for whoever marked before.
+        let mark = damage_mark();
+        let damaged = LazyList {
+            list: Vec::new(),
+            lazy: Some(Box::new(part(longer, 2))),
+        };
+        assert!(damaged.is_empty());
+        assert!(damaged_since(mark));
+        assert!(!damaged_since(damage_mark()));
     }
 }

@@ -338,6 +338,8 @@ pub struct ParseCache {
     changed: Option<HashSet<String>>,
     /// Where a model file's parse finds and leaves its pieces.
     pieces: PieceStore,
+    /// Damaged kept lists counted before this run ([`crate::lazy::damage_mark`]).
+    damage_mark: usize,
 }
 
 /// The cache folder of what the parses of model files keep for the next parse of the same
@@ -944,6 +946,7 @@ impl ParseCache {
 
     pub fn with_disk(disk: DiskCache) -> ParseCache {
         ParseCache {
+            damage_mark: crate::lazy::damage_mark(),
             pieces: PieceStore {
                 disk: disk.clone(),
                 kept: Arc::default(),
@@ -1079,12 +1082,8 @@ impl ParseCache {
             "kept model tables whose columns were read",
             crate::models::columns_decoded(),
         );
-        if crate::lazy::damaged() {
-            let folder = self.disk.discard().unwrap_or_default();
-            return Err(crate::error::Error::Cache(format!(
-                "driftguard's cache held a damaged entry (a kept table's columns did not read back); the cache folder `{}` is deleted: run the command again",
-                folder.display()
-            )));
+        if crate::lazy::damaged_since(self.damage_mark) {
+            return Err(self.disk.damaged_entry());
         }
         self.pieces.save();
         self.save_packs();

@@ -204,6 +204,9 @@ impl Snap<'_> {
 
 /// Runs `driftguard fix`.
 pub fn run(options: &FixOptions) -> Result<FixResult, Error> {
+    // The plan reads the tables' columns after the analysis is done with the cache: a kept
+    // table's columns that do not decode are found only then ([`stop_if_damaged`]).
+    let damage_mark = crate::lazy::damage_mark();
     let repo = match options.mode {
         Mode::All => None,
         _ => Some(Repo::open(&options.path)?),
@@ -236,6 +239,7 @@ pub fn run(options: &FixOptions) -> Result<FixResult, Error> {
         sources: &snap.sources,
         default_schema: &snap.config.default_schema,
     });
+    stop_if_damaged(damage_mark, repo.as_ref(), &options.path)?;
     let time = Timestamp::now()?;
     let written = match kind {
         None => None,
@@ -369,6 +373,22 @@ fn display_path(options: &FixOptions, root: &Path, relative: &str) -> String {
 }
 
 /// Reads the snapshot the mode checks (the working tree, the index, HEAD) and runs its check.
+/// Stops `fix` before it writes anything when a kept table's columns read since `mark` did
+/// not decode ([`crate::lazy::LazyList`]): the plan may rest on a column list it did not
+/// really read. The cache folder is deleted ([`crate::cache::DiskCache::damaged_entry`]).
+fn stop_if_damaged(mark: usize, repo: Option<&Repo>, path: &std::path::Path) -> Result<(), Error> {
+    if !crate::lazy::damaged_since(mark) {
+        return Ok(());
+    }
+    let disk = match repo {
+        Some(repo) => crate::cache::DiskCache::in_git_dir(repo.common_dir()),
+        None => crate::git::Repo::discover(path).map_or_else(Default::default, |repo| {
+            crate::cache::DiskCache::in_git_dir(repo.common_dir())
+        }),
+    };
+    Err(disk.damaged_entry())
+}
+
 fn read_snapshot<'r>(options: &FixOptions, repo: Option<&'r Repo>) -> Result<Snap<'r>, Error> {
     let Some(repo) = repo else {
         let (config, warnings, analysis) =

@@ -1226,20 +1226,7 @@ fn a_kept_replay_whose_columns_do_not_read_back_stops_the_check_and_goes() {
     repo.git(&["add", "-A"]);
     let first = repo.run(&["check", "--staged", "--format", "json"]);
     assert_eq!(first.code, 1, "{}", first.shown());
-    let folder = repo.path().join(".git/driftguard/cache-v1/replays");
-    let entries: Vec<_> = std::fs::read_dir(&folder)
-        .expect("a kept replay")
-        .map(|e| e.expect("an entry").path())
-        .collect();
-    assert_eq!(entries.len(), 1);
-    let mut bytes = std::fs::read(&entries[0]).expect("reads");
-    let at = bytes
-        .windows(16)
-        .position(|w| w == b"zz_marker_column")
-        .expect("the column's name is in the kept replay");
-    // The column's flags (before its name's length): a number that goes on into the name.
-    bytes[at - 2] = 0xff;
-    std::fs::write(&entries[0], &bytes).expect("writes");
+    assert_eq!(damage_kept_column(&repo, "replays", b"zz_marker_column"), 1);
     // Another edit of the same table: its columns are read.
     repo.write(
         MODELS,
@@ -1251,6 +1238,49 @@ fn a_kept_replay_whose_columns_do_not_read_back_stops_the_check_and_goes() {
     assert!(
         damaged.stderr.contains("damaged entry")
             && damaged.stderr.contains("run the command again"),
+        "{}",
+        damaged.stderr
+    );
+    assert_eq!(damaged.stdout, "");
+    assert!(!repo.path().join(".git/driftguard/cache-v1").exists());
+    let (again, fresh) = staged_both_ways(&repo);
+    assert_eq!(again.code, 1, "{}", again.shown());
+    assert_eq!((again.code, &again.stdout), (fresh.code, &fresh.stdout));
+}
+
+/// Issue 14: the same for a kept resolution: a migration that reaches a model table of a file
+/// the change does not touch reads that table's kept columns, which do not decode: exit 2,
+/// the cache folder deleted, and the next run gives what a run without the cache gives.
+#[test]
+fn a_kept_resolution_whose_columns_do_not_read_back_stops_the_check_and_goes() {
+    let repo = handbook_repo();
+    repo.write(
+        "apps/backend/src/db/models/orders.py",
+        "from sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n\n\nclass Order(Base):\n    __tablename__ = \"orders\"\n    __table_args__ = {\"schema\": \"core\"}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    zz_marker_model: Mapped[int] = mapped_column()\n",
+    );
+    repo.write(
+        &format!("{MIGRATIONS}/002_orders.sql"),
+        "CREATE TABLE core.orders (id SERIAL PRIMARY KEY, zz_marker_model INTEGER NOT NULL);\n",
+    );
+    repo.commit_all("orders");
+    repo.write(MODELS, &customer_with(CONTACT));
+    repo.git(&["add", "-A"]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{}", first.shown());
+    assert_eq!(
+        damage_kept_column(&repo, "resolutions", b"zz_marker_model"),
+        1
+    );
+    // A migration that reaches core.orders: its model table is checked again.
+    repo.write(
+        &format!("{MIGRATIONS}/003_orders_note.sql"),
+        "ALTER TABLE core.orders ADD COLUMN note TEXT;\n",
+    );
+    repo.git(&["add", "-A"]);
+    let damaged = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(damaged.code, 2, "{}", damaged.shown());
+    assert!(
+        damaged.stderr.contains("damaged entry"),
         "{}",
         damaged.stderr
     );

@@ -425,3 +425,22 @@ pub fn handbook_repo() -> TestRepo {
 pub fn customer_with(extra: &str) -> String {
     format!("{CUSTOMER_PY}    {extra}\n")
 }
+
+/// Damages the kept entries of cache folder `kind` (`replays`, `resolutions`) that hold a
+/// column named `marker`: the column's flags and its name's length become a number too long
+/// for its type, so that the column list does not decode. Returns how many entries held it.
+pub fn damage_kept_column(repo: &TestRepo, kind: &str, marker: &[u8]) -> usize {
+    let folder = repo.path().join(".git/driftguard/cache-v1").join(kind);
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(&folder).expect("a kept entry") {
+        let path = entry.expect("an entry").path();
+        let mut bytes = std::fs::read(&path).expect("reads");
+        if let Some(at) = bytes.windows(marker.len()).position(|w| w == marker) {
+            bytes[at - 2] = 0xff;
+            bytes[at - 1] = 0xff;
+            std::fs::write(&path, &bytes).expect("writes");
+            damaged += 1;
+        }
+    }
+    damaged
+}

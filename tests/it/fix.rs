@@ -425,3 +425,56 @@ fn one_history_per_database_in_one_folder_needs_the_folder_to_continue() {
         "{text}"
     );
 }
+
+/// Issue 14: the plan reads kept model tables' columns after the analysis is done with the
+/// cache (a native enum's values, from the table that first maps it). When those columns do
+/// not decode, `fix` stops with exit 2 before writing anything, and the cache folder goes.
+#[test]
+fn fix_stops_before_writing_when_a_kept_tables_columns_do_not_read_back() {
+    let repo = handbook_repo();
+    let orders = "import enum\n\nfrom sqlalchemy import Enum\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n\n\nclass Tier(enum.Enum):\n    bronze = \"bronze\"\n    gold = \"gold\"\n\n\nclass Order(Base):\n    __tablename__ = \"orders\"\n    __table_args__ = {\"schema\": \"core\"}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    zz_marker_tier: Mapped[Tier] = mapped_column(Enum(Tier, name=\"tier\", schema=\"core\"))\n";
+    repo.write("apps/backend/src/db/models/a_orders.py", orders);
+    repo.write(
+        &format!("{MIGRATIONS}/002_orders.sql"),
+        "CREATE TYPE core.tier AS ENUM ('bronze', 'gold');\nCREATE TABLE core.orders (id SERIAL PRIMARY KEY, zz_marker_tier core.tier NOT NULL);\n",
+    );
+    repo.commit_all("orders");
+    repo.write(MODELS, &customer_with(CONTACT));
+    repo.git(&["add", "-A"]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{}", first.shown());
+    assert_eq!(
+        damage_kept_column(&repo, "resolutions", b"zz_marker_tier"),
+        1
+    );
+    // A new column of the same enum on customers: the plan looks for its values.
+    let customers = customer_with(CONTACT)
+        .replace("import String", "import Enum, String")
+        .replace(
+            "from ..base_class import Base\n",
+            "from ..base_class import Base\nfrom .a_orders import Tier\n",
+        )
+        + "    tier: Mapped[Tier] = mapped_column(Enum(Tier, name=\"tier\", schema=\"core\"))\n";
+    repo.write(MODELS, &customers);
+    repo.git(&["add", "-A"]);
+    let migrations = || {
+        std::fs::read_dir(repo.path().join(MIGRATIONS))
+            .expect("the migrations folder")
+            .count()
+    };
+    let before = migrations();
+    let stopped = fix(&repo, &["fix", "--staged", "--write"]);
+    assert_eq!(stopped.code, 2, "{stopped:?}");
+    assert!(
+        stopped.stderr.contains("damaged entry"),
+        "{}",
+        stopped.stderr
+    );
+    assert_eq!(stopped.stdout, "");
+    assert_eq!(migrations(), before, "nothing written");
+    assert!(!repo.path().join(".git/driftguard/cache-v1").exists());
+    // Run again, it plans from what it reads afresh.
+    let written = fix(&repo, &["fix", "--staged", "--write"]);
+    assert_eq!(written.code, 0, "{written:?}");
+    assert_eq!(migrations(), before + 1);
+}
