@@ -543,28 +543,31 @@ mod tests {
         assert_eq!(again, bytes);
     }
 
+    /// `encoded` behind a prefix, as a chunk lies inside a pack, in a file large enough to be
+    /// mapped: the mapping, and where `encoded` starts in it.
+    fn mapped_behind_a_prefix(encoded: &[u8]) -> (Arc<CacheBytes>, usize) {
+        let prefix = usize::try_from(crate::cache::MAP_FROM).unwrap();
+        let mut file_bytes = vec![0u8; prefix];
+        file_bytes.extend_from_slice(encoded);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.bin");
+        std::fs::write(&path, &file_bytes).unwrap();
+        let mapped = CacheBytes::with_pages(
+            &std::fs::File::open(&path).unwrap(),
+            crate::cache::Pages::Ahead,
+        )
+        .unwrap();
+        (Arc::new(mapped), prefix)
+    }
+
     #[test]
     fn inside_a_mapped_backing_lazy_parts_keep_their_place_and_decode_the_same() {
         let original = whole();
         let encoded =
             with_shared_paths(Direction::Encode, || postcard::to_allocvec(&original)).unwrap();
-        // The value behind a prefix, as a chunk lies inside a pack, in a file large enough to
-        // be mapped.
-        let prefix = usize::try_from(crate::cache::MAP_FROM).unwrap();
-        let mut file_bytes = vec![0u8; prefix];
-        file_bytes.extend_from_slice(&encoded);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("entry.bin");
-        std::fs::write(&path, &file_bytes).unwrap();
-        let mapped = Arc::new(
-            CacheBytes::with_pages(
-                &std::fs::File::open(&path).unwrap(),
-                crate::cache::Pages::Ahead,
-            )
-            .unwrap(),
-        );
+        let (mapped, prefix) = mapped_behind_a_prefix(&encoded);
         assert!(matches!(*mapped, CacheBytes::Mapped(_)));
-        let read = Arc::new(CacheBytes::Read(file_bytes));
+        let read = Arc::new(CacheBytes::Read(mapped.to_vec()));
         let decode = |backing: &Arc<CacheBytes>| -> Whole {
             with_backing(backing, || {
                 with_shared_paths(Direction::Decode, || {
@@ -648,19 +651,7 @@ mod tests {
     /// in place.
     fn mapped_back(held: &[Held]) -> (Vec<Held>, Arc<CacheBytes>, Vec<u8>) {
         let encoded = with_shared_paths(Direction::Encode, || postcard::to_allocvec(held)).unwrap();
-        let prefix = usize::try_from(crate::cache::MAP_FROM).unwrap();
-        let mut file_bytes = vec![0u8; prefix];
-        file_bytes.extend_from_slice(&encoded);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("entry.bin");
-        std::fs::write(&path, &file_bytes).unwrap();
-        let mapped = Arc::new(
-            CacheBytes::with_pages(
-                &std::fs::File::open(&path).unwrap(),
-                crate::cache::Pages::Ahead,
-            )
-            .unwrap(),
-        );
+        let (mapped, prefix) = mapped_behind_a_prefix(&encoded);
         let back = with_backing(&mapped, || {
             with_shared_paths(Direction::Decode, || {
                 postcard::from_bytes(&mapped[prefix..])
