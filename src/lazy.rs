@@ -261,6 +261,11 @@ pub trait Listed: CompactParts + Sized {
     fn decoded() -> &'static AtomicUsize;
 }
 
+/// How many lists of `T` were decoded since the process started ([`Listed::decoded`]).
+pub fn decoded<T: Listed>() -> usize {
+    T::decoded().load(Ordering::Relaxed)
+}
+
 /// How many [`LazyList`]s did not decode since the process started.
 static DAMAGED: AtomicUsize = AtomicUsize::new(0);
 

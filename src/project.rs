@@ -1076,11 +1076,11 @@ impl ParseCache {
     pub fn finish(&self) -> Result<(), crate::error::Error> {
         crate::timing::count(
             "kept tables whose columns were read",
-            crate::schema::columns_decoded(),
+            crate::lazy::decoded::<crate::schema::Column>(),
         );
         crate::timing::count(
             "kept model tables whose columns were read",
-            crate::models::columns_decoded(),
+            crate::lazy::decoded::<crate::models::ModelColumn>(),
         );
         if crate::lazy::damaged_since(self.damage_mark) {
             return Err(self.disk.damaged_entry());

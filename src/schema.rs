@@ -53,18 +53,11 @@ pub mod resume;
 /// A table's columns: read back from a kept replay, decoded when first read.
 pub type Columns = crate::lazy::LazyList<Column>;
 
-/// How many kept tables' column lists were decoded since the process started.
-static COLUMNS_DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 impl crate::lazy::Listed for Column {
     fn decoded() -> &'static std::sync::atomic::AtomicUsize {
-        &COLUMNS_DECODED
+        static DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        &DECODED
     }
-}
-
-/// How many kept tables' column lists were decoded since the process started.
-pub fn columns_decoded() -> usize {
-    COLUMNS_DECODED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A column of the replayed schema.

@@ -29,9 +29,6 @@ pub struct ModelTable {
 /// A model table's columns: read back from a kept resolution, decoded when first read.
 pub type ModelColumns = crate::lazy::LazyList<ModelColumn>;
 
-/// How many kept model tables' column lists were decoded since the process started.
-static COLUMNS_DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 impl crate::lazy::Listed for ModelColumn {
     /// Its foreign keys: the rules' scope asks every table whether one names a table the
     /// change reaches ([`crate::rules::scope`]).
@@ -40,13 +37,9 @@ impl crate::lazy::Listed for ModelColumn {
     }
 
     fn decoded() -> &'static std::sync::atomic::AtomicUsize {
-        &COLUMNS_DECODED
+        static DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        &DECODED
     }
-}
-
-/// How many kept model tables' column lists were decoded since the process started.
-pub fn columns_decoded() -> usize {
-    COLUMNS_DECODED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A column a model maps.
