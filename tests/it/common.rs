@@ -444,3 +444,23 @@ pub fn damage_kept_column(repo: &TestRepo, kind: &str, marker: &[u8]) -> usize {
     }
     damaged
 }
+
+/// Commits `model` (at `path`) and `migration` (which creates its table), keeps a resolution
+/// of them by checking `staged` staged as the customer model (a gap: exit 1), then damages
+/// the kept column `marker` ([`damage_kept_column`]). The customer edit stays staged.
+pub fn keep_then_damage_model_column(
+    repo: &TestRepo,
+    (path, model): (&str, &str),
+    migration: &str,
+    staged: &str,
+    marker: &[u8],
+) {
+    repo.write(path, model);
+    repo.write(&format!("{MIGRATIONS}/002_orders.sql"), migration);
+    repo.commit_all("orders");
+    repo.write(MODELS, &customer_with(staged));
+    repo.git(&["add", "-A"]);
+    let first = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(first.code, 1, "{}", first.shown());
+    assert_eq!(damage_kept_column(repo, "resolutions", marker), 1);
+}
