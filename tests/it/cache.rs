@@ -1279,3 +1279,23 @@ fn a_kept_resolution_whose_columns_do_not_read_back_stops_the_check_and_goes() {
     repo.git(&["add", "-A"]);
     stops_on_the_damage_then_checks_afresh(&repo);
 }
+
+/// `build.rs` links the binary at a fixed address on Linux with the GNU C library: its
+/// read-only data (vtables, the grammar's tables) is then read from the file as it is, not
+/// relocated into fresh memory at every start (unless `DRIFTGUARD_PIE=1` built it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_is_linked_at_a_fixed_address() {
+    if option_env!("DRIFTGUARD_PIE").is_some_and(|v| v != "0" && !v.is_empty()) {
+        return;
+    }
+    let bytes = std::fs::read(binary()).expect("the binary");
+    assert_eq!(&bytes[..4], b"\x7fELF");
+    // `e_type`, little-endian: 2 is an executable at a fixed address, 3 a position-independent
+    // one (or a shared library).
+    assert_eq!(
+        u16::from_le_bytes([bytes[16], bytes[17]]),
+        2,
+        "a position-independent binary"
+    );
+}
