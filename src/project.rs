@@ -378,8 +378,9 @@ impl PieceStore {
         models
     }
 
-    /// Writes what this run's parses kept.
-    fn save(&self) {
+    /// Writes what this run's parses kept, to `disk` (the run's cache, which counts what it
+    /// writes towards the folder's size and waits for the writes before the trim).
+    fn save(&self, disk: &DiskCache) {
         let kept = std::mem::take(
             &mut *self
                 .kept
@@ -387,7 +388,7 @@ impl PieceStore {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         for (key, bytes) in kept {
-            self.disk.put_bytes(PIECES, &key, "bin", &bytes);
+            disk.put_soon(PIECES, &key, "bin", bytes);
         }
     }
 }
@@ -1085,7 +1086,7 @@ impl ParseCache {
         if crate::lazy::damaged_since(self.damage_mark) {
             return Err(self.disk.damaged_entry());
         }
-        self.pieces.save();
+        self.pieces.save(&self.disk);
         self.save_packs();
         self.summaries.save(&self.disk);
         self.disk.trim();
@@ -1399,7 +1400,7 @@ pub fn cached_analysis(
         return hit;
     }
     let analysis = analyze(files, reader, config, cache);
-    cache.disk.put(
+    cache.disk.put_json_soon(
         "findings",
         key,
         &CachedAnalysis {
@@ -1675,6 +1676,9 @@ fn analyze_as(
     cache: &mut ParseCache,
     assembly: Assembly,
 ) -> Analysis {
+    // What an analysis before this one handed to the pool to write (a kept resolution, a
+    // memo) is in place before this one reads it.
+    cache.disk.settle();
     let mut warnings = Vec::new();
     let mut early = std::mem::take(&mut cache.early);
     // A model file's pieces are kept for the files a change touches (parsed early, or here
@@ -2227,8 +2231,7 @@ impl KeptResolutions<'_> {
             }),
         );
         if let Some(keep) = keep {
-            let _s = span("kept resolution write");
-            self.disk.put_bytes(RESOLUTIONS, &key, "bin", &keep);
+            self.disk.put_soon(RESOLUTIONS, &key, "bin", keep);
         }
         (tables, warnings, bases)
     }
@@ -2461,8 +2464,7 @@ fn build(
                 &replay_bases,
             );
             if let Some(keep) = keep.filter(|keep| memo.as_ref() != Some(keep)) {
-                let _s = span("rule memo write");
-                disk.put(RULE_MEMOS, key, &keep);
+                disk.put_json_soon(RULE_MEMOS, key, &keep);
             }
             checked
         }
