@@ -163,19 +163,46 @@ pub const STACK_BYTES: usize = 64 << 20;
 /// Runs a command on a thread with a [`STACK_BYTES`] stack, with rayon's pool set up the same
 /// way; on the calling thread when no thread can be started. A panic in `work` is resumed
 /// here.
+///
+/// The command starts before the pool's threads have: rayon waits for each new thread to
+/// reach its loop before `build_global` returns (~0.1 ms at the start of every run), and the
+/// command's first steps (config, repository, cache) need no pool. It waits only until the pool
+/// is being made, so that its first parallel call waits for that pool rather than making
+/// rayon's default one (whose threads have small stacks).
 pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
     use std::sync::{Arc, Mutex, PoisonError};
-    // Fails only when the pool exists already: it then keeps its stacks.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_BYTES / 4)
-        .build_global();
     let work = Arc::new(Mutex::new(Some(work)));
     let take = |work: &Mutex<Option<_>>| work.lock().unwrap_or_else(PoisonError::into_inner).take();
     let shared = Arc::clone(&work);
+    // Closed (the sender dropped) once the pool is being made or cannot be.
+    let (making, made) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("driftguard".to_string())
         .stack_size(STACK_BYTES)
-        .spawn(move || take(&shared).map(|work| work()));
+        .spawn(move || {
+            let _ = made.recv();
+            take(&shared).map(|work| work())
+        });
+    let making = Mutex::new(Some(making));
+    // Fails only when the pool exists already: it then keeps its stacks.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES / 4)
+        .spawn_handler(|thread| {
+            // Called inside rayon's one-time set-up of the global pool: from here on, a
+            // parallel call on another thread waits for this pool.
+            drop(making.lock().unwrap_or_else(PoisonError::into_inner).take());
+            let mut builder = std::thread::Builder::new();
+            if let Some(name) = thread.name() {
+                builder = builder.name(name.to_string());
+            }
+            if let Some(bytes) = thread.stack_size() {
+                builder = builder.stack_size(bytes);
+            }
+            builder.spawn(|| thread.run())?;
+            Ok(())
+        })
+        .build_global();
+    drop(making);
     let done = match spawned {
         Ok(handle) => handle
             .join()
