@@ -368,8 +368,9 @@ impl DiskCache {
     }
 
     /// Waits for the writes [`DiskCache::put_soon`] handed to the pool, and counts what they
-    /// added. Called from a thread outside the pool (the command's own), which never holds up
-    /// the pool's queue.
+    /// added. On one of the pool's own threads it runs the pool's queued work meanwhile: a
+    /// write handed over from this thread may wait in its queue (with one thread, only it would
+    /// ever run it).
     pub fn settle(&self) {
         let pending = std::mem::take(
             &mut *self
@@ -379,7 +380,7 @@ impl DiskCache {
         );
         for receiver in pending {
             // A write that panicked sends nothing: it wrote no entry.
-            if let Ok(Some(grew)) = receiver.recv() {
+            if let Some(grew) = answer(&receiver) {
                 self.count_write(grew);
             }
         }
@@ -460,6 +461,25 @@ impl Ledger {
     fn write(self, dir: &Path) {
         let text = format!("driftguard-cache-ledger-1 {} {}\n", self.swept, self.bytes);
         write_replacing(&dir.join(LEDGER), |file| file.write_all(text.as_bytes()));
+    }
+}
+
+/// What a write handed to the pool sent (see [`DiskCache::settle`]): `None` when it wrote
+/// nothing or ended without a word.
+fn answer(receiver: &std::sync::mpsc::Receiver<Option<i64>>) -> Option<i64> {
+    if rayon::current_thread_index().is_none() {
+        return receiver.recv().ok().flatten();
+    }
+    loop {
+        match receiver.try_recv() {
+            Ok(grew) => return grew,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+        }
     }
 }
 
@@ -1411,6 +1431,26 @@ mod tests {
         }
         cache.settle();
         assert!(cache.pending.lock().expect("unpoisoned").is_empty());
+    }
+
+    #[test]
+    fn writes_handed_over_on_a_one_thread_pool_are_waited_for_on_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = in_folder(dir.path());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        // The write is queued behind the very thread that then waits for it.
+        pool.install(|| {
+            cache.put_soon("t", "k", "bin", vec![9; 10]);
+            cache.settle();
+        });
+        assert_eq!(
+            std::fs::read(dir.path().join("t/k.bin")).expect("written"),
+            vec![9; 10]
+        );
+        assert_eq!(cache.grew.load(Ordering::Relaxed), 10);
     }
 
     #[test]
