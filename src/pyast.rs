@@ -2441,6 +2441,23 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_piece_that_does_not_read_back_is_parsed_again() {
+        let clean = model_source(10);
+        let file = SourceFile::new("m.py", clean.as_str());
+        let (_, kept, parsed) = parse_reusing_counted(&file, None);
+        assert!(parsed.is_some_and(|parsed| parsed > 5), "{parsed:?}");
+        let mut kept = kept.expect("pieces kept");
+        // The first piece's bytes (after the count and a 20-byte entry per piece) unreadable.
+        let count = u32::from_le_bytes(kept[..4].try_into().expect("a count")) as usize;
+        let length = u32::from_le_bytes(kept[20..24].try_into().expect("a length")) as usize;
+        let start = 4 + count * 20;
+        kept[start..start + length].fill(0xff);
+        let (module, _, parsed) = parse_reusing_counted(&file, Some(&kept));
+        assert_eq!(module, parse(&file));
+        assert_eq!(parsed, Some(1), "only the damaged piece is parsed again");
+    }
+
+    #[test]
     fn a_piece_that_does_not_parse_alone_is_read_with_the_pieces_after_it() {
         // A docstring with lines that look like the start of a piece: each cut inside it
         // leaves a piece that does not parse alone.
