@@ -192,9 +192,8 @@ pub struct DiskCache {
     /// What this run's writes added to the folder's size, in bytes: an entry written over
     /// counts the difference, so a negative sum is possible.
     grew: std::sync::atomic::AtomicI64,
-    /// Writes handed to the thread pool ([`DiskCache::put_soon`]) that nobody has waited for
-    /// yet: each sends what it added to the folder (`None`: it wrote nothing).
-    pending: std::sync::Mutex<Vec<std::sync::mpsc::Receiver<Option<i64>>>>,
+    /// Writes handed to the thread pool ([`DiskCache::put_soon`]) not yet settled.
+    pending: std::sync::Mutex<Vec<Arc<SoonWrite>>>,
 }
 
 impl Clone for DiskCache {
@@ -302,8 +301,7 @@ impl DiskCache {
             .modified()
             .is_ok_and(|at| now.duration_since(at).map_or(true, |age| age < TOUCH_AFTER));
         if !recent {
-            // On the descriptor it was read through: the process owns the entries it wrote.
-            let _ = file.set_modified(now);
+            touch(&file, &path, now);
         }
         Some(bytes)
     }
@@ -339,25 +337,27 @@ impl DiskCache {
         });
     }
 
-    /// [`DiskCache::put_bytes`] on the thread pool, while the run goes on: for an entry the
-    /// run does not read again. [`DiskCache::settle`] waits for it (the trim and
-    /// [`DiskCache::discard`] do), so it is written before the process ends. A new edit's
-    /// check writes four or five small entries, each a file created, renamed and an old one
-    /// removed: ~0.3 ms at 50 models / 40 migrations when each waited for the last.
+    /// [`DiskCache::put_bytes`] on the thread pool, while the run goes on. The entry is in
+    /// place once [`DiskCache::settle`] returns: the trim and [`DiskCache::discard`] settle
+    /// first, and so does an analysis before it reads the kept state (a second analysis in one
+    /// run reads what the first kept), so it is written before the process ends and before
+    /// anything in the run reads it back. A new edit's check writes four or five small
+    /// entries, each a file created, renamed and an old one removed: ~0.3 ms at 50 models / 40
+    /// migrations when each waited for the last.
     pub fn put_soon(&self, kind: &str, key: &str, extension: &str, bytes: Vec<u8>) {
         let Some(path) = self.entry(kind, key, extension) else {
             return;
         };
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let write =
+            SoonWrite::new(move || write_entry(&path, bytes.len(), |file| file.write_all(&bytes)));
+        let on_pool = Arc::clone(&write);
         rayon::spawn(move || {
-            let _ = sender.send(write_entry(&path, bytes.len(), |file| {
-                file.write_all(&bytes)
-            }));
+            on_pool.run();
         });
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(receiver);
+            .push(write);
     }
 
     /// [`DiskCache::put`] through [`DiskCache::put_soon`]: encoded here, written on the pool.
@@ -367,10 +367,10 @@ impl DiskCache {
         }
     }
 
-    /// Waits for the writes [`DiskCache::put_soon`] handed to the pool, and counts what they
-    /// added. On one of the pool's own threads it runs the pool's queued work meanwhile: a
-    /// write handed over from this thread may wait in its queue (with one thread, only it would
-    /// ever run it).
+    /// Makes sure the writes [`DiskCache::put_soon`] handed to the pool are done, and counts
+    /// what they added: a write no pool thread has begun yet is done here and now (the pool may
+    /// be busy with work queued before it, or be this very thread), one under way is waited
+    /// for.
     pub fn settle(&self) {
         let pending = std::mem::take(
             &mut *self
@@ -378,9 +378,8 @@ impl DiskCache {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        for receiver in pending {
-            // A write that panicked sends nothing: it wrote no entry.
-            if let Some(grew) = answer(&receiver) {
+        for write in pending {
+            if let Some(grew) = write.run() {
                 self.count_write(grew);
             }
         }
@@ -464,21 +463,85 @@ impl Ledger {
     }
 }
 
-/// What a write handed to the pool sent (see [`DiskCache::settle`]): `None` when it wrote
-/// nothing or ended without a word.
-fn answer(receiver: &std::sync::mpsc::Receiver<Option<i64>>) -> Option<i64> {
-    if rayon::current_thread_index().is_none() {
-        return receiver.recv().ok().flatten();
+/// Sets an entry's modification time to `now`. On Unix through the descriptor it was read
+/// with (the owner of a file may set its times whatever the descriptor's mode: the process
+/// owns the entries it wrote); elsewhere (Windows asks for a handle that may write
+/// attributes) through the entry opened again for appending.
+fn touch(file: &std::fs::File, path: &Path, now: SystemTime) {
+    #[cfg(unix)]
+    {
+        let _ = path;
+        let _ = file.set_modified(now);
     }
-    loop {
-        match receiver.try_recv() {
-            Ok(grew) => return grew,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
-            Err(std::sync::mpsc::TryRecvError::Empty) => {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::thread::yield_now();
-                }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        if let Ok(file) = std::fs::File::options().append(true).open(path) {
+            let _ = file.set_modified(now);
+        }
+    }
+}
+
+/// A write of [`DiskCache::put_soon`]: what it added to the folder, `None` when it wrote nothing.
+type WriteJob = Box<dyn FnOnce() -> Option<i64> + Send>;
+
+/// One write of [`DiskCache::put_soon`]: done once, by whichever comes first — the pool
+/// thread that takes it, or [`DiskCache::settle`], which never waits for work that has not
+/// begun (the pool's threads may be busy with work queued before it, or waiting themselves).
+struct SoonWrite {
+    /// The write, until someone takes it on.
+    write: std::sync::Mutex<Option<WriteJob>>,
+    /// What it added to the folder (`None`: nothing written), once done.
+    done: std::sync::Mutex<Option<Option<i64>>>,
+    finished: std::sync::Condvar,
+}
+
+impl std::fmt::Debug for SoonWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SoonWrite")
+    }
+}
+
+impl SoonWrite {
+    fn new(write: impl FnOnce() -> Option<i64> + Send + 'static) -> Arc<SoonWrite> {
+        Arc::new(SoonWrite {
+            write: std::sync::Mutex::new(Some(Box::new(write))),
+            done: std::sync::Mutex::new(None),
+            finished: std::sync::Condvar::new(),
+        })
+    }
+
+    /// Does the write when nobody has begun it, else waits until it is done; returns what it
+    /// added to the folder. A write that panics wrote no entry (never an abort of the pool).
+    fn run(&self) -> Option<i64> {
+        let write = self
+            .write
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(write) = write {
+            let grew = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
+                .ok()
+                .flatten();
+            *self
+                .done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(grew);
+            self.finished.notify_all();
+            return grew;
+        }
+        let mut done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(grew) = *done {
+                return grew;
             }
+            done = self
+                .finished
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 }

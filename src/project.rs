@@ -387,7 +387,13 @@ impl PieceStore {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
+        // One entry per key, the last kept (a path parsed twice in one run: an index's
+        // conflict stages), so that no two writes of one entry race.
+        let mut last: HashMap<String, Vec<u8>> = HashMap::with_capacity(kept.len());
         for (key, bytes) in kept {
+            last.insert(key, bytes);
+        }
+        for (key, bytes) in last {
             disk.put_soon(PIECES, &key, "bin", bytes);
         }
     }
@@ -1068,8 +1074,10 @@ impl ParseCache {
     }
 
     /// At the end of a run: writes the parse packs that are out of date
-    /// ([`ParseCache::save_packs`]), then keeps the disk cache under its cap (after a run that
-    /// wrote to it).
+    /// ([`ParseCache::save_packs`]), finishes the writes handed to the thread pool (the
+    /// findings, kept states and memos [`analyze`] and [`cached_analysis`] wrote: see
+    /// [`DiskCache::put_soon`]; a run that skips this may end before they are in place), then
+    /// keeps the disk cache under its cap (after a run that wrote to it).
     ///
     /// An error when the run read a kept replay or resolution whose columns did not decode
     /// ([`crate::lazy::LazyList`]): what it found rests on tables it did not really read, and

@@ -1291,11 +1291,12 @@ fn the_binary_is_linked_at_a_fixed_address() {
     }
     let bytes = std::fs::read(binary()).expect("the binary");
     assert_eq!(&bytes[..4], b"\x7fELF");
-    // `e_type`, little-endian: 2 is an executable at a fixed address, 3 a position-independent
-    // one (or a shared library).
-    assert_eq!(
-        u16::from_le_bytes([bytes[16], bytes[17]]),
-        2,
-        "a position-independent binary"
-    );
+    // `e_type`, in the byte order `EI_DATA` names (1: little-endian, 2: big-endian): 2 is an
+    // executable at a fixed address, 3 a position-independent one (or a shared library).
+    let field = [bytes[16], bytes[17]];
+    let kind = match bytes[5] {
+        2 => u16::from_be_bytes(field),
+        _ => u16::from_le_bytes(field),
+    };
+    assert_eq!(kind, 2, "a position-independent binary");
 }
