@@ -488,12 +488,13 @@ type WriteJob = Box<dyn FnOnce() -> Option<i64> + Send>;
 /// One write of [`DiskCache::put_soon`]: done once, by whichever comes first — the pool
 /// thread that takes it, or [`DiskCache::settle`], which never waits for work that has not
 /// begun (the pool's threads may be busy with work queued before it, or waiting themselves).
+/// The same hand-over as the kept states decoded ahead (`project::AheadSlot`): a `OnceLock`
+/// whose first caller runs the job and whose others wait for it.
 struct SoonWrite {
     /// The write, until someone takes it on.
     write: std::sync::Mutex<Option<WriteJob>>,
     /// What it added to the folder (`None`: nothing written), once done.
-    done: std::sync::Mutex<Option<Option<i64>>>,
-    finished: std::sync::Condvar,
+    done: std::sync::OnceLock<Option<i64>>,
 }
 
 impl std::fmt::Debug for SoonWrite {
@@ -506,43 +507,25 @@ impl SoonWrite {
     fn new(write: impl FnOnce() -> Option<i64> + Send + 'static) -> Arc<SoonWrite> {
         Arc::new(SoonWrite {
             write: std::sync::Mutex::new(Some(Box::new(write))),
-            done: std::sync::Mutex::new(None),
-            finished: std::sync::Condvar::new(),
+            done: std::sync::OnceLock::new(),
         })
     }
 
     /// Does the write when nobody has begun it, else waits until it is done; returns what it
     /// added to the folder. A write that panics wrote no entry (never an abort of the pool).
     fn run(&self) -> Option<i64> {
-        let write = self
-            .write
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(write) = write {
-            let grew = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
-                .ok()
-                .flatten();
-            *self
-                .done
+        *self.done.get_or_init(|| {
+            let write = self
+                .write
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(grew);
-            self.finished.notify_all();
-            return grew;
-        }
-        let mut done = self
-            .done
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        loop {
-            if let Some(grew) = *done {
-                return grew;
-            }
-            done = self
-                .finished
-                .wait(done)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            write.and_then(|write| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
+                    .ok()
+                    .flatten()
+            })
+        })
     }
 }
 
