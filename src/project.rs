@@ -1207,10 +1207,17 @@ fn pack_weight(file: &ParsedFile) -> usize {
 /// ([`with_shared_paths`]). These are the frames, for [`DiskCache::put_framed`] to write one
 /// by one after the magic.
 fn encode_pack_frames(all: &[PackEntryOut]) -> Option<Vec<Vec<u8>>> {
+    // The plain SQL files' events encoded on the pool: one after the other, 20,000 of them
+    // took ~21 ms at the end of a first check at 5,000 models / 20,000 migrations (~12 ms
+    // side by side).
+    let plain: Vec<_> = all
+        .par_iter()
+        .map(|entry| plain_sql(entry.id, entry.file))
+        .collect();
     let mut sql = Vec::new();
     let mut entries: Vec<&PackEntryOut> = Vec::with_capacity(all.len());
-    for entry in all {
-        match plain_sql(entry.id, entry.file) {
+    for (entry, plain) in all.iter().zip(plain) {
+        match plain {
             Some(plain) => sql.push(plain),
             None => entries.push(entry),
         }
