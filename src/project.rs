@@ -1718,11 +1718,12 @@ fn analyze_as(
     let mut parsed: Vec<Option<Arc<ParsedFile>>> = parses.find_all(files);
     let mut parsed_early: Vec<(usize, ParsedFile)> = Vec::new();
     let mut used: Vec<usize> = Vec::with_capacity(files.len());
-    // Each parse carries its place in the listing: the order the batches end in is no matter.
+    // Each parse carries its place in the listing: the order the batches finish in does not
+    // matter.
     let batches: std::sync::Mutex<Vec<ParsedBatch>> = Default::default();
     rayon::in_place_scope(|scope| {
         let parse_batch = |batch: Vec<(usize, Vec<u8>)>| {
-            let (files, pieces, changed, batches) = (files, &pieces, &changed, &batches);
+            let (pieces, changed, batches) = (&pieces, &changed, &batches);
             move |_: &rayon::Scope<'_>| {
                 let out: ParsedBatch = batch
                     .into_iter()
@@ -1739,7 +1740,7 @@ fn analyze_as(
                     .push(out);
             }
         };
-        let (mut batch, mut bytes) = (Vec::new(), 0);
+        let (mut batch, mut bytes) = (Vec::with_capacity(PARSE_BATCH_FILES), 0);
         for (i, file) in files.iter().enumerate() {
             if let Some(hit) = &parsed[i] {
                 used.push(address(hit));
@@ -1759,7 +1760,8 @@ fn analyze_as(
                 Err(message) => warnings.push(Warning::global(message)),
             }
             if batch.len() >= PARSE_BATCH_FILES || bytes >= PARSE_BATCH_BYTES {
-                scope.spawn(parse_batch(std::mem::take(&mut batch)));
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSE_BATCH_FILES));
+                scope.spawn(parse_batch(full));
                 bytes = 0;
             }
         }
@@ -3529,9 +3531,10 @@ mod tests {
         assert_eq!(cache.early.len(), 1);
     }
 
-    /// Files read over several batches (more than [`PARSE_BATCH_FILES`]) are each parsed
-    /// once and replayed in their listing's order, with the ones that cannot be read warned of
-    /// in that order too.
+    /// Files read over several batches (more than [`PARSE_BATCH_FILES`], one cut early by
+    /// [`PARSE_BATCH_BYTES`]) are each parsed once and replayed in their listing's order, with
+    /// the ones that cannot be read warned of in that order too. The first batch holds a file
+    /// of a megabyte, so that it ends after batches spawned after it.
     #[test]
     fn files_parsed_batch_by_batch_keep_their_order() {
         let config = Config::default();
@@ -3540,6 +3543,11 @@ mod tests {
         std::fs::create_dir_all(&folder).expect("folders");
         let count = 3 * PARSE_BATCH_FILES + 5;
         let missing = [40, 80];
+        let padded = |i: usize, sql: String| match i {
+            1 => format!("-- {}\n{sql}", "x".repeat(1 << 20)),
+            50 => format!("-- {}\n{sql}", "y".repeat(PARSE_BATCH_BYTES)),
+            _ => sql,
+        };
         let files: Vec<FileRef> = (0..count)
             .map(|i| {
                 let path = format!("database/migrations/{i:04}.sql");
@@ -3548,11 +3556,14 @@ mod tests {
                     _ => format!("ALTER TABLE t ADD COLUMN c_{i} int;\n"),
                 };
                 if !missing.contains(&i) {
-                    std::fs::write(dir.path().join(&path), sql).expect("a file");
+                    std::fs::write(dir.path().join(&path), padded(i, sql)).expect("a file");
                 }
+                let id = u8::try_from(i).expect("fewer than 256 files");
                 FileRef {
                     path: path.into(),
-                    content: Content::Disk,
+                    // Blob ids, for the parses to be counted; read from the folder, as there
+                    // is no repository.
+                    content: Content::Blob(BlobId::from_bytes(&[id; 20]).expect("an id")),
                 }
             })
             .collect();
@@ -3560,7 +3571,8 @@ mod tests {
             repo: None,
             root: dir.path().to_path_buf(),
         };
-        let analysis = analyze(&files, &reader, &config, &mut ParseCache::default());
+        let mut cache = ParseCache::default();
+        let analysis = analyze(&files, &reader, &config, &mut cache);
         let table = analysis
             .sources
             .iter()
@@ -3579,6 +3591,12 @@ mod tests {
             })
             .collect();
         assert_eq!(columns, expected);
+        let pack = cache
+            .packs
+            .get(&config.fingerprint)
+            .expect("the parses counted");
+        assert_eq!(pack.fresh, count - missing.len());
+        assert_eq!(pack.used.len(), count - missing.len());
         let unread: Vec<&str> = analysis
             .warnings
             .iter()
