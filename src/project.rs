@@ -2115,8 +2115,21 @@ fn take_early(
         return None;
     }
     let (_, receiver) = early.remove(&key)?;
-    // A parse that panicked sends nothing: the file is then read and parsed here.
-    receiver.recv().ok()
+    // A parse that panicked sends nothing: the file is then read and parsed here. On a pool
+    // thread (the command's, [`crate::on_large_stack`]) the parse may still be queued, behind
+    // this very thread on a pool of one: the pool's work is done here until it has been
+    // taken; then it is running elsewhere and is waited for.
+    loop {
+        match receiver.try_recv() {
+            Ok(parsed) => return Some(parsed),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    return receiver.recv().ok();
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,107 @@ fn two_at_once(repo: &TestRepo) -> [(i32, String); 2] {
     })
 }
 
+/// `driftguard` with `args` in `repo`, with `threads` rayon threads (`None`: as many as the
+/// machine has), its exit code and output; a run that has not ended after a minute (a wait
+/// for work queued behind the waiting thread itself) is killed and fails the test.
+fn run_on_threads(repo: &TestRepo, args: &[&str], threads: Option<&str>) -> (i32, String) {
+    let mut cmd = Command::new(binary());
+    isolate(&mut cmd)
+        .args(args)
+        .current_dir(repo.path())
+        .env_remove("DRIFTGUARD_NO_CACHE")
+        .env_remove("RAYON_NUM_THREADS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(threads) = threads {
+        cmd.env("RAYON_NUM_THREADS", threads);
+    }
+    let child = cmd.spawn().expect("driftguard starts");
+    let id = child.id();
+    // Read on a thread of its own, so that a full pipe never holds the run up.
+    let (sender, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait_with_output()));
+    match ended.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => {
+            let out = out.expect("driftguard ends");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        }
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+            panic!("{args:?} on {threads:?} threads has not ended after a minute");
+        }
+    }
+}
+
+#[test]
+fn a_pool_of_one_thread_or_of_several_gives_what_a_run_without_cache_gives() {
+    let repo = handbook_repo();
+    // A model file above the size parsed in pieces side by side, and a revision history of
+    // its own beside the SQL folder.
+    let mut orders = String::from(
+        "from typing import Optional\n\nfrom sqlalchemy import ForeignKey, String\nfrom sqlalchemy.orm import Mapped, mapped_column\n\nfrom ..base_class import Base\n",
+    );
+    let mut sql = String::from("CREATE SCHEMA IF NOT EXISTS ops;\n");
+    for n in 0..60 {
+        orders.push_str(&format!(
+            "\n\nclass Order{n}(Base):\n    __tablename__ = \"orders_{n}\"\n    __table_args__ = {{\"schema\": \"ops\"}}\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n    customer_id: Mapped[int] = mapped_column(ForeignKey(\"core.customers.id\"))\n    note: Mapped[Optional[str]] = mapped_column(String(40))\n"
+        ));
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS ops.orders_{n} (id SERIAL PRIMARY KEY, customer_id INTEGER REFERENCES core.customers (id), note VARCHAR(40));\n"
+        ));
+    }
+    assert!(orders.len() > 8 * 1024, "parsed in pieces");
+    repo.write("apps/backend/src/db/models/orders.py", &orders)
+        .write(&format!("{MIGRATIONS}/002_orders.sql"), &sql)
+        .commit_all("orders");
+    let mut model = customer_with(CONTACT);
+    for round in 0..4 {
+        // A new column with its migration, a gap (the contact column), and an edit of the
+        // large file.
+        model.push_str(&format!(
+            "    extra_{round}: Mapped[Optional[str]] = mapped_column(String(20))\n"
+        ));
+        repo.write(MODELS, &model).write(
+            &format!("{MIGRATIONS}/{:03}_extra.sql", round + 3),
+            &format!("ALTER TABLE core.customers ADD COLUMN extra_{round} VARCHAR(20);\n"),
+        );
+        orders.push_str(&format!(
+            "    extra_{round}: Mapped[Optional[str]] = mapped_column(String(20))\n"
+        ));
+        repo.write("apps/backend/src/db/models/orders.py", &orders);
+        repo.git(&["add", "-A"]);
+        for args in [
+            &["check", "--staged", "--format", "json"][..],
+            &["check", "--format", "json"],
+        ] {
+            let mut expected_cmd = Command::new(binary());
+            let expected = isolate(&mut expected_cmd)
+                .args(args)
+                .current_dir(repo.path())
+                .env("DRIFTGUARD_NO_CACHE", "1")
+                .output()
+                .expect("driftguard runs");
+            let expected = String::from_utf8_lossy(&expected.stdout).into_owned();
+            assert!(expected.contains("contact_preference"), "{expected}");
+            assert!(expected.contains("orders_59"), "{expected}");
+            // Cold (every entry written) on even rounds, warm (read back) on odd ones; each
+            // thread count after the other, so the later ones read what the first wrote.
+            if round % 2 == 0 {
+                let clean = repo.run(&["cache", "clean"]);
+                assert_eq!(clean.code, 0, "{clean:?}");
+            }
+            for threads in [Some("1"), None, Some("3"), Some("1")] {
+                let (code, stdout) = run_on_threads(&repo, args, threads);
+                assert_eq!(code, 1, "round {round}, {args:?} on {threads:?}: {stdout}");
+                assert_eq!(stdout, expected, "round {round}, {args:?} on {threads:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn two_hooks_at_once_give_the_same_result_as_a_run_without_cache() {
     let repo = handbook_repo();
