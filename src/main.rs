@@ -28,7 +28,7 @@ fn main() {
         }
     };
     driftguard::process_ends_after_run();
-    let status = driftguard::on_large_stack(move || {
+    let status = driftguard::on_main_thread(move || {
         let mut stdout = std::io::stdout().lock();
         let mut stderr = std::io::stderr().lock();
         driftguard::run(

@@ -1,0 +1,70 @@
+//! `on_main_thread` on a process's main thread (this test has no harness, so `main` is that
+//! thread): the command runs there, as the first worker of its pool, on a stack that grows past
+//! a main thread's usual 8 MiB, and the pool's other workers have large stacks too.
+
+use driftguard::{ExitStatus, on_main_thread};
+
+/// Recursion with a kibibyte of frame per level: `levels` of it need at least as many KiB of
+/// stack (about three times that unoptimised).
+fn deep(levels: u32) -> u32 {
+    let frame = std::hint::black_box([1u8; 1024]);
+    match levels {
+        0 => 0,
+        _ => deep(levels - 1) + u32::from(frame[levels as usize % 1024]),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn main() {
+    let main_thread = std::thread::current().id();
+    let status = on_main_thread(move || {
+        assert_eq!(
+            std::thread::current().id(),
+            main_thread,
+            "on the main thread"
+        );
+        assert_eq!(rayon::current_thread_index(), Some(0));
+        // 12 MiB of frames or more: more than a main thread's usual 8 MiB, within 64.
+        assert_eq!(deep(12 * 1024), 12 * 1024);
+        let each = rayon::broadcast(|context| (context.index(), deep(4 * 1024)));
+        assert_eq!(each.len(), rayon::current_num_threads());
+        for (index, (ran_on, depth)) in each.into_iter().enumerate() {
+            assert_eq!((ran_on, depth), (index, 4 * 1024));
+        }
+        ExitStatus::Findings
+    });
+    assert_eq!(status, ExitStatus::Findings);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes one `rlimit` into the one it is given.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) },
+        0
+    );
+    assert!(
+        limit.rlim_cur == libc::RLIM_INFINITY || limit.rlim_cur >= driftguard::STACK_BYTES as u64,
+        "the stack limit was raised: {}",
+        limit.rlim_cur
+    );
+    say("main_stack: a command on the main thread ran 12 MiB deep, and 4 MiB on every worker");
+}
+
+/// One line on stdout (the print macros are kept for `main.rs` and `render/`).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Elsewhere a main thread's stack is fixed when the process starts: the command runs on
+/// `on_large_stack`'s thread.
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    let status = on_main_thread(|| {
+        assert_eq!(std::thread::current().name(), Some("driftguard"));
+        assert_eq!(deep(12 * 1024), 12 * 1024);
+        ExitStatus::Clean
+    });
+    assert_eq!(status, ExitStatus::Clean);
+}
