@@ -171,7 +171,7 @@ pub const STACK_BYTES: usize = 64 << 20;
 /// a few hundred microseconds to wake (a condition variable's round trip between two threads,
 /// after a pause: 20–420 µs on the 2-core machine of the benchmarks). A small check makes a
 /// dozen such calls (the early parse, the kept states read ahead, the build's two halves,
-/// the rules, the cache writes), so most of its time went to waking threads: on the pool, a
+/// the rules, the cache writes), so much of its time went to waking threads: on the pool, a
 /// call's work runs on the command's own thread unless another worker takes it first, and the
 /// command waits only for work another thread has begun. Measured on a new edit after a pause,
 /// alternating with the build before (medians): 50 models / 40 migrations 4.1 → 3.7 ms and
@@ -184,6 +184,39 @@ pub const STACK_BYTES: usize = 64 << 20;
 /// thread alone: work handed to the pool runs when the command waits for it, and every wait
 /// in a check either takes the work on itself or helps the pool meanwhile.
 pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
+    on_thread_of_its_own(move || match as_first_worker(work) {
+        Ok(done) => done,
+        // This thread is a worker of a pool that has ended: the command goes on another.
+        Err(work) => on_thread_of_its_own(work),
+    })
+}
+
+/// Runs `work` on this thread as the first worker of a rayon pool built for it, whose other
+/// workers have a quarter of [`STACK_BYTES`]; gives `work` back, not run, when the pool cannot
+/// be built (a worker cannot start). rayon makes this thread the pool's first worker before it
+/// starts the others, and a failed build leaves it a worker of a pool that has ended: the
+/// command must then run on another thread.
+fn as_first_worker<W: FnOnce() -> ExitStatus>(work: W) -> Result<ExitStatus, W> {
+    let Ok(pool) = rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .stack_size(STACK_BYTES / 4)
+        .build()
+    else {
+        return Err(work);
+    };
+    let done = work();
+    if PROCESS_ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        // The process ends now: its workers need not be woken to be told.
+        std::mem::forget(pool);
+    } else {
+        drop(pool);
+    }
+    Ok(done)
+}
+
+/// Runs `work` on a thread of its own with a [`STACK_BYTES`] stack, named `driftguard`; on
+/// this thread when no thread can be started. A panic in `work` is resumed here.
+fn on_thread_of_its_own(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
     use std::sync::{Arc, Mutex, PoisonError};
     let work = Arc::new(Mutex::new(Some(work)));
     let take = |work: &Mutex<Option<_>>| work.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -191,22 +224,7 @@ pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> Exi
     let spawned = std::thread::Builder::new()
         .name("driftguard".to_string())
         .stack_size(STACK_BYTES)
-        .spawn(move || {
-            // Fails only when a worker cannot start: the command then runs on rayon's default
-            // pool, made at its first parallel call.
-            let pool = rayon::ThreadPoolBuilder::new()
-                .use_current_thread()
-                .stack_size(STACK_BYTES / 4)
-                .build();
-            let done = take(&shared).map(|work| work());
-            if PROCESS_ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
-                // The process ends now: its workers need not be woken to be told.
-                std::mem::forget(pool);
-            } else {
-                drop(pool);
-            }
-            done
-        });
+        .spawn(move || take(&shared).map(|work| work()));
     let done = match spawned {
         Ok(handle) => handle
             .join()
@@ -226,8 +244,15 @@ pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> Exi
 /// On Linux the main thread's stack grows as it is used, up to the stack limit of the moment
 /// (`RLIMIT_STACK`, 8 MiB by default): the soft limit is raised to [`STACK_BYTES`] when it is
 /// lower and the hard limit allows (programs driftguard starts, such as `git`, inherit it).
-/// The kernel keeps at least 128 MiB below the main stack free of other mappings whatever the
-/// limit was at start, so the stack has the room. Starting a thread for the command instead
+/// The kernel leaves room below a main stack for the limit it had at start and its guard gap,
+/// and places the stack and the other mappings at random offsets (up to 16 GiB and 1 TiB on
+/// x86-64) that leave more than 64 MiB free in all but about one start in ten million; there
+/// the stack stops where the nearest mapping lies, never short of the limit it started with.
+/// An overflow ends the process with a plain `SIGSEGV` rather than Rust's "has overflowed its
+/// stack" (which knows the main stack's start-up limit only); under an emulator that fixes the
+/// main stack's size (qemu-user, valgrind) the margin is the emulator's. The readers bound
+/// their recursion well below either size ([`STACK_BYTES`]). Starting a thread for the command
+/// instead
 /// cost a new thread (its stack and allocator heap faulted in) and two wake-ups across
 /// processors, the thread's start and, at its end, `main`'s: a new edit at 50 models / 40
 /// migrations after a pause, alternating with the build that ran the command on a thread of its
@@ -236,23 +261,20 @@ pub fn on_large_stack(work: impl FnOnce() -> ExitStatus + Send + 'static) -> Exi
 /// stack is fixed when the process starts) the command runs on [`on_large_stack`]'s thread.
 pub fn on_main_thread(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
     #[cfg(target_os = "linux")]
-    if main_stack_may_grow_to(STACK_BYTES) {
-        // Fails only when the other workers cannot start: the command then runs on rayon's
-        // default pool, made at its first parallel call.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .use_current_thread()
-            .stack_size(STACK_BYTES / 4)
-            .build();
-        let done = work();
-        if PROCESS_ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
-            // The process ends now: its workers need not be woken to be told.
-            std::mem::forget(pool);
-        } else {
-            drop(pool);
-        }
-        return done;
+    if is_main_thread() && main_stack_may_grow_to(STACK_BYTES) {
+        return match as_first_worker(work) {
+            Ok(done) => done,
+            Err(work) => on_large_stack(work),
+        };
     }
     on_large_stack(work)
+}
+
+/// Whether this is the process's main thread (its thread id is the process id).
+#[cfg(target_os = "linux")]
+fn is_main_thread() -> bool {
+    // SAFETY: `gettid` and `getpid` take nothing and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) == libc::c_long::from(libc::getpid()) }
 }
 
 /// Whether this process's main thread may grow its stack to `bytes`: the soft stack limit is

@@ -2116,15 +2116,16 @@ fn take_early(
     }
     let (_, receiver) = early.remove(&key)?;
     // A parse that panicked sends nothing: the file is then read and parsed here. On a pool
-    // thread (the command's, [`crate::on_large_stack`]) the parse may still be queued, behind
-    // this very thread on a pool of one: the pool's work is done here until it has been
-    // taken; then it is running elsewhere and is waited for.
+    // thread (the command's, [`crate::on_large_stack`]) the parse, started from this thread,
+    // waits in this thread's own queue until another worker takes it (never, on a pool of
+    // one): the queue's work is done here until the parse has been taken; it is then running
+    // elsewhere and is waited for.
     loop {
         match receiver.try_recv() {
             Ok(parsed) => return Some(parsed),
             Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
             Err(std::sync::mpsc::TryRecvError::Empty) => {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                if rayon::yield_local() != Some(rayon::Yield::Executed) {
                     return receiver.recv().ok();
                 }
             }
