@@ -251,14 +251,15 @@ fn on_thread_of_its_own(work: impl FnOnce() -> ExitStatus + Send + 'static) -> E
 /// An overflow ends the process with a plain `SIGSEGV` rather than Rust's "has overflowed its
 /// stack" (which knows the main stack's start-up limit only); under an emulator that fixes the
 /// main stack's size (qemu-user, valgrind) the margin is the emulator's. The readers bound
-/// their recursion well below either size ([`STACK_BYTES`]). Starting a thread for the command
-/// instead
-/// cost a new thread (its stack and allocator heap faulted in) and two wake-ups across
-/// processors, the thread's start and, at its end, `main`'s: a new edit at 50 models / 40
-/// migrations after a pause, alternating with the build that ran the command on a thread of its
-/// own (16 rounds each way, medians): 4.6 → 3.9 and 4.5 → 4.3 ms, CPU 4.8 → 4.2 and 5.1 → 4.4
-/// ms, page faults 610 → 549–576; 500 / 2,000 7.5 → 7.3 ms. Elsewhere (where a main thread's
-/// stack is fixed when the process starts) the command runs on [`on_large_stack`]'s thread.
+/// their recursion well below either size ([`STACK_BYTES`]).
+///
+/// Starting a thread for the command instead cost a new thread (its stack and allocator heap
+/// faulted in) and two wake-ups across processors, the thread's start and, at its end,
+/// `main`'s: a new edit at 50 models / 40 migrations after a pause, alternating with the build
+/// that ran the command on a thread of its own (16 rounds each way, medians): 4.6 → 3.9 and
+/// 4.5 → 4.3 ms, CPU 4.8 → 4.2 and 5.1 → 4.4 ms, page faults 610 → 549–576; 500 / 2,000 7.5 →
+/// 7.3 ms. Elsewhere (where a main thread's stack is fixed when the process starts) the
+/// command runs on [`on_large_stack`]'s thread.
 pub fn on_main_thread(work: impl FnOnce() -> ExitStatus + Send + 'static) -> ExitStatus {
     #[cfg(target_os = "linux")]
     if is_main_thread() && main_stack_may_grow_to(STACK_BYTES) {

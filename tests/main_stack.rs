@@ -4,15 +4,8 @@
 
 use driftguard::{ExitStatus, on_main_thread};
 
-/// Recursion with a kibibyte of frame per level: `levels` of it need at least as many KiB of
-/// stack (about three times that unoptimised).
-fn deep(levels: u32) -> u32 {
-    let frame = std::hint::black_box([1u8; 1024]);
-    match levels {
-        0 => 0,
-        _ => deep(levels - 1) + u32::from(frame[levels as usize % 1024]),
-    }
-}
+#[path = "support/stack.rs"]
+mod stack;
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -45,14 +38,7 @@ fn main() {
             // A hard limit below 64 MiB (`prlimit --stack=8388608:8388608`): a thread of its own.
             assert_eq!(std::thread::current().name(), Some("driftguard"));
         }
-        assert_eq!(rayon::current_thread_index(), Some(0));
-        // 12 MiB of frames or more: more than a main thread's usual 8 MiB, within 64.
-        assert_eq!(deep(12 * 1024), 12 * 1024);
-        let each = rayon::broadcast(|context| (context.index(), deep(4 * 1024)));
-        assert_eq!(each.len(), rayon::current_num_threads());
-        for (index, (ran_on, depth)) in each.into_iter().enumerate() {
-            assert_eq!((ran_on, depth), (index, 4 * 1024));
-        }
+        stack::the_command_and_its_pool_run_deep();
         ExitStatus::Findings
     });
     assert_eq!(status, ExitStatus::Findings);
@@ -86,7 +72,7 @@ fn say(line: &str) {
 fn main() {
     let status = on_main_thread(|| {
         assert_eq!(std::thread::current().name(), Some("driftguard"));
-        assert_eq!(deep(12 * 1024), 12 * 1024);
+        stack::the_command_and_its_pool_run_deep();
         ExitStatus::Clean
     });
     assert_eq!(status, ExitStatus::Clean);
