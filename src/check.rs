@@ -289,6 +289,9 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
+    // Nearly always a new state (the next commit's), whose results the run writes at its end:
+    // the files they go to are made while it parses and replays.
+    cache.disk().make_spares(crate::project::SPARES);
     let early = early_files(&changed, &after_entries, &config, |path, id| {
         cache.packed(&config, path, id)
     });

@@ -1403,6 +1403,11 @@ pub fn cached_only(key: &str, cache: &ParseCache) -> Option<Analysis> {
     })
 }
 
+/// The files a run that analyses makes ahead for its writes ([`DiskCache::make_spares`]): what
+/// a new edit's check writes — its findings, the edited model file's pieces, the kept
+/// resolution, the rule memos and the ledger.
+pub const SPARES: usize = 5;
+
 /// A snapshot's analysis, from the disk cache or computed (and then stored).
 pub fn cached_analysis(
     key: &str,
@@ -1414,6 +1419,7 @@ pub fn cached_analysis(
     if let Some(hit) = cached_only(key, cache) {
         return hit;
     }
+    cache.disk.make_spares(SPARES);
     let analysis = analyze(files, reader, config, cache);
     cache.disk.put_json_soon(
         "findings",
