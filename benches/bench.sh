@@ -14,6 +14,12 @@
 # of the cold one; and `driftguard --version` (the fastest run of ten): what starting and
 # ending a process of its own costs, the least any hook beside `git diff` pays.
 # Release build. Not part of the test suite. Set BIN to time another binary.
+#
+# Leave a minute or two after deleting many files (a bench.sh run deletes ~150,000 at its
+# end) before timing: on ext4 without a journal (the machine of the README's tables), a new
+# file is given an inode past those deleted in the last minute or more, and a new edit's few
+# cache writes then took ~1–2 ms longer at 50 / 40 (driftguard makes its files ahead to hide
+# most of it: src/cache.rs, `Spares`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$PWD
@@ -53,6 +59,7 @@ for scenario in "${scenarios[@]}"; do
     "${r[hot_edit_ms]}" "${r[hot_floor_ms]}" "${r[hot_ratio]}" \
     "${r[first_ms]}" "${r[edit_min_ms]}" "${r[start_ms]}" "${r[cache_mb]}" "${r[cache_files]}" \
     "${r[aged_entries]}" "${r[aged_ms]}"
-  rm -rf "$repo"
+  # The scenario's repository stays until the run ends: deleting its ~35,000 files (30,000 of
+  # them the aged cache's) here slowed the next scenario's cache writes (below).
   unset r
 done
