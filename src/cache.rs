@@ -1682,8 +1682,8 @@ mod tests {
                 })
                 .collect()
         };
-        // An entry written over, a new one on the pool, the ledger: the two entries take two
-        // of the spares, and what they replaced still counts.
+        // An entry written over and a new one written on the pool take two of the three spares;
+        // what the first replaced still counts.
         cache.put_bytes("t", "old", "bin", &[2; 100]);
         cache.put_soon("u", "new", "bin", vec![3; 50]);
         cache.settle();
