@@ -289,9 +289,6 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             sources: Default::default(),
         });
     }
-    // Nearly always a new state (the next commit's), whose results the run writes at its end:
-    // the files they go to are made while it parses and replays.
-    cache.disk().make_spares(crate::project::SPARES);
     let early = early_files(&changed, &after_entries, &config, |path, id| {
         cache.packed(&config, path, id)
     });
@@ -300,6 +297,11 @@ fn run_change(options: &CheckOptions) -> Result<Report, Error> {
             .into_iter()
             .filter_map(|(path, id, kind)| Some((path, id, kind, repo.read_blob(id).ok()?))),
     );
+    // Nearly always a new state (the next commit's), whose results the run writes at its end:
+    // the files they go to are made while it parses and replays. Asked for after the early
+    // parses, so that the pool's free thread starts the edited model file first (the parse
+    // the check waits for) and this thread makes the files while it waits.
+    cache.disk().make_spares(crate::project::SPARES);
     // Each path is classified once, for the snapshot key (config files count) and for the
     // files to read (they do not); under the same config, once for both sides.
     let s = span("classify and snapshot keys");

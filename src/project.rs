@@ -2124,20 +2124,30 @@ fn take_early(
     // A parse that panicked sends nothing: the file is then read and parsed here. On a pool
     // thread (the command's, [`crate::on_large_stack`]) the parse, started from this thread,
     // waits in this thread's own queue until another worker takes it (never, on a pool of
-    // one): the queue's work is done here until the parse has been taken; it is then running
-    // elsewhere and is waited for.
+    // one): the queue's work is done here until the parse has been taken. While it runs
+    // elsewhere, this thread takes a share of it (its kept pieces and its classes are split
+    // between threads, [`crate::pyast::PARALLEL_FROM`]) and other waiting work, for up to
+    // [`HELP_FOR`]; then it waits.
+    let helping = std::time::Instant::now();
     loop {
         match receiver.try_recv() {
             Ok(parsed) => return Some(parsed),
             Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
-            Err(std::sync::mpsc::TryRecvError::Empty) => {
-                if rayon::yield_local() != Some(rayon::Yield::Executed) {
-                    return receiver.recv().ok();
+            Err(std::sync::mpsc::TryRecvError::Empty) => match rayon::yield_now() {
+                Some(rayon::Yield::Executed) => {}
+                Some(rayon::Yield::Idle) if helping.elapsed() < HELP_FOR => {
+                    std::hint::spin_loop();
                 }
-            }
+                _ => return receiver.recv().ok(),
+            },
         }
     }
 }
+
+/// How long [`take_early`] looks for a share of an early parse before it waits. A new edit's
+/// model file parses in well under this; a waiting thread that kept looking longer would
+/// only burn a core.
+const HELP_FOR: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[cfg(test)]
 fn parse_file(path: &str, kind: FileKind, bytes: &[u8]) -> ParsedFile {

@@ -564,6 +564,12 @@ fn parse_pieces(
     Some(module)
 }
 
+/// From this many pieces (kept pieces read back, a file's classes extracted) the work is
+/// split between the pool's threads: one edited model file of 25 classes is the parse a
+/// pre-commit check waits for, and the thread that waits takes a share
+/// ([`crate::project::take_early`]). Fewer are not worth a split.
+pub const PARALLEL_FROM: usize = 8;
+
 /// A parser of Python.
 fn python_parser() -> Option<tree_sitter::Parser> {
     let mut parser = tree_sitter::Parser::new();
@@ -632,25 +638,43 @@ fn parse_reusing_counted(
     let kept = previous.and_then(kept_pieces).unwrap_or_default();
     let path = file.shared_path();
     let digests: Vec<[u8; 16]> = ranges.iter().map(|r| piece_digest(&text, r)).collect();
-    let reused: Vec<Option<(Piece, &[u8])>> = ranges
-        .iter()
-        .zip(&digests)
-        .map(|(range, digest)| {
-            let bytes = *kept.get(digest)?;
-            let piece = decode_piece(bytes, path, range.start_point.row)?;
-            Some((piece, bytes))
-        })
+    let parse_pieces = |pieces: &[usize]| -> Vec<Option<(usize, Piece, Vec<u8>)>> {
+        pieces
+            .par_iter()
+            .map_init(python_parser, |parser, &i| {
+                let range = *ranges.get(i)?;
+                let piece = parse_range(parser.as_mut()?, file, &text, range)?;
+                let bytes = encode_piece(&piece, path, range.start_point.row)?;
+                Some((i, piece, bytes))
+            })
+            .collect()
+    };
+    let read_back = |(range, digest): (&tree_sitter::Range, &[u8; 16])| {
+        let bytes = *kept.get(digest)?;
+        let piece = decode_piece(bytes, path, range.start_point.row)?;
+        Some((piece, bytes))
+    };
+    // The kept pieces are read back while the new ones parse, and split between threads when
+    // they are many: a thread waiting for this parse takes a share ([`PARALLEL_FROM`]).
+    let new: Vec<usize> = (0..ranges.len())
+        .filter(|&i| !kept.contains_key(&digests[i]))
         .collect();
-    let missing: Vec<usize> = (0..ranges.len()).filter(|&i| reused[i].is_none()).collect();
-    let fresh: Vec<Option<(usize, Piece, Vec<u8>)>> = missing
-        .par_iter()
-        .map_init(python_parser, |parser, &i| {
-            let range = *ranges.get(i)?;
-            let piece = parse_range(parser.as_mut()?, file, &text, range)?;
-            let bytes = encode_piece(&piece, path, range.start_point.row)?;
-            Some((i, piece, bytes))
-        })
+    let (mut fresh, reused) = rayon::join(
+        || parse_pieces(&new),
+        || -> Vec<Option<(Piece, &[u8])>> {
+            if ranges.len() - new.len() >= PARALLEL_FROM {
+                ranges.par_iter().zip(&digests).map(read_back).collect()
+            } else {
+                ranges.iter().zip(&digests).map(read_back).collect()
+            }
+        },
+    );
+    // A kept piece that does not read back is parsed too.
+    let unread: Vec<usize> = (0..ranges.len())
+        .filter(|&i| reused[i].is_none() && kept.contains_key(&digests[i]))
         .collect();
+    fresh.extend(parse_pieces(&unread));
+    let missing = new.len() + unread.len();
     let mut pieces: Vec<Option<(Piece, Cow<[u8]>)>> = reused
         .into_iter()
         .map(|r| r.map(|(piece, bytes)| (piece, Cow::Borrowed(bytes))))
@@ -660,7 +684,7 @@ fn parse_reusing_counted(
             *slot = Some((piece, Cow::Owned(bytes)));
         }
     }
-    let mut parsed = missing.len();
+    let mut parsed = missing;
     let mut module = PyModule::default();
     let mut keep: Vec<([u8; 16], Cow<[u8]>)> = Vec::with_capacity(pieces.len());
     let mut parser = None;

@@ -591,7 +591,22 @@ fn extract_module(file: &SourceFile, module: &pyast::PyModule) -> FileModels {
     for import in module.imports() {
         add_import(import, &package, &mut out);
     }
-    module_body(&module.body, &mut out);
+    let mut classes = Vec::new();
+    module_body(&module.body, &mut out, &mut classes);
+    // Each class is read alone (with the file's imports): many are split between threads.
+    let imports = &out.imports;
+    out.classes = if classes.len() >= pyast::PARALLEL_FROM {
+        use rayon::prelude::*;
+        classes
+            .par_iter()
+            .map(|class| class_model(class, imports))
+            .collect()
+    } else {
+        classes
+            .iter()
+            .map(|class| class_model(class, imports))
+            .collect()
+    };
     out.summary = ModuleSummary::new(&file.path, module);
     out
 }
@@ -602,13 +617,12 @@ fn add_import(import: &pyast::Import, package: &[String], out: &mut FileModels) 
     out.star_imports.extend(star);
 }
 
-fn module_body(body: &[Stmt], out: &mut FileModels) {
+/// Reads the module-level statements of `body` into `out`, and gathers its classes, in file
+/// order, into `classes` (read by the caller).
+fn module_body<'a>(body: &'a [Stmt], out: &mut FileModels, classes: &mut Vec<&'a ClassDef>) {
     for stmt in body {
         match stmt {
-            Stmt::Class(class) => {
-                let model = class_model(class, &out.imports);
-                out.classes.push(model);
-            }
+            Stmt::Class(class) => classes.push(class),
             Stmt::Assign {
                 targets,
                 value: Some(value),
@@ -628,7 +642,7 @@ fn module_body(body: &[Stmt], out: &mut FileModels) {
                 module_assign(name, value, location, out);
             }
             Stmt::Expr { value, location } => module_assign(None, value, location, out),
-            Stmt::Block { body, .. } => module_body(body, out),
+            Stmt::Block { body, .. } => module_body(body, out, classes),
             _ => {}
         }
     }

@@ -1375,3 +1375,42 @@ fn regression_issue_11_a_very_long_import_path_is_read_in_linear_time() {
     assert_eq!(names(table(&tables, "t")).len(), 41);
     assert!(elapsed.as_secs() < 5, "took {elapsed:?}");
 }
+
+#[test]
+fn many_classes_are_read_in_file_order_with_the_imports_each_needs() {
+    // Enough classes to be split between threads (`pyast::PARALLEL_FROM`), some inside
+    // module-level blocks, all after an aliased import each class's columns go through.
+    let mut src = String::from(
+        "import sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n\n",
+    );
+    for i in 0..12 {
+        let class = format!(
+            "class Model{i}(Base):\n    __tablename__ = 'model_{i}'\n    id = sa.Column(sa.Integer, primary_key=True)\n    note_{i} = sa.Column(sa.String(20))\n"
+        );
+        if i % 4 == 3 {
+            let indented: String = class
+                .split_inclusive('\n')
+                .map(|l| format!("    {l}"))
+                .collect();
+            src.push_str(&format!("if True:\n{indented}\n"));
+        } else {
+            src.push_str(&class);
+            src.push('\n');
+        }
+    }
+    let models = extract_file(&SourceFile::new("app/models.py", src.as_str()));
+    let names: Vec<&str> = models.classes.iter().map(|c| c.name.as_str()).collect();
+    let expected: Vec<String> = std::iter::once("Base".to_string())
+        .chain((0..12).map(|i| format!("Model{i}")))
+        .collect();
+    assert_eq!(names, expected);
+    let found = tables(&[("app/models.py", src.as_str())]);
+    assert_eq!(found.len(), 12);
+    for i in 0..12 {
+        let table = found
+            .iter()
+            .find(|t| t.name == format!("model_{i}"))
+            .unwrap_or_else(|| panic!("model_{i} in {found:#?}"));
+        assert!(table.columns.iter().any(|c| c.name == format!("note_{i}")));
+    }
+}
