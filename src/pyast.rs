@@ -638,7 +638,7 @@ fn parse_reusing_counted(
     let kept = previous.and_then(kept_pieces).unwrap_or_default();
     let path = file.shared_path();
     let digests: Vec<[u8; 16]> = ranges.iter().map(|r| piece_digest(&text, r)).collect();
-    let parse_pieces = |pieces: &[usize]| -> Vec<Option<(usize, Piece, Vec<u8>)>> {
+    let parse_each = |pieces: &[usize]| -> Vec<Option<(usize, Piece, Vec<u8>)>> {
         pieces
             .par_iter()
             .map_init(python_parser, |parser, &i| {
@@ -660,7 +660,7 @@ fn parse_reusing_counted(
         .filter(|&i| !kept.contains_key(&digests[i]))
         .collect();
     let (mut fresh, reused) = rayon::join(
-        || parse_pieces(&new),
+        || parse_each(&new),
         || -> Vec<Option<(Piece, &[u8])>> {
             if ranges.len() - new.len() >= PARALLEL_FROM {
                 ranges.par_iter().zip(&digests).map(read_back).collect()
@@ -673,7 +673,7 @@ fn parse_reusing_counted(
     let unread: Vec<usize> = (0..ranges.len())
         .filter(|&i| reused[i].is_none() && kept.contains_key(&digests[i]))
         .collect();
-    fresh.extend(parse_pieces(&unread));
+    fresh.extend(parse_each(&unread));
     let missing = new.len() + unread.len();
     let mut pieces: Vec<Option<(Piece, Cow<[u8]>)>> = reused
         .into_iter()
