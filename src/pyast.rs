@@ -638,7 +638,12 @@ fn parse_reusing_counted(
     let kept = previous.and_then(kept_pieces).unwrap_or_default();
     let path = file.shared_path();
     let digests: Vec<[u8; 16]> = ranges.iter().map(|r| piece_digest(&text, r)).collect();
+    // Nothing to parse makes no parser (`map_init` makes one for each share of the work, even
+    // an empty one; nearly always no kept piece fails to read back).
     let parse_each = |pieces: &[usize]| -> Vec<Option<(usize, Piece, Vec<u8>)>> {
+        if pieces.is_empty() {
+            return Vec::new();
+        }
         pieces
             .par_iter()
             .map_init(python_parser, |parser, &i| {
