@@ -905,7 +905,7 @@ struct PackUse {
 }
 
 /// The first bytes of a parse pack: the format and its version.
-const PACK_MAGIC: &[u8] = b"driftguard parse pack 11\n";
+const PACK_MAGIC: &[u8] = b"driftguard parse pack 12\n";
 
 /// One parse of a pack, as written and as read: its blob id and the parse (which holds its
 /// path). The id is a byte string, read back in one piece: as a sequence, postcard reads it

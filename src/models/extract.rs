@@ -80,6 +80,11 @@ pub struct FileModels {
     /// for computed table names and schemas here or in files that import it.
     #[serde(default)]
     pub summary: ModuleSummary,
+    /// A digest of each class's text, in the order of `classes` ([`class_digests`]); empty
+    /// when the file has a syntax error. A kept resolution compares them to take the
+    /// decisions of a changed file's unchanged classes ([`super::resolve::kept`]).
+    #[serde(default)]
+    pub class_digests: Vec<u64>,
 }
 
 /// `SQLModel.metadata.schema = "app"` (`target` is `SQLModel`), or `metadata.schema = …`
@@ -608,7 +613,36 @@ fn extract_module(file: &SourceFile, module: &pyast::PyModule) -> FileModels {
             .collect()
     };
     out.summary = ModuleSummary::new(&file.path, module);
+    if module.syntax_error.is_none() && module.too_deep.is_none() {
+        out.class_digests = class_digests(file, &out.classes);
+    }
     out
+}
+
+/// A digest of each class's text: the lines from the previous class's `class` line (the
+/// file's first line for the first class) up to the next one's (or the end), with where they
+/// start. A class's model is read from its own lines (decorators included, which stand after
+/// the previous class) and the file's imports alone ([`class_model`]), so two classes with
+/// the same digest in files with the same imports have the same model. An edit of one class
+/// changes its digest and the next class's, and those of the classes whose lines it moves.
+fn class_digests(file: &SourceFile, classes: &[ClassModel]) -> Vec<u64> {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let state = foldhash::quality::FixedState::with_seed(0x5eed_c1a5);
+    let lines: Vec<u32> = classes.iter().map(|c| c.location.line).collect();
+    (0..lines.len())
+        .map(|k| {
+            let from = if k == 0 { 1 } else { lines[k - 1] };
+            let start = file.line_start(from).min(file.text.len());
+            let end = lines
+                .get(k + 1)
+                .map_or(file.text.len(), |&next| file.line_start(next))
+                .clamp(start, file.text.len());
+            let mut hasher = state.build_hasher();
+            (from, lines[k], classes[k].location.column).hash(&mut hasher);
+            file.text.as_bytes()[start..end].hash(&mut hasher);
+            hasher.finish()
+        })
+        .collect()
 }
 
 fn add_import(import: &pyast::Import, package: &[String], out: &mut FileModels) {

@@ -57,9 +57,9 @@ const SPLIT_FROM: usize = 256;
 /// The fewest classes a run of whole files holds (the last run may hold fewer).
 const SPLIT_RUN: usize = 64;
 
-/// A kept resolution is written again once this many files (or a sixteenth of the files
-/// with classes, when fewer) were decided again ([`resolve_keeping`]).
-const KEEP_FROM: usize = 8;
+/// A kept resolution is written again once this many classes (or a sixteenth of the classes,
+/// when fewer) were decided again ([`resolve_keeping`]).
+const KEEP_FROM: usize = 64;
 
 /// A class, its mapping, and its table when it has its own.
 type Decided = (ClassId, Mapping, Option<ModelTable>);
@@ -268,11 +268,12 @@ pub fn resolve_keeping(
             // Writing costs what deciding a few files costs: a resolution that decided few
             // files again leaves the kept one (still recognised: the next run decides those
             // files again).
-            let files_with_classes = files.iter().filter(|f| !f.classes.is_empty()).count();
-            let keep_from = KEEP_FROM.min(files_with_classes.div_ceil(16).max(1));
+            let classes: usize = files.iter().map(|f| f.classes.len()).sum();
+            let keep_from = KEEP_FROM.min(classes.div_ceil(16).max(1));
             match project.tables_kept(kept.identity, previous, keep_from) {
                 Some(out) => {
                     crate::timing::count("model files decided again", out.decided_again);
+                    crate::timing::count("model classes decided again", out.classes_again);
                     keep = out.keep;
                     bases = out.bases;
                     out.tables
@@ -446,16 +447,32 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Remembers that project file `f`'s names were read: its module-level names, imports and
+    /// star imports (what [`kept::shape`] digests).
+    fn read_shape(&self, f: usize) {
+        if f < self.library_start {
+            self.reads.borrow_mut().shape(f);
+        }
+    }
+
     /// File `f`'s module-level names.
     fn locals_of(&self, f: usize) -> Option<&HashMap<&'a str, Local>> {
-        self.read(f);
+        self.read_shape(f);
         self.locals.get(f)
     }
 
     /// File `f`'s imports by local name.
     fn imports_of(&self, f: usize) -> Option<&HashMap<&'a str, &'a ImportBinding>> {
-        self.read(f);
+        self.read_shape(f);
         self.imports.get(f)
+    }
+
+    /// File `f`'s star imports.
+    fn stars_of(&self, f: usize) -> &'a [crate::pyeval::modules::StarImport] {
+        self.read_shape(f);
+        self.files
+            .get(f)
+            .map_or(&[], |file| file.star_imports.as_slice())
     }
 
     /// Every file, for a scan of what any file assigns (`Base.metadata.schema = …`): a
@@ -465,8 +482,12 @@ impl<'a> Resolver<'a> {
         self.files.iter().copied().enumerate()
     }
 
+    /// Class `id`, remembered as read (that class alone: [`kept`] compares its digest).
     pub(super) fn class(&self, id: ClassId) -> Option<&'a ClassModel> {
-        self.file(id.0)?.classes.get(id.1)
+        if id.0 < self.library_start {
+            self.reads.borrow_mut().class(id);
+        }
+        self.files.get(id.0)?.classes.get(id.1)
     }
 
     /// Whether file `f` is one of the library modules.
@@ -571,10 +592,7 @@ impl<'a> Resolver<'a> {
         let mut visited = HashSet::from_iter([file]);
         let mut queue = std::collections::VecDeque::from([file]);
         while let Some(current) = queue.pop_front() {
-            let Some(models) = self.file(current) else {
-                continue;
-            };
-            for star in &models.star_imports {
+            for star in self.stars_of(current) {
                 let Some(module) = self.find_module(current, &star.module, star.rooted) else {
                     continue;
                 };

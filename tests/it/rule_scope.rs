@@ -7,8 +7,9 @@ use crate::common::*;
 use std::ffi::OsStr;
 
 const SCHEMAS: [&str; 2] = ["core", "ops"];
-/// Model files: more than 16 with classes, so that a resolution that decided one file again
-/// is not kept (the memo then names the files decided again beside the kept one).
+/// Model files: 18, holding 30 classes (two in each of the first twelve), so that a
+/// resolution that decided one class again is not kept (the memo then names the files, or
+/// the classes of a file decided class by class, decided again beside the kept one).
 const FILE_COUNT: usize = 18;
 
 fn file(i: usize) -> String {
@@ -50,7 +51,7 @@ impl World {
             pending: Vec::new(),
             history: Vec::new(),
         };
-        for i in 0..20 {
+        for i in 0..30 {
             let class = world.class(i % FILE_COUNT);
             world.classes.push(class);
         }
@@ -443,6 +444,16 @@ fn create_sql(c: &Class, all: bool) -> String {
     )
 }
 
+/// How many classes of changed model files the cached run took one by one from the kept
+/// resolution (`models::resolve::kept`).
+fn taken_one_by_one(stderr: &str) -> usize {
+    stderr
+        .split('\n')
+        .filter_map(|l| l.strip_prefix("driftguard timing: model classes taken one by one "))
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+        .sum()
+}
+
 /// How many tables the cached run checked again, when it checked fewer than all.
 fn checked_again(stderr: &str) -> Option<usize> {
     stderr
@@ -453,35 +464,41 @@ fn checked_again(stderr: &str) -> Option<usize> {
 
 #[test]
 fn issue_14_rules_checked_for_what_a_change_reaches_give_what_a_full_run_gives() {
-    let (steps, scoped) = random_edits(
+    let (steps, scoped, one_by_one) = random_edits(
         &[0x51_7e5c_09e1_u64, 0x0dd_ba11_cafe, 0x5ca1_ab1e],
         20,
         World::write,
     );
     assert_eq!(steps, 60);
-    // The scoped path ran, not only the full one.
+    // The scoped path ran, not only the full one; and classes of changed files were taken
+    // one by one.
     assert!(scoped >= 20, "only {scoped} of {steps} checks were scoped");
+    assert!(
+        one_by_one >= 3,
+        "only {one_by_one} of {steps} checks took classes one by one"
+    );
 }
 
 /// The same with the migrations as an Alembic chain, some of whose revisions name a model
 /// class's table (the replay then waits for the models).
 #[test]
 fn issue_14_rules_checked_for_what_a_change_reaches_over_an_alembic_chain() {
-    let (steps, scoped) = random_edits(&[0x0a1e_3b1c, 0x0c4a_1e55], 15, World::write_alembic);
+    let (steps, scoped, _) = random_edits(&[0x0a1e_3b1c, 0x0c4a_1e55], 15, World::write_alembic);
     assert_eq!(steps, 30);
     assert!(scoped >= 8, "only {scoped} of {steps} checks were scoped");
 }
 
 /// Random edits of [`World`]s from `seeds`, `steps` each, written by `write`: each step's
-/// staged and `--all` checks compared with runs without the cache. Returns the steps and how
-/// many cached staged checks were scoped.
+/// staged and `--all` checks compared with runs without the cache. Returns the steps, how
+/// many cached staged checks were scoped, and how many took some classes of a changed file
+/// one by one from the kept resolution.
 fn random_edits(
     seeds: &[u64],
     steps_each: usize,
     write: fn(&mut World, &TestRepo),
-) -> (usize, usize) {
+) -> (usize, usize, usize) {
     let started = std::time::Instant::now();
-    let (mut steps, mut scoped) = (0, 0);
+    let (mut steps, mut scoped, mut one_by_one) = (0, 0, 0);
     for &seed in seeds {
         let mut rng = Rng(seed);
         let repo = handbook_repo();
@@ -514,6 +531,9 @@ fn random_edits(
             if checked_again(&cached.stderr).is_some() {
                 scoped += 1;
             }
+            if taken_one_by_one(&cached.stderr) > 0 {
+                one_by_one += 1;
+            }
             let cached_all = repo.run(&["check", "--all", ".", "--format", "json"]);
             let fresh_all = run_in_with(
                 repo.path(),
@@ -536,7 +556,7 @@ fn random_edits(
         "bounded runtime: {:?}",
         started.elapsed()
     );
-    (steps, scoped)
+    (steps, scoped, one_by_one)
 }
 
 /// Models `Event` (`core.events`, in one file) and `Archived` (`core.archived_events`, in

@@ -35,18 +35,38 @@ use super::{ClassId, Decided, Mapping, Resolver};
 use crate::cache::CacheBytes;
 use crate::finding::Warning;
 use crate::lazy::with_backing;
-use crate::models::ModelTable;
+use crate::models::{FileModels, ModelTable};
 use crate::pyeval::modules::recording_reads;
 use crate::source::{Direction, with_shared_paths};
 
 /// Bumped whenever what is kept changes shape or meaning.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
+
+/// A changed model file's classes are decided one by one, each by a resolver of its own, when
+/// at most this many model files changed: what each class read is then kept apart, and the
+/// next edit of the file decides again only the classes it reaches. More changed files (a
+/// branch switched, a first check) are decided file by file, each resolver reading a file's
+/// shared bases once.
+const ALONE_FILES: usize = 8;
+
+/// A resolution that decided a file's classes one by one when the kept one had them decided
+/// together is kept whatever it decided again, in a project of at most this many classes:
+/// encoding it costs ~2 µs a class, and the next edit of the file then decides again only
+/// the classes it reaches (~10 µs a class it does not). A larger project keeps it as before,
+/// from the caller's count of classes decided again.
+const ALONE_KEEP_UP_TO: usize = 1024;
 
 /// What a resolver read of the project.
 #[derive(Debug, Default)]
 pub(in crate::models) struct Reads {
-    /// The project files read, as a bit set of their indexes.
+    /// The project files read whole (their values, tables, what the evaluator found in
+    /// them), as a bit set of their indexes.
     files: Vec<u64>,
+    /// The project files whose names were read (module-level names, imports, star imports:
+    /// what [`shape`] digests), as a bit set.
+    shapes: Vec<u64>,
+    /// The project classes read.
+    classes: HashSet<(u32, u32)>,
     /// Class names looked up project-wide (an import whose module the project lacks).
     pub names: HashSet<Box<str>>,
     /// The evaluator found one of the project's other modules (not a model file), or looked
@@ -56,27 +76,125 @@ pub(in crate::models) struct Reads {
     pub scans: bool,
 }
 
+fn set_bit(bits: &mut Vec<u64>, f: usize) {
+    let word = f / 64;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (f % 64);
+}
+
+fn bit_list(bits: &[u64]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (w, &bits) in bits.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            out.push((w * 64 + b) as u32);
+            bits &= bits - 1;
+        }
+    }
+    out
+}
+
 impl Reads {
     pub fn file(&mut self, f: usize) {
-        let word = f / 64;
-        if self.files.len() <= word {
-            self.files.resize(word + 1, 0);
-        }
-        self.files[word] |= 1 << (f % 64);
+        set_bit(&mut self.files, f);
     }
 
-    fn files(&self) -> Vec<u32> {
-        let mut out = Vec::new();
-        for (w, &bits) in self.files.iter().enumerate() {
-            let mut bits = bits;
-            while bits != 0 {
-                let b = bits.trailing_zeros() as usize;
-                out.push((w * 64 + b) as u32);
-                bits &= bits - 1;
-            }
+    pub fn shape(&mut self, f: usize) {
+        set_bit(&mut self.shapes, f);
+    }
+
+    pub fn class(&mut self, (f, c): ClassId) {
+        self.classes.insert((f as u32, c as u32));
+    }
+
+    /// What is kept of them.
+    fn kept(self) -> ReadSet {
+        let mut classes: Vec<(u32, u32)> = self.classes.into_iter().collect();
+        classes.sort_unstable();
+        let mut names: Vec<String> = self.names.into_iter().map(String::from).collect();
+        names.sort_unstable();
+        ReadSet {
+            files: bit_list(&self.files),
+            shapes: bit_list(&self.shapes),
+            classes,
+            names,
+            others: self.others,
+            scans: self.scans,
         }
+    }
+}
+
+/// What a resolver read, as kept ([`Reads`]).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct ReadSet {
+    files: Vec<u32>,
+    shapes: Vec<u32>,
+    classes: Vec<(u32, u32)>,
+    names: Vec<String>,
+    others: bool,
+    scans: bool,
+}
+
+impl ReadSet {
+    /// What any of `sets` read.
+    fn union<'s>(sets: impl Iterator<Item = &'s ReadSet>) -> ReadSet {
+        let mut out = ReadSet::default();
+        for set in sets {
+            out.files.extend(&set.files);
+            out.shapes.extend(&set.shapes);
+            out.classes.extend(&set.classes);
+            out.names.extend(set.names.iter().cloned());
+            out.others |= set.others;
+            out.scans |= set.scans;
+        }
+        out.files.sort_unstable();
+        out.files.dedup();
+        out.shapes.sort_unstable();
+        out.shapes.dedup();
+        out.classes.sort_unstable();
+        out.classes.dedup();
+        out.names.sort_unstable();
+        out.names.dedup();
         out
     }
+}
+
+/// A digest of what names in a file resolve through: its module-level names (values,
+/// aliases, assigned `Table(…)` calls and classes, in order: the later binds a name), its
+/// imports and its star imports. A resolver reads them through [`Resolver::locals_of`],
+/// [`Resolver::imports_of`] and [`Resolver::stars_of`]; what a name leads to in the file
+/// is read through [`Resolver::file`] or [`Resolver::class`].
+pub(super) fn shape(file: &FileModels) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut hasher = foldhash::quality::FixedState::with_seed(0x5eed_5a9e).build_hasher();
+    file.values.len().hash(&mut hasher);
+    for value in &file.values {
+        value.name.hash(&mut hasher);
+    }
+    file.aliases.len().hash(&mut hasher);
+    for alias in &file.aliases {
+        alias.name.hash(&mut hasher);
+    }
+    file.tables.len().hash(&mut hasher);
+    for table in &file.tables {
+        table.assigned_to.hash(&mut hasher);
+    }
+    file.classes.len().hash(&mut hasher);
+    for class in &file.classes {
+        class.name.hash(&mut hasher);
+    }
+    file.imports.len().hash(&mut hasher);
+    for import in &file.imports {
+        (&import.local, &import.target, import.rooted).hash(&mut hasher);
+    }
+    file.star_imports.len().hash(&mut hasher);
+    for star in &file.star_imports {
+        (&star.module, star.rooted).hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// The identity of what a resolution reads, from the caller.
@@ -107,12 +225,15 @@ pub struct Kept {
 struct KeptFile {
     class_names: Vec<String>,
     assigns_schema: bool,
+    /// The file's [`shape`] and its classes' digests ([`FileModels::class_digests`]).
+    shape: Option<u64>,
+    digests: Vec<u64>,
     decided: Vec<(u32, KeptMapping, Option<ModelTable>)>,
     warnings: Vec<Warning>,
-    reads: Vec<u32>,
-    names: Vec<String>,
-    others: bool,
-    scans: bool,
+    reads: ReadSet,
+    /// Each class's own reads and warnings, in class order, when the file's classes were
+    /// decided one by one (each by a resolver of its own); empty otherwise.
+    alone: Vec<(ReadSet, Vec<Warning>)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -263,18 +384,20 @@ pub fn decode<B: Into<CacheBytes>>(bytes: B) -> Option<Kept> {
     })
 }
 
-/// A file's classes decided again: the file, its decisions and warnings, what its resolver
-/// read, and whether a guard answered.
-type FreshFile = (usize, Vec<Decided>, Vec<Warning>, Reads, bool);
+/// What was decided again of a file: its decisions (one, for a class decided alone) and
+/// warnings, what the resolver read, and whether a guard answered.
+type Fresh = (Vec<Decided>, Vec<Warning>, ReadSet, bool);
 
 /// What [`Resolver::tables_kept`] returns.
 pub(super) struct KeptTables {
     pub tables: Vec<ModelTable>,
     /// The bytes to keep: `None` when the kept resolution is this one already, or when fewer
-    /// files than asked were decided again.
+    /// classes than asked were decided again.
     pub keep: Option<Vec<u8>>,
-    /// The model files whose classes were decided again.
+    /// The model files some of whose classes were decided again.
     pub decided_again: usize,
+    /// The classes decided again.
+    pub classes_again: usize,
     /// The kept resolution the tables went on from and the one the cache holds after this
     /// one, for the rules' memo ([`crate::rules::scope`]).
     pub bases: crate::rules::scope::ResolutionBases,
@@ -302,8 +425,9 @@ fn token<'p>(
 
 impl<'a> Resolver<'a> {
     /// [`Resolver::tables`], each file's classes decided by a resolver of its own or taken
-    /// from `kept` where nothing they read changed. `None` when a cycle or depth guard
-    /// answered: the caller resolves in one piece and keeps nothing.
+    /// from `kept` where nothing they read changed; a changed file's classes one by one, each
+    /// taken from `kept` where nothing it read changed (see [`ALONE_FILES`]). `None` when a
+    /// cycle or depth guard answered: the caller resolves in one piece and keeps nothing.
     pub(super) fn tables_kept(
         &mut self,
         identity: &Identity,
@@ -331,35 +455,95 @@ impl<'a> Resolver<'a> {
                 .collect(),
             None => vec![true; project],
         };
-        let mut reusable = vec![false; project];
         let same = kept
             .as_ref()
             .is_some_and(|k| !changed.iter().any(|&c| c) && k.others == identity.others);
+        // A changed file whose names are as kept: its classes are compared one by one.
+        let shape_same: Vec<bool> = match &kept {
+            Some(k) => (0..project)
+                .map(|f| changed[f] && k.files[f].shape == Some(shape(files[f])))
+                .collect(),
+            None => vec![false; project],
+        };
+        let class_same = |f: usize, c: usize| {
+            kept.as_ref().is_some_and(|k| {
+                shape_same.get(f).copied().unwrap_or(false)
+                    && matches!(
+                        (k.files[f].digests.get(c), files[f].class_digests.get(c)),
+                        (Some(a), Some(b)) if a == b
+                    )
+            })
+        };
+        let mut changed_names: HashSet<&str> = HashSet::new();
+        let mut schema_assigned = false;
+        let others_changed = kept
+            .as_ref()
+            .is_none_or(|k| identity.others.is_none() || k.others != identity.others);
         if let Some(k) = &kept {
-            let others_changed = identity.others.is_none() || k.others != identity.others;
-            let mut changed_names: HashSet<&str> = HashSet::new();
-            let mut schema_assigned = false;
             for f in (0..project).filter(|&f| changed[f]) {
-                changed_names.extend(k.files[f].class_names.iter().map(String::as_str));
-                changed_names.extend(files[f].classes.iter().map(|c| c.name.as_str()));
+                // A file with the same names declares the same classes.
+                if !shape_same[f] {
+                    changed_names.extend(k.files[f].class_names.iter().map(String::as_str));
+                    changed_names.extend(files[f].classes.iter().map(|c| c.name.as_str()));
+                }
                 schema_assigned |=
                     k.files[f].assigns_schema || !files[f].metadata_schemas.is_empty();
             }
-            for f in 0..project {
-                let unit = &k.files[f];
-                reusable[f] = !changed[f]
-                    && unit
-                        .reads
-                        .iter()
-                        .all(|&r| !changed.get(r as usize).copied().unwrap_or(true))
-                    && unit
-                        .names
-                        .iter()
-                        .all(|n| !changed_names.contains(n.as_str()))
-                    && !(unit.others && others_changed)
-                    && !(unit.scans && schema_assigned);
-            }
         }
+        // Whether what a resolver read is as it was when it was kept.
+        let holds = |set: &ReadSet| {
+            let is_changed = |g: u32| changed.get(g as usize).copied().unwrap_or(true);
+            set.files.iter().all(|&g| !is_changed(g))
+                && set.shapes.iter().all(|&g| {
+                    !is_changed(g) || shape_same.get(g as usize).copied().unwrap_or(false)
+                })
+                && set
+                    .classes
+                    .iter()
+                    .all(|&(g, c)| !is_changed(g) || class_same(g as usize, c as usize))
+                && set
+                    .names
+                    .iter()
+                    .all(|n| !changed_names.contains(n.as_str()))
+                && !(set.others && others_changed)
+                && !(set.scans && schema_assigned)
+        };
+        let reusable: Vec<bool> = match &kept {
+            Some(k) => (0..project)
+                .map(|f| !changed[f] && holds(&k.files[f].reads))
+                .collect(),
+            None => vec![false; project],
+        };
+        // The files whose kept classes can be taken one by one: kept class by class, with the
+        // same names.
+        let alone_kept: Vec<bool> = match &kept {
+            Some(k) => (0..project)
+                .map(|f| {
+                    let unit = &k.files[f];
+                    let classes = files[f].classes.len();
+                    !reusable[f]
+                        && (!changed[f] || shape_same[f])
+                        && unit.alone.len() == classes
+                        && unit.decided.len() == classes
+                        && unit
+                            .decided
+                            .iter()
+                            .enumerate()
+                            .all(|(c, d)| d.0 as usize == c)
+                })
+                .collect(),
+            None => vec![false; project],
+        };
+        let changed_files = (0..project)
+            .filter(|&f| changed[f] && !files[f].classes.is_empty())
+            .count();
+        let by_class: Vec<bool> = (0..project)
+            .map(|f| {
+                kept.is_some()
+                    && !reusable[f]
+                    && (alone_kept[f] || (changed[f] && changed_files <= ALONE_FILES))
+            })
+            .collect();
         // Each file's classes in source order; the files in the order their classes sort.
         let order = self.classes_in_order();
         let mut runs: Vec<&[ClassId]> = Vec::new();
@@ -370,18 +554,75 @@ impl<'a> Resolver<'a> {
                 start = end;
             }
         }
-        let again: Vec<&[ClassId]> = runs
+        // What is decided again: whole files, and classes alone.
+        let mut jobs: Vec<&[ClassId]> = Vec::new();
+        let mut taken_alone = 0;
+        for run in runs.iter().copied() {
+            let f = run[0].0;
+            if reusable[f] {
+                continue;
+            }
+            if !by_class[f] {
+                jobs.push(run);
+                continue;
+            }
+            for k in 0..run.len() {
+                // Its own lines as kept, whatever its resolver read (it reads them).
+                let taken = alone_kept[f]
+                    && (!changed[f] || class_same(f, run[k].1))
+                    && kept
+                        .as_ref()
+                        .and_then(|kept| kept.files[f].alone.get(run[k].1))
+                        .is_some_and(|(reads, _)| holds(reads));
+                if taken {
+                    taken_alone += 1;
+                } else {
+                    jobs.push(&run[k..=k]);
+                }
+            }
+        }
+        // The model files' summaries by address, for what the evaluator found.
+        let summaries: HashMap<usize, usize> = files
             .iter()
-            .copied()
-            .filter(|run| !reusable[run[0].0])
+            .enumerate()
+            .map(|(f, file)| (&file.summary as *const _ as usize, f))
             .collect();
+        let shared = &self.shared;
+        let fresh: Vec<Fresh> = jobs
+            .par_iter()
+            .map(|ids| {
+                let mut resolver = Resolver::with_shared(Arc::clone(shared));
+                let (decided, evaluated): (Vec<Decided>, _) =
+                    recording_reads(|| ids.iter().map(|&id| resolver.decide_class(id)).collect());
+                let mut reads = resolver.reads.into_inner();
+                for address in evaluated {
+                    match summaries.get(&address) {
+                        Some(&f) => reads.file(f),
+                        // One of the other modules, or none found (which ones the project
+                        // has decided that).
+                        None => reads.others = true,
+                    }
+                }
+                (decided, resolver.warnings, reads.kept(), resolver.guarded)
+            })
+            .collect();
+        if fresh.iter().any(|(_, _, _, guarded)| *guarded) {
+            return None;
+        }
+        let classes_again: usize = jobs.iter().map(|ids| ids.len()).sum();
+        crate::timing::count("model classes taken one by one", taken_alone);
+        let mut again_files: Vec<usize> = jobs.iter().map(|ids| ids[0].0).collect();
+        again_files.dedup();
+        let first_alone = again_files.iter().any(|&f| by_class[f] && !alone_kept[f]);
+        let decided_again = again_files.len();
         // The kept state these tables go on from, the files whose decisions may differ from it
         // (those decided again, and a changed file left without classes: the rules look its
-        // old classes up by name), and the names it holds for them.
+        // old classes up by name) and the names it holds for them. Of a file whose classes
+        // were taken one by one, only those decided again: their names, as kept and now.
         let from = kept.as_ref().map(|k| {
             let mut dirty_files = std::collections::BTreeSet::new();
             let mut dirty_names = std::collections::BTreeSet::new();
-            for f in (0..project).filter(|&f| !reusable[f]) {
+            for f in (0..project).filter(|&f| !reusable[f] && !alone_kept[f]) {
                 dirty_files.insert(files[f].path.clone());
                 let unit = &k.files[f];
                 dirty_names.extend(unit.class_names.iter().cloned());
@@ -390,6 +631,24 @@ impl<'a> Resolver<'a> {
                         .iter()
                         .filter_map(|(_, _, table)| Some(table.as_ref()?.name.clone())),
                 );
+            }
+            let decided_alone = jobs
+                .iter()
+                .zip(&fresh)
+                .filter(|(ids, _)| alone_kept[ids[0].0])
+                .flat_map(|(_, (decided, ..))| decided);
+            for &((f, c), _, ref table) in decided_alone {
+                let unit = &k.files[f];
+                dirty_names.extend(unit.class_names.get(c).cloned());
+                dirty_names.extend(
+                    unit.decided
+                        .get(c)
+                        .and_then(|(_, _, table)| Some(table.as_ref()?.name.clone())),
+                );
+                if let Some(class) = files[f].classes.get(c) {
+                    dirty_names.insert(class.name.clone());
+                }
+                dirty_names.extend(table.as_ref().map(|t| t.name.clone()));
             }
             crate::rules::scope::ResolutionBasis {
                 token: token(
@@ -402,70 +661,73 @@ impl<'a> Resolver<'a> {
                 dirty_names,
             }
         });
-        // The model files' summaries by address, for what the evaluator found.
-        let summaries: HashMap<usize, usize> = files
-            .iter()
-            .enumerate()
-            .map(|(f, file)| (&file.summary as *const _ as usize, f))
-            .collect();
-        let shared = &self.shared;
-        let fresh: Vec<FreshFile> = again
-            .par_iter()
-            .map(|run| {
-                let mut resolver = Resolver::with_shared(Arc::clone(shared));
-                let (decided, evaluated): (Vec<Decided>, _) =
-                    recording_reads(|| run.iter().map(|&id| resolver.decide_class(id)).collect());
-                let mut reads = resolver.reads.into_inner();
-                for address in evaluated {
-                    match summaries.get(&address) {
-                        Some(&f) => reads.file(f),
-                        // One of the other modules, or none found (which ones the project
-                        // has decided that).
-                        None => reads.others = true,
-                    }
-                }
-                (
-                    run[0].0,
-                    decided,
-                    resolver.warnings,
-                    reads,
-                    resolver.guarded,
-                )
-            })
-            .collect();
-        if fresh.iter().any(|(_, _, _, _, guarded)| *guarded) {
-            return None;
-        }
         let mut units: Vec<KeptFile> = match kept {
             Some(k) => k.files,
             None => Vec::new(),
         };
         units.resize_with(project, KeptFile::default);
-        for (f, decided, warnings, reads, _) in fresh {
+        // The kept decisions of a file decided class by class, by class.
+        let mut slots: HashMap<usize, Vec<Option<Decision>>> = HashMap::default();
+        for (ids, (decided, warnings, reads, _)) in jobs.iter().zip(fresh) {
+            let f = ids[0].0;
+            let mut decided: Vec<_> = decided
+                .into_iter()
+                .map(|((_, c), mapping, table)| (c as u32, mapping.into(), table))
+                .collect();
+            if !by_class[f] {
+                units[f] = KeptFile {
+                    decided,
+                    warnings,
+                    reads,
+                    ..KeptFile::default()
+                };
+                continue;
+            }
+            let slots = slots.entry(f).or_insert_with(|| {
+                let unit = std::mem::take(&mut units[f]);
+                if alone_kept[f] {
+                    unit.decided
+                        .into_iter()
+                        .zip(unit.alone)
+                        .map(|(decided, alone)| Some((decided, alone)))
+                        .collect()
+                } else {
+                    std::iter::repeat_with(|| None)
+                        .take(files[f].classes.len())
+                        .collect()
+                }
+            });
+            // A class decided alone: one decision.
+            let decision = decided.pop().filter(|_| decided.is_empty())?;
+            let slot = slots.get_mut(decision.0 as usize)?;
+            *slot = Some((decision, (reads, warnings)));
+        }
+        for (f, slots) in slots {
+            let (decided, alone): (Vec<_>, Vec<_>) = slots
+                .into_iter()
+                .collect::<Option<Vec<Decision>>>()?
+                .into_iter()
+                .unzip();
             units[f] = KeptFile {
-                class_names: Vec::new(),
-                assigns_schema: false,
-                decided: decided
-                    .into_iter()
-                    .map(|((_, c), mapping, table)| (c as u32, mapping.into(), table))
-                    .collect(),
-                warnings,
-                reads: reads.files(),
-                names: reads.names.into_iter().map(String::from).collect(),
-                others: reads.others,
-                scans: reads.scans,
+                decided,
+                warnings: alone.iter().flat_map(|(_, w)| w.iter().cloned()).collect(),
+                reads: ReadSet::union(alone.iter().map(|(reads, _)| reads)),
+                alone,
+                ..KeptFile::default()
             };
         }
-        let decided_again = again.len();
         // Encoded before the tables move out of it (a project's tables are most of what a
         // kept resolution holds: they are moved, never copied).
-        let keep = if !same && decided_again >= keep_from {
+        let worth = classes_again >= keep_from || (first_alone && order.len() <= ALONE_KEEP_UP_TO);
+        let keep = if !same && worth {
             let _s = crate::timing::span("kept resolution encode");
-            // What the next resolution compares: each file's class names and schema
-            // assignment as they are now (the kept ones may be older).
+            // What the next resolution compares: each file's class names, schema assignment,
+            // names and class digests as they are now (the kept ones may be older).
             for (f, unit) in units.iter_mut().enumerate() {
                 unit.class_names = files[f].classes.iter().map(|c| c.name.clone()).collect();
                 unit.assigns_schema = !files[f].metadata_schemas.is_empty();
+                unit.shape = Some(shape(files[f]));
+                unit.digests.clone_from(&files[f].class_digests);
             }
             let kept = Kept {
                 format: FORMAT,
@@ -514,6 +776,7 @@ impl<'a> Resolver<'a> {
             tables,
             keep,
             decided_again,
+            classes_again,
             bases: crate::rules::scope::ResolutionBases {
                 from,
                 kept,
@@ -522,6 +785,12 @@ impl<'a> Resolver<'a> {
         })
     }
 }
+
+/// A class's kept decision, with what its resolver read and warned of.
+type Decision = (
+    (u32, KeptMapping, Option<ModelTable>),
+    (ReadSet, Vec<Warning>),
+);
 
 #[cfg(test)]
 mod tests {
@@ -896,6 +1165,8 @@ mod tests {
             let mut project = Project::new(&mut rng, files);
             let mut kept: Option<Vec<u8>> = None;
             let mut what = String::from("first resolution");
+            // The last step kept its resolution.
+            let mut kept_last = false;
             for _ in 0..40 {
                 let sources = project.sources();
                 let others = project.modules();
@@ -908,7 +1179,7 @@ mod tests {
                 let mut inside = Resolver::new(&refs, &others, &options);
                 let again = inside
                     .tables_kept(&id, kept.clone().and_then(decode), usize::MAX)
-                    .map(|out| out.decided_again);
+                    .map(|out| (out.decided_again, out.classes_again));
                 let (tables, warnings, keep, _) = resolve_keeping(
                     &refs,
                     &others,
@@ -931,7 +1202,7 @@ mod tests {
                 }
                 assert_eq!(warnings, full.1, "seed {seed}, after: {what}");
                 let with_classes = refs.iter().filter(|f| !f.classes.is_empty()).count();
-                if let Some(again) = again {
+                if let Some((again, classes_again)) = again {
                     steps += 1;
                     if again < with_classes {
                         reused_steps += 1;
@@ -942,12 +1213,14 @@ mod tests {
                         column_total += with_classes;
                         // The edited file, and no more than the files that read it.
                         assert!(again >= 1, "seed {seed}: the edited file is decided again");
+                        assert!(classes_again >= 1, "seed {seed}: the edited class");
                     }
-                    if what == "nothing" && kept.is_some() {
+                    if what == "nothing" && kept_last {
                         assert_eq!(again, 0, "seed {seed}: nothing changed");
                         assert!(keep.is_none(), "seed {seed}: nothing new to keep");
                     }
                 }
+                kept_last = keep.is_some();
                 if keep.is_some() {
                     kept = keep;
                 }
@@ -1009,12 +1282,26 @@ mod tests {
             ));
         }
         let column = "    added: Mapped[Optional[str]] = mapped_column(String(9))";
-        // A column of m3: m3 alone. A column of m0: m0 and m7, whose class derives from it.
+        // A column of m3: m3 alone. A column of m0's last class: m0 alone (m7's class derives
+        // from m0's first class, whose lines are as they were); m0 and m7 once m7's class
+        // derives from the edited class.
         assert_eq!(decided_again(&files, &[(4, column)]), 1);
-        assert_eq!(decided_again(&files, &[(1, column)]), 2);
+        assert_eq!(decided_again(&files, &[(1, column)]), 1);
+        let mut from_last = files.clone();
+        from_last[8] = SourceFile::new(
+            from_last[8].path.clone(),
+            from_last[8].text.replace("M0_0", "M0_1"),
+        );
+        assert_eq!(decided_again(&from_last, &[(1, column)]), 2);
         assert_eq!(decided_again(&files, &[]), 0);
-        // The base file: every file (itself included).
-        assert_eq!(decided_again(&files, &[(0, "X = 1")]), 9);
+        // The base file's last class (`Stamped`): the base file and the files whose classes
+        // derive from it (all but m7).
+        assert_eq!(decided_again(&files, &[(0, "X = 1")]), 8);
+        // The base file's names (a new import): every file (itself included).
+        assert_eq!(
+            decided_again(&files, &[(0, "from sqlalchemy import Integer")]),
+            9
+        );
         // A new class whose name a fallback looked up: that file too.
         files[5] = SourceFile::new(
             files[5].path.clone(),
@@ -1081,10 +1368,28 @@ mod tests {
                             .map(|c| (c as u32, KeptMapping::Own, Some(table(f * 1000 + c))))
                             .collect(),
                         warnings: Vec::new(),
-                        reads: vec![f as u32],
-                        names: Vec::new(),
-                        others: f.is_multiple_of(2),
-                        scans: false,
+                        reads: ReadSet {
+                            files: vec![f as u32],
+                            shapes: vec![f as u32 + 1],
+                            classes: vec![(f as u32, 0)],
+                            others: f.is_multiple_of(2),
+                            ..ReadSet::default()
+                        },
+                        shape: Some(f as u64),
+                        digests: vec![3; classes],
+                        alone: if f.is_multiple_of(3) {
+                            (0..classes)
+                                .map(|c| {
+                                    let reads = ReadSet {
+                                        classes: vec![(f as u32, c as u32)],
+                                        ..ReadSet::default()
+                                    };
+                                    (reads, Vec::new())
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
                     })
                     .collect(),
             };
@@ -1099,6 +1404,126 @@ mod tests {
             // A chunk cut short is a miss, not a shorter resolution.
             assert!(decode(bytes[..bytes.len() - 1].to_vec()).is_none());
         }
+    }
+
+    /// The tables and what [`Resolver::tables_kept`] reports of going on from `kept`.
+    fn going_on(files: &[SourceFile], kept: Option<Vec<u8>>) -> KeptTables {
+        let options = ResolveOptions::default();
+        let models: Vec<FileModels> = files.iter().map(crate::models::extract_file).collect();
+        let refs: Vec<&FileModels> = models.iter().collect();
+        let out = Resolver::new(&refs, &[], &options)
+            .tables_kept(&identity(files), kept.and_then(decode), 0)
+            .expect("no guard");
+        assert_eq!(out.tables, resolve_with_modules(&refs, &[], &options).0);
+        out
+    }
+
+    #[test]
+    fn an_edited_file_is_decided_again_class_by_class_once_kept_so() {
+        let base = SourceFile::new(
+            "app/models/base.py",
+            "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+        );
+        let models = |extra: &[(usize, &str)]| {
+            let mut text = String::from(
+                "from typing import Optional\nfrom sqlalchemy import String\nfrom sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base\n",
+            );
+            for k in 0..6 {
+                text.push_str(&format!(
+                    "\n\nclass M{k}(Base):\n    __tablename__ = \"t{k}\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                ));
+                for (_, line) in extra.iter().filter(|(at, _)| *at == k) {
+                    text.push_str(&format!("    {line}\n"));
+                }
+            }
+            vec![base.clone(), SourceFile::new("app/models/m.py", text)]
+        };
+        let first = going_on(&models(&[]), None);
+        assert_eq!(first.classes_again, 7);
+        // The first edit of the file decides all its classes again, one by one.
+        let one = going_on(&models(&[(5, "a: Mapped[Optional[str]]")]), first.keep);
+        assert_eq!((one.decided_again, one.classes_again), (1, 6));
+        let from = one.bases.from.as_ref().expect("went on from a kept one");
+        assert!(from.dirty_files.contains("app/models/m.py"));
+        let kept = one.keep;
+        // The next edit of its last class decides that class again, and no other.
+        let two = going_on(&models(&[(5, "b: Mapped[Optional[str]]")]), kept.clone());
+        assert_eq!((two.decided_again, two.classes_again), (1, 1));
+        let from = two.bases.from.as_ref().expect("went on from a kept one");
+        assert!(from.dirty_files.is_empty(), "{from:?}");
+        assert_eq!(
+            from.dirty_names
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["M5", "t5"]
+        );
+        // An edit of the third class: that class, the next (whose lines start after the
+        // third's `class` line) and the classes below it, whose lines moved.
+        let three = going_on(&models(&[(2, "c: Mapped[Optional[str]]")]), kept.clone());
+        assert_eq!(three.classes_again, 4);
+        // A new import: the file's names changed, every class is decided again.
+        let mut moved = models(&[]);
+        moved[1] = SourceFile::new("app/models/m.py", format!("import enum\n{}", moved[1].text));
+        let four = going_on(&moved, kept.clone());
+        assert_eq!(four.classes_again, 6);
+        // The base class edited: every class that derives from it, and the base.
+        let mut based = models(&[]);
+        based[0] = SourceFile::new(
+            "app/models/base.py",
+            format!("{}    __abstract__ = True\n", based[0].text),
+        );
+        let five = going_on(&based, kept);
+        assert_eq!((five.decided_again, five.classes_again), (2, 7));
+    }
+
+    #[test]
+    fn a_first_edit_decided_class_by_class_is_kept_in_a_project_of_few_classes() {
+        let options = ResolveOptions::default();
+        let base = SourceFile::new(
+            "app/models/base.py",
+            "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+        );
+        let project = |edit: &str| {
+            let mut files = vec![base.clone()];
+            for f in 0..30 {
+                let mut text = String::from(
+                    "from sqlalchemy.orm import Mapped, mapped_column\nfrom .base import Base\n",
+                );
+                for c in 0..20 {
+                    text.push_str(&format!(
+                        "\n\nclass M{f}_{c}(Base):\n    __tablename__ = \"t{f}_{c}\"\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                    ));
+                }
+                if f == 0 {
+                    text.push_str(edit);
+                }
+                files.push(SourceFile::new(format!("app/models/m{f}.py"), text));
+            }
+            files
+        };
+        // What the caller asks for 601 classes: 38 decided again.
+        let keep_from = 601usize.div_ceil(16);
+        let step = |files: &[SourceFile], kept: Option<Vec<u8>>| {
+            let models: Vec<FileModels> = files.iter().map(crate::models::extract_file).collect();
+            let refs: Vec<&FileModels> = models.iter().collect();
+            let out = Resolver::new(&refs, &[], &options)
+                .tables_kept(&identity(files), kept.and_then(decode), keep_from)
+                .expect("no guard");
+            assert_eq!(out.tables, resolve_with_modules(&refs, &[], &options).0);
+            out
+        };
+        let first = step(&project(""), None);
+        let kept = first.keep.expect("a first resolution is kept");
+        // The first edit of a file: its 20 classes decided one by one, fewer than asked for,
+        // and kept all the same.
+        let one = step(&project("    a: Mapped[int]\n"), Some(kept));
+        assert_eq!(one.classes_again, 20);
+        let kept = one.keep.expect("kept: the file is now kept class by class");
+        // The next: one class, nothing kept.
+        let two = step(&project("    b: Mapped[int]\n"), Some(kept));
+        assert_eq!(two.classes_again, 1);
+        assert!(two.keep.is_none());
     }
 
     #[test]
