@@ -557,7 +557,7 @@ pub const SYNTAX_ERROR_MESSAGE: &str =
 
 /// Reads one Python file into its per-file form. Never fails.
 pub fn extract_file(file: &SourceFile) -> FileModels {
-    extract_module(file, &pyast::parse(file))
+    extract_module(file, pyast::parse(file))
 }
 
 /// [`extract_file`], parsing the file with what an earlier parse kept
@@ -567,11 +567,11 @@ pub fn extract_file_reusing(
     previous: Option<&[u8]>,
 ) -> (FileModels, Option<Vec<u8>>) {
     let (module, keep) = pyast::parse_reusing(file, previous);
-    (extract_module(file, &module), keep)
+    (extract_module(file, module), keep)
 }
 
 /// The models of `file`, parsed as `module`.
-fn extract_module(file: &SourceFile, module: &pyast::PyModule) -> FileModels {
+fn extract_module(file: &SourceFile, module: pyast::PyModule) -> FileModels {
     let mut out = FileModels {
         path: file.path.clone(),
         ..FileModels::default()
@@ -612,10 +612,10 @@ fn extract_module(file: &SourceFile, module: &pyast::PyModule) -> FileModels {
             .map(|class| class_model(class, imports))
             .collect()
     };
-    out.summary = ModuleSummary::new(&file.path, module);
     if module.syntax_error.is_none() && module.too_deep.is_none() {
         out.class_digests = class_digests(file, &out.classes);
     }
+    out.summary = ModuleSummary::from_module(&file.path, module);
     out
 }
 

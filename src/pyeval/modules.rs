@@ -17,6 +17,7 @@
 use crate::lazy::Lazy;
 use crate::pyast::{ClassDef, Expr, FunctionDef, Import, PyModule, Stmt};
 use crate::source::Location;
+use std::borrow::Cow;
 
 /// Statements (counted through nested blocks) a function may have to be kept in a summary:
 /// longer functions are not the pure helpers the evaluator can follow.
@@ -75,51 +76,77 @@ impl ModuleSummary {
             ..ModuleSummary::default()
         };
         let package = package_of(path);
-        summary.read(&module.body, &package);
+        summary.read(module.body.iter().map(Cow::Borrowed), &package);
         summary
     }
 
-    fn read(&mut self, body: &[Stmt], package: &[String]) {
+    /// [`ModuleSummary::new`], taking the module's functions and classes rather than copying
+    /// them (a model file's classes are most of its syntax).
+    pub fn from_module(path: &str, module: PyModule) -> ModuleSummary {
+        let mut summary = ModuleSummary {
+            path: path.to_string(),
+            ..ModuleSummary::default()
+        };
+        let package = package_of(path);
+        summary.read(module.body.into_iter().map(Cow::Owned), &package);
+        summary
+    }
+
+    fn read<'m>(&mut self, body: impl Iterator<Item = Cow<'m, Stmt>>, package: &[String]) {
         for stmt in body {
             match stmt {
-                Stmt::Import(import) => {
-                    let (bindings, star) = import_bindings(import, package);
-                    self.star_imports.extend(star);
-                    for binding in bindings {
-                        self.names
-                            .push((binding.local.clone(), Def::Import(binding)));
-                    }
+                Cow::Borrowed(Stmt::Block { body, .. }) => {
+                    self.read(body.iter().map(Cow::Borrowed), package);
                 }
-                Stmt::Assign {
-                    targets,
-                    value: Some(value),
-                    location,
-                    ..
-                } => {
-                    for target in targets {
-                        if let Some(name) = target.as_name().filter(|n| !n.contains('.')) {
-                            self.names.push((
-                                name.to_string(),
-                                Def::Value(value.clone(), location.clone()),
-                            ));
-                        }
-                    }
+                Cow::Owned(Stmt::Block { body, .. }) => {
+                    self.read(body.into_iter().map(Cow::Owned), package);
                 }
-                Stmt::Function(function)
-                    if statement_count(&function.body) <= MAX_FUNCTION_STATEMENTS =>
-                {
-                    self.names.push((
-                        function.name.clone(),
-                        Def::Function(Lazy::new(function.clone())),
-                    ));
-                }
-                Stmt::Class(class) => {
-                    self.names
-                        .push((class.name.clone(), Def::Class(Lazy::new(class.clone()))));
-                }
-                Stmt::Block { body, .. } => self.read(body, package),
-                _ => {}
+                stmt => self.read_one(stmt, package),
             }
+        }
+    }
+
+    /// One statement that is not a block.
+    fn read_one(&mut self, stmt: Cow<'_, Stmt>, package: &[String]) {
+        match stmt.as_ref() {
+            Stmt::Import(import) => {
+                let (bindings, star) = import_bindings(import, package);
+                self.star_imports.extend(star);
+                for binding in bindings {
+                    self.names
+                        .push((binding.local.clone(), Def::Import(binding)));
+                }
+            }
+            Stmt::Assign {
+                targets,
+                value: Some(value),
+                location,
+                ..
+            } => {
+                for target in targets {
+                    if let Some(name) = target.as_name().filter(|n| !n.contains('.')) {
+                        self.names.push((
+                            name.to_string(),
+                            Def::Value(value.clone(), location.clone()),
+                        ));
+                    }
+                }
+            }
+            Stmt::Function(function)
+                if statement_count(&function.body) <= MAX_FUNCTION_STATEMENTS =>
+            {
+                let name = function.name.clone();
+                if let Stmt::Function(function) = stmt.into_owned() {
+                    self.names.push((name, Def::Function(Lazy::new(function))));
+                }
+            }
+            Stmt::Class(class) => {
+                let name = class.name.clone();
+                if let Stmt::Class(class) = stmt.into_owned() {
+                    self.names.push((name, Def::Class(Lazy::new(class))));
+                }
+            }
+            _ => {}
         }
     }
 
