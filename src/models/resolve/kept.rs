@@ -522,6 +522,7 @@ impl<'a> Resolver<'a> {
                     let unit = &k.files[f];
                     let classes = files[f].classes.len();
                     !reusable[f]
+                        && classes > 0
                         && (!changed[f] || shape_same[f])
                         && unit.alone.len() == classes
                         && unit.decided.len() == classes
