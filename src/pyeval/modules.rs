@@ -71,24 +71,22 @@ pub struct ModuleSummary {
 impl ModuleSummary {
     /// The summary of a parsed file at `path`.
     pub fn new(path: &str, module: &PyModule) -> ModuleSummary {
-        let mut summary = ModuleSummary {
-            path: path.to_string(),
-            ..ModuleSummary::default()
-        };
-        let package = package_of(path);
-        summary.read(module.body.iter().map(Cow::Borrowed), &package);
-        summary
+        ModuleSummary::of_statements(path, module.body.iter().map(Cow::Borrowed))
     }
 
     /// [`ModuleSummary::new`], taking the module's functions and classes rather than copying
     /// them (a model file's classes are most of its syntax).
     pub fn from_module(path: &str, module: PyModule) -> ModuleSummary {
+        ModuleSummary::of_statements(path, module.body.into_iter().map(Cow::Owned))
+    }
+
+    /// The summary of a module of these top-level statements.
+    fn of_statements<'m>(path: &str, body: impl Iterator<Item = Cow<'m, Stmt>>) -> ModuleSummary {
         let mut summary = ModuleSummary {
             path: path.to_string(),
             ..ModuleSummary::default()
         };
-        let package = package_of(path);
-        summary.read(module.body.into_iter().map(Cow::Owned), &package);
+        summary.read(body, &package_of(path));
         summary
     }
 

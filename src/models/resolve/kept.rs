@@ -169,31 +169,25 @@ impl ReadSet {
 /// is read through [`Resolver::file`] or [`Resolver::class`].
 pub(super) fn shape(file: &FileModels) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
+    fn list<T: Hash>(items: impl ExactSizeIterator<Item = T>, hasher: &mut impl Hasher) {
+        items.len().hash(hasher);
+        for item in items {
+            item.hash(hasher);
+        }
+    }
     let mut hasher = foldhash::quality::FixedState::with_seed(0x5eed_5a9e).build_hasher();
-    file.values.len().hash(&mut hasher);
-    for value in &file.values {
-        value.name.hash(&mut hasher);
-    }
-    file.aliases.len().hash(&mut hasher);
-    for alias in &file.aliases {
-        alias.name.hash(&mut hasher);
-    }
-    file.tables.len().hash(&mut hasher);
-    for table in &file.tables {
-        table.assigned_to.hash(&mut hasher);
-    }
-    file.classes.len().hash(&mut hasher);
-    for class in &file.classes {
-        class.name.hash(&mut hasher);
-    }
-    file.imports.len().hash(&mut hasher);
-    for import in &file.imports {
-        (&import.local, &import.target, import.rooted).hash(&mut hasher);
-    }
-    file.star_imports.len().hash(&mut hasher);
-    for star in &file.star_imports {
-        (&star.module, star.rooted).hash(&mut hasher);
-    }
+    list(file.values.iter().map(|v| &v.name), &mut hasher);
+    list(file.aliases.iter().map(|a| &a.name), &mut hasher);
+    list(file.tables.iter().map(|t| &t.assigned_to), &mut hasher);
+    list(file.classes.iter().map(|c| &c.name), &mut hasher);
+    list(
+        file.imports.iter().map(|i| (&i.local, &i.target, i.rooted)),
+        &mut hasher,
+    );
+    list(
+        file.star_imports.iter().map(|s| (&s.module, s.rooted)),
+        &mut hasher,
+    );
     hasher.finish()
 }
 
